@@ -1,0 +1,161 @@
+/* test_util.c - durations, dates, encodings, GUIDs and file helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void test_durations(void **state)
+{
+	int64_t s;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(mw_parse_duration("30s", &s), 0);
+	assert_int_equal(s, 30);
+	assert_int_equal(mw_parse_duration("5m", &s), 0);
+	assert_int_equal(s, 300);
+	assert_int_equal(mw_parse_duration("48h", &s), 0);
+	assert_int_equal(s, 172800);
+	assert_int_equal(mw_parse_duration("30d", &s), 0);
+	assert_int_equal(s, 2592000);
+	assert_int_equal(mw_parse_duration("0s", &s), 0);
+	assert_int_equal(s, 0);
+	const char *bad[] = { "", "5", "m", "-5m", "5 m", "5min", "5m ", " 5m", "5M", "1.5h",
+			      "99999999999999999999d", NULL };
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(mw_parse_duration(bad[i], &s), -1);
+	mw_format_duration(300, buf, sizeof(buf));
+	assert_string_equal(buf, "5m");
+	mw_format_duration(86400, buf, sizeof(buf));
+	assert_string_equal(buf, "1d");
+	mw_format_duration(90, buf, sizeof(buf));
+	assert_string_equal(buf, "90s");
+	mw_format_duration(7200, buf, sizeof(buf));
+	assert_string_equal(buf, "2h");
+}
+
+static void test_dates(void **state)
+{
+	int64_t t;
+	char buf[40];
+	const char *d;
+
+	(void)state;
+	d = "2015-11-16T14:49:18+0000";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1447685358);
+	d = "2015-11-16T14:49:18+00:00";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1447685358);
+	d = "2015-11-16T14:49:18Z";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1447685358);
+	d = "2015-11-16T15:49:18.250+0100";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1447685358);
+	d = "2015-11-16T09:49:18-0500";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1447685358);
+	const char *bad[] = { "", "2015-11-16", "2015-11-16T14:49:18", "2015-13-16T14:49:18Z",
+			      "2015-11-16T14:49:18+0700x", "2015/11/16T14:49:18Z", NULL };
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(mw_parse_mc_date(bad[i], strlen(bad[i]), &t), -1);
+	mw_format_mc_date(1447685358, buf);
+	assert_string_equal(buf, "2015-11-16T14:49:18+0000");
+	mw_format_rfc3339(1447685358, buf);
+	assert_string_equal(buf, "2015-11-16T14:49:18Z");
+	mw_format_rfc1123(1448369411, buf);
+	assert_string_equal(buf, "Tue, 24 Nov 2015 12:50:11 UTC");
+	assert_int_equal(mw_parse_http_date("Tue, 24 Nov 2015 12:50:11 GMT", &t), 0);
+	assert_int_equal(t, 1448369411);
+	/* Pre-1970 and leap-year arithmetic. */
+	d = "2024-02-29T00:00:00+0000";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1709164800);
+}
+
+static void test_encodings(void **state)
+{
+	unsigned char *out;
+	size_t n;
+	char *b;
+	char g[37], hex[9];
+
+	(void)state;
+	assert_int_equal(mw_base64_decode("U2VjcmV0S2V5", 12, &out, &n), 0);
+	assert_int_equal(n, 9);
+	assert_memory_equal(out, "SecretKey", 9);
+	free(out);
+	assert_int_equal(mw_base64_decode("YQ==", 4, &out, &n), 0);
+	assert_int_equal(n, 1);
+	free(out);
+	assert_int_equal(mw_base64_decode("YQ=", 3, &out, &n), -1);
+	assert_int_equal(mw_base64_decode("Y=Q=", 4, &out, &n), -1);
+	assert_int_equal(mw_base64_decode("a-b_", 4, &out, &n), -1);
+	b = mw_base64_encode("SecretKey", 9);
+	assert_string_equal(b, "U2VjcmV0S2V5");
+	free(b);
+	mw_hex((const unsigned char *)"\x01\xab\xff\x10", 4, hex);
+	assert_string_equal(hex, "01abff10");
+	mw_guid(g);
+	assert_int_equal(strlen(g), 36);
+	assert_true(mw_is_guid(g));
+	assert_int_equal(g[14], '4');
+	assert_true(mw_is_guid("ca16c415-658f-4c87-8fb6-E3E6957771DC"));
+	assert_false(mw_is_guid("ca16c415-658f-4c87-8fb6-e3e6957771d"));
+	assert_false(mw_is_guid("ca16c415658f-4c87-8fb6-e3e6957771dc0"));
+	assert_false(mw_is_guid("ca16c415-658f-4c87-8fb6-e3e6957771dcX"));
+	assert_false(mw_is_guid(""));
+}
+
+static void test_files(void **state)
+{
+	char dir[] = "/tmp/mwutilXXXXXX", path[256], sub[256], *data;
+	size_t len;
+	struct stat st;
+	mw_err e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a/b/c", dir);
+	assert_int_equal(mw_mkdir_p(sub, &e), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/f.yaml", dir);
+	assert_int_equal(mw_write_file_atomic(path, "hello\n", 6, &e), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(mw_read_file(path, 100, &data, &len, &e), 0);
+	assert_int_equal(len, 6);
+	assert_string_equal(data, "hello\n");
+	free(data);
+	assert_int_equal(mw_read_file(path, 3, &data, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "too large"));
+	assert_int_equal(mw_check_private_file(path, "config", &e), 0);
+	chmod(path, 0640);
+	assert_int_equal(mw_check_private_file(path, "config", &e), -1);
+	assert_non_null(strstr(e.msg, "permissions 0640 are too open"));
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	assert_int_equal(mw_check_private_file(sub, "config", &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_files),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
