@@ -1,0 +1,1103 @@
+/* mcapi.c - the Mimecast client. http_post() is the one place mimewatch
+ * performs HTTP towards Mimecast: every request, token and discovery call
+ * goes through it, with the same TLS, timeout, size and abort rules, which
+ * is also the seam that lets tests point the program at the simulator.
+ *
+ * Secrets (keys, tokens, Authorization headers) are never logged and are
+ * wiped from our own memory once used. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* POSIX and BSD interfaces alongside -std=c11 */
+#endif
+#include "mcapi.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mcsign.h"
+#include "regions.h"
+
+#define TOTAL_TIMEOUT_S 120
+#define DEFAULT_CONNECT_MS 10000
+#define DEFAULT_LOW_SPEED_S 30
+#define DEFAULT_TOKEN_TTL_S 1799  /* Mimecast's usual expires_in */
+#ifdef PACKAGE_VERSION
+#define USER_AGENT "mimewatch/" PACKAGE_VERSION
+#else
+#define USER_AGENT "mimewatch"
+#endif
+
+struct mc_client {
+	int api;
+	char *base_url, *app_id, *app_key, *access_key, *secret_key;
+	char *client_id, *client_secret, *ca_file;
+	int allow_http;          /* base URL is http:// to a loopback address */
+	int known_region;
+	CURL *curl;              /* kept for connection reuse */
+	char errbuf[CURL_ERROR_SIZE];
+	const volatile int *abort_flag;
+	int64_t not_before;      /* mw_mono_ms */
+	int64_t rl_limit, rl_remaining, rl_reset_ms;
+	char *token;             /* API 2.0 bearer token */
+	int64_t token_expiry;    /* mw_mono_ms */
+	int64_t token_ttl_ms;
+	uint64_t rng;            /* jitter */
+};
+
+/* What one transfer saw besides the body. */
+struct xfer {
+	mw_buf *body;
+	int too_big;
+	const volatile int *abort_flag;
+	char date[64];
+	char rl_limit[32], rl_remaining[32], rl_reset[32];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_global(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		/* volatile stores so the compiler keeps them before free() */
+		volatile char *p = s;
+		while (*p)
+			*p++ = 0;
+	}
+}
+
+static void free_secret(char **s)
+{
+	wipe(*s);
+	free(*s);
+	*s = NULL;
+}
+
+static void wipe_slist(struct curl_slist *l)
+{
+	for (; l; l = l->next)
+		wipe(l->data);
+}
+
+/* ---- callbacks ------------------------------------------------------------ */
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+	size_t len = size * n;
+
+	if (x->body->len + len > MC_MAX_RESPONSE) {
+		x->too_big = 1;
+		return 0;  /* curl aborts with CURLE_WRITE_ERROR */
+	}
+	mw_buf_append(x->body, p, len);
+	return len;
+}
+
+static void header_value(char *dst, size_t n, const char *v, size_t len)
+{
+	while (len && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' ' ||
+		       v[len - 1] == '\t'))
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+	size_t len = size * n;
+	const char *colon = memchr(p, ':', len);
+	size_t nl;
+	const char *v;
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* A new response (after a 1xx): forget the previous headers. */
+		x->date[0] = x->rl_limit[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
+		return len;
+	}
+	if (!colon)
+		return len;
+	nl = (size_t)(colon - p);
+	v = colon + 1;
+#define IS(name) (nl == sizeof(name) - 1 && strncasecmp(p, name, nl) == 0)
+	if (IS("date"))
+		header_value(x->date, sizeof(x->date), v, len - nl - 1);
+	else if (IS("x-ratelimit-limit"))
+		header_value(x->rl_limit, sizeof(x->rl_limit), v, len - nl - 1);
+	else if (IS("x-ratelimit-remaining"))
+		header_value(x->rl_remaining, sizeof(x->rl_remaining), v, len - nl - 1);
+	else if (IS("x-ratelimit-reset"))
+		header_value(x->rl_reset, sizeof(x->rl_reset), v, len - nl - 1);
+	else if (IS("content-length")) {
+		char cl[32];
+
+		header_value(cl, sizeof(cl), v, len - nl - 1);
+		if (strlen(cl) > 9 || strtoull(cl, NULL, 10) > MC_MAX_RESPONSE) {
+			x->too_big = 1;  /* refuse before reading any of it */
+			return 0;
+		}
+	}
+#undef IS
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const struct xfer *x = ud;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return x->abort_flag && *x->abort_flag;
+}
+
+/* ---- client ---------------------------------------------------------------- */
+
+/* Checks base_url; sets *allow_http for http:// to loopback. */
+static int check_base_url(const char *url, const char *field, int *allow_http, mw_err *e)
+{
+	char host[256];
+	CURLU *u;
+	char *scheme = NULL;
+	int rc = -1;
+
+	*allow_http = 0;
+	if (!url || !*url) {
+		mw_err_set(e, "%s: missing; give the region's API URL, e.g. "
+			   "https://eu-api.mimecast.com", field);
+		return -1;
+	}
+	if (strlen(url) > 512 || strpbrk(url, "?# \t\r\n")) {
+		mw_err_set(e, "%s: \"%.80s\" is not a plain base URL; give scheme and host only, "
+			   "e.g. https://eu-api.mimecast.com", field, url);
+		return -1;
+	}
+	u = curl_url();
+	if (!u)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    regions_url_host(url, host, sizeof(host)) < 0) {
+		mw_err_set(e, "%s: \"%.80s\" is not a URL; give e.g. https://eu-api.mimecast.com",
+			   field, url);
+	} else if (strcasecmp(scheme, "https") == 0) {
+		rc = 0;
+	} else if (strcasecmp(scheme, "http") == 0) {
+		if (regions_is_loopback(url)) {
+			*allow_http = 1;
+			rc = 0;
+		} else {
+			mw_err_set(e, "%s: plain http:// is refused for %s (keys would cross the "
+				   "network unprotected); use https://", field, host);
+		}
+	} else {
+		mw_err_set(e, "%s: scheme \"%s\" is not supported; use https://", field, scheme);
+	}
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static char *dup_base(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n && url[n - 1] == '/')
+		n--;
+	return mw_xstrndup(url, n);
+}
+
+static void setup_curl(mc_client *c, int64_t connect_ms, int64_t low_speed_s)
+{
+	CURL *h = c->curl;
+
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+#if LIBCURL_VERSION_NUM >= 0x075500  /* 7.85: the string form */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allow_http ? "https,http" : "https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+			 (long)(c->allow_http ? CURLPROTO_HTTPS | CURLPROTO_HTTP : CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/* CAINFO replaces libcurl's compiled-in CA bundle file. Builds that also
+	 * have a default CA directory (Debian's /etc/ssl/certs) keep trusting
+	 * it, so there ca_file adds a trust anchor; elsewhere ca_file must hold
+	 * every CA the server chain needs. */
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_ms > 0 ? connect_ms
+							       : DEFAULT_CONNECT_MS));
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(low_speed_s > 0 ? low_speed_s
+							   : DEFAULT_LOW_SPEED_S));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+}
+
+static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_err *e)
+{
+	mc_client *c;
+	int allow_http;
+
+	if (!cr || (cr->api != 1 && cr->api != 2)) {
+		mw_err_set(e, "api: must be v1 or v2");
+		return NULL;
+	}
+	if (check_base_url(cr->base_url, "base_url", &allow_http, e) < 0)
+		return NULL;
+	if (check_keys) {
+		const char *miss = NULL;
+
+		if (cr->api == 1) {
+			if (!cr->app_id || !*cr->app_id)
+				miss = "app_id (the Application ID)";
+			else if (!cr->app_key || !*cr->app_key)
+				miss = "app_key (the Application Key)";
+			else if (!cr->access_key || !*cr->access_key)
+				miss = "access_key";
+			else if (!cr->secret_key || !*cr->secret_key)
+				miss = "secret_key";
+		} else {
+			if (!cr->client_id || !*cr->client_id)
+				miss = "client_id";
+			else if (!cr->client_secret || !*cr->client_secret)
+				miss = "client_secret";
+		}
+		if (miss) {
+			mw_err_set(e, "%s: missing; copy it from the Mimecast API application", miss);
+			return NULL;
+		}
+	}
+	pthread_once(&curl_once, curl_global);
+	c = mw_xcalloc(1, sizeof(*c));
+	c->api = cr->api;
+	c->allow_http = allow_http;
+	c->base_url = dup_base(cr->base_url);
+	c->known_region = regions_known_host(c->base_url);
+	c->app_id = mw_xstrdup(cr->app_id);
+	c->app_key = mw_xstrdup(cr->app_key);
+	c->access_key = mw_xstrdup(cr->access_key);
+	c->secret_key = mw_xstrdup(cr->secret_key);
+	c->client_id = mw_xstrdup(cr->client_id);
+	c->client_secret = mw_xstrdup(cr->client_secret);
+	c->ca_file = cr->ca_file && *cr->ca_file ? mw_xstrdup(cr->ca_file) : NULL;
+	c->rl_limit = c->rl_remaining = c->rl_reset_ms = -1;
+	c->rng = (uint64_t)mw_mono_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)c;
+	if (!c->rng)
+		c->rng = 1;
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		mw_err_set(e, "cannot initialise libcurl (out of memory?)");
+		mc_client_free(c);
+		return NULL;
+	}
+	setup_curl(c, cr->connect_timeout_ms, cr->low_speed_secs);
+	return c;
+}
+
+mc_client *mc_client_new(const struct mc_creds *creds, mw_err *e)
+{
+	return client_create(creds, 1, e);
+}
+
+void mc_client_free(mc_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c->base_url);
+	free(c->app_id);
+	free_secret(&c->app_key);
+	free_secret(&c->access_key);
+	free_secret(&c->secret_key);
+	free(c->client_id);
+	free_secret(&c->client_secret);
+	free_secret(&c->token);
+	free(c->ca_file);
+	free(c);
+}
+
+void mc_client_set_abort(mc_client *c, const volatile int *flag)
+{
+	c->abort_flag = flag;
+}
+
+int64_t mc_client_not_before(const mc_client *c)
+{
+	return c->not_before;
+}
+
+void mc_client_ratelimit(const mc_client *c, int64_t *limit, int64_t *remaining,
+			 int64_t *reset_ms)
+{
+	if (limit)
+		*limit = c->rl_limit;
+	if (remaining)
+		*remaining = c->rl_remaining;
+	if (reset_ms)
+		*reset_ms = c->rl_reset_ms;
+}
+
+/* ---- the one HTTP function ------------------------------------------------ */
+
+static const char *curl_code_name(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL: return "CURLE_UNSUPPORTED_PROTOCOL";
+	case CURLE_URL_MALFORMAT: return "CURLE_URL_MALFORMAT";
+	case CURLE_COULDNT_RESOLVE_PROXY: return "CURLE_COULDNT_RESOLVE_PROXY";
+	case CURLE_COULDNT_RESOLVE_HOST: return "CURLE_COULDNT_RESOLVE_HOST";
+	case CURLE_COULDNT_CONNECT: return "CURLE_COULDNT_CONNECT";
+	case CURLE_HTTP2: return "CURLE_HTTP2";
+	case CURLE_PARTIAL_FILE: return "CURLE_PARTIAL_FILE";
+	case CURLE_WRITE_ERROR: return "CURLE_WRITE_ERROR";
+	case CURLE_OUT_OF_MEMORY: return "CURLE_OUT_OF_MEMORY";
+	case CURLE_OPERATION_TIMEDOUT: return "CURLE_OPERATION_TIMEDOUT";
+	case CURLE_ABORTED_BY_CALLBACK: return "CURLE_ABORTED_BY_CALLBACK";
+	case CURLE_SSL_CONNECT_ERROR: return "CURLE_SSL_CONNECT_ERROR";
+	case CURLE_PEER_FAILED_VERIFICATION: return "CURLE_PEER_FAILED_VERIFICATION";
+	case CURLE_GOT_NOTHING: return "CURLE_GOT_NOTHING";
+	case CURLE_SEND_ERROR: return "CURLE_SEND_ERROR";
+	case CURLE_RECV_ERROR: return "CURLE_RECV_ERROR";
+	case CURLE_SSL_CERTPROBLEM: return "CURLE_SSL_CERTPROBLEM";
+	case CURLE_SSL_CIPHER: return "CURLE_SSL_CIPHER";
+	case CURLE_BAD_CONTENT_ENCODING: return "CURLE_BAD_CONTENT_ENCODING";
+	case CURLE_SSL_CACERT_BADFILE: return "CURLE_SSL_CACERT_BADFILE";
+	case CURLE_SSL_ISSUER_ERROR: return "CURLE_SSL_ISSUER_ERROR";
+	case CURLE_SSL_INVALIDCERTSTATUS: return "CURLE_SSL_INVALIDCERTSTATUS";
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return "CURLE_SSL_PINNEDPUBKEYNOTMATCH";
+	case CURLE_HTTP2_STREAM: return "CURLE_HTTP2_STREAM";
+	default: return NULL;
+	}
+}
+
+static int has_cert_text(const char *s)
+{
+	static const char *const words[] = { "certificate", "cert ", "verify", "issuer",
+					     "self-signed", "self signed", "subject", NULL };
+
+	for (int i = 0; words[i]; i++) {
+		size_t n = strlen(words[i]);
+
+		for (const char *p = s; *p; p++)
+			if (strncasecmp(p, words[i], n) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Classifies a failed transfer (no usable HTTP response). */
+static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
+			    struct mc_result *res)
+{
+	const char *name = curl_code_name(rc);
+	const char *text = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+	char host[256] = "", shost[128];
+	long status = 0;
+
+	if (regions_url_host(c->base_url, host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "the base_url host");
+	mc_sanitize_copy(shost, sizeof(shost), host, strlen(host));
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	res->http_status = status;
+	if (name)
+		snprintf(res->code, sizeof(res->code), "%s", name);
+	else
+		snprintf(res->code, sizeof(res->code), "curl error %d", (int)rc);
+	mc_sanitize_copy(res->message, sizeof(res->message), text, strlen(text));
+
+	if (x->too_big) {
+		res->cls = MC_UNKNOWN;
+		snprintf(res->message, sizeof(res->message), "response larger than 16 MiB refused");
+		snprintf(res->remedy, sizeof(res->remedy),
+			 "response larger than 16 MiB refused; lower page_size or check base_url");
+		res->retryable = 0;
+		return;
+	}
+	switch (rc) {
+	case CURLE_SSL_CACERT_BADFILE:
+		res->cls = MC_TLS;
+		snprintf(res->remedy, sizeof(res->remedy),
+			 "ca_file %s cannot be read as PEM certificates: fix ca_file or remove it",
+			 c->ca_file ? c->ca_file : "(default bundle)");
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		res->cls = MC_TLS;
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		res->cls = has_cert_text(text) ? MC_TLS : MC_RETRY;
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		res->cls = MC_BAD_REQUEST;
+		snprintf(res->remedy, sizeof(res->remedy), "check base_url (%s)", c->base_url);
+		break;
+	case CURLE_PARTIAL_FILE:
+		res->cls = MC_RETRY;
+		snprintf(res->message, sizeof(res->message), "truncated body: %.300s", text);
+		snprintf(res->remedy, sizeof(res->remedy),
+			 "the response was cut short (truncated body); will retry");
+		break;
+	case CURLE_ABORTED_BY_CALLBACK:
+		res->cls = MC_RETRY;
+		snprintf(res->message, sizeof(res->message), "transfer aborted: shutting down");
+		snprintf(res->remedy, sizeof(res->remedy), "the transfer was aborted; it is "
+			 "repeated on the next start");
+		break;
+	default:
+		res->cls = MC_RETRY;
+		break;
+	}
+	if (res->cls == MC_TLS && !res->remedy[0])
+		snprintf(res->remedy, sizeof(res->remedy),
+			 "the certificate of %s was not accepted: check that base_url names the "
+			 "Mimecast host; if a TLS-inspecting proxy or private CA signs it, set "
+			 "ca_file to that CA; otherwise the host is not who it claims",
+			 shost);
+	if (res->cls == MC_RETRY && !res->remedy[0])
+		snprintf(res->remedy, sizeof(res->remedy),
+			 "network trouble reaching %s; will retry (check DNS, firewall and proxy "
+			 "if it persists)", shost);
+	res->retryable = res->cls == MC_RETRY;
+}
+
+static int64_t parse_count(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtoll(s, &end, 10);
+	return *end == '\0' && v >= 0 ? (int64_t)v : -1;
+}
+
+static uint64_t next_rand(mc_client *c)
+{
+	/* xorshift64: jitter needs spread, not secrecy */
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
+static void hold_until(mc_client *c, int64_t t)
+{
+	if (t > c->not_before)
+		c->not_before = t;
+}
+
+/* Rate-limit headers into the result and the client; the 429 gate and
+ * pacing on X-RateLimit-Remaining. */
+static void note_limits(mc_client *c, const struct xfer *x, long status, struct mc_result *res)
+{
+	int64_t now = mw_mono_ms();
+
+	res->rl_limit = parse_count(x->rl_limit);
+	res->rl_remaining = parse_count(x->rl_remaining);
+	res->rl_reset_ms = x->rl_reset[0] ? mc_parse_reset_ms(x->rl_reset) : -1;
+	if (res->rl_limit >= 0)
+		c->rl_limit = res->rl_limit;
+	if (res->rl_remaining >= 0)
+		c->rl_remaining = res->rl_remaining;
+	if (res->rl_reset_ms >= 0)
+		c->rl_reset_ms = res->rl_reset_ms;
+	if (status == 429) {
+		int64_t wait = mc_clamp_wait_ms(res->rl_reset_ms);
+		/* jitter only ever adds: 0..10% */
+		int64_t jitter = (int64_t)(next_rand(c) % (uint64_t)(wait / 10 + 1));
+
+		hold_until(c, now + wait + jitter);
+	} else if (res->rl_remaining >= 0 && res->rl_remaining <= 1 && res->rl_reset_ms >= 0) {
+		hold_until(c, now + mc_clamp_wait_ms(res->rl_reset_ms));
+	}
+}
+
+/* POSTs body to url. Returns 1 with res->http_status when a response
+ * arrived (body in resp), 0 when the transfer failed (res classified). */
+static int http_post(mc_client *c, const char *url, struct curl_slist *hdrs, const char *body,
+		     size_t len, mw_buf *resp, struct xfer *x, struct mc_result *res)
+{
+	CURLcode rc;
+	long status = 0;
+	curl_off_t cl = -1, got = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->body = resp;
+	x->abort_flag = c->abort_flag;
+	mw_buf_reset(resp);
+	mw_buf_reserve(resp, 0);  /* resp->data is a string even when empty */
+	c->errbuf[0] = '\0';
+	res->server_date = 0;
+
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, x);
+	rc = curl_easy_perform(c->curl);
+	/* The list may hold the Authorization header: don't leave it set. */
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	note_limits(c, x, status, res);
+	if (x->date[0] && mw_parse_http_date(x->date, &res->server_date) < 0)
+		res->server_date = 0;
+	if (rc != CURLE_OK) {
+		transport_error(c, rc, x, res);
+		return 0;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	curl_easy_getinfo(c->curl, CURLINFO_SIZE_DOWNLOAD_T, &got);
+	if (cl >= 0 && got < cl) {
+		transport_error(c, CURLE_PARTIAL_FILE, x, res);
+		return 0;
+	}
+	res->http_status = status;
+	mw_log(2, "POST %s: HTTP %ld, %zu bytes", url, status, resp->len);
+	return 1;
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static int join_url(const mc_client *c, const char *path, char *out, size_t n)
+{
+	int k = snprintf(out, n, "%s%s", c->base_url, path);
+
+	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static void local_failure(struct mc_result *res, const char *code, const char *msg,
+			  const char *remedy)
+{
+	res->cls = MC_UNKNOWN;
+	res->http_status = 0;
+	snprintf(res->code, sizeof(res->code), "%s", code);
+	snprintf(res->message, sizeof(res->message), "%s", msg);
+	snprintf(res->remedy, sizeof(res->remedy), "%s", remedy);
+	res->retryable = 0;
+}
+
+/* Parses the body (if any) into doc and classifies. Returns the root
+ * token, or -1 when the body is not JSON. */
+static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *doc,
+			 const char *permission, struct mc_result *res)
+{
+	struct mc_classify_ctx ctx = { permission, mw_now(), c->known_region };
+	mw_err e;
+	int root = -1;
+
+	if (resp->len && js_parse(doc, resp->data, resp->len, &e) == 0)
+		root = 0;
+	mc_classify(res, status, doc, root, &ctx);
+	if (status >= 300 && status <= 399) {
+		char *loc = NULL, host[256] = "", shost[128] = "";
+
+		curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &loc);
+		if (loc && regions_url_host(loc, host, sizeof(host)) == 0)
+			mc_sanitize_copy(shost, sizeof(shost), host, strlen(host));
+		snprintf(res->remedy, sizeof(res->remedy), "redirect to %s refused; check base_url",
+			 shost[0] ? shost : "another location");
+		snprintf(res->message, sizeof(res->message), "HTTP %ld: %.300s", status, res->remedy);
+	}
+	return root;
+}
+
+/* API 2.0: a bearer token from <base_url>/oauth/token. Returns 0 with
+ * res->cls MC_OK when c->token is usable. */
+static int token_fetch(mc_client *c, struct mc_result *res)
+{
+	struct curl_slist *h = NULL;
+	char url[1024];
+	char *id, *secret;
+	mw_buf body, resp;
+	js_doc doc;
+	struct xfer x;
+	int64_t started = mw_mono_ms();
+	int root, tok;
+
+	if (join_url(c, "/oauth/token", url, sizeof(url)) < 0) {
+		local_failure(res, "base_url", "base_url too long", "shorten base_url");
+		return -1;
+	}
+	id = curl_easy_escape(c->curl, c->client_id, 0);
+	secret = curl_easy_escape(c->curl, c->client_secret, 0);
+	if (!id || !secret)
+		abort();
+	mw_buf_init(&body);
+	mw_buf_printf(&body, "client_id=%s&client_secret=%s&grant_type=client_credentials", id,
+		      secret);
+	wipe(secret);
+	curl_free(id);
+	curl_free(secret);
+	h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+	h = curl_slist_append(h, "Accept: application/json");
+	h = curl_slist_append(h, "Expect:");
+	mw_buf_init(&resp);
+	js_init(&doc);
+
+	free_secret(&c->token);
+	if (http_post(c, url, h, body.data, body.len, &resp, &x, res)) {
+		long status = res->http_status;
+
+		root = classify_body(c, status, &resp, &doc, NULL, res);
+		if (status == 200) {
+			int64_t ttl = DEFAULT_TOKEN_TTL_S;
+
+			tok = root >= 0 ? js_get(&doc, root, "access_token") : -1;
+			if (tok >= 0 && doc.toks[tok].type == JS_STRING && doc.toks[tok].end >
+			    doc.toks[tok].start) {
+				int ex = js_get(&doc, root, "expires_in");
+
+				if (ex >= 0 && (js_int(&doc, ex, &ttl) < 0 || ttl <= 0 || ttl > 86400 * 30))
+					ttl = DEFAULT_TOKEN_TTL_S;
+				c->token = js_strdup(&doc, tok);
+				c->token_ttl_ms = ttl * 1000;
+				c->token_expiry = started + c->token_ttl_ms;
+				res->cls = MC_OK;
+				res->code[0] = res->remedy[0] = res->message[0] = '\0';
+				res->retryable = 0;
+			} else {
+				res->cls = MC_RETRY;
+				res->retryable = 1;
+				snprintf(res->message, sizeof(res->message),
+					 "token response without access_token");
+				snprintf(res->remedy, sizeof(res->remedy),
+					 "the response was cut short or malformed; will retry");
+			}
+		} else if ((status == 400 || status == 401 || status == 403) &&
+			   res->cls != MC_IP_NOT_ALLOWED) {
+			res->cls = MC_INVALID_SIGNATURE;
+			res->retryable = 0;
+			snprintf(res->remedy, sizeof(res->remedy),
+				 "client_id/client_secret rejected: create a new API 2.0 key");
+		} else if (status == 404) {
+			snprintf(res->remedy, sizeof(res->remedy),
+				 "no token endpoint at %.200s/oauth/token: check base_url (API 2.0 "
+				 "uses https://api.services.mimecast.com)", c->base_url);
+		}
+	}
+	/* resp and doc may hold the token: wipe before freeing */
+	if (resp.data)
+		memset(resp.data, 0, resp.len);
+	if (body.data)
+		memset(body.data, 0, body.len);
+	mw_buf_free(&resp);
+	mw_buf_free(&body);
+	js_free(&doc);
+	curl_slist_free_all(h);
+	return res->cls == MC_OK ? 0 : -1;
+}
+
+static int token_fresh(const mc_client *c)
+{
+	int64_t margin = c->token_ttl_ms / 10;
+
+	if (margin < 30000)
+		margin = 30000;
+	return c->token && mw_mono_ms() < c->token_expiry - margin;
+}
+
+/* The type whose endpoint this is, for the permission a 403 names. */
+static const char *permission_for(const char *path)
+{
+	for (size_t i = 0; i < mw_nlogtypes; i++)
+		if (strcmp(mw_logtypes[i].path, path) == 0)
+			return mw_logtypes[i].permission;
+	return NULL;
+}
+
+/* Builds the auth headers for one attempt: fresh date and request id.
+ * Returns 0, 1 when the API 2.0 token could not be had (res classified),
+ * or -1 for a local failure. */
+static int auth_headers(mc_client *c, const char *path, int sign, struct curl_slist **h,
+			struct mc_result *res)
+{
+	char date[40], reqid[37], line[1200];
+
+	if (c->api == 2 && sign) {
+		if (!token_fresh(c) && token_fetch(c, res) < 0)
+			return res->http_status || res->cls != MC_UNKNOWN ? 1 : -1;
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", c->token);
+		*h = curl_slist_append(*h, line);
+		wipe(line);
+		return 0;
+	}
+	mw_format_rfc1123(mw_now(), date);
+	mw_guid(reqid);
+	snprintf(line, sizeof(line), "x-mc-date: %s", date);
+	*h = curl_slist_append(*h, line);
+	snprintf(line, sizeof(line), "x-mc-req-id: %s", reqid);
+	*h = curl_slist_append(*h, line);
+	snprintf(line, sizeof(line), "x-mc-app-id: %s", c->app_id ? c->app_id : "");
+	*h = curl_slist_append(*h, line);
+	if (sign) {
+		char auth[1024];
+
+		if (mcsign_authorization(date, reqid, path, c->app_key, c->access_key, c->secret_key,
+					 auth, sizeof(auth)) < 0) {
+			local_failure(res, "secret_key", "secret_key is not valid base64",
+				      "copy the Secret Key again: it is base64 text ending in '='");
+			return -1;
+		}
+		snprintf(line, sizeof(line), "Authorization: %s", auth);
+		*h = curl_slist_append(*h, line);
+		wipe(auth);
+		wipe(line);
+	}
+	return 0;
+}
+
+/* One request: headers, the HTTP call, parsing and classification, and
+ * the single token refresh API 2.0 allows. */
+static int do_post(mc_client *c, const char *path, const char *body, int sign,
+		   const char *permission, mw_buf *resp, js_doc *doc, int *rootp,
+		   struct mc_result *res)
+{
+	char url[1024];
+	int refreshed = 0;
+
+	mc_result_init(res);
+	*rootp = -1;
+	if (!path || path[0] != '/' || join_url(c, path, url, sizeof(url)) < 0) {
+		local_failure(res, "path", "request path must start with '/' and fit a URL",
+			      "report this as a mimewatch bug");
+		return -1;
+	}
+	for (;;) {
+		struct curl_slist *h = NULL;
+		struct xfer x;
+		int got;
+
+		int ah = auth_headers(c, path, sign, &h, res);
+
+		if (ah != 0) {
+			wipe_slist(h);
+			curl_slist_free_all(h);
+			return ah < 0 ? -1 : 0;  /* a refused token is a classified outcome */
+		}
+		h = curl_slist_append(h, "Content-Type: application/json");
+		h = curl_slist_append(h, "Accept: application/json");
+		h = curl_slist_append(h, "Expect:");
+		got = http_post(c, url, h, body, strlen(body), resp, &x, res);
+		wipe_slist(h);
+		curl_slist_free_all(h);
+		if (!got)
+			return 0;
+		*rootp = classify_body(c, res->http_status, resp, doc, permission, res);
+		if (c->api == 2 && sign && !refreshed && res->http_status == 401 &&
+		    strcmp(res->code, "token_expired") == 0) {
+			free_secret(&c->token);
+			refreshed = 1;
+			continue;
+		}
+		return 0;
+	}
+}
+
+int mc_post(mc_client *c, const char *path, const char *body, mw_buf *resp, js_doc *doc,
+	    struct mc_result *res)
+{
+	js_doc local;
+	int root, rc;
+
+	js_init(&local);
+	rc = do_post(c, path, body, 1, permission_for(path ? path : ""), resp, doc ? doc : &local,
+		     &root, res);
+	js_free(&local);
+	return rc;
+}
+
+/* ---- log pages ------------------------------------------------------------- */
+
+void mc_page_init(struct mc_page *p)
+{
+	js_init(&p->doc);
+	p->records = -1;
+	p->nrecords = 0;
+	p->next = NULL;
+}
+
+void mc_page_free(struct mc_page *p)
+{
+	js_free(&p->doc);
+	free(p->next);
+	p->next = NULL;
+	p->records = -1;
+	p->nrecords = 0;
+}
+
+static void malformed(struct mc_result *res, const char *what)
+{
+	res->cls = MC_RETRY;
+	res->retryable = 1;
+	snprintf(res->message, sizeof(res->message), "%s", what);
+	snprintf(res->remedy, sizeof(res->remedy),
+		 "the response was cut short or malformed; will retry");
+}
+
+/* After classification: the records array and the next token. */
+static void page_extract(struct mc_page *page, const struct mw_logtype *lt, int root,
+			 struct mc_result *res)
+{
+	const js_doc *d = &page->doc;
+	int data, d0, arr, next;
+	char what[160];
+
+	page->records = -1;
+	page->nrecords = 0;
+	free(page->next);
+	page->next = NULL;
+	if (res->cls != MC_OK)
+		return;
+	data = root >= 0 ? js_get(d, root, "data") : -1;
+	if (data < 0 || d->toks[data].type != JS_ARRAY) {
+		malformed(res, "response without a data array");
+		return;
+	}
+	/* Mimecast answers an empty window with "data":[] (peer fixtures). */
+	if (d->toks[data].size > 0) {
+		d0 = js_at(d, data, 0);
+		arr = d->toks[d0].type == JS_OBJECT ? js_get(d, d0, lt->array_key) : -1;
+		if (arr < 0 || d->toks[arr].type != JS_ARRAY) {
+			snprintf(what, sizeof(what), "data[0].%s missing or not an array",
+				 lt->array_key);
+			malformed(res, what);
+			return;
+		}
+		page->records = arr;
+		page->nrecords = d->toks[arr].size;
+	}
+	next = js_path(d, root, "meta.pagination.next");
+	if (next >= 0 && d->toks[next].type == JS_STRING && d->toks[next].end > d->toks[next].start)
+		page->next = js_strdup(d, next);
+}
+
+void mc_page_parse(struct mc_page *page, const struct mw_logtype *lt, long status,
+		   const char *body, size_t len, const struct mc_classify_ctx *ctx,
+		   struct mc_result *res)
+{
+	mw_err e;
+	int root = -1;
+
+	mc_result_init(res);
+	if (len && js_parse(&page->doc, body, len, &e) == 0)
+		root = 0;
+	mc_classify(res, status, &page->doc, root, ctx);
+	page_extract(page, lt, root, res);
+}
+
+/* Appends s as a JSON string (quotes included). */
+static void put_json_str(mw_buf *b, const char *s)
+{
+	mw_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			mw_buf_putc(b, '\\');
+			mw_buf_putc(b, (char)*p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			mw_buf_printf(b, "\\u%04x", *p);
+		} else {
+			mw_buf_putc(b, (char)*p);
+		}
+	}
+	mw_buf_putc(b, '"');
+}
+
+int mc_get_logs_page(mc_client *c, const struct mc_page_req *req, mw_buf *resp,
+		     struct mc_page *page, struct mc_result *res)
+{
+	char from[32], to[32];
+	mw_buf body;
+	int root, rc;
+
+	if (!req || !req->lt) {
+		mc_result_init(res);
+		local_failure(res, "request", "no log type given", "report this as a mimewatch bug");
+		return -1;
+	}
+	mw_format_mc_date(req->from, from);
+	mw_format_mc_date(req->to, to);
+	mw_buf_init(&body);
+	mw_buf_printf(&body, "{\"meta\":{\"pagination\":{\"pageSize\":%d",
+		      req->page_size > 0 ? req->page_size : 100);
+	if (req->page_token && *req->page_token) {
+		mw_buf_puts(&body, ",\"pageToken\":");
+		put_json_str(&body, req->page_token);
+	}
+	/* data goes with the token too: Mimecast accepts both forms, and the
+	 * filters then never depend on the server remembering them. */
+	mw_buf_printf(&body, "}},\"data\":[{\"from\":\"%s\",\"to\":\"%s\",\"oldestFirst\":true",
+		      from, to);
+	if (req->lt->filters && *req->lt->filters) {
+		mw_buf_putc(&body, ',');
+		mw_buf_puts(&body, req->lt->filters);
+	}
+	mw_buf_puts(&body, "}]}");
+	rc = do_post(c, req->lt->path, body.data, 1, req->lt->permission, resp, &page->doc, &root,
+		     res);
+	mw_buf_free(&body);
+	if (rc < 0) {
+		page_extract(page, req->lt, -1, res);
+		return rc;
+	}
+	page_extract(page, req->lt, root, res);
+	return 0;
+}
+
+/* ---- get-account, discover ---------------------------------------------- */
+
+void mc_account_free(struct mc_account *a)
+{
+	if (!a)
+		return;
+	free(a->account_name);
+	free(a->account_code);
+	free(a->region);
+	for (size_t i = 0; i < a->npackages; i++)
+		free(a->packages[i]);
+	free(a->packages);
+	memset(a, 0, sizeof(*a));
+}
+
+int mc_get_account(mc_client *c, struct mc_account *acct, struct mc_result *res)
+{
+	mw_buf resp;
+	js_doc doc;
+	int root, rc, d0;
+
+	memset(acct, 0, sizeof(*acct));
+	mw_buf_init(&resp);
+	js_init(&doc);
+	rc = do_post(c, "/api/account/get-account", "{\"data\":[]}", 1, NULL, &resp, &doc, &root,
+		     res);
+	if (rc == 0 && res->cls == MC_OK) {
+		d0 = js_path(&doc, root, "data[0]");
+		if (d0 < 0 || doc.toks[d0].type != JS_OBJECT) {
+			malformed(res, "get-account response without data[0]");
+		} else {
+			int pk = js_get(&doc, d0, "packages");
+
+			acct->account_name = js_strdup(&doc, js_get(&doc, d0, "accountName"));
+			acct->account_code = js_strdup(&doc, js_get(&doc, d0, "accountCode"));
+			acct->region = js_strdup(&doc, js_get(&doc, d0, "region"));
+			if (pk >= 0 && doc.toks[pk].type == JS_ARRAY && doc.toks[pk].size) {
+				acct->packages = mw_xcalloc(doc.toks[pk].size, sizeof(char *));
+				for (size_t i = 0; i < doc.toks[pk].size; i++) {
+					char *s = js_strdup(&doc, js_at(&doc, pk, i));
+					if (s)
+						acct->packages[acct->npackages++] = s;
+				}
+			}
+		}
+	}
+	js_free(&doc);
+	mw_buf_free(&resp);
+	return rc;
+}
+
+int mc_discover(const char *discover_base, const char *app_id, const char *email,
+		const char *ca_file, char **base_url, struct mc_result *res)
+{
+	struct mc_creds cr = { 0 };
+	mc_client *c;
+	mw_err e;
+	mw_buf body, resp;
+	js_doc doc;
+	int root, rc;
+
+	*base_url = NULL;
+	mc_result_init(res);
+	cr.api = 1;
+	cr.base_url = discover_base;
+	cr.app_id = app_id;
+	cr.ca_file = ca_file;
+	c = client_create(&cr, 0, &e);
+	if (!c) {
+		res->cls = MC_BAD_REQUEST;
+		snprintf(res->code, sizeof(res->code), "base_url");
+		mc_sanitize_copy(res->message, sizeof(res->message), e.msg, strlen(e.msg));
+		snprintf(res->remedy, sizeof(res->remedy), "%s", res->message);
+		return 0;
+	}
+	mw_buf_init(&body);
+	mw_buf_init(&resp);
+	js_init(&doc);
+	mw_buf_puts(&body, "{\"data\":[{\"emailAddress\":");
+	put_json_str(&body, email ? email : "");
+	mw_buf_puts(&body, "}]}");
+	/* discover-authentication is one of the two unsigned calls */
+	rc = do_post(c, "/api/login/discover-authentication", body.data, 0, NULL, &resp, &doc,
+		     &root, res);
+	if (rc == 0 && res->cls == MC_OK) {
+		int api = js_path(&doc, root, "data[0].region.api");
+		char *u = api >= 0 ? js_strdup(&doc, api) : NULL;
+		int allow_http;
+
+		if (!u || !*u) {
+			char semail[128];
+
+			mc_sanitize_copy(semail, sizeof(semail), email ? email : "",
+					 strlen(email ? email : ""));
+			res->cls = MC_BAD_REQUEST;
+			snprintf(res->message, sizeof(res->message),
+				 "no region returned for %s", semail);
+			snprintf(res->remedy, sizeof(res->remedy),
+				 "Mimecast knows no account for %s: check the service user's email "
+				 "address, or pick the region by hand", semail);
+		} else {
+			mw_buf full;
+
+			mw_buf_init(&full);
+			if (!strstr(u, "://"))
+				mw_buf_puts(&full, "https://");
+			mw_buf_puts(&full, u);
+			if (check_base_url(full.data, "region.api", &allow_http, &e) == 0) {
+				*base_url = dup_base(full.data);
+			} else {
+				res->cls = MC_BAD_REQUEST;
+				mc_sanitize_copy(res->message, sizeof(res->message), e.msg,
+						 strlen(e.msg));
+				snprintf(res->remedy, sizeof(res->remedy), "discover-authentication "
+					 "returned an unusable base URL; pick the region by hand");
+			}
+			mw_buf_free(&full);
+		}
+		free(u);
+	}
+	js_free(&doc);
+	mw_buf_free(&body);
+	mw_buf_free(&resp);
+	mc_client_free(c);
+	return rc;
+}
