@@ -1,0 +1,545 @@
+/* output_ndjson.c - the NDJSON output (design.md, "NDJSON output").
+ *
+ * Exactly once on disk: a file is registered in the store (at its size then)
+ * before its first byte is written, and after each batch the new sizes are
+ * committed together with the last rowid written. Whatever lies past a
+ * committed size is a torn or unacknowledged tail; it is cut off before the
+ * output writes again (on its first delivery in a process, and after any
+ * failed batch), and those rows are written again after the committed rowid.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
+#endif
+#include "outputs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonout.h"
+
+#define BATCH_ROWS 5000
+/* Known files whose name date is this many days old are written no more
+ * (files are named by the date of writing): forget them after recovery so
+ * the list stays small. */
+#define FORGET_AFTER_DAYS 2
+
+/* What this process knows about an output: whether its files have been cut
+ * back to their committed sizes, and which files the store has registered. */
+struct out_state {
+	char *name;
+	int recovered;
+	int last_ok;            /* last state written to the store: 1 ok, 0 error, -1 none */
+	char **known;
+	size_t nknown, cap;
+};
+
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct out_state *states;
+static size_t nstates;
+
+static void known_clear(struct out_state *o)
+{
+	for (size_t i = 0; i < o->nknown; i++)
+		free(o->known[i]);
+	o->nknown = 0;
+}
+
+static int known_has(const struct out_state *o, const char *path)
+{
+	for (size_t i = 0; i < o->nknown; i++)
+		if (strcmp(o->known[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+static void known_add(struct out_state *o, const char *path)
+{
+	if (o->nknown == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 16;
+		o->known = mw_xrealloc(o->known, o->cap * sizeof *o->known);
+	}
+	o->known[o->nknown++] = mw_xstrdup(path);
+}
+
+static struct out_state *state_for(const char *name)
+{
+	for (size_t i = 0; i < nstates; i++)
+		if (strcmp(states[i].name, name) == 0)
+			return &states[i];
+	states = mw_xrealloc(states, (nstates + 1) * sizeof *states);
+	struct out_state *o = &states[nstates++];
+	memset(o, 0, sizeof *o);
+	o->name = mw_xstrdup(name);
+	o->last_ok = -1;
+	return o;
+}
+
+void outputs_forget_recovery(void)
+{
+	pthread_mutex_lock(&states_lock);
+	for (size_t i = 0; i < nstates; i++) {
+		known_clear(&states[i]);
+		free(states[i].known);
+		free(states[i].name);
+	}
+	free(states);
+	states = NULL;
+	nstates = 0;
+	pthread_mutex_unlock(&states_lock);
+}
+
+/* ---- the line ------------------------------------------------------------ */
+
+void ndjson_line(mw_buf *out, const struct store_row *row)
+{
+	char when[32];
+
+	mw_buf_reserve(out, row->json_len + 128);
+	mw_buf_append(out, "{\"integration\":", 15);
+	jsonout_safe_string(out, row->integration, strlen(row->integration));
+	mw_buf_append(out, ",\"type\":", 8);
+	jsonout_safe_string(out, row->type, strlen(row->type));
+	mw_buf_append(out, ",\"id\":", 6);
+	jsonout_safe_string(out, row->id, strlen(row->id));
+	mw_format_rfc3339(row->time, when);
+	mw_buf_append(out, ",\"time\":\"", 9);
+	mw_buf_puts(out, when);
+	mw_buf_append(out, "\",\"record\":", 11);
+	/* Stored records are already safe-encoded; an empty one (never written
+	 * by the collector) still makes a valid line. */
+	if (row->json_len)
+		mw_buf_append(out, row->json, row->json_len);
+	else
+		mw_buf_append(out, "null", 4);
+	mw_buf_append(out, "}\n", 2);
+}
+
+const char *outputs_ndjson_dir(const struct mw_config *cfg, const struct mw_output *o,
+			       char *buf, size_t n)
+{
+	if (o->dir && *o->dir)
+		snprintf(buf, n, "%s", o->dir);
+	else
+		snprintf(buf, n, "%s/out", cfg->state_dir ? cfg->state_dir : ".");
+	return buf;
+}
+
+/* ---- file helpers ------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void write_error(mw_err *e, const char *path, const char *what, int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		mw_err_set(e, "%s: disk full while %s; free space and delivery resumes where "
+			   "it stopped", path, what);
+	else
+		mw_err_set(e, "%s: %s failed: %s", path, what, strerror(err));
+}
+
+static int fsync_parent(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	int fd, rc;
+
+	if (n == 0 || n >= sizeof dir)
+		return 0;
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* "YYYY-MM-DD" of a UTC epoch. */
+static void utc_date(int64_t t, char out[16])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	if (strftime(out, 16, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, 16, "0000-00-00");
+}
+
+/* The date in a ".../YYYY-MM-DD.ndjson" path, or "" when it has none. */
+static void path_date(const char *path, char out[16])
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	out[0] = 0;
+	if (n == 17 && strcmp(base + 10, ".ndjson") == 0) {
+		memcpy(out, base, 10);
+		out[10] = 0;
+	}
+}
+
+/* Cuts every file of the output back to its committed size. A file shorter
+ * than that lost data someone else removed: writing after the hole would
+ * hide it, so the output stops until the file is moved aside. */
+static int recover(struct out_state *o, mw_store *s, mw_err *e)
+{
+	struct store_file_size *files = NULL;
+	size_t n = 0;
+	char oldest[16];
+	int rc = 0;
+
+	if (store_output_files(s, o->name, &files, &n, e) < 0)
+		return -1;
+	utc_date(mw_now() - FORGET_AFTER_DAYS * 86400, oldest);
+	known_clear(o);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct store_file_size *f = &files[i];
+		struct stat sb;
+		char date[16];
+		int fd = open(f->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd < 0 && errno == ENOENT) {
+			/* Rotated or deleted by the admin: nothing to cut back. */
+			rc = store_output_forget(s, o->name, f->path, e);
+			continue;
+		}
+		if (fd < 0 || fstat(fd, &sb) < 0) {
+			mw_err_set(e, "%s: cannot open to recover it: %s", f->path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			rc = -1;
+			break;
+		}
+		if (sb.st_size < f->size) {
+			mw_err_set(e, "%s: is %lld bytes, shorter than the %lld bytes mimewatch "
+				   "wrote and committed: it was truncated or replaced; move it aside "
+				   "(the output then starts a new file)", f->path,
+				   (long long)sb.st_size, (long long)f->size);
+			rc = -1;
+		} else if (sb.st_size > f->size) {
+			if (ftruncate(fd, f->size) < 0 || fsync(fd) < 0) {
+				write_error(e, f->path, "cutting back an unfinished tail", errno);
+				rc = -1;
+			} else {
+				mw_log(1, "%s: cut back %lld bytes written after the last commit",
+				       f->path, (long long)(sb.st_size - f->size));
+			}
+		}
+		close(fd);
+		if (rc < 0)
+			break;
+		path_date(f->path, date);
+		if (date[0] && strcmp(date, oldest) < 0)
+			rc = store_output_forget(s, o->name, f->path, e);
+		else
+			known_add(o, f->path);
+	}
+	free(files);
+	if (rc == 0)
+		o->recovered = 1;
+	return rc;
+}
+
+/* ---- a batch --------------------------------------------------------------- */
+
+struct batch_file {
+	char *integration, *type;
+	char *path;
+	mw_buf buf;
+	int fd;
+	int64_t start;          /* size before this batch's write */
+};
+
+struct batch {
+	const char *dir;
+	char date[16];
+	struct batch_file *files;
+	size_t nfiles, cap;
+	size_t last;            /* the file the previous row went to */
+	int64_t last_rowid, rows;
+	int failed;
+	mw_err *e;
+};
+
+/* Integration and type names become directory names: allow exactly the
+ * config's name characters, so no row can write outside dir. */
+static int name_ok(const char *s)
+{
+	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static struct batch_file *batch_file_for(struct batch *b, const struct store_row *row)
+{
+	struct batch_file *f;
+
+	if (b->nfiles && strcmp(b->files[b->last].integration, row->integration) == 0 &&
+	    strcmp(b->files[b->last].type, row->type) == 0)
+		return &b->files[b->last];
+	for (size_t i = 0; i < b->nfiles; i++) {
+		f = &b->files[i];
+		if (strcmp(f->integration, row->integration) == 0 &&
+		    strcmp(f->type, row->type) == 0) {
+			b->last = i;
+			return f;
+		}
+	}
+	if (!name_ok(row->integration) || !name_ok(row->type)) {
+		mw_err_set(b->e, "record %lld: integration '%.64s' or type '%.16s' is not a usable "
+			   "file name; delete that integration (mimewatch reset) to go on",
+			   (long long)row->rowid, row->integration, row->type);
+		return NULL;
+	}
+	if (b->nfiles == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->files = mw_xrealloc(b->files, b->cap * sizeof *b->files);
+	}
+	f = &b->files[b->nfiles];
+	memset(f, 0, sizeof *f);
+	f->integration = mw_xstrdup(row->integration);
+	f->type = mw_xstrdup(row->type);
+	size_t n = strlen(b->dir) + strlen(row->integration) + strlen(row->type) + 32;
+	f->path = mw_xmalloc(n);
+	snprintf(f->path, n, "%s/%s/%s/%s.ndjson", b->dir, row->integration, row->type,
+		 b->date);
+	mw_buf_init(&f->buf);
+	f->fd = -1;
+	b->last = b->nfiles++;
+	return f;
+}
+
+static int batch_row(const struct store_row *row, void *ctx)
+{
+	struct batch *b = ctx;
+	struct batch_file *f = batch_file_for(b, row);
+
+	if (!f) {
+		b->failed = 1;
+		return 1;
+	}
+	ndjson_line(&f->buf, row);
+	b->last_rowid = row->rowid;
+	b->rows++;
+	return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->nfiles; i++) {
+		struct batch_file *f = &b->files[i];
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f->integration);
+		free(f->type);
+		free(f->path);
+		mw_buf_free(&f->buf);
+	}
+	free(b->files);
+	memset(b, 0, sizeof *b);
+}
+
+/* Opens (registering first), writes and fsyncs every file of the batch,
+ * then commits. Anything that fails before the commit leaves the store as it
+ * was; the caller then forces a recovery before the next write. */
+static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err *e)
+{
+	struct store_file_size *sizes;
+	char dir[4096];
+	int rc = 0;
+
+	for (size_t i = 0; i < b->nfiles; i++) {
+		struct batch_file *f = &b->files[i];
+		struct stat sb;
+		int created = 0;
+
+		snprintf(dir, sizeof dir, "%s", f->path);
+		*strrchr(dir, '/') = 0;
+		if (mw_mkdir_p(dir, e) < 0)
+			return -1;
+		if (!known_has(o, f->path)) {
+			int64_t size = 0;
+			if (lstat(f->path, &sb) == 0)
+				size = sb.st_size;
+			else if (errno != ENOENT) {
+				mw_err_set(e, "%s: %s", f->path, strerror(errno));
+				return -1;
+			}
+			if (store_output_register(s, o->name, f->path, size, e) < 0)
+				return -1;
+			known_add(o, f->path);
+			created = 1;
+		}
+		f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			     0600);
+		if (f->fd < 0 || fstat(f->fd, &sb) < 0) {
+			write_error(e, f->path, "opening", errno);
+			return -1;
+		}
+		f->start = sb.st_size;
+		/* A new file's directory entry must outlive a power cut too. */
+		if (created && fsync_parent(f->path) < 0) {
+			write_error(e, dir, "fsync", errno);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < b->nfiles; i++) {
+		struct batch_file *f = &b->files[i];
+		if (write_all(f->fd, f->buf.data, f->buf.len) < 0) {
+			write_error(e, f->path, "writing", errno);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < b->nfiles; i++) {
+		struct batch_file *f = &b->files[i];
+		if (fsync(f->fd) < 0) {
+			write_error(e, f->path, "fsync", errno);
+			return -1;
+		}
+	}
+	sizes = mw_xcalloc(b->nfiles, sizeof *sizes);
+	for (size_t i = 0; i < b->nfiles; i++) {
+		snprintf(sizes[i].path, sizeof sizes[i].path, "%s", b->files[i].path);
+		sizes[i].size = b->files[i].start + (int64_t)b->files[i].buf.len;
+	}
+	rc = store_output_commit(s, o->name, b->last_rowid, sizes, b->nfiles, e);
+	free(sizes);
+	return rc;
+}
+
+static int deliver_ndjson(const struct mw_config *cfg, const struct mw_output *out,
+			  struct out_state *o, mw_store *s, int64_t *delivered, mw_err *e)
+{
+	char dir[4096];
+
+	outputs_ndjson_dir(cfg, out, dir, sizeof dir);
+	if (mw_mkdir_p(dir, e) < 0)
+		return -1;
+	if (!o->recovered && recover(o, s, e) < 0)
+		return -1;
+	for (;;) {
+		struct batch b;
+		int64_t last;
+		int rc;
+
+		memset(&b, 0, sizeof b);
+		if (store_output_get(s, o->name, &last, e) < 0)
+			return -1;
+		b.dir = dir;
+		b.e = e;
+		utc_date(mw_now(), b.date);
+		rc = store_each_after(s, last, BATCH_ROWS, batch_row, &b, e);
+		if (rc == 0 && !b.failed && b.rows > 0) {
+			rc = batch_write(o, s, &b, e);
+			if (rc < 0)
+				o->recovered = 0; /* cut the partial tail before writing again */
+		}
+		if (b.failed)
+			rc = -1;
+		int64_t rows = b.rows;
+		batch_free(&b);
+		if (rc < 0)
+			return -1;
+		if (rows == 0)
+			return 0;
+		if (delivered)
+			*delivered += rows;
+	}
+}
+
+int outputs_deliver(const struct mw_config *cfg, mw_store *s, int64_t *delivered, mw_err *e)
+{
+	int failed = 0;
+
+	if (delivered)
+		*delivered = 0;
+	pthread_mutex_lock(&states_lock);
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *out = &cfg->outputs[i];
+		const char *name = out->name && *out->name ? out->name : "ndjson";
+		struct out_state *o = state_for(name);
+		mw_err oe, ignored;
+		int rc;
+
+		mw_err_clear(&oe);
+		switch (out->kind) {
+		case MW_OUT_NDJSON:
+			rc = deliver_ndjson(cfg, out, o, s, delivered, &oe);
+			break;
+		default:
+			mw_err_set(&oe, "output '%s': this kind of output is not supported by this "
+				   "build", name);
+			rc = -1;
+			break;
+		}
+		if (rc < 0) {
+			if (!failed)
+				mw_err_set(e, "output '%s': %s", name, oe.msg);
+			failed = 1;
+		}
+		/* Only changes are written, so an idle loop adds no transactions. */
+		if (rc < 0 || o->last_ok != 1) {
+			if (store_output_status(s, name, rc < 0 ? "error" : "ok",
+						rc < 0 ? oe.msg : "", &ignored) == 0)
+				o->last_ok = rc < 0 ? 0 : 1;
+		}
+	}
+	pthread_mutex_unlock(&states_lock);
+	return failed ? -1 : 0;
+}
+
+int64_t outputs_min_offset(const struct mw_config *cfg, mw_store *s)
+{
+	int64_t min = -1;
+	mw_err e;
+
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *out = &cfg->outputs[i];
+		const char *name = out->name && *out->name ? out->name : "ndjson";
+		int64_t v;
+
+		/* On error nothing may be pruned: 0 keeps every record. */
+		if (store_output_get(s, name, &v, &e) < 0)
+			return 0;
+		if (min < 0 || v < min)
+			min = v;
+	}
+	if (min < 0) {
+		min = store_max_rowid(s);
+		if (min < 0)
+			min = 0;
+	}
+	return min;
+}

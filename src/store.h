@@ -1,0 +1,148 @@
+/* store.h - the local store (SQLite, WAL): the single source of truth.
+ *
+ * The collector writes records, cursors and status; outputs read records by
+ * rowid and keep their own offsets; the console reads everything and writes
+ * only requests. Each thread opens its own mw_store (one connection each).
+ * Every file created is 0600, the state directory 0700. */
+#ifndef MW_STORE_H
+#define MW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util.h"
+
+typedef struct mw_store mw_store;
+
+/* Opens (creating if needed) state_dir/store.db. A store that is not a
+ * mimewatch store, is corrupt, or is of a newer schema is refused with a
+ * message naming the file and the way out; never silently recreated. */
+int store_open(const char *state_dir, mw_store **out, mw_err *e);
+void store_close(mw_store *s);
+
+/* The collector lock: flock(LOCK_EX|LOCK_NB) on state_dir/lock, released
+ * when the process dies. 1 acquired (*fd set, keep it open), 0 another
+ * process holds it (*pid set when known), -1 error. */
+int store_lock(const char *state_dir, int *fd, long *pid, mw_err *e);
+
+/* The id of (integration, type), created on first use. */
+int store_source(mw_store *s, const char *integration, const char *type, int64_t *id,
+		 mw_err *e);
+
+/* Per source: every record older than horizon has been collected. A window
+ * in progress is [win_from, win_to], resumed at page_token; win_progress is
+ * the newest record time stored in it (the fallback when a token expires). */
+struct store_cursor {
+	int64_t horizon;        /* 0: never collected */
+	int in_window;
+	int64_t win_from, win_to, win_progress;
+	char page_token[1024];  /* "" for the window's first page */
+};
+int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err *e);
+
+struct store_rec {
+	const char *id;
+	int64_t time;           /* record time, epoch seconds */
+	int threat;             /* matches the type's threat rule */
+	const char *json;       /* the record, safe-encoded */
+	size_t json_len;
+};
+
+struct store_page_result {
+	int64_t inserted, duplicates;
+};
+
+/* One transaction: inserts the records (dropping ids already stored),
+ * updates totals and hourly counts, and writes the cursor (the new
+ * resumption point, or the completed window's horizon). */
+int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
+		      const struct store_cursor *c, struct store_page_result *r, mw_err *e);
+
+/* Explicit reset (mimewatch reset): horizon = value, window cleared. */
+int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e);
+
+/* Live status of a source. The collector writes it; status, the console and
+ * `status --json` read it. */
+struct store_status {
+	char integration[64];
+	char type[16];
+	int64_t source;
+	char state[16];         /* idle collecting throttled retrying error paused */
+	int paused;
+	int64_t last_attempt, last_success; /* epoch s, 0 never */
+	int64_t next_poll;      /* epoch s */
+	char err_class[24];     /* mc_class_key, "ok" when fine */
+	long http_status;
+	char err_code[96], err_message[384], remedy[512];
+	int64_t records_last_poll, records_24h, total, rejects;
+	int64_t last_new_at;    /* when a record last arrived, epoch s */
+	int64_t horizon, last_record_time;
+	int64_t rl_limit, rl_remaining, rl_reset_ms;
+	int64_t throttled_until; /* epoch ms, 0 none */
+	int64_t updated;         /* epoch ms */
+};
+/* Writes the collector-owned fields (total, records_24h and rejects are
+ * kept by the store itself). */
+int store_put_status(mw_store *s, const struct store_status *st, mw_err *e);
+/* All sources, ordered by integration then type order; malloc'd array. */
+int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err *e);
+int store_add_rejects(mw_store *s, int64_t source, int64_t n, mw_err *e);
+/* Removes one integration's sources, cursors, status and records. */
+int store_delete_integration(mw_store *s, const char *integration, mw_err *e);
+
+/* Requests from the console (or any process) to the collector. */
+struct store_request {
+	int64_t id;
+	char integration[64];   /* "" for all */
+	char type[16];          /* "" for all */
+	char action[24];        /* fetch pause resume validate reload reset delete */
+	char arg[256];
+};
+int store_request_add(mw_store *s, const char *integration, const char *type,
+		      const char *action, const char *arg, int64_t *id, mw_err *e);
+/* Takes the oldest new request: 1 got one (now "running"), 0 none, -1 error. */
+int store_request_take(mw_store *s, struct store_request *r, mw_err *e);
+int store_request_finish(mw_store *s, int64_t id, int ok, const char *result, mw_err *e);
+/* state: 0 new, 1 running, 2 done ok, 3 failed. */
+int store_request_get(mw_store *s, int64_t id, int *state, char *result, size_t n, mw_err *e);
+
+/* Records for outputs, by rowid. cb returns non-zero to stop. */
+struct store_row {
+	int64_t rowid;
+	const char *integration, *type, *id;
+	int64_t time, collected;
+	const char *json;
+	size_t json_len;
+};
+int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
+		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+int64_t store_max_rowid(mw_store *s);
+
+/* Output offsets: last rowid delivered, and per file the committed size. */
+int store_output_get(mw_store *s, const char *output, int64_t *last_rowid, mw_err *e);
+struct store_file_size { char path[4096]; int64_t size; };
+int store_output_files(mw_store *s, const char *output, struct store_file_size **out,
+		       size_t *n, mw_err *e);
+/* Registers files before they are first written to, at their current size. */
+int store_output_register(mw_store *s, const char *output, const char *path, int64_t size,
+			  mw_err *e);
+/* Drops a file from an output's list (it was moved away or deleted by the
+ * admin, so there is nothing left to cut back). */
+int store_output_forget(mw_store *s, const char *output, const char *path, mw_err *e);
+/* One transaction: the new offset and the committed sizes of the files. */
+int store_output_commit(mw_store *s, const char *output, int64_t last_rowid,
+			const struct store_file_size *files, size_t n, mw_err *e);
+int store_output_status(mw_store *s, const char *output, const char *state,
+			const char *error, mw_err *e);
+
+/* Retention: deletes records older than `before` (record time) that every
+ * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
+int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e);
+
+/* Small key/value table (schema version, collector pid, ...). */
+int store_meta_get(mw_store *s, const char *key, char *val, size_t n);
+int store_meta_set(mw_store *s, const char *key, const char *val, mw_err *e);
+
+/* Test and tooling seam: counts of records for a source (exact). */
+int64_t store_count(mw_store *s, int64_t source);
+
+#endif

@@ -1,0 +1,852 @@
+/* test_store.c - the SQLite store: creation modes, refusal of foreign and
+ * damaged files, pages and duplicates, cursors, status, requests, output
+ * offsets, retention, the collector lock and a real disk-full. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* unshare, mount, mkdtemp alongside -std=c11 */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* 2024-11-17T17:02:30Z, pinned through MIMEWATCH_NOW before any clock use. */
+#define NOW 1731862950LL
+#define HOUR (NOW / 3600)
+
+struct fx {
+	char dir[64];
+	char state[128];
+	char db[160];
+	mw_store *s;
+};
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static void rm_rf(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/mw_store.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->state, sizeof f->state, "%s/state/sub", f->dir);
+	snprintf(f->db, sizeof f->db, "%s/store.db", f->state);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+static mw_store *open_ok(struct fx *f)
+{
+	mw_err e = { "" };
+
+	assert_int_equal(store_open(f->state, &f->s, &e), 0);
+	assert_non_null(f->s);
+	return f->s;
+}
+
+static int64_t source_ok(mw_store *s, const char *in, const char *type)
+{
+	mw_err e;
+	int64_t id = 0;
+
+	assert_int_equal(store_source(s, in, type, &id, &e), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	close(fd);
+}
+
+static void raw_sql(const char *db, const char *sql)
+{
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* n records "p<prefix>-<i>" with times t0 + i. */
+static void commit_n(mw_store *s, int64_t src, const char *prefix, int from, int to,
+		     int64_t t0, struct store_page_result *r)
+{
+	struct store_rec *recs = calloc((size_t)(to - from), sizeof *recs);
+	char (*ids)[32] = calloc((size_t)(to - from), sizeof *ids);
+	char (*js)[96] = calloc((size_t)(to - from), sizeof *js);
+	mw_err e = { "" };
+
+	for (int i = from; i < to; i++) {
+		int k = i - from;
+		snprintf(ids[k], sizeof ids[k], "%s-%d", prefix, i);
+		snprintf(js[k], sizeof js[k], "{\"n\":%d,\"url\":\"https://x.example/%s\"}", i,
+			 prefix);
+		recs[k].id = ids[k];
+		recs[k].time = t0 + i;
+		recs[k].threat = i % 2;
+		recs[k].json = js[k];
+		recs[k].json_len = strlen(js[k]);
+	}
+	assert_int_equal(store_commit_page(s, src, recs, (size_t)(to - from), NULL, r, &e), 0);
+	free(recs);
+	free(ids);
+	free(js);
+}
+
+static void make_state_dir(struct fx *f)
+{
+	mw_err e;
+
+	assert_int_equal(mw_mkdir_p(f->state, &e), 0);
+}
+
+static mode_t mode_of(const char *p)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(p, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+/* ---- creation and refusal --------------------------------------------- */
+
+static void test_open_modes(void **state)
+{
+	struct fx *f = *state;
+	char p[256];
+	mode_t old = umask(0);
+	struct store_page_result r;
+
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	commit_n(s, src, "a", 0, 3, NOW, &r);
+	umask(old);
+	assert_int_equal(mode_of(f->state), 0700);
+	snprintf(p, sizeof p, "%s/state", f->dir);
+	assert_int_equal(mode_of(p), 0700);
+	assert_int_equal(mode_of(f->db), 0600);
+	snprintf(p, sizeof p, "%s-wal", f->db);
+	assert_int_equal(mode_of(p), 0600);
+	snprintf(p, sizeof p, "%s-shm", f->db);
+	assert_int_equal(mode_of(p), 0600);
+	/* No temporary store is left behind. */
+	snprintf(p, sizeof p, "%s/store.db.new.%ld", f->state, (long)getpid());
+	assert_int_equal(access(p, F_OK), -1);
+
+	char v[16];
+	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
+	assert_string_equal(v, "1");
+	/* Reopening an existing store keeps its contents. */
+	store_close(s);
+	f->s = NULL;
+	s = open_ok(f);
+	assert_int_equal(store_count(s, src), 3);
+}
+
+static void expect_refused(struct fx *f, const char *needle)
+{
+	mw_err e = { "" };
+	mw_store *s = NULL;
+
+	assert_int_equal(store_open(f->state, &s, &e), -1);
+	assert_null(s);
+	if (!strstr(e.msg, needle) || !strstr(e.msg, f->db))
+		fail_msg("message '%s' lacks '%s' or the file name", e.msg, needle);
+}
+
+static void test_refuse_garbage(void **state)
+{
+	struct fx *f = *state;
+	char junk[8192];
+	struct stat sb;
+
+	make_state_dir(f);
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (char)("not a database\n"[i % 15]);
+	write_file(f->db, junk, sizeof junk);
+	expect_refused(f, "store.db is damaged: move it aside (or run mimewatch reset --yes) "
+			  "to start again");
+	/* Never silently recreated. */
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_int_equal(sb.st_size, (off_t)sizeof junk);
+}
+
+static void test_refuse_empty(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+
+	make_state_dir(f);
+	write_file(f->db, "", 0);
+	expect_refused(f, "store.db is damaged");
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+
+	/* A valid SQLite file with nothing in it is no store of ours either. */
+	unlink(f->db);
+	raw_sql(f->db, "PRAGMA user_version=3");
+	expect_refused(f, "store.db is damaged");
+}
+
+static void test_refuse_foreign_and_newer(void **state)
+{
+	struct fx *f = *state;
+
+	make_state_dir(f);
+	raw_sql(f->db, "CREATE TABLE music(artist TEXT)");
+	expect_refused(f, "not a mimewatch store");
+	unlink(f->db);
+
+	open_ok(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_sql(f->db, "UPDATE meta SET value='2' WHERE key='schema_version'");
+	expect_refused(f, "schema version 2, newer than this mimewatch understands (1)");
+}
+
+static void test_refuse_truncated(void **state)
+{
+	struct fx *f = *state;
+	struct store_page_result r;
+	struct stat sb;
+
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	commit_n(s, src, "t", 0, 2000, NOW, &r);
+	store_close(s);
+	f->s = NULL;
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_true(sb.st_size > 8 * 4096);
+	assert_int_equal(truncate(f->db, sb.st_size / 2), 0);
+	expect_refused(f, "store.db is damaged");
+}
+
+/* ---- pages, cursors ------------------------------------------------------ */
+
+static void test_commit_page_dups(void **state)
+{
+	struct fx *f = *state;
+	struct store_page_result r;
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+	int64_t b = source_ok(s, "acme", "impersonation");
+
+	assert_int_equal(source_ok(s, "acme", "url"), a);
+	assert_true(a != b);
+	commit_n(s, a, "x", 0, 10, NOW, &r);
+	assert_int_equal(r.inserted, 10);
+	assert_int_equal(r.duplicates, 0);
+	/* 5 already stored, 3 new; the same ids under another source are new. */
+	commit_n(s, a, "x", 5, 13, NOW, &r);
+	assert_int_equal(r.inserted, 3);
+	assert_int_equal(r.duplicates, 5);
+	commit_n(s, b, "x", 0, 4, NOW, &r);
+	assert_int_equal(r.inserted, 4);
+	assert_int_equal(r.duplicates, 0);
+	/* An empty page still commits (the cursor moves with it). */
+	commit_n(s, a, "x", 0, 0, NOW, &r);
+	assert_int_equal(r.inserted, 0);
+	assert_int_equal(store_count(s, a), 13);
+	assert_int_equal(store_count(s, b), 4);
+
+	struct store_status *st;
+	size_t n;
+	mw_err e;
+	assert_int_equal(store_list_status(s, &st, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(st[0].type, "url");
+	assert_int_equal(st[0].total, 13);
+	assert_int_equal(st[0].records_24h, 13);
+	assert_int_equal(st[0].last_new_at, NOW);
+	assert_string_equal(st[1].type, "impersonation");
+	assert_int_equal(st[1].total, 4);
+	free(st);
+}
+
+static void test_cursor_round_trip(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	struct store_cursor c, got;
+	struct store_page_result r;
+	struct store_rec rec = { "id-1", NOW - 50, 1, "{\"a\":1}", 7 };
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.horizon, 0);
+	assert_int_equal(got.in_window, 0);
+	assert_string_equal(got.page_token, "");
+
+	memset(&c, 0, sizeof c);
+	c.horizon = NOW - 3600;
+	c.in_window = 1;
+	c.win_from = NOW - 4200;
+	c.win_to = NOW - 30;
+	c.win_progress = NOW - 50;
+	snprintf(c.page_token, sizeof c.page_token, "eyJwYWdlIjoy'\"%s", "fin");
+	assert_int_equal(store_commit_page(s, src, &rec, 1, &c, &r, &e), 0);
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.horizon, NOW - 3600);
+	assert_int_equal(got.in_window, 1);
+	assert_int_equal(got.win_from, NOW - 4200);
+	assert_int_equal(got.win_to, NOW - 30);
+	assert_int_equal(got.win_progress, NOW - 50);
+	assert_string_equal(got.page_token, "eyJwYWdlIjoy'\"fin");
+
+	assert_int_equal(store_reset_cursor(s, src, NOW - 86400, &e), 0);
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.horizon, NOW - 86400);
+	assert_int_equal(got.in_window, 0);
+	assert_int_equal(got.win_from, 0);
+	assert_int_equal(got.win_to, 0);
+	assert_string_equal(got.page_token, "");
+	/* Reset moves the horizon only; stored records stay. */
+	assert_int_equal(store_count(s, src), 1);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static void test_status_list(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	struct store_page_result r;
+	struct store_status in, *v;
+	size_t n;
+	char sql[256];
+	mw_store *s = open_ok(f);
+	int64_t z = source_ok(s, "zeta", "url");
+	int64_t aa = source_ok(s, "acme", "attachment");
+	int64_t au = source_ok(s, "acme", "url");
+	int64_t ai = source_ok(s, "acme", "impersonation");
+
+	commit_n(s, au, "u", 0, 5, NOW, &r);
+	/* Buckets at the edge of the 24 h: 23 hours back counts, 24 does not. */
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO hourly(source,hour,n) VALUES(%lld,%lld,7),(%lld,%lld,100)",
+		 (long long)au, (long long)(HOUR - 23), (long long)au, (long long)(HOUR - 24));
+	raw_sql(f->db, sql);
+
+	memset(&in, 0, sizeof in);
+	in.source = au;
+	snprintf(in.state, sizeof in.state, "throttled");
+	in.last_attempt = NOW - 5;
+	in.last_success = NOW - 65;
+	in.next_poll = NOW + 295;
+	snprintf(in.err_class, sizeof in.err_class, "retry");
+	in.http_status = 429;
+	snprintf(in.err_code, sizeof in.err_code, "err_rate_limit");
+	snprintf(in.err_message, sizeof in.err_message, "Too many requests");
+	snprintf(in.remedy, sizeof in.remedy, "wait: mimewatch retries by itself");
+	in.records_last_poll = 5;
+	in.total = 999999;          /* store-owned: ignored */
+	in.records_24h = 999999;    /* store-owned: ignored */
+	in.horizon = NOW - 7200;
+	in.last_record_time = NOW - 100;
+	in.rl_limit = 50;
+	in.rl_remaining = 0;
+	in.rl_reset_ms = 1500;
+	in.throttled_until = NOW * 1000 + 1500;
+	in.updated = NOW * 1000;
+	assert_int_equal(store_put_status(s, &in, &e), 0);
+	assert_int_equal(store_add_rejects(s, au, 2, &e), 0);
+	assert_int_equal(store_add_rejects(s, au, 1, &e), 0);
+
+	/* By names when the source id is not known yet. */
+	memset(&in, 0, sizeof in);
+	snprintf(in.integration, sizeof in.integration, "zeta");
+	snprintf(in.type, sizeof in.type, "url");
+	snprintf(in.state, sizeof in.state, "paused");
+	in.paused = 1;
+	assert_int_equal(store_put_status(s, &in, &e), 0);
+
+	assert_int_equal(store_list_status(s, &v, &n, &e), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].integration, "acme");
+	assert_string_equal(v[0].type, "url");
+	assert_string_equal(v[1].type, "impersonation");
+	assert_string_equal(v[2].type, "attachment");
+	assert_string_equal(v[3].integration, "zeta");
+	assert_int_equal(v[0].source, au);
+	assert_int_equal(v[1].source, ai);
+	assert_int_equal(v[2].source, aa);
+	assert_int_equal(v[3].source, z);
+
+	assert_string_equal(v[0].state, "throttled");
+	assert_int_equal(v[0].last_attempt, NOW - 5);
+	assert_int_equal(v[0].last_success, NOW - 65);
+	assert_int_equal(v[0].next_poll, NOW + 295);
+	assert_string_equal(v[0].err_class, "retry");
+	assert_int_equal(v[0].http_status, 429);
+	assert_string_equal(v[0].err_code, "err_rate_limit");
+	assert_string_equal(v[0].err_message, "Too many requests");
+	assert_string_equal(v[0].remedy, "wait: mimewatch retries by itself");
+	assert_int_equal(v[0].records_last_poll, 5);
+	assert_int_equal(v[0].total, 5);
+	assert_int_equal(v[0].records_24h, 12);
+	assert_int_equal(v[0].rejects, 3);
+	assert_int_equal(v[0].last_new_at, NOW);
+	assert_int_equal(v[0].horizon, NOW - 7200);
+	assert_int_equal(v[0].last_record_time, NOW - 100);
+	assert_int_equal(v[0].rl_limit, 50);
+	assert_int_equal(v[0].rl_remaining, 0);
+	assert_int_equal(v[0].rl_reset_ms, 1500);
+	assert_int_equal(v[0].throttled_until, NOW * 1000 + 1500);
+	assert_int_equal(v[0].updated, NOW * 1000);
+
+	/* Never collected: defaults. */
+	assert_string_equal(v[1].state, "idle");
+	assert_string_equal(v[1].err_class, "ok");
+	assert_int_equal(v[1].total, 0);
+	assert_int_equal(v[1].records_24h, 0);
+	assert_int_equal(v[1].rl_limit, -1);
+
+	assert_string_equal(v[3].state, "paused");
+	assert_int_equal(v[3].paused, 1);
+	free(v);
+
+	/* The cursor's horizon is the truth once there is one. */
+	assert_int_equal(store_reset_cursor(s, au, NOW - 60, &e), 0);
+	assert_int_equal(store_list_status(s, &v, &n, &e), 0);
+	assert_int_equal(v[0].horizon, NOW - 60);
+	free(v);
+}
+
+static void test_delete_integration(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	struct store_page_result r;
+	struct store_status *v;
+	size_t n;
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+	int64_t b = source_ok(s, "beta", "url");
+
+	commit_n(s, a, "a", 0, 20, NOW, &r);
+	commit_n(s, b, "b", 0, 7, NOW, &r);
+	assert_int_equal(store_reset_cursor(s, a, NOW, &e), 0);
+	assert_int_equal(store_delete_integration(s, "acme", &e), 0);
+	assert_int_equal(store_count(s, a), 0);
+	assert_int_equal(store_count(s, b), 7);
+	assert_int_equal(store_list_status(s, &v, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].integration, "beta");
+	free(v);
+	/* Recreated, it starts afresh with a new id (rowids are never reused). */
+	int64_t a2 = source_ok(s, "acme", "url");
+	struct store_cursor c;
+	assert_int_equal(store_get_cursor(s, a2, &c, &e), 0);
+	assert_int_equal(c.horizon, 0);
+	int64_t max = store_max_rowid(s);
+	commit_n(s, a2, "a", 0, 1, NOW, &r);
+	assert_int_equal(r.inserted, 1);
+	assert_int_equal(store_max_rowid(s), 28);
+	assert_int_equal(max, 27);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void test_requests(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	int64_t id1, id2;
+	int st;
+	char res[64];
+	struct store_request r;
+	mw_store *s = open_ok(f);
+
+	assert_int_equal(store_request_add(s, "acme", "", "fetch", "", &id1, &e), 0);
+	assert_int_equal(store_request_add(s, "", "", "reload", "/etc/x.yaml", &id2, &e), 0);
+	assert_true(id2 > id1);
+	assert_int_equal(store_request_get(s, id1, &st, res, sizeof res, &e), 0);
+	assert_int_equal(st, 0);
+
+	/* Finishing one that was never taken is refused. */
+	assert_int_equal(store_request_finish(s, id1, 1, "x", &e), -1);
+
+	assert_int_equal(store_request_take(s, &r, &e), 1);
+	assert_int_equal(r.id, id1);
+	assert_string_equal(r.integration, "acme");
+	assert_string_equal(r.action, "fetch");
+	assert_int_equal(store_request_get(s, id1, &st, res, sizeof res, &e), 0);
+	assert_int_equal(st, 1);
+	assert_int_equal(store_request_finish(s, id1, 1, "fetched 12 records", &e), 0);
+	assert_int_equal(store_request_get(s, id1, &st, res, sizeof res, &e), 0);
+	assert_int_equal(st, 2);
+	assert_string_equal(res, "fetched 12 records");
+	assert_int_equal(store_request_finish(s, id1, 0, "again", &e), -1);
+
+	assert_int_equal(store_request_take(s, &r, &e), 1);
+	assert_int_equal(r.id, id2);
+	assert_string_equal(r.arg, "/etc/x.yaml");
+	assert_int_equal(store_request_finish(s, id2, 0, "config: bad", &e), 0);
+	assert_int_equal(store_request_get(s, id2, &st, res, sizeof res, &e), 0);
+	assert_int_equal(st, 3);
+	assert_string_equal(res, "config: bad");
+
+	assert_int_equal(store_request_take(s, &r, &e), 0);
+	assert_int_equal(store_request_get(s, id2 + 100, &st, res, sizeof res, &e), -1);
+}
+
+/* ---- records by rowid, output offsets, retention ------------------------- */
+
+struct seen {
+	int64_t rowid[64];
+	char name[64][96];
+	int n, stop_after;
+};
+
+static int see(const struct store_row *row, void *ctx)
+{
+	struct seen *sn = ctx;
+
+	sn->rowid[sn->n] = row->rowid;
+	snprintf(sn->name[sn->n], sizeof sn->name[0], "%s/%s/%s/%.*s", row->integration,
+		 row->type, row->id, (int)row->json_len, row->json);
+	sn->n++;
+	return sn->stop_after && sn->n >= sn->stop_after;
+}
+
+static void test_each_after(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	struct store_page_result r;
+	struct seen sn;
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+	int64_t b = source_ok(s, "beta", "attachment");
+
+	assert_int_equal(store_max_rowid(s), 0);
+	commit_n(s, a, "a", 0, 2, NOW, &r);
+	commit_n(s, b, "b", 0, 2, NOW, &r);
+	commit_n(s, a, "a", 2, 3, NOW, &r);
+	assert_int_equal(store_max_rowid(s), 5);
+
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_each_after(s, 0, 3, see, &sn, &e), 0);
+	assert_int_equal(sn.n, 3);
+	assert_int_equal(sn.rowid[0], 1);
+	assert_int_equal(sn.rowid[2], 3);
+	assert_string_equal(sn.name[0], "acme/url/a-0/{\"n\":0,\"url\":\"https://x.example/a\"}");
+	assert_string_equal(sn.name[2], "beta/attachment/b-0/{\"n\":0,\"url\":\"https://x.example/b\"}");
+
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_each_after(s, 3, 100, see, &sn, &e), 0);
+	assert_int_equal(sn.n, 2);
+	assert_int_equal(sn.rowid[0], 4);
+	assert_int_equal(sn.rowid[1], 5);
+	assert_string_equal(sn.name[1], "acme/url/a-2/{\"n\":2,\"url\":\"https://x.example/a\"}");
+
+	memset(&sn, 0, sizeof sn);
+	sn.stop_after = 1;
+	assert_int_equal(store_each_after(s, 0, 100, see, &sn, &e), 0);
+	assert_int_equal(sn.n, 1);
+
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_each_after(s, 5, 100, see, &sn, &e), 0);
+	assert_int_equal(sn.n, 0);
+}
+
+static void test_output_offsets(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	int64_t last = -1;
+	struct store_file_size *v, commit[2];
+	size_t n;
+	mw_store *s = open_ok(f);
+
+	assert_int_equal(store_output_get(s, "ndjson", &last, &e), 0);
+	assert_int_equal(last, 0);
+	assert_int_equal(store_output_register(s, "ndjson", "/o/b.ndjson", 10, &e), 0);
+	/* Registering again never moves a committed size. */
+	assert_int_equal(store_output_register(s, "ndjson", "/o/b.ndjson", 99, &e), 0);
+	assert_int_equal(store_output_register(s, "other", "/p/z.ndjson", 1, &e), 0);
+	assert_int_equal(store_output_files(s, "ndjson", &v, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].path, "/o/b.ndjson");
+	assert_int_equal(v[0].size, 10);
+	free(v);
+
+	memset(commit, 0, sizeof commit);
+	snprintf(commit[0].path, sizeof commit[0].path, "/o/b.ndjson");
+	commit[0].size = 250;
+	snprintf(commit[1].path, sizeof commit[1].path, "/o/a.ndjson");
+	commit[1].size = 40;
+	assert_int_equal(store_output_commit(s, "ndjson", 17, commit, 2, &e), 0);
+	assert_int_equal(store_output_get(s, "ndjson", &last, &e), 0);
+	assert_int_equal(last, 17);
+	assert_int_equal(store_output_get(s, "other", &last, &e), 0);
+	assert_int_equal(last, 0);
+	assert_int_equal(store_output_files(s, "ndjson", &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].path, "/o/a.ndjson");
+	assert_int_equal(v[0].size, 40);
+	assert_string_equal(v[1].path, "/o/b.ndjson");
+	assert_int_equal(v[1].size, 250);
+	free(v);
+
+	assert_int_equal(store_output_forget(s, "ndjson", "/o/a.ndjson", &e), 0);
+	assert_int_equal(store_output_files(s, "ndjson", &v, &n, &e), 0);
+	assert_int_equal(n, 1);
+	free(v);
+	assert_int_equal(store_output_status(s, "ndjson", "error", "disk full", &e), 0);
+	assert_int_equal(store_output_get(s, "ndjson", &last, &e), 0);
+	assert_int_equal(last, 17);
+}
+
+static void test_prune(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	struct store_page_result r;
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+
+	/* rowids 1..6000 with time NOW-10000+i-1; then 6001..6010 old again. */
+	commit_n(s, a, "p", 0, 6000, NOW - 10000, &r);
+	commit_n(s, a, "q", 0, 10, NOW - 20000, &r);
+	assert_int_equal(store_count(s, a), 6010);
+	/* Delivered up to 5500; older than NOW-10000+3000: rowids 1..3000. */
+	assert_int_equal(store_prune(s, NOW - 10000 + 3000, 5500, &e), 3000);
+	assert_int_equal(store_count(s, a), 3010);
+	/* Old but undelivered records (6001..6010) stay until delivered. */
+	assert_int_equal(store_prune(s, NOW, 6000, &e), 3000);
+	assert_int_equal(store_count(s, a), 10);
+	assert_int_equal(store_prune(s, NOW, 6010, &e), 10);
+	assert_int_equal(store_count(s, a), 0);
+	assert_int_equal(store_prune(s, NOW, 6010, &e), 0);
+	/* Totals are history: pruning does not undo them. */
+	struct store_status *v;
+	size_t n;
+	assert_int_equal(store_list_status(s, &v, &n, &e), 0);
+	assert_int_equal(v[0].total, 6010);
+	free(v);
+	/* And rowids are not reused after the newest rows are gone. */
+	commit_n(s, a, "z", 0, 1, NOW, &r);
+	assert_int_equal(store_max_rowid(s), 6011);
+}
+
+static void test_meta(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	char v[32];
+	mw_store *s = open_ok(f);
+
+	assert_int_equal(store_meta_get(s, "collector_pid", v, sizeof v), -1);
+	assert_int_equal(store_meta_set(s, "collector_pid", "4242", &e), 0);
+	assert_int_equal(store_meta_set(s, "collector_pid", "4243", &e), 0);
+	assert_int_equal(store_meta_get(s, "collector_pid", v, sizeof v), 0);
+	assert_string_equal(v, "4243");
+	assert_int_equal(store_meta_set(s, "schema_version", "9", &e), -1);
+}
+
+/* ---- lock ------------------------------------------------------------------ */
+
+static void test_lock(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	int fd = -1, status;
+	long pid = 0;
+	char p[200];
+
+	assert_int_equal(store_lock(f->state, &fd, &pid, &e), 1);
+	assert_true(fd >= 0);
+	snprintf(p, sizeof p, "%s/lock", f->state);
+	assert_int_equal(mode_of(p), 0600);
+
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int cfd = -1;
+		long who = 0;
+		mw_err ce;
+		int rc = store_lock(f->state, &cfd, &who, &ce);
+		_exit(rc == 0 && cfd == -1 && who == (long)getppid() ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* Released with its holder: the next one gets it. */
+	close(fd);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int cfd = -1;
+		long who = 0;
+		mw_err ce;
+		_exit(store_lock(f->state, &cfd, &who, &ce) == 1 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- disk full, for real: a 512 KiB tmpfs in a private mount namespace ---- */
+
+static int private_tmpfs(const char *dir, const char *size)
+{
+	char opts[32];
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		/* Unprivileged: a user namespace grants the right to mount. */
+		uid_t uid = getuid();
+		gid_t gid = getgid();
+		char m[64];
+		int fd;
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			return -1;
+		fd = open("/proc/self/setgroups", O_WRONLY);
+		if (fd >= 0) {
+			(void)!write(fd, "deny", 4);
+			close(fd);
+		}
+		snprintf(m, sizeof m, "%u %u 1", (unsigned)uid, (unsigned)uid);
+		fd = open("/proc/self/uid_map", O_WRONLY);
+		if (fd < 0 || write(fd, m, strlen(m)) < 0)
+			return -1;
+		close(fd);
+		snprintf(m, sizeof m, "%u %u 1", (unsigned)gid, (unsigned)gid);
+		fd = open("/proc/self/gid_map", O_WRONLY);
+		if (fd < 0 || write(fd, m, strlen(m)) < 0)
+			return -1;
+		close(fd);
+	}
+	/* Nothing mounted here may leak to the rest of the system. */
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	snprintf(opts, sizeof opts, "size=%s,mode=0700", size);
+	return mount("tmpfs", dir, "tmpfs", 0, opts);
+}
+
+static void test_disk_full(void **state)
+{
+	struct fx *f = *state;
+	int status;
+
+	make_state_dir(f);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		mw_store *s;
+		mw_err e;
+		struct store_rec recs[50];
+		char ids[50][16], *big = malloc(20000);
+		struct store_page_result r;
+		int64_t src, before;
+		int rc = 0;
+
+		if (private_tmpfs(f->state, "512k") < 0)
+			_exit(77);
+		if (store_open(f->state, &s, &e) < 0 ||
+		    store_source(s, "acme", "url", &src, &e) < 0) {
+			fprintf(stderr, "open: %s\n", e.msg);
+			_exit(2);
+		}
+		memset(big, 'x', 20000);
+		big[0] = '"';
+		big[19999] = '"';
+		for (int page = 0; page < 200 && rc == 0; page++) {
+			for (int i = 0; i < 50; i++) {
+				snprintf(ids[i], sizeof ids[i], "%d-%d", page, i);
+				recs[i] = (struct store_rec){ ids[i], NOW, 0, big, 20000 };
+			}
+			before = store_count(s, src);
+			rc = store_commit_page(s, src, recs, 50, NULL, &r, &e);
+		}
+		if (rc == 0) {
+			fprintf(stderr, "the tmpfs never filled\n");
+			_exit(3);
+		}
+		if (!strstr(e.msg, "disk full")) {
+			fprintf(stderr, "message: %s\n", e.msg);
+			_exit(4);
+		}
+		/* The failed page left nothing behind, and the store still works. */
+		if (store_count(s, src) != before || before % 50 != 0) {
+			fprintf(stderr, "count %lld before %lld\n",
+				(long long)store_count(s, src), (long long)before);
+			_exit(5);
+		}
+		store_close(s);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	setenv("MIMEWATCH_NOW", "1731862950", 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_foreign_and_newer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_page_dups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_integration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_after, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_offsets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
