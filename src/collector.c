@@ -1,0 +1,1084 @@
+/* collector.c - the collection loop (see collector.h and design.md,
+ * "Collecting exactly once").
+ *
+ * Per (integration, type) a job walks windows [horizon - overlap, now - lag]
+ * oldest first, one page per step. Each page's records and the resumption
+ * point (window and page token) are committed in one transaction; the
+ * horizon moves only when a window completes. A backfill is one window
+ * resumed by its page token, so requests stay at the number of pages. The
+ * unique index on (source, id) drops what the overlap reads again. */
+#include "collector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonout.h"
+#include "mcapi.h"
+#include "outputs.h"
+#include "regions.h"
+#include "store.h"
+#include "validate.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define REQUEST_POLL_MS 1000
+#define PRUNE_EVERY_MS (60 * 60 * 1000)
+
+struct cred {
+	mc_client *client;
+	char key[512];          /* identity of the quota: api, host, user */
+};
+
+struct job {
+	const struct mw_integration *in;
+	const struct mw_logtype *lt;
+	struct cred *cred;
+	int64_t source;
+	struct store_cursor cur;
+	int64_t due;            /* monotonic ms */
+	int paused;
+	int done, failed;       /* once mode */
+	int64_t retry_since;    /* monotonic ms of the first failure in a row, 0 none */
+	int64_t backoff;
+	int app_id_retried;
+	int64_t poll_new;       /* records new in the window in progress */
+	struct store_status st;
+	struct collector_report rep;
+};
+
+struct rec_ref {
+	size_t id_off, id_len;  /* in page_json */
+	size_t json_off, json_len;
+	int64_t time;
+	int threat;
+};
+
+struct collector {
+	const struct mw_config *cfg;     /* the caller's */
+	struct mw_config *owned;         /* loaded on reload, ours to free */
+	struct collector_opts opts;
+	mw_store *store;
+	struct cred *creds;
+	size_t ncreds;
+	struct job *jobs;
+	size_t njobs;
+	struct collector_report *reports;
+	volatile int stop;
+	volatile int reload;
+	int ctl[2];                      /* wakes the collector (stop, reload) */
+	int wake[2];                     /* wakes listeners */
+	int64_t target;                  /* once: collect up to here (epoch s) */
+	int64_t last_request_poll;
+	pthread_t thread, out_thread;
+	int thread_started, out_started;
+	/* The output thread waits on this for new records. */
+	pthread_mutex_t out_mu;
+	pthread_cond_t out_cv;
+	int out_pending;
+	int out_failed;
+	char out_error[1024];
+	mw_buf page_json;                /* reused across pages */
+	struct rec_ref *refs;            /* page rows, reused */
+	struct store_rec *rows;
+	size_t rows_cap;
+	mw_buf scratch;
+	mw_buf resp;
+	struct mc_page page;
+};
+
+static void notify(int fd)
+{
+	char c = 1;
+	ssize_t r = write(fd, &c, 1);
+
+	(void)r; /* a full pipe already means "something changed" */
+}
+
+static void wake_listeners(collector *c)
+{
+	notify(c->wake[1]);
+}
+
+static int make_pipe(int fds[2])
+{
+	if (pipe(fds) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	return 0;
+}
+
+static void drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* ---- jobs and credentials ------------------------------------------------ */
+
+static void cred_key(const struct mw_integration *in, char *buf, size_t n)
+{
+	/* Mimecast's quota is per user (API 1.0) or per application (2.0). */
+	if (in->api == 2)
+		snprintf(buf, n, "v2|%s|%s", in->base_url, in->client_id ? in->client_id : "");
+	else
+		snprintf(buf, n, "v1|%s|%s", in->base_url,
+			 in->access_key.value ? in->access_key.value : "");
+}
+
+static struct cred *cred_for(collector *c, const struct mw_integration *in, mw_err *e)
+{
+	char key[512];
+	struct mc_creds mc;
+	struct cred *cr;
+
+	cred_key(in, key, sizeof(key));
+	for (size_t i = 0; i < c->ncreds; i++)
+		if (strcmp(c->creds[i].key, key) == 0)
+			return &c->creds[i];
+	memset(&mc, 0, sizeof(mc));
+	mc.api = in->api;
+	mc.base_url = in->base_url;
+	mc.app_id = in->app_id;
+	mc.app_key = in->app_key;
+	mc.access_key = in->access_key.value;
+	mc.secret_key = in->secret_key.value;
+	mc.client_id = in->client_id;
+	mc.client_secret = in->client_secret.value;
+	mc.ca_file = in->ca_file;
+	cr = &c->creds[c->ncreds];
+	cr->client = mc_client_new(&mc, e);
+	if (!cr->client)
+		return NULL;
+	mc_client_set_abort(cr->client, &c->stop);
+	snprintf(cr->key, sizeof(cr->key), "%s", key);
+	c->ncreds++;
+	return cr;
+}
+
+static void free_jobs(collector *c)
+{
+	for (size_t i = 0; i < c->ncreds; i++)
+		mc_client_free(c->creds[i].client);
+	free(c->creds);
+	free(c->jobs);
+	free(c->reports);
+	c->creds = NULL;
+	c->jobs = NULL;
+	c->reports = NULL;
+	c->ncreds = c->njobs = 0;
+}
+
+static int selected(const collector *c, const char *name)
+{
+	if (c->opts.nonly == 0)
+		return 1;
+	for (int i = 0; i < c->opts.nonly; i++)
+		if (strcmp(c->opts.only[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void status_init(struct job *j)
+{
+	memset(&j->st, 0, sizeof(j->st));
+	snprintf(j->st.integration, sizeof(j->st.integration), "%s", j->in->name);
+	snprintf(j->st.type, sizeof(j->st.type), "%s", j->lt->name);
+	j->st.source = j->source;
+	snprintf(j->st.state, sizeof(j->st.state), "idle");
+	snprintf(j->st.err_class, sizeof(j->st.err_class), "ok");
+	j->st.rl_limit = j->st.rl_remaining = j->st.rl_reset_ms = -1;
+}
+
+/* Builds the jobs of cfg. State of jobs that existed before (old, n_old) is
+ * carried over by name, so a reload loses no position or pause. */
+static int build_jobs(collector *c, const struct mw_config *cfg, struct job *old, size_t n_old,
+		      mw_err *e)
+{
+	size_t max = 0;
+	struct store_status *sts = NULL;
+	size_t nsts = 0;
+
+	for (size_t i = 0; i < cfg->nintegrations; i++)
+		max += mw_nlogtypes;
+	c->creds = mw_xcalloc(cfg->nintegrations + 1, sizeof(*c->creds));
+	c->jobs = mw_xcalloc(max + 1, sizeof(*c->jobs));
+	c->reports = mw_xcalloc(max + 1, sizeof(*c->reports));
+	if (store_list_status(c->store, &sts, &nsts, e) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const struct mw_integration *in = &cfg->integrations[i];
+
+		if (!selected(c, in->name))
+			continue;
+		for (size_t t = 0; t < mw_nlogtypes; t++) {
+			struct job *j;
+
+			if (!(in->types & (1u << t)))
+				continue;
+			j = &c->jobs[c->njobs];
+			j->in = in;
+			j->lt = &mw_logtypes[t];
+			j->cred = cred_for(c, in, e);
+			if (!j->cred)
+				goto fail;
+			if (store_source(c->store, in->name, j->lt->name, &j->source, e) < 0 ||
+			    store_get_cursor(c->store, j->source, &j->cur, e) < 0)
+				goto fail;
+			status_init(j);
+			for (size_t k = 0; k < nsts; k++)
+				if (sts[k].source == j->source) {
+					j->st = sts[k];
+					j->paused = sts[k].paused;
+				}
+			for (size_t k = 0; k < n_old; k++)
+				if (strcmp(old[k].in->name, in->name) == 0 && old[k].lt == j->lt) {
+					j->paused = old[k].paused;
+					j->rep = old[k].rep;
+				}
+			snprintf(j->rep.integration, sizeof(j->rep.integration), "%s", in->name);
+			j->rep.lt = j->lt;
+			j->rep.horizon = j->cur.horizon;
+			mc_result_init(&j->rep.last);
+			j->due = mw_mono_ms();
+			c->njobs++;
+		}
+	}
+	free(sts);
+	return 0;
+fail:
+	free(sts);
+	return -1;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static void put_status(collector *c, struct job *j, const char *state)
+{
+	mw_err e;
+	int64_t lim, rem, reset;
+
+	if (state)
+		snprintf(j->st.state, sizeof(j->st.state), "%s",
+			 j->paused && !c->opts.once ? "paused" : state);
+	j->st.paused = j->paused;
+	j->st.horizon = j->cur.horizon;
+	mc_client_ratelimit(j->cred->client, &lim, &rem, &reset);
+	j->st.rl_limit = lim;
+	j->st.rl_remaining = rem;
+	j->st.rl_reset_ms = reset;
+	{
+		int64_t nb = mc_client_not_before(j->cred->client) - mw_mono_ms();
+		j->st.throttled_until = nb > 0 ? mw_now_ms() + nb : 0;
+	}
+	j->st.updated = mw_now_ms();
+	if (store_put_status(c->store, &j->st, &e) < 0)
+		mw_log(1, "%s/%s: cannot record status: %s", j->in->name, j->lt->name, e.msg);
+	wake_listeners(c);
+}
+
+static void set_error(struct job *j, const struct mc_result *r)
+{
+	snprintf(j->st.err_class, sizeof(j->st.err_class), "%s", mc_class_key(r->cls));
+	j->st.http_status = r->http_status;
+	snprintf(j->st.err_code, sizeof(j->st.err_code), "%s", r->code);
+	snprintf(j->st.err_message, sizeof(j->st.err_message), "%s", r->message);
+	snprintf(j->st.remedy, sizeof(j->st.remedy), "%s", r->remedy);
+}
+
+static void clear_error(struct job *j)
+{
+	snprintf(j->st.err_class, sizeof(j->st.err_class), "ok");
+	j->st.http_status = 200;
+	j->st.err_code[0] = j->st.err_message[0] = j->st.remedy[0] = '\0';
+}
+
+static void local_failure(struct mc_result *r, const char *what, const char *msg,
+			  const char *remedy)
+{
+	mc_result_init(r);
+	r->cls = MC_UNKNOWN;
+	mw_strlcpy(r->code, what, sizeof(r->code));
+	mw_strlcpy(r->message, msg, sizeof(r->message));
+	mw_strlcpy(r->remedy, remedy, sizeof(r->remedy));
+}
+
+/* ---- one page ---------------------------------------------------------- */
+
+static int is_threat(const js_doc *d, int rec, const struct mw_logtype *lt)
+{
+	int v = js_get(d, rec, lt->threat_field);
+	int b;
+
+	if (v < 0)
+		return 0;
+	b = js_bool(d, v);
+	for (size_t i = 0; lt->threat_values[i]; i++) {
+		if (b >= 0) {
+			if (strcmp(lt->threat_values[i], b ? "true" : "false") == 0)
+				return 1;
+		} else if (js_streq(d, v, lt->threat_values[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Sets a record aside: counted, and kept in state_dir/rejects/. */
+static void reject(collector *c, struct job *j, const js_doc *d, int rec, const char *why)
+{
+	char dir[4096], path[4200], when[32];
+	mw_buf line;
+	mw_err e;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/rejects", c->cfg->state_dir);
+	snprintf(path, sizeof(path), "%s/%s-%s.ndjson", dir, j->in->name, j->lt->name);
+	mw_buf_init(&line);
+	mw_format_rfc3339(mw_now(), when);
+	mw_buf_printf(&line, "{\"at\":\"%s\",\"reason\":", when);
+	jsonout_safe_string(&line, why, strlen(why));
+	mw_buf_puts(&line, ",\"record\":");
+	jsonout_safe(&line, d, rec);
+	mw_buf_puts(&line, "}\n");
+	if (mw_mkdir_p(dir, &e) == 0) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			ssize_t w = write(fd, line.data, line.len);
+			(void)w;
+			close(fd);
+		}
+	}
+	mw_buf_free(&line);
+	j->rep.rejects++;
+	if (store_add_rejects(c->store, j->source, 1, &e) < 0)
+		mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+}
+
+/* Turns the page's records into store rows. Returns the number of rows. */
+static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out,
+			int64_t *max_time)
+{
+	const js_doc *d = &c->page.doc;
+	const struct mw_logtype *lt = j->lt;
+	struct rec_ref *refs;
+	struct store_rec *rows;
+	size_t n = 0;
+	int tok;
+
+	if (c->page.nrecords >= c->rows_cap) {
+		c->rows_cap = c->page.nrecords + 64;
+		c->refs = mw_xrealloc(c->refs, c->rows_cap * sizeof(*c->refs));
+		c->rows = mw_xrealloc(c->rows, c->rows_cap * sizeof(*c->rows));
+	}
+	refs = c->refs;
+	rows = c->rows;
+	mw_buf_reset(&c->page_json);
+	*max_time = 0;
+	tok = c->page.records + 1;
+	for (size_t i = 0; i < c->page.nrecords; i++, tok = (int)d->toks[tok].next) {
+		struct rec_ref *r = &refs[n];
+		int tf, idf;
+		char id[65];
+		mw_buf *sb = &c->scratch;
+
+		if (d->toks[tok].type != JS_OBJECT) {
+			reject(c, j, d, tok, "record is not a JSON object");
+			continue;
+		}
+		tf = js_get(d, tok, lt->time_field);
+		mw_buf_reset(sb);
+		if (tf < 0 || js_str(d, tf, sb) < 0 ||
+		    mw_parse_mc_date(sb->data, sb->len, &r->time) < 0) {
+			reject(c, j, d, tok, "record has no valid time field");
+			continue;
+		}
+		if (lt->id_field) {
+			idf = js_get(d, tok, lt->id_field);
+			mw_buf_reset(sb);
+			if (idf < 0 || js_str(d, idf, sb) < 0 || sb->len == 0 || sb->len > 4096) {
+				reject(c, j, d, tok, "record has no usable id");
+				continue;
+			}
+			r->id_off = c->page_json.len;
+			r->id_len = sb->len;
+			mw_buf_append(&c->page_json, sb->data, sb->len);
+		} else {
+			jsonout_canonical_id(d, tok, sb, id);
+			r->id_off = c->page_json.len;
+			r->id_len = 64;
+			mw_buf_append(&c->page_json, id, 64);
+		}
+		mw_buf_putc(&c->page_json, '\0');
+		r->json_off = c->page_json.len;
+		jsonout_safe(&c->page_json, d, tok);
+		r->json_len = c->page_json.len - r->json_off;
+		mw_buf_putc(&c->page_json, '\0');
+		r->threat = is_threat(d, tok, lt);
+		if (r->time > *max_time)
+			*max_time = r->time;
+		n++;
+	}
+	/* page_json no longer moves: point the rows into it. */
+	for (size_t i = 0; i < n; i++) {
+		rows[i].id = c->page_json.data + refs[i].id_off;
+		rows[i].time = refs[i].time;
+		rows[i].threat = refs[i].threat;
+		rows[i].json = c->page_json.data + refs[i].json_off;
+		rows[i].json_len = refs[i].json_len;
+	}
+	*rows_out = rows;
+	return n;
+}
+
+static void kick_outputs(collector *c)
+{
+	pthread_mutex_lock(&c->out_mu);
+	c->out_pending = 1;
+	pthread_cond_signal(&c->out_cv);
+	pthread_mutex_unlock(&c->out_mu);
+}
+
+static void schedule_next_poll(collector *c, struct job *j)
+{
+	j->due = mw_mono_ms() + j->in->interval * 1000;
+	j->st.next_poll = mw_now() + j->in->interval;
+	(void)c;
+}
+
+/* A window completed (or there was nothing to ask for). */
+static void window_done(collector *c, struct job *j)
+{
+	j->st.records_last_poll = j->poll_new;
+	j->st.last_success = mw_now();
+	j->poll_new = 0;
+	j->rep.horizon = j->cur.horizon;
+	if (c->opts.once && j->cur.horizon >= c->target - j->in->lag) {
+		j->done = 1;
+		put_status(c, j, "idle");
+		return;
+	}
+	if (c->opts.once) {
+		j->due = mw_mono_ms();
+		put_status(c, j, "collecting");
+		return;
+	}
+	schedule_next_poll(c, j);
+	put_status(c, j, "idle");
+}
+
+static void on_failure(collector *c, struct job *j, const struct mc_result *r)
+{
+	int64_t now = mw_mono_ms();
+
+	j->rep.last = *r;
+	set_error(j, r);
+	if (r->cls == MC_RETRY) {
+		int throttled = r->http_status == 429;
+
+		j->rep.retries++;
+		if (!j->retry_since)
+			j->retry_since = now;
+		if (c->opts.retry_budget_ms > 0 && now - j->retry_since > c->opts.retry_budget_ms) {
+			j->failed = 1;
+			put_status(c, j, "error");
+			return;
+		}
+		if (throttled) {
+			/* The client set not_before for every type on these credentials. */
+			j->due = mc_client_not_before(j->cred->client);
+			j->backoff = 0;
+		} else {
+			j->backoff = j->backoff ? j->backoff * 2 : BACKOFF_MIN_MS;
+			if (j->backoff > BACKOFF_MAX_MS)
+				j->backoff = BACKOFF_MAX_MS;
+			/* Jitter only adds. */
+			j->due = now + j->backoff + (int64_t)(rand() % (int)(j->backoff / 10 + 1));
+		}
+		j->st.next_poll = mw_now() + (j->due - now) / 1000;
+		put_status(c, j, throttled ? "throttled" : "retrying");
+		return;
+	}
+	/* Needs a person: fetch reports it, run tries again each interval (the
+	 * config may be fixed and reloaded meanwhile). */
+	if (c->opts.once) {
+		j->failed = 1;
+		put_status(c, j, "error");
+		return;
+	}
+	schedule_next_poll(c, j);
+	put_status(c, j, "error");
+}
+
+static void step(collector *c, struct job *j)
+{
+	struct mc_page_req req;
+	struct mc_result res;
+	struct store_cursor next;
+	struct store_page_result pr;
+	struct store_rec *rows = NULL;
+	size_t nrows;
+	int64_t max_time = 0;
+	mw_err e;
+
+	if (!j->cur.in_window) {
+		int64_t now = mw_now();
+		int64_t to = now - j->in->lag;
+		int64_t from = j->cur.horizon ? j->cur.horizon - j->in->overlap
+					      : now - j->in->lookback;
+
+		if (to <= from || (j->cur.horizon && to <= j->cur.horizon)) {
+			/* Nothing new can be asked for yet. */
+			window_done(c, j);
+			return;
+		}
+		j->cur.in_window = 1;
+		j->cur.win_from = from;
+		j->cur.win_to = to;
+		j->cur.win_progress = from;
+		j->cur.page_token[0] = '\0';
+		j->poll_new = 0;
+	}
+	memset(&req, 0, sizeof(req));
+	req.lt = j->lt;
+	req.from = j->cur.win_from;
+	req.to = j->cur.win_to;
+	req.page_token = j->cur.page_token[0] ? j->cur.page_token : NULL;
+	req.page_size = j->in->page_size;
+	j->st.last_attempt = mw_now();
+	put_status(c, j, "collecting");
+	mc_get_logs_page(j->cred->client, &req, &c->resp, &c->page, &res);
+	j->rep.requests++;
+	if (c->stop)
+		return; /* an aborted transfer commits nothing */
+
+	if (res.cls == MC_BAD_APP_ID && !j->app_id_retried) {
+		/* Mimecast answers err_developer_key now and then for a good id. */
+		j->app_id_retried = 1;
+		j->rep.retries++;
+		j->due = mw_mono_ms() + BACKOFF_MIN_MS;
+		return;
+	}
+	if (res.cls == MC_BAD_REQUEST && req.page_token) {
+		/* The page token was refused (expired): restart the window where
+		 * the stored records end, less the overlap; dedup absorbs repeats. */
+		int64_t from = j->cur.win_progress - j->in->overlap;
+
+		if (from > j->cur.win_from)
+			j->cur.win_from = from;
+		j->cur.page_token[0] = '\0';
+		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
+			local_failure(&res, "store", e.msg, "check the disk and the state directory");
+		j->rep.retries++;
+		j->due = mw_mono_ms();
+		return;
+	}
+	if (res.cls != MC_OK) {
+		on_failure(c, j, &res);
+		return;
+	}
+	j->app_id_retried = 0;
+
+	nrows = page_rows(c, j, &rows, &max_time);
+	next = j->cur;
+	if (max_time > next.win_progress)
+		next.win_progress = max_time;
+	if (c->page.next && c->page.nrecords > 0 && strlen(c->page.next) < sizeof(next.page_token)) {
+		snprintf(next.page_token, sizeof(next.page_token), "%s", c->page.next);
+	} else {
+		if (c->page.next && c->page.nrecords > 0)
+			mw_log(1, "%s/%s: page token longer than %zu bytes: restarting window at "
+				  "the last record", j->in->name, j->lt->name, sizeof(next.page_token));
+		if (c->page.next && c->page.nrecords > 0) {
+			next.page_token[0] = '\0';
+			next.win_from = next.win_progress;
+		} else {
+			next.horizon = next.win_to;
+			next.in_window = 0;
+			next.page_token[0] = '\0';
+		}
+	}
+	if (store_commit_page(c->store, j->source, rows, nrows, &next, &pr, &e) < 0) {
+		local_failure(&res, strstr(e.msg, "disk full") ? "disk full" : "store", e.msg,
+			      strstr(e.msg, "disk full")
+				      ? "free space on the state directory's disk; collection resumes "
+					"where it stopped"
+				      : "check the state directory and its disk");
+		/* Not retryable by the API, but by the disk: keep retrying. */
+		res.cls = MC_RETRY;
+		on_failure(c, j, &res);
+		return;
+	}
+	j->cur = next;
+	j->retry_since = 0;
+	j->backoff = 0;
+	j->rep.new_records += pr.inserted;
+	j->rep.duplicates += pr.duplicates;
+	j->rep.last = res;
+	j->poll_new += pr.inserted;
+	clear_error(j);
+	if (pr.inserted > 0) {
+		j->st.last_new_at = mw_now();
+		if (max_time > j->st.last_record_time)
+			j->st.last_record_time = max_time;
+		kick_outputs(c);
+	}
+	if (!j->cur.in_window) {
+		window_done(c, j);
+	} else {
+		j->due = mw_mono_ms();
+		put_status(c, j, "collecting");
+	}
+}
+
+/* ---- requests from the console ------------------------------------------ */
+
+static int job_matches(const struct job *j, const struct store_request *r)
+{
+	return (!r->integration[0] || strcmp(r->integration, j->in->name) == 0) &&
+	       (!r->type[0] || strcmp(r->type, j->lt->name) == 0);
+}
+
+static void do_validate(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	*ok = 1;
+	for (size_t i = 0; i < c->cfg->nintegrations; i++) {
+		const struct mw_integration *in = &c->cfg->integrations[i];
+		struct validate_report rep;
+
+		if (r->integration[0] && strcmp(r->integration, in->name) != 0)
+			continue;
+		if (validate_integration(in, &rep, &c->stop) != 0)
+			*ok = 0;
+		for (size_t k = 0; k < rep.nrows; k++)
+			mw_buf_printf(out, "%s%s %s: %s%s%s", out->len ? "\n" : "", in->name,
+				      rep.rows[k].lt->name, mc_class_name(rep.rows[k].res.cls),
+				      rep.rows[k].res.cls == MC_OK ? "" : ": ",
+				      rep.rows[k].res.cls == MC_OK ? "" : rep.rows[k].res.remedy);
+	}
+}
+
+static void reload_config(collector *c, mw_buf *out, int *ok);
+
+static void handle_request(collector *c, const struct store_request *r)
+{
+	mw_buf out;
+	mw_err e;
+	int ok = 1, matched = 0;
+
+	mw_buf_init(&out);
+	if (strcmp(r->action, "validate") == 0) {
+		do_validate(c, r, &out, &ok);
+	} else if (strcmp(r->action, "reload") == 0) {
+		reload_config(c, &out, &ok);
+	} else {
+		for (size_t i = 0; i < c->njobs; i++) {
+			struct job *j = &c->jobs[i];
+
+			if (!job_matches(j, r))
+				continue;
+			matched++;
+			if (strcmp(r->action, "fetch") == 0) {
+				j->due = mw_mono_ms();
+				j->failed = 0;
+			} else if (strcmp(r->action, "pause") == 0) {
+				j->paused = 1;
+				put_status(c, j, "paused");
+			} else if (strcmp(r->action, "resume") == 0) {
+				j->paused = 0;
+				j->due = mw_mono_ms();
+				put_status(c, j, "idle");
+			} else if (strcmp(r->action, "reset") == 0) {
+				int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10)
+						      : mw_now() - j->in->lookback;
+				if (store_reset_cursor(c->store, j->source, h, &e) < 0 ||
+				    store_get_cursor(c->store, j->source, &j->cur, &e) < 0) {
+					ok = 0;
+					mw_buf_printf(&out, "%s ", e.msg);
+				}
+				j->due = mw_mono_ms();
+			} else {
+				ok = 0;
+			}
+		}
+		if (strcmp(r->action, "fetch") && strcmp(r->action, "pause") &&
+		    strcmp(r->action, "resume") && strcmp(r->action, "reset")) {
+			ok = 0;
+			mw_buf_printf(&out, "unknown action '%s'", r->action);
+		} else if (!matched) {
+			ok = 0;
+			mw_buf_printf(&out, "no collection matches %s%s%s", r->integration,
+				      r->type[0] ? "/" : "", r->type);
+		} else if (ok) {
+			mw_buf_printf(&out, "%s: %d collection%s", r->action, matched,
+				      matched == 1 ? "" : "s");
+		}
+	}
+	if (store_request_finish(c->store, r->id, ok, out.len ? out.data : "", &e) < 0)
+		mw_log(1, "cannot record the result of request %lld: %s", (long long)r->id, e.msg);
+	mw_buf_free(&out);
+	wake_listeners(c);
+}
+
+static void poll_requests(collector *c)
+{
+	struct store_request r;
+	mw_err e;
+	int got;
+
+	c->last_request_poll = mw_mono_ms();
+	while (!c->stop && (got = store_request_take(c->store, &r, &e)) == 1)
+		handle_request(c, &r);
+}
+
+static void reload_config(collector *c, mw_buf *out, int *ok)
+{
+	struct mw_config *cfg = mw_xcalloc(1, sizeof(*cfg));
+	struct job *old_jobs = c->jobs;
+	struct cred *old_creds = c->creds;
+	struct collector_report *old_reports = c->reports;
+	size_t n_old = c->njobs, n_old_creds = c->ncreds;
+	mw_err e;
+
+	c->reload = 0;
+	if (!c->cfg->path || config_load(c->cfg->path, cfg, &e) != 0) {
+		mw_log(0, "reload refused, keeping the running config: %s",
+		       c->cfg->path ? e.msg : "no config file");
+		if (out)
+			mw_buf_printf(out, "reload refused: %s", e.msg);
+		*ok = 0;
+		free(cfg);
+		return;
+	}
+	c->jobs = NULL;
+	c->creds = NULL;
+	c->reports = NULL;
+	c->njobs = c->ncreds = 0;
+	if (build_jobs(c, cfg, old_jobs, n_old, &e) < 0) {
+		mw_log(0, "reload failed, keeping the running config: %s", e.msg);
+		free_jobs(c);
+		c->jobs = old_jobs;
+		c->creds = old_creds;
+		c->reports = old_reports;
+		c->njobs = n_old;
+		c->ncreds = n_old_creds;
+		config_free(cfg);
+		free(cfg);
+		*ok = 0;
+		if (out)
+			mw_buf_printf(out, "reload failed: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n_old_creds; i++)
+		mc_client_free(old_creds[i].client);
+	free(old_creds);
+	free(old_jobs);
+	free(old_reports);
+	if (c->owned) {
+		config_free(c->owned);
+		free(c->owned);
+	}
+	c->owned = cfg;
+	c->cfg = cfg;
+	mw_log(1, "config reloaded: %zu collections", c->njobs);
+	if (out)
+		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
+}
+
+/* ---- outputs thread ------------------------------------------------------ */
+
+static void *output_main(void *arg)
+{
+	collector *c = arg;
+	mw_store *s = NULL;
+	mw_err e;
+	int64_t last_prune = 0;
+
+	if (store_open(c->cfg->state_dir, &s, &e) < 0) {
+		snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
+		c->out_failed = 1;
+		return NULL;
+	}
+	for (;;) {
+		int stopping;
+
+		pthread_mutex_lock(&c->out_mu);
+		while (!c->out_pending && !c->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&c->out_cv, &c->out_mu, &ts);
+			if (!c->opts.once)
+				break; /* run: deliver at least once a second */
+		}
+		c->out_pending = 0;
+		stopping = c->stop;
+		pthread_mutex_unlock(&c->out_mu);
+		if (outputs_deliver(c->cfg, s, NULL, &e) < 0) {
+			if (!c->out_failed)
+				mw_log(0, "output: %s", e.msg);
+			snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
+			c->out_failed = 1;
+		} else {
+			c->out_failed = 0;
+		}
+		if (!c->opts.once && mw_mono_ms() - last_prune > PRUNE_EVERY_MS) {
+			int64_t upto = outputs_min_offset(c->cfg, s);
+
+			last_prune = mw_mono_ms();
+			if (store_prune(s, mw_now() - c->cfg->retention, upto, &e) < 0)
+				mw_log(1, "retention: %s", e.msg);
+		}
+		if (stopping)
+			break;
+	}
+	store_close(s);
+	return NULL;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+collector *collector_new(const struct mw_config *cfg, const struct collector_opts *opts,
+			 mw_err *e)
+{
+	collector *c = mw_xcalloc(1, sizeof(*c));
+
+	c->cfg = cfg;
+	c->opts = *opts;
+	c->ctl[0] = c->ctl[1] = c->wake[0] = c->wake[1] = -1;
+	pthread_mutex_init(&c->out_mu, NULL);
+	pthread_cond_init(&c->out_cv, NULL);
+	mw_buf_init(&c->page_json);
+	mw_buf_init(&c->scratch);
+	mw_buf_init(&c->resp);
+	mc_page_init(&c->page);
+	if (make_pipe(c->ctl) < 0 || make_pipe(c->wake) < 0) {
+		mw_err_set(e, "cannot create pipes: %s", strerror(errno));
+		collector_free(c);
+		return NULL;
+	}
+	if (store_open(cfg->state_dir, &c->store, e) < 0 ||
+	    build_jobs(c, cfg, NULL, 0, e) < 0) {
+		collector_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void collector_free(collector *c)
+{
+	if (!c)
+		return;
+	free_jobs(c);
+	if (c->store)
+		store_close(c->store);
+	for (int i = 0; i < 2; i++) {
+		if (c->ctl[i] >= 0)
+			close(c->ctl[i]);
+		if (c->wake[i] >= 0)
+			close(c->wake[i]);
+	}
+	if (c->owned) {
+		config_free(c->owned);
+		free(c->owned);
+	}
+	mw_buf_free(&c->page_json);
+	free(c->refs);
+	free(c->rows);
+	mw_buf_free(&c->scratch);
+	mw_buf_free(&c->resp);
+	mc_page_free(&c->page);
+	pthread_mutex_destroy(&c->out_mu);
+	pthread_cond_destroy(&c->out_cv);
+	free(c);
+}
+
+static int all_done(const collector *c)
+{
+	for (size_t i = 0; i < c->njobs; i++)
+		if (!c->jobs[i].done && !c->jobs[i].failed)
+			return 0;
+	return 1;
+}
+
+/* The job to run next and when (monotonic ms), or NULL. */
+static struct job *next_job(collector *c, int64_t *when)
+{
+	struct job *best = NULL;
+	int64_t best_t = 0;
+
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct job *j = &c->jobs[i];
+		int64_t t, nb;
+
+		/* fetch is an explicit order: it collects paused jobs too. */
+		if (j->done || j->failed || (j->paused && !c->opts.once))
+			continue;
+		t = j->due;
+		nb = mc_client_not_before(j->cred->client);
+		if (nb > t)
+			t = nb;
+		if (!best || t < best_t) {
+			best = j;
+			best_t = t;
+		}
+	}
+	*when = best_t;
+	return best;
+}
+
+static void wait_ms(collector *c, int64_t ms)
+{
+	struct pollfd p = { .fd = c->ctl[0], .events = POLLIN };
+
+	if (ms <= 0)
+		return;
+	if (poll(&p, 1, (int)(ms > 60000 ? 60000 : ms)) > 0)
+		drain(c->ctl[0]);
+}
+
+int collector_run(collector *c)
+{
+	int failed = 0;
+
+	c->target = mw_now();
+	for (size_t i = 0; i < c->njobs; i++)
+		put_status(c, &c->jobs[i], c->jobs[i].paused ? "paused" : "idle");
+	if (c->opts.deliver) {
+		if (pthread_create(&c->out_thread, NULL, output_main, c) == 0)
+			c->out_started = 1;
+		else
+			mw_log(0, "cannot start the output thread; records stay in the store");
+	}
+	poll_requests(c);
+	while (!c->stop) {
+		int64_t when, now;
+		struct job *j;
+
+		if (c->reload) {
+			int ok = 1;
+			reload_config(c, NULL, &ok);
+		}
+		if (c->opts.once && all_done(c))
+			break;
+		now = mw_mono_ms();
+		if (!c->opts.once && now - c->last_request_poll >= REQUEST_POLL_MS)
+			poll_requests(c);
+		j = next_job(c, &when);
+		if (!j) {
+			if (c->opts.once)
+				break;
+			wait_ms(c, REQUEST_POLL_MS);
+			continue;
+		}
+		if (when > now) {
+			int64_t w = when - now;
+
+			if (!c->opts.once && w > REQUEST_POLL_MS)
+				w = REQUEST_POLL_MS;
+			wait_ms(c, w);
+			continue;
+		}
+		step(c, j);
+	}
+	/* Leave a clear state behind: nobody is collecting now. */
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct job *j = &c->jobs[i];
+
+		if (!strcmp(j->st.state, "collecting"))
+			put_status(c, j, "idle");
+		j->rep.horizon = j->cur.horizon;
+		c->reports[i] = j->rep;
+		if (j->failed || (c->opts.once && !j->done))
+			failed = 1;
+		if (c->opts.once && !j->done && !j->failed && c->stop)
+			c->reports[i].failed = 1;
+		else
+			c->reports[i].failed = j->failed;
+	}
+	if (c->out_started) {
+		/* Deliver everything committed, then stop the thread. */
+		pthread_mutex_lock(&c->out_mu);
+		c->out_pending = 1;
+		c->stop = 1;
+		pthread_cond_signal(&c->out_cv);
+		pthread_mutex_unlock(&c->out_mu);
+		pthread_join(c->out_thread, NULL);
+		c->out_started = 0;
+		if (c->out_failed) {
+			mw_log(0, "output: %s", c->out_error);
+			failed = 1;
+		}
+	}
+	wake_listeners(c);
+	return failed;
+}
+
+static void *collector_main(void *arg)
+{
+	collector *c = arg;
+
+	return (void *)(intptr_t)collector_run(c);
+}
+
+int collector_start(collector *c, mw_err *e)
+{
+	if (pthread_create(&c->thread, NULL, collector_main, c) != 0) {
+		mw_err_set(e, "cannot start the collector thread");
+		return -1;
+	}
+	c->thread_started = 1;
+	return 0;
+}
+
+void collector_stop(collector *c)
+{
+	c->stop = 1;
+	notify(c->ctl[1]);
+}
+
+int collector_join(collector *c)
+{
+	void *rv = NULL;
+
+	if (!c->thread_started)
+		return 0;
+	pthread_join(c->thread, &rv);
+	c->thread_started = 0;
+	return (int)(intptr_t)rv;
+}
+
+void collector_request_reload(collector *c)
+{
+	c->reload = 1;
+	notify(c->ctl[1]);
+}
+
+int collector_wake_fd(collector *c)
+{
+	return c->wake[0];
+}
+
+const struct collector_report *collector_reports(collector *c, size_t *n)
+{
+	*n = c->njobs;
+	for (size_t i = 0; i < c->njobs; i++) {
+		if (!c->reports[i].lt) {
+			c->reports[i] = c->jobs[i].rep;
+			c->reports[i].horizon = c->jobs[i].cur.horizon;
+			c->reports[i].failed = c->jobs[i].failed;
+		}
+	}
+	return c->reports;
+}

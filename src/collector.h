@@ -1,0 +1,65 @@
+/* collector.h - collects every configured (integration, type) into the
+ * store exactly once (design.md, "Collecting exactly once").
+ *
+ * One job per (integration, type), each with its own cursor and status; one
+ * mc_client per integration, so a 429 holds back every type on the same
+ * credentials. A job step is one page: the scheduler runs whichever job is
+ * due, so types interleave and nothing spins. The collector wakes listeners
+ * (a pipe) on every change and carries out requests written to the store. */
+#ifndef MW_COLLECTOR_H
+#define MW_COLLECTOR_H
+
+#include <stdint.h>
+#include "config.h"
+#include "errclass.h"
+#include "logtypes.h"
+
+typedef struct collector collector;
+
+struct collector_opts {
+	int once;                 /* fetch: stop when every job reached now - lag
+	                             or failed for good */
+	int64_t retry_budget_ms;  /* give up on a job after this much retrying;
+	                             default 10 min (once) / unlimited (run) */
+	int deliver;              /* run the outputs (a thread in run mode; at
+	                             the end in once mode) */
+	const char *only[64];     /* integration names to collect; empty: all */
+	int nonly;
+};
+
+struct collector_report {
+	char integration[64];
+	const struct mw_logtype *lt;
+	int64_t new_records, duplicates, requests, retries, rejects;
+	int64_t horizon;          /* after the run */
+	int failed;               /* gave up, see last */
+	struct mc_result last;    /* the last outcome */
+};
+
+/* The collector opens its own store connections in cfg->state_dir. The
+ * caller holds the lock. cfg must outlive the collector; configs loaded on
+ * reload are the collector's own. */
+collector *collector_new(const struct mw_config *cfg, const struct collector_opts *opts,
+			 mw_err *e);
+void collector_free(collector *c);
+
+/* Runs in the calling thread until stopped (or, once, until done). Returns
+ * 0, or 1 when at least one job failed. */
+int collector_run(collector *c);
+/* The same in a background thread. */
+int collector_start(collector *c, mw_err *e);
+/* Asks it to stop: safe from a signal handler. In-flight transfers abort
+ * within a second; nothing partial is committed. */
+void collector_stop(collector *c);
+int collector_join(collector *c);
+/* Re-reads the config file between steps (SIGHUP, or a "reload" request);
+ * jobs that remain keep their cursors and state. Safe from a signal handler. */
+void collector_request_reload(collector *c);
+
+/* A pipe readable whenever something changed (drain it with read()). */
+int collector_wake_fd(collector *c);
+
+/* Per-job figures of this run, in config then type order. */
+const struct collector_report *collector_reports(collector *c, size_t *n);
+
+#endif

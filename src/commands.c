@@ -1,0 +1,780 @@
+/* commands.c - validate, fetch, run, status and reset (design.md,
+ * "Commands"). Exit status: 0 ok, 1 failed for at least one integration or
+ * type (the others still done; reasons on stderr, one line each, with the
+ * remedy), 2 bad usage, unknown NAME, missing or bad config. */
+#include "commands.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "collector.h"
+#include "config.h"
+#include "errclass.h"
+#include "jsonout.h"
+#include "logtypes.h"
+#include "outputs.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+/* ---- shared ---------------------------------------------------------------- */
+
+static const char *config_path(const char *config, char *buf, size_t n)
+{
+	if (config)
+		return config;
+	config_default_path(buf, n);
+	return buf;
+}
+
+/* Loads the config for a headless command: a missing file is exit 2. */
+static int load(const char *config, struct mw_config *cfg)
+{
+	char buf[4096];
+	const char *path = config_path(config, buf, sizeof(buf));
+	mw_err e;
+	int rc = config_load(path, cfg, &e);
+
+	if (rc == -2) {
+		fprintf(stderr, "mimewatch: no config at %s: run `mimewatch` to create one with "
+				"the wizard, or pass --config FILE\n", path);
+		return -1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks that every NAME is configured. */
+static int check_names(const struct mw_config *cfg, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!config_find(cfg, argv[i])) {
+			fprintf(stderr, "mimewatch: no integration named '%s' in %s (configured:",
+				argv[i], cfg->path ? cfg->path : "the config");
+			for (size_t k = 0; k < cfg->nintegrations; k++)
+				fprintf(stderr, " %s", cfg->integrations[k].name);
+			fprintf(stderr, ")\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int wants(int argc, char **argv, const char *name)
+{
+	if (argc == 0)
+		return 1;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+static void fmt_time(int64_t t, char *buf, size_t n)
+{
+	char tmp[32];
+
+	if (t <= 0) {
+		snprintf(buf, n, "never");
+		return;
+	}
+	mw_format_rfc3339(t, tmp);
+	snprintf(buf, n, "%s", tmp);
+}
+
+static collector *active;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (active)
+		collector_stop(active);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (active)
+		collector_request_reload(active);
+}
+
+static void install_signals(int with_reload)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (with_reload) {
+		sa.sa_handler = on_hup;
+		sigaction(SIGHUP, &sa, NULL);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int take_lock(const struct mw_config *cfg, int *fd, const char *what)
+{
+	mw_err e;
+	long pid = 0;
+	int rc;
+
+	if (mw_mkdir_p(cfg->state_dir, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return -1;
+	}
+	rc = store_lock(cfg->state_dir, fd, &pid, &e);
+	if (rc < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return -1;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "mimewatch: %s refused: another mimewatch (pid %ld) is collecting "
+				"into %s; stop it first, or let it collect (mimewatch status shows "
+				"its progress)\n", what, pid, cfg->state_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- validate ------------------------------------------------------------------ */
+
+static const char validate_usage[] =
+	"usage: mimewatch validate [--config FILE] [NAME...]\n"
+	"Checks each integration's credentials against the Mimecast API, and each chosen\n"
+	"log type's permission, with one row per integration and type: ok, or the error\n"
+	"class and its remedy. Exit 0 when every row is ok, 1 otherwise, 2 on bad usage.\n";
+
+int cmd_validate(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	int failed = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(validate_usage, stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "mimewatch validate: unknown option %s\n%s", argv[i],
+				validate_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (load(config, &cfg) < 0)
+		return EXIT_USAGE;
+	if (check_names(&cfg, argc, argv) < 0) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < cfg.nintegrations; i++) {
+		const struct mw_integration *in = &cfg.integrations[i];
+		struct validate_report rep;
+
+		if (!wants(argc, argv, in->name))
+			continue;
+		validate_integration(in, &rep, NULL);
+		if (rep.account_ok)
+			printf("%-20s %-14s %s (%s)\n", in->name, "account", rep.account_name,
+			       rep.account_code);
+		else
+			printf("%-20s %-14s not readable (%s); the log types are checked below\n",
+			       in->name, "account", mc_class_name(rep.account_res.cls));
+		for (size_t k = 0; k < rep.nrows; k++) {
+			const struct validate_row *r = &rep.rows[k];
+
+			if (r->res.cls == MC_OK) {
+				printf("%-20s %-14s ok\n", in->name, r->lt->name);
+				continue;
+			}
+			failed = 1;
+			printf("%-20s %-14s %s (HTTP %ld%s%s): %s\n", in->name, r->lt->name,
+			       mc_class_name(r->res.cls), r->res.http_status,
+			       r->res.code[0] ? " " : "", r->res.code, r->res.remedy);
+			fprintf(stderr, "mimewatch: %s/%s: %s: %s%s%s\n", in->name, r->lt->name,
+				mc_class_name(r->res.cls), r->res.message,
+				r->res.message[0] ? "; " : "", r->res.remedy);
+		}
+	}
+	config_free(&cfg);
+	return failed ? EXIT_FAILED : 0;
+}
+
+/* ---- fetch and run ---------------------------------------------------------------- */
+
+static const char fetch_usage[] =
+	"usage: mimewatch fetch [--config FILE] [--retry-budget DURATION] [NAME...]\n"
+	"Collects every configured type of each integration up to now - lag, delivers it\n"
+	"to every output, prints per integration and type the new records, duplicates\n"
+	"dropped, requests, retries and the new horizon, then exits. An integration that\n"
+	"keeps failing is given up after the retry budget (default 10m). Exit 0 when all\n"
+	"succeeded, 1 when at least one failed (reasons on stderr), 2 on bad usage.\n";
+
+static void print_reports(collector *c, const struct mw_config *cfg)
+{
+	const struct collector_report *r;
+	size_t n;
+
+	r = collector_reports(c, &n);
+	for (size_t i = 0; i < n; i++) {
+		char h[40];
+
+		fmt_time(r[i].horizon, h, sizeof(h));
+		printf("%s/%s: %lld new, %lld duplicates dropped, %lld requests, %lld retries, "
+		       "%lld rejected, horizon %s%s\n",
+		       r[i].integration, r[i].lt->name, (long long)r[i].new_records,
+		       (long long)r[i].duplicates, (long long)r[i].requests,
+		       (long long)r[i].retries, (long long)r[i].rejects, h,
+		       r[i].failed ? " (FAILED)" : "");
+		if (r[i].failed)
+			fprintf(stderr, "mimewatch: %s/%s: %s (HTTP %ld%s%s)%s%s; remedy: %s\n",
+				r[i].integration, r[i].lt->name, mc_class_name(r[i].last.cls),
+				r[i].last.http_status, r[i].last.code[0] ? " " : "", r[i].last.code,
+				r[i].last.message[0] ? ": " : "", r[i].last.message,
+				r[i].last.remedy[0] ? r[i].last.remedy
+						    : mc_class_remedy(r[i].last.cls));
+	}
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		char dir[4096];
+
+		if (cfg->outputs[i].kind == MW_OUT_NDJSON)
+			printf("records in %s\n",
+			       outputs_ndjson_dir(cfg, &cfg->outputs[i], dir, sizeof(dir)));
+	}
+}
+
+int cmd_fetch(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	struct collector_opts opts;
+	collector *c;
+	mw_err e;
+	int lockfd = -1, rc, nnames = 0;
+	char **names = mw_xcalloc((size_t)argc + 1, sizeof(char *));
+
+	memset(&opts, 0, sizeof(opts));
+	opts.once = 1;
+	opts.deliver = 1;
+	opts.retry_budget_ms = 10 * 60 * 1000;
+	for (int i = 0; i < argc; i++) {
+		int64_t secs;
+
+		if (is_help(argv[i])) {
+			fputs(fetch_usage, stdout);
+			free(names);
+			return 0;
+		}
+		if (strcmp(argv[i], "--retry-budget") == 0 ||
+		    strncmp(argv[i], "--retry-budget=", 15) == 0) {
+			const char *v = argv[i][14] == '=' ? argv[i] + 15 : (i + 1 < argc ? argv[++i] : "");
+
+			if (mw_parse_duration(v, &secs) < 0) {
+				fprintf(stderr, "mimewatch fetch: --retry-budget '%s' is not a "
+						"duration; write e.g. 30s, 10m\n", v);
+				free(names);
+				return EXIT_USAGE;
+			}
+			opts.retry_budget_ms = secs * 1000;
+			continue;
+		}
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "mimewatch fetch: unknown option %s\n%s", argv[i], fetch_usage);
+			free(names);
+			return EXIT_USAGE;
+		}
+		names[nnames++] = argv[i];
+	}
+	if (load(config, &cfg) < 0) {
+		free(names);
+		return EXIT_USAGE;
+	}
+	if (check_names(&cfg, nnames, names) < 0 || nnames > 64) {
+		config_free(&cfg);
+		free(names);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < nnames; i++)
+		opts.only[opts.nonly++] = names[i];
+	if (take_lock(&cfg, &lockfd, "fetch") < 0) {
+		config_free(&cfg);
+		free(names);
+		return EXIT_FAILED;
+	}
+	c = collector_new(&cfg, &opts, &e);
+	if (!c) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		config_free(&cfg);
+		free(names);
+		close(lockfd);
+		return EXIT_FAILED;
+	}
+	active = c;
+	install_signals(0);
+	rc = collector_run(c);
+	active = NULL;
+	print_reports(c, &cfg);
+	collector_free(c);
+	config_free(&cfg);
+	free(names);
+	close(lockfd);
+	return rc ? EXIT_FAILED : 0;
+}
+
+static const char run_usage[] =
+	"usage: mimewatch run [--config FILE]\n"
+	"Collects and delivers until SIGTERM or SIGINT; SIGHUP reloads the config\n"
+	"without losing position. Logs go to stderr. A console started meanwhile\n"
+	"attaches to this service through the store.\n";
+
+int cmd_run(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	struct collector_opts opts;
+	collector *c;
+	mw_err e;
+	int lockfd = -1, rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(run_usage, stdout);
+			return 0;
+		}
+		fprintf(stderr, "mimewatch run: unexpected argument %s\n%s", argv[i], run_usage);
+		return EXIT_USAGE;
+	}
+	if (load(config, &cfg) < 0)
+		return EXIT_USAGE;
+	if (take_lock(&cfg, &lockfd, "run") < 0) {
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.deliver = 1;
+	c = collector_new(&cfg, &opts, &e);
+	if (!c) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		config_free(&cfg);
+		close(lockfd);
+		return EXIT_FAILED;
+	}
+	active = c;
+	install_signals(1);
+	mw_log(1, "collecting %zu integration%s into %s", cfg.nintegrations,
+	       cfg.nintegrations == 1 ? "" : "s", cfg.state_dir);
+	rc = collector_run(c);
+	active = NULL;
+	mw_log(1, "stopped; everything collected is committed");
+	collector_free(c);
+	config_free(&cfg);
+	close(lockfd);
+	return rc ? EXIT_FAILED : 0;
+}
+
+/* ---- status ----------------------------------------------------------------------- */
+
+static const char status_usage[] =
+	"usage: mimewatch status [--config FILE] [--json]\n"
+	"Prints every integration, type and output with its state: last success, records\n"
+	"(last poll, 24 h, total), lag, next poll, rate-limit budget and the last error\n"
+	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n";
+
+#define SILENT_WARN_SECS 86400
+
+static const struct store_status *find_status(const struct store_status *sts, size_t n,
+					      const char *integration, const char *type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sts[i].integration, integration) && !strcmp(sts[i].type, type))
+			return &sts[i];
+	return NULL;
+}
+
+/* A type that has returned nothing for 24 hours of collected time. */
+static const char *silence_warning(const struct store_status *st)
+{
+	if (!st->last_success || !st->horizon)
+		return NULL;
+	if (st->last_record_time && st->horizon - st->last_record_time < SILENT_WARN_SECS)
+		return NULL;
+	if (!st->last_record_time && st->total > 0)
+		return NULL;
+	return "no records for 24 hours: Enhanced Logging may be off (Account Settings), or the "
+	       "package is not licensed";
+}
+
+static void json_add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void json_add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void json_add_time(json_object *o, const char *k, int64_t t)
+{
+	char buf[32];
+
+	if (t <= 0) {
+		json_object_object_add(o, k, NULL);
+		return;
+	}
+	mw_format_rfc3339(t, buf);
+	json_add_str(o, k, buf);
+}
+
+int cmd_status(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	struct store_status *sts = NULL;
+	size_t nsts = 0;
+	mw_store *s = NULL;
+	mw_err e;
+	int as_json = 0, bad = 0, lockfd = -1;
+	long pid = 0;
+	int64_t now = mw_now();
+	json_object *root = NULL, *jints = NULL, *jouts = NULL;
+	int collecting;
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(status_usage, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			as_json = 1;
+			continue;
+		}
+		fprintf(stderr, "mimewatch status: unexpected argument %s\n%s", argv[i],
+			status_usage);
+		return EXIT_USAGE;
+	}
+	if (load(config, &cfg) < 0)
+		return EXIT_USAGE;
+	if (access(cfg.state_dir, F_OK) == 0) {
+		if (store_open(cfg.state_dir, &s, &e) < 0) {
+			fprintf(stderr, "mimewatch: %s\n", e.msg);
+			config_free(&cfg);
+			return EXIT_FAILED;
+		}
+		if (store_list_status(s, &sts, &nsts, &e) < 0) {
+			fprintf(stderr, "mimewatch: %s\n", e.msg);
+			store_close(s);
+			config_free(&cfg);
+			return EXIT_FAILED;
+		}
+	}
+	/* Is someone collecting? Try the lock without keeping it. */
+	collecting = 0;
+	if (s) {
+		int rc = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+
+		if (rc == 1)
+			close(lockfd);
+		else if (rc == 0)
+			collecting = 1;
+	}
+	if (as_json) {
+		root = json_object_new_object();
+		json_add_str(root, "state_dir", cfg.state_dir);
+		json_object_object_add(root, "collector_pid",
+				       collecting ? json_object_new_int64(pid) : NULL);
+		jints = json_object_new_array();
+		jouts = json_object_new_array();
+	} else {
+		printf("state %s; %s\n", cfg.state_dir,
+		       collecting ? "collecting" : "no collector running");
+		if (collecting)
+			printf("collector pid %ld\n", pid);
+	}
+	for (size_t i = 0; i < cfg.nintegrations; i++) {
+		const struct mw_integration *in = &cfg.integrations[i];
+		json_object *ji = NULL, *jtypes = NULL;
+
+		if (as_json) {
+			ji = json_object_new_object();
+			json_add_str(ji, "name", in->name);
+			json_add_str(ji, "description", in->description);
+			json_add_str(ji, "api", in->api == 2 ? "v2" : "v1");
+			json_add_str(ji, "base_url", in->base_url);
+			jtypes = json_object_new_array();
+		} else {
+			printf("\n%s  %s (%s)\n", in->name, in->base_url, in->api == 2 ? "API 2.0" : "API 1.0");
+		}
+		for (size_t t = 0; t < mw_nlogtypes; t++) {
+			const struct store_status *st;
+			struct store_status none;
+			char ls[40], hz[40], np[40];
+			const char *warn;
+			int64_t lag;
+
+			if (!(in->types & (1u << t)))
+				continue;
+			st = find_status(sts, nsts, in->name, mw_logtypes[t].name);
+			if (!st) {
+				memset(&none, 0, sizeof(none));
+				snprintf(none.state, sizeof(none.state), "new");
+				snprintf(none.err_class, sizeof(none.err_class), "ok");
+				none.rl_limit = none.rl_remaining = none.rl_reset_ms = -1;
+				st = &none;
+			}
+			if (strcmp(st->err_class, "ok") != 0 && strcmp(st->err_class, "retry") != 0)
+				bad = 1;
+			lag = st->horizon ? now - st->horizon : -1;
+			warn = silence_warning(st);
+			if (as_json) {
+				json_object *jt = json_object_new_object();
+
+				json_add_str(jt, "type", mw_logtypes[t].name);
+				json_add_str(jt, "state", st->state);
+				json_object_object_add(jt, "paused", json_object_new_boolean(st->paused));
+				json_add_time(jt, "last_success", st->last_success);
+				json_add_time(jt, "last_attempt", st->last_attempt);
+				json_add_time(jt, "next_poll", st->next_poll);
+				json_add_time(jt, "horizon", st->horizon);
+				json_object_object_add(jt, "lag_seconds",
+						       lag >= 0 ? json_object_new_int64(lag) : NULL);
+				json_add_int(jt, "records_last_poll", st->records_last_poll);
+				json_add_int(jt, "records_24h", st->records_24h);
+				json_add_int(jt, "records_total", st->total);
+				json_add_int(jt, "rejected", st->rejects);
+				json_add_str(jt, "class", st->err_class);
+				json_add_str(jt, "class_name",
+					     mc_class_name(mc_class_from_key(st->err_class)));
+				json_add_int(jt, "http_status", st->http_status);
+				json_add_str(jt, "code", st->err_code);
+				json_add_str(jt, "message", st->err_message);
+				json_add_str(jt, "remedy", st->remedy);
+				json_add_int(jt, "ratelimit_limit", st->rl_limit);
+				json_add_int(jt, "ratelimit_remaining", st->rl_remaining);
+				json_add_int(jt, "ratelimit_reset_ms", st->rl_reset_ms);
+				json_object_object_add(jt, "warning",
+						       warn ? json_object_new_string(warn) : NULL);
+				json_object_array_add(jtypes, jt);
+				continue;
+			}
+			fmt_time(st->last_success, ls, sizeof(ls));
+			fmt_time(st->horizon, hz, sizeof(hz));
+			fmt_time(st->next_poll, np, sizeof(np));
+			printf("  %-14s %-10s last success %s; records: last poll %lld, 24 h %lld, "
+			       "total %lld", mw_logtypes[t].name, st->state, ls,
+			       (long long)st->records_last_poll, (long long)st->records_24h,
+			       (long long)st->total);
+			if (lag >= 0)
+				printf("; lag %llds", (long long)lag);
+			if (st->next_poll > now)
+				printf("; next poll %s", np);
+			if (st->rl_remaining >= 0)
+				printf("; rate budget %lld/%lld", (long long)st->rl_remaining,
+				       (long long)st->rl_limit);
+			if (st->rejects)
+				printf("; %lld rejected", (long long)st->rejects);
+			printf("\n");
+			if (strcmp(st->err_class, "ok") != 0)
+				printf("    %s (HTTP %ld%s%s): %s\n    remedy: %s\n",
+				       mc_class_name(mc_class_from_key(st->err_class)), st->http_status,
+				       st->err_code[0] ? " " : "", st->err_code, st->err_message,
+				       st->remedy);
+			if (warn)
+				printf("    warning: %s\n", warn);
+		}
+		if (as_json) {
+			json_object_object_add(ji, "types", jtypes);
+			json_object_array_add(jints, ji);
+		}
+	}
+	for (size_t i = 0; i < cfg.noutputs; i++) {
+		const struct mw_output *o = &cfg.outputs[i];
+		int64_t off = 0, max = s ? store_max_rowid(s) : 0;
+		char dir[4096];
+
+		if (s)
+			store_output_get(s, o->name, &off, &e);
+		outputs_ndjson_dir(&cfg, o, dir, sizeof(dir));
+		if (as_json) {
+			json_object *jo = json_object_new_object();
+
+			json_add_str(jo, "name", o->name);
+			json_add_str(jo, "type", "ndjson");
+			json_add_str(jo, "dir", dir);
+			json_add_int(jo, "delivered_rowid", off);
+			json_add_int(jo, "lag_records", max > off ? max - off : 0);
+			json_object_array_add(jouts, jo);
+		} else {
+			printf("\noutput %s (ndjson) %s: %lld records waiting\n", o->name, dir,
+			       (long long)(max > off ? max - off : 0));
+		}
+	}
+	if (as_json) {
+		json_object_object_add(root, "integrations", jints);
+		json_object_object_add(root, "outputs", jouts);
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	}
+	free(sts);
+	if (s)
+		store_close(s);
+	config_free(&cfg);
+	return bad ? EXIT_FAILED : 0;
+}
+
+/* ---- reset ------------------------------------------------------------------------ */
+
+static const char reset_usage[] =
+	"usage: mimewatch reset [--config FILE] [--yes] [--since DURATION] NAME [TYPE]\n"
+	"Moves the horizon of NAME (every type, or only TYPE) back to now - lookback\n"
+	"(or now - DURATION), so the next collection reads that period again; records\n"
+	"already stored are not duplicated. Asks for confirmation unless --yes.\n";
+
+int cmd_reset(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	const struct mw_integration *in;
+	const char *name = NULL, *type = NULL;
+	int yes = 0, lockfd = -1, locked, rc = 0;
+	int64_t since = -1;
+	long pid = 0;
+	mw_store *s = NULL;
+	mw_err e;
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(reset_usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0) {
+			yes = 1;
+		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			if (mw_parse_duration(argv[++i], &since) < 0) {
+				fprintf(stderr, "mimewatch reset: --since '%s' is not a duration; "
+						"write e.g. 48h, 7d\n", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "mimewatch reset: unknown option %s\n%s", argv[i], reset_usage);
+			return EXIT_USAGE;
+		} else if (!name) {
+			name = argv[i];
+		} else if (!type) {
+			type = argv[i];
+		} else {
+			fprintf(stderr, "%s", reset_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (!name) {
+		fprintf(stderr, "mimewatch reset: which integration?\n%s", reset_usage);
+		return EXIT_USAGE;
+	}
+	if (load(config, &cfg) < 0)
+		return EXIT_USAGE;
+	in = config_find(&cfg, name);
+	if (!in) {
+		check_names(&cfg, 1, (char **)&name);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (type && (logtype_index(type) < 0 || !(in->types & (1u << logtype_index(type))))) {
+		fprintf(stderr, "mimewatch reset: '%s' is not a type collected by %s\n", type, name);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	{
+		int64_t h = mw_now() - (since >= 0 ? since : in->lookback);
+		char when[40];
+
+		fmt_time(h, when, sizeof(when));
+		if (!yes) {
+			char answer[16] = "";
+
+			if (!isatty(STDIN_FILENO)) {
+				fprintf(stderr, "mimewatch reset: refusing without --yes when not on a "
+						"terminal\n");
+				config_free(&cfg);
+				return EXIT_USAGE;
+			}
+			printf("Reset %s%s%s: collect again from %s? [y/N] ", name, type ? "/" : "",
+			       type ? type : "", when);
+			fflush(stdout);
+			if (!fgets(answer, sizeof(answer), stdin) ||
+			    (answer[0] != 'y' && answer[0] != 'Y')) {
+				printf("nothing changed\n");
+				config_free(&cfg);
+				return 0;
+			}
+		}
+		if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
+			fprintf(stderr, "mimewatch: %s\n", e.msg);
+			config_free(&cfg);
+			return EXIT_FAILED;
+		}
+		locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+		if (locked == 1) {
+			for (size_t t = 0; t < mw_nlogtypes; t++) {
+				int64_t src;
+
+				if (!(in->types & (1u << t)) || (type && strcmp(type, mw_logtypes[t].name)))
+					continue;
+				if (store_source(s, name, mw_logtypes[t].name, &src, &e) < 0 ||
+				    store_reset_cursor(s, src, h, &e) < 0) {
+					fprintf(stderr, "mimewatch: %s\n", e.msg);
+					rc = EXIT_FAILED;
+					continue;
+				}
+				printf("%s/%s: horizon reset to %s\n", name, mw_logtypes[t].name, when);
+			}
+			close(lockfd);
+		} else if (locked == 0) {
+			/* A collector is running: ask it, through the store. */
+			char arg[32], result[512];
+			int64_t id;
+			int state = 0;
+
+			snprintf(arg, sizeof(arg), "%lld", (long long)h);
+			if (store_request_add(s, name, type ? type : "", "reset", arg, &id, &e) < 0) {
+				fprintf(stderr, "mimewatch: %s\n", e.msg);
+				rc = EXIT_FAILED;
+			} else {
+				for (int i = 0; i < 100 && state < 2; i++) {
+					mw_sleep_ms(100);
+					store_request_get(s, id, &state, result, sizeof(result), &e);
+				}
+				if (state == 2) {
+					printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
+					       name, type ? "/" : "", type ? type : "", when, pid);
+				} else {
+					fprintf(stderr, "mimewatch: the running collector (pid %ld) %s\n", pid,
+						state == 3 ? result : "did not answer within 10 s; the "
+						"request stays queued");
+					rc = EXIT_FAILED;
+				}
+			}
+		} else {
+			fprintf(stderr, "mimewatch: %s\n", e.msg);
+			rc = EXIT_FAILED;
+		}
+	}
+	store_close(s);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,14 @@
+/* commands.h - the headless commands (design.md, "Commands"). Each takes
+ * the arguments after the subcommand (global --config already removed) and
+ * returns the exit status: 0 ok, 1 failed for at least one integration or
+ * type, 2 bad usage or config. */
+#ifndef MW_COMMANDS_H
+#define MW_COMMANDS_H
+
+int cmd_validate(const char *config, int argc, char **argv);
+int cmd_fetch(const char *config, int argc, char **argv);
+int cmd_run(const char *config, int argc, char **argv);
+int cmd_status(const char *config, int argc, char **argv);
+int cmd_reset(const char *config, int argc, char **argv);
+
+#endif
