@@ -1,0 +1,99 @@
+/* config.h - the YAML config (design.md, "Config"): load with errors that
+ * name file, line, field and fix; resolve secrets inline, _file or _env;
+ * refuse secret-bearing files others can read; save atomically, splicing the
+ * original text so comments and order survive. */
+#ifndef MW_CONFIG_H
+#define MW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util.h"
+
+/* Where a secret came from, kept so saving writes it back the same way. */
+enum mw_secret_src { MW_SECRET_NONE, MW_SECRET_INLINE, MW_SECRET_FILE, MW_SECRET_ENV };
+
+struct mw_secret {
+	char *value;                /* resolved value (NULL when unset) */
+	enum mw_secret_src src;
+	char *ref;                  /* the file path or variable name */
+};
+
+struct mw_integration {
+	char *name;                 /* [A-Za-z0-9._-]+, unique */
+	char *description;
+	int api;                    /* 1 or 2 */
+	char *base_url;             /* without trailing '/' */
+	char *app_id, *app_key;     /* api 1: GUIDs */
+	struct mw_secret access_key, secret_key;       /* api 1 */
+	char *client_id;                               /* api 2 */
+	struct mw_secret client_secret;                /* api 2 */
+	unsigned types;             /* bit logtype_index(); default all */
+	int64_t interval;           /* seconds, >= 10; default 300 */
+	int64_t lookback;           /* default 86400 */
+	int64_t lag;                /* default 30 */
+	int64_t overlap;            /* default 600 */
+	int page_size;              /* 1..1000, default 100 */
+	char *ca_file;
+	int line;                   /* where it starts in the file, 0 if new */
+	/* Splicing: byte range of this entry in the loaded text, and whether it
+	 * changed since (a changed or new entry is written afresh). */
+	size_t src_start, src_end;
+	int dirty;
+};
+
+enum mw_output_kind { MW_OUT_NDJSON };
+
+struct mw_output {
+	enum mw_output_kind kind;
+	char *name;                 /* "ndjson" or the optional name: key */
+	char *dir;                  /* ndjson */
+	int line;
+};
+
+struct mw_config {
+	char *path;
+	char *state_dir;            /* default $XDG_STATE_HOME/mimewatch */
+	int64_t retention;          /* seconds, default 30d */
+	struct mw_integration *integrations;
+	size_t nintegrations;
+	struct mw_output *outputs;  /* at least one: the embedded default ndjson */
+	size_t noutputs;
+	int outputs_default;        /* 1 when no outputs: key, the default was added */
+	char *text;                 /* the file as loaded, for splicing */
+	size_t text_len;
+};
+
+/* $XDG_CONFIG_HOME/mimewatch/config.yaml (or ~/.config/...). */
+void config_default_path(char *buf, size_t n);
+/* $XDG_STATE_HOME/mimewatch (or ~/.local/state/mimewatch). */
+void config_default_state_dir(char *buf, size_t n);
+
+/* Loads and checks everything. On error returns -1 and e says
+ * "FILE:LINE: field: problem; fix". A file that holds a secret and that group
+ * or others may read is refused, ssh-style. Returns -2 when the file does not
+ * exist (the console then opens the wizard). */
+int config_load(const char *path, struct mw_config *cfg, mw_err *e);
+/* Same, from memory (tests, fuzzing); path is used in messages only, so the
+ * file-mode check for inline secrets is config_load's alone. _file and _env
+ * secrets are resolved here too. On error cfg is left zeroed. */
+int config_parse(const char *path, const char *text, size_t len, struct mw_config *cfg,
+		 mw_err *e);
+void config_free(struct mw_config *cfg);
+
+/* Fills an integration with defaults (for the wizard). Zeroes it first: pass
+ * a fresh struct, not one that owns strings. */
+void config_integration_defaults(struct mw_integration *in);
+/* Checks one integration's fields, as loading does (wizard reuse). */
+int config_check_integration(const struct mw_integration *in, mw_err *e);
+
+const struct mw_integration *config_find(const struct mw_config *cfg, const char *name);
+
+/* Writes cfg to path atomically (temp, fsync, rename), mode 0600: entries
+ * that are not dirty keep their original text, comments included. */
+int config_save(const struct mw_config *cfg, const char *path, mw_err *e);
+/* The text config_save writes, appended to out (tests, fuzzing, previews).
+ * Refuses integrations that config_check_integration refuses, and names
+ * used twice, so what is written always loads back. */
+int config_render(const struct mw_config *cfg, mw_buf *out, mw_err *e);
+
+#endif

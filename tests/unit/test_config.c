@@ -1,0 +1,1023 @@
+/* test_config.c - the YAML config: every key, defaults, one test per kind of
+ * error (exact file:line and field), secret files and modes, and saving that
+ * keeps comments and order. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "logtypes.h"
+
+#define GUID1 "01234567-89ab-cdef-0123-456789abcdef"
+#define GUID2 "FEDCBA98-7654-3210-FEDC-BA9876543210"
+#define B64 "c2VjcmV0LWtleS1mb3ItdGVzdHM="  /* "secret-key-for-tests" */
+
+/* A valid v1 entry; its name line is line 2 when it follows "integrations:". */
+#define V1(name) \
+	"  - name: " name "\n" \
+	"    base_url: https://eu-api.mimecast.com\n" \
+	"    app_id: " GUID1 "\n" \
+	"    app_key: " GUID2 "\n" \
+	"    access_key: AKEY-1\n" \
+	"    secret_key: " B64 "\n"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(tmpdir, "/tmp/mw-test-config-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	setenv("XDG_STATE_HOME", "/tmp/mw-state-home", 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_in(char *buf, size_t n, const char *leaf)
+{
+	snprintf(buf, n, "%s/%s", tmpdir, leaf);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Parses text that must fail and checks the whole message. */
+static void expect_error(const char *text, const char *want)
+{
+	struct mw_config cfg;
+	mw_err e;
+
+	mw_err_clear(&e);
+	assert_int_equal(config_parse("config.yaml", text, strlen(text), &cfg, &e), -1);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(cfg.nintegrations, 0);  /* freed and zeroed on failure */
+	assert_null(cfg.text);
+}
+
+static void parse_ok(const char *text, struct mw_config *cfg)
+{
+	mw_err e;
+
+	mw_err_clear(&e);
+	if (config_parse("config.yaml", text, strlen(text), cfg, &e) != 0)
+		fail_msg("unexpected error: %s", e.msg);
+}
+
+/* ---- valid configs --------------------------------------------------------- */
+
+static void test_full_config(void **state)
+{
+	char akfile[128], cafile[128], text[4096];
+	struct mw_config cfg;
+	const struct mw_integration *a, *b;
+
+	(void)state;
+	path_in(akfile, sizeof(akfile), "access.key");
+	path_in(cafile, sizeof(cafile), "ca.pem");
+	write_file(akfile, "AKEY-from-file\n", 0600);
+	write_file(cafile, "-----BEGIN CERTIFICATE-----\n", 0644);
+	setenv("MW_TEST_SECRET", B64, 1);
+	snprintf(text, sizeof(text),
+		 "# every key\n"
+		 "state_dir: /var/lib/mimewatch\n"
+		 "retention: 7d\n"
+		 "integrations:\n"
+		 "  - name: acme-eu\n"
+		 "    description: \"Acme, EU tenant: #1\"\n"
+		 "    api: v1\n"
+		 "    base_url: https://eu-api.mimecast.com//\n"
+		 "    app_id: %s\n"
+		 "    app_key: %s\n"
+		 "    access_key_file: %s\n"
+		 "    secret_key_env: MW_TEST_SECRET\n"
+		 "    types: [url, attachment]\n"
+		 "    interval: 2m\n"
+		 "    lookback: 48h\n"
+		 "    lag: 1m\n"
+		 "    overlap: 15m\n"
+		 "    page_size: 500\n"
+		 "    ca_file: %s\n"
+		 "  - name: Acme_US.2\n"
+		 "    api: v2\n"
+		 "    client_id: cid-123\n"
+		 "    client_secret: 'cs/+=x'\n"
+		 "    types:\n"
+		 "      - impersonation\n"
+		 "outputs:\n"
+		 "  - type: ndjson\n"
+		 "    dir: /srv/out\n"
+		 "  - type: ndjson\n"
+		 "    name: archive\n"
+		 "    dir: /srv/archive\n",
+		 GUID1, GUID2, akfile, cafile);
+	parse_ok(text, &cfg);
+	assert_string_equal(cfg.path, "config.yaml");
+	assert_string_equal(cfg.state_dir, "/var/lib/mimewatch");
+	assert_int_equal(cfg.retention, 7 * 86400);
+	assert_int_equal(cfg.nintegrations, 2);
+	a = &cfg.integrations[0];
+	assert_string_equal(a->name, "acme-eu");
+	assert_string_equal(a->description, "Acme, EU tenant: #1");
+	assert_int_equal(a->api, 1);
+	assert_string_equal(a->base_url, "https://eu-api.mimecast.com");
+	assert_string_equal(a->app_id, GUID1);
+	assert_string_equal(a->app_key, GUID2);
+	assert_int_equal(a->access_key.src, MW_SECRET_FILE);
+	assert_string_equal(a->access_key.ref, akfile);
+	assert_string_equal(a->access_key.value, "AKEY-from-file");
+	assert_int_equal(a->secret_key.src, MW_SECRET_ENV);
+	assert_string_equal(a->secret_key.ref, "MW_TEST_SECRET");
+	assert_string_equal(a->secret_key.value, B64);
+	assert_int_equal(a->client_secret.src, MW_SECRET_NONE);
+	assert_null(a->client_id);
+	assert_int_equal(a->types, (1u << logtype_index("url")) | (1u << logtype_index("attachment")));
+	assert_int_equal(a->interval, 120);
+	assert_int_equal(a->lookback, 48 * 3600);
+	assert_int_equal(a->lag, 60);
+	assert_int_equal(a->overlap, 900);
+	assert_int_equal(a->page_size, 500);
+	assert_string_equal(a->ca_file, cafile);
+	assert_int_equal(a->line, 5);
+	assert_int_equal(a->dirty, 0);
+	/* the entry's text runs from its "  - " line to the end of its last line */
+	assert_memory_equal(cfg.text + a->src_start, "  - name: acme-eu\n", 18);
+	assert_int_equal(a->src_end, (size_t)(strstr(cfg.text, "  - name: Acme_US.2") - cfg.text));
+
+	b = &cfg.integrations[1];
+	assert_string_equal(b->name, "Acme_US.2");
+	assert_int_equal(b->api, 2);
+	assert_string_equal(b->base_url, "https://api.services.mimecast.com");
+	assert_string_equal(b->client_id, "cid-123");
+	assert_int_equal(b->client_secret.src, MW_SECRET_INLINE);
+	assert_string_equal(b->client_secret.value, "cs/+=x");
+	assert_null(b->client_secret.ref);
+	assert_null(b->app_id);
+	assert_int_equal(b->types, 1u << logtype_index("impersonation"));
+	assert_int_equal(b->line, 20);
+	assert_int_equal(b->src_end, (size_t)(strstr(cfg.text, "outputs:") - cfg.text));
+
+	assert_int_equal(cfg.noutputs, 2);
+	assert_int_equal(cfg.outputs_default, 0);
+	assert_int_equal(cfg.outputs[0].kind, MW_OUT_NDJSON);
+	assert_string_equal(cfg.outputs[0].name, "ndjson");
+	assert_string_equal(cfg.outputs[0].dir, "/srv/out");
+	assert_int_equal(cfg.outputs[0].line, 27);
+	assert_string_equal(cfg.outputs[1].name, "archive");
+	assert_string_equal(cfg.outputs[1].dir, "/srv/archive");
+
+	assert_ptr_equal(config_find(&cfg, "Acme_US.2"), b);
+	assert_null(config_find(&cfg, "acme-us"));
+	config_free(&cfg);
+	unsetenv("MW_TEST_SECRET");
+}
+
+static void test_defaults(void **state)
+{
+	struct mw_config cfg;
+	const struct mw_integration *in;
+
+	(void)state;
+	parse_ok("integrations:\n" V1("acme-eu"), &cfg);
+	assert_string_equal(cfg.state_dir, "/tmp/mw-state-home/mimewatch");
+	assert_int_equal(cfg.retention, 30 * 86400);
+	in = &cfg.integrations[0];
+	assert_int_equal(in->api, 1);
+	assert_null(in->description);
+	assert_int_equal(in->types, 7);
+	assert_int_equal(in->interval, 300);
+	assert_int_equal(in->lookback, 86400);
+	assert_int_equal(in->lag, 30);
+	assert_int_equal(in->overlap, 600);
+	assert_int_equal(in->page_size, 100);
+	assert_null(in->ca_file);
+	assert_int_equal(in->access_key.src, MW_SECRET_INLINE);
+	assert_string_equal(in->access_key.value, "AKEY-1");
+	assert_int_equal(cfg.noutputs, 1);
+	assert_int_equal(cfg.outputs_default, 1);
+	assert_string_equal(cfg.outputs[0].name, "ndjson");
+	assert_string_equal(cfg.outputs[0].dir, "/tmp/mw-state-home/mimewatch/out");
+	config_free(&cfg);
+
+	/* an empty file is a config without integrations */
+	parse_ok("", &cfg);
+	assert_int_equal(cfg.nintegrations, 0);
+	assert_int_equal(cfg.outputs_default, 1);
+	config_free(&cfg);
+	parse_ok("# only a comment\nintegrations:\n", &cfg);
+	assert_int_equal(cfg.nintegrations, 0);
+	config_free(&cfg);
+
+	/* loopback http is allowed for the simulated tenant */
+	parse_ok("integrations:\n"
+		 "  - name: sim\n"
+		 "    api: v2\n"
+		 "    base_url: http://127.0.0.1:8443/\n"
+		 "    client_id: c\n"
+		 "    client_secret: s\n"
+		 "  - name: sim6\n"
+		 "    api: v2\n"
+		 "    base_url: http://[::1]:8443\n"
+		 "    client_id: c\n"
+		 "    client_secret: s\n"
+		 "  - name: simlocal\n"
+		 "    api: v2\n"
+		 "    base_url: http://LocalHost\n"
+		 "    client_id: c\n"
+		 "    client_secret: s\n", &cfg);
+	assert_string_equal(cfg.integrations[0].base_url, "http://127.0.0.1:8443");
+	assert_string_equal(cfg.integrations[1].base_url, "http://[::1]:8443");
+	assert_string_equal(cfg.integrations[2].base_url, "http://LocalHost");
+	config_free(&cfg);
+}
+
+static void test_default_paths(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	setenv("XDG_CONFIG_HOME", "/cfg/home", 1);
+	config_default_path(buf, sizeof(buf));
+	assert_string_equal(buf, "/cfg/home/mimewatch/config.yaml");
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HOME", "/home/alice", 1);
+	config_default_path(buf, sizeof(buf));
+	assert_string_equal(buf, "/home/alice/.config/mimewatch/config.yaml");
+	setenv("XDG_STATE_HOME", "relative/ignored", 1);
+	config_default_state_dir(buf, sizeof(buf));
+	assert_string_equal(buf, "/home/alice/.local/state/mimewatch");
+	setenv("XDG_STATE_HOME", "/tmp/mw-state-home", 1);
+	config_default_state_dir(buf, sizeof(buf));
+	assert_string_equal(buf, "/tmp/mw-state-home/mimewatch");
+}
+
+/* ---- errors: exact file:line, where and fix -------------------------------- */
+
+static void test_error_bad_duration(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    interval: 5 minutes\n",
+		     "config.yaml:8: integration 'acme-eu': interval: '5 minutes' is not a "
+		     "duration; write e.g. 30s, 5m, 48h, 30d");
+	expect_error("retention: 30\n",
+		     "config.yaml:1: retention: '30' is not a duration; write e.g. 30s, 5m, "
+		     "48h, 30d");
+}
+
+static void test_error_interval_short(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    interval: 9s\n",
+		     "config.yaml:8: integration 'acme-eu': interval: 9s is too short; poll at "
+		     "least every 10s and at most every 36500d, e.g. interval: 5m");
+}
+
+static void test_error_bad_guid(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    base_url: https://eu-api.mimecast.com\n"
+		     "    app_id: 01234567-89ab-cdef-0123-456789abcdeg\n",
+		     "config.yaml:4: integration 'acme-eu': app_id: "
+		     "'01234567-89ab-cdef-0123-456789abcdeg' is not a GUID; copy the "
+		     "Application ID exactly, in the form 01234567-89ab-cdef-0123-456789abcdef");
+}
+
+static void test_error_unknown_type(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    types: [url, dlp]\n",
+		     "config.yaml:8: integration 'acme-eu': types: 'dlp' is not a log type; "
+		     "valid types: url, impersonation, attachment");
+	expect_error("integrations:\n" V1("acme-eu") "    types: []\n",
+		     "config.yaml:8: integration 'acme-eu': types: the list is empty; list at "
+		     "least one of url, impersonation, attachment");
+}
+
+static void test_error_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    intervall: 5m\n",
+		     "config.yaml:8: integration 'acme-eu': unknown key 'intervall'; did you "
+		     "mean 'interval'? valid keys: name, description, api, base_url, app_id, "
+		     "app_key, access_key, access_key_file, access_key_env, secret_key, "
+		     "secret_key_file, secret_key_env, client_id, client_secret, "
+		     "client_secret_file, client_secret_env, types, interval, lookback, lag, "
+		     "overlap, page_size, ca_file");
+	expect_error("state_dir: /x\nintegration:\n",
+		     "config.yaml:2: config: unknown key 'integration'; did you mean "
+		     "'integrations'? valid keys: state_dir, retention, integrations, outputs");
+	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
+		     "config.yaml:3: output #1: unknown key 'directory'; valid keys: type, name, "
+		     "dir");
+}
+
+static void test_error_duplicate_name(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") V1("acme-eu"),
+		     "config.yaml:8: integration 'acme-eu': name: already used by the "
+		     "integration on line 2; give each integration its own name");
+}
+
+static void test_error_bad_name(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme/eu"),
+		     "config.yaml:2: integration #1: name: 'acme/eu' is not a valid name; use 1 "
+		     "to 64 letters, digits, '.', '_' or '-' (not only dots)");
+	expect_error("integrations:\n" V1(".."),
+		     "config.yaml:2: integration #1: name: '..' is not a valid name; use 1 to 64 "
+		     "letters, digits, '.', '_' or '-' (not only dots)");
+	expect_error("integrations:\n  - description: no name\n",
+		     "config.yaml:2: integration #1: name: missing; add e.g. name: acme-eu "
+		     "(letters, digits, . _ -)");
+}
+
+static void test_error_http_not_loopback(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    base_url: http://eu-api.mimecast.com\n",
+		     "config.yaml:3: integration 'acme-eu': base_url: "
+		     "'http://eu-api.mimecast.com' http:// is allowed only to this machine "
+		     "(127.0.0.1, ::1, localhost); use https://");
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    base_url: http://127.0.0.1.evil.example\n",
+		     "config.yaml:3: integration 'acme-eu': base_url: "
+		     "'http://127.0.0.1.evil.example' http:// is allowed only to this machine "
+		     "(127.0.0.1, ::1, localhost); use https://");
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    base_url: ftp://x\n",
+		     "config.yaml:3: integration 'acme-eu': base_url: 'ftp://x' must start with "
+		     "https://; write e.g. https://eu-api.mimecast.com");
+}
+
+static void test_error_missing_base_url(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    app_id: " GUID1 "\n"
+		     "    app_key: " GUID2 "\n"
+		     "    access_key: AKEY-1\n"
+		     "    secret_key: " B64 "\n",
+		     "config.yaml:2: integration 'acme-eu': base_url: missing; add the API base "
+		     "URL of your region, e.g. base_url: https://eu-api.mimecast.com");
+}
+
+static void test_error_two_secret_forms(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    access_key_file: /etc/key\n",
+		     "config.yaml:8: integration 'acme-eu': access_key_file: access_key is "
+		     "already given on line 6; keep only one of access_key, access_key_file and "
+		     "access_key_env");
+}
+
+static void test_error_env_unset(void **state)
+{
+	(void)state;
+	unsetenv("MW_TEST_UNSET");
+	setenv("MW_TEST_EMPTY", "", 1);
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    api: v2\n"
+		     "    client_id: c\n"
+		     "    client_secret_env: MW_TEST_UNSET\n",
+		     "config.yaml:5: integration 'acme-eu': client_secret_env: the environment "
+		     "variable MW_TEST_UNSET is not set; export it before starting mimewatch");
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    api: v2\n"
+		     "    client_id: c\n"
+		     "    client_secret_env: MW_TEST_EMPTY\n",
+		     "config.yaml:5: integration 'acme-eu': client_secret_env: the environment "
+		     "variable MW_TEST_EMPTY is empty; export it before starting mimewatch");
+	unsetenv("MW_TEST_EMPTY");
+}
+
+static void test_error_secret_not_base64(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    secret_key: not*base64\n",
+		     "config.yaml:3: integration 'acme-eu': secret_key: is not base64 (the Secret "
+		     "Key looks like 'ab12...==' and its length is a multiple of 4); copy it "
+		     "exactly as Mimecast showed it");
+}
+
+static void test_error_page_size(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    page_size: 0\n",
+		     "config.yaml:8: integration 'acme-eu': page_size: 0 is out of range; write a "
+		     "number from 1 to 1000 (default 100)");
+	expect_error("integrations:\n" V1("acme-eu") "    page_size: 1001\n",
+		     "config.yaml:8: integration 'acme-eu': page_size: 1001 is out of range; "
+		     "write a number from 1 to 1000 (default 100)");
+	expect_error("integrations:\n" V1("acme-eu") "    page_size: -5\n",
+		     "config.yaml:8: integration 'acme-eu': page_size: '-5' is not a number; "
+		     "write a number from 1 to 1000 (default 100)");
+}
+
+static void test_error_alias_anchor(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n  - &x\n    name: a\n  - *x\n",
+		     "config.yaml:2: YAML anchors (&name) are not allowed; write each value out "
+		     "in full");
+	expect_error("a: [1, *x]\n",
+		     "config.yaml:1: YAML aliases (*name) are not allowed; write the value out in "
+		     "full");
+}
+
+static void test_error_syntax(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n  - name: a\n   base_url: x\n",
+		     "config.yaml:3:4: YAML syntax error: did not find expected '-' indicator "
+		     "while parsing a block collection; check the indentation (spaces only) and "
+		     "quote values that contain ': ' or ' #'");
+	expect_error("state_dir: /x\n\tretention: 1d\n",
+		     "config.yaml:2:1: YAML syntax error: found a tab character that violates "
+		     "indentation while scanning a plain scalar; check the indentation (spaces "
+		     "only) and quote values that contain ': ' or ' #'");
+}
+
+static void test_error_outputs(void **state)
+{
+	(void)state;
+	expect_error("outputs:\n  - type: ndjson\n    dir: /x\n  - type: kafka\n    brokers: k:9092\n",
+		     "config.yaml:4: output #2: output type 'kafka' is not supported by this "
+		     "build yet; use type: ndjson");
+	expect_error("outputs:\n  - type: ndjson\n",
+		     "config.yaml:2: output #1: dir: missing; add the directory for the files, "
+		     "e.g. dir: /var/lib/mimewatch/out");
+	expect_error("outputs:\n  - type: ndjson\n    dir: /a\n  - type: ndjson\n    dir: /b\n",
+		     "config.yaml:4: output #2: name: 'ndjson' is already used by the output on "
+		     "line 2; give each output its own name: key");
+}
+
+static void test_error_limits(void **state)
+{
+	char deep[256] = "a: ", *big;
+	size_t n, i;
+
+	(void)state;
+	/* 17 nested flow lists */
+	for (i = 0; i < 17; i++)
+		strcat(deep, "[");
+	for (i = 0; i < 17; i++)
+		strcat(deep, "]");
+	strcat(deep, "\n");
+	expect_error(deep, "config.yaml:1: values nested more than 16 deep; a config needs at "
+			   "most 4 levels");
+
+	/* more than 1000 integrations */
+	n = 1100 * 40 + 32;
+	big = malloc(n);
+	strcpy(big, "integrations:\n");
+	for (i = 0; i < 1001; i++)
+		sprintf(big + strlen(big), "  - name: n%zu\n", i);
+	expect_error(big, "config.yaml:1002: integrations: more than 1000; split them over "
+			  "several configs");
+	free(big);
+
+	/* more than 1 MiB */
+	n = 1024 * 1024 + 2;
+	big = malloc(n);
+	memset(big, '#', n - 1);
+	big[n - 1] = '\0';
+	expect_error(big, "config.yaml: 1048577 bytes is more than a config may hold (1 MiB); "
+			  "remove what is not config");
+	free(big);
+}
+
+static void test_error_misc(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n  - name: a\n    api: v2\n    app_id: " GUID1 "\n",
+		     "config.yaml:4: integration 'a': app_id: is used only with api: v1, and this "
+		     "integration has api: v2; remove it, or set api: v1");
+	expect_error("integrations:\n" V1("a") "    interval: 5m\n    interval: 6m\n",
+		     "config.yaml:9: integration 'a': key 'interval' appears twice (also on line "
+		     "8); keep one");
+	expect_error("state_dir: /x\n---\nstate_dir: /y\n",
+		     "config.yaml:2: a second YAML document ('---'); keep one document per "
+		     "config file");
+	expect_error("integrations:\n" V1("a") "    ca_file: /nonexistent/ca.pem\n",
+		     "config.yaml:8: integration 'a': ca_file: cannot read /nonexistent/ca.pem: No "
+		     "such file or directory; give the path of a PEM file holding the CA "
+		     "certificate");
+	expect_error("integrations:\n  - name: a\n    api: v3\n",
+		     "config.yaml:3: integration 'a': api: 'v3' is not an API version; write v1 "
+		     "(HMAC keys) or v2 (OAuth2 client credentials)");
+	expect_error("state_dir: var/lib\n",
+		     "config.yaml:1: state_dir: 'var/lib' is not an absolute path; write a path "
+		     "that starts with /");
+	expect_error("integrations: {name: a}\n",
+		     "config.yaml:1: integrations: must be a list; start each entry with '- name: "
+		     "...'");
+	expect_error("integrations:\n  - name: a\n    types: url\n",
+		     "config.yaml:3: integration 'a': types: must be a list; write e.g. types: "
+		     "[url, impersonation, attachment]");
+	expect_error("a: \"x\\0y\"\n",
+		     "config.yaml:1: a value contains a NUL character (\\0); remove it");
+	expect_error("integrations:\n  - name: a\n    api: v2\n    client_id: c\n",
+		     "config.yaml:2: integration 'a': client_secret: missing; add client_secret, "
+		     "client_secret_file (a file of mode 0600) or client_secret_env (an "
+		     "environment variable)");
+}
+
+/* ---- secret files and modes ----------------------------------------------- */
+
+static void test_secret_file(void **state)
+{
+	char key[128], cfgp[128], text[512], want[512];
+	struct mw_config cfg;
+	mw_err e;
+
+	(void)state;
+	path_in(key, sizeof(key), "secret.key");
+	path_in(cfgp, sizeof(cfgp), "config.yaml");
+	write_file(key, B64 "\n", 0644);
+	snprintf(text, sizeof(text),
+		 "integrations:\n"
+		 "  - name: a\n"
+		 "    base_url: https://eu-api.mimecast.com\n"
+		 "    app_id: " GUID1 "\n"
+		 "    app_key: " GUID2 "\n"
+		 "    access_key_env: MW_TEST_AK\n"
+		 "    secret_key_file: %s\n", key);
+	setenv("MW_TEST_AK", "AKEY-env", 1);
+	write_file(cfgp, text, 0644);  /* no inline secret: 0644 is fine for the config */
+
+	/* a secret file others may read is refused, whoever runs the test */
+	assert_int_equal(config_load(cfgp, &cfg, &e), -1);
+	snprintf(want, sizeof(want), "%s:7: integration 'a': secret_key_file %s: permissions "
+		 "0644 are too open: it holds secrets; run chmod 600 %s", cfgp, key, key);
+	assert_string_equal(e.msg, want);
+
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(config_load(cfgp, &cfg, &e), 0);
+	assert_string_equal(cfg.integrations[0].secret_key.value, B64);  /* newline stripped */
+	assert_string_equal(cfg.integrations[0].access_key.value, "AKEY-env");
+	assert_string_equal(cfg.path, cfgp);
+	config_free(&cfg);
+
+	/* an empty secret file */
+	write_file(key, "\n", 0600);
+	assert_int_equal(config_load(cfgp, &cfg, &e), -1);
+	snprintf(want, sizeof(want), "%s:7: integration 'a': secret_key_file: %s is empty; put "
+		 "the secret in it, on one line", cfgp, key);
+	assert_string_equal(e.msg, want);
+	unsetenv("MW_TEST_AK");
+}
+
+static void test_config_mode(void **state)
+{
+	char cfgp[128], want[512];
+	struct mw_config cfg;
+	mw_err e;
+
+	(void)state;
+	path_in(cfgp, sizeof(cfgp), "inline.yaml");
+	write_file(cfgp, "integrations:\n" V1("a"), 0644);
+	assert_int_equal(config_load(cfgp, &cfg, &e), -1);
+	snprintf(want, sizeof(want), "%s: permissions 0644 are too open: it holds secrets; run "
+		 "chmod 600 %s", cfgp, cfgp);
+	assert_string_equal(e.msg, want);
+	assert_null(cfg.integrations);
+
+	assert_int_equal(chmod(cfgp, 0620), 0);  /* group-writable is refused too */
+	assert_int_equal(config_load(cfgp, &cfg, &e), -1);
+	snprintf(want, sizeof(want), "%s: permissions 0620 are too open: it holds secrets; run "
+		 "chmod 600 %s", cfgp, cfgp);
+	assert_string_equal(e.msg, want);
+
+	assert_int_equal(chmod(cfgp, 0600), 0);
+	assert_int_equal(config_load(cfgp, &cfg, &e), 0);
+	assert_int_equal(cfg.nintegrations, 1);
+	config_free(&cfg);
+
+	path_in(cfgp, sizeof(cfgp), "missing.yaml");
+	assert_int_equal(config_load(cfgp, &cfg, &e), -2);
+}
+
+/* ---- saving -------------------------------------------------------------- */
+
+static const char round_trip_text[] =
+	"# mimewatch config, hand-written\n"
+	"state_dir: /var/lib/mimewatch   # keep on the data disk\n"
+	"\n"
+	"integrations:\n"
+	"  # the EU tenant\n"
+	"  - name: acme-eu\n"
+	"    description: 'Acme: EU'   # quoted on purpose\n"
+	"    base_url: https://eu-api.mimecast.com\n"
+	"    app_id: " GUID1 "\n"
+	"    app_key: " GUID2 "\n"
+	"    access_key: AKEY-1\n"
+	"    secret_key: " B64 "\n"
+	"    types: [url]\n"
+	"\n"
+	"  # the US tenant, API 2.0\n"
+	"  - name: acme-us\n"
+	"    api: v2\n"
+	"    client_id: cid\n"
+	"    client_secret_env: MW_TEST_CS\n"
+	"    interval: 1m\n"
+	"  - name: acme-za   # last\n"
+	"    api: v2\n"
+	"    client_id: cid2\n"
+	"    client_secret: zz\n"
+	"\n"
+	"outputs:\n"
+	"  - type: ndjson\n"
+	"    dir: /srv/out   # the SIEM reads here\n"
+	"# end of file\n";
+
+static void assert_same_integration(const struct mw_integration *a,
+				    const struct mw_integration *b)
+{
+	assert_string_equal(a->name, b->name);
+	if (a->description || b->description)
+		assert_string_equal(a->description, b->description);
+	assert_int_equal(a->api, b->api);
+	assert_string_equal(a->base_url, b->base_url);
+	assert_true((a->app_id == NULL) == (b->app_id == NULL));
+	if (a->app_id)
+		assert_string_equal(a->app_id, b->app_id);
+	assert_true((a->client_id == NULL) == (b->client_id == NULL));
+	if (a->client_id)
+		assert_string_equal(a->client_id, b->client_id);
+	assert_int_equal(a->access_key.src, b->access_key.src);
+	assert_int_equal(a->secret_key.src, b->secret_key.src);
+	assert_int_equal(a->client_secret.src, b->client_secret.src);
+	if (a->client_secret.value)
+		assert_string_equal(a->client_secret.value, b->client_secret.value);
+	if (a->client_secret.ref)
+		assert_string_equal(a->client_secret.ref, b->client_secret.ref);
+	if (a->secret_key.value)
+		assert_string_equal(a->secret_key.value, b->secret_key.value);
+	if (a->access_key.value)
+		assert_string_equal(a->access_key.value, b->access_key.value);
+	assert_int_equal(a->types, b->types);
+	assert_int_equal(a->interval, b->interval);
+	assert_int_equal(a->lookback, b->lookback);
+	assert_int_equal(a->lag, b->lag);
+	assert_int_equal(a->overlap, b->overlap);
+	assert_int_equal(a->page_size, b->page_size);
+}
+
+static void test_save_round_trip(void **state)
+{
+	char cfgp[128];
+	struct mw_config cfg, again;
+	struct stat st;
+	mw_err e;
+	char *saved;
+
+	(void)state;
+	setenv("MW_TEST_CS", "cs-env", 1);
+	path_in(cfgp, sizeof(cfgp), "rt.yaml");
+	write_file(cfgp, round_trip_text, 0600);
+	assert_int_equal(config_load(cfgp, &cfg, &e), 0);
+	assert_int_equal(cfg.nintegrations, 3);
+
+	cfg.integrations[1].dirty = 1;
+	cfg.integrations[1].interval = 900;
+	assert_int_equal(config_save(&cfg, cfgp, &e), 0);
+	assert_int_equal(stat(cfgp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	saved = slurp(cfgp);
+	/* only the dirty entry changed; everything else byte for byte, in order */
+	assert_string_equal(saved,
+			    "# mimewatch config, hand-written\n"
+			    "state_dir: /var/lib/mimewatch   # keep on the data disk\n"
+			    "\n"
+			    "integrations:\n"
+			    "  # the EU tenant\n"
+			    "  - name: acme-eu\n"
+			    "    description: 'Acme: EU'   # quoted on purpose\n"
+			    "    base_url: https://eu-api.mimecast.com\n"
+			    "    app_id: " GUID1 "\n"
+			    "    app_key: " GUID2 "\n"
+			    "    access_key: AKEY-1\n"
+			    "    secret_key: " B64 "\n"
+			    "    types: [url]\n"
+			    "\n"
+			    "  # the US tenant, API 2.0\n"
+			    "  - name: acme-us\n"
+			    "    api: v2\n"
+			    "    base_url: https://api.services.mimecast.com\n"
+			    "    client_id: cid\n"
+			    "    client_secret_env: MW_TEST_CS\n"
+			    "    types: [url, impersonation, attachment]\n"
+			    "    interval: 15m\n"
+			    "  - name: acme-za   # last\n"
+			    "    api: v2\n"
+			    "    client_id: cid2\n"
+			    "    client_secret: zz\n"
+			    "\n"
+			    "outputs:\n"
+			    "  - type: ndjson\n"
+			    "    dir: /srv/out   # the SIEM reads here\n"
+			    "# end of file\n");
+	free(saved);
+
+	assert_int_equal(config_load(cfgp, &again, &e), 0);
+	assert_int_equal(again.nintegrations, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_same_integration(&cfg.integrations[i], &again.integrations[i]);
+	assert_int_equal(again.integrations[1].interval, 900);
+	assert_string_equal(again.outputs[0].dir, "/srv/out");
+	config_free(&again);
+
+	/* remove the first entry and swap the others: each keeps the comment above
+	 * it, and the comment above the first entry stays with the list */
+	{
+		struct mw_integration first = cfg.integrations[0];
+
+		cfg.integrations[0] = cfg.integrations[2];
+		cfg.integrations[2] = first;
+		cfg.nintegrations = 2;
+		assert_int_equal(config_save(&cfg, cfgp, &e), 0);
+		cfg.nintegrations = 3;
+	}
+	saved = slurp(cfgp);
+	assert_string_equal(saved,
+			    "# mimewatch config, hand-written\n"
+			    "state_dir: /var/lib/mimewatch   # keep on the data disk\n"
+			    "\n"
+			    "integrations:\n"
+			    "  # the EU tenant\n"
+			    "  - name: acme-za   # last\n"
+			    "    api: v2\n"
+			    "    client_id: cid2\n"
+			    "    client_secret: zz\n"
+			    "\n"
+			    "  # the US tenant, API 2.0\n"
+			    "  - name: acme-us\n"
+			    "    api: v2\n"
+			    "    base_url: https://api.services.mimecast.com\n"
+			    "    client_id: cid\n"
+			    "    client_secret_env: MW_TEST_CS\n"
+			    "    types: [url, impersonation, attachment]\n"
+			    "    interval: 15m\n"
+			    "\n"
+			    "outputs:\n"
+			    "  - type: ndjson\n"
+			    "    dir: /srv/out   # the SIEM reads here\n"
+			    "# end of file\n");
+	free(saved);
+	config_free(&cfg);
+	unsetenv("MW_TEST_CS");
+}
+
+static void test_save_new_integration(void **state)
+{
+	char cfgp[128];
+	struct mw_config cfg, again;
+	struct mw_integration *in;
+	struct stat st;
+	mw_err e;
+	char *saved;
+	static const char *const tricky[] = {
+		"Acme: EU # not a comment", "'single' and \"double\" \\ back", "yes", "null",
+		"123", " leading and trailing ", "line one\nline two\ttab", "Société Générale €",
+		"- dash", "", "ctl\x01\x7f\x65nd", "c1 \xc2\x85 nel \xe2\x80\xa8 ls", "@at", "a: b",
+	};
+
+	(void)state;
+	path_in(cfgp, sizeof(cfgp), "new.yaml");
+	write_file(cfgp, "# my config\nstate_dir: /srv/mw\n# trailing comment\n", 0600);
+	assert_int_equal(config_load(cfgp, &cfg, &e), 0);
+	assert_int_equal(cfg.nintegrations, 0);
+
+	for (size_t t = 0; t < sizeof(tricky) / sizeof(tricky[0]); t++) {
+		char name[16];
+
+		cfg.integrations = realloc(cfg.integrations, (t + 1) * sizeof(*cfg.integrations));
+		in = &cfg.integrations[t];
+		config_integration_defaults(in);
+		snprintf(name, sizeof(name), "n-%zu", t);
+		in->name = strdup(name);
+		in->description = strdup(tricky[t]);
+		in->api = t % 2 ? 2 : 1;
+		if (in->api == 1) {
+			in->base_url = strdup("https://eu-api.mimecast.com:443/base");
+			in->app_id = strdup(GUID1);
+			in->app_key = strdup(GUID2);
+			in->access_key.src = MW_SECRET_INLINE;
+			in->access_key.value = strdup("mYk3y-with_+/=chars:#x");
+			in->secret_key.src = MW_SECRET_INLINE;
+			in->secret_key.value = strdup("/+8=");
+		} else {
+			in->base_url = strdup("http://127.0.0.1:8443");
+			in->client_id = strdup("0123");
+			in->client_secret.src = MW_SECRET_INLINE;
+			in->client_secret.value = strdup("true");
+			in->types = 1u << logtype_index("attachment");
+			in->lookback = 90;
+			in->page_size = 7;
+		}
+		assert_int_equal(config_check_integration(in, &e), 0);
+		cfg.nintegrations = t + 1;
+	}
+	assert_int_equal(config_save(&cfg, cfgp, &e), 0);
+	assert_int_equal(stat(cfgp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	saved = slurp(cfgp);
+	assert_memory_equal(saved, "# my config\nstate_dir: /srv/mw\nintegrations:\n  - name: n-0\n",
+			    strlen("# my config\nstate_dir: /srv/mw\nintegrations:\n  - name: n-0\n"));
+	assert_string_equal(saved + strlen(saved) - strlen("# trailing comment\n"),
+			    "# trailing comment\n");
+	free(saved);
+
+	assert_int_equal(config_load(cfgp, &again, &e), 0);
+	assert_int_equal(again.nintegrations, cfg.nintegrations);
+	assert_string_equal(again.state_dir, "/srv/mw");
+	for (size_t t = 0; t < cfg.nintegrations; t++) {
+		const char *d = again.integrations[t].description;
+
+		assert_same_integration(&cfg.integrations[t], &again.integrations[t]);
+		/* an empty description reads back as none */
+		assert_string_equal(d ? d : "", tricky[t]);
+	}
+	config_free(&again);
+	config_free(&cfg);
+
+	/* a config made from nothing (the wizard's first save) */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.integrations = calloc(1, sizeof(*cfg.integrations));
+	in = &cfg.integrations[0];
+	config_integration_defaults(in);
+	in->name = strdup("first");
+	in->api = 2;
+	in->base_url = strdup("https://api.services.mimecast.com");
+	in->client_id = strdup("cid");
+	in->client_secret.src = MW_SECRET_ENV;
+	in->client_secret.ref = strdup("MW_TEST_CS2");
+	in->client_secret.value = strdup("v");
+	cfg.nintegrations = 1;
+	path_in(cfgp, sizeof(cfgp), "fresh.yaml");
+	assert_int_equal(config_save(&cfg, cfgp, &e), 0);
+	saved = slurp(cfgp);
+	assert_string_equal(saved,
+			    "# mimewatch configuration; see mimewatch.yaml(5)\n"
+			    "integrations:\n"
+			    "  - name: first\n"
+			    "    api: v2\n"
+			    "    base_url: https://api.services.mimecast.com\n"
+			    "    client_id: cid\n"
+			    "    client_secret_env: MW_TEST_CS2\n"
+			    "    types: [url, impersonation, attachment]\n"
+			    "    interval: 5m\n");
+	free(saved);
+	assert_int_equal(stat(cfgp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* refused: what would not load back */
+	free(in->client_id);
+	in->client_id = NULL;
+	assert_int_equal(config_save(&cfg, cfgp, &e), -1);
+	assert_string_equal(e.msg, "integration 'first': client_id: missing; add the Client ID "
+			    "of the API 2.0 application");
+	config_free(&cfg);
+}
+
+static void test_save_flow_list_and_append(void **state)
+{
+	struct mw_config cfg;
+	mw_buf b;
+	mw_err e;
+
+	(void)state;
+	/* "integrations: []" is replaced by a block list */
+	parse_ok("state_dir: /a\nintegrations: []   # none yet\noutputs:\n  - type: ndjson\n"
+		 "    dir: /o\n", &cfg);
+	cfg.integrations = calloc(1, sizeof(*cfg.integrations));
+	config_integration_defaults(&cfg.integrations[0]);
+	cfg.integrations[0].name = strdup("z");
+	cfg.integrations[0].api = 2;
+	cfg.integrations[0].base_url = strdup("https://api.services.mimecast.com");
+	cfg.integrations[0].client_id = strdup("c");
+	cfg.integrations[0].client_secret.src = MW_SECRET_INLINE;
+	cfg.integrations[0].client_secret.value = strdup("s");
+	cfg.integrations[0].interval = 10;
+	cfg.nintegrations = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_string_equal(b.data,
+			    "state_dir: /a\n"
+			    "integrations:\n"
+			    "  - name: z\n"
+			    "    api: v2\n"
+			    "    base_url: https://api.services.mimecast.com\n"
+			    "    client_id: c\n"
+			    "    client_secret: s\n"
+			    "    types: [url, impersonation, attachment]\n"
+			    "    interval: 10s\n"
+			    "outputs:\n"
+			    "  - type: ndjson\n"
+			    "    dir: /o\n");
+	mw_buf_free(&b);
+	config_free(&cfg);
+
+	/* a list at indent 0 keeps its indentation; no final newline is mended */
+	parse_ok("integrations:\n- name: a\n  api: v2\n  client_id: c\n  client_secret: s", &cfg);
+	assert_int_equal(cfg.integrations[0].src_start, 14);
+	assert_int_equal(cfg.integrations[0].src_end, cfg.text_len);
+	cfg.integrations[0].dirty = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_string_equal(b.data,
+			    "integrations:\n"
+			    "- name: a\n"
+			    "  api: v2\n"
+			    "  base_url: https://api.services.mimecast.com\n"
+			    "  client_id: c\n"
+			    "  client_secret: s\n"
+			    "  types: [url, impersonation, attachment]\n"
+			    "  interval: 5m\n");
+	mw_buf_free(&b);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_default_paths),
+		cmocka_unit_test(test_error_bad_duration),
+		cmocka_unit_test(test_error_interval_short),
+		cmocka_unit_test(test_error_bad_guid),
+		cmocka_unit_test(test_error_unknown_type),
+		cmocka_unit_test(test_error_unknown_key),
+		cmocka_unit_test(test_error_duplicate_name),
+		cmocka_unit_test(test_error_bad_name),
+		cmocka_unit_test(test_error_http_not_loopback),
+		cmocka_unit_test(test_error_missing_base_url),
+		cmocka_unit_test(test_error_two_secret_forms),
+		cmocka_unit_test(test_error_env_unset),
+		cmocka_unit_test(test_error_secret_not_base64),
+		cmocka_unit_test(test_error_page_size),
+		cmocka_unit_test(test_error_alias_anchor),
+		cmocka_unit_test(test_error_syntax),
+		cmocka_unit_test(test_error_outputs),
+		cmocka_unit_test(test_error_limits),
+		cmocka_unit_test(test_error_misc),
+		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_config_mode),
+		cmocka_unit_test(test_save_round_trip),
+		cmocka_unit_test(test_save_new_integration),
+		cmocka_unit_test(test_save_flow_list_and_append),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
