@@ -342,7 +342,7 @@ static void classify_403(struct mc_result *r, const struct mc_classify_ctx *ctx)
 	}
 	/* No permission given: the call was get-account. */
 	snprintf(rem, sizeof(rem), "add `%s` to the service user's role",
-		 ctx->permission ? ctx->permission : "Account | Dashboard | Read");
+		 ctx->permission ? ctx->permission : "Accounts | Dashboard | Read");
 	set(r, MC_PERMISSION, rem);
 }
 

@@ -195,7 +195,7 @@ static void test_permission(void **state)
 			    "service user's role");
 	r = classify_full(403, b, NULL, 1, 0, 0);  /* get-account */
 	assert_int_equal(r.cls, MC_PERMISSION);
-	assert_string_equal(r.remedy, "add `Account | Dashboard | Read` to the service user's role");
+	assert_string_equal(r.remedy, "add `Accounts | Dashboard | Read` to the service user's role");
 	/* "Address" is no IP address */
 	r = classify(403, fail_body("err_xdk_operation_forbidden_for_address",
 				    "0003 Forbidden To Perform Operation For Address", 0, 403));
