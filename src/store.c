@@ -478,6 +478,18 @@ static int create_at(const char *tmp, mw_err *e)
 			close(fd);
 		return -1;
 	}
+	{
+		/* A checkpoint that failed for want of space leaves the file empty
+		 * and sqlite3_close() still says OK. */
+		struct stat sb;
+
+		if (fstat(fd, &sb) < 0 || sb.st_size < 100) {
+			close(fd);
+			mw_err_set(e, "%s: the new store could not be written: disk full? free "
+				      "space on its file system and try again", tmp);
+			return -1;
+		}
+	}
 	close(fd);
 	return 0;
 fail:

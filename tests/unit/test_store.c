@@ -785,7 +785,7 @@ static void test_disk_full(void **state)
 		int64_t src, before;
 		int rc = 0;
 
-		if (private_tmpfs(f->state, "512k") < 0)
+		if (private_tmpfs(f->state, "2m") < 0)
 			_exit(77);
 		if (store_open(f->state, &s, &e) < 0 ||
 		    store_source(s, "acme", "url", &src, &e) < 0) {
