@@ -1,0 +1,2076 @@
+/* sim.c - the simulated Mimecast tenant: an HTTP(S) server (libmicrohttpd,
+ * one thread per connection) that checks API 1.0 signatures and API 2.0
+ * tokens, rate-limits per credential, paginates with stateless signed
+ * tokens, injects faults, and answers the control endpoint /_sim/.
+ *
+ * Response bodies are built by hand into one buffer (json-c only parses
+ * the small request bodies): a page of 100 records costs well under 1 ms. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "mcsign.h"
+#include "sim.h"
+#include "sim_records.h"
+
+#define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+#define MAX_BODY (1u << 20)          /* request bodies above this get 413 */
+#define DATE_WINDOW 900              /* x-mc-date tolerance, seconds */
+#define REQID_TTL_MS (30 * 60 * 1000) /* a reused x-mc-req-id is refused this long */
+#define SCAN_LIMIT 2000000           /* indices examined per page at most */
+#define MAX_BUCKETS 64
+
+/* ---- paths --------------------------------------------------------------- */
+
+enum sim_path { P_URL, P_IMP, P_ATT, P_ACCOUNT, P_DISCOVER, P_OAUTH, P_OTHER, P_COUNT };
+
+static const char *const path_names[P_COUNT] = {
+	"/api/ttp/url/get-logs", "/api/ttp/impersonation/get-logs",
+	"/api/ttp/attachment/get-logs", "/api/account/get-account",
+	"/api/login/discover-authentication", "/oauth/token", "other",
+};
+
+static enum sim_path path_of(const char *url)
+{
+	for (int p = 0; p < P_OTHER; p++)
+		if (strcmp(url, path_names[p]) == 0)
+			return (enum sim_path)p;
+	return P_OTHER;
+}
+
+/* ---- faults -------------------------------------------------------------- */
+
+enum fault_kind {
+	F_429, F_418, F_401, F_403, F_IPDENY, F_NOPACKAGE, F_500, F_502, F_503, F_FAILARR,
+	F_TRUNCATE, F_SLOW, F_EMPTYNEXT, F_BADJSON, F_TRAILING, F_TOKEN_EXPIRED, F_RESET,
+	F_COUNT
+};
+
+static const char *const fault_names[F_COUNT] = {
+	"429", "418", "401", "403", "ipdeny", "nopackage", "500", "502", "503", "failarr",
+	"truncate", "slow", "emptynext", "badjson", "trailing", "token_expired", "reset",
+};
+
+struct fault {
+	enum fault_kind kind;
+	unsigned types;             /* request types it applies to */
+	int64_t after, count;       /* skip the first `after`; fire `count` times (0: always) */
+	int64_t seen, fired;
+	char reset[64];             /* 429: X-RateLimit-Reset sent verbatim */
+	int64_t bytes;              /* slow: bytes per second */
+};
+
+#define LOG_BITS ((1u << SIM_URL) | (1u << SIM_IMPERSONATION) | (1u << SIM_ATTACHMENT))
+
+unsigned sim_type_bits(const char *name)
+{
+	int t = sim_records_type_from_name(name);
+
+	if (t >= 0)
+		return 1u << t;
+	if (name && strcmp(name, "account") == 0)
+		return SIM_BIT_ACCOUNT;
+	if (name && strcmp(name, "all") == 0)
+		return LOG_BITS;
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (!*s || *end || errno || x < 0)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int fault_parse(const char *spec, struct fault *f, mw_err *e)
+{
+	char buf[512], *kv, *save = NULL;
+	const char *colon = strchr(spec, ':');
+	size_t klen = colon ? (size_t)(colon - spec) : strlen(spec);
+	int k;
+
+	memset(f, 0, sizeof(*f));
+	for (k = 0; k < F_COUNT; k++)
+		if (strlen(fault_names[k]) == klen && strncmp(spec, fault_names[k], klen) == 0)
+			break;
+	if (k == F_COUNT) {
+		mw_err_set(e, "fault \"%s\": unknown kind; use one of 429 418 401 403 ipdeny "
+			   "nopackage 500 502 503 failarr truncate slow emptynext badjson "
+			   "trailing token_expired reset", spec);
+		return -1;
+	}
+	f->kind = (enum fault_kind)k;
+	f->types = LOG_BITS;
+	f->count = 1;
+	f->bytes = 100;
+	snprintf(f->reset, sizeof(f->reset), "1500");
+	if (!colon)
+		return 0;
+	if (strlen(colon + 1) >= sizeof(buf)) {
+		mw_err_set(e, "fault \"%.40s...\": too long", spec);
+		return -1;
+	}
+	strcpy(buf, colon + 1);
+	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		const char *val;
+
+		if (!eq) {
+			mw_err_set(e, "fault \"%s\": \"%s\" is not key=value", spec, kv);
+			return -1;
+		}
+		*eq = '\0';
+		val = eq + 1;
+		if (strcmp(kv, "type") == 0) {
+			f->types = sim_type_bits(val);
+			if (!f->types) {
+				mw_err_set(e, "fault \"%s\": type=%s: use url, impersonation, "
+					   "attachment, account or all", spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "after") == 0 || strcmp(kv, "count") == 0) {
+			int64_t v;
+
+			if (parse_i64(val, &v) < 0) {
+				mw_err_set(e, "fault \"%s\": %s=%s: need a whole number >= 0", spec,
+					   kv, val);
+				return -1;
+			}
+			if (kv[0] == 'a')
+				f->after = v;
+			else
+				f->count = v;
+		} else if (strcmp(kv, "reset") == 0 && f->kind == F_429) {
+			/* sent verbatim, bogus values included: that is the point */
+			snprintf(f->reset, sizeof(f->reset), "%s", val);
+		} else if (strcmp(kv, "bytes") == 0 && f->kind == F_SLOW) {
+			if (parse_i64(val, &f->bytes) < 0 || f->bytes < 1) {
+				mw_err_set(e, "fault \"%s\": bytes=%s: need a number >= 1", spec, val);
+				return -1;
+			}
+		} else {
+			mw_err_set(e, "fault \"%s\": unknown key \"%s\" for kind %s", spec, kv,
+				   fault_names[k]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sim_fault_check(const char *spec, mw_err *e)
+{
+	struct fault f;
+
+	return fault_parse(spec, &f, e);
+}
+
+/* ---- the server state ---------------------------------------------------- */
+
+struct bucket {
+	char key[200];
+	int64_t tokens;
+	int64_t last_ms;          /* monotonic time the last token was added */
+	int64_t announced_until;  /* reset time told to the client, monotonic */
+	int64_t hold_until;       /* a faulted 429's reset, monotonic */
+};
+
+struct reqids {
+	uint64_t *keys;           /* 0: empty slot */
+	int64_t *expires;         /* monotonic ms; an expired slot is reusable */
+	size_t cap, used;
+};
+
+struct sim {
+	struct MHD_Daemon *d;
+	struct sim_opts o;
+	char *bind;
+	struct sim_recset rs;
+	int64_t start;
+	int port;
+	char base_url[160];
+	char cert_dir[4096];
+	char ca_file[4200];
+	int tmp_cert_dir;
+	char *cert_pem, *key_pem;
+	unsigned char page_key[32];
+	unsigned char token_key[32];
+
+	pthread_mutex_t mu;
+	struct fault faults[SIM_MAX_FAULTS];
+	int nfaults;
+	struct bucket buckets[MAX_BUCKETS];
+	int nbuckets;
+	struct reqids ids;
+	int64_t path_count[P_COUNT];
+	int64_t status_count[600];
+	int64_t early, sig_failures;
+	volatile int stopping;
+};
+
+void sim_opts_init(struct sim_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bind = "127.0.0.1";
+	o->seed = 1;
+	o->span = 86400;
+	o->late_delay = 300;
+	o->hostile_every = 50;
+	o->rate_limit = 800;
+	o->refill_ms = 10;
+	o->token_ttl = 1799;
+}
+
+int sim_port(const struct sim *s)
+{
+	return s->port;
+}
+
+const char *sim_base_url(const struct sim *s)
+{
+	return s->base_url;
+}
+
+const char *sim_ca_file(const struct sim *s)
+{
+	return s->o.tls ? s->ca_file : NULL;
+}
+
+int64_t sim_start_time(const struct sim *s)
+{
+	return s->start;
+}
+
+/* ---- small encoders ------------------------------------------------------ */
+
+static void put_jstr(mw_buf *b, const char *s)
+{
+	/* Minimal JSON string escaping for text that may come from a client. */
+	static const char hx[] = "0123456789abcdef";
+
+	mw_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			mw_buf_putc(b, '\\');
+			mw_buf_putc(b, (char)*p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			char u[6] = { '\\', 'u', '0', '0', hx[*p >> 4], hx[*p & 15] };
+
+			mw_buf_append(b, u, 6);
+		} else {
+			mw_buf_putc(b, (char)*p);
+		}
+	}
+	mw_buf_putc(b, '"');
+}
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void b64url_encode(const unsigned char *p, size_t n, char *out)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t w = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		out[o++] = b64url[w >> 18];
+		out[o++] = b64url[(w >> 12) & 63];
+		out[o++] = b64url[(w >> 6) & 63];
+		out[o++] = b64url[w & 63];
+	}
+	if (i < n) {
+		uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+		out[o++] = b64url[w >> 18];
+		out[o++] = b64url[(w >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = b64url[(w >> 6) & 63];
+	}
+	out[o] = '\0';
+}
+
+/* Decodes unpadded base64url; -1 on any other character or length. */
+static int b64url_decode(const char *s, unsigned char *out, size_t cap, size_t *n)
+{
+	size_t len = strlen(s), o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (len % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		const char *q = s[i] ? strchr(b64url, s[i]) : NULL;
+
+		if (!q)
+			return -1;
+		acc = acc << 6 | (uint32_t)(q - b64url);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	*n = o;
+	return 0;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	for (int k = 0; k < 8; k++)
+		p[k] = (unsigned char)(v >> (56 - 8 * k));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int k = 0; k < 8; k++)
+		v = v << 8 | p[k];
+	return v;
+}
+
+static void mac16(const unsigned char key[32], const unsigned char *p, size_t n,
+		  unsigned char out[16])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	HMAC(EVP_sha256(), key, 32, p, n, md, &mdlen);
+	memcpy(out, md, 16);
+}
+
+/* ---- page tokens: base64url(cursor fields + HMAC), stateless ------------ */
+
+static const char *const verdicts[] = { "clean", "malicious", "safe", "timeout", "unknown",
+					"error", "unsafe" };
+
+struct cursor {
+	int type;
+	int oldest;
+	struct sim_filter f;
+	int page_size;
+	int64_t from, to;         /* epoch seconds, inclusive */
+	int64_t pos;              /* next index (oldest first) or bound (newest) */
+};
+
+#define TOKEN_RAW 32
+
+static void token_encode(const struct sim *s, const struct cursor *c, char out[80])
+{
+	unsigned char raw[TOKEN_RAW + 16];
+	int v = 0;
+
+	for (size_t k = 0; c->f.verdict && k < NELEM(verdicts); k++)
+		if (strcmp(c->f.verdict, verdicts[k]) == 0)
+			v = (int)k + 1;
+	raw[0] = 1;
+	raw[1] = (unsigned char)c->type;
+	raw[2] = (unsigned char)c->oldest;
+	raw[3] = (unsigned char)(c->f.route + 1);
+	raw[4] = (unsigned char)v;
+	raw[5] = (unsigned char)(c->f.tagged + 1);
+	raw[6] = (unsigned char)(c->page_size >> 8);
+	raw[7] = (unsigned char)c->page_size;
+	put_u64(raw + 8, (uint64_t)c->from);
+	put_u64(raw + 16, (uint64_t)c->to);
+	put_u64(raw + 24, (uint64_t)c->pos);
+	mac16(s->page_key, raw, TOKEN_RAW, raw + TOKEN_RAW);
+	b64url_encode(raw, sizeof(raw), out);
+}
+
+static int token_decode(const struct sim *s, const char *tok, int type, struct cursor *c)
+{
+	unsigned char raw[64], mac[16];
+	size_t n;
+
+	if (b64url_decode(tok, raw, sizeof(raw), &n) < 0 || n != TOKEN_RAW + 16)
+		return -1;
+	mac16(s->page_key, raw, TOKEN_RAW, mac);
+	if (CRYPTO_memcmp(mac, raw + TOKEN_RAW, 16) != 0)
+		return -1;
+	if (raw[0] != 1 || raw[1] != type || raw[2] > 1 || raw[3] > 3 ||
+	    raw[4] > NELEM(verdicts) || raw[5] > 2)
+		return -1;
+	c->type = type;
+	c->oldest = raw[2];
+	c->f.route = raw[3] - 1;
+	c->f.verdict = raw[4] ? verdicts[raw[4] - 1] : NULL;
+	c->f.tagged = raw[5] - 1;
+	c->page_size = raw[6] << 8 | raw[7];
+	c->from = (int64_t)get_u64(raw + 8);
+	c->to = (int64_t)get_u64(raw + 16);
+	c->pos = (int64_t)get_u64(raw + 24);
+	if (c->page_size < 1 || c->page_size > 500 || c->pos < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- API 2.0 access tokens: "mwsim." + base64url(expiry, nonce, HMAC) ---- */
+
+static void access_token_make(const struct sim *s, int64_t expires, char out[80])
+{
+	unsigned char raw[32];
+
+	raw[0] = 2;
+	put_u64(raw + 1, (uint64_t)expires);
+	RAND_bytes(raw + 9, 7);
+	mac16(s->token_key, raw, 16, raw + 16);
+	memcpy(out, "mwsim.", 6);
+	b64url_encode(raw, sizeof(raw), out + 6);
+}
+
+/* 1 valid, 0 expired or unknown. */
+static int access_token_ok(const struct sim *s, const char *tok)
+{
+	unsigned char raw[48], mac[16];
+	size_t n;
+
+	if (strncmp(tok, "mwsim.", 6) != 0 || b64url_decode(tok + 6, raw, sizeof(raw), &n) < 0 ||
+	    n != 32 || raw[0] != 2)
+		return 0;
+	mac16(s->token_key, raw, 16, mac);
+	if (CRYPTO_memcmp(mac, raw + 16, 16) != 0)
+		return 0;
+	return (int64_t)get_u64(raw + 1) > mw_now();
+}
+
+/* ---- the x-mc-req-id replay table ----------------------------------------- */
+
+static uint64_t fnv64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h ? h : 1;
+}
+
+static void reqids_rebuild(struct reqids *t, int64_t now, size_t cap)
+{
+	struct reqids n = { mw_xcalloc(cap, sizeof(uint64_t)), mw_xcalloc(cap, sizeof(int64_t)),
+			    cap, 0 };
+
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->keys[i] || t->expires[i] <= now)
+			continue;
+		size_t j = t->keys[i] & (cap - 1);
+
+		while (n.keys[j])
+			j = (j + 1) & (cap - 1);
+		n.keys[j] = t->keys[i];
+		n.expires[j] = t->expires[i];
+		n.used++;
+	}
+	free(t->keys);
+	free(t->expires);
+	*t = n;
+}
+
+/* 1 when id was seen within the TTL; otherwise remembers it and returns 0.
+ * Expired slots stay in probe chains (so lookups pass them) and are
+ * dropped when the table is rebuilt. */
+static int reqids_seen(struct reqids *t, const char *id, int64_t now)
+{
+	uint64_t k = fnv64(id);
+	size_t i, reuse = SIZE_MAX;
+
+	if (!t->cap)
+		reqids_rebuild(t, now, 1024);
+	for (i = k & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1)) {
+		if (t->keys[i] == k && t->expires[i] > now)
+			return 1;
+		if (t->expires[i] <= now && reuse == SIZE_MAX)
+			reuse = i;
+	}
+	if (reuse == SIZE_MAX) {
+		reuse = i;
+		t->used++;
+	}
+	t->keys[reuse] = k;
+	t->expires[reuse] = now + REQID_TTL_MS;
+	if (t->used * 2 > t->cap) {
+		size_t live = 0;
+
+		for (size_t j = 0; j < t->cap; j++)
+			live += t->keys[j] && t->expires[j] > now;
+		reqids_rebuild(t, now, live * 4 > t->cap ? t->cap * 2 : t->cap);
+	}
+	return 0;
+}
+
+/* ---- rate limiting ------------------------------------------------------- */
+
+struct rl_view {
+	int64_t limit, remaining, reset_ms;
+	int have;
+	int faulted;              /* a faulted 429: reset_text goes out verbatim */
+	char reset_text[64];
+};
+
+static struct bucket *bucket_get(struct sim *s, const char *key)
+{
+	int i;
+
+	for (i = 0; i < s->nbuckets; i++)
+		if (strcmp(s->buckets[i].key, key) == 0)
+			return &s->buckets[i];
+	/* The table is small: past it, strangers share the last slot. */
+	if (s->nbuckets == MAX_BUCKETS)
+		return &s->buckets[MAX_BUCKETS - 1];
+	struct bucket *b = &s->buckets[s->nbuckets++];
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	b->tokens = s->o.rate_limit;
+	b->last_ms = mw_mono_ms();
+	return b;
+}
+
+static void bucket_refill(const struct sim *s, struct bucket *b, int64_t now)
+{
+	int64_t add;
+
+	if (b->tokens >= s->o.rate_limit) {
+		b->last_ms = now;
+		return;
+	}
+	add = (now - b->last_ms) / s->o.refill_ms;
+	if (add <= 0)
+		return;
+	b->tokens += add;
+	b->last_ms += add * s->o.refill_ms;
+	if (b->tokens >= s->o.rate_limit) {
+		b->tokens = s->o.rate_limit;
+		b->last_ms = now;
+	}
+}
+
+/* Takes one request out of key's bucket: 1 allowed, 0 over the limit. */
+static int rate_take(struct sim *s, const char *key, struct rl_view *rl)
+{
+	int64_t now = mw_mono_ms();
+	int ok;
+
+	pthread_mutex_lock(&s->mu);
+	struct bucket *b = bucket_get(s, key);
+
+	bucket_refill(s, b, now);
+	if ((b->tokens == 0 && now < b->announced_until) || now < b->hold_until)
+		s->early++;
+	ok = b->tokens > 0;
+	if (ok)
+		b->tokens--;
+	rl->have = 1;
+	rl->limit = s->o.rate_limit;
+	rl->remaining = b->tokens;
+	rl->reset_ms = b->tokens >= s->o.rate_limit ? s->o.refill_ms :
+		       s->o.refill_ms - (now - b->last_ms);
+	if (rl->reset_ms < 1)
+		rl->reset_ms = 1;
+	if (b->tokens == 0)
+		b->announced_until = now + rl->reset_ms;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+static void rate_hold(struct sim *s, const char *key, const char *reset)
+{
+	int64_t ms;
+
+	/* Only a sane reset can be honoured; bogus ones are the client's
+	 * problem to clamp, and no hold is counted against it. */
+	if (parse_i64(reset, &ms) < 0 || ms < 1 || ms > 15 * 60 * 1000)
+		return;
+	pthread_mutex_lock(&s->mu);
+	bucket_get(s, key)->hold_until = mw_mono_ms() + ms;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+enum send_mode { SEND_NORMAL, SEND_TRUNCATE, SEND_SLOW, SEND_RESET };
+
+struct reply {
+	int status;
+	mw_buf body;
+	const char *ctype;
+	enum send_mode mode;
+	int64_t slow_bytes;
+	const char *allow;        /* 405: Allow header */
+	int records;              /* for the request log */
+};
+
+static void fail_body(mw_buf *b, int meta_status, const char *code, const char *message,
+		      int retryable, const char *field)
+{
+	mw_buf_reset(b);
+	mw_buf_printf(b, "{\"meta\":{\"status\":%d},\"data\":[],\"fail\":[{\"errors\":[{\"code\":",
+		      meta_status);
+	put_jstr(b, code);
+	LIT(b, ",\"message\":");
+	put_jstr(b, message);
+	if (field) {
+		LIT(b, ",\"field\":");
+		put_jstr(b, field);
+	}
+	if (retryable)
+		LIT(b, ",\"retryable\":true}]}]}");
+	else
+		LIT(b, ",\"retryable\":false}]}]}");
+}
+
+static void reply_fail(struct reply *r, int http, const char *code, const char *message,
+		       int retryable)
+{
+	r->status = http;
+	fail_body(&r->body, http, code, message, retryable, NULL);
+}
+
+/* Streams a body for the truncate, slow and reset faults. */
+struct stream {
+	struct sim *s;
+	char *data;
+	size_t len, off;
+	enum send_mode mode;
+	int64_t bytes_per_s;
+	int64_t next_ms;
+	int fd;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	size_t n;
+
+	(void)pos;
+	if (st->mode == SEND_TRUNCATE || st->mode == SEND_RESET) {
+		size_t cut = st->mode == SEND_TRUNCATE ? st->len : st->len / 2;
+
+		if (st->off >= cut) {
+			if (st->mode == SEND_RESET && st->fd >= 0) {
+				/* MHD shuts down with a FIN before closing; disconnecting
+				 * the socket first (connect to AF_UNSPEC) aborts it with
+				 * an RST, which is what a reset must look like. */
+				struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+				connect(st->fd, &sa, sizeof(sa));
+			}
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		n = cut - st->off < max ? cut - st->off : max;
+	} else {
+		if (st->off >= st->len)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		/* Thread per connection: sleeping here holds only this client. */
+		while (mw_mono_ms() < st->next_ms) {
+			if (st->s->stopping)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			int64_t left = st->next_ms - mw_mono_ms();
+
+			mw_sleep_ms(left > 50 ? 50 : left);
+		}
+		n = st->len - st->off;
+		if ((int64_t)n > st->bytes_per_s)
+			n = (size_t)st->bytes_per_s;
+		if (n > max)
+			n = max;
+		st->next_ms = mw_mono_ms() + (int64_t)n * 1000 / st->bytes_per_s;
+	}
+	memcpy(buf, st->data + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	free(st->data);
+	free(st);
+}
+
+static void http_date(int64_t epoch, char out[40])
+{
+	static const char *const wd[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char d[25];
+	int64_t days = epoch / 86400;
+
+	sim_records_format_date(epoch, d); /* YYYY-MM-DDTHH:MM:SS+0000 */
+	snprintf(out, 40, "%s, %.2s %s %.4s %.8s GMT", wd[((days % 7) + 7) % 7], d + 8,
+		 mon[(d[5] - '0') * 10 + (d[6] - '0') - 1], d, d + 11);
+}
+
+static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *conn,
+				  struct reply *r, const struct rl_view *rl)
+{
+	struct MHD_Response *resp;
+	char date[40], num[32];
+	enum MHD_Result ret;
+
+	if (r->mode == SEND_NORMAL) {
+		size_t len = r->body.len;
+		char *data = r->body.data;
+
+		mw_buf_init(&r->body); /* ownership passes to MHD */
+		resp = MHD_create_response_from_buffer(len, data ? data : (char *)"",
+						       data ? MHD_RESPMEM_MUST_FREE :
+							      MHD_RESPMEM_PERSISTENT);
+	} else {
+		struct stream *st = mw_xcalloc(1, sizeof(*st));
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		uint64_t total = r->body.len;
+
+		st->s = s;
+		st->len = r->body.len;
+		st->data = r->body.data ? r->body.data : mw_xstrdup("");
+		mw_buf_init(&r->body);
+		st->mode = r->mode;
+		st->bytes_per_s = r->slow_bytes > 0 ? r->slow_bytes : 100;
+		st->fd = ci ? ci->connect_fd : -1;
+		if (r->mode == SEND_TRUNCATE)
+			total += 4096; /* announce more than will come */
+		resp = MHD_create_response_from_callback(total, 16384, stream_read, st,
+							 stream_free);
+	}
+	if (!resp)
+		return MHD_NO;
+	http_date(mw_now(), date);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				r->ctype ? r->ctype : "application/json");
+	if (r->allow)
+		MHD_add_response_header(resp, "Allow", r->allow);
+	if (rl && rl->have) {
+		snprintf(num, sizeof(num), "%lld", (long long)rl->limit);
+		MHD_add_response_header(resp, "X-RateLimit-Limit", num);
+		snprintf(num, sizeof(num), "%lld", (long long)rl->remaining);
+		MHD_add_response_header(resp, "X-RateLimit-Remaining", num);
+		if (rl->faulted) {
+			/* MHD refuses an empty value; a lone space reads as empty
+			 * once the client trims the field, as HTTP says it must. */
+			MHD_add_response_header(resp, "X-RateLimit-Reset",
+						rl->reset_text[0] ? rl->reset_text : " ");
+		} else {
+			snprintf(num, sizeof(num), "%lld", (long long)rl->reset_ms);
+			MHD_add_response_header(resp, "X-RateLimit-Reset", num);
+		}
+	} else {
+		/* Unmetered paths still carry the headers, with a full bucket. */
+		snprintf(num, sizeof(num), "%d", s->o.rate_limit);
+		MHD_add_response_header(resp, "X-RateLimit-Limit", num);
+		MHD_add_response_header(resp, "X-RateLimit-Remaining", num);
+		snprintf(num, sizeof(num), "%d", s->o.refill_ms);
+		MHD_add_response_header(resp, "X-RateLimit-Reset", num);
+	}
+	ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- the control endpoint ------------------------------------------------- */
+
+int64_t sim_visible_records(struct sim *s, const char *type)
+{
+	int t = sim_records_type_from_name(type);
+
+	if (t < 0)
+		return -1;
+	return sim_records_visible_count(&s->rs, t, mw_now_ms() * 1000);
+}
+
+void sim_stats_json(struct sim *s, mw_buf *out)
+{
+	int first = 1;
+
+	pthread_mutex_lock(&s->mu);
+	LIT(out, "{\"requests\":{");
+	for (int p = 0; p < P_COUNT; p++) {
+		if (!first)
+			mw_buf_putc(out, ',');
+		first = 0;
+		mw_buf_printf(out, "\"%s\":%lld", path_names[p], (long long)s->path_count[p]);
+	}
+	LIT(out, "},\"status\":{");
+	first = 1;
+	for (int c = 0; c < 600; c++) {
+		if (!s->status_count[c])
+			continue;
+		if (!first)
+			mw_buf_putc(out, ',');
+		first = 0;
+		mw_buf_printf(out, "\"%d\":%lld", c, (long long)s->status_count[c]);
+	}
+	mw_buf_printf(out, "},\"early_requests\":%lld,\"signature_failures\":%lld,",
+		      (long long)s->early, (long long)s->sig_failures);
+	LIT(out, "\"faults\":[");
+	for (int i = 0; i < s->nfaults; i++)
+		mw_buf_printf(out, "%s{\"kind\":\"%s\",\"seen\":%lld,\"fired\":%lld}", i ? "," : "",
+			      fault_names[s->faults[i].kind], (long long)s->faults[i].seen,
+			      (long long)s->faults[i].fired);
+	pthread_mutex_unlock(&s->mu);
+	LIT(out, "],\"records\":{");
+	for (int t = 0; t < SIM_NTYPES; t++)
+		mw_buf_printf(out, "%s\"%s\":%lld", t ? "," : "", sim_records_type_name(t),
+			      (long long)sim_records_visible_count(&s->rs, t, mw_now_ms() * 1000));
+	mw_buf_printf(out, "},\"now\":%lld}\n", (long long)mw_now());
+}
+
+int sim_set_faults(struct sim *s, const char *text, mw_err *e)
+{
+	struct fault f[SIM_MAX_FAULTS];
+	int n = 0;
+	const char *p = text ? text : "";
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char line[512];
+
+		while (len && isspace((unsigned char)p[len - 1]))
+			len--;
+		while (len && isspace((unsigned char)*p)) {
+			p++;
+			len--;
+		}
+		if (len) {
+			if (len >= sizeof(line)) {
+				mw_err_set(e, "fault line %d: too long", n + 1);
+				return -1;
+			}
+			if (n == SIM_MAX_FAULTS) {
+				mw_err_set(e, "more than %d faults", SIM_MAX_FAULTS);
+				return -1;
+			}
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (fault_parse(line, &f[n], e) < 0)
+				return -1;
+			n++;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	pthread_mutex_lock(&s->mu);
+	memcpy(s->faults, f, sizeof(f[0]) * (size_t)n);
+	s->nfaults = n;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+struct ndjson_stream {
+	struct sim *s;
+	int type;
+	int64_t i, end, now_us;
+	mw_buf buf;
+	size_t off;
+};
+
+static ssize_t ndjson_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct ndjson_stream *st = cls;
+	size_t n;
+
+	(void)pos;
+	if (st->off == st->buf.len) {
+		mw_buf_reset(&st->buf);
+		st->off = 0;
+		while (st->i < st->end && st->buf.len < 65536) {
+			if (sim_records_visible(&st->s->rs, st->type, st->i, st->now_us)) {
+				sim_records_append(&st->buf, &st->s->rs, st->type, st->i);
+				mw_buf_putc(&st->buf, '\n');
+			}
+			st->i++;
+		}
+		if (st->buf.len == 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	n = st->buf.len - st->off < max ? st->buf.len - st->off : max;
+	memcpy(out, st->buf.data + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+static void ndjson_free(void *cls)
+{
+	struct ndjson_stream *st = cls;
+
+	mw_buf_free(&st->buf);
+	free(st);
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+	if (!sa)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return 1;
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, n, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
+}
+
+static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn,
+				      const char *url, const char *method, mw_buf *body)
+{
+	struct reply r = { .status = 200 };
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	enum MHD_Result ret;
+
+	mw_buf_init(&r.body);
+	if (!is_loopback(ci ? ci->client_addr : NULL)) {
+		reply_fail(&r, 403, "err_sim_control_forbidden",
+			   "the control endpoint answers loopback clients only", 0);
+	} else if (strcmp(url, "/_sim/stats") == 0 && strcmp(method, "GET") == 0) {
+		sim_stats_json(s, &r.body);
+	} else if (strcmp(url, "/_sim/faults") == 0 && strcmp(method, "POST") == 0) {
+		mw_err e;
+
+		if (sim_set_faults(s, body->data ? body->data : "", &e) < 0) {
+			reply_fail(&r, 400, "err_sim_bad_fault", e.msg, 0);
+		} else {
+			pthread_mutex_lock(&s->mu);
+			mw_buf_printf(&r.body, "{\"ok\":true,\"faults\":%d}\n", s->nfaults);
+			pthread_mutex_unlock(&s->mu);
+		}
+	} else if (strcmp(url, "/_sim/records") == 0 && strcmp(method, "GET") == 0) {
+		const char *tn = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
+		int t = sim_records_type_from_name(tn);
+
+		if (t < 0) {
+			reply_fail(&r, 400, "err_sim_bad_type",
+				   "type=url, type=impersonation or type=attachment is required", 0);
+		} else {
+			struct ndjson_stream *st = mw_xcalloc(1, sizeof(*st));
+			struct MHD_Response *resp;
+			char date[40];
+
+			st->s = s;
+			st->type = t;
+			st->now_us = mw_now_ms() * 1000;
+			st->end = sim_records_end(&s->rs, t, st->now_us);
+			mw_buf_init(&st->buf);
+			resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, ndjson_read,
+								 st, ndjson_free);
+			if (!resp)
+				return MHD_NO;
+			http_date(mw_now(), date);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+						"application/x-ndjson");
+			ret = MHD_queue_response(conn, 200, resp);
+			MHD_destroy_response(resp);
+			return ret;
+		}
+	} else {
+		reply_fail(&r, 404, "err_sim_not_found",
+			   "control endpoints: GET /_sim/stats, POST /_sim/faults, "
+			   "GET /_sim/records?type=TYPE", 0);
+	}
+	ret = send_reply(s, conn, &r, NULL);
+	mw_buf_free(&r.body);
+	return ret;
+}
+
+/* ---- request bodies ------------------------------------------------------ */
+
+static json_object *parse_json(const char *p, size_t n)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, p, (int)n);
+	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+		  json_tokener_get_parse_end(tok) != n)) {
+		/* trailing bytes after the value: refuse, as a strict server does */
+		size_t end = json_tokener_get_parse_end(tok);
+
+		while (end < n && isspace((unsigned char)p[end]))
+			end++;
+		if (end != n) {
+			json_object_put(o);
+			o = NULL;
+		}
+	} else if (!o) {
+		/* an incomplete value: json-c waits for more */
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+struct bad_request {
+	char code[64];
+	char message[256];
+	char field[32];
+};
+
+static int bad(struct bad_request *br, const char *code, const char *field, const char *msg)
+{
+	snprintf(br->code, sizeof(br->code), "%s", code);
+	snprintf(br->field, sizeof(br->field), "%s", field ? field : "");
+	snprintf(br->message, sizeof(br->message), "%s", msg);
+	return -1;
+}
+
+/* Fills c from a get-logs body. -1 with br for a 400. */
+static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
+			      struct cursor *c, int *has_token, struct bad_request *br)
+{
+	json_object *root = NULL, *meta, *pag, *v, *data, *d0 = NULL;
+	int64_t now = mw_now();
+	int page_size = 0, rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	c->type = type;
+	c->f.route = SIM_ANY;
+	c->f.tagged = SIM_ANY;
+	c->from = now - now % 86400; /* Mimecast's default: start of the day */
+	c->to = now;
+	*has_token = 0;
+	if (body->len) {
+		root = parse_json(body->data, body->len);
+		if (!root || !json_object_is_type(root, json_type_object)) {
+			bad(br, "err_validation_invalid_json", NULL,
+			    "The request body is not a valid JSON object");
+			goto out;
+		}
+	}
+	if (root && json_object_object_get_ex(root, "meta", &meta) &&
+	    json_object_object_get_ex(meta, "pagination", &pag)) {
+		if (json_object_object_get_ex(pag, "pageSize", &v)) {
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1) {
+				bad(br, "err_validation_invalid_page_size", "pageSize",
+				    "pageSize must be a whole number from 1 to 500");
+				goto out;
+			}
+			/* Mimecast quietly caps large pages rather than failing. */
+			page_size = json_object_get_int64(v) > 500 ? 500 :
+				    (int)json_object_get_int64(v);
+		}
+		if (json_object_object_get_ex(pag, "pageToken", &v) &&
+		    !json_object_is_type(v, json_type_null)) {
+			const char *t = json_object_get_string(v);
+
+			if (!json_object_is_type(v, json_type_string) ||
+			    (*t && token_decode(s, t, type, c) < 0)) {
+				bad(br, "err_validation_invalid_page_token", "pageToken",
+				    "The page token is invalid or was altered");
+				goto out;
+			}
+			*has_token = *t != '\0';
+		}
+	}
+	if (!*has_token && root && json_object_object_get_ex(root, "data", &data)) {
+		if (!json_object_is_type(data, json_type_array)) {
+			bad(br, "err_validation_invalid_type", "data", "data must be an array");
+			goto out;
+		}
+		if (json_object_array_length(data) > 0) {
+			d0 = json_object_array_get_idx(data, 0);
+			if (!json_object_is_type(d0, json_type_object)) {
+				bad(br, "err_validation_invalid_type", "data",
+				    "data[0] must be an object");
+				goto out;
+			}
+		}
+	}
+	if (d0) {
+		static const char *const dates[2] = { "from", "to" };
+
+		for (int k = 0; k < 2; k++) {
+			int64_t *dst = k ? &c->to : &c->from;
+
+			if (!json_object_object_get_ex(d0, dates[k], &v))
+				continue;
+			const char *t = json_object_get_string(v);
+
+			if (!json_object_is_type(v, json_type_string) ||
+			    mw_parse_mc_date(t, strlen(t), dst) < 0) {
+				bad(br, "err_validation_invalid_date", dates[k],
+				    "Dates must look like 2015-11-16T14:49:18+0000");
+				goto out;
+			}
+		}
+		if (json_object_object_get_ex(d0, "oldestFirst", &v)) {
+			if (!json_object_is_type(v, json_type_boolean)) {
+				bad(br, "err_validation_invalid_type", "oldestFirst",
+				    "oldestFirst must be true or false");
+				goto out;
+			}
+			c->oldest = json_object_get_boolean(v);
+		}
+		if (type != SIM_IMPERSONATION && json_object_object_get_ex(d0, "route", &v)) {
+			static const char *const rn[] = { "inbound", "outbound", "internal" };
+			const char *t = json_object_get_string(v);
+			int r = -2;
+
+			for (int k = 0; k < 3; k++)
+				if (json_object_is_type(v, json_type_string) && strcmp(t, rn[k]) == 0)
+					r = k;
+			if (json_object_is_type(v, json_type_string) && strcmp(t, "all") == 0)
+				r = SIM_ANY;
+			if (r == -2) {
+				bad(br, "err_validation_invalid_value", "route",
+				    "route must be inbound, outbound, internal or all");
+				goto out;
+			}
+			c->f.route = r;
+		}
+		const char *vkey = type == SIM_URL ? "scanResult" :
+				   type == SIM_ATTACHMENT ? "result" : NULL;
+
+		if (vkey && json_object_object_get_ex(d0, vkey, &v)) {
+			const char *t = json_object_get_string(v);
+			size_t lo = type == SIM_URL ? 0 : 1, hi = type == SIM_URL ? 2 : NELEM(verdicts);
+			int ok = 0;
+
+			if (json_object_is_type(v, json_type_string)) {
+				if (strcmp(t, "all") == 0)
+					ok = 1;
+				for (size_t k = lo; k < hi; k++)
+					if (strcmp(t, verdicts[k]) == 0) {
+						c->f.verdict = verdicts[k];
+						ok = 1;
+					}
+			}
+			if (!ok) {
+				bad(br, "err_validation_invalid_value", vkey,
+				    type == SIM_URL ? "scanResult must be clean, malicious or all" :
+				    "result must be safe, malicious, timeout, unknown, error, "
+				    "unsafe, clean or all");
+				goto out;
+			}
+		}
+		if (type == SIM_IMPERSONATION && json_object_object_get_ex(d0, "taggedMalicious", &v)) {
+			if (!json_object_is_type(v, json_type_boolean)) {
+				bad(br, "err_validation_invalid_type", "taggedMalicious",
+				    "taggedMalicious must be true or false");
+				goto out;
+			}
+			c->f.tagged = json_object_get_boolean(v);
+		}
+	}
+	if (page_size)
+		c->page_size = page_size;
+	else if (!*has_token)
+		c->page_size = 100;
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
+/* ---- the get-logs function ------------------------------------------------ */
+
+static int64_t result_count(const struct sim *s, const struct cursor *c, int64_t lo,
+			    int64_t hi, int64_t now_us)
+{
+	int64_t n = 0;
+
+	if (c->f.tagged == SIM_ANY && c->f.route == SIM_ANY && !c->f.verdict) {
+		n = hi > lo ? hi - lo : 0;
+		if (s->rs.late_fraction > 0) {
+			int64_t i = sim_records_first_at(&s->rs, c->type,
+							 now_us - s->rs.late_delay_us + 1);
+
+			for (i = i > lo ? i : lo; i < hi; i++)
+				n -= !sim_records_visible(&s->rs, c->type, i, now_us);
+		}
+		return n;
+	}
+	for (int64_t i = lo, k = 0; i < hi && k < SCAN_LIMIT; i++, k++)
+		n += sim_records_match(&s->rs, c->type, i, &c->f) &&
+		     sim_records_visible(&s->rs, c->type, i, now_us);
+	return n;
+}
+
+/* Writes one page for cursor c; empty_next: the emptynext fault. */
+static void logs_page(const struct sim *s, struct cursor *c, int has_token, int empty_next,
+		      struct reply *r)
+{
+	int64_t now_us = mw_now_ms() * 1000;
+	int64_t lo, hi, i, scanned = 0;
+	int n = 0, more;
+	mw_buf *b = &r->body;
+	char tok[80];
+
+	if (c->to < c->from) {
+		lo = hi = 0;
+	} else {
+		lo = sim_records_first_at(&s->rs, c->type, c->from * 1000000);
+		hi = sim_records_first_at(&s->rs, c->type, (c->to + 1) * 1000000);
+		int64_t vis = sim_records_end(&s->rs, c->type, now_us);
+
+		if (hi > vis)
+			hi = vis;
+		if (hi < lo)
+			hi = lo;
+	}
+	mw_buf_reset(b);
+	mw_buf_reserve(b, (size_t)c->page_size * 1400 + 512);
+	LIT(b, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":");
+	size_t ps_at = b->len;
+
+	LIT(b, "     ");  /* the count goes here once known */
+	size_t next_at = b->len;
+
+	LIT(b, "}},\"data\":[{\"");
+	mw_buf_puts(b, sim_records_array_key(c->type));
+	LIT(b, "\":[");
+	if (c->oldest) {
+		i = has_token && c->pos > lo ? c->pos : lo;
+		if (!empty_next)
+			for (; i < hi && n < c->page_size && scanned < SCAN_LIMIT; i++, scanned++) {
+				if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
+				    !sim_records_visible(&s->rs, c->type, i, now_us))
+					continue;
+				if (n++)
+					mw_buf_putc(b, ',');
+				sim_records_append(b, &s->rs, c->type, i);
+			}
+		more = i < hi;
+	} else {
+		i = has_token && c->pos < hi ? c->pos : hi;
+		if (!empty_next)
+			for (; i > lo && n < c->page_size && scanned < SCAN_LIMIT; scanned++) {
+				i--;
+				if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
+				    !sim_records_visible(&s->rs, c->type, i, now_us))
+					continue;
+				if (n++)
+					mw_buf_putc(b, ',');
+				sim_records_append(b, &s->rs, c->type, i);
+			}
+		more = i > lo;
+	}
+	mw_buf_putc(b, ']');
+	if (c->type == SIM_IMPERSONATION)
+		mw_buf_printf(b, ",\"resultCount\":%lld",
+			      (long long)result_count(s, c, lo, hi, now_us));
+	LIT(b, "}],\"fail\":[]}");
+	r->records = n;
+
+	/* Patch in the count and, when more may follow, the next token. */
+	char num[8];
+	int nl = snprintf(num, sizeof(num), "%d", n);
+
+	memcpy(b->data + ps_at, num, (size_t)nl);
+	memmove(b->data + ps_at + nl, b->data + next_at, b->len - next_at + 1);
+	b->len -= next_at - ps_at - (size_t)nl;
+	next_at = ps_at + (size_t)nl;
+	if (more || empty_next) {
+		char ins[100];
+		int il;
+
+		c->pos = i;
+		token_encode(s, c, tok);
+		il = snprintf(ins, sizeof(ins), ",\"next\":\"%s\"", tok);
+		mw_buf_reserve(b, (size_t)il);
+		memmove(b->data + next_at + il, b->data + next_at, b->len - next_at + 1);
+		memcpy(b->data + next_at, ins, (size_t)il);
+		b->len += (size_t)il;
+	}
+}
+
+static void account_body(const struct sim *s, unsigned omit, mw_buf *b)
+{
+	static const char *const pkgs[SIM_NTYPES] = {
+		"URL Protection (Site) [1043]", "Impersonation Protection [1060]",
+		"Attachment Protection (Pro) [1059]",
+	};
+
+	mw_buf_reset(b);
+	LIT(b, "{\"meta\":{\"status\":200},\"data\":[{\"accountName\":\"Simulated Tenant\","
+	       "\"accountCode\":\"CUSA00SIM1\",\"region\":\"us\",\"type\":\"full\","
+	       "\"databaseCode\":\"ussim1\",\"mimecastId\":\"01-0000-00001\","
+	       "\"domain\":\"" SIM_DOMAIN "\",\"adminEmail\":\"admin@" SIM_DOMAIN "\","
+	       "\"contactEmail\":\"admin@" SIM_DOMAIN "\",\"contactName\":\"Sim Admin\","
+	       "\"supportCode\":\"SIM1\",\"userCount\":12,\"maxRetention\":365,"
+	       "\"maxRetentionConfirmed\":true,\"minRetentionEnabled\":false,"
+	       "\"automatedSegmentPurge\":true,\"archive\":true,\"gateway\":true,"
+	       "\"passphrase\":\"\",\"policyInheritance\":false,\"mailPlatform\":\"office_365\","
+	       "\"packages\":[\"Mimecast Email Security Cloud Gateway [1001]\","
+	       "\"Enhanced Logging [1061]\"");
+	for (int t = 0; t < SIM_NTYPES; t++) {
+		if ((omit | s->o.no_package) & (1u << t))
+			continue;
+		LIT(b, ",\"");
+		mw_buf_puts(b, pkgs[t]);
+		mw_buf_putc(b, '"');
+	}
+	LIT(b, ",\"Internal Email Protect [1064]\",\"Threat Remediation [1075]\"]}],"
+	       "\"fail\":[]}");
+}
+
+/* ---- discover-authentication and the OAuth token ------------------------- */
+
+static void handle_discover(struct sim *s, const mw_buf *body, struct reply *r)
+{
+	json_object *root = body->len ? parse_json(body->data, body->len) : NULL, *data, *v;
+	const char *email = NULL, *at;
+
+	if (root && json_object_object_get_ex(root, "data", &data) &&
+	    json_object_is_type(data, json_type_array) && json_object_array_length(data) > 0 &&
+	    json_object_object_get_ex(json_object_array_get_idx(data, 0), "emailAddress", &v) &&
+	    json_object_is_type(v, json_type_string))
+		email = json_object_get_string(v);
+	if (!root) {
+		r->status = 400;
+		fail_body(&r->body, 400, "err_validation_invalid_json",
+			  "The request body is not a valid JSON object", 0, NULL);
+	} else if (!email || !(at = strrchr(email, '@')) || at == email || !at[1]) {
+		r->status = 200;
+		fail_body(&r->body, 200, "err_validation_invalid_email_address",
+			  "emailAddress is missing or not an email address", 0, "emailAddress");
+	} else {
+		const char *dom = at + 1;
+		size_t dl = strlen(dom), sl = strlen(SIM_DOMAIN);
+		int known = strcasecmp(dom, SIM_DOMAIN) == 0 ||
+			    (dl > sl && dom[dl - sl - 1] == '.' &&
+			     strcasecmp(dom + dl - sl, SIM_DOMAIN) == 0);
+
+		mw_buf_reset(&r->body);
+		LIT(&r->body, "{\"meta\":{\"status\":200},\"data\":[{");
+		if (known) {
+			LIT(&r->body, "\"emailAddress\":");
+			put_jstr(&r->body, email);
+			LIT(&r->body, ",\"region\":{\"api\":");
+			put_jstr(&r->body, s->base_url);
+			LIT(&r->body, "},\"authenticate\":[\"cloud\"]");
+		}
+		LIT(&r->body, "}],\"fail\":[]}");
+	}
+	json_object_put(root);
+}
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+}
+
+/* Value of name in an application/x-www-form-urlencoded body, decoded. */
+static int form_value(const char *body, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+		if (strncmp(p, name, nl) != 0 || p[nl] != '=')
+			continue;
+		size_t o = 0;
+
+		for (p += nl + 1; *p && *p != '&' && o + 1 < n; p++) {
+			if (*p == '+') {
+				out[o++] = ' ';
+			} else if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+				out[o++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+				p += 2;
+			} else {
+				out[o++] = *p;
+			}
+		}
+		out[o] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+static void handle_oauth(struct sim *s, struct MHD_Connection *conn, const mw_buf *body,
+			 struct reply *r, struct rl_view *rl)
+{
+	char id[256] = "", secret[256] = "", grant[64] = "";
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *text = body->data ? body->data : "";
+
+	form_value(text, "client_id", id, sizeof(id));
+	form_value(text, "client_secret", secret, sizeof(secret));
+	form_value(text, "grant_type", grant, sizeof(grant));
+	if (auth && strncasecmp(auth, "Basic ", 6) == 0 && !id[0]) {
+		unsigned char *dec = NULL;
+		size_t dl;
+
+		if (mw_base64_decode(auth + 6, strlen(auth + 6), &dec, &dl) == 0) {
+			char *pair = mw_xstrndup((const char *)dec, dl);
+			char *colon = strchr(pair, ':');
+
+			if (colon) {
+				*colon = '\0';
+				snprintf(id, sizeof(id), "%s", pair);
+				snprintf(secret, sizeof(secret), "%s", colon + 1);
+			}
+			free(pair);
+		}
+		free(dec);
+	}
+	r->ctype = "application/json";
+	if (strcmp(grant, "client_credentials") != 0) {
+		r->status = 400;
+		mw_buf_puts(&r->body, "{\"error\":\"unsupported_grant_type\",\"error_description\":"
+				      "\"grant_type must be client_credentials\"}");
+		return;
+	}
+	if (!id[0] || !secret[0]) {
+		r->status = 400;
+		mw_buf_puts(&r->body, "{\"error\":\"invalid_request\",\"error_description\":"
+				      "\"client_id and client_secret are required\"}");
+		return;
+	}
+	if (strcmp(id, SIM_CLIENT_ID) != 0 || strcmp(secret, SIM_CLIENT_SECRET) != 0) {
+		r->status = 401;
+		pthread_mutex_lock(&s->mu);
+		s->sig_failures++;
+		pthread_mutex_unlock(&s->mu);
+		mw_buf_puts(&r->body, "{\"error\":\"invalid_client\",\"error_description\":"
+				      "\"Client authentication failed\"}");
+		return;
+	}
+	if (!rate_take(s, "client:" SIM_CLIENT_ID, rl)) {
+		reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
+		return;
+	}
+	char tok[80];
+
+	access_token_make(s, mw_now() + s->o.token_ttl, tok);
+	r->status = 200;
+	mw_buf_printf(&r->body, "{\"access_token\":\"%s\",\"token_type\":\"Bearer\","
+				"\"expires_in\":%d,\"scope\":\"api\"}", tok, s->o.token_ttl);
+}
+
+/* ---- authentication -------------------------------------------------------- */
+
+/* Checks API 1.0 or 2.0 credentials and the rate limit. Returns 1 when the
+ * function may run; 0 when r holds the refusal. */
+static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *path,
+			struct reply *r, struct rl_view *rl, char *bucket_key, size_t bkn)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *date = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-mc-date");
+	const char *reqid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-mc-req-id");
+	const char *appid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-mc-app-id");
+
+	if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+		snprintf(bucket_key, bkn, "client:%s", SIM_CLIENT_ID);
+		if (!rate_take(s, bucket_key, rl)) {
+			reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
+			return 0;
+		}
+		if (!access_token_ok(s, auth + 7)) {
+			reply_fail(r, 401, "token_expired", "Access Token Expired", 0);
+			return 0;
+		}
+		return 1;
+	}
+	if (!auth || !date || !reqid) {
+		reply_fail(r, 400, "err_xdk_credentials_missing",
+			   "0001 Credentials are missing from the request", 0);
+		return 0;
+	}
+	/* "MC <access key>:<signature>"; the signature has no ':'. */
+	const char *colon = strrchr(auth, ':');
+	char access[160] = "", sig_sent[64] = "";
+
+	if (strncmp(auth, "MC ", 3) == 0 && colon && colon > auth + 3) {
+		snprintf(access, sizeof(access), "%.*s", (int)(colon - auth - 3), auth + 3);
+		snprintf(sig_sent, sizeof(sig_sent), "%s", colon + 1);
+	}
+	snprintf(bucket_key, bkn, "access:%s", access);
+	if (!rate_take(s, bucket_key, rl)) {
+		reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
+		return 0;
+	}
+	if (!appid || strcmp(appid, SIM_APP_ID) != 0) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "App ID is invalid: %.120s", appid ? appid : "");
+		r->status = 200;
+		fail_body(&r->body, 200, "err_developer_key", msg, 0, NULL);
+		return 0;
+	}
+	char sig[64];
+	int ok = strcmp(access, SIM_ACCESS_KEY) == 0 &&
+		 mcsign_signature(date, reqid, path, SIM_APP_KEY, SIM_SECRET_KEY, sig,
+				  sizeof(sig)) == 0 &&
+		 strlen(sig) == strlen(sig_sent) &&
+		 CRYPTO_memcmp(sig, sig_sent, strlen(sig)) == 0;
+	int64_t when;
+
+	if (!ok || mw_parse_http_date(date, &when) < 0) {
+		pthread_mutex_lock(&s->mu);
+		s->sig_failures++;
+		pthread_mutex_unlock(&s->mu);
+		reply_fail(r, 401, "err_xdk_invalid_signature", "0004 Invalid Signature", 0);
+		return 0;
+	}
+	if (llabs((long long)(when - mw_now())) > DATE_WINDOW) {
+		reply_fail(r, 401, "err_xdk_invalid_signature",
+			   "0004 Invalid Signature (request date outside the allowed window)", 0);
+		return 0;
+	}
+	pthread_mutex_lock(&s->mu);
+	int seen = reqids_seen(&s->ids, reqid, mw_mono_ms());
+
+	pthread_mutex_unlock(&s->mu);
+	if (seen) {
+		reply_fail(r, 401, "err_xdk_invalid_signature",
+			   "0004 Invalid Signature (request id reused)", 0);
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- faults at request time --------------------------------------------- */
+
+/* The fault that fires for this request (copied), or kind F_COUNT. */
+static struct fault fault_pick(struct sim *s, unsigned bit)
+{
+	struct fault none = { .kind = F_COUNT };
+
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->nfaults; i++) {
+		struct fault *f = &s->faults[i];
+
+		/* nopackage only ever concerns get-account, whichever types it names */
+		if (f->kind == F_NOPACKAGE ? bit != SIM_BIT_ACCOUNT : !(f->types & bit))
+			continue;
+		f->seen++;
+		if (f->seen <= f->after || (f->count && f->fired >= f->count))
+			continue;
+		f->fired++;
+		none = *f;
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return none;
+}
+
+/* Applies a fault that replaces the answer. 1 when r is final. */
+static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connection *conn,
+		       struct reply *r, struct rl_view *rl, const char *bucket_key)
+{
+	char msg[200], ip[64];
+
+	switch (f->kind) {
+	case F_429:
+		reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
+		rl->faulted = 1;
+		snprintf(rl->reset_text, sizeof(rl->reset_text), "%s", f->reset);
+		rate_hold(s, bucket_key, f->reset);
+		return 1;
+	case F_418:
+		reply_fail(r, 418, "err_xdk_binding_expired", "Binding Expired", 0);
+		return 1;
+	case F_401:
+		reply_fail(r, 401, "err_xdk_invalid_signature", "0004 Invalid Signature", 0);
+		return 1;
+	case F_403:
+		reply_fail(r, 403, "err_xdk_forbidden", "Forbidden", 0);
+		return 1;
+	case F_IPDENY:
+		client_ip(conn, ip, sizeof(ip));
+		snprintf(msg, sizeof(msg), "0018 Source IP %s is not in the permitted IP ranges", ip);
+		reply_fail(r, 401, "err_xdk_ip_not_permitted", msg, 0);
+		return 1;
+	case F_500:
+		reply_fail(r, 500, "err_server_error", "Internal Server Error", 1);
+		return 1;
+	case F_502:
+	case F_503:
+		r->status = f->kind == F_502 ? 502 : 503;
+		r->ctype = "text/html";
+		mw_buf_reset(&r->body);
+		mw_buf_printf(&r->body, "<html><body><h1>%d %s</h1></body></html>\n", r->status,
+			      r->status == 502 ? "Bad Gateway" : "Service Unavailable");
+		return 1;
+	case F_FAILARR:
+		r->status = 200;
+		mw_buf_reset(&r->body);
+		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200},\"data\":[],\"fail\":[{\"errors\":"
+				      "[{\"code\":\"err_internal\",\"message\":\"Temporary failure\","
+				      "\"retryable\":true}],\"key\":{}}]}");
+		return 1;
+	case F_TOKEN_EXPIRED:
+		reply_fail(r, 401, "token_expired", "Access Token Expired", 0);
+		return 1;
+	case F_BADJSON:
+		r->status = 200;
+		mw_buf_reset(&r->body);
+		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":1}},"
+				      "\"data\":[{\"clickLogs\":[{\"date\":\"2024-11-17T17:02:30+0000\","
+				      "\"url\":tru,]}");
+		return 1;
+	default:
+		return 0; /* shapes the real answer instead */
+	}
+}
+
+/* ---- the request handler --------------------------------------------------- */
+
+struct conn_ctx {
+	mw_buf body;
+	int too_big;
+};
+
+static void count_status(struct sim *s, enum sim_path p, int status)
+{
+	pthread_mutex_lock(&s->mu);
+	s->path_count[p]++;
+	if (status >= 0 && status < 600)
+		s->status_count[status]++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_path p,
+			const char *url, const char *method, const mw_buf *body,
+			struct reply *r, struct rl_view *rl)
+{
+	char bucket_key[220];
+	unsigned bit = p == P_ACCOUNT ? SIM_BIT_ACCOUNT : 1u << (p - P_URL);
+
+	if (p == P_OTHER) {
+		reply_fail(r, 404, "err_resource_not_found", "the requested resource does not exist",
+			   0);
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		reply_fail(r, 405, "err_method_not_allowed", "Method Not Allowed: use POST", 0);
+		r->allow = "POST";
+		return;
+	}
+	if (p == P_DISCOVER) {
+		handle_discover(s, body, r);
+		return;
+	}
+	if (p == P_OAUTH) {
+		handle_oauth(s, conn, body, r, rl);
+		return;
+	}
+	if (!authenticate(s, conn, url, r, rl, bucket_key, sizeof(bucket_key)))
+		return;
+	if (s->o.deny_permission & bit) {
+		reply_fail(r, 403, "err_xdk_forbidden", "Forbidden", 0);
+		return;
+	}
+	struct fault f = fault_pick(s, bit);
+
+	if (f.kind != F_COUNT && fault_apply(s, &f, conn, r, rl, bucket_key))
+		return;
+	if (p == P_ACCOUNT) {
+		r->status = 200;
+		account_body(s, f.kind == F_NOPACKAGE ? f.types : 0, &r->body);
+	} else {
+		struct cursor c;
+		struct bad_request br;
+		int has_token;
+		int type = (int)(p - P_URL);
+
+		if (parse_logs_request(s, type, body, &c, &has_token, &br) < 0) {
+			r->status = 400;
+			fail_body(&r->body, 400, br.code, br.message, 0,
+				  br.field[0] ? br.field : NULL);
+			return;
+		}
+		r->status = 200;
+		logs_page(s, &c, has_token, f.kind == F_EMPTYNEXT, r);
+	}
+	/* Faults that damage the delivery rather than replace the answer. */
+	switch (f.kind) {
+	case F_TRAILING:
+		mw_buf_puts(&r->body, "\n{\"garbage\": trailing]");
+		break;
+	case F_TRUNCATE:
+		r->mode = SEND_TRUNCATE;
+		break;
+	case F_RESET:
+		r->mode = SEND_RESET;
+		break;
+	case F_SLOW:
+		r->mode = SEND_SLOW;
+		r->slow_bytes = f.bytes;
+		break;
+	default:
+		break;
+	}
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version,
+			       const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct sim *s = cls;
+	struct conn_ctx *cx = *con_cls;
+
+	(void)version;
+	if (!cx) {
+		cx = mw_xcalloc(1, sizeof(*cx));
+		mw_buf_init(&cx->body);
+		*con_cls = cx;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (cx->body.len + *upload_data_size > MAX_BODY)
+			cx->too_big = 1;
+		else
+			mw_buf_append(&cx->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strncmp(url, "/_sim/", 6) == 0)
+		return handle_control(s, conn, url, method, &cx->body);
+
+	struct reply r = { .status = 500 };
+	struct rl_view rl = { 0 };
+	enum sim_path p = path_of(url);
+	enum MHD_Result ret;
+
+	mw_buf_init(&r.body);
+	if (cx->too_big)
+		reply_fail(&r, 413, "err_request_too_large", "The request body is too large", 0);
+	else
+		api_request(s, conn, p, url, method, &cx->body, &r, &rl);
+	count_status(s, p, r.status);
+	if (!s->o.quiet)
+		fprintf(stderr, "mimewatch-sim: %s %s -> %d%s (%d records)\n", method, url,
+			r.status, r.mode != SEND_NORMAL ? " (faulted body)" : "", r.records);
+	ret = send_reply(s, conn, &r, &rl);
+	mw_buf_free(&r.body);
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *cx = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (cx) {
+		mw_buf_free(&cx->body);
+		free(cx);
+		*con_cls = NULL;
+	}
+}
+
+/* ---- start and stop --------------------------------------------------------- */
+
+static void derive_key(uint64_t seed, const char *label, unsigned char out[32])
+{
+	char in[128];
+	int n = snprintf(in, sizeof(in), "mimewatch-sim %s %llu", label,
+			 (unsigned long long)seed);
+
+	SHA256((const unsigned char *)in, (size_t)n, out);
+}
+
+static int setup_records(struct sim *s, mw_err *e)
+{
+	const struct sim_opts *o = &s->o;
+	static const int64_t default_ms[SIM_NTYPES] = { 2000, 7000, 5000 };
+
+	if (o->span <= 0 || o->records < 0 || o->spacing_ms < 0 || o->hostile_every < 0 ||
+	    o->late_fraction < 0 || o->late_fraction > 1 || o->late_delay < 0) {
+		mw_err_set(e, "sim options: span must be > 0; records, spacing, hostile-every and "
+			   "late-delay >= 0; late between 0 and 1");
+		return -1;
+	}
+	if (o->rate_limit < 1 || o->refill_ms < 1 || o->token_ttl < 0) {
+		mw_err_set(e, "sim options: rate-limit and refill-ms must be >= 1, token-ttl >= 0");
+		return -1;
+	}
+	s->start = o->start ? o->start : mw_now() - o->span;
+	s->rs.seed = o->seed;
+	s->rs.start_us = s->start * 1000000;
+	s->rs.count = o->records > 0 ? o->records : -1;
+	s->rs.late_fraction = o->late_fraction;
+	s->rs.late_delay_us = o->late_delay * 1000000;
+	s->rs.hostile_every = o->hostile_every;
+	for (int t = 0; t < SIM_NTYPES; t++) {
+		int64_t us;
+
+		if (o->spacing_ms)
+			us = o->spacing_ms * 1000;
+		else if (o->records > 0)
+			us = o->span * 1000000 / o->records;
+		else
+			us = default_ms[t] * 1000;
+		s->rs.spacing_us[t] = us > 0 ? us : 1;
+	}
+	return 0;
+}
+
+static int make_cert_dir(struct sim *s, mw_err *e)
+{
+	if (s->cert_dir[0])
+		return 0;
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(s->cert_dir, sizeof(s->cert_dir), "%s/mimewatch-sim.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(s->cert_dir)) {
+		mw_err_set(e, "%s: cannot create a temporary directory: %s; pass --cert-dir",
+			   s->cert_dir, strerror(errno));
+		return -1;
+	}
+	s->tmp_cert_dir = 1;
+	return 0;
+}
+
+struct sim *sim_start(const struct sim_opts *o, mw_err *e)
+{
+	struct sim *s = mw_xcalloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_POLL;
+	const char *host;
+
+	s->o = *o;
+	s->bind = mw_xstrdup(o->bind && *o->bind ? o->bind : "127.0.0.1");
+	s->o.bind = s->bind;
+	/* Caller's strings are not kept: copy what outlives this call. */
+	if (o->cert_dir && *o->cert_dir)
+		snprintf(s->cert_dir, sizeof(s->cert_dir), "%s", o->cert_dir);
+	s->o.cert_dir = NULL;
+	for (int i = 0; i < SIM_MAX_FAULTS; i++)
+		s->o.faults[i] = NULL;
+	s->o.nfaults = 0;
+	pthread_mutex_init(&s->mu, NULL);
+	derive_key(o->seed, "page token", s->page_key);
+	derive_key(o->seed, "access token", s->token_key);
+	if (setup_records(s, e) < 0)
+		goto fail;
+	for (int i = 0; i < o->nfaults; i++) {
+		if (s->nfaults == SIM_MAX_FAULTS ||
+		    fault_parse(o->faults[i], &s->faults[s->nfaults], e) < 0)
+			goto fail;
+		s->nfaults++;
+	}
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, s->bind, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)o->port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, s->bind, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)o->port);
+		sl = sizeof(struct sockaddr_in6);
+		flags |= MHD_USE_IPv6;
+	} else {
+		mw_err_set(e, "--bind %s: not a numeric IPv4 or IPv6 address (e.g. 127.0.0.1)",
+			   s->bind);
+		goto fail;
+	}
+	(void)sl;
+	if (o->port < 0 || o->port > 65535) {
+		mw_err_set(e, "--port %d: must be 0..65535", o->port);
+		goto fail;
+	}
+	if (o->tls) {
+		if (make_cert_dir(s, e) < 0 ||
+		    sim_tls_prepare(s->cert_dir, &s->cert_pem, &s->key_pem, e) < 0)
+			goto fail;
+		snprintf(s->ca_file, sizeof(s->ca_file), "%s/sim-ca.pem", s->cert_dir);
+		flags |= MHD_USE_TLS;
+		s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, s,
+					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+					MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+					MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
+					MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+					MHD_OPTION_END);
+	} else {
+		s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, s,
+					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+					MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+					MHD_OPTION_END);
+	}
+	if (!s->d) {
+		mw_err_set(e, "cannot listen on %s port %d: %s (is the port in use?)", s->bind,
+			   o->port, strerror(errno ? errno : EADDRINUSE));
+		goto fail;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+
+	s->port = di ? di->port : o->port;
+	host = s->bind;
+	if (strchr(host, ':'))
+		snprintf(s->base_url, sizeof(s->base_url), "%s://[%s]:%d", o->tls ? "https" : "http",
+			 host, s->port);
+	else
+		snprintf(s->base_url, sizeof(s->base_url), "%s://%s:%d", o->tls ? "https" : "http",
+			 host, s->port);
+	return s;
+fail:
+	sim_stop(s);
+	return NULL;
+}
+
+void sim_stop(struct sim *s)
+{
+	if (!s)
+		return;
+	s->stopping = 1;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	if (s->tmp_cert_dir) {
+		char p[4300];
+
+		snprintf(p, sizeof(p), "%s/sim-ca.pem", s->cert_dir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/sim-key.pem", s->cert_dir);
+		unlink(p);
+		rmdir(s->cert_dir);
+	}
+	free(s->cert_pem);
+	free(s->key_pem);
+	free(s->ids.keys);
+	free(s->ids.expires);
+	free(s->bind);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+/* ---- the config file --------------------------------------------------------- */
+
+static void yaml_str(mw_buf *b, const char *s)
+{
+	mw_buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			mw_buf_putc(b, '\\');
+		mw_buf_putc(b, *s);
+	}
+	mw_buf_putc(b, '"');
+}
+
+/* Paths go in absolute: the config is read from wherever mimewatch runs. */
+static void yaml_path(mw_buf *b, const char *path)
+{
+	char cwd[4096];
+	mw_buf full;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd))) {
+		yaml_str(b, path);
+		return;
+	}
+	mw_buf_init(&full);
+	mw_buf_printf(&full, "%s/%s", cwd, path);
+	yaml_str(b, full.data);
+	mw_buf_free(&full);
+}
+
+int sim_write_config(const struct sim *s, const char *path, const char *state_dir,
+		     const char *out_dir, const char *api, mw_err *e)
+{
+	mw_buf b;
+	char lookback[32];
+	int v1 = !api || strcmp(api, "v1") == 0 || strcmp(api, "both") == 0;
+	int v2 = api && (strcmp(api, "v2") == 0 || strcmp(api, "both") == 0);
+	int64_t reach = mw_now() - s->start;
+	int rc;
+
+	if (!v1 && !v2) {
+		mw_err_set(e, "--api %s: use v1, v2 or both", api);
+		return -1;
+	}
+	if (reach < s->o.span)
+		reach = s->o.span;
+	mw_format_duration(reach + 3600, lookback, sizeof(lookback));
+	mw_buf_init(&b);
+	mw_buf_puts(&b, "# Written by mimewatch-sim for its simulated tenant.\n");
+	if (state_dir) {
+		mw_buf_puts(&b, "state_dir: ");
+		yaml_path(&b, state_dir);
+		mw_buf_putc(&b, '\n');
+	}
+	mw_buf_puts(&b, "integrations:\n");
+	for (int k = 0; k < 2; k++) {
+		if (!(k ? v2 : v1))
+			continue;
+		mw_buf_printf(&b, "  - name: %s\n    description: mimewatch-sim simulated tenant "
+			      "(API %s)\n    api: %s\n    base_url: ", k ? "sim-v2" : "sim",
+			      k ? "2.0" : "1.0", k ? "v2" : "v1");
+		yaml_str(&b, s->base_url);
+		if (!k)
+			mw_buf_puts(&b, "\n    app_id: " SIM_APP_ID "\n    app_key: " SIM_APP_KEY
+					"\n    access_key: \"" SIM_ACCESS_KEY "\"\n    secret_key: \""
+					SIM_SECRET_KEY "\"\n");
+		else
+			mw_buf_puts(&b, "\n    client_id: " SIM_CLIENT_ID "\n    client_secret: \""
+					SIM_CLIENT_SECRET "\"\n");
+		mw_buf_printf(&b, "    types: [url, impersonation, attachment]\n    interval: 10s\n"
+			      "    lookback: %s\n    lag: 1s\n    overlap: 10m\n    page_size: 100\n",
+			      lookback);
+		if (s->o.tls) {
+			mw_buf_puts(&b, "    ca_file: ");
+			yaml_path(&b, s->ca_file);
+			mw_buf_putc(&b, '\n');
+		}
+	}
+	if (out_dir) {
+		mw_buf_puts(&b, "outputs:\n  - type: ndjson\n    dir: ");
+		yaml_path(&b, out_dir);
+		mw_buf_putc(&b, '\n');
+	}
+	rc = mw_write_file_atomic(path, b.data, b.len, e);
+	if (rc == 0 && chmod(path, 0600) < 0) {
+		mw_err_set(e, "%s: chmod 0600: %s", path, strerror(errno));
+		rc = -1;
+	}
+	mw_buf_free(&b);
+	return rc;
+}

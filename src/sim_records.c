@@ -1,0 +1,684 @@
+/* sim_records.c - deterministic TTP records for the simulated tenant.
+ *
+ * Everything about record i of a type comes from one 64-bit hash of
+ * (seed, type, i), so any record can be produced on its own, in any order,
+ * in any process: pagination can be stateless and survive restarts. Text is
+ * written straight into the output buffer from fixed pools; the pools hold
+ * nothing that needs JSON escaping, and the hostile strings are stored
+ * already JSON-encoded. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim_records.h"
+
+#define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const type_names[SIM_NTYPES] = { "url", "impersonation", "attachment" };
+static const char *const array_keys[SIM_NTYPES] = { "clickLogs", "impersonationLogs",
+						    "attachmentLogs" };
+
+const char *sim_records_type_name(int type)
+{
+	return type >= 0 && type < SIM_NTYPES ? type_names[type] : "?";
+}
+
+const char *sim_records_array_key(int type)
+{
+	return type >= 0 && type < SIM_NTYPES ? array_keys[type] : "?";
+}
+
+int sim_records_type_from_name(const char *name)
+{
+	for (int t = 0; t < SIM_NTYPES; t++)
+		if (name && strcmp(name, type_names[t]) == 0)
+			return t;
+	return -1;
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+static uint64_t mix(uint64_t x)
+{
+	/* splitmix64's finaliser: cheap and well spread. */
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t rec_hash(const struct sim_recset *rs, int type, int64_t i)
+{
+	return mix(mix(rs->seed) ^ mix((uint64_t)i ^ ((uint64_t)(type + 1) << 56)));
+}
+
+static int is_late(const struct sim_recset *rs, uint64_t h)
+{
+	if (rs->late_fraction <= 0)
+		return 0;
+	return (double)(mix(h ^ 0x1a7e1a7e1a7eULL) >> 11) * (1.0 / 9007199254740992.0) <
+	       rs->late_fraction;
+}
+
+static int is_hostile(const struct sim_recset *rs, int64_t i)
+{
+	return rs->hostile_every > 0 && i % rs->hostile_every == rs->hostile_every - 1;
+}
+
+/* ---- time and index arithmetic ----------------------------------------- */
+
+int64_t sim_records_time_us(const struct sim_recset *rs, int type, int64_t i)
+{
+	return rs->start_us + i * rs->spacing_us[type];
+}
+
+static int64_t clip(const struct sim_recset *rs, int64_t n)
+{
+	if (n < 0)
+		return 0;
+	return rs->count >= 0 && n > rs->count ? rs->count : n;
+}
+
+int64_t sim_records_first_at(const struct sim_recset *rs, int type, int64_t t_us)
+{
+	int64_t sp = rs->spacing_us[type];
+
+	if (t_us <= rs->start_us)
+		return 0;
+	return clip(rs, (t_us - rs->start_us + sp - 1) / sp);
+}
+
+int64_t sim_records_end(const struct sim_recset *rs, int type, int64_t now_us)
+{
+	if (now_us < rs->start_us)
+		return 0;
+	return clip(rs, (now_us - rs->start_us) / rs->spacing_us[type] + 1);
+}
+
+int sim_records_visible(const struct sim_recset *rs, int type, int64_t i, int64_t now_us)
+{
+	if (!is_late(rs, rec_hash(rs, type, i)))
+		return 1;
+	return sim_records_time_us(rs, type, i) + rs->late_delay_us <= now_us;
+}
+
+int64_t sim_records_visible_count(const struct sim_recset *rs, int type, int64_t now_us)
+{
+	int64_t end = sim_records_end(rs, type, now_us), n = end;
+
+	if (rs->late_fraction > 0)
+		for (int64_t i = sim_records_first_at(rs, type, now_us - rs->late_delay_us + 1);
+		     i < end; i++)
+			if (!sim_records_visible(rs, type, i, now_us))
+				n--;
+	return n;
+}
+
+/* ---- attributes the filters look at -------------------------------------- */
+
+static int attr_route(int type, uint64_t h)
+{
+	unsigned r = (unsigned)((h >> 8) % 100);
+
+	if (type == SIM_URL)
+		return r < 70 ? SIM_ROUTE_INBOUND : r < 90 ? SIM_ROUTE_INTERNAL : SIM_ROUTE_OUTBOUND;
+	return r < 80 ? SIM_ROUTE_INBOUND : r < 95 ? SIM_ROUTE_INTERNAL : SIM_ROUTE_OUTBOUND;
+}
+
+static const char *attr_verdict(int type, uint64_t h)
+{
+	unsigned v = (unsigned)((h >> 16) % 100);
+
+	if (type == SIM_URL)
+		return v < 8 ? "malicious" : "clean";
+	if (type == SIM_ATTACHMENT)
+		return v < 6 ? "malicious" : v < 8 ? "timeout" : v < 9 ? "unknown" : "safe";
+	return NULL;
+}
+
+static int attr_tagged(uint64_t h)
+{
+	return (h >> 16) % 100 < 35;
+}
+
+int sim_records_match(const struct sim_recset *rs, int type, int64_t i,
+		      const struct sim_filter *f)
+{
+	uint64_t h;
+
+	if (!f)
+		return 1;
+	h = rec_hash(rs, type, i);
+	if (f->route != SIM_ANY && type != SIM_IMPERSONATION && attr_route(type, h) != f->route)
+		return 0;
+	if (f->verdict && type != SIM_IMPERSONATION && strcmp(attr_verdict(type, h), f->verdict))
+		return 0;
+	if (f->tagged != SIM_ANY && type == SIM_IMPERSONATION && attr_tagged(h) != f->tagged)
+		return 0;
+	return 1;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+void sim_records_format_date(int64_t epoch, char out[25])
+{
+	/* Civil-from-days (proleptic Gregorian): no gmtime call per record. */
+	int64_t days = epoch / 86400, secs = epoch % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+
+	if (m <= 2)
+		y++;
+	snprintf(out, 25, "%04d-%02d-%02dT%02d:%02d:%02d+0000", (int)y, (int)m, (int)d,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+static void put_q(mw_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	mw_buf_reserve(b, n + 2);
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len] = '\0';
+}
+
+static void put_i64(mw_buf *b, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+
+	mw_buf_append(b, tmp, (size_t)n);
+}
+
+static void put_hex(mw_buf *b, uint64_t v, int digits)
+{
+	static const char hx[] = "0123456789abcdef";
+	char tmp[16];
+
+	for (int k = digits - 1; k >= 0; k--, v >>= 4)
+		tmp[k] = hx[v & 15];
+	mw_buf_append(b, tmp, (size_t)digits);
+}
+
+/* pick(h, k, pool): element chosen by bits k.. of h. */
+#define PICK(h, k, pool) ((pool)[((h) >> (k)) % NELEM(pool)])
+
+static const char *const users[] = {
+	"jane.doe", "john.smith", "a.kowalski", "m.garcia", "li.wei", "s.okafor",
+	"finance", "payroll", "it-helpdesk", "r.nakamura", "e.dubois", "k.oconnor",
+};
+static const char *const user_names[] = {
+	"Jane Doe", "John Smith", "Anna Kowalski", "Maria Garcia", "Li Wei", "Sam Okafor",
+	"Finance Team", "Payroll", "IT Helpdesk", "Ren Nakamura", "Emile Dubois", "Kate O'Connor",
+};
+static const char *const senders[] = {
+	"alerts@vendor.example", "noreply@shipping.example", "billing@saas.example",
+	"newsletter@news.example", "j.bloggs@partner.example", "hr@recruit.example",
+	"support@bank.example", "no-reply@docs-share.example",
+};
+static const char *const lookalike_senders[] = {
+	"jane.doe@sirn.example", "ceo.office@gmail.example", "finance@sim-example.example",
+	"payroll@sim.example.payments.example", "it-helpdesk@simexample.example",
+};
+static const char *const url_hosts[] = {
+	"docs.partner.example", "cdn.vendor.example", "login.micros0ft-secure.example",
+	"track.news.example", "files.share.example", "www.search.example",
+	"portal.bank.example",
+};
+static const char *const url_paths[] = {
+	"/invoice/view", "/s/AbC123", "/login.php", "/download/setup.exe",
+	"/newsletter/2024/11", "/track/click", "/reset-password",
+};
+static const char *const url_defs[] = {
+	"Default Inbound URL Protect Definition", "Default Internal URL Protect Definition",
+	"Inbound URL 'Aggressive'", "Default URL Protection Definition",
+};
+static const char *const subjects[] = {
+	"Invoice 4471 overdue", "Your parcel is on its way", "Q4 planning",
+	"Password expiry notice", "Shared document: budget.xlsx", "Team lunch Friday",
+	"Action required: verify your account", "Weekly newsletter", "Re: contract draft",
+	"Payment confirmation", "Requested File", "Urgent wire transfer",
+};
+static const char *const clean_categories[] = {
+	"Business", "Search Engines & Portals", "Fashion & Beauty", "News", "Unknown",
+};
+static const char *const bad_categories[] = {
+	"Compromised", "Dangerous file extension", "Phishing & Fraud",
+};
+static const char *const imp_defs[] = {
+	"IP - 1 hit (Tag email)", "IP - 2 hits (Hold for Review / User Hold)",
+	"Default Impersonation Definition",
+};
+static const char *const imp_identifiers[] = {
+	"internal_user_name", "targeted_threat_dictionary", "similar_internal_domain",
+	"newly_observed_domain", "reply_address_mismatch",
+};
+static const char *const file_names[] = {
+	"invoice_4471.pdf", "numbers.xlsx", "scan0001.docm", "setup.exe", "report.rtf",
+	"photos.zip", "contract.docx",
+};
+static const char *const file_types[] = {
+	"application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"application/vnd.ms-word.document.macroEnabled.12", "application/x-msdownload",
+	"text/rtf", "application/zip",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+};
+static const char *const att_defs[] = {
+	"Default Inbound Attachment Protect Definition",
+	"Default Internal Attachment Protect Definition",
+	"Inbound - Safe file with On-Demand Sandbox",
+};
+static const char *const routes[] = { "inbound", "outbound", "internal" };
+
+/* Hostile text, already JSON-encoded (the bytes between the quotes): CSI,
+ * OSC title and OSC 52, U+202E, CR, BS, TAB, DEL, raw U+009B, zero-width
+ * characters, wide CJK, and escaped NUL and ESC. String literals are split
+ * where a hex escape would otherwise swallow the next character. */
+static const char hostile_subject[] =
+	"Invoice \\u001b[31mOVERDUE\\u001b[0m\\u001b[2J \\u001b]0;pwned\\u0007 "
+	"\\u001b]52;c;cm0gLXJmIH4=\\u0007 \xE2\x80\xAE" "fdp.exe\\r\\b\\tX\x7F\xC2\x9B"
+	"6n\xE2\x80\x8B\xE2\x80\x8D \xE8\xAB\x8B\xE6\xB1\x82\xE6\x9B\xB8 \\u0000 end";
+static const char hostile_file[] =
+	"photo\xE2\x80\xAE" "gnp.exe\\u001b[8m hidden\\u001b[0m\x7F\\r";
+static const char hostile_def[] =
+	"\\u001b]52;c;ZWNobyBoYWNrZWQ=\\u0007Policy\\u001b]0;title\\u0007 "
+	"\xE5\xAE\x89\xE5\x85\xA8\xE7\xAD\x96\xE7\x95\xA5\xE2\x80\x8B\\b\\b\\b\\t";
+static const char hostile_addr[] =
+	"\\\"CEO\\r\\u001b[1m\\\"\xC2\x9B" "7m@evil.example";
+
+/* The 3000+ character URL, built once. */
+static char long_url[3400];
+static pthread_once_t long_url_once = PTHREAD_ONCE_INIT;
+
+static void build_long_url(void)
+{
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t n = 0;
+	uint64_t x = 42;
+
+	n += (size_t)snprintf(long_url, sizeof(long_url),
+			      "https://login.sim.example/\xE2\x80\xAE"
+			      "\\u001b]8;;https://evil.example\\u0007click?token=");
+	for (int k = 0; k < 3000; k++) {
+		x = mix(x);
+		long_url[n++] = alpha[x & 63];
+	}
+	snprintf(long_url + n, sizeof(long_url) - n, "&x=\\u001b[0m\x7F\xC2\x9B" "K");
+}
+
+static void put_message_id(mw_buf *b, const struct sim_recset *rs, int type, int64_t i)
+{
+	LIT(b, "\"messageId\":\"<sim-");
+	mw_buf_puts(b, type_names[type]);
+	mw_buf_putc(b, '-');
+	put_i64(b, i);
+	mw_buf_putc(b, '@');
+	put_i64(b, (int64_t)rs->seed);
+	LIT(b, ".sim.example>\"");
+}
+
+static void put_date(mw_buf *b, const char *key, const struct sim_recset *rs, int type,
+		     int64_t i)
+{
+	int64_t t = sim_records_time_us(rs, type, i);
+	char d[25];
+
+	/* floor division: times before 1970 are not expected, but stay exact */
+	sim_records_format_date(t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000), d);
+	mw_buf_putc(b, '"');
+	mw_buf_puts(b, key);
+	LIT(b, "\":");
+	put_q(b, d);
+}
+
+static void put_ip(mw_buf *b, uint64_t h)
+{
+	char ip[32];
+	int n = snprintf(ip, sizeof(ip), "\"%s.%u\"", (h & 1) ? "203.0.113" : "198.51.100",
+			 (unsigned)(1 + (h >> 1) % 254));
+
+	mw_buf_append(b, ip, (size_t)n);
+}
+
+static void put_url_text(mw_buf *b, uint64_t h, int hostile)
+{
+	if (hostile) {
+		pthread_once(&long_url_once, build_long_url);
+		mw_buf_puts(b, long_url);
+		return;
+	}
+	LIT(b, "https://");
+	mw_buf_puts(b, PICK(h, 3, url_hosts));
+	mw_buf_puts(b, PICK(h, 7, url_paths));
+	LIT(b, "?id=");
+	put_hex(b, h >> 20, 10);
+}
+
+static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64_t h,
+		       int hostile)
+{
+	uint64_t g = mix(h ^ 0x5eed);
+	int route = attr_route(SIM_URL, h);
+	int bad = strcmp(attr_verdict(SIM_URL, h), "malicious") == 0;
+	unsigned u = (unsigned)(g % NELEM(users));
+
+	LIT(b, "{\"userEmailAddress\":\"");
+	mw_buf_puts(b, users[u]);
+	LIT(b, "@sim.example\",\"fromUserEmailAddress\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_addr);
+		mw_buf_putc(b, '"');
+	} else if (route == SIM_ROUTE_INBOUND) {
+		put_q(b, PICK(g, 8, senders));
+	} else {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, PICK(g, 8, users));
+		LIT(b, "@sim.example\"");
+	}
+	LIT(b, ",\"url\":\"");
+	put_url_text(b, g, hostile);
+	LIT(b, "\",\"ttpDefinition\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_def);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, route == SIM_ROUTE_INTERNAL ? url_defs[1] : PICK(g, 12, url_defs));
+	}
+	LIT(b, ",\"subject\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_subject);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, PICK(g, 16, subjects));
+	}
+	LIT(b, ",\"action\":");
+	put_q(b, bad ? ((g >> 20) % 4 ? "block" : "warn") : "allow");
+	LIT(b, ",\"adminOverride\":\"N/A\",\"userOverride\":\"None\",\"scanResult\":");
+	put_q(b, bad ? "malicious" : "clean");
+	LIT(b, ",\"category\":");
+	put_q(b, bad ? PICK(g, 24, bad_categories) : PICK(g, 24, clean_categories));
+	LIT(b, ",\"sendingIp\":");
+	if (route == SIM_ROUTE_INTERNAL)
+		LIT(b, "\"Internal IP\"");
+	else
+		put_ip(b, g >> 28);
+	LIT(b, ",\"userAwarenessAction\":");
+	put_q(b, (g >> 36) % 10 == 0 ? "Continue" : "N/A");
+	mw_buf_putc(b, ',');
+	put_date(b, "date", rs, SIM_URL, i);
+	LIT(b, ",\"actions\":");
+	put_q(b, bad ? ((g >> 20) % 4 ? "Block" : "Browser Isolation") : "Allow");
+	LIT(b, ",\"route\":");
+	put_q(b, routes[route]);
+	LIT(b, ",\"creationMethod\":");
+	put_q(b, (g >> 40) % 5 == 0 ? "Entry Scan" : "User Click");
+	LIT(b, ",\"emailPartsDescription\":");
+	switch ((g >> 44) % 6) {
+	case 0: LIT(b, "[\"Attachment\"]"); break;
+	case 1: LIT(b, "[\"Body\",\"Attachment\"]"); break;
+	default: LIT(b, "[\"Body\"]"); break;
+	}
+	mw_buf_putc(b, ',');
+	put_message_id(b, rs, SIM_URL, i);
+	if (bad) {
+		const char *cat = PICK(g, 24, bad_categories);
+
+		if (strcmp(cat, "Dangerous file extension") == 0) {
+			LIT(b, ",\"tagMap\":{\"DangerousFileExt\":{\"Status\":[\"CustomerSpecific\","
+			       "\"VerdictBlock\"],\"Inspect:FileExts\":[\"[exe]\"],"
+			       "\"ContentCheck:DangerousMimetypesUrlFileDownload\":"
+			       "[\"application/x-msdownload\"],\"ContentCheck:ContentScannersBlocked\":"
+			       "[\".exe\"],\"ContentCheck:DangerousExtsUrlFileDownload\":[\"dll\"]}}");
+		} else {
+			LIT(b, ",\"tagMap\":{\"UrlReputationScan\":{\"Status\":[\"VerdictBlock\"],"
+			       "\"Type\":[\"Compromised\"],\"UrlBlock\":[\"ORIGINAL:");
+			put_url_text(b, g, hostile);
+			LIT(b, " (Blocked as COMPROMISED)\"],\"Url\":[\"");
+			put_url_text(b, g, hostile);
+			LIT(b, "\"]}}");
+		}
+		if ((g >> 48) % 3 == 0)
+			LIT(b, ",\"advancedPhishingResult\":{\"CredentialTheftBrands\":"
+			       "[\"Microsoft\"],\"CredentialTheftEvidence\":[\"Login form\"],"
+			       "\"CredentialTheftTags\":[\"Impersonation\"]}");
+	}
+	mw_buf_putc(b, '}');
+}
+
+static void put_imp_result(mw_buf *b, const char *ident, unsigned u)
+{
+	LIT(b, "{\"impersonationDomainSource\":");
+	put_q(b, ident);
+	if (strcmp(ident, "internal_user_name") == 0) {
+		LIT(b, ",\"similarDomain\":\"");
+		mw_buf_puts(b, user_names[u]);
+		LIT(b, " <");
+		mw_buf_puts(b, users[u]);
+		LIT(b, "@sim.example>\",\"stringSimilarToDomain\":");
+		put_q(b, user_names[u]);
+		LIT(b, ",\"checkerResult\":\"hit\"}");
+	} else if (strcmp(ident, "targeted_threat_dictionary") == 0) {
+		LIT(b, ",\"stringSimilarToDomain\":\"wire transfer\"}");
+	} else if (strcmp(ident, "similar_internal_domain") == 0) {
+		LIT(b, ",\"similarDomain\":\"sim.example\",\"stringSimilarToDomain\":"
+		       "\"sirn.example\",\"checkerResult\":\"hit\"}");
+	} else if (strcmp(ident, "newly_observed_domain") == 0) {
+		LIT(b, ",\"stringSimilarToDomain\":\"payments-sim.example\","
+		       "\"checkerResult\":\"hit\"}");
+	} else {
+		LIT(b, ",\"stringSimilarToDomain\":\"reply-to: refunds@mail.example\","
+		       "\"checkerResult\":\"hit\"}");
+	}
+}
+
+static void put_mtoken(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64_t h)
+{
+	/* base64url of (seed, i, hash): unique per (seed, i) by construction. */
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char raw[24];
+	char enc[33];
+	uint64_t v[3] = { rs->seed, (uint64_t)i, h };
+
+	for (int k = 0; k < 3; k++)
+		for (int j = 0; j < 8; j++)
+			raw[k * 8 + j] = (unsigned char)(v[k] >> (56 - 8 * j));
+	for (int k = 0; k < 8; k++) {
+		uint32_t w = (uint32_t)raw[3 * k] << 16 | (uint32_t)raw[3 * k + 1] << 8 |
+			     raw[3 * k + 2];
+		enc[4 * k] = a[w >> 18];
+		enc[4 * k + 1] = a[(w >> 12) & 63];
+		enc[4 * k + 2] = a[(w >> 6) & 63];
+		enc[4 * k + 3] = a[w & 63];
+	}
+	enc[32] = '\0';
+	LIT(b, "\"id\":\"MTOKEN:eNq");
+	mw_buf_puts(b, enc);
+	mw_buf_putc(b, '"');
+}
+
+static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t i,
+				 uint64_t h, int hostile)
+{
+	uint64_t g = mix(h ^ 0x1de0);
+	unsigned u = (unsigned)(g % NELEM(users));
+	int hits = (g >> 8) % 3 == 0 ? 2 : 1;
+	unsigned i1 = (unsigned)((g >> 12) % NELEM(imp_identifiers));
+	unsigned i2 = (i1 + 1 + (unsigned)((g >> 16) % (NELEM(imp_identifiers) - 1))) %
+		      NELEM(imp_identifiers);
+
+	mw_buf_putc(b, '{');
+	put_mtoken(b, rs, i, h);
+	LIT(b, ",\"senderAddress\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_addr);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, PICK(g, 20, lookalike_senders));
+	}
+	LIT(b, ",\"recipientAddress\":\"");
+	mw_buf_puts(b, users[u]);
+	LIT(b, "@sim.example\",\"subject\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_subject);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, PICK(g, 24, subjects));
+	}
+	LIT(b, ",\"definition\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_def);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, hits == 2 ? imp_defs[1] : (g >> 28) % 2 ? imp_defs[0] : imp_defs[2]);
+	}
+	LIT(b, ",\"hits\":");
+	put_i64(b, hits);
+	LIT(b, ",\"identifiers\":[");
+	put_q(b, imp_identifiers[i1]);
+	if (hits == 2) {
+		mw_buf_putc(b, ',');
+		put_q(b, imp_identifiers[i2]);
+	}
+	LIT(b, "],\"action\":");
+	put_q(b, hits == 2 ? "hold" : "none");
+	LIT(b, ",\"taggedExternal\":");
+	if ((g >> 32) % 4)
+		LIT(b, "true");
+	else
+		LIT(b, "false");
+	LIT(b, ",\"taggedMalicious\":");
+	if (attr_tagged(h))
+		LIT(b, "true");
+	else
+		LIT(b, "false");
+	LIT(b, ",\"senderIpAddress\":");
+	put_ip(b, g >> 36);
+	mw_buf_putc(b, ',');
+	put_date(b, "eventTime", rs, SIM_IMPERSONATION, i);
+	LIT(b, ",\"impersonationResults\":[");
+	put_imp_result(b, imp_identifiers[i1], u);
+	if (hits == 2) {
+		mw_buf_putc(b, ',');
+		put_imp_result(b, imp_identifiers[i2], u);
+	}
+	LIT(b, "],");
+	put_message_id(b, rs, SIM_IMPERSONATION, i);
+	mw_buf_putc(b, '}');
+}
+
+static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
+			      uint64_t h, int hostile)
+{
+	uint64_t g = mix(h ^ 0xa77a);
+	unsigned u = (unsigned)(g % NELEM(users));
+	unsigned f = (unsigned)((g >> 8) % NELEM(file_names));
+	int route = attr_route(SIM_ATTACHMENT, h);
+	const char *res = attr_verdict(SIM_ATTACHMENT, h);
+
+	LIT(b, "{\"senderAddress\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_addr);
+		mw_buf_putc(b, '"');
+	} else if ((g >> 12) % 10 == 0) {
+		LIT(b, "\"<>\"");
+	} else if (route == SIM_ROUTE_INBOUND) {
+		put_q(b, PICK(g, 16, senders));
+	} else {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, PICK(g, 16, users));
+		LIT(b, "@sim.example\"");
+	}
+	LIT(b, ",\"recipientAddress\":\"");
+	mw_buf_puts(b, users[u]);
+	LIT(b, "@sim.example\",\"fileName\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_file);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, file_names[f]);
+	}
+	LIT(b, ",\"fileType\":");
+	put_q(b, file_types[f]);
+	LIT(b, ",\"result\":");
+	put_q(b, res);
+	LIT(b, ",\"actionTriggered\":");
+	if (strcmp(res, "malicious") == 0)
+		LIT(b, "\"block, none\"");
+	else
+		put_q(b, (g >> 20) % 7 == 0 ? "user release, none" :
+			 (g >> 20) % 7 == 1 ? "none, none" : "none");
+	mw_buf_putc(b, ',');
+	put_date(b, "date", rs, SIM_ATTACHMENT, i);
+	LIT(b, ",\"details\":\"");
+	if (hostile) {
+		mw_buf_puts(b, hostile_subject);
+	} else {
+		/* Mimecast pads the verdict with spaces before the CR LF. */
+		const char *word = strcmp(res, "malicious") == 0 ? "Malicious" :
+				   strcmp(res, "safe") == 0 ? "Safe" :
+				   strcmp(res, "timeout") == 0 ? "Timeout" : "Unknown";
+		char tmp[160];
+		int n = snprintf(tmp, sizeof(tmp), "%-52s\\r\\nTime taken: 0 hrs, %u min, %u sec",
+				 word, (unsigned)((g >> 24) % 3), (unsigned)((g >> 28) % 60));
+
+		mw_buf_append(b, tmp, (size_t)n);
+	}
+	LIT(b, "\",\"route\":");
+	put_q(b, routes[route]);
+	mw_buf_putc(b, ',');
+	put_message_id(b, rs, SIM_ATTACHMENT, i);
+	LIT(b, ",\"subject\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_subject);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, PICK(g, 32, subjects));
+	}
+	LIT(b, ",\"fileHash\":\"");
+	for (int k = 0; k < 4; k++)
+		put_hex(b, mix(g + (uint64_t)k), 16);
+	LIT(b, "\",\"definition\":");
+	if (hostile) {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, hostile_def);
+		mw_buf_putc(b, '"');
+	} else {
+		put_q(b, route == SIM_ROUTE_INTERNAL ? att_defs[1] : PICK(g, 40, att_defs));
+	}
+	mw_buf_putc(b, '}');
+}
+
+void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int64_t i)
+{
+	uint64_t h = rec_hash(rs, type, i);
+	int hostile = is_hostile(rs, i);
+
+	switch (type) {
+	case SIM_URL: append_url(out, rs, i, h, hostile); break;
+	case SIM_IMPERSONATION: append_impersonation(out, rs, i, h, hostile); break;
+	default: append_attachment(out, rs, i, h, hostile); break;
+	}
+}
