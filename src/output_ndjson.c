@@ -356,6 +356,21 @@ static int batch_row(const struct store_row *row, void *ctx)
 	return 0;
 }
 
+/* Ready for the next batch: the files (same date) and their buffers stay,
+ * so a backfill does not allocate and fault in megabytes per batch. */
+static void batch_reuse(struct batch *b)
+{
+	for (size_t i = 0; i < b->nfiles; i++) {
+		struct batch_file *f = &b->files[i];
+		if (f->fd >= 0)
+			close(f->fd);
+		f->fd = -1;
+		mw_buf_reset(&f->buf);
+	}
+	b->rows = 0;
+	b->failed = 0;
+}
+
 static void batch_free(struct batch *b)
 {
 	for (size_t i = 0; i < b->nfiles; i++) {
@@ -449,17 +464,29 @@ static int deliver_ndjson(const struct mw_config *cfg, const struct mw_output *o
 		return -1;
 	if (!o->recovered && recover(o, s, e) < 0)
 		return -1;
-	for (;;) {
-		struct batch b;
-		int64_t last;
-		int rc;
+	struct batch b;
+	int rc = 0;
 
-		memset(&b, 0, sizeof b);
-		if (store_output_get(s, o->name, &last, e) < 0)
-			return -1;
-		b.dir = dir;
-		b.e = e;
-		utc_date(mw_now(), b.date);
+	memset(&b, 0, sizeof b);
+	b.dir = dir;
+	b.e = e;
+	for (;;) {
+		int64_t last, rows;
+		char date[16];
+
+		if (store_output_get(s, o->name, &last, e) < 0) {
+			rc = -1;
+			break;
+		}
+		utc_date(mw_now(), date);
+		if (strcmp(date, b.date) != 0) {
+			/* A new day: new file names. */
+			batch_free(&b);
+			b.dir = dir;
+			b.e = e;
+			memcpy(b.date, date, sizeof b.date);
+		}
+		batch_reuse(&b);
 		rc = store_each_after(s, last, BATCH_ROWS, batch_row, &b, e);
 		if (rc == 0 && !b.failed && b.rows > 0) {
 			rc = batch_write(o, s, &b, e);
@@ -468,15 +495,14 @@ static int deliver_ndjson(const struct mw_config *cfg, const struct mw_output *o
 		}
 		if (b.failed)
 			rc = -1;
-		int64_t rows = b.rows;
-		batch_free(&b);
-		if (rc < 0)
-			return -1;
-		if (rows == 0)
-			return 0;
+		rows = b.rows;
+		if (rc < 0 || rows == 0)
+			break;
 		if (delivered)
 			*delivered += rows;
 	}
+	batch_free(&b);
+	return rc < 0 ? -1 : 0;
 }
 
 int outputs_deliver(const struct mw_config *cfg, mw_store *s, int64_t *delivered, mw_err *e)

@@ -373,16 +373,69 @@ void mw_format_mc_date(int64_t epoch, char out[32])
 	copy_trunc(out, 32, tmp);
 }
 
+/* Civil date of a day number (days since 1970-01-01), proleptic Gregorian. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yy;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (*m <= 2));
+}
+
+static char *put2(char *p, unsigned v)
+{
+	*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* Written by hand: it runs once per NDJSON line, and snprintf + gmtime_r
+ * were a tenth of the output's CPU. */
 void mw_format_rfc3339(int64_t epoch, char out[32])
 {
-	struct tm tm;
+	int64_t days = epoch / 86400, secs = epoch % 86400;
+	unsigned m, d;
+	int y;
+	char *p = out;
 
-	char tmp[96];
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		char tmp[96];
+		struct tm tm;
 
-	gm(epoch, &tm);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	copy_trunc(out, 32, tmp);
+		gm(epoch, &tm);
+		snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		copy_trunc(out, 32, tmp);
+		return;
+	}
+	p = put2(p, (unsigned)y / 100);
+	p = put2(p, (unsigned)y % 100);
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (unsigned)(secs / 3600));
+	*p++ = ':';
+	p = put2(p, (unsigned)(secs / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (unsigned)(secs % 60));
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 void mw_format_rfc1123(int64_t epoch, char out[40])

@@ -72,6 +72,24 @@ static void test_dates(void **state)
 	assert_string_equal(buf, "2015-11-16T14:49:18+0000");
 	mw_format_rfc3339(1447685358, buf);
 	assert_string_equal(buf, "2015-11-16T14:49:18Z");
+	mw_format_rfc3339(0, buf);
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+	mw_format_rfc3339(951782399, buf);
+	assert_string_equal(buf, "2000-02-28T23:59:59Z");
+	mw_format_rfc3339(951868800, buf);
+	assert_string_equal(buf, "2000-03-01T00:00:00Z");
+	mw_format_rfc3339(-1, buf);
+	assert_string_equal(buf, "1969-12-31T23:59:59Z");
+	mw_format_rfc3339(4102444800, buf);
+	assert_string_equal(buf, "2100-01-01T00:00:00Z");
+	/* Agrees with gmtime over a wide range. */
+	for (int64_t t = -86400 * 400; t < INT64_C(4102444800); t += 86400 * 37 + 3601) {
+		char mc[32], want[32];
+		mw_format_mc_date(t, mc);
+		mw_format_rfc3339(t, buf);
+		snprintf(want, sizeof(want), "%.19sZ", mc);
+		assert_string_equal(buf, want);
+	}
 	mw_format_rfc1123(1448369411, buf);
 	assert_string_equal(buf, "Tue, 24 Nov 2015 12:50:11 UTC");
 	assert_int_equal(mw_parse_http_date("Tue, 24 Nov 2015 12:50:11 GMT", &t), 0);
