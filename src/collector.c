@@ -484,7 +484,10 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 	j->rep.last = *r;
 	set_error(j, r);
 	if (r->cls == MC_RETRY) {
-		int throttled = r->http_status == 429;
+		/* A 429, or pacing on X-RateLimit-Remaining: wait for the gate,
+		 * not a backoff. */
+		int throttled = r->http_status == 429 ||
+				mc_client_not_before(j->cred->client) > now;
 
 		j->rep.retries++;
 		if (!j->retry_since)
@@ -528,7 +531,8 @@ static void step(collector *c, struct job *j)
 	struct store_page_result pr;
 	struct store_rec *rows = NULL;
 	size_t nrows;
-	int64_t max_time = 0;
+	int64_t max_time = 0, old_horizon = j->cur.horizon;
+	int cut_short = 0;
 	mw_err e;
 
 	if (!j->cur.in_window) {
@@ -602,6 +606,17 @@ static void step(collector *c, struct job *j)
 		if (c->page.next && c->page.nrecords > 0) {
 			next.page_token[0] = '\0';
 			next.win_from = next.win_progress;
+		} else if (c->page.next && req.page_token) {
+			/* An empty page that still carries `next`, after pages of
+			 * records: the end of the window, or a page that went
+			 * missing. Only what was stored is certain, so the horizon
+			 * moves to the newest stored record, and the next window
+			 * reads on from there. */
+			next.horizon = next.win_progress > j->cur.horizon ? next.win_progress
+									   : j->cur.horizon;
+			next.in_window = 0;
+			next.page_token[0] = '\0';
+			cut_short = 1;
 		} else {
 			next.horizon = next.win_to;
 			next.in_window = 0;
@@ -632,6 +647,16 @@ static void step(collector *c, struct job *j)
 		if (max_time > j->st.last_record_time)
 			j->st.last_record_time = max_time;
 		kick_outputs(c);
+	}
+	if (cut_short && j->cur.horizon <= old_horizon) {
+		/* No progress: back off rather than read the same pages again at
+		 * once (fetch gives up after its retry budget). */
+		local_failure(&res, "empty page with next",
+			      "an empty page still carried a next token before any new record",
+			      "retrying; if it persists, report it to Mimecast support");
+		res.cls = MC_RETRY;
+		on_failure(c, j, &res);
+		return;
 	}
 	if (!j->cur.in_window) {
 		window_done(c, j);
@@ -681,6 +706,19 @@ static void handle_request(collector *c, const struct store_request *r)
 		do_validate(c, r, &out, &ok);
 	} else if (strcmp(r->action, "reload") == 0) {
 		reload_config(c, &out, &ok);
+	} else if (strcmp(r->action, "delete") == 0) {
+		/* The console removed the integration from the config (and asked
+		 * for a reload); its records, cursors and status go too. */
+		if (!r->integration[0] || config_find(c->cfg, r->integration)) {
+			ok = 0;
+			mw_buf_printf(&out, "refusing to delete '%s': it is still configured",
+				      r->integration);
+		} else if (store_delete_integration(c->store, r->integration, &e) < 0) {
+			ok = 0;
+			mw_buf_puts(&out, e.msg);
+		} else {
+			mw_buf_printf(&out, "deleted %s and its records", r->integration);
+		}
 	} else {
 		for (size_t i = 0; i < c->njobs; i++) {
 			struct job *j = &c->jobs[i];

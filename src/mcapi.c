@@ -719,12 +719,17 @@ static int token_fetch(mc_client *c, struct mc_result *res)
 	return res->cls == MC_OK ? 0 : -1;
 }
 
+/* Refresh a tenth of the lifetime early (3 min of Mimecast's 30), but never
+ * so early that a short-lived token is refreshed before every call: at most a
+ * quarter of the lifetime, at least a second when the token allows it. */
 static int token_fresh(const mc_client *c)
 {
 	int64_t margin = c->token_ttl_ms / 10;
 
-	if (margin < 30000)
-		margin = 30000;
+	if (margin < 1000)
+		margin = 1000;
+	if (margin > c->token_ttl_ms / 4)
+		margin = c->token_ttl_ms / 4;
 	return c->token && mw_mono_ms() < c->token_expiry - margin;
 }
 
@@ -805,6 +810,20 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 			wipe_slist(h);
 			curl_slist_free_all(h);
 			return ah < 0 ? -1 : 0;  /* a refused token is a classified outcome */
+		}
+		if (c->api == 2 && sign && mw_mono_ms() < c->not_before) {
+			/* The token request just made took the last call of the
+			 * quota: going on now would be a request before the reset. */
+			wipe_slist(h);
+			curl_slist_free_all(h);
+			mc_result_init(res);
+			res->cls = MC_RETRY;
+			res->retryable = 1;
+			snprintf(res->code, sizeof(res->code), "paced");
+			snprintf(res->message, sizeof(res->message),
+				 "the token request used the last call of the rate limit");
+			snprintf(res->remedy, sizeof(res->remedy), "%s", mc_class_remedy(MC_RETRY));
+			return 0;
 		}
 		h = curl_slist_append(h, "Content-Type: application/json");
 		h = curl_slist_append(h, "Accept: application/json");
