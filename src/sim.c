@@ -1382,6 +1382,7 @@ static void handle_discover(struct sim *s, const mw_buf *body, struct reply *r)
 			    (dl > sl && dom[dl - sl - 1] == '.' &&
 			     strcasecmp(dom + dl - sl, SIM_DOMAIN) == 0);
 
+		r->status = 200;  /* known or not: Mimecast answers 200, data[0] says which */
 		mw_buf_reset(&r->body);
 		LIT(&r->body, "{\"meta\":{\"status\":200},\"data\":[{");
 		if (known) {
