@@ -145,4 +145,56 @@ int store_meta_set(mw_store *s, const char *key, const char *val, mw_err *e);
 /* Test and tooling seam: counts of records for a source (exact). */
 int64_t store_count(mw_store *s, int64_t source);
 
+/* ---- reading records for the console's preview ------------------------------
+ * Pages are read through the index on (source, threat, rowid), never by
+ * loading a whole source, so the preview stays instant with millions of
+ * records stored. */
+
+/* The id of (integration, type) if it exists: 1 found, 0 none, -1 error.
+ * Unlike store_source it never creates one (the console only reads). */
+int store_find_source(mw_store *s, const char *integration, const char *type, int64_t *id,
+		      mw_err *e);
+
+/* Which records of one source the preview shows. text (NULL or "": none)
+ * matches case-insensitively inside any string value of the record, at any
+ * depth; keys, numbers and booleans are not searched. threats_only keeps the
+ * records that matched the type's threat rule when stored. */
+struct store_query {
+	int64_t source;
+	const char *text;
+	int threats_only;
+};
+
+/* Where a scan resumes. pos is an exclusive rowid bound: 0 is the start (the
+ * newest record when scanning older, the oldest when scanning newer). */
+struct store_scan {
+	int64_t pos;
+	int done;               /* set once no record is left beyond pos */
+};
+
+/* Scans the records of q->source from sc->pos, newest first (newer = 0) or
+ * oldest first (newer = 1), and calls cb for each one matching q until limit
+ * matches were delivered (0: no limit), cb returned non-zero, or budget rows
+ * were examined (0: no limit; bounds the work of a text filter per call).
+ * sc->pos is left on the last row examined, so the next call continues
+ * after it. cb must not use s. Returns the matches delivered, or -1. */
+int store_query_page(mw_store *s, const struct store_query *q, int newer,
+		     struct store_scan *sc, size_t limit, size_t budget,
+		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+
+/* Exact count of the records of q->source with after < rowid <= upto that
+ * match q; answered from the index alone. q->text must be empty: a text
+ * filter needs a scan (store_query_page). */
+int store_query_count(mw_store *s, const struct store_query *q, int64_t after, int64_t upto,
+		      int64_t *n, mw_err *e);
+
+/* 1 when the record's string values contain text (case-insensitively, as
+ * store_query does), else 0. json is a stored record. */
+int store_record_matches(const char *json, size_t len, const char *text);
+
+/* One record by rowid (the detail view): calls cb once and returns 1, 0 when
+ * there is no such record, -1 on error. cb must not use s. */
+int store_get_row(mw_store *s, int64_t rowid,
+		  int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+
 #endif

@@ -1,0 +1,368 @@
+/* test_store_query.c - the store's reads for the console's preview: pages
+ * newest and oldest first through the (source, threat, rowid) index, the
+ * threats-only stream, the text filter (string values only, case-folded,
+ * escapes decoded), bounded scans that resume, counts, single rows, and the
+ * index being added to a version 1 store that lacks it. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
+#endif
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define NOW 1731862950LL
+
+struct fx {
+	char dir[64];
+	char db[128];
+	mw_store *s;
+	int64_t url, imp;
+	/* rowids of the url records, in insertion order */
+	int64_t rowid[12];
+};
+
+/* The url source's records: threat on every third; subjects and nesting
+ * chosen so that each filter below has a known answer. */
+static const char *const url_json[12] = {
+	"{\"subject\":\"Quarterly report\",\"n\":42}",
+	"{\"subject\":\"Hello W\\u00d6rld\",\"n\":1}",
+	"{\"subject\":\"plain\",\"nested\":{\"deep\":[\"x\",\"needle-TOKEN\"]}}",
+	"{\"subject\":\"esc \\u001b[31mred\",\"n\":3}",
+	"{\"keyonlyword\":\"value\"}",
+	"{\"subject\":\"\\u041f\\u0420\\u0418\\u0412\\u0415\\u0422\"}",
+	"{\"subject\":\"quote \\\" and back\\\\slash\"}",
+	"{\"subject\":\"Quarterly REPORT again\",\"flag\":true}",
+	"{\"subject\":\"n42 in a string\"}",
+	"{\"subject\":\"last but two\"}",
+	"{\"subject\":\"last but one\"}",
+	"{\"subject\":\"the newest\"}",
+};
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct store_rec rec;
+	mw_err e = { "" };
+	char id[32];
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/mw_query.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof f->db, "%s/store.db", f->dir);
+	if (store_open(f->dir, &f->s, &e) < 0 ||
+	    store_source(f->s, "acme", "url", &f->url, &e) < 0 ||
+	    store_source(f->s, "acme", "impersonation", &f->imp, &e) < 0)
+		return -1;
+	/* Interleaved with another source, one record a page, so rowids of
+	 * the url source are not contiguous. */
+	for (int i = 0; i < 12; i++) {
+		snprintf(id, sizeof id, "u%d", i);
+		rec = (struct store_rec){ .id = id, .time = NOW + i, .threat = i % 3 == 0,
+					  .json = url_json[i], .json_len = strlen(url_json[i]) };
+		if (store_commit_page(f->s, f->url, &rec, 1, NULL, NULL, &e) < 0)
+			return -1;
+		f->rowid[i] = store_max_rowid(f->s);
+		snprintf(id, sizeof id, "i%d", i);
+		rec = (struct store_rec){ .id = id, .time = NOW + i, .threat = 1,
+					  .json = "{\"subject\":\"Quarterly report\"}",
+					  .json_len = 31 };
+		if (store_commit_page(f->s, f->imp, &rec, 1, NULL, NULL, &e) < 0)
+			return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+struct got {
+	int64_t rowid[32];
+	char id[32][16];
+	int n, stop_after;
+};
+
+static int collect(const struct store_row *row, void *ctx)
+{
+	struct got *g = ctx;
+
+	assert_true(g->n < 32);
+	assert_string_equal(row->integration, "acme");
+	g->rowid[g->n] = row->rowid;
+	snprintf(g->id[g->n], sizeof g->id[g->n], "%s", row->id);
+	g->n++;
+	return g->stop_after && g->n >= g->stop_after;
+}
+
+/* Runs one query to its end in one call; returns the ids joined by ','. */
+static const char *ids_of(struct fx *f, const struct store_query *q, int newer)
+{
+	static char out[256];
+	struct store_scan sc = { 0, 0 };
+	struct got g = { .n = 0 };
+	mw_err e = { "" };
+	int n = store_query_page(f->s, q, newer, &sc, 0, 0, collect, &g, &e);
+
+	assert_int_equal(n, g.n);
+	assert_int_equal(sc.done, 1);
+	out[0] = '\0';
+	for (int i = 0; i < g.n; i++) {
+		strcat(out, i ? "," : "");
+		strcat(out, g.id[i]);
+	}
+	return out;
+}
+
+static void test_pages_newest_first(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { .source = f->url };
+	struct store_scan sc = { 0, 0 };
+	struct got g = { .n = 0 };
+	mw_err e = { "" };
+
+	/* A page of 4 from the newest, then the next from where it stopped. */
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 4, 0, collect, &g, &e), 4);
+	assert_int_equal(sc.done, 0);
+	assert_int_equal(sc.pos, f->rowid[8]);
+	assert_int_equal(g.rowid[0], f->rowid[11]);
+	assert_int_equal(g.rowid[3], f->rowid[8]);
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 4, 0, collect, &g, &e), 4);
+	assert_string_equal(g.id[4], "u7");
+	assert_string_equal(g.id[7], "u4");
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 100, 0, collect, &g, &e), 4);
+	assert_int_equal(sc.done, 1);
+	assert_string_equal(g.id[11], "u0");
+	/* Past the oldest: nothing, done. */
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 100, 0, collect, &g, &e), 0);
+	assert_int_equal(sc.done, 1);
+
+	assert_string_equal(ids_of(f, &q, 0), "u11,u10,u9,u8,u7,u6,u5,u4,u3,u2,u1,u0");
+	assert_string_equal(ids_of(f, &q, 1), "u0,u1,u2,u3,u4,u5,u6,u7,u8,u9,u10,u11");
+
+	/* Oldest first from a bound: strictly after it. */
+	sc = (struct store_scan){ f->rowid[9], 0 };
+	g.n = 0;
+	assert_int_equal(store_query_page(f->s, &q, 1, &sc, 0, 0, collect, &g, &e), 2);
+	assert_string_equal(g.id[0], "u10");
+	assert_string_equal(g.id[1], "u11");
+
+	/* A callback that stops: the position is on the row it took. */
+	sc = (struct store_scan){ 0, 0 };
+	g = (struct got){ .n = 0, .stop_after = 2 };
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 0, 0, collect, &g, &e), 2);
+	assert_int_equal(sc.pos, f->rowid[10]);
+	assert_int_equal(sc.done, 0);
+}
+
+static void test_threats_only(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { .source = f->url, .threats_only = 1 };
+	int64_t n = -1;
+	mw_err e = { "" };
+
+	assert_string_equal(ids_of(f, &q, 0), "u9,u6,u3,u0");
+	assert_string_equal(ids_of(f, &q, 1), "u0,u3,u6,u9");
+	assert_int_equal(store_query_count(f->s, &q, 0, INT64_MAX, &n, &e), 0);
+	assert_int_equal(n, 4);
+	/* (rowid of u3, rowid of u9]: u6 and u9. */
+	assert_int_equal(store_query_count(f->s, &q, f->rowid[3], f->rowid[9], &n, &e), 0);
+	assert_int_equal(n, 2);
+	q.threats_only = 0;
+	assert_int_equal(store_query_count(f->s, &q, 0, INT64_MAX, &n, &e), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(store_query_count(f->s, &q, f->rowid[3], f->rowid[9], &n, &e), 0);
+	assert_int_equal(n, 6);
+	q.text = "x";
+	assert_int_equal(store_query_count(f->s, &q, 0, INT64_MAX, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "store_query_page"));
+}
+
+static void test_text_filter(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { .source = f->url };
+
+	q.text = "quarterly REPORT";
+	assert_string_equal(ids_of(f, &q, 0), "u7,u0");
+	/* A decoded escape, folded outside ASCII. */
+	q.text = "w\xc3\xb6rld";
+	assert_string_equal(ids_of(f, &q, 0), "u1");
+	q.text = "\xd0\xbf\xd1\x80\xd0\xb8";   /* lower-case Cyrillic "при" */
+	assert_string_equal(ids_of(f, &q, 0), "u5");
+	/* Nested string values count; keys, numbers and booleans do not. */
+	q.text = "needle-token";
+	assert_string_equal(ids_of(f, &q, 0), "u2");
+	q.text = "keyonly";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	q.text = "42";
+	assert_string_equal(ids_of(f, &q, 0), "u8");
+	q.text = "true";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	/* Escaped characters match as what they stand for. */
+	q.text = "\x1b[31m";
+	assert_string_equal(ids_of(f, &q, 0), "u3");
+	q.text = "\" and back\\";
+	assert_string_equal(ids_of(f, &q, 0), "u6");
+	/* With threats only, both filters apply. */
+	q.text = "quarterly";
+	q.threats_only = 1;
+	assert_string_equal(ids_of(f, &q, 0), "u0");
+	/* Another source is never mixed in. */
+	q = (struct store_query){ .source = f->imp, .text = "quarterly" };
+	assert_string_equal(ids_of(f, &q, 0), "i11,i10,i9,i8,i7,i6,i5,i4,i3,i2,i1,i0");
+
+	assert_int_equal(store_record_matches("{\"a\":\"AbC\"}", 11, "abc"), 1);
+	assert_int_equal(store_record_matches("{\"abc\":1}", 9, "abc"), 0);
+	assert_int_equal(store_record_matches("{\"a\":1}", 7, ""), 1);
+}
+
+static void test_budget_resumes(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { .source = f->url, .text = "quarterly" };
+	struct store_scan sc = { 0, 0 };
+	struct got g = { .n = 0 };
+	mw_err e = { "" };
+	int calls = 0;
+
+	/* Three rows examined per call: u11 u10 u9, then u8 u7 u6 (u7 found),
+	 * ... until the oldest; the matches are the same as in one go. */
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 0, 3, collect, &g, &e), 0);
+	assert_int_equal(sc.pos, f->rowid[9]);
+	assert_int_equal(sc.done, 0);
+	while (!sc.done) {
+		assert_true(store_query_page(f->s, &q, 0, &sc, 0, 3, collect, &g, &e) >= 0);
+		assert_true(++calls < 10);
+	}
+	assert_int_equal(calls, 3);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.id[0], "u7");
+	assert_string_equal(g.id[1], "u0");
+}
+
+static int take_row(const struct store_row *row, void *ctx)
+{
+	char *out = ctx;
+
+	snprintf(out, 200, "%s/%s/%s/%lld/%.*s", row->integration, row->type, row->id,
+		 (long long)row->time, (int)row->json_len, row->json);
+	return 0;
+}
+
+static void test_get_row_and_find_source(void **state)
+{
+	struct fx *f = *state;
+	char got[200] = "";
+	int64_t id = -1;
+	mw_err e = { "" };
+
+	assert_int_equal(store_get_row(f->s, f->rowid[4], take_row, got, &e), 1);
+	assert_string_equal(got, "acme/url/u4/1731862954/{\"keyonlyword\":\"value\"}");
+	assert_int_equal(store_get_row(f->s, 999999, take_row, got, &e), 0);
+
+	assert_int_equal(store_find_source(f->s, "acme", "impersonation", &id, &e), 1);
+	assert_int_equal(id, f->imp);
+	assert_int_equal(store_find_source(f->s, "acme", "attachment", &id, &e), 0);
+	assert_int_equal(id, 0);
+	/* Looking did not create it. */
+	assert_int_equal(store_find_source(f->s, "acme", "attachment", &id, &e), 0);
+
+	/* A source that does not exist reads as empty. */
+	struct store_query q = { .source = 4242 };
+	assert_string_equal(ids_of(f, &q, 0), "");
+}
+
+static int64_t count_index(const char *db)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master WHERE "
+					    "name='records_source_threat'", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+static void test_index_upgrade(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char ver[16] = "";
+	mw_err e = { "" };
+
+	assert_int_equal(count_index(f->db), 1);
+	store_close(f->s);
+	f->s = NULL;
+	/* A version 1 store from before the index. */
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "DROP INDEX records_source_threat", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(count_index(f->db), 0);
+
+	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
+	assert_int_equal(count_index(f->db), 1);
+	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
+	assert_string_equal(ver, "1");
+	/* And the plan uses it. */
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "EXPLAIN QUERY PLAN SELECT json FROM records "
+					    "WHERE source=1 AND threat=0 AND rowid<9 "
+					    "ORDER BY rowid DESC", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
+			       "USING INDEX records_source_threat (source=? AND threat=? AND "
+			       "rowid<?)"));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+int main(void)
+{
+	setenv("MIMEWATCH_NOW", "1731862950", 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pages_newest_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threats_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_row_and_find_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_upgrade, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
