@@ -19,6 +19,7 @@
 #include "jsonout.h"
 #include "logtypes.h"
 #include "outputs.h"
+#include "status.h"
 #include "store.h"
 #include "util.h"
 #include "validate.h"
@@ -397,8 +398,6 @@ static const char status_usage[] =
 	"(last poll, 24 h, total), lag, next poll, rate-limit budget and the last error\n"
 	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n";
 
-#define SILENT_WARN_SECS 86400
-
 static const struct store_status *find_status(const struct store_status *sts, size_t n,
 					      const char *integration, const char *type)
 {
@@ -406,19 +405,6 @@ static const struct store_status *find_status(const struct store_status *sts, si
 		if (!strcmp(sts[i].integration, integration) && !strcmp(sts[i].type, type))
 			return &sts[i];
 	return NULL;
-}
-
-/* A type that has returned nothing for 24 hours of collected time. */
-static const char *silence_warning(const struct store_status *st)
-{
-	if (!st->last_success || !st->horizon)
-		return NULL;
-	if (st->last_record_time && st->horizon - st->last_record_time < SILENT_WARN_SECS)
-		return NULL;
-	if (!st->last_record_time && st->total > 0)
-		return NULL;
-	return "no records for 24 hours: Enhanced Logging may be off (Account Settings), or the "
-	       "package is not licensed";
 }
 
 static void json_add_str(json_object *o, const char *k, const char *v)
@@ -541,7 +527,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			if (strcmp(st->err_class, "ok") != 0 && strcmp(st->err_class, "retry") != 0)
 				bad = 1;
 			lag = st->horizon ? now - st->horizon : -1;
-			warn = silence_warning(st);
+			warn = status_silence_warning(st);
 			if (as_json) {
 				json_object *jt = json_object_new_object();
 

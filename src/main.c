@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "commands.h"
+#include "../ui/console.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
@@ -27,6 +28,9 @@ static const char usage[] =
 	"  mimewatch run                  collect and deliver until SIGTERM or SIGINT\n"
 	"  mimewatch status   [--json]    every integration, type and output with its state\n"
 	"  mimewatch reset    NAME [TYPE] move a horizon back (asks, or --yes)\n"
+	"\n"
+	"Without a command: the console (the setup wizard when there is no config yet).\n"
+	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
 	"\n"
 	"  --config FILE   default $XDG_CONFIG_HOME/mimewatch/config.yaml\n"
 	"  --verbose       more detail on stderr (never secrets)\n"
@@ -51,6 +55,7 @@ int main(int argc, char **argv)
 {
 	const char *config = NULL;
 	int cmd = -1, help = 0, version = 0, demo = 0, nrest = 0, rc;
+	const char *script = NULL, *size = NULL;
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	struct rlimit nocore = { 0, 0 };
 
@@ -77,6 +82,17 @@ int main(int argc, char **argv)
 			mw_log_level = 2;
 		} else if (strcmp(a, "--demo") == 0 && cmd < 0) {
 			demo = 1;
+		} else if ((strcmp(a, "--script") == 0 || strcmp(a, "--size") == 0) && cmd < 0) {
+			/* Hidden test options of the console (script mode). */
+			if (i + 1 >= argc) {
+				fprintf(stderr, "mimewatch: %s needs a value\n", a);
+				free(rest);
+				return 2;
+			}
+			if (a[2] == 's' && a[3] == 'c')
+				script = argv[++i];
+			else
+				size = argv[++i];
 		} else if ((strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) && cmd < 0) {
 			help = 1;
 		} else if (cmd < 0 && a[0] != '-') {
@@ -112,9 +128,31 @@ int main(int argc, char **argv)
 		rest[nrest++] = help_arg;
 	}
 	if (cmd < 0) {
-		(void)demo;
-		fprintf(stderr, "mimewatch: this build has no console yet (it arrives with the "
-				"console issue); use one of the commands below.\n\n%s", usage);
+		struct console_opts co = { .config = config, .demo = demo, .script = script,
+					   .cols = 100, .rows = 30 };
+		char extra;
+
+		if (size && (sscanf(size, "%dx%d%c", &co.cols, &co.rows, &extra) != 2 ||
+			     co.cols < 1 || co.rows < 1 || co.cols > 1000 || co.rows > 1000)) {
+			fprintf(stderr, "mimewatch: --size %s: give COLSxROWS, e.g. --size 100x30\n",
+				size);
+			free(rest);
+			return 2;
+		}
+		if (demo && config) {
+			fprintf(stderr, "mimewatch: --demo makes its own config; drop --config\n");
+			free(rest);
+			return 2;
+		}
+		free(rest);
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = console_main(&co);
+		curl_global_cleanup();
+		return rc;
+	}
+	if (demo || script || size) {
+		fprintf(stderr, "mimewatch: --demo, --script and --size belong to the console, not "
+				"to '%s'\n", commands[cmd].name);
 		free(rest);
 		return 2;
 	}

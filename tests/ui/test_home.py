@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""The integrations screen (home) on `mimewatch --demo` in script mode: the
+marks and states of the three demo integrations, the permission remedy,
+counts that move with no key pressed, the help generated from the key
+table, pause through a store request, the too-small screen, and quitting
+cleanly (exit 0, the demo's temporary directory gone)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import uitest  # noqa: E402
+from uitest import check, eq, need_line, type_row  # noqa: E402
+
+TICK, CROSS = "\u2714", "\u2718"
+# Columns of a type row (ui/view_home.c: 22 16 13 9 10 6 10 9 from column 1).
+COL_STATE, COL_TOTAL, COL_24H = (23, 39), (61, 71), (52, 61)
+
+
+def cell(line, span):
+    return line[span[0]:span[1]].strip()
+
+
+def integration_row(lines, name):
+    for line in lines:
+        cells = line[1:].split()
+        if len(cells) >= 2 and cells[1] == name:
+            return line
+    raise uitest.mwtest.CheckFailed("no row for %s in:\n%s" % (name, "\n".join(lines)))
+
+
+def test_demo_home_marks():
+    r = uitest.run_script(["wait-idle", "dump home", "key q"], args=["--demo"])
+    eq(r.rc, 0, "exit status (%s)" % r)
+    s = r.dumps["home"]
+    eq(len(s), 30, "rows of the 100x30 dump")
+    check(s[0].startswith(" mimewatch \u2014 integrations"), "header: %r" % s[0])
+    check(s[0].endswith("demo \u00b7 collecting"), "collector state in the header: %r" % s[0])
+    eu = integration_row(s, "acme-eu")
+    v2 = integration_row(s, "acme-v2")
+    gx = integration_row(s, "globex-us")
+    eq(eu[1:].split()[0], TICK, "acme-eu's mark")
+    eq(v2[1:].split()[0], TICK, "acme-v2's mark")
+    check("API 2.0" in v2, "acme-v2 says API 2.0: %r" % v2)
+    eq(gx[1:].split()[0], CROSS, "globex-us's mark")
+    check(gx[23:].startswith("permission missing"), "globex-us's word: %r" % gx)
+    check(eu.startswith(">"), "the cursor starts on the first integration: %r" % eu)
+    imp = type_row(s, "globex-us", "impersonation")
+    eq(cell(imp, COL_STATE), "error", "globex-us impersonation state")
+    for t in ("url", "attachment"):
+        eq(cell(type_row(s, "globex-us", t), COL_STATE), "idle", "globex-us %s state" % t)
+    i = s.index(imp)
+    eq(s[i + 1].strip(), "permission missing (HTTP 403 err_xdk_forbidden)", "error line")
+    check("Monitoring | Impersonation Protection | Read" in s[i + 2],
+          "remedy line names the exact permission: %r" % s[i + 2])
+    for name in ("acme-eu", "acme-v2"):
+        for t in ("url", "impersonation", "attachment"):
+            row = type_row(s, name, t)
+            check(int(cell(row, COL_TOTAL)) > 3000, "%s/%s backfilled 2h: %r" % (name, t, row))
+    eq(r.leftovers, [], "files left in TMPDIR by --demo")
+
+
+def test_counts_move_without_keys():
+    r = uitest.run_script(["wait-idle", "dump a", "sleep 12500", "wait-idle", "dump b",
+                           "quit"], args=["--demo"])
+    eq(r.rc, 0, "exit status (%s)" % r)
+    for t in ("url", "impersonation", "attachment"):
+        a = int(cell(type_row(r.dumps["a"], "acme-eu", t), COL_TOTAL))
+        b = int(cell(type_row(r.dumps["b"], "acme-eu", t), COL_TOTAL))
+        check(b > a, "acme-eu/%s total grew with no key pressed: %d -> %d" % (t, a, b))
+        check(b - a <= 12, "acme-eu/%s grew by at most a record per 2 s: %d -> %d" % (t, a, b))
+
+
+# Every key design.md lists for home and the preview, as the help shows it.
+HOME_KEYS = ["Enter", "a", "e", "d", "v", "f", "p", "t", "q"]
+PREVIEW_KEYS = ["Tab", "1", "2", "3", "/", "m", "Space", "Enter", "x", "Esc"]
+
+
+def help_keys(lines, heading):
+    """Key names listed under heading, until the next heading."""
+    keys, inside = [], False
+    for line in lines:
+        if line.strip() == heading or line.startswith(" " + heading):
+            inside = True
+            continue
+        if inside:
+            if line.startswith("   ") and line.strip():
+                keys.append(line.split()[0])
+            elif line.startswith(" ") and line.strip() and not line.startswith("  "):
+                break
+    return keys
+
+
+def test_help_lists_every_key():
+    r = uitest.run_script(["wait-idle", "key ?", "dump h1", "key PgDn", "dump h2", "key q",
+                           "dump back", "quit"], args=["--demo"], size=(100, 60))
+    eq(r.rc, 0, "exit status (%s)" % r)
+    h = r.dumps["h1"]
+    check(h[0].startswith(" mimewatch \u2014 keys"), "help title: %r" % h[0])
+    home = help_keys(h, "Integrations (the home screen)")
+    preview = help_keys(h, "Log preview")
+    for k in HOME_KEYS:
+        check(k in home, "help lists home key %s: %r" % (k, home))
+    for k in PREVIEW_KEYS:
+        check(k in preview, "help lists preview key %s: %r" % (k, preview))
+    everywhere = help_keys(h, "Everywhere (unless a screen above binds the key itself)")
+    for k in ("?", "Up", "Down", "PgUp", "PgDn", "Esc"):
+        check(k in everywhere, "help lists global key %s: %r" % (k, everywhere))
+    need_line(h, "   q        quit (nothing is lost)", "help")
+    need_line(h, "   /        filter: TEXT Enter", "help")
+    need_line(r.dumps["back"], "acme-eu", "q leaves the help for home")
+    check(r.dumps["back"][0].startswith(" mimewatch \u2014 integrations"), "back on home")
+
+
+def test_pause_resume():
+    r = uitest.run_script(["wait-idle", "key p", "wait-idle", "dump paused", "key p",
+                           "wait-idle", "dump resumed", "quit"], args=["--demo"])
+    eq(r.rc, 0, "exit status (%s)" % r)
+    p = r.dumps["paused"]
+    for t in ("url", "impersonation", "attachment"):
+        eq(cell(type_row(p, "acme-eu", t), COL_STATE), "paused", "acme-eu/%s paused" % t)
+        eq(cell(type_row(p, "acme-v2", t), COL_STATE) != "paused", True,
+           "acme-v2/%s untouched" % t)
+    eu = integration_row(p, "acme-eu")
+    eq(eu[1:].split()[0], CROSS, "a paused integration loses its tick")
+    check(eu[23:].startswith("paused"), "acme-eu's word: %r" % eu)
+    for t in ("url", "impersonation", "attachment"):
+        check(cell(type_row(r.dumps["resumed"], "acme-eu", t), COL_STATE) != "paused",
+              "acme-eu/%s resumed" % t)
+
+
+def test_resize_too_small_and_back():
+    r = uitest.run_script(["wait-idle", "resize 50 10", "dump small", "key j", "resize 100 30",
+                           "dump big", "key q"], args=["--demo"])
+    eq(r.rc, 0, "exit status (%s)" % r)
+    small = r.dumps["small"]
+    eq(len(small), 10, "rows after resize")
+    need_line(small, "terminal too small (need 60x15)", "small screen")
+    check(all(len(x) <= 50 for x in small), "nothing drawn past column 50")
+    check(r.dumps["big"][0].startswith(" mimewatch \u2014 integrations"), "home is back")
+    need_line(r.dumps["big"], "globex-us", "home is back")
+
+
+def test_ascii_locale():
+    r = uitest.run_script(["wait-idle", "dump home", "quit"], args=["--demo"],
+                          env={"LC_ALL": "C"})
+    eq(r.rc, 0, "exit status (%s)" % r)
+    s = r.dumps["home"]
+    check(all(ch < "\x80" for line in s for ch in line), "only ASCII in the C locale")
+    eq(integration_row(s, "acme-eu")[1:].split()[0], "OK", "ASCII tick")
+    eq(integration_row(s, "globex-us")[1:].split()[0], "!!", "ASCII failure mark")
+
+
+def test_script_errors():
+    r = uitest.run_script(["key NoSuchKey"], args=["--demo"])
+    eq(r.rc, 2, "an unknown key name is a script error")
+    check("script line 1: unknown key 'NoSuchKey'" in r.err, r.err)
+    eq(r.leftovers, [], "files left in TMPDIR by --demo")
+
+
+if __name__ == "__main__":
+    uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
+                 test_pause_resume, test_resize_too_small_and_back, test_ascii_locale,
+                 test_script_errors])

@@ -1,0 +1,483 @@
+#!/usr/bin/env python3
+"""test_preview - the console's log preview, record detail and export, driven
+through script mode against mimewatch-sim (stdlib only).
+
+Each test fetches from a simulated tenant with hostile records (every fifth),
+then runs the real console with --script and compares the dumped screens with
+what the NDJSON output says the store holds: the newest record on top, the
+columns of each type, exact counts for a text filter and for threats only,
+every key of a record in its detail, hostile strings escaped and no raw
+control character on screen, an export whose lines equal the NDJSON lines of
+the same records, and a store of a million records opened and paged at once.
+
+Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
+"""
+
+import calendar
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import mwtest  # noqa: E402
+from mwtest import Skip, check, eq  # noqa: E402
+
+COLS, ROWS = 100, 30
+# Body layout of the preview (ui/view_logs.c): row 0 the header, 1 the type
+# tabs, 2 the state line, 3 the column headings, rows from 4 on.
+STATE, HEADINGS, FIRST_ROW = 2, 3, 4
+DATA_ROWS = ROWS - 3 - 4
+
+# The column headings at 100 columns, exactly as src/logtypes.c lists them.
+HEADING_LINES = {
+    "url": " Time                 User                  URL              Action   Scan result Category",
+    "impersonation": " Time                Sender             Recipient           Subject          Hits "
+                     "Action   Malicious",
+    "attachment": " Time                Sender       Recipient    File name        File type     Result"
+                  "    Action",
+}
+TABS = "  1 URL Protect   2 Impersonation Protect   3 Attachment Protect"
+THREAT_RULE = {"url": ("scanResult", ("malicious",)),
+               "impersonation": ("taggedMalicious", ("true",)),
+               "attachment": ("result", ("malicious", "unsafe"))}
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                         "\u2060\u2066-\u2069\ufeff]")
+
+
+def show_time(rfc3339):
+    """An NDJSON "time" as the preview shows it: 2024-11-17 17:02:30."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mwtest.mc_time(rfc3339)))
+
+
+def string_values(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from string_values(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from string_values(v)
+
+
+def text_matches(record, needle):
+    """The preview's filter: case-insensitive, inside string values only."""
+    n = needle.lower()
+    return any(n in s.lower() for s in string_values(record))
+
+
+def is_threat(type_, record):
+    field, values = THREAT_RULE[type_]
+    v = record.get(field)
+    if isinstance(v, bool):
+        v = "true" if v else "false"
+    return v in values
+
+
+def escaped(s):
+    """What the sanitiser (src/sanitize.h) shows for a string."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in "\t\r\n":
+            out.append({"\t": "\\t", "\r": "\\r", "\n": "\\n"}[ch])
+        elif o < 0x20 or 0x7F <= o < 0xA0:
+            out.append("\\x%02x" % o)
+        elif RAW_CONTROL.match(ch):
+            out.append("<U+%04X>" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fmt_count(n):
+    return "{:,}".format(n)
+
+
+class Console:
+    """Runs the console in script mode; dumps land in the sim's directory."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.n = 0
+
+    def run(self, lines, size=(COLS, ROWS), timeout=90, env=None):
+        self.n += 1
+        base = os.path.join(self.sim.dir, "ui%d" % self.n)
+        os.mkdir(base, 0o700)
+        script = []
+        dumps = []
+        for line in lines:
+            if line.startswith("dump "):
+                name = line[5:]
+                dumps.append(name)
+                line = "dump " + os.path.join(base, name)
+            script.append(line)
+        path = os.path.join(base, "script")
+        with open(path, "w") as f:
+            f.write("\n".join(script + ["quit"]) + "\n")
+        e = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
+        e.pop("NO_COLOR", None)
+        e.update(env or {})
+        t0 = time.monotonic()
+        self.started = time.time()
+        r = self.sim.mw(["--script", path, "--size", "%dx%d" % size], timeout=timeout, env=e)
+        self.wall = time.monotonic() - t0
+        eq(r.rc, 0, "console exit status\n%s" % r)
+        check("script line" not in r.err, "the script failed:\n%s" % r)
+        out = {}
+        for name in dumps:
+            p = os.path.join(base, name)
+            check(os.path.exists(p), "no dump %s\n%s" % (name, r))
+            with open(p, "rb") as f:
+                data = f.read()
+            text = data.decode("utf-8")
+            bad = RAW_CONTROL.search(text)
+            check(not bad, "dump %s holds a raw control character: %r"
+                  % (name, bad and bad.group(0)))
+            out[name] = text.split("\n")
+        return out
+
+
+class fetched_sim(mwtest.Sim):
+    """A simulated tenant, already fetched into its store and NDJSON."""
+
+    def __init__(self, records=300):
+        super().__init__(["--records", str(records), "--hostile-every", "5"])
+
+    def __enter__(self):
+        super().__enter__()
+        try:
+            self.fetch()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+
+def rows_of(screen):
+    return [l for l in screen[FIRST_ROW:FIRST_ROW + DATA_ROWS] if l.strip()]
+
+
+def test_preview_types_newest_first():
+    with fetched_sim() as sim:
+        lines = {t: sim.ndjson("sim", t) for t in mwtest.TYPES}
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "dump url",
+                              "key Tab", "wait-idle", "dump imp", "key Tab", "wait-idle",
+                              "dump att", "key Tab", "wait-idle", "dump url2", "key 3",
+                              "dump three", "key 2", "dump two", "key 1", "dump one"])
+        for name, t in (("url", "url"), ("imp", "impersonation"), ("att", "attachment"),
+                        ("url2", "url"), ("three", "attachment"), ("two", "impersonation"),
+                        ("one", "url")):
+            s = d[name]
+            label = {"url": "URL Protect", "impersonation": "Impersonation Protect",
+                     "attachment": "Attachment Protect"}[t]
+            check(s[0].startswith(" mimewatch \u2014 sim \u00b7 %s " % label),
+                  "%s: header %r" % (name, s[0]))
+            eq(s[1], TABS, "%s: the type tabs" % name)
+            eq(s[STATE], " %d records \u00b7 following" % len(lines[t]), "%s: state" % name)
+            eq(s[HEADINGS], HEADING_LINES[t], "%s: column headings" % name)
+            rows = rows_of(s)
+            eq(len(rows), DATA_ROWS, "%s: rows on screen" % name)
+            # Newest first: the screen's rows are the last NDJSON lines, reversed.
+            for i, row in enumerate(rows):
+                want = lines[t][len(lines[t]) - 1 - i]
+                check(row.startswith(" " + show_time(want["time"]) + " "),
+                      "%s: row %d %r, expected the time of %r" % (name, i, row, want["time"]))
+            times = [r[1:20] for r in rows]
+            eq(times, sorted(times, reverse=True), "%s: rows newest first" % name)
+
+
+def test_scrolling_pages():
+    with fetched_sim() as sim:
+        lines = sim.ndjson("sim", "url")
+        n = len(lines)
+        page = DATA_ROWS - 1
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "dump start", "key PgDn",
+                              "dump pgdn", "key End", "wait-idle", "dump end", "key PgUp",
+                              "wait-idle", "dump pgup", "key Home", "wait-idle", "dump home"]
+                             + ["key Down"] * 30 + ["dump down30"] + ["key Up"] * 10
+                             + ["dump up10"] + ["key Up"] * 25 + ["dump up35", "key Space",
+                                                                  "dump following"])
+
+        def tops(screen):
+            return [r[1:20] for r in rows_of(screen)]
+
+        def want(newest_index):
+            return [show_time(lines[i]["time"])
+                    for i in range(newest_index, max(newest_index - DATA_ROWS, -1), -1)]
+
+        eq(tops(d["start"]), want(n - 1), "the first page")
+        eq(tops(d["pgdn"]), want(n - 1 - page), "one page down")
+        eq(tops(d["end"]), want(DATA_ROWS - 1), "End: the oldest page")
+        eq(tops(d["pgup"]), want(DATA_ROWS - 1 + page), "PgUp from the end")
+        eq(tops(d["home"]), want(n - 1), "Home")
+        eq(tops(d["down30"]), want(n - 1 - (30 - DATA_ROWS + 1)), "30 rows down")
+        eq(tops(d["up10"]), want(n - 1 - (30 - DATA_ROWS + 1)), "10 up: the window stays")
+        eq(tops(d["up35"]), want(n - 1), "back at the top")
+        eq(d["start"][STATE], " %d records \u00b7 following" % n, "following at first")
+        eq(d["pgdn"][STATE], " %d records \u00b7 paused, 0 new" % n, "scrolling pauses")
+        eq(d["following"][STATE], " %d records \u00b7 following" % n, "Space follows again")
+
+
+def test_filter_and_threats_exact():
+    with fetched_sim() as sim:
+        imp = sim.ndjson("sim", "impersonation")
+        url = sim.ndjson("sim", "url")
+        needle = "q4 PLAN"
+        want_text = [l for l in imp if text_matches(l["record"], needle)]
+        want_both = [l for l in want_text if is_threat("impersonation", l["record"])]
+        want_thr_imp = [l for l in imp if is_threat("impersonation", l["record"])]
+        want_thr_url = [l for l in url if is_threat("url", l["record"])]
+        check(0 < len(want_text) < DATA_ROWS, "the sim has %d records with %r"
+              % (len(want_text), needle))
+        check(0 < len(want_both) < len(want_text), "threats among them: %d" % len(want_both))
+        # Keys are not searched: a key name matches nothing.
+        console = Console(sim)
+        d = console.run(["wait-idle", "key Enter", "key 2", "key /", "type " + needle,
+                         "key Enter", "wait-idle", "dump text", "key m", "wait-idle",
+                         "dump both", "key Esc", "wait-idle", "dump cleared", "key m",
+                         "wait-idle", "dump threats", "key 1", "wait-idle",
+                         "dump url_threats", "key m", "key /", "type senderAddress",
+                         "key Enter", "wait-idle", "dump key_only", "key Esc",
+                         "key Esc", "dump home"])
+        dot = " \u00b7 "
+        eq(d["text"][STATE], " %d records%sfilter \"%s\"%s%d matching%sfollowing"
+           % (len(imp), dot, needle, dot, len(want_text), dot), "state with a text filter")
+        rows = rows_of(d["text"])
+        eq(len(rows), len(want_text), "rows shown for the text filter")
+        for i, row in enumerate(rows):
+            want = want_text[len(want_text) - 1 - i]
+            check(row.startswith(" " + show_time(want["time"]) + " "),
+                  "filtered row %d %r, expected %r" % (i, row, want["time"]))
+            check("q4 planning" in row.lower(), "row without the filter text: %r" % row)
+        eq(d["both"][STATE], " %d records%sfilter \"%s\"%sthreats only%s%d matching%sfollowing"
+           % (len(imp), dot, needle, dot, dot, len(want_both), dot), "text and threats")
+        eq(len(rows_of(d["both"])), len(want_both), "rows for text and threats")
+        for row in rows_of(d["both"]):
+            check(row.rstrip().endswith(" true"), "a row that is no threat: %r" % row)
+        # Esc clears both filters and stays.
+        eq(d["cleared"][STATE], " %d records%sfollowing" % (len(imp), dot), "Esc clears")
+        eq(d["threats"][STATE], " %d records%sthreats only%s%d matching%sfollowing"
+           % (len(imp), dot, dot, len(want_thr_imp), dot), "threats only")
+        eq(d["url_threats"][STATE], " %d records%sthreats only%s%d matching%sfollowing"
+           % (len(url), dot, dot, len(want_thr_url), dot), "threats only, url")
+        for row in rows_of(d["url_threats"]):
+            check(" malicious " in row, "url row that is no threat: %r" % row)
+        eq(d["key_only"][STATE], " %d records%sfilter \"senderAddress\"%s0 matching%sfollowing"
+           % (len(url), dot, dot, dot), "a key name matches no record")
+        check(any("No record matches the filter" in l for l in d["key_only"]),
+              "no empty-filter message:\n%s" % "\n".join(d["key_only"]))
+        # Esc without a filter goes back to the integrations.
+        check("integrations" in d["home"][0], "second Esc did not go back: %r" % d["home"][0])
+        # Inside long values too (URLs run to hundreds of characters).
+        needle = "LOGIN.SIM.example/"
+        want_url = [l for l in url if text_matches(l["record"], needle)]
+        check(len(want_url) > DATA_ROWS, "the sim has %d URLs with %r" % (len(want_url), needle))
+        check(any(len(l["record"]["url"]) > 200 for l in want_url), "no long URL among them")
+        d = console.run(["wait-idle", "key Enter", "key /", "type " + needle, "key Enter",
+                         "wait-idle", "dump url_text"])
+        eq(d["url_text"][STATE], " %d records%sfilter \"%s\"%s%d matching%sfollowing"
+           % (len(url), dot, needle, dot, len(want_url), dot), "a filter on URLs")
+        eq([r[1:20] for r in rows_of(d["url_text"])],
+           [show_time(l["time"]) for l in want_url[::-1][:DATA_ROWS]], "rows of the URL filter")
+
+
+def test_detail_every_key_and_hostile_escaped():
+    with fetched_sim() as sim:
+        console = Console(sim)
+        for t, key, label in (("url", "1", "URL Protect"),
+                              ("impersonation", "2", "Impersonation Protect")):
+            lines = sim.ndjson("sim", t)
+            # The newest hostile record: how far down the newest-first table.
+            k = next(i for i in range(len(lines))
+                     if mwtest.has_controls(lines[len(lines) - 1 - i]["record"]))
+            target = lines[len(lines) - 1 - k]
+            check(k < DATA_ROWS, "hostile record %d rows down" % k)
+            d = console.run(["wait-idle", "key Enter", "key " + key, "wait-idle",
+                             "dump table"] + ["key Down"] * k
+                            + ["key Enter", "dump detail", "key q", "dump back"],
+                            size=(250, 200))
+            detail = d["detail"]
+            check(detail[0].startswith(" mimewatch \u2014 sim \u00b7 %s record" % label),
+                  "detail header %r" % detail[0])
+            text = "\n".join(detail)
+            eq(detail[2].strip(), "Stored record", "detail title")
+            check("   id: %s" % target["id"] in detail, "no id line for %s" % target["id"])
+            check("   time: %s UTC" % show_time(target["time"]) in detail, "no time line")
+            check(" Fields (%d)" % len(target["record"]) in detail,
+                  "Fields heading does not count %d keys" % len(target["record"]))
+            for name in target["record"]:
+                check(re.search(r"(?m)^   %s:( |$)" % re.escape(name), text),
+                      "%s detail lacks the key %r" % (t, name))
+            # Escapes are shown, never interpreted; nothing is cut at a NUL.
+            check("\\x1b" in text, "no \\x1b escape in the detail")
+            check("<U+202E>" in text or "<U+200B>" in text, "no <U+...> escape in the detail")
+            shown = 0
+            for name, value in target["record"].items():
+                if isinstance(value, str) and mwtest.has_controls(value) and len(value) < 120:
+                    line = "   %s: %s" % (name, escaped(value))
+                    check(line in detail, "no line %r in the %s detail" % (line, t))
+                    shown += 1
+            check(shown > 0, "the record has no short hostile value to look for")
+            check("\\x1b" in "\n".join(d["table"]), "the table shows no escape")
+            check(d["back"][STATE].startswith(" %d records" % len(lines)),
+                  "q went back to the table")
+        check("\\x00 end" in text, "the subject was cut at its NUL")
+
+
+def test_export_equals_ndjson_lines():
+    with fetched_sim() as sim:
+        imp_raw = sim.ndjson_raw("sim", "impersonation")
+        needle = "invoice"
+        want = [raw for raw in imp_raw if text_matches(json.loads(raw)["record"], needle)]
+        out = os.path.join(sim.dir, "exported.ndjson")
+        allout = os.path.join(sim.dir, "all-url.ndjson")
+        exists = os.path.join(sim.dir, "exists.ndjson")
+        with open(exists, "w") as f:
+            f.write("keep me\n")
+        d = Console(sim).run(["wait-idle", "key Enter", "key 2", "key /", "type INVOICE",
+                              "key Enter", "wait-idle", "key x", "key C-u", "type " + out,
+                              "key Enter", "wait-idle", "dump done", "key 1", "key Esc",
+                              "key x", "key C-u", "type " + allout, "key Enter", "wait-idle",
+                              "dump all", "key x", "key C-u", "type " + exists, "key Enter",
+                              "wait-idle", "dump exists"])
+        eq(d["done"][-2], " exported %s records to %s" % (fmt_count(len(want)), out),
+           "export message")
+        with open(out, "rb") as f:
+            got = f.read()
+        eq(got, b"".join(raw + b"\n" for raw in want), "exported lines")
+        eq(os.stat(out).st_mode & 0o777, 0o600, "mode of the export")
+        url_raw = sim.ndjson_raw("sim", "url")
+        with open(allout, "rb") as f:
+            eq(f.read(), b"".join(raw + b"\n" for raw in url_raw), "unfiltered export")
+        eq(d["all"][-2], " exported %d records to %s" % (len(url_raw), allout), "message")
+        eq(d["exists"][-2], " export: %s exists; choose another name" % exists,
+           "export over an existing file")
+        with open(exists) as f:
+            eq(f.read(), "keep me\n", "the existing file")
+
+
+def test_resize_keeps_the_preview():
+    with fetched_sim() as sim:
+        n = len(sim.ndjson("sim", "attachment"))
+        d = Console(sim).run(["wait-idle", "key Enter", "key 3", "wait-idle", "resize 40 10",
+                              "dump tiny", "resize 70 40", "wait-idle", "dump tall",
+                              "resize 100 30", "dump back"])
+        check(any("terminal too small" in l for l in d["tiny"]), "no too-small screen")
+        eq(d["tall"][STATE], " %d records \u00b7 following" % n, "state after resize")
+        eq(len([l for l in d["tall"][FIRST_ROW:FIRST_ROW + 33] if l.strip()]), 33,
+           "a taller screen shows more rows")
+        eq(d["back"][HEADINGS], HEADING_LINES["attachment"], "headings after resizing back")
+
+
+def test_million_records_open_fast():
+    big = int(os.environ.get("MW_PREVIEW_RECORDS", "1000000"))
+    with fetched_sim(records=50) as sim:
+        db = os.path.join(sim.state_dir, "store.db")
+        con = sqlite3.connect(db, timeout=30)
+        src = con.execute("SELECT id FROM sources WHERE integration='sim' AND type='url'"
+                          ).fetchone()[0]
+        base = max(mwtest.mc_time(l["time"]) for l in sim.ndjson("sim", "url")) + 1
+        t0 = time.monotonic()
+        # Generated inside SQLite: a million rows in seconds, newer than
+        # everything fetched, one in seven a threat.
+        con.execute(
+            "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
+            "INSERT INTO records(source, id, time, collected, threat, json) "
+            "SELECT ?, 'big-' || i, ? + i, ? + i, i % 7 = 0, "
+            "printf('{\"userEmailAddress\":\"user%d@big.example\",\"url\":"
+            "\"https://big.example/p/%d\",\"action\":\"%s\",\"scanResult\":\"%s\","
+            "\"category\":\"Business\",\"date\":\"\"}', i % 977, i, "
+            "CASE WHEN i % 7 = 0 THEN 'block' ELSE 'allow' END, "
+            "CASE WHEN i % 7 = 0 THEN 'malicious' ELSE 'clean' END) FROM c",
+            (big - 1, src, base, base))
+        con.execute("UPDATE status SET total = total + ? WHERE source = ?", (big, src))
+        # The rows are for the preview, not for delivery: the console's own
+        # output thread would otherwise spend the run writing them out.
+        con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
+        con.commit()
+        con.close()
+        gen = time.monotonic() - t0
+        total = big + len(sim.ndjson("sim", "url"))
+        keys = ["key Down", "key Down", "key PgDn", "key PgDn", "key Up", "key PgUp",
+                "key Home", "key m", "key m", "key Space", "key Space", "key Tab",
+                "key Tab", "key Tab", "key End", "key Up", "key PgUp", "key Home",
+                "key 2", "key 1"]
+        eq(len(keys), 20, "keypresses")
+        c = Console(sim)
+        d = c.run(["key Enter", "dump first"] + keys + ["dump last"])
+        first_ms = (os.path.getmtime(os.path.join(sim.dir, "ui1", "first")) - c.started) * 1000
+        newest = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(base + big - 1))
+        eq(d["first"][STATE], " %s records \u00b7 following" % fmt_count(total), "state")
+        check(d["first"][FIRST_ROW].startswith(" %s  user%d@big.example " % (newest,
+                                                                            (big - 1) % 977)),
+              "first row %r" % d["first"][FIRST_ROW])
+        eq(len(rows_of(d["first"])), DATA_ROWS, "rows of the first frame")
+        check(d["last"][STATE].startswith(" %s records" % fmt_count(total)),
+              "last state %r" % d["last"][STATE])
+        check(c.wall < 5 * mwtest.SCALE, "open + 20 keys took %.2fs" % c.wall)
+        sys.stderr.write("test_preview: %d records generated in %.1fs; first frame %.0f ms "
+                         "after start; start + 20 keys + quit in %.2fs\n"
+                         % (big, gen, first_ms, c.wall))
+
+
+def test_tmux_real_terminal():
+    if not shutil.which("tmux"):
+        raise Skip("no tmux")
+    with fetched_sim() as sim:
+        n = len(sim.ndjson("sim", "url"))
+        sock = os.path.join(sim.dir, "tmux.sock")
+        tmux = ["tmux", "-S", sock]
+        env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
+        cmd = "%s --config %s" % (mwtest.MIMEWATCH, sim.config)
+        subprocess.run(tmux + ["-f", "/dev/null", "new-session", "-d", "-x", str(COLS), "-y",
+                               str(ROWS), cmd], check=True, env=env)
+        try:
+            def screen():
+                return subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True,
+                                      text=True).stdout.split("\n")
+
+            def wait_for(pred, what, timeout=20):
+                deadline = time.monotonic() + timeout * mwtest.SCALE
+                while time.monotonic() < deadline:
+                    s = screen()
+                    if pred(s):
+                        return s
+                    time.sleep(0.1)
+                raise mwtest.CheckFailed("%s; screen:\n%s" % (what, "\n".join(screen())))
+
+            wait_for(lambda s: any(" sim " in l for l in s), "home never showed sim")
+            subprocess.run(tmux + ["send-keys", "Enter"], check=True)
+            s = wait_for(lambda s: len(s) > HEADINGS and s[HEADINGS] == HEADING_LINES["url"],
+                         "the URL preview did not open")
+            eq(s[STATE], " %d records \u00b7 following" % n, "state in tmux")
+            subprocess.run(tmux + ["send-keys", "/", "i", "n", "v", "Enter"], check=True)
+            wait_for(lambda s: s[STATE].startswith(" %d records \u00b7 filter \"inv\"" % n),
+                     "the filter did not show")
+            subprocess.run(tmux + ["send-keys", "q"], check=True)
+            wait_for(lambda s: "integrations" in s[0], "q did not go back")
+            subprocess.run(tmux + ["send-keys", "q"], check=True)
+            deadline = time.monotonic() + 10 * mwtest.SCALE
+            while time.monotonic() < deadline:
+                r = subprocess.run(tmux + ["has-session"], capture_output=True)
+                if r.returncode != 0:
+                    break
+                time.sleep(0.1)
+            else:
+                raise mwtest.CheckFailed("the console did not quit on q")
+        finally:
+            subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
+if __name__ == "__main__":
+    mwtest.main([test_preview_types_newest_first, test_scrolling_pages,
+                 test_filter_and_threats_exact,
+                 test_detail_every_key_and_hostile_escaped, test_export_equals_ndjson_lines,
+                 test_resize_keeps_the_preview, test_million_records_open_fast,
+                 test_tmux_real_terminal])

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The console in a real terminal (tmux): it opens and quits leaving the tty
+settings exactly as they were, TERM=dumb or unset gets a message pointing
+to the headless commands, NO_COLOR draws no colour, and resizing while
+records stream shows the too-small screen and comes back."""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import uitest  # noqa: E402
+from uitest import Skip, check, eq  # noqa: E402
+
+mwtest = uitest.mwtest
+
+
+class Tmux:
+    """One detached tmux session on its own server socket."""
+
+    def __init__(self, command, env=None, cols=100, rows=30):
+        if not shutil.which("tmux"):
+            raise Skip("tmux is not installed")
+        self.dir = tempfile.mkdtemp(prefix="uitmux-")
+        self.sock = os.path.join(self.dir, "sock")
+        e = uitest.ui_env(env)
+        e["TMPDIR"] = os.path.join(self.dir, "tmp")
+        os.mkdir(e["TMPDIR"], 0o700)
+        self.tmpdir = e["TMPDIR"]
+        self.env = e
+        e.pop("TMUX", None)
+        self.tmux("new-session", "-d", "-x", str(cols), "-y", str(rows), "-s", "t",
+                  "env TERM=%s sh -c %s" % (shlex.quote(e.get("TERM", "xterm-256color")),
+                                            shlex.quote(command)))
+        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-S", self.sock, "-f", "/dev/null"] + list(args),
+                              env=self.env, check=True, capture_output=True,
+                              text=True).stdout
+
+    def capture(self, escapes=False):
+        return self.tmux("capture-pane", "-p", "-t", "t", *(["-e"] if escapes else []))
+
+    def wait_for(self, text, timeout=20):
+        end = time.monotonic() + timeout * mwtest.SCALE
+        while time.monotonic() < end:
+            screen = self.capture()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise mwtest.CheckFailed("%r never appeared; screen:\n%s" % (text, self.capture()))
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "t", *keys)
+
+    def close(self):
+        subprocess.run(["tmux", "-S", self.sock, "kill-server"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wait_file(path, timeout=20):
+    end = time.monotonic() + timeout * mwtest.SCALE
+    while time.monotonic() < end:
+        if os.path.exists(path) and open(path).read().strip():
+            return open(path).read().strip()
+        time.sleep(0.1)
+    raise mwtest.CheckFailed("%s never written" % path)
+
+
+def test_opens_quits_restores_tty():
+    d = tempfile.mkdtemp(prefix="uitty-")
+    try:
+        cmd = ("stty -a > {d}/before; {mw} --demo; echo $? > {d}/rc.tmp; stty -a > {d}/after;"
+               " mv {d}/rc.tmp {d}/rc").format(d=d, mw=shlex.quote(mwtest.MIMEWATCH))
+        t = Tmux(cmd)
+        try:
+            screen = t.wait_for("globex-us")
+            check("mimewatch \u2014 integrations" in screen, screen)
+            t.keys("q")
+            eq(wait_file(os.path.join(d, "rc")), "0", "exit status after q")
+            eq(open(os.path.join(d, "after")).read(), open(os.path.join(d, "before")).read(),
+               "stty -a after the console")
+            eq(os.listdir(t.tmpdir), [], "files left in TMPDIR by --demo")
+        finally:
+            t.close()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_term_dumb_or_unset():
+    for term in ("dumb", None):
+        env = uitest.ui_env()
+        if term:
+            env["TERM"] = term
+        else:
+            env.pop("TERM", None)
+        rc, out, err, *_ = mwtest.run_process([mwtest.MIMEWATCH, "--demo"], 30, env=env)
+        eq(rc, 2, "exit status with TERM=%s" % term)
+        for cmd in ("mimewatch validate", "mimewatch fetch", "mimewatch run",
+                    "mimewatch status"):
+            check(cmd in err, "the message names %s: %r" % (cmd, err))
+        check(("TERM is %s" % ("dumb" if term else "not set")) in err, err)
+
+
+SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+
+
+def colour_codes(text):
+    found = []
+    for m in SGR.finditer(text):
+        for p in re.split("[;:]", m.group(1)):
+            if p.isdigit() and (30 <= int(p) <= 38 or 40 <= int(p) <= 48 or
+                                90 <= int(p) <= 107):
+                found.append(m.group(0))
+    return found
+
+
+def test_no_color():
+    seen = {}
+    for label, env in (("colour", {}), ("NO_COLOR", {"NO_COLOR": "1"})):
+        t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", env=env)
+        try:
+            t.wait_for("globex-us")
+            time.sleep(0.5)
+            seen[label] = colour_codes(t.capture(escapes=True))
+            t.keys("q")
+        finally:
+            t.close()
+    check(seen["colour"], "the coloured run shows colour codes (the check can fail)")
+    eq(seen["NO_COLOR"], [], "colour codes with NO_COLOR set")
+
+
+def test_resize_while_streaming():
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo")
+    try:
+        first = t.wait_for("globex-us")
+        t.tmux("resize-window", "-t", "t", "-x", "50", "-y", "10")
+        t.wait_for("terminal too small (need 60x15)")
+        t.tmux("resize-window", "-t", "t", "-x", "100", "-y", "30")
+        t.wait_for("globex-us")
+        # Rows change with no key pressed: countdowns, ages and counts.
+        end = time.monotonic() + 15 * mwtest.SCALE
+        changed = False
+        while time.monotonic() < end and not changed:
+            time.sleep(0.5)
+            changed = t.capture() != first
+        check(changed, "the screen changed without a key press")
+        t.keys("q")
+    finally:
+        t.close()
+
+
+if __name__ == "__main__":
+    uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
+                 test_resize_while_streaming])

@@ -1,0 +1,121 @@
+"""uitest - shared helpers of mimewatch's UI tests (stdlib only).
+
+Drives the real console in script mode (mimewatch --script FILE): writes
+the script, runs the binary with a virtual screen of the given size, and
+reads back the dumps it saved (one text line per screen row). Builds on the
+integration harness (tests/integration/mwtest.py) for the binaries, the
+simulator, the runner convention (PASS/FAIL lines, exit 0/1, 77 skip) and
+process clean-up.
+
+Script commands (see ui/ui_main.c): key NAME, type TEXT, paste TEXT,
+wait-idle, sleep MS, resize COLS ROWS, dump FILE, quit. In the lists given
+to run_script, "dump NAME" names a dump that comes back in Run.dumps[NAME].
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+
+import mwtest  # noqa: E402
+from mwtest import Skip, check, eq, main  # noqa: E402,F401
+
+
+class Run:
+    """What one scripted console run did."""
+
+    def __init__(self, rc, out, err, wall, cpu, dumps, tmpdir):
+        self.rc, self.out, self.err = rc, out, err
+        self.wall, self.cpu = wall, cpu
+        self.dumps = dumps          # name -> list of lines (one per row)
+        self.tmpdir = tmpdir        # TMPDIR the console ran with
+
+    def screen(self, name):
+        return "\n".join(self.dumps[name])
+
+    def __str__(self):
+        return "console exit %s after %.1fs\n--- stderr\n%s" % (
+            self.rc, self.wall, mwtest._tail(self.err))
+
+
+def ui_env(extra=None, utf8=True):
+    """The environment of a console run: a UTF-8 (or C) locale, no colour
+    preferences inherited from the developer's shell."""
+    env = dict(os.environ)
+    for k in ("LC_ALL", "LC_CTYPE", "LANG", "NO_COLOR", "LINES", "COLUMNS"):
+        env.pop(k, None)
+    env["LC_ALL"] = "C.UTF-8" if utf8 else "C"
+    env.setdefault("TERM", "xterm-256color")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_script(commands, args=(), size=None, env=None, timeout=120, keep_tmp=False):
+    """Runs `mimewatch ARGS --script FILE [--size COLSxROWS]` with commands
+    (a list of script lines). Returns a Run; its tmpdir (the TMPDIR given
+    to the console) is removed unless keep_tmp."""
+    work = tempfile.mkdtemp(prefix="uitest-")
+    tmpdir = os.path.join(work, "tmp")
+    os.mkdir(tmpdir, 0o700)
+    lines, names = [], []
+    for c in commands:
+        if c.startswith("dump "):
+            name = c[5:].strip()
+            names.append(name)
+            c = "dump " + os.path.join(work, name + ".txt")
+        lines.append(c)
+    script = os.path.join(work, "script")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    argv = [mwtest.MIMEWATCH] + list(args) + ["--script", script]
+    if size:
+        argv += ["--size", "%dx%d" % size]
+    e = ui_env(env)
+    e["TMPDIR"] = tmpdir
+    rc, out, err, wall, cpu, _ = mwtest.run_process(argv, timeout * mwtest.SCALE, env=e)
+    dumps = {}
+    for name in names:
+        path = os.path.join(work, name + ".txt")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                dumps[name] = f.read().split("\n")[:-1]
+    run = Run(rc, out, err, wall, cpu, dumps, tmpdir)
+    run.leftovers = sorted(os.listdir(tmpdir))
+    if not keep_tmp:
+        shutil.rmtree(work, ignore_errors=True)
+    return run
+
+
+def line_with(lines, text):
+    """The first line containing text, or None."""
+    for line in lines:
+        if text in line:
+            return line
+    return None
+
+
+def need_line(lines, text, what):
+    line = line_with(lines, text)
+    check(line is not None, "%s: no line contains %r in:\n%s" % (what, text, "\n".join(lines)))
+    return line
+
+
+def type_row(lines, integration, type_):
+    """The status sub-row of type_ under integration on the home screen."""
+    start = None
+    for i, line in enumerate(lines):
+        cells = line[1:].split()
+        if len(cells) >= 2 and cells[1] == integration:
+            start = i
+        elif start is not None and cells and cells[0] == type_:
+            return line
+    raise mwtest.CheckFailed("no %s/%s row in:\n%s" % (integration, type_, "\n".join(lines)))
+
+
+def row_cells(line):
+    """A type row split into its columns (state words kept together)."""
+    return line[1:].split()

@@ -1,0 +1,100 @@
+/* ui_keys.c - every key of the console in one table: the main loop maps keys
+ * to actions through it, and the footer hints and the help screen are
+ * generated from it, so they can never disagree. A row whose keyname is NULL
+ * is an alias (another code for a key already listed: Enter's CR, j/k): it
+ * maps but is not listed twice.
+ *
+ * Scopes are screen names (struct ui_view_ops.name): "home", "trouble",
+ * "help", "preview" (view_logs), "record" (view_record), "wizard"; "*"
+ * applies everywhere unless the screen's scope binds the key itself. */
+#include <string.h>
+
+#include "ui.h"
+
+#define CTRL(c) ((c) & 0x1f)
+
+const struct ui_keybinding ui_keys[] = {
+	/* everywhere: movement and the generic keys */
+	{ "*", KEY_UP, "Up", ACT_UP, "move up", 0 },
+	{ "*", 'k', NULL, ACT_UP, "move up", 0 },
+	{ "*", KEY_DOWN, "Down", ACT_DOWN, "move down", 0 },
+	{ "*", 'j', NULL, ACT_DOWN, "move down", 0 },
+	{ "*", KEY_PPAGE, "PgUp", ACT_PAGE_UP, "one page up", 0 },
+	{ "*", KEY_NPAGE, "PgDn", ACT_PAGE_DOWN, "one page down", 0 },
+	{ "*", KEY_HOME, "Home", ACT_FIRST, "to the first line", 0 },
+	{ "*", KEY_END, "End", ACT_LAST, "to the last line", 0 },
+	{ "*", '\n', "Enter", ACT_ENTER, "open the selected item", 0 },
+	{ "*", '\r', NULL, ACT_ENTER, "open the selected item", 0 },
+	{ "*", KEY_ENTER, NULL, ACT_ENTER, "open the selected item", 0 },
+	{ "*", 27, "Esc", ACT_BACK, "back to the previous screen", 1 },
+	{ "*", 'q', "q", ACT_BACK, "back to the previous screen", 1 },
+	{ "*", '?', "?", ACT_HELP, "help: all keys, from this same table", 1 },
+	{ "*", KEY_F(1), "F1", ACT_HELP, "help: all keys, from this same table", 0 },
+	{ "*", CTRL('l'), "C-l", ACT_REDRAW, "redraw the screen", 0 },
+
+	/* home: the integrations */
+	{ "home", '\n', "Enter", ACT_ENTER, "preview: the records of the integration or type", 1 },
+	{ "home", '\r', NULL, ACT_ENTER, "preview: the records of the integration or type", 0 },
+	{ "home", KEY_ENTER, NULL, ACT_ENTER, "preview: the records of the integration or type", 0 },
+	{ "home", 'a', "a", ACT_ADD, "add an integration (the setup wizard)", 1 },
+	{ "home", 'e', "e", ACT_EDIT, "edit the selected integration", 1 },
+	{ "home", 'd', "d", ACT_DELETE, "delete the selected integration (asks first)", 1 },
+	{ "home", 'v', "v", ACT_VALIDATE, "validate the credentials and permissions", 1 },
+	{ "home", 'f', "f", ACT_FETCH, "fetch now", 1 },
+	{ "home", 'p', "p", ACT_PAUSE, "pause or resume collecting", 1 },
+	{ "home", 't', "t", ACT_TROUBLESHOOT, "troubleshoot: errors next to the setup advice", 1 },
+	{ "home", 'q', "q", ACT_QUIT, "quit (nothing is lost)", 1 },
+	{ "home", 27, NULL, ACT_NONE, NULL, 0 },
+
+	/* troubleshooting */
+	{ "trouble", 'v', "v", ACT_VALIDATE, "validate again", 1 },
+	{ "trouble", 'e', "e", ACT_EDIT, "edit the integration", 1 },
+
+	/* preview: the log tables */
+	{ "preview", '\t', "Tab", ACT_NEXT_TYPE, "next type: url, impersonation, attachment", 1 },
+	{ "preview", '1', "1", ACT_TYPE_1, "URL Protect records", 0 },
+	{ "preview", '2', "2", ACT_TYPE_2, "Impersonation Protect records", 0 },
+	{ "preview", '3', "3", ACT_TYPE_3, "Attachment Protect records", 0 },
+	{ "preview", '/', "/", ACT_FILTER, "filter: TEXT Enter, case-insensitive, every field", 1 },
+	{ "preview", 'm', "m", ACT_THREATS, "threats: only malicious or unsafe records, on or off", 1 },
+	{ "preview", ' ', "Space", ACT_FOLLOW, "follow: pause or resume following new records", 1 },
+	{ "preview", '\n', "Enter", ACT_ENTER, "detail: every field of the record", 1 },
+	{ "preview", '\r', NULL, ACT_ENTER, "detail: every field of the record", 0 },
+	{ "preview", KEY_ENTER, NULL, ACT_ENTER, "detail: every field of the record", 0 },
+	{ "preview", 'x', "x", ACT_EXPORT, "export: the filtered records to an NDJSON file", 1 },
+	{ "preview", 27, "Esc", ACT_BACK, "back: clears the filter first, then goes back", 1 },
+
+	/* the setup wizard's forms */
+	{ "wizard", '\t', "Tab", ACT_NEXT_FIELD, "next field: move on", 1 },
+	{ "wizard", KEY_BTAB, "BackTab", ACT_PREV_FIELD, "previous field: move back", 1 },
+	{ "wizard", '\n', "Enter", ACT_ENTER, "next page: go on", 1 },
+	{ "wizard", '\r', NULL, ACT_ENTER, "next page: go on", 0 },
+	{ "wizard", KEY_ENTER, NULL, ACT_ENTER, "next page: go on", 0 },
+	{ "wizard", 27, "Esc", ACT_BACK, "back: the previous page (leaves from the first)", 1 },
+};
+
+const size_t ui_nkeys = sizeof(ui_keys) / sizeof(ui_keys[0]);
+
+static int scope_lookup(const char *scope, int key, enum ui_action *out)
+{
+	for (size_t i = 0; i < ui_nkeys; i++) {
+		if (ui_keys[i].key == key && strcmp(ui_keys[i].scope, scope) == 0) {
+			*out = ui_keys[i].action;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+enum ui_action ui_key_action(const char *scope, int key)
+{
+	enum ui_action a;
+
+	/* A screen's own row wins, even when it maps the key to nothing (Esc on
+	 * home must not go "back" out of the console). */
+	if (scope && scope_lookup(scope, key, &a))
+		return a;
+	if (scope_lookup("*", key, &a))
+		return a;
+	return ACT_NONE;
+}

@@ -1,0 +1,437 @@
+/* ui_widgets.c - the drawing helpers every screen uses. All text reaches the
+ * terminal through ui_text(), which sanitises it and cuts it by display
+ * columns: subjects, URLs and file names come from attackers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "sanitize.h"
+#include "ui.h"
+#include "ui_main.h"
+#include "util.h"
+
+int ui_text(int y, int x, int max_cols, enum ui_role role, const char *s, size_t n)
+{
+	mw_buf b;
+	int cols;
+
+	if (max_cols <= 0 || !s)
+		return 0;
+	mw_buf_init(&b);
+	cols = sanitize_display(&b, s, n, max_cols, ui_ascii);
+	attrset(ui_attr(role));
+	mvaddnstr(y, x, b.data ? b.data : "", (int)b.len);
+	attrset(A_NORMAL);
+	mw_buf_free(&b);
+	return cols;
+}
+
+int ui_textf(int y, int x, int max_cols, enum ui_role role, const char *fmt, ...)
+{
+	char small[512], *p = small;
+	va_list ap;
+	int len, cols;
+
+	va_start(ap, fmt);
+	len = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return 0;
+	if ((size_t)len >= sizeof(small)) {
+		p = mw_xmalloc((size_t)len + 1);
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	}
+	cols = ui_text(y, x, max_cols, role, p, (size_t)len);
+	if (p != small)
+		free(p);
+	return cols;
+}
+
+void ui_hline(int y, int x, int width)
+{
+	cchar_t c;
+	/* A real box-drawing character rather than ACS_HLINE: it reads back as
+	 * itself in script-mode dumps and needs no alternate charset. */
+	wchar_t w[2] = { ui_ascii ? L'-' : 0x2500, 0 };
+
+	if (width <= 0)
+		return;
+	setcchar(&c, w, ui_attr(ROLE_MUTED), 0, NULL);
+	mvhline_set(y, x, &c, width);
+}
+
+const char *ui_mark_ok(void)
+{
+	return ui_ascii ? "OK" : "\u2714";
+}
+
+const char *ui_mark_bad(void)
+{
+	return ui_ascii ? "!!" : "\u2718";
+}
+
+/* ---- lists ------------------------------------------------------------------- */
+
+void ui_list_clamp(struct ui_list *l, int height)
+{
+	if (height < 1)
+		height = 1;
+	if (l->count <= 0) {
+		l->cursor = l->top = 0;
+		return;
+	}
+	if (l->cursor >= l->count)
+		l->cursor = l->count - 1;
+	if (l->cursor < 0)
+		l->cursor = 0;
+	if (l->top > l->cursor)
+		l->top = l->cursor;
+	if (l->cursor >= l->top + height)
+		l->top = l->cursor - height + 1;
+	/* No empty space below the last row while there is more above. */
+	if (l->top > l->count - height)
+		l->top = l->count - height;
+	if (l->top < 0)
+		l->top = 0;
+}
+
+int ui_list_action(struct ui_list *l, enum ui_action a, int height)
+{
+	int page = height > 1 ? height - 1 : 1;
+
+	switch (a) {
+	case ACT_UP: l->cursor--; break;
+	case ACT_DOWN: l->cursor++; break;
+	case ACT_PAGE_UP: l->cursor -= page; l->top -= page; break;
+	case ACT_PAGE_DOWN: l->cursor += page; l->top += page; break;
+	case ACT_FIRST: l->cursor = 0; break;
+	case ACT_LAST: l->cursor = l->count - 1; break;
+	default: return 0;
+	}
+	if (l->cursor < 0)
+		l->cursor = 0;
+	if (l->top < 0)
+		l->top = 0;
+	ui_list_clamp(l, height);
+	return 1;
+}
+
+/* ---- one-line text fields ------------------------------------------------------ */
+
+static size_t utf8_prev(const char *s, size_t i)
+{
+	if (i == 0)
+		return 0;
+	i--;
+	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i--;
+	return i;
+}
+
+static size_t utf8_next(const char *s, size_t len, size_t i)
+{
+	if (i >= len)
+		return len;
+	i++;
+	while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i++;
+	return i;
+}
+
+static void field_delete(struct ui_field *f, size_t from, size_t to)
+{
+	if (to <= from)
+		return;
+	memmove(f->buf + from, f->buf + to, f->len - to + 1);
+	f->len -= to - from;
+	if (f->cur > to)
+		f->cur -= to - from;
+	else if (f->cur > from)
+		f->cur = from;
+}
+
+static int field_insert(struct ui_field *f, wint_t ch)
+{
+	char enc[8];
+	size_t k;
+
+	/* Encoded as UTF-8 whatever the locale: the config is UTF-8. */
+	if (ch < 0x80) {
+		enc[0] = (char)ch;
+		k = 1;
+	} else if (ch < 0x800) {
+		enc[0] = (char)(0xC0 | (ch >> 6));
+		enc[1] = (char)(0x80 | (ch & 0x3F));
+		k = 2;
+	} else if (ch < 0x10000) {
+		if (ch >= 0xD800 && ch <= 0xDFFF)
+			return 1;
+		enc[0] = (char)(0xE0 | (ch >> 12));
+		enc[1] = (char)(0x80 | ((ch >> 6) & 0x3F));
+		enc[2] = (char)(0x80 | (ch & 0x3F));
+		k = 3;
+	} else if (ch <= 0x10FFFF) {
+		enc[0] = (char)(0xF0 | (ch >> 18));
+		enc[1] = (char)(0x80 | ((ch >> 12) & 0x3F));
+		enc[2] = (char)(0x80 | ((ch >> 6) & 0x3F));
+		enc[3] = (char)(0x80 | (ch & 0x3F));
+		k = 4;
+	} else {
+		return 1;
+	}
+	if (f->len + k >= sizeof(f->buf))
+		return 1;       /* full: the key is still consumed, nothing grows */
+	memmove(f->buf + f->cur + k, f->buf + f->cur, f->len - f->cur + 1);
+	memcpy(f->buf + f->cur, enc, k);
+	f->len += k;
+	f->cur += k;
+	return 1;
+}
+
+int ui_field_input(struct ui_field *f, wint_t ch, int is_key)
+{
+	f->buf[f->len] = '\0';
+	if (is_key) {
+		switch (ch) {
+		case KEY_LEFT: f->cur = utf8_prev(f->buf, f->cur); return 1;
+		case KEY_RIGHT: f->cur = utf8_next(f->buf, f->len, f->cur); return 1;
+		case KEY_HOME: f->cur = 0; return 1;
+		case KEY_END: f->cur = f->len; return 1;
+		case KEY_BACKSPACE: field_delete(f, utf8_prev(f->buf, f->cur), f->cur); return 1;
+		case KEY_DC: field_delete(f, f->cur, utf8_next(f->buf, f->len, f->cur)); return 1;
+		default: return 0;
+		}
+	}
+	switch (ch) {
+	case 0x7f: case 0x08:   /* Backspace as DEL or C-h */
+		field_delete(f, utf8_prev(f->buf, f->cur), f->cur);
+		return 1;
+	case 0x01: f->cur = 0; return 1;            /* C-a */
+	case 0x05: f->cur = f->len; return 1;       /* C-e */
+	case 0x02: f->cur = utf8_prev(f->buf, f->cur); return 1;       /* C-b */
+	case 0x06: f->cur = utf8_next(f->buf, f->len, f->cur); return 1; /* C-f */
+	case 0x04: field_delete(f, f->cur, utf8_next(f->buf, f->len, f->cur)); return 1;
+	case 0x0b: field_delete(f, f->cur, f->len); return 1;          /* C-k */
+	case 0x15: field_delete(f, 0, f->cur); return 1;               /* C-u */
+	case 0x17: {                                                   /* C-w */
+		size_t i = f->cur;
+
+		while (i > 0 && f->buf[i - 1] == ' ')
+			i--;
+		while (i > 0 && f->buf[i - 1] != ' ')
+			i--;
+		field_delete(f, i, f->cur);
+		return 1;
+	}
+	default:
+		break;
+	}
+	/* Other controls (Enter, Tab, Esc, and pasted CR/LF) are not text. */
+	if (ch < 0x20 || (ch >= 0x7f && ch < 0xa0))
+		return 0;
+	return field_insert(f, ch);
+}
+
+/* Display columns of f->buf[from..to) as drawn (masked: one per character). */
+static int field_cols(const struct ui_field *f, size_t from, size_t to)
+{
+	mw_buf b;
+	int w = 0;
+
+	if (f->masked) {
+		for (size_t i = from; i < to; i = utf8_next(f->buf, to, i))
+			w++;
+		return w;
+	}
+	mw_buf_init(&b);
+	w = sanitize_display(&b, f->buf + from, to - from, -1, ui_ascii);
+	mw_buf_free(&b);
+	return w;
+}
+
+void ui_field_draw(const struct ui_field *f, int y, int x, int width, int focused)
+{
+	size_t start = 0, len = f->len < sizeof(f->buf) ? f->len : sizeof(f->buf) - 1;
+	size_t cur = f->cur <= len ? f->cur : len;
+	if (width <= 0)
+		return;
+	/* Scroll so that the cursor stays inside the field, one column spare. */
+	while (start < cur && field_cols(f, start, cur) > width - 1)
+		start = utf8_next(f->buf, len, start);
+	attrset(ui_attr(focused ? ROLE_INPUT : ROLE_NORMAL) | (focused ? A_NORMAL : A_UNDERLINE));
+	mvhline(y, x, ' ', width);
+	attrset(A_NORMAL);
+	if (f->masked) {
+		char stars[1024];
+		int n = 0;
+
+		for (size_t i = start; i < len && n < width && n < (int)sizeof(stars) - 1;
+		     i = utf8_next(f->buf, len, i))
+			stars[n++] = '*';
+		stars[n] = '\0';
+		attrset(ui_attr(ROLE_INPUT));
+		mvaddnstr(y, x, stars, n);
+		attrset(A_NORMAL);
+	} else {
+		ui_text(y, x, width, ROLE_INPUT, f->buf + start, len - start);
+	}
+	if (focused) {
+		int cx = field_cols(f, start, cur);
+
+		ui_cursor_y = y;
+		ui_cursor_x = x + (cx < width ? cx : width - 1);
+		move(ui_cursor_y, ui_cursor_x);
+	}
+}
+
+/* ---- wrapped text and pages ------------------------------------------------------ */
+
+/* Bytes of p that make its next wrapped line: up to the last space that
+ * fits in w columns, or mid-word when one word is wider. */
+static size_t wrap_cut(const char *p, int w)
+{
+	size_t len = strlen(p), fit = 0, sp = 0;
+
+	if (sanitize_width(p, len) <= w)
+		return len;
+	for (size_t i = 1; i <= len; i++) {
+		if (sanitize_width(p, i) > w)
+			break;
+		fit = i;
+		if (p[i] == ' ')
+			sp = i;
+	}
+	return sp ? sp : (fit ? fit : 1);
+}
+
+static const char *wrap_next(const char *p, size_t cut)
+{
+	p += cut;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+int ui_wrap(const char *text, int w, int draw, int y, int x, int max, enum ui_role role)
+{
+	const char *p = text;
+	int lines = 0;
+
+	if (w < 10)
+		w = 10;
+	while (*p && lines < max) {
+		size_t cut = wrap_cut(p, w);
+
+		if (draw)
+			ui_text(y + lines, x, w, role, p, cut);
+		lines++;
+		p = wrap_next(p, cut);
+	}
+	return lines;
+}
+
+void ui_doc_add(struct ui_doc *d, enum ui_role role, int indent, const char *fmt, ...)
+{
+	va_list ap;
+	mw_buf b;
+
+	mw_buf_init(&b);
+	mw_buf_reserve(&b, 128);
+	b.data[0] = '\0';
+	va_start(ap, fmt);
+	{
+		va_list ap2;
+		int len;
+
+		va_copy(ap2, ap);
+		len = vsnprintf(NULL, 0, fmt, ap2);
+		va_end(ap2);
+		if (len > 0) {
+			mw_buf_reserve(&b, (size_t)len + 1);
+			vsnprintf(b.data, (size_t)len + 1, fmt, ap);
+			b.len = (size_t)len;
+		}
+	}
+	va_end(ap);
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 32;
+		d->lines = mw_xrealloc(d->lines, d->cap * sizeof(*d->lines));
+	}
+	d->lines[d->n].role = role;
+	d->lines[d->n].indent = indent;
+	d->lines[d->n].text = b.data ? b.data : mw_xstrdup("");
+	d->n++;
+}
+
+void ui_doc_clear(struct ui_doc *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->lines[i].text);
+	free(d->lines);
+	d->lines = NULL;
+	d->n = d->cap = 0;
+}
+
+void ui_doc_draw(struct ui_doc *d, int y0, int height, int width)
+{
+	int line = 0, y = y0;
+
+	d->total = 0;
+	for (size_t i = 0; i < d->n; i++)
+		d->total += d->lines[i].text[0]
+			? ui_wrap(d->lines[i].text, width - 2 - d->lines[i].indent, 0, 0, 0, 1000,
+				  ROLE_NORMAL)
+			: 1;
+	if (d->top > d->total - height)
+		d->top = d->total - height;
+	if (d->top < 0)
+		d->top = 0;
+	for (size_t i = 0; i < d->n && y < y0 + height; i++) {
+		const struct ui_doc_line *l = &d->lines[i];
+		int w = width - 2 - l->indent;
+		int n = l->text[0] ? ui_wrap(l->text, w, 0, 0, 0, 1000, l->role) : 1;
+
+		if (line + n <= d->top) {
+			line += n;
+			continue;
+		}
+		if (line >= d->top && l->text[0]) {
+			y += ui_wrap(l->text, w, 1, y, 1 + l->indent, y0 + height - y, l->role);
+		} else if (l->text[0]) {
+			/* A paragraph cut by the top edge: skip its hidden lines. */
+			const char *p = l->text;
+			int ww = w < 10 ? 10 : w;
+
+			for (int k = line; k < d->top && *p; k++)
+				p = wrap_next(p, wrap_cut(p, ww));
+			y += ui_wrap(p, w, 1, y, 1 + l->indent, y0 + height - y, l->role);
+		} else {
+			y++;
+		}
+		line += n;
+	}
+}
+
+int ui_doc_action(struct ui_doc *d, enum ui_action a, int height)
+{
+	int page = height > 1 ? height - 1 : 1;
+
+	switch (a) {
+	case ACT_UP: d->top--; break;
+	case ACT_DOWN: d->top++; break;
+	case ACT_PAGE_UP: d->top -= page; break;
+	case ACT_PAGE_DOWN: d->top += page; break;
+	case ACT_FIRST: d->top = 0; break;
+	case ACT_LAST: d->top = d->total; break;
+	default: return 0;
+	}
+	if (d->top > d->total - height)
+		d->top = d->total - height;
+	if (d->top < 0)
+		d->top = 0;
+	return 1;
+}

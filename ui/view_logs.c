@@ -1,0 +1,1257 @@
+/* view_logs.c - the log preview: one table per type, newest at the top, with
+ * the type's columns from the log-type table.
+ *
+ * Nothing here loads a whole source. The screen keeps a small buffer of rows
+ * around what it shows and reads more from the store as it scrolls, through
+ * store_query_page (the (source, threat, rowid) index). A text filter may
+ * have to look at many rows to find a few, so every read is bounded (rows
+ * per call, milliseconds per slice) and continues on the next tick: keys are
+ * handled between slices and the screen says it is searching. Script mode's
+ * wait-idle waits for that work through ui_busy().
+ *
+ * Following: while at the newest rows, new records appear at the top as the
+ * collector stores them; paused (Space, or scrolling away), the rows stay
+ * put and a counter says how many matching records arrived since. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonscan.h"
+#include "logtypes.h"
+#include "outputs.h"
+#include "store.h"
+#include "ui.h"
+#include "ui_main.h"
+#include "util.h"
+
+#define MAX_COLS 12
+#define MAX_WANT 120            /* rows on screen; taller terminals show this many */
+#define MAX_ROWS (4 * MAX_WANT + 8)
+#define SLICE_ROWS 2000         /* rows examined per store call with a text filter */
+#define SLICE_MS 15             /* work per slice before keys get their turn */
+#define FOLLOW_GAP 20000        /* more new rows than this: re-read from the newest */
+#define EXPORT_FLUSH (256 * 1024)
+#define TOP_LINES 3             /* tabs, state line, column headings */
+#define BOTTOM_LINES 1          /* the prompt or progress line */
+
+struct cellrow {
+	int64_t rowid;
+	int threat;
+	char *cell[MAX_COLS];   /* decoded values; sanitised only when drawn */
+	size_t len[MAX_COLS];   /* bytes: a value may hold NUL */
+};
+
+struct export_job {
+	struct store_query q;
+	char text[256];
+	struct store_scan sc;
+	int64_t bound;          /* the newest rowid when the export started */
+	int64_t written;
+	int fd;
+	char path[4096];
+	mw_buf buf;
+	int failed;
+};
+
+enum prompt { PROMPT_NONE, PROMPT_FILTER, PROMPT_EXPORT };
+
+struct logs {
+	char integration[64];
+	int type;
+	const struct mw_logtype *lt;
+	int64_t source;         /* 0: nothing stored for this type yet */
+	int collects;           /* the config collects this type for the integration */
+	int64_t total;          /* records of the type (store status) */
+
+	char text[256];         /* the filter */
+	int threats;
+
+	/* rows[0..nrows) newest first, all matching; rows[first..first+want)
+	 * are on screen, rows[cur] is selected. */
+	struct cellrow *rows;
+	int nrows, first, cur, want;
+	int at_top;             /* no matching row is newer than rows[0] (as of head) */
+	struct store_scan fill; /* reading older rows resumes here */
+	/* reading newer rows above rows[0] */
+	int seek_rows;          /* rows still wanted */
+	int seek_moves;         /* how many of them the window moves up by */
+	int seek_end;           /* End: keep the cursor on the oldest row */
+	struct store_scan up;
+
+	int following;
+	int64_t head;           /* every row up to head was looked at for the top */
+	int64_t fresh;          /* paused: matching records that arrived */
+	int64_t fresh_pos;
+	int fresh_more;         /* the count of arrivals is still being made */
+
+	int64_t count;          /* matching records up to cnt.pos */
+	struct store_scan cnt;
+	int count_ok;           /* cnt reached the newest row once */
+
+	struct export_job *exp;
+	enum prompt prompt;
+	struct ui_field field;
+	int busy;               /* holding ui_busy(+1) */
+	int64_t detail_rowid;
+	char title[192];
+	char error[256];        /* the last store error, shown in place of rows */
+	js_doc doc;
+	mw_buf scratch;
+};
+
+static struct store_query query_of(const struct logs *l)
+{
+	struct store_query q = { .source = l->source, .text = l->text,
+				 .threats_only = l->threats };
+
+	return q;
+}
+
+static int filtered(const struct logs *l)
+{
+	return l->text[0] || l->threats;
+}
+
+static void fmt_count(int64_t n, char *buf, size_t size)
+{
+	char raw[32];
+	size_t len, o = 0;
+
+	snprintf(raw, sizeof(raw), "%" PRId64, n < 0 ? 0 : n);
+	len = strlen(raw);
+	for (size_t i = 0; i < len && o + 2 < size; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
+}
+
+static void note_error(struct logs *l, struct ui_ctx *ctx, const mw_err *e)
+{
+	mw_strlcpy(l->error, e->msg, sizeof(l->error));
+	ui_message(ctx, ROLE_ERROR, "%s", e->msg);
+}
+
+/* ---- the row buffer --------------------------------------------------------- */
+
+static void row_free(struct cellrow *r)
+{
+	for (int c = 0; c < MAX_COLS; c++) {
+		free(r->cell[c]);
+		r->cell[c] = NULL;
+	}
+}
+
+/* The text of the value at tok: strings decoded (NUL included, so *len),
+ * everything else as written. */
+static char *value_text(struct logs *l, int tok, size_t *len)
+{
+	const js_tok *t = &l->doc.toks[tok];
+	char *v;
+
+	mw_buf_reset(&l->scratch);
+	if (t->type == JS_STRING)
+		js_str(&l->doc, tok, &l->scratch);
+	else if (t->type != JS_NULL)
+		mw_buf_append(&l->scratch, l->doc.buf + t->start, t->end - t->start);
+	v = mw_xmalloc(l->scratch.len + 1);
+	memcpy(v, l->scratch.data ? l->scratch.data : "", l->scratch.len);
+	v[l->scratch.len] = '\0';
+	*len = l->scratch.len;
+	return v;
+}
+
+static void time_text(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, 32, "%" PRId64, t);
+}
+
+/* Whether the record meets the type's threat rule (for the row's colour). */
+static int row_is_threat(struct logs *l)
+{
+	int tok = js_get(&l->doc, 0, l->lt->threat_field);
+	size_t n;
+	char *v;
+	int hit = 0;
+
+	if (tok < 0)
+		return 0;
+	v = value_text(l, tok, &n);
+	for (const char *const *tv = l->lt->threat_values; *tv && !hit; tv++)
+		hit = strlen(*tv) == n && memcmp(v, *tv, n) == 0;
+	free(v);
+	return hit;
+}
+
+static void row_fill(struct logs *l, struct cellrow *r, const struct store_row *src)
+{
+	mw_err e;
+	size_t ncols = l->lt->ncolumns < MAX_COLS ? l->lt->ncolumns : MAX_COLS;
+	int parsed = js_parse(&l->doc, src->json, src->json_len, &e) == 0 && l->doc.ntoks &&
+		     l->doc.toks[0].type == JS_OBJECT;
+
+	memset(r, 0, sizeof(*r));
+	r->rowid = src->rowid;
+	for (size_t c = 0; c < ncols; c++) {
+		const struct mw_column *col = &l->lt->columns[c];
+		int tok;
+
+		if (strcmp(col->field, l->lt->time_field) == 0) {
+			char when[32];
+
+			/* The stored time, uniform whatever the record's format. */
+			time_text(src->time, when);
+			r->cell[c] = mw_xstrdup(when);
+			r->len[c] = strlen(when);
+			continue;
+		}
+		tok = parsed ? js_get(&l->doc, 0, col->field) : -1;
+		if (tok >= 0) {
+			r->cell[c] = value_text(l, tok, &r->len[c]);
+		} else {
+			r->cell[c] = mw_xstrdup("");
+			r->len[c] = 0;
+		}
+	}
+	r->threat = parsed && row_is_threat(l);
+}
+
+static void buf_clear(struct logs *l)
+{
+	for (int i = 0; i < l->nrows; i++)
+		row_free(&l->rows[i]);
+	l->nrows = l->first = l->cur = 0;
+}
+
+static void buf_drop_back(struct logs *l, int k)
+{
+	if (k <= 0)
+		return;
+	if (k > l->nrows)
+		k = l->nrows;
+	for (int i = l->nrows - k; i < l->nrows; i++)
+		row_free(&l->rows[i]);
+	l->nrows -= k;
+	/* Reading older rows resumes after the last one kept. */
+	l->fill.pos = l->nrows ? l->rows[l->nrows - 1].rowid : l->fill.pos;
+	l->fill.done = 0;
+	if (l->cur >= l->nrows)
+		l->cur = l->nrows ? l->nrows - 1 : 0;
+	if (l->first > l->cur)
+		l->first = l->cur;
+}
+
+static void buf_drop_front(struct logs *l, int k)
+{
+	if (k <= 0)
+		return;
+	if (k > l->nrows)
+		k = l->nrows;
+	for (int i = 0; i < k; i++)
+		row_free(&l->rows[i]);
+	memmove(l->rows, l->rows + k, (size_t)(l->nrows - k) * sizeof(l->rows[0]));
+	l->nrows -= k;
+	l->first = l->first > k ? l->first - k : 0;
+	l->cur = l->cur > k ? l->cur - k : 0;
+	l->at_top = 0;
+}
+
+static int push_back(const struct store_row *row, void *ctx)
+{
+	struct logs *l = ctx;
+
+	if (l->nrows >= MAX_ROWS)
+		return 1;
+	row_fill(l, &l->rows[l->nrows++], row);
+	return 0;
+}
+
+/* Rows found above rows[0] arrive oldest first: each goes on top. */
+static int push_front(const struct store_row *row, void *ctx)
+{
+	struct logs *l = ctx;
+
+	if (l->nrows >= MAX_ROWS)
+		buf_drop_back(l, 1);
+	memmove(l->rows + 1, l->rows, (size_t)l->nrows * sizeof(l->rows[0]));
+	row_fill(l, &l->rows[0], row);
+	l->nrows++;
+	if (l->nrows > 1) {
+		l->first++;
+		l->cur++;
+	}
+	if (l->seek_rows > 0)
+		l->seek_rows--;
+	if (l->seek_moves > 0) {
+		l->seek_moves--;
+		if (l->first > 0)
+			l->first--;
+		if (l->cur > 0)
+			l->cur--;
+	}
+	if (l->seek_end) {
+		l->cur = l->nrows - 1;
+		l->first = l->nrows > l->want ? l->nrows - l->want : 0;
+	}
+	return l->seek_rows == 0;
+}
+
+static int count_one(const struct store_row *row, void *ctx)
+{
+	(void)row;
+	(*(int64_t *)ctx)++;
+	return 0;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+static int64_t max_rowid(struct ui_ctx *ctx)
+{
+	int64_t m = store_max_rowid(ctx->store);
+
+	return m < 0 ? 0 : m;
+}
+
+/* Starts the page again from the newest matching record. */
+static void reset_page(struct logs *l, struct ui_ctx *ctx)
+{
+	buf_clear(l);
+	l->fill = (struct store_scan){ 0, l->source == 0 };
+	l->up = (struct store_scan){ 0, 1 };
+	l->seek_rows = l->seek_moves = l->seek_end = 0;
+	l->at_top = 1;
+	/* Rows committed after this are newer than it: following and the
+	 * paused counter look above it. */
+	l->head = max_rowid(ctx);
+	l->fresh = 0;
+	l->fresh_pos = l->head;
+	l->error[0] = '\0';
+}
+
+static void reset_count(struct logs *l)
+{
+	l->count = 0;
+	l->cnt = (struct store_scan){ 0, 0 };
+	l->count_ok = 0;
+}
+
+/* Rows the buffer should hold below the window: a page of lookahead. */
+static int fill_target(const struct logs *l)
+{
+	int t = l->first + 2 * l->want + 1;
+
+	return t > MAX_ROWS ? MAX_ROWS : t;
+}
+
+static size_t budget_of(const struct logs *l)
+{
+	return l->text[0] ? SLICE_ROWS : 0;
+}
+
+/* The pending work, most visible first. Each step returns 1 when it did a
+ * slice and has more to do, 0 when it has nothing pending, -1 on a store
+ * error (e set). */
+
+/* Rows newer than the page: scrolling up, End, following with a filter. */
+static int step_seek(struct logs *l, struct ui_ctx *ctx, mw_err *e)
+{
+	struct store_query q = query_of(l);
+
+	if (l->seek_rows <= 0 || l->up.done)
+		return 0;
+	if (store_query_page(ctx->store, &q, 1, &l->up, (size_t)l->seek_rows, budget_of(l),
+			     push_front, l, e) < 0)
+		return -1;
+	if (l->up.done) {
+		l->at_top = 1;
+		l->seek_rows = l->seek_moves = 0;
+		if (l->up.pos > l->head)
+			l->head = l->up.pos;
+	}
+	if (l->seek_rows == 0)
+		l->seek_end = 0;
+	return l->seek_rows > 0 && !l->up.done;
+}
+
+/* Older rows below the window, a page of lookahead. */
+static int step_fill(struct logs *l, struct ui_ctx *ctx, mw_err *e)
+{
+	struct store_query q = query_of(l);
+
+	if (l->fill.done || l->nrows >= fill_target(l))
+		return 0;
+	if (store_query_page(ctx->store, &q, 0, &l->fill, (size_t)(fill_target(l) - l->nrows),
+			     budget_of(l), push_back, l, e) < 0)
+		return -1;
+	if (l->at_top && l->nrows && l->rows[0].rowid > l->head)
+		l->head = l->rows[0].rowid;
+	return !l->fill.done && l->nrows < fill_target(l);
+}
+
+/* Paused: how many matching records arrived since. */
+static int step_fresh(struct logs *l, struct ui_ctx *ctx, mw_err *e)
+{
+	struct store_query q = query_of(l);
+	int64_t m;
+
+	l->fresh_more = 0;
+	if (l->following || (m = max_rowid(ctx)) <= l->fresh_pos)
+		return 0;
+	if (!l->text[0]) {
+		int64_t k = 0;
+
+		if (store_query_count(ctx->store, &q, l->fresh_pos, m, &k, e) < 0)
+			return -1;
+		l->fresh += k;
+		l->fresh_pos = m;
+		return 0;
+	}
+	struct store_scan sc = { l->fresh_pos, 0 };
+
+	if (store_query_page(ctx->store, &q, 1, &sc, 0, SLICE_ROWS, count_one, &l->fresh, e) < 0)
+		return -1;
+	/* Done: every row up to m was looked at (m was read before). */
+	l->fresh_pos = sc.done ? m : sc.pos;
+	l->fresh_more = !sc.done;
+	return l->fresh_more;
+}
+
+/* How many records match the filter, kept up to date as rows arrive. */
+static int step_count(struct logs *l, struct ui_ctx *ctx, mw_err *e)
+{
+	struct store_query q = query_of(l);
+	int64_t m;
+
+	if (!filtered(l))
+		return 0;
+	m = max_rowid(ctx);
+	if (!l->text[0]) {
+		if (m > l->cnt.pos) {
+			int64_t k = 0;
+
+			if (store_query_count(ctx->store, &q, l->cnt.pos, m, &k, e) < 0)
+				return -1;
+			l->count += k;
+			l->cnt.pos = m;
+		}
+		l->cnt.done = l->count_ok = 1;
+		return 0;
+	}
+	if (l->cnt.done && m <= l->cnt.pos)
+		return 0;
+	l->cnt.done = 0;
+	if (store_query_page(ctx->store, &q, 1, &l->cnt, 0, SLICE_ROWS, count_one, &l->count,
+			     e) < 0)
+		return -1;
+	if (l->cnt.done) {
+		l->count_ok = 1;
+		if (m > l->cnt.pos)
+			l->cnt.pos = m;
+	}
+	return !l->cnt.done;
+}
+
+static void export_finish(struct logs *l, struct ui_ctx *ctx, int ok);
+static int export_step(struct logs *l, struct ui_ctx *ctx);
+
+static int work_step(struct logs *l, struct ui_ctx *ctx, mw_err *e)
+{
+	int r;
+
+	if (!l->source)
+		return 0;
+	if ((r = step_seek(l, ctx, e)) != 0 || (r = step_fill(l, ctx, e)) != 0 ||
+	    (r = step_fresh(l, ctx, e)) != 0)
+		return r;
+	if (l->exp && (r = export_step(l, ctx)) != 0)
+		return r;
+	return step_count(l, ctx, e);
+}
+
+static int pending(const struct logs *l)
+{
+	if (!l->source)
+		return 0;
+	if (l->seek_rows > 0 && !l->up.done)
+		return 1;
+	if (!l->fill.done && l->nrows < fill_target(l))
+		return 1;
+	return l->exp || l->fresh_more || (filtered(l) && !l->cnt.done);
+}
+
+static void set_busy(struct logs *l, int b)
+{
+	if (b && !l->busy)
+		ui_busy(+1);
+	else if (!b && l->busy)
+		ui_busy(-1);
+	l->busy = b;
+}
+
+/* Runs pending work for one slice, then asks for a tick if more remains. */
+static void work(struct logs *l, struct ui_ctx *ctx)
+{
+	int64_t deadline = mw_mono_ms() + SLICE_MS;
+	mw_err e;
+	int r;
+
+	mw_err_clear(&e);
+	do
+		r = work_step(l, ctx, &e);
+	while (r > 0 && mw_mono_ms() < deadline);
+	if (r < 0) {
+		note_error(l, ctx, &e);
+		/* Stop what failed rather than retrying it forever. */
+		l->fill.done = 1;
+		l->up.done = 1;
+		l->seek_rows = 0;
+		l->cnt.done = 1;
+		l->fresh_more = 0;
+		if (l->exp)
+			export_finish(l, ctx, 0);
+	}
+	if (pending(l))
+		ui_tick(1);
+	set_busy(l, pending(l));
+}
+
+/* ---- the export ----------------------------------------------------------------------- */
+
+static int export_flush(struct export_job *x)
+{
+	size_t off = 0;
+
+	while (off < x->buf.len) {
+		ssize_t w = write(x->fd, x->buf.data + off, x->buf.len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	mw_buf_reset(&x->buf);
+	return 0;
+}
+
+static int export_row(const struct store_row *row, void *ctx)
+{
+	struct export_job *x = ctx;
+
+	if (row->rowid > x->bound) {
+		x->sc.done = 1;   /* arrived after the export began */
+		return 1;
+	}
+	ndjson_line(&x->buf, row);
+	x->written++;
+	if (x->buf.len >= EXPORT_FLUSH && export_flush(x) < 0) {
+		x->failed = errno ? errno : EIO;
+		return 1;
+	}
+	return 0;
+}
+
+static void export_finish(struct logs *l, struct ui_ctx *ctx, int ok)
+{
+	struct export_job *x = l->exp;
+	char n[32];
+
+	if (!x)
+		return;
+	if (ok && export_flush(x) < 0)
+		x->failed = errno ? errno : EIO;
+	if (ok && !x->failed && fsync(x->fd) < 0)
+		x->failed = errno;
+	if (close(x->fd) < 0 && ok && !x->failed)
+		x->failed = errno;
+	fmt_count(x->written, n, sizeof(n));
+	if (ok && !x->failed) {
+		ui_message(ctx, ROLE_OK, "exported %s record%s to %s", n, x->written == 1 ? "" : "s",
+			   x->path);
+	} else {
+		/* A partial file would pass for a complete one. */
+		unlink(x->path);
+		if (x->failed)
+			ui_message(ctx, ROLE_ERROR, "export to %s failed: %s; nothing was kept",
+				   x->path, strerror(x->failed));
+		else if (ok)
+			ui_message(ctx, ROLE_ERROR, "export to %s failed; nothing was kept", x->path);
+		else
+			ui_message(ctx, ROLE_WARNING, "export to %s cancelled; nothing was kept",
+				   x->path);
+	}
+	mw_buf_free(&x->buf);
+	free(x);
+	l->exp = NULL;
+}
+
+static int export_step(struct logs *l, struct ui_ctx *ctx)
+{
+	struct export_job *x = l->exp;
+	mw_err e;
+
+	mw_err_clear(&e);
+	x->q.text = x->text;
+	if (store_query_page(ctx->store, &x->q, 1, &x->sc, 0, SLICE_ROWS, export_row, x, &e) < 0) {
+		ui_message(ctx, ROLE_ERROR, "export: %s", e.msg);
+		export_finish(l, ctx, 0);
+		return 0;
+	}
+	if (x->failed || x->sc.done) {
+		export_finish(l, ctx, 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* "~/x" is the home directory's x, as in a shell. */
+static void expand_path(const char *in, char *out, size_t n)
+{
+	const char *home = getenv("HOME");
+
+	while (*in == ' ')
+		in++;
+	if (in[0] == '~' && (in[1] == '/' || !in[1]) && home && *home)
+		snprintf(out, n, "%s%s", home, in + 1);
+	else
+		snprintf(out, n, "%s", in);
+	for (size_t k = strlen(out); k > 0 && out[k - 1] == ' '; k--)
+		out[k - 1] = '\0';
+}
+
+static void export_start(struct logs *l, struct ui_ctx *ctx, const char *typed)
+{
+	struct export_job *x;
+	int fd;
+
+	if (l->exp) {
+		ui_message(ctx, ROLE_WARNING, "an export is still running; wait for it to finish");
+		return;
+	}
+	if (!l->source) {
+		ui_message(ctx, ROLE_WARNING, "nothing to export: no %s records are stored yet",
+			   l->lt->label);
+		return;
+	}
+	x = mw_xcalloc(1, sizeof(*x));
+	expand_path(typed, x->path, sizeof(x->path));
+	if (!x->path[0]) {
+		free(x);
+		ui_message(ctx, ROLE_WARNING, "export: no file name given; press x and type a path");
+		return;
+	}
+	/* Never over an existing file (O_EXCL), never through a symlink, and
+	 * 0600 like everything mimewatch writes. */
+	fd = open(x->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == EEXIST)
+			ui_message(ctx, ROLE_ERROR, "export: %s exists; choose another name",
+				   x->path);
+		else
+			ui_message(ctx, ROLE_ERROR, "export: %s: %s%s", x->path, strerror(err),
+				   err == ENOENT ? "; create the directory first" : "");
+		free(x);
+		return;
+	}
+	if (fchmod(fd, 0600) < 0) {
+		/* The umask cannot widen 0600; only an odd file system fails here. */
+		ui_message(ctx, ROLE_ERROR, "export: %s: chmod 0600: %s", x->path, strerror(errno));
+		close(fd);
+		unlink(x->path);
+		free(x);
+		return;
+	}
+	x->fd = fd;
+	x->q = query_of(l);
+	mw_strlcpy(x->text, l->text, sizeof(x->text));
+	x->q.text = x->text;
+	x->sc = (struct store_scan){ 0, 0 };
+	x->bound = max_rowid(ctx);
+	mw_buf_init(&x->buf);
+	l->exp = x;
+	ui_message(ctx, ROLE_MUTED, "exporting to %s ...", x->path);
+}
+
+/* ---- moving ------------------------------------------------------------------------- */
+
+static void pause_following(struct logs *l)
+{
+	if (!l->following)
+		return;
+	l->following = 0;
+	l->fresh = 0;
+	l->fresh_pos = l->head;
+}
+
+static void seek_up(struct logs *l, int rows, int moves, int end)
+{
+	if (l->at_top && !end)
+		return;
+	l->seek_rows = rows;
+	l->seek_moves = moves;
+	l->seek_end = end;
+	l->up = (struct store_scan){ l->nrows ? l->rows[0].rowid : 0, 0 };
+}
+
+static void move_down(struct logs *l, int k)
+{
+	int first0 = l->first;
+
+	if (!l->nrows)
+		return;
+	l->cur += k;
+	if (l->cur >= l->nrows)
+		l->cur = l->nrows - 1;
+	if (l->cur >= l->first + l->want)
+		l->first = l->cur - l->want + 1;
+	if (l->first != first0)
+		pause_following(l);
+	/* Rows far above the window go; they are read again if needed. */
+	if (l->first > 2 * l->want + 8)
+		buf_drop_front(l, l->first - l->want);
+}
+
+static void move_up(struct logs *l, int k)
+{
+	int short_by = k - l->cur;
+
+	if (!l->nrows)
+		return;
+	if (short_by > 0 && !l->at_top) {
+		/* Above the buffer: read that many newer rows, then move. */
+		pause_following(l);
+		seek_up(l, short_by, short_by, 0);
+	}
+	l->cur = l->cur > k ? l->cur - k : 0;
+	if (l->cur < l->first)
+		l->first = l->cur;
+}
+
+static void go_newest(struct logs *l, struct ui_ctx *ctx)
+{
+	if (l->at_top) {
+		l->first = l->cur = 0;
+	} else {
+		reset_page(l, ctx);
+	}
+	l->fresh = 0;
+	l->fresh_pos = l->head;
+}
+
+static void go_oldest(struct logs *l)
+{
+	if (!l->source)
+		return;
+	pause_following(l);
+	if (l->fill.done) {
+		l->cur = l->nrows ? l->nrows - 1 : 0;
+		l->first = l->nrows > l->want ? l->nrows - l->want : 0;
+		return;
+	}
+	/* Read the oldest page afresh, from the oldest record upwards. */
+	buf_clear(l);
+	l->at_top = 0;
+	l->fill = (struct store_scan){ 0, 1 };
+	seek_up(l, l->want, 0, 1);
+	l->up = (struct store_scan){ 0, 0 };
+}
+
+/* ---- state changes ----------------------------------------------------------------------- */
+
+/* Looks the source and its count up in the store's status. */
+static void refresh_status(struct logs *l, struct ui_ctx *ctx)
+{
+	struct store_status *st = NULL;
+	size_t n = 0;
+	int64_t src = 0;
+	mw_err e;
+
+	mw_err_clear(&e);
+	l->total = 0;
+	if (store_list_status(ctx->store, &st, &n, &e) < 0) {
+		note_error(l, ctx, &e);
+		if (l->source < 0) {
+			l->source = 0;
+			reset_page(l, ctx);
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(st[i].integration, l->integration) == 0 &&
+		    strcmp(st[i].type, l->lt->name) == 0) {
+			src = st[i].source;
+			l->total = st[i].total;
+		}
+	}
+	free(st);
+	if (src != l->source) {
+		/* Stored for the first time (or deleted): start over. */
+		l->source = src;
+		reset_page(l, ctx);
+		reset_count(l);
+	}
+}
+
+static void set_type(struct logs *l, struct ui_ctx *ctx, int type)
+{
+	l->type = type;
+	l->lt = &mw_logtypes[type];
+	l->collects = 0;
+	if (ctx->cfg) {
+		for (size_t i = 0; i < ctx->cfg->nintegrations; i++)
+			if (strcmp(ctx->cfg->integrations[i].name, l->integration) == 0)
+				l->collects = !!(ctx->cfg->integrations[i].types & (1u << type));
+	}
+	snprintf(l->title, sizeof(l->title), "%s %s %s", l->integration,
+		 ui_ascii ? "-" : "\xc2\xb7", l->lt->label);
+	l->source = -1;         /* forces refresh_status to start over */
+	refresh_status(l, ctx);
+}
+
+static void filter_changed(struct logs *l, struct ui_ctx *ctx)
+{
+	int following = l->following;
+
+	reset_page(l, ctx);
+	reset_count(l);
+	l->following = following;
+	work(l, ctx);
+}
+
+/* ---- ops ------------------------------------------------------------------------------------- */
+
+static int logs_open(struct ui_view *v, void *arg)
+{
+	const struct ui_logs_arg *a = arg;
+	struct logs *l;
+
+	if (!a || !a->integration || a->type_index < 0 || (size_t)a->type_index >= mw_nlogtypes) {
+		ui_message(v->ctx, ROLE_ERROR, "preview: no integration or type chosen");
+		return -1;
+	}
+	if (!v->ctx->store) {
+		ui_message(v->ctx, ROLE_ERROR, "preview: the store is not open yet; save an "
+			   "integration first");
+		return -1;
+	}
+	l = mw_xcalloc(1, sizeof(*l));
+	l->rows = mw_xcalloc(MAX_ROWS, sizeof(l->rows[0]));
+	mw_strlcpy(l->integration, a->integration, sizeof(l->integration));
+	js_init(&l->doc);
+	mw_buf_init(&l->scratch);
+	l->following = 1;
+	/* The body is the screen less the header and the footer's two lines;
+	 * draw() corrects this if the frame differs. */
+	l->want = LINES - 3 - TOP_LINES - BOTTOM_LINES;
+	if (l->want < 1)
+		l->want = 1;
+	if (l->want > MAX_WANT)
+		l->want = MAX_WANT;
+	v->priv = l;
+	set_type(l, v->ctx, a->type_index);
+	work(l, v->ctx);
+	return 0;
+}
+
+static void logs_close(struct ui_view *v)
+{
+	struct logs *l = v->priv;
+
+	if (!l)
+		return;
+	if (l->exp)
+		export_finish(l, v->ctx, 0);
+	set_busy(l, 0);
+	buf_clear(l);
+	free(l->rows);
+	js_free(&l->doc);
+	mw_buf_free(&l->scratch);
+	free(l);
+	v->priv = NULL;
+}
+
+static void logs_reload(struct ui_view *v)
+{
+	struct logs *l = v->priv;
+	struct ui_ctx *ctx = v->ctx;
+	int64_t m;
+	int offset;
+
+	refresh_status(l, ctx);
+	m = max_rowid(ctx);
+	if (!l->source || !l->following || !l->at_top || m <= l->head) {
+		work(l, ctx);
+		return;
+	}
+	/* Following, and something was committed since: the new rows go on
+	 * top, and the selection keeps its place on the screen. */
+	offset = l->cur - l->first;
+	if (!l->text[0] || m - l->head > FOLLOW_GAP) {
+		/* The newest page through the index costs a page, however
+		 * much arrived. */
+		reset_page(l, ctx);
+	} else if (l->seek_rows == 0 || l->up.done) {
+		/* A text filter: look only at what arrived. */
+		l->seek_rows = MAX_WANT;
+		l->seek_moves = l->seek_end = 0;
+		l->up = (struct store_scan){ l->head, 0 };
+	}
+	work(l, ctx);
+	if (l->text[0]) {
+		l->first = 0;
+		if (l->nrows > 2 * l->want + 1)
+			buf_drop_back(l, l->nrows - (2 * l->want + 1));
+		if (l->up.done && m > l->head)
+			l->head = m;
+	}
+	l->cur = l->first + offset;
+	if (l->cur >= l->nrows)
+		l->cur = l->nrows ? l->nrows - 1 : 0;
+}
+
+/* Column widths for the screen width: fixed columns as the table says, the
+ * width-0 column the rest. When that leaves it too little, the widest fixed
+ * columns give up a column at a time; the time column keeps its 19. */
+static void layout(const struct mw_logtype *lt, int width, int *w)
+{
+	size_t n = lt->ncolumns < MAX_COLS ? lt->ncolumns : MAX_COLS;
+	int fixed = 0, flex = -1, avail = width - 1 - (int)(n - 1), minflex;
+	int minw[MAX_COLS];
+
+	for (size_t c = 0; c < n; c++) {
+		w[c] = lt->columns[c].width;
+		minw[c] = strcmp(lt->columns[c].field, lt->time_field) == 0 ? 19 : 4;
+		if (minw[c] > w[c])
+			minw[c] = w[c];
+		if (w[c] > 0)
+			fixed += w[c];
+		else if (flex < 0)
+			flex = (int)c;
+	}
+	minflex = flex < 0 ? 0 : 16;
+	while (fixed > avail - minflex) {
+		int widest = -1;
+
+		for (size_t c = 0; c < n; c++)
+			if ((int)c != flex && w[c] > minw[c] && (widest < 0 || w[c] > w[widest]))
+				widest = (int)c;
+		if (widest < 0)
+			break;
+		w[widest]--;
+		fixed--;
+	}
+	if (flex >= 0)
+		w[flex] = avail - fixed > 1 ? avail - fixed : 1;
+}
+
+static void draw_tabs(struct logs *l, int y, int x, int width)
+{
+	int used = 1;
+
+	for (size_t t = 0; t < mw_nlogtypes && used < width; t++) {
+		char tab[64];
+		int n = snprintf(tab, sizeof(tab), " %zu %s ", t + 1, mw_logtypes[t].label);
+
+		used += ui_text(y, x + used, width - used,
+				(int)t == l->type ? ROLE_SELECTION : ROLE_MUTED, tab, (size_t)n);
+		used += ui_text(y, x + used, width - used, ROLE_NORMAL, " ", 1);
+	}
+}
+
+static void draw_state(struct logs *l, int y, int x, int width)
+{
+	const char *dot = ui_ascii ? " - " : " \xc2\xb7 ";
+	char line[640], n[32];
+	int used = 1;
+
+#define PUT(role, s, len) (used += ui_text(y, x + used, width - used, (role), (s), (len)))
+	fmt_count(l->total, n, sizeof(n));
+	snprintf(line, sizeof(line), "%s record%s", n, l->total == 1 ? "" : "s");
+	PUT(ROLE_NORMAL, line, strlen(line));
+	if (l->text[0]) {
+		PUT(ROLE_NORMAL, dot, strlen(dot));
+		PUT(ROLE_NORMAL, "filter \"", 8);
+		/* Typed by the admin, but drawn like any other string. */
+		PUT(ROLE_INPUT, l->text, strlen(l->text));
+		PUT(ROLE_NORMAL, "\"", 1);
+	}
+	if (l->threats) {
+		PUT(ROLE_NORMAL, dot, strlen(dot));
+		PUT(ROLE_ERROR, "threats only", 12);
+	}
+	if (filtered(l)) {
+		fmt_count(l->count, n, sizeof(n));
+		if (l->count_ok)
+			snprintf(line, sizeof(line), "%s matching", n);
+		else if (l->count)
+			snprintf(line, sizeof(line), "%s+ matching, counting...", n);
+		else
+			snprintf(line, sizeof(line), "counting...");
+		PUT(ROLE_NORMAL, dot, strlen(dot));
+		PUT(ROLE_WARNING, line, strlen(line));
+	}
+	PUT(ROLE_NORMAL, dot, strlen(dot));
+	if (l->following) {
+		PUT(ROLE_OK, "following", 9);
+	} else {
+		fmt_count(l->fresh, n, sizeof(n));
+		snprintf(line, sizeof(line), "paused, %s new", n);
+		PUT(ROLE_WARNING, line, strlen(line));
+	}
+#undef PUT
+}
+
+static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int width)
+{
+	char line[512];
+
+	if (l->error[0]) {
+		ui_text(y, x + 1, width - 2, ROLE_ERROR, l->error, strlen(l->error));
+		return;
+	}
+	if (!l->collects && !l->source) {
+		snprintf(line, sizeof(line), "%s does not collect %s records; add the type with "
+			 "e on the integrations screen.", l->integration, l->lt->label);
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
+	} else if (!l->source || l->total == 0) {
+		snprintf(line, sizeof(line), "No %s records yet; they appear here as they are "
+			 "collected%s.", l->lt->label, ctx->col || ctx->attached ? "" :
+			 " (the collector is not running)");
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
+	} else if (pending(l) && !l->fill.done) {
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, "searching...", 12);
+	} else {
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, "No record matches the filter; Esc "
+			"clears it.", 39);
+	}
+}
+
+static void draw_bottom(struct logs *l, int y, int x, int width)
+{
+	if (l->prompt != PROMPT_NONE) {
+		const char *label = l->prompt == PROMPT_FILTER ? "Filter: " : "Export to file: ";
+		int used = 1 + ui_text(y, x + 1, width - 2, ROLE_KEY, label, strlen(label));
+
+		ui_field_draw(&l->field, y, x + used, width - used - 1, 1);
+		return;
+	}
+	if (l->exp) {
+		char n[32], line[4200];
+
+		fmt_count(l->exp->written, n, sizeof(n));
+		snprintf(line, sizeof(line), "exporting to %s: %s written...", l->exp->path, n);
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
+	} else if (pending(l) && l->text[0] && (!l->fill.done || l->seek_rows > 0)) {
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, "searching...", 12);
+	}
+}
+
+static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
+{
+	struct logs *l = v->priv;
+	const struct mw_logtype *lt = l->lt;
+	size_t n = lt->ncolumns < MAX_COLS ? lt->ncolumns : MAX_COLS;
+	int w[MAX_COLS], want = height - TOP_LINES - BOTTOM_LINES, x;
+
+	if (want < 1)
+		want = 1;
+	if (want > MAX_WANT)
+		want = MAX_WANT;
+	if (want != l->want) {
+		/* A resize: read what the taller window lacks (one slice). */
+		l->want = want;
+		if (l->cur >= l->first + want)
+			l->first = l->cur - want + 1;
+		if (l->following && l->at_top)
+			l->first = 0;
+		work(l, v->ctx);
+	}
+	draw_tabs(l, y0, x0, width);
+	draw_state(l, y0 + 1, x0, width);
+	layout(lt, width, w);
+	x = x0 + 1;
+	for (size_t c = 0; c < n; c++) {
+		ui_text(y0 + 2, x, w[c], ROLE_HEADING, lt->columns[c].title,
+			strlen(lt->columns[c].title));
+		x += w[c] + 1;
+	}
+	if (l->nrows == 0)
+		draw_empty(l, v->ctx, y0 + TOP_LINES, x0, width);
+	for (int i = 0; i < want && l->first + i < l->nrows; i++) {
+		const struct cellrow *r = &l->rows[l->first + i];
+		int y = y0 + TOP_LINES + i, sel = l->first + i == l->cur;
+		enum ui_role role = sel ? ROLE_SELECTION : r->threat ? ROLE_ERROR : ROLE_NORMAL;
+
+		if (sel) {
+			attrset(ui_attr(ROLE_SELECTION));
+			mvhline(y, x0, ' ', width);
+			attrset(A_NORMAL);
+		}
+		x = x0 + 1;
+		for (size_t c = 0; c < n; c++) {
+			ui_text(y, x, w[c], role, r->cell[c] ? r->cell[c] : "",
+				r->cell[c] ? r->len[c] : 0);
+			x += w[c] + 1;
+		}
+	}
+	draw_bottom(l, y0 + height - 1, x0, width);
+}
+
+static void start_prompt(struct logs *l, enum prompt p, const char *initial)
+{
+	memset(&l->field, 0, sizeof(l->field));
+	mw_strlcpy(l->field.buf, initial, sizeof(l->field.buf));
+	l->field.len = l->field.cur = strlen(l->field.buf);
+	l->prompt = p;
+}
+
+static int logs_action(struct ui_view *v, enum ui_action a)
+{
+	struct logs *l = v->priv;
+	struct ui_ctx *ctx = v->ctx;
+	int page = l->want > 1 ? l->want - 1 : 1;
+
+	switch (a) {
+	case ACT_UP: move_up(l, 1); break;
+	case ACT_DOWN: move_down(l, 1); break;
+	case ACT_PAGE_UP: {
+		/* The window and the selection move up a page together; what the
+		 * buffer lacks above is read from the store. */
+		int k = l->first < page ? l->first : page;
+
+		l->first -= k;
+		l->cur -= k;
+		if (k < page && !l->at_top) {
+			pause_following(l);
+			seek_up(l, page - k, page - k, 0);
+		} else if (k == 0) {
+			l->cur = l->first;
+		}
+		break;
+	}
+	case ACT_PAGE_DOWN: {
+		int room = l->nrows - l->want - l->first;
+		int k = room < page ? (room > 0 ? room : 0) : page;
+
+		if (k > 0) {
+			pause_following(l);
+			l->first += k;
+			l->cur += k;
+		} else {
+			l->cur = l->nrows ? l->nrows - 1 : 0;
+		}
+		move_down(l, 0);
+		break;
+	}
+	case ACT_FIRST: go_newest(l, ctx); break;
+	case ACT_LAST: go_oldest(l); break;
+	case ACT_NEXT_TYPE: set_type(l, ctx, (l->type + 1) % (int)mw_nlogtypes); break;
+	case ACT_TYPE_1: case ACT_TYPE_2: case ACT_TYPE_3: {
+		int t = a == ACT_TYPE_1 ? 0 : a == ACT_TYPE_2 ? 1 : 2;
+
+		if ((size_t)t < mw_nlogtypes && t != l->type)
+			set_type(l, ctx, t);
+		break;
+	}
+	case ACT_FILTER: start_prompt(l, PROMPT_FILTER, l->text); return 1;
+	case ACT_THREATS:
+		l->threats = !l->threats;
+		filter_changed(l, ctx);
+		return 1;
+	case ACT_FOLLOW:
+		if (l->following) {
+			pause_following(l);
+		} else {
+			l->following = 1;
+			reset_page(l, ctx);
+		}
+		break;
+	case ACT_ENTER:
+		if (l->cur < l->nrows) {
+			l->detail_rowid = l->rows[l->cur].rowid;
+			ui_push(ctx, &view_record, &l->detail_rowid);
+		}
+		return 1;
+	case ACT_EXPORT: {
+		char def[256];
+
+		snprintf(def, sizeof(def), "mimewatch-%s-%s.ndjson", l->integration, l->lt->name);
+		start_prompt(l, PROMPT_EXPORT, def);
+		return 1;
+	}
+	default:
+		return 0;
+	}
+	work(l, ctx);
+	return 1;
+}
+
+static int logs_input(struct ui_view *v, wint_t ch, int is_key)
+{
+	struct logs *l = v->priv;
+	int enter = (!is_key && (ch == '\r' || ch == '\n')) || (is_key && ch == KEY_ENTER);
+
+	if (l->prompt == PROMPT_NONE) {
+		/* Esc clears a filter before it goes back (q always goes back). */
+		if (!is_key && ch == 27 && filtered(l)) {
+			l->text[0] = '\0';
+			l->threats = 0;
+			filter_changed(l, v->ctx);
+			return 1;
+		}
+		return 0;
+	}
+	if (!is_key && ch == 27) {
+		l->prompt = PROMPT_NONE;
+		return 1;
+	}
+	if (enter) {
+		enum prompt p = l->prompt;
+
+		l->prompt = PROMPT_NONE;
+		l->field.buf[l->field.len] = '\0';
+		if (p == PROMPT_FILTER) {
+			mw_strlcpy(l->text, l->field.buf, sizeof(l->text));
+			filter_changed(l, v->ctx);
+		} else {
+			export_start(l, v->ctx, l->field.buf);
+			work(l, v->ctx);
+		}
+		return 1;
+	}
+	/* Every other key edits the field or is ignored: a prompt is modal. */
+	ui_field_input(&l->field, ch, is_key);
+	return 1;
+}
+
+static const char *logs_title(struct ui_view *v)
+{
+	struct logs *l = v->priv;
+
+	return l ? l->title : "preview";
+}
+
+const struct ui_view_ops view_logs = {
+	.name = "preview",
+	.open = logs_open,
+	.close = logs_close,
+	.reload = logs_reload,
+	.draw = logs_draw,
+	.action = logs_action,
+	.input = logs_input,
+	.title = logs_title,
+};
