@@ -606,12 +606,13 @@ static void step(collector *c, struct job *j)
 		if (c->page.next && c->page.nrecords > 0) {
 			next.page_token[0] = '\0';
 			next.win_from = next.win_progress;
-		} else if (c->page.next && req.page_token) {
-			/* An empty page that still carries `next`, after pages of
-			 * records: the end of the window, or a page that went
-			 * missing. Only what was stored is certain, so the horizon
-			 * moves to the newest stored record, and the next window
-			 * reads on from there. */
+		} else if (c->page.next && c->page.total_count != 0) {
+			/* An empty page that still carries `next`. Mimecast answers
+			 * an empty window so, with totalCount 0: that is the end.
+			 * With records said to exist (or no count), a page may have
+			 * gone missing: only what was stored is certain, so the
+			 * horizon moves to the newest stored record, and the next
+			 * window reads on from there. */
 			next.horizon = next.win_progress > j->cur.horizon ? next.win_progress
 									   : j->cur.horizon;
 			next.in_window = 0;

@@ -865,6 +865,7 @@ void mc_page_init(struct mc_page *p)
 	p->records = -1;
 	p->nrecords = 0;
 	p->next = NULL;
+	p->total_count = -1;
 }
 
 void mc_page_free(struct mc_page *p)
@@ -895,6 +896,7 @@ static void page_extract(struct mc_page *page, const struct mw_logtype *lt, int 
 
 	page->records = -1;
 	page->nrecords = 0;
+	page->total_count = -1;
 	free(page->next);
 	page->next = NULL;
 	if (res->cls != MC_OK)
@@ -920,6 +922,9 @@ static void page_extract(struct mc_page *page, const struct mw_logtype *lt, int 
 	next = js_path(d, root, "meta.pagination.next");
 	if (next >= 0 && d->toks[next].type == JS_STRING && d->toks[next].end > d->toks[next].start)
 		page->next = js_strdup(d, next);
+	next = js_path(d, root, "meta.pagination.totalCount");
+	if (next >= 0 && js_int(d, next, &page->total_count) < 0)
+		page->total_count = -1;
 }
 
 void mc_page_parse(struct mc_page *page, const struct mw_logtype *lt, long status,

@@ -61,6 +61,7 @@ struct mc_page {
 	int records;               /* token of the records array, -1 if absent */
 	size_t nrecords;
 	char *next;                /* meta.pagination.next, malloc'd, or NULL */
+	int64_t total_count;       /* meta.pagination.totalCount, -1 when absent */
 };
 
 void mc_page_init(struct mc_page *p);

@@ -1303,13 +1303,17 @@ static void logs_page(const struct sim *s, struct cursor *c, int has_token, int 
 	LIT(b, "}],\"fail\":[]}");
 	r->records = n;
 
-	/* Patch in the count and, when more may follow, the next token. */
-	char num[8];
-	int nl = snprintf(num, sizeof(num), "%d", n);
+	/* Patch in the count, the window's total (as Mimecast's totalCount:
+	 * every record of the window, not only this page's) and, when more may
+	 * follow, the next token. */
+	char num[64];
+	int nl = snprintf(num, sizeof(num), "%d,\"totalCount\":%lld", n, (long long)(hi - lo));
 
-	memcpy(b->data + ps_at, num, (size_t)nl);
+	/* The placeholder may be shorter or longer than what replaces it. */
+	mw_buf_reserve(b, (size_t)nl);
 	memmove(b->data + ps_at + nl, b->data + next_at, b->len - next_at + 1);
-	b->len -= next_at - ps_at - (size_t)nl;
+	memcpy(b->data + ps_at, num, (size_t)nl);
+	b->len = b->len - (next_at - ps_at) + (size_t)nl;
 	next_at = ps_at + (size_t)nl;
 	if (more || empty_next) {
 		char ins[100];

@@ -520,7 +520,7 @@ static int probe_check(const struct mw_integration *p, const char *key, char *ou
 		return 0;
 	snprintf(pat, sizeof(pat), ": %s: ", key);
 	m = strstr(e.msg, pat);
-	snprintf(out, n, "%s", m ? m + strlen(pat) : e.msg);
+	mw_strlcpy(out, m ? m + strlen(pat) : e.msg, n);
 	return 1;
 }
 
