@@ -97,4 +97,5 @@ def test_small_bucket():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_sim_ratelimit_headers, test_429_reset_honoured, test_429_bogus_reset_clamped, test_small_bucket])
+    mwtest.main([test_sim_ratelimit_headers, test_429_reset_honoured,
+                 test_429_bogus_reset_clamped, test_small_bucket])

@@ -61,7 +61,8 @@ def test_v2_wrong_secret():
         sim.edit_config(client_secret="not-the-secret")
         r = sim.fetch(budget="10s", expect_rc=1)
         for t in TYPES:
-            eq(r.report()[(NAME, t)]["failed"], True, "%s/%s FAILED with a wrong secret" % (NAME, t))
+            eq(r.report()[(NAME, t)]["failed"], True,
+               "%s/%s FAILED with a wrong secret" % (NAME, t))
         check("invalid signature" in r.err, "a wrong client_secret should be 'invalid "
               "signature':\n%s" % r)
         check("not-the-secret" not in r.out + r.err, "fetch printed the client secret")
