@@ -194,7 +194,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* Version 1. AUTOINCREMENT on records: outputs remember the last rowid they
  * wrote, so a rowid must never be handed out twice, even after pruning or
- * deleting the newest rows. */
+ * deleting the newest rows.
+ *
+ * Records are unique on (source, time, id), not (source, id): the same
+ * constraint in practice, since a URL or attachment id is the hash of the
+ * whole record, time included, and an impersonation id names one log line
+ * with its one eventTime (should Mimecast ever re-time an id, both are kept:
+ * nothing is dropped). But keys that arrive in time order land at the right
+ * edge of the index, where random SHA-256 keys dirtied a random leaf page per
+ * record: the WAL then carried a 16 KiB page per record, and a 600,000-record
+ * backfill took 30 s instead of 11. */
 static const char schema_v1[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE sources(id INTEGER PRIMARY KEY, integration TEXT NOT NULL,"
@@ -202,7 +211,7 @@ static const char schema_v1[] =
 	"CREATE TABLE records(rowid INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" source INTEGER NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
 	" collected INTEGER NOT NULL, threat INTEGER NOT NULL DEFAULT 0,"
-	" json TEXT NOT NULL, UNIQUE(source,id));"
+	" json TEXT NOT NULL, UNIQUE(source,time,id));"
 	"CREATE TABLE cursors(source INTEGER PRIMARY KEY, horizon INTEGER NOT NULL DEFAULT 0,"
 	" in_window INTEGER NOT NULL DEFAULT 0, win_from INTEGER NOT NULL DEFAULT 0,"
 	" win_to INTEGER NOT NULL DEFAULT 0, win_progress INTEGER NOT NULL DEFAULT 0,"
