@@ -560,7 +560,10 @@ static void step(collector *c, struct job *j)
 	req.page_token = j->cur.page_token[0] ? j->cur.page_token : NULL;
 	req.page_size = j->in->page_size;
 	j->st.last_attempt = mw_now();
-	put_status(c, j, "collecting");
+	/* Mid-window the status already says so: one write per page is enough
+	 * (the one after it). */
+	if (strcmp(j->st.state, "collecting") != 0)
+		put_status(c, j, "collecting");
 	mc_get_logs_page(j->cred->client, &req, &c->resp, &c->page, &res);
 	j->rep.requests++;
 	if (c->stop)
@@ -778,6 +781,7 @@ static void poll_requests(collector *c)
 	c->last_request_poll = mw_mono_ms();
 	while (!c->stop && (got = store_request_take(c->store, &r, &e)) == 1)
 		handle_request(c, &r);
+	if (got < 0) mw_log(0, "DEBUG requests: %s", e.msg);
 }
 
 static void reload_config(collector *c, mw_buf *out, int *ok)

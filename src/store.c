@@ -242,10 +242,15 @@ static const char schema_v1[] =
 	" size INTEGER NOT NULL, PRIMARY KEY(output,path)) WITHOUT ROWID;"
 	"INSERT INTO meta(key,value) VALUES('schema_version','1');";
 
+/* Records are inserted MULTI_ROWS at a time: one statement step per row was
+ * a tenth of a backfill's CPU in the VDBE alone. */
+#define MULTI_ROWS 32
+
 struct mw_store {
 	sqlite3 *db;
 	char *path;     /* state_dir/store.db, for messages */
 	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *multi;  /* INSERT OR IGNORE of MULTI_ROWS records */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -717,6 +722,7 @@ void store_close(mw_store *s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->multi);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -851,6 +857,29 @@ static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c,
 	return exec_done(s, st, "writing the cursor", e);
 }
 
+static sqlite3_stmt *multi_insert(mw_store *s, mw_err *e)
+{
+	mw_buf sql;
+	int rc;
+
+	if (s->multi) {
+		sqlite3_reset(s->multi);
+		return s->multi;
+	}
+	mw_buf_init(&sql);
+	mw_buf_puts(&sql, "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json) VALUES");
+	for (int k = 0; k < MULTI_ROWS; k++)
+		mw_buf_puts(&sql, k ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+	rc = sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->multi, NULL);
+	mw_buf_free(&sql);
+	if (rc != SQLITE_OK) {
+		db_fail(s, rc, "preparing a statement", e);
+		s->multi = NULL;
+		return NULL;
+	}
+	return s->multi;
+}
+
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
@@ -867,11 +896,38 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	sqlite3_bind_int64(st, 1, source);
 	sqlite3_bind_int64(st, 4, now);
 	for (size_t i = 0; i < n; i++) {
-		const struct store_rec *rec = &recs[i];
-		if (!rec->id || !rec->json || rec->json_len > INT_MAX) {
+		if (!recs[i].id || !recs[i].json || recs[i].json_len > INT_MAX) {
 			mw_err_set(e, "%s: record %zu of the page has no id or no JSON", s->path, i);
 			return tx_abort(s);
 		}
+	}
+	for (size_t i = 0; i + MULTI_ROWS <= n; i += MULTI_ROWS) {
+		sqlite3_stmt *m = multi_insert(s, e);
+
+		if (!m)
+			return tx_abort(s);
+		for (int k = 0; k < MULTI_ROWS; k++) {
+			const struct store_rec *rec = &recs[i + (size_t)k];
+			int p = k * 6;
+
+			sqlite3_bind_int64(m, p + 1, source);
+			sqlite3_bind_text(m, p + 2, rec->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(m, p + 3, rec->time);
+			sqlite3_bind_int64(m, p + 4, now);
+			sqlite3_bind_int(m, p + 5, rec->threat ? 1 : 0);
+			sqlite3_bind_text(m, p + 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
+		}
+		rc = sqlite3_step(m);
+		sqlite3_reset(m);
+		if (rc != SQLITE_DONE) {
+			db_fail(s, rc, "storing records", e);
+			return tx_abort(s);
+		}
+		inserted += sqlite3_changes(s->db);
+	}
+	for (size_t i = n - n % MULTI_ROWS; i < n; i++) {
+		const struct store_rec *rec = &recs[i];
+
 		/* Bindings survive reset, so only the per-record ones change. */
 		sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, rec->time);
