@@ -781,7 +781,6 @@ static void poll_requests(collector *c)
 	c->last_request_poll = mw_mono_ms();
 	while (!c->stop && (got = store_request_take(c->store, &r, &e)) == 1)
 		handle_request(c, &r);
-	if (got < 0) mw_log(0, "DEBUG requests: %s", e.msg);
 }
 
 static void reload_config(collector *c, mw_buf *out, int *ok)

@@ -379,35 +379,28 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-/* Checks the magic before SQLite sees the file: SQLite would take an empty
- * file for a new database. (A truncated one SQLite refuses itself when a read
- * transaction finds fewer pages than the header counts; checking sizes here,
- * outside its locks, would race a checkpoint extending the file.) 0 fine, -1
- * damaged or unreadable (e set). */
+/* Checks store.db is a regular file before SQLite opens it. An empty file
+ * (which SQLite would take for a new database) is refused by check_schema,
+ * any other non-database by SQLite (SQLITE_NOTADB). (A truncated one SQLite
+ * refuses itself when a read transaction finds fewer pages than the header
+ * counts; checking sizes here, outside its locks, would race a checkpoint
+ * extending the file.) 0 fine, -1 damaged or unreadable (e set). */
 static int check_header(const char *path, mw_err *e)
 {
-	unsigned char h[100];
 	struct stat sb;
-	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
+	/* stat(), never open(): closing any descriptor of store.db drops every
+	 * POSIX lock this process holds on it, including the shared lock of a
+	 * connection already open here (the collector's, when the output
+	 * thread or the console opens the store). Without that lock the next
+	 * process to close its connection deletes the WAL under us, and what
+	 * we commit afterwards goes to an unlinked file. */
+	if (stat(path, &sb) < 0) {
 		mw_err_set(e, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
+	if (!S_ISREG(sb.st_mode)) {
 		mw_err_set(e, "%s: not a regular file; move it aside", path);
-		return -1;
-	}
-	got = pread(fd, h, sizeof h, 0);
-	close(fd);
-	if (got < 0) {
-		mw_err_set(e, "%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	if (got < (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0) {
-		mw_err_set(e, "%s: %s", path, damaged_fix);
 		return -1;
 	}
 	return 0;
@@ -707,6 +700,9 @@ int store_open(const char *state_dir, mw_store **out, mw_err *e)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	/* Before the first read: check_schema's can meet SQLITE_BUSY too, e.g.
+	 * while another process checkpoints or closes its connection. */
+	sqlite3_busy_handler(s->db, busy_wait, NULL);
 	if (check_schema(s, e) < 0 || setup_connection(s, e) < 0 || ensure_indexes(s, e) < 0)
 		goto fail;
 	*out = s;
