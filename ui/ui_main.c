@@ -265,6 +265,13 @@ static void draw_footer(struct ui_view *v)
 			if (pass == 0 ? strcmp(k->scope, scope) != 0
 				      : strcmp(k->scope, "*") != 0 || scope_binds(scope, k->key))
 				continue;
+			/* A hint cut in half ("? h...") names a key without saying
+			 * what it does: draw whole hints only. */
+			if (x + sanitize_width(k->keyname, strlen(k->keyname)) + 1 +
+			    sanitize_width(k->help, hint_len(k->help)) > COLS - 1) {
+				x = COLS - 1;
+				break;
+			}
 			x += ui_text(y, x, COLS - 1 - x, ROLE_KEY, k->keyname, strlen(k->keyname));
 			x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, " ", 1);
 			x += ui_text(y, x, COLS - 1 - x, ROLE_MUTED, k->help, hint_len(k->help));
@@ -468,6 +475,22 @@ static int ui_is_idle(struct ui_ctx *ctx)
 	probe_open(ctx);
 	if (probe_int("SELECT count(*) FROM requests WHERE state<2") > 0)
 		return 0;
+	/* A fetch (resume, reset) is done when the collector has merely made
+	 * its collections due: until one of them writes its status again, the
+	 * collection it ordered has not started, and that is not idle. */
+	{
+		char sql[512];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM requests r JOIN sources s ON "
+			 "(r.integration='' OR s.integration=r.integration) AND "
+			 "(r.type='' OR s.type=r.type) JOIN status st ON st.source=s.id "
+			 "WHERE r.state=2 AND r.action IN ('fetch','resume','reset') AND "
+			 "st.paused=0 AND st.updated<r.updated AND r.updated>%" PRId64,
+			 mw_now_ms() - WAIT_IDLE_MS);
+		if (probe_int(sql) > 0)
+			return 0;
+	}
 	if (store_list_status(ctx->store, &st, &n, &e) < 0)
 		return 1;
 	for (size_t i = 0; i < ctx->cfg->nintegrations && idle; i++) {

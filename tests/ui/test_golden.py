@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""test_golden - the console's screens compared, exactly, with saved text.
+
+Each test runs the real console in script mode against mimewatch-sim (fixed
+seed) with MIMEWATCH_NOW pinned for both the simulator and the console (both
+read it through mw_now()) and a rate budget that does not refill during a
+test, so the records, their times, "0s ago", "next poll in 10s", budgets and
+row numbers are the same on every run. The dumps are compared, exactly, with
+tests/ui/expected/<test>-<dump>.txt; no dump may show a secret.
+
+Volatile fields, and only those, are replaced by fixed tokens in the dump
+before comparing (the expected files hold the tokens):
+  - a simulator's temporary directory (mkdtemp)          -> <DIR-A>, <DIR-B>, ...
+  - a simulator's port in "127.0.0.1:PORT"               -> 127.0.0.1:<PORT-A>, ...
+  - this host's own addresses (getifaddrs) in the troubleshooting view's
+    IP-ranges advice: the rest of the line after "allow this host's address ("
+    (on a 100x30 screen that advice is the last row drawn; what follows the
+    list wraps differently with the number of addresses)   -> <HOST-ADDRS>
+Nothing else is loosened: no trimming beyond what dumps already do.
+
+Regenerate the expected files with MW_UPDATE_GOLDEN=1 (then read every one of
+them: a golden file that captured a bug is worse than none).
+
+Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
+"""
+
+import difflib
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+import mwtest  # noqa: E402
+from mwtest import check, eq  # noqa: E402
+
+EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected")
+UPDATE = os.environ.get("MW_UPDATE_GOLDEN") == "1"
+NOW = "1731862800"          # 2024-11-17 17:00:00 UTC
+SEED = "7"
+SIZE = (100, 30)
+CHECKLIST_STEPS = 7
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                         "\u2060\u2066-\u2069\ufeff]")
+
+
+def pinned_env(extra=None):
+    e = dict(os.environ)
+    for k in ("LC_ALL", "LC_CTYPE", "LANG", "NO_COLOR", "LINES", "COLUMNS"):
+        e.pop(k, None)
+    e.update({"LC_ALL": "C.UTF-8", "TERM": "xterm-256color", "MIMEWATCH_NOW": NOW})
+    e.update(extra or {})
+    return e
+
+
+def sim(args=(), write_config=True):
+    """A simulated tenant on the pinned clock with a fixed seed. Its rate
+    budget refills on the monotonic clock (one request per 10 ms by default),
+    which MIMEWATCH_NOW does not pin: an hour per request keeps the budget
+    column a count of the requests made."""
+    return mwtest.Sim(["--seed", SEED, "--refill-ms", "3600000"] + list(args),
+                      write_config=write_config, env=pinned_env())
+
+
+class Golden:
+    """One scripted console run whose dumps are compared with expected files.
+    sims: the simulators whose directory and port are volatile, in token
+    order (A, B, ...)."""
+
+    def __init__(self, test, sims, config, size=SIZE):
+        self.test, self.sims, self.config, self.size = test, sims, config, size
+        self.work = sims[0].dir
+        self.lines, self.names = [], []
+        self.sizes = {}             # rows of dumps taken at another size
+
+    def add(self, *lines):
+        self.lines.extend(lines)
+        return self
+
+    def dump(self, name):
+        self.names.append(name)
+        self.lines.append("dump " + os.path.join(self.work, "golden-%s.txt" % name))
+        return self
+
+    def run(self, env=None):
+        script = os.path.join(self.work, "golden-script.txt")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write("\n".join(self.lines + ["quit"]) + "\n")
+        e = pinned_env({"XDG_STATE_HOME": os.path.join(self.work, "xdg-state"),
+                        "XDG_CONFIG_HOME": os.path.join(self.work, "xdg-config")})
+        e.update(env or {})
+        r = mwtest.mimewatch(["--script", script, "--size", "%dx%d" % self.size],
+                             config=self.config, timeout=90, env=e)
+        self.result = r
+        eq(r.rc, 0, "console exit status\n%s" % r)
+        check("script line" not in r.err, "the script failed:\n%s" % r)
+        return self
+
+    def normalise(self, text):
+        """The documented token replacements, and nothing else."""
+        for i, s in enumerate(self.sims):
+            tag = chr(ord("A") + i)
+            text = text.replace(s.dir, "<DIR-%s>" % tag)
+            if s.port:
+                text = text.replace("127.0.0.1:%d" % s.port, "127.0.0.1:<PORT-%s>" % tag)
+        return re.sub(r"(?m)(allow this host's address \().*$", r"\1<HOST-ADDRS>", text)
+
+    def screen(self, name):
+        path = os.path.join(self.work, "golden-%s.txt" % name)
+        check(os.path.exists(path), "no dump %s: the script did not get there\n%s"
+              % (name, self.result))
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+
+    def compare(self):
+        """Every dump against its expected file (or writes them when updating)."""
+        failures = []
+        for name in self.names:
+            got = self.normalise(self.screen(name))
+            bad = RAW_CONTROL.search(got)
+            check(not bad, "dump %s holds a raw control character %r" % (name, bad and
+                                                                         bad.group(0)))
+            check(mwtest.SIM_SECRET_KEY[:16] not in got and mwtest.SIM_ACCESS_KEY[:24]
+                  not in got, "dump %s shows a secret:\n%s" % (name, got))
+            eq(len(got.split("\n")) - 1, self.sizes.get(name, self.size[1]),
+               "rows of dump %s" % name)
+            path = os.path.join(EXPECTED, "%s-%s.txt" % (self.test, name))
+            if UPDATE:
+                os.makedirs(EXPECTED, exist_ok=True)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(got)
+                continue
+            check(os.path.exists(path), "no expected file %s (MW_UPDATE_GOLDEN=1 writes it)"
+                  % path)
+            with open(path, encoding="utf-8") as f:
+                want = f.read()
+            if got != want:
+                diff = "".join(difflib.unified_diff(
+                    want.splitlines(True), got.splitlines(True),
+                    "expected/%s-%s.txt" % (self.test, name), "dump"))
+                failures.append("%s differs from the expected screen:\n%s" % (name, diff))
+        check(not failures, "\n".join(failures))
+
+
+def walk_checklist(g, dump_step=None):
+    """Ticks every checklist page with Space; dumps page dump_step on the way."""
+    for i in range(1, CHECKLIST_STEPS + 1):
+        if i == dump_step:
+            g.dump("step%d" % i)
+        g.add("key Space")
+    return g
+
+
+def fill_form(g, s, name, secret=mwtest.SIM_SECRET_KEY):
+    """From the form's first field: an API 1.0 integration on sim s."""
+    return g.add("type " + name, "key Tab", "type " + name + " tenant", "key Tab",
+                 "key Tab",                                   # API version: 1.0
+                 "type " + mwtest.SIM_APP_ID, "key Tab",
+                 "type " + mwtest.SIM_APP_KEY, "key Tab",
+                 "key Tab",                                   # region picker: other
+                 "type " + s.base_url, "key Tab", "key Tab",  # base URL; no email lookup
+                 "type " + s.ca_file, "key Tab",
+                 "paste " + mwtest.SIM_ACCESS_KEY, "key Tab",
+                 "paste " + secret)
+
+
+def fetched(s):
+    """Collects the sim's records into its store (on the pinned clock)."""
+    r = s.mw(["fetch"], env=pinned_env())
+    eq(r.rc, 0, "fetch\n%s" % r)
+
+
+# ---- the tests --------------------------------------------------------------------------
+
+def test_first_run():
+    """Nothing to a saved, collecting integration: a checklist page, the
+    filled form (secrets masked), the validation, home after saving."""
+    with sim(["--records", "40"], write_config=False) as s:
+        g = Golden("first_run", [s], os.path.join(s.dir, "new", "config.yaml"))
+        walk_checklist(g, dump_step=3)
+        fill_form(g, s, "acme-eu")
+        g.dump("form")
+        g.add("key Enter", "wait-idle")
+        g.dump("check")
+        g.add("key Enter", "wait-idle")
+        g.dump("home")
+        g.run()
+        g.compare()
+        check(os.path.exists(g.config), "nothing saved")
+
+
+def test_bad_guid():
+    """A GUID one character short and a non-GUID: errors next to the fields,
+    Enter refused with the count of fields to fix, nothing saved."""
+    with sim(write_config=False) as s:
+        g = Golden("bad_guid", [s], os.path.join(s.dir, "new", "config.yaml"))
+        walk_checklist(g)
+        g.add("type acme", "key Tab", "key Tab", "key Tab",
+              "type 5f0e6d1c-1a2b-4c3d-9e8f-0a1b2c3d4e5", "key Tab", "type not-a-guid",
+              "key Tab", "key Tab", "type " + s.base_url, "key Tab", "key Tab",
+              "type " + s.ca_file, "key Enter")
+        g.dump("refused")
+        g.run()
+        g.compare()
+        check(not os.path.exists(g.config), "a config was written from a bad form")
+
+
+def test_permission_missing():
+    """The service user lacks the impersonation permission: its row names
+    the exact permission to add; the other two pass, so Enter saves."""
+    with sim(["--deny-permission", "impersonation"], write_config=False) as s:
+        g = Golden("permission", [s], os.path.join(s.dir, "new", "config.yaml"))
+        walk_checklist(g)
+        fill_form(g, s, "globex-us")
+        g.add("key Enter", "wait-idle")
+        g.dump("check")
+        g.run()
+        g.compare()
+
+
+def write_states_config(a, b, path):
+    """Three integrations: acme and initech on tenant a, globex on tenant b
+    (which denies the impersonation permission)."""
+    text = a.read_config()
+    head, _, rest = text.partition("integrations:\n")
+    block, _, tail = rest.partition("outputs:\n")
+
+    def renamed(blk, name, desc):
+        blk = re.sub(r"(?m)^(\s*- name: ).*$", r"\g<1>" + name, blk)
+        return re.sub(r"(?m)^(\s*description: ).*$", r"\g<1>" + desc, blk)
+
+    bblock = b.read_config().partition("integrations:\n")[2].partition("outputs:\n")[0]
+    out = (head + "integrations:\n" + renamed(block, "acme", "all three types collecting")
+           + renamed(bblock, "globex", "impersonation permission missing")
+           + renamed(block, "initech", "paused from the console")
+           + "outputs:\n" + tail)
+    with open(path, "w") as f:
+        f.write(out)
+    os.chmod(path, 0o600)
+
+
+def test_home_states():
+    """The integrations screen with an integration collecting (tick), one in
+    error with its remedy, one paused; then its troubleshooting view."""
+    with sim(["--records", "40"]) as a, \
+            sim(["--records", "40", "--deny-permission", "impersonation"]) as b:
+        config = os.path.join(a.dir, "three.yaml")
+        write_states_config(a, b, config)
+        g = Golden("home_states", [a, b], config)
+        # The cursor walks integration rows and their type rows (4 each):
+        # 8 Down is initech, whose p pauses all its types; 4 Down is globex.
+        g.add("wait-idle", *(["key Down"] * 8), "key p", "wait-idle", "key Home")
+        g.dump("home")
+        g.add(*(["key Down"] * 4), "key t", "wait-idle")
+        g.dump("trouble")
+        g.run()
+        g.compare()
+
+
+def test_preview_filters():
+    """The preview of each type with a text filter, newest first."""
+    with sim(["--records", "40", "--hostile-every", "5"]) as s:
+        fetched(s)
+        g = Golden("preview", [s], s.config)
+        g.add("wait-idle", "key Enter", "key 1", "key /", "type payroll",
+              "key Enter", "wait-idle")
+        g.dump("url")
+        g.add("key Esc", "key 2", "key /", "type invoice", "key Enter", "wait-idle")
+        g.dump("impersonation")
+        g.add("key Esc", "key 3", "key /", "type .pdf", "key Enter", "wait-idle")
+        g.dump("attachment")
+        g.add("key Esc", "key m", "wait-idle")
+        g.dump("attachment-threats")
+        g.run()
+        g.compare()
+
+
+def test_detail_and_hostile():
+    """A record's detail; a hostile record (escapes, bidi, CR) in the table
+    and in its detail, every control shown as an escape."""
+    with sim(["--records", "40", "--hostile-every", "5"]) as s:
+        fetched(s)
+        g = Golden("detail", [s], s.config)
+        g.add("wait-idle", "key Enter", "key 2", "wait-idle", "key Down", "key Enter")
+        g.dump("impersonation")
+        g.add("key PgDn")
+        g.dump("impersonation-pgdn")
+        # Hostile records (every fifth) carry OSC/CSI escapes, U+202E, CR,
+        # BS, TAB, DEL, raw C1 and zero-width characters (src/sim_records.c).
+        g.add("key q", "key /", "type evil.example", "key Enter", "wait-idle")
+        g.dump("hostile-impersonation")
+        g.add("key Enter")
+        g.dump("hostile-impersonation-detail")
+        g.add("key q", "key Esc", "key 3", "key /", "type evil.example", "key Enter",
+              "wait-idle")
+        g.dump("hostile-attachment")
+        g.add("key Esc", "key 1", "key /", "type evil.example", "key Enter", "wait-idle",
+              "key Enter")
+        g.dump("hostile-url-detail")
+        g.run()
+        g.compare()
+
+
+def test_resize():
+    """Home and the preview shrunk below the minimum (the too-small screen)
+    and back to full size, unchanged."""
+    with sim(["--records", "40"]) as s:
+        g = Golden("resize", [s], s.config)
+        g.sizes = {"home-tiny": 10, "preview-tiny": 12}
+        g.add("wait-idle")
+        g.dump("home")
+        g.add("resize 50 10")
+        g.dump("home-tiny")
+        g.add("resize 100 30")
+        g.dump("home-back")
+        g.add("key Enter", "wait-idle", "resize 59 12")
+        g.dump("preview-tiny")
+        g.add("resize 100 30")
+        g.dump("preview-back")
+        g.run()
+        g.compare()
+        eq(g.screen("home-back"), g.screen("home"), "home after resizing back")
+
+
+if __name__ == "__main__":
+    mwtest.main([test_first_run, test_bad_guid, test_permission_missing, test_home_states,
+                 test_preview_filters, test_detail_and_hostile, test_resize])
