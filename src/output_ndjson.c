@@ -161,25 +161,6 @@ static void write_error(mw_err *e, const char *path, const char *what, int err)
 		mw_err_set(e, "%s: %s failed: %s", path, what, strerror(err));
 }
 
-static int fsync_parent(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-	int fd, rc;
-
-	if (n == 0 || n >= sizeof dir)
-		return 0;
-	memcpy(dir, path, n);
-	dir[n] = 0;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* "YYYY-MM-DD" of a UTC epoch. */
 static void utc_date(int64_t t, char out[16])
 {
@@ -425,7 +406,7 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 		}
 		f->start = sb.st_size;
 		/* A new file's directory entry must outlive a power cut too. */
-		if (created && fsync_parent(f->path) < 0) {
+		if (created && mw_fsync_parent(f->path) < 0) {
 			write_error(e, dir, "fsync", errno);
 			return -1;
 		}

@@ -367,18 +367,6 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Checks store.db is a regular file before SQLite opens it. An empty file
  * (which SQLite would take for a new database) is refused by check_schema,
  * any other non-database by SQLite (SQLITE_NOTADB). (A truncated one SQLite
@@ -564,7 +552,7 @@ static int create_store(const char *dir, const char *path, mw_err *e)
 	}
 	unlink_db_files(tmp);
 	free(tmp);
-	if (rc == 0 && fsync_dir(dir) < 0) {
+	if (rc == 0 && mw_fsync_dir(dir) < 0) {
 		mw_err_set(e, "%s: fsync: %s", dir, strerror(errno));
 		rc = -1;
 	}

@@ -617,11 +617,22 @@ int mw_mkdir_p(const char *path, mw_err *e)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+int mw_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int mw_fsync_parent(const char *path)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
-	int fd, rc;
 
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
@@ -629,12 +640,7 @@ static int fsync_dir_of(const char *path)
 		snprintf(dir, sizeof(dir), "/");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	return mw_fsync_dir(dir);
 }
 
 int mw_write_file_atomic(const char *path, const void *data, size_t len, mw_err *e)
@@ -676,7 +682,7 @@ int mw_write_file_atomic(const char *path, const void *data, size_t len, mw_err 
 		mw_err_set(e, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 		goto fail;
 	}
-	fsync_dir_of(path);
+	mw_fsync_parent(path);
 	return 0;
 fail:
 	if (fd >= 0)

@@ -77,6 +77,10 @@ int mw_is_guid(const char *s);
 
 /* Files. Everything mimewatch creates is 0600, every directory 0700. */
 int mw_mkdir_p(const char *path, mw_err *e);
+/* fsync a directory, or the directory holding path (a new entry in it must
+ * outlive a power cut too). 0 or -1 with errno. */
+int mw_fsync_dir(const char *dir);
+int mw_fsync_parent(const char *path);
 /* temp file in the same directory, write, fsync, rename, fsync directory. */
 int mw_write_file_atomic(const char *path, const void *data, size_t len, mw_err *e);
 /* Reads a whole regular file of at most max bytes. */
