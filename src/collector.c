@@ -61,7 +61,10 @@ struct rec_ref {
 
 struct collector {
 	const struct mw_config *cfg;     /* the caller's */
-	struct mw_config *owned;         /* loaded on reload, ours to free */
+	struct mw_config **owned;        /* loaded on reload, ours to free; kept
+	                                    until the end: the output thread may
+	                                    still read an older one */
+	size_t nowned;
 	struct collector_opts opts;
 	mw_store *store;
 	struct cred *creds;
@@ -241,16 +244,23 @@ static int build_jobs(collector *c, const struct mw_config *cfg, struct job *old
 					j->st = sts[k];
 					j->paused = sts[k].paused;
 				}
+			j->due = mw_mono_ms();
 			for (size_t k = 0; k < n_old; k++)
 				if (strcmp(old[k].in->name, in->name) == 0 && old[k].lt == j->lt) {
+					/* A reload must not reopen a 429 gate or forget a
+					 * backoff: carry both over. */
 					j->paused = old[k].paused;
 					j->rep = old[k].rep;
+					j->due = old[k].due;
+					j->backoff = old[k].backoff;
+					j->retry_since = old[k].retry_since;
+					mc_client_hold_until(j->cred->client,
+							     mc_client_not_before(old[k].cred->client));
 				}
 			snprintf(j->rep.integration, sizeof(j->rep.integration), "%s", in->name);
 			j->rep.lt = j->lt;
 			j->rep.horizon = j->cur.horizon;
 			mc_result_init(&j->rep.last);
-			j->due = mw_mono_ms();
 			c->njobs++;
 		}
 	}
@@ -501,6 +511,13 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 			/* The client set not_before for every type on these credentials. */
 			j->due = mc_client_not_before(j->cred->client);
 			j->backoff = 0;
+			if (c->opts.retry_budget_ms > 0 &&
+			    j->due - j->retry_since > c->opts.retry_budget_ms) {
+				/* Waiting out the reset would overrun the budget. */
+				j->failed = 1;
+				put_status(c, j, "error");
+				return;
+			}
 		} else {
 			j->backoff = j->backoff ? j->backoff * 2 : BACKOFF_MIN_MS;
 			if (j->backoff > BACKOFF_MAX_MS)
@@ -542,7 +559,12 @@ static void step(collector *c, struct job *j)
 					      : now - j->in->lookback;
 
 		if (to <= from || (j->cur.horizon && to <= j->cur.horizon)) {
-			/* Nothing new can be asked for yet. */
+			/* Nothing new can be asked for yet: fetch is done with it. */
+			if (c->opts.once) {
+				j->done = 1;
+				put_status(c, j, "idle");
+				return;
+			}
 			window_done(c, j);
 			return;
 		}
@@ -581,11 +603,19 @@ static void step(collector *c, struct job *j)
 		 * the stored records end, less the overlap; dedup absorbs repeats. */
 		int64_t from = j->cur.win_progress - j->in->overlap;
 
-		if (from > j->cur.win_from)
-			j->cur.win_from = from;
+		if (from <= j->cur.win_from) {
+			/* Restarting would ask for the same pages again. */
+			on_failure(c, j, &res);
+			return;
+		}
+		j->cur.win_from = from;
 		j->cur.page_token[0] = '\0';
-		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
+		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0) {
 			local_failure(&res, "store", e.msg, "check the disk and the state directory");
+			res.cls = MC_RETRY;
+			on_failure(c, j, &res);
+			return;
+		}
 		j->rep.retries++;
 		j->due = mw_mono_ms();
 		return;
@@ -639,8 +669,6 @@ static void step(collector *c, struct job *j)
 		return;
 	}
 	j->cur = next;
-	j->retry_since = 0;
-	j->backoff = 0;
 	j->rep.new_records += pr.inserted;
 	j->rep.duplicates += pr.duplicates;
 	j->rep.last = res;
@@ -662,6 +690,9 @@ static void step(collector *c, struct job *j)
 		on_failure(c, j, &res);
 		return;
 	}
+	/* Progress: the failures in a row, if any, are over. */
+	j->retry_since = 0;
+	j->backoff = 0;
 	if (!j->cur.in_window) {
 		window_done(c, j);
 	} else {
@@ -826,12 +857,11 @@ static void reload_config(collector *c, mw_buf *out, int *ok)
 	free(old_creds);
 	free(old_jobs);
 	free(old_reports);
-	if (c->owned) {
-		config_free(c->owned);
-		free(c->owned);
-	}
-	c->owned = cfg;
+	c->owned = mw_xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
+	c->owned[c->nowned++] = cfg;
+	pthread_mutex_lock(&c->out_mu);
 	c->cfg = cfg;
+	pthread_mutex_unlock(&c->out_mu);
 	mw_log(1, "config reloaded: %zu collections", c->njobs);
 	if (out)
 		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
@@ -842,11 +872,13 @@ static void reload_config(collector *c, mw_buf *out, int *ok)
 static void *output_main(void *arg)
 {
 	collector *c = arg;
+	const struct mw_config *cfg = c->cfg;
 	mw_store *s = NULL;
 	mw_err e;
 	int64_t last_prune = 0;
 
-	if (store_open(c->cfg->state_dir, &s, &e) < 0) {
+	if (store_open(cfg->state_dir, &s, &e) < 0) {
+		mw_log(0, "output: %s; records stay in the store until the next start", e.msg);
 		snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
 		c->out_failed = 1;
 		return NULL;
@@ -866,8 +898,9 @@ static void *output_main(void *arg)
 		}
 		c->out_pending = 0;
 		stopping = c->stop;
+		cfg = c->cfg;
 		pthread_mutex_unlock(&c->out_mu);
-		if (outputs_deliver(c->cfg, s, NULL, &e) < 0) {
+		if (outputs_deliver(cfg, s, NULL, &e) < 0) {
 			if (!c->out_failed)
 				mw_log(0, "output: %s", e.msg);
 			snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
@@ -876,10 +909,10 @@ static void *output_main(void *arg)
 			c->out_failed = 0;
 		}
 		if (!c->opts.once && mw_mono_ms() - last_prune > PRUNE_EVERY_MS) {
-			int64_t upto = outputs_min_offset(c->cfg, s);
+			int64_t upto = outputs_min_offset(cfg, s);
 
 			last_prune = mw_mono_ms();
-			if (store_prune(s, mw_now() - c->cfg->retention, upto, &e) < 0)
+			if (store_prune(s, mw_now() - cfg->retention, upto, &e) < 0)
 				mw_log(1, "retention: %s", e.msg);
 		}
 		if (stopping)
@@ -931,10 +964,11 @@ void collector_free(collector *c)
 		if (c->wake[i] >= 0)
 			close(c->wake[i]);
 	}
-	if (c->owned) {
-		config_free(c->owned);
-		free(c->owned);
+	for (size_t i = 0; i < c->nowned; i++) {
+		config_free(c->owned[i]);
+		free(c->owned[i]);
 	}
+	free(c->owned);
 	mw_buf_free(&c->page_json);
 	free(c->refs);
 	free(c->rows);

@@ -524,7 +524,9 @@ int cmd_status(const char *config, int argc, char **argv)
 				none.rl_limit = none.rl_remaining = none.rl_reset_ms = -1;
 				st = &none;
 			}
-			if (strcmp(st->err_class, "ok") != 0 && strcmp(st->err_class, "retry") != 0)
+			/* Failing for good, or given up on (a fetch's retry budget). */
+			if ((strcmp(st->err_class, "ok") != 0 && strcmp(st->err_class, "retry") != 0) ||
+			    strcmp(st->state, "error") == 0)
 				bad = 1;
 			lag = st->horizon ? now - st->horizon : -1;
 			warn = status_silence_warning(st);

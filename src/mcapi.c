@@ -345,6 +345,12 @@ void mc_client_set_abort(mc_client *c, const volatile int *flag)
 	c->abort_flag = flag;
 }
 
+void mc_client_hold_until(mc_client *c, int64_t t)
+{
+	if (t > c->not_before)
+		c->not_before = t;
+}
+
 int64_t mc_client_not_before(const mc_client *c)
 {
 	return c->not_before;

@@ -36,6 +36,9 @@ void mc_client_set_abort(mc_client *c, const volatile int *flag);
 /* No request should go out before this monotonic time (mw_mono_ms); set by
  * 429s and by pacing on X-RateLimit-Remaining. */
 int64_t mc_client_not_before(const mc_client *c);
+/* Holds every request back until t (monotonic ms) at least: a reload
+ * carries the old client's 429 gate over to the new one. */
+void mc_client_hold_until(mc_client *c, int64_t t);
 /* Last rate-limit figures seen (-1 unknown). */
 void mc_client_ratelimit(const mc_client *c, int64_t *limit, int64_t *remaining,
 			 int64_t *reset_ms);
