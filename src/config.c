@@ -1482,7 +1482,7 @@ static void secret_free(struct mw_secret *s)
 	s->src = MW_SECRET_NONE;
 }
 
-static void integration_free(struct mw_integration *in)
+void config_integration_clear(struct mw_integration *in)
 {
 	free(in->name);
 	free(in->description);
@@ -1494,6 +1494,7 @@ static void integration_free(struct mw_integration *in)
 	secret_free(&in->access_key);
 	secret_free(&in->secret_key);
 	secret_free(&in->client_secret);
+	memset(in, 0, sizeof(*in));
 }
 
 void config_free(struct mw_config *cfg)
@@ -1501,7 +1502,7 @@ void config_free(struct mw_config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->nintegrations; i++)
-		integration_free(&cfg->integrations[i]);
+		config_integration_clear(&cfg->integrations[i]);
 	free(cfg->integrations);
 	for (size_t i = 0; i < cfg->noutputs; i++) {
 		free(cfg->outputs[i].name);

@@ -83,6 +83,8 @@ void config_free(struct mw_config *cfg);
 /* Fills an integration with defaults (for the wizard). Zeroes it first: pass
  * a fresh struct, not one that owns strings. */
 void config_integration_defaults(struct mw_integration *in);
+/* Frees every string of an integration (secrets wiped first) and zeroes it. */
+void config_integration_clear(struct mw_integration *in);
 /* Checks one integration's fields, as loading does (wizard reuse). */
 int config_check_integration(const struct mw_integration *in, mw_err *e);
 

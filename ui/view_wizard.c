@@ -223,37 +223,11 @@ static int field_empty(struct ui_field *f)
 	return empty;
 }
 
-static void free_secret(struct mw_secret *s)
-{
-	if (s->value) {
-		explicit_bzero(s->value, strlen(s->value));
-		free(s->value);
-	}
-	free(s->ref);
-	memset(s, 0, sizeof(*s));
-}
-
 static void copy_secret(struct mw_secret *dst, const struct mw_secret *src)
 {
 	dst->value = mw_xstrdup(src->value);
 	dst->src = src->src;
 	dst->ref = mw_xstrdup(src->ref);
-}
-
-/* Frees what integ_copy and form_build allocate. */
-static void integ_clear(struct mw_integration *in)
-{
-	free(in->name);
-	free(in->description);
-	free(in->base_url);
-	free(in->app_id);
-	free(in->app_key);
-	free(in->client_id);
-	free(in->ca_file);
-	free_secret(&in->access_key);
-	free_secret(&in->secret_key);
-	free_secret(&in->client_secret);
-	memset(in, 0, sizeof(*in));
 }
 
 static void integ_copy(struct mw_integration *dst, const struct mw_integration *src)
@@ -289,7 +263,7 @@ static void job_release(struct job *j)
 	pthread_mutex_unlock(&j->mu);
 	if (left > 0)
 		return;
-	integ_clear(&j->in);
+	config_integration_clear(&j->in);
 	free(j->base);
 	free(j->app_id);
 	free(j->email);
@@ -849,7 +823,7 @@ static void submit(struct ui_view *v)
 		return;
 	}
 	if (w->have_built)
-		integ_clear(&w->built);
+		config_integration_clear(&w->built);
 	form_build(v, &w->built);
 	w->have_built = 1;
 	start_validation(v);
@@ -1415,7 +1389,7 @@ static void wizard_close(struct ui_view *v)
 	job_cancel(&w->disc, 1500);
 	job_cancel(&w->val, 1500);
 	if (w->have_built)
-		integ_clear(&w->built);
+		config_integration_clear(&w->built);
 	explicit_bzero(w, sizeof(*w));  /* typed secrets */
 	free(w);
 	v->priv = NULL;
