@@ -156,6 +156,35 @@ static char *safe_cp(char *o, uint32_t cp)
 	return o + js_utf8_encode(cp, o);
 }
 
+/* The end of the run starting at p that the safe form copies unchanged:
+ * printable ASCII but '"' and '\\', and valid UTF-8 from U+00A0 on. */
+static const unsigned char *safe_run(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end) {
+		unsigned c;
+		uint32_t cp;
+		size_t n;
+
+		p += safe_ascii_run(p, (size_t)(end - p));
+		if (p >= end)
+			break;
+		c = *p;
+		if (c >= 0x20 && c < 0x7F) {
+			if (c == '\\' || c == '"')
+				break;
+			p++;
+			continue;
+		}
+		if (c < 0x80)
+			break;
+		n = js_utf8_decode(p, end, &cp);
+		if (cp == JS_CP_INVALID || cp < 0xA0)
+			break;
+		p += n;
+	}
+	return p;
+}
+
 /* Writes plain bytes (not JSON: a backslash is just a character) as the
  * body of a safe string; o has room for 6 bytes per input byte. */
 static char *safe_bytes(char *o, const unsigned char *p, const unsigned char *end)
@@ -163,28 +192,8 @@ static char *safe_bytes(char *o, const unsigned char *p, const unsigned char *en
 	while (p < end) {
 		const unsigned char *run = p;
 		uint32_t cp;
-		size_t n;
 
-		while (p < end) {
-			unsigned c;
-
-			p += safe_ascii_run(p, (size_t)(end - p));
-			if (p >= end)
-				break;
-			c = *p;
-			if (c >= 0x20 && c < 0x7F) {
-				if (c == '\\' || c == '"')
-					break;
-				p++;
-				continue;
-			}
-			if (c < 0x80)
-				break;
-			n = js_utf8_decode(p, end, &cp);
-			if (cp == JS_CP_INVALID || cp < 0xA0)
-				break;
-			p += n;
-		}
+		p = safe_run(p, end);
 		memcpy(o, run, (size_t)(p - run));
 		o += p - run;
 		if (p >= end)
@@ -219,26 +228,7 @@ static const unsigned char *safe_str(struct wr *w, const unsigned char *p,
 		size_t n;
 		char *o;
 
-		while (p < end) {
-			unsigned c;
-
-			p += safe_ascii_run(p, (size_t)(end - p));
-			if (p >= end)
-				break;
-			c = *p;
-			if (c >= 0x20 && c < 0x7F) {
-				if (c == '\\' || c == '"')
-					break;
-				p++;
-				continue;
-			}
-			if (c < 0x80)
-				break;
-			n = js_utf8_decode(p, end, &cp);
-			if (cp == JS_CP_INVALID || cp < 0xA0)
-				break;
-			p += n;
-		}
+		p = safe_run(p, end);
 		n = (size_t)(p - run);
 		o = wr_need(w, n + 6);
 		memcpy(o, run, n);
