@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "testutil.h"
 #include "jsonout.h"
 #include "jsonscan.h"
 #include "outputs.h"
@@ -48,14 +49,6 @@ struct fx {
 	char want_path[8][256];
 	int nwant;
 };
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static int setup(void **state)
 {
@@ -91,7 +84,7 @@ static int teardown(void **state)
 	store_close(f->s);
 	for (int i = 0; i < 8; i++)
 		mw_buf_free(&f->want[i]);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_rf(f->dir);
 	free(f);
 	return 0;
 }
@@ -420,39 +413,6 @@ static void test_hole_refused(void **state)
 }
 
 /* ---- disk full, for real -------------------------------------------------- */
-
-static int private_tmpfs(const char *dir, const char *size)
-{
-	char opts[32];
-
-	if (unshare(CLONE_NEWNS) < 0) {
-		uid_t uid = getuid();
-		gid_t gid = getgid();
-		char m[64];
-		int fd;
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-			return -1;
-		fd = open("/proc/self/setgroups", O_WRONLY);
-		if (fd >= 0) {
-			(void)!write(fd, "deny", 4);
-			close(fd);
-		}
-		snprintf(m, sizeof m, "%u %u 1", (unsigned)uid, (unsigned)uid);
-		fd = open("/proc/self/uid_map", O_WRONLY);
-		if (fd < 0 || write(fd, m, strlen(m)) < 0)
-			return -1;
-		close(fd);
-		snprintf(m, sizeof m, "%u %u 1", (unsigned)gid, (unsigned)gid);
-		fd = open("/proc/self/gid_map", O_WRONLY);
-		if (fd < 0 || write(fd, m, strlen(m)) < 0)
-			return -1;
-		close(fd);
-	}
-	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
-		return -1;
-	snprintf(opts, sizeof opts, "size=%s,mode=0700", size);
-	return mount("tmpfs", dir, "tmpfs", 0, opts);
-}
 
 static void test_disk_full(void **state)
 {

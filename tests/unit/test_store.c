@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "testutil.h"
 #include "store.h"
 
 /* 2024-11-17T17:02:30Z, pinned through MIMEWATCH_NOW before any clock use. */
@@ -36,19 +37,6 @@ struct fx {
 	char db[160];
 	mw_store *s;
 };
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-static void rm_rf(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int setup(void **state)
 {
@@ -732,41 +720,6 @@ static void test_lock(void **state)
 }
 
 /* ---- disk full, for real: a 512 KiB tmpfs in a private mount namespace ---- */
-
-static int private_tmpfs(const char *dir, const char *size)
-{
-	char opts[32];
-
-	if (unshare(CLONE_NEWNS) < 0) {
-		/* Unprivileged: a user namespace grants the right to mount. */
-		uid_t uid = getuid();
-		gid_t gid = getgid();
-		char m[64];
-		int fd;
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-			return -1;
-		fd = open("/proc/self/setgroups", O_WRONLY);
-		if (fd >= 0) {
-			(void)!write(fd, "deny", 4);
-			close(fd);
-		}
-		snprintf(m, sizeof m, "%u %u 1", (unsigned)uid, (unsigned)uid);
-		fd = open("/proc/self/uid_map", O_WRONLY);
-		if (fd < 0 || write(fd, m, strlen(m)) < 0)
-			return -1;
-		close(fd);
-		snprintf(m, sizeof m, "%u %u 1", (unsigned)gid, (unsigned)gid);
-		fd = open("/proc/self/gid_map", O_WRONLY);
-		if (fd < 0 || write(fd, m, strlen(m)) < 0)
-			return -1;
-		close(fd);
-	}
-	/* Nothing mounted here may leak to the rest of the system. */
-	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
-		return -1;
-	snprintf(opts, sizeof opts, "size=%s,mode=0700", size);
-	return mount("tmpfs", dir, "tmpfs", 0, opts);
-}
 
 static void test_disk_full(void **state)
 {

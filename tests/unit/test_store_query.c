@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "testutil.h"
 #include "store.h"
 
 #define NOW 1731862950LL
@@ -48,14 +49,6 @@ static const char *const url_json[12] = {
 	"{\"subject\":\"last but one\"}",
 	"{\"subject\":\"the newest\"}",
 };
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static int setup(void **state)
 {
@@ -97,7 +90,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->s);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_rf(f->dir);
 	free(f);
 	return 0;
 }
