@@ -626,6 +626,26 @@ def assert_exact_records(sim, want_by_type, name="sim"):
         eq(counts.get((name, t), 0), len(want), "%s/%s records in the store" % (name, t))
 
 
+LONG = os.environ.get("MW_LONG", "") not in ("", "0")
+
+
+def scaled(short, long_):
+    """A size for `make check` (short) or `make check-long` (MW_LONG=1)."""
+    return long_ if LONG else short
+
+
+def report(item, metric, value, note=""):
+    """One figure for `make reliability-report`: appended as a tab-separated
+    line (issue item, metric, value, note) to $MW_REPORT_FILE when set, and
+    always printed so a plain run shows it too."""
+    line = "%s\t%s\t%s\t%s" % (item, metric, value, note)
+    print("REPORT " + line.replace("\t", " | "), flush=True)
+    path = os.environ.get("MW_REPORT_FILE")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
 def main(tests):
     """Runs the test functions (or those named on the command line)."""
     only = set(sys.argv[1:])
