@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "collector.h"
+#include "service.h"
 #include "config.h"
 #include "errclass.h"
 #include "jsonout.h"
@@ -52,6 +54,15 @@ static int load(const char *config, struct mw_config *cfg)
 	}
 	if (rc != 0) {
 		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return -1;
+	}
+	if (cfg->nintegrations == 0) {
+		/* An empty or cut-short file would otherwise "succeed" at nothing,
+		 * against the default state_dir. */
+		fprintf(stderr, "mimewatch: %s configures no integration (is it empty or cut "
+				"short?); restore it from a backup, or run `mimewatch --config %s` "
+				"to add one with the wizard\n", path, path);
+		config_free(cfg);
 		return -1;
 	}
 	return 0;
@@ -98,6 +109,28 @@ static void fmt_time(int64_t t, char *buf, size_t n)
 	}
 	mw_format_rfc3339(t, tmp);
 	snprintf(buf, n, "%s", tmp);
+}
+
+/* Below this many free bytes a file system counts as full: SQLite needs a
+ * few pages for any transaction, the output a line. */
+#define DISK_FULL_BYTES (256 * 1024)
+
+/* 1 when the file system holding path (or its nearest existing parent) has
+ * less than DISK_FULL_BYTES available to us. */
+static int disk_full(const char *path)
+{
+	char p[4096];
+	struct statvfs v;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (statvfs(p, &v) < 0) {
+		char *slash = strrchr(p, '/');
+
+		if (errno != ENOENT || !slash || slash == p)
+			return 0;
+		*slash = '\0';
+	}
+	return (unsigned long long)v.f_bavail * v.f_frsize < DISK_FULL_BYTES;
 }
 
 static collector *active;
@@ -381,6 +414,13 @@ int cmd_run(const char *config, int argc, char **argv)
 	install_signals(1);
 	mw_log(1, "collecting %zu integration%s into %s", cfg.nintegrations,
 	       cfg.nintegrations == 1 ? "" : "s", cfg.state_dir);
+	{
+		char st[256];
+
+		snprintf(st, sizeof(st), "collecting %zu integration%s", cfg.nintegrations,
+			 cfg.nintegrations == 1 ? "" : "s");
+		service_ready(st);
+	}
 	rc = collector_run(c);
 	active = NULL;
 	mw_log(1, "stopped; everything collected is committed");
@@ -480,9 +520,18 @@ int cmd_status(const char *config, int argc, char **argv)
 		else if (rc == 0)
 			collecting = 1;
 	}
+	if (disk_full(cfg.state_dir)) {
+		/* The collector cannot even record that in a full store. */
+		bad = 1;
+		if (!as_json)
+			printf("disk full: free space on %s; collection is paused, nothing is lost, "
+			       "and it resumes where it stopped\n", cfg.state_dir);
+	}
 	if (as_json) {
 		root = json_object_new_object();
 		json_add_str(root, "state_dir", cfg.state_dir);
+		json_object_object_add(root, "disk_full",
+				       json_object_new_boolean(disk_full(cfg.state_dir)));
 		json_object_object_add(root, "collector_pid",
 				       collecting ? json_object_new_int64(pid) : NULL);
 		jints = json_object_new_array();
@@ -578,10 +627,15 @@ int cmd_status(const char *config, int argc, char **argv)
 			if (st->rejects)
 				printf("; %lld rejected", (long long)st->rejects);
 			printf("\n");
-			if (strcmp(st->err_class, "ok") != 0)
+			if (strcmp(st->err_class, "ok") != 0 && st->http_status > 0)
 				printf("    %s (HTTP %ld%s%s): %s\n    remedy: %s\n",
 				       mc_class_name(mc_class_from_key(st->err_class)), st->http_status,
 				       st->err_code[0] ? " " : "", st->err_code, st->err_message,
+				       st->remedy);
+			else if (strcmp(st->err_class, "ok") != 0) /* no response: a local failure */
+				printf("    %s (%s): %s\n    remedy: %s\n",
+				       mc_class_name(mc_class_from_key(st->err_class)),
+				       st->err_code[0] ? st->err_code : "no response", st->err_message,
 				       st->remedy);
 			if (warn)
 				printf("    warning: %s\n", warn);
@@ -594,11 +648,23 @@ int cmd_status(const char *config, int argc, char **argv)
 	for (size_t i = 0; i < cfg.noutputs; i++) {
 		const struct mw_output *o = &cfg.outputs[i];
 		int64_t off = 0, max = s ? store_max_rowid(s) : 0;
-		char dir[4096];
+		char dir[4096], ostate[16] = "ok", oerr[1024] = "";
+		int full;
 
-		if (s)
+		if (s) {
 			store_output_get(s, o->name, &off, &e);
+			store_output_state(s, o->name, ostate, sizeof(ostate), oerr, sizeof(oerr),
+					   &e);
+		}
 		outputs_ndjson_dir(&cfg, o, dir, sizeof(dir));
+		full = disk_full(dir);
+		if (full) {
+			snprintf(ostate, sizeof(ostate), "error");
+			snprintf(oerr, sizeof(oerr), "disk full: free space on %.900s; delivery resumes "
+				 "where it stopped", dir);
+		}
+		if (strcmp(ostate, "ok") != 0)
+			bad = 1;
 		if (as_json) {
 			json_object *jo = json_object_new_object();
 
@@ -607,10 +673,15 @@ int cmd_status(const char *config, int argc, char **argv)
 			json_add_str(jo, "dir", dir);
 			json_add_int(jo, "delivered_rowid", off);
 			json_add_int(jo, "lag_records", max > off ? max - off : 0);
+			json_add_str(jo, "state", ostate);
+			json_add_str(jo, "error", oerr);
+			json_object_object_add(jo, "disk_full", json_object_new_boolean(full));
 			json_object_array_add(jouts, jo);
 		} else {
 			printf("\noutput %s (ndjson) %s: %lld records waiting\n", o->name, dir,
 			       (long long)(max > off ? max - off : 0));
+			if (strcmp(ostate, "ok") != 0)
+				printf("    error: %s\n", oerr);
 		}
 	}
 	if (as_json) {

@@ -154,9 +154,19 @@ static int write_all(int fd, const char *p, size_t n)
 
 static void write_error(mw_err *e, const char *path, const char *what, int err)
 {
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
 	if (err == ENOSPC || err == EDQUOT)
-		mw_err_set(e, "%s: disk full while %s; free space and delivery resumes where "
-			   "it stopped", path, what);
+		mw_err_set(e, "disk full: free space on %s (%s %s); delivery resumes where it "
+			   "stopped", dir, what, path);
+	else if (err == ELOOP)
+		mw_err_set(e, "%s: a symbolic link where mimewatch keeps its own file; move the "
+			   "link aside (the output then starts a new file)", path);
 	else
 		mw_err_set(e, "%s: %s failed: %s", path, what, strerror(err));
 }
@@ -211,6 +221,11 @@ static int recover(struct out_state *o, mw_store *s, mw_err *e)
 			/* Rotated or deleted by the admin: nothing to cut back. */
 			rc = store_output_forget(s, o->name, f->path, e);
 			continue;
+		}
+		if (fd < 0 && errno == ELOOP) {
+			write_error(e, f->path, "recovering", errno);
+			rc = -1;
+			break;
 		}
 		if (fd < 0 || fstat(fd, &sb) < 0) {
 			mw_err_set(e, "%s: cannot open to recover it: %s", f->path, strerror(errno));

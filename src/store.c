@@ -39,8 +39,12 @@
 #define STORE_BUSY_MS 5000
 #define PRUNE_BATCH 5000
 
+/* The way out must work: `reset` needs a readable store, so it is no cure
+ * for a damaged one. */
 static const char damaged_fix[] =
-	"store.db is damaged: move it aside (or run mimewatch reset --yes) to start again";
+	"store.db is damaged: move it aside (mv store.db store.db.damaged) to start a new "
+	"store, which collects again from lookback; move the NDJSON output files aside too, "
+	"or they receive those records a second time";
 
 /* Hot and repeated statements, prepared once per connection on first use. */
 enum stmt_id {
@@ -63,6 +67,7 @@ enum stmt_id {
 	ST_OUT_SET_SIZE,
 	ST_OUT_STATUS,
 	ST_OUT_FORGET,
+	ST_OUT_STATE,
 	ST_STATUS_PUT,
 	ST_STATUS_LIST,
 	ST_REJECTS_ADD,
@@ -76,6 +81,7 @@ enum stmt_id {
 	ST_COUNT_SOURCE,
 	ST_PRUNE_RANGE,
 	ST_MIN_ROWID,
+	ST_REREAD_FLOOR,
 	ST_SOURCE_NAME,
 	ST_Q_OLDER_0,
 	ST_Q_OLDER_1,
@@ -126,6 +132,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "VALUES(?1,0,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET "
 			  "state=excluded.state,error=excluded.error,updated=excluded.updated",
 	[ST_OUT_FORGET] = "DELETE FROM output_files WHERE output=?1 AND path=?2",
+	[ST_OUT_STATE] = "SELECT state,error FROM outputs WHERE name=?1",
 	[ST_STATUS_PUT] =
 		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
 		"err_class,http_status,err_code,err_message,remedy,records_last_poll,"
@@ -174,6 +181,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COUNT_SOURCE] = "SELECT count(*) FROM records WHERE source=?1",
 	[ST_PRUNE_RANGE] = "DELETE FROM records WHERE rowid>=?1 AND rowid<?2 AND time<?3",
 	[ST_MIN_ROWID] = "SELECT coalesce(min(rowid),0) FROM records",
+	[ST_REREAD_FLOOR] = "SELECT coalesce(min(CASE WHEN in_window AND win_from<horizon"
+			    " OR horizon=0 THEN win_from ELSE horizon END),-1) FROM cursors"
+			    " WHERE horizon>0 OR in_window",
 	[ST_SOURCE_NAME] = "SELECT integration,type FROM sources WHERE id=?1",
 	/* The preview's pages: one ordered stream per threat value, merged in C,
 	 * so a single index serves both "all" and "threats only". _0 and _1 are
@@ -268,10 +278,16 @@ static int db_fail(mw_store *s, int rc, const char *what, mw_err *e)
 	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 	int prim = rc & 0xff;
 
-	if (is_disk_full(s->db, rc))
-		mw_err_set(e, "%s: %s: disk full; free space on its file system and try again",
-			   s->path, what);
-	else if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+	if (is_disk_full(s->db, rc)) {
+		/* "disk full: free space on <dir>": the one wording status, fetch
+		 * and the console show for every full file system. */
+		const char *slash = strrchr(s->path, '/');
+		int dirlen = slash && slash != s->path ? (int)(slash - s->path)
+						       : (int)strlen(s->path);
+
+		mw_err_set(e, "disk full: free space on %.*s (%s: %s); nothing is lost, "
+			   "collection resumes where it stopped", dirlen, s->path, s->path, what);
+	} else if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
 		mw_err_set(e, "%s: %s", s->path, damaged_fix);
 	else if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		mw_err_set(e, "%s: %s: the store stayed locked by another process for %d ms; "
@@ -279,6 +295,10 @@ static int db_fail(mw_store *s, int rc, const char *what, mw_err *e)
 	else if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_CANTOPEN)
 		mw_err_set(e, "%s: %s: %s; check that this user owns the state directory and "
 			   "its files", s->path, what, msg);
+	else if (prim == SQLITE_IOERR && s->db && sqlite3_system_errno(s->db))
+		/* "disk I/O error" alone does not say which: EIO, ENOSPC, ... */
+		mw_err_set(e, "%s: %s: %s (%s); check the disk, then try again", s->path, what,
+			   msg, strerror(sqlite3_system_errno(s->db)));
 	else
 		mw_err_set(e, "%s: %s: %s", s->path, what, msg);
 	return -1;
@@ -503,10 +523,34 @@ static int create_at(const char *tmp, mw_err *e)
 		 * and sqlite3_close() still says OK. */
 		struct stat sb;
 
+		unsigned char h[100];
+		char wal[4200];
+		struct stat wb;
+		int64_t psize, npages;
+
 		if (fstat(fd, &sb) < 0 || sb.st_size < 100) {
 			close(fd);
 			mw_err_set(e, "%s: the new store could not be written: disk full? free "
 				      "space on its file system and try again", tmp);
+			return -1;
+		}
+		/* A checkpoint cut short by an I/O error leaves fewer pages than
+		 * the header counts, and the rest only in the -wal, which is
+		 * removed with the temporary name: never link such a store. */
+		snprintf(wal, sizeof wal, "%s-wal", tmp);
+		psize = 0;
+		npages = 0;
+		if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h) {
+			psize = (h[16] << 8) | h[17];
+			if (psize == 1)
+				psize = 65536;
+			npages = ((int64_t)h[28] << 24) | (h[29] << 16) | (h[30] << 8) | h[31];
+		}
+		if (psize == 0 || npages == 0 || sb.st_size < psize * npages ||
+		    (stat(wal, &wb) == 0 && wb.st_size > 0)) {
+			close(fd);
+			mw_err_set(e, "%s: the new store could not be written completely (disk I/O "
+				      "error or disk full); check the disk and try again", tmp);
 			return -1;
 		}
 	}
@@ -674,6 +718,14 @@ int store_open(const char *state_dir, mw_store **out, mw_err *e)
 		}
 		if (create_store(state_dir, s->path, e) < 0)
 			goto fail;
+	} else if (S_ISLNK(sb.st_mode)) {
+		/* SQLite would put -wal and -shm beside the link's target, out of
+		 * the lock's sight; and a dangling link would create a store
+		 * wherever it points. */
+		mw_err_set(e, "%s: a symbolic link, not the store itself; replace the link with "
+			   "the file it names (mv), or point state_dir at that file's directory",
+			   s->path);
+		goto fail;
 	} else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077) && sb.st_uid == geteuid()) {
 		/* An older or hand-copied store: tighten it, and SQLite then
 		 * creates -wal and -shm alike. */
@@ -1400,7 +1452,37 @@ int store_output_status(mw_store *s, const char *output, const char *state,
 	return exec_done(s, st, "saving an output state", e);
 }
 
+int store_output_state(mw_store *s, const char *output, char *state, size_t sn,
+		       char *error, size_t en, mw_err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUT_STATE, e);
+	int rc;
+
+	snprintf(state, sn, "ok");
+	error[0] = '\0';
+	if (!st)
+		return -1;
+	bind_str(st, 1, output);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(state, sn, st, 0);
+		copy_col(error, en, st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, rc, "reading an output state", e);
+	return 0;
+}
+
 /* ---- retention --------------------------------------------------------------- */
+
+int64_t store_reread_floor(mw_store *s)
+{
+	int64_t v = query_i64(s, ST_REREAD_FLOOR, 0, 0);
+
+	return v < 0 ? INT64_MAX : v;
+}
 
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
 {

@@ -133,10 +133,19 @@ int store_output_commit(mw_store *s, const char *output, int64_t last_rowid,
 			const struct store_file_size *files, size_t n, mw_err *e);
 int store_output_status(mw_store *s, const char *output, const char *state,
 			const char *error, mw_err *e);
+/* The state ("ok", "error"; "ok" when never written) and error of an output,
+ * as the last store_output_status left them. */
+int store_output_state(mw_store *s, const char *output, char *state, size_t sn,
+		       char *error, size_t en, mw_err *e);
 
 /* Retention: deletes records older than `before` (record time) that every
  * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e);
+/* The oldest point a window still in the store's cursors starts from (the
+ * horizon, or an open window's start), INT64_MAX when nothing was collected:
+ * with the overlap subtracted, records from there on may be asked for again
+ * and must stay to be recognised as duplicates, whatever the retention. */
+int64_t store_reread_floor(mw_store *s);
 
 /* Small key/value table (schema version, collector pid, ...). */
 int store_meta_get(mw_store *s, const char *key, char *val, size_t n);

@@ -195,8 +195,8 @@ static void test_refuse_garbage(void **state)
 	for (size_t i = 0; i < sizeof junk; i++)
 		junk[i] = (char)("not a database\n"[i % 15]);
 	write_file(f->db, junk, sizeof junk);
-	expect_refused(f, "store.db is damaged: move it aside (or run mimewatch reset --yes) "
-			  "to start again");
+	expect_refused(f, "store.db is damaged: move it aside (mv store.db store.db.damaged) "
+			  "to start a new store");
 	/* Never silently recreated. */
 	assert_int_equal(stat(f->db, &sb), 0);
 	assert_int_equal(sb.st_size, (off_t)sizeof junk);
