@@ -23,6 +23,10 @@
 #define TOTAL_TIMEOUT_S 120
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_LOW_SPEED_S 30
+/* Below this many bytes a second for DEFAULT_LOW_SPEED_S the transfer is
+ * given up: a server that drips a byte a second (or sends no headers) is
+ * as good as gone, and only the 120 s total timeout would end it at 1. */
+#define LOW_SPEED_BYTES 100
 #define DEFAULT_TOKEN_TTL_S 1799  /* Mimecast's usual expires_in */
 #ifdef PACKAGE_VERSION
 #define USER_AGENT "mimewatch/" PACKAGE_VERSION
@@ -38,8 +42,10 @@ struct mc_client {
 	int known_region;
 	CURL *curl;              /* kept for connection reuse */
 	char errbuf[CURL_ERROR_SIZE];
-	const volatile int *abort_flag;
-	int64_t not_before;      /* mw_mono_ms */
+	const atomic_int *abort_flag;
+	int64_t not_before;      /* mw_mono_ms; see also the shared gate */
+	int gate;                /* index in gates[], -1: this client's own only */
+	int64_t low_speed_s;     /* for the timeout's remedy */
 	int64_t rl_limit, rl_remaining, rl_reset_ms;
 	char *token;             /* API 2.0 bearer token */
 	int64_t token_expiry;    /* mw_mono_ms */
@@ -51,12 +57,75 @@ struct mc_client {
 struct xfer {
 	mw_buf *body;
 	int too_big;
-	const volatile int *abort_flag;
+	const atomic_int *abort_flag;
 	char date[64];
 	char rl_limit[32], rl_remaining[32], rl_reset[32];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+/* Mimecast's quota is per user: every client of the same credentials in the
+ * process (the collector's, a validation's from the console, the wizard's)
+ * shares one 429 gate, so none of them asks before a reset another was told
+ * to wait for. Keyed by a hash of api, base URL and key id. */
+#define MAX_GATES 64
+static struct {
+	uint64_t key;
+	int64_t not_before;
+} gates[MAX_GATES];
+static int ngates;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t gate_hash(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;  /* a separator between fields */
+}
+
+static int gate_join(int api, const char *base_url, const char *id)
+{
+	uint64_t key = gate_hash(gate_hash(0xcbf29ce484222325ull, api == 1 ? "1" : "2"), base_url);
+	int i, g = -1;
+
+	key = gate_hash(key, id);
+	pthread_mutex_lock(&gate_mu);
+	for (i = 0; i < ngates; i++)
+		if (gates[i].key == key)
+			g = i;
+	if (g < 0 && ngates < MAX_GATES) {
+		g = ngates++;
+		gates[g].key = key;
+		gates[g].not_before = 0;
+	}
+	pthread_mutex_unlock(&gate_mu);
+	return g;
+}
+
+static int64_t gate_get(const mc_client *c)
+{
+	int64_t t = c->not_before;
+
+	if (c->gate >= 0) {
+		pthread_mutex_lock(&gate_mu);
+		if (gates[c->gate].not_before > t)
+			t = gates[c->gate].not_before;
+		pthread_mutex_unlock(&gate_mu);
+	}
+	return t;
+}
+
+static void gate_hold(mc_client *c, int64_t t)
+{
+	if (t > c->not_before)
+		c->not_before = t;
+	if (c->gate >= 0) {
+		pthread_mutex_lock(&gate_mu);
+		if (t > gates[c->gate].not_before)
+			gates[c->gate].not_before = t;
+		pthread_mutex_unlock(&gate_mu);
+	}
+}
 
 static void curl_global(void)
 {
@@ -243,7 +312,7 @@ static void setup_curl(mc_client *c, int64_t connect_ms, int64_t low_speed_s)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_ms > 0 ? connect_ms
 							       : DEFAULT_CONNECT_MS));
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(low_speed_s > 0 ? low_speed_s
 							   : DEFAULT_LOW_SPEED_S));
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
@@ -304,6 +373,7 @@ static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_er
 	c->client_secret = mw_xstrdup(cr->client_secret);
 	c->ca_file = cr->ca_file && *cr->ca_file ? mw_xstrdup(cr->ca_file) : NULL;
 	c->rl_limit = c->rl_remaining = c->rl_reset_ms = -1;
+	c->gate = gate_join(c->api, c->base_url, c->api == 1 ? c->access_key : c->client_id);
 	c->rng = (uint64_t)mw_mono_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)c;
 	if (!c->rng)
 		c->rng = 1;
@@ -313,6 +383,7 @@ static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_er
 		mc_client_free(c);
 		return NULL;
 	}
+	c->low_speed_s = cr->low_speed_secs > 0 ? cr->low_speed_secs : DEFAULT_LOW_SPEED_S;
 	setup_curl(c, cr->connect_timeout_ms, cr->low_speed_secs);
 	return c;
 }
@@ -340,20 +411,19 @@ void mc_client_free(mc_client *c)
 	free(c);
 }
 
-void mc_client_set_abort(mc_client *c, const volatile int *flag)
+void mc_client_set_abort(mc_client *c, const atomic_int *flag)
 {
 	c->abort_flag = flag;
 }
 
 void mc_client_hold_until(mc_client *c, int64_t t)
 {
-	if (t > c->not_before)
-		c->not_before = t;
+	gate_hold(c, t);
 }
 
 int64_t mc_client_not_before(const mc_client *c)
 {
-	return c->not_before;
+	return gate_get(c);
 }
 
 void mc_client_ratelimit(const mc_client *c, int64_t *limit, int64_t *remaining,
@@ -415,6 +485,19 @@ static int has_cert_text(const char *s)
 	return 0;
 }
 
+/* OpenSSL's and GnuTLS's words for a protocol version both sides lack. */
+static int has_old_tls_text(const char *s)
+{
+	static const char *const words[] = { "unsupported protocol", "protocol version",
+					     "wrong version number", "no protocols available",
+					     "unsupported_protocol", NULL };
+
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(s, words[i]))
+			return 1;
+	return 0;
+}
+
 /* Classifies a failed transfer (no usable HTTP response). */
 static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 			    struct mc_result *res)
@@ -458,7 +541,17 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 		res->cls = MC_TLS;
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
-		res->cls = has_cert_text(text) ? MC_TLS : MC_RETRY;
+		if (has_old_tls_text(text)) {
+			/* A server (or something in between) that only speaks TLS
+			 * 1.1 or older: retrying cannot help, and it is refused. */
+			res->cls = MC_TLS;
+			snprintf(res->remedy, sizeof(res->remedy),
+				 "%s offers no TLS 1.2 or later and mimewatch refuses older "
+				 "protocols: check that base_url names the Mimecast host and that "
+				 "no proxy in between downgrades the connection", shost);
+		} else {
+			res->cls = has_cert_text(text) ? MC_TLS : MC_RETRY;
+		}
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
@@ -470,6 +563,13 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 		snprintf(res->message, sizeof(res->message), "truncated body: %.300s", text);
 		snprintf(res->remedy, sizeof(res->remedy),
 			 "the response was cut short (truncated body); will retry");
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		res->cls = MC_RETRY;
+		snprintf(res->remedy, sizeof(res->remedy),
+			 "%s stopped answering (no headers, or under %d bytes/s for %lld s, or no "
+			 "complete answer in %d s); will retry", shost, LOW_SPEED_BYTES,
+			 (long long)c->low_speed_s, TOTAL_TIMEOUT_S);
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
 		res->cls = MC_RETRY;
@@ -516,8 +616,7 @@ static uint64_t next_rand(mc_client *c)
 
 static void hold_until(mc_client *c, int64_t t)
 {
-	if (t > c->not_before)
-		c->not_before = t;
+	gate_hold(c, t);
 }
 
 /* Rate-limit headers into the result and the client; the 429 gate and
@@ -616,6 +715,18 @@ static void local_failure(struct mc_result *res, const char *code, const char *m
 
 /* Parses the body (if any) into doc and classifies. Returns the root
  * token, or -1 when the body is not JSON. */
+/* Says what is wrong with a body that did not parse (e.g. nesting too
+ * deep), not only that it is malformed. */
+static void malformed_detail(struct mc_result *res, int root, const mw_err *e)
+{
+	char why[256];
+
+	if (root >= 0 || !e->msg[0] || strcmp(res->message, "malformed response body") != 0)
+		return;
+	mc_sanitize_copy(why, sizeof(why), e->msg, strlen(e->msg));
+	snprintf(res->message, sizeof(res->message), "malformed response body: %s", why);
+}
+
 static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *doc,
 			 const char *permission, struct mc_result *res)
 {
@@ -623,9 +734,11 @@ static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *
 	mw_err e;
 	int root = -1;
 
+	mw_err_clear(&e);
 	if (resp->len && js_parse(doc, resp->data, resp->len, &e) == 0)
 		root = 0;
 	mc_classify(res, status, doc, root, &ctx);
+	malformed_detail(res, root, &e);
 	if (status >= 300 && status <= 399) {
 		char *loc = NULL, host[256] = "", shost[128] = "";
 
@@ -715,9 +828,9 @@ static int token_fetch(mc_client *c, struct mc_result *res)
 	}
 	/* resp and doc may hold the token: wipe before freeing */
 	if (resp.data)
-		memset(resp.data, 0, resp.len);
+		explicit_bzero(resp.data, resp.len);  /* a memset before free may be elided */
 	if (body.data)
-		memset(body.data, 0, body.len);
+		explicit_bzero(body.data, body.len);
 	mw_buf_free(&resp);
 	mw_buf_free(&body);
 	js_free(&doc);
@@ -817,7 +930,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 			curl_slist_free_all(h);
 			return ah < 0 ? -1 : 0;  /* a refused token is a classified outcome */
 		}
-		if (c->api == 2 && sign && mw_mono_ms() < c->not_before) {
+		if (c->api == 2 && sign && mw_mono_ms() < gate_get(c)) {
 			/* The token request just made took the last call of the
 			 * quota: going on now would be a request before the reset. */
 			wipe_slist(h);
@@ -941,9 +1054,11 @@ void mc_page_parse(struct mc_page *page, const struct mw_logtype *lt, long statu
 	int root = -1;
 
 	mc_result_init(res);
+	mw_err_clear(&e);
 	if (len && js_parse(&page->doc, body, len, &e) == 0)
 		root = 0;
 	mc_classify(res, status, &page->doc, root, ctx);
+	malformed_detail(res, root, &e);
 	page_extract(page, lt, root, res);
 }
 

@@ -7,6 +7,7 @@
 #ifndef MW_MCAPI_H
 #define MW_MCAPI_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "errclass.h"
 #include "jsonscan.h"
@@ -32,7 +33,7 @@ typedef struct mc_client mc_client;
 mc_client *mc_client_new(const struct mc_creds *creds, mw_err *e);
 void mc_client_free(mc_client *c);
 /* Transfers in progress give up within a second once *flag is non-zero. */
-void mc_client_set_abort(mc_client *c, const volatile int *flag);
+void mc_client_set_abort(mc_client *c, const atomic_int *flag);
 /* No request should go out before this monotonic time (mw_mono_ms); set by
  * 429s and by pacing on X-RateLimit-Remaining. */
 int64_t mc_client_not_before(const mc_client *c);

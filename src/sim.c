@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,12 +63,14 @@ static enum sim_path path_of(const char *url)
 enum fault_kind {
 	F_429, F_418, F_401, F_403, F_IPDENY, F_NOPACKAGE, F_500, F_502, F_503, F_FAILARR,
 	F_TRUNCATE, F_SLOW, F_EMPTYNEXT, F_BADJSON, F_TRAILING, F_TOKEN_EXPIRED, F_RESET,
+	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
 	F_COUNT
 };
 
 static const char *const fault_names[F_COUNT] = {
 	"429", "418", "401", "403", "ipdeny", "nopackage", "500", "502", "503", "failarr",
 	"truncate", "slow", "emptynext", "badjson", "trailing", "token_expired", "reset",
+	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
 };
 
 struct fault {
@@ -76,7 +79,10 @@ struct fault {
 	int64_t after, count;       /* skip the first `after`; fire `count` times (0: always) */
 	int64_t seen, fired;
 	char reset[64];             /* 429: X-RateLimit-Reset sent verbatim */
-	int64_t bytes;              /* slow: bytes per second */
+	int64_t bytes;              /* slow, drip: bytes per second; bigrecord, bigbody: size */
+	int64_t depth;              /* deepjson: nesting */
+	int length;                 /* bigbody: announce Content-Length */
+	char to[256];               /* redirect: Location */
 };
 
 #define LOG_BITS ((1u << SIM_URL) | (1u << SIM_IMPERSONATION) | (1u << SIM_ATTACHMENT))
@@ -121,16 +127,20 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 	if (k == F_COUNT) {
 		mw_err_set(e, "fault \"%s\": unknown kind; use one of 429 418 401 403 ipdeny "
 			   "nopackage 500 502 503 failarr truncate slow emptynext badjson "
-			   "trailing token_expired reset", spec);
+			   "trailing token_expired reset chunkcut hang drip redirect bigrecord "
+			   "bigbody deepjson badrecord", spec);
 		return -1;
 	}
 	f->kind = (enum fault_kind)k;
 	f->types = LOG_BITS;
 	f->count = 1;
-	f->bytes = 100;
+	f->bytes = k == F_DRIP ? 1 : k == F_BIGRECORD ? 17 * 1024 * 1024 :
+		   k == F_BIGBODY ? (int64_t)1 << 30 : 100;
+	f->depth = 10000;
 	snprintf(f->reset, sizeof(f->reset), "1500");
 	if (!colon)
-		return 0;
+		return k == F_REDIRECT ? (mw_err_set(e, "fault \"%s\": redirect needs to=URL",
+					     spec), -1) : 0;
 	if (strlen(colon + 1) >= sizeof(buf)) {
 		mw_err_set(e, "fault \"%.40s...\": too long", spec);
 		return -1;
@@ -168,16 +178,38 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 		} else if (strcmp(kv, "reset") == 0 && f->kind == F_429) {
 			/* sent verbatim, bogus values included: that is the point */
 			snprintf(f->reset, sizeof(f->reset), "%s", val);
-		} else if (strcmp(kv, "bytes") == 0 && f->kind == F_SLOW) {
+		} else if (strcmp(kv, "bytes") == 0 &&
+			   (k == F_SLOW || k == F_DRIP || k == F_BIGRECORD || k == F_BIGBODY)) {
 			if (parse_i64(val, &f->bytes) < 0 || f->bytes < 1) {
 				mw_err_set(e, "fault \"%s\": bytes=%s: need a number >= 1", spec, val);
 				return -1;
 			}
+		} else if (strcmp(kv, "depth") == 0 && k == F_DEEPJSON) {
+			if (parse_i64(val, &f->depth) < 0 || f->depth < 1 || f->depth > 10000000) {
+				mw_err_set(e, "fault \"%s\": depth=%s: need 1 to 10000000", spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "length") == 0 && k == F_BIGBODY) {
+			f->length = strcmp(val, "1") == 0;
+			if (!f->length && strcmp(val, "0") != 0) {
+				mw_err_set(e, "fault \"%s\": length=%s: use 0 or 1", spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "to") == 0 && k == F_REDIRECT) {
+			if (!*val || strlen(val) >= sizeof(f->to) || strpbrk(val, "\r\n")) {
+				mw_err_set(e, "fault \"%s\": to=%s: need a URL", spec, val);
+				return -1;
+			}
+			snprintf(f->to, sizeof(f->to), "%s", val);
 		} else {
 			mw_err_set(e, "fault \"%s\": unknown key \"%s\" for kind %s", spec, kv,
 				   fault_names[k]);
 			return -1;
 		}
+	}
+	if (k == F_REDIRECT && !f->to[0]) {
+		mw_err_set(e, "fault \"%s\": redirect needs to=URL", spec);
+		return -1;
 	}
 	return 0;
 }
@@ -614,7 +646,12 @@ static void rate_hold(struct sim *s, const char *key, const char *reset)
 
 /* ---- replies ------------------------------------------------------------- */
 
-enum send_mode { SEND_NORMAL, SEND_TRUNCATE, SEND_SLOW, SEND_RESET };
+enum send_mode {
+	SEND_NORMAL, SEND_TRUNCATE, SEND_SLOW, SEND_RESET,
+	SEND_CHUNKCUT,            /* chunked, half the body, then the connection closes */
+	SEND_BIG,                 /* a page padded to big_bytes, generated as it goes */
+	SEND_HANG                 /* no status line, no headers, until the client leaves */
+};
 
 struct reply {
 	int status;
@@ -622,6 +659,10 @@ struct reply {
 	const char *ctype;
 	enum send_mode mode;
 	int64_t slow_bytes;
+	int64_t big_bytes;        /* SEND_BIG: the whole body's size */
+	size_t big_split;         /* SEND_BIG: where in body the padding goes */
+	int big_length;           /* SEND_BIG: announce it in Content-Length */
+	char location[256];       /* 3xx: Location header */
 	const char *allow;        /* 405: Allow header */
 	int records;              /* for the request log */
 };
@@ -661,15 +702,54 @@ struct stream {
 	int64_t bytes_per_s;
 	int64_t next_ms;
 	int fd;
+	size_t split;             /* SEND_BIG: data is prefix[0..split) + suffix */
+	uint64_t total;           /* SEND_BIG: bytes the body has in all */
 };
+
+/* SEND_BIG: prefix, then 'x' padding inside a string, then the suffix, made
+ * chunk by chunk so a 1 GiB body costs no memory. */
+static ssize_t big_read(struct stream *st, uint64_t pos, char *buf, size_t max)
+{
+	uint64_t suffix_at = st->total - (st->len - st->split);
+	size_t n = 0;
+
+	if (pos >= st->total)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (st->s->stopping)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	while (n < max && pos < st->total) {
+		size_t k;
+
+		if (pos < st->split) {
+			k = st->split - (size_t)pos;
+			k = k < max - n ? k : max - n;
+			memcpy(buf + n, st->data + pos, k);
+		} else if (pos < suffix_at) {
+			uint64_t left = suffix_at - pos;
+
+			k = left < max - n ? (size_t)left : max - n;
+			memset(buf + n, 'x', k);
+		} else {
+			size_t off = st->split + (size_t)(pos - suffix_at);
+
+			k = st->len - off;
+			k = k < max - n ? k : max - n;
+			memcpy(buf + n, st->data + off, k);
+		}
+		n += k;
+		pos += k;
+	}
+	return (ssize_t)n;
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *st = cls;
 	size_t n;
 
-	(void)pos;
-	if (st->mode == SEND_TRUNCATE || st->mode == SEND_RESET) {
+	if (st->mode == SEND_BIG)
+		return big_read(st, pos, buf, max);
+	if (st->mode == SEND_TRUNCATE || st->mode == SEND_RESET || st->mode == SEND_CHUNKCUT) {
 		size_t cut = st->mode == SEND_TRUNCATE ? st->len : st->len / 2;
 
 		if (st->off >= cut) {
@@ -758,7 +838,15 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *conn,
 		st->fd = ci ? ci->connect_fd : -1;
 		if (r->mode == SEND_TRUNCATE)
 			total += 4096; /* announce more than will come */
-		resp = MHD_create_response_from_callback(total, 16384, stream_read, st,
+		if (r->mode == SEND_BIG) {
+			/* r->body is the page split in two at the padding point */
+			st->split = r->big_split;
+			st->total = (uint64_t)r->big_bytes;
+			total = r->big_length ? st->total : MHD_SIZE_UNKNOWN;
+		}
+		if (r->mode == SEND_CHUNKCUT)
+			total = MHD_SIZE_UNKNOWN; /* chunked: the cut leaves no last chunk */
+		resp = MHD_create_response_from_callback(total, 65536, stream_read, st,
 							 stream_free);
 	}
 	if (!resp)
@@ -769,6 +857,8 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *conn,
 				r->ctype ? r->ctype : "application/json");
 	if (r->allow)
 		MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
 	if (rl && rl->have) {
 		snprintf(num, sizeof(num), "%lld", (long long)rl->limit);
 		MHD_add_response_header(resp, "X-RateLimit-Limit", num);
@@ -1393,7 +1483,9 @@ static void handle_discover(struct sim *s, const mw_buf *body, struct reply *r)
 			LIT(&r->body, "\"emailAddress\":");
 			put_jstr(&r->body, email);
 			LIT(&r->body, ",\"region\":{\"api\":");
+			pthread_mutex_lock(&s->mu);
 			put_jstr(&r->body, s->base_url);
+			pthread_mutex_unlock(&s->mu);
 			LIT(&r->body, "},\"authenticate\":[\"cloud\"]");
 		}
 		LIT(&r->body, "}],\"fail\":[]}");
@@ -1648,6 +1740,17 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 	case F_TOKEN_EXPIRED:
 		reply_fail(r, 401, "token_expired", "Access Token Expired", 0);
 		return 1;
+	case F_REDIRECT:
+		r->status = 302;
+		r->ctype = "text/html";
+		snprintf(r->location, sizeof(r->location), "%s", f->to);
+		mw_buf_reset(&r->body);
+		mw_buf_puts(&r->body, "<html><body>Moved</body></html>\n");
+		return 1;
+	case F_HANG:
+		r->status = 0;  /* nothing is ever sent */
+		r->mode = SEND_HANG;
+		return 1;
 	case F_BADJSON:
 		r->status = 200;
 		mw_buf_reset(&r->body);
@@ -1657,6 +1760,114 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 		return 1;
 	default:
 		return 0; /* shapes the real answer instead */
+	}
+}
+
+/* Splices text into the records array of a page: as the first record
+ * (whole), or as the first field of the first record (an empty page gets a
+ * record of its own). */
+static void splice_records(mw_buf *b, int type, const char *ins, size_t inslen, int whole)
+{
+	char key[64];
+	const char *at;
+	size_t pos;
+	const char *pre, *post;
+
+	snprintf(key, sizeof(key), "\"%s\":[", sim_records_array_key(type));
+	at = b->data ? strstr(b->data, key) : NULL;
+	if (!at)
+		return;
+	pos = (size_t)(at - b->data) + strlen(key);
+	if (whole) {
+		pre = "";
+		post = b->data[pos] == ']' ? "" : ",";
+	} else if (b->data[pos] == '{') {
+		pos++;
+		pre = "";
+		post = ",";
+	} else {
+		pre = "{";
+		post = b->data[pos] == ']' ? "}" : "},";
+	}
+	size_t add = strlen(pre) + inslen + strlen(post);
+
+	mw_buf_reserve(b, add);
+	memmove(b->data + pos + add, b->data + pos, b->len - pos + 1);
+	memcpy(b->data + pos, pre, strlen(pre));
+	memcpy(b->data + pos + strlen(pre), ins, inslen);
+	memcpy(b->data + pos + strlen(pre) + inslen, post, strlen(post));
+	b->len += add;
+}
+
+/* The faults that damage a page's content: a record above the size limit,
+ * one nested too deep, a malformed one, or a body padded to bigbody's size. */
+static void damage_page(const struct fault *f, int type, struct reply *r)
+{
+	mw_buf ins;
+
+	mw_buf_init(&ins);
+	switch (f->kind) {
+	case F_BIGRECORD:
+		LIT(&ins, "\"pad\":\"");
+		mw_buf_reserve(&ins, (size_t)f->bytes + 1);
+		memset(ins.data + ins.len, 'x', (size_t)f->bytes);
+		ins.len += (size_t)f->bytes;
+		ins.data[ins.len] = '\0';
+		mw_buf_putc(&ins, '"');
+		splice_records(&r->body, type, ins.data, ins.len, 0);
+		break;
+	case F_DEEPJSON:
+		LIT(&ins, "\"deep\":");
+		mw_buf_reserve(&ins, (size_t)f->depth * 2 + 1);
+		memset(ins.data + ins.len, '[', (size_t)f->depth);
+		memset(ins.data + ins.len + f->depth, ']', (size_t)f->depth);
+		ins.len += (size_t)f->depth * 2;
+		ins.data[ins.len] = '\0';
+		splice_records(&r->body, type, ins.data, ins.len, 0);
+		break;
+	case F_BADRECORD:
+		LIT(&ins, "{\"malformed\":true,\"reason\":\"a record with no time field\"}");
+		splice_records(&r->body, type, ins.data, ins.len, 1);
+		break;
+	case F_BIGBODY:
+		/* One padded record instead of the page: prefix | padding | suffix. */
+		mw_buf_reset(&r->body);
+		LIT(&r->body, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":1}},"
+			      "\"data\":[{\"");
+		mw_buf_puts(&r->body, sim_records_array_key(type));
+		LIT(&r->body, "\":[{\"pad\":\"");
+		r->big_split = r->body.len;
+		LIT(&r->body, "\"}]}],\"fail\":[]}");
+		r->big_bytes = f->bytes > (int64_t)r->body.len ? f->bytes : (int64_t)r->body.len;
+		r->big_length = f->length;
+		r->mode = SEND_BIG;
+		r->records = 1;
+		break;
+	default:
+		break;
+	}
+	mw_buf_free(&ins);
+}
+
+/* Holds a request without answering (not even a status line) until the
+ * client hangs up or the sim stops. */
+static void hang(struct sim *s, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = ci ? ci->connect_fd : -1;
+	int64_t end = mw_mono_ms() + 3600 * 1000;
+
+	while (!s->stopping && mw_mono_ms() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+		if (fd < 0) {
+			mw_sleep_ms(50);
+			continue;
+		}
+		/* RDHUP, not IN: TLS may leave a close_notify unread forever. */
+		if (poll(&pfd, 1, 50) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			break;
 	}
 }
 
@@ -1741,8 +1952,19 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		r->mode = SEND_RESET;
 		break;
 	case F_SLOW:
+	case F_DRIP:
 		r->mode = SEND_SLOW;
 		r->slow_bytes = f.bytes;
+		break;
+	case F_CHUNKCUT:
+		r->mode = SEND_CHUNKCUT;
+		break;
+	case F_BIGRECORD:
+	case F_DEEPJSON:
+	case F_BADRECORD:
+	case F_BIGBODY:
+		if (r->status == 200 && p != P_ACCOUNT)
+			damage_page(&f, (int)(p - P_URL), r);
 		break;
 	default:
 		break;
@@ -1788,6 +2010,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	if (!s->o.quiet)
 		fprintf(stderr, "mimewatch-sim: %s %s -> %d%s (%d records)\n", method, url,
 			r.status, r.mode != SEND_NORMAL ? " (faulted body)" : "", r.records);
+	if (r.mode == SEND_HANG) {
+		hang(s, conn);
+		mw_buf_free(&r.body);
+		return MHD_NO;
+	}
 	ret = send_reply(s, conn, &r, &rl);
 	mw_buf_free(&r.body);
 	return ret;
@@ -1841,6 +2068,7 @@ static int setup_records(struct sim *s, mw_err *e)
 	s->rs.late_fraction = o->late_fraction;
 	s->rs.late_delay_us = o->late_delay * 1000000;
 	s->rs.hostile_every = o->hostile_every;
+	s->rs.corpus = o->hostile_corpus;
 	for (int t = 0; t < SIM_NTYPES; t++) {
 		int64_t us;
 
@@ -1925,16 +2153,38 @@ struct sim *sim_start(const struct sim_opts *o, mw_err *e)
 	}
 	if (o->tls) {
 		if (make_cert_dir(s, e) < 0 ||
-		    sim_tls_prepare(s->cert_dir, &s->cert_pem, &s->key_pem, e) < 0)
+		    sim_tls_prepare_named(s->cert_dir, o->cert_name, &s->cert_pem, &s->key_pem,
+					  e) < 0)
 			goto fail;
 		snprintf(s->ca_file, sizeof(s->ca_file), "%s/sim-ca.pem", s->cert_dir);
 		flags |= MHD_USE_TLS;
+		/* --tls-max: a server stuck on old protocol versions (GnuTLS
+		 * priorities); without it MHD's defaults stand. */
+		const char *prio = NULL;
+		struct MHD_OptionItem extra[2] = { { MHD_OPTION_END, 0, NULL },
+						   { MHD_OPTION_END, 0, NULL } };
+
+		if (o->tls_max && strcmp(o->tls_max, "1.0") == 0)
+			prio = "NORMAL:-VERS-ALL:+VERS-TLS1.0";
+		else if (o->tls_max && strcmp(o->tls_max, "1.1") == 0)
+			prio = "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0";
+		else if (o->tls_max && strcmp(o->tls_max, "1.2") == 0)
+			prio = "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0";
+		else if (o->tls_max && strcmp(o->tls_max, "1.3") != 0) {
+			mw_err_set(e, "--tls-max %s: use 1.0, 1.1, 1.2 or 1.3", o->tls_max);
+			goto fail;
+		}
+		if (prio) {
+			extra[0].option = MHD_OPTION_HTTPS_PRIORITIES;
+			extra[0].ptr_value = (void *)(uintptr_t)prio;
+		}
 		s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, s,
 					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 					MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 					MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
 					MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+					MHD_OPTION_ARRAY, extra,
 					MHD_OPTION_END);
 	} else {
 		s->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, s,
@@ -1950,14 +2200,18 @@ struct sim *sim_start(const struct sim_opts *o, mw_err *e)
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 
-	s->port = di ? di->port : o->port;
 	host = s->bind;
+	/* The daemon already answers: discover-authentication reads base_url
+	 * under the same lock. */
+	pthread_mutex_lock(&s->mu);
+	s->port = di ? di->port : o->port;
 	if (strchr(host, ':'))
 		snprintf(s->base_url, sizeof(s->base_url), "%s://[%s]:%d", o->tls ? "https" : "http",
 			 host, s->port);
 	else
 		snprintf(s->base_url, sizeof(s->base_url), "%s://%s:%d", o->tls ? "https" : "http",
 			 host, s->port);
+	pthread_mutex_unlock(&s->mu);
 	return s;
 fail:
 	sim_stop(s);

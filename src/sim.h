@@ -28,6 +28,8 @@ struct sim_opts {
 	int port;                  /* 0: any free port */
 	int tls;
 	const char *cert_dir;      /* where sim-ca.pem goes; NULL: a temp dir */
+	const char *cert_name;     /* NULL: localhost and 127.0.0.1; else this DNS name only */
+	const char *tls_max;       /* NULL: any; "1.0", "1.1", "1.2": the highest offered */
 	uint64_t seed;             /* default 1 */
 	int64_t records;           /* per type; 0: no end, records keep arriving */
 	int64_t span;              /* seconds, default 86400 */
@@ -36,6 +38,7 @@ struct sim_opts {
 	double late_fraction;      /* default 0 */
 	int64_t late_delay;        /* seconds, default 300 */
 	int hostile_every;         /* default 50; 0 never */
+	int hostile_corpus;        /* hostile records carry the injection corpus */
 	int rate_limit;            /* bucket size, default 800 */
 	int refill_ms;             /* one request back per this, default 10 */
 	int token_ttl;             /* API 2.0 expires_in, default 1799 */
@@ -86,5 +89,9 @@ int sim_write_config(const struct sim *s, const char *path, const char *state_di
  * certificate clients use as ca_file) and dir/sim-key.pem, both 0600; the dir
  * is created 0700. Returns malloc'd PEM texts for the server. */
 int sim_tls_prepare(const char *dir, char **cert_pem, char **key_pem, mw_err *e);
+/* The same for a certificate naming only DNS:name (CN=name) when name is
+ * not NULL: a client reaching the sim as 127.0.0.1 must refuse it. */
+int sim_tls_prepare_named(const char *dir, const char *name, char **cert_pem, char **key_pem,
+			  mw_err *e);
 
 #endif

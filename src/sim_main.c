@@ -23,9 +23,10 @@
 
 static const char usage_text[] =
 	"usage: mimewatch-sim [--port N] [--bind ADDR] [--port-file F] [--tls]\n"
-	"         [--cert-dir DIR] [--seed N] [--records N] [--span DURATION]\n"
+	"         [--cert-dir DIR] [--cert-name NAME] [--tls-max 1.0|1.1|1.2|1.3] [--seed N] [--records N] [--span DURATION]\n"
 	"         [--start EPOCH | --start-ago DURATION] [--spacing-ms N]\n"
 	"         [--late FRACTION] [--late-delay DURATION] [--hostile-every N]\n"
+"         [--hostile-corpus]\n"
 	"         [--rate-limit N] [--refill-ms N] [--token-ttl SECONDS]\n"
 	"         [--fault SPEC]... [--deny-permission TYPE]... [--no-package TYPE]...\n"
 	"         [--write-config FILE [--state-dir DIR] [--out-dir DIR] [--api v1|v2|both]]\n"
@@ -40,7 +41,8 @@ enum {
 	OPT_PORT = 256, OPT_BIND, OPT_PORT_FILE, OPT_TLS, OPT_CERT_DIR, OPT_SEED, OPT_RECORDS,
 	OPT_SPAN, OPT_START, OPT_START_AGO, OPT_SPACING, OPT_LATE, OPT_LATE_DELAY, OPT_HOSTILE,
 	OPT_RATE, OPT_REFILL, OPT_TTL, OPT_FAULT, OPT_DENY, OPT_NOPKG, OPT_WRITE_CONFIG,
-	OPT_STATE_DIR, OPT_OUT_DIR, OPT_API, OPT_QUIET, OPT_HELP, OPT_VERSION
+	OPT_STATE_DIR, OPT_OUT_DIR, OPT_API, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_CORPUS,
+	OPT_CERT_NAME, OPT_TLS_MAX
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +51,8 @@ static const struct option long_opts[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "cert-dir", required_argument, NULL, OPT_CERT_DIR },
+	{ "cert-name", required_argument, NULL, OPT_CERT_NAME },
+	{ "tls-max", required_argument, NULL, OPT_TLS_MAX },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "records", required_argument, NULL, OPT_RECORDS },
 	{ "span", required_argument, NULL, OPT_SPAN },
@@ -58,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "late", required_argument, NULL, OPT_LATE },
 	{ "late-delay", required_argument, NULL, OPT_LATE_DELAY },
 	{ "hostile-every", required_argument, NULL, OPT_HOSTILE },
+	{ "hostile-corpus", no_argument, NULL, OPT_CORPUS },
 	{ "rate-limit", required_argument, NULL, OPT_RATE },
 	{ "refill-ms", required_argument, NULL, OPT_REFILL },
 	{ "token-ttl", required_argument, NULL, OPT_TTL },
@@ -163,6 +168,13 @@ int main(int argc, char **argv)
 		case OPT_PORT_FILE: port_file = optarg; break;
 		case OPT_TLS: o.tls = 1; break;
 		case OPT_CERT_DIR: o.cert_dir = optarg; break;
+		case OPT_CERT_NAME: o.cert_name = optarg; break;
+		case OPT_TLS_MAX:
+			if (strcmp(optarg, "1.0") && strcmp(optarg, "1.1") && strcmp(optarg, "1.2") &&
+			    strcmp(optarg, "1.3"))
+				return bad_usage("--tls-max %s: use 1.0, 1.1, 1.2 or 1.3", optarg);
+			o.tls_max = optarg;
+			break;
 		case OPT_SEED:
 			if (num_arg("seed", optarg, 0, LLONG_MAX, &v) < 0)
 				return 2;
@@ -211,6 +223,9 @@ int main(int argc, char **argv)
 			if (num_arg("hostile-every", optarg, 0, INT32_MAX, &v) < 0)
 				return 2;
 			o.hostile_every = (int)v;
+			break;
+		case OPT_CORPUS:
+			o.hostile_corpus = 1;
 			break;
 		case OPT_RATE:
 			if (num_arg("rate-limit", optarg, 1, INT32_MAX, &v) < 0)

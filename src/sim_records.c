@@ -298,6 +298,88 @@ static const char hostile_def[] =
 static const char hostile_addr[] =
 	"\\\"CEO\\r\\u001b[1m\\\"\xC2\x9B" "7m@evil.example";
 
+/* The terminal-injection corpus (--hostile-corpus), JSON-encoded like the
+ * strings above. Each entry carries a distinctive PWNED-... marker so a test
+ * can find where its payload ended up. Raw bytes that are not UTF-8 (0x9B,
+ * overlongs, surrogates, > U+10FFFF) go into the JSON as they are: the
+ * client must turn them into U+FFFD, not reject the page. */
+static const char *const corpus_text[] = {
+	/* CSI: clear screen, home, colours, cursor moves, alternate screen off,
+	 * a device status query */
+	"\\u001b[2J\\u001b[H\\u001b[31mPWNED-CSI\\u001b[0m\\u001b[10;10H\\u001b[5A\\u001b[3C"
+	"\\u001b[?1049l\\u001b[6n\\u001b[K",
+	/* OSC 0 window title ended by BEL, OSC 2 ended by ST */
+	"\\u001b]0;PWNED-TITLE\\u0007 \\u001b]2;PWNED-TITLE2\\u001b\\\\",
+	/* OSC 8 hyperlink */
+	"\\u001b]8;;https://evil.example/PWNED-LINK\\u001b\\\\click me\\u001b]8;;\\u001b\\\\",
+	/* OSC 52 clipboard write (base64 of "PWNED-CLIP") */
+	"\\u001b]52;c;UFdORUQtQ0xJUA==\\u0007PWNED-OSC52",
+	/* DCS (sixel-like), APC, PM, SOS, each ended by ST */
+	"\\u001bPq#0;2;0;0;0PWNED-DCS\\u001b\\\\ \\u001b_PWNED-APC\\u001b\\\\ "
+	"\\u001b^PWNED-PM\\u001b\\\\ \\u001bXPWNED-SOS\\u001b\\\\",
+	/* C1 controls: a raw 0x9B byte (invalid UTF-8), U+009B raw and escaped,
+	 * U+009D (8-bit OSC) with a BEL */
+	"\x9B" "31mPWNED-RAW9B \xC2\x9B" "32mPWNED-C29B \\u009b33m \xC2\x9D" "0;PWNED-C1OSC\\u0007",
+	/* CR, BS, TAB, VT, FF, DEL, NUL, LF */
+	"PWNED-CR\\rA\\bB\\tC\\u000bD\\fE\x7F" "F\\u0000G\\nH",
+	/* bidi overrides and isolates, zero-width characters, BOM */
+	"\xE2\x80\xAE" "PWNED-BIDI\xE2\x80\xAC \\u2066iso\\u2067rtl\\u2068fs\\u2069 "
+	"\xE2\x81\xA6" "x\xE2\x81\xA9 PWNED\xE2\x80\x8B" "ZW\\ufeff\xEF\xBB\xBF" "BOM\\u200d\\u2028\\u2029",
+	/* invalid and overlong UTF-8: C0 AF, E0 80 AF, a surrogate ED A0 80,
+	 * F4 90 80 80 (> U+10FFFF), F8 88 80 80 80, FF FE, a cut sequence */
+	"PWNED-UTF8 \xC0\xAF \xE0\x80\xAF \xED\xA0\x80 \xF4\x90\x80\x80 \xF8\x88\x80\x80\x80 "
+	"\xFF\xFE \xE2\x82 end",
+	/* lone surrogate escapes, a reversed pair, and one valid pair */
+	"PWNED-SURR \\ud800 \\udfff \\udc00\\ud800 \\ud800\\u0041 \\ud83d\\ude00",
+	/* wide CJK, full-width Latin, emoji (a ZWJ family, a flag) */
+	"PWNED-WIDE \xE8\xAB\x8B\xE6\xB1\x82\xE6\x9B\xB8 \xEF\xBC\xA1\xEF\xBC\xA2 "
+	"\xF0\x9F\x98\x80\xF0\x9F\x8E\x89 \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9 "
+	"\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7",
+	/* 10,000 combining marks: filled in by build_marks() */
+	NULL,
+	/* a long run of wide characters: the column cut must not split one */
+	NULL,
+};
+#define CORPUS_MARKS 11
+#define CORPUS_WIDE_RUN 12
+#define NCORPUS NELEM(corpus_text)
+
+static char corpus_marks[24 + 10000 * 2 + 16];
+static char corpus_wide[16 + 400 * 3];
+static pthread_once_t corpus_once = PTHREAD_ONCE_INIT;
+
+static void build_corpus(void)
+{
+	/* the first mark has no base character: it must not land on
+	 * the cell before the field */
+	size_t n = (size_t)snprintf(corpus_marks, sizeof(corpus_marks),
+				    "\xCC\x81PWNED-MARKS e");
+
+	for (int k = 0; k < 10000; k++) {  /* U+0301 COMBINING ACUTE ACCENT */
+		corpus_marks[n++] = '\xCC';
+		corpus_marks[n++] = '\x81';
+	}
+	snprintf(corpus_marks + n, sizeof(corpus_marks) - n, " x");
+	n = (size_t)snprintf(corpus_wide, sizeof(corpus_wide), "PWNED-CJK");
+	for (int k = 0; k < 400; k++) {   /* U+6F22 U+5B57 alternating */
+		memcpy(corpus_wide + n, k & 1 ? "\xE5\xAD\x97" : "\xE6\xBC\xA2", 3);
+		n += 3;
+	}
+	corpus_wide[n] = '\0';
+}
+
+/* Corpus entry k (wraps). */
+static const char *corpus_entry(uint64_t k)
+{
+	k %= NCORPUS;
+	pthread_once(&corpus_once, build_corpus);
+	if (k == CORPUS_MARKS)
+		return corpus_marks;
+	if (k == CORPUS_WIDE_RUN)
+		return corpus_wide;
+	return corpus_text[k];
+}
+
 /* The 3000+ character URL, built once. */
 static char long_url[3400];
 static pthread_once_t long_url_once = PTHREAD_ONCE_INIT;
@@ -671,11 +753,185 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	mw_buf_putc(b, '}');
 }
 
+/* ---- corpus records: every string field from the injection corpus ------------ */
+
+/* Field f of hostile record j gets corpus entry j + f, so over NCORPUS
+ * consecutive hostile records every field carries every entry. */
+struct cw {
+	mw_buf *b;
+	uint64_t k;
+	int first;
+};
+
+static void cw_key(struct cw *c, const char *key)
+{
+	if (!c->first)
+		mw_buf_putc(c->b, ',');
+	c->first = 0;
+	mw_buf_putc(c->b, '"');
+	mw_buf_puts(c->b, key);
+	LIT(c->b, "\":");
+}
+
+/* The next corpus string, quoted, with an optional plain prefix. */
+static void cw_val(struct cw *c, const char *prefix)
+{
+	mw_buf_putc(c->b, '"');
+	if (prefix)
+		mw_buf_puts(c->b, prefix);
+	mw_buf_puts(c->b, corpus_entry(c->k++));
+	mw_buf_putc(c->b, '"');
+}
+
+static void cw_str(struct cw *c, const char *key)
+{
+	cw_key(c, key);
+	cw_val(c, NULL);
+}
+
+/* ["..","..."] of n corpus strings. */
+static void cw_arr(struct cw *c, const char *key, int n)
+{
+	cw_key(c, key);
+	mw_buf_putc(c->b, '[');
+	for (int m = 0; m < n; m++) {
+		if (m)
+			mw_buf_putc(c->b, ',');
+		cw_val(c, NULL);
+	}
+	mw_buf_putc(c->b, ']');
+}
+
+/* The identity fields keep a unique plain prefix: the id must stay unique
+ * and the messageId findable; the corpus follows it. */
+static void cw_ident(struct cw *c, const char *key, const struct sim_recset *rs, int type,
+		     int64_t i)
+{
+	char pfx[96];
+
+	snprintf(pfx, sizeof(pfx), "<sim-%s-%lld@%llu.sim.example>", type_names[type],
+		 (long long)i, (unsigned long long)rs->seed);
+	cw_key(c, key);
+	cw_val(c, pfx);
+}
+
+static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int64_t i)
+{
+	struct cw c = { b, (uint64_t)(i / rs->hostile_every), 1 };
+	char tok[64];
+
+	mw_buf_putc(b, '{');
+	switch (type) {
+	case SIM_URL:
+		cw_str(&c, "userEmailAddress");
+		cw_str(&c, "fromUserEmailAddress");
+		cw_str(&c, "url");
+		cw_str(&c, "ttpDefinition");
+		cw_str(&c, "subject");
+		cw_str(&c, "action");
+		cw_str(&c, "adminOverride");
+		cw_str(&c, "userOverride");
+		cw_str(&c, "scanResult");
+		cw_str(&c, "category");
+		cw_str(&c, "sendingIp");
+		cw_str(&c, "userAwarenessAction");
+		mw_buf_putc(b, ',');
+		put_date(b, "date", rs, type, i);
+		cw_str(&c, "actions");
+		cw_str(&c, "route");
+		cw_str(&c, "creationMethod");
+		cw_arr(&c, "emailPartsDescription", 2);
+		cw_ident(&c, "messageId", rs, type, i);
+		cw_key(&c, "tagMap");
+		LIT(b, "{\"UrlReputationScan\":{");
+		c.first = 1;
+		cw_arr(&c, "Status", 1);
+		cw_arr(&c, "UrlBlock", 1);
+		cw_arr(&c, "Url", 1);
+		LIT(b, "}}");
+		cw_key(&c, "advancedPhishingResult");
+		mw_buf_putc(b, '{');
+		c.first = 1;
+		cw_arr(&c, "CredentialTheftBrands", 2);
+		cw_arr(&c, "CredentialTheftEvidence", 1);
+		mw_buf_putc(b, '}');
+		break;
+	case SIM_IMPERSONATION:
+		snprintf(tok, sizeof(tok), "MTOKEN:eNqcorpus-%llu-%lld-",
+			 (unsigned long long)rs->seed, (long long)i);
+		cw_key(&c, "id");
+		/* the collector sets aside ids over 4 KiB (a limit, tested
+		 * elsewhere): the two long entries give their place to the
+		 * first one */
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, tok);
+		mw_buf_puts(b, corpus_entry((c.k % NCORPUS) == CORPUS_MARKS ||
+					    (c.k % NCORPUS) == CORPUS_WIDE_RUN ? 0 : c.k));
+		mw_buf_putc(b, '"');
+		c.k++;
+		cw_str(&c, "senderAddress");
+		cw_str(&c, "recipientAddress");
+		cw_str(&c, "subject");
+		cw_str(&c, "definition");
+		LIT(b, ",\"hits\":2");
+		cw_arr(&c, "identifiers", 2);
+		cw_str(&c, "action");
+		LIT(b, ",\"taggedExternal\":true,\"taggedMalicious\":");
+		if (attr_tagged(rec_hash(rs, type, i)))
+			LIT(b, "true");
+		else
+			LIT(b, "false");
+		cw_str(&c, "senderIpAddress");
+		mw_buf_putc(b, ',');
+		put_date(b, "eventTime", rs, type, i);
+		cw_key(&c, "impersonationResults");
+		mw_buf_putc(b, '[');
+		for (int m = 0; m < 2; m++) {
+			if (m)
+				mw_buf_putc(b, ',');
+			mw_buf_putc(b, '{');
+			c.first = 1;
+			cw_str(&c, "impersonationDomainSource");
+			cw_str(&c, "similarDomain");
+			cw_str(&c, "stringSimilarToDomain");
+			cw_str(&c, "checkerResult");
+			mw_buf_putc(b, '}');
+		}
+		mw_buf_putc(b, ']');
+		cw_ident(&c, "messageId", rs, type, i);
+		break;
+	default:
+		cw_str(&c, "senderAddress");
+		cw_str(&c, "recipientAddress");
+		cw_str(&c, "fileName");
+		cw_str(&c, "fileType");
+		cw_str(&c, "result");
+		cw_str(&c, "actionTriggered");
+		mw_buf_putc(b, ',');
+		put_date(b, "date", rs, type, i);
+		cw_str(&c, "details");
+		cw_str(&c, "route");
+		cw_ident(&c, "messageId", rs, type, i);
+		cw_str(&c, "subject");
+		cw_str(&c, "fileHash");
+		cw_str(&c, "definition");
+		break;
+	}
+	/* a field the API never sends, with a hostile key */
+	cw_key(&c, "PWNED-KEY\\u001b]0;PWNED-KEYTITLE\\u0007\\u001b[2J\xC2\x9B" "1m");
+	cw_val(&c, NULL);
+	mw_buf_putc(b, '}');
+}
+
 void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int64_t i)
 {
 	uint64_t h = rec_hash(rs, type, i);
 	int hostile = is_hostile(rs, i);
 
+	if (hostile && rs->corpus) {
+		append_corpus(out, rs, type, i);
+		return;
+	}
 	switch (type) {
 	case SIM_URL: append_url(out, rs, i, h, hostile); break;
 	case SIM_IMPERSONATION: append_impersonation(out, rs, i, h, hostile); break;

@@ -23,6 +23,8 @@ struct sim_recset {
 	double late_fraction;             /* 0..1 */
 	int64_t late_delay_us;
 	int hostile_every;                /* 0: never */
+	int corpus;                       /* hostile records: every string field from
+					   * the terminal-injection corpus */
 };
 
 /* Filters of a get-logs request (SIM_ANY / NULL: none). verdict is the URL

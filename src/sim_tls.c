@@ -58,8 +58,9 @@ static int add_ext(X509 *cert, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
-static int make_pair(char **cert_pem, char **key_pem, mw_err *e)
+static int make_pair(const char *cn, char **cert_pem, char **key_pem, mw_err *e)
 {
+	char san[300];
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = NULL;
 	X509_NAME *name;
@@ -68,6 +69,10 @@ static int make_pair(char **cert_pem, char **key_pem, mw_err *e)
 	BIGNUM *bn = NULL;
 	int rc = -1;
 
+	if (cn)
+		snprintf(san, sizeof(san), "DNS:%s", cn);
+	else
+		snprintf(san, sizeof(san), "IP:127.0.0.1,DNS:localhost");
 	if (!key) {
 		ssl_err(e, "EC key generation");
 		return -1;
@@ -90,7 +95,7 @@ static int make_pair(char **cert_pem, char **key_pem, mw_err *e)
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
 				   (const unsigned char *)"mimewatch-sim", -1, -1, 0);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				   (const unsigned char *)"localhost", -1, -1, 0);
+				   (const unsigned char *)(cn ? cn : "localhost"), -1, -1, 0);
 	X509_set_issuer_name(cert, name);
 	X509_set_pubkey(cert, key);
 	/* A self-signed leaf that is also its own trust anchor: the key
@@ -98,7 +103,7 @@ static int make_pair(char **cert_pem, char **key_pem, mw_err *e)
 	if (add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") ||
 	    add_ext(cert, NID_key_usage, "critical,digitalSignature") ||
 	    add_ext(cert, NID_ext_key_usage, "serverAuth") ||
-	    add_ext(cert, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost") ||
+	    add_ext(cert, NID_subject_alt_name, san) ||
 	    add_ext(cert, NID_subject_key_identifier, "hash") ||
 	    add_ext(cert, NID_authority_key_identifier, "keyid:always")) {
 		ssl_err(e, "certificate extensions");
@@ -128,7 +133,7 @@ out:
 }
 
 /* 1 when the stored pair parses, matches and is not about to expire. */
-static int pair_usable(const char *cert_pem, const char *key_pem)
+static int pair_usable(const char *cert_pem, const char *key_pem, const char *cn)
 {
 	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
 	X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
@@ -138,8 +143,11 @@ static int pair_usable(const char *cert_pem, const char *key_pem)
 	if (cert && key && X509_check_private_key(cert, key) == 1) {
 		time_t soon = time(NULL) + 86400;
 
+		/* The stored pair must name what is asked for now, and nothing else. */
 		ok = X509_cmp_time(X509_get0_notAfter(cert), &soon) > 0 &&
-		     X509_check_ip_asc(cert, "127.0.0.1", 0) == 1;
+		     (cn ? X509_check_host(cert, cn, 0, 0, NULL) == 1 &&
+			   X509_check_ip_asc(cert, "127.0.0.1", 0) != 1 :
+			   X509_check_ip_asc(cert, "127.0.0.1", 0) == 1);
 	}
 	X509_free(cert);
 	EVP_PKEY_free(key);
@@ -163,6 +171,12 @@ static int write_private(const char *path, const char *text, mw_err *e)
 
 int sim_tls_prepare(const char *dir, char **cert_pem, char **key_pem, mw_err *e)
 {
+	return sim_tls_prepare_named(dir, NULL, cert_pem, key_pem, e);
+}
+
+int sim_tls_prepare_named(const char *dir, const char *name, char **cert_pem, char **key_pem,
+			  mw_err *e)
+{
 	char cpath[4096], kpath[4096];
 	char *c = NULL, *k = NULL;
 	size_t n;
@@ -173,14 +187,18 @@ int sim_tls_prepare(const char *dir, char **cert_pem, char **key_pem, mw_err *e)
 	snprintf(cpath, sizeof(cpath), "%s/sim-ca.pem", dir);
 	snprintf(kpath, sizeof(kpath), "%s/sim-key.pem", dir);
 	if (mw_read_file(cpath, 1 << 20, &c, &n, &ignore) == 0 &&
-	    mw_read_file(kpath, 1 << 20, &k, &n, &ignore) == 0 && pair_usable(c, k)) {
+	    mw_read_file(kpath, 1 << 20, &k, &n, &ignore) == 0 && pair_usable(c, k, name)) {
 		*cert_pem = c;
 		*key_pem = k;
 		return 0;
 	}
 	free(c);
 	free(k);
-	if (make_pair(cert_pem, key_pem, e) < 0)
+	if (name && (!*name || strlen(name) > 200 || strpbrk(name, ", \t\r\n"))) {
+		mw_err_set(e, "--cert-name \"%.80s\": need a plain DNS name", name);
+		return -1;
+	}
+	if (make_pair(name, cert_pem, key_pem, e) < 0)
 		return -1;
 	if (write_private(kpath, *key_pem, e) < 0 || write_private(cpath, *cert_pem, e) < 0) {
 		free(*cert_pem);

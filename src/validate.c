@@ -19,7 +19,7 @@
 
 struct probe {
 	mc_client *c;
-	const volatile int *abort_flag;
+	const atomic_int *abort_flag;
 	int64_t waited;
 };
 
@@ -157,7 +157,7 @@ static void client_failed(struct mc_result *res, const mw_err *e)
 }
 
 int validate_integration(const struct mw_integration *in, struct validate_report *rep,
-			 const volatile int *abort_flag)
+			 const atomic_int *abort_flag)
 {
 	struct mc_creds cr;
 	struct mc_account acct;

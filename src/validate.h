@@ -5,6 +5,7 @@
 #ifndef MW_VALIDATE_H
 #define MW_VALIDATE_H
 
+#include <stdatomic.h>
 #include "config.h"
 #include "errclass.h"
 
@@ -27,6 +28,6 @@ struct validate_report {
  * fills rep. Returns 0 when every row is ok, 1 otherwise. abort_flag may be
  * NULL. */
 int validate_integration(const struct mw_integration *in, struct validate_report *rep,
-			 const volatile int *abort_flag);
+			 const atomic_int *abort_flag);
 
 #endif

@@ -3,6 +3,8 @@
 the same credentials; bogus reset values never make a busy loop; a small
 token bucket is never hit early and nothing is lost."""
 
+import os
+import sqlite3
 import time
 
 import mwtest
@@ -96,6 +98,126 @@ def test_small_bucket():
         mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES})
 
 
+def next_wait(sim, t):
+    """Seconds from now until status --json's next_poll of sim/t (None if unset)."""
+    st = sim.type_status()[t]
+    if not st["next_poll"]:
+        return None
+    return mwtest.mc_time(st["next_poll"]) - time.time()
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.monotonic() + timeout * mwtest.SCALE
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise mwtest.CheckFailed("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+def test_429_wait_clamped():
+    # design.md clamps a 429 wait to [0.1 s, 15 min]: a reset of an hour
+    # waits 15 minutes, an unparsable one the 5 s default; no request goes
+    # before (early_requests 0) and the wait shows as the next poll.
+    cases = [("3600000", 900, 15 * 60 * 1.1 + 2), ("abc", 5, 5 * 1.1 + 2)]
+    for reset, lo, hi in cases:
+        with Sim(["--records", "50", "--span", "1h"]) as sim:
+            sim.faults("429:type=url,reset=%s,count=1" % reset)
+            p = mwtest.mimewatch_bg(["run"], config=sim.config)
+            try:
+                wait_for(lambda: sim.stats()["status"].get("429") == 1, 20, "the 429")
+                wait_for(lambda: sim.type_status()["url"]["state"] == "throttled", 20,
+                         "url to show throttled")
+                t1 = time.time()
+                w = next_wait(sim, "url")
+                check(w is not None and lo - 2 <= w + (time.time() - t1) <= hi,
+                      "429 with X-RateLimit-Reset %r: next poll in %r s, expected %d..%.0f s"
+                      % (reset, w, lo, hi))
+                mwtest.report("6 rate-limit", "wait after X-RateLimit-Reset %r" % reset,
+                              "%.1fs" % w, "clamped to [0.1 s, 15 min], unknown 5 s")
+                if reset != "3600000":
+                    time.sleep(lo + 2)
+                    wait_for(lambda: sim.type_status()["url"]["records_total"] == 50, 20,
+                             "url to be collected after the wait")
+                eq(sim.stats()["early_requests"], 0, "early_requests (reset %r)" % reset)
+            finally:
+                mwtest.stop_bg(p)
+
+
+def test_429_storm():
+    # A tenant that answers 429 (reset 1500 ms) to every log request for the
+    # whole storm: the number of requests stays bounded by the reset, none is
+    # early, and the process does not spin.
+    dur = mwtest.scaled(8, 600)
+    with Sim(["--records", "50", "--span", "1h"]) as sim:
+        sim.faults("429:reset=1500,count=0")
+        p = mwtest.mimewatch_bg(["run"], config=sim.config)
+        try:
+            time.sleep(dur)
+            with open("/proc/%d/stat" % p.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            st = sim.stats()
+        finally:
+            mwtest.stop_bg(p)
+        n = sum(st["requests"][mwtest.PATHS[t]] for t in TYPES)
+        # One request per 1.5 s on the shared gate, plus the first of each
+        # type before the first 429 is known.
+        limit = int(dur / 1.5) + 3
+        mwtest.report("6 rate-limit", "requests in a %ds 429 storm (reset 1500 ms)" % dur, n,
+                      "limit %d; CPU %.2fs" % (limit, cpu))
+        check(n <= limit, "%d requests in a %ds 429 storm, limit %d" % (n, dur, limit))
+        check(n >= dur / 1.5 / 2, "only %d requests in %ds: the storm was not ridden" % (n, dur))
+        eq(st["early_requests"], 0, "early_requests in the storm")
+        check(cpu < 0.02 * dur * mwtest.SCALE + 0.5, "CPU %.2fs in a %ds storm" % (cpu, dur))
+
+
+def test_validate_respects_429_gate():
+    # The console's validate runs inside `mimewatch run` on the same
+    # credentials: it must wait for the 429 gate the collector was given
+    # (6 s here), not send get-account before the reset.
+    with Sim(["--records", "50", "--span", "1h"]) as sim:
+        sim.faults("429:type=url,reset=6000,count=1")
+        p = mwtest.mimewatch_bg(["run"], config=sim.config)
+        try:
+            wait_for(lambda: sim.stats()["status"].get("429") == 1, 20, "the 429")
+            t429 = time.monotonic()
+            db = os.path.join(sim.state_dir, "store.db")
+            con = sqlite3.connect(db, timeout=30)
+            try:
+                now = int(time.time() * 1000)
+                cur = con.execute("INSERT INTO requests(integration,type,action,arg,state,"
+                                  "result,created,updated) VALUES('sim','','validate','',0,"
+                                  "'',?,?)", (now, now))
+                rid = cur.lastrowid
+                con.commit()
+            finally:
+                con.close()
+
+            def finished():
+                c2 = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+                try:
+                    row = c2.execute("SELECT state, result FROM requests WHERE id=?",
+                                     (rid,)).fetchone()
+                finally:
+                    c2.close()
+                return row if row and row[0] in (2, 3) else None
+
+            state, result = wait_for(finished, 40, "the validate request to finish")
+            waited = time.monotonic() - t429
+            st = sim.stats()
+        finally:
+            mwtest.stop_bg(p)
+        eq(st["early_requests"], 0, "early_requests with a validate during a 429 hold")
+        eq(st["requests"]["/api/account/get-account"], 1, "get-account requests")
+        eq(state, 2, "validate request state (2 done ok; result %r)" % result)
+        check(waited >= 5.5, "validate finished %.1fs after a 6 s 429: it did not wait" % waited)
+        mwtest.report("6 rate-limit", "validate during a 6 s 429 hold finished after",
+                      "%.1fs" % waited, "early requests %d" % st["early_requests"])
+
+
 if __name__ == "__main__":
     mwtest.main([test_sim_ratelimit_headers, test_429_reset_honoured,
-                 test_429_bogus_reset_clamped, test_small_bucket])
+                 test_429_bogus_reset_clamped, test_small_bucket, test_429_wait_clamped,
+                 test_429_storm, test_validate_respects_429_gate])
