@@ -926,6 +926,12 @@ static int read_secret_file(struct ctx *c, int line, const char *who, const char
 	char *data = NULL, tmp[512], sh[72];
 	size_t len = 0;
 
+	/* not echoed: a value that is not a path may be the secret pasted here */
+	if (!path || path[0] != '/')
+		return fail(c, line, "%s: %s: is not an absolute path (not shown, in case it "
+			    "is the secret itself); write the path of the secret's file, "
+			    "starting with /, or put the secret in %.*s", who, key,
+			    (int)(strlen(key) - 5), key);
 	if (path_check(path, tmp, sizeof(tmp)) < 0)
 		return fail(c, line, "%s: %s: %s", who, key, tmp);
 	mw_err_clear(&fe);
@@ -958,6 +964,21 @@ static int env_name_ok(const char *s)
 	for (; *s; s++)
 		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
 		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Whether an _env value may be echoed in a message: only a conventional
+ * variable name (upper case, digits, _). Anything else may be the secret
+ * itself, pasted where the name belongs. */
+static int env_name_showable(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || !env_name_ok(s))
+		return 0;
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'z')
 			return 0;
 	return 1;
 }
@@ -996,11 +1017,19 @@ static int parse_secret(struct ctx *c, struct mw_integration *in, int k, const s
 	s->src = MW_SECRET_ENV;
 	s->ref = mw_xstrdup(v->str);
 	if (!env_name_ok(v->str))
-		return fail(c, v->line, "%s: %s: '%s' is not a variable name; use letters, "
-			    "digits and _", who, key, show(v->str, sh));
+		return fail(c, v->line, "%s: %s: is not a variable name (not shown, in case "
+			    "it is the secret itself); write the name of the variable that "
+			    "holds the secret (letters, digits and _), or put the secret in "
+			    "%s_file", who, key, ikey_names[base]);
 	{
 		const char *val = getenv(v->str);
 
+		if ((!val || !*val) && !env_name_showable(v->str))
+			return fail(c, v->line, "%s: %s: the environment variable it names is "
+				    "%s (its name is not shown: it does not look like a variable "
+				    "name; is it the secret itself?); export it before starting "
+				    "mimewatch, or put the secret in %s_file", who, key,
+				    val ? "empty" : "not set", ikey_names[base]);
 		if (!val || !*val)
 			return fail(c, v->line, "%s: %s: the environment variable %s is %s; "
 				    "export it before starting mimewatch", who, key,
@@ -1465,6 +1494,22 @@ int config_load(const char *path, struct mw_config *cfg, mw_err *e)
 				      "chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
 		else
 			mw_err_set(e, "%s", fe.msg);
+		config_free(cfg);
+		return -1;
+	}
+	/* Secrets or not, the config decides where the keys are sent (base_url,
+	 * *_file): as ssh with its config, nobody else may be able to change it. */
+	if (S_ISREG(st.st_mode) && st.st_uid != geteuid() && st.st_uid != 0) {
+		mw_err_set(e, "%s is owned by uid %ld, not by you (uid %ld): another user could "
+			      "change where your keys are sent; chown it to yourself", path,
+			   (long)st.st_uid, (long)geteuid());
+		config_free(cfg);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & 022)) {
+		mw_err_set(e, "%s: permissions %04o are too open: others may change it, and it "
+			      "decides where your keys are sent; run chmod go-w %s", path,
+			   (unsigned)(st.st_mode & 07777), path);
 		config_free(cfg);
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <curl/curl.h>
@@ -59,8 +60,12 @@ int main(int argc, char **argv)
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	struct rlimit nocore = { 0, 0 };
 
-	/* Secrets live in this process's memory: never leave them in a core. */
+	/* Secrets live in this process's memory: never leave them in a core,
+	 * and keep other processes of the same user from reading it (ptrace,
+	 * /proc/PID/mem, environ: a _env secret) or piping a core away (a
+	 * core_pattern handler ignores RLIMIT_CORE; dumpable 0 it does not). */
 	setrlimit(RLIMIT_CORE, &nocore);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setlocale(LC_ALL, "");
 	if (!rest)
 		return 2;

@@ -36,6 +36,7 @@ int mcsign_signature(const char *date, const char *req_id, const char *path,
 	/* The decoded secret is key material: wipe it. */
 	OPENSSL_cleanse(key, keylen);
 	free(key);
+	OPENSSL_cleanse(data.data, data.len);  /* holds the Application Key */
 	mw_buf_free(&data);
 	return rc;
 }
