@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "mcapi.h"
 #include "outputs.h"
 #include "regions.h"
+#include "service.h"
 #include "store.h"
 #include "validate.h"
 
@@ -72,8 +74,10 @@ struct collector {
 	struct job *jobs;
 	size_t njobs;
 	struct collector_report *reports;
-	volatile int stop;
-	volatile int reload;
+	/* Set by other threads (the console, signal forwarding): atomics, so
+	 * the loops see them without a data race. */
+	atomic_int stop;
+	atomic_int reload;
 	int ctl[2];                      /* wakes the collector (stop, reload) */
 	int wake[2];                     /* wakes listeners */
 	int64_t target;                  /* once: collect up to here (epoch s) */
@@ -420,6 +424,12 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 				reject(c, j, d, tok, "record has no usable id");
 				continue;
 			}
+			/* ids are C strings from here on: one cut at a NUL
+			 * would merge distinct records into one */
+			if (memchr(sb->data, '\0', sb->len)) {
+				reject(c, j, d, tok, "record id contains U+0000");
+				continue;
+			}
 			r->id_off = c->page_json.len;
 			r->id_len = sb->len;
 			mw_buf_append(&c->page_json, sb->data, sb->len);
@@ -660,10 +670,14 @@ static void step(collector *c, struct job *j)
 	if (store_commit_page(c->store, j->source, rows, nrows, &next, &pr, &e) < 0) {
 		local_failure(&res, strstr(e.msg, "disk full") ? "disk full" : "store", e.msg,
 			      strstr(e.msg, "disk full")
-				      ? "free space on the state directory's disk; collection resumes "
-					"where it stopped"
+				      ? "free space on the state directory's file system; collection "
+					"resumes where it stopped, nothing is lost"
 				      : "check the state directory and its disk");
-		/* Not retryable by the API, but by the disk: keep retrying. */
+		/* Not retryable by the API, but by the disk: keep retrying. Said
+		 * once per streak: nothing else would tell a fetch why it waits. */
+		if (!j->retry_since)
+			mw_log(0, "%s/%s: %s; retrying with backoff", j->in->name, j->lt->name,
+			       e.msg);
 		res.cls = MC_RETRY;
 		on_failure(c, j, &res);
 		return;
@@ -878,7 +892,7 @@ static void *output_main(void *arg)
 	int64_t last_prune = 0;
 
 	if (store_open(cfg->state_dir, &s, &e) < 0) {
-		mw_log(0, "output: %s; records stay in the store until the next start", e.msg);
+		mw_log(0, "outputs: %s; records stay in the store until the next start", e.msg);
 		snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
 		c->out_failed = 1;
 		return NULL;
@@ -901,18 +915,31 @@ static void *output_main(void *arg)
 		cfg = c->cfg;
 		pthread_mutex_unlock(&c->out_mu);
 		if (outputs_deliver(cfg, s, NULL, &e) < 0) {
-			if (!c->out_failed)
-				mw_log(0, "output: %s", e.msg);
+			/* Once per distinct error, not once a second. */
+			if (!c->out_failed || strcmp(c->out_error, e.msg) != 0)
+				mw_log(0, "%s", e.msg);
 			snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
 			c->out_failed = 1;
 		} else {
+			if (c->out_failed)
+				mw_log(1, "outputs delivering again");
 			c->out_failed = 0;
 		}
 		if (!c->opts.once && mw_mono_ms() - last_prune > PRUNE_EVERY_MS) {
 			int64_t upto = outputs_min_offset(cfg, s);
 
+			int64_t before = mw_now() - cfg->retention, floor = store_reread_floor(s);
+			int64_t overlap = 0;
+
+			/* A backfill older than the retention must not lose what its
+			 * overlap reads again: those would come back as new records. */
+			for (size_t i = 0; i < cfg->nintegrations; i++)
+				if (cfg->integrations[i].overlap > overlap)
+					overlap = cfg->integrations[i].overlap;
+			if (floor != INT64_MAX && floor - overlap < before)
+				before = floor - overlap;
 			last_prune = mw_mono_ms();
-			if (store_prune(s, mw_now() - cfg->retention, upto, &e) < 0)
+			if (store_prune(s, before, upto, &e) < 0)
 				mw_log(1, "retention: %s", e.msg);
 		}
 		if (stopping)
@@ -1039,12 +1066,21 @@ int collector_run(collector *c)
 	}
 	poll_requests(c);
 	while (!c->stop) {
-		int64_t when, now;
+		int64_t when, now, most = REQUEST_POLL_MS;
 		struct job *j;
 
+		/* A service's watchdog vouches for this loop: ping from here, and
+		 * never sleep past half its interval. */
+		service_watchdog();
+		if (service_watchdog_ms() && service_watchdog_ms() / 2 < most)
+			most = service_watchdog_ms() / 2;
 		if (c->reload) {
 			int ok = 1;
+
+			service_reloading();
 			reload_config(c, NULL, &ok);
+			service_ready(ok ? "collecting (config reloaded)" :
+				     "collecting (reload refused: running config kept)");
 		}
 		if (c->opts.once && all_done(c))
 			break;
@@ -1055,19 +1091,21 @@ int collector_run(collector *c)
 		if (!j) {
 			if (c->opts.once)
 				break;
-			wait_ms(c, REQUEST_POLL_MS);
+			wait_ms(c, most);
 			continue;
 		}
 		if (when > now) {
 			int64_t w = when - now;
 
-			if (!c->opts.once && w > REQUEST_POLL_MS)
-				w = REQUEST_POLL_MS;
+			if (!c->opts.once && w > most)
+				w = most;
 			wait_ms(c, w);
 			continue;
 		}
 		step(c, j);
 	}
+	if (!c->opts.once)
+		service_stopping();
 	/* Leave a clear state behind: nobody is collecting now. */
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct job *j = &c->jobs[i];
@@ -1092,10 +1130,9 @@ int collector_run(collector *c)
 		pthread_mutex_unlock(&c->out_mu);
 		pthread_join(c->out_thread, NULL);
 		c->out_started = 0;
-		if (c->out_failed) {
-			mw_log(0, "output: %s", c->out_error);
+		/* The output thread already said why. */
+		if (c->out_failed)
 			failed = 1;
-		}
 	}
 	wake_listeners(c);
 	return failed;

@@ -14,7 +14,10 @@
  *   ascii=1: any other non-ASCII character (and invalid UTF-8) -> '?'
  *   invalid UTF-8              -> U+FFFD (one per maximal bad sequence)
  *   wcwidth() < 0 (unassigned or unprintable in the locale) -> <U+XXXX>
- *   wcwidth() == 0 (combining) -> kept, at most 4 after one base character
+ *   wcwidth() == 0 (combining) -> kept, at most 4 after one base character;
+ *                                 with no base before it in the string,
+ *                                 <U+XXXX> (else the terminal puts it on
+ *                                 the cell before: another column's)
  *   otherwise the character, wcwidth() columns. */
 #include "sanitize.h"
 #include "jsonscan.h"
@@ -30,6 +33,7 @@ struct unit {
 	size_t len;
 	int cols;
 	int mark; /* zero-width combining character */
+	uint32_t cp;
 };
 
 static int is_invisible_control(uint32_t cp)
@@ -58,6 +62,7 @@ static void next_unit(const unsigned char **pp, const unsigned char *end, int as
 
 	*pp = p + n;
 	u->mark = 0;
+	u->cp = cp;
 	if (cp == '\t' || cp == '\r' || cp == '\n') {
 		u->text[0] = '\\';
 		u->text[1] = cp == '\t' ? 't' : cp == '\r' ? 'r' : 'n';
@@ -113,7 +118,7 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	size_t cut_len = out->len;
-	int used = 0, cut_used = 0, marks = 0;
+	int used = 0, cut_used = 0, marks = 0, based = 0;
 
 	if (max_cols == 0)
 		return 0;
@@ -121,6 +126,10 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 		struct unit u;
 
 		next_unit(&p, end, ascii, &u);
+		if (u.mark && !based) {
+			unit_escape_cp(&u, u.cp);
+			u.mark = 0;
+		}
 		if (u.mark) {
 			/* a flood of combining marks would stack without
 			 * end on one cell; keep a few, drop the rest */
@@ -129,6 +138,7 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 			marks++;
 		} else {
 			marks = 0;
+			based = 1;
 		}
 		if (max_cols > 0 && used + u.cols > max_cols) {
 			/* go back to the last point that leaves a column
@@ -155,12 +165,17 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 int sanitize_width(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	int cols = 0;
+	int cols = 0, based = 0;
 
 	while (p < end) {
 		struct unit u;
 
 		next_unit(&p, end, 0, &u);
+		if (u.mark && !based) {
+			unit_escape_cp(&u, u.cp);  /* as sanitize_display shows it */
+			u.mark = 0;
+		}
+		based |= !u.mark;
 		cols += u.cols;
 	}
 	return cols;

@@ -686,6 +686,12 @@ static void test_sanitize_hostile(void **state)
 	/* invalid UTF-8 */
 	DISP("a\xff" "b\xe2\x82", -1, 0, "a\xef\xbf\xbd" "b\xef\xbf\xbd", 4);
 	DISP("a\xff" "b", -1, 1, "a?b", 3);
+	/* a combining mark with nothing before it in the string would land
+	 * on the cell before it (another column's): shown as an escape */
+	DISP("\xcc\x81" "ab", -1, 0, "<U+0301>ab", 10);
+	DISP("\xcc\x81\xcc\x81" "a", -1, 0, "<U+0301>\xcc\x81" "a", 9);
+	DISP("\xcc\x81" "ab", 4, 0, "\xe2\x80\xa6", 1);
+	assert_int_equal(sanitize_width("\xcc\x81" "a", 3), 9);
 }
 
 static void test_sanitize_cut(void **state)
