@@ -22,6 +22,8 @@ enum ui_role {
 /* Sets up colour pairs, or monochrome attributes when the terminal has no
  * colour or NO_COLOR is set. */
 void ui_colors_init(void);
+/* 0 when terminfo knows the terminal TERM names (asked on fd), -1 if not. */
+int ui_term_known(int fd);
 attr_t ui_attr(enum ui_role r);
 extern int ui_ascii;    /* 1 in a non-UTF-8 locale: ASCII marks and lines */
 

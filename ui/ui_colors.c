@@ -4,6 +4,8 @@
 
 #include "ui.h"
 
+#include <term.h>
+
 int ui_ascii;
 
 struct role_style {
@@ -60,4 +62,16 @@ attr_t ui_attr(enum ui_role r)
 	if ((int)r < 0 || r >= ROLE_COUNT)
 		return A_NORMAL;
 	return role_attrs[r];
+}
+
+/* Asked before newterm(): for a type terminfo does not know, newterm()
+ * fails but keeps the screen it began, which LeakSanitizer reports. */
+int ui_term_known(int fd)
+{
+	int err = 0;
+
+	if (setupterm(NULL, fd, &err) != OK)
+		return -1;
+	del_curterm(cur_term);
+	return 0;
 }

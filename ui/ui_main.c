@@ -13,6 +13,7 @@
 #include <langinfo.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -53,6 +55,7 @@ static struct {
 	struct ui_ctx *ctx;
 	int wake[2];                    /* self-pipe: signals, workers, ui_wake */
 	volatile sig_atomic_t signo;
+	volatile sig_atomic_t winch, tstp, cont;  /* terminal signals, handled in the loop */
 	atomic_int busy;
 	atomic_llong tick_at;           /* mono ms of the next reload tick, 0 none */
 	int dirty, full_redraw;
@@ -118,6 +121,19 @@ static void drain_fd(int fd)
 static void on_signal(int sig)
 {
 	ui.signo = sig;
+	ui_wake();
+}
+
+/* The terminal's own signals only raise a flag: curses is not
+ * async-signal-safe, and any thread may take the signal. */
+static void on_term_signal(int sig)
+{
+	if (sig == SIGWINCH)
+		ui.winch = 1;
+	else if (sig == SIGTSTP)
+		ui.tstp = 1;
+	else
+		ui.cont = 1;
 	ui_wake();
 }
 
@@ -336,6 +352,60 @@ static void handle_resize(void)
 		v->ops->reload(v);
 	ui.full_redraw = 1;
 	ui.dirty = 1;
+}
+
+/* SIGWINCH: the size the terminal has now, whatever came in between. */
+static void terminal_resized(void)
+{
+	struct winsize ws;
+
+	ui.winch = 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 &&
+	    ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+		return;
+	if (ws.ws_row < 1 || ws.ws_col < 1)
+		return;
+	if (ws.ws_row != LINES || ws.ws_col != COLS)
+		resize_term(ws.ws_row, ws.ws_col);
+	handle_resize();
+}
+
+/* SIGTSTP (^Z): give the shell its terminal back as it was, stop the whole
+ * job as the default action would, and take the terminal again on SIGCONT.
+ * In an orphaned process group the kernel drops the stop: we just go on. */
+static void suspend(void)
+{
+	struct sigaction dfl, old;
+	sigset_t set, oldset;
+
+	ui.tstp = 0;
+	fputs("\033[?2004l", stdout);
+	fflush(stdout);
+	endwin();
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGTSTP, &dfl, &old);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTSTP);
+	pthread_sigmask(SIG_UNBLOCK, &set, &oldset);
+	kill(0, SIGTSTP);
+	/* Continued. */
+	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+	sigaction(SIGTSTP, &old, NULL);
+	fputs("\033[?2004h", stdout);
+	fflush(stdout);
+	ui.cont = 1;
+}
+
+/* SIGCONT (after ^Z or a plain SIGSTOP): the shell may have changed the
+ * terminal meanwhile; set it up again and draw everything. */
+static void resumed(void)
+{
+	ui.cont = 0;
+	reset_prog_mode();
+	ui.full_redraw = 1;
+	terminal_resized();
 }
 
 static void generic_action(struct ui_ctx *ctx, enum ui_action a)
@@ -1022,11 +1092,21 @@ static void run_loop(struct ui_ctx *ctx)
 			else
 				ui_tick((int)(RELOAD_GAP_MS - (now - ui.last_reload)));
 		}
-		if (ifd >= 0 && (p[ifd].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (p[ifd].revents & (POLLHUP | POLLERR) && !(p[ifd].revents & POLLIN))
-				break;  /* the terminal went away */
-			read_terminal(ctx);
+		if (ifd >= 0 && (p[ifd].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			/* The terminal went away (an SSH drop): a hang-up can come
+			 * with POLLIN and a read of 0 bytes every time, and no
+			 * SIGHUP when it is not our controlling terminal. */
+			ui.signo = SIGHUP;
+			break;
 		}
+		if (ifd >= 0 && (p[ifd].revents & POLLIN))
+			read_terminal(ctx);
+		if (ui.tstp)
+			suspend();
+		if (ui.cont)
+			resumed();
+		if (ui.winch)
+			terminal_resized();
 		tick = atomic_load(&ui.tick_at);
 		if (tick && tick <= now) {
 			atomic_store(&ui.tick_at, 0);
@@ -1075,6 +1155,17 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	if (!ui.script_mode) {
+		/* ncurses' own SIGWINCH and SIGTSTP handlers would run curses
+		 * in whichever thread takes the signal, and its resize only
+		 * shows at the next key press: ours go through the loop. */
+		sa.sa_handler = on_term_signal;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGWINCH, &sa, NULL);
+		sigaction(SIGTSTP, &sa, NULL);
+		sigaction(SIGCONT, &sa, NULL);
+		sa.sa_flags = 0;
+	}
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -1107,11 +1198,13 @@ static SCREEN *start_curses(const struct console_opts *o, FILE **fout, FILE **fi
 			scr = newterm("vt100", *fout, *fin);
 	} else {
 		*fout = *fin = NULL;
-		scr = newterm(NULL, stdout, stdin);
+		scr = ui_term_known(STDOUT_FILENO) == 0 ? newterm(NULL, stdout, stdin) : NULL;
 	}
 	if (!scr) {
-		mw_err_set(e, "cannot start the terminal (TERM=%s); the headless commands work "
-			   "without one: mimewatch validate, fetch, run, status",
+		mw_err_set(e, "cannot start the terminal (TERM=%s: unknown to terminfo, or it "
+			   "cannot move the cursor); set TERM to your terminal's type, e.g. "
+			   "TERM=xterm-256color, or use the headless commands: mimewatch validate, "
+			   "fetch, run, status",
 			   getenv("TERM") ? getenv("TERM") : "");
 		return NULL;
 	}

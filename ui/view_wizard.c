@@ -130,7 +130,7 @@ struct job {
 	pthread_mutex_t mu;
 	int refs;
 	int done;
-	volatile int abort;
+	atomic_int abort;          /* read by the worker, set by the screen */
 	enum job_kind kind;
 	/* validate */
 	struct mw_integration in;
