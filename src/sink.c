@@ -1,0 +1,25 @@
+/* sink.c - what every sink shares: topic and index templates. */
+#include <string.h>
+
+#include "sink.h"
+
+void sink_template(mw_buf *out, const char *tmpl, const char *integration, const char *type)
+{
+	const char *p = tmpl;
+
+	mw_buf_reset(out);
+	while (*p) {
+		if (strncmp(p, "{integration}", 13) == 0) {
+			mw_buf_puts(out, integration);
+			p += 13;
+		} else if (strncmp(p, "{type}", 6) == 0) {
+			mw_buf_puts(out, type);
+			p += 6;
+		} else {
+			mw_buf_append(out, p, 1);
+			p++;
+		}
+	}
+	if (!out->data)
+		mw_buf_append(out, "", 0);
+}

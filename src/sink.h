@@ -1,0 +1,76 @@
+/* sink.h - the transport of a network output (syslog, HTTP event collectors,
+ * Kafka): how a batch of stored records reaches the receiving system.
+ *
+ * The output thread reads the store from the output's durable offset (by
+ * rowid), hands the rows to the sink in order, and moves the offset only past
+ * the rows the sink reports delivered. So a sink never holds more than one
+ * batch, a dead receiver never stops collection, and after a restart
+ * everything from the offset is sent again (at-least-once; receivers that
+ * can, dedupe by id: Elasticsearch _id, Kafka's idempotent producer key).
+ *
+ * Every sink carries the same JSON object as an NDJSON line (design.md,
+ * "Outputs"). Sinks live in src/ (no curses), own their sockets, libcurl
+ * handles or librdkafka handles, and are used from one thread at a time. */
+#ifndef MW_SINK_H
+#define MW_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util.h"
+
+/* One record to deliver. */
+struct sink_msg {
+	const char *line;           /* the NDJSON object, without the '\n' */
+	size_t len;
+	const char *integration, *type, *id;
+	int64_t time;               /* record time, epoch seconds */
+	int64_t rowid;              /* store rowid (0 for a test record) */
+};
+
+/* What the config gives a sink; unused fields are NULL or 0. */
+struct sink_opts {
+	const char *name;           /* the output's name, for messages */
+	const char *url;            /* syslog: tcp://H:P, tls://H:P, relp://H:P;
+				     * hec: https://H:P/services/collector/event;
+				     * elasticsearch: https://H:P */
+	const char *ca_file;        /* extra trust anchor for TLS */
+	const char *token;          /* HEC token, Elasticsearch API key */
+	const char *index;          /* Elasticsearch index template */
+	const char *brokers;        /* Kafka bootstrap servers */
+	const char *topic;          /* Kafka topic template */
+	const char *hostname;       /* syslog HOSTNAME; NULL: gethostname() */
+	int batch_max;              /* records per request; 0: 500 */
+	size_t batch_bytes;         /* bytes per request; 0: 4 MiB */
+	int timeout_ms;             /* per operation; 0: 10 s */
+	volatile int *abort_flag;   /* set from another thread: give up soon */
+};
+
+/* Why a send failed, so the caller knows whether to back off and retry. */
+enum sink_fail {
+	SINK_RETRY,                 /* receiver down, 429, 5xx, timeout: retry */
+	SINK_FATAL                  /* refused for good: bad token, 4xx, TLS */
+};
+
+typedef struct sink sink;
+
+struct sink_ops {
+	const char *kind;           /* "syslog", "hec", "elasticsearch", "kafka" */
+	/* Checks the options and prepares the sink; does not need the receiver
+	 * to be up (connecting happens on the first send). */
+	int (*open)(const struct sink_opts *o, sink **out, mw_err *e);
+	/* Delivers m[0..n) in order. Returns 0 when all n are delivered (as far
+	 * as the transport can know: RELP and Kafka acknowledged, HTTP 2xx, TCP
+	 * written), -1 otherwise with *delivered = the count of the leading
+	 * messages that were, *why and e set. */
+	int (*send)(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
+		    enum sink_fail *why, mw_err *e);
+	void (*close)(sink *s);
+};
+
+extern const struct sink_ops sink_syslog_ops, sink_hec_ops, sink_es_ops, sink_kafka_ops;
+
+/* Expands {integration} and {type} in tmpl into out (replacing its contents);
+ * other text is copied, an unknown {name} is kept as written. */
+void sink_template(mw_buf *out, const char *tmpl, const char *integration, const char *type);
+
+#endif

@@ -1,0 +1,879 @@
+/* sink_syslog.c - the syslog sink: RFC 5424 messages to rsyslog (or any
+ * RFC 5424 receiver) over TCP with octet counting (RFC 6587), TLS (RFC 5425)
+ * or RELP (librelp).
+ *
+ * Each record becomes
+ *   <PRI>1 TIMESTAMP HOSTNAME mimewatch PROCID - [mimewatch@32473
+ *   integration="..." type="..." id="..."] MSG
+ * with MSG exactly the NDJSON line. Choices, and why:
+ * - No BOM before MSG: the MSG is a JSON text, and RFC 8259 forbids a BOM
+ *   in front of one; receivers hand %msg% straight to a JSON parser, which
+ *   would choke on it. RFC 5424 allows MSG-ANY; the line is valid UTF-8.
+ * - TIMESTAMP is the record's time (send time only when it has none): the
+ *   SIEM indexes by when the event happened, and a re-sent record (RELP is
+ *   at-least-once) is byte-identical to its first copy, so it dedupes.
+ * - Facility local0; severity notice for a threat (the log type's threat
+ *   field in the record, as the console's "only threats" uses), else info.
+ *
+ * Delivery, as sink.h defines it:
+ * - tcp/tls: a message is delivered when the receiving host's TCP has
+ *   acknowledged its bytes (the send queue, SIOCOUTQ, drained past it), not
+ *   merely when write() took it. What a receiver loses after that (killed
+ *   with data in its socket buffer) TCP cannot tell; RELP exists for that.
+ * - relp: librelp has no call that waits for outstanding acknowledgements,
+ *   but its session close does: the client sends "close" and waits for its
+ *   response, which rsyslog sends only after it has answered every earlier
+ *   frame. So each send() is one RELP session: open, the messages, close;
+ *   an error callback (any non-200 answer, timeout, broken session) makes
+ *   the batch fail. On failure the leading messages known to be acknowledged
+ *   are those the window proves: before message j goes out librelp waits
+ *   until fewer than W are unanswered, and rsyslog answers in order.
+ *
+ * Nothing blocks past timeout_ms without progress, and abort_flag is looked
+ * at every 100 ms (librelp polls it through its shutdown pointer). After a
+ * failure the connection is dropped and the next send() reconnects. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <unistd.h>
+
+#include <librelp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "jsonscan.h"
+#include "logtypes.h"
+#include "sink.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define POLL_SLICE_MS 100           /* how often a wait looks at abort_flag */
+#define TLS_CHUNK 16384             /* one TLS record of plaintext per write */
+#define RELP_WINDOW 128             /* librelp's default, set explicitly */
+#define SD_ID "mimewatch@32473"
+#define FACILITY_LOCAL0 16
+#define SEV_NOTICE 5
+#define SEV_INFO 6
+
+enum transport { TR_TCP, TR_TLS, TR_RELP };
+
+struct sink {
+	enum transport tr;
+	char *name, *host, *port;
+	int timeout_ms;
+	volatile int *abort_flag;
+	char hostname[256];             /* RFC 5424 HOSTNAME, already checked */
+	char procid[16];
+
+	/* tcp and tls */
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	mw_buf wire;                    /* the framed batch */
+	size_t *ends;                   /* byte end of each message in wire */
+	size_t nends, ends_cap;
+
+	/* relp */
+	relpEngine_t *engine;
+	int relp_failed;                /* set by librelp's error callback */
+	char relp_msg[512];
+
+	mw_buf msg;                     /* one formatted message */
+	js_doc doc;                     /* threat detection */
+};
+
+/* ---------------------------------------------------------------- format */
+
+/* RFC 5424 section 6.3.3: inside PARAM-VALUE, '"', '\' and ']' are
+ * escaped with a backslash; everything else is copied as is. */
+static void sd_value(mw_buf *b, const char *v)
+{
+	const char *p;
+
+	for (p = v ? v : ""; *p; p++) {
+		if (*p == '"' || *p == '\\' || *p == ']')
+			mw_buf_putc(b, '\\');
+		mw_buf_putc(b, *p);
+	}
+}
+
+/* A threat per the log type's own rule (logtypes.c): the record's
+ * threat_field holds one of threat_values. Unknown types or lines that do
+ * not parse are simply not threats. */
+static int is_threat(sink *s, const struct sink_msg *m)
+{
+	const struct mw_logtype *lt = m->type ? logtype_find(m->type) : NULL;
+	mw_err e;
+	int rec, v;
+	size_t i;
+
+	if (!lt || !lt->threat_field || !lt->threat_values)
+		return 0;
+	if (js_parse(&s->doc, m->line, m->len, &e) < 0)
+		return 0;
+	rec = js_get(&s->doc, 0, "record");
+	if (rec < 0 || s->doc.toks[rec].type != JS_OBJECT)
+		return 0;
+	v = js_get(&s->doc, rec, lt->threat_field);
+	if (v < 0)
+		return 0;
+	for (i = 0; lt->threat_values[i]; i++) {
+		const char *want = lt->threat_values[i];
+		switch (s->doc.toks[v].type) {
+		case JS_STRING:
+			if (js_streq(&s->doc, v, want))
+				return 1;
+			break;
+		case JS_TRUE:
+			if (strcmp(want, "true") == 0)
+				return 1;
+			break;
+		case JS_FALSE:
+			if (strcmp(want, "false") == 0)
+				return 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Appends the RFC 5424 message for m to b. */
+static void format_message(sink *s, const struct sink_msg *m, mw_buf *b)
+{
+	char ts[32];
+	int pri = FACILITY_LOCAL0 * 8 + (is_threat(s, m) ? SEV_NOTICE : SEV_INFO);
+
+	mw_format_rfc3339(m->time > 0 ? m->time : mw_now(), ts);
+	mw_buf_printf(b, "<%d>1 %s %s mimewatch %s - [" SD_ID " integration=\"", pri, ts,
+		      s->hostname, s->procid);
+	sd_value(b, m->integration);
+	mw_buf_puts(b, "\" type=\"");
+	sd_value(b, m->type);
+	mw_buf_puts(b, "\" id=\"");
+	sd_value(b, m->id);
+	mw_buf_puts(b, "\"] ");
+	mw_buf_append(b, m->line, m->len);
+}
+
+/* HOSTNAME is 1*255 PRINTUSASCII (33..126): other bytes are dropped, and
+ * nothing left means NILVALUE. */
+static void set_hostname(sink *s, const char *h)
+{
+	char buf[256];
+	size_t n = 0;
+
+	if (!h || !*h) {
+		if (gethostname(buf, sizeof(buf)) < 0)
+			buf[0] = '\0';
+		buf[sizeof(buf) - 1] = '\0';
+		h = buf;
+	}
+	for (; *h && n < sizeof(s->hostname) - 1; h++)
+		if ((unsigned char)*h >= 33 && (unsigned char)*h <= 126)
+			s->hostname[n++] = *h;
+	if (n == 0)
+		s->hostname[n++] = '-';
+	s->hostname[n] = '\0';
+}
+
+/* ----------------------------------------------------------------- waits */
+
+static int aborted(const sink *s)
+{
+	return s->abort_flag && *s->abort_flag;
+}
+
+/* Waits until fd has one of events, the deadline (monotonic ms) passes, or
+ * abort_flag is set. 0 when ready; -1 with e set otherwise. */
+static int wait_fd(sink *s, int fd, short events, int64_t deadline, const char *what, mw_err *e)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int64_t left = deadline - mw_mono_ms();
+		int r;
+
+		if (aborted(s)) {
+			mw_err_set(e, "output %s: %s: aborted", s->name, what);
+			return -1;
+		}
+		if (left <= 0) {
+			mw_err_set(e, "output %s: %s %s:%s: no progress for %d ms", s->name, what,
+				   s->host, s->port, s->timeout_ms);
+			return -1;
+		}
+		r = poll(&p, 1, (int)(left < POLL_SLICE_MS ? left : POLL_SLICE_MS));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR) {
+			mw_err_set(e, "output %s: poll: %s", s->name, strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/* OpenSSL writes to the socket with write(), which raises SIGPIPE when the
+ * receiver is gone. The program ignores SIGPIPE, but the sink must not rely
+ * on it: block it around TLS calls, and swallow one raised meanwhile. */
+struct pipe_guard {
+	sigset_t old;
+	int had_pending;
+};
+
+static void pipe_block(struct pipe_guard *g)
+{
+	sigset_t pipe, pending;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pending);
+	g->had_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &g->old);
+}
+
+static void pipe_unblock(struct pipe_guard *g)
+{
+	sigset_t pipe, pending;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pending);
+	if (!g->had_pending && sigismember(&pending, SIGPIPE))
+		while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* ------------------------------------------------------------ tcp and tls */
+
+static void conn_close(sink *s)
+{
+	if (s->ssl) {
+		struct pipe_guard g;
+		pipe_block(&g);
+		SSL_shutdown(s->ssl);   /* one try: a polite close_notify, no wait */
+		pipe_unblock(&g);
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+/* Non-blocking connect to each address of host:port in turn. */
+static int tcp_connect(sink *s, mw_err *e)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int r, fd = -1;
+	char last[256] = "no address";
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	r = getaddrinfo(s->host, s->port, &hints, &res);
+	if (r != 0) {
+		mw_err_set(e, "output %s: cannot resolve %s: %s", s->name, s->host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			snprintf(last, sizeof(last), "socket: %s", strerror(errno));
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			if (errno != EINPROGRESS) {
+				snprintf(last, sizeof(last), "%s", strerror(errno));
+				close(fd);
+				fd = -1;
+				continue;
+			}
+			if (wait_fd(s, fd, POLLOUT, mw_mono_ms() + s->timeout_ms, "connect to", e) < 0) {
+				if (aborted(s))
+					snprintf(last, sizeof(last), "aborted");
+				else
+					snprintf(last, sizeof(last), "no answer in %d ms", s->timeout_ms);
+				close(fd);
+				fd = -1;
+				if (aborted(s))
+					break;
+				continue;
+			}
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+				snprintf(last, sizeof(last), "%s", strerror(soerr ? soerr : errno));
+				close(fd);
+				fd = -1;
+				continue;
+			}
+		}
+		break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		mw_err_set(e, "output %s: cannot connect to %s:%s: %s", s->name, s->host, s->port,
+			   last);
+		return -1;
+	}
+	s->fd = fd;
+	return 0;
+}
+
+/* The first OpenSSL error on the queue, as text. */
+static void ssl_errtext(char *buf, size_t n)
+{
+	unsigned long err = ERR_get_error();
+
+	if (err)
+		ERR_error_string_n(err, buf, n);
+	else
+		snprintf(buf, n, "%s", errno ? strerror(errno) : "connection closed");
+	ERR_clear_error();
+}
+
+/* TLS handshake over the connected socket: TLS >= 1.2, peer verified
+ * against the system store plus ca_file, host name (or IP) checked. A
+ * refused certificate or protocol is fatal; anything else retries. */
+static int tls_handshake(sink *s, enum sink_fail *why, mw_err *e)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	int is_ip = inet_pton(AF_INET, s->host, &a4) == 1 || inet_pton(AF_INET6, s->host, &a6) == 1;
+	int64_t deadline = mw_mono_ms() + s->timeout_ms;
+	struct pipe_guard g;
+	int r;
+
+	ERR_clear_error();
+	s->ssl = SSL_new(s->ctx);
+	if (!s->ssl) {
+		mw_err_set(e, "output %s: SSL_new failed", s->name);
+		return -1;
+	}
+	SSL_set_fd(s->ssl, s->fd);
+	if (is_ip) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), s->host);
+	} else {
+		SSL_set_tlsext_host_name(s->ssl, s->host);
+		SSL_set1_host(s->ssl, s->host);
+	}
+	for (;;) {
+		int err;
+
+		pipe_block(&g);
+		errno = 0;
+		r = SSL_connect(s->ssl);
+		err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
+		pipe_unblock(&g);
+		if (r == 1)
+			return 0;
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+			if (wait_fd(s, s->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+				    deadline, "TLS handshake with", e) < 0)
+				return -1;
+			continue;
+		}
+		break;
+	}
+	{
+		long vr = SSL_get_verify_result(s->ssl);
+		char txt[256];
+
+		if (vr != X509_V_OK) {
+			*why = SINK_FATAL;
+			mw_err_set(e, "output %s: the certificate of %s:%s is refused: %s; if a "
+				   "private CA signs it, set ca_file to that CA; if the name differs, "
+				   "use the name the certificate holds in url",
+				   s->name, s->host, s->port, X509_verify_cert_error_string(vr));
+			return -1;
+		}
+		ssl_errtext(txt, sizeof(txt));
+		if (strstr(txt, "version") || strstr(txt, "protocol")) {
+			*why = SINK_FATAL;
+			mw_err_set(e, "output %s: TLS with %s:%s failed (%s): the receiver must offer "
+				   "TLS 1.2 or later", s->name, s->host, s->port, txt);
+		} else {
+			mw_err_set(e, "output %s: TLS handshake with %s:%s failed: %s", s->name,
+				   s->host, s->port, txt);
+		}
+	}
+	return -1;
+}
+
+/* Is the open connection still usable? rsyslog never sends on a syslog
+ * connection, so anything readable is the peer closing (or, with TLS 1.3,
+ * session tickets, which SSL_read consumes). */
+static int conn_alive(sink *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN | POLLRDHUP };
+	char buf[4096];
+
+	if (poll(&p, 1, 0) <= 0)
+		return 1;
+	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL))
+		return 0;
+	if (s->ssl) {
+		struct pipe_guard g;
+		int r, err;
+
+		pipe_block(&g);
+		do {
+			r = SSL_read(s->ssl, buf, sizeof(buf));
+		} while (r > 0);
+		err = SSL_get_error(s->ssl, r);
+		pipe_unblock(&g);
+		ERR_clear_error();
+		return err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE;
+	}
+	for (;;) {
+		ssize_t r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r > 0)
+			continue;
+		return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+}
+
+static int stream_connect(sink *s, enum sink_fail *why, mw_err *e)
+{
+	if (s->fd >= 0 && conn_alive(s))
+		return 0;
+	conn_close(s);
+	if (tcp_connect(s, e) < 0)
+		return -1;
+	if (s->tr == TR_TLS && tls_handshake(s, why, e) < 0) {
+		conn_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Bytes the receiving host has not yet acknowledged. */
+static int unacked_bytes(sink *s, size_t *out)
+{
+	int q = 0;
+
+	if (ioctl(s->fd, SIOCOUTQ, &q) < 0)
+		return -1;
+	*out = (size_t)q;
+	return 0;
+}
+
+/* How many leading messages lie entirely within the first `bytes` bytes. */
+static size_t msgs_within(const sink *s, size_t bytes)
+{
+	size_t lo = 0, hi = s->nends;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->ends[mid] <= bytes)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Writes s->wire and waits until the peer's TCP has acknowledged it.
+ * *confirmed: leading bytes of wire known to be acknowledged. */
+static int stream_write(sink *s, size_t *confirmed, mw_err *e)
+{
+	const char *buf = s->wire.data;
+	size_t len = s->wire.len, off = 0, q;
+	int64_t deadline = mw_mono_ms() + s->timeout_ms;
+	int64_t pause = 1;
+
+	*confirmed = 0;
+	while (off < len) {
+		if (aborted(s)) {
+			mw_err_set(e, "output %s: aborted", s->name);
+			return -1;
+		}
+		if (s->ssl) {
+			struct pipe_guard g;
+			size_t n = len - off < TLS_CHUNK ? len - off : TLS_CHUNK;
+			int r, err;
+
+			pipe_block(&g);
+			errno = 0;
+			r = SSL_write(s->ssl, buf + off, (int)n);
+			err = r > 0 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
+			pipe_unblock(&g);
+			if (r > 0) {
+				off += (size_t)r;
+				deadline = mw_mono_ms() + s->timeout_ms;
+			} else if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+				if (wait_fd(s, s->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					    deadline, "sending to", e) < 0)
+					return -1;
+			} else {
+				char txt[256];
+				ssl_errtext(txt, sizeof(txt));
+				mw_err_set(e, "output %s: TLS write to %s:%s failed: %s", s->name,
+					   s->host, s->port, txt);
+				return -1;
+			}
+		} else {
+			ssize_t r = send(s->fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (r > 0) {
+				off += (size_t)r;
+				deadline = mw_mono_ms() + s->timeout_ms;
+			} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+				if (wait_fd(s, s->fd, POLLOUT, deadline, "sending to", e) < 0)
+					return -1;
+			} else {
+				mw_err_set(e, "output %s: write to %s:%s failed: %s", s->name, s->host,
+					   s->port, r < 0 ? strerror(errno) : "nothing written");
+				return -1;
+			}
+		}
+		/* With TLS the unacknowledged bytes are ciphertext: only an empty
+		 * queue maps back to plaintext (everything written so far). */
+		if (unacked_bytes(s, &q) == 0) {
+			if (!s->ssl && off >= q)
+				*confirmed = off - q;
+			else if (q == 0)
+				*confirmed = off;
+		}
+	}
+	/* Drain: wait for the acknowledgement of the last bytes; the deadline
+	 * moves while the queue shrinks (a slow receiver is not a dead one). */
+	for (;;) {
+		size_t prev = len - *confirmed;
+		struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+
+		if (unacked_bytes(s, &q) < 0) {
+			mw_err_set(e, "output %s: SIOCOUTQ: %s", s->name, strerror(errno));
+			return -1;
+		}
+		if (!s->ssl)
+			*confirmed = len - q;
+		if (q == 0) {
+			*confirmed = len;
+			return 0;
+		}
+		if (q < prev)
+			deadline = mw_mono_ms() + s->timeout_ms;
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLRDHUP))) {
+			mw_err_set(e, "output %s: %s:%s closed the connection", s->name, s->host,
+				   s->port);
+			return -1;
+		}
+		if (aborted(s)) {
+			mw_err_set(e, "output %s: aborted", s->name);
+			return -1;
+		}
+		if (mw_mono_ms() >= deadline) {
+			mw_err_set(e, "output %s: %s:%s acknowledged nothing for %d ms", s->name,
+				   s->host, s->port, s->timeout_ms);
+			return -1;
+		}
+		mw_sleep_ms(pause);
+		if (pause < 20)
+			pause *= 2;
+	}
+}
+
+static int stream_send(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
+		       enum sink_fail *why, mw_err *e)
+{
+	size_t i, confirmed;
+
+	if (stream_connect(s, why, e) < 0)
+		return -1;
+	mw_buf_reset(&s->wire);
+	if (s->ends_cap < n) {
+		s->ends = mw_xrealloc(s->ends, n * sizeof(*s->ends));
+		s->ends_cap = n;
+	}
+	s->nends = n;
+	for (i = 0; i < n; i++) {
+		/* RFC 6587 octet counting: "MSG-LEN SP SYSLOG-MSG". */
+		mw_buf_reset(&s->msg);
+		format_message(s, &m[i], &s->msg);
+		mw_buf_printf(&s->wire, "%zu ", s->msg.len);
+		mw_buf_append(&s->wire, s->msg.data, s->msg.len);
+		s->ends[i] = s->wire.len;
+	}
+	if (stream_write(s, &confirmed, e) < 0) {
+		*delivered = msgs_within(s, confirmed);
+		conn_close(s);     /* a half-written frame poisons the stream */
+		return -1;
+	}
+	*delivered = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ relp */
+
+static void relp_on_err(void *usr, char *objinfo, char *errmsg, relpRetVal code)
+{
+	sink *s = usr;
+
+	if (!s)
+		return;
+	if (!s->relp_failed)
+		snprintf(s->relp_msg, sizeof(s->relp_msg), "%s: %s (librelp %d)",
+			 objinfo ? objinfo : "", errmsg ? errmsg : "", (int)code);
+	s->relp_failed = 1;
+}
+
+static int relp_send(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
+		     enum sink_fail *why, mw_err *e)
+{
+	relpClt_t *clt = NULL;
+	unsigned secs = (unsigned)((s->timeout_ms + 999) / 1000);
+	size_t j, safe = 0;
+	relpRetVal r;
+
+	(void)why;
+	s->relp_failed = 0;
+	s->relp_msg[0] = '\0';
+	if (relpEngineCltConstruct(s->engine, &clt) != RELP_RET_OK) {
+		mw_err_set(e, "output %s: cannot create a RELP client", s->name);
+		return -1;
+	}
+	relpCltSetUsrPtr(clt, s);
+	relpCltSetTimeout(clt, secs);
+	relpCltSetConnTimeout(clt, (int)secs);
+	relpCltSetWindowSize(clt, RELP_WINDOW);
+	r = relpCltConnect(clt, AF_UNSPEC, (unsigned char *)s->port, (unsigned char *)s->host);
+	if (r != RELP_RET_OK) {
+		mw_err_set(e, "output %s: cannot open a RELP session with %s:%s: %s", s->name,
+			   s->host, s->port, s->relp_msg[0] ? s->relp_msg : "connect failed");
+		relpEngineCltDestruct(s->engine, &clt);
+		return -1;
+	}
+	/* No relpCltHintBurstBegin: it corks the socket, and a frame held in
+	 * the cork while librelp waits for a window slot stalls 200 ms (the
+	 * kernel's cork timer): measured 2,100 records/s corked, 16,000 not. */
+	for (j = 0; j < n; j++) {
+		if (aborted(s)) {
+			snprintf(s->relp_msg, sizeof(s->relp_msg), "aborted");
+			s->relp_failed = 1;
+			break;
+		}
+		mw_buf_reset(&s->msg);
+		format_message(s, &m[j], &s->msg);
+		r = relpCltSendSyslog(clt, (unsigned char *)s->msg.data, s->msg.len);
+		if (r != RELP_RET_OK || s->relp_failed) {
+			if (!s->relp_failed)
+				snprintf(s->relp_msg, sizeof(s->relp_msg), "send failed (librelp %d)",
+					 (int)r);
+			s->relp_failed = 1;
+			break;
+		}
+		/* librelp sent message j only once fewer than W were unanswered:
+		 * the first j - W + 1 have their 200. */
+		if (j + 1 >= RELP_WINDOW)
+			safe = j + 1 - RELP_WINDOW;
+	}
+	/* Closing sends "close" and waits for its answer, which comes after
+	 * the answers to every message; a failure shows in the callback. */
+	relpEngineCltDestruct(s->engine, &clt);
+	if (s->relp_failed || aborted(s)) {
+		*delivered = safe;
+		mw_err_set(e, "output %s: RELP delivery to %s:%s failed after %zu of %zu: %s",
+				   s->name, s->host, s->port, safe, n,
+				   s->relp_msg[0] ? s->relp_msg : "aborted");
+		return -1;
+	}
+	*delivered = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------- ops */
+
+/* scheme://host:port, host a name, IPv4 or [IPv6]. */
+static int parse_url(const char *name, const char *url, enum transport *tr, char **host,
+		     char **port, mw_err *e)
+{
+	const char *p, *h, *he, *pt;
+	char *end;
+	long v;
+
+	if (!url || !*url) {
+		mw_err_set(e, "output %s: url is missing: set tcp://host:port, tls://host:port or "
+			   "relp://host:port", name);
+		return -1;
+	}
+	if (strncmp(url, "tcp://", 6) == 0) {
+		*tr = TR_TCP;
+		p = url + 6;
+	} else if (strncmp(url, "tls://", 6) == 0) {
+		*tr = TR_TLS;
+		p = url + 6;
+	} else if (strncmp(url, "relp://", 7) == 0) {
+		*tr = TR_RELP;
+		p = url + 7;
+	} else {
+		mw_err_set(e, "output %s: url %s: the scheme must be tcp://, tls:// or relp://",
+			   name, url);
+		return -1;
+	}
+	if (*p == '[') {
+		h = p + 1;
+		he = strchr(h, ']');
+		if (!he || he[1] != ':') {
+			mw_err_set(e, "output %s: url %s: write an IPv6 address as [addr]:port", name, url);
+			return -1;
+		}
+		pt = he + 2;
+	} else {
+		h = p;
+		he = strrchr(p, ':');
+		if (!he || memchr(h, ':', (size_t)(he - h))) {
+			mw_err_set(e, "output %s: url %s: the port is missing (host:port)", name, url);
+			return -1;
+		}
+		pt = he + 1;
+	}
+	if (he == h) {
+		mw_err_set(e, "output %s: url %s: the host is missing", name, url);
+		return -1;
+	}
+	errno = 0;
+	v = strtol(pt, &end, 10);
+	if (!*pt || *end || errno || v < 1 || v > 65535 || *pt == '+' || *pt == '-') {
+		mw_err_set(e, "output %s: url %s: the port must be a number from 1 to 65535 with "
+			   "nothing after it", name, url);
+		return -1;
+	}
+	*host = mw_xstrndup(h, (size_t)(he - h));
+	*port = mw_xstrdup(pt);
+	return 0;
+}
+
+static void syslog_close(sink *s);
+
+static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
+{
+	const char *name = o->name ? o->name : "syslog";
+	sink *s;
+	enum transport tr;
+	char *host = NULL, *port = NULL;
+
+	*out = NULL;
+	if (parse_url(name, o->url, &tr, &host, &port, e) < 0)
+		return -1;
+	if (o->ca_file && *o->ca_file && tr != TR_TLS) {
+		mw_err_set(e, "output %s: ca_file is only used with tls:// urls: remove it or "
+			   "change url %s to tls://", name, o->url);
+		free(host);
+		free(port);
+		return -1;
+	}
+	s = mw_xcalloc(1, sizeof(*s));
+	s->tr = tr;
+	s->name = mw_xstrdup(name);
+	s->host = host;
+	s->port = port;
+	s->fd = -1;
+	s->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	s->abort_flag = o->abort_flag;
+	set_hostname(s, o->hostname);
+	snprintf(s->procid, sizeof(s->procid), "%ld", (long)getpid());
+	mw_buf_init(&s->wire);
+	mw_buf_init(&s->msg);
+	js_init(&s->doc);
+
+	if (tr == TR_TLS) {
+		s->ctx = SSL_CTX_new(TLS_client_method());
+		if (!s->ctx) {
+			mw_err_set(e, "output %s: cannot create a TLS context", name);
+			goto fail;
+		}
+		SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
+		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+		/* The system's trust store always counts; ca_file adds to it,
+		 * as it does for the Mimecast client. */
+		SSL_CTX_set_default_verify_paths(s->ctx);
+		if (o->ca_file && *o->ca_file &&
+		    SSL_CTX_load_verify_locations(s->ctx, o->ca_file, NULL) != 1) {
+			ERR_clear_error();
+			mw_err_set(e, "output %s: ca_file %s cannot be read as PEM certificates: fix "
+				   "ca_file or remove it", name, o->ca_file);
+			goto fail;
+		}
+	} else if (tr == TR_RELP) {
+		if (relpEngineConstruct(&s->engine) != RELP_RET_OK) {
+			mw_err_set(e, "output %s: cannot create the RELP engine", name);
+			goto fail;
+		}
+		/* librelp calls its debug hook unconditionally; NULL installs
+		 * its no-op. */
+		relpEngineSetDbgprint(s->engine, NULL);
+		relpEngineSetEnableCmd(s->engine, (unsigned char *)"syslog", eRelpCmdState_Required);
+		relpEngineSetOnErr(s->engine, relp_on_err);
+		/* librelp only reads the flag; the cast drops volatile, which
+		 * its poll loop does not need (each check follows a syscall). */
+		if (s->abort_flag)
+			relpEngineSetShutdownImmdtPtr(s->engine, (int *)s->abort_flag);
+	}
+	*out = s;
+	return 0;
+fail:
+	syslog_close(s);
+	return -1;
+}
+
+static int syslog_send(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
+		       enum sink_fail *why, mw_err *e)
+{
+	*delivered = 0;
+	*why = SINK_RETRY;
+	mw_err_clear(e);
+	if (n == 0)
+		return 0;
+	if (aborted(s)) {
+		mw_err_set(e, "output %s: aborted", s->name);
+		return -1;
+	}
+	if (s->tr == TR_RELP)
+		return relp_send(s, m, n, delivered, why, e);
+	return stream_send(s, m, n, delivered, why, e);
+}
+
+static void syslog_close(sink *s)
+{
+	if (!s)
+		return;
+	conn_close(s);
+	if (s->ctx)
+		SSL_CTX_free(s->ctx);
+	if (s->engine)
+		relpEngineDestruct(&s->engine);
+	mw_buf_free(&s->wire);
+	mw_buf_free(&s->msg);
+	js_free(&s->doc);
+	free(s->ends);
+	free(s->name);
+	free(s->host);
+	free(s->port);
+	free(s);
+}
+
+const struct sink_ops sink_syslog_ops = {
+	.kind = "syslog",
+	.open = syslog_open,
+	.send = syslog_send,
+	.close = syslog_close,
+};
