@@ -786,5 +786,11 @@ void mw_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "mimewatch: %s\n", line);
+	/* Under systemd, stderr goes to the journal (it sets JOURNAL_STREAM):
+	 * a <N> syslog priority prefix gives each line its level there
+	 * (0: a problem, collection goes on: warning; 1: info; 2: debug). */
+	if (getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "<%c>%s\n", level <= 0 ? '4' : level == 1 ? '6' : '7', line);
+	else
+		fprintf(stderr, "mimewatch: %s\n", line);
 }
