@@ -103,6 +103,11 @@ def _detect_scale():
 
 SCALE = _detect_scale()
 
+# MW_WRAPPER runs mimewatch under a tool, e.g. "valgrind -q --error-exitcode=97"
+# (`make check-valgrind`): a memory error then fails the test through the
+# exit status.
+WRAPPER = os.environ.get("MW_WRAPPER", "").split()
+
 # Every process started here, killed at exit whatever happens.
 _procs = []
 
@@ -205,14 +210,14 @@ def mimewatch(args, config=None, timeout=120, env=None, preexec=None):
     argv = list(args)
     if config:
         argv = ["--config", config] + argv
-    rc, out, err, wall, cpu, rss = run_process([MIMEWATCH] + argv, timeout * SCALE, env=env,
+    rc, out, err, wall, cpu, rss = run_process(WRAPPER + [MIMEWATCH] + argv, timeout * SCALE, env=env,
                                                preexec=preexec)
     return Result(argv, rc, out, err, wall, cpu, rss)
 
 
 def mimewatch_bg(args, config=None, env=None, stdout=None, stderr=None):
     """Starts mimewatch in the background (its own process group)."""
-    argv = [MIMEWATCH] + (["--config", config] if config else []) + list(args)
+    argv = WRAPPER + [MIMEWATCH] + (["--config", config] if config else []) + list(args)
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                          stdout=stdout or subprocess.DEVNULL,
                          stderr=stderr or subprocess.DEVNULL, env=env,
