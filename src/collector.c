@@ -21,6 +21,7 @@
 
 #include "jsonout.h"
 #include "mcapi.h"
+#include "output_sink.h"
 #include "outputs.h"
 #include "regions.h"
 #include "service.h"
@@ -78,6 +79,7 @@ struct collector {
 	 * the loops see them without a data race. */
 	atomic_int stop;
 	atomic_int reload;
+	atomic_int stop_requested;       /* from outside (stop also ends the output thread) */
 	int ctl[2];                      /* wakes the collector (stop, reload) */
 	int wake[2];                     /* wakes listeners */
 	int64_t target;                  /* once: collect up to here (epoch s) */
@@ -89,6 +91,8 @@ struct collector {
 	pthread_cond_t out_cv;
 	int out_pending;
 	int out_failed;
+	sink_workers *sinks;             /* the network outputs' workers */
+	int64_t next_heartbeat_ms;
 	char out_error[1024];
 	mw_buf page_json;                /* reused across pages */
 	struct rec_ref *refs;            /* page rows, reused */
@@ -467,6 +471,7 @@ static void kick_outputs(collector *c)
 	c->out_pending = 1;
 	pthread_cond_signal(&c->out_cv);
 	pthread_mutex_unlock(&c->out_mu);
+	sink_workers_kick(c->sinks);
 }
 
 static void schedule_next_poll(collector *c, struct job *j)
@@ -755,6 +760,10 @@ static void handle_request(collector *c, const struct store_request *r)
 		do_validate(c, r, &out, &ok);
 	} else if (strcmp(r->action, "reload") == 0) {
 		reload_config(c, &out, &ok);
+	} else if (strcmp(r->action, "test-output") == 0) {
+		/* "send test record": straight through the output's transport,
+		 * in this thread (the console shows the result when it lands). */
+		ok = output_send_test(c->cfg, r->arg, &c->stop, &out) == 0;
 	} else if (strcmp(r->action, "delete") == 0) {
 		/* The console removed the integration from the config (and asked
 		 * for a reload); its records, cursors and status go too. */
@@ -876,9 +885,116 @@ static void reload_config(collector *c, mw_buf *out, int *ok)
 	pthread_mutex_lock(&c->out_mu);
 	c->cfg = cfg;
 	pthread_mutex_unlock(&c->out_mu);
+	sink_workers_reload(c->sinks, cfg);
+	c->next_heartbeat_ms = 0;
 	mw_log(1, "config reloaded: %zu collections", c->njobs);
 	if (out)
 		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
+}
+
+/* ---- heartbeat --------------------------------------------------------------- */
+
+static void json_kv_str(mw_buf *b, const char *k, const char *v)
+{
+	mw_buf_printf(b, "\"%s\":", k);
+	jsonout_safe_string(b, v, strlen(v));
+}
+
+static void json_kv_time(mw_buf *b, const char *k, int64_t t)
+{
+	char when[32];
+
+	if (t <= 0) {
+		mw_buf_printf(b, "\"%s\":null", k);
+		return;
+	}
+	mw_format_rfc3339(t, when);
+	mw_buf_printf(b, "\"%s\":\"%s\"", k, when);
+}
+
+/* One health record per integration into the store, type "heartbeat", so
+ * every output delivers it like a record and a SIEM can alert on silence:
+ * each type's state, lag and counts, and each output's lag. */
+static void heartbeat(collector *c)
+{
+	const struct mw_config *cfg = c->cfg;
+	struct store_status *sts = NULL;
+	size_t nsts = 0;
+	char host[256] = "";
+	int64_t now = mw_now();
+	mw_buf b;
+	mw_err e;
+
+	if (c->next_heartbeat_ms && mw_mono_ms() < c->next_heartbeat_ms)
+		return;
+	c->next_heartbeat_ms = mw_mono_ms() + cfg->heartbeat * 1000;
+	if (store_list_status(c->store, &sts, &nsts, &e) < 0) {
+		mw_log(0, "heartbeat: %s", e.msg);
+		return;
+	}
+	gethostname(host, sizeof(host) - 1);
+	mw_buf_init(&b);
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const struct mw_integration *in = &cfg->integrations[i];
+		struct store_page_result pr;
+		struct store_rec rec;
+		char id[160];
+		int64_t src;
+		int first = 1;
+
+		mw_buf_reset(&b);
+		mw_buf_puts(&b, "{\"mimewatch\":\"heartbeat\",");
+		json_kv_str(&b, "integration", in->name);
+		mw_buf_putc(&b, ',');
+		json_kv_str(&b, "host", host);
+		mw_buf_puts(&b, ",\"types\":{");
+		for (size_t k = 0; k < nsts; k++) {
+			const struct store_status *st = &sts[k];
+
+			if (strcmp(st->integration, in->name) != 0)
+				continue;
+			if (!first)
+				mw_buf_putc(&b, ',');
+			first = 0;
+			mw_buf_printf(&b, "\"%s\":{", st->type);
+			json_kv_str(&b, "state", st->state);
+			mw_buf_printf(&b, ",\"lag_seconds\":%lld,\"records_24h\":%lld,"
+				      "\"total\":%lld,\"rejected\":%lld,",
+				      (long long)(st->horizon > 0 && now > st->horizon ?
+						  now - st->horizon : 0),
+				      (long long)st->records_24h, (long long)st->total,
+				      (long long)st->rejects);
+			json_kv_time(&b, "last_success", st->last_success);
+			mw_buf_putc(&b, ',');
+			json_kv_str(&b, "error_class", st->err_class);
+			mw_buf_putc(&b, ',');
+			json_kv_str(&b, "error", st->err_message);
+			mw_buf_putc(&b, '}');
+		}
+		mw_buf_puts(&b, "},\"outputs\":{");
+		for (size_t k = 0; k < cfg->noutputs; k++) {
+			struct store_output_info oi;
+
+			if (store_output_info(c->store, cfg->outputs[k].name, &oi, &e) < 0)
+				continue;
+			if (k)
+				mw_buf_putc(&b, ',');
+			jsonout_safe_string(&b, cfg->outputs[k].name, strlen(cfg->outputs[k].name));
+			mw_buf_puts(&b, ":{");
+			json_kv_str(&b, "state", oi.state);
+			mw_buf_printf(&b, ",\"lag_records\":%lld,\"lag_seconds\":%lld}",
+				      (long long)oi.lag_records, (long long)oi.lag_seconds);
+		}
+		mw_buf_puts(&b, "}}");
+		snprintf(id, sizeof(id), "heartbeat-%s-%lld", in->name, (long long)now);
+		rec = (struct store_rec){ id, now, 0, b.data, b.len };
+		if (store_source(c->store, in->name, "heartbeat", &src, &e) < 0 ||
+		    store_commit_page(c->store, src, &rec, 1, NULL, &pr, &e) < 0)
+			mw_log(0, "heartbeat of %s: %s", in->name, e.msg);
+	}
+	mw_buf_free(&b);
+	free(sts);
+	kick_outputs(c);
 }
 
 /* ---- outputs thread ------------------------------------------------------ */
@@ -1059,10 +1175,15 @@ int collector_run(collector *c)
 	for (size_t i = 0; i < c->njobs; i++)
 		put_status(c, &c->jobs[i], c->jobs[i].paused ? "paused" : "idle");
 	if (c->opts.deliver) {
+		mw_err e;
+
 		if (pthread_create(&c->out_thread, NULL, output_main, c) == 0)
 			c->out_started = 1;
 		else
 			mw_log(0, "cannot start the output thread; records stay in the store");
+		if (sink_workers_start(c->cfg, c->opts.once, c->opts.retry_budget_ms, &c->sinks,
+				       &e) < 0)
+			mw_log(0, "%s; their records stay in the store", e.msg);
 	}
 	poll_requests(c);
 	while (!c->stop) {
@@ -1074,6 +1195,8 @@ int collector_run(collector *c)
 		service_watchdog();
 		if (service_watchdog_ms() && service_watchdog_ms() / 2 < most)
 			most = service_watchdog_ms() / 2;
+		if (!c->opts.once && c->cfg->heartbeat)
+			heartbeat(c);
 		if (c->reload) {
 			int ok = 1;
 
@@ -1134,6 +1257,21 @@ int collector_run(collector *c)
 		if (c->out_failed)
 			failed = 1;
 	}
+	if (c->sinks) {
+		mw_err e;
+
+		/* fetch: every network output up to date (or given up on) before
+		 * it exits; run, or a stop: abort sends in flight. */
+		if (c->opts.once && !c->stop_requested &&
+		    sink_workers_finish(c->sinks, &e) < 0) {
+			mw_log(0, "%s", e.msg);
+			snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
+			c->out_failed = 1;
+			failed = 1;
+		}
+		sink_workers_stop(c->sinks);
+		c->sinks = NULL;
+	}
 	wake_listeners(c);
 	return failed;
 }
@@ -1157,6 +1295,7 @@ int collector_start(collector *c, mw_err *e)
 
 void collector_stop(collector *c)
 {
+	c->stop_requested = 1;
 	c->stop = 1;
 	notify(c->ctl[1]);
 }

@@ -293,6 +293,10 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 		if (cfg->outputs[i].kind == MW_OUT_NDJSON)
 			printf("records in %s\n",
 			       outputs_ndjson_dir(cfg, &cfg->outputs[i], dir, sizeof(dir)));
+		else
+			printf("output %s: %s %s\n", cfg->outputs[i].name,
+			       config_output_type(cfg->outputs[i].kind),
+			       config_output_target(&cfg->outputs[i]));
 	}
 }
 
@@ -647,41 +651,57 @@ int cmd_status(const char *config, int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg.noutputs; i++) {
 		const struct mw_output *o = &cfg.outputs[i];
-		int64_t off = 0, max = s ? store_max_rowid(s) : 0;
-		char dir[4096], ostate[16] = "ok", oerr[1024] = "";
-		int full;
+		struct store_output_info oi;
+		char dir[4096], target[4096], age[32];
+		int full = 0;
 
-		if (s) {
-			store_output_get(s, o->name, &off, &e);
-			store_output_state(s, o->name, ostate, sizeof(ostate), oerr, sizeof(oerr),
-					   &e);
+		memset(&oi, 0, sizeof(oi));
+		snprintf(oi.state, sizeof(oi.state), "idle");
+		if (s && store_output_info(s, o->name, &oi, &e) < 0) {
+			snprintf(oi.state, sizeof(oi.state), "error");
+			snprintf(oi.error, sizeof(oi.error), "%s", e.msg);
 		}
-		outputs_ndjson_dir(&cfg, o, dir, sizeof(dir));
-		full = disk_full(dir);
-		if (full) {
-			snprintf(ostate, sizeof(ostate), "error");
-			snprintf(oerr, sizeof(oerr), "disk full: free space on %.900s; delivery resumes "
-				 "where it stopped", dir);
+		if (o->kind == MW_OUT_NDJSON) {
+			outputs_ndjson_dir(&cfg, o, dir, sizeof(dir));
+			snprintf(target, sizeof(target), "%s", dir);
+			full = disk_full(dir);
+			if (full) {
+				snprintf(oi.state, sizeof(oi.state), "error");
+				snprintf(oi.error, sizeof(oi.error), "disk full: free space on "
+					 "%.900s; delivery resumes where it stopped", dir);
+			}
+		} else {
+			snprintf(target, sizeof(target), "%s", config_output_target(o));
 		}
-		if (strcmp(ostate, "ok") != 0)
+		/* An output that never ran but has nothing to deliver is fine. */
+		if (strcmp(oi.state, "ok") != 0 && (strcmp(oi.state, "idle") != 0 ||
+						    oi.lag_records > 0))
 			bad = 1;
 		if (as_json) {
 			json_object *jo = json_object_new_object();
 
 			json_add_str(jo, "name", o->name);
-			json_add_str(jo, "type", "ndjson");
-			json_add_str(jo, "dir", dir);
-			json_add_int(jo, "delivered_rowid", off);
-			json_add_int(jo, "lag_records", max > off ? max - off : 0);
-			json_add_str(jo, "state", ostate);
-			json_add_str(jo, "error", oerr);
+			json_add_str(jo, "type", config_output_type(o->kind));
+			json_add_str(jo, "target", target);
+			if (o->kind == MW_OUT_NDJSON)
+				json_add_str(jo, "dir", dir);
+			json_add_int(jo, "delivered_rowid", oi.last_rowid);
+			json_add_int(jo, "delivered", oi.delivered);
+			json_add_int(jo, "lag_records", oi.lag_records);
+			json_add_int(jo, "lag_seconds", oi.lag_seconds);
+			json_add_str(jo, "state", oi.state);
+			json_add_str(jo, "error", oi.error);
 			json_object_object_add(jo, "disk_full", json_object_new_boolean(full));
 			json_object_array_add(jouts, jo);
 		} else {
-			printf("\noutput %s (ndjson) %s: %lld records waiting\n", o->name, dir,
-			       (long long)(max > off ? max - off : 0));
-			if (strcmp(ostate, "ok") != 0)
-				printf("    error: %s\n", oerr);
+			mw_format_duration(oi.lag_seconds, age, sizeof(age));
+			printf("\noutput %s (%s) %s: %s, %lld delivered, %lld records waiting%s%s\n",
+			       o->name, config_output_type(o->kind), target, oi.state,
+			       (long long)oi.delivered, (long long)oi.lag_records,
+			       oi.lag_records ? ", oldest collected " : "",
+			       oi.lag_records ? age : "");
+			if (oi.error[0])
+				printf("    error: %s\n", oi.error);
 		}
 	}
 	if (as_json) {

@@ -308,9 +308,24 @@ static const int ikey_api[K_COUNT] = {
 	0, 0, 0, 0, 0, 0, 0,
 };
 
-static const char *const top_keys[] = { "state_dir", "retention", "integrations", "outputs" };
+static const char *const top_keys[] = { "state_dir", "retention", "integrations", "outputs",
+					"heartbeat" };
+
+/* Output types: their names, and the keys each accepts (the network ones
+ * also take batch and timeout). */
+static const char *const output_types[] = { "ndjson", "syslog", "hec", "elasticsearch",
+					    "kafka" };
 static const char *const ndjson_keys[] = { "type", "name", "dir" };
-static const char *const future_outputs[] = { "syslog", "hec", "elasticsearch", "kafka" };
+static const char *const syslog_keys[] = { "type", "name", "url", "ca_file", "hostname",
+					   "batch", "timeout" };
+static const char *const hec_keys[] = { "type", "name", "url", "ca_file", "index", "token",
+					"token_file", "token_env", "batch", "timeout" };
+static const char *const es_keys[] = { "type", "name", "url", "ca_file", "index", "api_key",
+				       "api_key_file", "api_key_env", "batch", "timeout" };
+static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "batch",
+					  "timeout" };
+#define DEFAULT_OUT_BATCH 500
+#define DEFAULT_OUT_TIMEOUT 10
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1219,44 +1234,182 @@ static int parse_integration(struct ctx *c, const struct node *m, size_t idx,
 	return check_all(in, c->file, lines, m->line, who, c->e);
 }
 
+const char *config_output_type(enum mw_output_kind k)
+{
+	return (size_t)k < NELEM(output_types) ? output_types[k] : "?";
+}
+
+const char *config_output_target(const struct mw_output *o)
+{
+	if (o->dir)
+		return o->dir;
+	if (o->url)
+		return o->url;
+	return o->brokers ? o->brokers : "";
+}
+
+/* The value of key in mapping m, or NULL. */
+static const struct node *map_get(const struct node *m, const char *key)
+{
+	for (size_t i = 0; i + 1 < m->nkids; i += 2)
+		if (m->kids[i]->kind == NODE_SCALAR && strcmp(m->kids[i]->str, key) == 0)
+			return m->kids[i + 1];
+	return NULL;
+}
+
+/* A plain string key of an output: copied to *out, or left NULL if absent. */
+static int out_str(struct ctx *c, const struct node *m, const char *who, const char *key,
+		   char **out)
+{
+	const struct node *v = map_get(m, key);
+
+	if (!v)
+		return 0;
+	if (want_scalar(c, v, who, key) < 0)
+		return -1;
+	if (!*v->str)
+		return fail(c, v->line, "%s: %s: is empty; remove the key or give a value", who,
+			    key);
+	if (strlen(v->str) > 2048)
+		return fail(c, v->line, "%s: %s: longer than 2048 characters", who, key);
+	*out = mw_xstrdup(v->str);
+	return 0;
+}
+
+/* An output secret: key, key_file or key_env, at most one of them. */
+static int out_secret(struct ctx *c, const struct node *m, const char *who, const char *key,
+		      struct mw_secret *s)
+{
+	char kf[32], ke[32];
+	const struct node *v, *vf, *ve, *one = NULL;
+	int n = 0;
+
+	snprintf(kf, sizeof(kf), "%s_file", key);
+	snprintf(ke, sizeof(ke), "%s_env", key);
+	v = map_get(m, key);
+	vf = map_get(m, kf);
+	ve = map_get(m, ke);
+	n = !!v + !!vf + !!ve;
+	if (n == 0)
+		return 0;
+	one = v ? v : vf ? vf : ve;
+	if (n > 1)
+		return fail(c, one->line, "%s: give only one of %s, %s and %s", who, key, kf, ke);
+	if (want_scalar(c, one, who, v ? key : vf ? kf : ke) < 0)
+		return -1;
+	if (v) {
+		if (!*v->str)
+			return fail(c, v->line, "%s: %s: is empty; write the %s", who, key, key);
+		s->src = MW_SECRET_INLINE;
+		s->value = mw_xstrdup(v->str);
+		return 0;
+	}
+	if (vf) {
+		s->src = MW_SECRET_FILE;
+		s->ref = mw_xstrdup(vf->str);
+		return read_secret_file(c, vf->line, who, kf, vf->str, &s->value);
+	}
+	s->src = MW_SECRET_ENV;
+	s->ref = mw_xstrdup(ve->str);
+	if (!env_name_ok(ve->str))
+		return fail(c, ve->line, "%s: %s: is not a variable name (not shown, in case it "
+			    "is the secret itself); write the name of the variable that holds "
+			    "the %s, or put it in %s", who, ke, key, kf);
+	{
+		const char *val = getenv(ve->str);
+
+		if (!val || !*val)
+			return fail(c, ve->line, "%s: %s: the environment variable %s is %s; "
+				    "export it before starting mimewatch, or put the %s in %s",
+				    who, ke, env_name_showable(ve->str) ? ve->str : "it names",
+				    val ? "empty" : "not set", key, kf);
+		s->value = mw_xstrdup(val);
+	}
+	return 0;
+}
+
+/* scheme://host:port with one of the schemes; the sink checks the rest
+ * (host syntax, port range) when it opens. */
+static int check_url(struct ctx *c, const struct node *m, const char *who, const char *url,
+		     const char *const *schemes, size_t n, const char *what, const char *example)
+{
+	const struct node *v = map_get(m, "url");
+	const char *sep = strstr(url, "://");
+
+	for (size_t i = 0; sep && i < n; i++)
+		if ((size_t)(sep - url) == strlen(schemes[i]) &&
+		    strncmp(url, schemes[i], strlen(schemes[i])) == 0 && sep[3])
+			return 0;
+	return fail(c, v ? v->line : m->line, "%s: url: '%.200s' is not a %s url; write e.g. "
+		    "url: %s", who, url, what, example);
+}
+
+/* {integration} and {type} are the only placeholders of a template. */
+static int check_template(struct ctx *c, const struct node *m, const char *who, const char *key,
+			  const char *t)
+{
+	const struct node *v = map_get(m, key);
+
+	for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{'))
+		if (strncmp(p, "{integration}", 13) != 0 && strncmp(p, "{type}", 6) != 0)
+			return fail(c, v ? v->line : m->line, "%s: %s: unknown placeholder in "
+				    "'%.200s'; only {integration} and {type} are replaced", who,
+				    key, t);
+	return 0;
+}
+
 static int parse_output(struct ctx *c, const struct node *m, size_t idx, struct mw_output *o)
 {
-	const struct node *type = NULL, *name = NULL, *dir = NULL;
-	char who[64], sh[72], tmp[512];
+	static const char *const syslog_schemes[] = { "tcp", "tls", "relp" };
+	static const char *const http_schemes[] = { "https", "http" };
+	const struct node *type = NULL, *name = NULL, *v;
+	char who[64], sh[72], tmp[512], list[128];
+	size_t k;
 
 	o->line = m->line;
+	o->batch = DEFAULT_OUT_BATCH;
+	o->timeout = DEFAULT_OUT_TIMEOUT;
 	snprintf(who, sizeof(who), "output #%zu", idx + 1);
+	key_list(output_types, NELEM(output_types), list, sizeof(list));
 	if (m->kind != NODE_MAP)
 		return fail(c, m->line, "%s: must be a mapping of keys; write '- type: ndjson' "
 			    "and 'dir: /path'", who);
-	for (size_t i = 0; i + 1 < m->nkids; i += 2)
-		if (m->kids[i]->kind == NODE_SCALAR && strcmp(m->kids[i]->str, "type") == 0)
-			type = m->kids[i + 1];
+	type = map_get(m, "type");
 	if (!type)
-		return fail(c, m->line, "%s: type: missing; add type: ndjson", who);
+		return fail(c, m->line, "%s: type: missing; add type: with one of %s", who, list);
 	if (want_scalar(c, type, who, "type") < 0)
 		return -1;
-	if (strcmp(type->str, "ndjson") != 0) {
-		for (size_t i = 0; i < NELEM(future_outputs); i++)
-			if (strcmp(type->str, future_outputs[i]) == 0)
-				return fail(c, type->line, "%s: output type '%s' is not supported "
-					    "by this build yet; use type: ndjson", who,
-					    future_outputs[i]);
-		return fail(c, type->line, "%s: type: '%s' is not an output type; valid types: "
-			    "ndjson (syslog, hec, elasticsearch and kafka are not supported by "
-			    "this build yet)", who, show(type->str, sh));
+	for (k = 0; k < NELEM(output_types); k++)
+		if (strcmp(type->str, output_types[k]) == 0)
+			break;
+	if (k == NELEM(output_types))
+		return fail(c, type->line, "%s: type: '%s' is not an output type; valid types: %s",
+			    who, show(type->str, sh), list);
+	o->kind = (enum mw_output_kind)k;
+	snprintf(who, sizeof(who), "output #%zu (%s)", idx + 1, output_types[k]);
+	switch (o->kind) {
+	case MW_OUT_NDJSON:
+		if (check_map_keys(c, m, who, ndjson_keys, NELEM(ndjson_keys)) < 0)
+			return -1;
+		break;
+	case MW_OUT_SYSLOG:
+		if (check_map_keys(c, m, who, syslog_keys, NELEM(syslog_keys)) < 0)
+			return -1;
+		break;
+	case MW_OUT_HEC:
+		if (check_map_keys(c, m, who, hec_keys, NELEM(hec_keys)) < 0)
+			return -1;
+		break;
+	case MW_OUT_ES:
+		if (check_map_keys(c, m, who, es_keys, NELEM(es_keys)) < 0)
+			return -1;
+		break;
+	case MW_OUT_KAFKA:
+		if (check_map_keys(c, m, who, kafka_keys, NELEM(kafka_keys)) < 0)
+			return -1;
+		break;
 	}
-	o->kind = MW_OUT_NDJSON;
-	if (check_map_keys(c, m, who, ndjson_keys, NELEM(ndjson_keys)) < 0)
-		return -1;
-	for (size_t i = 0; i + 1 < m->nkids; i += 2) {
-		const struct node *k = m->kids[i];
-
-		if (strcmp(k->str, "name") == 0)
-			name = m->kids[i + 1];
-		else if (strcmp(k->str, "dir") == 0)
-			dir = m->kids[i + 1];
-	}
+	name = map_get(m, "name");
 	if (name) {
 		if (want_scalar(c, name, who, "name") < 0)
 			return -1;
@@ -1266,16 +1419,98 @@ static int parse_output(struct ctx *c, const struct node *m, size_t idx, struct 
 				    CFG_MAX_NAME);
 		o->name = mw_xstrdup(name->str);
 	} else {
-		o->name = mw_xstrdup("ndjson");
+		o->name = mw_xstrdup(output_types[k]);
 	}
-	if (!dir)
-		return fail(c, m->line, "%s: dir: missing; add the directory for the files, "
-			    "e.g. dir: /var/lib/mimewatch/out", who);
-	if (want_scalar(c, dir, who, "dir") < 0)
+	if (out_str(c, m, who, "dir", &o->dir) < 0 || out_str(c, m, who, "url", &o->url) < 0 ||
+	    out_str(c, m, who, "ca_file", &o->ca_file) < 0 ||
+	    out_str(c, m, who, "hostname", &o->hostname) < 0 ||
+	    out_str(c, m, who, "index", &o->index) < 0 ||
+	    out_str(c, m, who, "brokers", &o->brokers) < 0 ||
+	    out_str(c, m, who, "topic", &o->topic) < 0)
 		return -1;
-	if (path_check(dir->str, tmp, sizeof(tmp)) < 0)
-		return fail(c, dir->line, "%s: dir: %s", who, tmp);
-	o->dir = mw_xstrdup(dir->str);
+	if ((v = map_get(m, "batch"))) {
+		size_t l;
+		long n = 0;
+
+		if (want_scalar(c, v, who, "batch") < 0)
+			return -1;
+		l = strlen(v->str);
+		if (l > 0 && l <= 9 && strspn(v->str, "0123456789") == l)
+			n = strtol(v->str, NULL, 10);
+		if (n < 1 || n > 10000)
+			return fail(c, v->line, "%s: batch: '%s' is not a number from 1 to 10000 "
+				    "(records per send); e.g. batch: 500", who, show(v->str, sh));
+		o->batch = (int)n;
+	}
+	if ((v = map_get(m, "timeout"))) {
+		if (parse_duration_node(c, v, who, "timeout", &o->timeout) < 0)
+			return -1;
+		if (o->timeout < 1 || o->timeout > 600)
+			return fail(c, v->line, "%s: timeout: keep it from 1s to 10m (the longest "
+				    "one send may take), e.g. timeout: 10s", who);
+	}
+	if (o->ca_file && path_check(o->ca_file, tmp, sizeof(tmp)) < 0)
+		return fail(c, map_get(m, "ca_file")->line, "%s: ca_file: %s", who, tmp);
+	switch (o->kind) {
+	case MW_OUT_NDJSON:
+		if (!o->dir)
+			return fail(c, m->line, "%s: dir: missing; add the directory for the "
+				    "files, e.g. dir: /var/lib/mimewatch/out", who);
+		if (path_check(o->dir, tmp, sizeof(tmp)) < 0)
+			return fail(c, map_get(m, "dir")->line, "%s: dir: %s", who, tmp);
+		break;
+	case MW_OUT_SYSLOG:
+		if (!o->url)
+			return fail(c, m->line, "%s: url: missing; add e.g. url: "
+				    "relp://siem.example:2514 (tcp://, tls:// or relp://)", who);
+		if (check_url(c, m, who, o->url, syslog_schemes, NELEM(syslog_schemes), "syslog",
+			      "relp://siem.example:2514 (tcp://, tls:// or relp://)") < 0)
+			return -1;
+		if (o->ca_file && strncmp(o->url, "tls://", 6) != 0)
+			return fail(c, map_get(m, "ca_file")->line, "%s: ca_file: only a tls:// url "
+				    "uses it; remove it or use tls://", who);
+		break;
+	case MW_OUT_HEC:
+		if (!o->url)
+			return fail(c, m->line, "%s: url: missing; add the event endpoint, e.g. "
+				    "url: https://splunk.example:8088/services/collector/event", who);
+		if (check_url(c, m, who, o->url, http_schemes, NELEM(http_schemes), "http(s)",
+			      "https://splunk.example:8088/services/collector/event") < 0)
+			return -1;
+		if (out_secret(c, m, who, "token", &o->token) < 0)
+			return -1;
+		if (!o->token.value)
+			return fail(c, m->line, "%s: token: missing; add token_file: (a file of "
+				    "mode 0600 holding the HEC token), token_env: or token:", who);
+		break;
+	case MW_OUT_ES:
+		if (!o->url)
+			return fail(c, m->line, "%s: url: missing; add e.g. url: "
+				    "https://es.example:9200", who);
+		if (check_url(c, m, who, o->url, http_schemes, NELEM(http_schemes), "http(s)",
+			      "https://es.example:9200") < 0)
+			return -1;
+		if (out_secret(c, m, who, "api_key", &o->token) < 0)
+			return -1;
+		if (!o->index)
+			o->index = mw_xstrdup("mimecast-{type}");
+		if (check_template(c, m, who, "index", o->index) < 0)
+			return -1;
+		break;
+	case MW_OUT_KAFKA:
+		if (!o->brokers)
+			return fail(c, m->line, "%s: brokers: missing; add e.g. brokers: "
+				    "k1.example:9092,k2.example:9092", who);
+		if (!strchr(o->brokers, ':'))
+			return fail(c, map_get(m, "brokers")->line, "%s: brokers: '%.200s' names "
+				    "no port; write host:port[,host:port], e.g. k1.example:9092", who,
+				    o->brokers);
+		if (!o->topic)
+			o->topic = mw_xstrdup("mimecast.{integration}.{type}");
+		if (check_template(c, m, who, "topic", o->topic) < 0)
+			return -1;
+		break;
+	}
 	return 0;
 }
 
@@ -1315,6 +1550,16 @@ static int parse_top(struct ctx *c, const struct node *root)
 					return fail(c, v->line, "retention: out of range; keep "
 						    "records at least 1h and at most 36500d, "
 						    "e.g. retention: 30d");
+			} else if (strcmp(k->str, "heartbeat") == 0) {
+				if (v->kind == NODE_SCALAR && v->is_null)
+					continue;
+				if (parse_duration_node(c, v, "config", "heartbeat",
+							&cfg->heartbeat) < 0)
+					return -1;
+				if (cfg->heartbeat < 10 || cfg->heartbeat > 86400)
+					return fail(c, v->line, "heartbeat: keep it from 10s to 1d "
+						    "(how often each integration's health record "
+						    "goes to the outputs), e.g. heartbeat: 5m");
 			} else if (strcmp(k->str, "integrations") == 0) {
 				integrations = v;
 			} else {
@@ -1450,6 +1695,9 @@ static int holds_inline_secret(const struct mw_config *cfg)
 		    in->client_secret.src == MW_SECRET_INLINE)
 			return 1;
 	}
+	for (size_t i = 0; i < cfg->noutputs; i++)
+		if (cfg->outputs[i].token.src == MW_SECRET_INLINE)
+			return 1;
 	return 0;
 }
 
@@ -1550,8 +1798,17 @@ void config_free(struct mw_config *cfg)
 		config_integration_clear(&cfg->integrations[i]);
 	free(cfg->integrations);
 	for (size_t i = 0; i < cfg->noutputs; i++) {
-		free(cfg->outputs[i].name);
-		free(cfg->outputs[i].dir);
+		struct mw_output *o = &cfg->outputs[i];
+
+		free(o->name);
+		free(o->dir);
+		free(o->url);
+		free(o->ca_file);
+		free(o->hostname);
+		free(o->index);
+		free(o->brokers);
+		free(o->topic);
+		secret_free(&o->token);
 	}
 	free(cfg->outputs);
 	free(cfg->path);
@@ -1978,6 +2235,45 @@ out:
 	return rc;
 }
 
+/* One output as a block-sequence entry at column 2 (keys that are unset are
+ * left out; defaults too). */
+static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
+{
+	static const char *const keys[] = { "dir", "url", "ca_file", "hostname", "index",
+					    "brokers", "topic" };
+	const char *vals[] = { o->dir, o->url, o->ca_file, o->hostname, o->index, o->brokers,
+			       o->topic };
+	const char *skey = o->kind == MW_OUT_HEC ? "token" : "api_key";
+	char key[32], d[32];
+	int first = 1;
+
+	emit_raw(b, 2, &first, "type", config_output_type(o->kind));
+	if (o->name && strcmp(o->name, config_output_type(o->kind)) != 0 &&
+	    emit_kv(b, 2, &first, "name", o->name, "output", e) < 0)
+		return -1;
+	for (size_t i = 0; i < NELEM(keys); i++)
+		if (vals[i] && emit_kv(b, 2, &first, keys[i], vals[i], "output", e) < 0)
+			return -1;
+	if (o->token.src == MW_SECRET_INLINE) {
+		if (emit_kv(b, 2, &first, skey, o->token.value, "output", e) < 0)
+			return -1;
+	} else if (o->token.src != MW_SECRET_NONE) {
+		snprintf(key, sizeof(key), "%s_%s", skey,
+			 o->token.src == MW_SECRET_FILE ? "file" : "env");
+		if (emit_kv(b, 2, &first, key, o->token.ref, "output", e) < 0)
+			return -1;
+	}
+	if (o->kind != MW_OUT_NDJSON && o->batch && o->batch != DEFAULT_OUT_BATCH) {
+		snprintf(d, sizeof(d), "%d", o->batch);
+		emit_raw(b, 2, &first, "batch", d);
+	}
+	if (o->kind != MW_OUT_NDJSON && o->timeout && o->timeout != DEFAULT_OUT_TIMEOUT) {
+		mw_format_duration(o->timeout, d, sizeof(d));
+		emit_raw(b, 2, &first, "timeout", d);
+	}
+	return 0;
+}
+
 /* The whole file from cfg alone (new configs, or layouts we cannot splice). */
 static int render_fresh(const struct mw_config *cfg, mw_buf *b, mw_err *e)
 {
@@ -1999,23 +2295,15 @@ static int render_fresh(const struct mw_config *cfg, mw_buf *b, mw_err *e)
 	for (size_t i = 0; i < cfg->nintegrations; i++)
 		if (emit_integration(b, &cfg->integrations[i], 2, e) < 0)
 			return -1;
+	if (cfg->heartbeat) {
+		mw_format_duration(cfg->heartbeat, d, sizeof(d));
+		mw_buf_printf(b, "heartbeat: %s\n", d);
+	}
 	if (!cfg->outputs_default && cfg->noutputs > 0) {
 		mw_buf_puts(b, "outputs:\n");
-		for (size_t i = 0; i < cfg->noutputs; i++) {
-			const struct mw_output *o = &cfg->outputs[i];
-
-			mw_buf_puts(b, "  - type: ndjson\n");
-			if (o->name && strcmp(o->name, "ndjson") != 0) {
-				mw_buf_puts(b, "    name: ");
-				if (emit_scalar(b, o->name, "outputs: name", e) < 0)
-					return -1;
-				mw_buf_putc(b, '\n');
-			}
-			mw_buf_puts(b, "    dir: ");
-			if (emit_scalar(b, o->dir ? o->dir : "", "outputs: dir", e) < 0)
+		for (size_t i = 0; i < cfg->noutputs; i++)
+			if (emit_output(b, &cfg->outputs[i], e) < 0)
 				return -1;
-			mw_buf_putc(b, '\n');
-		}
 	}
 	return 0;
 }

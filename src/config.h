@@ -41,14 +41,28 @@ struct mw_integration {
 	int dirty;
 };
 
-enum mw_output_kind { MW_OUT_NDJSON };
+enum mw_output_kind { MW_OUT_NDJSON, MW_OUT_SYSLOG, MW_OUT_HEC, MW_OUT_ES, MW_OUT_KAFKA };
 
+/* One output (design.md, "Outputs"); unused fields are NULL. */
 struct mw_output {
 	enum mw_output_kind kind;
-	char *name;                 /* "ndjson" or the optional name: key */
+	char *name;                 /* the name: key, default the type's name */
 	char *dir;                  /* ndjson */
+	char *url;                  /* syslog, hec, elasticsearch */
+	char *ca_file;              /* syslog tls://, hec, elasticsearch */
+	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
+	char *index;                /* elasticsearch index template; hec index */
+	char *brokers, *topic;      /* kafka */
+	struct mw_secret token;     /* hec token, elasticsearch api_key */
+	int batch;                  /* records per send, default 500 */
+	int64_t timeout;            /* seconds per send, default 10 */
 	int line;
 };
+
+/* "ndjson", "syslog", "hec", "elasticsearch", "kafka". */
+const char *config_output_type(enum mw_output_kind k);
+/* Where an output delivers: its dir, url or brokers. */
+const char *config_output_target(const struct mw_output *o);
 
 struct mw_config {
 	char *path;
@@ -59,6 +73,7 @@ struct mw_config {
 	struct mw_output *outputs;  /* at least one: the embedded default ndjson */
 	size_t noutputs;
 	int outputs_default;        /* 1 when no outputs: key, the default was added */
+	int64_t heartbeat;          /* seconds between health records; 0 off */
 	char *text;                 /* the file as loaded, for splicing */
 	size_t text_len;
 };

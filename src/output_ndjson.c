@@ -521,10 +521,7 @@ int outputs_deliver(const struct mw_config *cfg, mw_store *s, int64_t *delivered
 			rc = deliver_ndjson(cfg, out, o, s, delivered, &oe);
 			break;
 		default:
-			mw_err_set(&oe, "output '%s': this kind of output is not supported by this "
-				   "build", name);
-			rc = -1;
-			break;
+			continue;  /* network outputs have their own workers */
 		}
 		if (rc < 0) {
 			if (!failed)

@@ -14,6 +14,7 @@
 #ifndef MW_SINK_H
 #define MW_SINK_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "util.h"
@@ -42,7 +43,7 @@ struct sink_opts {
 	int batch_max;              /* records per request; 0: 500 */
 	size_t batch_bytes;         /* bytes per request; 0: 4 MiB */
 	int timeout_ms;             /* per operation; 0: 10 s */
-	volatile int *abort_flag;   /* set from another thread: give up soon */
+	atomic_int *abort_flag;     /* set from another thread: give up soon */
 };
 
 /* Why a send failed, so the caller knows whether to back off and retry. */

@@ -61,7 +61,7 @@ struct sink {
 	struct curl_slist *hdrs;    /* holds the Authorization header */
 	int batch_max;
 	size_t batch_bytes;
-	volatile int *abort_flag;
+	atomic_int *abort_flag;
 	CURL *curl;
 	char errbuf[CURL_ERROR_SIZE];
 	mw_buf body, resp, tmp;
@@ -282,7 +282,7 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 
 	*out = NULL;
 	if (check_url(name, kind, o->url, &allow_http, e) < 0 ||
-	    check_secret(name, kind, o->token, e) < 0)
+	    ((kind == KIND_HEC || o->token) && check_secret(name, kind, o->token, e) < 0))
 		return -1;
 	if (o->batch_max < 0 || o->timeout_ms < 0) {
 		mw_err_set(e, "output \"%s\": %s: must not be negative", name,
@@ -336,11 +336,15 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 		s->index = mw_xstrdup(o->index ? o->index : DEFAULT_ES_INDEX);
 	}
 
-	mw_buf_init(&hdr);
-	mw_buf_printf(&hdr, "Authorization: %s %s", kind == KIND_HEC ? "Splunk" : "ApiKey", o->token);
-	s->hdrs = curl_slist_append(NULL, hdr.data);
-	wipe(hdr.data);
-	mw_buf_free(&hdr);
+	/* Elasticsearch without security (a lab, a sidecar) takes no key. */
+	if (o->token) {
+		mw_buf_init(&hdr);
+		mw_buf_printf(&hdr, "Authorization: %s %s", kind == KIND_HEC ? "Splunk" : "ApiKey",
+			      o->token);
+		s->hdrs = curl_slist_append(NULL, hdr.data);
+		wipe(hdr.data);
+		mw_buf_free(&hdr);
+	}
 	s->hdrs = curl_slist_append(s->hdrs, kind == KIND_HEC ? "Content-Type: application/json"
 							      : "Content-Type: application/x-ndjson");
 	/* No "Expect: 100-continue" round trip before each large batch. */

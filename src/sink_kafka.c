@@ -50,7 +50,7 @@ struct ktopic {
 struct sink {
 	char *name, *topic_tmpl;
 	int timeout_ms;
-	volatile int *abort_flag;
+	atomic_int *abort_flag;
 	rd_kafka_t *rk;
 	struct ktopic *topics;
 	size_t ntopics;

@@ -72,7 +72,7 @@ struct sink {
 	enum transport tr;
 	char *name, *host, *port;
 	int timeout_ms;
-	volatile int *abort_flag;
+	atomic_int *abort_flag;
 	char hostname[256];             /* RFC 5424 HOSTNAME, already checked */
 	char procid[16];
 
@@ -823,8 +823,8 @@ static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 		relpEngineSetDbgprint(s->engine, NULL);
 		relpEngineSetEnableCmd(s->engine, (unsigned char *)"syslog", eRelpCmdState_Required);
 		relpEngineSetOnErr(s->engine, relp_on_err);
-		/* librelp only reads the flag; the cast drops volatile, which
-		 * its poll loop does not need (each check follows a syscall). */
+		/* librelp only reads the flag, as a plain int after each
+		 * syscall of its loop; an atomic_int is an int in memory. */
 		if (s->abort_flag)
 			relpEngineSetShutdownImmdtPtr(s->engine, (int *)s->abort_flag);
 	}

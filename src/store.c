@@ -82,6 +82,10 @@ enum stmt_id {
 	ST_PRUNE_RANGE,
 	ST_MIN_ROWID,
 	ST_REREAD_FLOOR,
+	ST_OUT_INFO,
+	ST_OUT_LAG,
+	ST_OUT_OLDEST,
+	ST_OUT_DONE,
 	ST_SOURCE_NAME,
 	ST_Q_OLDER_0,
 	ST_Q_OLDER_1,
@@ -133,6 +137,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "state=excluded.state,error=excluded.error,updated=excluded.updated",
 	[ST_OUT_FORGET] = "DELETE FROM output_files WHERE output=?1 AND path=?2",
 	[ST_OUT_STATE] = "SELECT state,error FROM outputs WHERE name=?1",
+	[ST_OUT_INFO] = "SELECT state,error,updated,last_rowid FROM outputs WHERE name=?1",
+	[ST_OUT_LAG] = "SELECT count(*) FROM records WHERE rowid>?1",
+	[ST_OUT_OLDEST] = "SELECT collected FROM records WHERE rowid>?1 ORDER BY rowid LIMIT 1",
+	[ST_OUT_DONE] = "SELECT count(*) FROM records WHERE rowid<=?1",
 	[ST_STATUS_PUT] =
 		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
 		"err_class,http_status,err_code,err_message,remedy,records_last_poll,"
@@ -164,7 +172,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
 		"coalesce(st.updated,0) "
 		"FROM sources s LEFT JOIN status st ON st.source=s.id "
-		"LEFT JOIN cursors c ON c.source=s.id ORDER BY s.integration,s.type",
+		"LEFT JOIN cursors c ON c.source=s.id "
+		/* heartbeat records (collector.c) are for the outputs only */
+		"WHERE s.type<>'heartbeat' ORDER BY s.integration,s.type",
 	[ST_REJECTS_ADD] = "INSERT INTO status(source,rejects) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET rejects=rejects+excluded.rejects",
 	[ST_REQ_ADD] = "INSERT INTO requests(integration,type,action,arg,state,result,created,"
@@ -1476,6 +1486,45 @@ int store_output_state(mw_store *s, const char *output, char *state, size_t sn,
 }
 
 /* ---- retention --------------------------------------------------------------- */
+
+int store_output_info(mw_store *s, const char *output, struct store_output_info *out,
+		      mw_err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUT_INFO, e);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->state, sizeof(out->state), "idle");
+	if (!st)
+		return -1;
+	bind_str(st, 1, output);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(out->state, sizeof(out->state), st, 0);
+		copy_col(out->error, sizeof(out->error), st, 1);
+		out->updated_ms = sqlite3_column_int64(st, 2);
+		out->last_rowid = sqlite3_column_int64(st, 3);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_fail(s, rc, "reading an output's state", e);
+		return -1;
+	}
+	out->lag_records = query_i64(s, ST_OUT_LAG, out->last_rowid, 1);
+	out->delivered = query_i64(s, ST_OUT_DONE, out->last_rowid, 1);
+	if (out->lag_records > 0) {
+		int64_t oldest = query_i64(s, ST_OUT_OLDEST, out->last_rowid, 1);
+
+		out->lag_seconds = oldest > 0 && mw_now() > oldest ? mw_now() - oldest : 0;
+	}
+	if (out->lag_records < 0 || out->delivered < 0) {
+		mw_err_set(e, "%s: counting an output's records failed: %s", s->path,
+			   sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
 
 int64_t store_reread_floor(mw_store *s)
 {

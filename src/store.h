@@ -138,6 +138,19 @@ int store_output_status(mw_store *s, const char *output, const char *state,
 int store_output_state(mw_store *s, const char *output, char *state, size_t sn,
 		       char *error, size_t en, mw_err *e);
 
+/* What the console and `status` show of an output. */
+struct store_output_info {
+	char state[16];         /* "ok", "retrying", "error" (needs a person), "idle" */
+	char error[1024];       /* the last error with its remedy; "" when ok */
+	int64_t updated_ms;     /* the last state change or delivery */
+	int64_t last_rowid;     /* the offset */
+	int64_t lag_records;    /* stored records not yet delivered to it */
+	int64_t lag_seconds;    /* age (since collected) of the oldest of them; 0 if none */
+	int64_t delivered;      /* records in the store it has delivered */
+};
+int store_output_info(mw_store *s, const char *output, struct store_output_info *out,
+		      mw_err *e);
+
 /* Retention: deletes records older than `before` (record time) that every
  * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e);

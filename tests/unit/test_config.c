@@ -343,9 +343,10 @@ static void test_error_unknown_key(void **state)
 		     "overlap, page_size, ca_file");
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
-		     "'integrations'? valid keys: state_dir, retention, integrations, outputs");
+		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
+		     "heartbeat");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
-		     "config.yaml:3: output #1: unknown key 'directory'; valid keys: type, name, "
+		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
 		     "dir");
 }
 
@@ -489,15 +490,126 @@ static void test_error_syntax(void **state)
 static void test_error_outputs(void **state)
 {
 	(void)state;
-	expect_error("outputs:\n  - type: ndjson\n    dir: /x\n  - type: kafka\n    brokers: k:9092\n",
-		     "config.yaml:4: output #2: output type 'kafka' is not supported by this "
-		     "build yet; use type: ndjson");
+	expect_error("outputs:\n  - type: ndjson\n    dir: /x\n  - type: kafka\n    topic: t\n",
+		     "config.yaml:4: output #2 (kafka): brokers: missing; add e.g. brokers: "
+		     "k1.example:9092,k2.example:9092");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k1\n",
+		     "config.yaml:3: output #1 (kafka): brokers: 'k1' names no port; write "
+		     "host:port[,host:port], e.g. k1.example:9092");
+	expect_error("outputs:\n  - type: syslog\n    url: udp://h:514\n",
+		     "config.yaml:3: output #1 (syslog): url: 'udp://h:514' is not a syslog url; "
+		     "write e.g. url: relp://siem.example:2514 (tcp://, tls:// or relp://)");
+	expect_error("outputs:\n  - type: syslog\n    url: tcp://h:514\n    ca_file: /etc/ca.pem\n",
+		     "config.yaml:4: output #1 (syslog): ca_file: only a tls:// url uses it; "
+		     "remove it or use tls://");
+	expect_error("outputs:\n  - type: syslog\n    url: relp://h:2514\n    batch: 0\n",
+		     "config.yaml:4: output #1 (syslog): batch: '0' is not a number from 1 to "
+		     "10000 (records per send); e.g. batch: 500");
+	expect_error("outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n",
+		     "config.yaml:2: output #1 (hec): token: missing; add token_file: (a file of "
+		     "mode 0600 holding the HEC token), token_env: or token:");
+	expect_error("outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
+		     "    token: a\n    token_env: B\n",
+		     "config.yaml:4: output #1 (hec): give only one of token, token_file and "
+		     "token_env");
+	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n    indx: x\n",
+		     "config.yaml:4: output #1 (elasticsearch): unknown key 'indx'; did you mean "
+		     "'index'? valid keys: type, name, url, ca_file, index, api_key, api_key_file, "
+		     "api_key_env, batch, timeout");
+	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
+		     "    index: m-{tipe}\n",
+		     "config.yaml:4: output #1 (elasticsearch): index: unknown placeholder in "
+		     "'m-{tipe}'; only {integration} and {type} are replaced");
+	expect_error("outputs:\n  - type: splunk\n",
+		     "config.yaml:2: output #1: type: 'splunk' is not an output type; valid types: "
+		     "ndjson, syslog, hec, elasticsearch, kafka");
+	expect_error("heartbeat: 5s\n",
+		     "config.yaml:1: heartbeat: keep it from 10s to 1d (how often each "
+		     "integration's health record goes to the outputs), e.g. heartbeat: 5m");
 	expect_error("outputs:\n  - type: ndjson\n",
-		     "config.yaml:2: output #1: dir: missing; add the directory for the files, "
+		     "config.yaml:2: output #1 (ndjson): dir: missing; add the directory for the files, "
 		     "e.g. dir: /var/lib/mimewatch/out");
 	expect_error("outputs:\n  - type: ndjson\n    dir: /a\n  - type: ndjson\n    dir: /b\n",
 		     "config.yaml:4: output #2: name: 'ndjson' is already used by the output on "
 		     "line 2; give each output its own name: key");
+}
+
+/* Every output kind with every key: parsed into the fields, then written
+ * afresh (no text to splice) and parsed again to the same values. */
+static void test_outputs_all_kinds(void **state)
+{
+	static const char text[] =
+		"heartbeat: 5m\n"
+		"integrations:\n" V1("acme-eu")
+		"outputs:\n"
+		"  - type: ndjson\n    dir: /var/lib/mw/out\n"
+		"  - type: syslog\n    name: relay\n    url: tls://relay.example:6514\n"
+		"    ca_file: /etc/ca.pem\n    hostname: collector-1\n    batch: 200\n"
+		"    timeout: 30s\n"
+		"  - type: hec\n    url: https://splunk.example:8088/services/collector/event\n"
+		"    token_env: MW_TEST_HEC_TOKEN\n    index: mimecast\n"
+		"  - type: elasticsearch\n    url: https://es.example:9200\n"
+		"    api_key: ES-KEY-1\n"
+		"  - type: kafka\n    brokers: k1.example:9092,k2.example:9092\n";
+	struct mw_config cfg, again;
+	mw_buf out;
+	mw_err e;
+	char *saved;
+
+	(void)state;
+	setenv("MW_TEST_HEC_TOKEN", "hec-token-1", 1);
+	assert_int_equal(config_parse("config.yaml", text, strlen(text), &cfg, &e), 0);
+	assert_int_equal(cfg.heartbeat, 300);
+	assert_int_equal(cfg.noutputs, 5);
+	assert_int_equal(cfg.outputs[0].kind, MW_OUT_NDJSON);
+	assert_string_equal(cfg.outputs[0].name, "ndjson");
+	assert_int_equal(cfg.outputs[1].kind, MW_OUT_SYSLOG);
+	assert_string_equal(cfg.outputs[1].name, "relay");
+	assert_string_equal(cfg.outputs[1].url, "tls://relay.example:6514");
+	assert_string_equal(cfg.outputs[1].ca_file, "/etc/ca.pem");
+	assert_string_equal(cfg.outputs[1].hostname, "collector-1");
+	assert_int_equal(cfg.outputs[1].batch, 200);
+	assert_int_equal(cfg.outputs[1].timeout, 30);
+	assert_string_equal(config_output_target(&cfg.outputs[1]), "tls://relay.example:6514");
+	assert_int_equal(cfg.outputs[2].kind, MW_OUT_HEC);
+	assert_string_equal(cfg.outputs[2].name, "hec");
+	assert_string_equal(cfg.outputs[2].token.value, "hec-token-1");
+	assert_int_equal(cfg.outputs[2].token.src, MW_SECRET_ENV);
+	assert_string_equal(cfg.outputs[2].index, "mimecast");
+	assert_int_equal(cfg.outputs[2].batch, 500);
+	assert_int_equal(cfg.outputs[2].timeout, 10);
+	assert_int_equal(cfg.outputs[3].kind, MW_OUT_ES);
+	assert_string_equal(cfg.outputs[3].token.value, "ES-KEY-1");
+	assert_string_equal(cfg.outputs[3].index, "mimecast-{type}");
+	assert_int_equal(cfg.outputs[4].kind, MW_OUT_KAFKA);
+	assert_string_equal(cfg.outputs[4].topic, "mimecast.{integration}.{type}");
+	assert_string_equal(config_output_type(cfg.outputs[4].kind), "kafka");
+
+	saved = cfg.text;
+	cfg.text = NULL;  /* render afresh */
+	mw_buf_init(&out);
+	assert_int_equal(config_render(&cfg, &out, &e), 0);
+	cfg.text = saved;
+	assert_non_null(strstr(out.data, "heartbeat: 5m\n"));
+	assert_non_null(strstr(out.data, "  - type: syslog\n    name: relay\n"));
+	assert_non_null(strstr(out.data, "    token_env: MW_TEST_HEC_TOKEN\n"));
+	assert_int_equal(config_parse("config.yaml", out.data, out.len, &again, &e), 0);
+	assert_int_equal(again.noutputs, 5);
+	assert_int_equal(again.heartbeat, 300);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(again.outputs[i].kind, cfg.outputs[i].kind);
+		assert_string_equal(again.outputs[i].name, cfg.outputs[i].name);
+		assert_string_equal(config_output_target(&again.outputs[i]),
+				    config_output_target(&cfg.outputs[i]));
+		assert_int_equal(again.outputs[i].batch, cfg.outputs[i].batch);
+		assert_int_equal(again.outputs[i].timeout, cfg.outputs[i].timeout);
+		assert_int_equal(again.outputs[i].token.src, cfg.outputs[i].token.src);
+	}
+	assert_string_equal(again.outputs[3].token.value, "ES-KEY-1");
+	config_free(&again);
+	config_free(&cfg);
+	mw_buf_free(&out);
+	unsetenv("MW_TEST_HEC_TOKEN");
 }
 
 static void test_error_limits(void **state)
@@ -1010,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_error_alias_anchor),
 		cmocka_unit_test(test_error_syntax),
 		cmocka_unit_test(test_error_outputs),
+		cmocka_unit_test(test_outputs_all_kinds),
 		cmocka_unit_test(test_error_limits),
 		cmocka_unit_test(test_error_misc),
 		cmocka_unit_test(test_secret_file),

@@ -214,7 +214,7 @@ static void tally_one(const char *topic, int part, long long off, const char *ke
 		t->wrong_len++;
 }
 
-static struct sink *open_sink(const char *topic, int timeout_ms, volatile int *abort_flag)
+static struct sink *open_sink(const char *topic, int timeout_ms, atomic_int *abort_flag)
 {
 	struct sink_opts o = { 0 };
 	sink *s = NULL;
@@ -422,7 +422,7 @@ static void test_stream_rate(void **state)
 }
 
 struct abort_arg {
-	volatile int *flag;
+	atomic_int *flag;
 	int after_ms;
 };
 
@@ -444,7 +444,7 @@ static void test_abort_then_resend(void **state)
 {
 	struct rec *r = make_records("a", 60);
 	struct sink_msg *m = msgs_of(r, 60);
-	volatile int flag = 0;
+	atomic_int flag = 0;
 	struct abort_arg a = { &flag, 200 };
 	pthread_t th;
 	struct sink *s;

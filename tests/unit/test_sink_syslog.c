@@ -550,7 +550,7 @@ static void wait_lines(const struct rs *rs, size_t n)
 
 /* ------------------------------------------------------------- drivers */
 
-static sink *open_sink(const char *url, const char *ca, int timeout_ms, volatile int *abort_flag)
+static sink *open_sink(const char *url, const char *ca, int timeout_ms, atomic_int *abort_flag)
 {
 	struct sink_opts o;
 	sink *s = NULL;
@@ -831,7 +831,7 @@ static void test_tls(void **state)
 
 static void *set_flag_later(void *arg)
 {
-	volatile int *flag = arg;
+	atomic_int *flag = arg;
 
 	mw_sleep_ms(300);
 	*flag = 1;
@@ -859,7 +859,7 @@ static void test_abort_and_timeout(void **state)
 	recs_make(&r, 3, 0);
 	for (i = 0; i < 2; i++) {
 		char url[64];
-		volatile int flag = 0;
+		atomic_int flag = 0;
 		sink *s;
 		size_t got = 9;
 		enum sink_fail why = SINK_FATAL;

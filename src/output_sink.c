@@ -1,0 +1,649 @@
+/* output_sink.c - delivery to the network outputs (syslog, Splunk HEC,
+ * Elasticsearch, Kafka): one worker thread per output.
+ *
+ * Each worker has its own store connection and its own durable offset (the
+ * outputs table, by output name). It reads one batch of rows after the
+ * offset, hands it to the output's sink (sink.h) and moves the offset past
+ * the rows the sink reports delivered, in the same order. So an output that
+ * is slow or down holds nothing but its offset: collection, the NDJSON
+ * output and the other outputs go on, and when it comes back it receives
+ * everything from its offset (at-least-once; Elasticsearch's _id and Kafka's
+ * idempotent producer make re-sends harmless there).
+ *
+ * Failures: a retryable one (receiver down, 429, 5xx, timeout) backs off 1 s
+ * doubling to 60 s and keeps the sink (Kafka's producer retries what it
+ * still holds with the same sequence numbers); a fatal one (refused token,
+ * TLS, unknown topic) closes the sink and tries again every 5 minutes or
+ * on reload. The state and the last error go to the store for `status`
+ * and the console, written only when they change. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonout.h"
+#include "output_sink.h"
+#include "outputs.h"
+#include "sink.h"
+#include "store.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define FATAL_RETRY_MS (5 * 60 * 1000)
+#define IDLE_POLL_MS 1000
+
+struct worker {
+	struct sink_workers *w;
+	const struct mw_output *o;      /* in a config the collector keeps alive */
+	char name[128];
+	pthread_t th;
+	int started;
+	atomic_int stop;
+	int kicked;                     /* under w->mu */
+	/* once mode */
+	int done, failed;
+	char error[1024];
+};
+
+struct sink_workers {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *state_dir;
+	int once;
+	int finishing;                  /* once: nothing more will be committed */
+	int64_t budget_ms;              /* once: give up after retrying this long */
+	struct worker **ws;
+	size_t n;
+};
+
+static const struct sink_ops *ops_for(enum mw_output_kind k)
+{
+	switch (k) {
+	case MW_OUT_SYSLOG:
+		return &sink_syslog_ops;
+	case MW_OUT_HEC:
+		return &sink_hec_ops;
+	case MW_OUT_ES:
+		return &sink_es_ops;
+	case MW_OUT_KAFKA:
+		return &sink_kafka_ops;
+	case MW_OUT_NDJSON:
+		break;
+	}
+	return NULL;
+}
+
+static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_int *abort_flag)
+{
+	memset(so, 0, sizeof(*so));
+	so->name = o->name;
+	so->url = o->url;
+	so->ca_file = o->ca_file;
+	so->token = o->token.value;
+	so->index = o->index;
+	so->brokers = o->brokers;
+	so->topic = o->topic;
+	so->hostname = o->hostname;
+	so->batch_max = o->batch;
+	so->timeout_ms = (int)(o->timeout > 0 ? o->timeout * 1000 : 10000);
+	so->abort_flag = abort_flag;
+}
+
+/* ---- one batch --------------------------------------------------------------- */
+
+/* The rows of a batch: every string lives in one buffer (offsets until the
+ * buffer stops growing), the messages point into it afterwards. */
+struct rowbuf {
+	mw_buf text;
+	struct rowref {
+		size_t line, integration, type, id;
+		size_t line_len;
+		int64_t time, rowid;
+	} *refs;
+	size_t n, cap;
+};
+
+static size_t put_str(mw_buf *b, const char *s)
+{
+	size_t at = b->len;
+
+	mw_buf_append(b, s, strlen(s) + 1);
+	return at;
+}
+
+static int take_row(const struct store_row *row, void *ctx)
+{
+	struct rowbuf *rb = ctx;
+	struct rowref *r;
+	size_t at;
+
+	if (rb->n == rb->cap) {
+		rb->cap = rb->cap ? rb->cap * 2 : 64;
+		rb->refs = mw_xrealloc(rb->refs, rb->cap * sizeof(*rb->refs));
+	}
+	r = &rb->refs[rb->n++];
+	at = rb->text.len;
+	ndjson_line(&rb->text, row);
+	r->line = at;
+	r->line_len = rb->text.len - at - 1;  /* without the '\n' */
+	rb->text.data[rb->text.len - 1] = '\0';
+	r->integration = put_str(&rb->text, row->integration);
+	r->type = put_str(&rb->text, row->type);
+	r->id = put_str(&rb->text, row->id);
+	r->time = row->time;
+	r->rowid = row->rowid;
+	return 0;
+}
+
+static void rowbuf_msgs(const struct rowbuf *rb, struct sink_msg *m)
+{
+	for (size_t i = 0; i < rb->n; i++) {
+		const struct rowref *r = &rb->refs[i];
+
+		m[i].line = rb->text.data + r->line;
+		m[i].len = r->line_len;
+		m[i].integration = rb->text.data + r->integration;
+		m[i].type = rb->text.data + r->type;
+		m[i].id = rb->text.data + r->id;
+		m[i].time = r->time;
+		m[i].rowid = r->rowid;
+	}
+}
+
+/* ---- the worker ---------------------------------------------------------------- */
+
+struct wstate {
+	mw_store *s;
+	sink *sk;
+	const struct sink_ops *ops;
+	struct rowbuf rb;
+	struct sink_msg *msgs;
+	size_t msgs_cap;
+	char shown_state[16];
+	char shown_error[1024];
+	int64_t backoff_ms, next_try_ms, failing_since_ms;
+};
+
+/* "output 'NAME': msg", unless the sink already named the output. */
+static void name_error(char *out, size_t n, const char *name, const char *msg)
+{
+	if (strncmp(msg, "output ", 7) == 0)
+		snprintf(out, n, "%s", msg);
+	else
+		snprintf(out, n, "output '%.120s': %.880s", name, msg);
+}
+
+/* Writes the state to the store when it differs from what was written. The
+ * error gets what happens next, so status and the console say it. */
+static void set_state(struct worker *wk, struct wstate *ws, const char *state, const char *why)
+{
+	char error[1024];
+	mw_err e;
+
+	error[0] = '\0';
+	if (!strcmp(state, "retrying"))
+		snprintf(error, sizeof(error), "%.700s; retrying with backoff, nothing is lost: "
+			 "delivery resumes where it stopped", why);
+	else if (!strcmp(state, "error"))
+		snprintf(error, sizeof(error), "%.700s; fix the output's settings (or the "
+			 "receiver) and reload the config; retried every 5 minutes meanwhile", why);
+
+	if (!strcmp(ws->shown_state, state) && !strcmp(ws->shown_error, error))
+		return;
+	if (strcmp(state, "ok") == 0 && ws->shown_state[0] && strcmp(ws->shown_state, "ok"))
+		mw_log(1, "output '%s': delivering again", wk->name);
+	else if (strcmp(state, "ok") != 0 && strcmp(ws->shown_error, error) != 0) {
+		char line[1200];
+
+		name_error(line, sizeof(line), wk->name, error);
+		mw_log(0, "%s", line);
+	}
+	if (store_output_status(ws->s, wk->name, state, error, &e) == 0) {
+		snprintf(ws->shown_state, sizeof(ws->shown_state), "%s", state);
+		snprintf(ws->shown_error, sizeof(ws->shown_error), "%s", error);
+	}
+}
+
+/* Delivers one batch. 1 delivered some and there may be more, 0 up to date,
+ * -1 failed (*fatal says how). */
+static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_err *e)
+{
+	const struct mw_output *o = wk->o;
+	int64_t last;
+	size_t delivered = 0;
+	enum sink_fail why = SINK_RETRY;
+	int rc;
+
+	*fatal = 0;
+	if (store_output_get(ws->s, wk->name, &last, e) < 0)
+		return -1;
+	mw_buf_reset(&ws->rb.text);
+	ws->rb.n = 0;
+	if (store_each_after(ws->s, last, (size_t)(o->batch > 0 ? o->batch : 500), take_row,
+			     &ws->rb, e) < 0)
+		return -1;
+	if (ws->rb.n == 0)
+		return 0;
+	if (!ws->sk) {
+		struct sink_opts so;
+
+		fill_opts(o, &so, &wk->stop);
+		if (ws->ops->open(&so, &ws->sk, e) < 0) {
+			ws->sk = NULL;
+			*fatal = 1;
+			return -1;
+		}
+	}
+	if (ws->msgs_cap < ws->rb.n) {
+		ws->msgs_cap = ws->rb.n;
+		ws->msgs = mw_xrealloc(ws->msgs, ws->msgs_cap * sizeof(*ws->msgs));
+	}
+	rowbuf_msgs(&ws->rb, ws->msgs);
+	mw_err_clear(e);
+	rc = ws->ops->send(ws->sk, ws->msgs, ws->rb.n, &delivered, &why, e);
+	if (rc == 0)
+		delivered = ws->rb.n;
+	if (delivered > ws->rb.n)
+		delivered = ws->rb.n;
+	if (delivered > 0) {
+		mw_err ce;
+
+		if (store_output_commit(ws->s, wk->name, ws->msgs[delivered - 1].rowid, NULL, 0,
+					&ce) < 0) {
+			*e = ce;
+			return -1;
+		}
+	}
+	if (rc == 0) {
+		/* HEC and Elasticsearch skip a record refused for good (and say
+		 * so in e) rather than block the output behind it forever. */
+		if (e->msg[0]) {
+			char line[1200];
+
+			name_error(line, sizeof(line), wk->name, e->msg);
+			mw_log(0, "%s", line);
+		}
+		mw_err_clear(e);
+		return ws->rb.n == (size_t)(o->batch > 0 ? o->batch : 500) ? 1 : 0;
+	}
+	if (why == SINK_FATAL) {
+		*fatal = 1;
+		ws->ops->close(ws->sk);
+		ws->sk = NULL;
+	}
+	return -1;
+}
+
+static int64_t worker_wait(struct worker *wk, int64_t until_ms, int *finishing)
+{
+	struct sink_workers *w = wk->w;
+
+	pthread_mutex_lock(&w->mu);
+	while (!wk->kicked && !atomic_load(&wk->stop) && mw_mono_ms() < until_ms) {
+		struct timespec ts;
+		int64_t left = until_ms - mw_mono_ms();
+
+		if (left > IDLE_POLL_MS)
+			left = IDLE_POLL_MS;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / 1000;
+		ts.tv_nsec += (left % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+	}
+	wk->kicked = 0;
+	*finishing = w->finishing;
+	pthread_mutex_unlock(&w->mu);
+	return mw_mono_ms();
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct sink_workers *w = wk->w;
+	struct wstate ws;
+	mw_err e;
+
+	memset(&ws, 0, sizeof(ws));
+	mw_buf_init(&ws.rb.text);
+	ws.ops = ops_for(wk->o->kind);
+	if (store_open(w->state_dir, &ws.s, &e) < 0) {
+		mw_log(0, "output '%s': %s; its records stay in the store", wk->name, e.msg);
+		snprintf(wk->error, sizeof(wk->error), "%s", e.msg);
+		wk->failed = 1;
+		goto out;
+	}
+	while (!atomic_load(&wk->stop)) {
+		int finishing, fatal = 0, rc;
+		int64_t now = worker_wait(wk, ws.next_try_ms ? ws.next_try_ms :
+					  mw_mono_ms() + IDLE_POLL_MS, &finishing);
+
+		if (atomic_load(&wk->stop))
+			break;
+		if (ws.next_try_ms && now < ws.next_try_ms)
+			continue;
+		ws.next_try_ms = 0;
+		do {
+			rc = deliver_batch(wk, &ws, &fatal, &e);
+		} while (rc == 1 && !atomic_load(&wk->stop));
+		if (rc == 0) {
+			ws.backoff_ms = 0;
+			ws.failing_since_ms = 0;
+			set_state(wk, &ws, "ok", "");
+			if (finishing) {
+				wk->done = 1;
+				break;
+			}
+			continue;
+		}
+		if (rc == 1)
+			continue;  /* stopped between batches */
+		if (atomic_load(&wk->stop))
+			break;     /* an aborted send is no failure */
+		if (!ws.failing_since_ms)
+			ws.failing_since_ms = mw_mono_ms();
+		set_state(wk, &ws, fatal ? "error" : "retrying", e.msg);
+		if (fatal) {
+			ws.backoff_ms = FATAL_RETRY_MS;
+		} else {
+			ws.backoff_ms = ws.backoff_ms ? ws.backoff_ms * 2 : BACKOFF_MIN_MS;
+			if (ws.backoff_ms > BACKOFF_MAX_MS)
+				ws.backoff_ms = BACKOFF_MAX_MS;
+		}
+		ws.next_try_ms = mw_mono_ms() + ws.backoff_ms;
+		if (w->once && (fatal || mw_mono_ms() - ws.failing_since_ms >= w->budget_ms)) {
+			snprintf(wk->error, sizeof(wk->error), "%s", e.msg);
+			wk->failed = 1;
+			break;
+		}
+	}
+out:
+	if (ws.sk)
+		ws.ops->close(ws.sk);
+	if (ws.s)
+		store_close(ws.s);
+	free(ws.msgs);
+	free(ws.rb.refs);
+	mw_buf_free(&ws.rb.text);
+	pthread_mutex_lock(&w->mu);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* ---- the set of workers ----------------------------------------------------------- */
+
+static int worker_start(struct sink_workers *w, const struct mw_output *o, mw_err *e)
+{
+	struct worker *wk = mw_xcalloc(1, sizeof(*wk));
+
+	wk->w = w;
+	wk->o = o;
+	snprintf(wk->name, sizeof(wk->name), "%s", o->name);
+	atomic_init(&wk->stop, 0);
+	wk->kicked = 1;  /* deliver what is waiting at once */
+	if (pthread_create(&wk->th, NULL, worker_main, wk) != 0) {
+		mw_err_set(e, "output '%s': cannot start its thread", o->name);
+		free(wk);
+		return -1;
+	}
+	wk->started = 1;
+	w->ws = mw_xrealloc(w->ws, (w->n + 1) * sizeof(*w->ws));
+	w->ws[w->n++] = wk;
+	return 0;
+}
+
+static void worker_stop(struct sink_workers *w, struct worker *wk)
+{
+	atomic_store(&wk->stop, 1);
+	pthread_mutex_lock(&w->mu);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (wk->started)
+		pthread_join(wk->th, NULL);
+	free(wk);
+}
+
+int sink_workers_start(const struct mw_config *cfg, int once, int64_t budget_ms,
+		       sink_workers **out, mw_err *e)
+{
+	struct sink_workers *w = mw_xcalloc(1, sizeof(*w));
+
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->state_dir = mw_xstrdup(cfg->state_dir);
+	w->once = once;
+	w->budget_ms = budget_ms > 0 ? budget_ms : 10 * 60 * 1000;
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		if (!ops_for(cfg->outputs[i].kind))
+			continue;
+		if (worker_start(w, &cfg->outputs[i], e) < 0) {
+			sink_workers_stop(w);
+			return -1;
+		}
+	}
+	*out = w;
+	return 0;
+}
+
+void sink_workers_kick(sink_workers *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->n; i++)
+		w->ws[i]->kicked = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int same_secret(const struct mw_secret *a, const struct mw_secret *b)
+{
+	if (!a->value || !b->value)
+		return a->value == b->value;
+	return strcmp(a->value, b->value) == 0;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether a worker can go on with the new entry of a reloaded config. */
+static int same_output(const struct mw_output *a, const struct mw_output *b)
+{
+	return a->kind == b->kind && same_str(a->name, b->name) && same_str(a->url, b->url) &&
+	       same_str(a->ca_file, b->ca_file) && same_str(a->hostname, b->hostname) &&
+	       same_str(a->index, b->index) && same_str(a->brokers, b->brokers) &&
+	       same_str(a->topic, b->topic) && same_secret(&a->token, &b->token) &&
+	       a->batch == b->batch && a->timeout == b->timeout;
+}
+
+void sink_workers_reload(sink_workers *w, const struct mw_config *cfg)
+{
+	struct worker **old;
+	size_t nold;
+	mw_err e;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	old = w->ws;
+	nold = w->n;
+	w->ws = NULL;
+	w->n = 0;
+	pthread_mutex_unlock(&w->mu);
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *o = &cfg->outputs[i];
+		struct worker *keep = NULL;
+
+		if (!ops_for(o->kind))
+			continue;
+		for (size_t j = 0; j < nold && !keep; j++)
+			if (old[j] && same_output(old[j]->o, o))
+				keep = old[j], old[j] = NULL;
+		if (keep) {
+			/* Same transport, same settings: the sink (and what a
+			 * Kafka producer still holds) stays. */
+			pthread_mutex_lock(&w->mu);
+			keep->o = o;
+			keep->kicked = 1;
+			w->ws = mw_xrealloc(w->ws, (w->n + 1) * sizeof(*w->ws));
+			w->ws[w->n++] = keep;
+			pthread_mutex_unlock(&w->mu);
+		} else if (worker_start(w, o, &e) < 0) {
+			mw_log(0, "reload: %s", e.msg);
+		}
+	}
+	for (size_t j = 0; j < nold; j++)
+		if (old[j])
+			worker_stop(w, old[j]);
+	free(old);
+	sink_workers_kick(w);
+}
+
+int sink_workers_finish(sink_workers *w, mw_err *e)
+{
+	int failed = 0;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	w->finishing = 1;
+	for (size_t i = 0; i < w->n; i++)
+		w->ws[i]->kicked = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (size_t i = 0; i < w->n; i++) {
+		struct worker *wk = w->ws[i];
+
+		if (wk->started) {
+			pthread_join(wk->th, NULL);
+			wk->started = 0;
+		}
+		if (wk->failed || !wk->done) {
+			if (!failed)
+				name_error(e->msg, sizeof(e->msg), wk->name,
+					   wk->error[0] ? wk->error : "stopped before it was up to date");
+			failed = 1;
+		}
+	}
+	return failed ? -1 : 0;
+}
+
+void sink_workers_stop(sink_workers *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		worker_stop(w, w->ws[i]);
+	free(w->ws);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->state_dir);
+	free(w);
+}
+
+/* ---- "send test record" ------------------------------------------------------------- */
+
+static void test_line(mw_buf *line, const char *output, char id[48])
+{
+	char when[32], host[256] = "";
+	int64_t now = mw_now();
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(id, 48, "test-%lld", (long long)mw_now_ms());
+	mw_format_rfc3339(now, when);
+	mw_buf_printf(line, "{\"integration\":\"mimewatch\",\"type\":\"test\",\"id\":\"%s\","
+			    "\"time\":\"%s\",\"record\":{\"mimewatch\":\"test\",\"message\":"
+			    "\"mimewatch test record\",\"output\":", id, when);
+	jsonout_safe_string(line, output, strlen(output));
+	mw_buf_puts(line, ",\"host\":");
+	jsonout_safe_string(line, host, strlen(host));
+	mw_buf_printf(line, ",\"time\":\"%s\"}}", when);
+}
+
+/* NDJSON: the files are data, so the test writes only a probe file. */
+static int test_ndjson(const struct mw_config *cfg, const struct mw_output *o, mw_buf *result)
+{
+	char dir[4096], probe[4200];
+	mw_err e;
+	int fd;
+
+	outputs_ndjson_dir(cfg, o, dir, sizeof(dir));
+	if (mw_mkdir_p(dir, &e) < 0) {
+		mw_buf_printf(result, "%s", e.msg);
+		return -1;
+	}
+	snprintf(probe, sizeof(probe), "%s/.mimewatch-test-%ld", dir, (long)getpid());
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, "test\n", 5) != 5 || fsync(fd) < 0) {
+		mw_buf_printf(result, "%s: cannot write there: %s; check the directory's owner, "
+				      "mode and free space", dir, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(probe);
+		}
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	mw_buf_printf(result, "%s is writable: records go to %s/<integration>/<type>/", dir, dir);
+	return 0;
+}
+
+int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *abort_flag,
+		     mw_buf *result)
+{
+	const struct mw_output *o = NULL;
+	const struct sink_ops *ops;
+	struct sink_opts so;
+	struct sink_msg m;
+	sink *sk = NULL;
+	mw_buf line;
+	char id[48];
+	size_t delivered = 0;
+	enum sink_fail why;
+	mw_err e;
+	int64_t t0 = mw_mono_ms();
+	int rc;
+
+	for (size_t i = 0; i < cfg->noutputs && !o; i++)
+		if (strcmp(cfg->outputs[i].name, name) == 0)
+			o = &cfg->outputs[i];
+	if (!o) {
+		mw_buf_printf(result, "no output named '%s' in the config", name);
+		return -1;
+	}
+	ops = ops_for(o->kind);
+	if (!ops)
+		return test_ndjson(cfg, o, result);
+	fill_opts(o, &so, abort_flag);
+	if (ops->open(&so, &sk, &e) < 0) {
+		mw_buf_printf(result, "%s", e.msg);
+		return -1;
+	}
+	mw_buf_init(&line);
+	test_line(&line, o->name, id);
+	m = (struct sink_msg){ line.data, line.len, "mimewatch", "test", id, mw_now(), 0 };
+	mw_err_clear(&e);
+	rc = ops->send(sk, &m, 1, &delivered, &why, &e);
+	ops->close(sk);
+	if (rc == 0)
+		mw_buf_printf(result, "test record %s delivered to %s %s in %lld ms", id,
+			      config_output_type(o->kind), config_output_target(o),
+			      (long long)(mw_mono_ms() - t0));
+	else
+		mw_buf_printf(result, "%s", e.msg);
+	mw_buf_free(&line);
+	return rc;
+}
