@@ -48,3 +48,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_free(&cfg);
 	return 0;
 }
+
+#include "fuzz_main.h"

@@ -101,28 +101,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef MW_FUZZ_MAIN
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		char *buf;
-		long n;
-
-		if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-			perror(argv[i]);
-			return 2;
-		}
-		buf = malloc((size_t)n + 1);
-		if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			perror(argv[i]);
-			return 2;
-		}
-		fclose(f);
-		LLVMFuzzerTestOneInput((const uint8_t *)buf, (size_t)n);
-		free(buf);
-		printf("ok %s\n", argv[i]);
-	}
-	return 0;
-}
-#endif
+#include "fuzz_main.h"

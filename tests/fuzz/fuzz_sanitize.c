@@ -194,3 +194,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_display(data, size);
 	return 0;
 }
+
+#define MW_FUZZ_HAS_INIT 1
+#include "fuzz_main.h"

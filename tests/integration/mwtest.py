@@ -631,6 +631,18 @@ def assert_exact_records(sim, want_by_type, name="sim"):
         eq(counts.get((name, t), 0), len(want), "%s/%s records in the store" % (name, t))
 
 
+def wait_for(cond, timeout, what, step=0.1):
+    """Polls cond() until it returns something true (returned) or the
+    timeout (scaled for sanitizer builds) passes (CheckFailed)."""
+    deadline = time.monotonic() + timeout * SCALE
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    raise CheckFailed("timed out after %.0fs waiting for %s" % (timeout * SCALE, what))
+
+
 LONG = os.environ.get("MW_LONG", "") not in ("", "0")
 
 

@@ -77,14 +77,7 @@ def stored(sim):
 
 
 def wait_for(what, cond, timeout):
-    deadline = time.monotonic() + timeout * mwtest.SCALE
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise mwtest.CheckFailed("timed out after %.0fs waiting for %s" % (timeout * mwtest.SCALE,
-                                                                       what))
+    return mwtest.wait_for(cond, timeout, what)
 
 
 def wait_stable(sim, secs):

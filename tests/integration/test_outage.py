@@ -68,14 +68,8 @@ class DeadPort:
         self.sock.close()
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.monotonic() + timeout * mwtest.SCALE
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise mwtest.CheckFailed("timed out after %.0fs waiting for %s" % (timeout, what))
+
+wait_for = mwtest.wait_for
 
 
 def console_answers(sim):

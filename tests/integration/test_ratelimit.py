@@ -106,14 +106,8 @@ def next_wait(sim, t):
     return mwtest.mc_time(st["next_poll"]) - time.time()
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.monotonic() + timeout * mwtest.SCALE
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise mwtest.CheckFailed("timed out after %.0fs waiting for %s" % (timeout, what))
+
+wait_for = mwtest.wait_for
 
 
 def test_429_wait_clamped():
