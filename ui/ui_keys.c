@@ -42,7 +42,10 @@ const struct ui_keybinding ui_keys[] = {
 	{ "home", 'v', "v", ACT_VALIDATE, "validate the credentials and permissions", 1 },
 	{ "home", 'f', "f", ACT_FETCH, "fetch now", 1 },
 	{ "home", 'p', "p", ACT_PAUSE, "pause or resume collecting", 1 },
-	{ "home", 't', "t", ACT_TROUBLESHOOT, "troubleshoot: errors next to the setup advice", 1 },
+	/* One key for two kinds of row: an output has nothing to troubleshoot
+	 * here, an integration nothing to test (v validates it). */
+	{ "home", 't', "t", ACT_TROUBLESHOOT, "test/diagnose: send a test record (an output's row) "
+	  "or troubleshoot (an integration's)", 1 },
 	{ "home", 'q', "q", ACT_QUIT, "quit (nothing is lost)", 1 },
 	{ "home", 27, NULL, ACT_NONE, NULL, 0 },
 

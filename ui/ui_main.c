@@ -529,8 +529,9 @@ static int store_changed(void)
 	return 1;
 }
 
-/* wait-idle: no worker busy, no request new or running, every configured
- * (integration, type) attempted at least once and none mid-window. */
+/* wait-idle: no worker busy, no request new or running, no output that is
+ * fine left behind, every configured (integration, type) attempted at
+ * least once and none mid-window. */
 static int ui_is_idle(struct ui_ctx *ctx)
 {
 	struct store_status *st = NULL;
@@ -559,6 +560,16 @@ static int ui_is_idle(struct ui_ctx *ctx)
 			 "st.paused=0 AND st.updated<r.updated AND r.updated>%" PRId64,
 			 mw_now_ms() - WAIT_IDLE_MS);
 		if (probe_int(sql) > 0)
+			return 0;
+	}
+	/* An output that is fine but has records to deliver is about to
+	 * deliver them; one retrying or in error waits for the receiver, not
+	 * for us, and is idle. */
+	for (size_t i = 0; i < ctx->cfg->noutputs; i++) {
+		struct store_output_info oi;
+
+		if (store_output_info(ctx->store, ctx->cfg->outputs[i].name, &oi, &e) == 0 &&
+		    oi.lag_records > 0 && (!strcmp(oi.state, "ok") || !strcmp(oi.state, "idle")))
 			return 0;
 	}
 	if (store_list_status(ctx->store, &st, &n, &e) < 0)

@@ -1,7 +1,10 @@
 /* view_home.c - the integrations screen: one row per integration with one
  * overall mark, a sub-row per chosen type with its live status, the error
  * and its remedy under a failing type, and the actions (fetch, pause,
- * validate, delete) sent to the collector as requests through the store. */
+ * validate, delete) sent to the collector as requests through the store.
+ * Below them the outputs: one row per configured output with its state,
+ * lag and deliveries as the store records them, its last error under a
+ * failing one, and "send test record" (t) as a request like the others. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +19,22 @@
 #include "util.h"
 
 struct home_row {
-	int integ;              /* index in cfg->integrations */
+	int integ;              /* index in cfg->integrations, -1: an output's row */
 	int type;               /* index in mw_logtypes, -1: the integration's row */
+	int out;                /* index in cfg->outputs, -1: not an output's row */
+};
+
+/* What the store says about one configured output. */
+struct home_output {
+	int have;               /* 0: no store yet, or it could not be read */
+	struct store_output_info info;
 };
 
 struct home {
 	struct store_status *st;
 	size_t nst;
+	struct home_output *outs;   /* one per cfg->outputs, same order */
+	size_t nouts;
 	struct home_row *rows;
 	int nrows, cursor, top;
 	int confirm_delete;
@@ -32,6 +44,9 @@ struct home {
 	char req_what[128];
 	char *result;           /* its result lines, shown under the list */
 	int result_failed;
+	int req_test;           /* the request is a test record: its result goes
+				 * to the status line (and below if it failed or
+				 * the status line cuts it) */
 	struct ui_logs_arg logs_arg;
 	char arg_name[64];
 };
@@ -56,15 +71,20 @@ static void rebuild_rows(struct ui_view *v)
 	free(h->rows);
 	h->rows = NULL;
 	h->nrows = 0;
+	/* Without an integration the screen is the first-run text: there is
+	 * nothing to deliver yet. */
 	if (!cfg || !cfg->nintegrations)
 		return;
-	h->rows = mw_xcalloc(cfg->nintegrations * (mw_nlogtypes + 1), sizeof(*h->rows));
+	h->rows = mw_xcalloc(cfg->nintegrations * (mw_nlogtypes + 1) + cfg->noutputs,
+			     sizeof(*h->rows));
 	for (size_t i = 0; i < cfg->nintegrations; i++) {
-		h->rows[n++] = (struct home_row){ (int)i, -1 };
+		h->rows[n++] = (struct home_row){ (int)i, -1, -1 };
 		for (size_t t = 0; t < mw_nlogtypes; t++)
 			if (cfg->integrations[i].types & (1u << t))
-				h->rows[n++] = (struct home_row){ (int)i, (int)t };
+				h->rows[n++] = (struct home_row){ (int)i, (int)t, -1 };
 	}
+	for (size_t o = 0; o < cfg->noutputs; o++)
+		h->rows[n++] = (struct home_row){ -1, -1, (int)o };
 	h->nrows = n;
 	if (h->cursor >= n)
 		h->cursor = n - 1;
@@ -203,12 +223,249 @@ static int extra_lines(const struct store_status *s, int width, int draw, int y,
 	return n;
 }
 
+/* ---- the outputs --------------------------------------------------------------------- */
+
+/* Columns of an output's row. Narrow screens drop columns from the right,
+ * so how it is doing comes first; the target (a path or URL of any length)
+ * is last and takes what is left. */
+enum { O_NAME, O_STATE, O_LAG, O_DELIVERED, O_TYPE, O_TARGET, O_NCOLS };
+static const struct { const char *title; int width; } ocols[O_NCOLS] = {
+	{ "outputs", 18 }, { "state", 10 }, { "lag", 18 }, { "delivered", 12 },
+	{ "type", 14 }, { "target", 0 },
+};
+/* Where the target column needs at least this many columns to be worth drawing. */
+#define O_TARGET_MIN 8
+
+static int ocol_x(int k)
+{
+	int x = 1;
+
+	for (int i = 0; i < k; i++)
+		x += ocols[i].width;
+	return x;
+}
+
+static int oncols_fitting(int width)
+{
+	int k = 0;
+
+	while (k < O_TARGET && ocol_x(k + 1) <= width)
+		k++;
+	if (k == O_TARGET && ocol_x(O_TARGET) + O_TARGET_MIN < width)
+		k++;
+	return k;
+}
+
+/* 1204 -> "1,204": lag and delivery counts are read at a glance. */
+static void group_digits(int64_t v, char *buf, size_t n)
+{
+	char digits[32];
+	int len, lead;
+	size_t o = 0;
+
+	if (v < 0)
+		v = 0;
+	len = snprintf(digits, sizeof(digits), "%" PRId64, v);
+	lead = len % 3 ? len % 3 : 3;
+	for (int i = 0; i < len && o + 2 < n; i++) {
+		if (i && (i - lead) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = 0;
+}
+
+/* The severity of an output's state, on the integrations' scale (0 fine,
+ * 1 not started, 4 retrying, 5 needs a person), so its mark and colours
+ * mean what they mean on an integration's row. */
+static int output_severity(const struct home_output *o)
+{
+	if (!o || !o->have || !strcmp(o->info.state, "idle") || !o->info.state[0])
+		return 1;
+	if (!strcmp(o->info.state, "ok"))
+		return 0;
+	if (!strcmp(o->info.state, "retrying"))
+		return 4;
+	return 5;
+}
+
+static enum ui_role output_state_role(int sev)
+{
+	return sev == 0 ? ROLE_OK : sev == 1 ? ROLE_MUTED : sev == 4 ? ROLE_WARNING : ROLE_ERROR;
+}
+
+/* The target as shown: a URL's user:password@ part is never drawn. */
+static void output_target(const struct mw_output *o, char *buf, size_t n)
+{
+	const char *t = config_output_target(o), *scheme, *at, *end;
+
+	if (!t)
+		t = "";
+	scheme = strstr(t, "://");
+	if (scheme) {
+		end = scheme + 3 + strcspn(scheme + 3, "/?#");
+		at = memchr(scheme + 3, '@', (size_t)(end - scheme - 3));
+		if (at) {
+			snprintf(buf, n, "%.*s***%s", (int)(scheme + 3 - t), t, at);
+			return;
+		}
+	}
+	snprintf(buf, n, "%s", t);
+}
+
+/* Columns s takes once sanitised (controls drawn as escapes). */
+static int text_width(const char *s, size_t n)
+{
+	mw_buf b;
+	int w;
+
+	mw_buf_init(&b);
+	w = sanitize_display(&b, s, n, -1, ui_ascii);
+	mw_buf_free(&b);
+	return w;
+}
+
+/* A directory that does not fit loses its start, not its end: the last
+ * components say where records go ("…/state/mimewatch/out"). */
+static void draw_path(int y, int x, int w, enum ui_role role, const char *s)
+{
+	mw_buf b;
+	size_t off = 0;
+	const char *cut = ui_ascii ? "~" : "\u2026";
+
+	if (w <= 1 || text_width(s, strlen(s)) <= w) {
+		ui_text(y, x, w, role, s, strlen(s));
+		return;
+	}
+	mw_buf_init(&b);
+	sanitize_display(&b, s, strlen(s), -1, ui_ascii);
+	/* Every column holds at most 4 bytes of UTF-8: start no further back
+	 * than that, on a character's first byte, then drop characters until
+	 * the rest fits beside the mark. */
+	if (b.len > (size_t)w * 4)
+		off = b.len - (size_t)w * 4;
+	while (off < b.len && ((unsigned char)b.data[off] & 0xc0) == 0x80)
+		off++;
+	while (off < b.len && sanitize_width(b.data + off, b.len - off) > w - 1) {
+		off++;
+		while (off < b.len && ((unsigned char)b.data[off] & 0xc0) == 0x80)
+			off++;
+	}
+	/* Whole components read better than half a name. */
+	if (off > 0 && b.data[off - 1] != '/') {
+		const char *slash = memchr(b.data + off, '/', b.len - off);
+
+		if (slash && (size_t)(slash - b.data) + 1 < b.len)
+			off = (size_t)(slash - b.data);
+	}
+	x += ui_text(y, x, 1, role, cut, strlen(cut));
+	ui_text(y, x, w - 1, role, b.data + off, b.len - off);
+	mw_buf_free(&b);
+}
+
+/* The error line(s) under a failing output; draw=0 only counts. */
+static int output_error_lines(const struct home_output *o, int width, int draw, int y)
+{
+	int sev = output_severity(o);
+
+	if (sev < 4 || !o->info.error[0])
+		return 0;
+	/* As many lines as an integration's error and remedy may take. */
+	return ui_wrap(o->info.error, width - 5 - 1, draw, y, 5, 6,
+		       sev == 4 ? ROLE_WARNING : ROLE_ERROR);
+}
+
+/* The outputs' heading (a blank line, then the column titles) goes with
+ * the first output's row, so that it scrolls with the list; once the list
+ * starts at an output, the titles take the top line instead. */
+static int output_heading_lines(const struct home *h, int r)
+{
+	return r > 0 && r != h->top && h->rows[r - 1].out < 0 ? 2 : 0;
+}
+
+static void draw_output_heading(int y, int width)
+{
+	int ncols = oncols_fitting(width);
+
+	for (int k = 0; k < ncols; k++) {
+		int w = k == O_TARGET ? width - ocol_x(k) - 1 : ocols[k].width - 1;
+
+		ui_text(y, ocol_x(k), w, ROLE_HEADING, ocols[k].title, strlen(ocols[k].title));
+	}
+}
+
+static void draw_output(struct ui_view *v, int oi, int y, int width, int selected)
+{
+	struct home *h = v->priv;
+	const struct mw_output *o = &v->ctx->cfg->outputs[oi];
+	const struct home_output *ho = (size_t)oi < h->nouts ? &h->outs[oi] : NULL;
+	int sev = output_severity(ho), ncols = oncols_fitting(width), x;
+	enum ui_role base = selected ? ROLE_SELECTION : ROLE_NORMAL;
+	enum ui_role mrole = sev == 0 ? ROLE_OK : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
+	const char *mark = sev == 0 ? ui_mark_ok() : ui_mark_bad();
+	char cell[O_TARGET][64], target[4200];
+
+	memset(cell, 0, sizeof(cell));
+	snprintf(cell[O_TYPE], sizeof(cell[0]), "%s", config_output_type(o->kind));
+	output_target(o, target, sizeof(target));
+	if (ho && ho->have) {
+		char n[32], age[24];
+
+		snprintf(cell[O_STATE], sizeof(cell[0]), "%s",
+			 ho->info.state[0] ? ho->info.state : "idle");
+		group_digits(ho->info.lag_records, n, sizeof(n));
+		if (ho->info.lag_records > 0) {
+			short_duration(ho->info.lag_seconds, age, sizeof(age));
+			snprintf(cell[O_LAG], sizeof(cell[0]), "%s behind, %s", n, age);
+		} else {
+			snprintf(cell[O_LAG], sizeof(cell[0]), "0 behind");
+		}
+		group_digits(ho->info.delivered, cell[O_DELIVERED], sizeof(cell[0]));
+	} else {
+		snprintf(cell[O_STATE], sizeof(cell[0]), "idle");
+		snprintf(cell[O_LAG], sizeof(cell[0]), "-");
+		snprintf(cell[O_DELIVERED], sizeof(cell[0]), "-");
+	}
+	if (selected) {
+		attrset(ui_attr(ROLE_SELECTION));
+		mvhline(y, 0, ' ', width);
+		attrset(A_NORMAL);
+		ui_text(y, 0, 1, ROLE_SELECTION, ">", 1);
+	}
+	/* The mark and the name, as on an integration's row. */
+	x = 1 + ui_text(y, 1, ocols[O_NAME].width - 1, selected ? ROLE_SELECTION : mrole, mark,
+			strlen(mark));
+	x += 1;
+	ui_text(y, x, ocol_x(O_NAME + 1) - x - 1, selected ? ROLE_SELECTION : ROLE_HEADING,
+		o->name, strlen(o->name));
+	for (int k = O_NAME + 1; k < ncols; k++) {
+		int w = k == O_TARGET || k == ncols - 1 ? width - ocol_x(k) - 1
+							: ocols[k].width - 1;
+		enum ui_role role = selected ? base
+			: k == O_STATE ? output_state_role(sev)
+			: k == O_TARGET ? ROLE_MUTED : base;
+
+		if (k == O_TARGET && o->kind == MW_OUT_NDJSON)
+			draw_path(y, ocol_x(k), w, role, target);
+		else if (k == O_TARGET)
+			ui_text(y, ocol_x(k), w, role, target, strlen(target));
+		else
+			ui_text(y, ocol_x(k), w, role, cell[k], strlen(cell[k]));
+	}
+	output_error_lines(ho, width, 1, y + 1);
+}
+
 static int row_lines(struct ui_view *v, int r, int width)
 {
 	struct home *h = v->priv;
 	const struct home_row *row = &h->rows[r];
-	const struct mw_integration *in = &v->ctx->cfg->integrations[row->integ];
+	const struct mw_integration *in;
 
+	if (row->out >= 0)
+		return output_heading_lines(h, r) + 1 +
+		       ((size_t)row->out < h->nouts
+				? output_error_lines(&h->outs[row->out], width, 0, 0) : 0);
+	in = &v->ctx->cfg->integrations[row->integ];
 	if (row->type < 0)
 		return 1;
 	return 1 + extra_lines(find_status(h, in->name, mw_logtypes[row->type].name), width, 0,
@@ -343,13 +600,37 @@ static void draw_empty(int y0, int height, int width)
 			lines[i], strlen(lines[i]));
 }
 
-/* The finished request's result, wrapped; draw=0 only counts lines. */
-static int result_block(const struct home *h, int draw, int y, int height, int width)
+/* 1 when "what: result" (a test record's status line) is wider than the
+ * status line or is more than one line. */
+static int status_cut(const struct ui_view *v, int width)
 {
+	const struct home *h = v->priv;
+	char *line;
+	int cut;
+
+	if (strchr(h->result, '\n'))
+		return 1;
+	line = mw_xcalloc(1, strlen(h->req_what) + strlen(h->result) + 3);
+	sprintf(line, "%s: %s", h->req_what, h->result);
+	cut = strlen(line) >= sizeof(v->ctx->message) ||
+	      text_width(line, strlen(line)) > width - 2;
+	free(line);
+	return cut;
+}
+
+/* The finished request's result, wrapped; draw=0 only counts lines. */
+static int result_block(const struct ui_view *v, int draw, int y, int height, int width)
+{
+	const struct home *h = v->priv;
 	const char *p;
 	int line = 1;
 
 	if (!h->result && !h->req_id)
+		return 0;
+	/* A test record's result is on the status line; it comes down here
+	 * too when it failed (the whole error and remedy) or when the status
+	 * line had to cut it. */
+	if (h->req_test && (!h->result || (!h->result_failed && !status_cut(v, width))))
 		return 0;
 	if (draw)
 		ui_hline(y, 0, width);
@@ -387,11 +668,8 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 		draw_empty(y0, height, width);
 		return;
 	}
-	rl = result_block(h, 0, 0, height / 2, width);
+	rl = result_block(v, 0, 0, height / 2, width);
 	list_h = height - 1 - rl;
-	for (int k = 0; k < ncols; k++)
-		ui_text(y0, col_x(k), cols[k].width - 1, ROLE_HEADING, cols[k].title,
-			strlen(cols[k].title));
 	/* Scroll so the cursor's row and the lines under it are on screen. */
 	if (h->top > h->cursor)
 		h->top = h->cursor;
@@ -404,14 +682,32 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 			break;
 		h->top++;
 	}
+	/* The titles of the columns below: the outputs' own once the list
+	 * starts at an output. */
+	if (h->rows[h->top].out >= 0)
+		draw_output_heading(y0, width);
+	else
+		for (int k = 0; k < ncols; k++)
+			ui_text(y0, col_x(k), cols[k].width - 1, ROLE_HEADING, cols[k].title,
+				strlen(cols[k].title));
 	y = y0 + 1;
 	for (r = h->top; r < h->nrows && y < y0 + 1 + list_h; r++) {
 		const struct home_row *row = &h->rows[r];
-		const struct mw_integration *in = &v->ctx->cfg->integrations[row->integ];
+		const struct mw_integration *in;
 		int lines = row_lines(v, r, width);
 
 		if (y + lines > y0 + 1 + list_h && r != h->cursor && r > h->top)
 			break;
+		if (row->out >= 0) {
+			int head = output_heading_lines(h, r);
+
+			if (head)
+				draw_output_heading(y + head - 1, width);
+			draw_output(v, row->out, y + head, width, r == h->cursor);
+			y += lines;
+			continue;
+		}
+		in = &v->ctx->cfg->integrations[row->integ];
 		if (row->type < 0)
 			draw_integration(v, in, y, width, r == h->cursor);
 		else
@@ -419,7 +715,7 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 		y += lines;
 	}
 	if (rl)
-		result_block(h, 1, y0 + height - rl, rl, width);
+		result_block(v, 1, y0 + height - rl, rl, width);
 	/* Countdowns and "ago" move by the second. */
 	ui_tick(1000);
 }
@@ -430,15 +726,28 @@ static const struct mw_integration *selected_integration(struct ui_view *v, int 
 {
 	struct home *h = v->priv;
 
-	if (!h->nrows || !v->ctx->cfg)
+	if (!h->nrows || !v->ctx->cfg || h->rows[h->cursor].integ < 0)
 		return NULL;
 	if (type)
 		*type = h->rows[h->cursor].type;
 	return &v->ctx->cfg->integrations[h->rows[h->cursor].integ];
 }
 
+static const struct mw_output *selected_output(struct ui_view *v)
+{
+	struct home *h = v->priv;
+
+	if (!h->nrows || !v->ctx->cfg || h->rows[h->cursor].out < 0 ||
+	    (size_t)h->rows[h->cursor].out >= v->ctx->cfg->noutputs)
+		return NULL;
+	return &v->ctx->cfg->outputs[h->rows[h->cursor].out];
+}
+
+/* track: 0 the status line says it was requested; 1 its result is shown
+ * under the list when done; 2 (a test record) its result goes to the
+ * status line, and under the list too when it failed. */
 static void send_request(struct ui_view *v, const char *integ, const char *type,
-			 const char *action, const char *what, int track)
+			 const char *action, const char *arg, const char *what, int track)
 {
 	struct home *h = v->priv;
 	struct ui_ctx *ctx = v->ctx;
@@ -449,7 +758,7 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		ui_message(ctx, ROLE_ERROR, "no store open: nothing collects yet");
 		return;
 	}
-	if (store_request_add(ctx->store, integ, type, action, "", &id, &e) < 0) {
+	if (store_request_add(ctx->store, integ, type, action, arg, &id, &e) < 0) {
 		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return;
 	}
@@ -457,11 +766,14 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		free(h->result);
 		h->result = NULL;
 		h->req_id = id;
+		h->req_test = track == 2;
 		snprintf(h->req_what, sizeof(h->req_what), "%s", what);
 	}
 	if (!ctx->col && !ctx->attached)
 		ui_message(ctx, ROLE_WARNING, "%s: requested, but no collector runs to carry it out",
 			   what);
+	else if (track == 2)
+		ui_message(ctx, ROLE_MUTED, "sending %s...", what);
 	else
 		ui_message(ctx, ROLE_MUTED, "%s: requested%s", what,
 			   ctx->attached ? " from the mimewatch run service" : "");
@@ -487,8 +799,12 @@ static void poll_request(struct ui_view *v)
 	}
 	h->result = mw_xstrdup(res[0] ? res : (state == 2 ? "done" : "failed"));
 	h->result_failed = state != 2;
-	ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "%s: %s", h->req_what,
-		   state == 2 ? "done" : "finished with problems (below)");
+	if (h->req_test)
+		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_ERROR, "%s: %s", h->req_what,
+			   h->result);
+	else
+		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "%s: %s", h->req_what,
+			   state == 2 ? "done" : "finished with problems (below)");
 }
 
 static void toggle_pause(struct ui_view *v)
@@ -513,7 +829,7 @@ static void toggle_pause(struct ui_view *v)
 	snprintf(what, sizeof(what), "%s %s%s%s", all_paused ? "resume" : "pause", in->name,
 		 type >= 0 ? "/" : "", type >= 0 ? mw_logtypes[type].name : "");
 	send_request(v, in->name, type >= 0 ? mw_logtypes[type].name : "",
-		     all_paused ? "resume" : "pause", what, 0);
+		     all_paused ? "resume" : "pause", "", what, 0);
 }
 
 static void reload_config(struct ui_view *v)
@@ -589,6 +905,7 @@ static int home_action(struct ui_view *v, enum ui_action a)
 	struct ui_ctx *ctx = v->ctx;
 	int type;
 	const struct mw_integration *in = selected_integration(v, &type);
+	const struct mw_output *out;
 	char what[128];
 
 	switch (a) {
@@ -607,13 +924,26 @@ static int home_action(struct ui_view *v, enum ui_action a)
 	case ACT_ADD:
 		ui_push(ctx, &view_wizard, NULL);
 		return 1;
+	case ACT_TROUBLESHOOT:
+		/* t: on an output's row "send test record"; on an integration's
+		 * row troubleshooting (below). */
+		if ((out = selected_output(v)) != NULL) {
+			snprintf(what, sizeof(what), "test record to %s", out->name);
+			send_request(v, "", "", "test-output", out->name, what, 2);
+			return 1;
+		}
+		/* fall through */
 	case ACT_ENTER:
 	case ACT_EDIT:
 	case ACT_DELETE:
 	case ACT_VALIDATE:
 	case ACT_FETCH:
 	case ACT_PAUSE:
-	case ACT_TROUBLESHOOT:
+		if (!in && selected_output(v)) {
+			ui_message(ctx, ROLE_MUTED, "this is an output: t sends it a test record; "
+				   "the other keys act on an integration's rows");
+			return 1;
+		}
 		if (!in) {
 			ui_message(ctx, ROLE_MUTED, "no integration yet: press a to add one");
 			return 1;
@@ -644,12 +974,13 @@ static int home_action(struct ui_view *v, enum ui_action a)
 		return 1;
 	case ACT_VALIDATE:
 		snprintf(what, sizeof(what), "validate %s", in->name);
-		send_request(v, in->name, "", "validate", what, 1);
+		send_request(v, in->name, "", "validate", "", what, 1);
 		return 1;
 	case ACT_FETCH:
 		snprintf(what, sizeof(what), "fetch %s%s%s", in->name, type >= 0 ? "/" : "",
 			 type >= 0 ? mw_logtypes[type].name : "");
-		send_request(v, in->name, type >= 0 ? mw_logtypes[type].name : "", "fetch", what, 0);
+		send_request(v, in->name, type >= 0 ? mw_logtypes[type].name : "", "fetch", "",
+			     what, 0);
 		return 1;
 	case ACT_PAUSE:
 		toggle_pause(v);
@@ -664,6 +995,34 @@ static int home_action(struct ui_view *v, enum ui_action a)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+/* Each configured output's state, lag and deliveries, read from the store
+ * on the same refresh as the integrations' status (the store is where the
+ * output threads record them). */
+static void reload_outputs(struct ui_view *v)
+{
+	struct home *h = v->priv;
+	const struct mw_config *cfg = v->ctx->cfg;
+	int reported = 0;
+	mw_err e;
+
+	free(h->outs);
+	h->outs = NULL;
+	h->nouts = 0;
+	if (!cfg || !cfg->noutputs)
+		return;
+	h->outs = mw_xcalloc(cfg->noutputs, sizeof(*h->outs));
+	h->nouts = cfg->noutputs;
+	for (size_t i = 0; i < cfg->noutputs && v->ctx->store; i++) {
+		if (store_output_info(v->ctx->store, cfg->outputs[i].name, &h->outs[i].info,
+				      &e) == 0) {
+			h->outs[i].have = 1;
+		} else if (!reported) {
+			ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
+			reported = 1;
+		}
+	}
+}
+
 static void home_reload(struct ui_view *v)
 {
 	struct home *h = v->priv;
@@ -674,6 +1033,7 @@ static void home_reload(struct ui_view *v)
 	h->nst = 0;
 	if (v->ctx->store && store_list_status(v->ctx->store, &h->st, &h->nst, &e) < 0)
 		ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
+	reload_outputs(v);
 	rebuild_rows(v);
 	poll_request(v);
 }
@@ -693,6 +1053,7 @@ static void home_close(struct ui_view *v)
 	if (!h)
 		return;
 	free(h->st);
+	free(h->outs);
 	free(h->rows);
 	free(h->result);
 	free(h);
