@@ -612,7 +612,7 @@ int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *
 	mw_buf line;
 	char id[48];
 	size_t delivered = 0;
-	enum sink_fail why;
+	enum sink_fail why = SINK_RETRY;
 	mw_err e;
 	int64_t t0 = mw_mono_ms();
 	int rc;
@@ -629,7 +629,7 @@ int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *
 		return test_ndjson(cfg, o, result);
 	fill_opts(o, &so, abort_flag);
 	if (ops->open(&so, &sk, &e) < 0) {
-		mw_buf_printf(result, "%s", e.msg);
+		mw_buf_printf(result, "%s; fix the output's settings in the config", e.msg);
 		return -1;
 	}
 	mw_buf_init(&line);
@@ -642,8 +642,12 @@ int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *
 		mw_buf_printf(result, "test record %s delivered to %s %s in %lld ms", id,
 			      config_output_type(o->kind), config_output_target(o),
 			      (long long)(mw_mono_ms() - t0));
+	else if (why == SINK_RETRY)
+		mw_buf_printf(result, "%s; check that the receiver runs and this host can reach "
+			      "it (records wait in the store meanwhile)", e.msg);
 	else
-		mw_buf_printf(result, "%s", e.msg);
+		mw_buf_printf(result, "%s; fix the output's settings (url, token or key, "
+			      "ca_file) or the receiver's", e.msg);
 	mw_buf_free(&line);
 	return rc;
 }
