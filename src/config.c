@@ -1344,6 +1344,41 @@ static int check_url(struct ctx *c, const struct node *m, const char *who, const
 		    "url: %s", who, url, what, example);
 }
 
+/* host:port[,host:port...]: each a host (name or address, [v6] in brackets)
+ * and a port from 1 to 65535; librdkafka would only find out when it
+ * connects. */
+static int check_brokers(struct ctx *c, const struct node *v, const char *who, const char *list)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *colon = NULL, *q;
+		long port = 0;
+		int ok = len > 0;
+
+		for (q = p; q < p + len; q++)
+			if (*q == ':')
+				colon = q;
+		if (!colon || colon == p || colon + 1 == p + len || memchr(p, '/', len))
+			ok = 0;
+		for (q = colon ? colon + 1 : p + len; ok && q < p + len; q++) {
+			if (*q < '0' || *q > '9' || port > 65535)
+				ok = 0;
+			else
+				port = port * 10 + (*q - '0');
+		}
+		if (!ok || port < 1 || port > 65535)
+			return fail(c, v->line, "%s: brokers: '%.*s' is not host:port (port 1 to "
+				    "65535, no scheme); write e.g. brokers: k1.example:9092,"
+				    "k2.example:9092", who, (int)(len > 200 ? 200 : len), p);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 /* {integration} and {type} are the only placeholders of a template. */
 static int check_template(struct ctx *c, const struct node *m, const char *who, const char *key,
 			  const char *t)
@@ -1501,10 +1536,8 @@ static int parse_output(struct ctx *c, const struct node *m, size_t idx, struct 
 		if (!o->brokers)
 			return fail(c, m->line, "%s: brokers: missing; add e.g. brokers: "
 				    "k1.example:9092,k2.example:9092", who);
-		if (!strchr(o->brokers, ':'))
-			return fail(c, map_get(m, "brokers")->line, "%s: brokers: '%.200s' names "
-				    "no port; write host:port[,host:port], e.g. k1.example:9092", who,
-				    o->brokers);
+		if (check_brokers(c, map_get(m, "brokers"), who, o->brokers) < 0)
+			return -1;
 		if (!o->topic)
 			o->topic = mw_xstrdup("mimecast.{integration}.{type}");
 		if (check_template(c, m, who, "topic", o->topic) < 0)

@@ -334,6 +334,10 @@ static void *worker_main(void *arg)
 		ws.next_try_ms = 0;
 		do {
 			rc = deliver_batch(wk, &ws, &fatal, &e);
+			/* Progress resets the backoff: a receiver that took a
+			 * batch before failing again is back, not still down. */
+			if (rc == 1)
+				ws.backoff_ms = 0;
 		} while (rc == 1 && !atomic_load(&wk->stop));
 		if (rc == 0) {
 			ws.backoff_ms = 0;

@@ -494,8 +494,20 @@ static void test_error_outputs(void **state)
 		     "config.yaml:4: output #2 (kafka): brokers: missing; add e.g. brokers: "
 		     "k1.example:9092,k2.example:9092");
 	expect_error("outputs:\n  - type: kafka\n    brokers: k1\n",
-		     "config.yaml:3: output #1 (kafka): brokers: 'k1' names no port; write "
-		     "host:port[,host:port], e.g. k1.example:9092");
+		     "config.yaml:3: output #1 (kafka): brokers: 'k1' is not host:port (port 1 "
+		     "to 65535, no scheme); write e.g. brokers: k1.example:9092,k2.example:9092");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k1.example:9092,k2.example\n",
+		     "config.yaml:3: output #1 (kafka): brokers: 'k2.example' is not host:port "
+		     "(port 1 to 65535, no scheme); write e.g. brokers: k1.example:9092,"
+		     "k2.example:9092");
+	expect_error("outputs:\n  - type: kafka\n    brokers: kafka://k1.example:9092\n",
+		     "config.yaml:3: output #1 (kafka): brokers: 'kafka://k1.example:9092' is not "
+		     "host:port (port 1 to 65535, no scheme); write e.g. brokers: "
+		     "k1.example:9092,k2.example:9092");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k1:99999\n",
+		     "config.yaml:3: output #1 (kafka): brokers: 'k1:99999' is not host:port "
+		     "(port 1 to 65535, no scheme); write e.g. brokers: k1.example:9092,"
+		     "k2.example:9092");
 	expect_error("outputs:\n  - type: syslog\n    url: udp://h:514\n",
 		     "config.yaml:3: output #1 (syslog): url: 'udp://h:514' is not a syslog url; "
 		     "write e.g. url: relp://siem.example:2514 (tcp://, tls:// or relp://)");
