@@ -84,7 +84,12 @@ def test_run_broker_down():
     with Sim(["--records", str(n), "--rate-limit", "5", "--refill-ms", "100"]) as sim:
         mc = MockCluster(sim.dir)
         create_topics(mc)
-        add_outputs(sim, kafka_output(mc, "    batch: 100\n    timeout: 3s\n"))
+        mc.cmd("create %s 1" % topic_of("heartbeat"))
+        # The heartbeat adds a record every 10 s: the all-brokers-down step
+        # below always has something to send, even when a loaded machine
+        # let collection finish first.
+        add_outputs(sim, kafka_output(mc, "    batch: 100\n    timeout: 3s\n"),
+                    top="heartbeat: 10s\n")
         errf = open(os.path.join(sim.dir, "run.err"), "wb")
         p = mwtest.mimewatch_bg(["run"], config=sim.config, stderr=errf)
         states = set()
@@ -106,7 +111,7 @@ def test_run_broker_down():
             for b in (1, 2, 3):
                 mc.cmd("down %d" % b)
             st = wait_until(lambda: (lambda s: s if s["state"] == "retrying" else None)(
-                outputs_status(sim)["kf"]), 20, "kf retrying with every broker down", 0.3)
+                outputs_status(sim)["kf"]), 45, "kf retrying with every broker down", 0.3)
             check(st["error"] and st["lag_records"] > 0, "kf retrying without error or lag: %r"
                   % st)
             for b in (1, 2, 3):
