@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +262,7 @@ struct sim {
 	int64_t path_count[P_COUNT];
 	int64_t status_count[600];
 	int64_t early, sig_failures;
-	volatile int stopping;
+	atomic_int stopping;            /* read by connection threads */
 };
 
 void sim_opts_init(struct sim_opts *o)
@@ -1018,18 +1019,31 @@ static void ndjson_free(void *cls)
 	free(st);
 }
 
+/* MHD hands out a struct sockaddr *; copying it into a sockaddr_storage
+ * gives the family-specific views their own alignment. */
+static int copy_addr(const struct sockaddr *sa, struct sockaddr_storage *ss)
+{
+	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return 0;
+	memcpy(ss, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+						 : sizeof(struct sockaddr_in6));
+	return sa->sa_family;
+}
+
 static int is_loopback(const struct sockaddr *sa)
 {
-	if (!sa)
-		return 0;
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	struct sockaddr_storage ss;
+
+	switch (copy_addr(sa, &ss)) {
+	case AF_INET:
+		return (ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6: {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
 
 		if (IN6_IS_ADDR_LOOPBACK(a))
 			return 1;
 		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
 	}
 	return 0;
 }
@@ -1038,14 +1052,18 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	struct sockaddr_storage ss;
 
 	snprintf(out, n, "unknown");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+	switch (copy_addr(ci ? ci->client_addr : NULL, &ss)) {
+	case AF_INET:
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)n);
+		break;
+	case AF_INET6:
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ss)->sin6_addr, out,
 			  (socklen_t)n);
+		break;
+	}
 }
 
 static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn,

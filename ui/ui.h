@@ -135,6 +135,9 @@ extern const struct ui_view_ops view_home;      /* ui/view_home.c: integrations 
 extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troubleshooting */
 extern const struct ui_view_ops view_help;      /* ui/view_help.c: generated from ui_keys */
 extern const struct ui_view_ops view_wizard;    /* ui/view_wizard.c: onboarding; arg: name to edit or NULL */
+/* Waits (at most wait_ms) for wizard checks still running after their
+ * screen closed: called once before the console exits. */
+void wizard_wait_workers(int64_t wait_ms);
 extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
 extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: int64_t* rowid */
 

@@ -1414,8 +1414,11 @@ out:
 		ui.depth--;
 	}
 	end_curses(scr, fout, fin);
-	/* After the terminal is back: joining may take up to a second. */
+	/* After the terminal is back: joining may take up to a second. A
+	 * wizard check left running was told to abort when its screen
+	 * closed; let it finish before exit tears libcrypto down. */
 	stop_collector(ctx);
+	wizard_wait_workers(3000);
 	stderr_restore();
 	if (ui.probe)
 		sqlite3_close(ui.probe);

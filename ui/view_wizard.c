@@ -274,6 +274,18 @@ static void job_release(struct job *j)
 	free(j);
 }
 
+/* Workers still running: the process must not exit under them (libcrypto
+ * tears its tables down at exit while a transfer may still sign). */
+static atomic_int workers_running;
+
+void wizard_wait_workers(int64_t wait_ms)
+{
+	int64_t until = mw_mono_ms() + wait_ms;
+
+	while (atomic_load(&workers_running) > 0 && mw_mono_ms() < until)
+		mw_sleep_ms(20);
+}
+
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
@@ -301,6 +313,7 @@ static void *job_main(void *arg)
 	ui_busy(-1);
 	ui_wake();
 	job_release(j);
+	atomic_fetch_sub(&workers_running, 1);
 	return NULL;
 }
 
@@ -322,6 +335,7 @@ static void job_start(struct job *j)
 	int rc;
 
 	ui_busy(+1);
+	atomic_fetch_add(&workers_running, 1);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&th, &attr, job_main, j);
@@ -329,6 +343,7 @@ static void job_start(struct job *j)
 	if (rc == 0)
 		return;
 	ui_busy(-1);
+	atomic_fetch_sub(&workers_running, 1);
 	j->refs = 1;
 	j->done = 1;
 	if (j->kind == JOB_VALIDATE) {
