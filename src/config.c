@@ -998,33 +998,26 @@ static int env_name_showable(const char *s)
 	return 1;
 }
 
-static int parse_secret(struct ctx *c, struct mw_integration *in, int k, const struct node *v,
-			const int *lines, const char *who)
+/* Resolves one form of a secret into s: form 0 the value inline (key base),
+ * 1 a file (base_file), 2 an environment variable (base_env). Shared by the
+ * integrations' keys and the outputs' tokens. */
+static int secret_resolve(struct ctx *c, const struct node *v, const char *who, const char *base,
+			  int form, struct mw_secret *s)
 {
-	int base = secret_base(k);
-	struct mw_secret *s = secret_of(in, base);
-	const char *key = ikey_names[k];
-	char sh[72];
+	char key[40], sh[72];
 
-	if (s->src != MW_SECRET_NONE) {
-		for (int f = base; f < base + 3; f++)
-			if (f != k && lines[f])
-				return fail(c, v->line, "%s: %s: %s is already given on line %d; "
-					    "keep only one of %s, %s_file and %s_env", who, key,
-					    ikey_names[f], lines[f], ikey_names[base],
-					    ikey_names[base], ikey_names[base]);
-	}
+	snprintf(key, sizeof(key), "%s%s", base, form == 1 ? "_file" : form == 2 ? "_env" : "");
 	if (want_scalar(c, v, who, key) < 0)
 		return -1;
-	if (k == base) {
+	if (form == 0) {
 		s->src = MW_SECRET_INLINE;
 		s->value = mw_xstrdup(v->str);
 		return 0;
 	}
 	if (!*v->str)
 		return fail(c, v->line, "%s: %s: is empty; write the %s", who, key,
-			    k == base + 1 ? "path of the file" : "name of the variable");
-	if (k == base + 1) {
+			    form == 1 ? "path of the file" : "name of the variable");
+	if (form == 1) {
 		s->src = MW_SECRET_FILE;
 		s->ref = mw_xstrdup(v->str);
 		return read_secret_file(c, v->line, who, key, v->str, &s->value);
@@ -1035,7 +1028,7 @@ static int parse_secret(struct ctx *c, struct mw_integration *in, int k, const s
 		return fail(c, v->line, "%s: %s: is not a variable name (not shown, in case "
 			    "it is the secret itself); write the name of the variable that "
 			    "holds the secret (letters, digits and _), or put the secret in "
-			    "%s_file", who, key, ikey_names[base]);
+			    "%s_file", who, key, base);
 	{
 		const char *val = getenv(v->str);
 
@@ -1044,7 +1037,7 @@ static int parse_secret(struct ctx *c, struct mw_integration *in, int k, const s
 				    "%s (its name is not shown: it does not look like a variable "
 				    "name; is it the secret itself?); export it before starting "
 				    "mimewatch, or put the secret in %s_file", who, key,
-				    val ? "empty" : "not set", ikey_names[base]);
+				    val ? "empty" : "not set", base);
 		if (!val || !*val)
 			return fail(c, v->line, "%s: %s: the environment variable %s is %s; "
 				    "export it before starting mimewatch", who, key,
@@ -1052,6 +1045,23 @@ static int parse_secret(struct ctx *c, struct mw_integration *in, int k, const s
 		s->value = mw_xstrdup(val);
 	}
 	return 0;
+}
+
+static int parse_secret(struct ctx *c, struct mw_integration *in, int k, const struct node *v,
+			const int *lines, const char *who)
+{
+	int base = secret_base(k);
+	struct mw_secret *s = secret_of(in, base);
+
+	if (s->src != MW_SECRET_NONE) {
+		for (int f = base; f < base + 3; f++)
+			if (f != k && lines[f])
+				return fail(c, v->line, "%s: %s: %s is already given on line %d; "
+					    "keep only one of %s, %s_file and %s_env", who,
+					    ikey_names[k], ikey_names[f], lines[f], ikey_names[base],
+					    ikey_names[base], ikey_names[base]);
+	}
+	return secret_resolve(c, v, who, ikey_names[base], k - base, s);
 }
 
 static int parse_types(struct ctx *c, struct mw_integration *in, const struct node *v,
@@ -1281,51 +1291,23 @@ static int out_secret(struct ctx *c, const struct node *m, const char *who, cons
 		      struct mw_secret *s)
 {
 	char kf[32], ke[32];
-	const struct node *v, *vf, *ve, *one = NULL;
-	int n = 0;
+	const struct node *v, *vf, *ve;
 
 	snprintf(kf, sizeof(kf), "%s_file", key);
 	snprintf(ke, sizeof(ke), "%s_env", key);
 	v = map_get(m, key);
 	vf = map_get(m, kf);
 	ve = map_get(m, ke);
-	n = !!v + !!vf + !!ve;
-	if (n == 0)
+	if (!v && !vf && !ve)
 		return 0;
-	one = v ? v : vf ? vf : ve;
-	if (n > 1)
-		return fail(c, one->line, "%s: give only one of %s, %s and %s", who, key, kf, ke);
-	if (want_scalar(c, one, who, v ? key : vf ? kf : ke) < 0)
-		return -1;
-	if (v) {
-		if (!*v->str)
-			return fail(c, v->line, "%s: %s: is empty; write the %s", who, key, key);
-		s->src = MW_SECRET_INLINE;
-		s->value = mw_xstrdup(v->str);
-		return 0;
-	}
-	if (vf) {
-		s->src = MW_SECRET_FILE;
-		s->ref = mw_xstrdup(vf->str);
-		return read_secret_file(c, vf->line, who, kf, vf->str, &s->value);
-	}
-	s->src = MW_SECRET_ENV;
-	s->ref = mw_xstrdup(ve->str);
-	if (!env_name_ok(ve->str))
-		return fail(c, ve->line, "%s: %s: is not a variable name (not shown, in case it "
-			    "is the secret itself); write the name of the variable that holds "
-			    "the %s, or put it in %s", who, ke, key, kf);
-	{
-		const char *val = getenv(ve->str);
-
-		if (!val || !*val)
-			return fail(c, ve->line, "%s: %s: the environment variable %s is %s; "
-				    "export it before starting mimewatch, or put the %s in %s",
-				    who, ke, env_name_showable(ve->str) ? ve->str : "it names",
-				    val ? "empty" : "not set", key, kf);
-		s->value = mw_xstrdup(val);
-	}
-	return 0;
+	if (!!v + !!vf + !!ve > 1)
+		return fail(c, (v ? v : vf)->line, "%s: give only one of %s, %s and %s", who, key,
+			    kf, ke);
+	/* An empty inline token would pass as given and fail only at the
+	 * receiver. */
+	if (v && v->kind == NODE_SCALAR && !*v->str)
+		return fail(c, v->line, "%s: %s: is empty; write the %s", who, key, key);
+	return secret_resolve(c, v ? v : vf ? vf : ve, who, key, v ? 0 : vf ? 1 : 2, s);
 }
 
 /* scheme://host:port with one of the schemes; the sink checks the rest
