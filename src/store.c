@@ -67,7 +67,6 @@ enum stmt_id {
 	ST_OUT_SET_SIZE,
 	ST_OUT_STATUS,
 	ST_OUT_FORGET,
-	ST_OUT_STATE,
 	ST_STATUS_PUT,
 	ST_STATUS_LIST,
 	ST_REJECTS_ADD,
@@ -136,7 +135,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "VALUES(?1,0,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET "
 			  "state=excluded.state,error=excluded.error,updated=excluded.updated",
 	[ST_OUT_FORGET] = "DELETE FROM output_files WHERE output=?1 AND path=?2",
-	[ST_OUT_STATE] = "SELECT state,error FROM outputs WHERE name=?1",
 	[ST_OUT_INFO] = "SELECT state,error,updated,last_rowid FROM outputs WHERE name=?1",
 	[ST_OUT_LAG] = "SELECT count(*) FROM records WHERE rowid>?1",
 	[ST_OUT_OLDEST] = "SELECT collected FROM records WHERE rowid>?1 ORDER BY rowid LIMIT 1",
@@ -1460,29 +1458,6 @@ int store_output_status(mw_store *s, const char *output, const char *state,
 	bind_str(st, 3, error);
 	sqlite3_bind_int64(st, 4, mw_now_ms());
 	return exec_done(s, st, "saving an output state", e);
-}
-
-int store_output_state(mw_store *s, const char *output, char *state, size_t sn,
-		       char *error, size_t en, mw_err *e)
-{
-	sqlite3_stmt *st = stmt(s, ST_OUT_STATE, e);
-	int rc;
-
-	snprintf(state, sn, "ok");
-	error[0] = '\0';
-	if (!st)
-		return -1;
-	bind_str(st, 1, output);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		copy_col(state, sn, st, 0);
-		copy_col(error, en, st, 1);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, rc, "reading an output state", e);
-	return 0;
 }
 
 /* ---- retention --------------------------------------------------------------- */

@@ -133,10 +133,6 @@ int store_output_commit(mw_store *s, const char *output, int64_t last_rowid,
 			const struct store_file_size *files, size_t n, mw_err *e);
 int store_output_status(mw_store *s, const char *output, const char *state,
 			const char *error, mw_err *e);
-/* The state ("ok", "error"; "ok" when never written) and error of an output,
- * as the last store_output_status left them. */
-int store_output_state(mw_store *s, const char *output, char *state, size_t sn,
-		       char *error, size_t en, mw_err *e);
 
 /* What the console and `status` show of an output. */
 struct store_output_info {
