@@ -1187,14 +1187,14 @@ int collector_run(collector *c)
 	}
 	poll_requests(c);
 	while (!c->stop) {
-		int64_t when, now, most = REQUEST_POLL_MS;
+		int64_t when, now, most = REQUEST_POLL_MS, dog = service_watchdog_ms();
 		struct job *j;
 
 		/* A service's watchdog vouches for this loop: ping from here, and
 		 * never sleep past half its interval. */
 		service_watchdog();
-		if (service_watchdog_ms() && service_watchdog_ms() / 2 < most)
-			most = service_watchdog_ms() / 2;
+		if (dog && dog / 2 < most)
+			most = dog / 2;
 		if (!c->opts.once && c->cfg->heartbeat)
 			heartbeat(c);
 		if (c->reload) {
