@@ -32,7 +32,7 @@
 #include "jsonscan.h"
 #include "logtypes.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id: "MWst", so another program's SQLite file is told
  * apart from a damaged store of ours. */
 #define STORE_APP_ID 0x4d577374
@@ -109,13 +109,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"last_new_at=CASE WHEN excluded.total>0 THEN excluded.last_new_at "
 		"ELSE last_new_at END",
 	[ST_CURSOR_PUT] = "INSERT INTO cursors(source,horizon,in_window,win_from,win_to,"
-			  "win_progress,page_token) VALUES(?1,?2,?3,?4,?5,?6,?7) "
+			  "win_progress,page_token,win_received,win_restarted) "
+			  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
 			  "ON CONFLICT(source) DO UPDATE SET horizon=excluded.horizon,"
 			  "in_window=excluded.in_window,win_from=excluded.win_from,"
 			  "win_to=excluded.win_to,win_progress=excluded.win_progress,"
-			  "page_token=excluded.page_token",
-	[ST_CURSOR_GET] = "SELECT horizon,in_window,win_from,win_to,win_progress,page_token "
-			  "FROM cursors WHERE source=?1",
+			  "page_token=excluded.page_token,win_received=excluded.win_received,"
+			  "win_restarted=excluded.win_restarted",
+	[ST_CURSOR_GET] = "SELECT horizon,in_window,win_from,win_to,win_progress,page_token,"
+			  "win_received,win_restarted FROM cursors WHERE source=?1",
 	[ST_SOURCE_ADD] = "INSERT OR IGNORE INTO sources(integration,type) VALUES(?1,?2)",
 	[ST_SOURCE_GET] = "SELECT id FROM sources WHERE integration=?1 AND type=?2",
 	[ST_EACH_AFTER] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json "
@@ -143,8 +145,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
 		"err_class,http_status,err_code,err_message,remedy,records_last_poll,"
 		"last_new_at,horizon,last_record_time,rl_limit,rl_remaining,rl_reset_ms,"
-		"throttled_until,updated) "
-		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20) "
+		"throttled_until,updated,warning,outside) "
+		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+		"?21,?22) "
 		"ON CONFLICT(source) DO UPDATE SET state=excluded.state,paused=excluded.paused,"
 		"last_attempt=excluded.last_attempt,last_success=excluded.last_success,"
 		"next_poll=excluded.next_poll,err_class=excluded.err_class,"
@@ -155,7 +158,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"horizon=excluded.horizon,last_record_time=excluded.last_record_time,"
 		"rl_limit=excluded.rl_limit,rl_remaining=excluded.rl_remaining,"
 		"rl_reset_ms=excluded.rl_reset_ms,throttled_until=excluded.throttled_until,"
-		"updated=excluded.updated",
+		"updated=excluded.updated,warning=excluded.warning,outside=excluded.outside",
 	[ST_STATUS_LIST] =
 		"SELECT s.id,s.integration,s.type,coalesce(st.state,'idle'),"
 		"coalesce(st.paused,0),coalesce(st.last_attempt,0),coalesce(st.last_success,0),"
@@ -168,7 +171,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(c.horizon,st.horizon,0),coalesce(st.last_record_time,0),"
 		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
 		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
-		"coalesce(st.updated,0) "
+		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0) "
 		"FROM sources s LEFT JOIN status st ON st.source=s.id "
 		"LEFT JOIN cursors c ON c.source=s.id "
 		/* heartbeat records (collector.c) are for the outputs only */
@@ -259,6 +262,22 @@ static const char schema_v1[] =
 	"CREATE TABLE output_files(output TEXT NOT NULL, path TEXT NOT NULL,"
 	" size INTEGER NOT NULL, PRIMARY KEY(output,path)) WITHOUT ROWID;"
 	"INSERT INTO meta(key,value) VALUES('schema_version','1');";
+
+/* Version 2 adds, to version 1's tables:
+ * - cursors.win_received: records received in the window in progress (stored
+ *   or duplicate), which totalCount is compared with when the window ends;
+ *   cursors.win_restarted: the window is already the one restart that a
+ *   totalCount above what was received earns (window.h);
+ * - status.warning: what collection goes on despite (clock skew, a horizon
+ *   pulled back, a pagination loop cut short), "" when nothing;
+ *   status.outside: records dated outside the window that asked for them.
+ * Applied in place by store_open, once, under BEGIN IMMEDIATE. */
+static const char schema_v2[] =
+	"ALTER TABLE cursors ADD COLUMN win_received INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cursors ADD COLUMN win_restarted INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE status ADD COLUMN warning TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE status ADD COLUMN outside INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE meta SET value='2' WHERE key='schema_version';";
 
 /* Records are inserted MULTI_ROWS at a time: one statement step per row was
  * a tenth of a backfill's CPU in the VDBE alone. */
@@ -509,6 +528,7 @@ static int create_at(const char *tmp, mw_err *e)
 	if ((rc = raw_exec(t.db, sql)) != SQLITE_OK ||
 	    (rc = raw_exec(t.db, "BEGIN IMMEDIATE")) != SQLITE_OK ||
 	    (rc = raw_exec(t.db, schema_v1)) != SQLITE_OK ||
+	    (rc = raw_exec(t.db, schema_v2)) != SQLITE_OK ||
 	    (rc = raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		db_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -650,6 +670,32 @@ static int ensure_indexes(mw_store *s, mw_err *e)
 	return 0;
 }
 
+/* Brings a store of an older schema up to STORE_SCHEMA_VERSION. Two
+ * processes may open the same old store at once: the version is read again
+ * inside the write transaction, so only one of them applies the change. */
+static int migrate(mw_store *s, mw_err *e)
+{
+	char ver[32];
+	int rc;
+
+	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 || atoi(ver) >= 2)
+		return 0;
+	if ((rc = raw_exec(s->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		return db_fail(s, rc, "upgrading the store to schema version 2", e);
+	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 || atoi(ver) >= 2) {
+		raw_exec(s->db, "ROLLBACK");
+		return 0;
+	}
+	if ((rc = raw_exec(s->db, schema_v2)) != SQLITE_OK ||
+	    (rc = raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
+		db_fail(s, rc, "upgrading the store to schema version 2", e);
+		raw_exec(s->db, "ROLLBACK");
+		return -1;
+	}
+	mw_log(1, "%s: upgraded to schema version 2", s->path);
+	return 0;
+}
+
 /* Is this our store, and one we understand? */
 static int check_schema(mw_store *s, mw_err *e)
 {
@@ -751,7 +797,8 @@ int store_open(const char *state_dir, mw_store **out, mw_err *e)
 	/* Before the first read: check_schema's can meet SQLITE_BUSY too, e.g.
 	 * while another process checkpoints or closes its connection. */
 	sqlite3_busy_handler(s->db, busy_wait, NULL);
-	if (check_schema(s, e) < 0 || setup_connection(s, e) < 0 || ensure_indexes(s, e) < 0)
+	if (check_schema(s, e) < 0 || setup_connection(s, e) < 0 || migrate(s, e) < 0 ||
+	    ensure_indexes(s, e) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -875,6 +922,8 @@ int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err
 		c->win_to = sqlite3_column_int64(st, 3);
 		c->win_progress = sqlite3_column_int64(st, 4);
 		copy_col(c->page_token, sizeof c->page_token, st, 5);
+		c->win_received = sqlite3_column_int64(st, 6);
+		c->win_restarted = sqlite3_column_int(st, 7);
 		rc = SQLITE_DONE;
 	}
 	sqlite3_reset(st);
@@ -898,6 +947,8 @@ static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c,
 	sqlite3_bind_text(st, 7, c->page_token, (int)strnlen(c->page_token,
 							      sizeof c->page_token),
 			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, c->win_received);
+	sqlite3_bind_int(st, 9, c->win_restarted ? 1 : 0);
 	return exec_done(s, st, "writing the cursor", e);
 }
 
@@ -1053,6 +1104,8 @@ int store_put_status(mw_store *s, const struct store_status *in, mw_err *e)
 	sqlite3_bind_int64(st, 18, in->rl_reset_ms);
 	sqlite3_bind_int64(st, 19, in->throttled_until);
 	sqlite3_bind_int64(st, 20, in->updated ? in->updated : mw_now_ms());
+	bind_str(st, 21, in->warning);
+	sqlite3_bind_int64(st, 22, in->outside);
 	return exec_done(s, st, "writing the status", e);
 }
 
@@ -1121,6 +1174,8 @@ int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err 
 		x->rl_reset_ms = sqlite3_column_int64(st, 22);
 		x->throttled_until = sqlite3_column_int64(st, 23);
 		x->updated = sqlite3_column_int64(st, 24);
+		copy_col(x->warning, sizeof x->warning, st, 25);
+		x->outside = sqlite3_column_int64(st, 26);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

@@ -36,6 +36,8 @@ struct store_cursor {
 	int in_window;
 	int64_t win_from, win_to, win_progress;
 	char page_token[1024];  /* "" for the window's first page */
+	int64_t win_received;   /* records received in the window so far */
+	int win_restarted;      /* the window is the one restart window.h allows */
 };
 int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err *e);
 
@@ -78,6 +80,8 @@ struct store_status {
 	int64_t horizon, last_record_time;
 	int64_t rl_limit, rl_remaining, rl_reset_ms;
 	int64_t throttled_until; /* epoch ms, 0 none */
+	char warning[384];       /* collection goes on despite this; "" none */
+	int64_t outside;         /* records dated outside the window that asked */
 	int64_t updated;         /* epoch ms */
 };
 /* Writes the collector-owned fields (total, records_24h and rejects are

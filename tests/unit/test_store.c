@@ -166,7 +166,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "1");
+	assert_string_equal(v, "2");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -231,8 +231,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='2' WHERE key='schema_version'");
-	expect_refused(f, "schema version 2, newer than this mimewatch understands (1)");
+	raw_sql(f->db, "UPDATE meta SET value='3' WHERE key='schema_version'");
+	expect_refused(f, "schema version 3, newer than this mimewatch understands (2)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -679,6 +679,59 @@ static void test_meta(void **state)
 
 /* ---- lock ------------------------------------------------------------------ */
 
+/* A version 1 store (before win_received, win_restarted, warning and
+ * outside) is upgraded in place on open, keeping its cursors and records. */
+static void test_upgrade_v1(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	struct store_cursor c, got;
+	struct store_status st, *list = NULL;
+	size_t n = 0;
+	mw_err e = { "" };
+	char v[16];
+
+	commit_n(s, src, "r", 0, 5, 1000, NULL);
+	memset(&c, 0, sizeof c);
+	c.horizon = 4242;
+	assert_int_equal(store_reset_cursor(s, src, 4242, &e), 0);
+	store_close(s);
+	f->s = NULL;
+	raw_sql(f->db, "ALTER TABLE cursors DROP COLUMN win_received;"
+		       "ALTER TABLE cursors DROP COLUMN win_restarted;"
+		       "ALTER TABLE status DROP COLUMN warning;"
+		       "ALTER TABLE status DROP COLUMN outside;"
+		       "UPDATE meta SET value='1' WHERE key='schema_version'");
+	s = open_ok(f);
+	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
+	assert_string_equal(v, "2");
+	assert_int_equal(store_count(s, src), 5);
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.horizon, 4242);
+	assert_int_equal(got.win_received, 0);
+	/* The new columns work. */
+	c.in_window = 1;
+	c.win_from = 100;
+	c.win_to = 200;
+	c.win_received = 77;
+	c.win_restarted = 1;
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.win_received, 77);
+	assert_int_equal(got.win_restarted, 1);
+	memset(&st, 0, sizeof st);
+	st.source = src;
+	snprintf(st.warning, sizeof st.warning, "clock skew");
+	st.outside = 3;
+	assert_int_equal(store_put_status(s, &st, &e), 0);
+	assert_int_equal(store_list_status(s, &list, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].warning, "clock skew");
+	assert_int_equal(list[0].outside, 3);
+	free(list);
+}
+
 static void test_lock(void **state)
 {
 	struct fx *f = *state;
@@ -788,6 +841,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_foreign_and_newer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_page_dups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_round_trip, setup, teardown),
