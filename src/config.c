@@ -608,6 +608,25 @@ static const char *api_name(int api)
 	return api == 2 ? "v2" : "v1";
 }
 
+/* "key: ..." for a key of the other API version. Switching an integration
+ * from API 1.0 to 2.0 by hand lands here when a 1.0 key is left behind, so
+ * the fix spells the switch out: the name stays, and with it the cursors and
+ * records, which the store keys by name and type. */
+static void wrong_api_msg(int k, int api, char *msg, size_t n)
+{
+	const char *key = ikey_names[k];
+
+	if (api == 2)
+		snprintf(msg, n, "%s: is an API 1.0 key, and this integration has api: v2; to "
+			 "switch to API 2.0 replace app_id, app_key, access_key and secret_key "
+			 "with client_id and client_secret and keep the name (its cursors and "
+			 "records are kept), or set api: v1", key);
+	else
+		snprintf(msg, n, "%s: is used only with api: v2, and this integration has api: "
+			 "v1; remove it, or switch to API 2.0: set api: v2 and remove app_id, "
+			 "app_key, access_key and secret_key", key);
+}
+
 /* Checks one field of a filled-in integration (the secret forms are checked
  * through their inline key). Writes "field: problem; fix" into msg. */
 static int check_field(const struct mw_integration *in, int k, char *msg, size_t n)
@@ -627,9 +646,7 @@ static int check_field(const struct mw_integration *in, int k, char *msg, size_t
 		else
 			set = in->client_id != NULL;
 		if (set) {
-			snprintf(msg, n, "%s: is used only with api: %s, and this integration "
-				 "has api: %s; remove it, or set api: %s", key,
-				 api_name(ikey_api[k]), api_name(in->api), api_name(ikey_api[k]));
+			wrong_api_msg(k, in->api, msg, n);
 			return -1;
 		}
 		return 0;
@@ -1163,11 +1180,10 @@ static int parse_integration(struct ctx *c, const struct node *m, size_t idx,
 				k = j;
 		if (k == K_NAME || k == K_API)
 			continue;
-		if (ikey_api[k] && ikey_api[k] != in->api)
-			return fail(c, lines[k], "%s: %s: is used only with api: %s, and this "
-				    "integration has api: %s; remove it, or set api: %s", who,
-				    ikey_names[k], api_name(ikey_api[k]), api_name(in->api),
-				    api_name(ikey_api[k]));
+		if (ikey_api[k] && ikey_api[k] != in->api) {
+			wrong_api_msg(k, in->api, msg, sizeof(msg));
+			return fail(c, lines[k], "%s: %s", who, msg);
+		}
 		if (secret_base(k) >= 0) {
 			if (parse_secret(c, in, k, v, lines, who) < 0)
 				return -1;

@@ -663,8 +663,10 @@ static void test_error_misc(void **state)
 {
 	(void)state;
 	expect_error("integrations:\n  - name: a\n    api: v2\n    app_id: " GUID1 "\n",
-		     "config.yaml:4: integration 'a': app_id: is used only with api: v1, and this "
-		     "integration has api: v2; remove it, or set api: v1");
+		     "config.yaml:4: integration 'a': app_id: is an API 1.0 key, and this "
+		     "integration has api: v2; to switch to API 2.0 replace app_id, app_key, "
+		     "access_key and secret_key with client_id and client_secret and keep the "
+		     "name (its cursors and records are kept), or set api: v1");
 	expect_error("integrations:\n" V1("a") "    interval: 5m\n    interval: 6m\n",
 		     "config.yaml:9: integration 'a': key 'interval' appears twice (also on line "
 		     "8); keep one");
@@ -1112,6 +1114,101 @@ static void test_save_flow_list_and_append(void **state)
 	config_free(&cfg);
 }
 
+/* Switching an integration from API 1.0 to 2.0 (issue 9, item 8): by hand,
+ * a 1.0 key left behind or a missing client key is refused with the fix
+ * spelled out; in the console, the switched entry is written afresh with
+ * only the 2.0 keys while the rest of the file keeps its text. */
+static void test_switch_v1_to_v2(void **state)
+{
+	static const char v1_text[] =
+		"# mimewatch config\n"
+		"integrations:\n"
+		"  # the EU tenant, switching to API 2.0\n"
+		"  - name: acme-eu\n"
+		"    api: v1\n"
+		"    base_url: https://eu-api.mimecast.com\n"
+		"    app_id: " GUID1 "\n"
+		"    app_key: " GUID2 "\n"
+		"    access_key: AKEY-1\n"
+		"    secret_key: " B64 "   # rotated yearly\n"
+		"    types: [url]\n"
+		"outputs:\n"
+		"  - type: ndjson\n"
+		"    dir: /srv/out   # the SIEM reads here\n";
+	struct mw_config cfg;
+	struct mw_integration *in;
+	mw_buf b;
+	mw_err e;
+
+	(void)state;
+	/* by hand: api changed, the 1.0 keys still there */
+	expect_error("integrations:\n  - name: a\n    api: v2\n    client_id: c\n"
+		     "    client_secret: s\n    access_key_file: /etc/mw/access\n",
+		     "config.yaml:6: integration 'a': access_key_file: is an API 1.0 key, and this "
+		     "integration has api: v2; to switch to API 2.0 replace app_id, app_key, "
+		     "access_key and secret_key with client_id and client_secret and keep the "
+		     "name (its cursors and records are kept), or set api: v1");
+	expect_error("integrations:\n  - name: a\n    base_url: https://eu-api.mimecast.com\n"
+		     "    secret_key: " B64 "\n    api: v2\n",
+		     "config.yaml:4: integration 'a': secret_key: is an API 1.0 key, and this "
+		     "integration has api: v2; to switch to API 2.0 replace app_id, app_key, "
+		     "access_key and secret_key with client_id and client_secret and keep the "
+		     "name (its cursors and records are kept), or set api: v1");
+	/* the 1.0 keys removed, the 2.0 ones not yet added */
+	expect_error("integrations:\n  - name: a\n    api: v2\n",
+		     "config.yaml:2: integration 'a': client_id: missing; add the Client ID of the "
+		     "API 2.0 application");
+	/* the 2.0 keys added while api still says v1 */
+	expect_error("integrations:\n" V1("a") "    client_id: c\n",
+		     "config.yaml:8: integration 'a': client_id: is used only with api: v2, and "
+		     "this integration has api: v1; remove it, or switch to API 2.0: set api: v2 "
+		     "and remove app_id, app_key, access_key and secret_key");
+	/* done right: same name, api v2, the two client keys */
+	parse_ok("integrations:\n  - name: acme-eu\n    api: v2\n    client_id: cid\n"
+		 "    client_secret: cs\n", &cfg);
+	assert_string_equal(cfg.integrations[0].name, "acme-eu");
+	assert_int_equal(cfg.integrations[0].api, 2);
+	assert_string_equal(cfg.integrations[0].base_url, "https://api.services.mimecast.com");
+	config_free(&cfg);
+
+	/* the console's switch: the entry is rebuilt with the 2.0 keys only */
+	parse_ok(v1_text, &cfg);
+	in = &cfg.integrations[0];
+	free(in->app_id);
+	free(in->app_key);
+	in->app_id = in->app_key = NULL;
+	free(in->access_key.value);
+	free(in->secret_key.value);
+	memset(&in->access_key, 0, sizeof(in->access_key));
+	memset(&in->secret_key, 0, sizeof(in->secret_key));
+	free(in->base_url);
+	in->base_url = strdup("https://uk-api.services.mimecast.com");
+	in->api = 2;
+	in->client_id = strdup("cid");
+	in->client_secret.src = MW_SECRET_FILE;
+	in->client_secret.ref = strdup("/etc/mimewatch/acme-eu.secret");
+	in->client_secret.value = strdup("cs");
+	in->dirty = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_string_equal(b.data,
+			    "# mimewatch config\n"
+			    "integrations:\n"
+			    "  # the EU tenant, switching to API 2.0\n"
+			    "  - name: acme-eu\n"
+			    "    api: v2\n"
+			    "    base_url: https://uk-api.services.mimecast.com\n"
+			    "    client_id: cid\n"
+			    "    client_secret_file: /etc/mimewatch/acme-eu.secret\n"
+			    "    types: [url]\n"
+			    "    interval: 5m\n"
+			    "outputs:\n"
+			    "  - type: ndjson\n"
+			    "    dir: /srv/out   # the SIEM reads here\n");
+	mw_buf_free(&b);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1142,6 +1239,7 @@ int main(void)
 		cmocka_unit_test(test_save_round_trip),
 		cmocka_unit_test(test_save_new_integration),
 		cmocka_unit_test(test_save_flow_list_and_append),
+		cmocka_unit_test(test_switch_v1_to_v2),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
