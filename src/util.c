@@ -283,6 +283,31 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+static int is_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days in month m (1..12) of year y; 0 for a month that does not exist. */
+static int days_in_month(int64_t y, int m)
+{
+	static const unsigned char dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m < 1 || m > 12)
+		return 0;
+	return dm[m - 1] + (m == 2 && is_leap(y));
+}
+
+/* Whether y-m-d h:mi:se names a moment that exists: every field in range
+ * and the day inside its month. Second 60 is the caller's business (only a
+ * leap second may have it). Never normalised: timegm() and mktime() would
+ * turn 2026-02-30 into 2026-03-02, a record filed under another day. */
+static int civil_exists(int64_t y, int m, int d, int h, int mi, int se)
+{
+	return d >= 1 && d <= days_in_month(y, m) && h >= 0 && h <= 23 && mi >= 0 &&
+	       mi <= 59 && se >= 0 && se <= 60;
+}
+
 static void copy_trunc(char *out, size_t n, const char *s)
 {
 	size_t l = strlen(s);
@@ -315,9 +340,12 @@ static int digits(const char *s, size_t n, size_t at, size_t count, int *out)
 	return 0;
 }
 
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
+
 int mw_parse_mc_date(const char *s, size_t n, int64_t *epoch)
 {
 	int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 1;
+	int64_t t;
 	size_t p;
 
 	if (digits(s, n, 0, 4, &y) || n < 19 || s[4] != '-' || digits(s, n, 5, 2, &mo) ||
@@ -325,7 +353,7 @@ int mw_parse_mc_date(const char *s, size_t n, int64_t *epoch)
 	    digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) ||
 	    s[16] != ':' || digits(s, n, 17, 2, &se))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (!civil_exists(y, mo, d, h, mi, se))
 		return -1;
 	p = 19;
 	if (p < n && s[p] == '.') {
@@ -356,8 +384,23 @@ int mw_parse_mc_date(const char *s, size_t n, int64_t *epoch)
 	}
 	if (p != n)
 		return -1;
-	*epoch = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
-		 sign * (oh * 3600 + om * 60);
+	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
+	    sign * (oh * 3600 + om * 60);
+	if (se == 60) {
+		/* A leap second: 23:59:60 UTC on the last day of March, June,
+		 * September or December (ITU-R TF.460), whatever the offset it
+		 * is written in. POSIX time has no room for it: it reads as
+		 * 23:59:59 of its own day, never as the next day's 00:00:00. */
+		int64_t days = (t - 1) / 86400 - ((t - 1) % 86400 < 0), secs = t - 1 - days * 86400;
+		int ly;
+		unsigned lm, ld;
+
+		civil_from_days(days, &ly, &lm, &ld);
+		if (secs != 86399 || lm % 3 != 0 || (int)ld != days_in_month(ly, (int)lm))
+			return -1;
+		t--;
+	}
+	*epoch = t;
 	return 0;
 }
 
@@ -460,10 +503,15 @@ int mw_parse_http_date(const char *s, int64_t *epoch)
 	if (!s || sscanf(s, "%7[A-Za-z], %d %7s %d %d:%d:%d %7s", wd, &d, mon, &y, &h, &mi, &se,
 			 zone) != 8)
 		return -1;
+	/* sscanf's %d takes signs and blanks: the numbers must be digits */
+	for (const char *q = s; *q; q++)
+		if (*q == '+' || *q == '-')
+			return -1;
 	for (m = 0; m < 12; m++)
 		if (strcmp(mon, months[m]) == 0)
 			break;
-	if (m == 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970)
+	/* IMF-fixdate (RFC 9110) has no leap second: :60 does not exist */
+	if (m == 12 || y < 1970 || !civil_exists(y, m + 1, d, h, mi, se) || se > 59)
 		return -1;
 	if (strcmp(zone, "GMT") != 0 && strcmp(zone, "UTC") != 0)
 		return -1;

@@ -56,13 +56,17 @@ int mw_parse_duration(const char *s, int64_t *secs);
 void mw_format_duration(int64_t secs, char *buf, size_t n);
 
 /* Dates. Mimecast record and filter dates look like 2015-11-16T14:49:18+0000;
- * the parser also takes +00:00, -0500, Z and fractional seconds. */
+ * the parser also takes +00:00, -0500, Z and fractional seconds. A date that
+ * does not exist (2026-02-30, 2026-13-01, 24:00:00, second 60 other than a
+ * leap second's 23:59:60 UTC) is refused (-1, *epoch untouched), never moved
+ * to another day; a leap second reads as 23:59:59 of its day. */
 int mw_parse_mc_date(const char *s, size_t n, int64_t *epoch);
 void mw_format_mc_date(int64_t epoch, char out[32]);  /* ...+0000 */
 void mw_format_rfc3339(int64_t epoch, char out[32]);  /* ...Z */
 /* x-mc-date: "Tue, 24 Nov 2015 12:50:11 UTC", English names whatever the locale. */
 void mw_format_rfc1123(int64_t epoch, char out[40]);
-/* Parses an HTTP Date header (RFC 1123, GMT or UTC). */
+/* Parses an HTTP Date header (RFC 1123, GMT or UTC); a day or time that
+ * does not exist is refused like mw_parse_mc_date's. */
 int mw_parse_http_date(const char *s, int64_t *epoch);
 
 /* Base64 (standard alphabet, padded). decode returns -1 on bad input. */

@@ -300,6 +300,37 @@ static void test_error_bad_duration(void **state)
 		     "48h, 30d");
 }
 
+/* Issue 10 point 5: a date or clock time where a duration goes, including
+ * days and times that do not exist, is refused with the field named. 25h is
+ * a duration (digits and a unit) and stays accepted. */
+static void test_error_dates_for_durations(void **state)
+{
+	struct mw_config cfg;
+
+	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    lookback: 2026-02-30\n",
+		     "config.yaml:8: integration 'acme-eu': lookback: '2026-02-30' is not a "
+		     "duration; write e.g. 30s, 5m, 48h, 30d");
+	expect_error("integrations:\n" V1("acme-eu") "    lookback: 2026-13-01T00:00:00Z\n",
+		     "config.yaml:8: integration 'acme-eu': lookback: '2026-13-01T00:00:00Z' is "
+		     "not a duration; write e.g. 30s, 5m, 48h, 30d");
+	expect_error("integrations:\n" V1("acme-eu") "    interval: '24:00:00'\n",
+		     "config.yaml:8: integration 'acme-eu': interval: '24:00:00' is not a "
+		     "duration; write e.g. 30s, 5m, 48h, 30d");
+	expect_error("integrations:\n" V1("acme-eu") "    overlap: 1h30m\n",
+		     "config.yaml:8: integration 'acme-eu': overlap: '1h30m' is not a "
+		     "duration; write e.g. 30s, 5m, 48h, 30d");
+	expect_error("integrations:\n" V1("acme-eu") "    lag: 25H\n",
+		     "config.yaml:8: integration 'acme-eu': lag: '25H' is not a "
+		     "duration; write e.g. 30s, 5m, 48h, 30d");
+	expect_error("retention: 2026-02-30\n",
+		     "config.yaml:1: retention: '2026-02-30' is not a duration; write e.g. 30s, "
+		     "5m, 48h, 30d");
+	parse_ok("integrations:\n" V1("acme-eu") "    lookback: 25h\n", &cfg);
+	assert_int_equal(cfg.integrations[0].lookback, 25 * 3600);
+	config_free(&cfg);
+}
+
 static void test_error_interval_short(void **state)
 {
 	(void)state;
@@ -1217,6 +1248,7 @@ int main(void)
 		cmocka_unit_test(test_default_paths),
 		cmocka_unit_test(test_error_bad_duration),
 		cmocka_unit_test(test_error_interval_short),
+		cmocka_unit_test(test_error_dates_for_durations),
 		cmocka_unit_test(test_error_bad_guid),
 		cmocka_unit_test(test_error_unknown_type),
 		cmocka_unit_test(test_error_unknown_key),

@@ -100,6 +100,78 @@ static void test_dates(void **state)
 	assert_int_equal(t, 1709164800);
 }
 
+/* Issue 10 point 5: a date that does not exist is refused, never moved to
+ * another day (timegm/mktime would make 2026-02-30 into 2026-03-02). */
+static void test_dates_that_do_not_exist(void **state)
+{
+	int64_t t;
+	const char *d;
+	const char *bad[] = {
+		"2026-02-30T10:00:00+0000", "2026-02-29T10:00:00+0000", /* 2026: no leap year */
+		"2026-13-01T10:00:00+0000", "2026-00-10T10:00:00+0000",
+		"2026-04-31T10:00:00Z", "2026-06-31T10:00:00Z", "2026-09-31T10:00:00Z",
+		"2026-11-31T10:00:00Z", "2026-01-32T10:00:00Z", "2026-01-00T10:00:00Z",
+		"1900-02-29T10:00:00Z", "2100-02-29T00:00:00Z",   /* centuries: not leap */
+		"2026-03-01T24:00:00+0000", "2026-03-01T23:60:00+0000",
+		"2026-03-01T10:00:60+0000",                        /* not a leap second */
+		"2026-03-01T23:59:60Z", "2026-02-28T23:59:60Z",    /* no month's last day */
+		"2016-12-31T23:59:60+0100",                        /* 22:59:60 UTC */
+		"2026-03-01T10:00:00+2400", "2026-03-01T10:00:00+0060",
+		NULL };
+
+	(void)state;
+	for (int i = 0; bad[i]; i++) {
+		t = 12345;
+		if (mw_parse_mc_date(bad[i], strlen(bad[i]), &t) != -1)
+			fail_msg("%s was accepted as %lld", bad[i], (long long)t);
+		assert_int_equal(t, 12345);   /* untouched */
+	}
+	/* The days that do exist around them. */
+	d = "2026-02-28T10:00:00+0000";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1772272800);
+	d = "2000-02-29T00:00:00Z";            /* 2000: divisible by 400 */
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 951782400);
+	d = "2026-04-30T23:59:59Z";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1777593599);
+	d = "2026-12-31T23:59:59-2359";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1798761599 + 23 * 3600 + 59 * 60);
+	/* A leap second (23:59:60 UTC on the last day of March, June,
+	 * September or December; here 2016-12-31, also written as 00:59:60
+	 * at +0100) is kept on its day: it reads as 23:59:59 UTC. */
+	d = "2016-12-31T23:59:60Z";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1483228799);
+	d = "2017-01-01T00:59:60+0100";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1483228799);
+	d = "2015-06-30T23:59:60+0000";
+	assert_int_equal(mw_parse_mc_date(d, strlen(d), &t), 0);
+	assert_int_equal(t, 1435708799);
+	/* Every day of 1999..2101 that exists parses to the same day. */
+	for (int64_t day = 10592; day < 48576; day++) {
+		char mc[32], back[32];
+
+		mw_format_mc_date(day * 86400 + 3723, mc);
+		assert_int_equal(mw_parse_mc_date(mc, strlen(mc), &t), 0);
+		mw_format_mc_date(t, back);
+		assert_string_equal(back, mc);
+	}
+	/* The HTTP Date header: the same rule. */
+	assert_int_equal(mw_parse_http_date("Mon, 30 Feb 2026 10:00:00 GMT", &t), -1);
+	assert_int_equal(mw_parse_http_date("Thu, 31 Apr 2026 10:00:00 GMT", &t), -1);
+	assert_int_equal(mw_parse_http_date("Sun, 29 Feb 2026 10:00:00 GMT", &t), -1);
+	assert_int_equal(mw_parse_http_date("Sat, 28 Feb 2026 24:00:00 GMT", &t), -1);
+	assert_int_equal(mw_parse_http_date("Sat, 28 Feb 2026 10:00:60 GMT", &t), -1);
+	assert_int_equal(mw_parse_http_date("Sat, 28 Feb 2026 10:00:00 GMT", &t), 0);
+	assert_int_equal(t, 1772272800);
+	assert_int_equal(mw_parse_http_date("Sat, -8 Feb 2026 10:00:00 GMT", &t), -1);
+	assert_int_equal(mw_parse_http_date("Sat, 28 Feb 2026 10:+0:00 GMT", &t), -1);
+}
+
 static void test_encodings(void **state)
 {
 	unsigned char *out;
@@ -172,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_dates_that_do_not_exist),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_files),
 	};
