@@ -126,6 +126,9 @@ static int attr_route(int type, uint64_t h)
 	return r < 80 ? SIM_ROUTE_INBOUND : r < 95 ? SIM_ROUTE_INTERNAL : SIM_ROUTE_OUTBOUND;
 }
 
+/* URL scanResult: clean, malicious [ELA-URL-TEST]. Attachment result: safe
+ * and malicious in public records [ELA-AP-TEST] [ELA-MOCK]; the docs' other
+ * values (clean, unknown, timeout; mimecast-api.md 3.5) stay rare. */
 static const char *attr_verdict(int type, uint64_t h)
 {
 	unsigned v = (unsigned)((h >> 16) % 100);
@@ -133,7 +136,8 @@ static const char *attr_verdict(int type, uint64_t h)
 	if (type == SIM_URL)
 		return v < 8 ? "malicious" : "clean";
 	if (type == SIM_ATTACHMENT)
-		return v < 6 ? "malicious" : v < 8 ? "timeout" : v < 9 ? "unknown" : "safe";
+		return v < 6 ? "malicious" : v < 7 ? "timeout" : v < 8 ? "unknown" :
+		       v < 9 ? "clean" : "safe";
 	return NULL;
 }
 
@@ -251,15 +255,16 @@ static const char *const subjects[] = {
 	"Action required: verify your account", "Weekly newsletter", "Re: contract draft",
 	"Payment confirmation", "Requested File", "Urgent wire transfer",
 };
+/* Categories as public records show them [ELA-URL-TEST] [ELA-MOCK]. */
 static const char *const clean_categories[] = {
-	"Business", "Search Engines & Portals", "Fashion & Beauty", "News", "Unknown",
+	"Business", "Search Engines & Portals", "Fashion & Beauty", "Unknown",
 };
 static const char *const bad_categories[] = {
-	"Compromised", "Dangerous file extension", "Phishing & Fraud",
+	"Compromised", "Dangerous file extension",
 };
+/* [ELA-IP-TEST] [ELA-MOCK] */
 static const char *const imp_defs[] = {
 	"IP - 1 hit (Tag email)", "IP - 2 hits (Hold for Review / User Hold)",
-	"Default Impersonation Definition",
 };
 static const char *const imp_identifiers[] = {
 	"internal_user_name", "targeted_threat_dictionary", "similar_internal_domain",
@@ -489,8 +494,13 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	} else {
 		put_q(b, PICK(g, 16, subjects));
 	}
+	/* action: allow for clean clicks, warn for malicious ones; actions:
+	 * Allow, None or Block, Browser Isolation rarely; userAwarenessAction
+	 * Continue, N/A or NA ([ELA-URL-TEST], mimecast-api.md 3.3). A
+	 * capitalised "Block" action exists only in a synthetic sample, so
+	 * never here. */
 	LIT(b, ",\"action\":");
-	put_q(b, bad ? ((g >> 20) % 4 ? "block" : "warn") : "allow");
+	put_q(b, bad ? "warn" : "allow");
 	LIT(b, ",\"adminOverride\":\"N/A\",\"userOverride\":\"None\",\"scanResult\":");
 	put_q(b, bad ? "malicious" : "clean");
 	LIT(b, ",\"category\":");
@@ -501,34 +511,41 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	else
 		put_ip(b, g >> 28);
 	LIT(b, ",\"userAwarenessAction\":");
-	put_q(b, (g >> 36) % 10 == 0 ? "Continue" : "N/A");
+	put_q(b, bad ? ((g >> 36) % 4 ? "N/A" : "NA") : (g >> 36) % 3 ? "Continue" : "N/A");
 	mw_buf_putc(b, ',');
 	put_date(b, "date", rs, SIM_URL, i);
 	LIT(b, ",\"actions\":");
-	put_q(b, bad ? ((g >> 20) % 4 ? "Block" : "Browser Isolation") : "Allow");
+	if (bad)
+		put_q(b, (g >> 20) % 10 < 5 ? "Block" : (g >> 20) % 10 < 9 ? "None" :
+			 "Browser Isolation");
+	else
+		put_q(b, (g >> 20) % 10 < 6 ? "Allow" : "None");
 	LIT(b, ",\"route\":");
 	put_q(b, routes[route]);
 	LIT(b, ",\"creationMethod\":");
 	put_q(b, (g >> 40) % 5 == 0 ? "Entry Scan" : "User Click");
 	LIT(b, ",\"emailPartsDescription\":");
-	switch ((g >> 44) % 6) {
-	case 0: LIT(b, "[\"Attachment\"]"); break;
-	case 1: LIT(b, "[\"Body\",\"Attachment\"]"); break;
-	default: LIT(b, "[\"Body\"]"); break;
-	}
+	/* ["Body"] or ["Attachment"] [ELA-URL-TEST] */
+	if ((g >> 44) % 6 == 0)
+		LIT(b, "[\"Attachment\"]");
+	else
+		LIT(b, "[\"Body\"]");
 	mw_buf_putc(b, ',');
 	put_message_id(b, rs, SIM_URL, i);
 	if (bad) {
 		const char *cat = PICK(g, 24, bad_categories);
 
 		if (strcmp(cat, "Dangerous file extension") == 0) {
+			/* tagMap shapes as [ELA-URL-TEST] shows them */
 			LIT(b, ",\"tagMap\":{\"DangerousFileExt\":{\"Status\":[\"CustomerSpecific\","
 			       "\"VerdictBlock\"],\"Inspect:FileExts\":[\"[exe]\"],"
+			       "\"Inspect:MimeTypes\":[\"[]\"],"
 			       "\"ContentCheck:DangerousMimetypesUrlFileDownload\":"
 			       "[\"application/x-msdownload\"],\"ContentCheck:ContentScannersBlocked\":"
 			       "[\".exe\"],\"ContentCheck:DangerousExtsUrlFileDownload\":[\"dll\"]}}");
 		} else {
-			LIT(b, ",\"tagMap\":{\"UrlReputationScan\":{\"Status\":[\"VerdictBlock\"],"
+			LIT(b, ",\"tagMap\":{\"UrlReputationScan\":{\"Status\":[\"CustomerAll\","
+			       "\"VerdictBlock\"],"
 			       "\"Type\":[\"Compromised\"],\"UrlBlock\":[\"ORIGINAL:");
 			put_url_text(b, g, hostile);
 			LIT(b, " (Blocked as COMPROMISED)\"],\"Url\":[\"");
@@ -631,7 +648,7 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 		mw_buf_puts(b, hostile_def);
 		mw_buf_putc(b, '"');
 	} else {
-		put_q(b, hits == 2 ? imp_defs[1] : (g >> 28) % 2 ? imp_defs[0] : imp_defs[2]);
+		put_q(b, hits == 2 ? imp_defs[1] : imp_defs[0]);
 	}
 	LIT(b, ",\"hits\":");
 	put_i64(b, hits);
@@ -705,9 +722,12 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	put_q(b, file_types[f]);
 	LIT(b, ",\"result\":");
 	put_q(b, res);
+	/* only the values public records show: none, "none, none", "user
+	 * release, none" [ELA-AP-TEST] [ELA-MOCK] (a released file is not
+	 * malicious) */
 	LIT(b, ",\"actionTriggered\":");
 	if (strcmp(res, "malicious") == 0)
-		LIT(b, "\"block, none\"");
+		put_q(b, (g >> 20) % 3 == 0 ? "none, none" : "none");
 	else
 		put_q(b, (g >> 20) % 7 == 0 ? "user release, none" :
 			 (g >> 20) % 7 == 1 ? "none, none" : "none");
@@ -717,12 +737,14 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	if (hostile) {
 		mw_buf_puts(b, hostile_subject);
 	} else {
-		/* Mimecast pads the verdict with spaces before the CR LF. */
+		/* The verdict padded with spaces to 50 columns, CR LF, the time
+		 * taken [ELA-AP-TEST]. */
 		const char *word = strcmp(res, "malicious") == 0 ? "Malicious" :
 				   strcmp(res, "safe") == 0 ? "Safe" :
+				   strcmp(res, "clean") == 0 ? "Clean" :
 				   strcmp(res, "timeout") == 0 ? "Timeout" : "Unknown";
 		char tmp[160];
-		int n = snprintf(tmp, sizeof(tmp), "%-52s\\r\\nTime taken: 0 hrs, %u min, %u sec",
+		int n = snprintf(tmp, sizeof(tmp), "%-50s\\r\\nTime taken: 0 hrs, %u min, %u sec",
 				 word, (unsigned)((g >> 24) % 3), (unsigned)((g >> 28) % 60));
 
 		mw_buf_append(b, tmp, (size_t)n);
