@@ -36,8 +36,13 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define MAX_BODY (1u << 20)          /* request bodies above this get 413 */
-#define DATE_WINDOW 900              /* x-mc-date tolerance, seconds */
-#define REQID_TTL_MS (30 * 60 * 1000) /* a reused x-mc-req-id is refused this long */
+/* --reject-reused-req-id: how long an x-mc-req-id is remembered. Whether
+ * Mimecast refuses a reused id at all is UNCONFIRMED (mimecast-api.md 9), so
+ * the check and this span are the sim's own, opt-in. */
+#define REQID_TTL_MS (30 * 60 * 1000)
+/* The documented page size range is 1..100; a larger request is answered
+ * with at most 100 records and no error (elastic/integrations#4921). */
+#define MAX_PAGE 100
 #define SCAN_LIMIT 2000000           /* indices examined per page at most */
 #define MAX_BUCKETS 64
 
@@ -65,6 +70,7 @@ enum fault_kind {
 	F_429, F_418, F_401, F_403, F_IPDENY, F_NOPACKAGE, F_500, F_502, F_503, F_FAILARR,
 	F_TRUNCATE, F_SLOW, F_EMPTYNEXT, F_BADJSON, F_TRAILING, F_TOKEN_EXPIRED, F_RESET,
 	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
+	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
 	F_COUNT
 };
 
@@ -72,7 +78,14 @@ static const char *const fault_names[F_COUNT] = {
 	"429", "418", "401", "403", "ipdeny", "nopackage", "500", "502", "503", "failarr",
 	"truncate", "slow", "emptynext", "badjson", "trailing", "token_expired", "reset",
 	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
+	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
 };
+
+/* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
+ * fixture [ELA-URL-TEST], or the records array present but empty. */
+enum { SHAPE_NESTED, SHAPE_FLAT };
+/* What an empty page says in totalCount. */
+enum { TOTAL_REAL, TOTAL_NONE, TOTAL_FIXED, TOTAL_PLUS };
 
 struct fault {
 	enum fault_kind kind;
@@ -84,7 +97,22 @@ struct fault {
 	int64_t depth;              /* deepjson: nesting */
 	int length;                 /* bigbody: announce Content-Length */
 	char to[256];               /* redirect: Location */
+	int shape, next;            /* emptynext, emptyend */
+	int total_mode;             /* emptynext, emptyend: TOTAL_* */
+	int64_t total_n;
+	char code[64];              /* token_revoked: fail[].code */
+	int64_t hold;               /* gateway429: seconds every request is refused */
+	int64_t retry_after;        /* gateway429: Retry-After seconds; -1 none */
+	int retry_after_date;       /* gateway429: Retry-After as an HTTP-date */
+	int64_t hold_until_ms;      /* gateway429: monotonic end of the current hold */
+	int64_t hold_end;           /* gateway429: the same, epoch seconds */
+	int64_t holds;              /* gateway429: holds started */
+	int status;                 /* binding_fail: HTTP status */
+	int what;                   /* echo: 0 auth, 1 form */
 };
+
+/* Internal request type bit for /oauth/token (echo what=form only). */
+#define SIM_BIT_OAUTH (1u << 4)
 
 #define LOG_BITS ((1u << SIM_URL) | (1u << SIM_IMPERSONATION) | (1u << SIM_ATTACHMENT))
 
@@ -126,10 +154,13 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 		if (strlen(fault_names[k]) == klen && strncmp(spec, fault_names[k], klen) == 0)
 			break;
 	if (k == F_COUNT) {
-		mw_err_set(e, "fault \"%s\": unknown kind; use one of 429 418 401 403 ipdeny "
-			   "nopackage 500 502 503 failarr truncate slow emptynext badjson "
-			   "trailing token_expired reset chunkcut hang drip redirect bigrecord "
-			   "bigbody deepjson badrecord", spec);
+		char kinds[400];
+		size_t kl = 0;
+
+		for (int j = 0; j < F_COUNT; j++)
+			kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, " %s",
+					       fault_names[j]);
+		mw_err_set(e, "fault \"%s\": unknown kind; use one of%s", spec, kinds);
 		return -1;
 	}
 	f->kind = (enum fault_kind)k;
@@ -139,6 +170,13 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 		   k == F_BIGBODY ? (int64_t)1 << 30 : 100;
 	f->depth = 10000;
 	snprintf(f->reset, sizeof(f->reset), "1500");
+	f->shape = k == F_EMPTYEND ? SHAPE_FLAT : SHAPE_NESTED;
+	f->next = 1;
+	f->total_mode = TOTAL_REAL;
+	snprintf(f->code, sizeof(f->code), "unauthorized");
+	f->hold = 60;
+	f->retry_after = -1;
+	f->status = 200;
 	if (!colon)
 		return k == F_REDIRECT ? (mw_err_set(e, "fault \"%s\": redirect needs to=URL",
 					     spec), -1) : 0;
@@ -194,6 +232,78 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 			f->length = strcmp(val, "1") == 0;
 			if (!f->length && strcmp(val, "0") != 0) {
 				mw_err_set(e, "fault \"%s\": length=%s: use 0 or 1", spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "shape") == 0 && (k == F_EMPTYNEXT || k == F_EMPTYEND)) {
+			if (strcmp(val, "flat") == 0) {
+				f->shape = SHAPE_FLAT;
+			} else if (strcmp(val, "nested") == 0) {
+				f->shape = SHAPE_NESTED;
+			} else {
+				mw_err_set(e, "fault \"%s\": shape=%s: use flat or nested", spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "total") == 0 && (k == F_EMPTYNEXT || k == F_EMPTYEND)) {
+			if (strcmp(val, "real") == 0) {
+				f->total_mode = TOTAL_REAL;
+			} else if (strcmp(val, "none") == 0) {
+				f->total_mode = TOTAL_NONE;
+			} else if (val[0] == '+' && parse_i64(val + 1, &f->total_n) == 0) {
+				f->total_mode = TOTAL_PLUS;
+			} else if (isdigit((unsigned char)val[0]) && parse_i64(val, &f->total_n) == 0) {
+				f->total_mode = TOTAL_FIXED;
+			} else {
+				mw_err_set(e, "fault \"%s\": total=%s: use real, none, N or +N", spec,
+					   val);
+				return -1;
+			}
+		} else if ((strcmp(kv, "next") == 0 && k == F_EMPTYEND) ||
+			   (strcmp(kv, "retry_after_date") == 0 && k == F_GATEWAY429)) {
+			int on = strcmp(val, "1") == 0;
+
+			if (!on && strcmp(val, "0") != 0) {
+				mw_err_set(e, "fault \"%s\": %s=%s: use 0 or 1", spec, kv, val);
+				return -1;
+			}
+			if (kv[0] == 'n')
+				f->next = on;
+			else
+				f->retry_after_date = on;
+		} else if (strcmp(kv, "code") == 0 && k == F_TOKEN_REVOKED) {
+			if (!*val || strlen(val) >= sizeof(f->code)) {
+				mw_err_set(e, "fault \"%s\": code=%s: need 1 to %d characters", spec,
+					   val, (int)sizeof(f->code) - 1);
+				return -1;
+			}
+			snprintf(f->code, sizeof(f->code), "%s", val);
+		} else if ((strcmp(kv, "hold") == 0 || strcmp(kv, "retry_after") == 0) &&
+			   k == F_GATEWAY429) {
+			int64_t v;
+
+			if (parse_i64(val, &v) < 0 || v > 86400 || (kv[0] == 'h' && v < 1)) {
+				mw_err_set(e, "fault \"%s\": %s=%s: need %s to 86400 seconds", spec, kv,
+					   val, kv[0] == 'h' ? "1" : "0");
+				return -1;
+			}
+			if (kv[0] == 'h')
+				f->hold = v;
+			else
+				f->retry_after = v;
+		} else if (strcmp(kv, "status") == 0 && k == F_BINDING_FAIL) {
+			int64_t v;
+
+			if (parse_i64(val, &v) < 0 || v < 200 || v > 599) {
+				mw_err_set(e, "fault \"%s\": status=%s: need 200 to 599", spec, val);
+				return -1;
+			}
+			f->status = (int)v;
+		} else if (strcmp(kv, "what") == 0 && k == F_ECHO) {
+			if (strcmp(val, "auth") == 0) {
+				f->what = 0;
+			} else if (strcmp(val, "form") == 0) {
+				f->what = 1;
+			} else {
+				mw_err_set(e, "fault \"%s\": what=%s: use auth or form", spec, val);
 				return -1;
 			}
 		} else if (strcmp(kv, "to") == 0 && k == F_REDIRECT) {
@@ -261,7 +371,16 @@ struct sim {
 	struct reqids ids;
 	int64_t path_count[P_COUNT];
 	int64_t status_count[600];
+	int64_t path_status[P_COUNT][600];
 	int64_t early, sig_failures;
+	/* API 2.0 tokens: each carries a serial; token_revoked refuses every
+	 * serial below revoked_below from then on, with revoked_code. */
+	uint32_t token_serial;
+	uint32_t revoked_below;
+	char revoked_code[64];
+	/* emptyend: empty pages served after a window's last records, and
+	 * empty pages a client asked for by following next from an empty page */
+	int64_t empty_end_pages, empty_end_followed;
 	atomic_int stopping;            /* read by connection threads */
 };
 
@@ -410,19 +529,27 @@ struct cursor {
 	int page_size;
 	int64_t from, to;         /* epoch seconds, inclusive */
 	int64_t pos;              /* next index (oldest first) or bound (newest) */
+	/* emptyend: a token past the window's end. end_depth 1 asks for the
+	 * empty page after the last records, 2 for one after an empty page. */
+	int end_depth, end_shape, end_next, end_total_mode;
+	int64_t end_total_n;
 };
 
 #define TOKEN_RAW 32
+#define TOKEN_END_RAW 48         /* the cursor plus the emptyend fields */
+#define TOKEN_CHARS 100          /* base64url of (TOKEN_END_RAW + 16 MAC) and NUL */
 
-static void token_encode(const struct sim *s, const struct cursor *c, char out[80])
+static void token_encode(const struct sim *s, const struct cursor *c, char out[TOKEN_CHARS])
 {
-	unsigned char raw[TOKEN_RAW + 16];
+	unsigned char raw[TOKEN_END_RAW + 16];
+	size_t n = c->end_depth ? TOKEN_END_RAW : TOKEN_RAW;
 	int v = 0;
 
 	for (size_t k = 0; c->f.verdict && k < NELEM(verdicts); k++)
 		if (strcmp(c->f.verdict, verdicts[k]) == 0)
 			v = (int)k + 1;
-	raw[0] = 1;
+	memset(raw, 0, sizeof(raw));
+	raw[0] = c->end_depth ? 2 : 1;
 	raw[1] = (unsigned char)c->type;
 	raw[2] = (unsigned char)c->oldest;
 	raw[3] = (unsigned char)(c->f.route + 1);
@@ -433,23 +560,42 @@ static void token_encode(const struct sim *s, const struct cursor *c, char out[8
 	put_u64(raw + 8, (uint64_t)c->from);
 	put_u64(raw + 16, (uint64_t)c->to);
 	put_u64(raw + 24, (uint64_t)c->pos);
-	mac16(s->page_key, raw, TOKEN_RAW, raw + TOKEN_RAW);
-	b64url_encode(raw, sizeof(raw), out);
+	if (c->end_depth) {
+		raw[32] = (unsigned char)(c->end_depth > 255 ? 255 : c->end_depth);
+		raw[33] = (unsigned char)c->end_shape;
+		raw[34] = (unsigned char)c->end_next;
+		raw[35] = (unsigned char)c->end_total_mode;
+		put_u64(raw + 36, (uint64_t)c->end_total_n);
+	}
+	mac16(s->page_key, raw, n, raw + n);
+	b64url_encode(raw, n + 16, out);
 }
 
 static int token_decode(const struct sim *s, const char *tok, int type, struct cursor *c)
 {
-	unsigned char raw[64], mac[16];
-	size_t n;
+	unsigned char raw[TOKEN_END_RAW + 16], mac[16];
+	size_t n, len;
 
-	if (b64url_decode(tok, raw, sizeof(raw), &n) < 0 || n != TOKEN_RAW + 16)
+	if (b64url_decode(tok, raw, sizeof(raw), &n) < 0 ||
+	    (n != TOKEN_RAW + 16 && n != TOKEN_END_RAW + 16))
 		return -1;
-	mac16(s->page_key, raw, TOKEN_RAW, mac);
-	if (CRYPTO_memcmp(mac, raw + TOKEN_RAW, 16) != 0)
+	len = n - 16;
+	mac16(s->page_key, raw, len, mac);
+	if (CRYPTO_memcmp(mac, raw + len, 16) != 0)
 		return -1;
-	if (raw[0] != 1 || raw[1] != type || raw[2] > 1 || raw[3] > 3 ||
+	if (raw[0] != (len == TOKEN_RAW ? 1 : 2) || raw[1] != type || raw[2] > 1 || raw[3] > 3 ||
 	    raw[4] > NELEM(verdicts) || raw[5] > 2)
 		return -1;
+	if (len == TOKEN_END_RAW) {
+		c->end_depth = raw[32];
+		c->end_shape = raw[33];
+		c->end_next = raw[34];
+		c->end_total_mode = raw[35];
+		c->end_total_n = (int64_t)get_u64(raw + 36);
+		if (c->end_depth < 1 || c->end_shape > SHAPE_FLAT || c->end_next > 1 ||
+		    c->end_total_mode > TOTAL_PLUS || c->end_total_n < 0)
+			return -1;
+	}
 	c->type = type;
 	c->oldest = raw[2];
 	c->f.route = raw[3] - 1;
@@ -459,38 +605,61 @@ static int token_decode(const struct sim *s, const char *tok, int type, struct c
 	c->from = (int64_t)get_u64(raw + 8);
 	c->to = (int64_t)get_u64(raw + 16);
 	c->pos = (int64_t)get_u64(raw + 24);
-	if (c->page_size < 1 || c->page_size > 500 || c->pos < 0)
+	if (c->page_size < 1 || c->page_size > MAX_PAGE || c->pos < 0)
 		return -1;
 	return 0;
 }
 
-/* ---- API 2.0 access tokens: "mwsim." + base64url(expiry, nonce, HMAC) ---- */
+/* ---- API 2.0 access tokens: "mwsim." + base64url(expiry, serial, nonce,
+ * HMAC). The serial lets token_revoked refuse every token issued so far. */
 
-static void access_token_make(const struct sim *s, int64_t expires, char out[80])
+static void access_token_make(struct sim *s, int64_t expires, char out[80])
 {
 	unsigned char raw[32];
+	uint32_t serial;
 
+	pthread_mutex_lock(&s->mu);
+	serial = s->token_serial++;
+	pthread_mutex_unlock(&s->mu);
 	raw[0] = 2;
 	put_u64(raw + 1, (uint64_t)expires);
-	RAND_bytes(raw + 9, 7);
+	raw[9] = (unsigned char)(serial >> 24);
+	raw[10] = (unsigned char)(serial >> 16);
+	raw[11] = (unsigned char)(serial >> 8);
+	raw[12] = (unsigned char)serial;
+	RAND_bytes(raw + 13, 3);
 	mac16(s->token_key, raw, 16, raw + 16);
 	memcpy(out, "mwsim.", 6);
 	b64url_encode(raw, sizeof(raw), out + 6);
 }
 
-/* 1 valid, 0 expired or unknown. */
-static int access_token_ok(const struct sim *s, const char *tok)
+enum { TOKEN_BAD, TOKEN_OK, TOKEN_REVOKED };
+
+/* TOKEN_OK, TOKEN_REVOKED (code copied into code[64]), or TOKEN_BAD for
+ * an expired or unknown token. */
+static int access_token_check(struct sim *s, const char *tok, char code[64])
 {
 	unsigned char raw[48], mac[16];
 	size_t n;
+	uint32_t serial;
+	int revoked;
 
 	if (strncmp(tok, "mwsim.", 6) != 0 || b64url_decode(tok + 6, raw, sizeof(raw), &n) < 0 ||
 	    n != 32 || raw[0] != 2)
-		return 0;
+		return TOKEN_BAD;
 	mac16(s->token_key, raw, 16, mac);
 	if (CRYPTO_memcmp(mac, raw + 16, 16) != 0)
-		return 0;
-	return (int64_t)get_u64(raw + 1) > mw_now();
+		return TOKEN_BAD;
+	if ((int64_t)get_u64(raw + 1) <= mw_now())
+		return TOKEN_BAD;
+	serial = (uint32_t)raw[9] << 24 | (uint32_t)raw[10] << 16 | (uint32_t)raw[11] << 8 |
+		 raw[12];
+	pthread_mutex_lock(&s->mu);
+	revoked = serial < s->revoked_below;
+	if (revoked)
+		memcpy(code, s->revoked_code, 64);
+	pthread_mutex_unlock(&s->mu);
+	return revoked ? TOKEN_REVOKED : TOKEN_OK;
 }
 
 /* ---- the x-mc-req-id replay table ----------------------------------------- */
@@ -665,6 +834,8 @@ struct reply {
 	int big_length;           /* SEND_BIG: announce it in Content-Length */
 	char location[256];       /* 3xx: Location header */
 	const char *allow;        /* 405: Allow header */
+	int no_ratelimit;         /* gateway429: no X-RateLimit-* headers */
+	char retry_after[48];     /* gateway429: Retry-After, when set */
 	int records;              /* for the request log */
 };
 
@@ -692,6 +863,20 @@ static void reply_fail(struct reply *r, int http, const char *code, const char *
 {
 	r->status = http;
 	fail_body(&r->body, http, code, message, retryable, NULL);
+}
+
+/* API 2.0's flat error: fail[] items are {code, message} themselves, as in
+ * the token_expired answer peers handle [SPLUNK-TA-UTILS] [AZ-V2-UTILS]. */
+static void reply_fail_v2(struct reply *r, int http, const char *code, const char *message)
+{
+	r->status = http;
+	mw_buf_reset(&r->body);
+	mw_buf_printf(&r->body, "{\"meta\":{\"status\":%d},\"data\":[],\"fail\":[{\"code\":",
+		      http);
+	put_jstr(&r->body, code);
+	LIT(&r->body, ",\"message\":");
+	put_jstr(&r->body, message);
+	LIT(&r->body, "}]}");
 }
 
 /* Streams a body for the truncate, slow and reset faults. */
@@ -860,7 +1045,11 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *conn,
 		MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->location[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
-	if (rl && rl->have) {
+	if (r->retry_after[0])
+		MHD_add_response_header(resp, "Retry-After", r->retry_after);
+	if (r->no_ratelimit) {
+		/* the API 2.0 gateway's throttle sends none (elastic/integrations#11460) */
+	} else if (rl && rl->have) {
 		snprintf(num, sizeof(num), "%lld", (long long)rl->limit);
 		MHD_add_response_header(resp, "X-RateLimit-Limit", num);
 		snprintf(num, sizeof(num), "%lld", (long long)rl->remaining);
@@ -920,13 +1109,34 @@ void sim_stats_json(struct sim *s, mw_buf *out)
 		first = 0;
 		mw_buf_printf(out, "\"%d\":%lld", c, (long long)s->status_count[c]);
 	}
-	mw_buf_printf(out, "},\"early_requests\":%lld,\"signature_failures\":%lld,",
-		      (long long)s->early, (long long)s->sig_failures);
+	/* Per path as well, so a test can count e.g. the 429s one log type got. */
+	LIT(out, "},\"status_by_path\":{");
+	for (int p = 0; p < P_COUNT; p++) {
+		int f1 = 1;
+
+		mw_buf_printf(out, "%s\"%s\":{", p ? "," : "", path_names[p]);
+		for (int c = 0; c < 600; c++) {
+			if (!s->path_status[p][c])
+				continue;
+			mw_buf_printf(out, "%s\"%d\":%lld", f1 ? "" : ",", c,
+				      (long long)s->path_status[p][c]);
+			f1 = 0;
+		}
+		mw_buf_putc(out, '}');
+	}
+	mw_buf_printf(out, "},\"early_requests\":%lld,\"signature_failures\":%lld,"
+		      "\"empty_end_pages\":%lld,\"empty_end_followed\":%lld,",
+		      (long long)s->early, (long long)s->sig_failures,
+		      (long long)s->empty_end_pages, (long long)s->empty_end_followed);
 	LIT(out, "\"faults\":[");
-	for (int i = 0; i < s->nfaults; i++)
-		mw_buf_printf(out, "%s{\"kind\":\"%s\",\"seen\":%lld,\"fired\":%lld}", i ? "," : "",
+	for (int i = 0; i < s->nfaults; i++) {
+		mw_buf_printf(out, "%s{\"kind\":\"%s\",\"seen\":%lld,\"fired\":%lld", i ? "," : "",
 			      fault_names[s->faults[i].kind], (long long)s->faults[i].seen,
 			      (long long)s->faults[i].fired);
+		if (s->faults[i].kind == F_GATEWAY429)
+			mw_buf_printf(out, ",\"holds\":%lld", (long long)s->faults[i].holds);
+		mw_buf_putc(out, '}');
+	}
 	pthread_mutex_unlock(&s->mu);
 	LIT(out, "],\"records\":{");
 	for (int t = 0; t < SIM_NTYPES; t++)
@@ -1198,16 +1408,14 @@ static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 	}
 	if (root && json_object_object_get_ex(root, "meta", &meta) &&
 	    json_object_object_get_ex(meta, "pagination", &pag)) {
-		if (json_object_object_get_ex(pag, "pageSize", &v)) {
-			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1) {
-				bad(br, "err_validation_invalid_page_size", "pageSize",
-				    "pageSize must be a whole number from 1 to 500");
-				goto out;
-			}
-			/* Mimecast quietly caps large pages rather than failing. */
-			page_size = json_object_get_int64(v) > 500 ? 500 :
+		/* Documented range 1..100; 500 is accepted without an error and
+		 * answered with fewer records (elastic/integrations#4921), so a
+		 * larger value is capped. What the service does with 0, a negative
+		 * or a non-number is not public: the sim takes the default then. */
+		if (json_object_object_get_ex(pag, "pageSize", &v) &&
+		    json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 1)
+			page_size = json_object_get_int64(v) > MAX_PAGE ? MAX_PAGE :
 				    (int)json_object_get_int64(v);
-		}
 		if (json_object_object_get_ex(pag, "pageToken", &v) &&
 		    !json_object_is_type(v, json_type_null)) {
 			const char *t = json_object_get_string(v);
@@ -1282,7 +1490,10 @@ static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 
 		if (vkey && json_object_object_get_ex(d0, vkey, &v)) {
 			const char *t = json_object_get_string(v);
-			size_t lo = type == SIM_URL ? 0 : 1, hi = type == SIM_URL ? 2 : NELEM(verdicts);
+			/* url: clean, malicious [MC-URL] via [R7-HELP]; attachment: the
+			 * docs' clean, unknown, timeout plus safe, malicious, error,
+			 * unsafe from [XSOAR-README] (the exact list is UNCONFIRMED). */
+			size_t lo = 0, hi = type == SIM_URL ? 2 : NELEM(verdicts);
 			int ok = 0;
 
 			if (json_object_is_type(v, json_type_string)) {
@@ -1314,7 +1525,7 @@ static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 	if (page_size)
 		c->page_size = page_size;
 	else if (!*has_token)
-		c->page_size = 100;
+		c->page_size = MAX_PAGE;
 	rc = 0;
 out:
 	json_object_put(root);
@@ -1345,27 +1556,103 @@ static int64_t result_count(const struct sim *s, const struct cursor *c, int64_t
 	return n;
 }
 
-/* Writes one page for cursor c; empty_next: the emptynext fault. */
-static void logs_page(const struct sim *s, struct cursor *c, int has_token, int empty_next,
-		      struct reply *r)
+/* The records of [lo, hi) the window of c covers, as visible at now_us. */
+static void window_bounds(const struct sim *s, const struct cursor *c, int64_t now_us,
+			  int64_t *lo, int64_t *hi)
+{
+	if (c->to < c->from) {
+		*lo = *hi = 0;
+		return;
+	}
+	*lo = sim_records_first_at(&s->rs, c->type, c->from * 1000000);
+	*hi = sim_records_first_at(&s->rs, c->type, (c->to + 1) * 1000000);
+	int64_t vis = sim_records_end(&s->rs, c->type, now_us);
+
+	if (*hi > vis)
+		*hi = vis;
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+/* A page without records (emptynext, emptyend). flat: "data":[] as in the
+ * public fixture {"meta":{"status":200,"pagination":{"pageSize":0,
+ * "totalCount":0,"next":"next"}},"data":[],"fail":[]} [ELA-URL-TEST]
+ * [ELA-AP-TEST]; nested: the type's records array, empty [ELA-MOCK]. */
+static void empty_page(const struct cursor *c, int shape, int total_mode, int64_t total_n,
+		       int64_t real_total, int64_t result_count, const char *next_tok,
+		       struct reply *r)
+{
+	mw_buf *b = &r->body;
+
+	mw_buf_reset(b);
+	LIT(b, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":0");
+	if (total_mode != TOTAL_NONE)
+		mw_buf_printf(b, ",\"totalCount\":%lld",
+			      (long long)(total_mode == TOTAL_REAL ? real_total :
+					  total_mode == TOTAL_FIXED ? total_n :
+					  real_total + total_n));
+	if (next_tok)
+		mw_buf_printf(b, ",\"next\":\"%s\"", next_tok);
+	LIT(b, "}},\"data\":[");
+	if (shape == SHAPE_NESTED) {
+		LIT(b, "{\"");
+		mw_buf_puts(b, sim_records_array_key(c->type));
+		LIT(b, "\":[]");
+		if (c->type == SIM_IMPERSONATION)
+			mw_buf_printf(b, ",\"resultCount\":%lld", (long long)result_count);
+		mw_buf_putc(b, '}');
+	}
+	LIT(b, "],\"fail\":[]}");
+	r->records = 0;
+}
+
+static int emptyend_pick(struct sim *s, unsigned bit, struct fault *out);
+
+/* Writes one page for cursor c. en: an emptynext fault that fired (the page
+ * is empty but carries next), or NULL. bit: the request type, for emptyend,
+ * which is decided only once the page turns out to end the window. */
+static void logs_page(struct sim *s, struct cursor *c, int has_token, const struct fault *en,
+		      unsigned bit, struct reply *r)
 {
 	int64_t now_us = mw_now_ms() * 1000;
 	int64_t lo, hi, i, scanned = 0;
 	int n = 0, more;
 	mw_buf *b = &r->body;
-	char tok[80];
+	char tok[TOKEN_CHARS];
+	struct fault ee;
 
-	if (c->to < c->from) {
-		lo = hi = 0;
-	} else {
-		lo = sim_records_first_at(&s->rs, c->type, c->from * 1000000);
-		hi = sim_records_first_at(&s->rs, c->type, (c->to + 1) * 1000000);
-		int64_t vis = sim_records_end(&s->rs, c->type, now_us);
+	window_bounds(s, c, now_us, &lo, &hi);
+	if (c->end_depth) {
+		/* A token past the window's end (emptyend): another empty page
+		 * of the same shape, next again when asked; following next from
+		 * an empty page is counted, as a client must never do it. */
+		struct cursor nc = *c;
 
-		if (hi > vis)
-			hi = vis;
-		if (hi < lo)
-			hi = lo;
+		pthread_mutex_lock(&s->mu);
+		if (c->end_depth == 1)
+			s->empty_end_pages++;
+		else
+			s->empty_end_followed++;
+		pthread_mutex_unlock(&s->mu);
+		nc.end_depth = c->end_depth + 1;
+		if (c->end_next)
+			token_encode(s, &nc, tok);
+		empty_page(c, c->end_shape, c->end_total_mode, c->end_total_n, hi - lo, 0,
+			   c->end_next ? tok : NULL, r);
+		return;
+	}
+	if (en) {
+		/* emptynext: no records, and a next that resumes where this page
+		 * would have started. */
+		if (c->oldest)
+			c->pos = has_token && c->pos > lo ? c->pos : lo;
+		else
+			c->pos = has_token && c->pos < hi ? c->pos : hi;
+		token_encode(s, c, tok);
+		empty_page(c, en->shape, en->total_mode, en->total_n, hi - lo,
+			   c->type == SIM_IMPERSONATION ? result_count(s, c, lo, hi, now_us) : 0,
+			   tok, r);
+		return;
 	}
 	mw_buf_reset(b);
 	mw_buf_reserve(b, (size_t)c->page_size * 1400 + 512);
@@ -1380,28 +1667,26 @@ static void logs_page(const struct sim *s, struct cursor *c, int has_token, int 
 	LIT(b, "\":[");
 	if (c->oldest) {
 		i = has_token && c->pos > lo ? c->pos : lo;
-		if (!empty_next)
-			for (; i < hi && n < c->page_size && scanned < SCAN_LIMIT; i++, scanned++) {
-				if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
-				    !sim_records_visible(&s->rs, c->type, i, now_us))
-					continue;
-				if (n++)
-					mw_buf_putc(b, ',');
-				sim_records_append(b, &s->rs, c->type, i);
-			}
+		for (; i < hi && n < c->page_size && scanned < SCAN_LIMIT; i++, scanned++) {
+			if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
+			    !sim_records_visible(&s->rs, c->type, i, now_us))
+				continue;
+			if (n++)
+				mw_buf_putc(b, ',');
+			sim_records_append(b, &s->rs, c->type, i);
+		}
 		more = i < hi;
 	} else {
 		i = has_token && c->pos < hi ? c->pos : hi;
-		if (!empty_next)
-			for (; i > lo && n < c->page_size && scanned < SCAN_LIMIT; scanned++) {
-				i--;
-				if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
-				    !sim_records_visible(&s->rs, c->type, i, now_us))
-					continue;
-				if (n++)
-					mw_buf_putc(b, ',');
-				sim_records_append(b, &s->rs, c->type, i);
-			}
+		for (; i > lo && n < c->page_size && scanned < SCAN_LIMIT; scanned++) {
+			i--;
+			if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
+			    !sim_records_visible(&s->rs, c->type, i, now_us))
+				continue;
+			if (n++)
+				mw_buf_putc(b, ',');
+			sim_records_append(b, &s->rs, c->type, i);
+		}
 		more = i > lo;
 	}
 	mw_buf_putc(b, ']');
@@ -1411,9 +1696,35 @@ static void logs_page(const struct sim *s, struct cursor *c, int has_token, int 
 	LIT(b, "}],\"fail\":[]}");
 	r->records = n;
 
+	int end = !more && emptyend_pick(s, bit, &ee);
+	struct cursor ec = *c;
+
+	if (end) {
+		/* emptyend: the window's last page still carries next, and the
+		 * page it leads to is empty [ELA-MOCK] [ELA-URL-TEST]. An empty
+		 * answer is itself that empty page (its next is depth 2). */
+		ec.pos = i;
+		ec.end_depth = n ? 1 : 2;
+		ec.end_shape = ee.shape;
+		ec.end_next = ee.next;
+		ec.end_total_mode = ee.total_mode;
+		ec.end_total_n = ee.total_n;
+		if (!n) {
+			pthread_mutex_lock(&s->mu);
+			s->empty_end_pages++;
+			pthread_mutex_unlock(&s->mu);
+			if (ee.next)
+				token_encode(s, &ec, tok);
+			empty_page(c, ee.shape, ee.total_mode, ee.total_n, hi - lo, 0,
+				   ee.next ? tok : NULL, r);
+			return;
+		}
+	}
+
 	/* Patch in the count, the window's total (as Mimecast's totalCount:
 	 * every record of the window, not only this page's) and, when more may
-	 * follow, the next token. */
+	 * follow, the next token ("returned only when there are more results"
+	 * [MC-URL]). */
 	char num[64];
 	int nl = snprintf(num, sizeof(num), "%d,\"totalCount\":%lld", n, (long long)(hi - lo));
 
@@ -1423,12 +1734,16 @@ static void logs_page(const struct sim *s, struct cursor *c, int has_token, int 
 	memcpy(b->data + ps_at, num, (size_t)nl);
 	b->len = b->len - (next_at - ps_at) + (size_t)nl;
 	next_at = ps_at + (size_t)nl;
-	if (more || empty_next) {
-		char ins[100];
+	if (more || end) {
+		char ins[TOKEN_CHARS + 16];
 		int il;
 
-		c->pos = i;
-		token_encode(s, c, tok);
+		if (end) {
+			token_encode(s, &ec, tok);
+		} else {
+			c->pos = i;
+			token_encode(s, c, tok);
+		}
 		il = snprintf(ins, sizeof(ins), ",\"next\":\"%s\"", tok);
 		mw_buf_reserve(b, (size_t)il);
 		memmove(b->data + next_at + il, b->data + next_at, b->len - next_at + 1);
@@ -1606,26 +1921,40 @@ static void handle_oauth(struct sim *s, struct MHD_Connection *conn, const mw_bu
 /* ---- authentication -------------------------------------------------------- */
 
 /* Checks API 1.0 or 2.0 credentials and the rate limit. Returns 1 when the
- * function may run; 0 when r holds the refusal. */
+ * function may run; 0 when r holds the refusal. *bearer: an API 2.0 request. */
 static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *path,
-			struct reply *r, struct rl_view *rl, char *bucket_key, size_t bkn)
+			struct reply *r, struct rl_view *rl, char *bucket_key, size_t bkn,
+			int *bearer)
 {
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	const char *date = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-mc-date");
 	const char *reqid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-mc-req-id");
 	const char *appid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-mc-app-id");
 
+	*bearer = 0;
 	if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+		char code[64];
+
+		*bearer = 1;
 		snprintf(bucket_key, bkn, "client:%s", SIM_CLIENT_ID);
 		if (!rate_take(s, bucket_key, rl)) {
 			reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
 			return 0;
 		}
-		if (!access_token_ok(s, auth + 7)) {
+		switch (access_token_check(s, auth + 7, code)) {
+		case TOKEN_OK:
+			return 1;
+		case TOKEN_REVOKED:
+			/* revoked by the token_revoked fault: stays refused */
+			reply_fail_v2(r, 401, code, "Unauthorized");
+			return 0;
+		default:
+			/* an expired token: token_expired "Access Token Expired"
+			 * [SPLUNK-TA-UTILS]; an unknown one gets the same (its own
+			 * code is not public) */
 			reply_fail(r, 401, "token_expired", "Access Token Expired", 0);
 			return 0;
 		}
-		return 1;
 	}
 	if (!auth || !date || !reqid) {
 		reply_fail(r, 400, "err_xdk_credentials_missing",
@@ -1668,15 +1997,22 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
 		reply_fail(r, 401, "err_xdk_invalid_signature", "0004 Invalid Signature", 0);
 		return 0;
 	}
-	if (llabs((long long)(when - mw_now())) > DATE_WINDOW) {
+	/* --date-window: the skew Mimecast tolerates is UNCONFIRMED
+	 * (mimecast-api.md 1.4), so no window unless one is asked for. */
+	if (s->o.date_window > 0 && llabs((long long)(when - mw_now())) > s->o.date_window) {
 		reply_fail(r, 401, "err_xdk_invalid_signature",
 			   "0004 Invalid Signature (request date outside the allowed window)", 0);
 		return 0;
 	}
-	pthread_mutex_lock(&s->mu);
-	int seen = reqids_seen(&s->ids, reqid, mw_mono_ms());
+	/* --reject-reused-req-id: whether a reused id is refused is
+	 * UNCONFIRMED (mimecast-api.md 9). */
+	int seen = 0;
 
-	pthread_mutex_unlock(&s->mu);
+	if (s->o.reject_reused_req_id) {
+		pthread_mutex_lock(&s->mu);
+		seen = reqids_seen(&s->ids, reqid, mw_mono_ms());
+		pthread_mutex_unlock(&s->mu);
+	}
 	if (seen) {
 		reply_fail(r, 401, "err_xdk_invalid_signature",
 			   "0004 Invalid Signature (request id reused)", 0);
@@ -1687,22 +2023,68 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
 
 /* ---- faults at request time --------------------------------------------- */
 
+/* When a fault is looked at: PHASE_GATE before authentication (what a
+ * gateway or a hostile front end does), PHASE_FUNC once the call is
+ * authenticated. emptyend has its own moment (emptyend_pick). */
+enum { PHASE_GATE, PHASE_FUNC };
+
+static int fault_matches(const struct fault *f, unsigned bit, int phase, int bearer)
+{
+	switch (f->kind) {
+	case F_EMPTYEND:
+		return 0;
+	case F_GATEWAY429:
+		return phase == PHASE_GATE && bit != SIM_BIT_OAUTH && (f->types & bit);
+	case F_ECHO:
+		if (phase != PHASE_GATE)
+			return 0;
+		return f->what ? bit == SIM_BIT_OAUTH : bit != SIM_BIT_OAUTH && (f->types & bit);
+	case F_NOPACKAGE:
+		/* only ever concerns get-account, whichever types it names */
+		return phase == PHASE_FUNC && bit == SIM_BIT_ACCOUNT;
+	case F_TOKEN_REVOKED:
+		return phase == PHASE_FUNC && bearer && (f->types & bit);
+	default:
+		return phase == PHASE_FUNC && (f->types & bit);
+	}
+}
+
+/* One more matching request for f: 1 when it fires. Called under s->mu. */
+static int fault_fires(struct fault *f)
+{
+	f->seen++;
+	if (f->seen <= f->after || (f->count && f->fired >= f->count))
+		return 0;
+	f->fired++;
+	return 1;
+}
+
 /* The fault that fires for this request (copied), or kind F_COUNT. */
-static struct fault fault_pick(struct sim *s, unsigned bit)
+static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int bearer)
 {
 	struct fault none = { .kind = F_COUNT };
+	int64_t now = mw_mono_ms();
 
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < s->nfaults; i++) {
 		struct fault *f = &s->faults[i];
 
-		/* nopackage only ever concerns get-account, whichever types it names */
-		if (f->kind == F_NOPACKAGE ? bit != SIM_BIT_ACCOUNT : !(f->types & bit))
+		if (!fault_matches(f, bit, phase, bearer))
 			continue;
-		f->seen++;
-		if (f->seen <= f->after || (f->count && f->fired >= f->count))
+		if (f->kind == F_GATEWAY429 && now < f->hold_until_ms) {
+			/* inside a hold every matching request is refused */
+			f->seen++;
+			f->fired++;
+			none = *f;
+			break;
+		}
+		if (!fault_fires(f))
 			continue;
-		f->fired++;
+		if (f->kind == F_GATEWAY429) {
+			f->hold_until_ms = now + f->hold * 1000;
+			f->hold_end = mw_now() + f->hold;
+			f->holds++;
+		}
 		none = *f;
 		break;
 	}
@@ -1710,38 +2092,75 @@ static struct fault fault_pick(struct sim *s, unsigned bit)
 	return none;
 }
 
+/* emptyend, asked when a page ends its window: 1 (and *out) when it fires. */
+static int emptyend_pick(struct sim *s, unsigned bit, struct fault *out)
+{
+	int fired = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->nfaults && !fired; i++) {
+		struct fault *f = &s->faults[i];
+
+		if (f->kind == F_EMPTYEND && (f->types & bit) && fault_fires(f)) {
+			*out = *f;
+			fired = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return fired;
+}
+
 /* Applies a fault that replaces the answer. 1 when r is final. */
 static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connection *conn,
-		       struct reply *r, struct rl_view *rl, const char *bucket_key)
+		       const mw_buf *body, struct reply *r, struct rl_view *rl,
+		       const char *bucket_key)
 {
 	char msg[200], ip[64];
 
 	switch (f->kind) {
 	case F_429:
+		/* 429 with X-RateLimit-Reset in ms [MC-RATE]; the body's code is
+		 * not public (err_rate_limit_exceeded is the sim's). */
 		reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
 		rl->faulted = 1;
 		snprintf(rl->reset_text, sizeof(rl->reset_text), "%s", f->reset);
 		rate_hold(s, bucket_key, f->reset);
 		return 1;
 	case F_418:
+		/* 418 "Binding Expired" [MC-RESP], code err_xdk_binding_expired [R7-CONST] */
 		reply_fail(r, 418, "err_xdk_binding_expired", "Binding Expired", 0);
 		return 1;
+	case F_BINDING_FAIL: {
+		/* The same fail[] on any status (200 by default): a client must
+		 * recognise the code whatever the HTTP status says [R7-CONST]. */
+		r->status = f->status;
+		fail_body(&r->body, f->status, "err_xdk_binding_expired", "Binding Expired", 0,
+			  NULL);
+		return 1;
+	}
 	case F_401:
+		/* [J1-REC-APPKEY] [R7-TEST-UTIL] */
 		reply_fail(r, 401, "err_xdk_invalid_signature", "0004 Invalid Signature", 0);
 		return 1;
 	case F_403:
+		/* 403 [MC-RESP]; the code only as a third-party fixture shows it
+		 * [ENH-LOG-TEST] (UNCONFIRMED) */
 		reply_fail(r, 403, "err_xdk_forbidden", "Forbidden", 0);
 		return 1;
 	case F_IPDENY:
+		/* No public example of this refusal exists (mimecast-api.md 4.2):
+		 * status, code and text are the sim's invention, fault only. */
 		client_ip(conn, ip, sizeof(ip));
 		snprintf(msg, sizeof(msg), "0018 Source IP %s is not in the permitted IP ranges", ip);
 		reply_fail(r, 401, "err_xdk_ip_not_permitted", msg, 0);
 		return 1;
 	case F_500:
+		/* 500 [MC-RESP]; the body is the sim's */
 		reply_fail(r, 500, "err_server_error", "Internal Server Error", 1);
 		return 1;
 	case F_502:
 	case F_503:
+		/* what a proxy in front of any service sends */
 		r->status = f->kind == F_502 ? 502 : 503;
 		r->ctype = "text/html";
 		mw_buf_reset(&r->body);
@@ -1749,6 +2168,8 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 			      r->status == 502 ? "Bad Gateway" : "Service Unavailable");
 		return 1;
 	case F_FAILARR:
+		/* 200 with fail[] [MC-RESP] [ELA-URL-CEL], elastic/integrations#4921;
+		 * the code err_internal is the sim's */
 		r->status = 200;
 		mw_buf_reset(&r->body);
 		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200},\"data\":[],\"fail\":[{\"errors\":"
@@ -1756,8 +2177,56 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 				      "\"retryable\":true}],\"key\":{}}]}");
 		return 1;
 	case F_TOKEN_EXPIRED:
+		/* [SPLUNK-TA-UTILS] [AZ-V2-UTILS] */
 		reply_fail(r, 401, "token_expired", "Access Token Expired", 0);
 		return 1;
+	case F_TOKEN_REVOKED:
+		/* Every token issued so far stops working; the code a revoked
+		 * token really gets is not public, so any 401 must be handled. */
+		pthread_mutex_lock(&s->mu);
+		s->revoked_below = s->token_serial;
+		memcpy(s->revoked_code, f->code, sizeof(s->revoked_code));
+		pthread_mutex_unlock(&s->mu);
+		reply_fail_v2(r, 401, f->code, "Unauthorized");
+		return 1;
+	case F_GATEWAY429:
+		/* The API 2.0 gateway's throttle: this body, no X-RateLimit-*
+		 * (elastic/integrations#11460); Retry-After only when asked. */
+		r->status = 429;
+		mw_buf_reset(&r->body);
+		mw_buf_puts(&r->body, "{\"detail\":\"Over throttling limit (10000/hour)\"}");
+		r->no_ratelimit = 1;
+		if (f->retry_after_date)
+			http_date(f->hold_end, r->retry_after);
+		else if (f->retry_after >= 0)
+			snprintf(r->retry_after, sizeof(r->retry_after), "%lld",
+				 (long long)f->retry_after);
+		return 1;
+	case F_ECHO: {
+		/* A hostile server, not Mimecast: the refusal quotes the secret
+		 * the client sent, for the secret-scrubbing tests. */
+		mw_buf m;
+
+		mw_buf_init(&m);
+		r->status = 401;
+		if (f->what) {
+			mw_buf_puts(&m, "Client authentication failed for request body: ");
+			mw_buf_puts(&m, body->data ? body->data : "");
+			mw_buf_reset(&r->body);
+			LIT(&r->body, "{\"error\":\"invalid_client\",\"error_description\":");
+			put_jstr(&r->body, m.data);
+			mw_buf_putc(&r->body, '}');
+		} else {
+			const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								       "Authorization");
+
+			mw_buf_puts(&m, "Unauthorized: Authorization: ");
+			mw_buf_puts(&m, auth ? auth : "(none)");
+			fail_body(&r->body, 401, "unauthorized", m.data, 0, NULL);
+		}
+		mw_buf_free(&m);
+		return 1;
+	}
 	case F_REDIRECT:
 		r->status = 302;
 		r->ctype = "text/html";
@@ -1770,6 +2239,7 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 		r->mode = SEND_HANG;
 		return 1;
 	case F_BADJSON:
+		/* malformed responses: elastic/integrations#5053 */
 		r->status = 200;
 		mw_buf_reset(&r->body);
 		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":1}},"
@@ -1900,8 +2370,10 @@ static void count_status(struct sim *s, enum sim_path p, int status)
 {
 	pthread_mutex_lock(&s->mu);
 	s->path_count[p]++;
-	if (status >= 0 && status < 600)
+	if (status >= 0 && status < 600) {
 		s->status_count[status]++;
+		s->path_status[p][status]++;
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1910,7 +2382,10 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 			struct reply *r, struct rl_view *rl)
 {
 	char bucket_key[220];
-	unsigned bit = p == P_ACCOUNT ? SIM_BIT_ACCOUNT : 1u << (p - P_URL);
+	unsigned bit = p == P_ACCOUNT ? SIM_BIT_ACCOUNT : p == P_OAUTH ? SIM_BIT_OAUTH :
+		       1u << (p - P_URL);
+	int bearer;
+	struct fault f;
 
 	if (p == P_OTHER) {
 		reply_fail(r, 404, "err_resource_not_found", "the requested resource does not exist",
@@ -1926,19 +2401,22 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		handle_discover(s, body, r);
 		return;
 	}
+	f = fault_pick(s, bit, PHASE_GATE, 0);
+	if (f.kind != F_COUNT && fault_apply(s, &f, conn, body, r, rl, ""))
+		return;
 	if (p == P_OAUTH) {
 		handle_oauth(s, conn, body, r, rl);
 		return;
 	}
-	if (!authenticate(s, conn, url, r, rl, bucket_key, sizeof(bucket_key)))
+	if (!authenticate(s, conn, url, r, rl, bucket_key, sizeof(bucket_key), &bearer))
 		return;
 	if (s->o.deny_permission & bit) {
+		/* 403 [MC-RESP]; code as [ENH-LOG-TEST] shows it (UNCONFIRMED) */
 		reply_fail(r, 403, "err_xdk_forbidden", "Forbidden", 0);
 		return;
 	}
-	struct fault f = fault_pick(s, bit);
-
-	if (f.kind != F_COUNT && fault_apply(s, &f, conn, r, rl, bucket_key))
+	f = fault_pick(s, bit, PHASE_FUNC, bearer);
+	if (f.kind != F_COUNT && fault_apply(s, &f, conn, body, r, rl, bucket_key))
 		return;
 	if (p == P_ACCOUNT) {
 		r->status = 200;
@@ -1956,7 +2434,7 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 			return;
 		}
 		r->status = 200;
-		logs_page(s, &c, has_token, f.kind == F_EMPTYNEXT, r);
+		logs_page(s, &c, has_token, f.kind == F_EMPTYNEXT ? &f : NULL, bit, r);
 	}
 	/* Faults that damage the delivery rather than replace the answer. */
 	switch (f.kind) {

@@ -42,6 +42,10 @@ struct sim_opts {
 	int rate_limit;            /* bucket size, default 800 */
 	int refill_ms;             /* one request back per this, default 10 */
 	int token_ttl;             /* API 2.0 expires_in, default 1799 */
+	/* Checks no public source confirms (mimecast-api.md 1.4 and 9:
+	 * UNCONFIRMED), so off unless asked for: */
+	int date_window;           /* x-mc-date tolerance, seconds; 0: not checked */
+	int reject_reused_req_id;  /* refuse an x-mc-req-id seen in the last 30 min */
 	const char *faults[SIM_MAX_FAULTS];  /* SPEC strings */
 	int nfaults;
 	unsigned deny_permission;  /* bit (1 << SIM_URL ...) and SIM_BIT_ACCOUNT */

@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"         [--late FRACTION] [--late-delay DURATION] [--hostile-every N]\n"
 "         [--hostile-corpus]\n"
 	"         [--rate-limit N] [--refill-ms N] [--token-ttl SECONDS]\n"
+	"         [--date-window SECONDS] [--reject-reused-req-id]\n"
 	"         [--fault SPEC]... [--deny-permission TYPE]... [--no-package TYPE]...\n"
 	"         [--write-config FILE [--state-dir DIR] [--out-dir DIR] [--api v1|v2|both]]\n"
 	"         [--quiet] [--help] [--version]\n"
@@ -35,14 +36,16 @@ static const char usage_text[] =
 	"A simulated Mimecast tenant on loopback for tests and demos; see mimewatch-sim(1).\n"
 	"Durations are <integer><s|m|h|d>. Fault SPEC: KIND[:type=T,after=N,count=N,...]\n"
 	"with KIND one of 429 418 401 403 ipdeny nopackage 500 502 503 failarr truncate\n"
-	"slow emptynext badjson trailing token_expired reset.\n";
+	"slow emptynext emptyend badjson trailing token_expired token_revoked gateway429\n"
+	"binding_fail echo reset chunkcut hang drip redirect bigrecord bigbody deepjson\n"
+	"badrecord.\n";
 
 enum {
 	OPT_PORT = 256, OPT_BIND, OPT_PORT_FILE, OPT_TLS, OPT_CERT_DIR, OPT_SEED, OPT_RECORDS,
 	OPT_SPAN, OPT_START, OPT_START_AGO, OPT_SPACING, OPT_LATE, OPT_LATE_DELAY, OPT_HOSTILE,
 	OPT_RATE, OPT_REFILL, OPT_TTL, OPT_FAULT, OPT_DENY, OPT_NOPKG, OPT_WRITE_CONFIG,
 	OPT_STATE_DIR, OPT_OUT_DIR, OPT_API, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_CORPUS,
-	OPT_CERT_NAME, OPT_TLS_MAX
+	OPT_CERT_NAME, OPT_TLS_MAX, OPT_DATE_WINDOW, OPT_REQID
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +69,8 @@ static const struct option long_opts[] = {
 	{ "rate-limit", required_argument, NULL, OPT_RATE },
 	{ "refill-ms", required_argument, NULL, OPT_REFILL },
 	{ "token-ttl", required_argument, NULL, OPT_TTL },
+	{ "date-window", required_argument, NULL, OPT_DATE_WINDOW },
+	{ "reject-reused-req-id", no_argument, NULL, OPT_REQID },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "deny-permission", required_argument, NULL, OPT_DENY },
 	{ "no-package", required_argument, NULL, OPT_NOPKG },
@@ -242,6 +247,12 @@ int main(int argc, char **argv)
 				return 2;
 			o.token_ttl = (int)v;
 			break;
+		case OPT_DATE_WINDOW:
+			if (num_arg("date-window", optarg, 1, INT32_MAX, &v) < 0)
+				return 2;
+			o.date_window = (int)v;
+			break;
+		case OPT_REQID: o.reject_reused_req_id = 1; break;
 		case OPT_FAULT:
 			if (sim_fault_check(optarg, &e) < 0)
 				return bad_usage("--fault: %s", e.msg);

@@ -1,18 +1,22 @@
-/* test_sim.c - the simulated tenant's record generator and library API.
- * The HTTP behaviour is covered by the integration tests; here: exact
- * dates, index arithmetic, late records, JSON validity of every record
- * shape (hostile ones included), filters agreeing with the text, and the
- * fault parser. */
+/* test_sim.c - the simulated tenant: exact dates, index arithmetic, late
+ * records, JSON validity of every record shape (hostile ones included),
+ * filters agreeing with the text, the fault parser; and over real HTTP the
+ * page-size cap, the opt-in checks and the faults token_revoked,
+ * gateway429, emptyend, emptynext's shapes, binding_fail and echo. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "mcsign.h"
 #include "sim.h"
 #include "sim_records.h"
 
@@ -235,6 +239,28 @@ static void test_fault_specs(void **state)
 	assert_int_equal(sim_fault_check("500:reset=5", &e), -1);
 	assert_int_equal(sim_fault_check("slow:bytes=0", &e), -1);
 	assert_int_equal(sim_fault_check("418:after", &e), -1);
+	/* the newer kinds and their keys */
+	assert_int_equal(sim_fault_check("token_revoked", &e), 0);
+	assert_int_equal(sim_fault_check("token_revoked:code=invalid_token,count=0", &e), 0);
+	assert_int_equal(sim_fault_check("token_revoked:code=", &e), -1);
+	assert_int_equal(sim_fault_check("gateway429:hold=5,retry_after=3,type=url", &e), 0);
+	assert_int_equal(sim_fault_check("gateway429:retry_after_date=1", &e), 0);
+	assert_int_equal(sim_fault_check("gateway429:hold=0", &e), -1);
+	assert_int_equal(sim_fault_check("gateway429:retry_after_date=2", &e), -1);
+	assert_int_equal(sim_fault_check("emptyend:shape=nested,next=0,total=+3", &e), 0);
+	assert_int_equal(sim_fault_check("emptyend:total=none", &e), 0);
+	assert_int_equal(sim_fault_check("emptyend:total=12,shape=flat,next=1", &e), 0);
+	assert_int_equal(sim_fault_check("emptyend:total=-1", &e), -1);
+	assert_int_equal(sim_fault_check("emptyend:shape=round", &e), -1);
+	assert_int_equal(sim_fault_check("emptynext:shape=flat,total=real", &e), 0);
+	assert_int_equal(sim_fault_check("emptynext:next=0", &e), -1);
+	assert_int_equal(sim_fault_check("binding_fail:status=418", &e), 0);
+	assert_int_equal(sim_fault_check("binding_fail:status=99", &e), -1);
+	assert_int_equal(sim_fault_check("echo:what=form", &e), 0);
+	assert_int_equal(sim_fault_check("echo:what=body", &e), -1);
+	assert_int_equal(sim_fault_check("429:hold=5", &e), -1);
+	assert_int_equal(sim_fault_check("bogus", &e), -1);
+	assert_non_null(strstr(e.msg, "gateway429"));
 	assert_int_equal(sim_type_bits("all"), 7u);
 	assert_int_equal(sim_type_bits("account"), SIM_BIT_ACCOUNT);
 	assert_int_equal(sim_type_bits("impersonation"), 2u);
@@ -286,6 +312,630 @@ static void test_server_api(void **state)
 	assert_non_null(strstr(e.msg, "--bind localhost"));
 }
 
+
+/* ---- over HTTP: a real sim on loopback, requests by libcurl ---------------- */
+
+struct resp {
+	long status;
+	mw_buf body, headers;
+	json_object *json;        /* the body parsed, or NULL */
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *cls)
+{
+	mw_buf_append(cls, p, size * n);
+	return size * n;
+}
+
+static void resp_free(struct resp *r)
+{
+	mw_buf_free(&r->body);
+	mw_buf_free(&r->headers);
+	json_object_put(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+/* POST body to base+path with the given header lines (NULL-ended). */
+static void post(const struct sim *s, const char *path, const char *body,
+		 const char *const *hdrs, struct resp *r)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	char url[300];
+
+	assert_non_null(c);
+	memset(r, 0, sizeof(*r));
+	mw_buf_init(&r->body);
+	mw_buf_init(&r->headers);
+	snprintf(url, sizeof(url), "%s%s", sim_base_url(s), path);
+	for (int k = 0; hdrs && hdrs[k]; k++)
+		hl = curl_slist_append(hl, hdrs[k]);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	if (r->body.len)
+		r->json = json_tokener_parse(r->body.data);
+}
+
+/* The value of response header name (case-insensitive), or NULL. */
+static const char *resp_header(const struct resp *r, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = r->headers.data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t k = 0;
+
+			while (*v == ' ')
+				v++;
+			while (v[k] && v[k] != '\r' && v[k] != '\n' && k + 1 < n) {
+				out[k] = v[k];
+				k++;
+			}
+			out[k] = '\0';
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* A signed API 1.0 request dated `when` with request id rid (NULL: fresh). */
+static void post_v1_at(const struct sim *s, const char *path, const char *body, int64_t when,
+		       const char *rid, struct resp *r)
+{
+	char date[64], id[64], sig[64], h_date[96], h_id[96], h_auth[256];
+	const char *hdrs[] = { h_date, h_id, h_auth, "x-mc-app-id: " SIM_APP_ID,
+			       "Content-Type: application/json", NULL };
+	static unsigned serial;
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S UTC", &tm);
+	if (!rid) {
+		snprintf(id, sizeof(id), "3d796b76-4180-40e5-8f7c-%012u", ++serial);
+		rid = id;
+	}
+	assert_int_equal(mcsign_signature(date, rid, path, SIM_APP_KEY, SIM_SECRET_KEY, sig,
+					  sizeof(sig)), 0);
+	snprintf(h_date, sizeof(h_date), "x-mc-date: %s", date);
+	snprintf(h_id, sizeof(h_id), "x-mc-req-id: %s", rid);
+	snprintf(h_auth, sizeof(h_auth), "Authorization: MC %s:%s", SIM_ACCESS_KEY, sig);
+	post(s, path, body, hdrs, r);
+}
+
+static void post_v1(const struct sim *s, const char *path, const char *body, struct resp *r)
+{
+	post_v1_at(s, path, body, mw_now(), NULL, r);
+}
+
+static void new_token(const struct sim *s, char *out, size_t n)
+{
+	struct resp r;
+	json_object *v;
+
+	post(s, "/oauth/token", "client_id=" SIM_CLIENT_ID "&client_secret=" SIM_CLIENT_SECRET
+	     "&grant_type=client_credentials", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_object_object_get_ex(r.json, "access_token", &v));
+	snprintf(out, n, "%s", json_object_get_string(v));
+	resp_free(&r);
+}
+
+static void post_v2(const struct sim *s, const char *path, const char *body, const char *tok,
+		    struct resp *r)
+{
+	char auth[200];
+	const char *hdrs[] = { auth, "Content-Type: application/json", NULL };
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	post(s, path, body, hdrs, r);
+}
+
+static void set_faults(struct sim *s, const char *text)
+{
+	mw_err e;
+
+	assert_int_equal(sim_set_faults(s, text, &e), 0);
+}
+
+/* A sim with 250 records a type in the hour from 1600000000. */
+static struct sim *small_sim(const char *fault, int date_window, int reqid)
+{
+	struct sim_opts o;
+	struct sim *s;
+	mw_err e;
+
+	sim_opts_init(&o);
+	o.quiet = 1;
+	o.records = 250;
+	o.span = 3600;
+	o.start = 1600000000;
+	o.date_window = date_window;
+	o.reject_reused_req_id = reqid;
+	if (fault)
+		o.faults[o.nfaults++] = fault;
+	s = sim_start(&o, &e);
+	assert_non_null(s);
+	return s;
+}
+
+#define PATH_URL "/api/ttp/url/get-logs"
+#define PATH_IMP "/api/ttp/impersonation/get-logs"
+#define PATH_ATT "/api/ttp/attachment/get-logs"
+#define WINDOW "\"from\":\"2020-09-13T00:00:00+0000\",\"to\":\"2020-09-14T00:00:00+0000\""
+
+/* json path lookups */
+static json_object *jget(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, k, &v))
+		return NULL;
+	return v;
+}
+
+static json_object *pagination(const struct resp *r)
+{
+	return jget(jget(r->json, "meta"), "pagination");
+}
+
+static int64_t page_records(const struct resp *r, const char *key)
+{
+	json_object *d = jget(r->json, "data");
+
+	assert_non_null(d);
+	if (json_object_array_length(d) == 0)
+		return -1;  /* the flat empty shape */
+	return (int64_t)json_object_array_length(jget(json_object_array_get_idx(d, 0), key));
+}
+
+static const char *next_of(const struct resp *r)
+{
+	json_object *v = jget(pagination(r), "next");
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static int64_t stat_i64(struct sim *s, const char *a, const char *b)
+{
+	mw_buf buf;
+	json_object *st, *v;
+	int64_t n;
+
+	mw_buf_init(&buf);
+	sim_stats_json(s, &buf);
+	st = json_tokener_parse(buf.data);
+	v = jget(st, a);
+	if (b)
+		v = jget(v, b);
+	n = v ? json_object_get_int64(v) : 0;
+	json_object_put(st);
+	mw_buf_free(&buf);
+	return n;
+}
+
+static void test_page_size_cap(void **state)
+{
+	struct sim *s = small_sim(NULL, 0, 0);
+	struct resp r;
+
+	(void)state;
+	/* 500 asked: at most 100 given, no error (elastic/integrations#4921) */
+	post_v1(s, PATH_URL, "{\"meta\":{\"pagination\":{\"pageSize\":500}},\"data\":[{"
+		WINDOW ",\"oldestFirst\":true}]}", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(page_records(&r, "clickLogs"), 100);
+	assert_int_equal(json_object_get_int(jget(pagination(&r), "pageSize")), 100);
+	assert_int_equal(json_object_get_int(jget(pagination(&r), "totalCount")), 250);
+	assert_non_null(next_of(&r));
+	char tok[200];
+
+	snprintf(tok, sizeof(tok), "%s", next_of(&r));
+	resp_free(&r);
+	/* the token keeps the capped size */
+	char body[400];
+
+	snprintf(body, sizeof(body), "{\"meta\":{\"pagination\":{\"pageToken\":\"%s\"}}}", tok);
+	post_v1(s, PATH_URL, body, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(page_records(&r, "clickLogs"), 100);
+	resp_free(&r);
+	/* no invented page-size error: 0 and a string take the default */
+	post_v1(s, PATH_URL, "{\"meta\":{\"pagination\":{\"pageSize\":0}},\"data\":[{" WINDOW "}]}",
+		&r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(page_records(&r, "clickLogs"), 100);
+	resp_free(&r);
+	post_v1(s, PATH_URL, "{\"meta\":{\"pagination\":{\"pageSize\":\"7\"}},\"data\":[{" WINDOW
+		"}]}", &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	post_v1(s, PATH_URL, "{\"meta\":{\"pagination\":{\"pageSize\":7}},\"data\":[{" WINDOW "}]}",
+		&r);
+	assert_int_equal(page_records(&r, "clickLogs"), 7);
+	resp_free(&r);
+	/* every attachment result the message lists is accepted, clean too */
+	static const char *const results[] = { "clean", "safe", "malicious", "timeout",
+					       "unknown", "error", "unsafe", "all" };
+
+	for (size_t k = 0; k < sizeof(results) / sizeof(results[0]); k++) {
+		snprintf(body, sizeof(body), "{\"data\":[{" WINDOW ",\"result\":\"%s\"}]}",
+			 results[k]);
+		post_v1(s, PATH_ATT, body, &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	post_v1(s, PATH_ATT, "{\"data\":[{" WINDOW ",\"result\":\"bogus\"}]}", &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body.data, "clean"));
+	resp_free(&r);
+	sim_stop(s);
+}
+
+static void test_opt_in_checks(void **state)
+{
+	struct sim *s = small_sim(NULL, 0, 0);
+	struct resp r;
+	const char *rid = "8578fcfc-a305-4d9a-99cb-f4d5ecefe297";
+
+	(void)state;
+	/* off by default: a date an hour old and a reused request id pass */
+	post_v1_at(s, PATH_URL, "{\"data\":[]}", mw_now() - 3600, rid, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	post_v1_at(s, PATH_URL, "{\"data\":[]}", mw_now(), rid, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	sim_stop(s);
+
+	s = small_sim(NULL, 900, 1);
+	post_v1_at(s, PATH_URL, "{\"data\":[]}", mw_now() - 3600, NULL, &r);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body.data, "outside the allowed window"));
+	resp_free(&r);
+	post_v1_at(s, PATH_URL, "{\"data\":[]}", mw_now() - 60, rid, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	post_v1_at(s, PATH_URL, "{\"data\":[]}", mw_now(), rid, &r);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body.data, "request id reused"));
+	resp_free(&r);
+	sim_stop(s);
+}
+
+/* fail[0] of a flat API 2.0 error: {code, message}, no errors[] */
+static const char *flat_code(const struct resp *r)
+{
+	json_object *f = jget(r->json, "fail");
+
+	assert_non_null(f);
+	assert_int_equal(json_object_array_length(f), 1);
+	f = json_object_array_get_idx(f, 0);
+	assert_null(jget(f, "errors"));
+	assert_non_null(jget(f, "message"));
+	return json_object_get_string(jget(f, "code"));
+}
+
+static void test_token_revoked(void **state)
+{
+	struct sim *s = small_sim(NULL, 0, 0);
+	struct resp r;
+	char a[128], b[128], c[128];
+
+	(void)state;
+	new_token(s, a, sizeof(a));
+	post_v2(s, PATH_URL, "{\"data\":[]}", a, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	set_faults(s, "token_revoked:type=url");
+	post_v2(s, PATH_URL, "{\"data\":[]}", a, &r);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(flat_code(&r), "unauthorized");
+	assert_int_equal(json_object_get_int(jget(jget(r.json, "meta"), "status")), 401);
+	assert_int_equal(json_object_array_length(jget(r.json, "data")), 0);
+	resp_free(&r);
+	/* revoked for good: the same token fails again, on every path */
+	post_v2(s, PATH_URL, "{\"data\":[]}", a, &r);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	post_v2(s, PATH_IMP, "{\"data\":[]}", a, &r);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	/* a new token works */
+	new_token(s, b, sizeof(b));
+	post_v2(s, PATH_URL, "{\"data\":[]}", b, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* count=0: even fresh tokens fail; API 1.0 is not concerned */
+	set_faults(s, "token_revoked:count=0,code=invalid_token");
+	new_token(s, c, sizeof(c));
+	post_v2(s, PATH_ATT, "{\"data\":[]}", c, &r);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(flat_code(&r), "invalid_token");
+	resp_free(&r);
+	new_token(s, c, sizeof(c));
+	post_v2(s, PATH_ATT, "{\"data\":[]}", c, &r);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	post_v1(s, PATH_ATT, "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	sim_stop(s);
+}
+
+static void test_gateway429(void **state)
+{
+	struct sim *s = small_sim(NULL, 0, 0);
+	struct resp r;
+	char tok[128], h[100];
+	int64_t t0;
+
+	(void)state;
+	new_token(s, tok, sizeof(tok));
+	set_faults(s, "gateway429:type=url,hold=2,retry_after=7");
+	t0 = mw_mono_ms();
+	post_v2(s, PATH_URL, "{\"data\":[]}", tok, &r);
+	assert_int_equal(r.status, 429);
+	assert_string_equal(json_object_get_string(jget(r.json, "detail")),
+			    "Over throttling limit (10000/hour)");
+	assert_null(resp_header(&r, "X-RateLimit-Limit", h, sizeof(h)));
+	assert_null(resp_header(&r, "X-RateLimit-Remaining", h, sizeof(h)));
+	assert_null(resp_header(&r, "X-RateLimit-Reset", h, sizeof(h)));
+	assert_non_null(resp_header(&r, "Retry-After", h, sizeof(h)));
+	assert_string_equal(h, "7");
+	resp_free(&r);
+	/* the whole hold: API 1.0 too; other types pass */
+	post_v1(s, PATH_URL, "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 429);
+	resp_free(&r);
+	post_v2(s, PATH_IMP, "{\"data\":[]}", tok, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(resp_header(&r, "X-RateLimit-Limit", h, sizeof(h)));
+	resp_free(&r);
+	assert_true(mw_mono_ms() - t0 < 2000);
+	mw_buf buf;
+	json_object *st, *v;
+
+	mw_buf_init(&buf);
+	sim_stats_json(s, &buf);
+	st = json_tokener_parse(buf.data);
+	v = jget(jget(jget(st, "status_by_path"), PATH_URL), "429");
+	assert_non_null(v);
+	assert_int_equal(json_object_get_int(v), 2);
+	v = json_object_array_get_idx(jget(st, "faults"), 0);
+	assert_int_equal(json_object_get_int(jget(v, "holds")), 1);
+	assert_int_equal(json_object_get_int(jget(v, "fired")), 2);
+	json_object_put(st);
+	mw_buf_free(&buf);
+	/* after the hold (count=1: one hold) the path answers again */
+	while (mw_mono_ms() - t0 < 2100)
+		mw_sleep_ms(50);
+	post_v2(s, PATH_URL, "{\"data\":[]}", tok, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* retry_after_date=1: an HTTP-date; none at all by default */
+	set_faults(s, "gateway429:type=url,hold=5,retry_after_date=1");
+	post_v2(s, PATH_URL, "{\"data\":[]}", tok, &r);
+	assert_int_equal(r.status, 429);
+	assert_non_null(resp_header(&r, "Retry-After", h, sizeof(h)));
+	assert_int_equal(strlen(h), 29);
+	assert_string_equal(h + 25, " GMT");
+	int64_t when;
+
+	assert_int_equal(mw_parse_http_date(h, &when), 0);
+	assert_true(when >= mw_now() + 3 && when <= mw_now() + 6);
+	resp_free(&r);
+	set_faults(s, "gateway429:type=url");
+	post_v2(s, PATH_URL, "{\"data\":[]}", tok, &r);
+	assert_int_equal(r.status, 429);
+	assert_null(resp_header(&r, "Retry-After", h, sizeof(h)));
+	resp_free(&r);
+	sim_stop(s);
+}
+
+/* Follows a window of 250 records of a type, oldest first, 100 a page:
+ * fills last with the response that ended the records, which has next or
+ * not as last_next says. */
+static void walk_to_last(struct sim *s, const char *path, const char *key, int last_next,
+			 struct resp *last)
+{
+	char body[400];
+	struct resp r;
+	int64_t want[3] = { 100, 100, 50 };
+
+	post_v1(s, path, "{\"meta\":{\"pagination\":{\"pageSize\":100}},\"data\":[{" WINDOW
+		",\"oldestFirst\":true}]}", &r);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(r.status, 200);
+		assert_int_equal(page_records(&r, key), want[k]);
+		if (k == 2) {
+			assert_int_equal(next_of(&r) != NULL, last_next);
+			break;
+		}
+		assert_non_null(next_of(&r));
+		snprintf(body, sizeof(body), "{\"meta\":{\"pagination\":{\"pageToken\":\"%s\"}}}",
+			 next_of(&r));
+		resp_free(&r);
+		post_v1(s, path, body, &r);
+	}
+	*last = r;
+}
+
+static void follow(struct sim *s, const char *path, const struct resp *from, struct resp *r)
+{
+	char body[400];
+
+	snprintf(body, sizeof(body), "{\"meta\":{\"pagination\":{\"pageToken\":\"%s\"}}}",
+		 next_of(from));
+	post_v1(s, path, body, r);
+	assert_int_equal(r->status, 200);
+}
+
+static void test_emptyend(void **state)
+{
+	struct sim *s = small_sim("emptyend:type=url", 0, 0);
+	struct resp last, e1, e2;
+
+	(void)state;
+	struct resp r;
+
+	/* other types are not concerned: their last page has no next */
+	walk_to_last(s, PATH_IMP, "impersonationLogs", 0, &last);
+	resp_free(&last);
+	/* flat (default): the last records page carries next, then data:[] */
+	walk_to_last(s, PATH_URL, "clickLogs", 1, &last);
+	follow(s, PATH_URL, &last, &e1);
+	assert_int_equal(page_records(&e1, "clickLogs"), -1);
+	assert_int_equal(json_object_get_int(jget(pagination(&e1), "pageSize")), 0);
+	assert_int_equal(json_object_get_int(jget(pagination(&e1), "totalCount")), 250);
+	assert_non_null(next_of(&e1));
+	assert_int_equal(json_object_array_length(jget(e1.json, "fail")), 0);
+	assert_int_equal(stat_i64(s, "empty_end_pages", NULL), 1);
+	assert_int_equal(stat_i64(s, "empty_end_followed", NULL), 0);
+	/* following next from the empty page: the same again, counted */
+	follow(s, PATH_URL, &e1, &e2);
+	assert_int_equal(page_records(&e2, "clickLogs"), -1);
+	assert_non_null(next_of(&e2));
+	assert_int_equal(stat_i64(s, "empty_end_followed", NULL), 1);
+	resp_free(&last);
+	resp_free(&e1);
+	resp_free(&e2);
+
+	/* nested impersonation, totalCount real+5, no next on the empty page */
+	set_faults(s, "emptyend:type=impersonation,shape=nested,total=+5,next=0");
+	walk_to_last(s, PATH_IMP, "impersonationLogs", 1, &last);
+	follow(s, PATH_IMP, &last, &e1);
+	assert_int_equal(page_records(&e1, "impersonationLogs"), 0);
+	assert_int_equal(json_object_get_int(jget(json_object_array_get_idx(
+		jget(e1.json, "data"), 0), "resultCount")), 0);
+	assert_int_equal(json_object_get_int(jget(pagination(&e1), "totalCount")), 255);
+	assert_null(next_of(&e1));
+	resp_free(&last);
+	resp_free(&e1);
+
+	/* an empty query answers in the shape; total=none, total=N */
+	set_faults(s, "emptyend:type=attachment,total=none,count=0");
+	post_v1(s, PATH_ATT, "{\"data\":[{\"from\":\"2000-01-01T00:00:00+0000\","
+		"\"to\":\"2000-01-02T00:00:00+0000\"}]}", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(page_records(&r, "attachmentLogs"), -1);
+	assert_null(jget(pagination(&r), "totalCount"));
+	assert_non_null(next_of(&r));
+	follow(s, PATH_ATT, &r, &e1);
+	assert_int_equal(page_records(&e1, "attachmentLogs"), -1);
+	resp_free(&r);
+	resp_free(&e1);
+	set_faults(s, "emptyend:type=url,total=7,shape=nested");
+	post_v1(s, PATH_URL, "{\"data\":[{\"from\":\"2000-01-01T00:00:00+0000\","
+		"\"to\":\"2000-01-02T00:00:00+0000\"}]}", &r);
+	assert_int_equal(page_records(&r, "clickLogs"), 0);
+	assert_int_equal(json_object_get_int(jget(pagination(&r), "totalCount")), 7);
+	resp_free(&r);
+	sim_stop(s);
+}
+
+static void test_emptynext_shapes(void **state)
+{
+	struct sim *s = small_sim("emptynext:type=url,shape=flat,total=none", 0, 0);
+	struct resp r, n;
+
+	(void)state;
+	post_v1(s, PATH_URL, "{\"data\":[{" WINDOW ",\"oldestFirst\":true}]}", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(page_records(&r, "clickLogs"), -1);
+	assert_null(jget(pagination(&r), "totalCount"));
+	assert_non_null(next_of(&r));
+	/* its next resumes the window: nothing was skipped */
+	follow(s, PATH_URL, &r, &n);
+	assert_int_equal(page_records(&n, "clickLogs"), 100);
+	assert_non_null(strstr(n.body.data, "<sim-url-0@1.sim.example>"));
+	resp_free(&r);
+	resp_free(&n);
+	/* the default keeps the records array and the real total */
+	set_faults(s, "emptynext:type=url");
+	post_v1(s, PATH_URL, "{\"data\":[{" WINDOW ",\"oldestFirst\":true}]}", &r);
+	assert_int_equal(page_records(&r, "clickLogs"), 0);
+	assert_int_equal(json_object_get_int(jget(pagination(&r), "totalCount")), 250);
+	assert_non_null(next_of(&r));
+	resp_free(&r);
+	set_faults(s, "emptynext:type=url,total=+3");
+	post_v1(s, PATH_URL, "{\"data\":[{" WINDOW ",\"oldestFirst\":true}]}", &r);
+	assert_int_equal(json_object_get_int(jget(pagination(&r), "totalCount")), 253);
+	resp_free(&r);
+	sim_stop(s);
+}
+
+static void test_binding_fail(void **state)
+{
+	struct sim *s = small_sim("binding_fail:type=url", 0, 0);
+	struct resp r;
+	json_object *err;
+
+	(void)state;
+	post_v1(s, PATH_URL, "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 200);
+	err = json_object_array_get_idx(jget(json_object_array_get_idx(jget(r.json, "fail"), 0),
+					     "errors"), 0);
+	assert_string_equal(json_object_get_string(jget(err, "code")), "err_xdk_binding_expired");
+	assert_string_equal(json_object_get_string(jget(err, "message")), "Binding Expired");
+	resp_free(&r);
+	set_faults(s, "binding_fail:status=418,type=account");
+	post_v1(s, "/api/account/get-account", "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 418);
+	assert_non_null(strstr(r.body.data, "err_xdk_binding_expired"));
+	resp_free(&r);
+	set_faults(s, "binding_fail:status=500");
+	post_v1(s, PATH_ATT, "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 500);
+	assert_non_null(strstr(r.body.data, "err_xdk_binding_expired"));
+	resp_free(&r);
+	sim_stop(s);
+}
+
+static void test_echo(void **state)
+{
+	struct sim *s = small_sim("echo:type=url", 0, 0);
+	struct resp r;
+	char tok[128];
+
+	(void)state;
+	post_v1(s, PATH_URL, "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body.data, "Authorization: MC " SIM_ACCESS_KEY ":"));
+	resp_free(&r);
+	new_token(s, tok, sizeof(tok));
+	set_faults(s, "echo:what=auth,type=all");
+	post_v2(s, PATH_IMP, "{\"data\":[]}", tok, &r);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body.data, tok));
+	resp_free(&r);
+	/* what=form: the token endpoint quotes the posted secret */
+	set_faults(s, "echo:what=form");
+	post(s, "/oauth/token", "client_id=" SIM_CLIENT_ID "&client_secret=" SIM_CLIENT_SECRET
+	     "&grant_type=client_credentials", NULL, &r);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body.data, "client_secret=" SIM_CLIENT_SECRET));
+	resp_free(&r);
+	/* fired once (count=1): the next token request succeeds */
+	new_token(s, tok, sizeof(tok));
+	sim_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,7 +947,19 @@ int main(void)
 		cmocka_unit_test(test_filters_agree),
 		cmocka_unit_test(test_fault_specs),
 		cmocka_unit_test(test_server_api),
+		cmocka_unit_test(test_page_size_cap),
+		cmocka_unit_test(test_opt_in_checks),
+		cmocka_unit_test(test_token_revoked),
+		cmocka_unit_test(test_gateway429),
+		cmocka_unit_test(test_emptyend),
+		cmocka_unit_test(test_emptynext_shapes),
+		cmocka_unit_test(test_binding_fail),
+		cmocka_unit_test(test_echo),
 	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
 }
