@@ -3,7 +3,8 @@
  * form with every field checked as it is typed, then a live validation in a
  * worker thread, and saving through the config module's atomic writer.
  *
- * Pages: wizard_steps[0..n) (only when adding), the form, the check. Tab and
+ * Pages: the checklist of the chosen API (only when adding; its first page
+ * chooses API 2.0 or, for existing keys only, 1.0), the form, the check. Tab and
  * Shift-Tab move between fields, Enter goes on, Esc goes back a page.
  * Network work (validation, discover-authentication) runs in detached worker
  * threads that share a reference-counted job with the screen, so leaving
@@ -43,8 +44,8 @@
 
 enum fid {
 	F_NAME, F_DESC, F_API, F_APP_ID, F_APP_KEY, F_REGION, F_BASE_URL, F_EMAIL, F_CA,
-	F_ACCESS, F_SECRET, F_CLIENT_ID, F_CLIENT_SECRET, F_TYPE, F_INTERVAL, F_LOOKBACK,
-	F_SUBMIT, F_COUNT
+	F_ACCESS, F_SECRET, F_CLIENT_ID, F_CLIENT_SECRET, F_SECRET_FORM, F_SECRET_REF, F_TYPE,
+	F_INTERVAL, F_LOOKBACK, F_SUBMIT, F_COUNT
 };
 
 enum fkind { FK_TEXT, FK_CHOICE, FK_CHECK, FK_BUTTON };
@@ -67,8 +68,8 @@ static const struct fdef fdefs[F_COUNT] = {
 	[F_DESC] = { "Description", FK_TEXT, 0, "description",
 		     "Optional: a note for people, e.g. the company whose tenant this is." },
 	[F_API] = { "API version", FK_CHOICE, 0, "api",
-		    "Space or Left/Right switches: API 1.0 uses four keys, API 2.0 a Client "
-		    "ID and a Client Secret." },
+		    "Space or Left/Right switches: API 2.0 takes a Client ID and a Client "
+		    "Secret; API 1.0 is for existing keys only." },
 	[F_REGION] = { "Region", FK_CHOICE, 0, NULL,
 		       "Space or Left/Right picks a region and fills in its base URL." },
 	[F_BASE_URL] = { "Base URL", FK_TEXT, 0, "base_url",
@@ -80,26 +81,33 @@ static const struct fdef fdefs[F_COUNT] = {
 		      "The service user's email address; Enter asks Mimecast "
 		      "(discover-authentication) which region hosts it, as the application above." },
 	[F_APP_ID] = { "Application ID", FK_TEXT, 1, "app_id",
-		       "From the API 1.0 application (checklist step 3): a GUID.",
+		       "From the API 1.0 application (checklist step 4): a GUID.",
 		     "missing; paste the Application ID of the API 1.0 application (a GUID "
 		     "like 01234567-89ab-cdef-0123-456789abcdef)" },
 	[F_APP_KEY] = { "Application Key", FK_TEXT, 1, "app_key",
-			"From the API 1.0 application (checklist step 3): a GUID.",
+			"From the API 1.0 application (checklist step 4): a GUID.",
 		     "missing; paste the Application Key of the API 1.0 application (a "
 		     "GUID like 01234567-89ab-cdef-0123-456789abcdef)" },
 	[F_ACCESS] = { "Access Key", FK_TEXT, 1, "access_key",
-		       "Created with the service user's login (step 6). Masked; paste it.",
+		       "Created with the service user's login (step 7). Masked; paste it.",
 		     "missing; paste the Access Key created with the service user's login" },
 	[F_SECRET] = { "Secret Key", FK_TEXT, 1, "secret_key",
-		       "Shown once by Mimecast when the keys are created (step 6). Masked; "
+		       "Shown once by Mimecast when the keys are created (step 7). Masked; "
 		       "paste it.",
 		     "missing; paste the Secret Key shown when the keys were created" },
 	[F_CLIENT_ID] = { "Client ID", FK_TEXT, 2, "client_id",
-			  "From the API 2.0 application (checklist step 7).",
+			  "From the API 2.0 application (checklist step 3).",
 		     "missing; paste the Client ID of the API 2.0 application" },
 	[F_CLIENT_SECRET] = { "Client Secret", FK_TEXT, 2, "client_secret",
-			      "Shown once by Mimecast (step 7). Masked; paste it.",
+			      "Shown once by Mimecast (step 3). Masked; paste it.",
 		     "missing; paste the Client Secret of the API 2.0 application" },
+	[F_SECRET_FORM] = { "Secret kept in", FK_CHOICE, 2, NULL,
+			    "Space or Left/Right: the config file itself, a file of its own "
+			    "(client_secret_file) or an environment variable (client_secret_env)." },
+	[F_SECRET_REF] = { "Secret file", FK_TEXT, 2, NULL,
+			   "A file: mimewatch writes the Client Secret typed above into it (mode "
+			   "0600), or reads it from there when left empty. A variable: it must be "
+			   "set here and for the service." },
 	[F_TYPE] = { "Log types", FK_CHECK, 0, "types",
 		     "Space ticks or unticks: collect this log type." },
 	[F_INTERVAL] = { "Poll interval", FK_TEXT, 0, "interval",
@@ -147,6 +155,7 @@ enum { PAGE_FORM = -1, PAGE_CHECK = -2 };
 struct wiz {
 	int edit;
 	char orig_name[128];
+	int orig_api;               /* on edit: the API the integration had */
 	int page;                   /* a step index, PAGE_FORM or PAGE_CHECK */
 	int first_page;
 	unsigned char ticked[32];
@@ -156,6 +165,8 @@ struct wiz {
 
 	struct ui_field f[F_COUNT];
 	int api;
+	enum mw_secret_src sform;   /* where the Client Secret is kept: inline, file, env */
+	int write_secret;           /* the typed Client Secret goes into its file on save */
 	unsigned types;
 	int focus, top;
 	unsigned touched;           /* bit per enum fid */
@@ -248,6 +259,12 @@ static void integ_copy(struct mw_integration *dst, const struct mw_integration *
 static int is_enter(wint_t ch, int is_key)
 {
 	return is_key ? ch == KEY_ENTER : (ch == '\n' || ch == '\r');
+}
+
+/* The checklist of the API chosen on its first page. */
+static size_t steps_of(const struct wiz *w, const struct wizard_step **st)
+{
+	return wizard_checklist(w->api, st);
 }
 
 /* ---- jobs ------------------------------------------------------------------------ */
@@ -400,6 +417,10 @@ static size_t form_slots(const struct wiz *w, struct slot *out)
 
 		if (d->api && d->api != w->api)
 			continue;
+		/* a variable's secret is never typed; a file or variable needs its name */
+		if ((id == F_CLIENT_SECRET && w->sform == MW_SECRET_ENV) ||
+		    (id == F_SECRET_REF && w->sform == MW_SECRET_INLINE))
+			continue;
 		if (id == F_TYPE) {
 			for (size_t i = 0; i < mw_nlogtypes && n < MAX_SLOTS; i++)
 				out[n++] = (struct slot){ F_TYPE, (int)i };
@@ -465,6 +486,8 @@ static void set_api(struct wiz *w, int api)
 		return;
 	cur = region_current(w);
 	w->api = api;
+	/* the other API's checklist: its pages are not done yet */
+	memset(w->ticked + 1, 0, sizeof(w->ticked) - 1);
 	/* a host of the other API version is no use: offer this one's default */
 	if (cur >= 0 || field_empty(&w->f[F_BASE_URL]))
 		field_set(&w->f[F_BASE_URL], api == 2 ? V2_DEFAULT_URL : "");
@@ -518,6 +541,103 @@ static const struct mw_integration *orig_integration(const struct ui_view *v)
 	const struct wiz *w = v->priv;
 
 	return w->edit ? config_find(v->ctx->cfg, w->orig_name) : NULL;
+}
+
+/* The secret in a file of its own, as the loader reads it (one line, the
+ * editor's newline dropped), malloc'd; NULL when unreadable or empty. */
+static char *secret_file_read(const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+	mw_err e;
+
+	mw_err_clear(&e);
+	if (mw_read_file(path, 65536, &data, &len, &e) < 0)
+		return NULL;
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	if (len > 0 && data[len - 1] == '\r')
+		len--;
+	data[len] = '\0';
+	if (len == 0 || memchr(data, '\0', len)) {
+		explicit_bzero(data, len);
+		free(data);
+		return NULL;
+	}
+	return data;
+}
+
+/* A conventional variable name (upper case, digits, _): only such a name is
+ * echoed, anything else may be the secret pasted in the wrong field. */
+static int env_name_plain(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64 || (*s >= '0' && *s <= '9'))
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(s);
+}
+
+/* What is wrong with the Client Secret's file or variable, or 0. */
+static int secret_ref_error(struct wiz *w, const char *ref, char *out, size_t n)
+{
+	mw_err e;
+	struct stat st;
+	char *val;
+
+	if (w->sform == MW_SECRET_ENV) {
+		const char *env;
+
+		if (!ref) {
+			snprintf(out, n, "missing; type the name of the environment variable that "
+				 "holds the Client Secret, e.g. MIMEWATCH_CLIENT_SECRET");
+			return 1;
+		}
+		if (!env_name_plain(ref)) {
+			snprintf(out, n, "not a variable name (not shown, in case it is the secret "
+				 "itself); use capital letters, digits and _");
+			return 1;
+		}
+		env = getenv(ref);
+		if (!env || !*env) {
+			snprintf(out, n, "%s is not set in this console's environment; export it "
+				 "(the service needs it too) and start the console again, or keep "
+				 "the secret in the config or a file", ref);
+			return 1;
+		}
+		return 0;
+	}
+	if (!ref) {
+		snprintf(out, n, "missing; type the absolute path of the file for the Client "
+			 "Secret, e.g. /etc/mimewatch/client-secret");
+		return 1;
+	}
+	if (ref[0] != '/' || strlen(ref) >= PATH_MAX) {
+		snprintf(out, n, "not an absolute path (not shown, in case it is the secret "
+			 "itself); write the path of a file, starting with /");
+		return 1;
+	}
+	if (!field_empty(&w->f[F_CLIENT_SECRET])) {
+		if (stat(ref, &st) == 0 && !S_ISREG(st.st_mode)) {
+			snprintf(out, n, "is not a regular file; give the path of a file for the "
+				 "Client Secret");
+			return 1;
+		}
+		return 0;  /* written on save */
+	}
+	mw_err_clear(&e);
+	if (mw_check_private_file(ref, "secret file", &e) < 0) {
+		snprintf(out, n, "%.600s; or type the Client Secret above: mimewatch writes it there",
+			 e.msg);
+		return 1;
+	}
+	val = secret_file_read(ref);
+	if (!val) {
+		snprintf(out, n, "the file is empty or unreadable; type the Client Secret above: "
+			 "mimewatch writes it there");
+		return 1;
+	}
+	explicit_bzero(val, strlen(val));
+	free(val);
+	return 0;
 }
 
 /* The error of one field in words that say the fix, or 0 when it is fine.
@@ -576,7 +696,11 @@ static int field_error(struct ui_view *v, enum fid id, char *out, size_t n, int 
 		const char *key = fdefs[id].cfg_key;
 
 		/* on edit, empty keeps the saved secret */
-		if (!val && orig && orig->api == w->api)
+		if (!val && orig && orig->api == w->api &&
+		    (id != F_CLIENT_SECRET || w->sform == MW_SECRET_INLINE))
+			break;
+		/* empty: read from its file, which is checked under the path */
+		if (!val && id == F_CLIENT_SECRET && w->sform == MW_SECRET_FILE)
 			break;
 		s->value = val;
 		s->src = val ? MW_SECRET_INLINE : MW_SECRET_NONE;
@@ -586,6 +710,9 @@ static int field_error(struct ui_view *v, enum fid id, char *out, size_t n, int 
 	case F_CLIENT_ID:
 		p.client_id = val;
 		rc = probe_check(&p, "client_id", out, n);
+		break;
+	case F_SECRET_REF:
+		rc = secret_ref_error(w, val, out, n);
 		break;
 	case F_TYPE:
 		if (!w->types) {
@@ -689,11 +816,36 @@ static void form_build(struct ui_view *v, struct mw_integration *in)
 		take_secret(&in->access_key, &w->f[F_ACCESS], same ? &orig->access_key : NULL);
 		take_secret(&in->secret_key, &w->f[F_SECRET], same ? &orig->secret_key : NULL);
 	} else {
-		int same = orig && orig->api == 2;
+		struct mw_secret *cs = &in->client_secret;
+		char *ref = field_dup(&w->f[F_SECRET_REF]);
+		const char *env;
 
 		in->client_id = field_dup(&w->f[F_CLIENT_ID]);
-		take_secret(&in->client_secret, &w->f[F_CLIENT_SECRET],
-			    same ? &orig->client_secret : NULL);
+		w->write_secret = 0;
+		switch (w->sform) {
+		case MW_SECRET_FILE:
+			cs->src = MW_SECRET_FILE;
+			cs->ref = ref;
+			cs->value = field_dup(&w->f[F_CLIENT_SECRET]);
+			if (cs->value)
+				w->write_secret = 1;
+			else if (ref)
+				cs->value = secret_file_read(ref);
+			break;
+		case MW_SECRET_ENV:
+			cs->src = MW_SECRET_ENV;
+			cs->ref = ref;
+			env = ref ? getenv(ref) : NULL;
+			cs->value = env && *env ? mw_xstrdup(env) : NULL;
+			break;
+		default:
+			free(ref);
+			cs->value = field_dup(&w->f[F_CLIENT_SECRET]);
+			if (!cs->value && orig && orig->api == 2)
+				cs->value = mw_xstrdup(orig->client_secret.value);
+			cs->src = cs->value ? MW_SECRET_INLINE : MW_SECRET_NONE;
+			break;
+		}
 	}
 	in->types = w->types;
 	if (mw_parse_duration(fstr(&w->f[F_INTERVAL]), &secs) == 0)
@@ -709,10 +861,12 @@ static void update_title(struct ui_view *v)
 {
 	struct wiz *w = v->priv;
 	const char *what = w->edit ? "Edit integration" : "New integration";
+	const struct wizard_step *st;
+	size_t nsteps = steps_of(w, &st);
 
 	if (w->page >= 0)
 		snprintf(w->title, sizeof(w->title), "%s: Mimecast setup, step %d of %zu", what,
-			 w->page + 1, wizard_nsteps);
+			 w->page + 1, nsteps);
 	else if (w->page == PAGE_FORM)
 		snprintf(w->title, sizeof(w->title), "%s: details", what);
 	else
@@ -904,6 +1058,30 @@ static int ensure_parent_dir(const char *path, mw_err *e)
 	return mw_mkdir_p(dir, e);
 }
 
+/* The typed Client Secret into the file the config is to name: 0600,
+ * atomically, its directory made 0700 when missing. */
+static int write_secret_file(const struct mw_secret *s, mw_err *e)
+{
+	size_t len = strlen(s->value);
+	char *data = mw_xcalloc(1, len + 2);
+	int rc;
+
+	memcpy(data, s->value, len);
+	data[len] = '\n';
+	rc = ensure_parent_dir(s->ref, e);
+	if (rc == 0)
+		rc = mw_write_file_atomic(s->ref, data, len + 1, e);
+	explicit_bzero(data, len + 1);
+	free(data);
+	if (rc < 0) {
+		char why[sizeof(e->msg)];
+
+		mw_strlcpy(why, e->msg, sizeof(why));
+		mw_err_set(e, "the Client Secret could not be written to its file: %s", why);
+	}
+	return rc;
+}
+
 static void save(struct ui_view *v, int anyway)
 {
 	struct wiz *w = v->priv;
@@ -947,6 +1125,8 @@ static void save(struct ui_view *v, int anyway)
 	ncfg.integrations = arr;
 	ncfg.nintegrations = n;
 	rc = ensure_parent_dir(path, &e);
+	if (rc == 0 && w->write_secret && w->built.client_secret.src == MW_SECRET_FILE)
+		rc = write_secret_file(&w->built.client_secret, &e);
 	if (rc == 0)
 		rc = config_save(&ncfg, path, &e);
 	free(arr);
@@ -973,6 +1153,9 @@ static void save(struct ui_view *v, int anyway)
 	if (anyway)
 		ui_message(ctx, ROLE_WARNING, "Saved '%s' anyway, but no log type passed the check: "
 			   "it will not collect until that is fixed (t shows the advice)", w->built.name);
+	else if (w->edit && w->orig_api != w->built.api)
+		ui_message(ctx, ROLE_OK, "Saved '%s', now on API %s: its cursors and stored "
+			   "records are kept", w->built.name, w->built.api == 2 ? "2.0" : "1.0");
 	else
 		ui_message(ctx, ROLE_OK, "Saved '%s' to %s", w->built.name, path);
 	if (!ctx->col && !ctx->attached)
@@ -1070,26 +1253,31 @@ static int wrapped_rows(int width, const char *s)
 static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
-	const struct wizard_step *st = &wizard_steps[w->page];
+	const struct wizard_step *steps, *st;
+	size_t nsteps = steps_of(w, &steps);
 	int y = y0, limit = y0 + height - 2, x = x0 + 1, tw = width - 2;
 	char buf[1024];
 
+	if (w->page >= (int)nsteps)
+		w->page = (int)nsteps - 1;
+	st = &steps[w->page];
 	ui_textf(y++, x, tw, ROLE_HEADING, "Mimecast setup, step %d of %zu: %s", w->page + 1,
-		 wizard_nsteps, st->title);
+		 nsteps, st->title);
 	{
 		int cx = x;
 
-		for (size_t i = 0; i < wizard_nsteps && cx < x + tw; i++) {
+		for (size_t i = 0; i < nsteps && cx < x + tw; i++) {
 			enum ui_role r = (int)i == w->page ? ROLE_KEY : w->ticked[i] ? ROLE_OK
 										   : ROLE_MUTED;
 
 			cx += ui_textf(y, cx, x + tw - cx, r, "[%c] %zu %s  ",
-				       w->ticked[i] ? 'x' : ' ', i + 1, wizard_steps[i].short_name);
+				       w->ticked[i] ? 'x' : ' ', i + 1, steps[i].short_name);
 		}
 		y++;
 	}
-	y++;
-	if (y < limit) {
+	if (st->where)
+		y++;
+	if (st->where && y < limit) {
 		int used = puts_role(y, x, tw, ROLE_KEY, "Where: ");
 
 		y += draw_wrapped(y, x + used, tw - used, limit - y, ROLE_NORMAL, st->where);
@@ -1101,13 +1289,23 @@ static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 	if (st->extra != WIZARD_EXTRA_NONE && y < limit)
 		y++;
 	switch (st->extra) {
+	case WIZARD_EXTRA_API_CHOICE:
+		ui_textf(y++, x + 2, tw - 2, w->api == 2 ? ROLE_SELECTION : ROLE_NORMAL,
+			 "(%c) API 2.0: a new integration (Client ID and Client Secret)",
+			 w->api == 2 ? '*' : ' ');
+		ui_textf(y++, x + 2, tw - 2, w->api == 1 ? ROLE_SELECTION : ROLE_NORMAL,
+			 "(%c) API 1.0: existing keys only", w->api == 1 ? '*' : ' ');
+		if (y < limit)
+			puts_role(y++, x + 2, tw - 2, ROLE_MUTED, "Up/Down or Left/Right chooses");
+		break;
 	case WIZARD_EXTRA_REGIONS: {
 		const struct mw_region *rs;
 		size_t n = regions_list(&rs);
 
 		for (size_t i = 0; i < n && y < limit; i++)
-			ui_textf(y++, x + 2, tw - 2, ROLE_NORMAL, "%-6s %-38s %s", rs[i].code,
-				 rs[i].base_url, rs[i].name);
+			if (region_fits(&rs[i], w->api))
+				ui_textf(y++, x + 2, tw - 2, ROLE_NORMAL, "%-6s %-38s %s",
+					 rs[i].code, rs[i].base_url, rs[i].name);
 		break;
 	}
 	case WIZARD_EXTRA_PERMISSIONS:
@@ -1142,8 +1340,13 @@ static void slot_value(struct wiz *w, const struct slot *s, char *buf, size_t n)
 
 	switch (s->id) {
 	case F_API:
-		snprintf(buf, n, "(%c) API 1.0 (four keys)   (%c) API 2.0 (Client ID and Secret)",
-			 w->api == 1 ? '*' : ' ', w->api == 2 ? '*' : ' ');
+		snprintf(buf, n, "(%c) API 2.0 (Client ID and Secret)   (%c) API 1.0 (existing keys "
+			 "only)", w->api == 2 ? '*' : ' ', w->api == 1 ? '*' : ' ');
+		break;
+	case F_SECRET_FORM:
+		snprintf(buf, n, "< %s >", w->sform == MW_SECRET_FILE ? "a file of its own (mode 0600)"
+			 : w->sform == MW_SECRET_ENV ? "an environment variable"
+			 : "this config file");
 		break;
 	case F_REGION: {
 		int cur = region_current(w);
@@ -1192,6 +1395,18 @@ static int slot_note(struct ui_view *v, const struct slot *s, char *buf, size_t 
 	return 1;
 }
 
+/* What an empty secret field stands for: the saved secret (only one of the
+ * same API), or the file named below it. */
+static void placeholder(const struct wiz *w, const struct mw_integration *orig, enum fid id,
+			int y, int x, int cols)
+{
+	if (id == F_CLIENT_SECRET && w->sform == MW_SECRET_FILE)
+		puts_role(y, x, cols, ROLE_MUTED, "(empty: read from the file below)");
+	else if (orig && orig->api == w->api &&
+		 (id == F_ACCESS || id == F_SECRET || id == F_CLIENT_SECRET))
+		puts_role(y, x, cols, ROLE_MUTED, "(saved; type to replace)");
+}
+
 static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
@@ -1232,9 +1447,14 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 			break;
 		w->top--;
 	}
-	ui_textf(y0, x0 + 1, width - 2, ROLE_HEADING, "%s", w->edit
-		 ? "Change what you need; empty secret fields keep the saved ones"
-		 : "Integration details: Tab and Shift-Tab move, Enter checks and saves");
+	if (w->edit && orig && orig->api != w->api)
+		ui_textf(y0, x0 + 1, width - 2, ROLE_HEADING, "Switching to API %s: same name, "
+			 "cursors and stored records; the API %s credentials go on save",
+			 w->api == 2 ? "2.0" : "1.0", orig->api == 2 ? "2.0" : "1.0");
+	else
+		ui_textf(y0, x0 + 1, width - 2, ROLE_HEADING, "%s", w->edit
+			 ? "Change what you need; empty secret fields keep the saved ones"
+			 : "Integration details: Tab and Shift-Tab move, Enter checks and saves");
 	y = y0 + 2;
 	for (int i = w->top; i < n && y < y0 + 2 + avail; i++) {
 		const struct fdef *d = &fdefs[s[i].id];
@@ -1243,6 +1463,8 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 
 		if (s[i].id == F_TYPE && s[i].sub > 0)
 			label = "";
+		if (s[i].id == F_SECRET_REF && w->sform == MW_SECRET_ENV)
+			label = "Variable name";
 		ui_text(y, x0 + 1, lw, focused ? ROLE_KEY : ROLE_NORMAL, label, strlen(label));
 		if (d->kind == FK_TEXT) {
 			if (s[i].id == F_NAME && w->edit) {
@@ -1251,10 +1473,8 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 			} else {
 				ui_field_draw(&w->f[s[i].id], y, fx, fw, focused);
 				/* the field's own placeholder when empty */
-				if (w->f[s[i].id].len == 0 && !focused && orig &&
-				    (s[i].id == F_ACCESS || s[i].id == F_SECRET ||
-				     s[i].id == F_CLIENT_SECRET))
-					puts_role(y, fx, fw, ROLE_MUTED, "(saved; type to replace)");
+				if (w->f[s[i].id].len == 0 && !focused)
+					placeholder(w, orig, s[i].id, y, fx, fw);
 			}
 		} else {
 			slot_value(w, &s[i], val, sizeof(val));
@@ -1360,6 +1580,17 @@ static void fill_from(struct wiz *w, const struct mw_integration *in)
 	field_set(&w->f[F_LOOKBACK], d);
 	w->api = in->api;
 	w->types = in->types;
+	/* the Client Secret is kept where the saved secrets are: on a switch from
+	 * API 1.0, where the Secret Key was (file or variable: a new name is typed) */
+	if (in->api == 2) {
+		w->sform = in->client_secret.src != MW_SECRET_NONE ? in->client_secret.src
+								   : MW_SECRET_INLINE;
+		if (w->sform != MW_SECRET_INLINE)
+			field_set(&w->f[F_SECRET_REF], in->client_secret.ref);
+	} else {
+		w->sform = in->secret_key.src != MW_SECRET_NONE ? in->secret_key.src
+								: MW_SECRET_INLINE;
+	}
 }
 
 static int wizard_open(struct ui_view *v, void *arg)
@@ -1381,6 +1612,7 @@ static int wizard_open(struct ui_view *v, void *arg)
 		}
 		w->edit = 1;
 		mw_strlcpy(w->orig_name, name, sizeof(w->orig_name));
+		w->orig_api = in->api;
 		fill_from(w, in);
 		field_set(&w->f[F_NAME], name);
 		w->first_page = PAGE_FORM;
@@ -1389,6 +1621,9 @@ static int wizard_open(struct ui_view *v, void *arg)
 
 		config_integration_defaults(&def);
 		fill_from(w, &def);
+		/* a new integration is API 2.0: Mimecast takes no new API 1.0 applications */
+		w->api = 2;
+		field_set(&w->f[F_BASE_URL], V2_DEFAULT_URL);
 		w->first_page = 0;
 	}
 	go_page(v, w->first_page);
@@ -1468,10 +1703,13 @@ static int form_action(struct ui_view *v, enum ui_action a)
 		return 1;
 	case ACT_BACK:
 	case ACT_QUIT:
-		if (w->first_page == PAGE_FORM || a == ACT_QUIT)
+		if (w->first_page == PAGE_FORM || a == ACT_QUIT) {
 			leave(v, 0);
-		else
-			go_page(v, (int)wizard_nsteps - 1);
+		} else {
+			const struct wizard_step *st;
+
+			go_page(v, (int)steps_of(w, &st) - 1);
+		}
 		return 1;
 	default:
 		return 0;
@@ -1483,10 +1721,13 @@ static int wizard_action(struct ui_view *v, enum ui_action a)
 	struct wiz *w = v->priv;
 
 	if (w->page >= 0) {
+		const struct wizard_step *st;
+		int nsteps = (int)steps_of(w, &st);
+
 		switch (a) {
 		case ACT_ENTER:
 		case ACT_NEXT_FIELD:
-			go_page(v, w->page + 1 < (int)wizard_nsteps ? w->page + 1 : PAGE_FORM);
+			go_page(v, w->page + 1 < nsteps ? w->page + 1 : PAGE_FORM);
 			return 1;
 		case ACT_PREV_FIELD:
 		case ACT_BACK:
@@ -1535,6 +1776,21 @@ static int editing_key(wint_t ch, int is_key)
 	return ch == 127 || ch == 8 || ch == 1 || ch == 5 || ch == 11 || ch == 21 || ch == 23;
 }
 
+/* Cycles where the Client Secret is kept: this config, a file, a variable. */
+static void secret_form_step(struct wiz *w, int dir)
+{
+	static const enum mw_secret_src order[3] = { MW_SECRET_INLINE, MW_SECRET_FILE,
+						     MW_SECRET_ENV };
+	int i = 0;
+
+	while (i < 3 && order[i] != w->sform)
+		i++;
+	w->sform = order[((i % 3) + dir + 3) % 3];
+	/* a path is no variable name, nor the reverse */
+	field_set(&w->f[F_SECRET_REF], "");
+	w->dirty = 1;
+}
+
 static int form_input(struct ui_view *v, wint_t ch, int is_key)
 {
 	struct wiz *w = v->priv;
@@ -1569,7 +1825,14 @@ static int form_input(struct ui_view *v, wint_t ch, int is_key)
 
 			if (cur->id == F_API)
 				set_api(w, w->api == 1 ? 2 : 1);
-			else
+			else if (cur->id == F_SECRET_FORM) {
+				secret_form_step(w, dir);
+				/* the Client Secret row above may come or go: stay here */
+				n = (int)form_slots(w, s);
+				for (int i = 0; i < n; i++)
+					if (s[i].id == F_SECRET_FORM)
+						w->focus = i;
+			} else
 				region_step(w, dir);
 			return 1;
 		}
@@ -1623,8 +1886,23 @@ static int wizard_input(struct ui_view *v, wint_t ch, int is_key)
 		return 1;
 	}
 	if (w->page >= 0 && !is_key && ch == ' ') {
+		const struct wizard_step *st;
+		int nsteps = (int)steps_of(w, &st);
+
 		w->ticked[w->page] = 1;
-		go_page(v, w->page + 1 < (int)wizard_nsteps ? w->page + 1 : PAGE_FORM);
+		go_page(v, w->page + 1 < nsteps ? w->page + 1 : PAGE_FORM);
+		return 1;
+	}
+	if (w->page >= 0 && is_key && (ch == KEY_LEFT || ch == KEY_RIGHT || ch == KEY_UP ||
+				       ch == KEY_DOWN)) {
+		const struct wizard_step *st;
+
+		steps_of(w, &st);
+		if (st[w->page].extra != WIZARD_EXTRA_API_CHOICE)
+			return 0;
+		/* two choices: any arrow takes the other one */
+		set_api(w, w->api == 1 ? 2 : 1);
+		update_title(v);
 		return 1;
 	}
 	if (w->page == PAGE_FORM && form_input(v, ch, is_key))

@@ -1,7 +1,9 @@
 /* wizard_steps.c - the checklist text of the onboarding wizard. The menu
  * paths are those of the Mimecast Administration Console (design.md and
- * mimecast-api.md); the 30-minute key wait is said plainly because it is the
- * step that surprises people most. */
+ * mimecast-api.md 7). API 2.0 comes first: Mimecast has taken no new API 1.0
+ * applications since the end of June 2025, so the API 1.0 pages speak to
+ * admins who already hold keys; there the 30-minute key wait is said plainly
+ * because it is the step that surprises people most. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* getifaddrs, NI_MAXHOST alongside -std=c11 */
 #endif
@@ -15,13 +17,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const char *const region_before[] = {
-	"Every Mimecast account lives in one region, and API calls only work against that "
-	"region's host. The account code on the Administration Console dashboard names it by "
-	"its prefix: CUK Europe, CDE Germany, CUSA or CUSB United States, CCA Canada, CSA "
-	"South Africa, CAU Australia.",
-	"On the form you can pick the region, type the base URL, or let mimewatch find it from "
-	"the service user's email address.",
+static const char *const api_before[] = {
+	"Mimecast has accepted no new API 1.0 applications since the end of June 2025. A new "
+	"integration uses API 2.0: one application in the Administration Console gives a "
+	"Client ID and a Client Secret.",
+	"Choose API 1.0 only for an API 1.0 application that already exists and whose keys you "
+	"hold. An integration can be switched from API 1.0 to API 2.0 later (e on the home "
+	"screen) without losing what it collected.",
 	NULL,
 };
 
@@ -32,9 +34,52 @@ static const char *const logging_before[] = {
 	NULL,
 };
 
+/* ---- API 2.0 ---- */
+
+static const char *const v2_app_before[] = {
+	"Open the Mimecast API 2.0 tile and add an application (Generate Keys, or Configure "
+	"New). Give it the products for threats and security events (e.g. Threats, Security "
+	"Events and Data for CG; products cannot be changed later) and an application role "
+	"holding exactly these permissions:",
+	NULL,
+};
+
+static const char *const v2_app_after[] = {
+	"Save it, then copy the Client ID and the Client Secret for the form. The Client "
+	"Secret is shown only once: paste it straight into the form. A missing permission "
+	"shows up at validation as \"permission missing\" with the exact string to add to "
+	"the application's role.",
+	NULL,
+};
+
+static const char *const v2_url_before[] = {
+	"API 2.0 answers on the global gateway, which fails over automatically, and on two "
+	"regional instances without failover. The form starts with the global gateway; "
+	"Region on the form switches between them:",
+	NULL,
+};
+
+static const char *const v2_url_after[] = {
+	"The regional API 1.0 hosts (eu-api.mimecast.com and the like) do not answer API 2.0.",
+	NULL,
+};
+
+/* ---- API 1.0: existing keys only ---- */
+
+static const char *const region_before[] = {
+	"Every Mimecast account lives in one region, and API 1.0 calls only work against that "
+	"region's host. The account code on the Administration Console dashboard names it by "
+	"its prefix: CUK Europe, CDE Germany, CUSA or CUSB United States, CCA Canada, CSA "
+	"South Africa, CAU Australia.",
+	"On the form you can pick the region, type the base URL, or let mimewatch find it from "
+	"the service user's email address.",
+	NULL,
+};
+
 static const char *const app_before[] = {
-	"Add an API application: category SIEM Integration, and tick Enable Extended Session. "
-	"Save it, then copy its Application ID and Application Key (both look like "
+	"Mimecast accepts no new API 1.0 applications: these steps are for the one you already "
+	"have. Open it (category SIEM Integration, Enable Extended Session ticked) and copy its "
+	"Application ID and Application Key (both look like "
 	"01234567-89ab-cdef-0123-456789abcdef) for the form.",
 	"Mimecast lets you create the Access Key and Secret Key only 30 minutes after the "
 	"application was created: there is no way around the wait.",
@@ -78,26 +123,34 @@ static const char *const keys_before[] = {
 	NULL,
 };
 
-static const char *const v2_before[] = {
-	"Mimecast is retiring API 1.0. With API 2.0 instead: add a Mimecast API 2.0 "
-	"application with the products for threats and security events and a role holding the "
-	"three permissions of step 4, then copy the Client ID and the Client Secret (shown "
-	"once).",
-	"On the form choose API 2.0. Skip this step when you use API 1.0 keys.",
-	NULL,
+#define STEP_API { "API", "Choose the API: 2.0 for a new integration", NULL, api_before, \
+		   WIZARD_EXTRA_API_CHOICE, NULL }
+#define STEP_LOGGING { "Logging", "Turn on Enhanced Logging", \
+		       "Administration > Account > Account Settings > Enhanced Logging", \
+		       logging_before, WIZARD_EXTRA_NONE, NULL }
+
+static const struct wizard_step steps_v2[] = {
+	STEP_API,
+	STEP_LOGGING,
+	{ "Application", "Create an API 2.0 application",
+	  "Integrations > API and Platform Integrations (newer consoles: Integrations Hub) > "
+	  "Mimecast API 2.0",
+	  v2_app_before, WIZARD_EXTRA_PERMISSIONS, v2_app_after },
+	{ "Base URL", "The API 2.0 gateway",
+	  "nothing to click: the form offers these hosts",
+	  v2_url_before, WIZARD_EXTRA_REGIONS, v2_url_after },
 };
 
-const struct wizard_step wizard_steps[] = {
-	{ "Region", "Find your region's API base URL",
+static const struct wizard_step steps_v1[] = {
+	STEP_API,
+	{ "Region", "Find your region's API 1.0 base URL",
 	  "Administration Console dashboard: the account code (e.g. CUK..., CUSA...)",
 	  region_before, WIZARD_EXTRA_REGIONS, NULL },
-	{ "Logging", "Turn on Enhanced Logging",
-	  "Administration > Account > Account Settings > Enhanced Logging",
-	  logging_before, WIZARD_EXTRA_NONE, NULL },
-	{ "Application", "Create an API 1.0 application",
+	STEP_LOGGING,
+	{ "Application", "Your API 1.0 application (existing keys only)",
 	  "Administration > Services > API and Platform Integrations",
 	  app_before, WIZARD_EXTRA_NONE, NULL },
-	{ "User+role", "Create a service user and its role",
+	{ "User+role", "The service user and its role",
 	  "Administration > Account > Roles (the role), Administration > Directories (the user)",
 	  user_before, WIZARD_EXTRA_PERMISSIONS, user_after },
 	{ "IP ranges", "Allow this host's address",
@@ -108,12 +161,17 @@ const struct wizard_step wizard_steps[] = {
 	  "Administration > Services > Applications > Authentication Profiles, then the "
 	  "application under API and Platform Integrations",
 	  keys_before, WIZARD_EXTRA_NONE, NULL },
-	{ "API 2.0", "Or: an API 2.0 application",
-	  "Integrations > API and Platform Integrations > Mimecast API 2.0",
-	  v2_before, WIZARD_EXTRA_NONE, NULL },
 };
 
-const size_t wizard_nsteps = sizeof(wizard_steps) / sizeof(wizard_steps[0]);
+size_t wizard_checklist(int api, const struct wizard_step **steps)
+{
+	if (api == 1) {
+		*steps = steps_v1;
+		return sizeof(steps_v1) / sizeof(steps_v1[0]);
+	}
+	*steps = steps_v2;
+	return sizeof(steps_v2) / sizeof(steps_v2[0]);
+}
 
 static void add_address(char *buf, size_t n, const char *addr)
 {

@@ -446,7 +446,8 @@ def console_wizard(sim, creds, base_url, leaks, api="v1"):
     """The wizard with the canary secrets typed (app key) and pasted (keys),
     checked live (refused: 401), then saved anyway."""
     newcfg = os.path.join(sim.dir, "wizard", "config.yaml")
-    cmds = ["key Space"] * 7
+    # the checklist: API 2.0 (4 pages) is the default, API 1.0 (7) is chosen with Right
+    cmds = ["key Right"] + ["key Space"] * 7 if api == "v1" else ["key Space"] * 4
     cmds += ["type wizcanary", "key Tab", "type canary", "key Tab"]
     if api == "v1":
         cmds += ["key Tab", "type " + creds.app_id, "key Tab", "type " + creds.app_key,
@@ -454,7 +455,7 @@ def console_wizard(sim, creds, base_url, leaks, api="v1"):
                  "type " + sim.ca_file, "key Tab", "paste " + creds.access_key, "key Tab",
                  "paste " + creds.secret_key]
     else:
-        cmds += ["key Space", "key Tab", "key Tab", "key C-u", "type " + base_url, "key Tab",
+        cmds += ["key Tab", "key Tab", "key C-u", "type " + base_url, "key Tab",
                  "type " + sim.ca_file, "key Tab", "type " + creds.client_id, "key Tab",
                  "paste " + creds.client_secret]
     cmds += ["dump form", "key Enter", "wait-idle", "dump check", "key Enter", "dump refused",

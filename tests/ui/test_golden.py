@@ -39,7 +39,8 @@ UPDATE = os.environ.get("MW_UPDATE_GOLDEN") == "1"
 NOW = "1731862800"          # 2024-11-17 17:00:00 UTC
 SEED = "7"
 SIZE = (100, 30)
-CHECKLIST_STEPS = 7
+CHECKLIST_STEPS = {1: 7, 2: 4}   # pages of the API 1.0 (existing keys) and 2.0 checklists
+SIM_CLIENT_SECRET = "mwsim-client-secret-0123456789"
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
                          "\u2060\u2066-\u2069\ufeff]")
 
@@ -121,7 +122,8 @@ class Golden:
             check(not bad, "dump %s holds a raw control character %r" % (name, bad and
                                                                          bad.group(0)))
             check(mwtest.SIM_SECRET_KEY[:16] not in got and mwtest.SIM_ACCESS_KEY[:24]
-                  not in got, "dump %s shows a secret:\n%s" % (name, got))
+                  not in got and SIM_CLIENT_SECRET not in got,
+                  "dump %s shows a secret:\n%s" % (name, got))
             eq(len(got.split("\n")) - 1, self.sizes.get(name, self.size[1]),
                "rows of dump %s" % name)
             path = os.path.join(EXPECTED, "%s-%s.txt" % (self.test, name))
@@ -142,13 +144,28 @@ class Golden:
         check(not failures, "\n".join(failures))
 
 
-def walk_checklist(g, dump_step=None):
-    """Ticks every checklist page with Space; dumps page dump_step on the way."""
-    for i in range(1, CHECKLIST_STEPS + 1):
-        if i == dump_step:
+def walk_checklist(g, api=1, dump_steps=()):
+    """Ticks every checklist page with Space; dumps the pages in dump_steps on
+    the way (step 1 before the API is chosen on it). api=1 takes API 1.0 with
+    the Right arrow on step 1; API 2.0 is the default."""
+    for i in range(1, CHECKLIST_STEPS[api] + 1):
+        if i in dump_steps:
             g.dump("step%d" % i)
+        if i == 1 and api == 1:
+            g.add("key Right")
         g.add("key Space")
     return g
+
+
+def fill_form_v2(g, s, name):
+    """From the form's first field: an API 2.0 integration on sim s."""
+    return g.add("type " + name, "key Tab", "type " + name + " tenant", "key Tab",
+                 "key Tab",                                   # API version: 2.0
+                 "key Tab",                                   # region picker: v2
+                 "key C-u", "type " + s.base_url, "key Tab",  # the sim, not the gateway
+                 "type " + s.ca_file, "key Tab",
+                 "type mwsim-client", "key Tab",
+                 "paste " + SIM_CLIENT_SECRET)
 
 
 def fill_form(g, s, name, secret=mwtest.SIM_SECRET_KEY):
@@ -173,12 +190,13 @@ def fetched(s):
 # ---- the tests --------------------------------------------------------------------------
 
 def test_first_run():
-    """Nothing to a saved, collecting integration: a checklist page, the
-    filled form (secrets masked), the validation, home after saving."""
+    """Nothing to a saved, collecting integration on API 2.0, the default:
+    the API choice and the application's checklist page, the filled form
+    (secret masked), the validation, home after saving."""
     with sim(["--records", "40"], write_config=False) as s:
         g = Golden("first_run", [s], os.path.join(s.dir, "new", "config.yaml"))
-        walk_checklist(g, dump_step=3)
-        fill_form(g, s, "acme-eu")
+        walk_checklist(g, api=2, dump_steps=(1, 3))
+        fill_form_v2(g, s, "acme-eu")
         g.dump("form")
         g.add("key Enter", "wait-idle")
         g.dump("check")

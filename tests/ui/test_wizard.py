@@ -12,13 +12,16 @@ pointed at the simulated tenant with MIMEWATCH_DISCOVER_URL; nothing but
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                 "integration"))
+import mwstate  # noqa: E402
 import mwtest  # noqa: E402
-from mwtest import check, eq  # noqa: E402
+from mwtest import TYPES, check, eq  # noqa: E402
 
-CHECKLIST_STEPS = 7
+CHECKLIST_V2 = 4   # the API choice, Enhanced Logging, the API 2.0 application, the gateway
+CHECKLIST_V1 = 7   # the API choice and the six steps of an existing API 1.0 application
 WRONG_SECRET = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="  # base64, not the sim's key
 
 
@@ -66,12 +69,16 @@ class Console:
             return f.read()
 
 
-def walk_checklist(c):
-    """Ticks every checklist page with Space, dumping two of them."""
+def walk_checklist(c, api=1):
+    """Ticks every checklist page with Space, dumping each (step1 before the
+    API is chosen). api=1 takes API 1.0 on the first page (Right arrow);
+    API 2.0 is the default."""
     c.dump("step1")
-    c.add("key Space", "key Space")
-    c.dump("step3")
-    for _ in range(CHECKLIST_STEPS - 2):
+    if api == 1:
+        c.add("key Right")
+    for i in range(1, (CHECKLIST_V1 if api == 1 else CHECKLIST_V2) + 1):
+        if i > 1:
+            c.dump("step%d" % i)
         c.add("key Space")
     return c
 
@@ -164,17 +171,24 @@ def test_first_run_to_saved_integration():
         c.run()
 
         s1 = c.screen("step1")
-        check("Mimecast setup, step 1 of 7: Find your region's API base URL" in s1, s1)
+        check("Mimecast setup, step 1 of 4: Choose the API: 2.0 for a new integration" in s1,
+              s1)
+        check("   (*) API 2.0: a new integration (Client ID and Client Secret)\n"
+              "   ( ) API 1.0: existing keys only\n" in s1, "API 2.0 is not the default:\n" + s1)
+        s2 = c.screen("step2")
+        check("Mimecast setup, step 2 of 7: Find your region's API 1.0 base URL" in s2, s2)
         check(re.search(r"eu\s+https://eu-api\.mimecast\.com\s+Europe \(excluding Germany\)",
-                        s1), "the region table is missing on step 1:\n" + s1)
-        s3 = c.screen("step3")
-        check("step 3 of 7: Create an API 1.0 application" in s3, s3)
-        check("Where: Administration > Services > API and Platform Integrations" in s3, s3)
-        flat3 = " ".join(s3.split())
-        check("only 30 minutes after the application was created" in flat3, s3)
-        check("`mimewatch --demo`" in flat3, s3)
-        check("[x] 1 Region  [x] 2 Logging  [ ] 3 Application" in s3,
-              "steps ticked with Space are not shown ticked:\n" + s3)
+                        s2), "the region table is missing on step 2:\n" + s2)
+        check("api.services.mimecast.com" not in s2, "API 2.0 hosts on the 1.0 page:\n" + s2)
+        s4 = c.screen("step4")
+        check("step 4 of 7: Your API 1.0 application (existing keys only)" in s4, s4)
+        check("Where: Administration > Services > API and Platform Integrations" in s4, s4)
+        flat4 = " ".join(s4.split())
+        check("Mimecast accepts no new API 1.0 applications" in flat4, s4)
+        check("only 30 minutes after the application was created" in flat4, s4)
+        check("`mimewatch --demo`" in flat4, s4)
+        check("[x] 1 API  [x] 2 Region  [x] 3 Logging  [ ] 4 Application" in s4,
+              "steps ticked with Space are not shown ticked:\n" + s4)
 
         form = c.screen("form")
         eq(row_after(form, "Base URL").split(), ["Base", "URL", sim.base_url], "base URL row")
@@ -342,13 +356,17 @@ def test_edit_keeps_secret_and_comments():
         assert_no_secret(c)
 
 
+# Words of API 1.0 that no API 2.0 screen may use.
+V1_WORDS = ("Access Key", "Secret Key", "Application Key", "Application ID")
+
+
 def test_api_v2_integration():
     with mwtest.Sim(write_config=False) as sim:
         c = Console(sim)
-        walk_checklist(c)
+        walk_checklist(c, api=2)
         c.add("type acme-v2", "key Tab", "key Tab",
-              "key Space",                        # API 2.0
-              "key Tab", "key Tab", "key C-u", "type " + sim.base_url, "key Tab",
+              "key Tab",                          # API version: 2.0, the default
+              "key Tab", "key C-u", "type " + sim.base_url, "key Tab",
               "type " + sim.ca_file, "key Tab",
               "type mwsim-client", "key Tab", "paste mwsim-client-secret-0123456789")
         c.dump("form")
@@ -356,8 +374,31 @@ def test_api_v2_integration():
         c.dump("check")
         c.add("key Enter", "wait-idle")
         c.run()
+        s3 = c.screen("step3")
+        check("Mimecast setup, step 3 of 4: Create an API 2.0 application" in s3, s3)
+        check("Where: Integrations > API and Platform Integrations (newer consoles: "
+              "Integrations Hub) > Mimecast" in s3, s3)
+        for perm in ("Monitoring | URL Protection | Read",
+                     "Monitoring | Impersonation Protection | Read",
+                     "Monitoring | Attachment Protection | Read"):
+            check("\n   %s\n" % perm in s3, "%r is not listed:\n%s" % (perm, s3))
+        flat3 = " ".join(s3.split())
+        check("copy the Client ID and the Client Secret for the form. The Client Secret is "
+              "shown only once" in flat3, s3)
+        s4 = c.screen("step4")
+        for host in ("https://api.services.mimecast.com", "https://uk-api.services.mimecast.com",
+                     "https://us-api.services.mimecast.com"):
+            check(re.search(r"^   v2\S*\s+%s\s" % re.escape(host), s4, re.M),
+                  "%s is not in the gateway table:\n%s" % (host, s4))
+        check(not re.search(r"^   eu\s", s4, re.M), "API 1.0 hosts on the 2.0 page:\n" + s4)
+        for name in ("step2", "step3", "step4", "form", "check"):
+            for word in V1_WORDS:
+                check(word not in c.screen(name), "the API 2.0 %s screen says %r:\n%s"
+                      % (name, word, c.screen(name)))
         form = c.screen("form")
-        check("(*) API 2.0" in form and "Application ID" not in form, form)
+        check(" API version           (*) API 2.0 (Client ID and Secret)   ( ) API 1.0 "
+              "(existing keys only)\n" in form, form)
+        check(" Secret kept in        < this config file >\n" in form, form)
         check(re.search(r"^ Client Secret\s+\*{30}$", form, re.M), form)
         chk = c.screen("check")
         eq(len(re.findall(r"^\s*\S+\s+(?:URL|Impersonation|Attachment) Protect\s+ok$", chk,
@@ -371,6 +412,172 @@ def test_api_v2_integration():
         for path in c.dumps:
             with open(path) as f:
                 check("mwsim-client-secret" not in f.read(), "the Client Secret is drawn")
+
+
+def source_ids(sim, name="sim"):
+    """{type: source id} of one integration in the store: the key its cursors
+    and records hang on."""
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(sim.state_dir, "store.db"),
+                          uri=True, timeout=30)
+    try:
+        return dict(con.execute("SELECT type, id FROM sources WHERE integration=?",
+                                (name,)).fetchall())
+    finally:
+        con.close()
+
+
+def test_edit_switch_v1_to_v2():
+    """An API 1.0 integration switched to API 2.0 in the console (e on home):
+    checked live, saved with only the 2.0 keys, and collecting on from its
+    horizon: nothing collected again, nothing lost, the records kept."""
+    # records keep arriving (every 0.5 s a type), so collection visibly goes on
+    with mwtest.Sim(["--span", "20m", "--spacing-ms", "500"]) as sim:
+        with open(sim.config) as f:
+            text = f.read()
+        with open(sim.config, "w") as f:
+            f.write("# kept: a comment of the admin\n" + text)
+        sim.fetch()
+        before = sim.store_counts()
+        h1 = mwstate.check_horizons(sim, mwstate.truth_times(sim), where="before: ")
+        lines1 = {t: sim.ndjson_raw("sim", t) for t in TYPES}
+        src1 = source_ids(sim)
+        check(all(before[("sim", t)] > 0 for t in TYPES), "the v1 fetch stored nothing: %r"
+              % before)
+
+        c = Console(sim, config=sim.config)
+        c.add("wait-idle", "key e", "key Tab", "key Tab", "key Space")   # API 2.0
+        c.dump("switched")
+        c.add("key Tab", "key Tab", "key Tab", "key Tab", "type mwsim-client", "key Tab",
+              "paste mwsim-client-secret-0123456789")
+        c.dump("form")
+        c.add("key Enter", "wait-idle")
+        c.dump("check")
+        c.add("key Enter", "wait-idle")
+        c.dump("home")
+        c.add("sleep 1200", "key f", "wait-idle")
+        c.dump("fetched")
+        c.run()
+
+        sw = c.screen("switched")
+        check(" Switching to API 2.0: same name, cursors and stored records; the API 1.0 "
+              "credentials go on save\n" in sw, sw)
+        check(" Name                  sim  (fixed: add a new integration to use another name)\n"
+              in sw, sw)
+        check(" API version           (*) API 2.0 (Client ID and Secret)   ( ) API 1.0 "
+              "(existing keys only)\n" in sw, sw)
+        check(re.search(r"^ Client ID\s*$", sw, re.M) and
+              re.search(r"^ Client Secret\s*$", sw, re.M),
+              "the 2.0 fields are not empty, or a saved secret is promised:\n" + sw)
+        form = c.screen("form")
+        check(re.search(r"^ Client Secret\s+\*{30}$", form, re.M), "not masked:\n" + form)
+        for name in ("switched", "form", "check"):
+            for word in V1_WORDS:
+                check(word not in c.screen(name), "the API 2.0 %s screen says %r:\n%s"
+                      % (name, word, c.screen(name)))
+        chk = c.screen("check")
+        eq(len(re.findall(r"^\s*\S+\s+(?:URL|Impersonation|Attachment) Protect\s+ok$", chk,
+                          re.M)), 3, "ok rows\n" + chk)
+        check("3 of 3 log types passed. Enter saves the integration." in chk, chk)
+        home = c.screen("home")
+        check(" Saved 'sim', now on API 2.0: its cursors and stored records are kept\n" in home,
+              home)
+        check(re.search(r"^>\S+ sim\s+\S+\s+API 2\.0 · ", home, re.M), home)
+
+        # the file: the 2.0 keys in place of the four 1.0 ones, the rest kept
+        with open(sim.config) as f:
+            saved = f.read()
+        check(saved.startswith("# kept: a comment of the admin\n"), saved)
+        vals = config_values(sim.config)
+        for k, v in {"name": "sim", "api": "v2", "client_id": "mwsim-client",
+                     "client_secret": "mwsim-client-secret-0123456789",
+                     "base_url": sim.base_url, "ca_file": sim.ca_file}.items():
+            eq(vals.get(k), v, "saved %s" % k)
+        for k in ("app_id", "app_key", "access_key", "secret_key"):
+            check(k not in vals, "the 1.0 key %s is still in the config:\n%s" % (k, saved))
+        eq(os.stat(sim.config).st_mode & 0o777, 0o600, "config mode after the switch")
+
+        # the store: same sources, horizons kept and moved on, nothing twice
+        time.sleep(2)  # new records for the fetch on API 2.0 after the console's
+        r = sim.fetch()
+        for t in TYPES:
+            check(r.report()[("sim", t)]["new"] > 0, "no new %s records after the switch\n%s"
+                  % (t, r))
+        truth = mwstate.truth_times(sim)
+        h2 = mwstate.check_horizons(sim, truth, prev=h1, where="after: ")
+        eq(source_ids(sim), src1, "the integration's sources in the store")
+        after = sim.store_counts()
+        for t in TYPES:
+            check(h2[t] > h1[t], "%s: the horizon did not move on: %d -> %d" % (t, h1[t], h2[t]))
+            check(after[("sim", t)] > before[("sim", t)], "%s: records %d -> %d"
+                  % (t, before[("sim", t)], after[("sim", t)]))
+            lines2 = sim.ndjson_raw("sim", t)
+            eq(lines2[:len(lines1[t])], lines1[t], "%s: the NDJSON written before the switch" % t)
+            eq(len(lines2), after[("sim", t)], "%s: NDJSON lines vs stored records" % t)
+        below = {t: {m: tm for m, tm in truth[t].items() if tm < h2[t]} for t in TYPES}
+        lost, dup, invalid, _ = mwstate.count_lost_dup(sim, below)
+        eq((lost, dup, invalid), (0, 0, 0), "(lost, duplicated, invalid) after the switch")
+        check(sim.stats().get("requests", {}).get("/oauth/token", 0) >= 1,
+              "no API 2.0 token was asked for: %r" % sim.stats())
+        assert_no_secret(c)
+        for path in c.dumps:
+            with open(path) as f:
+                check("mwsim-client-secret" not in f.read(), "the Client Secret is drawn")
+
+
+def test_edit_switch_keeps_secret_forms():
+    """On a switch the Client Secret can live outside the config, as the
+    _file and _env forms do: typed once and written to a file of its own
+    (0600, its directory made 0700), or read from an environment variable."""
+    with mwtest.Sim(["--records", "20"]) as sim:
+        secret_file = os.path.join(sim.dir, "secrets", "sim-client-secret")
+        c = Console(sim, config=sim.config)
+        c.add("wait-idle", "key e", "key Tab", "key Tab", "key Space", "key Tab", "key Tab",
+              "key Tab", "key Tab", "type mwsim-client", "key Tab",
+              "paste mwsim-client-secret-0123456789", "key Tab", "key Space")   # a file
+        c.dump("file")
+        c.add("key Tab", "type " + secret_file, "key Enter", "wait-idle", "key Enter",
+              "wait-idle")
+        c.dump("home")
+        c.run()
+        f = c.screen("file")
+        check(" Secret kept in        < a file of its own (mode 0600) >\n Secret file\n" in f, f)
+        check(" Saved 'sim', now on API 2.0: its cursors and stored records are kept\n"
+              in c.screen("home"), c.screen("home"))
+        vals = config_values(sim.config)
+        eq(vals.get("client_secret_file"), secret_file, "saved client_secret_file")
+        check("client_secret" not in vals and "secret_key" not in vals, vals)
+        with open(secret_file) as fh:
+            eq(fh.read(), "mwsim-client-secret-0123456789\n", "the secret file")
+        eq(os.stat(secret_file).st_mode & 0o777, 0o600, "secret file mode")
+        eq(os.stat(os.path.dirname(secret_file)).st_mode & 0o777, 0o700, "its directory")
+        r = sim.mw(["validate"])
+        eq(r.rc, 0, "validate with client_secret_file\n%s" % r)
+
+    with mwtest.Sim(["--records", "20"]) as sim:
+        os.environ["MW_TEST_CLIENT_SECRET"] = "mwsim-client-secret-0123456789"
+        try:
+            c = Console(sim, config=sim.config)
+            c.add("wait-idle", "key e", "key Tab", "key Tab", "key Space", "key Tab",
+                  "key Tab", "key Tab", "key Tab", "type mwsim-client", "key Tab", "key Tab",
+                  "key Left")                                   # an environment variable
+            c.dump("env")
+            c.add("key Tab", "type MW_TEST_CLIENT_SECRET", "key Enter", "wait-idle",
+                  "key Enter", "wait-idle")
+            c.dump("home")
+            c.run()
+            e = c.screen("env")
+            check(" Secret kept in        < an environment variable >\n Variable name\n" in e, e)
+            check(not re.search(r"^ Client Secret", e, re.M), "a variable's secret is typed:\n"
+                  + e)
+            check(" Saved 'sim', now on API 2.0" in c.screen("home"), c.screen("home"))
+            vals = config_values(sim.config)
+            eq(vals.get("client_secret_env"), "MW_TEST_CLIENT_SECRET", "saved client_secret_env")
+            check("client_secret" not in vals, vals)
+            r = sim.mw(["validate"])
+            eq(r.rc, 0, "validate with client_secret_env\n%s" % r)
+        finally:
+            del os.environ["MW_TEST_CLIENT_SECRET"]
 
 
 def test_small_terminal_and_resize():
@@ -405,7 +612,7 @@ def test_leave_while_checking_stays_responsive():
         c.add("key Esc")
         c.dump("back")
         c.add("key Enter", "sleep 200", "key Esc")          # check -> form
-        c.add(*(["key Esc"] * CHECKLIST_STEPS))             # form -> step 7 -> ... -> step 1
+        c.add(*(["key Esc"] * CHECKLIST_V1))                # form -> step 7 -> ... -> step 1
         c.add("key Esc", "key y")                           # leave, confirmed
         c.dump("left")
         c.run()
@@ -427,9 +634,9 @@ def test_esc_on_first_page_confirms():
         check("New integration" not in c.screen("left").splitlines()[0], c.screen("left"))
 
         c = Console(sim)
-        c.add(*(["key Enter"] * CHECKLIST_STEPS))
+        c.add(*(["key Enter"] * CHECKLIST_V2))
         c.add("type half-typed", "key Esc")       # form -> last checklist page
-        c.add(*(["key Esc"] * (CHECKLIST_STEPS - 1)))
+        c.add(*(["key Esc"] * (CHECKLIST_V2 - 1)))
         c.add("key Esc")
         c.dump("ask")
         c.add("key n")
@@ -437,7 +644,7 @@ def test_esc_on_first_page_confirms():
         c.run()
         check("Leave the wizard and lose what you typed? y leaves, any other key stays"
               in c.screen("ask"), c.screen("ask"))
-        check("step 1 of 7" in c.screen("stayed"), c.screen("stayed"))
+        check("step 1 of 4" in c.screen("stayed"), c.screen("stayed"))
 
 
 if __name__ == "__main__":
@@ -446,5 +653,6 @@ if __name__ == "__main__":
                  test_all_failing_needs_save_anyway,
                  test_refused_before_save_anyway_writes_nothing,
                  test_edit_keeps_secret_and_comments, test_api_v2_integration,
+                 test_edit_switch_v1_to_v2, test_edit_switch_keeps_secret_forms,
                  test_small_terminal_and_resize, test_leave_while_checking_stays_responsive,
                  test_esc_on_first_page_confirms])
