@@ -1383,7 +1383,10 @@ static int bad(struct bad_request *br, const char *code, const char *field, cons
 	return -1;
 }
 
-/* Fills c from a get-logs body. -1 with br for a 400. */
+/* Fills c from a get-logs body. -1 with br for a 400. The filters are
+ * those of [MC-URL] [MC-IMP] [MC-ATT]; the 400 answers to malformed input
+ * are the sim's own (their codes are not public; the err_validation_
+ * prefix is real [R7-CONST]), as mimewatch-sim(1) says. */
 static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 			      struct cursor *c, int *has_token, struct bad_request *br)
 {
@@ -1800,6 +1803,7 @@ static void handle_discover(struct sim *s, const mw_buf *body, struct reply *r)
 			  "The request body is not a valid JSON object", 0, NULL);
 	} else if (!email || !(at = strrchr(email, '@')) || at == email || !at[1]) {
 		r->status = 200;
+		/* the code exists [R7-CONST]; its use here is the sim's guess */
 		fail_body(&r->body, 200, "err_validation_invalid_email_address",
 			  "emailAddress is missing or not an email address", 0, "emailAddress");
 	} else {
@@ -1809,7 +1813,9 @@ static void handle_discover(struct sim *s, const mw_buf *body, struct reply *r)
 			    (dl > sl && dom[dl - sl - 1] == '.' &&
 			     strcasecmp(dom + dl - sl, SIM_DOMAIN) == 0);
 
-		r->status = 200;  /* known or not: Mimecast answers 200, data[0] says which */
+		/* known or not: 200, and data[0] without region for an unknown
+		 * address [MC-SIEM-SCRIPT] [MC-UIAPPS] */
+		r->status = 200;
 		mw_buf_reset(&r->body);
 		LIT(&r->body, "{\"meta\":{\"status\":200},\"data\":[{");
 		if (known) {
@@ -1897,6 +1903,7 @@ static void handle_oauth(struct sim *s, struct MHD_Connection *conn, const mw_bu
 				      "\"client_id and client_secret are required\"}");
 		return;
 	}
+	/* OAuth2's own error answers (RFC 6749 5.2); Mimecast's are not public. */
 	if (strcmp(id, SIM_CLIENT_ID) != 0 || strcmp(secret, SIM_CLIENT_SECRET) != 0) {
 		r->status = 401;
 		pthread_mutex_lock(&s->mu);
@@ -1906,6 +1913,8 @@ static void handle_oauth(struct sim *s, struct MHD_Connection *conn, const mw_bu
 				      "\"Client authentication failed\"}");
 		return;
 	}
+	/* Whether the token endpoint is metered is not public: the sim draws
+	 * from the client's bucket (mimewatch-sim(1) says so). */
 	if (!rate_take(s, "client:" SIM_CLIENT_ID, rl)) {
 		reply_fail(r, 429, "err_rate_limit_exceeded", "Quota Exceeded", 1);
 		return;
@@ -1957,6 +1966,7 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
 		}
 	}
 	if (!auth || !date || !reqid) {
+		/* 400 "0001 ..." [MC-RESP]; the code name is not public */
 		reply_fail(r, 400, "err_xdk_credentials_missing",
 			   "0001 Credentials are missing from the request", 0);
 		return 0;
@@ -1979,6 +1989,7 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
 
 		snprintf(msg, sizeof(msg), "App ID is invalid: %.120s", appid ? appid : "");
 		r->status = 200;
+		/* HTTP 200 with fail[] [J1-REC-APPID] */
 		fail_body(&r->body, 200, "err_developer_key", msg, 0, NULL);
 		return 0;
 	}
@@ -1990,6 +2001,8 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
 		 CRYPTO_memcmp(sig, sig_sent, strlen(sig)) == 0;
 	int64_t when;
 
+	/* wrong keys or a wrongly signed string: 401 [J1-REC-APPKEY]
+	 * [J1-REC-ACCESS] [J1-REC-SECRET] */
 	if (!ok || mw_parse_http_date(date, &when) < 0) {
 		pthread_mutex_lock(&s->mu);
 		s->sig_failures++;
@@ -2388,11 +2401,13 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 	struct fault f;
 
 	if (p == P_OTHER) {
+		/* 404 [MC-RESP]; the code is not public */
 		reply_fail(r, 404, "err_resource_not_found", "the requested resource does not exist",
 			   0);
 		return;
 	}
 	if (strcmp(method, "POST") != 0) {
+		/* 405 [ZD-HTTP-ERR]; the code is not public */
 		reply_fail(r, 405, "err_method_not_allowed", "Method Not Allowed: use POST", 0);
 		r->allow = "POST";
 		return;
@@ -2499,6 +2514,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 	mw_buf_init(&r.body);
 	if (cx->too_big)
+		/* the sim's own limit, not Mimecast's (mimewatch-sim(1)) */
 		reply_fail(&r, 413, "err_request_too_large", "The request body is too large", 0);
 	else
 		api_request(s, conn, p, url, method, &cx->body, &r, &rl);

@@ -1,7 +1,8 @@
 /* sim.h - the simulated Mimecast tenant (mimewatch-sim, the tests and
  * `mimewatch --demo`). An HTTP(S) server on loopback that signs, paginates,
- * rate-limits and fails exactly as mimecast-api.md describes, with records
- * generated deterministically from a seed. See data/mimewatch-sim.1. */
+ * rate-limits and fails as the public sources in mimecast-api.md show, with
+ * records generated deterministically from a seed; whatever no source shows
+ * is an option or a fault that says so. See data/mimewatch-sim.1. */
 #ifndef MW_SIM_H
 #define MW_SIM_H
 
