@@ -30,6 +30,7 @@
 #include "jsonout.h"
 #include "output_sink.h"
 #include "outputs.h"
+#include "scrub.h"
 #include "sink.h"
 #include "store.h"
 
@@ -170,6 +171,22 @@ struct wstate {
 	int64_t backoff_ms, next_try_ms, failing_since_ms;
 };
 
+/* A receiver may quote the output's token in an error: the sinks scrub its
+ * whole answer before they quote part of it, and every message is scrubbed
+ * once more here, before it is logged, stored (status, the console) or
+ * printed by fetch (scrub.h). */
+static void scrub_error(const struct mw_output *o, mw_err *e)
+{
+	scrub_set *set;
+
+	if (!e->msg[0])
+		return;
+	set = scrub_set_new();
+	scrub_set_add(set, o->token.value);
+	scrub_text(set, e->msg);
+	scrub_set_free(set);
+}
+
 /* "output 'NAME': msg", unless the sink already named the output. */
 static void name_error(char *out, size_t n, const char *name, const char *msg)
 {
@@ -237,6 +254,7 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 		if (ws->ops->open(&so, &ws->sk, e) < 0) {
 			ws->sk = NULL;
 			*fatal = 1;
+			scrub_error(o, e);
 			return -1;
 		}
 	}
@@ -247,6 +265,7 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 	rowbuf_msgs(&ws->rb, ws->msgs);
 	mw_err_clear(e);
 	rc = ws->ops->send(ws->sk, ws->msgs, ws->rb.n, &delivered, &why, e);
+	scrub_error(o, e);
 	if (rc == 0)
 		delivered = ws->rb.n;
 	if (delivered > ws->rb.n)
@@ -633,6 +652,7 @@ int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *
 		return test_ndjson(cfg, o, result);
 	fill_opts(o, &so, abort_flag);
 	if (ops->open(&so, &sk, &e) < 0) {
+		scrub_error(o, &e);
 		mw_buf_printf(result, "%s; fix the output's settings in the config", e.msg);
 		return -1;
 	}
@@ -641,6 +661,7 @@ int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *
 	m = (struct sink_msg){ line.data, line.len, "mimewatch", "test", id, mw_now(), 0 };
 	mw_err_clear(&e);
 	rc = ops->send(sk, &m, 1, &delivered, &why, &e);
+	scrub_error(o, &e);
 	ops->close(sk);
 	if (rc == 0)
 		mw_buf_printf(result, "test record %s delivered to %s %s in %lld ms", id,

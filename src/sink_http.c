@@ -38,6 +38,7 @@
 #include "jsonout.h"
 #include "jsonscan.h"
 #include "regions.h"
+#include "scrub.h"
 
 #define DEFAULT_BATCH_MAX 500
 #define DEFAULT_BATCH_BYTES ((size_t)4 << 20)
@@ -70,6 +71,7 @@ struct sink {
 	int idx_valid;
 	js_doc doc;
 	uint64_t rejected;          /* records refused for good, since open */
+	scrub_set *scrub;           /* the token, kept out of what the receiver echoes */
 };
 
 /* How one request ended. */
@@ -146,6 +148,7 @@ static void http_close(sink *s)
 	mw_buf_free(&s->tmp);
 	mw_buf_free(&s->idx);
 	js_free(&s->doc);
+	scrub_set_free(s->scrub);
 	free(s);
 }
 
@@ -312,6 +315,8 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 	s->batch_max = o->batch_max ? o->batch_max : DEFAULT_BATCH_MAX;
 	s->batch_bytes = o->batch_bytes ? o->batch_bytes : DEFAULT_BATCH_BYTES;
 	s->abort_flag = o->abort_flag;
+	s->scrub = scrub_set_new();
+	scrub_set_add(s->scrub, o->token);
 	if (kind == KIND_HEC) {
 		char h[256];
 		const char *host = o->hostname;
@@ -508,6 +513,9 @@ static long post_body(sink *s, enum sink_fail *why, mw_err *e)
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body.data);
 	rc = curl_easy_perform(s->curl);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
+	/* A receiver may quote the token in its answer: scrub all of it before
+	 * any message quotes (and cuts) a part. */
+	scrub_buf(s->scrub, &s->resp);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(s->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		curl_easy_getinfo(s->curl, CURLINFO_SIZE_DOWNLOAD_T, &got);
@@ -615,11 +623,12 @@ static enum outcome hec_result(sink *s, long status, size_t k, size_t *taken,
 		if (t >= 0) {
 			mw_buf_reset(&s->tmp);
 			if (js_str(&s->doc, t, &s->tmp) == 0)
-				for (size_t i = 0, j = 0; i < s->tmp.len && j + 1 < sizeof(text); i++) {
-					unsigned char c = (unsigned char)s->tmp.data[i];
-					text[j++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-					text[j] = '\0';
-				}
+				scrub_buf(s->scrub, &s->tmp);  /* decoded: odd escapes too */
+			for (size_t i = 0, j = 0; i < s->tmp.len && j + 1 < sizeof(text); i++) {
+				unsigned char c = (unsigned char)s->tmp.data[i];
+				text[j++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+				text[j] = '\0';
+			}
 		}
 	}
 	if (status >= 200 && status < 300) {
@@ -765,6 +774,7 @@ static enum outcome es_result(sink *s, long status, const struct sink_msg *m, si
 			return OUT_FAIL;
 		}
 		v = es_item_verdict(&s->doc, op, st, &s->tmp);
+		scrub_buf(s->scrub, &s->tmp);
 		if (v == 1) {
 			char why_s[240];
 			snprintf(why_s, sizeof(why_s), "HTTP %lld %.200s", (long long)st,

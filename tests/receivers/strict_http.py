@@ -15,6 +15,13 @@ Control endpoint (no auth; it listens on 127.0.0.1 only):
   POST /_ctl/fault   {"mode": M, "count": N, ...}  the next N data requests:
         503 | 429 | 500        answered with that status, nothing stored
         badtoken               answered as for a wrong token or key
+        echo {"status": S, "form": F, "cut": C or {"hec": C, "es": C}}
+                               refused with status S (default 403), the error
+                               quoting the credentials sent: F raw, base64 or
+                               urlencoded (the token in that form), header
+                               (the Authorization header), or all (default);
+                               with cut, padded so that the first quoted
+                               value spans byte C of the body
         close_before           request read, connection closed, nothing stored
         close_after            request processed, response cut off mid-body
         stall  {"ms": T}       wait T ms, then process normally
@@ -28,6 +35,7 @@ Control endpoint (no auth; it listens on 127.0.0.1 only):
 Usage: strict_http.py --port-file F --hec-token T --es-key K [--cert C --key K]
 """
 import argparse
+import base64
 import http.server
 import json
 import os
@@ -37,6 +45,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 
 HEC_PATHS = ("/services/collector/event", "/services/collector",
              "/services/collector/event/1.0")
@@ -281,6 +290,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                          "provided credentials"},
                                      "status": 401})
             return True
+        if mode == "echo":
+            return self.echo_credentials(kind, body, fault)
         if mode == "close_before":
             self.log_request_entry(kind, 0, len(body), 0, mode, body)
             self.close_now()
@@ -288,6 +299,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "stall":
             time.sleep(fault.get("ms", 1000) / 1000.0)
         return False
+
+    def echo_credentials(self, kind, body, fault):
+        """A careless receiver: its refusal quotes what it was sent (the
+        secret-scrubbing tests, test_secret_echo)."""
+        hec = kind == "hec"
+        status = int(fault.get("status", 403))
+        auth = self.headers.get("Authorization") or ""
+        tok = auth.split(" ", 1)[1] if " " in auth else auth
+        values = {"raw": tok, "base64": base64.b64encode(tok.encode()).decode(),
+                  "urlencoded": urllib.parse.quote(tok, safe=""),
+                  "header": "Authorization: " + auth}
+        form = fault.get("form", "all")
+        if form == "all":
+            lead, value = "token ", tok
+            rest = " was refused (%s; base64 %s; urlencoded %s)" % (
+                values["header"], values["base64"], values["urlencoded"])
+        else:
+            lead, value, rest = "credentials ", values[form], " were refused"
+        # where the reason's text starts in the body json.dumps writes
+        start = len('{"text":"') if hec else len('{"error":{"type":"security_exception",'
+                                                  '"reason":"')
+        cut = fault.get("cut")
+        if isinstance(cut, dict):
+            cut = cut.get(kind)
+        pad = max(0, int(cut) - start - len(lead) - len(value) // 2) if cut else 0
+        text = "." * pad + lead + value + rest
+        self.log_request_entry(kind, 0, len(body), status, "echo", body)
+        if hec:
+            self.send_json(status, {"text": text, "code": 4})
+        else:
+            self.send_json(status, {"error": {"type": "security_exception", "reason": text},
+                                    "status": status})
+        return True
 
     # ---- Splunk HEC ----------------------------------------------------------
     def hec(self):
