@@ -1797,6 +1797,7 @@ static void handle_discover(struct sim *s, const mw_buf *body, struct reply *r)
 	    json_object_object_get_ex(json_object_array_get_idx(data, 0), "emailAddress", &v) &&
 	    json_object_is_type(v, json_type_string))
 		email = json_object_get_string(v);
+	/* A body that is not JSON: the sim's own 400 (not public). */
 	if (!root) {
 		r->status = 400;
 		fail_body(&r->body, 400, "err_validation_invalid_json",
@@ -1891,6 +1892,8 @@ static void handle_oauth(struct sim *s, struct MHD_Connection *conn, const mw_bu
 		free(dec);
 	}
 	r->ctype = "application/json";
+	/* The request as peers send it [ELA-URL-CEL] [AZ-V2-UTILS]; the error
+	 * answers are OAuth2's own (RFC 6749 5.2), Mimecast's are not public. */
 	if (strcmp(grant, "client_credentials") != 0) {
 		r->status = 400;
 		mw_buf_puts(&r->body, "{\"error\":\"unsupported_grant_type\",\"error_description\":"
@@ -1903,7 +1906,6 @@ static void handle_oauth(struct sim *s, struct MHD_Connection *conn, const mw_bu
 				      "\"client_id and client_secret are required\"}");
 		return;
 	}
-	/* OAuth2's own error answers (RFC 6749 5.2); Mimecast's are not public. */
 	if (strcmp(id, SIM_CLIENT_ID) != 0 || strcmp(secret, SIM_CLIENT_SECRET) != 0) {
 		r->status = 401;
 		pthread_mutex_lock(&s->mu);
