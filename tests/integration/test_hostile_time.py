@@ -10,20 +10,18 @@ test_record_date_does_not_exist: a record whose time field names a day that
   --json "rejected"), kept in state_dir/rejects/, and never stored or
   delivered under another day (timegm() would make them March 2 and May 1).
   mimewatch-sim has no fault that puts such a date into a record, so a small
-  TLS proxy between mimewatch and the sim rewrites one record of the first
-  page of each of the two types; everything else, signatures included, is
-  the sim's own strict checking.
+  TLS proxy between mimewatch and the sim (mwproxy.py) rewrites one record of
+  the first page of each of the two types; everything else, signatures
+  included, is the sim's own strict checking.
 """
 
-import http.client
-import http.server
 import json
 import os
 import re
-import ssl
-import threading
 
+import mwproxy
 import mwtest
+from mwproxy import RewritingProxy
 from mwtest import PATHS, TIME_FIELD, Sim, check, eq
 
 ITEM = "issue10 dates"
@@ -31,89 +29,28 @@ ITEM = "issue10 dates"
 BAD_DATE = {"impersonation": "2026-02-30T10:00:00+0000", "url": "2026-04-31T10:00:00+0000"}
 
 
-class RewritingProxy:
-    """HTTPS on 127.0.0.1 with the sim's own certificate (its CA is the one
-    the config trusts), forwarding every request to the sim unchanged. The
-    first get-logs page of each type in BAD_DATE that has records gets the
-    time field of its first record replaced by BAD_DATE[type]; the
-    messageId of that record is kept in self.victims[type]."""
+class DateRewriter:
+    """For the proxy: the first get-logs page of each type in BAD_DATE that
+    has records gets the time field of its first record replaced by
+    BAD_DATE[type]; that record's messageId is kept in self.victims[type]."""
 
-    def __init__(self, sim):
-        self.sim = sim
+    def __init__(self):
         self.victims = {}
-        self.lock = threading.Lock()
-        proxy = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def _forward(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else None
-                ctx = ssl.create_default_context(cafile=sim.ca_file)
-                c = http.client.HTTPSConnection("127.0.0.1", sim.port, timeout=60,
-                                                context=ctx)
-                hdrs = {k: v for k, v in self.headers.items()
-                        if k.lower() not in ("host", "connection", "content-length")}
-                try:
-                    c.request(self.command, self.path, body=body, headers=hdrs)
-                    r = c.getresponse()
-                    data = r.read()
-                    status, rh = r.status, r.getheaders()
-                finally:
-                    c.close()
-                data = proxy.rewrite(self.path, status, data)
-                self.send_response(status)
-                for k, v in rh:
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection",
-                                         "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _forward
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        sctx.load_cert_chain(os.path.join(sim.cert_dir, "sim-ca.pem"),
-                             os.path.join(sim.cert_dir, "sim-key.pem"))
-        self.httpd.socket = sctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def rewrite(self, path, status, data):
+    def __call__(self, path, status, data):
         for type_, bad in BAD_DATE.items():
-            if not path.startswith(PATHS[type_]) or status != 200:
+            if not path.startswith(PATHS[type_]) or status != 200 or type_ in self.victims:
                 continue
-            with self.lock:
-                if type_ in self.victims:
-                    return data
-                key = TIME_FIELD[type_]
-                pat = re.compile(rb'"%s":"[^"]*"' % key.encode())
-                new, n = pat.subn(b'"%s":"%s"' % (key.encode(), bad.encode()), data, count=1)
-                if n == 0:
-                    return data
-                doc = json.loads(new)
-                recs = doc["data"][0][{"url": "clickLogs",
-                                       "impersonation": "impersonationLogs"}[type_]]
-                hit = [r for r in recs if r.get(key) == bad]
-                eq(len(hit), 1, "records rewritten in the %s page" % type_)
-                self.victims[type_] = hit[0]["messageId"]
-                return new
+            key = TIME_FIELD[type_].encode()
+            new, n = re.subn(rb'"%s":"[^"]*"' % key, b'"%s":"%s"' % (key, bad.encode()), data,
+                             count=1)
+            if n == 0:
+                return data
+            hit = [r for r in mwproxy.records(new, type_) if r.get(TIME_FIELD[type_]) == bad]
+            eq(len(hit), 1, "records rewritten in the %s page" % type_)
+            self.victims[type_] = hit[0]["messageId"]
+            return new
         return data
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        return False
 
 
 def test_cli_and_config_refuse_dates():
@@ -150,16 +87,14 @@ def test_record_date_does_not_exist():
     n = 300
     with Sim(["--records", str(n), "--hostile-every", "0"]) as sim:
         sim.edit_config(types="[url, impersonation]")
-        with RewritingProxy(sim) as px:
-            text = sim.read_config()
-            text = re.sub(r"(?m)^(\s*base_url:).*$", r"\1 https://127.0.0.1:%d" % px.port, text)
-            with open(sim.config, "w") as f:
-                f.write(text)
+        rw = DateRewriter()
+        with RewritingProxy(sim, rw) as px:
+            px.point_config()
             r = sim.fetch(timeout=120)
-        eq(sorted(px.victims), ["impersonation", "url"], "types whose page was rewritten")
+        eq(sorted(rw.victims), ["impersonation", "url"], "types whose page was rewritten")
         rep = r.report()
         for type_ in ("url", "impersonation"):
-            victim = px.victims[type_]
+            victim = rw.victims[type_]
             truth = sim.truth(type_)
             eq(rep[("sim", type_)]["rej"], 1, "%s: rejected in fetch's report\n%s" % (type_, r))
             eq(rep[("sim", type_)]["new"], len(truth) - 1, "%s: new records" % type_)
