@@ -5,7 +5,8 @@
  * Each record becomes
  *   <PRI>1 TIMESTAMP HOSTNAME mimewatch PROCID - [mimewatch@32473
  *   integration="..." type="..." id="..."] MSG
- * with MSG exactly the NDJSON line. Choices, and why:
+ * with MSG exactly the NDJSON line. The SD values escape '"', '\\' and ']'
+ * and write control characters as \u00XX (see sd_value). Choices, and why:
  * - No BOM before MSG: the MSG is a JSON text, and RFC 8259 forbids a BOM
  *   in front of one; receivers hand %msg% straight to a JSON parser, which
  *   would choke on it. RFC 5424 allows MSG-ANY; the line is valid UTF-8.
@@ -95,16 +96,44 @@ struct sink {
 
 /* ---------------------------------------------------------------- format */
 
-/* RFC 5424 section 6.3.3: inside PARAM-VALUE, '"', '\' and ']' are
- * escaped with a backslash; everything else is copied as is. */
+/* A PARAM-VALUE (RFC 5424 section 6.3.3). The id comes from the tenant, so
+ * it may hold anything:
+ * - '"', '\\' and ']' are escaped with a backslash, as the RFC requires;
+ * - C0 controls (U+0000-U+001F, including CR, LF, TAB and ESC), DEL and C1
+ *   (U+0080-U+009F, including U+0085 NEL), and U+2028 / U+2029 (line and
+ *   paragraph separators) are written as the visible six characters
+ *   \u00XX (lower-case hex, as the NDJSON line writes them: \u001b,
+ *   \u0085, \u2028): raw, they would break the one-line message a
+ *   receiver stores or drive the terminal of whoever reads it. The RFC
+ *   keeps a backslash before any other character as a plain backslash, so
+ *   a receiver reads the value back as that text;
+ * - invalid UTF-8 (PARAM-VALUE is UTF-8) becomes U+FFFD, one per maximal
+ *   bad sequence;
+ * - everything else, valid UTF-8 included, is copied as is.
+ * The exact id is always in MSG, the NDJSON line, JSON-escaped. */
 static void sd_value(mw_buf *b, const char *v)
 {
-	const char *p;
+	static const char hx[] = "0123456789abcdef";
+	const char *text = v ? v : "";
+	const unsigned char *p = (const unsigned char *)text, *end = p + strlen(text);
 
-	for (p = v ? v : ""; *p; p++) {
-		if (*p == '"' || *p == '\\' || *p == ']')
-			mw_buf_putc(b, '\\');
-		mw_buf_putc(b, *p);
+	while (p < end) {
+		uint32_t cp;
+		size_t n = js_utf8_decode(p, end, &cp);
+
+		if (cp == JS_CP_INVALID) {
+			mw_buf_append(b, "\xEF\xBF\xBD", 3);
+		} else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029) {
+			char esc[6] = { '\\', 'u', hx[cp >> 12 & 0xF], hx[cp >> 8 & 0xF],
+					hx[cp >> 4 & 0xF], hx[cp & 0xF] };
+
+			mw_buf_append(b, esc, sizeof(esc));
+		} else {
+			if (cp == '"' || cp == '\\' || cp == ']')
+				mw_buf_putc(b, '\\');
+			mw_buf_append(b, p, n);
+		}
+		p += n;
 	}
 }
 

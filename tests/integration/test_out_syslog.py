@@ -14,10 +14,15 @@ test_run_restart: `mimewatch run` streams a rate-limited backfill; rsyslogd
   with an error. rsyslogd comes back: over RELP 0 lost (duplicates counted
   by id, reported); over plain TCP the loss is measured (reported).
 test_throughput: records/s `mimewatch fetch` delivers per transport.
+test_control_ids (issue 10 item 8): ids holding ESC, CR, LF, U+0085, ']', '"',
+  '\\' and the terminal-injection corpus arrive as one message each, with
+  structured data that rsyslog parses and MSG the NDJSON line unchanged.
 """
 
 import collections
+import json
 import os
+import re
 import signal
 import time
 
@@ -212,5 +217,160 @@ def test_throughput():
         rs.stop()
 
 
+# ---- issue 10 point 8: control characters in ids ----------------------------------------
+
+CRAFTED_ID = 'MTOKEN:crafted-\x1b[31m\r\n\x85]"\\\u2028\u2029\x7f\x9b end'
+# The same, as a JSON string literal (what the proxy puts into the page).
+CRAFTED_JSON = json.dumps(CRAFTED_ID).encode()
+
+
+def sd_expected(value):
+    """An SD PARAM-VALUE as the sink must write it, written here on its own:
+    '"', '\\' and ']' escaped with a backslash (RFC 5424 6.3.3); C0, DEL,
+    C1, U+2028 and U+2029 as the text \\u00xx; the rest as it is."""
+    out = []
+    for ch in value:
+        o = ord(ch)
+        if ch in '"\\]':
+            out.append("\\" + ch)
+        elif o < 0x20 or 0x7f <= o <= 0x9f or o in (0x2028, 0x2029):
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    return "".join(out).encode("utf-8")
+
+
+def sd_parsed(value):
+    """The value after RFC 5424 unescaping, as rsyslog's mmpstrucdata gives it."""
+    return re.sub(rb'\\(["\\\]])', rb"\1", sd_expected(value)).decode("utf-8")
+
+
+def raw_controls(b, seps=True):
+    """Bytes a one-line syslog message or a terminal must not get raw: C0
+    (TAB and LF too: no field here holds them), DEL, the UTF-8 of C1 and,
+    with seps, of U+2028 / U+2029."""
+    n = sum(1 for c in b if c < 0x20 or c == 0x7f)
+    n += len(re.findall(rb"\xc2[\x80-\x9f]", b))
+    if seps:
+        n += len(re.findall(rb"\xe2\x80[\xa8\xa9]", b))
+    return n
+
+
+class RsyslogSD(Rsyslog):
+    """tcp and relp only; per input also the raw message (%rawmsg%) and
+    rsyslog's own parse of the structured data (mmpstrucdata, as JSON)."""
+
+    INPUTS = ("tcp", "relp")
+
+    def _write_conf(self):
+        d = self.dir
+        c = ['global(workDirectory="%s/work" maxMessageSize="256k"' % d,
+             '       parser.escapeControlCharactersOnReceive="off")',
+             'main_queue(queue.type="Direct")',
+             'module(load="imtcp")',
+             'module(load="imrelp")',
+             'module(load="mmpstrucdata")',
+             'template(name="sdmsg" type="string" '
+             'string="%app-name%\\t%hostname%\\t%structured-data%\\t%msg%\\n")',
+             'template(name="raw" type="string" string="%rawmsg%\\n")',
+             'template(name="sdjson" type="string" string="%$!rfc5424-sd%\\n")']
+        for k in self.INPUTS:
+            c.append('ruleset(name="rs_%s") {' % k)
+            c.append('  action(type="omfile" file="%s/%s.log" template="sdmsg" '
+                     'fileCreateMode="0600")' % (d, k))
+            c.append('  action(type="omfile" file="%s/%s.raw" template="raw" '
+                     'fileCreateMode="0600")' % (d, k))
+            c.append('  action(type="mmpstrucdata")')
+            c.append('  action(type="omfile" file="%s/%s.sd.json" template="sdjson" '
+                     'fileCreateMode="0600")' % (d, k))
+            c.append('}')
+        c.append('input(type="imtcp" address="127.0.0.1" port="%d" ruleset="rs_tcp" '
+                 'supportOctetCountedFraming="on")' % self.ports["tcp"])
+        c.append('input(type="imrelp" address="127.0.0.1" port="%d" ruleset="rs_relp" '
+                 'maxDataSize="256k")' % self.ports["relp"])
+        with open(self.conf, "w") as f:
+            f.write("\n".join(c) + "\n")
+
+    def file(self, kind, ext):
+        with open(os.path.join(self.dir, "%s.%s" % (kind, ext)), "rb") as f:
+            return f.read()
+
+
+def test_control_ids():
+    """Impersonation ids from the sim's terminal-injection corpus (ESC, BEL,
+    ']', '\\', C1 raw and as UTF-8, invalid UTF-8, U+2028/2029, bidi) plus
+    one id the sim cannot make, put into the first page by a rewriting
+    proxy: ESC, CR, LF, U+0085, ']', '"', '\\', U+2028/2029, DEL, U+009B.
+    Through `mimewatch fetch` to rsyslogd over tcp and relp: each record is
+    exactly one message, its SD parses (rsyslog's mmpstrucdata) to the id
+    escaped as sd_expected says, no raw control byte is in the SD, and MSG
+    is the NDJSON line byte for byte."""
+    import mwproxy
+    n = 26    # two rounds of the 13-entry corpus; entry 6 holds U+0000 (rejected)
+    with Sim(["--records", str(n), "--hostile-corpus", "--hostile-every", "1"]) as sim:
+        sim.edit_config(types="[impersonation]")
+        done = []
+
+        def rewrite(path, status, body):
+            if done or status != 200 or not path.startswith(mwtest.PATHS["impersonation"]):
+                return body
+            new, k = re.subn(rb'"id":"(?:[^"\\]|\\.)*"', lambda m: b'"id":' + CRAFTED_JSON,
+                             body, count=1)
+            if k:
+                done.append(1)
+            return new
+
+        rs = RsyslogSD(sim.dir)
+        rs.start()
+        add_outputs(sim, syslog_outputs(rs, ("tcp", "relp")))
+        with mwproxy.RewritingProxy(sim, rewrite) as px:
+            px.point_config()
+            sim.fetch(timeout=120)
+        check(done, "the proxy saw no impersonation page to rewrite")
+        want = {}
+        for raw in sim.ndjson_raw("sim", "impersonation"):
+            obj = json.loads(raw.decode("utf-8"))
+            want[obj["id"]] = raw
+        check(CRAFTED_ID in want, "the crafted id is not in the NDJSON")
+        eq(len(want), n - 2, "NDJSON records (records 6 and 19, whose ids hold U+0000, are "
+           "set aside)")
+        for k in rs.INPUTS:
+            rs.wait_count(k, len(want), timeout=30)
+        time.sleep(0.3)
+        rs.stop()
+        by_sd = {sd_expected(i): i for i in want}
+        for kind in rs.INPUTS:
+            raw = rs.file(kind, "raw")
+            sdj = rs.file(kind, "sd.json").split(b"\n")[:-1]
+            lines = raw.split(b"\n")[:-1]
+            eq(len(lines), len(want), "%s: lines of %%rawmsg%% (one per message)" % kind)
+            eq(len(sdj), len(want), "%s: lines of parsed structured data" % kind)
+            seen = []
+            for i, line in enumerate(lines):
+                m = re.match(rb'<\d+>1 \S+ \S+ mimewatch \d+ - (\[mimewatch@32473 '
+                             rb'integration="sim" type="impersonation" id="((?:[^"\\\]]|\\.)*)"\]) ',
+                             line)
+                check(m, "%s message %d: no RFC 5424 header with our SD: %r"
+                      % (kind, i, line[:300]))
+                sd, sdid = m.group(1), m.group(2)
+                eq(raw_controls(sd), 0, "%s message %d: raw control bytes in the SD %r"
+                   % (kind, i, sd))
+                check(sdid in by_sd, "%s message %d: SD id %r is no id of the NDJSON escaped"
+                      % (kind, i, sdid))
+                rid = by_sd[sdid]
+                eq(line[m.end():], want[rid], "%s message %d: MSG vs the NDJSON line" % (kind, i))
+                parsed = json.loads(sdj[i])
+                eq(list(parsed), ["mimewatch@32473"], "%s message %d: SD elements" % (kind, i))
+                eq(parsed["mimewatch@32473"], {"integration": "sim", "type": "impersonation",
+                                               "id": sd_parsed(rid)},
+                   "%s message %d: SD as rsyslog parsed it" % (kind, i))
+                seen.append(rid)
+            eq(sorted(seen), sorted(want), "%s: ids received" % kind)
+            mwtest.report("issue10 syslog SD", "%s: messages / lines / raw controls in SD"
+                          % kind, "%d / %d / 0" % (len(want), len(lines)),
+                          "ids from the corpus plus ESC CR LF U+0085 ] \" \\ U+2028")
+
+
 if __name__ == "__main__":
-    mwtest.main([test_fetch_three_transports, test_run_restart, test_throughput])
+    mwtest.main([test_fetch_three_transports, test_run_restart, test_throughput,
+                 test_control_ids])

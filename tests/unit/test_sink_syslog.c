@@ -39,7 +39,10 @@
 
 #include <cmocka.h>
 
+#include <json-c/json.h>
+
 #include "testutil.h"
+#include "jsonout.h"
 #include "sink.h"
 #include "util.h"
 
@@ -59,6 +62,7 @@ struct rs {
 	pid_t pid;
 	int tcp_port, relp_port, tls_port;
 	int tls;                /* imtcp with the ossl driver instead of plain */
+	int sdparse;            /* also rsyslog's own SD parser (mmpstrucdata) into sd.json */
 };
 
 static int free_port(void)
@@ -133,6 +137,15 @@ static void rs_conf(struct rs *r)
 		mw_buf_printf(&c, "module(load=\"imrelp\")\n"
 			      "input(type=\"imrelp\" address=\"127.0.0.1\" port=\"%d\" "
 			      "maxDataSize=\"256k\")\n", r->relp_port);
+	if (r->sdparse)
+		mw_buf_printf(&c, "module(load=\"mmpstrucdata\")\n"
+			      "template(name=\"sdjson\" type=\"string\" "
+			      "string=\"%%$!rfc5424-sd%%\\n\")\n"
+			      "if $app-name == \"mimewatch\" then {\n"
+			      "  action(type=\"mmpstrucdata\")\n"
+			      "  action(type=\"omfile\" file=\"%s/sd.json\" template=\"sdjson\" "
+			      "fileCreateMode=\"0600\")\n"
+			      "}\n", r->dir);
 	mw_buf_printf(&c,
 		      "template(name=\"raw\" type=\"string\" string=\"%%rawmsg%%\\n\")\n"
 		      "template(name=\"fields\" type=\"string\" string=\"%%pri%%\\t"
@@ -772,6 +785,180 @@ static void test_relp_exact(void **state)
 	run_exact(f, url, NULL);
 }
 
+/* Issue 10 point 8: ids that hold control bytes. RFC 5424 6.3.3 escapes
+ * '"', '\' and ']' in PARAM-VALUE; a control character would end the
+ * syslog line (LF, and U+0085 / U+2028 / U+2029 for some receivers) or drive
+ * a terminal (ESC), so C0, DEL, C1 and U+2028/U+2029 are written as the
+ * visible text \u00XX (\u2028), and invalid UTF-8 as U+FFFD (one per
+ * maximal bad sequence). The expected values are written out by hand. */
+static const struct {
+	const char *id, *sd, *parsed;   /* raw id; SD as sent; value after RFC unescaping */
+} ctl_ids[] = {
+	{ "MTOKEN:esc\x1b[31mred\x1b]0;title\x07",
+	  "MTOKEN:esc\\u001b[31mred\\u001b\\]0;title\\u0007",
+	  "MTOKEN:esc\\u001b[31mred\\u001b]0;title\\u0007" },
+	{ "cr\rlf\nnel\xc2\x85" "end\ttab\b",
+	  "cr\\u000dlf\\u000anel\\u0085end\\u0009tab\\u0008",
+	  "cr\\u000dlf\\u000anel\\u0085end\\u0009tab\\u0008" },
+	{ "q\"b\\s]e\xe2\x80\xa8ls\xe2\x80\xa9ps\x7f\xc2\x9b" "6n",
+	  "q\\\"b\\\\s\\]e\\u2028ls\\u2029ps\\u007f\\u009b6n",
+	  "q\"b\\s]e\\u2028ls\\u2029ps\\u007f\\u009b6n" },
+	{ "bad\xff" "x\xc0\xaf" "y\xe2\x82",
+	  "bad\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbdy\xef\xbf\xbd",
+	  "bad\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbdy\xef\xbf\xbd" },
+	{ "\xe2\x80\xae" "fdp.exe caf\xc3\xa9 \xe6\xbc\xa2",   /* valid UTF-8 stays */
+	  "\xe2\x80\xae" "fdp.exe caf\xc3\xa9 \xe6\xbc\xa2",
+	  "\xe2\x80\xae" "fdp.exe caf\xc3\xa9 \xe6\xbc\xa2" },
+};
+#define NCTL (sizeof(ctl_ids) / sizeof(ctl_ids[0]))
+
+/* Counts what a syslog line or a terminal must not get raw: C0 but TAB and
+ * LF (the files' own separators), DEL, the UTF-8 of C1 and, with seps, of
+ * U+2028 and U+2029 (which the NDJSON line, and so MSG, may carry). */
+static size_t raw_controls(const char *t, size_t n, int seps)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+			k++;
+		else if (c == 0xc2 && i + 1 < n && (unsigned char)t[i + 1] >= 0x80 &&
+			 (unsigned char)t[i + 1] <= 0x9f)
+			k++;
+		else if (seps && c == 0xe2 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 &&
+			 ((unsigned char)t[i + 2] == 0xa8 || (unsigned char)t[i + 2] == 0xa9))
+			k++;
+	}
+	return k;
+}
+
+static void run_controls(struct fx *f, const char *url)
+{
+	struct sink_msg m[NCTL];
+	char *lines[NCTL], path[256], **raw, **fl, **sj;
+	size_t rl, fln, sjl, nraw, nf, nsj, got, i;
+	char *rt, *ft, *st;
+	enum sink_fail why;
+	mw_err e;
+	mw_buf b;
+	sink *s;
+
+	f->rs.sdparse = 1;
+	rs_conf(&f->rs);
+	rs_start(&f->rs);
+	for (i = 0; i < NCTL; i++) {
+		char tm[32];
+
+		mw_buf_init(&b);
+		mw_format_rfc3339(T0 + (int64_t)i, tm);
+		/* the NDJSON line as the writer makes it: the id JSON-escaped */
+		mw_buf_puts(&b, "{\"integration\":\"acme-eu\",\"type\":\"impersonation\",\"id\":");
+		jsonout_safe_string(&b, ctl_ids[i].id, strlen(ctl_ids[i].id));
+		mw_buf_printf(&b, ",\"time\":\"%s\",\"record\":{\"id\":", tm);
+		jsonout_safe_string(&b, ctl_ids[i].id, strlen(ctl_ids[i].id));
+		mw_buf_puts(&b, ",\"taggedMalicious\":false}}");
+		lines[i] = b.data;
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].line = lines[i];
+		m[i].len = b.len;
+		m[i].integration = "acme-eu";
+		m[i].type = "impersonation";
+		m[i].id = ctl_ids[i].id;
+		m[i].time = T0 + (int64_t)i;
+		m[i].rowid = (int64_t)i + 1;
+	}
+	s = open_sink(url, NULL, 5000, NULL);
+	assert_int_equal(sink_syslog_ops.send(s, m, NCTL, &got, &why, &e), 0);
+	assert_int_equal(got, NCTL);
+	sink_syslog_ops.close(s);
+	wait_lines(&f->rs, NCTL);
+	rs_stop(&f->rs, SIGTERM);
+
+	snprintf(path, sizeof(path), "%s/raw.log", f->rs.dir);
+	rt = slurp(path, &rl);
+	snprintf(path, sizeof(path), "%s/fields.log", f->rs.dir);
+	ft = slurp(path, &fln);
+	snprintf(path, sizeof(path), "%s/sd.json", f->rs.dir);
+	st = slurp(path, &sjl);
+	nraw = 0;
+	for (i = 0; i < rl; i++)
+		nraw += rt[i] == '\n';
+	printf("FIGURE syslog %s control ids: %zu messages sent, raw.log %zu lines, "
+	       "%zu raw C0/DEL/C1 in raw.log\n", url, NCTL, nraw, raw_controls(rt, rl, 0));
+	assert_int_equal(raw_controls(rt, rl, 0), 0);
+	nraw = split_lines(rt, rl, &raw);
+	nf = split_lines(ft, fln, &fl);
+	nsj = split_lines(st, sjl, &sj);
+	assert_int_equal(nraw, NCTL);    /* exactly one message each */
+	assert_int_equal(nf, NCTL);
+	assert_int_equal(nsj, NCTL);
+	mw_buf_init(&b);
+	for (i = 0; i < NCTL; i++) {
+		char tm[32], *fld[8], *p = fl[i], want[600];
+		json_object *j, *sd, *id;
+		int k;
+
+		mw_buf_reset(&b);
+		mw_format_rfc3339(T0 + (int64_t)i, tm);
+		mw_buf_printf(&b, "<134>1 %s " HOSTNAME " mimewatch %ld - [mimewatch@32473 "
+			      "integration=\"acme-eu\" type=\"impersonation\" id=\"%s\"] %s", tm,
+			      (long)getpid(), ctl_ids[i].sd, lines[i]);
+		assert_string_equal(raw[i], b.data);
+		for (k = 0; k < 7; k++) {
+			char *t = strchr(p, '\t');
+			assert_non_null(t);
+			*t = '\0';
+			fld[k] = p;
+			p = t + 1;
+		}
+		fld[7] = p;
+		snprintf(want, sizeof(want), "[mimewatch@32473 integration=\"acme-eu\" "
+			 "type=\"impersonation\" id=\"%s\"]", ctl_ids[i].sd);
+		assert_int_equal(raw_controls(fld[6], strlen(fld[6]), 1), 0);
+		assert_string_equal(fld[6], want);          /* rsyslog took it as SD */
+		assert_string_equal(fld[7], lines[i]);       /* MSG: the NDJSON line */
+		/* rsyslog's own SD parser: one element, three params, our id */
+		j = json_tokener_parse(sj[i]);
+		if (!j)
+			fail_msg("sd.json line %zu is not JSON: %s", i, sj[i]);
+		assert_true(json_object_object_get_ex(j, "mimewatch@32473", &sd));
+		assert_int_equal(json_object_object_length(sd), 3);
+		assert_true(json_object_object_get_ex(sd, "id", &id));
+		assert_string_equal(json_object_get_string(id), ctl_ids[i].parsed);
+		json_object_put(j);
+		free(lines[i]);
+	}
+	mw_buf_free(&b);
+	free(raw);
+	free(fl);
+	free(sj);
+	free(rt);
+	free(ft);
+	free(st);
+}
+
+static void test_tcp_controls(void **state)
+{
+	struct fx *f = *state;
+	char url[64];
+
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", f->rs.tcp_port);
+	run_controls(f, url);
+}
+
+static void test_relp_controls(void **state)
+{
+	struct fx *f = *state;
+	char url[64];
+
+	if (!f->rs.relp_port)
+		skip();
+	snprintf(url, sizeof(url), "relp://127.0.0.1:%d", f->rs.relp_port);
+	run_controls(f, url);
+}
+
 static void test_tls(void **state)
 {
 	struct fx *f = *state;
@@ -1061,6 +1248,8 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test_setup_teardown(test_tcp_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relp_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_controls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relp_controls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_down_then_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relp_down_then_up, setup, teardown),
