@@ -317,9 +317,12 @@ static int keyword_at(const char *p, size_t n, size_t *keep, size_t *val)
 			return 0;
 		k += v;
 		v = value_len(p + k, n - k);
-		/* "Authorization: MC key:sig", "Authorization: Bearer tok": the
-		 * scheme and the credentials after it, both. */
-		if (v && k + v + 1 < n && p[k + v] == ' ' &&
+		/* "Authorization: MC key:sig", "Authorization: Bearer tok": a
+		 * scheme (letters only) and the credentials after it, both. */
+		for (i = 0; i < v && ((p[k + i] >= 'A' && p[k + i] <= 'Z') ||
+				      (p[k + i] >= 'a' && p[k + i] <= 'z')); i++)
+			;
+		if (v && i == v && k + v + 1 < n && p[k + v] == ' ' &&
 		    (v2 = value_len(p + k + v + 1, n - k - v - 1)) > 0)
 			v += 1 + v2;
 		break;
@@ -411,6 +414,14 @@ static size_t scrub_core(const scrub_set *s, char *buf, size_t len, size_t *coun
 			memmove(buf + w, buf + r, keep);
 			w += keep;
 			r += keep;
+			/* A secret that starts inside the value and goes on past
+			 * a quote or '&' in it goes as a whole. */
+			for (size_t j = 0; s && j < val; j++) {
+				size_t sm = secret_at(s, buf + r + j, len - r - j);
+
+				if (j + sm > val)
+					val = j + sm;
+			}
 			w += put_marker(buf + w, val);
 			r += val;
 			hits++;

@@ -72,6 +72,11 @@ static void test_raw(void **state)
 	assert_int_equal(hits, 3);
 	assert_string_equal(scrubbed(s, "nothing here", &hits), "nothing here");
 	assert_int_equal(hits, 0);
+	/* after a keyword, the whole secret goes, though a quote or '&' in it
+	 * ends the keyword's value */
+	assert_string_equal(scrubbed(s, "Bearer " SECRET " x", NULL), "Bearer [secret] x");
+	assert_string_equal(scrubbed(s, "client_secret=ab" SECRET "&y", NULL),
+			    "client_secret=[secret]&y");
 	/* Adding a secret twice keeps one. */
 	scrub_set_add(s, TOKEN);
 	assert_int_equal(scrub_set_count(s), 2);
@@ -194,6 +199,9 @@ static void test_keywords(void **state)
 			    "{'client_secret': ['[secret]']}");
 	/* shorter than the marker: as many stars, the text never grows */
 	assert_string_equal(scrubbed(NULL, "Bearer abc", NULL), "Bearer ***");
+	/* only a scheme (letters) takes the credentials after it along */
+	assert_string_equal(scrubbed(NULL, "Authorization=abc12345 and more", NULL),
+			    "Authorization=[secret] and more");
 	/* scrubbing twice changes nothing */
 	assert_string_equal(scrubbed(NULL, "Authorization: [secret]; client_secret=[secret]&x; "
 				     "Bearer ***", &hits),
