@@ -9,6 +9,7 @@
 #include "errclass.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -77,6 +78,38 @@ enum mc_class mc_class_from_key(const char *key)
 const char *mc_class_remedy(enum mc_class c)
 {
 	return (unsigned)c < MC_CLASS_COUNT ? classes[c].remedy : classes[MC_UNKNOWN].remedy;
+}
+
+/* API 2.0's words where they differ: a 2.0 integration has a Client ID and
+ * Client Secret and an API 2.0 application with products and a role
+ * (mimecast-api.md section 7); its admin never had Access or Secret Keys. */
+static const char *const remedies_v2[MC_CLASS_COUNT] = {
+	[MC_INVALID_SIGNATURE] =
+		"the Client ID or Client Secret was refused: copy both again from the API 2.0 "
+		"application (Integrations Hub > Mimecast API 2.0), or generate a new Client "
+		"Secret there",
+	[MC_BINDING_EXPIRED] =
+		"Mimecast says the credentials expired: generate a new Client Secret for the "
+		"API 2.0 application and set client_secret",
+	[MC_PERMISSION] =
+		"add the type's Monitoring permission to the API 2.0 application's role, and "
+		"make sure its products include the threat logs",
+	[MC_BAD_APP_ID] =
+		"Mimecast does not know this application: copy the Client ID again from the "
+		"API 2.0 application",
+	[MC_IP_NOT_ALLOWED] =
+		"allow this host's address in the IP restrictions that apply to the API 2.0 "
+		"application; Mimecast may see a NAT address",
+	[MC_WRONG_REGION] =
+		"the base URL is not a Mimecast API 2.0 gateway: use https://api.services."
+		"mimecast.com (or uk-api / us-api.services.mimecast.com)",
+};
+
+const char *mc_class_remedy_api(enum mc_class c, int api)
+{
+	if (api == 2 && (unsigned)c < MC_CLASS_COUNT && remedies_v2[c])
+		return remedies_v2[c];
+	return mc_class_remedy(c);
 }
 
 void mc_result_init(struct mc_result *r)
@@ -161,20 +194,57 @@ int mc_text_has_ip(const char *text)
 	return 0;
 }
 
-void mc_format_ip_remedy(char *out, size_t n)
+int mc_text_says_ip_refused(const char *code, const char *message)
+{
+	static const char *const refusals[] = { "not allowed", "not permitted", "denied",
+						 "refused", "blocked", "not authorized", NULL };
+	const char *m = message ? message : "";
+
+	/* A code naming the address: err_xdk_ip_not_permitted, ip_not_allowed... */
+	if (code && (strcasestr(code, "_ip_") || strncasecmp(code, "ip_", 3) == 0))
+		return 1;
+	if (strcasestr(m, "permitted ip range"))
+		return 1;
+	/* "IP" (the word, upper case) followed within the sentence by a refusal:
+	 * "IP address not allowed", "source IP 192.0.2.7 is not permitted". An
+	 * address merely quoted ("caller IP 192.0.2.7") says nothing. */
+	for (const char *p = strstr(m, "IP"); p; p = strstr(p + 2, "IP")) {
+		const char *end = p + 2;
+
+		if ((p > m && isalpha((unsigned char)p[-1])) || islower((unsigned char)end[0]))
+			continue;  /* part of a longer word */
+		for (int i = 0; refusals[i]; i++) {
+			const char *hit = strcasestr(end, refusals[i]);
+
+			if (hit && hit - end <= 40)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+void mc_host_addresses(char *out, size_t n, int max)
 {
 	struct ifaddrs *ifa = NULL;
-	char list[320] = "";
 	size_t len = 0;
 	int count = 0;
 
+	if (!n)
+		return;
+	out[0] = '\0';
+	/* The tests' seam, as MIMEWATCH_NOW pins the clock: screens that name
+	 * this host's addresses must not differ from one machine to the next. */
+	if (getenv("MIMEWATCH_HOST_ADDRS") && *getenv("MIMEWATCH_HOST_ADDRS")) {
+		snprintf(out, n, "%s", getenv("MIMEWATCH_HOST_ADDRS"));
+		return;
+	}
 	/* Two passes: non-loopback addresses first, since those are the ones
 	 * Mimecast can see; loopback only if nothing else exists. */
 	if (getifaddrs(&ifa) == 0) {
 		for (int pass = 0; pass < 2; pass++) {
 			if (pass == 1 && count)
 				break;
-			for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+			for (struct ifaddrs *i = ifa; i && count < max; i = i->ifa_next) {
 				char a[INET6_ADDRSTRLEN];
 				int fam, loop;
 
@@ -182,30 +252,37 @@ void mc_format_ip_remedy(char *out, size_t n)
 					continue;
 				fam = i->ifa_addr->sa_family;
 				if (fam == AF_INET) {
-					const struct sockaddr_in *s = (const void *)i->ifa_addr;
-					inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+					const struct sockaddr_in *sa = (const void *)i->ifa_addr;
+					inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a));
 				} else if (fam == AF_INET6) {
-					const struct sockaddr_in6 *s = (const void *)i->ifa_addr;
-					if (IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr))
+					const struct sockaddr_in6 *sa = (const void *)i->ifa_addr;
+					if (IN6_IS_ADDR_LINKLOCAL(&sa->sin6_addr))
 						continue;
-					inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+					inet_ntop(AF_INET6, &sa->sin6_addr, a, sizeof(a));
 				} else {
 					continue;
 				}
 				loop = (i->ifa_flags & IFF_LOOPBACK) != 0;
 				if (loop != (pass == 1))
 					continue;
-				if (len + strlen(a) + 3 >= sizeof(list))
+				if (len + strlen(a) + 3 >= n)
 					break;
-				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-							count ? ", " : "", a);
+				len += (size_t)snprintf(out + len, n - len, "%s%s", count ? ", " : "",
+							a);
 				count++;
 			}
 		}
 		freeifaddrs(ifa);
 	}
 	if (!count)
-		snprintf(list, sizeof(list), "unknown");
+		snprintf(out, n, "unknown");
+}
+
+void mc_format_ip_remedy(char *out, size_t n)
+{
+	char list[320];
+
+	mc_host_addresses(list, sizeof(list), 8);
 	snprintf(out, n,
 		 "allow this host's address (%s) in the Permitted IP Ranges of the service user's "
 		 "authentication profile; Mimecast may see a NAT address instead",
@@ -235,18 +312,39 @@ static void set_malformed(struct mc_result *r)
 }
 
 /* What fail[] says: the first error's code and message, and whether any
- * error is err_developer_key or retryable. */
+ * error is err_developer_key, err_xdk_binding_expired or retryable. Both
+ * shapes are read: API 1.0 nests fail[].errors[].{code,message,retryable}
+ * (mimecast-api.md 3.2); API 2.0 clients read a flat fail[].{code,message}
+ * (token_expired, [SPLUNK-TA-UTILS] [AZ-V2-UTILS]). */
 struct fail_info {
 	int nfail;          /* -1: fail absent; -2: not an array */
-	int developer_key, retryable;
+	int developer_key, binding_expired, retryable;
 };
+
+static void read_error(struct mc_result *r, const js_doc *d, int e, int first,
+		       struct fail_info *fi)
+{
+	int code = js_get(d, e, "code");
+
+	if (first) {
+		copy_str(d, code, r->code, sizeof(r->code));
+		copy_str(d, js_get(d, e, "message"), r->message, sizeof(r->message));
+	}
+	if (code >= 0 && js_streq(d, code, "err_developer_key"))
+		fi->developer_key = 1;
+	if (code >= 0 && js_streq(d, code, "err_xdk_binding_expired"))
+		fi->binding_expired = 1;
+	if (js_bool(d, js_get(d, e, "retryable")) == 1)
+		fi->retryable = 1;
+}
 
 static void read_fail(struct mc_result *r, const js_doc *d, int root, struct fail_info *fi)
 {
 	int fail = js_get(d, root, "fail");
+	int first = 1;
 
 	fi->nfail = -1;
-	fi->developer_key = fi->retryable = 0;
+	fi->developer_key = fi->binding_expired = fi->retryable = 0;
 	if (fail < 0)
 		return;
 	if (!is_type(d, fail, JS_ARRAY)) {
@@ -258,17 +356,15 @@ static void read_fail(struct mc_result *r, const js_doc *d, int root, struct fai
 		int errs = is_type(d, f, JS_OBJECT) ? js_get(d, f, "errors") : -1;
 		int ne = is_type(d, errs, JS_ARRAY) ? (int)d->toks[errs].size : 0;
 
+		if (is_type(d, f, JS_OBJECT) && js_get(d, f, "code") >= 0) {
+			read_error(r, d, f, first, fi);
+			first = 0;
+		}
 		for (int e = errs + 1, j = 0; j < ne; e = (int)d->toks[e].next, j++) {
-			int code = is_type(d, e, JS_OBJECT) ? js_get(d, e, "code") : -1;
-
-			if (k == 0 && j == 0 && is_type(d, e, JS_OBJECT)) {
-				copy_str(d, code, r->code, sizeof(r->code));
-				copy_str(d, js_get(d, e, "message"), r->message, sizeof(r->message));
-			}
-			if (code >= 0 && js_streq(d, code, "err_developer_key"))
-				fi->developer_key = 1;
-			if (is_type(d, e, JS_OBJECT) && js_bool(d, js_get(d, e, "retryable")) == 1)
-				fi->retryable = 1;
+			if (!is_type(d, e, JS_OBJECT))
+				continue;
+			read_error(r, d, e, first, fi);
+			first = 0;
 		}
 	}
 }
@@ -300,17 +396,50 @@ static void classify_unknown(struct mc_result *r, long status)
 	set(r, MC_UNKNOWN, rem);
 }
 
+/* An allow-list applies to every call, so it is never inferred from which
+ * call failed; but a refusal it causes may look like any other, so the
+ * credential and permission remedies name it as a possible cause. */
+static void add_allowlist_hint(char *rem, size_t n, int api)
+{
+	char addrs[160];
+	size_t len = strlen(rem);
+
+	mc_host_addresses(addrs, sizeof(addrs), 3);
+	snprintf(rem + len, n - len, "%s; if %s limits source addresses, allow this host "
+		 "(%s)", len ? "" : "check the credentials",
+		 api == 2 ? "the account" : "the service user's authentication profile", addrs);
+}
+
+static void set_ip_refused(struct mc_result *r, const struct mc_classify_ctx *ctx)
+{
+	char rem[512], addrs[320];
+
+	if (ctx->api == 2) {
+		mc_host_addresses(addrs, sizeof(addrs), 8);
+		snprintf(rem, sizeof(rem), "allow this host's address (%s) in the IP "
+			 "restrictions that apply to the API 2.0 application; Mimecast may see a "
+			 "NAT address instead", addrs);
+	} else {
+		mc_format_ip_remedy(rem, sizeof(rem));
+	}
+	set(r, MC_IP_NOT_ALLOWED, rem);
+}
+
 static void classify_401(struct mc_result *r, const struct mc_classify_ctx *ctx)
 {
 	char rem[512];
 
-	if (strcmp(r->code, "err_xdk_ip_not_permitted") == 0 || mc_text_has_ip(r->message)) {
-		mc_format_ip_remedy(rem, sizeof(rem));
-		set(r, MC_IP_NOT_ALLOWED, rem);
+	if (mc_text_says_ip_refused(r->code, r->message)) {
+		set_ip_refused(r, ctx);
 		return;
 	}
-	if (strcmp(r->code, "token_expired") == 0) {
-		set(r, MC_RETRY, "the API 2.0 access token expired; a new one is requested");
+	if (ctx->api == 2) {
+		/* Any 401 on a bearer request: the token was refused (expired,
+		 * revoked, rotated). mcapi gets a new one and asks once more; only
+		 * a refusal of that fresh token is a credentials error. */
+		set(r, MC_RETRY, strcmp(r->code, "token_expired") == 0
+				 ? "the API 2.0 access token expired; a new one is requested"
+				 : "the API 2.0 access token was refused; a new one is requested");
 		return;
 	}
 	if (strcmp(r->code, "err_xdk_invalid_signature") == 0) {
@@ -328,21 +457,27 @@ static void classify_401(struct mc_result *r, const struct mc_classify_ctx *ctx)
 			return;
 		}
 	}
-	set(r, MC_INVALID_SIGNATURE, NULL);
+	snprintf(rem, sizeof(rem), "%s", mc_class_remedy_api(MC_INVALID_SIGNATURE, ctx->api));
+	add_allowlist_hint(rem, sizeof(rem), ctx->api);
+	set(r, MC_INVALID_SIGNATURE, rem);
 }
 
 static void classify_403(struct mc_result *r, const struct mc_classify_ctx *ctx)
 {
 	char rem[512];
+	const char *perm = ctx->permission ? ctx->permission : "Accounts | Dashboard | Read";
 
-	if (strcmp(r->code, "err_xdk_ip_not_permitted") == 0 || mc_text_has_ip(r->message)) {
-		mc_format_ip_remedy(rem, sizeof(rem));
-		set(r, MC_IP_NOT_ALLOWED, rem);
+	if (mc_text_says_ip_refused(r->code, r->message)) {
+		set_ip_refused(r, ctx);
 		return;
 	}
 	/* No permission given: the call was get-account. */
-	snprintf(rem, sizeof(rem), "add `%s` to the service user's role",
-		 ctx->permission ? ctx->permission : "Accounts | Dashboard | Read");
+	if (ctx->api == 2)
+		snprintf(rem, sizeof(rem), "add `%s` to the API 2.0 application's role (and make "
+			 "sure its products include the threat logs)", perm);
+	else
+		snprintf(rem, sizeof(rem), "add `%s` to the service user's role", perm);
+	add_allowlist_hint(rem, sizeof(rem), ctx->api);
 	set(r, MC_PERMISSION, rem);
 }
 
@@ -353,7 +488,7 @@ static void classify_status(struct mc_result *r, long status, const struct mc_cl
 	else if (status == 403)
 		classify_403(r, ctx);
 	else if (status == 418)
-		set(r, MC_BINDING_EXPIRED, NULL);
+		set(r, MC_BINDING_EXPIRED, mc_class_remedy_api(MC_BINDING_EXPIRED, ctx->api));
 	else if (status == 429 || status == 408 || (status >= 500 && status <= 599))
 		set(r, MC_RETRY, status == 429 ? "rate limit reached: waiting X-RateLimit-Reset "
 			"before the next request" : "Mimecast is busy or failing; will retry");
@@ -369,8 +504,8 @@ static void classify_status(struct mc_result *r, long status, const struct mc_cl
 void mc_classify(struct mc_result *r, long status, const js_doc *doc, int root,
 		 const struct mc_classify_ctx *ctx)
 {
-	static const struct mc_classify_ctx none = { NULL, 0, 1 };
-	struct fail_info fi = { -1, 0, 0 };
+	static const struct mc_classify_ctx none = { NULL, 0, 1, 1 };
+	struct fail_info fi = { -1, 0, 0, 0 };
 	int json = doc && root >= 0 && (size_t)root < doc->ntoks;
 	char rem[512];
 
@@ -383,6 +518,12 @@ void mc_classify(struct mc_result *r, long status, const js_doc *doc, int root,
 	if (json && is_type(doc, root, JS_OBJECT)) {
 		read_fail(r, doc, root, &fi);
 		read_other_message(r, doc, root);
+	}
+	if (fi.binding_expired) {
+		/* Whatever the HTTP status: 418 is documented [MC-RESP], but the
+		 * code inside fail[] is what says it ([R7-CONST]). */
+		set(r, MC_BINDING_EXPIRED, mc_class_remedy_api(MC_BINDING_EXPIRED, ctx->api));
+		goto done;
 	}
 
 	if (status >= 200 && status <= 299) {
@@ -403,7 +544,7 @@ void mc_classify(struct mc_result *r, long status, const js_doc *doc, int root,
 		if (fi.nfail > 0) {
 			/* A 200 with fail[] is a failure, never an empty page. */
 			if (fi.developer_key) {
-				set(r, MC_BAD_APP_ID, NULL);
+				set(r, MC_BAD_APP_ID, mc_class_remedy_api(MC_BAD_APP_ID, ctx->api));
 			} else if (fi.retryable) {
 				set(r, MC_RETRY, "Mimecast reported a temporary failure; will retry");
 			} else if (strncmp(r->code, "err_validation_", 15) == 0) {

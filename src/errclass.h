@@ -32,8 +32,13 @@ const char *mc_class_name(enum mc_class c);
 /* Stable machine name for --json and the store: "ok", "retry", ... */
 const char *mc_class_key(enum mc_class c);
 enum mc_class mc_class_from_key(const char *key);
-/* The generic one-line remedy. */
+/* The generic one-line remedy, in API 1.0's words (Application Key, Access
+ * and Secret Key, the service user's role). */
 const char *mc_class_remedy(enum mc_class c);
+/* The same in the words of the integration's own API: api 2 names the Client
+ * ID / Client Secret and the API 2.0 application's products and role, and
+ * never an Access or Secret Key; any other api is 1.0. */
+const char *mc_class_remedy_api(enum mc_class c, int api);
 
 /* What one request came to. Filled by mcapi; shown everywhere. */
 struct mc_result {
@@ -54,6 +59,7 @@ struct mc_classify_ctx {
 	const char *permission;  /* the type's permission string, or NULL */
 	int64_t local_now;       /* for clock-skew detection against Date */
 	int known_region;        /* base URL host is in the region list (or loopback) */
+	int api;                 /* 2: API 2.0 (bearer tokens); otherwise 1.0 */
 };
 
 /* Classifies an HTTP response. status is the HTTP status; doc/root the parsed
@@ -67,8 +73,15 @@ void mc_classify(struct mc_result *r, long status, const js_doc *doc, int root,
 void mc_sanitize_copy(char *out, size_t outsz, const char *in, size_t inlen);
 /* 1 if text contains an IPv4 or IPv6 address literal. */
 int mc_text_has_ip(const char *text);
-/* The IP-not-allowed remedy naming this host's addresses (getifaddrs,
- * non-loopback first) and warning that Mimecast may see a NAT address. */
+/* 1 if a code or message says the caller's address is refused ("IP ... not
+ * allowed/permitted", "Permitted IP Ranges", err_..._ip_...): the only
+ * evidence "IP not allowed" is classed on. An address literal alone is not. */
+int mc_text_says_ip_refused(const char *code, const char *message);
+/* This host's addresses (getifaddrs, non-loopback first; at most max of
+ * them), comma-separated, or "unknown". */
+void mc_host_addresses(char *out, size_t n, int max);
+/* The IP-not-allowed remedy naming this host's addresses and warning that
+ * Mimecast may see a NAT address. */
 void mc_format_ip_remedy(char *out, size_t n);
 
 /* Parses X-RateLimit-Reset (ms). Bogus values (negative, non-numeric, empty,

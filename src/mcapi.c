@@ -19,6 +19,7 @@
 
 #include "mcsign.h"
 #include "regions.h"
+#include "scrub.h"
 
 #define TOTAL_TIMEOUT_S 120
 #define DEFAULT_CONNECT_MS 10000
@@ -28,6 +29,12 @@
  * as good as gone, and only the 120 s total timeout would end it at 1. */
 #define LOW_SPEED_BYTES 100
 #define DEFAULT_TOKEN_TTL_S 1799  /* Mimecast's usual expires_in */
+/* A 429 without X-RateLimit-Reset: the API 2.0 gateway answers
+ * {"detail":"Over throttling limit (10000/hour)"} (elastic/integrations
+ * #11460) against an hourly quota, where a retry every few seconds only
+ * prolongs the block. Retry-After when given; otherwise 5 s doubling. */
+#define GATEWAY_BACKOFF_MIN_MS 5000
+#define GATEWAY_BACKOFF_MAX_MS 900000
 #ifdef PACKAGE_VERSION
 #define USER_AGENT "mimewatch/" PACKAGE_VERSION
 #else
@@ -44,10 +51,15 @@ struct mc_client {
 	char errbuf[CURL_ERROR_SIZE];
 	const atomic_int *abort_flag;
 	int64_t not_before;      /* mw_mono_ms; see also the shared gate */
+	int64_t backoff_ms;      /* the gate's backoff when it has no slot in gates[] */
+	int last_429_gateway;    /* the last response was a 429 without X-RateLimit-Reset */
+	int64_t last_429_wait_ms;
+	char last_429_how[64];   /* what set the wait: a header, or the backoff */
 	int gate;                /* index in gates[], -1: this client's own only */
 	int64_t low_speed_s;     /* for the timeout's remedy */
 	int64_t rl_limit, rl_remaining, rl_reset_ms;
 	char *token;             /* API 2.0 bearer token */
+	scrub_set *scrub;        /* our secrets, kept out of what a server echoes */
 	int64_t token_expiry;    /* mw_mono_ms */
 	int64_t token_ttl_ms;
 	uint64_t rng;            /* jitter */
@@ -60,9 +72,12 @@ struct xfer {
 	const atomic_int *abort_flag;
 	char date[64];
 	char rl_limit[32], rl_remaining[32], rl_reset[32];
+	char retry_after[64];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void gateway_remedy(const mc_client *c, struct mc_result *res);
 
 /* Mimecast's quota is per user: every client of the same credentials in the
  * process (the collector's, a validation's from the console, the wizard's)
@@ -72,6 +87,7 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static struct {
 	uint64_t key;
 	int64_t not_before;
+	int64_t backoff_ms;  /* last wait of a 429 without X-RateLimit-Reset, 0: none */
 } gates[MAX_GATES];
 static int ngates;
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -97,6 +113,7 @@ static int gate_join(int api, const char *base_url, const char *id)
 		g = ngates++;
 		gates[g].key = key;
 		gates[g].not_before = 0;
+		gates[g].backoff_ms = 0;
 	}
 	pthread_mutex_unlock(&gate_mu);
 	return g;
@@ -113,6 +130,36 @@ static int64_t gate_get(const mc_client *c)
 		pthread_mutex_unlock(&gate_mu);
 	}
 	return t;
+}
+
+/* The header-less 429 backoff of these credentials: the next wait (5 s,
+ * doubling to 15 min), or, with reset, back to none. */
+static int64_t gate_backoff(mc_client *c, int reset)
+{
+	int64_t *b = c->gate >= 0 ? &gates[c->gate].backoff_ms : &c->backoff_ms;
+	int64_t v;
+
+	pthread_mutex_lock(&gate_mu);
+	if (reset) {
+		*b = 0;
+	} else {
+		*b = *b ? *b * 2 : GATEWAY_BACKOFF_MIN_MS;
+		if (*b > GATEWAY_BACKOFF_MAX_MS)
+			*b = GATEWAY_BACKOFF_MAX_MS;
+	}
+	v = *b;
+	pthread_mutex_unlock(&gate_mu);
+	return v;
+}
+
+static int64_t gate_backoff_get(const mc_client *c)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&gate_mu);
+	v = c->gate >= 0 ? gates[c->gate].backoff_ms : c->backoff_ms;
+	pthread_mutex_unlock(&gate_mu);
+	return v;
 }
 
 static void gate_hold(mc_client *c, int64_t t)
@@ -153,6 +200,26 @@ static void wipe_slist(struct curl_slist *l)
 {
 	for (; l; l = l->next)
 		wipe(l->data);
+}
+
+/* A server may quote what it was sent (the Authorization header, the
+ * token request's form): every secret of the client, the current token
+ * included, is scrubbed from what it answers (scrub.h). */
+static void scrub_reset(mc_client *c)
+{
+	scrub_set_clear(c->scrub);
+	scrub_set_add(c->scrub, c->app_key);
+	scrub_set_add(c->scrub, c->access_key);
+	scrub_set_add(c->scrub, c->secret_key);
+	scrub_set_add(c->scrub, c->client_secret);
+	scrub_set_add(c->scrub, c->token);
+}
+
+static void scrub_result(const mc_client *c, struct mc_result *res)
+{
+	scrub_text(c->scrub, res->code);
+	scrub_text(c->scrub, res->message);
+	scrub_text(c->scrub, res->remedy);
 }
 
 /* ---- callbacks ------------------------------------------------------------ */
@@ -196,6 +263,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new response (after a 1xx): forget the previous headers. */
 		x->date[0] = x->rl_limit[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
+		x->retry_after[0] = '\0';
 		return len;
 	}
 	if (!colon)
@@ -211,6 +279,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		header_value(x->rl_remaining, sizeof(x->rl_remaining), v, len - nl - 1);
 	else if (IS("x-ratelimit-reset"))
 		header_value(x->rl_reset, sizeof(x->rl_reset), v, len - nl - 1);
+	else if (IS("retry-after"))
+		header_value(x->retry_after, sizeof(x->retry_after), v, len - nl - 1);
 	else if (IS("content-length")) {
 		char cl[32];
 
@@ -372,6 +442,8 @@ static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_er
 	c->client_id = mw_xstrdup(cr->client_id);
 	c->client_secret = mw_xstrdup(cr->client_secret);
 	c->ca_file = cr->ca_file && *cr->ca_file ? mw_xstrdup(cr->ca_file) : NULL;
+	c->scrub = scrub_set_new();
+	scrub_reset(c);
 	c->rl_limit = c->rl_remaining = c->rl_reset_ms = -1;
 	c->gate = gate_join(c->api, c->base_url, c->api == 1 ? c->access_key : c->client_id);
 	c->rng = (uint64_t)mw_mono_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)c;
@@ -407,6 +479,7 @@ void mc_client_free(mc_client *c)
 	free(c->client_id);
 	free_secret(&c->client_secret);
 	free_secret(&c->token);
+	scrub_set_free(c->scrub);
 	free(c->ca_file);
 	free(c);
 }
@@ -424,6 +497,11 @@ void mc_client_hold_until(mc_client *c, int64_t t)
 int64_t mc_client_not_before(const mc_client *c)
 {
 	return gate_get(c);
+}
+
+int mc_client_gateway_backoff(const mc_client *c)
+{
+	return gate_backoff_get(c) > 0;
 }
 
 void mc_client_ratelimit(const mc_client *c, int64_t *limit, int64_t *remaining,
@@ -592,6 +670,7 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 			 "network trouble reaching %s; will retry (check DNS, firewall and proxy "
 			 "if it persists)", shost);
 	res->retryable = res->cls == MC_RETRY;
+	scrub_result(c, res);
 }
 
 static int64_t parse_count(const char *s)
@@ -619,6 +698,31 @@ static void hold_until(mc_client *c, int64_t t)
 	gate_hold(c, t);
 }
 
+/* Retry-After in ms: delta-seconds, or an HTTP-date taken against the
+ * response's own Date when it has one (a skewed local clock must not stretch
+ * or cut the wait). -1 when absent or not understood. */
+static int64_t retry_after_ms(const struct xfer *x)
+{
+	const char *v = x->retry_after;
+	int64_t when, ref;
+
+	if (!v[0])
+		return -1;
+	if (v[0] >= '0' && v[0] <= '9') {
+		int64_t secs = 0;
+
+		for (; *v >= '0' && *v <= '9'; v++)
+			if ((secs = secs * 10 + (*v - '0')) > 86400)
+				return -1;
+		return *v ? -1 : secs * 1000;
+	}
+	if (mw_parse_http_date(v, &when) < 0)
+		return -1;
+	if (!x->date[0] || mw_parse_http_date(x->date, &ref) < 0)
+		ref = mw_now();
+	return when > ref ? (when - ref) * 1000 : 0;
+}
+
 /* Rate-limit headers into the result and the client; the 429 gate and
  * pacing on X-RateLimit-Remaining. */
 static void note_limits(mc_client *c, const struct xfer *x, long status, struct mc_result *res)
@@ -634,11 +738,26 @@ static void note_limits(mc_client *c, const struct xfer *x, long status, struct 
 		c->rl_remaining = res->rl_remaining;
 	if (res->rl_reset_ms >= 0)
 		c->rl_reset_ms = res->rl_reset_ms;
+	c->last_429_gateway = 0;
 	if (status == 429) {
-		int64_t wait = mc_clamp_wait_ms(res->rl_reset_ms);
-		/* jitter only ever adds: 0..10% */
-		int64_t jitter = (int64_t)(next_rand(c) % (uint64_t)(wait / 10 + 1));
+		int64_t wait, jitter, ra;
 
+		if (res->rl_reset_ms >= 0) {
+			wait = mc_clamp_wait_ms(res->rl_reset_ms);
+			snprintf(c->last_429_how, sizeof(c->last_429_how), "X-RateLimit-Reset");
+		} else if ((ra = retry_after_ms(x)) >= 0) {
+			wait = mc_clamp_wait_ms(ra);
+			c->last_429_gateway = 1;
+			snprintf(c->last_429_how, sizeof(c->last_429_how), "Retry-After");
+		} else {
+			wait = gate_backoff(c, 0);
+			c->last_429_gateway = 1;
+			snprintf(c->last_429_how, sizeof(c->last_429_how),
+				 "no reset given: backing off, doubling up to 15 min");
+		}
+		/* jitter only ever adds: 0..10% */
+		jitter = (int64_t)(next_rand(c) % (uint64_t)(wait / 10 + 1));
+		c->last_429_wait_ms = wait + jitter;
 		hold_until(c, now + wait + jitter);
 	} else if (res->rl_remaining >= 0 && res->rl_remaining <= 1 && res->rl_reset_ms >= 0) {
 		hold_until(c, now + mc_clamp_wait_ms(res->rl_reset_ms));
@@ -727,10 +846,38 @@ static void malformed_detail(struct mc_result *res, int root, const mw_err *e)
 	snprintf(res->message, sizeof(res->message), "malformed response body: %s", why);
 }
 
+/* errclass copies a message cut to fit mc_result, and a secret cut in half
+ * is no longer recognised: so when the body said anything, the whole of it
+ * is scrubbed and, if that found a secret, classified again from the
+ * scrubbed copy. doc stays the parse of the body as it came. */
+static void classify_scrubbed(const mc_client *c, long status, const mw_buf *resp,
+			      const struct mc_classify_ctx *ctx, struct mc_result *res)
+{
+	mw_buf copy;
+	js_doc d;
+	mw_err e;
+	int root = -1;
+
+	if (!resp->len)
+		return;
+	mw_buf_init(&copy);
+	mw_buf_append(&copy, resp->data, resp->len);
+	if (scrub_buf(c->scrub, &copy) > 0) {
+		js_init(&d);
+		mw_err_clear(&e);
+		if (copy.len && js_parse(&d, copy.data, copy.len, &e) == 0)
+			root = 0;
+		mc_classify(res, status, &d, root, ctx);
+		malformed_detail(res, root, &e);
+		js_free(&d);
+	}
+	mw_buf_free(&copy);
+}
+
 static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *doc,
 			 const char *permission, struct mc_result *res)
 {
-	struct mc_classify_ctx ctx = { permission, mw_now(), c->known_region };
+	struct mc_classify_ctx ctx = { permission, mw_now(), c->known_region, c->api };
 	mw_err e;
 	int root = -1;
 
@@ -739,6 +886,8 @@ static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *
 		root = 0;
 	mc_classify(res, status, doc, root, &ctx);
 	malformed_detail(res, root, &e);
+	if (res->cls != MC_OK || res->code[0] || res->message[0])
+		classify_scrubbed(c, status, resp, &ctx, res);
 	if (status >= 300 && status <= 399) {
 		char *loc = NULL, host[256] = "", shost[128] = "";
 
@@ -749,6 +898,7 @@ static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *
 			 shost[0] ? shost : "another location");
 		snprintf(res->message, sizeof(res->message), "HTTP %ld: %.300s", status, res->remedy);
 	}
+	scrub_result(c, res);
 	return root;
 }
 
@@ -801,6 +951,7 @@ static int token_fetch(mc_client *c, struct mc_result *res)
 				if (ex >= 0 && (js_int(&doc, ex, &ttl) < 0 || ttl <= 0 || ttl > 86400 * 30))
 					ttl = DEFAULT_TOKEN_TTL_S;
 				c->token = js_strdup(&doc, tok);
+				scrub_reset(c);
 				c->token_ttl_ms = ttl * 1000;
 				c->token_expiry = started + c->token_ttl_ms;
 				res->cls = MC_OK;
@@ -816,10 +967,18 @@ static int token_fetch(mc_client *c, struct mc_result *res)
 			}
 		} else if ((status == 400 || status == 401 || status == 403) &&
 			   res->cls != MC_IP_NOT_ALLOWED) {
+			char addrs[160];
+
+			/* The token request itself was refused: the one place an
+			 * API 2.0 integration's credentials are judged. */
 			res->cls = MC_INVALID_SIGNATURE;
 			res->retryable = 0;
-			snprintf(res->remedy, sizeof(res->remedy),
-				 "client_id/client_secret rejected: create a new API 2.0 key");
+			mc_host_addresses(addrs, sizeof(addrs), 3);
+			snprintf(res->remedy, sizeof(res->remedy), "%s; if the account limits source "
+				 "addresses, allow this host (%s)",
+				 mc_class_remedy_api(MC_INVALID_SIGNATURE, 2), addrs);
+		} else if (status == 429 && c->last_429_gateway) {
+			gateway_remedy(c, res);
 		} else if (status == 404) {
 			snprintf(res->remedy, sizeof(res->remedy),
 				 "no token endpoint at %.200s/oauth/token: check base_url (API 2.0 "
@@ -865,13 +1024,16 @@ static const char *permission_for(const char *path)
  * Returns 0, 1 when the API 2.0 token could not be had (res classified),
  * or -1 for a local failure. */
 static int auth_headers(mc_client *c, const char *path, int sign, struct curl_slist **h,
-			struct mc_result *res)
+			int *fetched, struct mc_result *res)
 {
 	char date[40], reqid[37], line[1200];
 
 	if (c->api == 2 && sign) {
-		if (!token_fresh(c) && token_fetch(c, res) < 0)
-			return res->http_status || res->cls != MC_UNKNOWN ? 1 : -1;
+		if (!token_fresh(c)) {
+			if (token_fetch(c, res) < 0)
+				return res->http_status || res->cls != MC_UNKNOWN ? 1 : -1;
+			*fetched = 1;
+		}
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", c->token);
 		*h = curl_slist_append(*h, line);
 		wipe(line);
@@ -902,6 +1064,47 @@ static int auth_headers(mc_client *c, const char *path, int sign, struct curl_sl
 	return 0;
 }
 
+/* 401 as the HTTP status, or as meta.status of a 200. */
+static int refused_401(const struct mc_result *res, const js_doc *doc, int root)
+{
+	int64_t ms = 0;
+	int t;
+
+	if (res->http_status == 401)
+		return 1;
+	t = root >= 0 ? js_path(doc, root, "meta.status") : -1;
+	return res->http_status == 200 && t >= 0 && js_int(doc, t, &ms) == 0 && ms == 401;
+}
+
+static void token_refused(mc_client *c, struct mc_result *res)
+{
+	char addrs[160];
+
+	res->cls = MC_INVALID_SIGNATURE;
+	res->retryable = 0;
+	mc_host_addresses(addrs, sizeof(addrs), 3);
+	snprintf(res->remedy, sizeof(res->remedy),
+		 "Mimecast refused a token it had just issued for this Client ID: check that the "
+		 "API 2.0 application is enabled and that its products and role cover this log "
+		 "type; if the account limits source addresses, allow this host (%s)", addrs);
+	(void)c;
+}
+
+/* The gateway's throttling said no wait of its own (or only Retry-After):
+ * say so, with the wait mimewatch chose. */
+static void gateway_remedy(const mc_client *c, struct mc_result *res)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "%s", res->message[0] ? res->message : "HTTP 429");
+	snprintf(res->remedy, sizeof(res->remedy),
+		 "throttled by the API gateway (%s): next request in %lld s (%s); mimewatch "
+		 "waits by itself", what, (long long)((c->last_429_wait_ms + 999) / 1000),
+		 c->last_429_how);
+	if (!res->code[0])
+		snprintf(res->code, sizeof(res->code), "gateway throttling");
+}
+
 /* One request: headers, the HTTP call, parsing and classification, and
  * the single token refresh API 2.0 allows. */
 static int do_post(mc_client *c, const char *path, const char *body, int sign,
@@ -909,7 +1112,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 		   struct mc_result *res)
 {
 	char url[1024];
-	int refreshed = 0;
+	int refreshed = 0, fetched = 0;
 
 	mc_result_init(res);
 	*rootp = -1;
@@ -923,7 +1126,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 		struct xfer x;
 		int got;
 
-		int ah = auth_headers(c, path, sign, &h, res);
+		int ah = auth_headers(c, path, sign, &h, &fetched, res);
 
 		if (ah != 0) {
 			wipe_slist(h);
@@ -953,12 +1156,25 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 		if (!got)
 			return 0;
 		*rootp = classify_body(c, res->http_status, resp, doc, permission, res);
-		if (c->api == 2 && sign && !refreshed && res->http_status == 401 &&
-		    strcmp(res->code, "token_expired") == 0) {
+		if (c->api == 2 && sign && refused_401(res, doc, *rootp) &&
+		    res->cls != MC_IP_NOT_ALLOWED) {
+			/* Any 401 on a bearer request means the token is no longer
+			 * good, whatever the body says (Sentinel's and XSOAR's 2.0
+			 * collectors do the same): drop it and ask once more with a
+			 * new one. A refusal of a token fetched for this very
+			 * request is the credentials' fault. */
 			free_secret(&c->token);
-			refreshed = 1;
-			continue;
+			if (!refreshed && !fetched) {
+				refreshed = 1;
+				continue;
+			}
+			token_refused(c, res);
+			return 0;
 		}
+		if (res->http_status == 429 && c->last_429_gateway)
+			gateway_remedy(c, res);
+		else if (res->cls == MC_OK && permission)
+			gate_backoff(c, 1);  /* a log endpoint answered: the throttling is over */
 		return 0;
 	}
 }

@@ -40,6 +40,10 @@ int64_t mc_client_not_before(const mc_client *c);
 /* Holds every request back until t (monotonic ms) at least: a reload
  * carries the old client's 429 gate over to the new one. */
 void mc_client_hold_until(mc_client *c, int64_t t);
+/* 1 while these credentials are in the backoff of a 429 that came without
+ * X-RateLimit-Reset (the API 2.0 gateway's throttling): until the next 2xx
+ * from a log endpoint. */
+int mc_client_gateway_backoff(const mc_client *c);
 /* Last rate-limit figures seen (-1 unknown). */
 void mc_client_ratelimit(const mc_client *c, int64_t *limit, int64_t *remaining,
 			 int64_t *reset_ms);

@@ -1,8 +1,9 @@
 /* validate.c - the live check of an integration: get-account first (its
  * 403 is not fatal: least-privilege roles lack the Dashboard permission),
- * then a one-record probe per chosen type, then the cross-row rules of
- * design.md: a missing TTP package, and a 401 on one type while the keys
- * verify elsewhere meaning an IP restriction. */
+ * then a one-record probe per chosen type, then the cross-row rule of
+ * design.md: a missing TTP package. (A 401 on one type while the keys verify
+ * elsewhere is not taken for an IP block: an allow-list applies to every
+ * call, so it cannot refuse one type and pass another.) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -164,7 +165,6 @@ int validate_integration(const struct mw_integration *in, struct validate_report
 	struct probe p;
 	mw_err e;
 	size_t i;
-	int any_ok;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&cr, 0, sizeof(cr));
@@ -203,10 +203,6 @@ int validate_integration(const struct mw_integration *in, struct validate_report
 	for (i = 0; i < rep->nrows; i++)
 		probe_type(&p, rep->rows[i].lt, &rep->rows[i]);
 
-	any_ok = rep->account_ok;
-	for (i = 0; i < rep->nrows; i++)
-		any_ok |= rep->rows[i].res.cls == MC_OK;
-
 	for (i = 0; i < rep->nrows; i++) {
 		struct validate_row *row = &rep->rows[i];
 		struct mc_result *r = &row->res;
@@ -221,14 +217,6 @@ int validate_integration(const struct mw_integration *in, struct validate_report
 				 "get-account lists no \"%s\" package", lt->package);
 			snprintf(r->remedy, sizeof(r->remedy),
 				 "the account has no %s package: ask Mimecast to license it", lt->label);
-			continue;
-		}
-		/* Keys that verify elsewhere but not here: the source address is
-		 * refused. Only 401: a 403 on one type is a missing permission. */
-		if (r->http_status == 401 && any_ok &&
-		    (r->cls == MC_INVALID_SIGNATURE || r->cls == MC_WRONG_REGION)) {
-			r->cls = MC_IP_NOT_ALLOWED;
-			mc_format_ip_remedy(r->remedy, sizeof(r->remedy));
 		}
 	}
 	for (i = 0; i < rep->nrows; i++)

@@ -49,6 +49,23 @@ static struct mc_result classify_full(long status, const char *body, const char 
 	return r;
 }
 
+static struct mc_result classify_api(long status, const char *body, int api)
+{
+	struct mc_result r;
+	struct mc_classify_ctx ctx = { PERM_URL, 1700000000, 1, api };
+	js_doc d;
+	mw_err e;
+	int root = -1;
+
+	mc_result_init(&r);
+	js_init(&d);
+	if (body && *body && js_parse(&d, body, strlen(body), &e) == 0)
+		root = 0;
+	mc_classify(&r, status, &d, root, &ctx);
+	js_free(&d);
+	return r;
+}
+
 static struct mc_result classify(long status, const char *body)
 {
 	return classify_full(status, body, PERM_URL, 1, 0, 1700000000);
@@ -64,6 +81,12 @@ static const char *fail_body(const char *code, const char *msg, int retryable, i
 		 meta, code, msg, retryable ? "true" : "false");
 	return buf;
 }
+
+#define assert_starts(hay, prefix) \
+	do { \
+		if (strncmp((hay), (prefix), strlen(prefix)) != 0) \
+			fail_msg("\"%s\" does not start with \"%s\"", (hay), (prefix)); \
+	} while (0)
 
 #define assert_contains(hay, needle) \
 	do { \
@@ -191,11 +214,17 @@ static void test_permission(void **state)
 	(void)state;
 	r = classify_full(403, b, "Monitoring | Impersonation Protection | Read", 1, 0, 0);
 	assert_int_equal(r.cls, MC_PERMISSION);
-	assert_string_equal(r.remedy, "add `Monitoring | Impersonation Protection | Read` to the "
-			    "service user's role");
+	assert_starts(r.remedy, "add `Monitoring | Impersonation Protection | Read` to the "
+		      "service user's role; if the service user's authentication profile limits "
+		      "source addresses, allow this host (");
 	r = classify_full(403, b, NULL, 1, 0, 0);  /* get-account */
 	assert_int_equal(r.cls, MC_PERMISSION);
-	assert_string_equal(r.remedy, "add `Accounts | Dashboard | Read` to the service user's role");
+	assert_starts(r.remedy, "add `Accounts | Dashboard | Read` to the service user's role");
+	/* API 2.0's words: the application's role, never the service user */
+	r = classify_api(403, b, 2);
+	assert_int_equal(r.cls, MC_PERMISSION);
+	assert_starts(r.remedy, "add `" PERM_URL "` to the API 2.0 application's role");
+	assert_null(strstr(r.remedy, "service user"));
 	/* "Address" is no IP address */
 	r = classify(403, fail_body("err_xdk_operation_forbidden_for_address",
 				    "0003 Forbidden To Perform Operation For Address", 0, 403));
@@ -214,10 +243,14 @@ static void test_ip_not_allowed(void **state)
 	assert_int_equal(r.cls, MC_IP_NOT_ALLOWED);
 	assert_contains(r.remedy, "this host's address (");
 	assert_contains(r.remedy, "Mimecast may see a NAT address");
-	/* the address alone is enough, also IPv6, also on 403 */
-	r = classify(403, fail_body("err_xdk_forbidden", "request from 2001:db8::42 refused", 0, 403));
-	assert_int_equal(r.cls, MC_IP_NOT_ALLOWED);
+	/* an address in the message is no evidence: only words that say the
+	 * address is refused are (the allow-list is then a hint in the remedy) */
+	r = classify(403, fail_body("err_xdk_forbidden", "request from 2001:db8::42", 0, 403));
+	assert_int_equal(r.cls, MC_PERMISSION);
+	assert_contains(r.remedy, "limits source addresses, allow this host (");
 	r = classify(401, fail_body("err_other", "denied for 198.51.100.9.", 0, 401));
+	assert_int_equal(r.cls, MC_INVALID_SIGNATURE);
+	r = classify(401, fail_body("err_other", "IP address not allowed", 0, 401));
 	assert_int_equal(r.cls, MC_IP_NOT_ALLOWED);
 	/* the code alone is enough */
 	r = classify(403, fail_body("err_xdk_ip_not_permitted", "not permitted", 0, 403));
@@ -238,12 +271,25 @@ static void test_other_401(void **state)
 	assert_int_equal(r.cls, MC_INVALID_SIGNATURE);
 	r = classify(401, "");
 	assert_int_equal(r.cls, MC_INVALID_SIGNATURE);
-	/* API 2.0 token expiry is temporary: the client refreshes */
-	r = classify(401, "{\"fail\":[{\"errors\":[{\"code\":\"token_expired\","
-			  "\"message\":\"Access Token Expired\"}]}]}");
+	/* API 2.0: any 401 on a bearer request is a token to renew (the client
+	 * then asks once more); the flat 2.0 shape is read */
+	r = classify_api(401, "{\"fail\":[{\"code\":\"token_expired\","
+			      "\"message\":\"Access Token Expired\"}]}", 2);
 	assert_int_equal(r.cls, MC_RETRY);
 	assert_string_equal(r.code, "token_expired");
+	assert_string_equal(r.message, "Access Token Expired");
 	assert_int_equal(r.retryable, 1);
+	r = classify_api(401, "{\"fail\":[{\"code\":\"unauthorized\",\"message\":\"x\"}]}", 2);
+	assert_int_equal(r.cls, MC_RETRY);
+	assert_string_equal(r.code, "unauthorized");
+	/* API 1.0 words stay with 1.0 */
+	r = classify(401, fail_body("err_xdk_invalid_signature", "0004 Invalid Signature", 0, 401));
+	assert_contains(r.remedy, "Access Key");
+	/* binding expired inside fail[], whatever the status */
+	r = classify(200, fail_body("err_xdk_binding_expired", "Binding Expired", 0, 418));
+	assert_int_equal(r.cls, MC_BINDING_EXPIRED);
+	r = classify(401, fail_body("err_xdk_binding_expired", "Binding Expired", 0, 401));
+	assert_int_equal(r.cls, MC_BINDING_EXPIRED);
 }
 
 static void test_bad_request_statuses(void **state)
@@ -472,7 +518,7 @@ static void test_regions(void **state)
 
 static struct MHD_Daemon *mhd;
 static int port;
-static int target_hits, token_requests;
+static int target_hits, token_requests, v2_log_requests;
 /* validation scenarios: 0 off; 1 all packages; 2 no Attachment package;
  * 3 get-account says err_developer_key once, then answers */
 static int vmode, v_account_calls, v_attach_calls;
@@ -682,6 +728,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (strcmp(url, "/v2/oauth/token") == 0) {
 		int n = __atomic_add_fetch(&token_requests, 1, __ATOMIC_SEQ_CST);
 
+		if (strstr(cc->body.data, "client_id=revoked&"))
+			return send_text(c, 200, "{\"access_token\":\"tokR\",\"expires_in\":1799}",
+					 NULL);
 		if (!strstr(cc->body.data, "client_secret=s%26cret") ||
 		    !strstr(cc->body.data, "grant_type=client_credentials"))
 			return send_text(c, 401, "{\"error\":\"invalid_client\"}", NULL);
@@ -690,12 +739,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	}
 	if (strcmp(url, "/v2/api/ttp/url/get-logs") == 0) {
 		const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+		int n = __atomic_add_fetch(&v2_log_requests, 1, __ATOMIC_SEQ_CST);
 
-		if (a && strcmp(a, "Bearer tokB") == 0)
+		/* tokA works once, then is revoked before its announced expiry
+		 * with the flat 2.0 error shape and no token_expired; tokR never
+		 * works. */
+		if (a && (strcmp(a, "Bearer tokB") == 0 || (n == 1 && strcmp(a, "Bearer tokA") == 0)))
 			return send_text(c, 200, page2, NULL);
-		return send_text(c, 401, "{\"meta\":{\"status\":401},\"data\":[],\"fail\":[{\"errors\""
-				 ":[{\"code\":\"token_expired\",\"message\":\"Access Token Expired\","
-				 "\"retryable\":false}]}]}", NULL);
+		return send_text(c, 401, "{\"meta\":{\"status\":401},\"data\":[],\"fail\":[{\"code\""
+				 ":\"unauthorized\",\"message\":\"Unauthorized\"}]}", NULL);
 	}
 	return send_text(c, 404, "{}", NULL);
 }
@@ -1006,8 +1058,8 @@ static void test_pages_signed(void **state)
 	req.page_token = NULL;
 	assert_int_equal(mc_get_logs_page(c, &req, &resp, &page, &r), 0);
 	assert_int_equal(r.cls, MC_PERMISSION);
-	assert_string_equal(r.remedy, "add `Monitoring | Impersonation Protection | Read` to the "
-			    "service user's role");
+	assert_starts(r.remedy, "add `Monitoring | Impersonation Protection | Read` to the "
+		      "service user's role");
 	assert_int_equal(page.records, -1);
 	mc_page_free(&page);
 	mw_buf_free(&resp);
@@ -1063,7 +1115,12 @@ static void test_v2_token_refresh(void **state)
 	req.from = 1700000000;
 	req.to = 1700003600;
 	req.page_size = 100;
-	/* tokA is refused as expired: one refresh, one repeat, then ok */
+	/* tokA works once */
+	assert_int_equal(mc_get_logs_page(c, &req, &resp, &page, &r), 0);
+	assert_int_equal(r.cls, MC_OK);
+	assert_int_equal(__atomic_load_n(&token_requests, __ATOMIC_SEQ_CST), 1);
+	/* then is refused before its expiry without saying token_expired: one
+	 * new token, one repeat, then ok */
 	assert_int_equal(mc_get_logs_page(c, &req, &resp, &page, &r), 0);
 	assert_int_equal(r.cls, MC_OK);
 	assert_int_equal(page.nrecords, 1);
@@ -1094,8 +1151,23 @@ static void test_v2_token_refresh(void **state)
 		assert_int_equal(r.cls, MC_INVALID_SIGNATURE);
 		assert_int_equal(r.http_status, 401);
 		assert_string_equal(r.code, "invalid_client");
-		assert_string_equal(r.remedy,
-				    "client_id/client_secret rejected: create a new API 2.0 key");
+		assert_contains(r.remedy, "the Client ID or Client Secret was refused");
+		assert_null(strstr(r.remedy, "Access Key"));
+		assert_null(strstr(r.remedy, "Secret Key"));
+		mc_client_free(c);
+
+		/* a token refused right after it was issued is the credentials'
+		 * fault: no second token, no loop */
+		cr.client_id = "revoked";
+		c = mc_client_new(&cr, &e);
+		assert_non_null(c);
+		int before = __atomic_load_n(&token_requests, __ATOMIC_SEQ_CST);
+		assert_int_equal(mc_get_logs_page(c, &req, &resp, &page, &r), 0);
+		assert_int_equal(r.cls, MC_INVALID_SIGNATURE);
+		assert_int_equal(r.http_status, 401);
+		assert_int_equal(__atomic_load_n(&token_requests, __ATOMIC_SEQ_CST), before + 1);
+		assert_contains(r.remedy, "refused a token it had just issued");
+		assert_null(strstr(r.remedy, "Access Key"));
 		mc_client_free(c);
 	}
 	mc_page_free(&page);
@@ -1213,12 +1285,14 @@ static void test_validate_rows(void **state)
 	assert_int_equal(rep.rows[0].records_seen, 1);
 	assert_string_equal(rep.rows[1].lt->name, "impersonation");
 	assert_int_equal(rep.rows[1].res.cls, MC_PERMISSION);
-	assert_string_equal(rep.rows[1].res.remedy, "add `Monitoring | Impersonation Protection | "
-			    "Read` to the service user's role");
-	/* the 429 was waited out, then the 401 while the keys work elsewhere */
-	assert_int_equal(rep.rows[2].res.cls, MC_IP_NOT_ALLOWED);
+	assert_starts(rep.rows[1].res.remedy, "add `Monitoring | Impersonation Protection | "
+		      "Read` to the service user's role");
+	/* the 429 was waited out, then the 401: an allow-list would refuse
+	 * every call, so a 401 on one type is no IP block; the remedy names the
+	 * allow-list as a possible cause */
+	assert_int_equal(rep.rows[2].res.cls, MC_INVALID_SIGNATURE);
 	assert_int_equal(rep.rows[2].res.http_status, 401);
-	assert_contains(rep.rows[2].res.remedy, "Mimecast may see a NAT address");
+	assert_contains(rep.rows[2].res.remedy, "allow this host (");
 	assert_int_equal(__atomic_load_n(&v_attach_calls, __ATOMIC_SEQ_CST), 2);
 	assert_true(mw_mono_ms() - t0 >= 300);
 	assert_int_equal(rep.ok_types, 1);
