@@ -27,6 +27,7 @@
 #include "service.h"
 #include "store.h"
 #include "validate.h"
+#include "window.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
@@ -563,8 +564,8 @@ static void step(collector *c, struct job *j)
 	struct store_page_result pr;
 	struct store_rec *rows = NULL;
 	size_t nrows;
-	int64_t max_time = 0, old_horizon = j->cur.horizon;
-	int cut_short = 0;
+	struct window_page wp;
+	int64_t max_time = 0;
 	mw_err e;
 
 	if (!j->cur.in_window) {
@@ -588,6 +589,8 @@ static void step(collector *c, struct job *j)
 		j->cur.win_to = to;
 		j->cur.win_progress = from;
 		j->cur.page_token[0] = '\0';
+		j->cur.win_received = 0;
+		j->cur.win_restarted = 0;
 		j->poll_new = 0;
 	}
 	memset(&req, 0, sizeof(req));
@@ -625,6 +628,7 @@ static void step(collector *c, struct job *j)
 		}
 		j->cur.win_from = from;
 		j->cur.page_token[0] = '\0';
+		j->cur.win_received = 0;
 		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0) {
 			local_failure(&res, "store", e.msg, "check the disk and the state directory");
 			res.cls = MC_RETRY;
@@ -645,32 +649,59 @@ static void step(collector *c, struct job *j)
 	next = j->cur;
 	if (max_time > next.win_progress)
 		next.win_progress = max_time;
-	if (c->page.next && c->page.nrecords > 0 && strlen(c->page.next) < sizeof(next.page_token)) {
-		snprintf(next.page_token, sizeof(next.page_token), "%s", c->page.next);
-	} else {
-		if (c->page.next && c->page.nrecords > 0)
-			mw_log(1, "%s/%s: page token longer than %zu bytes: restarting window at "
-				  "the last record", j->in->name, j->lt->name, sizeof(next.page_token));
-		if (c->page.next && c->page.nrecords > 0) {
-			next.page_token[0] = '\0';
-			next.win_from = next.win_progress;
-		} else if (c->page.next && c->page.total_count != 0) {
-			/* An empty page that still carries `next`. Mimecast answers
-			 * an empty window so, with totalCount 0: that is the end.
-			 * With records said to exist (or no count), a page may have
-			 * gone missing: only what was stored is certain, so the
-			 * horizon moves to the newest stored record, and the next
-			 * window reads on from there. */
-			next.horizon = next.win_progress > j->cur.horizon ? next.win_progress
-									   : j->cur.horizon;
-			next.in_window = 0;
-			next.page_token[0] = '\0';
-			cut_short = 1;
-		} else {
-			next.horizon = next.win_to;
-			next.in_window = 0;
-			next.page_token[0] = '\0';
+	next.win_received += (int64_t)c->page.nrecords;
+	wp.nrecords = c->page.nrecords;
+	wp.has_next = c->page.next != NULL;
+	wp.total_count = c->page.total_count;
+	wp.received = next.win_received;
+	wp.restarted = next.win_restarted;
+	switch (window_after_page(&wp)) {
+	case WINDOW_NEXT_PAGE:
+		if (strlen(c->page.next) < sizeof(next.page_token)) {
+			snprintf(next.page_token, sizeof(next.page_token), "%s", c->page.next);
+			break;
 		}
+		/* A token we cannot keep: ask again from the last record instead;
+		 * the overlap's dedup absorbs what comes twice. */
+		mw_log(1, "%s/%s: page token longer than %zu bytes: restarting window at "
+			  "the last record", j->in->name, j->lt->name, sizeof(next.page_token));
+		next.page_token[0] = '\0';
+		next.win_from = next.win_progress;
+		next.win_received = 0;
+		break;
+	case WINDOW_RESTART:
+		/* The tenant said it holds more than this window received: a page
+		 * may have gone missing. Once, read on from the newest record
+		 * received, less the overlap. */
+		mw_log(1, "%s/%s: the window ended after %lld records but the tenant counts "
+			  "%lld: reading once more from the newest record received",
+		       j->in->name, j->lt->name, (long long)next.win_received,
+		       (long long)c->page.total_count);
+		next.win_from = next.win_progress - j->in->overlap > next.win_from
+					? next.win_progress - j->in->overlap
+					: next.win_from;
+		next.page_token[0] = '\0';
+		next.win_received = 0;
+		next.win_restarted = 1;
+		break;
+	case WINDOW_COMPLETE:
+		if (wp.restarted && wp.total_count > wp.received) {
+			/* Read twice and still short: the tenant counts records it
+			 * does not serve. Said, not retried for ever. */
+			snprintf(j->st.warning, sizeof(j->st.warning),
+				 "a window ended with %lld records although the tenant counted "
+				 "%lld, also when read again; the difference was not served",
+				 (long long)wp.received, (long long)wp.total_count);
+			mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, j->st.warning);
+		} else if (strncmp(j->st.warning, "a window ended", 14) == 0) {
+			j->st.warning[0] = '\0';
+		}
+		next.horizon = next.win_to;
+		next.in_window = 0;
+		next.page_token[0] = '\0';
+		next.win_received = 0;
+		next.win_restarted = 0;
+		break;
 	}
 	if (store_commit_page(c->store, j->source, rows, nrows, &next, &pr, &e) < 0) {
 		local_failure(&res, strstr(e.msg, "disk full") ? "disk full" : "store", e.msg,
@@ -698,16 +729,6 @@ static void step(collector *c, struct job *j)
 		if (max_time > j->st.last_record_time)
 			j->st.last_record_time = max_time;
 		kick_outputs(c);
-	}
-	if (cut_short && j->cur.horizon <= old_horizon) {
-		/* No progress: back off rather than read the same pages again at
-		 * once (fetch gives up after its retry budget). */
-		local_failure(&res, "empty page with next",
-			      "an empty page still carried a next token before any new record",
-			      "retrying; if it persists, report it to Mimecast support");
-		res.cls = MC_RETRY;
-		on_failure(c, j, &res);
-		return;
 	}
 	/* Progress: the failures in a row, if any, are over. */
 	j->retry_since = 0;

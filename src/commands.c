@@ -56,6 +56,16 @@ static int load(const char *config, struct mw_config *cfg)
 		fprintf(stderr, "mimewatch: %s\n", e.msg);
 		return -1;
 	}
+	if (cfg->warnings) {
+		/* Loaded, but worth knowing (each line names file, line and fix). */
+		for (const char *l = cfg->warnings; *l;) {
+			const char *nl = strchr(l, '\n');
+			int len = nl ? (int)(nl - l) : (int)strlen(l);
+
+			fprintf(stderr, "mimewatch: warning: %.*s\n", len, l);
+			l += len + (nl != NULL);
+		}
+	}
 	if (cfg->nintegrations == 0) {
 		/* An empty or cut-short file would otherwise "succeed" at nothing,
 		 * against the default state_dir. */
@@ -582,7 +592,9 @@ int cmd_status(const char *config, int argc, char **argv)
 			    strcmp(st->state, "error") == 0)
 				bad = 1;
 			lag = st->horizon ? now - st->horizon : -1;
-			warn = status_silence_warning(st);
+			/* The collector's own warning (it knows why) before the
+			 * 24-hour silence rule's guess. */
+			warn = st->warning[0] ? st->warning : status_silence_warning(st);
 			if (as_json) {
 				json_object *jt = json_object_new_object();
 

@@ -41,6 +41,12 @@ REM_SIG = ("the Application Key, Access Key or Secret Key is wrong: copy them ag
 REM_418 = ("set Authentication Cache TTL to Never Expire in the service user's authentication "
            "profile, then create new Access and Secret keys")
 REM_403 = "add `Monitoring | URL Protection | Read` to the service user's role"
+# Credential and permission remedies name the allow-list as a possible cause,
+# with this host's addresses (which differ per machine): compared up to "(".
+HOST_HINT = ("; if the service user's authentication profile limits source addresses, "
+             "allow this host (")
+REM_SIG += HOST_HINT
+REM_403 += HOST_HINT
 
 # name: (fault kind and keys, class, HTTP status, code, remedy)
 FAILING = [
@@ -63,6 +69,13 @@ SLOW = [
     ("1 byte a second", "drip"),
 ]
 CPU_LIMIT = 2.0  # seconds for a fetch of a few seconds: far above normal, far below a spin
+
+
+def remedy_ok(got, want):
+    """Equal, or for a remedy ending in '(' (host addresses follow), a prefix."""
+    if want.endswith("("):
+        return got.startswith(want) and got.endswith(")")
+    return got == want
 
 
 def line_for(err, name="sim", type_="url"):
@@ -99,13 +112,14 @@ def failing_case(label, kind, cls, status, code, remedy):
         line = line_for(r.err)
         want = "mimewatch: sim/url: %s (HTTP %d%s)" % (cls, status, " " + code if code else "")
         check(line.startswith(want), "%s: stderr should start %r, got %r" % (label, want, line))
-        check(line.endswith("; remedy: " + remedy), "%s: stderr remedy: want %r in %r"
-              % (label, remedy, line))
+        check(remedy_ok(line.split("; remedy: ", 1)[-1], remedy),
+              "%s: stderr remedy: want %r in %r" % (label, remedy, line))
         st = sim.type_status()["url"]
         eq(st["class_name"], cls, "%s: status --json class_name" % label)
         eq(st["http_status"], status, "%s: status --json http_status" % label)
         eq(st["code"], code, "%s: status --json code" % label)
-        eq(st["remedy"], remedy, "%s: status --json remedy" % label)
+        check(remedy_ok(st["remedy"], remedy), "%s: status --json remedy %r, want %r"
+              % (label, st["remedy"], remedy))
         eq(st["horizon"], None, "%s: status --json horizon" % label)
         check(r.cpu < CPU_LIMIT * mwtest.SCALE, "%s: fetch used %.2f CPU s in %.1f s: a busy "
               "loop" % (label, r.cpu, r.wall))
@@ -164,30 +178,40 @@ def slow_case(label, kind):
 
 
 def emptynext_case():
-    # Empty pages that carry next for ever: fetch must not follow them
-    # endlessly; the window is cut at the records it has (the horizon never
-    # passes stored data), and the rest comes once the fault is gone.
+    # An empty page that still carries next, mid-window, with the tenant's
+    # real totalCount (design.md, "Collecting exactly once"): it ends the
+    # window, next is never followed from it, and since totalCount says more
+    # exist the window is read once more from the newest record received less
+    # the overlap. Once (a page that went missing): nothing is lost. Always
+    # (a tenant that counts what it never serves): the restart ends the same
+    # way, the window is complete, fetch exits 0 at once with a warning in
+    # status, not after a retry budget of hundreds of requests.
     label = "empty page with next"
     with Sim(SIM_ARGS) as sim:
-        sim.faults("emptynext:type=url,after=1,count=0")
-        r = sim.fetch(budget="2s", timeout=90, expect_rc=1)
+        sim.faults("emptynext:type=url,after=1,count=1")
+        r = sim.fetch(budget="2s", timeout=90)
         url = r.report()[("sim", "url")]
-        eq(url["new"], 100, "%s: sim/url new" % label)
-        check(url["retries"] >= 1, "%s: retries %d" % (label, url["retries"]))
+        eq(url["new"], N, "%s once: sim/url new" % label)
+        eq(url["retries"], 0, "%s once: retries" % label)
+        check(url["req"] <= 7, "%s once: %d requests" % (label, url["req"]))
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES})
+        once_requests = url["req"]
+    with Sim(SIM_ARGS) as sim:
+        sim.faults("emptynext:type=url,after=1,count=0")
+        r = sim.fetch(budget="2s", timeout=90)
+        url = r.report()[("sim", "url")]
+        eq(url["new"], 100, "%s always: sim/url new" % label)
+        eq(url["req"], 3, "%s always: requests (page 1, the empty page, the restart)"
+           % label)
         counts = sim.store_counts()
-        eq(counts.get(("sim", "url")), 100, "%s: url records in the store" % label)
-        line = line_for(r.err)
-        check(line.startswith("mimewatch: sim/url: retry later (HTTP 0 empty page with next)"),
-              "%s: stderr %r" % (label, line))
-        truth = sim.truth("url")
+        eq(counts.get(("sim", "url")), 100, "%s always: url records in the store" % label)
         st = sim.type_status()["url"]
-        last_stored = mwtest.mc_time(truth[99]["date"])
-        check(st["horizon"] is None or mwtest.mc_time(st["horizon"]) <= last_stored,
-              "%s: horizon %s is past the last stored record %s"
-              % (label, st["horizon"], truth[99]["date"]))
+        check("although the tenant counted" in (st["warning"] or ""),
+              "%s always: status warning %r" % (label, st["warning"]))
         check(r.cpu < CPU_LIMIT * mwtest.SCALE, "%s: %.2f CPU s" % (label, r.cpu))
-        clear_and_complete(sim)
-        return ("retry later", url["retries"], counts[("sim", "url")], r.cpu)
+        mwtest.report(ITEM, label + ": requests", "once %d, always %d" % (once_requests, 3),
+                      "0 lost once; always: 100 of 300 served, warned")
+        return ("ok", 0, counts[("sim", "url")], r.cpu)
 
 
 def expired_token_case():
