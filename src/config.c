@@ -27,6 +27,10 @@
 #define CFG_MAX_NAME 64
 #define CFG_MAX_TEXT 1024         /* description, URLs, paths, ids */
 #define SECRET_MAX (64 * 1024)
+#define PAGE_SIZE_MAX 100
+/* Mimecast keeps TTP logs about 30 days (mimecast-api.md 9: "historical date
+ * restrictions"); a longer lookback only asks for what is gone. */
+#define LOOKBACK_KEPT (30 * 86400)
 /* Larger durations only invite overflow in "now - lookback" arithmetic. */
 #define DUR_MAX ((int64_t)36500 * 86400)
 
@@ -792,9 +796,12 @@ static int check_field(const struct mw_integration *in, int k, char *msg, size_t
 		return 0;
 	}
 	case K_PAGE_SIZE:
-		if (in->page_size < 1 || in->page_size > 1000) {
-			snprintf(msg, n, "page_size: %d is out of range; write a number from 1 to "
-				 "1000 (default 100)", in->page_size);
+		/* 1..100 is the documented range; larger requests are accepted
+		 * but answered with at most 100 (elastic/integrations#4921). */
+		if (in->page_size < 1 || in->page_size > PAGE_SIZE_MAX) {
+			snprintf(msg, n, "page_size: %d is out of range: Mimecast documents pages "
+				 "of 1 to %d records; write a number from 1 to %d (default 100)",
+				 in->page_size, PAGE_SIZE_MAX, PAGE_SIZE_MAX);
 			return -1;
 		}
 		return 0;
@@ -1237,7 +1244,7 @@ static int parse_integration(struct ctx *c, const struct node *m, size_t idx,
 			l = strlen(v->str);
 			if (l == 0 || l > 9 || strspn(v->str, "0123456789") != l)
 				return fail(c, v->line, "%s: page_size: '%s' is not a number; write "
-					    "a number from 1 to 1000 (default 100)", who,
+					    "a number from 1 to 100 (default 100)", who,
 					    show(v->str, sh));
 			ps = strtol(v->str, NULL, 10);
 			in->page_size = (int)ps;
@@ -1256,6 +1263,22 @@ static int parse_integration(struct ctx *c, const struct node *m, size_t idx,
 	}
 	if (in->api == 2 && !in->base_url)
 		in->base_url = mw_xstrdup(DEFAULT_V2_URL);
+	if (in->lookback > LOOKBACK_KEPT) {
+		char vb[32];
+		mw_buf wb;
+
+		mw_format_duration(in->lookback, vb, sizeof(vb));
+		mw_buf_init(&wb);
+		mw_buf_printf(&wb, "%s%s:%d: %s: lookback: %s reaches past the about 30 days "
+			      "Mimecast keeps TTP logs; what is older is no longer there to "
+			      "collect (write lookback: 30d or less)",
+			      c->cfg->warnings ? c->cfg->warnings : "", c->file,
+			      lines[K_LOOKBACK], who, vb);
+		mw_buf_putc(&wb, '\n');
+		free(c->cfg->warnings);
+		c->cfg->warnings = mw_xstrdup(wb.data);
+		mw_buf_free(&wb);
+	}
 	/* what is missing, blamed on the entry's first line */
 	return check_all(in, c->file, lines, m->line, who, c->e);
 }
@@ -1828,6 +1851,7 @@ void config_free(struct mw_config *cfg)
 	for (size_t i = 0; i < cfg->nintegrations; i++)
 		config_integration_clear(&cfg->integrations[i]);
 	free(cfg->integrations);
+	free(cfg->warnings);
 	for (size_t i = 0; i < cfg->noutputs; i++) {
 		struct mw_output *o = &cfg->outputs[i];
 

@@ -32,7 +32,7 @@ struct mw_integration {
 	int64_t lookback;           /* default 86400 */
 	int64_t lag;                /* default 30 */
 	int64_t overlap;            /* default 600 */
-	int page_size;              /* 1..1000, default 100 */
+	int page_size;              /* 1..100, default 100 */
 	char *ca_file;
 	int line;                   /* where it starts in the file, 0 if new */
 	/* Splicing: byte range of this entry in the loaded text, and whether it
@@ -74,6 +74,8 @@ struct mw_config {
 	size_t noutputs;
 	int outputs_default;        /* 1 when no outputs: key, the default was added */
 	int64_t heartbeat;          /* seconds between health records; 0 off */
+	char *warnings;             /* "FILE:LINE: field: ...\n" lines loading found
+	                               worth saying but not refusing; NULL none */
 	char *text;                 /* the file as loaded, for splicing */
 	size_t text_len;
 };

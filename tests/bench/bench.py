@@ -31,7 +31,7 @@ def parse_args():
     ap.add_argument("--records", type=int, default=1000000,
                     help="records per run, split over the 3 types (default 1000000)")
     ap.add_argument("--quick", action="store_true", help="30000 records, for CI")
-    ap.add_argument("--page-size", type=int, default=500)
+    ap.add_argument("--page-size", type=int, default=100)
     ap.add_argument("--no-python", action="store_true", help="skip the Python collector")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return ap.parse_args()

@@ -148,7 +148,7 @@ def test_run_broker_down():
 def test_throughput():
     n = mwtest.scaled(3000, 10000)   # per type: 9,000 or 30,000 records
     with Sim(["--records", str(n)]) as sim:
-        sim.edit_config(page_size=1000)
+        sim.edit_config(page_size=100)
         sim.fetch(timeout=120)
         mc = MockCluster(sim.dir)
         create_topics(mc)

@@ -192,7 +192,7 @@ def test_throughput():
     (its offset at 0) gets all of them in one `mimewatch fetch`."""
     n = mwtest.scaled(3000, 10000)   # per type: 9,000 (short) or 30,000 records
     with Sim(["--records", str(n)]) as sim:
-        sim.edit_config(page_size=1000)
+        sim.edit_config(page_size=100)
         sim.fetch(timeout=120)
         rs = Rsyslog(sim.dir)
         rs.start()

@@ -132,7 +132,7 @@ static void test_full_config(void **state)
 		 "    lookback: 48h\n"
 		 "    lag: 1m\n"
 		 "    overlap: 15m\n"
-		 "    page_size: 500\n"
+		 "    page_size: 50\n"
 		 "    ca_file: %s\n"
 		 "  - name: Acme_US.2\n"
 		 "    api: v2\n"
@@ -172,7 +172,7 @@ static void test_full_config(void **state)
 	assert_int_equal(a->lookback, 48 * 3600);
 	assert_int_equal(a->lag, 60);
 	assert_int_equal(a->overlap, 900);
-	assert_int_equal(a->page_size, 500);
+	assert_int_equal(a->page_size, 50);
 	assert_string_equal(a->ca_file, cafile);
 	assert_int_equal(a->line, 5);
 	assert_int_equal(a->dirty, 0);
@@ -484,14 +484,36 @@ static void test_error_page_size(void **state)
 {
 	(void)state;
 	expect_error("integrations:\n" V1("acme-eu") "    page_size: 0\n",
-		     "config.yaml:8: integration 'acme-eu': page_size: 0 is out of range; write a "
-		     "number from 1 to 1000 (default 100)");
-	expect_error("integrations:\n" V1("acme-eu") "    page_size: 1001\n",
-		     "config.yaml:8: integration 'acme-eu': page_size: 1001 is out of range; "
-		     "write a number from 1 to 1000 (default 100)");
+		     "config.yaml:8: integration 'acme-eu': page_size: 0 is out of range: Mimecast "
+		     "documents pages of 1 to 100 records; write a number from 1 to 100 (default "
+		     "100)");
+	expect_error("integrations:\n" V1("acme-eu") "    page_size: 101\n",
+		     "config.yaml:8: integration 'acme-eu': page_size: 101 is out of range: "
+		     "Mimecast documents pages of 1 to 100 records; write a number from 1 to 100 "
+		     "(default 100)");
 	expect_error("integrations:\n" V1("acme-eu") "    page_size: -5\n",
 		     "config.yaml:8: integration 'acme-eu': page_size: '-5' is not a number; "
-		     "write a number from 1 to 1000 (default 100)");
+		     "write a number from 1 to 100 (default 100)");
+}
+
+/* A lookback past the ~30 days Mimecast keeps is loaded, with a warning that
+ * names the line; 30d is not warned about. */
+static void test_warn_long_lookback(void **state)
+{
+	struct mw_config cfg;
+
+	(void)state;
+	parse_ok("integrations:\n" V1("acme-eu") "    lookback: 45d\n", &cfg);
+	assert_int_equal(cfg.integrations[0].lookback, 45 * 86400);
+	assert_non_null(cfg.warnings);
+	assert_string_equal(cfg.warnings,
+			    "config.yaml:8: integration 'acme-eu': lookback: 45d reaches past the "
+			    "about 30 days Mimecast keeps TTP logs; what is older is no longer there "
+			    "to collect (write lookback: 30d or less)\n");
+	config_free(&cfg);
+	parse_ok("integrations:\n" V1("acme-eu") "    lookback: 30d\n", &cfg);
+	assert_null(cfg.warnings);
+	config_free(&cfg);
 }
 
 static void test_error_alias_anchor(void **state)
@@ -1260,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(test_error_env_unset),
 		cmocka_unit_test(test_error_secret_not_base64),
 		cmocka_unit_test(test_error_page_size),
+		cmocka_unit_test(test_warn_long_lookback),
 		cmocka_unit_test(test_error_alias_anchor),
 		cmocka_unit_test(test_error_syntax),
 		cmocka_unit_test(test_error_outputs),
