@@ -19,8 +19,10 @@
 #include "config.h"
 #include "errclass.h"
 #include "jsonout.h"
+#include "jsonscan.h"
 #include "logtypes.h"
 #include "outputs.h"
+#include "sanitize.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"
@@ -30,6 +32,81 @@
 #define EXIT_USAGE 2
 
 /* ---- shared ---------------------------------------------------------------- */
+
+/* Text that is not ours (the tenant's account name and code, Mimecast's error
+ * codes and messages, whatever a receiver answered and the store kept) for
+ * one line of output: the console's rules (sanitize.h), so no control
+ * character, bidi override or invalid UTF-8 reaches the terminal or the log
+ * raw. Each call takes the next of a few buffers, so one printf can show
+ * several. */
+#define NSAFE 12
+static mw_buf safe_bufs[NSAFE];
+static unsigned safe_next;
+
+static const char *safe(const char *s)
+{
+	return sanitize_text(&safe_bufs[safe_next++ % NSAFE], s);
+}
+
+/* json-c leaves DEL, C1 and invalid UTF-8 raw inside strings and writes
+ * \n, \t... as short escapes. Re-encodes its text as the NDJSON lines are
+ * (jsonout.h): inside strings every U+0000-U+001F, U+007F and U+0080-U+009F
+ * as \u00xx in lower-case hex, invalid UTF-8 as U+FFFD; the rest unchanged. */
+static void json_safe_text(mw_buf *out, const char *text)
+{
+	static const char hx[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)text, *end = p + strlen(text);
+	int in_str = 0;
+
+	while (p < end) {
+		uint32_t cp;
+		size_t n;
+
+		if (!in_str || *p == '"') {
+			in_str ^= *p == '"';
+			mw_buf_putc(out, (char)*p++);
+			continue;
+		}
+		if (*p == '\\' && p + 1 < end) {
+			const char *shorts = "b\bt\tn\nf\fr\r", *k;
+
+			k = p[1] ? strchr(shorts, p[1]) : NULL;
+			if (k && (k - shorts) % 2 == 0) {
+				cp = (unsigned char)k[1];
+				p += 2;
+			} else if (p[1] == 'u' && end - p >= 6) {
+				mw_buf_puts(out, "\\u");
+				for (int i = 2; i < 6; i++)
+					mw_buf_putc(out, (char)(p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 'a'
+										 : p[i]));
+				p += 6;
+				continue;
+			} else {
+				mw_buf_append(out, p, 2);
+				p += 2;
+				continue;
+			}
+		} else {
+			n = js_utf8_decode(p, end, &cp);
+			if (cp == JS_CP_INVALID) {
+				mw_buf_append(out, "\xEF\xBF\xBD", 3);
+				p += n;
+				continue;
+			}
+			if (!(cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))) {
+				mw_buf_append(out, p, n);
+				p += n;
+				continue;
+			}
+			p += n;
+		}
+		{
+			char esc[6] = { '\\', 'u', '0', '0', hx[cp >> 4 & 0xF], hx[cp & 0xF] };
+
+			mw_buf_append(out, esc, sizeof(esc));
+		}
+	}
+}
 
 static const char *config_path(const char *config, char *buf, size_t n)
 {
@@ -84,7 +161,7 @@ static int check_names(const struct mw_config *cfg, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!config_find(cfg, argv[i])) {
 			fprintf(stderr, "mimewatch: no integration named '%s' in %s (configured:",
-				argv[i], cfg->path ? cfg->path : "the config");
+				safe(argv[i]), safe(cfg->path ? cfg->path : "the config"));
 			for (size_t k = 0; k < cfg->nintegrations; k++)
 				fprintf(stderr, " %s", cfg->integrations[k].name);
 			fprintf(stderr, ")\n");
@@ -238,8 +315,8 @@ int cmd_validate(const char *config, int argc, char **argv)
 			continue;
 		validate_integration(in, &rep, NULL);
 		if (rep.account_ok)
-			printf("%-20s %-14s %s (%s)\n", in->name, "account", rep.account_name,
-			       rep.account_code);
+			printf("%-20s %-14s %s (%s)\n", in->name, "account", safe(rep.account_name),
+			       safe(rep.account_code));
 		else
 			printf("%-20s %-14s not readable (%s); the log types are checked below\n",
 			       in->name, "account", mc_class_name(rep.account_res.cls));
@@ -253,10 +330,10 @@ int cmd_validate(const char *config, int argc, char **argv)
 			failed = 1;
 			printf("%-20s %-14s %s (HTTP %ld%s%s): %s\n", in->name, r->lt->name,
 			       mc_class_name(r->res.cls), r->res.http_status,
-			       r->res.code[0] ? " " : "", r->res.code, r->res.remedy);
+			       r->res.code[0] ? " " : "", safe(r->res.code), safe(r->res.remedy));
 			fprintf(stderr, "mimewatch: %s/%s: %s: %s%s%s\n", in->name, r->lt->name,
-				mc_class_name(r->res.cls), r->res.message,
-				r->res.message[0] ? "; " : "", r->res.remedy);
+				mc_class_name(r->res.cls), safe(r->res.message),
+				r->res.message[0] ? "; " : "", safe(r->res.remedy));
 		}
 	}
 	config_free(&cfg);
@@ -292,21 +369,22 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 		if (r[i].failed)
 			fprintf(stderr, "mimewatch: %s/%s: %s (HTTP %ld%s%s)%s%s; remedy: %s\n",
 				r[i].integration, r[i].lt->name, mc_class_name(r[i].last.cls),
-				r[i].last.http_status, r[i].last.code[0] ? " " : "", r[i].last.code,
-				r[i].last.message[0] ? ": " : "", r[i].last.message,
-				r[i].last.remedy[0] ? r[i].last.remedy
-						    : mc_class_remedy(r[i].last.cls));
+				r[i].last.http_status, r[i].last.code[0] ? " " : "",
+				safe(r[i].last.code), r[i].last.message[0] ? ": " : "",
+				safe(r[i].last.message),
+				safe(r[i].last.remedy[0] ? r[i].last.remedy
+							 : mc_class_remedy(r[i].last.cls)));
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++) {
 		char dir[4096];
 
 		if (cfg->outputs[i].kind == MW_OUT_NDJSON)
 			printf("records in %s\n",
-			       outputs_ndjson_dir(cfg, &cfg->outputs[i], dir, sizeof(dir)));
+			       safe(outputs_ndjson_dir(cfg, &cfg->outputs[i], dir, sizeof(dir))));
 		else
-			printf("output %s: %s %s\n", cfg->outputs[i].name,
+			printf("output %s: %s %s\n", safe(cfg->outputs[i].name),
 			       config_output_type(cfg->outputs[i].kind),
-			       config_output_target(&cfg->outputs[i]));
+			       safe(config_output_target(&cfg->outputs[i])));
 	}
 }
 
@@ -539,7 +617,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		bad = 1;
 		if (!as_json)
 			printf("disk full: free space on %s; collection is paused, nothing is lost, "
-			       "and it resumes where it stopped\n", cfg.state_dir);
+			       "and it resumes where it stopped\n", safe(cfg.state_dir));
 	}
 	if (as_json) {
 		root = json_object_new_object();
@@ -551,7 +629,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		jints = json_object_new_array();
 		jouts = json_object_new_array();
 	} else {
-		printf("state %s; %s\n", cfg.state_dir,
+		printf("state %s; %s\n", safe(cfg.state_dir),
 		       collecting ? "collecting" : "no collector running");
 		if (collecting)
 			printf("collector pid %ld\n", pid);
@@ -568,7 +646,8 @@ int cmd_status(const char *config, int argc, char **argv)
 			json_add_str(ji, "base_url", in->base_url);
 			jtypes = json_object_new_array();
 		} else {
-			printf("\n%s  %s (%s)\n", in->name, in->base_url, in->api == 2 ? "API 2.0" : "API 1.0");
+			printf("\n%s  %s (%s)\n", in->name, safe(in->base_url),
+			       in->api == 2 ? "API 2.0" : "API 1.0");
 		}
 		for (size_t t = 0; t < mw_nlogtypes; t++) {
 			const struct store_status *st;
@@ -621,6 +700,9 @@ int cmd_status(const char *config, int argc, char **argv)
 				json_add_int(jt, "ratelimit_limit", st->rl_limit);
 				json_add_int(jt, "ratelimit_remaining", st->rl_remaining);
 				json_add_int(jt, "ratelimit_reset_ms", st->rl_reset_ms);
+				json_add_time(jt, "throttled_until",
+					      st->throttled_until > now * 1000
+						      ? st->throttled_until / 1000 : 0);
 				json_object_object_add(jt, "warning",
 						       warn ? json_object_new_string(warn) : NULL);
 				json_object_array_add(jtypes, jt);
@@ -630,11 +712,14 @@ int cmd_status(const char *config, int argc, char **argv)
 			fmt_time(st->horizon, hz, sizeof(hz));
 			fmt_time(st->next_poll, np, sizeof(np));
 			printf("  %-14s %-10s last success %s; records: last poll %lld, 24 h %lld, "
-			       "total %lld", mw_logtypes[t].name, st->state, ls,
+			       "total %lld", mw_logtypes[t].name, safe(st->state), ls,
 			       (long long)st->records_last_poll, (long long)st->records_24h,
 			       (long long)st->total);
 			if (lag >= 0)
 				printf("; lag %llds", (long long)lag);
+			if (!strcmp(st->state, "throttled") && st->throttled_until > now * 1000)
+				printf("; next request in %llds",
+				       (long long)((st->throttled_until - now * 1000 + 999) / 1000));
 			if (st->next_poll > now)
 				printf("; next poll %s", np);
 			if (st->rl_remaining >= 0)
@@ -646,15 +731,15 @@ int cmd_status(const char *config, int argc, char **argv)
 			if (strcmp(st->err_class, "ok") != 0 && st->http_status > 0)
 				printf("    %s (HTTP %ld%s%s): %s\n    remedy: %s\n",
 				       mc_class_name(mc_class_from_key(st->err_class)), st->http_status,
-				       st->err_code[0] ? " " : "", st->err_code, st->err_message,
-				       st->remedy);
+				       st->err_code[0] ? " " : "", safe(st->err_code),
+				       safe(st->err_message), safe(st->remedy));
 			else if (strcmp(st->err_class, "ok") != 0) /* no response: a local failure */
 				printf("    %s (%s): %s\n    remedy: %s\n",
 				       mc_class_name(mc_class_from_key(st->err_class)),
-				       st->err_code[0] ? st->err_code : "no response", st->err_message,
-				       st->remedy);
+				       safe(st->err_code[0] ? st->err_code : "no response"),
+				       safe(st->err_message), safe(st->remedy));
 			if (warn)
-				printf("    warning: %s\n", warn);
+				printf("    warning: %s\n", safe(warn));
 		}
 		if (as_json) {
 			json_object_object_add(ji, "types", jtypes);
@@ -708,19 +793,24 @@ int cmd_status(const char *config, int argc, char **argv)
 		} else {
 			mw_format_duration(oi.lag_seconds, age, sizeof(age));
 			printf("\noutput %s (%s) %s: %s, %lld delivered, %lld records waiting%s%s\n",
-			       o->name, config_output_type(o->kind), target, oi.state,
+			       safe(o->name), config_output_type(o->kind), safe(target), safe(oi.state),
 			       (long long)oi.delivered, (long long)oi.lag_records,
 			       oi.lag_records ? ", oldest collected " : "",
 			       oi.lag_records ? age : "");
 			if (oi.error[0])
-				printf("    error: %s\n", oi.error);
+				printf("    error: %s\n", safe(oi.error));
 		}
 	}
 	if (as_json) {
+		mw_buf jb;
+
 		json_object_object_add(root, "integrations", jints);
 		json_object_object_add(root, "outputs", jouts);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+		mw_buf_init(&jb);
+		json_safe_text(&jb, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+									 JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(jb.data ? jb.data : "");
+		mw_buf_free(&jb);
 		json_object_put(root);
 	}
 	free(sts);
@@ -855,8 +945,8 @@ int cmd_reset(const char *config, int argc, char **argv)
 					       name, type ? "/" : "", type ? type : "", when, pid);
 				} else {
 					fprintf(stderr, "mimewatch: the running collector (pid %ld) %s\n", pid,
-						state == 3 ? result : "did not answer within 10 s; the "
-						"request stays queued");
+						state == 3 ? safe(result) : "did not answer within 10 s; "
+						"the request stays queued");
 					rc = EXIT_FAILED;
 				}
 			}

@@ -1397,6 +1397,13 @@ int console_main(const struct console_opts *o)
 	}
 	if (!cfg)
 		ui_push(ctx, &view_wizard, NULL);
+	else if (cfg->warnings) {
+		/* What loading found worth saying (e.g. a lookback past the ~30
+		 * days Mimecast keeps): its first line, on the status line. */
+		size_t len = strcspn(cfg->warnings, "\n");
+
+		ui_message(ctx, ROLE_WARNING, "warning: %.*s", (int)len, cfg->warnings);
+	}
 	if (ctx->demo)
 		ui_message(ctx, ROLE_MUTED, "demo: two simulated tenants on 127.0.0.1; "
 			   "records arrive every few seconds");
