@@ -162,6 +162,15 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 	return used;
 }
 
+const char *sanitize_text(mw_buf *out, const char *s)
+{
+	mw_buf_reset(out);
+	mw_buf_append(out, "", 0);   /* allocated and terminated even when empty */
+	if (s)
+		sanitize_display(out, s, strlen(s), -1, 0);
+	return out->data;
+}
+
 int sanitize_width(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;

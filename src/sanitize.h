@@ -16,6 +16,11 @@
  * character by '?' (C locale). Returns the columns used. */
 int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int ascii);
 
+/* The same rules for one line of plain terminal or log output (the headless
+ * commands, log lines): s, whole, made safe into out (reset first); returns
+ * out's NUL-terminated text. NULL reads as "". */
+const char *sanitize_text(mw_buf *out, const char *s);
+
 /* Display width of a sanitized UTF-8 string. */
 int sanitize_width(const char *s, size_t n);
 
