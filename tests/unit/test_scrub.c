@@ -2,17 +2,25 @@
  * base64, percent-encoded, JSON-escaped), the keyword rules, short secrets
  * left alone, text that never grows, and why the scrub must come before a
  * message is cut to fit its buffer. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errclass.h"
 #include "jsonscan.h"
+#include "mcapi.h"
 #include "scrub.h"
 #include "util.h"
 
@@ -295,6 +303,98 @@ static void test_buffers(void **state)
 	assert_int_equal(scrub_text(NULL, NULL), 0);
 }
 
+/* ---- the Mimecast client: the whole answer is scrubbed, then cut ---------- */
+
+#define ECHO_ACCESS_KEY "mwAccessKey-7f3e9a1c5b2d4e6f8a0b1c2d3e4f5a6b"
+#define ECHO_CLIENT_SECRET "mwClientSecret+/=9c8b7a6f5e4d3c2b1a0f"
+
+/* Every request gets a 401 whose message quotes a credential, after no
+ * keyword, across the 383rd character, where mc_result.message ends:
+ * the access key in a fail[] message, the client secret in the token
+ * endpoint's error_description. */
+static enum MHD_Result echo_handler(void *cls, struct MHD_Connection *conn, const char *url,
+				    const char *method, const char *version, const char *upload,
+				    size_t *upload_size, void **ptr)
+{
+	int token = strcmp(url, "/oauth/token") == 0;
+	const char *secret = token ? ECHO_CLIENT_SECRET : ECHO_ACCESS_KEY;
+	size_t pad = 383 - strlen("the key ") - strlen(secret) / 2;
+	char msg[600], body[900];
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	(void)cls, (void)method, (void)version, (void)upload;
+	if (!*ptr) {
+		*ptr = conn;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	memset(msg, '.', pad);
+	snprintf(msg + pad, sizeof(msg) - pad, "the key %s is not valid here", secret);
+	if (token)
+		snprintf(body, sizeof(body), "{\"error\":\"invalid_client\",\"error_description\":"
+			 "\"%s\"}", msg);
+	else
+		snprintf(body, sizeof(body), "{\"meta\":{\"status\":401},\"data\":[],\"fail\":[{"
+			 "\"errors\":[{\"code\":\"err_xdk_invalid_signature\",\"message\":\"%s\","
+			 "\"retryable\":false}]}]}", msg);
+	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, 401, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void test_client_scrubs_before_cutting(void **state)
+{
+	struct sockaddr_in sa;
+	struct MHD_Daemon *mhd;
+	const union MHD_DaemonInfo *info;
+	char base[64];
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  /* tests talk to loopback only */
+	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, echo_handler,
+			       NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
+	assert_non_null(mhd);
+	info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
+	assert_non_null(info);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", (int)info->port);
+	for (int api = 1; api <= 2; api++) {
+		struct mc_creds cr = { 0 };
+		struct mc_account acct;
+		struct mc_result res;
+		mc_client *c;
+		mw_err e;
+
+		cr.api = api;
+		cr.base_url = base;
+		cr.app_id = "5f0e6d1c-1a2b-4c3d-9e8f-0a1b2c3d4e5f";
+		cr.app_key = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+		cr.access_key = ECHO_ACCESS_KEY;
+		cr.secret_key = "U2VjcmV0S2V5";
+		cr.client_id = "mw-client";
+		cr.client_secret = ECHO_CLIENT_SECRET;
+		c = mc_client_new(&cr, &e);
+		assert_non_null(c);
+		mc_get_account(c, &acct, &res);
+		assert_int_equal(res.http_status, 401);
+		assert_int_equal(res.cls, MC_INVALID_SIGNATURE);
+		/* reported, the key replaced; not its first half, cut off */
+		assert_non_null(strstr(res.message, "the key [secret] is not"));
+		assert_null(strstr(res.message, api == 1 ? "mwAccess" : "mwClient"));
+		assert_null(strstr(res.remedy, api == 1 ? "mwAccess" : "mwClient"));
+		mc_account_free(&acct);
+		mc_client_free(c);
+	}
+	MHD_stop_daemon(mhd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_json_stays_json),
 		cmocka_unit_test(test_short_secrets_ignored),
 		cmocka_unit_test(test_buffers),
+		cmocka_unit_test(test_client_scrubs_before_cutting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
