@@ -48,10 +48,22 @@ static const char *safe(const char *s)
 	return sanitize_text(&safe_bufs[safe_next++ % NSAFE], s);
 }
 
+/* Invisible characters that reorder or break a line on a terminal: bidi
+ * marks, overrides and isolates, zero-width characters, the BOM, and the
+ * line and paragraph separators (the set sanitize.c shows as <U+XXXX>). */
+static int is_invisible(uint32_t cp)
+{
+	return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x2028 && cp <= 0x202E) || cp == 0x2060 ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 /* json-c leaves DEL, C1 and invalid UTF-8 raw inside strings and writes
  * \n, \t... as short escapes. Re-encodes its text as the NDJSON lines are
  * (jsonout.h): inside strings every U+0000-U+001F, U+007F and U+0080-U+009F
- * as \u00xx in lower-case hex, invalid UTF-8 as U+FFFD; the rest unchanged. */
+ * as \u00xx in lower-case hex, invalid UTF-8 as U+FFFD; and, since this goes
+ * to a terminal, the invisible characters above as \uxxxx too. The values
+ * a JSON parser reads are unchanged. */
 static void json_safe_text(mw_buf *out, const char *text)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -93,7 +105,7 @@ static void json_safe_text(mw_buf *out, const char *text)
 				p += n;
 				continue;
 			}
-			if (!(cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))) {
+			if (!(cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_invisible(cp))) {
 				mw_buf_append(out, p, n);
 				p += n;
 				continue;
@@ -101,7 +113,8 @@ static void json_safe_text(mw_buf *out, const char *text)
 			p += n;
 		}
 		{
-			char esc[6] = { '\\', 'u', '0', '0', hx[cp >> 4 & 0xF], hx[cp & 0xF] };
+			char esc[6] = { '\\', 'u', hx[cp >> 12 & 0xF], hx[cp >> 8 & 0xF],
+					hx[cp >> 4 & 0xF], hx[cp & 0xF] };
 
 			mw_buf_append(out, esc, sizeof(esc));
 		}

@@ -1,5 +1,6 @@
 /* util.c - shared helpers (see util.h). */
 #include "util.h"
+#include "sanitize.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -828,17 +829,24 @@ void mw_log(int level, const char *fmt, ...)
 {
 	va_list ap;
 	char line[2048];
+	mw_buf safe;
 
 	if (level > mw_log_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* Log lines carry text that is not ours (Mimecast's messages, what a
+	 * receiver answered): shown by the console's rules, so no control
+	 * character or bidi override reaches a terminal or the journal raw. */
+	mw_buf_init(&safe);
+	sanitize_text(&safe, line);
 	/* Under systemd, stderr goes to the journal (it sets JOURNAL_STREAM):
 	 * a <N> syslog priority prefix gives each line its level there
 	 * (0: a problem, collection goes on: warning; 1: info; 2: debug). */
 	if (getenv("JOURNAL_STREAM"))
-		fprintf(stderr, "<%c>%s\n", level <= 0 ? '4' : level == 1 ? '6' : '7', line);
+		fprintf(stderr, "<%c>%s\n", level <= 0 ? '4' : level == 1 ? '6' : '7', safe.data);
 	else
-		fprintf(stderr, "mimewatch: %s\n", line);
+		fprintf(stderr, "mimewatch: %s\n", safe.data);
+	mw_buf_free(&safe);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sanitize.h"
 #include "util.h"
 
 static void test_durations(void **state)
@@ -172,6 +173,44 @@ static void test_dates_that_do_not_exist(void **state)
 	assert_int_equal(mw_parse_http_date("Sat, 28 Feb 2026 10:+0:00 GMT", &t), -1);
 }
 
+/* Issue 10 point 7: the headless commands' and the log's tenant text. */
+static void test_sanitize_text(void **state)
+{
+	mw_buf b;
+	char path[] = "/tmp/mw_log_XXXXXX", got[512];
+	int fd, saved;
+	ssize_t n;
+
+	(void)state;
+	mw_buf_init(&b);
+	assert_string_equal(sanitize_text(&b, NULL), "");
+	assert_string_equal(sanitize_text(&b, ""), "");
+	assert_string_equal(sanitize_text(&b, "Acme Ltd"), "Acme Ltd");
+	/* OSC title, clear screen, CR forging a line, BS, DEL, 8-bit CSI (raw
+	 * and as UTF-8), NEL, bidi override, line separator, invalid UTF-8 */
+	assert_string_equal(sanitize_text(&b, "A\x1b]0;T\x07\x1b[2J\rX\b\x7f\x9b" "1m\xc2\x9b"
+					  "2m\xc2\x85\xe2\x80\xae" "e\xe2\x80\xa8" "f"),
+			    "A\\x1b]0;T\\x07\\x1b[2J\\rX\\x08\\x7f\xef\xbf\xbd" "1m\\x9b2m\\x85"
+			    "<U+202E>e<U+2028>f");
+	/* mw_log: the same rules for the whole line */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	mw_log(0, "sim/url: %s", "forged\r\x1b[2Kline\n\xe2\x80\xae");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, got, sizeof(got) - 1, 0);
+	assert_true(n > 0);
+	got[n] = '\0';
+	close(fd);
+	unlink(path);
+	assert_string_equal(got, "mimewatch: sim/url: forged\\r\\x1b[2Kline\\n<U+202E>\n");
+	mw_buf_free(&b);
+}
+
 static void test_encodings(void **state)
 {
 	unsigned char *out;
@@ -245,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_dates_that_do_not_exist),
+		cmocka_unit_test(test_sanitize_text),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_files),
 	};
