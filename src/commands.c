@@ -30,6 +30,9 @@
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
+/* The longest duration an option takes, as the config's (config.c): past it
+ * a retry budget in ms overflows, a reset horizon leaves the calendar. */
+#define OPT_DURATION_MAX ((int64_t)36500 * 86400)
 
 /* ---- shared ---------------------------------------------------------------- */
 
@@ -428,7 +431,13 @@ int cmd_fetch(const char *config, int argc, char **argv)
 
 			if (mw_parse_duration(v, &secs) < 0) {
 				fprintf(stderr, "mimewatch fetch: --retry-budget '%s' is not a "
-						"duration; write e.g. 30s, 10m\n", v);
+						"duration; write e.g. 30s, 10m\n", safe(v));
+				free(names);
+				return EXIT_USAGE;
+			}
+			if (secs > OPT_DURATION_MAX) {
+				fprintf(stderr, "mimewatch fetch: --retry-budget '%s' is out of range; "
+						"give at most 36500d, e.g. 10m\n", safe(v));
 				free(names);
 				return EXIT_USAGE;
 			}
@@ -861,7 +870,12 @@ int cmd_reset(const char *config, int argc, char **argv)
 		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 			if (mw_parse_duration(argv[++i], &since) < 0) {
 				fprintf(stderr, "mimewatch reset: --since '%s' is not a duration; "
-						"write e.g. 48h, 7d\n", argv[i]);
+						"write e.g. 48h, 7d\n", safe(argv[i]));
+				return EXIT_USAGE;
+			}
+			if (since > OPT_DURATION_MAX) {
+				fprintf(stderr, "mimewatch reset: --since '%s' is out of range; give at "
+						"most 36500d, e.g. 7d\n", safe(argv[i]));
 				return EXIT_USAGE;
 			}
 		} else if (argv[i][0] == '-') {

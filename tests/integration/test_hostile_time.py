@@ -3,7 +3,8 @@
 
 test_cli_and_config_refuse_dates: a date or clock time where a duration goes
   (2026-02-30, 2026-13-01T00:00:00Z, 24:00:00) is refused with exit 2 and the
-  option or config key named: fetch --retry-budget, reset --since, lookback.
+  option or config key named: fetch --retry-budget, reset --since, lookback;
+  so is a duration past 36500d on the command line.
 test_record_date_does_not_exist: a record whose time field names a day that
   does not exist (impersonation eventTime 2026-02-30T10:00:00+0000, url date
   2026-04-31T10:00:00+0000) is set aside: counted (fetch's "rejected", status
@@ -67,6 +68,19 @@ def test_cli_and_config_refuse_dates():
             eq(r.rc, 2, "exit status of %s\n%s" % (" ".join(args), r))
             check(named in r.err and "not a duration" in r.err,
                   "%s: stderr does not name %s:\n%s" % (" ".join(args), named, r.err))
+        # Durations that parse but reach past any sane time: the retry budget
+        # in ms would overflow int64, a reset would move the horizon to the
+        # year -3 million. Refused like the config's (at most 36500d).
+        big = [(["fetch", "--retry-budget", "1099511627776d"], "--retry-budget"),
+               (["reset", "--yes", "--since", "36501d", "sim"], "--since"),
+               (["reset", "--yes", "--since", "99999999999h", "sim"], "--since")]
+        for args, named in big:
+            r = sim.mw(args)
+            eq(r.rc, 2, "exit status of %s\n%s" % (" ".join(args), r))
+            check(named in r.err and "36500d" in r.err,
+                  "%s: stderr does not name %s and the limit:\n%s"
+                  % (" ".join(args), named, r.err))
+        cases += big
         text = sim.read_config()
         for key, val in (("lookback", "2026-02-30"), ("interval", "'24:00:00'"),
                          ("overlap", "2026-13-01T00:00:00Z")):
@@ -78,7 +92,7 @@ def test_cli_and_config_refuse_dates():
                   "fetch with %s: %s: stderr does not name the key:\n%s" % (key, val, r.err))
             with open(sim.config, "w") as f:
                 f.write(text)
-        mwtest.report(ITEM, "CLI/config dates refused", "%d of %d" % (len(cases) + 3,
+        mwtest.report(ITEM, "CLI/config dates and out-of-range durations refused", "%d of %d" % (len(cases) + 3,
                                                                       len(cases) + 3),
                       "exit 2, option or key named")
 
