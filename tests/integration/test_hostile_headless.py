@@ -134,14 +134,14 @@ def test_validate():
 
 def test_fetch_and_status():
     with Sim(["--records", "26", "--hostile-corpus", "--hostile-every", "1",
-              "--fault", "500:type=url,count=0"]) as sim:
+              "--fault", "403:type=url,count=0"]) as sim:
         sim.edit_config(interval="10s")
         # A description with controls (YAML escapes): status --json must write
         # it as the NDJSON writer would, \u00xx for C0, DEL and C1.
         sim.edit_config(description='"%s"' % DESC_YAML)
         with mwproxy.RewritingProxy(sim, Hostile()) as px:
             px.point_config()
-            rc, out, err = run_raw(sim, ["fetch", "--retry-budget", "2s"], timeout=120)
+            rc, out, err = run_raw(sim, ["fetch", "--retry-budget", "10s"], timeout=120)
             eq(rc, 1, "fetch exit status (url keeps failing)\n%r\n%r" % (out, err))
             totals = {}
             check_clean("fetch", out, err, ["PWNED-EMSG"], totals)
@@ -167,7 +167,7 @@ def test_fetch_and_status():
         eq(short, [], "status --json short escapes (\\n, \\r...) where the NDJSON writes "
            "\\u00xx")
         mwtest.report(ITEM, "fetch/status/status --json: forbidden bytes", 0,
-                      "hostile corpus records, 500 fail[] code/message")
+                      "hostile corpus records, 403 fail[] code/message")
 
 
 if __name__ == "__main__":

@@ -92,8 +92,8 @@ def test_cli_and_config_refuse_dates():
                   "fetch with %s: %s: stderr does not name the key:\n%s" % (key, val, r.err))
             with open(sim.config, "w") as f:
                 f.write(text)
-        mwtest.report(ITEM, "CLI/config dates and out-of-range durations refused", "%d of %d" % (len(cases) + 3,
-                                                                      len(cases) + 3),
+        mwtest.report(ITEM, "CLI/config dates and out-of-range durations refused",
+                      "%d of %d" % (len(cases) + 3, len(cases) + 3),
                       "exit 2, option or key named")
 
 
