@@ -30,6 +30,11 @@
 #include "window.h"
 
 #define BACKOFF_MIN_MS 1000
+#define SKEW_WARN_S 60          /* Date header vs this host's clock */
+#define WARN_KEEP_S 86400       /* a window's warning stays in status this long */
+#define MIN_SLOW_PAGE 10        /* a slow tenant's pages are halved down to this */
+#define BUDGET_GRACE_MS 5000    /* a try at the retry budget's end gets this long */
+#define LOOP_DUP_PAGES 2        /* pages of records already received that end a window */
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define REQUEST_POLL_MS 1000
 #define PRUNE_EVERY_MS (60 * 60 * 1000)
@@ -52,6 +57,18 @@ struct job {
 	int64_t backoff;
 	int app_id_retried;
 	int64_t poll_new;       /* records new in the window in progress */
+	int page_size;          /* this window's pageSize: halved for a slow tenant */
+	/* Pagination that does not end (a next token that repeats, pages of
+	 * records this window already received): the window's recent tokens,
+	 * the time up to which duplicates are expected (the overlap, or what a
+	 * restart reads again), and the run of pages of nothing else. */
+	uint64_t tokens[8];
+	int ntokens;
+	int64_t expect_dup_until;
+	int dup_pages;
+	char skew_warn[160];    /* this host's clock against the server's Date */
+	char win_warn[220];     /* what the last windows ended with; said for a day */
+	int64_t win_warn_at;
 	struct store_status st;
 	struct collector_report rep;
 };
@@ -61,6 +78,7 @@ struct rec_ref {
 	size_t json_off, json_len;
 	int64_t time;
 	int threat;
+	int outside;            /* dated outside the window asked for */
 };
 
 struct collector {
@@ -201,6 +219,8 @@ static int selected(const collector *c, const char *name)
 	return 0;
 }
 
+static void loop_watch_reset(struct job *j, int64_t expect_dup_until);
+
 static void status_init(struct job *j)
 {
 	memset(&j->st, 0, sizeof(j->st));
@@ -252,7 +272,13 @@ static int build_jobs(collector *c, const struct mw_config *cfg, struct job *old
 				if (sts[k].source == j->source) {
 					j->st = sts[k];
 					j->paused = sts[k].paused;
+					/* what status said survives a restart, for its day */
+					snprintf(j->win_warn, sizeof(j->win_warn), "%.219s",
+						 sts[k].warning);
+					j->win_warn_at = sts[k].updated / 1000;
 				}
+			j->page_size = in->page_size;
+			loop_watch_reset(j, j->cur.in_window ? j->cur.win_progress : j->cur.horizon);
 			j->due = mw_mono_ms();
 			for (size_t k = 0; k < n_old; k++)
 				if (strcmp(old[k].in->name, in->name) == 0 && old[k].lt == j->lt) {
@@ -263,6 +289,9 @@ static int build_jobs(collector *c, const struct mw_config *cfg, struct job *old
 					j->due = old[k].due;
 					j->backoff = old[k].backoff;
 					j->retry_since = old[k].retry_since;
+					memcpy(j->skew_warn, old[k].skew_warn, sizeof(j->skew_warn));
+					memcpy(j->win_warn, old[k].win_warn, sizeof(j->win_warn));
+					j->win_warn_at = old[k].win_warn_at;
 					mc_client_hold_until(j->cred->client,
 							     mc_client_not_before(old[k].cred->client));
 				}
@@ -371,11 +400,17 @@ static void reject(collector *c, struct job *j, const js_doc *d, int rec, const 
 	jsonout_safe(&line, d, rec);
 	mw_buf_puts(&line, "}\n");
 	if (mw_mkdir_p(dir, &e) == 0) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		/* Opened like every file mimewatch writes: never through a
+		 * symbolic link someone planted, never readable by others. */
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			ssize_t w = write(fd, line.data, line.len);
 			(void)w;
 			close(fd);
+		} else {
+			mw_log(0, "%s/%s: cannot keep a rejected record in %s: %s%s", j->in->name,
+			       j->lt->name, path, strerror(errno),
+			       errno == ELOOP ? " (a symbolic link: remove it)" : "");
 		}
 	}
 	mw_buf_free(&line);
@@ -386,7 +421,7 @@ static void reject(collector *c, struct job *j, const js_doc *d, int rec, const 
 
 /* Turns the page's records into store rows. Returns the number of rows. */
 static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out,
-			int64_t *max_time)
+			int64_t *max_time, int64_t *min_time)
 {
 	const js_doc *d = &c->page.doc;
 	const struct mw_logtype *lt = j->lt;
@@ -403,7 +438,7 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 	refs = c->refs;
 	rows = c->rows;
 	mw_buf_reset(&c->page_json);
-	*max_time = 0;
+	*max_time = *min_time = 0;
 	tok = c->page.records + 1;
 	for (size_t i = 0; i < c->page.nrecords; i++, tok = (int)d->toks[tok].next) {
 		struct rec_ref *r = &refs[n];
@@ -450,8 +485,14 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		r->json_len = c->page_json.len - r->json_off;
 		mw_buf_putc(&c->page_json, '\0');
 		r->threat = is_threat(d, tok, lt);
-		if (r->time > *max_time)
+		/* Progress is measured only by records inside the window asked
+		 * for: one dated in 2100 (or 2001) must not carry the horizon
+		 * there, nor restart a window with from > to. */
+		r->outside = r->time < j->cur.win_from || r->time > j->cur.win_to;
+		if (!r->outside && r->time > *max_time)
 			*max_time = r->time;
+		if (!r->outside && (r->time < *min_time || !*min_time))
+			*min_time = r->time;
 		n++;
 	}
 	/* page_json no longer moves: point the rows into it. */
@@ -459,6 +500,7 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		rows[i].id = c->page_json.data + refs[i].id_off;
 		rows[i].time = refs[i].time;
 		rows[i].threat = refs[i].threat;
+		rows[i].outside = refs[i].outside;
 		rows[i].json = c->page_json.data + refs[i].json_off;
 		rows[i].json_len = refs[i].json_len;
 	}
@@ -540,6 +582,10 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 				j->backoff = BACKOFF_MAX_MS;
 			/* Jitter only adds. */
 			j->due = now + j->backoff + (int64_t)(rand() % (int)(j->backoff / 10 + 1));
+			/* The last try falls at the budget's end, not past it. */
+			if (c->opts.retry_budget_ms > 0 &&
+			    j->due > j->retry_since + c->opts.retry_budget_ms)
+				j->due = j->retry_since + c->opts.retry_budget_ms;
 		}
 		j->st.next_poll = mw_now() + (j->due - now) / 1000;
 		put_status(c, j, throttled ? "throttled" : "retrying");
@@ -556,23 +602,153 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 	put_status(c, j, "error");
 }
 
+/* status.warning: what collection goes on despite, from its two sources. */
+static void set_warning(struct job *j)
+{
+	if (j->win_warn[0] && mw_now() - j->win_warn_at > WARN_KEEP_S)
+		j->win_warn[0] = '\0';
+	snprintf(j->st.warning, sizeof(j->st.warning), "%.159s%s%.219s", j->skew_warn,
+		 j->skew_warn[0] && j->win_warn[0] ? "; " : "", j->win_warn);
+}
+
+/* Clock skew: every response's Date against this host's clock. */
+static void check_skew(struct job *j, const struct mc_result *res)
+{
+	int64_t skew;
+
+	if (!res->server_date)
+		return;
+	skew = mw_now() - res->server_date;
+	if (skew > SKEW_WARN_S || skew < -SKEW_WARN_S)
+		snprintf(j->skew_warn, sizeof(j->skew_warn),
+			 "this host's clock is %lld s %s Mimecast's (its Date header): sync it "
+			 "with NTP; collection goes on", (long long)(skew < 0 ? -skew : skew),
+			 skew < 0 ? "behind" : "ahead of");
+	else
+		j->skew_warn[0] = '\0';
+	set_warning(j);
+}
+
+static uint64_t token_hash(const char *t)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * 0x100000001b3ull;
+	return h;
+}
+
+/* A new window, or a window read again from a point: no tokens seen, and
+ * duplicates expected up to the point it starts reading again at. */
+static void loop_watch_reset(struct job *j, int64_t expect_dup_until)
+{
+	j->ntokens = 0;
+	j->dup_pages = 0;
+	j->expect_dup_until = expect_dup_until;
+}
+
+/* 1 when next repeats a token this window already followed. */
+static int token_repeats(struct job *j, const char *used, const char *next)
+{
+	uint64_t h = token_hash(next);
+	size_t cap = sizeof(j->tokens) / sizeof(j->tokens[0]);
+
+	if (used && strcmp(used, next) == 0)
+		return 1;
+	for (int i = 0; i < j->ntokens && i < (int)cap; i++)
+		if (j->tokens[i] == h)
+			return 1;
+	j->tokens[j->ntokens++ % cap] = h;
+	return 0;
+}
+
+/* A clock that ran fast once left the horizon ahead of now - lag: the
+ * records of that span would be skipped for good. Pull it back to the
+ * newest record stored inside the window that set it. */
+static void pull_back_horizon(collector *c, struct job *j, int64_t to)
+{
+	int64_t newest = 0, from = j->cur.win_from, back;
+	char was[32], now_s[32], to_s[32];
+	struct store_page_result pr;
+	mw_err e;
+
+	if (store_newest_in(c->store, j->source, from, j->cur.horizon, &newest, &e) < 0) {
+		mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+		return;
+	}
+	back = newest ? newest : (from && from < to ? from : to);
+	if (back > to)
+		back = to;
+	mw_format_rfc3339(j->cur.horizon, was);
+	mw_format_rfc3339(back, now_s);
+	mw_format_rfc3339(to, to_s);
+	j->win_warn_at = mw_now();
+	snprintf(j->win_warn, sizeof(j->win_warn),
+		 "the horizon %.20s was ahead of this host's clock less lag (%.20s), as after a "
+		 "clock that ran fast: pulled back to %.20s, the newest record stored in its "
+		 "window", was, to_s, now_s);
+	set_warning(j);
+	mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
+	j->cur.horizon = back;
+	if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
+		mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+}
+
+/* A page that timed out by the low-speed rule is asked again from the
+ * newest record received, with half the pageSize (down to 10): a slow
+ * tenant that answers smaller pages in time still gets collected. 1 when
+ * the page will be asked again so. */
+static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
+{
+	struct store_page_result pr;
+	mw_err e;
+
+	if (strcmp(res->code, "CURLE_OPERATION_TIMEDOUT") != 0 || j->page_size <= MIN_SLOW_PAGE)
+		return 0;
+	j->page_size = j->page_size / 2 < MIN_SLOW_PAGE ? MIN_SLOW_PAGE : j->page_size / 2;
+	if (j->cur.win_progress > j->cur.win_from)
+		j->cur.win_from = j->cur.win_progress;
+	j->cur.page_token[0] = '\0';
+	j->cur.win_received = 0;
+	loop_watch_reset(j, j->cur.win_progress);
+	if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
+		return 0;
+	mw_log(1, "%s/%s: a page was too slow to arrive; asking again from the newest record "
+		  "received with pageSize %d", j->in->name, j->lt->name, j->page_size);
+	j->rep.retries++;
+	j->rep.last = *res;
+	if (!j->retry_since)
+		j->retry_since = mw_mono_ms();
+	snprintf(res->remedy + strlen(res->remedy), sizeof(res->remedy) - strlen(res->remedy),
+		 "; asked again from the newest record received, %d records a page",
+		 j->page_size);
+	set_error(j, res);
+	j->due = mw_mono_ms();
+	put_status(c, j, "retrying");
+	return 1;
+}
+
 static void step(collector *c, struct job *j)
 {
 	struct mc_page_req req;
 	struct mc_result res;
 	struct store_cursor next;
-	struct store_page_result pr;
+	struct store_page_result pr, closed;
 	struct store_rec *rows = NULL;
 	size_t nrows;
 	struct window_page wp;
-	int64_t max_time = 0;
+	int64_t max_time = 0, min_time = 0;
+	const char *loop = NULL;
 	mw_err e;
 
 	if (!j->cur.in_window) {
 		int64_t now = mw_now();
 		int64_t to = now - j->in->lag;
-		int64_t from = j->cur.horizon ? j->cur.horizon - j->in->overlap
-					      : now - j->in->lookback;
+		int64_t from;
+
+		if (j->cur.horizon > to)
+			pull_back_horizon(c, j, to);
+		from = j->cur.horizon ? j->cur.horizon - j->in->overlap : now - j->in->lookback;
 
 		if (to <= from || (j->cur.horizon && to <= j->cur.horizon)) {
 			/* Nothing new can be asked for yet: fetch is done with it. */
@@ -592,22 +768,42 @@ static void step(collector *c, struct job *j)
 		j->cur.win_received = 0;
 		j->cur.win_restarted = 0;
 		j->poll_new = 0;
+		j->page_size = j->in->page_size;
+		loop_watch_reset(j, j->cur.horizon);
 	}
+	if (j->page_size < 1 || j->page_size > j->in->page_size)
+		j->page_size = j->in->page_size;
 	memset(&req, 0, sizeof(req));
 	req.lt = j->lt;
 	req.from = j->cur.win_from;
 	req.to = j->cur.win_to;
 	req.page_token = j->cur.page_token[0] ? j->cur.page_token : NULL;
-	req.page_size = j->in->page_size;
+	req.page_size = j->page_size;
 	j->st.last_attempt = mw_now();
 	/* Mid-window the status already says so: one write per page is enough
 	 * (the one after it). */
 	if (strcmp(j->st.state, "collecting") != 0)
 		put_status(c, j, "collecting");
+	/* fetch's retry budget also bounds a request in flight */
+	mc_client_set_deadline(j->cred->client,
+			       c->opts.retry_budget_ms > 0 && j->retry_since
+				       ? j->retry_since + c->opts.retry_budget_ms + BUDGET_GRACE_MS
+				       : 0);
 	mc_get_logs_page(j->cred->client, &req, &c->resp, &c->page, &res);
 	j->rep.requests++;
 	if (c->stop)
 		return; /* an aborted transfer commits nothing */
+	if (c->opts.retry_budget_ms > 0 && j->retry_since &&
+	    mw_mono_ms() - j->retry_since > c->opts.retry_budget_ms &&
+	    strcmp(res.code, "CURLE_ABORTED_BY_CALLBACK") == 0) {
+		/* The budget ran out during the last try: what failed before it
+		 * is what fetch reports. */
+		j->rep.retries++;
+		j->failed = 1;
+		put_status(c, j, "error");
+		return;
+	}
+	check_skew(j, &res);
 
 	if (res.cls == MC_BAD_APP_ID && !j->app_id_retried) {
 		/* Mimecast answers err_developer_key now and then for a good id. */
@@ -629,6 +825,7 @@ static void step(collector *c, struct job *j)
 		j->cur.win_from = from;
 		j->cur.page_token[0] = '\0';
 		j->cur.win_received = 0;
+		loop_watch_reset(j, j->cur.win_progress);
 		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0) {
 			local_failure(&res, "store", e.msg, "check the disk and the state directory");
 			res.cls = MC_RETRY;
@@ -639,13 +836,21 @@ static void step(collector *c, struct job *j)
 		j->due = mw_mono_ms();
 		return;
 	}
+	if (res.cls == MC_RETRY && retry_smaller(c, j, &res))
+		return;
 	if (res.cls != MC_OK) {
+		if (strcmp(res.code, "CURLE_OPERATION_TIMEDOUT") == 0) {
+			size_t l = strlen(res.remedy);
+
+			snprintf(res.remedy + l, sizeof(res.remedy) - l, "; pages of %d records "
+				 "were too slow as well", j->page_size);
+		}
 		on_failure(c, j, &res);
 		return;
 	}
 	j->app_id_retried = 0;
 
-	nrows = page_rows(c, j, &rows, &max_time);
+	nrows = page_rows(c, j, &rows, &max_time, &min_time);
 	next = j->cur;
 	if (max_time > next.win_progress)
 		next.win_progress = max_time;
@@ -657,6 +862,10 @@ static void step(collector *c, struct job *j)
 	wp.restarted = next.win_restarted;
 	switch (window_after_page(&wp)) {
 	case WINDOW_NEXT_PAGE:
+		if (token_repeats(j, req.page_token, c->page.next)) {
+			loop = "a next token repeated";
+			goto complete;
+		}
 		if (strlen(c->page.next) < sizeof(next.page_token)) {
 			snprintf(next.page_token, sizeof(next.page_token), "%s", c->page.next);
 			break;
@@ -683,19 +892,27 @@ static void step(collector *c, struct job *j)
 		next.page_token[0] = '\0';
 		next.win_received = 0;
 		next.win_restarted = 1;
+		loop_watch_reset(j, next.win_progress);
 		break;
 	case WINDOW_COMPLETE:
-		if (wp.restarted && wp.total_count > wp.received) {
+	complete:
+		if (loop) {
+			snprintf(j->win_warn, sizeof(j->win_warn),
+				 "pagination did not end (%s): the window was closed after %lld "
+				 "records", loop, (long long)next.win_received);
+			j->win_warn_at = mw_now();
+			mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
+		} else if (wp.restarted && wp.total_count > wp.received) {
 			/* Read twice and still short: the tenant counts records it
 			 * does not serve. Said, not retried for ever. */
-			snprintf(j->st.warning, sizeof(j->st.warning),
+			snprintf(j->win_warn, sizeof(j->win_warn),
 				 "a window ended with %lld records although the tenant counted "
 				 "%lld, also when read again; the difference was not served",
 				 (long long)wp.received, (long long)wp.total_count);
-			mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, j->st.warning);
-		} else if (strncmp(j->st.warning, "a window ended", 14) == 0) {
-			j->st.warning[0] = '\0';
+			j->win_warn_at = mw_now();
+			mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
 		}
+		set_warning(j);
 		next.horizon = next.win_to;
 		next.in_window = 0;
 		next.page_token[0] = '\0';
@@ -719,6 +936,29 @@ static void step(collector *c, struct job *j)
 		return;
 	}
 	j->cur = next;
+	/* Pages of nothing but records this window already received (newer
+	 * than what its overlap or a restart reads again): a tenant paging in a
+	 * circle. A few in a row close the window. */
+	if (nrows > 0 && pr.inserted == 0 && j->cur.in_window && min_time > j->expect_dup_until) {
+		if (++j->dup_pages >= LOOP_DUP_PAGES) {
+			snprintf(j->win_warn, sizeof(j->win_warn),
+				 "pagination did not end (%d pages of records this window had "
+				 "already received): the window was closed after %lld records",
+				 j->dup_pages, (long long)j->cur.win_received);
+			mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
+			j->win_warn_at = mw_now();
+			set_warning(j);
+			j->cur.horizon = j->cur.win_to;
+			j->cur.in_window = 0;
+			j->cur.page_token[0] = '\0';
+			j->cur.win_received = 0;
+			j->cur.win_restarted = 0;
+			if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &closed, &e) < 0)
+				mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+		}
+	} else {
+		j->dup_pages = 0;
+	}
 	j->rep.new_records += pr.inserted;
 	j->rep.duplicates += pr.duplicates;
 	j->rep.last = res;
@@ -1008,7 +1248,7 @@ static void heartbeat(collector *c)
 		}
 		mw_buf_puts(&b, "}}");
 		snprintf(id, sizeof(id), "heartbeat-%s-%lld", in->name, (long long)now);
-		rec = (struct store_rec){ id, now, 0, b.data, b.len };
+		rec = (struct store_rec){ .id = id, .time = now, .json = b.data, .json_len = b.len };
 		if (store_source(c->store, in->name, "heartbeat", &src, &e) < 0 ||
 		    store_commit_page(c->store, src, &rec, 1, NULL, &pr, &e) < 0)
 			mw_log(0, "heartbeat of %s: %s", in->name, e.msg);

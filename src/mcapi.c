@@ -21,7 +21,6 @@
 #include "regions.h"
 #include "scrub.h"
 
-#define TOTAL_TIMEOUT_S 120
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_LOW_SPEED_S 30
 /* Below this many bytes a second for DEFAULT_LOW_SPEED_S the transfer is
@@ -50,6 +49,7 @@ struct mc_client {
 	CURL *curl;              /* kept for connection reuse */
 	char errbuf[CURL_ERROR_SIZE];
 	const atomic_int *abort_flag;
+	int64_t deadline;        /* mw_mono_ms: transfers give up past it, 0 none */
 	int64_t not_before;      /* mw_mono_ms; see also the shared gate */
 	int64_t backoff_ms;      /* the gate's backoff when it has no slot in gates[] */
 	int last_429_gateway;    /* the last response was a 429 without X-RateLimit-Reset */
@@ -70,6 +70,7 @@ struct xfer {
 	mw_buf *body;
 	int too_big;
 	const atomic_int *abort_flag;
+	int64_t deadline;        /* mw_mono_ms past which the transfer gives up, 0 none */
 	char date[64];
 	char rl_limit[32], rl_remaining[32], rl_reset[32];
 	char retry_after[64];
@@ -299,7 +300,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 	const struct xfer *x = ud;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	return x->abort_flag && *x->abort_flag;
+	return (x->abort_flag && *x->abort_flag) || (x->deadline && mw_mono_ms() > x->deadline);
 }
 
 /* ---- client ---------------------------------------------------------------- */
@@ -385,7 +386,9 @@ static void setup_curl(mc_client *c, int64_t connect_ms, int64_t low_speed_s)
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(low_speed_s > 0 ? low_speed_s
 							   : DEFAULT_LOW_SPEED_S));
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
+	/* No total time limit: a slow tenant that keeps answering at more than
+	 * LOW_SPEED_BYTES a second is still answering (the collector asks it
+	 * for smaller pages when a page does time out). */
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
@@ -487,6 +490,11 @@ void mc_client_free(mc_client *c)
 void mc_client_set_abort(mc_client *c, const atomic_int *flag)
 {
 	c->abort_flag = flag;
+}
+
+void mc_client_set_deadline(mc_client *c, int64_t mono_ms)
+{
+	c->deadline = mono_ms;
 }
 
 void mc_client_hold_until(mc_client *c, int64_t t)
@@ -645,12 +653,20 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 	case CURLE_OPERATION_TIMEDOUT:
 		res->cls = MC_RETRY;
 		snprintf(res->remedy, sizeof(res->remedy),
-			 "%s stopped answering (no headers, or under %d bytes/s for %lld s, or no "
-			 "complete answer in %d s); will retry", shost, LOW_SPEED_BYTES,
-			 (long long)c->low_speed_s, TOTAL_TIMEOUT_S);
+			 "%s stopped answering (no headers, or under %d bytes/s for %lld s); will "
+			 "retry", shost, LOW_SPEED_BYTES,
+			 (long long)c->low_speed_s);
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
 		res->cls = MC_RETRY;
+		if (x->deadline && mw_mono_ms() > x->deadline &&
+		    !(x->abort_flag && *x->abort_flag)) {
+			snprintf(res->message, sizeof(res->message),
+				 "the retry budget ran out during this request");
+			snprintf(res->remedy, sizeof(res->remedy), "%s kept failing for the whole "
+				 "retry budget; it is tried again on the next run", shost);
+			break;
+		}
 		snprintf(res->message, sizeof(res->message), "transfer aborted: shutting down");
 		snprintf(res->remedy, sizeof(res->remedy), "the transfer was aborted; it is "
 			 "repeated on the next start");
@@ -776,6 +792,7 @@ static int http_post(mc_client *c, const char *url, struct curl_slist *hdrs, con
 	memset(x, 0, sizeof(*x));
 	x->body = resp;
 	x->abort_flag = c->abort_flag;
+	x->deadline = c->deadline;
 	mw_buf_reset(resp);
 	mw_buf_reserve(resp, 0);  /* resp->data is a string even when empty */
 	c->errbuf[0] = '\0';
@@ -1096,7 +1113,7 @@ static void gateway_remedy(const mc_client *c, struct mc_result *res)
 {
 	char what[200];
 
-	snprintf(what, sizeof(what), "%s", res->message[0] ? res->message : "HTTP 429");
+	snprintf(what, sizeof(what), "%.199s", res->message[0] ? res->message : "HTTP 429");
 	snprintf(res->remedy, sizeof(res->remedy),
 		 "throttled by the API gateway (%s): next request in %lld s (%s); mimewatch "
 		 "waits by itself", what, (long long)((c->last_429_wait_ms + 999) / 1000),

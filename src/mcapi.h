@@ -23,7 +23,8 @@ struct mc_creds {
 	const char *client_id, *client_secret;                   /* api 2 */
 	const char *ca_file;      /* extra trust anchor, or NULL */
 	int64_t connect_timeout_ms; /* 0: 10 s */
-	int64_t low_speed_secs;     /* abort when < 1 byte/s for this long; 0: 30 */
+	int64_t low_speed_secs;     /* abort when < 100 bytes/s for this long; 0: 30.
+	                               There is no total time limit. */
 };
 
 typedef struct mc_client mc_client;
@@ -34,6 +35,9 @@ mc_client *mc_client_new(const struct mc_creds *creds, mw_err *e);
 void mc_client_free(mc_client *c);
 /* Transfers in progress give up within a second once *flag is non-zero. */
 void mc_client_set_abort(mc_client *c, const atomic_int *flag);
+/* Transfers give up once mw_mono_ms() passes mono_ms (fetch's retry
+ * budget); 0 removes the limit. */
+void mc_client_set_deadline(mc_client *c, int64_t mono_ms);
 /* No request should go out before this monotonic time (mw_mono_ms); set by
  * 429s and by pacing on X-RateLimit-Remaining. */
 int64_t mc_client_not_before(const mc_client *c);

@@ -70,6 +70,10 @@ enum stmt_id {
 	ST_STATUS_PUT,
 	ST_STATUS_LIST,
 	ST_REJECTS_ADD,
+	ST_OUTSIDE_SEEN,
+	ST_OUTSIDE_ADD,
+	ST_NEWEST_IN,
+	ST_OUTSIDE_COUNT,
 	ST_REQ_ADD,
 	ST_REQ_OLDEST,
 	ST_REQ_RUN,
@@ -145,9 +149,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
 		"err_class,http_status,err_code,err_message,remedy,records_last_poll,"
 		"last_new_at,horizon,last_record_time,rl_limit,rl_remaining,rl_reset_ms,"
-		"throttled_until,updated,warning,outside) "
+		"throttled_until,updated,warning) "
 		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
-		"?21,?22) "
+		"?21) "
 		"ON CONFLICT(source) DO UPDATE SET state=excluded.state,paused=excluded.paused,"
 		"last_attempt=excluded.last_attempt,last_success=excluded.last_success,"
 		"next_poll=excluded.next_poll,err_class=excluded.err_class,"
@@ -158,7 +162,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"horizon=excluded.horizon,last_record_time=excluded.last_record_time,"
 		"rl_limit=excluded.rl_limit,rl_remaining=excluded.rl_remaining,"
 		"rl_reset_ms=excluded.rl_reset_ms,throttled_until=excluded.throttled_until,"
-		"updated=excluded.updated,warning=excluded.warning,outside=excluded.outside",
+		"updated=excluded.updated,warning=excluded.warning",
 	[ST_STATUS_LIST] =
 		"SELECT s.id,s.integration,s.type,coalesce(st.state,'idle'),"
 		"coalesce(st.paused,0),coalesce(st.last_attempt,0),coalesce(st.last_success,0),"
@@ -178,6 +182,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"WHERE s.type<>'heartbeat' ORDER BY s.integration,s.type",
 	[ST_REJECTS_ADD] = "INSERT INTO status(source,rejects) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET rejects=rejects+excluded.rejects",
+	[ST_OUTSIDE_SEEN] = "SELECT 1 FROM outside_seen WHERE source=?1 AND id=?2",
+	[ST_OUTSIDE_ADD] = "INSERT OR IGNORE INTO outside_seen(source,id) VALUES(?1,?2)",
+	[ST_OUTSIDE_COUNT] = "UPDATE status SET outside=outside+?2 WHERE source=?1",
+	[ST_NEWEST_IN] = "SELECT max(time) FROM records WHERE source=?1 AND time>=?2 AND time<=?3",
 	[ST_REQ_ADD] = "INSERT INTO requests(integration,type,action,arg,state,result,created,"
 		       "updated) VALUES(?1,?2,?3,?4,0,'',?5,?5)",
 	[ST_REQ_OLDEST] = "SELECT id,integration,type,action,arg FROM requests WHERE state=0 "
@@ -270,13 +278,19 @@ static const char schema_v1[] =
  *   totalCount above what was received earns (window.h);
  * - status.warning: what collection goes on despite (clock skew, a horizon
  *   pulled back, a pagination loop cut short), "" when nothing;
- *   status.outside: records dated outside the window that asked for them.
+ *   status.outside: records dated outside the window that asked for them;
+ * - outside_seen: the ids of those records, kept after retention prunes the
+ *   records themselves (their own time may be years ago), so a tenant that
+ *   serves one again never gets it delivered twice. Few rows: such records
+ *   are rare. 
  * Applied in place by store_open, once, under BEGIN IMMEDIATE. */
 static const char schema_v2[] =
 	"ALTER TABLE cursors ADD COLUMN win_received INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE cursors ADD COLUMN win_restarted INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE status ADD COLUMN warning TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE status ADD COLUMN outside INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE outside_seen(source INTEGER NOT NULL, id TEXT NOT NULL,"
+	" PRIMARY KEY(source,id)) WITHOUT ROWID;"
 	"UPDATE meta SET value='2' WHERE key='schema_version';";
 
 /* Records are inserted MULTI_ROWS at a time: one statement step per row was
@@ -975,15 +989,64 @@ static sqlite3_stmt *multi_insert(mw_store *s, mw_err *e)
 	return s->multi;
 }
 
+static int outside_seen(mw_store *s, int64_t source, const char *id, int *seen, mw_err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTSIDE_SEEN, e);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*seen = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, rc, "reading the ids of records outside their window", e);
+	return 0;
+}
+
+static int outside_add(mw_store *s, int64_t source, const char *id, mw_err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTSIDE_ADD, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	return exec_done(s, st, "keeping the id of a record outside its window", e);
+}
+
+int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
+		    mw_err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_NEWEST_IN, e);
+	int rc;
+
+	*t = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*t = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, rc, "finding the newest record of a window", e);
+	return 0;
+}
+
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
-	int64_t now = mw_now(), inserted = 0;
+	int64_t now = mw_now(), inserted = 0, outside = 0;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, has_outside = 0;
 
 	if (r)
-		r->inserted = r->duplicates = 0;
+		r->inserted = r->duplicates = r->outside = 0;
 	if (tx_begin(s, e) < 0)
 		return -1;
 	if (!(st = stmt(s, ST_INSERT_REC, e)))
@@ -995,8 +1058,12 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 			mw_err_set(e, "%s: record %zu of the page has no id or no JSON", s->path, i);
 			return tx_abort(s);
 		}
+		has_outside |= recs[i].outside;
 	}
-	for (size_t i = 0; i + MULTI_ROWS <= n; i += MULTI_ROWS) {
+	/* A page with a record dated outside its window (rare) goes one row at
+	 * a time: each such record is checked against, and added to, the
+	 * outside_seen ids. */
+	for (size_t i = 0; !has_outside && i + MULTI_ROWS <= n; i += MULTI_ROWS) {
 		sqlite3_stmt *m = multi_insert(s, e);
 
 		if (!m)
@@ -1020,9 +1087,14 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		}
 		inserted += sqlite3_changes(s->db);
 	}
-	for (size_t i = n - n % MULTI_ROWS; i < n; i++) {
+	for (size_t i = has_outside ? 0 : n - n % MULTI_ROWS; i < n; i++) {
 		const struct store_rec *rec = &recs[i];
+		int seen = 0;
 
+		if (rec->outside && outside_seen(s, source, rec->id, &seen, e) < 0)
+			return tx_abort(s);
+		if (seen)
+			continue;  /* delivered once already, perhaps pruned since */
 		/* Bindings survive reset, so only the per-record ones change. */
 		sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, rec->time);
@@ -1036,6 +1108,11 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		}
 		/* INSERT OR IGNORE: 0 changes means the id was already stored. */
 		inserted += sqlite3_changes(s->db);
+		if (rec->outside) {
+			outside += sqlite3_changes(s->db);
+			if (outside_add(s, source, rec->id, e) < 0)
+				return tx_abort(s);
+		}
 	}
 	if (inserted > 0) {
 		if (!(st = stmt(s, ST_HOURLY_ADD, e)))
@@ -1053,6 +1130,14 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	sqlite3_bind_int64(st, 3, now);
 	if (exec_done(s, st, "counting records", e) < 0)
 		return tx_abort(s);
+	if (outside > 0) {
+		if (!(st = stmt(s, ST_OUTSIDE_COUNT, e)))
+			return tx_abort(s);
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, outside);
+		if (exec_done(s, st, "counting records outside their window", e) < 0)
+			return tx_abort(s);
+	}
 	if (c && cursor_put(s, source, c, e) < 0)
 		return tx_abort(s);
 	if (tx_commit(s, e) < 0)
@@ -1060,6 +1145,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	if (r) {
 		r->inserted = inserted;
 		r->duplicates = (int64_t)n - inserted;
+		r->outside = outside;
 	}
 	return 0;
 }
@@ -1105,7 +1191,6 @@ int store_put_status(mw_store *s, const struct store_status *in, mw_err *e)
 	sqlite3_bind_int64(st, 19, in->throttled_until);
 	sqlite3_bind_int64(st, 20, in->updated ? in->updated : mw_now_ms());
 	bind_str(st, 21, in->warning);
-	sqlite3_bind_int64(st, 22, in->outside);
 	return exec_done(s, st, "writing the status", e);
 }
 
@@ -1207,6 +1292,8 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 		"DELETE FROM hourly WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
 		"DELETE FROM status WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
 		"DELETE FROM cursors WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
+		"DELETE FROM outside_seen WHERE source IN (SELECT id FROM sources WHERE "
+		"integration=?1)",
 		"DELETE FROM sources WHERE integration=?1",
 	};
 	sqlite3_stmt *st;

@@ -45,12 +45,15 @@ struct store_rec {
 	const char *id;
 	int64_t time;           /* record time, epoch seconds */
 	int threat;             /* matches the type's threat rule */
+	int outside;            /* dated outside the window that asked for it:
+	                           stored and delivered once, ever */
 	const char *json;       /* the record, safe-encoded */
 	size_t json_len;
 };
 
 struct store_page_result {
 	int64_t inserted, duplicates;
+	int64_t outside;        /* of inserted, records dated outside their window */
 };
 
 /* One transaction: inserts the records (dropping ids already stored),
@@ -58,6 +61,10 @@ struct store_page_result {
  * resumption point, or the completed window's horizon). */
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e);
+
+/* The newest stored record time of source within [from, to], 0 if none. */
+int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
+		    mw_err *e);
 
 /* Explicit reset (mimewatch reset): horizon = value, window cleared. */
 int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e);
