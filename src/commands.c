@@ -712,6 +712,7 @@ int cmd_status(const char *config, int argc, char **argv)
 				json_add_int(jt, "records_24h", st->records_24h);
 				json_add_int(jt, "records_total", st->total);
 				json_add_int(jt, "rejected", st->rejects);
+				json_add_int(jt, "outside_window", st->outside);
 				json_add_str(jt, "class", st->err_class);
 				json_add_str(jt, "class_name",
 					     mc_class_name(mc_class_from_key(st->err_class)));
@@ -749,6 +750,8 @@ int cmd_status(const char *config, int argc, char **argv)
 				       (long long)st->rl_limit);
 			if (st->rejects)
 				printf("; %lld rejected", (long long)st->rejects);
+			if (st->outside)
+				printf("; %lld dated outside their window", (long long)st->outside);
 			printf("\n");
 			if (strcmp(st->err_class, "ok") != 0 && st->http_status > 0)
 				printf("    %s (HTTP %ld%s%s): %s\n    remedy: %s\n",
