@@ -71,6 +71,7 @@ enum fault_kind {
 	F_TRUNCATE, F_SLOW, F_EMPTYNEXT, F_BADJSON, F_TRAILING, F_TOKEN_EXPIRED, F_RESET,
 	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
 	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
+	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT,
 	F_COUNT
 };
 
@@ -79,6 +80,7 @@ static const char *const fault_names[F_COUNT] = {
 	"truncate", "slow", "emptynext", "badjson", "trailing", "token_expired", "reset",
 	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
 	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
+	"timeshift", "nextloop", "repeatpages", "baddate", "hostile_account",
 };
 
 /* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
@@ -109,6 +111,27 @@ struct fault {
 	int64_t holds;              /* gateway429: holds started */
 	int status;                 /* binding_fail: HTTP status */
 	int what;                   /* echo: 0 auth, 1 form */
+	int64_t minsize;            /* slow, drip: only answers of more records; -1 all */
+	int64_t offset;             /* timeshift: seconds added to the time field */
+	int64_t every;              /* timeshift: every Nth record of a page; 0 the first */
+	int sticky;                 /* timeshift: served again in every later answer */
+	int64_t period;             /* nextloop: pages in the cycle */
+	char value[128];            /* baddate: the time field's text */
+};
+
+/* A record timeshift moved with sticky=1: put into every later answer for
+ * its type. */
+#define MAX_STICKY 32
+struct sticky {
+	int type;
+	int64_t index, shift;
+};
+
+/* Recent get-logs requests for GET /_sim/requests. */
+#define REQLOG_CAP 4096
+struct reqlog {
+	int type, status, page_size, token, records, loop;
+	int64_t from, to;
 };
 
 /* Internal request type bit for /oauth/token (echo what=form only). */
@@ -177,9 +200,22 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 	f->hold = 60;
 	f->retry_after = -1;
 	f->status = 200;
-	if (!colon)
-		return k == F_REDIRECT ? (mw_err_set(e, "fault \"%s\": redirect needs to=URL",
-					     spec), -1) : 0;
+	f->minsize = -1;
+	f->period = 1;
+	f->offset = INT64_MIN;      /* timeshift: required */
+	if (k == F_BADDATE)
+		snprintf(f->value, sizeof(f->value), "2026-02-30T10:00:00+0000");
+	if (!colon) {
+		if (k == F_REDIRECT) {
+			mw_err_set(e, "fault \"%s\": redirect needs to=URL", spec);
+			return -1;
+		}
+		if (k == F_TIMESHIFT) {
+			mw_err_set(e, "fault \"%s\": timeshift needs offset=SECONDS", spec);
+			return -1;
+		}
+		return 0;
+	}
 	if (strlen(colon + 1) >= sizeof(buf)) {
 		mw_err_set(e, "fault \"%.40s...\": too long", spec);
 		return -1;
@@ -306,6 +342,50 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 				mw_err_set(e, "fault \"%s\": what=%s: use auth or form", spec, val);
 				return -1;
 			}
+		} else if (strcmp(kv, "minsize") == 0 && (k == F_SLOW || k == F_DRIP)) {
+			if (parse_i64(val, &f->minsize) < 0) {
+				mw_err_set(e, "fault \"%s\": minsize=%s: need a whole number >= 0",
+					   spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "offset") == 0 && k == F_TIMESHIFT) {
+			char *end;
+			long long x;
+
+			errno = 0;
+			x = strtoll(val, &end, 10);
+			/* a hundred years either way: dates stay four-digit years */
+			if (!*val || *end || errno || x < -3155760000LL || x > 3155760000LL) {
+				mw_err_set(e, "fault \"%s\": offset=%s: need whole seconds from "
+					   "-3155760000 to 3155760000 (100 years)", spec, val);
+				return -1;
+			}
+			f->offset = x;
+		} else if ((strcmp(kv, "every") == 0 && k == F_TIMESHIFT) ||
+			   (strcmp(kv, "period") == 0 && k == F_NEXTLOOP)) {
+			int64_t v;
+
+			if (parse_i64(val, &v) < 0 || v < 1 || v > 1000) {
+				mw_err_set(e, "fault \"%s\": %s=%s: need 1 to 1000", spec, kv, val);
+				return -1;
+			}
+			if (kv[0] == 'e')
+				f->every = v;
+			else
+				f->period = v;
+		} else if (strcmp(kv, "sticky") == 0 && k == F_TIMESHIFT) {
+			f->sticky = strcmp(val, "1") == 0;
+			if (!f->sticky && strcmp(val, "0") != 0) {
+				mw_err_set(e, "fault \"%s\": sticky=%s: use 0 or 1", spec, val);
+				return -1;
+			}
+		} else if (strcmp(kv, "value") == 0 && k == F_BADDATE) {
+			if (strlen(val) >= sizeof(f->value)) {
+				mw_err_set(e, "fault \"%s\": value: at most %d bytes", spec,
+					   (int)sizeof(f->value) - 1);
+				return -1;
+			}
+			snprintf(f->value, sizeof(f->value), "%s", val);
 		} else if (strcmp(kv, "to") == 0 && k == F_REDIRECT) {
 			if (!*val || strlen(val) >= sizeof(f->to) || strpbrk(val, "\r\n")) {
 				mw_err_set(e, "fault \"%s\": to=%s: need a URL", spec, val);
@@ -320,6 +400,10 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 	}
 	if (k == F_REDIRECT && !f->to[0]) {
 		mw_err_set(e, "fault \"%s\": redirect needs to=URL", spec);
+		return -1;
+	}
+	if (k == F_TIMESHIFT && f->offset == INT64_MIN) {
+		mw_err_set(e, "fault \"%s\": timeshift needs offset=SECONDS", spec);
 		return -1;
 	}
 	return 0;
@@ -381,6 +465,13 @@ struct sim {
 	/* emptyend: empty pages served after a window's last records, and
 	 * empty pages a client asked for by following next from an empty page */
 	int64_t empty_end_pages, empty_end_followed;
+	/* timeshift with sticky=1: records served again in every later answer */
+	struct sticky sticky[MAX_STICKY];
+	int nsticky;
+	int64_t loop_pages;             /* pages served by a going-round token */
+	/* the last REQLOG_CAP get-logs requests, a ring; reqlog_n counts all */
+	struct reqlog *reqlog;
+	int64_t reqlog_n;
 	atomic_int stopping;            /* read by connection threads */
 };
 
@@ -533,23 +624,35 @@ struct cursor {
 	 * empty page after the last records, 2 for one after an empty page. */
 	int end_depth, end_shape, end_next, end_total_mode;
 	int64_t end_total_n;
+	/* nextloop and repeatpages (hostile tenants): once a window's pages go
+	 * round in a circle its tokens say so. LOOP_NEXT: after the page that
+	 * starts at loop_last comes the one at loop_first again. LOOP_REPEAT:
+	 * pages re-serve [loop_first, loop_last) for ever, loop_serial making
+	 * every token new. */
+	int loop_mode;
+	uint32_t loop_serial;
+	int64_t loop_first, loop_last;
 };
+
+enum { LOOP_NONE, LOOP_NEXT, LOOP_REPEAT };
 
 #define TOKEN_RAW 32
 #define TOKEN_END_RAW 48         /* the cursor plus the emptyend fields */
-#define TOKEN_CHARS 100          /* base64url of (TOKEN_END_RAW + 16 MAC) and NUL */
+#define TOKEN_LOOP_RAW 56        /* the cursor plus the loop fields */
+#define TOKEN_MAX_RAW 56
+#define TOKEN_CHARS 100          /* base64url of (TOKEN_MAX_RAW + 16 MAC) and NUL */
 
 static void token_encode(const struct sim *s, const struct cursor *c, char out[TOKEN_CHARS])
 {
-	unsigned char raw[TOKEN_END_RAW + 16];
-	size_t n = c->end_depth ? TOKEN_END_RAW : TOKEN_RAW;
+	unsigned char raw[TOKEN_MAX_RAW + 16];
+	size_t n = c->end_depth ? TOKEN_END_RAW : c->loop_mode ? TOKEN_LOOP_RAW : TOKEN_RAW;
 	int v = 0;
 
 	for (size_t k = 0; c->f.verdict && k < NELEM(verdicts); k++)
 		if (strcmp(c->f.verdict, verdicts[k]) == 0)
 			v = (int)k + 1;
 	memset(raw, 0, sizeof(raw));
-	raw[0] = c->end_depth ? 2 : 1;
+	raw[0] = c->end_depth ? 2 : c->loop_mode ? 3 : 1;
 	raw[1] = (unsigned char)c->type;
 	raw[2] = (unsigned char)c->oldest;
 	raw[3] = (unsigned char)(c->f.route + 1);
@@ -566,6 +669,14 @@ static void token_encode(const struct sim *s, const struct cursor *c, char out[T
 		raw[34] = (unsigned char)c->end_next;
 		raw[35] = (unsigned char)c->end_total_mode;
 		put_u64(raw + 36, (uint64_t)c->end_total_n);
+	} else if (c->loop_mode) {
+		raw[32] = (unsigned char)c->loop_mode;
+		raw[36] = (unsigned char)(c->loop_serial >> 24);
+		raw[37] = (unsigned char)(c->loop_serial >> 16);
+		raw[38] = (unsigned char)(c->loop_serial >> 8);
+		raw[39] = (unsigned char)c->loop_serial;
+		put_u64(raw + 40, (uint64_t)c->loop_first);
+		put_u64(raw + 48, (uint64_t)c->loop_last);
 	}
 	mac16(s->page_key, raw, n, raw + n);
 	b64url_encode(raw, n + 16, out);
@@ -573,19 +684,29 @@ static void token_encode(const struct sim *s, const struct cursor *c, char out[T
 
 static int token_decode(const struct sim *s, const char *tok, int type, struct cursor *c)
 {
-	unsigned char raw[TOKEN_END_RAW + 16], mac[16];
+	unsigned char raw[TOKEN_MAX_RAW + 16], mac[16];
 	size_t n, len;
 
 	if (b64url_decode(tok, raw, sizeof(raw), &n) < 0 ||
-	    (n != TOKEN_RAW + 16 && n != TOKEN_END_RAW + 16))
+	    (n != TOKEN_RAW + 16 && n != TOKEN_END_RAW + 16 && n != TOKEN_LOOP_RAW + 16))
 		return -1;
 	len = n - 16;
 	mac16(s->page_key, raw, len, mac);
 	if (CRYPTO_memcmp(mac, raw + len, 16) != 0)
 		return -1;
-	if (raw[0] != (len == TOKEN_RAW ? 1 : 2) || raw[1] != type || raw[2] > 1 || raw[3] > 3 ||
-	    raw[4] > NELEM(verdicts) || raw[5] > 2)
+	if (raw[0] != (len == TOKEN_RAW ? 1 : len == TOKEN_END_RAW ? 2 : 3) || raw[1] != type ||
+	    raw[2] > 1 || raw[3] > 3 || raw[4] > NELEM(verdicts) || raw[5] > 2)
 		return -1;
+	if (len == TOKEN_LOOP_RAW) {
+		c->loop_mode = raw[32];
+		c->loop_serial = (uint32_t)raw[36] << 24 | (uint32_t)raw[37] << 16 |
+				 (uint32_t)raw[38] << 8 | raw[39];
+		c->loop_first = (int64_t)get_u64(raw + 40);
+		c->loop_last = (int64_t)get_u64(raw + 48);
+		if ((c->loop_mode != LOOP_NEXT && c->loop_mode != LOOP_REPEAT) ||
+		    c->loop_first < 0 || c->loop_last < 0)
+			return -1;
+	}
 	if (len == TOKEN_END_RAW) {
 		c->end_depth = raw[32];
 		c->end_shape = raw[33];
@@ -837,6 +958,8 @@ struct reply {
 	int no_ratelimit;         /* gateway429: no X-RateLimit-* headers */
 	char retry_after[48];     /* gateway429: Retry-After, when set */
 	int records;              /* for the request log */
+	int logged;               /* a get-logs request: lg goes to /_sim/requests */
+	struct reqlog lg;
 };
 
 static void fail_body(mw_buf *b, int meta_status, const char *code, const char *message,
@@ -1125,9 +1248,11 @@ void sim_stats_json(struct sim *s, mw_buf *out)
 		mw_buf_putc(out, '}');
 	}
 	mw_buf_printf(out, "},\"early_requests\":%lld,\"signature_failures\":%lld,"
-		      "\"empty_end_pages\":%lld,\"empty_end_followed\":%lld,",
+		      "\"empty_end_pages\":%lld,\"empty_end_followed\":%lld,"
+		      "\"loop_pages\":%lld,\"sticky\":%d,",
 		      (long long)s->early, (long long)s->sig_failures,
-		      (long long)s->empty_end_pages, (long long)s->empty_end_followed);
+		      (long long)s->empty_end_pages, (long long)s->empty_end_followed,
+		      (long long)s->loop_pages, s->nsticky);
 	LIT(out, "\"faults\":[");
 	for (int i = 0; i < s->nfaults; i++) {
 		mw_buf_printf(out, "%s{\"kind\":\"%s\",\"seen\":%lld,\"fired\":%lld", i ? "," : "",
@@ -1300,6 +1425,22 @@ static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn
 			mw_buf_printf(&r.body, "{\"ok\":true,\"faults\":%d}\n", s->nfaults);
 			pthread_mutex_unlock(&s->mu);
 		}
+	} else if (strcmp(url, "/_sim/requests") == 0 && strcmp(method, "GET") == 0) {
+		/* the last REQLOG_CAP get-logs requests, oldest first */
+		pthread_mutex_lock(&s->mu);
+		for (int64_t k = s->reqlog_n > REQLOG_CAP ? s->reqlog_n - REQLOG_CAP : 0;
+		     k < s->reqlog_n; k++) {
+			const struct reqlog *l = &s->reqlog[k % REQLOG_CAP];
+
+			mw_buf_printf(&r.body, "{\"n\":%lld,\"type\":\"%s\",\"status\":%d,"
+				      "\"from\":%lld,\"to\":%lld,\"pageSize\":%d,\"token\":%s,"
+				      "\"loop\":%d,\"records\":%d}\n", (long long)k,
+				      sim_records_type_name(l->type), l->status, (long long)l->from,
+				      (long long)l->to, l->page_size, l->token ? "true" : "false",
+				      l->loop, l->records);
+		}
+		pthread_mutex_unlock(&s->mu);
+		r.ctype = "application/x-ndjson";
 	} else if (strcmp(url, "/_sim/records") == 0 && strcmp(method, "GET") == 0) {
 		const char *tn = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
 		int t = sim_records_type_from_name(tn);
@@ -1332,7 +1473,7 @@ static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn
 	} else {
 		reply_fail(&r, 404, "err_sim_not_found",
 			   "control endpoints: GET /_sim/stats, POST /_sim/faults, "
-			   "GET /_sim/records?type=TYPE", 0);
+			   "GET /_sim/records?type=TYPE, GET /_sim/requests", 0);
 	}
 	ret = send_reply(s, conn, &r, NULL);
 	mw_buf_free(&r.body);
@@ -1611,25 +1752,50 @@ static void empty_page(const struct cursor *c, int shape, int total_mode, int64_
 
 static int emptyend_pick(struct sim *s, unsigned bit, struct fault *out);
 
-/* Writes one page for cursor c. en: an emptynext fault that fired (the page
- * is empty but carries next), or NULL. bit: the request type, for emptyend,
- * which is decided only once the page turns out to end the window. */
-static void logs_page(struct sim *s, struct cursor *c, int has_token, const struct fault *en,
+/* The sticky records of a type (timeshift sticky=1), copied under the lock. */
+static int sticky_of(struct sim *s, int type, struct sticky *out)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (int k = 0; k < s->nsticky; k++)
+		if (s->sticky[k].type == type)
+			out[n++] = s->sticky[k];
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+static void sticky_add(struct sim *s, int type, int64_t index, int64_t shift)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->nsticky < MAX_STICKY)
+		s->sticky[s->nsticky++] = (struct sticky){ type, index, shift };
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Writes one page for cursor c. f: the fault picked for this request (kind
+ * F_COUNT when none): emptynext makes the page empty but carrying next;
+ * timeshift and baddate change time fields; nextloop and repeatpages make
+ * next go round. bit: the request type, for emptyend, which is decided only
+ * once the page turns out to end the window. */
+static void logs_page(struct sim *s, struct cursor *c, int has_token, const struct fault *f,
 		      unsigned bit, struct reply *r)
 {
 	int64_t now_us = mw_now_ms() * 1000;
-	int64_t lo, hi, i, scanned = 0;
-	int n = 0, more;
+	int64_t lo, hi, i, scanned = 0, start, lim;
+	int n = 0, nout = 0, more, force_next = 0, nst;
 	mw_buf *b = &r->body;
 	char tok[TOKEN_CHARS];
 	struct fault ee;
+	struct sticky st[MAX_STICKY];
+	struct cursor nc;
 
 	window_bounds(s, c, now_us, &lo, &hi);
 	if (c->end_depth) {
 		/* A token past the window's end (emptyend): another empty page
 		 * of the same shape, next again when asked; following next from
 		 * an empty page is counted, as a client must never do it. */
-		struct cursor nc = *c;
+		struct cursor ec = *c;
 
 		pthread_mutex_lock(&s->mu);
 		if (c->end_depth == 1)
@@ -1637,14 +1803,14 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 		else
 			s->empty_end_followed++;
 		pthread_mutex_unlock(&s->mu);
-		nc.end_depth = c->end_depth + 1;
+		ec.end_depth = c->end_depth + 1;
 		if (c->end_next)
-			token_encode(s, &nc, tok);
+			token_encode(s, &ec, tok);
 		empty_page(c, c->end_shape, c->end_total_mode, c->end_total_n, hi - lo, 0,
 			   c->end_next ? tok : NULL, r);
 		return;
 	}
-	if (en) {
+	if (f->kind == F_EMPTYNEXT) {
 		/* emptynext: no records, and a next that resumes where this page
 		 * would have started. */
 		if (c->oldest)
@@ -1652,7 +1818,7 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 		else
 			c->pos = has_token && c->pos < hi ? c->pos : hi;
 		token_encode(s, c, tok);
-		empty_page(c, en->shape, en->total_mode, en->total_n, hi - lo,
+		empty_page(c, f->shape, f->total_mode, f->total_n, hi - lo,
 			   c->type == SIM_IMPERSONATION ? result_count(s, c, lo, hi, now_us) : 0,
 			   tok, r);
 		return;
@@ -1668,38 +1834,93 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	LIT(b, "}},\"data\":[{\"");
 	mw_buf_puts(b, sim_records_array_key(c->type));
 	LIT(b, "\":[");
-	if (c->oldest) {
-		i = has_token && c->pos > lo ? c->pos : lo;
-		for (; i < hi && n < c->page_size && scanned < SCAN_LIMIT; i++, scanned++) {
-			if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
-			    !sim_records_visible(&s->rs, c->type, i, now_us))
-				continue;
-			if (n++)
-				mw_buf_putc(b, ',');
-			sim_records_append(b, &s->rs, c->type, i);
-		}
-		more = i < hi;
-	} else {
-		i = has_token && c->pos < hi ? c->pos : hi;
-		for (; i > lo && n < c->page_size && scanned < SCAN_LIMIT; scanned++) {
-			i--;
-			if (!sim_records_match(&s->rs, c->type, i, &c->f) ||
-			    !sim_records_visible(&s->rs, c->type, i, now_us))
-				continue;
-			if (n++)
-				mw_buf_putc(b, ',');
-			sim_records_append(b, &s->rs, c->type, i);
-		}
-		more = i > lo;
+	/* timeshift sticky=1: records moved earlier come first in every answer */
+	nst = sticky_of(s, c->type, st);
+	for (int k = 0; k < nst; k++) {
+		if (nout++)
+			mw_buf_putc(b, ',');
+		sim_records_append_at(b, &s->rs, c->type, st[k].index, st[k].shift, NULL);
 	}
+	/* The page's own records: from start towards lim (a repeating window
+	 * stops at the end of what it repeats). */
+	if (c->oldest) {
+		start = has_token && c->pos > lo ? c->pos : lo;
+		lim = c->loop_mode == LOOP_REPEAT && c->loop_last < hi ? c->loop_last : hi;
+	} else {
+		start = has_token && c->pos < hi ? c->pos : hi;
+		lim = c->loop_mode == LOOP_REPEAT && c->loop_last > lo ? c->loop_last : lo;
+	}
+	for (i = start; (c->oldest ? i < lim : i > lim) && n < c->page_size &&
+			scanned < SCAN_LIMIT; scanned++) {
+		int64_t at = c->oldest ? i++ : --i;
+		int shifted;
+
+		if (!sim_records_match(&s->rs, c->type, at, &c->f) ||
+		    !sim_records_visible(&s->rs, c->type, at, now_us))
+			continue;
+		if (nout++)
+			mw_buf_putc(b, ',');
+		/* timeshift: the page's first record, or every Nth; baddate: the
+		 * first record */
+		shifted = f->kind == F_TIMESHIFT &&
+			  (f->every ? (n + 1) % f->every == 0 : n == 0);
+		if (shifted) {
+			sim_records_append_at(b, &s->rs, c->type, at, f->offset, NULL);
+			if (f->sticky)
+				sticky_add(s, c->type, at, f->offset);
+		} else if (f->kind == F_BADDATE && n == 0) {
+			sim_records_append_at(b, &s->rs, c->type, at, 0, f->value);
+		} else {
+			sim_records_append(b, &s->rs, c->type, at);
+		}
+		n++;
+	}
+	more = c->oldest ? i < hi : i > lo;
 	mw_buf_putc(b, ']');
 	if (c->type == SIM_IMPERSONATION)
 		mw_buf_printf(b, ",\"resultCount\":%lld",
 			      (long long)result_count(s, c, lo, hi, now_us));
 	LIT(b, "}],\"fail\":[]}");
-	r->records = n;
+	r->records = nout;
 
-	int end = !more && emptyend_pick(s, bit, &ee);
+	/* Pagination that goes round (hostile tenants): a page of a circle
+	 * always has a next. */
+	nc = *c;
+	if (c->loop_mode == LOOP_NEXT) {
+		force_next = 1;
+		nc.pos = start == c->loop_last ? c->loop_first : i;
+	} else if (c->loop_mode == LOOP_REPEAT) {
+		force_next = 1;
+		nc.pos = (c->oldest ? i >= lim : i <= lim) ? c->loop_first : i;
+		nc.loop_serial++;
+	} else if (f->kind == F_NEXTLOOP) {
+		/* this page and the period - 1 before it, page-size steps back */
+		int64_t back = (f->period - 1) * c->page_size;
+
+		force_next = 1;
+		nc.loop_mode = LOOP_NEXT;
+		nc.loop_last = start;
+		if (c->oldest)
+			nc.loop_first = start - back > lo ? start - back : lo;
+		else
+			nc.loop_first = start + back < hi ? start + back : hi;
+		nc.pos = nc.loop_first;
+	} else if (f->kind == F_REPEATPAGES) {
+		/* every further page: the window's records up to here, again */
+		force_next = 1;
+		nc.loop_mode = LOOP_REPEAT;
+		nc.loop_first = c->oldest ? lo : hi;
+		nc.loop_last = i;
+		nc.loop_serial = 1;
+		nc.pos = nc.loop_first;
+	}
+	if (force_next) {
+		pthread_mutex_lock(&s->mu);
+		s->loop_pages += c->loop_mode != LOOP_NONE;
+		pthread_mutex_unlock(&s->mu);
+	}
+
+	int end = !force_next && !more && emptyend_pick(s, bit, &ee);
 	struct cursor ec = *c;
 
 	if (end) {
@@ -1707,12 +1928,12 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 		 * page it leads to is empty [ELA-MOCK] [ELA-URL-TEST]. An empty
 		 * answer is itself that empty page (its next is depth 2). */
 		ec.pos = i;
-		ec.end_depth = n ? 1 : 2;
+		ec.end_depth = nout ? 1 : 2;
 		ec.end_shape = ee.shape;
 		ec.end_next = ee.next;
 		ec.end_total_mode = ee.total_mode;
 		ec.end_total_n = ee.total_n;
-		if (!n) {
+		if (!n && !nout) {
 			pthread_mutex_lock(&s->mu);
 			s->empty_end_pages++;
 			pthread_mutex_unlock(&s->mu);
@@ -1729,7 +1950,7 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	 * follow, the next token ("returned only when there are more results"
 	 * [MC-URL]). */
 	char num[64];
-	int nl = snprintf(num, sizeof(num), "%d,\"totalCount\":%lld", n, (long long)(hi - lo));
+	int nl = snprintf(num, sizeof(num), "%d,\"totalCount\":%lld", nout, (long long)(hi - lo));
 
 	/* The placeholder may be shorter or longer than what replaces it. */
 	mw_buf_reserve(b, (size_t)nl);
@@ -1737,12 +1958,14 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	memcpy(b->data + ps_at, num, (size_t)nl);
 	b->len = b->len - (next_at - ps_at) + (size_t)nl;
 	next_at = ps_at + (size_t)nl;
-	if (more || end) {
+	if (more || end || force_next) {
 		char ins[TOKEN_CHARS + 16];
 		int il;
 
 		if (end) {
 			token_encode(s, &ec, tok);
+		} else if (force_next) {
+			token_encode(s, &nc, tok);
 		} else {
 			c->pos = i;
 			token_encode(s, c, tok);
@@ -1755,7 +1978,21 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	}
 }
 
-static void account_body(const struct sim *s, unsigned omit, mw_buf *b)
+/* hostile_account: the tenant's own names carry terminal escapes (already
+ * JSON-encoded, as the record pools): CSI 2J, an OSC title, CR, BS, U+009B
+ * raw (UTF-8) and escaped, a raw 0x9B byte, U+202E, each with a PWNED-...
+ * marker. Not Mimecast behaviour: a test of the client's display rules. */
+#define HOSTILE_ACCOUNT_NAME \
+	"PWNED-ACCT-NAME\\u001b[2J\\u001b[H\\u001b]0;PWNED-ACCT-TITLE\\u0007Simulated\\r" \
+	"Tenant\\b\\b\xC2\x9B" "31m\xE2\x80\xAE" "tnaneT"
+#define HOSTILE_ACCOUNT_CODE \
+	"PWNED-ACCT-CODE\\u001b]2;PWNED-ACCT-TITLE2\\u001b\\\\CUSA00SIM1\\r\\u009b2J\xE2\x80\xAE"
+#define HOSTILE_ACCOUNT_REGION "us\\u001b[2JPWNED-ACCT-REGION\\r\\b\x9B" "1m"
+#define HOSTILE_ACCOUNT_PACKAGE \
+	"PWNED-ACCT-PKG\\u001b[2J\\u001b]0;PWNED-ACCT-TITLE3\\u0007 [9999]\\r\\b\xC2\x9B" \
+	"7m\xE2\x80\xAE" "1043"
+
+static void account_body(const struct sim *s, unsigned omit, int hostile, mw_buf *b)
 {
 	static const char *const pkgs[SIM_NTYPES] = {
 		"URL Protection (Site) [1043]", "Impersonation Protection [1060]",
@@ -1763,8 +2000,13 @@ static void account_body(const struct sim *s, unsigned omit, mw_buf *b)
 	};
 
 	mw_buf_reset(b);
-	LIT(b, "{\"meta\":{\"status\":200},\"data\":[{\"accountName\":\"Simulated Tenant\","
-	       "\"accountCode\":\"CUSA00SIM1\",\"region\":\"us\",\"type\":\"full\","
+	LIT(b, "{\"meta\":{\"status\":200},\"data\":[{\"accountName\":\"");
+	if (hostile)
+		LIT(b, HOSTILE_ACCOUNT_NAME "\",\"accountCode\":\"" HOSTILE_ACCOUNT_CODE
+		       "\",\"region\":\"" HOSTILE_ACCOUNT_REGION "\",");
+	else
+		LIT(b, "Simulated Tenant\",\"accountCode\":\"CUSA00SIM1\",\"region\":\"us\",");
+	LIT(b, "\"type\":\"full\","
 	       "\"databaseCode\":\"ussim1\",\"mimecastId\":\"01-0000-00001\","
 	       "\"domain\":\"" SIM_DOMAIN "\",\"adminEmail\":\"admin@" SIM_DOMAIN "\","
 	       "\"contactEmail\":\"admin@" SIM_DOMAIN "\",\"contactName\":\"Sim Admin\","
@@ -1781,6 +2023,8 @@ static void account_body(const struct sim *s, unsigned omit, mw_buf *b)
 		mw_buf_puts(b, pkgs[t]);
 		mw_buf_putc(b, '"');
 	}
+	if (hostile)
+		LIT(b, ",\"" HOSTILE_ACCOUNT_PACKAGE "\"");
 	LIT(b, ",\"Internal Email Protect [1064]\",\"Threat Remediation [1075]\"]}],"
 	       "\"fail\":[]}");
 }
@@ -2055,6 +2299,7 @@ static int fault_matches(const struct fault *f, unsigned bit, int phase, int bea
 			return 0;
 		return f->what ? bit == SIM_BIT_OAUTH : bit != SIM_BIT_OAUTH && (f->types & bit);
 	case F_NOPACKAGE:
+	case F_HOSTILE_ACCOUNT:
 		/* only ever concerns get-account, whichever types it names */
 		return phase == PHASE_FUNC && bit == SIM_BIT_ACCOUNT;
 	case F_TOKEN_REVOKED:
@@ -2432,26 +2677,37 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		reply_fail(r, 403, "err_xdk_forbidden", "Forbidden", 0);
 		return;
 	}
+	/* get-logs: the request as asked, for /_sim/requests (faulted or not) */
+	struct cursor c;
+	struct bad_request br;
+	int has_token = 0, parsed = -1;
+
+	if (p == P_URL || p == P_IMP || p == P_ATT) {
+		parsed = parse_logs_request(s, (int)(p - P_URL), body, &c, &has_token, &br);
+		r->logged = 1;
+		r->lg.type = (int)(p - P_URL);
+		r->lg.page_size = parsed == 0 ? c.page_size : -1;
+		r->lg.token = has_token;
+		r->lg.from = parsed == 0 ? c.from : 0;
+		r->lg.to = parsed == 0 ? c.to : 0;
+		r->lg.loop = parsed == 0 ? c.loop_mode : 0;
+	}
 	f = fault_pick(s, bit, PHASE_FUNC, bearer);
 	if (f.kind != F_COUNT && fault_apply(s, &f, conn, body, r, rl, bucket_key))
 		return;
 	if (p == P_ACCOUNT) {
 		r->status = 200;
-		account_body(s, f.kind == F_NOPACKAGE ? f.types : 0, &r->body);
+		account_body(s, f.kind == F_NOPACKAGE ? f.types : 0, f.kind == F_HOSTILE_ACCOUNT,
+			     &r->body);
 	} else {
-		struct cursor c;
-		struct bad_request br;
-		int has_token;
-		int type = (int)(p - P_URL);
-
-		if (parse_logs_request(s, type, body, &c, &has_token, &br) < 0) {
+		if (parsed < 0) {
 			r->status = 400;
 			fail_body(&r->body, 400, br.code, br.message, 0,
 				  br.field[0] ? br.field : NULL);
 			return;
 		}
 		r->status = 200;
-		logs_page(s, &c, has_token, f.kind == F_EMPTYNEXT ? &f : NULL, bit, r);
+		logs_page(s, &c, has_token, &f, bit, r);
 	}
 	/* Faults that damage the delivery rather than replace the answer. */
 	switch (f.kind) {
@@ -2466,6 +2722,9 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		break;
 	case F_SLOW:
 	case F_DRIP:
+		/* minsize: only pages of more records than that are slow */
+		if (f.minsize >= 0 && r->records <= f.minsize)
+			break;
 		r->mode = SEND_SLOW;
 		r->slow_bytes = f.bytes;
 		break;
@@ -2521,6 +2780,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	else
 		api_request(s, conn, p, url, method, &cx->body, &r, &rl);
 	count_status(s, p, r.status);
+	if (r.logged) {
+		r.lg.status = r.status;
+		r.lg.records = r.records;
+		pthread_mutex_lock(&s->mu);
+		s->reqlog[s->reqlog_n++ % REQLOG_CAP] = r.lg;
+		pthread_mutex_unlock(&s->mu);
+	}
 	if (!s->o.quiet)
 		fprintf(stderr, "mimewatch-sim: %s %s -> %d%s (%d records)\n", method, url,
 			r.status, r.mode != SEND_NORMAL ? " (faulted body)" : "", r.records);
@@ -2634,6 +2900,7 @@ struct sim *sim_start(const struct sim_opts *o, mw_err *e)
 		s->o.faults[i] = NULL;
 	s->o.nfaults = 0;
 	pthread_mutex_init(&s->mu, NULL);
+	s->reqlog = mw_xcalloc(REQLOG_CAP, sizeof(*s->reqlog));
 	derive_key(o->seed, "page token", s->page_key);
 	derive_key(o->seed, "access token", s->token_key);
 	if (setup_records(s, e) < 0)
@@ -2753,6 +3020,7 @@ void sim_stop(struct sim *s)
 	free(s->ids.keys);
 	free(s->ids.expires);
 	free(s->bind);
+	free(s->reqlog);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

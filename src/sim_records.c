@@ -345,6 +345,11 @@ static const char *const corpus_text[] = {
 	/* a long run of wide characters: the column cut must not split one */
 	NULL,
 };
+/* Impersonation ids only: an id that breaks lines and quotes (CR, LF, NEL
+ * raw and escaped, '"' escaped) without a NUL, so the collector keeps it
+ * and every output must carry it intact on one line. */
+static const char corpus_id_breaks[] =
+	"PWNED-IDBREAK\\r\\nCRLF\\r LF\\n NEL\xC2\x85raw \\u0085esc \\\"quoted\\\" \\\"";
 #define CORPUS_MARKS 11
 #define CORPUS_WIDE_RUN 12
 #define NCORPUS NELEM(corpus_text)
@@ -417,10 +422,38 @@ static void put_message_id(mw_buf *b, const struct sim_recset *rs, int type, int
 	LIT(b, ".sim.example>\"");
 }
 
-static void put_date(mw_buf *b, const char *key, const struct sim_recset *rs, int type,
-		     int64_t i)
+/* What a hostile tenant does to a record's time field (timeshift, baddate):
+ * moved by shift seconds, or replaced by text. NULL: the record's own time. */
+struct when {
+	int64_t shift;
+	const char *text;
+};
+
+/* text as a JSON string: '"', '\\' and the C0 controls escaped. */
+static void put_jtext(mw_buf *b, const char *text)
 {
-	int64_t t = sim_records_time_us(rs, type, i);
+	static const char hx[] = "0123456789abcdef";
+
+	mw_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			mw_buf_putc(b, '\\');
+			mw_buf_putc(b, (char)*p);
+		} else if (*p < 0x20) {
+			char u[6] = { '\\', 'u', '0', '0', hx[*p >> 4], hx[*p & 15] };
+
+			mw_buf_append(b, u, 6);
+		} else {
+			mw_buf_putc(b, (char)*p);
+		}
+	}
+	mw_buf_putc(b, '"');
+}
+
+static void put_date(mw_buf *b, const char *key, const struct sim_recset *rs, int type,
+		     int64_t i, const struct when *w)
+{
+	int64_t t = sim_records_time_us(rs, type, i) + (w ? w->shift * 1000000 : 0);
 	char d[25];
 
 	/* floor division: times before 1970 are not expected, but stay exact */
@@ -428,7 +461,10 @@ static void put_date(mw_buf *b, const char *key, const struct sim_recset *rs, in
 	mw_buf_putc(b, '"');
 	mw_buf_puts(b, key);
 	LIT(b, "\":");
-	put_q(b, d);
+	if (w && w->text)
+		put_jtext(b, w->text);
+	else
+		put_q(b, d);
 }
 
 static void put_ip(mw_buf *b, uint64_t h)
@@ -455,7 +491,7 @@ static void put_url_text(mw_buf *b, uint64_t h, int hostile)
 }
 
 static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64_t h,
-		       int hostile)
+		       int hostile, const struct when *w)
 {
 	uint64_t g = mix(h ^ 0x5eed);
 	int route = attr_route(SIM_URL, h);
@@ -513,7 +549,7 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	LIT(b, ",\"userAwarenessAction\":");
 	put_q(b, bad ? ((g >> 36) % 4 ? "N/A" : "NA") : (g >> 36) % 3 ? "Continue" : "N/A");
 	mw_buf_putc(b, ',');
-	put_date(b, "date", rs, SIM_URL, i);
+	put_date(b, "date", rs, SIM_URL, i, w);
 	LIT(b, ",\"actions\":");
 	if (bad)
 		put_q(b, (g >> 20) % 10 < 5 ? "Block" : (g >> 20) % 10 < 9 ? "None" :
@@ -613,7 +649,7 @@ static void put_mtoken(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 }
 
 static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t i,
-				 uint64_t h, int hostile)
+				 uint64_t h, int hostile, const struct when *w)
 {
 	uint64_t g = mix(h ^ 0x1de0);
 	unsigned u = (unsigned)(g % NELEM(users));
@@ -673,7 +709,7 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 	LIT(b, ",\"senderIpAddress\":");
 	put_ip(b, g >> 36);
 	mw_buf_putc(b, ',');
-	put_date(b, "eventTime", rs, SIM_IMPERSONATION, i);
+	put_date(b, "eventTime", rs, SIM_IMPERSONATION, i, w);
 	LIT(b, ",\"impersonationResults\":[");
 	put_imp_result(b, imp_identifiers[i1], u);
 	if (hits == 2) {
@@ -686,7 +722,7 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 }
 
 static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
-			      uint64_t h, int hostile)
+			      uint64_t h, int hostile, const struct when *w)
 {
 	uint64_t g = mix(h ^ 0xa77a);
 	unsigned u = (unsigned)(g % NELEM(users));
@@ -732,7 +768,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 		put_q(b, (g >> 20) % 7 == 0 ? "user release, none" :
 			 (g >> 20) % 7 == 1 ? "none, none" : "none");
 	mw_buf_putc(b, ',');
-	put_date(b, "date", rs, SIM_ATTACHMENT, i);
+	put_date(b, "date", rs, SIM_ATTACHMENT, i, w);
 	LIT(b, ",\"details\":\"");
 	if (hostile) {
 		mw_buf_puts(b, hostile_subject);
@@ -837,7 +873,8 @@ static void cw_ident(struct cw *c, const char *key, const struct sim_recset *rs,
 	cw_val(c, pfx);
 }
 
-static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int64_t i)
+static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int64_t i,
+			  const struct when *w)
 {
 	struct cw c = { b, (uint64_t)(i / rs->hostile_every), 1 };
 	char tok[64];
@@ -858,7 +895,7 @@ static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int6
 		cw_str(&c, "sendingIp");
 		cw_str(&c, "userAwarenessAction");
 		mw_buf_putc(b, ',');
-		put_date(b, "date", rs, type, i);
+		put_date(b, "date", rs, type, i, w);
 		cw_str(&c, "actions");
 		cw_str(&c, "route");
 		cw_str(&c, "creationMethod");
@@ -883,12 +920,14 @@ static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int6
 			 (unsigned long long)rs->seed, (long long)i);
 		cw_key(&c, "id");
 		/* the collector sets aside ids over 4 KiB (a limit, tested
-		 * elsewhere): the two long entries give their place to the
-		 * first one */
+		 * elsewhere): the two long entries give their place, the marks
+		 * to an id of line breaks and quotes (CR, LF, U+0085 raw and
+		 * escaped, '"'; no NUL, so it is kept), the wide run to the
+		 * first entry */
 		mw_buf_putc(b, '"');
 		mw_buf_puts(b, tok);
-		mw_buf_puts(b, corpus_entry((c.k % NCORPUS) == CORPUS_MARKS ||
-					    (c.k % NCORPUS) == CORPUS_WIDE_RUN ? 0 : c.k));
+		mw_buf_puts(b, (c.k % NCORPUS) == CORPUS_MARKS ? corpus_id_breaks :
+			       corpus_entry((c.k % NCORPUS) == CORPUS_WIDE_RUN ? 0 : c.k));
 		mw_buf_putc(b, '"');
 		c.k++;
 		cw_str(&c, "senderAddress");
@@ -905,7 +944,7 @@ static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int6
 			LIT(b, "false");
 		cw_str(&c, "senderIpAddress");
 		mw_buf_putc(b, ',');
-		put_date(b, "eventTime", rs, type, i);
+		put_date(b, "eventTime", rs, type, i, w);
 		cw_key(&c, "impersonationResults");
 		mw_buf_putc(b, '[');
 		for (int m = 0; m < 2; m++) {
@@ -930,7 +969,7 @@ static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int6
 		cw_str(&c, "result");
 		cw_str(&c, "actionTriggered");
 		mw_buf_putc(b, ',');
-		put_date(b, "date", rs, type, i);
+		put_date(b, "date", rs, type, i, w);
 		cw_str(&c, "details");
 		cw_str(&c, "route");
 		cw_ident(&c, "messageId", rs, type, i);
@@ -945,18 +984,32 @@ static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int6
 	mw_buf_putc(b, '}');
 }
 
-void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int64_t i)
+static void append_rec(mw_buf *out, const struct sim_recset *rs, int type, int64_t i,
+		       const struct when *w)
 {
 	uint64_t h = rec_hash(rs, type, i);
 	int hostile = is_hostile(rs, i);
 
 	if (hostile && rs->corpus) {
-		append_corpus(out, rs, type, i);
+		append_corpus(out, rs, type, i, w);
 		return;
 	}
 	switch (type) {
-	case SIM_URL: append_url(out, rs, i, h, hostile); break;
-	case SIM_IMPERSONATION: append_impersonation(out, rs, i, h, hostile); break;
-	default: append_attachment(out, rs, i, h, hostile); break;
+	case SIM_URL: append_url(out, rs, i, h, hostile, w); break;
+	case SIM_IMPERSONATION: append_impersonation(out, rs, i, h, hostile, w); break;
+	default: append_attachment(out, rs, i, h, hostile, w); break;
 	}
+}
+
+void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int64_t i)
+{
+	append_rec(out, rs, type, i, NULL);
+}
+
+void sim_records_append_at(mw_buf *out, const struct sim_recset *rs, int type, int64_t i,
+			   int64_t shift_s, const char *date_text)
+{
+	struct when w = { shift_s, date_text };
+
+	append_rec(out, rs, type, i, &w);
 }

@@ -54,6 +54,12 @@ int sim_records_match(const struct sim_recset *rs, int type, int64_t i,
 		      const struct sim_filter *f);
 /* Appends record i as one JSON object. */
 void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int64_t i);
+/* The same record with its time field (date or eventTime) moved by shift_s
+ * seconds, or, when date_text is not NULL, holding date_text instead (written
+ * JSON-escaped); every other field as sim_records_append writes it. For the
+ * hostile-tenant faults timeshift and baddate. */
+void sim_records_append_at(mw_buf *out, const struct sim_recset *rs, int type, int64_t i,
+			   int64_t shift_s, const char *date_text);
 
 /* "2024-11-17T17:02:30+0000" for epoch seconds; out holds 25 bytes. */
 void sim_records_format_date(int64_t epoch, char out[25]);

@@ -154,6 +154,79 @@ static void test_records_valid_json(void **state)
 	mw_buf_free(&b);
 }
 
+/* timeshift and baddate: the time field moved or replaced, nothing else;
+ * the corpus's impersonation id of line breaks and quotes. */
+static void test_records_time_override(void **state)
+{
+	static const char *const time_key[SIM_NTYPES] = { "date", "eventTime", "date" };
+	struct sim_recset rs;
+	mw_buf a, b;
+
+	(void)state;
+	rs_init(&rs, 1000000, 100);
+	mw_buf_init(&a);
+	mw_buf_init(&b);
+	for (int t = 0; t < SIM_NTYPES; t++) {
+		json_object *o, *p;
+		char d[25];
+
+		mw_buf_reset(&a);
+		mw_buf_reset(&b);
+		sim_records_append(&a, &rs, t, 49);  /* a hostile one */
+		sim_records_append_at(&b, &rs, t, 49, -300000000, NULL);
+		o = parse_strict(a.data, a.len);
+		p = parse_strict(b.data, b.len);
+		sim_records_format_date(1700000000 + 49 - 300000000, d);
+		assert_string_equal(str_field(p, time_key[t]), d);
+		/* every other field as it was */
+		json_object_object_del(o, time_key[t]);
+		json_object_object_del(p, time_key[t]);
+		assert_true(json_object_equal(o, p));
+		json_object_put(o);
+		json_object_put(p);
+		mw_buf_reset(&b);
+		sim_records_append_at(&b, &rs, t, 3, 36000, NULL);
+		p = parse_strict(b.data, b.len);
+		sim_records_format_date(1700000000 + 3 + 36000, d);
+		assert_string_equal(str_field(p, time_key[t]), d);
+		json_object_put(p);
+		mw_buf_reset(&b);
+		sim_records_append_at(&b, &rs, t, 3, 0, "2026-02-30T10:00:00+0000 \"\\\x01");
+		p = parse_strict(b.data, b.len);
+		assert_string_equal(str_field(p, time_key[t]), "2026-02-30T10:00:00+0000 \"\\\x01");
+		json_object_put(p);
+	}
+	/* --hostile-corpus, every record hostile: corpus entry 11 (the marks)
+	 * gives its place in the id to CR, LF, U+0085 and '"', without NUL */
+	rs.hostile_every = 1;
+	rs.corpus = 1;
+	int found = 0;
+
+	for (int64_t i = 0; i < 13; i++) {
+		json_object *o;
+		const char *id;
+
+		mw_buf_reset(&a);
+		sim_records_append(&a, &rs, SIM_IMPERSONATION, i);
+		o = parse_strict(a.data, a.len);
+		id = str_field(o, "id");
+		if (strstr(id, "PWNED-IDBREAK")) {
+			found++;
+			assert_non_null(strchr(id, '\r'));
+			assert_non_null(strchr(id, '\n'));
+			assert_non_null(strchr(id, '"'));
+			assert_non_null(strstr(id, "\xC2\x85" "raw"));
+			assert_non_null(strstr(id, "\xC2\x85" "esc"));
+			assert_int_equal(json_object_get_string_len(json_object_object_get(o, "id")),
+					 (int)strlen(id));  /* no NUL inside */
+		}
+		json_object_put(o);
+	}
+	assert_int_equal(found, 1);
+	mw_buf_free(&a);
+	mw_buf_free(&b);
+}
+
 static void test_deterministic(void **state)
 {
 	struct sim_recset a, c;
@@ -259,6 +332,27 @@ static void test_fault_specs(void **state)
 	assert_int_equal(sim_fault_check("echo:what=form", &e), 0);
 	assert_int_equal(sim_fault_check("echo:what=body", &e), -1);
 	assert_int_equal(sim_fault_check("429:hold=5", &e), -1);
+	/* the hostile-tenant kinds */
+	assert_int_equal(sim_fault_check("timeshift", &e), -1);
+	assert_non_null(strstr(e.msg, "offset"));
+	assert_int_equal(sim_fault_check("timeshift:type=url,every=3", &e), -1);
+	assert_int_equal(sim_fault_check("timeshift:offset=-300000000,every=3,sticky=1", &e), 0);
+	assert_int_equal(sim_fault_check("timeshift:offset=+36000,type=attachment", &e), 0);
+	assert_int_equal(sim_fault_check("timeshift:offset=1e5", &e), -1);
+	assert_int_equal(sim_fault_check("timeshift:offset=9999999999", &e), -1);
+	assert_int_equal(sim_fault_check("timeshift:offset=5,sticky=2", &e), -1);
+	assert_int_equal(sim_fault_check("timeshift:offset=5,every=0", &e), -1);
+	assert_int_equal(sim_fault_check("nextloop", &e), 0);
+	assert_int_equal(sim_fault_check("nextloop:period=3,after=2", &e), 0);
+	assert_int_equal(sim_fault_check("nextloop:period=0", &e), -1);
+	assert_int_equal(sim_fault_check("repeatpages:type=url,after=3", &e), 0);
+	assert_int_equal(sim_fault_check("repeatpages:period=2", &e), -1);
+	assert_int_equal(sim_fault_check("baddate", &e), 0);
+	assert_int_equal(sim_fault_check("baddate:value=2026-02-30T10:00:00+0000", &e), 0);
+	assert_int_equal(sim_fault_check("hostile_account:count=0", &e), 0);
+	assert_int_equal(sim_fault_check("slow:bytes=50,minsize=50,count=0", &e), 0);
+	assert_int_equal(sim_fault_check("drip:minsize=-1", &e), -1);
+	assert_int_equal(sim_fault_check("500:minsize=1", &e), -1);
 	assert_int_equal(sim_fault_check("bogus", &e), -1);
 	assert_non_null(strstr(e.msg, "gateway429"));
 	assert_int_equal(sim_type_bits("all"), 7u);
@@ -936,6 +1030,190 @@ static void test_echo(void **state)
 	sim_stop(s);
 }
 
+/* pageToken body for a token */
+static void follow_tok(struct sim *s, const char *path, const char *tok, struct resp *r)
+{
+	char body[400];
+
+	snprintf(body, sizeof(body), "{\"meta\":{\"pagination\":{\"pageToken\":\"%s\"}}}", tok);
+	post_v1(s, path, body, r);
+	assert_int_equal(r->status, 200);
+}
+
+/* messageId of the first record of a page */
+static const char *first_mid(const struct resp *r, const char *key)
+{
+	json_object *a = jget(json_object_array_get_idx(jget(r->json, "data"), 0), key);
+
+	return json_object_get_string(jget(json_object_array_get_idx(a, 0), "messageId"));
+}
+
+#define FIRST100 "{\"meta\":{\"pagination\":{\"pageSize\":100}},\"data\":[{" WINDOW \
+	",\"oldestFirst\":true}]}"
+
+static void test_timeshift_baddate(void **state)
+{
+	struct sim *s = small_sim("timeshift:type=url,offset=-300000000,sticky=1", 0, 0);
+	struct resp r, n;
+	json_object *a;
+	char d[25];
+
+	(void)state;
+	post_v1(s, PATH_URL, FIRST100, &r);
+	assert_int_equal(page_records(&r, "clickLogs"), 100);
+	a = jget(json_object_array_get_idx(jget(r.json, "data"), 0), "clickLogs");
+	/* the first record moved back, the second as it was */
+	sim_records_format_date(1600000000 - 300000000, d);
+	assert_string_equal(json_object_get_string(jget(json_object_array_get_idx(a, 0), "date")),
+			    d);
+	assert_string_equal(first_mid(&r, "clickLogs"), "<sim-url-0@1.sim.example>");
+	sim_records_format_date(1600000000 + 14, d);  /* 3600 s / 250 records */
+	assert_string_equal(json_object_get_string(jget(json_object_array_get_idx(a, 1), "date")),
+			    d);
+	assert_int_equal(stat_i64(s, "sticky", NULL), 1);
+	/* sticky: first in every later answer, this type only, any window */
+	follow(s, PATH_URL, &r, &n);
+	assert_int_equal(page_records(&n, "clickLogs"), 101);
+	assert_string_equal(first_mid(&n, "clickLogs"), "<sim-url-0@1.sim.example>");
+	resp_free(&n);
+	post_v1(s, PATH_URL, "{\"data\":[{\"from\":\"2000-01-01T00:00:00+0000\","
+		"\"to\":\"2000-01-02T00:00:00+0000\"}]}", &n);
+	assert_int_equal(page_records(&n, "clickLogs"), 1);
+	assert_null(next_of(&n));
+	resp_free(&n);
+	post_v1(s, PATH_IMP, FIRST100, &n);
+	assert_int_equal(page_records(&n, "impersonationLogs"), 100);
+	resp_free(&n);
+	resp_free(&r);
+	/* every=N: every Nth record of the page; no sticky: not served again */
+	set_faults(s, "timeshift:type=attachment,offset=36000,every=25");
+	post_v1(s, PATH_ATT, FIRST100, &r);
+	a = jget(json_object_array_get_idx(jget(r.json, "data"), 0), "attachmentLogs");
+	for (int k = 0; k < 100; k++) {
+		int64_t want = 1600000000 + k * 3600 / 250 + (k % 25 == 24 ? 36000 : 0);
+
+		sim_records_format_date(want, d);
+		assert_string_equal(json_object_get_string(jget(json_object_array_get_idx(a,
+			(size_t)k), "date")), d);
+	}
+	follow(s, PATH_ATT, &r, &n);
+	assert_int_equal(page_records(&n, "attachmentLogs"), 100);
+	resp_free(&n);
+	resp_free(&r);
+	/* baddate: the first record's time field holds the text */
+	set_faults(s, "baddate:type=impersonation,value=2026-04-31T10:00:00+0000");
+	post_v1(s, PATH_IMP, FIRST100, &r);
+	a = jget(json_object_array_get_idx(jget(r.json, "data"), 0), "impersonationLogs");
+	assert_string_equal(json_object_get_string(jget(json_object_array_get_idx(a, 0),
+							"eventTime")), "2026-04-31T10:00:00+0000");
+	assert_string_equal(first_mid(&r, "impersonationLogs"),
+			    "<sim-impersonation-0@1.sim.example>");
+	resp_free(&r);
+	sim_stop(s);
+}
+
+/* The first record's messageId of the pages a walk of k pages sees,
+ * starting at FIRST100; tokens kept in toks. */
+static void walk(struct sim *s, int k, char mids[][64], char toks[][128])
+{
+	struct resp r;
+
+	post_v1(s, PATH_URL, FIRST100, &r);
+	for (int j = 0; j < k; j++) {
+		assert_int_equal(r.status, 200);
+		snprintf(mids[j], 64, "%s", first_mid(&r, "clickLogs"));
+		assert_non_null(next_of(&r));
+		snprintf(toks[j], 128, "%s", next_of(&r));
+		resp_free(&r);
+		if (j + 1 < k)
+			follow_tok(s, PATH_URL, toks[j], &r);
+	}
+}
+
+static void test_nextloop_repeatpages(void **state)
+{
+	struct sim *s = small_sim("nextloop:type=url,after=1", 0, 0);
+	char mids[8][64], toks[8][128];
+
+	(void)state;
+	/* period 1 from page 2: page 2 for ever, the same token each time */
+	walk(s, 5, mids, toks);
+	assert_string_equal(mids[0], "<sim-url-0@1.sim.example>");
+	for (int j = 1; j < 5; j++)
+		assert_string_equal(mids[j], "<sim-url-100@1.sim.example>");
+	for (int j = 2; j < 5; j++)
+		assert_string_equal(toks[j], toks[1]);
+	assert_string_not_equal(toks[0], toks[1]);
+	/* period 2 from page 3 (the last, which then still has next): pages
+	 * 2, 3, 2, 3 ... and the tokens cycle */
+	set_faults(s, "nextloop:type=url,after=2,period=2");
+	walk(s, 7, mids, toks);
+	static const char *const want[7] = { "0", "100", "200", "100", "200", "100", "200" };
+
+	for (int j = 0; j < 7; j++) {
+		char m[64];
+
+		snprintf(m, sizeof(m), "<sim-url-%s@1.sim.example>", want[j]);
+		assert_string_equal(mids[j], m);
+	}
+	assert_string_equal(toks[4], toks[2]);
+	assert_string_equal(toks[5], toks[3]);
+	assert_true(stat_i64(s, "loop_pages", NULL) >= 4);
+	/* repeatpages from page 2: pages 1, 2, 1, 2 ... with new tokens */
+	set_faults(s, "repeatpages:type=url,after=1");
+	walk(s, 7, mids, toks);
+	for (int j = 0; j < 7; j++)
+		assert_string_equal(mids[j], j % 2 ? "<sim-url-100@1.sim.example>" :
+				     "<sim-url-0@1.sim.example>");
+	for (int j = 0; j < 7; j++)
+		for (int k = 0; k < j; k++)
+			assert_string_not_equal(toks[j], toks[k]);
+	sim_stop(s);
+}
+
+static void test_hostile_account_requests(void **state)
+{
+	struct sim *s = small_sim("hostile_account:type=url", 0, 0);
+	struct resp r;
+	json_object *d, *pk;
+	int pwned = 0, real = 0;
+
+	(void)state;
+	post_v1(s, "/api/account/get-account", "{\"data\":[]}", &r);
+	assert_int_equal(r.status, 200);
+	d = json_object_array_get_idx(jget(r.json, "data"), 0);
+	assert_non_null(strstr(json_object_get_string(jget(d, "accountName")),
+			       "PWNED-ACCT-NAME\x1b[2J"));
+	assert_non_null(strstr(json_object_get_string(jget(d, "accountName")), "\xE2\x80\xAE"));
+	assert_non_null(strstr(json_object_get_string(jget(d, "accountCode")), "\r\xC2\x9B"));
+	assert_non_null(strstr(r.body.data, "\x9B" "1m"));  /* raw, invalid UTF-8 */
+	pk = jget(d, "packages");
+	for (size_t k = 0; k < json_object_array_length(pk); k++) {
+		const char *p = json_object_get_string(json_object_array_get_idx(pk, k));
+
+		pwned += strstr(p, "PWNED-ACCT-PKG\x1b[2J\x1b]0;") != NULL;
+		real += strcmp(p, "URL Protection (Site) [1043]") == 0;
+	}
+	assert_int_equal(pwned, 1);
+	assert_int_equal(real, 1);
+	resp_free(&r);
+	/* fired once (count=1) */
+	post_v1(s, "/api/account/get-account", "{\"data\":[]}", &r);
+	assert_non_null(strstr(r.body.data, "\"accountName\":\"Simulated Tenant\""));
+	resp_free(&r);
+	/* /_sim/requests: the get-logs requests as asked */
+	post_v1(s, PATH_URL, "{\"meta\":{\"pagination\":{\"pageSize\":7}},\"data\":[{" WINDOW
+		",\"oldestFirst\":true}]}", &r);
+	resp_free(&r);
+	post(s, "/_sim/requests", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "{\"n\":0,\"type\":\"url\",\"status\":200,"
+			       "\"from\":1599955200,\"to\":1600041600,\"pageSize\":7,"
+			       "\"token\":false,\"loop\":0,\"records\":7}\n"));
+	resp_free(&r);
+	sim_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1233,10 @@ int main(void)
 		cmocka_unit_test(test_emptynext_shapes),
 		cmocka_unit_test(test_binding_fail),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_records_time_override),
+		cmocka_unit_test(test_timeshift_baddate),
+		cmocka_unit_test(test_nextloop_repeatpages),
+		cmocka_unit_test(test_hostile_account_requests),
 	};
 	int rc;
 
