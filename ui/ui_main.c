@@ -714,7 +714,7 @@ static void yaml_integration(mw_buf *b, const char *name, const char *desc, int 
 			      SIM_CLIENT_SECRET);
 	mw_buf_puts(b, "    types: [url, impersonation, attachment]\n"
 		       "    interval: 10s\n    lookback: 2h\n    lag: 0s\n    overlap: 1m\n"
-		       "    page_size: 500\n");
+		       "    page_size: 100\n");
 }
 
 /* Two simulated tenants on 127.0.0.1 and a config for them, all inside a
@@ -751,7 +751,9 @@ static int demo_start(char *config_path, size_t n, mw_err *e)
 			 * and its countdown show now and then without slowing the
 			 * first backfill down to a crawl. */
 			o.rate_limit = 30;
-			o.refill_ms = 1000;
+			/* 10 calls a second: the 2-hour backfill at Mimecast's page
+			 * size of 100 (~220 pages) takes about 20 s. */
+			o.refill_ms = 100;
 			o.faults[o.nfaults++] = "429:type=url,after=24,count=1,reset=12000";
 			o.faults[o.nfaults++] = "429:type=attachment,after=40,count=1,reset=9000";
 		} else {

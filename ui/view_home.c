@@ -217,7 +217,17 @@ static int extra_lines(const struct store_status *s, int width, int draw, int y,
 		snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
 		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, 4, ROLE_NORMAL);
 	}
-	warn = status_silence_warning(s);
+	if (!strcmp(s->state, "throttled") &&
+	    !strncmp(s->remedy, "throttled by the API gateway", 28)) {
+		/* The gateway gave no reset of its own: say whose wait it is,
+		 * counting down live. */
+		snprintf(buf, sizeof(buf), "throttled by the API gateway: next request in %" PRId64
+			 "s (mimewatch backs off by itself)", throttle_left(s));
+		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_WARNING);
+	}
+	/* The collector's own warning (clock skew, a horizon pulled back, a
+	 * window cut short) before the silence rule's guess. */
+	warn = s->warning[0] ? s->warning : status_silence_warning(s);
 	if (warn)
 		n += ui_wrap(warn, w, draw, y + n, x, 2, ROLE_WARNING);
 	return n;

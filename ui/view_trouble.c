@@ -192,6 +192,8 @@ static void build(struct ui_view *v)
 			ui_doc_add(&tr->doc, ROLE_OK, 2, "%s: %s, last success %s", mw_logtypes[t].name,
 				   s->state, s->last_success ? "recorded" : "not yet");
 		}
+		if (s->warning[0])
+			ui_doc_add(&tr->doc, ROLE_WARNING, 4, "%s", s->warning);
 		warn = status_silence_warning(s);
 		if (warn) {
 			nfail++;

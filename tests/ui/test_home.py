@@ -69,7 +69,10 @@ def test_counts_move_without_keys():
         a = int(cell(type_row(r.dumps["a"], "acme-eu", t), COL_TOTAL))
         b = int(cell(type_row(r.dumps["b"], "acme-eu", t), COL_TOTAL))
         check(b > a, "acme-eu/%s total grew with no key pressed: %d -> %d" % (t, a, b))
-        check(b - a <= 12, "acme-eu/%s grew by at most a record per 2 s: %d -> %d" % (t, a, b))
+        # One record per 2 s arrives; each dump may trail by up to a poll
+        # interval (10 s): (12.5 s + 10 s) / 2 s is 11, so 16 leaves room and
+        # still catches a collector that fetches the same records twice.
+        check(b - a <= 16, "acme-eu/%s grew by at most a record per 2 s: %d -> %d" % (t, a, b))
 
 
 # Every key design.md lists for home and the preview, as the help shows it.
