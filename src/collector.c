@@ -737,7 +737,7 @@ static void step(collector *c, struct job *j)
 	struct store_rec *rows = NULL;
 	size_t nrows;
 	struct window_page wp;
-	int64_t max_time = 0, min_time = 0;
+	int64_t max_time = 0, min_time = 0, sent;
 	const char *loop = NULL;
 	mw_err e;
 
@@ -789,8 +789,9 @@ static void step(collector *c, struct job *j)
 			       c->opts.retry_budget_ms > 0 && j->retry_since
 				       ? j->retry_since + c->opts.retry_budget_ms + BUDGET_GRACE_MS
 				       : 0);
+	sent = mc_client_requests(j->cred->client);
 	mc_get_logs_page(j->cred->client, &req, &c->resp, &c->page, &res);
-	j->rep.requests++;
+	j->rep.requests += mc_client_requests(j->cred->client) - sent;
 	if (c->stop)
 		return; /* an aborted transfer commits nothing */
 	if (c->opts.retry_budget_ms > 0 && j->retry_since &&
@@ -1392,6 +1393,22 @@ static int all_done(const collector *c)
 	return 1;
 }
 
+/* Jobs that are due but held back by their credentials' gate (another
+ * type's 429, the gateway's throttling) say so: "throttled", with the
+ * countdown, rather than "idle". */
+static void show_held(collector *c, int64_t now)
+{
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct job *j = &c->jobs[i];
+
+		if (j->done || j->failed || j->paused || j->due > now ||
+		    mc_client_not_before(j->cred->client) <= now ||
+		    !strcmp(j->st.state, "throttled"))
+			continue;
+		put_status(c, j, "throttled");
+	}
+}
+
 /* The job to run next and when (monotonic ms), or NULL. */
 static struct job *next_job(collector *c, int64_t *when)
 {
@@ -1481,6 +1498,7 @@ int collector_run(collector *c)
 		if (when > now) {
 			int64_t w = when - now;
 
+			show_held(c, now);
 			if (!c->opts.once && w > most)
 				w = most;
 			wait_ms(c, w);

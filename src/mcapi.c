@@ -50,6 +50,7 @@ struct mc_client {
 	char errbuf[CURL_ERROR_SIZE];
 	const atomic_int *abort_flag;
 	int64_t deadline;        /* mw_mono_ms: transfers give up past it, 0 none */
+	int64_t sent;            /* requests sent (a repeat after a new token too) */
 	int64_t not_before;      /* mw_mono_ms; see also the shared gate */
 	int64_t backoff_ms;      /* the gate's backoff when it has no slot in gates[] */
 	int last_429_gateway;    /* the last response was a 429 without X-RateLimit-Reset */
@@ -495,6 +496,11 @@ void mc_client_set_abort(mc_client *c, const atomic_int *flag)
 void mc_client_set_deadline(mc_client *c, int64_t mono_ms)
 {
 	c->deadline = mono_ms;
+}
+
+int64_t mc_client_requests(const mc_client *c)
+{
+	return c->sent;
 }
 
 void mc_client_hold_until(mc_client *c, int64_t t)
@@ -1168,6 +1174,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 		h = curl_slist_append(h, "Accept: application/json");
 		h = curl_slist_append(h, "Expect:");
 		got = http_post(c, url, h, body, strlen(body), resp, &x, res);
+		c->sent++;
 		wipe_slist(h);
 		curl_slist_free_all(h);
 		if (!got)

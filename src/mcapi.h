@@ -35,6 +35,9 @@ mc_client *mc_client_new(const struct mc_creds *creds, mw_err *e);
 void mc_client_free(mc_client *c);
 /* Transfers in progress give up within a second once *flag is non-zero. */
 void mc_client_set_abort(mc_client *c, const atomic_int *flag);
+/* Requests sent so far to Mimecast's API endpoints (token requests not
+ * counted; a repeat after a new token is). */
+int64_t mc_client_requests(const mc_client *c);
 /* Transfers give up once mw_mono_ms() passes mono_ms (fetch's retry
  * budget); 0 removes the limit. */
 void mc_client_set_deadline(mc_client *c, int64_t mono_ms);
