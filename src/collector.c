@@ -421,7 +421,7 @@ static void reject(collector *c, struct job *j, const js_doc *d, int rec, const 
 
 /* Turns the page's records into store rows. Returns the number of rows. */
 static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out,
-			int64_t *max_time, int64_t *min_time)
+			int64_t *max_time)
 {
 	const js_doc *d = &c->page.doc;
 	const struct mw_logtype *lt = j->lt;
@@ -438,7 +438,7 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 	refs = c->refs;
 	rows = c->rows;
 	mw_buf_reset(&c->page_json);
-	*max_time = *min_time = 0;
+	*max_time = 0;
 	tok = c->page.records + 1;
 	for (size_t i = 0; i < c->page.nrecords; i++, tok = (int)d->toks[tok].next) {
 		struct rec_ref *r = &refs[n];
@@ -491,8 +491,6 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		r->outside = r->time < j->cur.win_from || r->time > j->cur.win_to;
 		if (!r->outside && r->time > *max_time)
 			*max_time = r->time;
-		if (!r->outside && (r->time < *min_time || !*min_time))
-			*min_time = r->time;
 		n++;
 	}
 	/* page_json no longer moves: point the rows into it. */
@@ -737,7 +735,7 @@ static void step(collector *c, struct job *j)
 	struct store_rec *rows = NULL;
 	size_t nrows;
 	struct window_page wp;
-	int64_t max_time = 0, min_time = 0, sent;
+	int64_t max_time = 0, sent, prev_progress;
 	const char *loop = NULL;
 	mw_err e;
 
@@ -851,7 +849,8 @@ static void step(collector *c, struct job *j)
 	}
 	j->app_id_retried = 0;
 
-	nrows = page_rows(c, j, &rows, &max_time, &min_time);
+	nrows = page_rows(c, j, &rows, &max_time);
+	prev_progress = j->cur.win_progress;
 	next = j->cur;
 	if (max_time > next.win_progress)
 		next.win_progress = max_time;
@@ -937,10 +936,14 @@ static void step(collector *c, struct job *j)
 		return;
 	}
 	j->cur = next;
-	/* Pages of nothing but records this window already received (newer
-	 * than what its overlap or a restart reads again): a tenant paging in a
-	 * circle. A few in a row close the window. */
-	if (nrows > 0 && pr.inserted == 0 && j->cur.in_window && min_time > j->expect_dup_until) {
+	/* Pages of nothing but records this window already received: oldest
+	 * first, a page goes forward in time, so an all-duplicate page that
+	 * ends at or before where the window already was, and after what its
+	 * overlap or a restart reads again, is the tenant paging in a circle.
+	 * (A reset or an overlap re-reads stored records too, but moving
+	 * forward.) A few in a row close the window. */
+	if (nrows > 0 && pr.inserted == 0 && j->cur.in_window && max_time > 0 &&
+	    max_time <= prev_progress && max_time > j->expect_dup_until) {
 		if (++j->dup_pages >= LOOP_DUP_PAGES) {
 			snprintf(j->win_warn, sizeof(j->win_warn),
 				 "pagination did not end (%d pages of records this window had "

@@ -45,10 +45,10 @@ struct store_rec {
 	const char *id;
 	int64_t time;           /* record time, epoch seconds */
 	int threat;             /* matches the type's threat rule */
-	int outside;            /* dated outside the window that asked for it:
-	                           stored and delivered once, ever */
 	const char *json;       /* the record, safe-encoded */
 	size_t json_len;
+	int outside;            /* dated outside the window that asked for it:
+	                           stored and delivered once, ever */
 };
 
 struct store_page_result {

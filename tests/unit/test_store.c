@@ -702,6 +702,7 @@ static void test_upgrade_v1(void **state)
 		       "ALTER TABLE cursors DROP COLUMN win_restarted;"
 		       "ALTER TABLE status DROP COLUMN warning;"
 		       "ALTER TABLE status DROP COLUMN outside;"
+		       "DROP TABLE outside_seen;"
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
@@ -723,12 +724,26 @@ static void test_upgrade_v1(void **state)
 	memset(&st, 0, sizeof st);
 	st.source = src;
 	snprintf(st.warning, sizeof st.warning, "clock skew");
-	st.outside = 3;
 	assert_int_equal(store_put_status(s, &st, &e), 0);
+	/* A record dated outside its window: stored and counted once; served
+	 * again, even after retention pruned it, never stored again. */
+	struct store_rec far = { .id = "far-1", .time = 86400, .json = "{\"d\":1}", .json_len = 7,
+				 .outside = 1 };
+	struct store_page_result pr;
+	assert_int_equal(store_commit_page(s, src, &far, 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.inserted, 1);
+	assert_int_equal(pr.outside, 1);
+	assert_int_equal(store_commit_page(s, src, &far, 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.inserted, 0);
+	raw_sql(f->db, "DELETE FROM records WHERE id='far-1'");
+	assert_int_equal(store_commit_page(s, src, &far, 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.inserted, 0);
+	assert_int_equal(pr.duplicates, 1);
+	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_list_status(s, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].warning, "clock skew");
-	assert_int_equal(list[0].outside, 3);
+	assert_int_equal(list[0].outside, 1);
 	free(list);
 }
 
