@@ -14,6 +14,9 @@ test_outside_window (point 1): timeshift sticky=1 dates url record 0 ten
   (outside_window), every other record exactly once, the horizon never
   passes the fetch's end less lag and no request asks for a window with
   from > to.
+test_outside_window_same_id (point 1, impersonation): the tenant dates a
+  record ten hours ahead and serves its real version in a later window: one
+  id, so one NDJSON line.
 test_fast_clock (point 2): a fetch under libfaketime, its clock 5 minutes
   fast, against a tenant on real time whose records keep arriving: a
   clock-skew warning in status, exit 0; then a fetch on the real clock pulls
@@ -233,6 +236,32 @@ def test_outside_window():
                       "and 0 requests with from > to")
 
 
+def test_outside_window_same_id():
+    """Point 1 for impersonation, whose records carry their own id: the
+    tenant dates record 0 ten hours ahead (sticky) and, since the span is
+    inside the overlap, serves its real version again in the second fetch's
+    window. One id, one log line (design.md: the store's unique index on a
+    record's identity drops what was already stored): delivered once."""
+    with Sim(["--records", "100", "--span", "5m", "--hostile-every", "0"]) as sim:
+        sim.edit_config(types="[impersonation]")
+        sim.faults("timeshift:type=impersonation,offset=%d,sticky=1" % FUTURE)
+        sim.fetch()
+        time.sleep(LAG + 1.1)
+        sim.fetch()
+        ids = collections.Counter(l["id"] for l in sim.ndjson("sim", "impersonation"))
+        twice = sorted(k for k, v in ids.items() if v > 1)
+        lines = sum(ids.values())
+        mwtest.report(ITEM, "outside window, impersonation: one id dated +10 h and in its "
+                      "window", "%d lines, %d ids, %d ids twice" % (lines, len(ids), len(twice)),
+                      "the same log line (same id) must be delivered once")
+        eq(len(ids), 100, "impersonation ids delivered")
+        eq(twice, [], "impersonation ids delivered twice (one dated outside its window, one "
+           "inside)")
+        eq(sim.type_status()["impersonation"]["outside_window"], 1,
+           "status --json impersonation outside_window")
+        sim.store_counts()   # fails on a duplicated (source, id)
+
+
 # ---- point 2: a clock that ran fast ---------------------------------------------------
 
 def faketime_lib():
@@ -438,5 +467,5 @@ def test_slow_and_budget():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_outside_window, test_fast_clock, test_pagination_loops,
-                 test_slow_and_budget])
+    mwtest.main([test_outside_window, test_outside_window_same_id, test_fast_clock,
+                 test_pagination_loops, test_slow_and_budget])
