@@ -646,7 +646,7 @@ static void loop_watch_reset(struct job *j, int64_t expect_dup_until)
 }
 
 /* 1 when next repeats a token this window already followed. */
-static int token_repeats(struct job *j, const char *used, const char *next)
+static int token_repeats(const struct job *j, const char *used, const char *next)
 {
 	uint64_t h = token_hash(next);
 	size_t cap = sizeof(j->tokens) / sizeof(j->tokens[0]);
@@ -656,8 +656,21 @@ static int token_repeats(struct job *j, const char *used, const char *next)
 	for (int i = 0; i < j->ntokens && i < (int)cap; i++)
 		if (j->tokens[i] == h)
 			return 1;
-	j->tokens[j->ntokens++ % cap] = h;
 	return 0;
+}
+
+/* Remembers a token once its page is committed: a page asked again after
+ * a failure (a full disk, a cut body) brings the same next, and that is no
+ * loop. */
+static void token_followed(struct job *j, const char *next)
+{
+	size_t cap = sizeof(j->tokens) / sizeof(j->tokens[0]);
+
+	j->tokens[(size_t)j->ntokens % cap] = token_hash(next);
+	if (j->ntokens < (int)cap)
+		j->ntokens++;
+	else
+		j->ntokens = (int)cap;
 }
 
 /* A clock that ran fast once left the horizon ahead of now - lag: the
@@ -936,6 +949,9 @@ static void step(collector *c, struct job *j)
 		return;
 	}
 	j->cur = next;
+	if (j->cur.in_window && j->cur.page_token[0] && c->page.next &&
+	    strcmp(j->cur.page_token, c->page.next) == 0)
+		token_followed(j, c->page.next);
 	/* Pages of nothing but records this window already received: oldest
 	 * first, a page goes forward in time, so an all-duplicate page that
 	 * ends at or before where the window already was, and after what its

@@ -71,6 +71,8 @@ enum stmt_id {
 	ST_STATUS_LIST,
 	ST_REJECTS_ADD,
 	ST_OUTSIDE_SEEN,
+	ST_OUTSIDE_ANY,
+	ST_ID_STORED,
 	ST_OUTSIDE_ADD,
 	ST_NEWEST_IN,
 	ST_OUTSIDE_COUNT,
@@ -183,6 +185,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REJECTS_ADD] = "INSERT INTO status(source,rejects) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET rejects=rejects+excluded.rejects",
 	[ST_OUTSIDE_SEEN] = "SELECT 1 FROM outside_seen WHERE source=?1 AND id=?2",
+	[ST_OUTSIDE_ANY] = "SELECT 1 FROM outside_seen WHERE source=?1 LIMIT 1",
+	/* No index serves id alone: a scan of the source, run only for a
+	 * record dated outside its window, which is rare. */
+	[ST_ID_STORED] = "SELECT 1 FROM records WHERE source=?1 AND id=?2 LIMIT 1",
 	[ST_OUTSIDE_ADD] = "INSERT OR IGNORE INTO outside_seen(source,id) VALUES(?1,?2)",
 	[ST_OUTSIDE_COUNT] = "UPDATE status SET outside=outside+?2 WHERE source=?1",
 	[ST_NEWEST_IN] = "SELECT max(time) FROM records WHERE source=?1 AND time>=?2 AND time<=?3",
@@ -989,20 +995,42 @@ static sqlite3_stmt *multi_insert(mw_store *s, mw_err *e)
 	return s->multi;
 }
 
-static int outside_seen(mw_store *s, int64_t source, const char *id, int *seen, mw_err *e)
+/* 1 in *seen when the query (source, id bound) finds a row. */
+static int exists(mw_store *s, enum stmt_id q, int64_t source, const char *id, int *seen,
+		  mw_err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTSIDE_SEEN, e);
+	sqlite3_stmt *st = stmt(s, q, e);
 	int rc;
 
+	*seen = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (id)
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*seen = rc == SQLITE_ROW;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, rc, "reading the ids of records outside their window", e);
+		return db_fail(s, rc, "looking up a record's id", e);
+	return 0;
+}
+
+/* Whether a record of id was delivered already under another time: an
+ * impersonation id names one log line, whatever time a tenant gives it.
+ * For a record dated outside its window: its id among those of earlier
+ * such records, or among every stored record of the source. For any
+ * other record, once the source has had such records: among their ids. */
+static int seen_elsewhere(mw_store *s, int64_t source, const struct store_rec *rec,
+			  int any_outside, int *seen, mw_err *e)
+{
+	*seen = 0;
+	if (!rec->outside && !any_outside)
+		return 0;
+	if (exists(s, ST_OUTSIDE_SEEN, source, rec->id, seen, e) < 0)
+		return -1;
+	if (!*seen && rec->outside)
+		return exists(s, ST_ID_STORED, source, rec->id, seen, e);
 	return 0;
 }
 
@@ -1043,7 +1071,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 {
 	int64_t now = mw_now(), inserted = 0, outside = 0;
 	sqlite3_stmt *st;
-	int rc, has_outside = 0;
+	int rc, has_outside = 0, any_outside = 0;
 
 	if (r)
 		r->inserted = r->duplicates = r->outside = 0;
@@ -1060,6 +1088,9 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		}
 		has_outside |= recs[i].outside;
 	}
+	if (n && exists(s, ST_OUTSIDE_ANY, source, NULL, &any_outside, e) < 0)
+		return tx_abort(s);
+	has_outside |= any_outside;
 	/* A page with a record dated outside its window (rare) goes one row at
 	 * a time: each such record is checked against, and added to, the
 	 * outside_seen ids. */
@@ -1091,7 +1122,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		const struct store_rec *rec = &recs[i];
 		int seen = 0;
 
-		if (rec->outside && outside_seen(s, source, rec->id, &seen, e) < 0)
+		if (seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
 			return tx_abort(s);
 		if (seen)
 			continue;  /* delivered once already, perhaps pruned since */
