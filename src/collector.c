@@ -1322,7 +1322,9 @@ static void *output_main(void *arg)
 				mw_log(1, "outputs delivering again");
 			c->out_failed = 0;
 		}
-		if (!c->opts.once && mw_mono_ms() - last_prune > PRUNE_EVERY_MS) {
+		/* At start, then hourly (the monotonic clock counts from boot, so
+		 * "an hour since 0" is not "never pruned yet"). */
+		if (!c->opts.once && (!last_prune || mw_mono_ms() - last_prune > PRUNE_EVERY_MS)) {
 			int64_t upto = outputs_min_offset(cfg, s);
 
 			int64_t before = mw_now() - cfg->retention, floor = store_reread_floor(s);
