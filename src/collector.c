@@ -99,6 +99,7 @@ struct collector {
 	atomic_int stop;
 	atomic_int reload;
 	atomic_int stop_requested;       /* from outside (stop also ends the output thread) */
+	atomic_int poke;                 /* a request was just written: read it now */
 	int ctl[2];                      /* wakes the collector (stop, reload) */
 	int wake[2];                     /* wakes listeners */
 	int64_t target;                  /* once: collect up to here (epoch s) */
@@ -1030,76 +1031,125 @@ static void do_validate(collector *c, const struct store_request *r, mw_buf *out
 
 static void reload_config(collector *c, mw_buf *out, int *ok);
 
+/* ---- the handlers, one per request of requests.h ---------------------------- */
+
+typedef void (*request_fn)(collector *c, const struct store_request *r, mw_buf *out, int *ok);
+
+static void req_validate(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	do_validate(c, r, out, ok);
+}
+
+static void req_reload(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	(void)r;
+	reload_config(c, out, ok);
+}
+
+/* "send test record": straight through the output's transport, in this
+ * thread (the console shows the result when it lands). */
+static void req_test_output(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	*ok = output_send_test(c->cfg, r->arg, &c->stop, out) == 0;
+}
+
+/* The console removed the integration from the config (and asked for a
+ * reload); its records, cursors and status go too. */
+static void req_delete(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	mw_err e;
+
+	if (!r->integration[0] || config_find(c->cfg, r->integration)) {
+		*ok = 0;
+		mw_buf_printf(out, "refusing to delete '%s': it is still configured",
+			      r->integration);
+	} else if (store_delete_integration(c->store, r->integration, &e) < 0) {
+		*ok = 0;
+		mw_buf_puts(out, e.msg);
+	} else {
+		mw_buf_printf(out, "deleted %s and its records", r->integration);
+	}
+}
+
+/* fetch, pause, resume and reset: per matching (integration, type). */
+static void job_request(collector *c, struct job *j, const struct store_request *r,
+			mw_buf *out, int *ok)
+{
+	mw_err e;
+
+	switch (r->action) {
+	case MW_REQ_FETCH:
+		j->due = mw_mono_ms();
+		j->failed = 0;
+		break;
+	case MW_REQ_PAUSE:
+		j->paused = 1;
+		put_status(c, j, "paused");
+		break;
+	case MW_REQ_RESUME:
+		j->paused = 0;
+		j->due = mw_mono_ms();
+		put_status(c, j, "idle");
+		break;
+	case MW_REQ_RESET: {
+		int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10) : mw_now() - j->in->lookback;
+
+		if (store_reset_cursor(c->store, j->source, h, &e) < 0 ||
+		    store_get_cursor(c->store, j->source, &j->cur, &e) < 0) {
+			*ok = 0;
+			mw_buf_printf(out, "%s ", e.msg);
+		}
+		j->due = mw_mono_ms();
+		break;
+	}
+	default:
+		*ok = 0;
+		break;
+	}
+}
+
+static void req_jobs(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	int matched = 0;
+
+	for (size_t i = 0; i < c->njobs; i++)
+		if (job_matches(&c->jobs[i], r)) {
+			matched++;
+			job_request(c, &c->jobs[i], r, out, ok);
+		}
+	if (!matched) {
+		*ok = 0;
+		mw_buf_printf(out, "no collection matches %s%s%s", r->integration,
+			      r->type[0] ? "/" : "", r->type);
+	} else if (*ok) {
+		mw_buf_printf(out, "%s: %d collection%s", mw_request_name(r->action), matched,
+			      matched == 1 ? "" : "s");
+	}
+}
+
+static const request_fn handlers[MW_REQ_COUNT] = {
+	[MW_REQ_FETCH] = req_jobs,
+	[MW_REQ_PAUSE] = req_jobs,
+	[MW_REQ_RESUME] = req_jobs,
+	[MW_REQ_RESET] = req_jobs,
+	[MW_REQ_VALIDATE] = req_validate,
+	[MW_REQ_RELOAD] = req_reload,
+	[MW_REQ_DELETE] = req_delete,
+	[MW_REQ_TEST_OUTPUT] = req_test_output,
+};
+
 static void handle_request(collector *c, const struct store_request *r)
 {
 	mw_buf out;
 	mw_err e;
-	int ok = 1, matched = 0;
+	int ok = 1;
 
 	mw_buf_init(&out);
-	if (strcmp(r->action, "validate") == 0) {
-		do_validate(c, r, &out, &ok);
-	} else if (strcmp(r->action, "reload") == 0) {
-		reload_config(c, &out, &ok);
-	} else if (strcmp(r->action, "test-output") == 0) {
-		/* "send test record": straight through the output's transport,
-		 * in this thread (the console shows the result when it lands). */
-		ok = output_send_test(c->cfg, r->arg, &c->stop, &out) == 0;
-	} else if (strcmp(r->action, "delete") == 0) {
-		/* The console removed the integration from the config (and asked
-		 * for a reload); its records, cursors and status go too. */
-		if (!r->integration[0] || config_find(c->cfg, r->integration)) {
-			ok = 0;
-			mw_buf_printf(&out, "refusing to delete '%s': it is still configured",
-				      r->integration);
-		} else if (store_delete_integration(c->store, r->integration, &e) < 0) {
-			ok = 0;
-			mw_buf_puts(&out, e.msg);
-		} else {
-			mw_buf_printf(&out, "deleted %s and its records", r->integration);
-		}
+	if (r->action >= 0 && r->action < MW_REQ_COUNT && handlers[r->action]) {
+		handlers[r->action](c, r, &out, &ok);
 	} else {
-		for (size_t i = 0; i < c->njobs; i++) {
-			struct job *j = &c->jobs[i];
-
-			if (!job_matches(j, r))
-				continue;
-			matched++;
-			if (strcmp(r->action, "fetch") == 0) {
-				j->due = mw_mono_ms();
-				j->failed = 0;
-			} else if (strcmp(r->action, "pause") == 0) {
-				j->paused = 1;
-				put_status(c, j, "paused");
-			} else if (strcmp(r->action, "resume") == 0) {
-				j->paused = 0;
-				j->due = mw_mono_ms();
-				put_status(c, j, "idle");
-			} else if (strcmp(r->action, "reset") == 0) {
-				int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10)
-						      : mw_now() - j->in->lookback;
-				if (store_reset_cursor(c->store, j->source, h, &e) < 0 ||
-				    store_get_cursor(c->store, j->source, &j->cur, &e) < 0) {
-					ok = 0;
-					mw_buf_printf(&out, "%s ", e.msg);
-				}
-				j->due = mw_mono_ms();
-			} else {
-				ok = 0;
-			}
-		}
-		if (strcmp(r->action, "fetch") && strcmp(r->action, "pause") &&
-		    strcmp(r->action, "resume") && strcmp(r->action, "reset")) {
-			ok = 0;
-			mw_buf_printf(&out, "unknown action '%s'", r->action);
-		} else if (!matched) {
-			ok = 0;
-			mw_buf_printf(&out, "no collection matches %s%s%s", r->integration,
-				      r->type[0] ? "/" : "", r->type);
-		} else if (ok) {
-			mw_buf_printf(&out, "%s: %d collection%s", r->action, matched,
-				      matched == 1 ? "" : "s");
-		}
+		ok = 0;
+		mw_buf_printf(&out, "unknown action '%s'", r->action_name);
 	}
 	if (store_request_finish(c->store, r->id, ok, out.len ? out.data : "", &e) < 0)
 		mw_log(1, "cannot record the result of request %lld: %s", (long long)r->id, e.msg);
@@ -1507,7 +1557,8 @@ int collector_run(collector *c)
 		if (c->opts.once && all_done(c))
 			break;
 		now = mw_mono_ms();
-		if (!c->opts.once && now - c->last_request_poll >= REQUEST_POLL_MS)
+		if (!c->opts.once && (atomic_exchange(&c->poke, 0) ||
+				      now - c->last_request_poll >= REQUEST_POLL_MS))
 			poll_requests(c);
 		j = next_job(c, &when);
 		if (!j) {
@@ -1614,6 +1665,12 @@ int collector_join(collector *c)
 void collector_request_reload(collector *c)
 {
 	c->reload = 1;
+	notify(c->ctl[1]);
+}
+
+void collector_poke(collector *c)
+{
+	atomic_store(&c->poke, 1);
 	notify(c->ctl[1]);
 }
 

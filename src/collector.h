@@ -56,6 +56,10 @@ int collector_join(collector *c);
  * jobs that remain keep their cursors and state. Safe from a signal handler. */
 void collector_request_reload(collector *c);
 
+/* A request was just written into the store (by the console in this
+ * process): the collector reads it at once instead of at its next poll. */
+void collector_poke(collector *c);
+
 /* A pipe readable whenever something changed (drain it with read()). */
 int collector_wake_fd(collector *c);
 

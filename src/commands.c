@@ -962,7 +962,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 			int state = 0;
 
 			snprintf(arg, sizeof(arg), "%lld", (long long)h);
-			if (store_request_add(s, name, type ? type : "", "reset", arg, &id, &e) < 0) {
+			if (store_request_add(s, name, type ? type : "", MW_REQ_RESET, arg, &id, &e) < 0) {
 				fprintf(stderr, "mimewatch: %s\n", e.msg);
 				rc = EXIT_FAILED;
 			} else {

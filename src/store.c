@@ -1354,19 +1354,19 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 /* ---- requests ------------------------------------------------------------------ */
 
 int store_request_add(mw_store *s, const char *integration, const char *type,
-		      const char *action, const char *arg, int64_t *id, mw_err *e)
+		      enum mw_request action, const char *arg, int64_t *id, mw_err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_REQ_ADD, e);
+	sqlite3_stmt *st;
 
-	if (!st)
-		return -1;
-	if (!action || !*action) {
-		mw_err_set(e, "a request needs an action");
+	if (action < 0 || action >= MW_REQ_COUNT) {
+		mw_err_set(e, "a request needs one of the actions of requests.h");
 		return -1;
 	}
+	if (!(st = stmt(s, ST_REQ_ADD, e)))
+		return -1;
 	bind_str(st, 1, integration);
 	bind_str(st, 2, type);
-	bind_str(st, 3, action);
+	bind_str(st, 3, mw_request_name(action));
 	bind_str(st, 4, arg);
 	sqlite3_bind_int64(st, 5, mw_now_ms());
 	if (exec_done(s, st, "adding a request", e) < 0)
@@ -1398,7 +1398,8 @@ int store_request_take(mw_store *s, struct store_request *r, mw_err *e)
 	r->id = sqlite3_column_int64(st, 0);
 	copy_col(r->integration, sizeof r->integration, st, 1);
 	copy_col(r->type, sizeof r->type, st, 2);
-	copy_col(r->action, sizeof r->action, st, 3);
+	copy_col(r->action_name, sizeof r->action_name, st, 3);
+	r->action = mw_request_from_name(r->action_name);
 	copy_col(r->arg, sizeof r->arg, st, 4);
 	sqlite3_reset(st);
 	if (!(st = stmt(s, ST_REQ_RUN, e)))

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "requests.h"
 #include "util.h"
 
 typedef struct mw_store mw_store;
@@ -105,11 +106,12 @@ struct store_request {
 	int64_t id;
 	char integration[64];   /* "" for all */
 	char type[16];          /* "" for all */
-	char action[24];        /* fetch pause resume validate reload reset delete */
+	enum mw_request action; /* MW_REQ_UNKNOWN: a name this build does not know */
+	char action_name[24];   /* as stored */
 	char arg[256];
 };
 int store_request_add(mw_store *s, const char *integration, const char *type,
-		      const char *action, const char *arg, int64_t *id, mw_err *e);
+		      enum mw_request action, const char *arg, int64_t *id, mw_err *e);
 /* Takes the oldest new request: 1 got one (now "running"), 0 none, -1 error. */
 int store_request_take(mw_store *s, struct store_request *r, mw_err *e);
 int store_request_finish(mw_store *s, int64_t id, int ok, const char *result, mw_err *e);

@@ -101,6 +101,11 @@ int ui_push(struct ui_ctx *ctx, const struct ui_view_ops *ops, void *arg);
 void ui_pop(struct ui_ctx *ctx);
 void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Asks the collector (in this process or a `mimewatch run`) for action
+ * through the store; the one way a screen requests anything of it
+ * (session.c). */
+int ui_request(struct ui_ctx *ctx, const char *integration, const char *type,
+	       enum mw_request action, const char *arg, int64_t *id, mw_err *e);
 
 /* ---- widgets (ui_widgets.c) ----------------------------------------------------- */
 /* Draws s[0..n) sanitised (sanitize_display), cut to max_cols display columns,

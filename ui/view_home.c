@@ -757,18 +757,14 @@ static const struct mw_output *selected_output(struct ui_view *v)
  * under the list when done; 2 (a test record) its result goes to the
  * status line, and under the list too when it failed. */
 static void send_request(struct ui_view *v, const char *integ, const char *type,
-			 const char *action, const char *arg, const char *what, int track)
+			 enum mw_request action, const char *arg, const char *what, int track)
 {
 	struct home *h = v->priv;
 	struct ui_ctx *ctx = v->ctx;
 	int64_t id = 0;
 	mw_err e;
 
-	if (!ctx->store) {
-		ui_message(ctx, ROLE_ERROR, "no store open: nothing collects yet");
-		return;
-	}
-	if (store_request_add(ctx->store, integ, type, action, arg, &id, &e) < 0) {
+	if (ui_request(ctx, integ, type, action, arg, &id, &e) < 0) {
 		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return;
 	}
@@ -836,10 +832,11 @@ static void toggle_pause(struct ui_view *v)
 		if (!s || !(s->paused || !strcmp(s->state, "paused")))
 			all_paused = 0;
 	}
-	snprintf(what, sizeof(what), "%s %s%s%s", all_paused ? "resume" : "pause", in->name,
+	snprintf(what, sizeof(what), "%s %s%s%s",
+		 mw_request_name(all_paused ? MW_REQ_RESUME : MW_REQ_PAUSE), in->name,
 		 type >= 0 ? "/" : "", type >= 0 ? mw_logtypes[type].name : "");
 	send_request(v, in->name, type >= 0 ? mw_logtypes[type].name : "",
-		     all_paused ? "resume" : "pause", "", what, 0);
+		     all_paused ? MW_REQ_RESUME : MW_REQ_PAUSE, "", what, 0);
 }
 
 static void reload_config(struct ui_view *v)
@@ -885,8 +882,8 @@ static void delete_integration(struct ui_view *v, const char *name)
 	}
 	free(copy.integrations);
 	/* The collector first drops the job (reload), then its records. */
-	if (ctx->store && (store_request_add(ctx->store, "", "", "reload", "", &id, &e) < 0 ||
-			   store_request_add(ctx->store, name, "", "delete", "", &id, &e) < 0))
+	if (ctx->store && (ui_request(ctx, "", "", MW_REQ_RELOAD, "", &id, &e) < 0 ||
+			   ui_request(ctx, name, "", MW_REQ_DELETE, "", &id, &e) < 0))
 		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 	else
 		ui_message(ctx, ROLE_OK, "deleted %s from %s", name, ctx->config_path);
@@ -939,7 +936,7 @@ static int home_action(struct ui_view *v, enum ui_action a)
 		 * row troubleshooting (below). */
 		if ((out = selected_output(v)) != NULL) {
 			snprintf(what, sizeof(what), "test record to %s", out->name);
-			send_request(v, "", "", "test-output", out->name, what, 2);
+			send_request(v, "", "", MW_REQ_TEST_OUTPUT, out->name, what, 2);
 			return 1;
 		}
 		/* fall through */
@@ -984,12 +981,12 @@ static int home_action(struct ui_view *v, enum ui_action a)
 		return 1;
 	case ACT_VALIDATE:
 		snprintf(what, sizeof(what), "validate %s", in->name);
-		send_request(v, in->name, "", "validate", "", what, 1);
+		send_request(v, in->name, "", MW_REQ_VALIDATE, "", what, 1);
 		return 1;
 	case ACT_FETCH:
 		snprintf(what, sizeof(what), "fetch %s%s%s", in->name, type >= 0 ? "/" : "",
 			 type >= 0 ? mw_logtypes[type].name : "");
-		send_request(v, in->name, type >= 0 ? mw_logtypes[type].name : "", "fetch", "",
+		send_request(v, in->name, type >= 0 ? mw_logtypes[type].name : "", MW_REQ_FETCH, "",
 			     what, 0);
 		return 1;
 	case ACT_PAUSE:

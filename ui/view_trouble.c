@@ -277,7 +277,7 @@ static int trouble_action(struct ui_view *v, enum ui_action a)
 
 	if (a == ACT_VALIDATE) {
 		if (!v->ctx->store ||
-		    store_request_add(v->ctx->store, tr->name, "", "validate", "", &tr->req_id,
+		    ui_request(v->ctx, tr->name, "", MW_REQ_VALIDATE, "", &tr->req_id,
 				      &e) < 0) {
 			ui_message(v->ctx, ROLE_ERROR, "%s", v->ctx->store ? e.msg : "no store open");
 			return 1;

@@ -1135,7 +1135,7 @@ static void save(struct ui_view *v, int anyway)
 		return;
 	}
 	/* a running collector (ours or a `mimewatch run`) picks the change up */
-	if (ctx->store && store_request_add(ctx->store, "", "", "reload", "", &req, &e) < 0)
+	if (ctx->store && ui_request(ctx, "", "", MW_REQ_RELOAD, "", &req, &e) < 0)
 		ui_message(ctx, ROLE_WARNING, "saved, but the collector was not told: %s", e.msg);
 	loaded = mw_xcalloc(1, sizeof(*loaded));
 	if (config_load(path, loaded, &e) != 0) {

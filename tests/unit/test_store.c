@@ -489,8 +489,8 @@ static void test_requests(void **state)
 	struct store_request r;
 	mw_store *s = open_ok(f);
 
-	assert_int_equal(store_request_add(s, "acme", "", "fetch", "", &id1, &e), 0);
-	assert_int_equal(store_request_add(s, "", "", "reload", "/etc/x.yaml", &id2, &e), 0);
+	assert_int_equal(store_request_add(s, "acme", "", MW_REQ_FETCH, "", &id1, &e), 0);
+	assert_int_equal(store_request_add(s, "", "", MW_REQ_RELOAD, "/etc/x.yaml", &id2, &e), 0);
 	assert_true(id2 > id1);
 	assert_int_equal(store_request_get(s, id1, &st, res, sizeof res, &e), 0);
 	assert_int_equal(st, 0);
@@ -501,7 +501,8 @@ static void test_requests(void **state)
 	assert_int_equal(store_request_take(s, &r, &e), 1);
 	assert_int_equal(r.id, id1);
 	assert_string_equal(r.integration, "acme");
-	assert_string_equal(r.action, "fetch");
+	assert_int_equal(r.action, MW_REQ_FETCH);
+	assert_string_equal(r.action_name, "fetch");
 	assert_int_equal(store_request_get(s, id1, &st, res, sizeof res, &e), 0);
 	assert_int_equal(st, 1);
 	assert_int_equal(store_request_finish(s, id1, 1, "fetched 12 records", &e), 0);
