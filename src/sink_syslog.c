@@ -665,8 +665,26 @@ static void relp_on_err(void *usr, char *objinfo, char *errmsg, relpRetVal code)
 	s->relp_failed = 1;
 }
 
+static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
+			     enum sink_fail *why, mw_err *e);
+
+/* librelp writes with send() and no MSG_NOSIGNAL: a receiver that went away
+ * mid-session (rsyslogd restarted) raises SIGPIPE, as OpenSSL's writes do,
+ * so the whole session runs with it blocked (see pipe_guard). */
 static int relp_send(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
 		     enum sink_fail *why, mw_err *e)
+{
+	struct pipe_guard g;
+	int rc;
+
+	pipe_block(&g);
+	rc = relp_send_guarded(s, m, n, delivered, why, e);
+	pipe_unblock(&g);
+	return rc;
+}
+
+static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
+			     enum sink_fail *why, mw_err *e)
 {
 	relpClt_t *clt = NULL;
 	unsigned secs = (unsigned)((s->timeout_ms + 999) / 1000);
