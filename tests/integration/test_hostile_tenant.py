@@ -466,6 +466,37 @@ def test_slow_and_budget():
     check(not errors, "\n".join(errors))
 
 
+# ---- issue 10 point 9: the rejects file ---------------------------------------------
+
+def test_rejects_no_symlink():
+    """A record set aside goes to state_dir/rejects/NAME-TYPE.ndjson, opened
+    like every file mimewatch writes: a symbolic link planted there is not
+    followed (its target stays untouched), the refusal is said on stderr, and
+    a rejects file that is created is 0600."""
+    with Sim(["--records", "300", "--span", "1h", "--hostile-every", "0"]) as sim:
+        sim.edit_config(types="[url]")
+        rejects = os.path.join(sim.state_dir, "rejects")
+        os.makedirs(rejects, mode=0o700, exist_ok=True)
+        target = os.path.join(sim.dir, "target.txt")
+        with open(target, "w") as f:
+            f.write("untouched\n")
+        os.symlink(target, os.path.join(rejects, "sim-url.ndjson"))
+        sim.faults("baddate:type=url")
+        r = sim.fetch()
+        eq(r.report()[("sim", "url")]["rej"], 1, "records set aside")
+        with open(target) as f:
+            eq(f.read(), "untouched\n", "the symlink's target")
+        check("a symbolic link" in r.err, "stderr says the link was refused: %r" % r.err)
+        os.unlink(os.path.join(rejects, "sim-url.ndjson"))
+        sim.faults("")
+        sim.edit_config(types="[url, attachment]")
+        sim.faults("baddate:type=attachment")
+        r = sim.fetch()
+        path = os.path.join(rejects, "sim-attachment.ndjson")
+        check(os.path.isfile(path) and not os.path.islink(path), "rejects file created")
+        eq(os.stat(path).st_mode & 0o777, 0o600, "rejects file mode")
+
+
 if __name__ == "__main__":
     mwtest.main([test_outside_window, test_outside_window_same_id, test_fast_clock,
-                 test_pagination_loops, test_slow_and_budget])
+                 test_pagination_loops, test_slow_and_budget, test_rejects_no_symlink])
