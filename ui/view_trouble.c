@@ -55,13 +55,33 @@ static int advice_for(enum mc_class c)
 static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *in,
 		       const unsigned denied, const char *matched)
 {
+	/* API 2.0's words for the two pieces of advice that differ by API. */
+	const char *title = in->api == 2 && adv == ADV_PERMISSION
+				    ? "Permissions of the API 2.0 application's role"
+			    : in->api == 2 && adv == ADV_NEVER_EXPIRE
+				    ? "Expired credentials: a new Client Secret"
+				    : advice_title[adv];
+
 	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 	if (matched)
-		ui_doc_add(d, ROLE_HEADING, 0, "%s  (matches: %s)", advice_title[adv], matched);
+		ui_doc_add(d, ROLE_HEADING, 0, "%s  (matches: %s)", title, matched);
 	else
-		ui_doc_add(d, ROLE_HEADING, 0, "%s", advice_title[adv]);
+		ui_doc_add(d, ROLE_HEADING, 0, "%s", title);
 	switch (adv) {
 	case ADV_PERMISSION:
+		if (in->api == 2) {
+			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Integrations Hub (API and Platform "
+				   "Integrations) > Mimecast API 2.0 > this application: its "
+				   "application role needs exactly these, and its products must "
+				   "include the threat logs:");
+			for (size_t t = 0; t < mw_nlogtypes; t++)
+				ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL, 4,
+					   "%s%s", mw_logtypes[t].permission,
+					   denied & (1u << t) ? "   <- missing" : "");
+			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Press v to check once the role is "
+				   "saved.");
+			break;
+		}
 		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Administration > Account > Roles: the service "
 			   "user's role needs exactly these (some consoles label the second "
 			   "\"Impersonation Protection Logs\"):");
@@ -73,6 +93,12 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 			   "applies to new requests at once; press v to check.");
 		break;
 	case ADV_NEVER_EXPIRE:
+		if (in->api == 2) {
+			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Mimecast says these credentials expired: "
+				   "generate a new Client Secret for the API 2.0 application and edit "
+				   "this integration (e).");
+			break;
+		}
 		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Administration > Services > Applications > "
 			   "Authentication Profiles: in the profile that applies to the service "
 			   "user, set Authentication Cache TTL to Never Expire. Keys created under a "
