@@ -31,7 +31,7 @@
 #include "console.h"
 #include "logtypes.h"
 #include "sanitize.h"
-#include "sim.h"
+#include "sim/sim.h"
 #include "ui.h"
 #include "ui_main.h"
 #include "util.h"

@@ -307,7 +307,7 @@ def test_detail_and_hostile():
         g.add("key PgDn")
         g.dump("impersonation-pgdn")
         # Hostile records (every fifth) carry OSC/CSI escapes, U+202E, CR,
-        # BS, TAB, DEL, raw C1 and zero-width characters (src/sim_records.c).
+        # BS, TAB, DEL, raw C1 and zero-width characters (src/sim/records.c).
         g.add("key q", "key /", "type evil.example", "key Enter", "wait-idle")
         g.dump("hostile-impersonation")
         g.add("key Enter")

@@ -17,8 +17,8 @@
 #include <json-c/json.h>
 
 #include "mcsign.h"
-#include "sim.h"
-#include "sim_records.h"
+#include "sim/sim.h"
+#include "sim/records.h"
 
 static void rs_init(struct sim_recset *rs, int64_t spacing_us, int64_t count)
 {

@@ -1,8 +1,15 @@
-/* sim.h - the simulated Mimecast tenant (mimewatch-sim, the tests and
- * `mimewatch --demo`). An HTTP(S) server on loopback that signs, paginates,
- * rate-limits and fails as the public sources in mimecast-api.md show, with
- * records generated deterministically from a seed; whatever no source shows
- * is an option or a fault that says so. See data/mimewatch-sim.1. */
+/* src/sim/sim.h - the simulated Mimecast tenant (mimewatch-sim and the
+ * tests; `mimewatch --demo` runs mimewatch-sim as child processes). An
+ * HTTP(S) server on loopback that signs, paginates, rate-limits and fails as
+ * the public sources in mimecast-api.md show, with records generated
+ * deterministically from a seed; whatever no source shows is an option or a
+ * fault that says so. See data/mimewatch-sim.1.
+ *
+ * The one public header of src/sim/ (libmwsim.la). Dependency rule: files in
+ * src/sim/ may include src/util.h, src/mcsign.h and each other's headers,
+ * the C library, libmicrohttpd, json-c and OpenSSL; nothing in the product
+ * (src/, ui/) includes a header of src/sim/, and libmimewatch.la and
+ * mimewatch never link libmwsim.la or libmicrohttpd. */
 #ifndef MW_SIM_H
 #define MW_SIM_H
 
@@ -89,7 +96,7 @@ void sim_stats_json(struct sim *s, mw_buf *out);
 int sim_write_config(const struct sim *s, const char *path, const char *state_dir,
 		     const char *out_dir, const char *api, mw_err *e);
 
-/* sim_tls.c: a fresh (or reused) self-signed certificate for CN=localhost,
+/* tls.c: a fresh (or reused) self-signed certificate for CN=localhost,
  * subjectAltName IP:127.0.0.1 and DNS:localhost. Writes dir/sim-ca.pem (the
  * certificate clients use as ca_file) and dir/sim-key.pem, both 0600; the dir
  * is created 0700. Returns malloc'd PEM texts for the server. */

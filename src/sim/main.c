@@ -1,4 +1,4 @@
-/* sim_main.c - mimewatch-sim: the simulated Mimecast tenant as a server.
+/* src/sim/main.c - mimewatch-sim: the simulated Mimecast tenant as a server.
  * The command line is a contract (tests and README rely on it); see
  * data/mimewatch-sim.1. */
 #ifdef HAVE_CONFIG_H
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "sim.h"
-#include "sim_records.h"
+#include "records.h"
 
 static const char usage_text[] =
 	"usage: mimewatch-sim [--port N] [--bind ADDR] [--port-file F] [--tls]\n"

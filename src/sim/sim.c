@@ -1,4 +1,4 @@
-/* sim.c - the simulated Mimecast tenant: an HTTP(S) server (libmicrohttpd,
+/* src/sim/sim.c - the simulated Mimecast tenant: an HTTP(S) server (libmicrohttpd,
  * one thread per connection) that checks API 1.0 signatures and API 2.0
  * tokens, rate-limits per credential, paginates with stateless signed
  * tokens, injects faults, and answers the control endpoint /_sim/.
@@ -30,7 +30,7 @@
 
 #include "mcsign.h"
 #include "sim.h"
-#include "sim_records.h"
+#include "records.h"
 
 #define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,4 +1,4 @@
-/* sim_records.c - deterministic TTP records for the simulated tenant.
+/* src/sim/records.c - deterministic TTP records for the simulated tenant.
  *
  * Everything about record i of a type comes from one 64-bit hash of
  * (seed, type, i), so any record can be produced on its own, in any order,
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim_records.h"
+#include "records.h"
 
 #define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,4 +1,4 @@
-/* sim_records.h - the simulated tenant's records: deterministic from
+/* src/sim/records.h - the simulated tenant's records: deterministic from
  * (seed, type, index), generated straight into a buffer (no JSON library on
  * the response path), with the fields mimecast-api.md 3.3-3.5 lists.
  *

@@ -1,4 +1,4 @@
-/* sim_tls.c - the simulated tenant's self-signed certificate.
+/* src/sim/tls.c - the simulated tenant's self-signed certificate.
  *
  * One EC P-256 key and one self-signed certificate for CN=localhost with
  * subjectAltName IP:127.0.0.1 and DNS:localhost. The certificate doubles as
