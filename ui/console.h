@@ -5,7 +5,7 @@
 
 struct console_opts {
 	const char *config;     /* --config FILE, or NULL for the default */
-	int demo;               /* --demo: in-process simulated tenant, temp dir */
+	int demo;               /* --demo: mimewatch-sim children, temp dir */
 	const char *script;     /* --script FILE: deterministic script mode */
 	int cols, rows;         /* script mode screen size (default 100x30) */
 };
