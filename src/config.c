@@ -958,6 +958,30 @@ static int parse_duration_node(struct ctx *c, const struct node *v, const char *
 	return 0;
 }
 
+int config_read_secret_text(const char *path, char **out, size_t *len, mw_err *e)
+{
+	char *data = NULL;
+
+	*out = NULL;
+	*len = 0;
+	if (mw_read_file(path, SECRET_MAX, &data, len, e) < 0)
+		return -1;
+	/* editors add a newline at the end; the secret is the line before it */
+	if (*len > 0 && data[*len - 1] == '\n') {
+		(*len)--;
+		if (*len > 0 && data[*len - 1] == '\r')
+			(*len)--;
+	}
+	data[*len] = '\0';
+	if (*len == 0 || memchr(data, '\0', *len)) {
+		explicit_bzero(data, *len);
+		free(data);
+		return -2;
+	}
+	*out = data;
+	return 0;
+}
+
 static int read_secret_file(struct ctx *c, int line, const char *who, const char *key,
 			    const char *path, char **out)
 {
@@ -976,21 +1000,15 @@ static int read_secret_file(struct ctx *c, int line, const char *who, const char
 	mw_err_clear(&fe);
 	if (mw_check_private_file(path, key, &fe) < 0)
 		return fail(c, line, "%s: %s", who, fe.msg);
-	if (mw_read_file(path, SECRET_MAX, &data, &len, &fe) < 0)
+	switch (config_read_secret_text(path, &data, &len, &fe)) {
+	case -1:
 		return fail(c, line, "%s: %s: %s; the file must hold only the secret "
 			    "(at most 64 KiB)", who, key, fe.msg);
-	/* editors add a newline at the end; the secret is the line before it */
-	if (len > 0 && data[len - 1] == '\n') {
-		len--;
-		if (len > 0 && data[len - 1] == '\r')
-			len--;
-	}
-	data[len] = '\0';
-	if (len == 0 || memchr(data, '\0', len)) {
-		explicit_bzero(data, len);
-		free(data);
+	case -2:
 		return fail(c, line, "%s: %s: %s is %s; put the secret in it, on one line",
 			    who, key, show(path, sh), len ? "binary" : "empty");
+	default:
+		break;
 	}
 	*out = data;
 	return 0;

@@ -107,6 +107,12 @@ int config_check_integration(const struct mw_integration *in, mw_err *e);
 
 const struct mw_integration *config_find(const struct mw_config *cfg, const char *name);
 
+/* A secret kept in a file of its own, read as loading reads it: at most
+ * 64 KiB, the editor's final newline (and CR) dropped. 0 with *out malloc'd
+ * (wipe it after use); -1 when it cannot be read (e says why); -2 when it is
+ * empty or binary (*len tells which: 0 is empty). */
+int config_read_secret_text(const char *path, char **out, size_t *len, mw_err *e);
+
 /* Writes cfg to path atomically (temp, fsync, rename), mode 0600: entries
  * that are not dirty keep their original text, comments included. */
 int config_save(const struct mw_config *cfg, const char *path, mw_err *e);

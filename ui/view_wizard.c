@@ -552,19 +552,7 @@ static char *secret_file_read(const char *path)
 	mw_err e;
 
 	mw_err_clear(&e);
-	if (mw_read_file(path, 65536, &data, &len, &e) < 0)
-		return NULL;
-	if (len > 0 && data[len - 1] == '\n')
-		len--;
-	if (len > 0 && data[len - 1] == '\r')
-		len--;
-	data[len] = '\0';
-	if (len == 0 || memchr(data, '\0', len)) {
-		explicit_bzero(data, len);
-		free(data);
-		return NULL;
-	}
-	return data;
+	return config_read_secret_text(path, &data, &len, &e) == 0 ? data : NULL;
 }
 
 /* A conventional variable name (upper case, digits, _): only such a name is
