@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonout.h"
 #include "mcsign.h"
 #include "regions.h"
 #include "scrub.h"
@@ -1302,21 +1303,11 @@ void mc_page_parse(struct mc_page *page, const struct mw_logtype *lt, long statu
 	page_extract(page, lt, root, res);
 }
 
-/* Appends s as a JSON string (quotes included). */
+/* Appends s as a JSON string (quotes included), in the one safe encoding
+ * the NDJSON writer uses too. */
 static void put_json_str(mw_buf *b, const char *s)
 {
-	mw_buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			mw_buf_putc(b, '\\');
-			mw_buf_putc(b, (char)*p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			mw_buf_printf(b, "\\u%04x", *p);
-		} else {
-			mw_buf_putc(b, (char)*p);
-		}
-	}
-	mw_buf_putc(b, '"');
+	jsonout_safe_string(b, s, strlen(s));
 }
 
 int mc_get_logs_page(mc_client *c, const struct mc_page_req *req, mw_buf *resp,

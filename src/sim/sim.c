@@ -28,6 +28,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "jsonout.h"
 #include "mcsign.h"
 #include "sim.h"
 #include "records.h"
@@ -510,25 +511,11 @@ int64_t sim_start_time(const struct sim *s)
 
 /* ---- small encoders ------------------------------------------------------ */
 
+/* Text that may come from a client, as a JSON string: the product's own
+ * safe encoding (jsonout.h). */
 static void put_jstr(mw_buf *b, const char *s)
 {
-	/* Minimal JSON string escaping for text that may come from a client. */
-	static const char hx[] = "0123456789abcdef";
-
-	mw_buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			mw_buf_putc(b, '\\');
-			mw_buf_putc(b, (char)*p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			char u[6] = { '\\', 'u', '0', '0', hx[*p >> 4], hx[*p & 15] };
-
-			mw_buf_append(b, u, 6);
-		} else {
-			mw_buf_putc(b, (char)*p);
-		}
-	}
-	mw_buf_putc(b, '"');
+	jsonout_safe_string(b, s, strlen(s));
 }
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -6,7 +6,8 @@
  * fault that says so. See data/mimewatch-sim.1.
  *
  * The one public header of src/sim/ (libmwsim.la). Dependency rule: files in
- * src/sim/ may include src/util.h, src/mcsign.h and each other's headers,
+ * src/sim/ may include src/util.h, src/mcsign.h, src/jsonout.h (the safe JSON
+ * string encoding) and each other's headers,
  * the C library, libmicrohttpd, json-c and OpenSSL; nothing in the product
  * (src/, ui/) includes a header of src/sim/, and libmimewatch.la and
  * mimewatch never link libmwsim.la or libmicrohttpd. */
