@@ -1177,7 +1177,7 @@ static void test_v2_token_refresh(void **state)
 static void test_abort_and_refused(void **state)
 {
 	mc_client *c = local_client("", 1);
-	volatile int flag = 1;
+	atomic_int flag = 1;
 	mw_buf resp;
 	struct mc_result r;
 	struct mc_creds cr = { 0 };
