@@ -84,10 +84,10 @@ static void test_dates(void **state)
 	mw_format_rfc3339(4102444800, buf);
 	assert_string_equal(buf, "2100-01-01T00:00:00Z");
 	/* Agrees with gmtime over a wide range. */
-	for (int64_t t = -86400 * 400; t < INT64_C(4102444800); t += 86400 * 37 + 3601) {
+	for (int64_t u = -86400 * 400; u < INT64_C(4102444800); u += 86400 * 37 + 3601) {
 		char mc[32], want[32];
-		mw_format_mc_date(t, mc);
-		mw_format_rfc3339(t, buf);
+		mw_format_mc_date(u, mc);
+		mw_format_rfc3339(u, buf);
 		snprintf(want, sizeof(want), "%.19sZ", mc);
 		assert_string_equal(buf, want);
 	}
