@@ -27,6 +27,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -649,6 +650,27 @@ LONG = os.environ.get("MW_LONG", "") not in ("", "0")
 def scaled(short, long_):
     """A size for `make check` (short) or `make check-long` (MW_LONG=1)."""
     return long_ if LONG else short
+
+
+def run_parallel(jobs, width=None):
+    """jobs: [(label, fn, args)], run in threads, at most width at once (all
+    when None). {label: fn's result, or the exception it raised}."""
+    out = {}
+    sem = threading.Semaphore(width or max(1, len(jobs)))
+
+    def one(label, fn, args):
+        with sem:
+            try:
+                out[label] = fn(*args)
+            except BaseException as ex:  # the caller reports it per job
+                out[label] = ex
+
+    threads = [threading.Thread(target=one, args=j) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
 
 
 def report(item, metric, value, note=""):

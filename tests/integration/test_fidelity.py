@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import threading
 import time
 
 import mwtest
@@ -353,19 +352,7 @@ def test_gateway_throttling():
     hold = mwtest.scaled(30, 60)
     jobs = [("backoff", gateway_backoff, (hold,)), ("retry_after", gateway_retry_after, ()),
             ("retry_after_date", gateway_retry_after_date, ())]
-    res = {}
-
-    def one(label, fn, args):
-        try:
-            res[label] = fn(*args)
-        except BaseException as ex:  # reported below
-            res[label] = ex
-
-    threads = [threading.Thread(target=one, args=j) for j in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    res = mwtest.run_parallel(jobs)
     errors = []
     for label, _, _ in jobs:
         v = res.get(label)

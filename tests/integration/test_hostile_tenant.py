@@ -40,7 +40,6 @@ import glob
 import json
 import os
 import sqlite3
-import threading
 import time
 
 import mwtest
@@ -446,24 +445,12 @@ def always_failing():
 
 
 def test_slow_and_budget():
-    jobs = [("slow tenant, pages of 100 only", slow_big_pages),
-            ("slow tenant, every page size", slow_every_size),
-            ("always 503, --retry-budget 20s", always_failing)]
-    res = {}
-
-    def one(label, fn):
-        try:
-            res[label] = fn()
-        except BaseException as ex:  # reported below, per case
-            res[label] = ex
-
-    threads = [threading.Thread(target=one, args=j) for j in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    jobs = [("slow tenant, pages of 100 only", slow_big_pages, ()),
+            ("slow tenant, every page size", slow_every_size, ()),
+            ("always 503, --retry-budget 20s", always_failing, ())]
+    res = mwtest.run_parallel(jobs)
     errors = []
-    for label, _ in jobs:
+    for label, _, _ in jobs:
         v = res.get(label)
         if isinstance(v, BaseException):
             errors.append("%s: %s" % (label, v))

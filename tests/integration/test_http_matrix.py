@@ -20,7 +20,6 @@ A table line per fault goes to report(): class, retries, committed, CPU s.
 
 import os
 import signal
-import threading
 import time
 
 import mwtest
@@ -234,26 +233,6 @@ def expired_token_case():
         return ("ok", url["retries"], url["new"], r.cpu)
 
 
-def run_parallel(jobs, width):
-    """jobs: [(label, fn, args)]; runs width at a time; {label: result or exception}."""
-    out = {}
-    sem = threading.Semaphore(width)
-
-    def one(label, fn, args):
-        with sem:
-            try:
-                out[label] = fn(*args)
-            except BaseException as ex:  # reported per fault below
-                out[label] = ex
-
-    threads = [threading.Thread(target=one, args=j) for j in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
-
-
 def test_http_fault_matrix():
     jobs = [(label, slow_case, (label, kind)) for label, kind in SLOW]
     jobs += [(c[0], failing_case, c) for c in FAILING]
@@ -261,7 +240,7 @@ def test_http_fault_matrix():
              ("expired token", expired_token_case, ())]
     # The two slow ones take ~30 s each and start first; the rest share the
     # remaining slots and finish in their shadow.
-    res = run_parallel(jobs, 5)
+    res = mwtest.run_parallel(jobs, 5)
     errors = []
     for label, _, _ in jobs:
         v = res.get(label)
