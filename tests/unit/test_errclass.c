@@ -30,11 +30,10 @@
 
 /* ---- classifier helpers ----------------------------------------------- */
 
-static struct mc_result classify_full(long status, const char *body, const char *perm,
-				      int known_region, int64_t server_date, int64_t local_now)
+static struct mc_result classify_ctx(long status, const char *body,
+				     const struct mc_classify_ctx *ctx, int64_t server_date)
 {
 	struct mc_result r;
-	struct mc_classify_ctx ctx = { perm, local_now, known_region };
 	js_doc d;
 	mw_err e;
 	int root = -1;
@@ -44,26 +43,24 @@ static struct mc_result classify_full(long status, const char *body, const char 
 	js_init(&d);
 	if (body && *body && js_parse(&d, body, strlen(body), &e) == 0)
 		root = 0;
-	mc_classify(&r, status, &d, root, &ctx);
+	mc_classify(&r, status, &d, root, ctx);
 	js_free(&d);
 	return r;
 }
 
+static struct mc_result classify_full(long status, const char *body, const char *perm,
+				      int known_region, int64_t server_date, int64_t local_now)
+{
+	struct mc_classify_ctx ctx = { perm, local_now, known_region, 1 };
+
+	return classify_ctx(status, body, &ctx, server_date);
+}
+
 static struct mc_result classify_api(long status, const char *body, int api)
 {
-	struct mc_result r;
 	struct mc_classify_ctx ctx = { PERM_URL, 1700000000, 1, api };
-	js_doc d;
-	mw_err e;
-	int root = -1;
 
-	mc_result_init(&r);
-	js_init(&d);
-	if (body && *body && js_parse(&d, body, strlen(body), &e) == 0)
-		root = 0;
-	mc_classify(&r, status, &d, root, &ctx);
-	js_free(&d);
-	return r;
+	return classify_ctx(status, body, &ctx, 0);
 }
 
 static struct mc_result classify(long status, const char *body)
