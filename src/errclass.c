@@ -161,39 +161,6 @@ static void copy_str(const js_doc *d, int tok, char *out, size_t outsz)
 
 /* ---- addresses --------------------------------------------------------- */
 
-/* 1 if text holds an IPv4 or IPv6 literal. Candidates are maximal runs of
- * hex digits, '.' and ':'; inet_pton decides, so "0004" or "Address" never
- * count. */
-int mc_text_has_ip(const char *text)
-{
-	const char *p = text;
-
-	while (p && *p) {
-		size_t n = strspn(p, "0123456789abcdefABCDEF.:");
-		if (n >= 2 && n < 64) {
-			char cand[64];
-			unsigned char addr[16];
-
-			memcpy(cand, p, n);
-			cand[n] = '\0';
-			/* A sentence may end right after the address. */
-			while (n && (cand[n - 1] == '.' || cand[n - 1] == ':'))
-				cand[--n] = '\0';
-			if (inet_pton(AF_INET, cand, addr) == 1 || inet_pton(AF_INET6, cand, addr) == 1)
-				return 1;
-			/* 192.0.2.7:443 names an address too. */
-			char *colon = strchr(cand, ':');
-			if (colon && !strchr(colon + 1, ':')) {
-				*colon = '\0';
-				if (inet_pton(AF_INET, cand, addr) == 1)
-					return 1;
-			}
-		}
-		p += n ? n : 1;
-	}
-	return 0;
-}
-
 int mc_text_says_ip_refused(const char *code, const char *message)
 {
 	static const char *const refusals[] = { "not allowed", "not permitted", "denied",

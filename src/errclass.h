@@ -71,8 +71,6 @@ void mc_classify(struct mc_result *r, long status, const js_doc *doc, int root,
 /* Copies in[0..inlen) into out as printable ASCII: every other character
  * (a whole UTF-8 sequence counts once) becomes '?'; truncates to outsz-1. */
 void mc_sanitize_copy(char *out, size_t outsz, const char *in, size_t inlen);
-/* 1 if text contains an IPv4 or IPv6 address literal. */
-int mc_text_has_ip(const char *text);
 /* 1 if a code or message says the caller's address is refused ("IP ... not
  * allowed/permitted", "Permitted IP Ranges", err_..._ip_...): the only
  * evidence "IP not allowed" is classed on. An address literal alone is not. */

@@ -252,10 +252,6 @@ static void test_ip_not_allowed(void **state)
 	/* the code alone is enough */
 	r = classify(403, fail_body("err_xdk_ip_not_permitted", "not permitted", 0, 403));
 	assert_int_equal(r.cls, MC_IP_NOT_ALLOWED);
-	assert_true(mc_text_has_ip("from 10.1.2.3:443 refused"));
-	assert_false(mc_text_has_ip("0004 Invalid Signature"));
-	assert_false(mc_text_has_ip("version 1.2.3 at dead:beef"));
-	assert_false(mc_text_has_ip("999.1.1.1"));
 }
 
 static void test_other_401(void **state)
