@@ -20,13 +20,10 @@
 #include <unistd.h>
 
 #include "jsonout.h"
-#include "mcapi.h"
-#include "output_sink.h"
-#include "outputs.h"
-#include "regions.h"
+#include "mimecast/mimecast.h"
+#include "output/output.h"
 #include "service.h"
-#include "store.h"
-#include "validate.h"
+#include "store/store.h"
 #include "window.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -1050,7 +1047,9 @@ static void req_reload(collector *c, const struct store_request *r, mw_buf *out,
  * thread (the console shows the result when it lands). */
 static void req_test_output(collector *c, const struct store_request *r, mw_buf *out, int *ok)
 {
-	*ok = output_send_test(c->cfg, r->arg, &c->stop, out) == 0;
+	struct output_set os = config_output_set(c->cfg);
+
+	*ok = output_send_test(&os, r->arg, &c->stop, out) == 0;
 }
 
 /* The console removed the integration from the config (and asked for a
@@ -1216,7 +1215,9 @@ static void reload_config(collector *c, mw_buf *out, int *ok)
 	pthread_mutex_lock(&c->out_mu);
 	c->cfg = cfg;
 	pthread_mutex_unlock(&c->out_mu);
-	sink_workers_reload(c->sinks, cfg);
+	struct output_set os = config_output_set(cfg);
+
+	sink_workers_reload(c->sinks, &os);
 	c->next_heartbeat_ms = 0;
 	mw_log(1, "config reloaded: %zu collections", c->njobs);
 	if (out)
@@ -1334,6 +1335,7 @@ static void *output_main(void *arg)
 {
 	collector *c = arg;
 	const struct mw_config *cfg = c->cfg;
+	struct output_set os;
 	mw_store *s = NULL;
 	mw_err e;
 	int64_t last_prune = 0;
@@ -1361,7 +1363,8 @@ static void *output_main(void *arg)
 		stopping = c->stop;
 		cfg = c->cfg;
 		pthread_mutex_unlock(&c->out_mu);
-		if (outputs_deliver(cfg, s, NULL, &e) < 0) {
+		os = config_output_set(cfg);
+		if (outputs_deliver(&os, s, NULL, &e) < 0) {
 			/* Once per distinct error, not once a second. */
 			if (!c->out_failed || strcmp(c->out_error, e.msg) != 0)
 				mw_log(0, "%s", e.msg);
@@ -1375,7 +1378,7 @@ static void *output_main(void *arg)
 		/* At start, then hourly (the monotonic clock counts from boot, so
 		 * "an hour since 0" is not "never pruned yet"). */
 		if (!c->opts.once && (!last_prune || mw_mono_ms() - last_prune > PRUNE_EVERY_MS)) {
-			int64_t upto = outputs_min_offset(cfg, s);
+			int64_t upto = outputs_min_offset(&os, s);
 
 			int64_t before = mw_now() - cfg->retention, floor = store_reread_floor(s);
 			int64_t overlap = 0;
@@ -1530,7 +1533,9 @@ int collector_run(collector *c)
 			c->out_started = 1;
 		else
 			mw_log(0, "cannot start the output thread; records stay in the store");
-		if (sink_workers_start(c->cfg, c->opts.once, c->opts.retry_budget_ms, &c->sinks,
+		struct output_set os = config_output_set(c->cfg);
+
+		if (sink_workers_start(&os, c->opts.once, c->opts.retry_budget_ms, &c->sinks,
 				       &e) < 0)
 			mw_log(0, "%s; their records stay in the store", e.msg);
 	}

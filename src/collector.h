@@ -10,8 +10,8 @@
 #define MW_COLLECTOR_H
 
 #include <stdint.h>
-#include "config.h"
-#include "errclass.h"
+#include "config/config.h"
+#include "mimecast/mimecast.h"
 #include "logtypes.h"
 
 typedef struct collector collector;

@@ -16,17 +16,16 @@
 
 #include "collector.h"
 #include "service.h"
-#include "config.h"
-#include "errclass.h"
+#include "config/config.h"
+#include "mimecast/mimecast.h"
 #include "jsonout.h"
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "outputs.h"
+#include "output/output.h"
 #include "sanitize.h"
 #include "status.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
-#include "validate.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -396,11 +395,11 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 
 		if (cfg->outputs[i].kind == MW_OUT_NDJSON)
 			printf("records in %s\n",
-			       safe(outputs_ndjson_dir(cfg, &cfg->outputs[i], dir, sizeof(dir))));
+			       safe(outputs_ndjson_dir(cfg->state_dir, &cfg->outputs[i], dir, sizeof(dir))));
 		else
 			printf("output %s: %s %s\n", safe(cfg->outputs[i].name),
-			       config_output_type(cfg->outputs[i].kind),
-			       safe(config_output_target(&cfg->outputs[i])));
+			       output_type_name(cfg->outputs[i].kind),
+			       safe(output_target(&cfg->outputs[i])));
 	}
 }
 
@@ -784,7 +783,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			snprintf(oi.error, sizeof(oi.error), "%s", e.msg);
 		}
 		if (o->kind == MW_OUT_NDJSON) {
-			outputs_ndjson_dir(&cfg, o, dir, sizeof(dir));
+			outputs_ndjson_dir(cfg.state_dir, o, dir, sizeof(dir));
 			snprintf(target, sizeof(target), "%s", dir);
 			full = disk_full(dir);
 			if (full) {
@@ -793,7 +792,7 @@ int cmd_status(const char *config, int argc, char **argv)
 					 "%.900s; delivery resumes where it stopped", dir);
 			}
 		} else {
-			snprintf(target, sizeof(target), "%s", config_output_target(o));
+			snprintf(target, sizeof(target), "%s", output_target(o));
 		}
 		/* An output that never ran but has nothing to deliver is fine. */
 		if (strcmp(oi.state, "ok") != 0 && (strcmp(oi.state, "idle") != 0 ||
@@ -803,7 +802,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			json_object *jo = json_object_new_object();
 
 			json_add_str(jo, "name", o->name);
-			json_add_str(jo, "type", config_output_type(o->kind));
+			json_add_str(jo, "type", output_type_name(o->kind));
 			json_add_str(jo, "target", target);
 			if (o->kind == MW_OUT_NDJSON)
 				json_add_str(jo, "dir", dir);
@@ -818,7 +817,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		} else {
 			mw_format_duration(oi.lag_seconds, age, sizeof(age));
 			printf("\noutput %s (%s) %s: %s, %lld delivered, %lld records waiting%s%s\n",
-			       safe(o->name), config_output_type(o->kind), safe(target), safe(oi.state),
+			       safe(o->name), output_type_name(o->kind), safe(target), safe(oi.state),
 			       (long long)oi.delivered, (long long)oi.lag_records,
 			       oi.lag_records ? ", oldest collected " : "",
 			       oi.lag_records ? age : "");

@@ -50,7 +50,7 @@ static const struct {
 	{ "reset", cmd_reset },
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS NELEM(commands)
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 #ifndef MW_STATUS_H
 #define MW_STATUS_H
 
-#include "store.h"
+#include "store/store.h"
 
 /* Collected time without a record after which a type is called silent. */
 #define STATUS_SILENT_SECS 86400

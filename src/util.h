@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The number of elements of an array (not a pointer). */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* An error is a value: a message a person can act on. */
 typedef struct mw_err {
 	char msg[1024];
@@ -97,5 +100,15 @@ int mw_check_private_file(const char *path, const char *what, mw_err *e);
  * secrets never passed in. Level 0 errors, 1 info, 2 debug. */
 extern int mw_log_level;
 void mw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Where a secret came from, kept so saving writes it back the same way. */
+enum mw_secret_src { MW_SECRET_NONE, MW_SECRET_INLINE, MW_SECRET_FILE, MW_SECRET_ENV };
+
+struct mw_secret {
+	char *value;                /* resolved value (NULL when unset) */
+	enum mw_secret_src src;
+	char *ref;                  /* the file path or variable name */
+};
+
 
 #endif

@@ -11,8 +11,8 @@
 #include <curses.h>
 
 #include "collector.h"
-#include "config.h"
-#include "store.h"
+#include "config/config.h"
+#include "store/store.h"
 
 /* ---- colours as roles (ui_colors.c) -------------------------------------- */
 enum ui_role {

@@ -76,7 +76,7 @@ const struct ui_keybinding ui_keys[] = {
 	{ "wizard", 27, "Esc", ACT_BACK, "back: the previous page (leaves from the first)", 1 },
 };
 
-const size_t ui_nkeys = sizeof(ui_keys) / sizeof(ui_keys[0]);
+const size_t ui_nkeys = NELEM(ui_keys);
 
 static int scope_lookup(const char *scope, int key, enum ui_action *out)
 {

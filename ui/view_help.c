@@ -52,10 +52,10 @@ static int help_open(struct ui_view *v, void *arg)
 	ui_doc_add(&h->doc, ROLE_MUTED, 0, "%s", "Keys of every screen; Up, Down, PgUp, PgDn scroll; "
 		   "q or Esc goes back.");
 	/* The screen the help was asked from first, then the table's order. */
-	for (size_t s = 0; from && s < sizeof(scope_titles) / sizeof(scope_titles[0]); s++)
+	for (size_t s = 0; from && s < NELEM(scope_titles); s++)
 		if (!strcmp(scope_titles[s].scope, from))
 			add_scope(&h->doc, from, scope_titles[s].title);
-	for (size_t s = 0; s < sizeof(scope_titles) / sizeof(scope_titles[0]); s++)
+	for (size_t s = 0; s < NELEM(scope_titles); s++)
 		if (!from || strcmp(scope_titles[s].scope, from))
 			add_scope(&h->doc, scope_titles[s].scope, scope_titles[s].title);
 	ui_doc_add(&h->doc, ROLE_NORMAL, 0, "%s", "");

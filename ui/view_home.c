@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 #include "logtypes.h"
 #include "sanitize.h"
 #include "status.h"
@@ -305,9 +305,9 @@ static enum ui_role output_state_role(int sev)
 }
 
 /* The target as shown: a URL's user:password@ part is never drawn. */
-static void output_target(const struct mw_output *o, char *buf, size_t n)
+static void target_shown(const struct mw_output *o, char *buf, size_t n)
 {
-	const char *t = config_output_target(o), *scheme, *at, *end;
+	const char *t = output_target(o), *scheme, *at, *end;
 
 	if (!t)
 		t = "";
@@ -416,8 +416,8 @@ static void draw_output(struct ui_view *v, int oi, int y, int width, int selecte
 	char cell[O_TARGET][64], target[4200];
 
 	memset(cell, 0, sizeof(cell));
-	snprintf(cell[O_TYPE], sizeof(cell[0]), "%s", config_output_type(o->kind));
-	output_target(o, target, sizeof(target));
+	snprintf(cell[O_TYPE], sizeof(cell[0]), "%s", output_type_name(o->kind));
+	target_shown(o, target, sizeof(target));
 	if (ho && ho->have) {
 		char n[32], age[24];
 
@@ -605,7 +605,7 @@ static void draw_empty(int y0, int height, int width)
 		"tenant: mimewatch --demo",
 	};
 
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]) && (int)i < height - 1; i++)
+	for (size_t i = 0; i < NELEM(lines) && (int)i < height - 1; i++)
 		ui_text(y0 + 1 + (int)i, 2, width - 3, i == 0 ? ROLE_HEADING : ROLE_NORMAL,
 			lines[i], strlen(lines[i]));
 }

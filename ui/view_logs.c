@@ -24,8 +24,8 @@
 
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "outputs.h"
-#include "store.h"
+#include "output/output.h"
+#include "store/store.h"
 #include "ui.h"
 #include "ui_main.h"
 #include "util.h"

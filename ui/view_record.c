@@ -17,7 +17,7 @@
 #include "jsonscan.h"
 #include "logtypes.h"
 #include "sanitize.h"
-#include "store.h"
+#include "store/store.h"
 #include "ui.h"
 #include "util.h"
 

@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 #include "logtypes.h"
-#include "regions.h"
 #include "status.h"
 #include "ui.h"
 #include "ui_main.h"

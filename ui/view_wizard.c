@@ -25,15 +25,12 @@
 #include "ui_main.h"
 #include "wizard_steps.h"
 
-#include "config.h"
-#include "errclass.h"
+#include "config/config.h"
+#include "mimecast/mimecast.h"
 #include "logtypes.h"
-#include "mcapi.h"
-#include "regions.h"
 #include "sanitize.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
-#include "validate.h"
 
 #define DISCOVER_DEFAULT "https://api.mimecast.com"
 #define V2_DEFAULT_URL "https://api.services.mimecast.com"

@@ -13,7 +13,6 @@
 #include "records.h"
 
 #define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const type_names[SIM_NTYPES] = { "url", "impersonation", "attachment" };
 static const char *const array_keys[SIM_NTYPES] = { "clickLogs", "impersonationLogs",

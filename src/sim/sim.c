@@ -29,12 +29,11 @@
 #include <openssl/sha.h>
 
 #include "jsonout.h"
-#include "mcsign.h"
+#include "mimecast/mimecast.h"
 #include "sim.h"
 #include "records.h"
 
 #define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define MAX_BODY (1u << 20)          /* request bodies above this get 413 */
 /* --reject-reused-req-id: how long an x-mc-req-id is remembered. Whether

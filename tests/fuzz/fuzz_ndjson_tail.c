@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "../unit/testutil.h"
-#include "outputs.h"
-#include "store.h"
+#include "output/output.h"
+#include "store/store.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,7 +42,7 @@ static size_t control_len;
 struct run {
 	char state[128], out[128], file[256];
 	mw_store *s;
-	struct mw_config cfg;
+	struct output_set cfg;
 	struct mw_output o;
 	int64_t src;
 };

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

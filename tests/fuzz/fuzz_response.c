@@ -15,10 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "mcapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "logtypes.h"
 
 #define GUID1 "01234567-89ab-cdef-0123-456789abcdef"
@@ -635,7 +635,7 @@ static void test_outputs_all_kinds(void **state)
 	assert_string_equal(cfg.outputs[1].hostname, "collector-1");
 	assert_int_equal(cfg.outputs[1].batch, 200);
 	assert_int_equal(cfg.outputs[1].timeout, 30);
-	assert_string_equal(config_output_target(&cfg.outputs[1]), "tls://relay.example:6514");
+	assert_string_equal(output_target(&cfg.outputs[1]), "tls://relay.example:6514");
 	assert_int_equal(cfg.outputs[2].kind, MW_OUT_HEC);
 	assert_string_equal(cfg.outputs[2].name, "hec");
 	assert_string_equal(cfg.outputs[2].token.value, "hec-token-1");
@@ -648,7 +648,7 @@ static void test_outputs_all_kinds(void **state)
 	assert_string_equal(cfg.outputs[3].index, "mimecast-{type}");
 	assert_int_equal(cfg.outputs[4].kind, MW_OUT_KAFKA);
 	assert_string_equal(cfg.outputs[4].topic, "mimecast.{integration}.{type}");
-	assert_string_equal(config_output_type(cfg.outputs[4].kind), "kafka");
+	assert_string_equal(output_type_name(cfg.outputs[4].kind), "kafka");
 
 	saved = cfg.text;
 	cfg.text = NULL;  /* render afresh */
@@ -664,8 +664,8 @@ static void test_outputs_all_kinds(void **state)
 	for (size_t i = 0; i < 5; i++) {
 		assert_int_equal(again.outputs[i].kind, cfg.outputs[i].kind);
 		assert_string_equal(again.outputs[i].name, cfg.outputs[i].name);
-		assert_string_equal(config_output_target(&again.outputs[i]),
-				    config_output_target(&cfg.outputs[i]));
+		assert_string_equal(output_target(&again.outputs[i]),
+				    output_target(&cfg.outputs[i]));
 		assert_int_equal(again.outputs[i].batch, cfg.outputs[i].batch);
 		assert_int_equal(again.outputs[i].timeout, cfg.outputs[i].timeout);
 		assert_int_equal(again.outputs[i].token.src, cfg.outputs[i].token.src);

@@ -18,13 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "mcapi.h"
-#include "regions.h"
 #include "util.h"
-#include "validate.h"
 
 #define PERM_URL "Monitoring | URL Protection | Read"
 

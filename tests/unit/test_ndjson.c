@@ -27,8 +27,8 @@
 #include "testutil.h"
 #include "jsonout.h"
 #include "jsonscan.h"
-#include "outputs.h"
-#include "store.h"
+#include "output/output.h"
+#include "store/store.h"
 
 /* 2024-11-17T17:02:30Z, pinned through MIMEWATCH_NOW: files are dated
  * 2024-11-17 (the date of writing). */
@@ -42,7 +42,7 @@ struct fx {
 	char state[128];
 	char out[128];
 	mw_store *s;
-	struct mw_config cfg;
+	struct output_set cfg;
 	struct mw_output o;
 	/* Every line the test expects, per file, in order. */
 	mw_buf want[8];
@@ -276,9 +276,9 @@ static void test_ndjson_dir_default(void **state)
 	char buf[256], want[256];
 
 	snprintf(want, sizeof want, "%s/out", f->state);
-	assert_string_equal(outputs_ndjson_dir(&f->cfg, &o, buf, sizeof buf), want);
+	assert_string_equal(outputs_ndjson_dir(f->cfg.state_dir, &o, buf, sizeof buf), want);
 	o.dir = elsewhere;
-	assert_string_equal(outputs_ndjson_dir(&f->cfg, &o, buf, sizeof buf), "/srv/siem");
+	assert_string_equal(outputs_ndjson_dir(f->cfg.state_dir, &o, buf, sizeof buf), "/srv/siem");
 }
 
 /* ---- delivery ------------------------------------------------------------- */

@@ -52,10 +52,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "mcapi.h"
 #include "util.h"
 #include "window.h"
 

@@ -18,9 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errclass.h"
+#include "mimecast/mimecast.h"
 #include "jsonscan.h"
-#include "mcapi.h"
 #include "scrub.h"
 #include "util.h"
 

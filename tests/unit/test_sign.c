@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "mcsign.h"
+#include "mimecast/mimecast.h"
 
 #define PUB_DATE "Sun, 21 Aug 2022 13:49:40 UTC"
 #define PUB_REQ "3d796b76-4180-40e5-8f7c-6e0fd643b1a9"

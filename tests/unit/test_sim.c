@@ -16,7 +16,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "mcsign.h"
+#include "mimecast/mimecast.h"
 #include "sim/sim.h"
 #include "sim/records.h"
 

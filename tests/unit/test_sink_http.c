@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "jsonscan.h"
-#include "sink.h"
+#include "output/private.h"
 #include "testutil.h"
 #include "util.h"
 

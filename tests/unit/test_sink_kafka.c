@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "sink.h"
+#include "output/private.h"
 
 #define NREC 20000
 #ifndef BATCH

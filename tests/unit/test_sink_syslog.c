@@ -43,7 +43,7 @@
 
 #include "testutil.h"
 #include "jsonout.h"
-#include "sink.h"
+#include "output/private.h"
 #include "util.h"
 
 #define RSYSLOGD "/usr/sbin/rsyslogd"

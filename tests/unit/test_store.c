@@ -25,7 +25,7 @@
 #include <sqlite3.h>
 
 #include "testutil.h"
-#include "store.h"
+#include "store/store.h"
 
 /* 2024-11-17T17:02:30Z, pinned through MIMEWATCH_NOW before any clock use. */
 #define NOW 1731862950LL

@@ -20,7 +20,7 @@
 #include <sqlite3.h>
 
 #include "testutil.h"
-#include "store.h"
+#include "store/store.h"
 
 #define NOW 1731862950LL
 

@@ -1332,7 +1332,7 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 
 	if (tx_begin(s, e) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+	for (size_t i = 0; i < NELEM(sql); i++) {
 		rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
 		if (rc != SQLITE_OK) {
 			db_fail(s, rc, "deleting an integration", e);

@@ -7,13 +7,12 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
-#include "validate.h"
+#include "private.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "logtypes.h"
-#include "mcapi.h"
 
 #define WAIT_BUDGET_MS 20000  /* all 429 waiting of one validation */
 #define SLICE_MS 100          /* abort is noticed within this */

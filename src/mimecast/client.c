@@ -8,7 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* POSIX and BSD interfaces alongside -std=c11 */
 #endif
-#include "mcapi.h"
+#include "private.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -18,8 +18,6 @@
 #include <strings.h>
 
 #include "jsonout.h"
-#include "mcsign.h"
-#include "regions.h"
 #include "scrub.h"
 
 #define DEFAULT_CONNECT_MS 10000

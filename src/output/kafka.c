@@ -25,7 +25,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "sink.h"
+#include "private.h"
 
 #define KAFKA_TIMEOUT_MS 10000
 #define KAFKA_POLL_MS 20

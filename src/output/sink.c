@@ -1,7 +1,7 @@
 /* sink.c - what every sink shares: topic and index templates. */
 #include <string.h>
 
-#include "sink.h"
+#include "private.h"
 
 void sink_template(mw_buf *out, const char *tmpl, const char *integration, const char *type)
 {
@@ -22,4 +22,20 @@ void sink_template(mw_buf *out, const char *tmpl, const char *integration, const
 	}
 	if (!out->data)
 		mw_buf_append(out, "", 0);
+}
+
+const char *output_type_name(enum mw_output_kind k)
+{
+	static const char *const names[] = { "ndjson", "syslog", "hec", "elasticsearch", "kafka" };
+
+	return (size_t)k < NELEM(names) ? names[k] : "?";
+}
+
+const char *output_target(const struct mw_output *o)
+{
+	if (o->dir)
+		return o->dir;
+	if (o->url)
+		return o->url;
+	return o->brokers ? o->brokers : "";
 }

@@ -1,4 +1,4 @@
-/* sink.h - the transport of a network output (syslog, HTTP event collectors,
+/* output/private.h - for src/output/ alone (and its unit tests): the transport of a network output (syslog, HTTP event collectors,
  * Kafka): how a batch of stored records reaches the receiving system.
  *
  * The output thread reads the store from the output's durable offset (by
@@ -11,13 +11,13 @@
  * Every sink carries the same JSON object as an NDJSON line (design.md,
  * "Outputs"). Sinks live in src/ (no curses), own their sockets, libcurl
  * handles or librdkafka handles, and are used from one thread at a time. */
-#ifndef MW_SINK_H
-#define MW_SINK_H
+#ifndef MW_OUTPUT_PRIVATE_H
+#define MW_OUTPUT_PRIVATE_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "util.h"
+#include "output.h"
 
 /* One record to deliver. */
 struct sink_msg {

@@ -56,7 +56,7 @@
 
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "sink.h"
+#include "private.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define POLL_SLICE_MS 100           /* how often a wait looks at abort_flag */

@@ -25,7 +25,7 @@
  * re-send (a new version, more merges) and data streams accept only
  * "create"; our records never change under the same id (the id is the hash
  * of the record, or names one log line), so "create" loses nothing. */
-#include "sink.h"
+#include "private.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -37,7 +37,7 @@
 
 #include "jsonout.h"
 #include "jsonscan.h"
-#include "regions.h"
+#include "mimecast/mimecast.h"
 #include "scrub.h"
 
 #define DEFAULT_BATCH_MAX 500

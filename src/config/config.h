@@ -8,15 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "util.h"
-
-/* Where a secret came from, kept so saving writes it back the same way. */
-enum mw_secret_src { MW_SECRET_NONE, MW_SECRET_INLINE, MW_SECRET_FILE, MW_SECRET_ENV };
-
-struct mw_secret {
-	char *value;                /* resolved value (NULL when unset) */
-	enum mw_secret_src src;
-	char *ref;                  /* the file path or variable name */
-};
+#include "output/output.h"
 
 struct mw_integration {
 	char *name;                 /* [A-Za-z0-9._-]+, unique */
@@ -40,29 +32,6 @@ struct mw_integration {
 	size_t src_start, src_end;
 	int dirty;
 };
-
-enum mw_output_kind { MW_OUT_NDJSON, MW_OUT_SYSLOG, MW_OUT_HEC, MW_OUT_ES, MW_OUT_KAFKA };
-
-/* One output (design.md, "Outputs"); unused fields are NULL. */
-struct mw_output {
-	enum mw_output_kind kind;
-	char *name;                 /* the name: key, default the type's name */
-	char *dir;                  /* ndjson */
-	char *url;                  /* syslog, hec, elasticsearch */
-	char *ca_file;              /* syslog tls://, hec, elasticsearch */
-	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
-	char *index;                /* elasticsearch index template; hec index */
-	char *brokers, *topic;      /* kafka */
-	struct mw_secret token;     /* hec token, elasticsearch api_key */
-	int batch;                  /* records per send, default 500 */
-	int64_t timeout;            /* seconds per send, default 10 */
-	int line;
-};
-
-/* "ndjson", "syslog", "hec", "elasticsearch", "kafka". */
-const char *config_output_type(enum mw_output_kind k);
-/* Where an output delivers: its dir, url or brokers. */
-const char *config_output_target(const struct mw_output *o);
 
 struct mw_config {
 	char *path;
@@ -104,6 +73,9 @@ void config_integration_defaults(struct mw_integration *in);
 void config_integration_clear(struct mw_integration *in);
 /* Checks one integration's fields, as loading does (wizard reuse). */
 int config_check_integration(const struct mw_integration *in, mw_err *e);
+
+/* The outputs part of cfg, as src/output/ takes it (pointers into cfg). */
+struct output_set config_output_set(const struct mw_config *cfg);
 
 const struct mw_integration *config_find(const struct mw_config *cfg, const char *name);
 

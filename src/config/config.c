@@ -331,7 +331,6 @@ static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "b
 #define DEFAULT_OUT_BATCH 500
 #define DEFAULT_OUT_TIMEOUT 10
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The secret a key names (its inline form's key), or -1. */
 static int secret_base(int k)
@@ -1301,18 +1300,9 @@ static int parse_integration(struct ctx *c, const struct node *m, size_t idx,
 	return check_all(in, c->file, lines, m->line, who, c->e);
 }
 
-const char *config_output_type(enum mw_output_kind k)
+struct output_set config_output_set(const struct mw_config *cfg)
 {
-	return (size_t)k < NELEM(output_types) ? output_types[k] : "?";
-}
-
-const char *config_output_target(const struct mw_output *o)
-{
-	if (o->dir)
-		return o->dir;
-	if (o->url)
-		return o->url;
-	return o->brokers ? o->brokers : "";
+	return (struct output_set){ cfg->state_dir, cfg->outputs, cfg->noutputs };
 }
 
 /* The value of key in mapping m, or NULL. */
@@ -2320,8 +2310,8 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 	char key[32], d[32];
 	int first = 1;
 
-	emit_raw(b, 2, &first, "type", config_output_type(o->kind));
-	if (o->name && strcmp(o->name, config_output_type(o->kind)) != 0 &&
+	emit_raw(b, 2, &first, "type", output_type_name(o->kind));
+	if (o->name && strcmp(o->name, output_type_name(o->kind)) != 0 &&
 	    emit_kv(b, 2, &first, "name", o->name, "output", e) < 0)
 		return -1;
 	for (size_t i = 0; i < NELEM(keys); i++)

@@ -10,7 +10,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
-#include "outputs.h"
+#include "output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,13 +121,13 @@ void ndjson_line(mw_buf *out, const struct store_row *row)
 	mw_buf_append(out, "}\n", 2);
 }
 
-const char *outputs_ndjson_dir(const struct mw_config *cfg, const struct mw_output *o,
+const char *outputs_ndjson_dir(const char *state_dir, const struct mw_output *o,
 			       char *buf, size_t n)
 {
 	if (o->dir && *o->dir)
 		snprintf(buf, n, "%s", o->dir);
 	else
-		snprintf(buf, n, "%s/out", cfg->state_dir ? cfg->state_dir : ".");
+		snprintf(buf, n, "%s/out", state_dir ? state_dir : ".");
 	return buf;
 }
 
@@ -450,12 +450,12 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 	return rc;
 }
 
-static int deliver_ndjson(const struct mw_config *cfg, const struct mw_output *out,
+static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *out,
 			  struct out_state *o, mw_store *s, int64_t *delivered, mw_err *e)
 {
 	char dir[4096];
 
-	outputs_ndjson_dir(cfg, out, dir, sizeof dir);
+	outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
 	if (mw_mkdir_p(dir, e) < 0)
 		return -1;
 	if (!o->recovered && recover(o, s, e) < 0)
@@ -501,7 +501,7 @@ static int deliver_ndjson(const struct mw_config *cfg, const struct mw_output *o
 	return rc < 0 ? -1 : 0;
 }
 
-int outputs_deliver(const struct mw_config *cfg, mw_store *s, int64_t *delivered, mw_err *e)
+int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivered, mw_err *e)
 {
 	int failed = 0;
 
@@ -539,7 +539,7 @@ int outputs_deliver(const struct mw_config *cfg, mw_store *s, int64_t *delivered
 	return failed ? -1 : 0;
 }
 
-int64_t outputs_min_offset(const struct mw_config *cfg, mw_store *s)
+int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s)
 {
 	int64_t min = -1;
 	mw_err e;

@@ -4,7 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* inet_pton, strcasecmp alongside -std=c11 */
 #endif
-#include "regions.h"
+#include "private.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -32,7 +32,7 @@ static const struct mw_region builtin[] = {
 size_t regions_list(const struct mw_region **out)
 {
 	*out = builtin;
-	return sizeof(builtin) / sizeof(builtin[0]);
+	return NELEM(builtin);
 }
 
 int regions_url_host(const char *url, char *host, size_t n)
@@ -108,7 +108,7 @@ int regions_known_host(const char *base_url)
 		return 0;
 	if (host_is_loopback(host))
 		return 1;
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+	for (size_t i = 0; i < NELEM(builtin); i++)
 		if (regions_url_host(builtin[i].base_url, known, sizeof(known)) == 0 &&
 		    strcasecmp(host, known) == 0)
 			return 1;

@@ -28,11 +28,10 @@
 #include <unistd.h>
 
 #include "jsonout.h"
-#include "output_sink.h"
-#include "outputs.h"
+#include "output.h"
 #include "scrub.h"
-#include "sink.h"
-#include "store.h"
+#include "private.h"
+#include "store/store.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
@@ -436,7 +435,7 @@ static void worker_stop(struct sink_workers *w, struct worker *wk)
 	free(wk);
 }
 
-int sink_workers_start(const struct mw_config *cfg, int once, int64_t budget_ms,
+int sink_workers_start(const struct output_set *cfg, int once, int64_t budget_ms,
 		       sink_workers **out, mw_err *e)
 {
 	struct sink_workers *w = mw_xcalloc(1, sizeof(*w));
@@ -491,7 +490,7 @@ static int same_output(const struct mw_output *a, const struct mw_output *b)
 	       a->batch == b->batch && a->timeout == b->timeout;
 }
 
-void sink_workers_reload(sink_workers *w, const struct mw_config *cfg)
+void sink_workers_reload(sink_workers *w, const struct output_set *cfg)
 {
 	struct worker **old;
 	size_t nold;
@@ -596,13 +595,13 @@ static void test_line(mw_buf *line, const char *output, char id[48])
 }
 
 /* NDJSON: the files are data, so the test writes only a probe file. */
-static int test_ndjson(const struct mw_config *cfg, const struct mw_output *o, mw_buf *result)
+static int test_ndjson(const struct output_set *cfg, const struct mw_output *o, mw_buf *result)
 {
 	char dir[4096], probe[4200];
 	mw_err e;
 	int fd;
 
-	outputs_ndjson_dir(cfg, o, dir, sizeof(dir));
+	outputs_ndjson_dir(cfg->state_dir, o, dir, sizeof(dir));
 	if (mw_mkdir_p(dir, &e) < 0) {
 		mw_buf_printf(result, "%s", e.msg);
 		return -1;
@@ -624,7 +623,7 @@ static int test_ndjson(const struct mw_config *cfg, const struct mw_output *o, m
 	return 0;
 }
 
-int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *abort_flag,
+int output_send_test(const struct output_set *cfg, const char *name, atomic_int *abort_flag,
 		     mw_buf *result)
 {
 	const struct mw_output *o = NULL;
@@ -665,7 +664,7 @@ int output_send_test(const struct mw_config *cfg, const char *name, atomic_int *
 	ops->close(sk);
 	if (rc == 0)
 		mw_buf_printf(result, "test record %s delivered to %s %s in %lld ms", id,
-			      config_output_type(o->kind), config_output_target(o),
+			      output_type_name(o->kind), output_target(o),
 			      (long long)(mw_mono_ms() - t0));
 	else if (why == SINK_RETRY)
 		mw_buf_printf(result, "%s; check that the receiver runs and this host can reach "

@@ -6,7 +6,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* getifaddrs, inet_pton alongside -std=c11 */
 #endif
-#include "errclass.h"
+#include "private.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,0 +1,107 @@
+/* output/output.h - delivery of stored records to where a SIEM or data lake
+ * takes them: the NDJSON files, and the network outputs (syslog, Splunk HEC,
+ * Elasticsearch, Kafka), each from its own durable offset in the store.
+ *
+ * May include: the C library, libcurl, librelp, librdkafka (in its .c files
+ * only), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
+ * netpolicy.h) and store/store.h. Reads only its own structs (struct
+ * mw_output, struct output_set): never a config file, config/ or the
+ * Mimecast client. The transports' interface (struct sink_ops) is in
+ * private.h, for src/output/ and its unit tests. */
+#ifndef MW_OUTPUT_H
+#define MW_OUTPUT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "util.h"
+#include "store/store.h"
+
+/* ---- the outputs ---- */
+enum mw_output_kind { MW_OUT_NDJSON, MW_OUT_SYSLOG, MW_OUT_HEC, MW_OUT_ES, MW_OUT_KAFKA };
+
+/* One output (design.md, "Outputs"); unused fields are NULL. */
+struct mw_output {
+	enum mw_output_kind kind;
+	char *name;                 /* the name: key, default the type's name */
+	char *dir;                  /* ndjson */
+	char *url;                  /* syslog, hec, elasticsearch */
+	char *ca_file;              /* syslog tls://, hec, elasticsearch */
+	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
+	char *index;                /* elasticsearch index template; hec index */
+	char *brokers, *topic;      /* kafka */
+	struct mw_secret token;     /* hec token, elasticsearch api_key */
+	int batch;                  /* records per send, default 500 */
+	int64_t timeout;            /* seconds per send, default 10 */
+	int line;
+};
+
+/* "ndjson", "syslog", "hec", "elasticsearch", "kafka". */
+const char *output_type_name(enum mw_output_kind k);
+/* Where an output delivers: its dir, url or brokers. */
+const char *output_target(const struct mw_output *o);
+
+/* What the outputs need of the config: config_output_set() makes one. The
+ * outputs it points at must outlive every call and worker given it. */
+struct output_set {
+	const char *state_dir;
+	const struct mw_output *outputs;
+	size_t noutputs;
+};
+
+/* ---- ndjson.c: delivery of stored records to the configured outputs. Each
+ * output reads the store by rowid from its own durable offset, so a slow or
+ * dead output never holds up collection. NDJSON (design.md): one file per
+ * integration, type and UTC date of writing; the committed size of each file
+ * is stored with the last rowid, so after a crash the file is cut back to it
+ * and writing resumes after that rowid: no torn or duplicated line. */
+
+/* Appends the NDJSON line for a stored row (with the trailing '\n'):
+ * {"integration":..,"type":..,"id":..,"time":"<RFC 3339 UTC>","record":{..}} */
+void ndjson_line(mw_buf *out, const struct store_row *row);
+
+/* Brings every output of cfg up to date with the store. Recovers each NDJSON
+ * output (truncates files to their committed sizes) on its first call in this
+ * process. *delivered (may be NULL) gets the rows written. */
+int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivered, mw_err *e);
+
+/* Test seam: forgets which outputs this process has recovered, so the next
+ * outputs_deliver recovers again as a freshly started process would. */
+void outputs_forget_recovery(void);
+
+/* The lowest offset over all outputs (what retention may delete up to). */
+int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s);
+
+/* The NDJSON directory of an output with its default applied. */
+const char *outputs_ndjson_dir(const char *state_dir, const struct mw_output *o,
+			       char *buf, size_t n);
+
+/* ---- workers.c: the network outputs' delivery: a worker thread per
+ * output, each from its own durable offset (see workers.c). */
+
+typedef struct sink_workers sink_workers;
+
+/* Starts a worker for every network output of cfg (cfg must outlive them,
+ * or be replaced through sink_workers_reload). once: fetch, where
+ * sink_workers_finish ends them; budget_ms: how long a failing output is
+ * retried there before fetch gives up on it (0: 10 minutes). */
+int sink_workers_start(const struct output_set *cfg, int once, int64_t budget_ms,
+		       sink_workers **out, mw_err *e);
+/* New records were committed: deliver now rather than at the next poll. */
+void sink_workers_kick(sink_workers *w);
+/* The config was reloaded: outputs that did not change keep their worker
+ * (and its connection); others are stopped, new ones started. */
+void sink_workers_reload(sink_workers *w, const struct output_set *cfg);
+/* once: nothing more will be committed; waits until every output is up
+ * to date or gave up. -1 with e naming an output that could not be. */
+int sink_workers_finish(sink_workers *w, mw_err *e);
+/* Aborts sends in flight (within about a second) and joins. NULL is fine. */
+void sink_workers_stop(sink_workers *w);
+
+/* "Send test record" (the console's t): one test record straight through
+ * the named output's transport (NDJSON: a probe file in its directory, the
+ * data files are left alone). 0 delivered, -1 not; result says which, with
+ * the error and its remedy. */
+int output_send_test(const struct output_set *cfg, const char *name, atomic_int *abort_flag,
+		     mw_buf *result);
+
+#endif
