@@ -1,4 +1,13 @@
-/* store.h - the local store (SQLite, WAL): the single source of truth.
+/* store/store.h - the local store (SQLite, WAL): the single source of truth.
+ *
+ * May include: the C library, SQLite (in its .c files only: src/store/ is
+ * the only place that includes sqlite3.h), util.h, jsonscan.h, logtypes.h,
+ * requests.h. Never config/, the Mimecast client, the outputs, the
+ * collector or curses. Files: open.c (open, schema, upgrade, lock), db.c
+ * (statements, errors, transactions), cursors.c (sources, cursors, page
+ * commits), status.c (status, meta), requests.c (console requests),
+ * outputs.c (output offsets, retention), query.c (the console's preview);
+ * private.h is for src/store/ alone.
  *
  * The collector writes records, cursors and status; outputs read records by
  * rowid and keep their own offsets; the console reads everything and writes
@@ -227,5 +236,22 @@ int store_record_matches(const char *json, size_t len, const char *text);
  * there is no such record, -1 on error. cb must not use s. */
 int store_get_row(mw_store *s, int64_t rowid,
 		  int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+
+/* ---- watch.c: what the console polls, on a read-only connection of its own ---- */
+
+typedef struct store_watch store_watch;
+
+/* Opens state_dir/store.db read-only (never creating nor writing it): 0, or
+ * -1 with the reason (e.g. no store yet). */
+int store_watch_open(const char *state_dir, store_watch **out, mw_err *e);
+void store_watch_close(store_watch *w);
+/* 1 when another connection committed since the last call (PRAGMA
+ * data_version; the first call counts as a change), else 0. */
+int store_watch_changed(store_watch *w);
+/* 1 when a request is new or running, or when a fetch, resume or reset
+ * finished after since_ms (wall clock) but a collection it made due, not
+ * paused, has not written its status since (not begun yet); 0 when none;
+ * -1 on error. */
+int store_watch_pending(store_watch *w, int64_t since_ms);
 
 #endif

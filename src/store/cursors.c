@@ -1,0 +1,325 @@
+/* store/cursors.c - sources, cursors and the one transaction that commits
+ * a page: records (each stored once, by (source, id)), hourly counts and
+ * the cursor move, together or not at all. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
+#endif
+#include "private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "jsonscan.h"
+#include "logtypes.h"
+
+/* ---- sources and cursors ------------------------------------------------- */
+
+int store_source(mw_store *s, const char *integration, const char *type, int64_t *id,
+		 mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_SOURCE_GET, e);
+	int rc;
+
+	for (int pass = 0; st && pass < 2; pass++) {
+		sdb_bind_str(st, 1, integration);
+		sdb_bind_str(st, 2, type);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*id = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+			return 0;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return sdb_fail(s, rc, "looking up a source", e);
+		if (pass == 0) {
+			sqlite3_stmt *add = sdb_stmt(s, ST_SOURCE_ADD, e);
+			if (!add)
+				return -1;
+			sdb_bind_str(add, 1, integration);
+			sdb_bind_str(add, 2, type);
+			if (sdb_done(s, add, "adding a source", e) < 0)
+				return -1;
+			st = sdb_stmt(s, ST_SOURCE_GET, e);
+		}
+	}
+	if (st)
+		mw_err_set(e, "%s: source %s/%s vanished while being created", s->path,
+			   integration, type);
+	return -1;
+}
+
+int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_CURSOR_GET, e);
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->horizon = sqlite3_column_int64(st, 0);
+		c->in_window = sqlite3_column_int(st, 1);
+		c->win_from = sqlite3_column_int64(st, 2);
+		c->win_to = sqlite3_column_int64(st, 3);
+		c->win_progress = sqlite3_column_int64(st, 4);
+		sdb_copy_col(c->page_token, sizeof c->page_token, st, 5);
+		c->win_received = sqlite3_column_int64(st, 6);
+		c->win_restarted = sqlite3_column_int(st, 7);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "reading a cursor", e);
+	return 0;
+}
+
+static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_CURSOR_PUT, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, c->horizon);
+	sqlite3_bind_int(st, 3, c->in_window ? 1 : 0);
+	sqlite3_bind_int64(st, 4, c->win_from);
+	sqlite3_bind_int64(st, 5, c->win_to);
+	sqlite3_bind_int64(st, 6, c->win_progress);
+	sqlite3_bind_text(st, 7, c->page_token, (int)strnlen(c->page_token,
+							      sizeof c->page_token),
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, c->win_received);
+	sqlite3_bind_int(st, 9, c->win_restarted ? 1 : 0);
+	return sdb_done(s, st, "writing the cursor", e);
+}
+
+static sqlite3_stmt *multi_insert(mw_store *s, mw_err *e)
+{
+	mw_buf sql;
+	int rc;
+
+	if (s->multi) {
+		sqlite3_reset(s->multi);
+		return s->multi;
+	}
+	mw_buf_init(&sql);
+	mw_buf_puts(&sql, "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json) VALUES");
+	for (int k = 0; k < MULTI_ROWS; k++)
+		mw_buf_puts(&sql, k ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+	rc = sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->multi, NULL);
+	mw_buf_free(&sql);
+	if (rc != SQLITE_OK) {
+		sdb_fail(s, rc, "preparing a statement", e);
+		s->multi = NULL;
+		return NULL;
+	}
+	return s->multi;
+}
+
+/* 1 in *seen when the query (source, id bound) finds a row. */
+static int exists(mw_store *s, enum stmt_id q, int64_t source, const char *id, int *seen,
+		  mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, q, e);
+	int rc;
+
+	*seen = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	if (id)
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*seen = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "looking up a record's id", e);
+	return 0;
+}
+
+/* Whether a record of id was delivered already under another time: an
+ * impersonation id names one log line, whatever time a tenant gives it.
+ * For a record dated outside its window: its id among those of earlier
+ * such records, or among every stored record of the source. For any
+ * other record, once the source has had such records: among their ids. */
+static int seen_elsewhere(mw_store *s, int64_t source, const struct store_rec *rec,
+			  int any_outside, int *seen, mw_err *e)
+{
+	*seen = 0;
+	if (!rec->outside && !any_outside)
+		return 0;
+	if (exists(s, ST_OUTSIDE_SEEN, source, rec->id, seen, e) < 0)
+		return -1;
+	if (!*seen && rec->outside)
+		return exists(s, ST_ID_STORED, source, rec->id, seen, e);
+	return 0;
+}
+
+static int outside_add(mw_store *s, int64_t source, const char *id, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUTSIDE_ADD, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	return sdb_done(s, st, "keeping the id of a record outside its window", e);
+}
+
+int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
+		    mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_NEWEST_IN, e);
+	int rc;
+
+	*t = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*t = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "finding the newest record of a window", e);
+	return 0;
+}
+
+int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
+		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
+{
+	int64_t now = mw_now(), inserted = 0, outside = 0;
+	sqlite3_stmt *st;
+	int rc, has_outside = 0, any_outside = 0;
+
+	if (r)
+		r->inserted = r->duplicates = r->outside = 0;
+	if (sdb_begin(s, e) < 0)
+		return -1;
+	if (!(st = sdb_stmt(s, ST_INSERT_REC, e)))
+		return sdb_abort(s);
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 4, now);
+	for (size_t i = 0; i < n; i++) {
+		if (!recs[i].id || !recs[i].json || recs[i].json_len > INT_MAX) {
+			mw_err_set(e, "%s: record %zu of the page has no id or no JSON", s->path, i);
+			return sdb_abort(s);
+		}
+		has_outside |= recs[i].outside;
+	}
+	if (n && exists(s, ST_OUTSIDE_ANY, source, NULL, &any_outside, e) < 0)
+		return sdb_abort(s);
+	has_outside |= any_outside;
+	/* A page with a record dated outside its window (rare) goes one row at
+	 * a time: each such record is checked against, and added to, the
+	 * outside_seen ids. */
+	for (size_t i = 0; !has_outside && i + MULTI_ROWS <= n; i += MULTI_ROWS) {
+		sqlite3_stmt *m = multi_insert(s, e);
+
+		if (!m)
+			return sdb_abort(s);
+		for (int k = 0; k < MULTI_ROWS; k++) {
+			const struct store_rec *rec = &recs[i + (size_t)k];
+			int p = k * 6;
+
+			sqlite3_bind_int64(m, p + 1, source);
+			sqlite3_bind_text(m, p + 2, rec->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(m, p + 3, rec->time);
+			sqlite3_bind_int64(m, p + 4, now);
+			sqlite3_bind_int(m, p + 5, rec->threat ? 1 : 0);
+			sqlite3_bind_text(m, p + 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
+		}
+		rc = sqlite3_step(m);
+		sqlite3_reset(m);
+		if (rc != SQLITE_DONE) {
+			sdb_fail(s, rc, "storing records", e);
+			return sdb_abort(s);
+		}
+		inserted += sqlite3_changes(s->db);
+	}
+	for (size_t i = has_outside ? 0 : n - n % MULTI_ROWS; i < n; i++) {
+		const struct store_rec *rec = &recs[i];
+		int seen = 0;
+
+		if (seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
+			return sdb_abort(s);
+		if (seen)
+			continue;  /* delivered once already, perhaps pruned since */
+		/* Bindings survive reset, so only the per-record ones change. */
+		sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, rec->time);
+		sqlite3_bind_int(st, 5, rec->threat ? 1 : 0);
+		sqlite3_bind_text(st, 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			sdb_fail(s, rc, "storing records", e);
+			return sdb_abort(s);
+		}
+		/* INSERT OR IGNORE: 0 changes means the id was already stored. */
+		inserted += sqlite3_changes(s->db);
+		if (rec->outside) {
+			outside += sqlite3_changes(s->db);
+			if (outside_add(s, source, rec->id, e) < 0)
+				return sdb_abort(s);
+		}
+	}
+	if (inserted > 0) {
+		if (!(st = sdb_stmt(s, ST_HOURLY_ADD, e)))
+			return sdb_abort(s);
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, now / 3600);
+		sqlite3_bind_int64(st, 3, inserted);
+		if (sdb_done(s, st, "counting records", e) < 0)
+			return sdb_abort(s);
+	}
+	if (!(st = sdb_stmt(s, ST_STATUS_ADD_TOTAL, e)))
+		return sdb_abort(s);
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, inserted);
+	sqlite3_bind_int64(st, 3, now);
+	if (sdb_done(s, st, "counting records", e) < 0)
+		return sdb_abort(s);
+	if (outside > 0) {
+		if (!(st = sdb_stmt(s, ST_OUTSIDE_COUNT, e)))
+			return sdb_abort(s);
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, outside);
+		if (sdb_done(s, st, "counting records outside their window", e) < 0)
+			return sdb_abort(s);
+	}
+	if (c && cursor_put(s, source, c, e) < 0)
+		return sdb_abort(s);
+	if (sdb_commit(s, e) < 0)
+		return sdb_abort(s);
+	if (r) {
+		r->inserted = inserted;
+		r->duplicates = (int64_t)n - inserted;
+		r->outside = outside;
+	}
+	return 0;
+}
+
+int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
+{
+	struct store_cursor c;
+
+	memset(&c, 0, sizeof c);
+	c.horizon = horizon;
+	return cursor_put(s, source, &c, e);
+}

@@ -1,0 +1,290 @@
+/* store/db.c - the statements every part of the store runs, prepared once
+ * per connection, and the helpers around them: errors that name the file
+ * and the way out (disk full, damaged store), transactions. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
+#endif
+#include "private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "jsonscan.h"
+#include "logtypes.h"
+
+/* The way out must work: `reset` needs a readable store, so it is no cure
+ * for a damaged one. */
+const char sdb_damaged_fix[] =
+	"store.db is damaged: move it aside (mv store.db store.db.damaged) to start a new "
+	"store, which collects again from lookback; move the NDJSON output files aside too, "
+	"or they receive those records a second time";
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN_IMM] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INSERT_REC] = "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json) "
+			  "VALUES(?1,?2,?3,?4,?5,?6)",
+	[ST_HOURLY_ADD] = "INSERT INTO hourly(source,hour,n) VALUES(?1,?2,?3) "
+			  "ON CONFLICT(source,hour) DO UPDATE SET n=n+excluded.n",
+	[ST_STATUS_ADD_TOTAL] =
+		"INSERT INTO status(source,total,last_new_at) VALUES(?1,?2,?3) "
+		"ON CONFLICT(source) DO UPDATE SET total=total+excluded.total, "
+		"last_new_at=CASE WHEN excluded.total>0 THEN excluded.last_new_at "
+		"ELSE last_new_at END",
+	[ST_CURSOR_PUT] = "INSERT INTO cursors(source,horizon,in_window,win_from,win_to,"
+			  "win_progress,page_token,win_received,win_restarted) "
+			  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+			  "ON CONFLICT(source) DO UPDATE SET horizon=excluded.horizon,"
+			  "in_window=excluded.in_window,win_from=excluded.win_from,"
+			  "win_to=excluded.win_to,win_progress=excluded.win_progress,"
+			  "page_token=excluded.page_token,win_received=excluded.win_received,"
+			  "win_restarted=excluded.win_restarted",
+	[ST_CURSOR_GET] = "SELECT horizon,in_window,win_from,win_to,win_progress,page_token,"
+			  "win_received,win_restarted FROM cursors WHERE source=?1",
+	[ST_SOURCE_ADD] = "INSERT OR IGNORE INTO sources(integration,type) VALUES(?1,?2)",
+	[ST_SOURCE_GET] = "SELECT id FROM sources WHERE integration=?1 AND type=?2",
+	[ST_EACH_AFTER] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json "
+			  "FROM records r JOIN sources s ON s.id=r.source "
+			  "WHERE r.rowid>?1 ORDER BY r.rowid LIMIT ?2",
+	[ST_MAX_ROWID] = "SELECT coalesce(max(rowid),0) FROM records",
+	[ST_OUT_GET] = "SELECT last_rowid FROM outputs WHERE name=?1",
+	[ST_OUT_FILES] = "SELECT path,size FROM output_files WHERE output=?1 ORDER BY path",
+	[ST_OUT_REGISTER] = "INSERT OR IGNORE INTO output_files(output,path,size) "
+			    "VALUES(?1,?2,?3)",
+	[ST_OUT_SET_ROWID] = "INSERT INTO outputs(name,last_rowid,state,error,updated) "
+			     "VALUES(?1,?2,'ok','',?3) ON CONFLICT(name) DO UPDATE SET "
+			     "last_rowid=excluded.last_rowid,updated=excluded.updated",
+	[ST_OUT_SET_SIZE] = "INSERT INTO output_files(output,path,size) VALUES(?1,?2,?3) "
+			    "ON CONFLICT(output,path) DO UPDATE SET size=excluded.size",
+	[ST_OUT_STATUS] = "INSERT INTO outputs(name,last_rowid,state,error,updated) "
+			  "VALUES(?1,0,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET "
+			  "state=excluded.state,error=excluded.error,updated=excluded.updated",
+	[ST_OUT_FORGET] = "DELETE FROM output_files WHERE output=?1 AND path=?2",
+	[ST_OUT_INFO] = "SELECT state,error,updated,last_rowid FROM outputs WHERE name=?1",
+	[ST_OUT_LAG] = "SELECT count(*) FROM records WHERE rowid>?1",
+	[ST_OUT_OLDEST] = "SELECT collected FROM records WHERE rowid>?1 ORDER BY rowid LIMIT 1",
+	[ST_OUT_DONE] = "SELECT count(*) FROM records WHERE rowid<=?1",
+	[ST_STATUS_PUT] =
+		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
+		"err_class,http_status,err_code,err_message,remedy,records_last_poll,"
+		"last_new_at,horizon,last_record_time,rl_limit,rl_remaining,rl_reset_ms,"
+		"throttled_until,updated,warning) "
+		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+		"?21) "
+		"ON CONFLICT(source) DO UPDATE SET state=excluded.state,paused=excluded.paused,"
+		"last_attempt=excluded.last_attempt,last_success=excluded.last_success,"
+		"next_poll=excluded.next_poll,err_class=excluded.err_class,"
+		"http_status=excluded.http_status,err_code=excluded.err_code,"
+		"err_message=excluded.err_message,remedy=excluded.remedy,"
+		"records_last_poll=excluded.records_last_poll,"
+		"last_new_at=max(last_new_at,excluded.last_new_at),"
+		"horizon=excluded.horizon,last_record_time=excluded.last_record_time,"
+		"rl_limit=excluded.rl_limit,rl_remaining=excluded.rl_remaining,"
+		"rl_reset_ms=excluded.rl_reset_ms,throttled_until=excluded.throttled_until,"
+		"updated=excluded.updated,warning=excluded.warning",
+	[ST_STATUS_LIST] =
+		"SELECT s.id,s.integration,s.type,coalesce(st.state,'idle'),"
+		"coalesce(st.paused,0),coalesce(st.last_attempt,0),coalesce(st.last_success,0),"
+		"coalesce(st.next_poll,0),coalesce(st.err_class,'ok'),"
+		"coalesce(st.http_status,0),coalesce(st.err_code,''),"
+		"coalesce(st.err_message,''),coalesce(st.remedy,''),"
+		"coalesce(st.records_last_poll,0),"
+		"(SELECT coalesce(sum(h.n),0) FROM hourly h WHERE h.source=s.id AND h.hour>?1),"
+		"coalesce(st.total,0),coalesce(st.rejects,0),coalesce(st.last_new_at,0),"
+		"coalesce(c.horizon,st.horizon,0),coalesce(st.last_record_time,0),"
+		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
+		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
+		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0) "
+		"FROM sources s LEFT JOIN status st ON st.source=s.id "
+		"LEFT JOIN cursors c ON c.source=s.id "
+		/* heartbeat records (collector.c) are for the outputs only */
+		"WHERE s.type<>'heartbeat' ORDER BY s.integration,s.type",
+	[ST_REJECTS_ADD] = "INSERT INTO status(source,rejects) VALUES(?1,?2) "
+			   "ON CONFLICT(source) DO UPDATE SET rejects=rejects+excluded.rejects",
+	[ST_OUTSIDE_SEEN] = "SELECT 1 FROM outside_seen WHERE source=?1 AND id=?2",
+	[ST_OUTSIDE_ANY] = "SELECT 1 FROM outside_seen WHERE source=?1 LIMIT 1",
+	/* No index serves id alone: a scan of the source, run only for a
+	 * record dated outside its window, which is rare. */
+	[ST_ID_STORED] = "SELECT 1 FROM records WHERE source=?1 AND id=?2 LIMIT 1",
+	[ST_OUTSIDE_ADD] = "INSERT OR IGNORE INTO outside_seen(source,id) VALUES(?1,?2)",
+	[ST_OUTSIDE_COUNT] = "UPDATE status SET outside=outside+?2 WHERE source=?1",
+	[ST_NEWEST_IN] = "SELECT max(time) FROM records WHERE source=?1 AND time>=?2 AND time<=?3",
+	[ST_REQ_ADD] = "INSERT INTO requests(integration,type,action,arg,state,result,created,"
+		       "updated) VALUES(?1,?2,?3,?4,0,'',?5,?5)",
+	[ST_REQ_OLDEST] = "SELECT id,integration,type,action,arg FROM requests WHERE state=0 "
+			  "ORDER BY id LIMIT 1",
+	[ST_REQ_RUN] = "UPDATE requests SET state=1,updated=?2 WHERE id=?1 AND state=0",
+	[ST_REQ_FINISH] = "UPDATE requests SET state=?2,result=?3,updated=?4 "
+			  "WHERE id=?1 AND state=1",
+	[ST_REQ_GET] = "SELECT state,result FROM requests WHERE id=?1",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key=?1",
+	[ST_META_SET] = "INSERT INTO meta(key,value) VALUES(?1,?2) "
+			"ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+	[ST_COUNT_SOURCE] = "SELECT count(*) FROM records WHERE source=?1",
+	[ST_PRUNE_RANGE] = "DELETE FROM records WHERE rowid>=?1 AND rowid<?2 AND time<?3",
+	[ST_MIN_ROWID] = "SELECT coalesce(min(rowid),0) FROM records",
+	[ST_REREAD_FLOOR] = "SELECT coalesce(min(CASE WHEN in_window AND win_from<horizon"
+			    " OR horizon=0 THEN win_from ELSE horizon END),-1) FROM cursors"
+			    " WHERE horizon>0 OR in_window",
+	[ST_SOURCE_NAME] = "SELECT integration,type FROM sources WHERE id=?1",
+	/* The preview's pages: one ordered stream per threat value, merged in C,
+	 * so a single index serves both "all" and "threats only". _0 and _1 are
+	 * the same statement twice: both streams are stepped at once. */
+	[ST_Q_OLDER_0] = "SELECT rowid,id,time,collected,json FROM records "
+			 "WHERE source=?1 AND threat=?2 AND rowid<?3 ORDER BY rowid DESC",
+	[ST_Q_OLDER_1] = "SELECT rowid,id,time,collected,json FROM records "
+			 "WHERE source=?1 AND threat=?2 AND rowid<?3 ORDER BY rowid DESC",
+	[ST_Q_NEWER_0] = "SELECT rowid,id,time,collected,json FROM records "
+			 "WHERE source=?1 AND threat=?2 AND rowid>?3 ORDER BY rowid",
+	[ST_Q_NEWER_1] = "SELECT rowid,id,time,collected,json FROM records "
+			 "WHERE source=?1 AND threat=?2 AND rowid>?3 ORDER BY rowid",
+	[ST_Q_COUNT] = "SELECT count(*) FROM records WHERE source=?1 AND threat=?2 "
+		       "AND rowid>?3 AND rowid<=?4",
+	[ST_GET_ROW] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json "
+		       "FROM records r JOIN sources s ON s.id=r.source WHERE r.rowid=?1",
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int is_disk_full(sqlite3 *db, int rc)
+{
+	int ext = db ? sqlite3_extended_errcode(db) : rc;
+	return (rc & 0xff) == SQLITE_FULL || (ext & 0xff) == SQLITE_FULL ||
+	       (db && (ext & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+/* Turns an SQLite failure into a message that says what to do. */
+int sdb_fail(mw_store *s, int rc, const char *what, mw_err *e)
+{
+	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	int prim = rc & 0xff;
+
+	if (is_disk_full(s->db, rc)) {
+		/* "disk full: free space on <dir>": the one wording status, fetch
+		 * and the console show for every full file system. */
+		const char *slash = strrchr(s->path, '/');
+		int dirlen = slash && slash != s->path ? (int)(slash - s->path)
+						       : (int)strlen(s->path);
+
+		mw_err_set(e, "disk full: free space on %.*s (%s: %s); nothing is lost, "
+			   "collection resumes where it stopped", dirlen, s->path, s->path, what);
+	} else if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+		mw_err_set(e, "%s: %s", s->path, sdb_damaged_fix);
+	else if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		mw_err_set(e, "%s: %s: the store stayed locked by another process for %d ms; "
+			   "try again", s->path, what, STORE_BUSY_MS);
+	else if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_CANTOPEN)
+		mw_err_set(e, "%s: %s: %s; check that this user owns the state directory and "
+			   "its files", s->path, what, msg);
+	else if (prim == SQLITE_IOERR && s->db && sqlite3_system_errno(s->db))
+		/* "disk I/O error" alone does not say which: EIO, ENOSPC, ... */
+		mw_err_set(e, "%s: %s: %s (%s); check the disk, then try again", s->path, what,
+			   msg, strerror(sqlite3_system_errno(s->db)));
+	else
+		mw_err_set(e, "%s: %s: %s", s->path, what, msg);
+	return -1;
+}
+
+sqlite3_stmt *sdb_stmt(mw_store *s, enum stmt_id id, mw_err *e)
+{
+	sqlite3_stmt *st = s->st[id];
+	int rc;
+
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		sdb_fail(s, rc, "preparing a statement", e);
+		return NULL;
+	}
+	s->st[id] = st;
+	return st;
+}
+
+/* Steps a statement that returns no rows; leaves it reset. */
+int sdb_done(mw_store *s, sqlite3_stmt *st, const char *what, mw_err *e)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sdb_fail(s, rc, what, e);
+	return 0;
+}
+
+int sdb_simple(mw_store *s, enum stmt_id id, const char *what, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, id, e);
+
+	return st ? sdb_done(s, st, what, e) : -1;
+}
+
+int sdb_begin(mw_store *s, mw_err *e)
+{
+	return sdb_simple(s, ST_BEGIN_IMM, "starting a transaction", e);
+}
+
+int sdb_commit(mw_store *s, mw_err *e)
+{
+	return sdb_simple(s, ST_COMMIT, "committing", e);
+}
+
+/* Undoes an open transaction after a failure; the first error stays in e. */
+int sdb_abort(mw_store *s)
+{
+	mw_err ignored;
+
+	for (int i = 0; i < ST_COUNT; i++)
+		if (s->st[i])
+			sqlite3_reset(s->st[i]);
+	if (!sqlite3_get_autocommit(s->db))
+		sdb_simple(s, ST_ROLLBACK, "rolling back", &ignored);
+	return -1;
+}
+
+void sdb_copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+void sdb_bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+int sdb_raw_exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind)
+{
+	mw_err e;
+	sqlite3_stmt *st = sdb_stmt(s, id, &e);
+	int64_t v = -1;
+
+	if (!st)
+		return -1;
+	if (has_bind)
+		sqlite3_bind_int64(st, 1, bind1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}

@@ -1,0 +1,569 @@
+/* store/open.c - opening the local store: SQLite in WAL mode, one connection per thread.
+ *
+ * Durability: every write is a transaction; with journal_mode=WAL a
+ * committed transaction is in the -wal file before COMMIT returns, so it
+ * survives kill -9 of the process even with synchronous=NORMAL (NORMAL only
+ * risks the last transactions on a power loss, never corruption). That is
+ * the trade the 50,000 records/s target needs: no fsync per page.
+ *
+ * A new store is built under a temporary name and linked into place only
+ * once its schema is committed, so an existing store.db is always a complete
+ * store: an empty or truncated one is damage, never "not created yet".
+ *
+ * Also here: the schema (version 1 and its in-place upgrade to 2), the
+ * checks that refuse a damaged, foreign or newer store, and the collector
+ * lock. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
+#endif
+#include "private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "jsonscan.h"
+#include "logtypes.h"
+
+
+/* Version 1. AUTOINCREMENT on records: outputs remember the last rowid they
+ * wrote, so a rowid must never be handed out twice, even after pruning or
+ * deleting the newest rows.
+ *
+ * Records are unique on (source, time, id), not (source, id): the same
+ * constraint in practice, since a URL or attachment id is the hash of the
+ * whole record, time included, and an impersonation id names one log line
+ * with its one eventTime (should Mimecast ever re-time an id, both are kept:
+ * nothing is dropped). But keys that arrive in time order land at the right
+ * edge of the index, where random SHA-256 keys dirtied a random leaf page per
+ * record: the WAL then carried a 16 KiB page per record, and a 600,000-record
+ * backfill took 30 s instead of 11. */
+static const char schema_v1[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE sources(id INTEGER PRIMARY KEY, integration TEXT NOT NULL,"
+	" type TEXT NOT NULL, UNIQUE(integration,type));"
+	"CREATE TABLE records(rowid INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" source INTEGER NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
+	" collected INTEGER NOT NULL, threat INTEGER NOT NULL DEFAULT 0,"
+	" json TEXT NOT NULL, UNIQUE(source,time,id));"
+	"CREATE TABLE cursors(source INTEGER PRIMARY KEY, horizon INTEGER NOT NULL DEFAULT 0,"
+	" in_window INTEGER NOT NULL DEFAULT 0, win_from INTEGER NOT NULL DEFAULT 0,"
+	" win_to INTEGER NOT NULL DEFAULT 0, win_progress INTEGER NOT NULL DEFAULT 0,"
+	" page_token TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE status(source INTEGER PRIMARY KEY, state TEXT NOT NULL DEFAULT 'idle',"
+	" paused INTEGER NOT NULL DEFAULT 0, last_attempt INTEGER NOT NULL DEFAULT 0,"
+	" last_success INTEGER NOT NULL DEFAULT 0, next_poll INTEGER NOT NULL DEFAULT 0,"
+	" err_class TEXT NOT NULL DEFAULT 'ok', http_status INTEGER NOT NULL DEFAULT 0,"
+	" err_code TEXT NOT NULL DEFAULT '', err_message TEXT NOT NULL DEFAULT '',"
+	" remedy TEXT NOT NULL DEFAULT '', records_last_poll INTEGER NOT NULL DEFAULT 0,"
+	" total INTEGER NOT NULL DEFAULT 0, rejects INTEGER NOT NULL DEFAULT 0,"
+	" last_new_at INTEGER NOT NULL DEFAULT 0, horizon INTEGER NOT NULL DEFAULT 0,"
+	" last_record_time INTEGER NOT NULL DEFAULT 0, rl_limit INTEGER NOT NULL DEFAULT -1,"
+	" rl_remaining INTEGER NOT NULL DEFAULT -1, rl_reset_ms INTEGER NOT NULL DEFAULT -1,"
+	" throttled_until INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE hourly(source INTEGER NOT NULL, hour INTEGER NOT NULL,"
+	" n INTEGER NOT NULL, PRIMARY KEY(source,hour)) WITHOUT ROWID;"
+	"CREATE TABLE requests(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" integration TEXT NOT NULL, type TEXT NOT NULL, action TEXT NOT NULL,"
+	" arg TEXT NOT NULL, state INTEGER NOT NULL, result TEXT NOT NULL,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX requests_state ON requests(state,id);"
+	"CREATE INDEX records_source_threat ON records(source,threat);"
+	"CREATE TABLE outputs(name TEXT PRIMARY KEY, last_rowid INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT NOT NULL DEFAULT 'ok', error TEXT NOT NULL DEFAULT '',"
+	" updated INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE output_files(output TEXT NOT NULL, path TEXT NOT NULL,"
+	" size INTEGER NOT NULL, PRIMARY KEY(output,path)) WITHOUT ROWID;"
+	"INSERT INTO meta(key,value) VALUES('schema_version','1');";
+
+/* Version 2 adds, to version 1's tables:
+ * - cursors.win_received: records received in the window in progress (stored
+ *   or duplicate), which totalCount is compared with when the window ends;
+ *   cursors.win_restarted: the window is already the one restart that a
+ *   totalCount above what was received earns (window.h);
+ * - status.warning: what collection goes on despite (clock skew, a horizon
+ *   pulled back, a pagination loop cut short), "" when nothing;
+ *   status.outside: records dated outside the window that asked for them;
+ * - outside_seen: the ids of those records, kept after retention prunes the
+ *   records themselves (their own time may be years ago), so a tenant that
+ *   serves one again never gets it delivered twice. Few rows: such records
+ *   are rare. 
+ * Applied in place by store_open, once, under BEGIN IMMEDIATE. */
+static const char schema_v2[] =
+	"ALTER TABLE cursors ADD COLUMN win_received INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cursors ADD COLUMN win_restarted INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE status ADD COLUMN warning TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE status ADD COLUMN outside INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE outside_seen(source INTEGER NOT NULL, id TEXT NOT NULL,"
+	" PRIMARY KEY(source,id)) WITHOUT ROWID;"
+	"UPDATE meta SET value='2' WHERE key='schema_version';";
+
+/* ---- open -------------------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = mw_xmalloc(n);
+
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* Checks store.db is a regular file before SQLite opens it. An empty file
+ * (which SQLite would take for a new database) is refused by check_schema,
+ * any other non-database by SQLite (SQLITE_NOTADB). (A truncated one SQLite
+ * refuses itself when a read transaction finds fewer pages than the header
+ * counts; checking sizes here, outside its locks, would race a checkpoint
+ * extending the file.) 0 fine, -1 damaged or unreadable (e set). */
+static int check_header(const char *path, mw_err *e)
+{
+	struct stat sb;
+
+	/* stat(), never open(): closing any descriptor of store.db drops every
+	 * POSIX lock this process holds on it, including the shared lock of a
+	 * connection already open here (the collector's, when the output
+	 * thread or the console opens the store). Without that lock the next
+	 * process to close its connection deletes the WAL under us, and what
+	 * we commit afterwards goes to an unlinked file. */
+	if (stat(path, &sb) < 0) {
+		mw_err_set(e, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		mw_err_set(e, "%s: not a regular file; move it aside", path);
+		return -1;
+	}
+	return 0;
+}
+
+
+/* SQLite's own busy handler sleeps in growing steps (up to 100 ms), which
+ * left the collector and the output thread sleeping on each other for most
+ * of a backfill. Their transactions are short: poll every millisecond. */
+static int busy_wait(void *arg, int tries)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	if (tries >= STORE_BUSY_MS)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static int setup_connection(mw_store *s, mw_err *e)
+{
+	int rc;
+	sqlite3_stmt *st = NULL;
+
+	sqlite3_busy_handler(s->db, busy_wait, NULL);
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *m = sqlite3_column_text(st, 0);
+			rc = (m && strcmp((const char *)m, "wal") == 0) ? SQLITE_OK : SQLITE_ERROR;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK && rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "switching to WAL mode", e);
+	/* Checkpoints (a copy and an fsync) every 1000 pages, 16 MiB of WAL,
+	 * rather than SQLite's 4 MiB: a third more pages per second when backfilling; the
+	 * WAL file is cut back to 64 MiB after it grew past that. */
+	/* A 16 MiB page cache keeps the (source, id) index, whose keys arrive in
+	 * random order, mostly in memory during a backfill. */
+	rc = sdb_raw_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=1000;"
+			     "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384");
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "setting up the connection", e);
+	return 0;
+}
+
+/* Builds a complete empty store at tmp. */
+static int create_at(const char *tmp, mw_err *e)
+{
+	mw_store t = { .db = NULL, .path = (char *)tmp };
+	char sql[64];
+	int rc, fd;
+
+	/* Created by us at 0600 so SQLite, which gives -wal and -shm the mode of
+	 * the database file, creates those at 0600 too. */
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		mw_err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0600) < 0) {
+		mw_err_set(e, "%s: chmod 0600: %s", tmp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	rc = sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sdb_fail(&t, rc, "creating the store", e);
+		sqlite3_close(t.db);
+		return -1;
+	}
+	snprintf(sql, sizeof sql, "PRAGMA application_id=%d", STORE_APP_ID);
+	/* 16 KiB pages: a record is ~1 KiB, so a page commit writes a quarter
+	 * as many WAL frames (and syscalls) as with 4 KiB. Only settable before
+	 * the switch to WAL. */
+	if ((rc = sdb_raw_exec(t.db, "PRAGMA page_size=16384")) != SQLITE_OK) {
+		sdb_fail(&t, rc, "setting the page size", e);
+		goto fail;
+	}
+	if (setup_connection(&t, e) < 0)
+		goto fail;
+	if ((rc = sdb_raw_exec(t.db, sql)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, "BEGIN IMMEDIATE")) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v1)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v2)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
+		sdb_fail(&t, rc, "creating the schema", e);
+		goto fail;
+	}
+	/* Closing the last connection checkpoints the WAL into the file. */
+	if ((rc = sqlite3_close(t.db)) != SQLITE_OK) {
+		t.db = NULL;
+		mw_err_set(e, "%s: closing the new store: %s", tmp, sqlite3_errstr(rc));
+		return -1;
+	}
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		mw_err_set(e, "%s: fsync: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	{
+		/* A checkpoint that failed for want of space leaves the file empty
+		 * and sqlite3_close() still says OK. */
+		struct stat sb;
+
+		unsigned char h[100];
+		char wal[4200];
+		struct stat wb;
+		int64_t psize, npages;
+
+		if (fstat(fd, &sb) < 0 || sb.st_size < 100) {
+			close(fd);
+			mw_err_set(e, "%s: the new store could not be written: disk full? free "
+				      "space on its file system and try again", tmp);
+			return -1;
+		}
+		/* A checkpoint cut short by an I/O error leaves fewer pages than
+		 * the header counts, and the rest only in the -wal, which is
+		 * removed with the temporary name: never link such a store. */
+		snprintf(wal, sizeof wal, "%s-wal", tmp);
+		psize = 0;
+		npages = 0;
+		if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h) {
+			psize = (h[16] << 8) | h[17];
+			if (psize == 1)
+				psize = 65536;
+			npages = ((int64_t)h[28] << 24) | (h[29] << 16) | (h[30] << 8) | h[31];
+		}
+		if (psize == 0 || npages == 0 || sb.st_size < psize * npages ||
+		    (stat(wal, &wb) == 0 && wb.st_size > 0)) {
+			close(fd);
+			mw_err_set(e, "%s: the new store could not be written completely (disk I/O "
+				      "error or disk full); check the disk and try again", tmp);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+fail:
+	sqlite3_close(t.db);
+	return -1;
+}
+
+static void unlink_db_files(const char *db)
+{
+	size_t n = strlen(db) + 8;
+	char *p = mw_xmalloc(n);
+
+	unlink(db);
+	snprintf(p, n, "%s-wal", db);
+	unlink(p);
+	snprintf(p, n, "%s-shm", db);
+	unlink(p);
+	free(p);
+}
+
+/* Creates store.db unless it exists. link() never replaces, so two
+ * processes starting at once end up sharing one store. */
+static int create_store(const char *dir, const char *path, mw_err *e)
+{
+	char name[64];
+	char *tmp;
+	int rc = 0;
+
+	snprintf(name, sizeof name, "store.db.new.%ld", (long)getpid());
+	tmp = path_join(dir, name);
+	unlink_db_files(tmp);
+	if (create_at(tmp, e) < 0) {
+		unlink_db_files(tmp);
+		free(tmp);
+		return -1;
+	}
+	if (link(tmp, path) < 0 && errno != EEXIST) {
+		mw_err_set(e, "%s: cannot create: %s", path, strerror(errno));
+		rc = -1;
+	}
+	unlink_db_files(tmp);
+	free(tmp);
+	if (rc == 0 && mw_fsync_dir(dir) < 0) {
+		mw_err_set(e, "%s: fsync: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Indexes added after version 1 shipped. An index changes no table, so a
+ * store that has it is still a version 1 store to every mimewatch that
+ * reads version 1: adding it needs no version bump. records_source_threat
+ * (key source, threat, rowid) lets the console read a source newest first, a
+ * page at a time, with or without only threats. Built once, on the first
+ * open of an older store. */
+static int ensure_indexes(mw_store *s, mw_err *e)
+{
+	int64_t have = 0;
+	int rc = query_int(s->db, "SELECT count(*) FROM sqlite_master WHERE type='index' "
+				  "AND name='records_source_threat'", &have);
+
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "reading the schema", e);
+	if (have)
+		return 0;
+	rc = sdb_raw_exec(s->db, "CREATE INDEX IF NOT EXISTS records_source_threat "
+			     "ON records(source,threat)");
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "adding the preview index", e);
+	return 0;
+}
+
+/* Brings a store of an older schema up to STORE_SCHEMA_VERSION. Two
+ * processes may open the same old store at once: the version is read again
+ * inside the write transaction, so only one of them applies the change. */
+static int migrate(mw_store *s, mw_err *e)
+{
+	char ver[32];
+	int rc;
+
+	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 || atoi(ver) >= 2)
+		return 0;
+	if ((rc = sdb_raw_exec(s->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		return sdb_fail(s, rc, "upgrading the store to schema version 2", e);
+	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 || atoi(ver) >= 2) {
+		sdb_raw_exec(s->db, "ROLLBACK");
+		return 0;
+	}
+	if ((rc = sdb_raw_exec(s->db, schema_v2)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
+		sdb_fail(s, rc, "upgrading the store to schema version 2", e);
+		sdb_raw_exec(s->db, "ROLLBACK");
+		return -1;
+	}
+	mw_log(1, "%s: upgraded to schema version 2", s->path);
+	return 0;
+}
+
+/* Is this our store, and one we understand? */
+static int check_schema(mw_store *s, mw_err *e)
+{
+	int64_t appid = 0, nmeta = 0, have_meta = 0;
+	char ver[32];
+	int rc;
+
+	rc = query_int(s->db, "PRAGMA application_id", &appid);
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "reading the header", e);
+	if (appid != STORE_APP_ID) {
+		int64_t ntables = 0;
+		rc = query_int(s->db, "SELECT count(*) FROM sqlite_master", &ntables);
+		if (rc != SQLITE_OK)
+			return sdb_fail(s, rc, "reading the schema", e);
+		if (appid == 0 && ntables == 0) {
+			mw_err_set(e, "%s: %s", s->path, sdb_damaged_fix);
+			return -1;
+		}
+		mw_err_set(e, "%s: an SQLite database but not a mimewatch store; point "
+			   "state_dir elsewhere or move the file aside", s->path);
+		return -1;
+	}
+	rc = query_int(s->db,
+		       "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+		       &have_meta);
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "reading the schema", e);
+	if (!have_meta) {
+		mw_err_set(e, "%s: %s", s->path, sdb_damaged_fix);
+		return -1;
+	}
+	rc = query_int(s->db, "SELECT count(*) FROM meta WHERE key='schema_version'", &nmeta);
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "reading the schema version", e);
+	if (nmeta != 1 || store_meta_get(s, "schema_version", ver, sizeof ver) < 0) {
+		mw_err_set(e, "%s: %s", s->path, sdb_damaged_fix);
+		return -1;
+	}
+	char *end;
+	long v = strtol(ver, &end, 10);
+	if (*end || end == ver || v < 1) {
+		mw_err_set(e, "%s: %s", s->path, sdb_damaged_fix);
+		return -1;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		mw_err_set(e, "%s: the store has schema version %ld, newer than this mimewatch "
+			   "understands (%d); run a newer mimewatch or point state_dir elsewhere",
+			   s->path, v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *state_dir, mw_store **out, mw_err *e)
+{
+	mw_store *s;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	if (!state_dir || !*state_dir) {
+		mw_err_set(e, "state_dir is empty; set state_dir in the config");
+		return -1;
+	}
+	if (mw_mkdir_p(state_dir, e) < 0)
+		return -1;
+	s = mw_xcalloc(1, sizeof *s);
+	s->path = path_join(state_dir, "store.db");
+	if (lstat(s->path, &sb) < 0) {
+		if (errno != ENOENT) {
+			mw_err_set(e, "%s: %s", s->path, strerror(errno));
+			goto fail;
+		}
+		if (create_store(state_dir, s->path, e) < 0)
+			goto fail;
+	} else if (S_ISLNK(sb.st_mode)) {
+		/* SQLite would put -wal and -shm beside the link's target, out of
+		 * the lock's sight; and a dangling link would create a store
+		 * wherever it points. */
+		mw_err_set(e, "%s: a symbolic link, not the store itself; replace the link with "
+			   "the file it names (mv), or point state_dir at that file's directory",
+			   s->path);
+		goto fail;
+	} else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077) && sb.st_uid == geteuid()) {
+		/* An older or hand-copied store: tighten it, and SQLite then
+		 * creates -wal and -shm alike. */
+		chmod(s->path, 0600);
+	}
+	if (check_header(s->path, e) < 0)
+		goto fail;
+	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		sdb_fail(s, rc, "opening", e);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	/* Before the first read: check_schema's can meet SQLITE_BUSY too, e.g.
+	 * while another process checkpoints or closes its connection. */
+	sqlite3_busy_handler(s->db, busy_wait, NULL);
+	if (check_schema(s, e) < 0 || setup_connection(s, e) < 0 || migrate(s, e) < 0 ||
+	    ensure_indexes(s, e) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(mw_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->multi);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+/* ---- lock --------------------------------------------------------------- */
+
+int store_lock(const char *state_dir, int *fd, long *pid, mw_err *e)
+{
+	char *path, buf[32];
+	int lfd;
+	ssize_t n;
+
+	*fd = -1;
+	if (pid)
+		*pid = 0;
+	if (mw_mkdir_p(state_dir, e) < 0)
+		return -1;
+	path = path_join(state_dir, "lock");
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lfd < 0) {
+		mw_err_set(e, "%s: cannot open the lock file: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		if (err == EWOULDBLOCK || err == EINTR) {
+			n = pread(lfd, buf, sizeof buf - 1, 0);
+			if (pid && n > 0) {
+				buf[n] = 0;
+				*pid = strtol(buf, NULL, 10);
+			}
+			close(lfd);
+			free(path);
+			return 0;
+		}
+		mw_err_set(e, "%s: flock: %s", path, strerror(err));
+		close(lfd);
+		free(path);
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(lfd, 0) < 0 || pwrite(lfd, buf, (size_t)n, 0) != n) {
+		mw_err_set(e, "%s: cannot write our pid: %s", path, strerror(errno));
+		close(lfd);
+		free(path);
+		return -1;
+	}
+	free(path);
+	*fd = lfd;
+	return 1;
+}

@@ -1,0 +1,279 @@
+/* store/outputs.c - what the outputs read: records after a rowid, each
+ * output's durable offset and file sizes, and retention (pruning only what
+ * every output has delivered and no overlap will read again). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
+#endif
+#include "private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "jsonscan.h"
+#include "logtypes.h"
+
+/* ---- records for outputs ------------------------------------------------------- */
+
+int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
+		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_EACH_AFTER, e);
+	struct store_row row;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after_rowid);
+	sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.rowid = sqlite3_column_int64(st, 0);
+		row.integration = (const char *)sqlite3_column_text(st, 1);
+		row.type = (const char *)sqlite3_column_text(st, 2);
+		row.id = (const char *)sqlite3_column_text(st, 3);
+		row.time = sqlite3_column_int64(st, 4);
+		row.collected = sqlite3_column_int64(st, 5);
+		row.json = (const char *)sqlite3_column_text(st, 6);
+		row.json_len = (size_t)sqlite3_column_bytes(st, 6);
+		if (!row.integration || !row.type || !row.id || !row.json) {
+			sqlite3_reset(st);
+			mw_err_set(e, "%s: record %" PRId64 " has a NULL field: %s", s->path,
+				   row.rowid, sdb_damaged_fix);
+			return -1;
+		}
+		if (cb(&row, ctx)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "reading records", e);
+	return 0;
+}
+
+
+int64_t store_max_rowid(mw_store *s)
+{
+	return sdb_query_i64(s, ST_MAX_ROWID, 0, 0);
+}
+
+/* ---- output offsets --------------------------------------------------------- */
+
+int store_output_get(mw_store *s, const char *output, int64_t *last_rowid, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_GET, e);
+	int rc;
+
+	*last_rowid = 0;
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*last_rowid = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "reading an output offset", e);
+	return 0;
+}
+
+int store_output_files(mw_store *s, const char *output, struct store_file_size **out,
+		       size_t *n, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_FILES, e);
+	struct store_file_size *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = mw_xrealloc(v, cap * sizeof *v);
+		}
+		sdb_copy_col(v[len].path, sizeof v[len].path, st, 0);
+		v[len].size = sqlite3_column_int64(st, 1);
+		len++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return sdb_fail(s, rc, "reading output files", e);
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_output_register(mw_store *s, const char *output, const char *path, int64_t size,
+			  mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_REGISTER, e);
+
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	sdb_bind_str(st, 2, path);
+	sqlite3_bind_int64(st, 3, size);
+	return sdb_done(s, st, "registering an output file", e);
+}
+
+int store_output_forget(mw_store *s, const char *output, const char *path, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_FORGET, e);
+
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	sdb_bind_str(st, 2, path);
+	return sdb_done(s, st, "forgetting an output file", e);
+}
+
+int store_output_commit(mw_store *s, const char *output, int64_t last_rowid,
+			const struct store_file_size *files, size_t n, mw_err *e)
+{
+	sqlite3_stmt *st;
+
+	if (sdb_begin(s, e) < 0)
+		return -1;
+	if (!(st = sdb_stmt(s, ST_OUT_SET_ROWID, e)))
+		return sdb_abort(s);
+	sdb_bind_str(st, 1, output);
+	sqlite3_bind_int64(st, 2, last_rowid);
+	sqlite3_bind_int64(st, 3, mw_now_ms());
+	if (sdb_done(s, st, "saving an output offset", e) < 0)
+		return sdb_abort(s);
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = sdb_stmt(s, ST_OUT_SET_SIZE, e)))
+			return sdb_abort(s);
+		sdb_bind_str(st, 1, output);
+		sdb_bind_str(st, 2, files[i].path);
+		sqlite3_bind_int64(st, 3, files[i].size);
+		if (sdb_done(s, st, "saving an output file size", e) < 0)
+			return sdb_abort(s);
+	}
+	if (sdb_commit(s, e) < 0)
+		return sdb_abort(s);
+	return 0;
+}
+
+int store_output_status(mw_store *s, const char *output, const char *state,
+			const char *error, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_STATUS, e);
+
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	sdb_bind_str(st, 2, state);
+	sdb_bind_str(st, 3, error);
+	sqlite3_bind_int64(st, 4, mw_now_ms());
+	return sdb_done(s, st, "saving an output state", e);
+}
+
+/* ---- retention --------------------------------------------------------------- */
+
+int store_output_info(mw_store *s, const char *output, struct store_output_info *out,
+		      mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_INFO, e);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->state, sizeof(out->state), "idle");
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sdb_copy_col(out->state, sizeof(out->state), st, 0);
+		sdb_copy_col(out->error, sizeof(out->error), st, 1);
+		out->updated_ms = sqlite3_column_int64(st, 2);
+		out->last_rowid = sqlite3_column_int64(st, 3);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		sdb_fail(s, rc, "reading an output's state", e);
+		return -1;
+	}
+	out->lag_records = sdb_query_i64(s, ST_OUT_LAG, out->last_rowid, 1);
+	out->delivered = sdb_query_i64(s, ST_OUT_DONE, out->last_rowid, 1);
+	if (out->lag_records > 0) {
+		int64_t oldest = sdb_query_i64(s, ST_OUT_OLDEST, out->last_rowid, 1);
+
+		out->lag_seconds = oldest > 0 && mw_now() > oldest ? mw_now() - oldest : 0;
+	}
+	if (out->lag_records < 0 || out->delivered < 0) {
+		mw_err_set(e, "%s: counting an output's records failed: %s", s->path,
+			   sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+int64_t store_reread_floor(mw_store *s)
+{
+	int64_t v = sdb_query_i64(s, ST_REREAD_FLOOR, 0, 0);
+
+	return v < 0 ? INT64_MAX : v;
+}
+
+int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
+{
+	int64_t lo = sdb_query_i64(s, ST_MIN_ROWID, 0, 0), total = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (lo < 0) {
+		mw_err_set(e, "%s: reading the oldest record failed: %s", s->path,
+			   sqlite3_errmsg(s->db));
+		return -1;
+	}
+	/* Small rowid ranges, each its own transaction, so the collector is
+	 * never held up for long and no time index is needed. */
+	while (lo > 0 && lo <= max_rowid) {
+		int64_t hi = max_rowid - lo < PRUNE_BATCH ? max_rowid + 1 : lo + PRUNE_BATCH;
+		if (!(st = sdb_stmt(s, ST_PRUNE_RANGE, e)))
+			return -1;
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		sqlite3_bind_int64(st, 3, before);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			sdb_fail(s, rc, "pruning records", e);
+			return -1;
+		}
+		total += sqlite3_changes(s->db);
+		lo = hi;
+	}
+	/* Housekeeping that needs no batching: old hourly buckets and
+	 * finished requests. */
+	char sql[160];
+	snprintf(sql, sizeof sql, "DELETE FROM hourly WHERE hour<%" PRId64 ";"
+		 "DELETE FROM requests WHERE state>=2 AND updated<%" PRId64,
+		 mw_now() / 3600 - 48, mw_now_ms() - (int64_t)7 * 86400000);
+	rc = sdb_raw_exec(s->db, sql);
+	if (rc != SQLITE_OK) {
+		sdb_fail(s, rc, "pruning counters", e);
+		return -1;
+	}
+	return total;
+}

@@ -1,0 +1,110 @@
+/* store/private.h - for src/store/ alone (and its unit tests): the
+ * connection, the prepared statements and the helpers every file of the
+ * store uses. Only src/store/ includes sqlite3.h. */
+#ifndef MW_STORE_PRIVATE_H
+#define MW_STORE_PRIVATE_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_SCHEMA_VERSION 2
+/* PRAGMA application_id: "MWst", so another program's SQLite file is told
+ * apart from a damaged store of ours. */
+#define STORE_APP_ID 0x4d577374
+#define STORE_BUSY_MS 5000
+#define PRUNE_BATCH 5000
+
+/* Hot and repeated statements, prepared once per connection on first use. */
+enum stmt_id {
+	ST_BEGIN_IMM,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_INSERT_REC,
+	ST_HOURLY_ADD,
+	ST_STATUS_ADD_TOTAL,
+	ST_CURSOR_PUT,
+	ST_CURSOR_GET,
+	ST_SOURCE_ADD,
+	ST_SOURCE_GET,
+	ST_EACH_AFTER,
+	ST_MAX_ROWID,
+	ST_OUT_GET,
+	ST_OUT_FILES,
+	ST_OUT_REGISTER,
+	ST_OUT_SET_ROWID,
+	ST_OUT_SET_SIZE,
+	ST_OUT_STATUS,
+	ST_OUT_FORGET,
+	ST_STATUS_PUT,
+	ST_STATUS_LIST,
+	ST_REJECTS_ADD,
+	ST_OUTSIDE_SEEN,
+	ST_OUTSIDE_ANY,
+	ST_ID_STORED,
+	ST_OUTSIDE_ADD,
+	ST_NEWEST_IN,
+	ST_OUTSIDE_COUNT,
+	ST_REQ_ADD,
+	ST_REQ_OLDEST,
+	ST_REQ_RUN,
+	ST_REQ_FINISH,
+	ST_REQ_GET,
+	ST_META_GET,
+	ST_META_SET,
+	ST_COUNT_SOURCE,
+	ST_PRUNE_RANGE,
+	ST_MIN_ROWID,
+	ST_REREAD_FLOOR,
+	ST_OUT_INFO,
+	ST_OUT_LAG,
+	ST_OUT_OLDEST,
+	ST_OUT_DONE,
+	ST_SOURCE_NAME,
+	ST_Q_OLDER_0,
+	ST_Q_OLDER_1,
+	ST_Q_NEWER_0,
+	ST_Q_NEWER_1,
+	ST_Q_COUNT,
+	ST_GET_ROW,
+	ST_COUNT
+};
+
+/* Records are inserted MULTI_ROWS at a time: one statement step per row was
+ * a tenth of a backfill's CPU in the VDBE alone. */
+#define MULTI_ROWS 32
+
+struct mw_store {
+	sqlite3 *db;
+	char *path;     /* state_dir/store.db, for messages */
+	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *multi;  /* INSERT OR IGNORE of MULTI_ROWS records */
+};
+
+/* ---- db.c ---- */
+/* The advice for a damaged store.db. */
+extern const char sdb_damaged_fix[];
+/* The prepared statement id on s (prepared on first use); NULL with e set. */
+sqlite3_stmt *sdb_stmt(mw_store *s, enum stmt_id id, mw_err *e);
+/* Sets e for a failed SQLite call (naming the store, disk full and damage
+ * told apart) and returns -1. */
+int sdb_fail(mw_store *s, int rc, const char *what, mw_err *e);
+/* Steps st to the end and resets it; -1 with e set on failure. */
+int sdb_done(mw_store *s, sqlite3_stmt *st, const char *what, mw_err *e);
+/* Runs the statement id once (no bindings). */
+int sdb_simple(mw_store *s, enum stmt_id id, const char *what, mw_err *e);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int sdb_begin(mw_store *s, mw_err *e);
+int sdb_commit(mw_store *s, mw_err *e);
+int sdb_abort(mw_store *s);
+/* Copies a text column into dst (cut to n). */
+void sdb_copy_col(char *dst, size_t n, sqlite3_stmt *st, int col);
+/* Binds v (NULL binds NULL) as text. */
+void sdb_bind_str(sqlite3_stmt *st, int i, const char *v);
+/* sqlite3_exec without callback: an SQLITE_ result code. */
+int sdb_raw_exec(sqlite3 *db, const char *sql);
+/* The first column of the first row of statement id, or 0. */
+int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind);
+
+#endif
