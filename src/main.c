@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "commands.h"
+#include "netpolicy.h"
 #include "../ui/console.h"
 #include "util.h"
 
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		free(rest);
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+		net_curl_init();
 		rc = console_main(&co);
 		curl_global_cleanup();
 		return rc;
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	net_curl_init();
 	rc = commands[cmd].fn(config, nrest, rest);
 	curl_global_cleanup();
 	free(rest);

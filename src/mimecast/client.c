@@ -9,6 +9,7 @@
 #define _GNU_SOURCE 1  /* POSIX and BSD interfaces alongside -std=c11 */
 #endif
 #include "private.h"
+#include "netpolicy.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -76,7 +77,6 @@ struct xfer {
 	char retry_after[64];
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void gateway_remedy(const mc_client *c, struct mc_result *res);
 
@@ -173,11 +173,6 @@ static void gate_hold(mc_client *c, int64_t t)
 			gates[c->gate].not_before = t;
 		pthread_mutex_unlock(&gate_mu);
 	}
-}
-
-static void curl_global(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static void wipe(char *s)
@@ -308,9 +303,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 /* Checks base_url; sets *allow_http for http:// to loopback. */
 static int check_base_url(const char *url, const char *field, int *allow_http, mw_err *e)
 {
-	char host[256];
-	CURLU *u;
-	char *scheme = NULL;
+	char host[256], scheme[32];
 	int rc = -1;
 
 	*allow_http = 0;
@@ -324,29 +317,27 @@ static int check_base_url(const char *url, const char *field, int *allow_http, m
 			   "e.g. https://eu-api.mimecast.com", field, url);
 		return -1;
 	}
-	u = curl_url();
-	if (!u)
-		abort();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    regions_url_host(url, host, sizeof(host)) < 0) {
+	switch (net_url_scheme(url, scheme, sizeof(scheme))) {
+	case NET_HTTPS:
+		rc = 0;
+		break;
+	case NET_HTTP_LOOPBACK:
+		*allow_http = 1;
+		rc = 0;
+		break;
+	case NET_HTTP_REFUSED:
+		net_url_host(url, host, sizeof(host));
+		mw_err_set(e, "%s: plain http:// is refused for %s (keys would cross the "
+			   "network unprotected); use https://", field, host);
+		break;
+	case NET_SCHEME_OTHER:
+		mw_err_set(e, "%s: scheme \"%s\" is not supported; use https://", field, scheme);
+		break;
+	case NET_NOT_URL:
 		mw_err_set(e, "%s: \"%.80s\" is not a URL; give e.g. https://eu-api.mimecast.com",
 			   field, url);
-	} else if (strcasecmp(scheme, "https") == 0) {
-		rc = 0;
-	} else if (strcasecmp(scheme, "http") == 0) {
-		if (regions_is_loopback(url)) {
-			*allow_http = 1;
-			rc = 0;
-		} else {
-			mw_err_set(e, "%s: plain http:// is refused for %s (keys would cross the "
-				   "network unprotected); use https://", field, host);
-		}
-	} else {
-		mw_err_set(e, "%s: scheme \"%s\" is not supported; use https://", field, scheme);
+		break;
 	}
-	curl_free(scheme);
-	curl_url_cleanup(u);
 	return rc;
 }
 
@@ -363,24 +354,7 @@ static void setup_curl(mc_client *c, int64_t connect_ms, int64_t low_speed_s)
 {
 	CURL *h = c->curl;
 
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-#if LIBCURL_VERSION_NUM >= 0x075500  /* 7.85: the string form */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allow_http ? "https,http" : "https");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-			 (long)(c->allow_http ? CURLPROTO_HTTPS | CURLPROTO_HTTP : CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	/* CAINFO replaces libcurl's compiled-in CA bundle file. Builds that also
-	 * have a default CA directory (Debian's /etc/ssl/certs) keep trusting
-	 * it, so there ca_file adds a trust anchor; elsewhere ca_file must hold
-	 * every CA the server chain needs. */
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	net_curl_harden(h, c->allow_http, c->ca_file, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_ms > 0 ? connect_ms
 							       : DEFAULT_CONNECT_MS));
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
@@ -432,7 +406,7 @@ static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_er
 			return NULL;
 		}
 	}
-	pthread_once(&curl_once, curl_global);
+	net_curl_init();
 	c = mw_xcalloc(1, sizeof(*c));
 	c->api = cr->api;
 	c->allow_http = allow_http;
@@ -598,7 +572,7 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 	char host[256] = "", shost[128];
 	long status = 0;
 
-	if (regions_url_host(c->base_url, host, sizeof(host)) < 0)
+	if (net_url_host(c->base_url, host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "the base_url host");
 	mc_sanitize_copy(shost, sizeof(shost), host, strlen(host));
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -914,7 +888,7 @@ static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *
 		char *loc = NULL, host[256] = "", shost[128] = "";
 
 		curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &loc);
-		if (loc && regions_url_host(loc, host, sizeof(host)) == 0)
+		if (loc && net_url_host(loc, host, sizeof(host)) == 0)
 			mc_sanitize_copy(shost, sizeof(shost), host, strlen(host));
 		snprintf(res->remedy, sizeof(res->remedy), "redirect to %s refused; check base_url",
 			 shost[0] ? shost : "another location");

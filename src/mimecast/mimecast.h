@@ -239,12 +239,6 @@ struct mw_region {
 size_t regions_list(const struct mw_region **out);
 /* 1 if the URL's host is a known Mimecast API host or a loopback address. */
 int regions_known_host(const char *base_url);
-/* 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
-int regions_is_loopback(const char *base_url);
-
-/* The host of a URL as libcurl parses it (no brackets, no trailing dot):
- * 0, or -1 when the URL does not parse or the host does not fit. */
-int regions_url_host(const char *url, char *host, size_t n);
 /* Reads a regions.tsv (code, name, base_url, prefix; "-" for no prefix;
  * '#' comments). *out is malloc'd. */
 int regions_load_file(const char *path, struct mw_region **out, size_t *n, mw_err *e);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE 1  /* inet_pton, strcasecmp alongside -std=c11 */
 #endif
 #include "private.h"
+#include "netpolicy.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -35,81 +36,16 @@ size_t regions_list(const struct mw_region **out)
 	return NELEM(builtin);
 }
 
-int regions_url_host(const char *url, char *host, size_t n)
-{
-	CURLU *u;
-	char *h = NULL;
-	int rc = -1;
-
-	if (!url || !n)
-		return -1;
-	host[0] = '\0';
-	/* libcurl's own parser, so the host checked is the host it connects to
-	 * (userinfo, odd IPv4 forms and brackets handled alike). */
-	u = curl_url();
-	if (!u)
-		return -1;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h && *h) {
-		const char *p = h;
-		size_t len = strlen(p);
-
-		if (p[0] == '[' && len >= 2 && p[len - 1] == ']') {
-			p++;
-			len -= 2;
-		}
-		if (len && p[len - 1] == '.')
-			len--;  /* "localhost." is localhost */
-		if (len < n) {
-			memcpy(host, p, len);
-			host[len] = '\0';
-			rc = 0;
-		}
-	}
-	curl_free(h);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-static int host_is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	char h[256];
-	char *pct;
-
-	if (strcasecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	snprintf(h, sizeof(h), "%s", host);
-	if ((pct = strchr(h, '%')))
-		*pct = '\0';  /* zone id */
-	if (inet_pton(AF_INET6, h, &a6) == 1) {
-		if (IN6_IS_ADDR_LOOPBACK(&a6))
-			return 1;
-		return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
-	}
-	return 0;
-}
-
-int regions_is_loopback(const char *base_url)
-{
-	char host[256];
-
-	return regions_url_host(base_url, host, sizeof(host)) == 0 && host_is_loopback(host);
-}
-
 int regions_known_host(const char *base_url)
 {
 	char host[256], known[256];
 
-	if (regions_url_host(base_url, host, sizeof(host)) < 0)
+	if (net_url_host(base_url, host, sizeof(host)) < 0)
 		return 0;
-	if (host_is_loopback(host))
+	if (net_host_is_loopback(host))
 		return 1;
 	for (size_t i = 0; i < NELEM(builtin); i++)
-		if (regions_url_host(builtin[i].base_url, known, sizeof(known)) == 0 &&
+		if (net_url_host(builtin[i].base_url, known, sizeof(known)) == 0 &&
 		    strcasecmp(host, known) == 0)
 			return 1;
 	return 0;

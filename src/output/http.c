@@ -37,7 +37,7 @@
 
 #include "jsonout.h"
 #include "jsonscan.h"
-#include "mimecast/mimecast.h"
+#include "netpolicy.h"
 #include "scrub.h"
 
 #define DEFAULT_BATCH_MAX 500
@@ -81,13 +81,6 @@ enum outcome {
 	OUT_SPLIT,                  /* 413: send fewer records */
 	OUT_FAIL                    /* *taken accepted, then why/e */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_global(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static const char *kind_name(const sink *s)
 {
@@ -190,7 +183,7 @@ static int check_url(const char *name, enum http_kind kind, const char *url, int
 		goto out;
 	}
 	if (strcasecmp(scheme, "http") == 0) {
-		if (!regions_is_loopback(url)) {
+		if (!net_url_is_loopback(url)) {
 			mw_err_set(e, "output \"%s\": url: plain http:// is refused off this host (the "
 				   "%s would cross the network unprotected); use https://", name,
 				   kind == KIND_HEC ? "token" : "API key");
@@ -248,20 +241,7 @@ static void setup_curl(sink *s, int allow_http, const char *ca_file, long timeou
 {
 	CURL *h = s->curl;
 
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
-#if LIBCURL_VERSION_NUM >= 0x075500  /* 7.85: the string form */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, allow_http ? "https,http" : "https");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-			 (long)(allow_http ? CURLPROTO_HTTPS | CURLPROTO_HTTP : CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+	net_curl_harden(h, allow_http, ca_file, s->errbuf);
 	/* timeout_ms bounds a whole request: connecting, sending the batch and
 	 * the receiver's indexing before it answers. */
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -301,7 +281,7 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 		mw_err_set(e, "output \"%s\": index: empty; give e.g. mimecast-{type}", name);
 		return -1;
 	}
-	pthread_once(&curl_once, curl_global);
+	net_curl_init();
 
 	s = mw_xcalloc(1, sizeof(*s));
 	s->kind = kind;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mimecast/mimecast.h"
+#include "netpolicy.h"
 #include "jsonscan.h"
 #include "logtypes.h"
 #include "util.h"
@@ -489,16 +490,18 @@ static void test_regions(void **state)
 	assert_false(regions_known_host("https://eu-api.mimecast.com@evil.example/"));
 	assert_false(regions_known_host("not a url"));
 
-	assert_true(regions_is_loopback("http://127.0.0.1:1234"));
-	assert_true(regions_is_loopback("http://127.9.8.7"));
-	assert_true(regions_is_loopback("http://[::1]:80"));
-	assert_true(regions_is_loopback("http://localhost:99"));
-	assert_true(regions_is_loopback("http://LOCALHOST./"));
-	assert_false(regions_is_loopback("http://128.0.0.1"));
-	assert_false(regions_is_loopback("http://localhost.evil.example"));
-	assert_false(regions_is_loopback("http://127.0.0.1.evil.example"));
-	assert_false(regions_is_loopback("http://127.0.0.1@evil.example"));
-	assert_false(regions_is_loopback("http://[::2]"));
+	assert_true(net_url_is_loopback("http://127.0.0.1:1234"));
+	assert_true(net_url_is_loopback("http://127.9.8.7"));
+	assert_true(net_url_is_loopback("http://[::1]:80"));
+	assert_true(net_url_is_loopback("http://localhost:99"));
+	assert_true(net_url_is_loopback("http://LOCALHOST./"));
+	assert_false(net_url_is_loopback("http://128.0.0.1"));
+	assert_false(net_url_is_loopback("http://localhost.evil.example"));
+	assert_false(net_url_is_loopback("http://127.0.0.1.evil.example"));
+	assert_false(net_url_is_loopback("http://127.0.0.1@evil.example"));
+	assert_false(net_url_is_loopback("http://[::2]"));
+	assert_true(net_url_is_loopback("http://[::ffff:127.0.0.1]:8443"));
+	assert_false(net_url_is_loopback("http://[::ffff:10.0.0.1]"));
 
 	assert_int_equal(regions_load_file("/nonexistent/regions.tsv", &f, &nf, &e), -1);
 	assert_contains(e.msg, "/nonexistent/regions.tsv");
