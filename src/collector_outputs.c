@@ -1,0 +1,193 @@
+/* collector_outputs.c - the collector's output thread (the NDJSON files,
+ * retention) and the heartbeat health records. */
+#include "collector_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonout.h"
+#include "service.h"
+#include "window.h"
+
+/* ---- heartbeat --------------------------------------------------------------- */
+
+static void json_kv_str(mw_buf *b, const char *k, const char *v)
+{
+	mw_buf_printf(b, "\"%s\":", k);
+	jsonout_safe_string(b, v, strlen(v));
+}
+
+static void json_kv_time(mw_buf *b, const char *k, int64_t t)
+{
+	char when[32];
+
+	if (t <= 0) {
+		mw_buf_printf(b, "\"%s\":null", k);
+		return;
+	}
+	mw_format_rfc3339(t, when);
+	mw_buf_printf(b, "\"%s\":\"%s\"", k, when);
+}
+
+/* One health record per integration into the store, type "heartbeat", so
+ * every output delivers it like a record and a SIEM can alert on silence:
+ * each type's state, lag and counts, and each output's lag. */
+void col_heartbeat(collector *c)
+{
+	const struct mw_config *cfg = c->cfg;
+	struct store_status *sts = NULL;
+	size_t nsts = 0;
+	char host[256] = "";
+	int64_t now = mw_now();
+	mw_buf b;
+	mw_err e;
+
+	if (c->next_heartbeat_ms && mw_mono_ms() < c->next_heartbeat_ms)
+		return;
+	c->next_heartbeat_ms = mw_mono_ms() + cfg->heartbeat * 1000;
+	if (store_list_status(c->store, &sts, &nsts, &e) < 0) {
+		mw_log(0, "heartbeat: %s", e.msg);
+		return;
+	}
+	gethostname(host, sizeof(host) - 1);
+	mw_buf_init(&b);
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const struct mw_integration *in = &cfg->integrations[i];
+		struct store_page_result pr;
+		struct store_rec rec;
+		char id[160];
+		int64_t src;
+		int first = 1;
+
+		mw_buf_reset(&b);
+		mw_buf_puts(&b, "{\"mimewatch\":\"heartbeat\",");
+		json_kv_str(&b, "integration", in->name);
+		mw_buf_putc(&b, ',');
+		json_kv_str(&b, "host", host);
+		mw_buf_puts(&b, ",\"types\":{");
+		for (size_t k = 0; k < nsts; k++) {
+			const struct store_status *st = &sts[k];
+
+			if (strcmp(st->integration, in->name) != 0)
+				continue;
+			if (!first)
+				mw_buf_putc(&b, ',');
+			first = 0;
+			mw_buf_printf(&b, "\"%s\":{", st->type);
+			json_kv_str(&b, "state", st->state);
+			mw_buf_printf(&b, ",\"lag_seconds\":%lld,\"records_24h\":%lld,"
+				      "\"total\":%lld,\"rejected\":%lld,",
+				      (long long)(st->horizon > 0 && now > st->horizon ?
+						  now - st->horizon : 0),
+				      (long long)st->records_24h, (long long)st->total,
+				      (long long)st->rejects);
+			json_kv_time(&b, "last_success", st->last_success);
+			mw_buf_putc(&b, ',');
+			json_kv_str(&b, "error_class", st->err_class);
+			mw_buf_putc(&b, ',');
+			json_kv_str(&b, "error", st->err_message);
+			mw_buf_putc(&b, '}');
+		}
+		mw_buf_puts(&b, "},\"outputs\":{");
+		for (size_t k = 0; k < cfg->noutputs; k++) {
+			struct store_output_info oi;
+
+			if (store_output_info(c->store, cfg->outputs[k].name, &oi, &e) < 0)
+				continue;
+			if (k)
+				mw_buf_putc(&b, ',');
+			jsonout_safe_string(&b, cfg->outputs[k].name, strlen(cfg->outputs[k].name));
+			mw_buf_puts(&b, ":{");
+			json_kv_str(&b, "state", oi.state);
+			mw_buf_printf(&b, ",\"lag_records\":%lld,\"lag_seconds\":%lld}",
+				      (long long)oi.lag_records, (long long)oi.lag_seconds);
+		}
+		mw_buf_puts(&b, "}}");
+		snprintf(id, sizeof(id), "heartbeat-%s-%lld", in->name, (long long)now);
+		rec = (struct store_rec){ .id = id, .time = now, .json = b.data, .json_len = b.len };
+		if (store_source(c->store, in->name, "heartbeat", &src, &e) < 0 ||
+		    store_commit_page(c->store, src, &rec, 1, NULL, &pr, &e) < 0)
+			mw_log(0, "heartbeat of %s: %s", in->name, e.msg);
+	}
+	mw_buf_free(&b);
+	free(sts);
+	col_kick_outputs(c);
+}
+
+/* ---- outputs thread ------------------------------------------------------ */
+
+void *col_output_main(void *arg)
+{
+	collector *c = arg;
+	const struct mw_config *cfg = c->cfg;
+	struct output_set os;
+	mw_store *s = NULL;
+	mw_err e;
+	int64_t last_prune = 0;
+
+	if (store_open(cfg->state_dir, &s, &e) < 0) {
+		mw_log(0, "outputs: %s; records stay in the store until the next start", e.msg);
+		snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
+		c->out_failed = 1;
+		return NULL;
+	}
+	for (;;) {
+		int stopping;
+
+		pthread_mutex_lock(&c->out_mu);
+		while (!c->out_pending && !c->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&c->out_cv, &c->out_mu, &ts);
+			if (!c->opts.once)
+				break; /* run: deliver at least once a second */
+		}
+		c->out_pending = 0;
+		stopping = c->stop;
+		cfg = c->cfg;
+		pthread_mutex_unlock(&c->out_mu);
+		os = config_output_set(cfg);
+		if (outputs_deliver(&os, s, NULL, &e) < 0) {
+			/* Once per distinct error, not once a second. */
+			if (!c->out_failed || strcmp(c->out_error, e.msg) != 0)
+				mw_log(0, "%s", e.msg);
+			snprintf(c->out_error, sizeof(c->out_error), "%s", e.msg);
+			c->out_failed = 1;
+		} else {
+			if (c->out_failed)
+				mw_log(1, "outputs delivering again");
+			c->out_failed = 0;
+		}
+		/* At start, then hourly (the monotonic clock counts from boot, so
+		 * "an hour since 0" is not "never pruned yet"). */
+		if (!c->opts.once && (!last_prune || mw_mono_ms() - last_prune > PRUNE_EVERY_MS)) {
+			int64_t upto = outputs_min_offset(&os, s);
+
+			int64_t before = mw_now() - cfg->retention, floor = store_reread_floor(s);
+			int64_t overlap = 0;
+
+			/* A backfill older than the retention must not lose what its
+			 * overlap reads again: those would come back as new records. */
+			for (size_t i = 0; i < cfg->nintegrations; i++)
+				if (cfg->integrations[i].overlap > overlap)
+					overlap = cfg->integrations[i].overlap;
+			if (floor != INT64_MAX && floor - overlap < before)
+				before = floor - overlap;
+			last_prune = mw_mono_ms();
+			if (store_prune(s, before, upto, &e) < 0)
+				mw_log(1, "retention: %s", e.msg);
+		}
+		if (stopping)
+			break;
+	}
+	store_close(s);
+	return NULL;
+}

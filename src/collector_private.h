@@ -1,0 +1,133 @@
+/* collector_private.h - for the collector's files alone (collector.c,
+ * collector_page.c, collector_requests.c, collector_outputs.c): its state
+ * and the functions they share. */
+#ifndef MW_COLLECTOR_PRIVATE_H
+#define MW_COLLECTOR_PRIVATE_H
+
+#include <stdatomic.h>
+#include <pthread.h>
+
+#include "collector.h"
+#include "mimecast/mimecast.h"
+#include "output/output.h"
+#include "store/store.h"
+
+#define BACKOFF_MIN_MS 1000
+#define SKEW_WARN_S 60          /* Date header vs this host's clock */
+#define WARN_KEEP_S 86400       /* a window's warning stays in status this long */
+#define MIN_SLOW_PAGE 10        /* a slow tenant's pages are halved down to this */
+#define BUDGET_GRACE_MS 5000    /* a try at the retry budget's end gets this long */
+#define LOOP_DUP_PAGES 2        /* pages of records already received that end a window */
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define REQUEST_POLL_MS 1000
+#define PRUNE_EVERY_MS (60 * 60 * 1000)
+
+struct cred {
+	mc_client *client;
+	char key[512];          /* identity of the quota: api, host, user */
+};
+
+struct job {
+	const struct mw_integration *in;
+	const struct mw_logtype *lt;
+	struct cred *cred;
+	int64_t source;
+	struct store_cursor cur;
+	int64_t due;            /* monotonic ms */
+	int paused;
+	int done, failed;       /* once mode */
+	int64_t retry_since;    /* monotonic ms of the first failure in a row, 0 none */
+	int64_t backoff;
+	int app_id_retried;
+	int64_t poll_new;       /* records new in the window in progress */
+	int page_size;          /* this window's pageSize: halved for a slow tenant */
+	/* Pagination that does not end (a next token that repeats, pages of
+	 * records this window already received): the window's recent tokens,
+	 * the time up to which duplicates are expected (the overlap, or what a
+	 * restart reads again), and the run of pages of nothing else. */
+	uint64_t tokens[8];
+	int ntokens;
+	int64_t expect_dup_until;
+	int dup_pages;
+	char skew_warn[160];    /* this host's clock against the server's Date */
+	char win_warn[220];     /* what the last windows ended with; said for a day */
+	int64_t win_warn_at;
+	struct store_status st;
+	struct collector_report rep;
+};
+
+struct rec_ref {
+	size_t id_off, id_len;  /* in page_json */
+	size_t json_off, json_len;
+	int64_t time;
+	int threat;
+	int outside;            /* dated outside the window asked for */
+};
+
+struct collector {
+	const struct mw_config *cfg;     /* the caller's */
+	struct mw_config **owned;        /* loaded on reload, ours to free; kept
+	                                    until the end: the output thread may
+	                                    still read an older one */
+	size_t nowned;
+	struct collector_opts opts;
+	mw_store *store;
+	struct cred *creds;
+	size_t ncreds;
+	struct job *jobs;
+	size_t njobs;
+	struct collector_report *reports;
+	/* Set by other threads (the console, signal forwarding): atomics, so
+	 * the loops see them without a data race. */
+	atomic_int stop;
+	atomic_int reload;
+	atomic_int stop_requested;       /* from outside (stop also ends the output thread) */
+	atomic_int poke;                 /* a request was just written: read it now */
+	int ctl[2];                      /* wakes the collector (stop, reload) */
+	int wake[2];                     /* wakes listeners */
+	int64_t target;                  /* once: collect up to here (epoch s) */
+	int64_t last_request_poll;
+	pthread_t thread, out_thread;
+	int thread_started, out_started;
+	/* The output thread waits on this for new records. */
+	pthread_mutex_t out_mu;
+	pthread_cond_t out_cv;
+	int out_pending;
+	int out_failed;
+	sink_workers *sinks;             /* the network outputs' workers */
+	int64_t next_heartbeat_ms;
+	char out_error[1024];
+	mw_buf page_json;                /* reused across pages */
+	struct rec_ref *refs;            /* page rows, reused */
+	struct store_rec *rows;
+	size_t rows_cap;
+	mw_buf scratch;
+	mw_buf resp;
+	struct mc_page page;
+};
+
+/* ---- collector.c ---- */
+int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, size_t n_old,
+		      mw_err *e);
+void col_clear_error(struct job *j);
+void col_free_jobs(collector *c);
+void col_local_failure(struct mc_result *r, const char *what, const char *msg,
+			  const char *remedy);
+void col_put_status(collector *c, struct job *j, const char *state);
+void col_set_error(struct job *j, const struct mc_result *r);
+void col_wake_listeners(collector *c);
+
+/* ---- collector_page.c ---- */
+void col_kick_outputs(collector *c);
+void col_loop_watch_reset(struct job *j, int64_t expect_dup_until);
+void col_step(collector *c, struct job *j);
+
+/* ---- collector_requests.c ---- */
+void col_poll_requests(collector *c);
+void col_reload_config(collector *c, mw_buf *out, int *ok);
+
+/* ---- collector_outputs.c ---- */
+void col_heartbeat(collector *c);
+void *col_output_main(void *arg);
+
+#endif

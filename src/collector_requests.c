@@ -1,0 +1,241 @@
+/* collector_requests.c - the console's requests (requests.h) as the
+ * collector carries them out, one handler per request, and the reload of
+ * the config they may ask for. */
+#include "collector_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonout.h"
+#include "service.h"
+#include "window.h"
+
+/* ---- requests from the console ------------------------------------------ */
+
+static int job_matches(const struct job *j, const struct store_request *r)
+{
+	return (!r->integration[0] || strcmp(r->integration, j->in->name) == 0) &&
+	       (!r->type[0] || strcmp(r->type, j->lt->name) == 0);
+}
+
+static void do_validate(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	*ok = 1;
+	for (size_t i = 0; i < c->cfg->nintegrations; i++) {
+		const struct mw_integration *in = &c->cfg->integrations[i];
+		struct validate_report rep;
+
+		if (r->integration[0] && strcmp(r->integration, in->name) != 0)
+			continue;
+		if (validate_integration(in, &rep, &c->stop) != 0)
+			*ok = 0;
+		for (size_t k = 0; k < rep.nrows; k++)
+			mw_buf_printf(out, "%s%s %s: %s%s%s", out->len ? "\n" : "", in->name,
+				      rep.rows[k].lt->name, mc_class_name(rep.rows[k].res.cls),
+				      rep.rows[k].res.cls == MC_OK ? "" : ": ",
+				      rep.rows[k].res.cls == MC_OK ? "" : rep.rows[k].res.remedy);
+	}
+}
+
+
+/* ---- the handlers, one per request of requests.h ---------------------------- */
+
+typedef void (*request_fn)(collector *c, const struct store_request *r, mw_buf *out, int *ok);
+
+static void req_validate(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	do_validate(c, r, out, ok);
+}
+
+static void req_reload(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	(void)r;
+	col_reload_config(c, out, ok);
+}
+
+/* "send test record": straight through the output's transport, in this
+ * thread (the console shows the result when it lands). */
+static void req_test_output(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	struct output_set os = config_output_set(c->cfg);
+
+	*ok = output_send_test(&os, r->arg, &c->stop, out) == 0;
+}
+
+/* The console removed the integration from the config (and asked for a
+ * reload); its records, cursors and status go too. */
+static void req_delete(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	mw_err e;
+
+	if (!r->integration[0] || config_find(c->cfg, r->integration)) {
+		*ok = 0;
+		mw_buf_printf(out, "refusing to delete '%s': it is still configured",
+			      r->integration);
+	} else if (store_delete_integration(c->store, r->integration, &e) < 0) {
+		*ok = 0;
+		mw_buf_puts(out, e.msg);
+	} else {
+		mw_buf_printf(out, "deleted %s and its records", r->integration);
+	}
+}
+
+/* fetch, pause, resume and reset: per matching (integration, type). */
+static void job_request(collector *c, struct job *j, const struct store_request *r,
+			mw_buf *out, int *ok)
+{
+	mw_err e;
+
+	switch (r->action) {
+	case MW_REQ_FETCH:
+		j->due = mw_mono_ms();
+		j->failed = 0;
+		break;
+	case MW_REQ_PAUSE:
+		j->paused = 1;
+		col_put_status(c, j, "paused");
+		break;
+	case MW_REQ_RESUME:
+		j->paused = 0;
+		j->due = mw_mono_ms();
+		col_put_status(c, j, "idle");
+		break;
+	case MW_REQ_RESET: {
+		int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10) : mw_now() - j->in->lookback;
+
+		if (store_reset_cursor(c->store, j->source, h, &e) < 0 ||
+		    store_get_cursor(c->store, j->source, &j->cur, &e) < 0) {
+			*ok = 0;
+			mw_buf_printf(out, "%s ", e.msg);
+		}
+		j->due = mw_mono_ms();
+		break;
+	}
+	default:
+		*ok = 0;
+		break;
+	}
+}
+
+static void req_jobs(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	int matched = 0;
+
+	for (size_t i = 0; i < c->njobs; i++)
+		if (job_matches(&c->jobs[i], r)) {
+			matched++;
+			job_request(c, &c->jobs[i], r, out, ok);
+		}
+	if (!matched) {
+		*ok = 0;
+		mw_buf_printf(out, "no collection matches %s%s%s", r->integration,
+			      r->type[0] ? "/" : "", r->type);
+	} else if (*ok) {
+		mw_buf_printf(out, "%s: %d collection%s", mw_request_name(r->action), matched,
+			      matched == 1 ? "" : "s");
+	}
+}
+
+static const request_fn handlers[MW_REQ_COUNT] = {
+	[MW_REQ_FETCH] = req_jobs,
+	[MW_REQ_PAUSE] = req_jobs,
+	[MW_REQ_RESUME] = req_jobs,
+	[MW_REQ_RESET] = req_jobs,
+	[MW_REQ_VALIDATE] = req_validate,
+	[MW_REQ_RELOAD] = req_reload,
+	[MW_REQ_DELETE] = req_delete,
+	[MW_REQ_TEST_OUTPUT] = req_test_output,
+};
+
+static void handle_request(collector *c, const struct store_request *r)
+{
+	mw_buf out;
+	mw_err e;
+	int ok = 1;
+
+	mw_buf_init(&out);
+	if (r->action >= 0 && r->action < MW_REQ_COUNT && handlers[r->action]) {
+		handlers[r->action](c, r, &out, &ok);
+	} else {
+		ok = 0;
+		mw_buf_printf(&out, "unknown action '%s'", r->action_name);
+	}
+	if (store_request_finish(c->store, r->id, ok, out.len ? out.data : "", &e) < 0)
+		mw_log(1, "cannot record the result of request %lld: %s", (long long)r->id, e.msg);
+	mw_buf_free(&out);
+	col_wake_listeners(c);
+}
+
+void col_poll_requests(collector *c)
+{
+	struct store_request r;
+	mw_err e;
+	int got;
+
+	c->last_request_poll = mw_mono_ms();
+	while (!c->stop && (got = store_request_take(c->store, &r, &e)) == 1)
+		handle_request(c, &r);
+}
+
+void col_reload_config(collector *c, mw_buf *out, int *ok)
+{
+	struct mw_config *cfg = mw_xcalloc(1, sizeof(*cfg));
+	struct job *old_jobs = c->jobs;
+	struct cred *old_creds = c->creds;
+	struct collector_report *old_reports = c->reports;
+	size_t n_old = c->njobs, n_old_creds = c->ncreds;
+	mw_err e;
+
+	c->reload = 0;
+	if (!c->cfg->path || config_load(c->cfg->path, cfg, &e) != 0) {
+		mw_log(0, "reload refused, keeping the running config: %s",
+		       c->cfg->path ? e.msg : "no config file");
+		if (out)
+			mw_buf_printf(out, "reload refused: %s", e.msg);
+		*ok = 0;
+		free(cfg);
+		return;
+	}
+	c->jobs = NULL;
+	c->creds = NULL;
+	c->reports = NULL;
+	c->njobs = c->ncreds = 0;
+	if (col_build_jobs(c, cfg, old_jobs, n_old, &e) < 0) {
+		mw_log(0, "reload failed, keeping the running config: %s", e.msg);
+		col_free_jobs(c);
+		c->jobs = old_jobs;
+		c->creds = old_creds;
+		c->reports = old_reports;
+		c->njobs = n_old;
+		c->ncreds = n_old_creds;
+		config_free(cfg);
+		free(cfg);
+		*ok = 0;
+		if (out)
+			mw_buf_printf(out, "reload failed: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n_old_creds; i++)
+		mc_client_free(old_creds[i].client);
+	free(old_creds);
+	free(old_jobs);
+	free(old_reports);
+	c->owned = mw_xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
+	c->owned[c->nowned++] = cfg;
+	pthread_mutex_lock(&c->out_mu);
+	c->cfg = cfg;
+	pthread_mutex_unlock(&c->out_mu);
+	struct output_set os = config_output_set(cfg);
+
+	sink_workers_reload(c->sinks, &os);
+	c->next_heartbeat_ms = 0;
+	mw_log(1, "config reloaded: %zu collections", c->njobs);
+	if (out)
+		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
+}
