@@ -1,12 +1,6 @@
 /* src/sim/main.c - mimewatch-sim: the simulated Mimecast tenant as a server.
  * The command line is a contract (tests and README rely on it); see
  * data/mimewatch-sim.1. */
-#ifdef HAVE_CONFIG_H
-/* autoconf's config.h: found first through automake's DEFAULT_INCLUDES
- * (src/config.h is the YAML module and does not define PACKAGE_VERSION). */
-#include <config.h>
-#endif
-
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
