@@ -24,39 +24,39 @@
 
 /* ---- sources and cursors ------------------------------------------------- */
 
+int store_find_source(mw_store *s, const char *integration, const char *type, int64_t *id,
+		      mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_SOURCE_GET, e);
+
+	*id = 0;
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, integration);
+	sdb_bind_str(st, 2, type);
+	return sdb_one_i64(s, st, id, "looking up a source", e);
+}
+
 int store_source(mw_store *s, const char *integration, const char *type, int64_t *id,
 		 mw_err *e)
 {
-	sqlite3_stmt *st = sdb_stmt(s, ST_SOURCE_GET, e);
-	int rc;
+	sqlite3_stmt *add;
+	int rc = store_find_source(s, integration, type, id, e);
 
-	for (int pass = 0; st && pass < 2; pass++) {
-		sdb_bind_str(st, 1, integration);
-		sdb_bind_str(st, 2, type);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*id = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			return 0;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return sdb_fail(s, rc, "looking up a source", e);
-		if (pass == 0) {
-			sqlite3_stmt *add = sdb_stmt(s, ST_SOURCE_ADD, e);
-			if (!add)
-				return -1;
-			sdb_bind_str(add, 1, integration);
-			sdb_bind_str(add, 2, type);
-			if (sdb_done(s, add, "adding a source", e) < 0)
-				return -1;
-			st = sdb_stmt(s, ST_SOURCE_GET, e);
-		}
-	}
-	if (st)
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	add = sdb_stmt(s, ST_SOURCE_ADD, e);
+	if (!add)
+		return -1;
+	sdb_bind_str(add, 1, integration);
+	sdb_bind_str(add, 2, type);
+	if (sdb_done(s, add, "adding a source", e) < 0)
+		return -1;
+	rc = store_find_source(s, integration, type, id, e);
+	if (rc == 0)
 		mw_err_set(e, "%s: source %s/%s vanished while being created", s->path,
 			   integration, type);
-	return -1;
+	return rc == 1 ? 0 : -1;
 }
 
 int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err *e)
@@ -183,7 +183,6 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 		    mw_err *e)
 {
 	sqlite3_stmt *st = sdb_stmt(s, ST_NEWEST_IN, e);
-	int rc;
 
 	*t = 0;
 	if (!st)
@@ -191,13 +190,7 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 	sqlite3_bind_int64(st, 1, source);
 	sqlite3_bind_int64(st, 2, from);
 	sqlite3_bind_int64(st, 3, to);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*t = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sdb_fail(s, rc, "finding the newest record of a window", e);
-	return 0;
+	return sdb_one_i64(s, st, t, "finding the newest record of a window", e) < 0 ? -1 : 0;
 }
 
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,

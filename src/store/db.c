@@ -273,6 +273,18 @@ int sdb_raw_exec(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+int sdb_one_i64(mw_store *s, sqlite3_stmt *st, int64_t *v, const char *what, mw_err *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sdb_fail(s, rc, what, e);
+	return rc == SQLITE_ROW;
+}
+
 int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind)
 {
 	mw_err e;

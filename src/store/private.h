@@ -104,7 +104,10 @@ void sdb_copy_col(char *dst, size_t n, sqlite3_stmt *st, int col);
 void sdb_bind_str(sqlite3_stmt *st, int i, const char *v);
 /* sqlite3_exec without callback: an SQLITE_ result code. */
 int sdb_raw_exec(sqlite3 *db, const char *sql);
-/* The first column of the first row of statement id, or 0. */
+/* Steps st (bound by the caller) once: 1 with *v the first column of the
+ * row, 0 when there is none (*v untouched), -1 with e naming what. */
+int sdb_one_i64(mw_store *s, sqlite3_stmt *st, int64_t *v, const char *what, mw_err *e);
+/* The first column of the first row of statement id, or -1. */
 int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind);
 
 #endif

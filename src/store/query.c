@@ -24,26 +24,6 @@
 
 /* ---- reading records for the console's preview ------------------------------ */
 
-int store_find_source(mw_store *s, const char *integration, const char *type, int64_t *id,
-		      mw_err *e)
-{
-	sqlite3_stmt *st = sdb_stmt(s, ST_SOURCE_GET, e);
-	int rc;
-
-	*id = 0;
-	if (!st)
-		return -1;
-	sdb_bind_str(st, 1, integration);
-	sdb_bind_str(st, 2, type);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sdb_fail(s, rc, "looking up a source", e);
-	return rc == SQLITE_ROW;
-}
-
 /* Simple case folding, enough for what administrators type: ASCII, Latin-1,
  * Latin Extended-A, Greek and Cyrillic capitals map to their small letters.
  * No character outside ASCII folds into ASCII (U+0130 and U+212A stay), which
