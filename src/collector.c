@@ -1,4 +1,4 @@
-/* collector.c - the collection loop (see collector.h and design.md,
+/* collector.c - the collection loop (see collector.h and HACKING,
  * "Collecting exactly once").
  *
  * Per (integration, type) a job walks windows [horizon - overlap, now - lag]

@@ -1,5 +1,5 @@
 /* collector.h - collects every configured (integration, type) into the
- * store exactly once (design.md, "Collecting exactly once").
+ * store exactly once (HACKING, "Collecting exactly once").
  *
  * One job per (integration, type), each with its own cursor and status; one
  * mc_client per integration, so a 429 holds back every type on the same

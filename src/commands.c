@@ -1,7 +1,8 @@
-/* commands.c - validate, fetch, run, status and reset (design.md,
- * "Commands"). Exit status: 0 ok, 1 failed for at least one integration or
- * type (the others still done; reasons on stderr, one line each, with the
- * remedy), 2 bad usage, unknown NAME, missing or bad config. */
+/* commands.c - validate, fetch, run, status and reset (HACKING,
+ * "Commands and exit status"). Exit status: 0 ok, 1 failed for at least
+ * one integration or type (the others still done; reasons on stderr, one
+ * line each, with the remedy), 2 bad usage, unknown NAME, missing or bad
+ * config. */
 #include "commands.h"
 
 #include <errno.h>

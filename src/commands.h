@@ -1,7 +1,7 @@
-/* commands.h - the headless commands (design.md, "Commands"). Each takes
- * the arguments after the subcommand (global --config already removed) and
- * returns the exit status: 0 ok, 1 failed for at least one integration or
- * type, 2 bad usage or config. */
+/* commands.h - the headless commands (HACKING, "Commands and exit
+ * status"). Each takes the arguments after the subcommand (global --config
+ * already removed) and returns the exit status: 0 ok, 1 failed for at
+ * least one integration or type, 2 bad usage or config. */
 #ifndef MW_COMMANDS_H
 #define MW_COMMANDS_H
 

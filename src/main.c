@@ -1,6 +1,6 @@
 /* main.c - the mimewatch command line: global options, then the subcommand
- * (design.md, "Commands"). --config, --help and --version are accepted
- * before or after the subcommand. */
+ * (HACKING, "Commands and exit status"). --config, --help and --version
+ * are accepted before or after the subcommand. */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>

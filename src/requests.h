@@ -1,9 +1,9 @@
 /* requests.h - what the console (or any process) asks the collector to do,
- * through the store (design.md, "Console actions reach the collector through
- * the store"). One table: the name kept in the store's requests table (so a
- * console and a `mimewatch run` of different builds understand each other)
- * and whether the console asks before sending it. The collector's handlers
- * are indexed by the same enum.
+ * through the store (HACKING, "Parts and their rules": the console reaches
+ * the collector only through the store). One table: the name kept in the
+ * store's requests table (so a console and a `mimewatch run` of different
+ * builds understand each other) and whether the console asks before
+ * sending it. The collector's handlers are indexed by the same enum.
  *
  * May include: nothing but the C library. */
 #ifndef MW_REQUESTS_H

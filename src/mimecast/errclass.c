@@ -1,4 +1,4 @@
-/* errclass.c - the outcome classes of design.md "Error classes" and the
+/* errclass.c - the outcome classes of HACKING, "Error classes", and the
  * classification of one Mimecast response into exactly one of them.
  *
  * Everything copied out of a response is sanitised to printable ASCII here,
@@ -82,7 +82,7 @@ const char *mc_class_remedy(enum mc_class c)
 
 /* API 2.0's words where they differ: a 2.0 integration has a Client ID and
  * Client Secret and an API 2.0 application with products and a role
- * (mimecast-api.md section 7); its admin never had Access or Secret Keys. */
+ * (HACKING, "Tokens (API 2.0)"); its admin never had Access or Secret Keys. */
 static const char *const remedies_v2[MC_CLASS_COUNT] = {
 	[MC_INVALID_SIGNATURE] =
 		"the Client ID or Client Secret was refused: copy both again from the API 2.0 "
@@ -281,7 +281,7 @@ static void set_malformed(struct mc_result *r)
 /* What fail[] says: the first error's code and message, and whether any
  * error is err_developer_key, err_xdk_binding_expired or retryable. Both
  * shapes are read: API 1.0 nests fail[].errors[].{code,message,retryable}
- * (mimecast-api.md 3.2); API 2.0 clients read a flat fail[].{code,message}
+ * (HACKING, "Error shapes"); API 2.0 clients read a flat fail[].{code,message}
  * (token_expired, [SPLUNK-TA-UTILS] [AZ-V2-UTILS]). */
 struct fail_info {
 	int nfail;          /* -1: fail absent; -2: not an array */

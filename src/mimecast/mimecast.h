@@ -22,7 +22,7 @@
 
 /* ---- errclass.c: outcome classes ----
  *
- * the one list of outcome classes (design.md, "Error classes")
+ * the one list of outcome classes (HACKING, "Error classes")
  * and the classification of a Mimecast response into exactly one of them.
  * validate, fetch, status and the console all show these names and remedies. */
 
@@ -103,12 +103,13 @@ void mc_format_ip_remedy(char *out, size_t n);
 /* Parses X-RateLimit-Reset (ms). Bogus values (negative, non-numeric, empty,
  * huge) give -1; callers clamp waits to [100 ms, 15 min]. */
 int64_t mc_parse_reset_ms(const char *value);
-/* Clamp a 429 wait as design.md says: [100 ms, 15 min]; unknown -> 5 s. */
+/* Clamp a 429 wait (HACKING, "Retries, backoff and the 429 gate"): [100 ms,
+ * 15 min]; unknown -> 5 s. */
 int64_t mc_clamp_wait_ms(int64_t reset_ms);
 
 /* ---- sign.c: API 1.0 signing ----
  *
- * Mimecast API 1.0 request signing (mimecast-api.md section 1).
+ * Mimecast API 1.0 request signing (HACKING, "Signing (API 1.0)").
  * Shared by the client and by the simulated tenant, which checks it. */
 
 /* The signature: base64(HMAC-SHA1(base64decode(secret_key),

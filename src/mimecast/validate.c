@@ -1,9 +1,9 @@
 /* validate.c - the live check of an integration: get-account first (its
  * 403 is not fatal: least-privilege roles lack the Dashboard permission),
  * then a one-record probe per chosen type, then the cross-row rule of
- * design.md: a missing TTP package. (A 401 on one type while the keys verify
- * elsewhere is not taken for an IP block: an allow-list applies to every
- * call, so it cannot refuse one type and pass another.) */
+ * HACKING, "Error classes": a missing TTP package. (A 401 on one type while
+ * the keys verify elsewhere is not taken for an IP block: an allow-list
+ * applies to every call, so it cannot refuse one type and pass another.) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

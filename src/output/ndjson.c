@@ -1,4 +1,4 @@
-/* output_ndjson.c - the NDJSON output (design.md, "NDJSON output").
+/* output/ndjson.c - the NDJSON output (HACKING, "NDJSON output").
  *
  * Exactly once on disk: a file is registered in the store (at its size then)
  * before its first byte is written, and after each batch the new sizes are

@@ -19,7 +19,7 @@
 /* ---- the outputs ---- */
 enum mw_output_kind { MW_OUT_NDJSON, MW_OUT_SYSLOG, MW_OUT_HEC, MW_OUT_ES, MW_OUT_KAFKA };
 
-/* One output (design.md, "Outputs"); unused fields are NULL. */
+/* One output (HACKING, "Outputs and delivery"); unused fields are NULL. */
 struct mw_output {
 	enum mw_output_kind kind;
 	char *name;                 /* the name: key, default the type's name */
@@ -50,10 +50,11 @@ struct output_set {
 
 /* ---- ndjson.c: delivery of stored records to the configured outputs. Each
  * output reads the store by rowid from its own durable offset, so a slow or
- * dead output never holds up collection. NDJSON (design.md): one file per
- * integration, type and UTC date of writing; the committed size of each file
- * is stored with the last rowid, so after a crash the file is cut back to it
- * and writing resumes after that rowid: no torn or duplicated line. */
+ * dead output never holds up collection. NDJSON (HACKING, "NDJSON
+ * output"): one file per integration, type and UTC date of writing; the
+ * committed size of each file is stored with the last rowid, so after a
+ * crash the file is cut back to it and writing resumes after that rowid: no
+ * torn or duplicated line. */
 
 /* Appends the NDJSON line for a stored row (with the trailing '\n'):
  * {"integration":..,"type":..,"id":..,"time":"<RFC 3339 UTC>","record":{..}} */

@@ -8,9 +8,10 @@
  * everything from the offset is sent again (at-least-once; receivers that
  * can, dedupe by id: Elasticsearch _id, Kafka's idempotent producer key).
  *
- * Every sink carries the same JSON object as an NDJSON line (design.md,
- * "Outputs"). Sinks live in src/ (no curses), own their sockets, libcurl
- * handles or librdkafka handles, and are used from one thread at a time. */
+ * Every sink carries the same JSON object as an NDJSON line (HACKING,
+ * "Outputs and delivery"). Sinks live in src/ (no curses), own their
+ * sockets, libcurl handles or librdkafka handles, and are used from one
+ * thread at a time. */
 #ifndef MW_OUTPUT_PRIVATE_H
 #define MW_OUTPUT_PRIVATE_H
 

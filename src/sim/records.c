@@ -127,7 +127,7 @@ static int attr_route(int type, uint64_t h)
 
 /* URL scanResult: clean, malicious [ELA-URL-TEST]. Attachment result: safe
  * and malicious in public records [ELA-AP-TEST] [ELA-MOCK]; the docs' other
- * values (clean, unknown, timeout; mimecast-api.md 3.5) stay rare. */
+ * values (clean, unknown, timeout [MC-ATT]) stay rare. */
 static const char *attr_verdict(int type, uint64_t h)
 {
 	unsigned v = (unsigned)((h >> 16) % 100);
@@ -531,7 +531,7 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	}
 	/* action: allow for clean clicks, warn for malicious ones; actions:
 	 * Allow, None or Block, Browser Isolation rarely; userAwarenessAction
-	 * Continue, N/A or NA ([ELA-URL-TEST], mimecast-api.md 3.3). A
+	 * Continue, N/A or NA ([ELA-URL-TEST]; HACKING, "The log endpoints"). A
 	 * capitalised "Block" action exists only in a synthetic sample, so
 	 * never here. */
 	LIT(b, ",\"action\":");

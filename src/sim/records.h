@@ -1,6 +1,6 @@
 /* src/sim/records.h - the simulated tenant's records: deterministic from
  * (seed, type, index), generated straight into a buffer (no JSON library on
- * the response path), with the fields mimecast-api.md 3.3-3.5 lists.
+ * the response path), with the fields HACKING lists ("The log endpoints").
  *
  * Record i of a type has time start + i * spacing. Records exist only up to
  * "now"; a late record becomes visible only late_delay after its time. */

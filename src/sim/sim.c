@@ -37,7 +37,7 @@
 
 #define MAX_BODY (1u << 20)          /* request bodies above this get 413 */
 /* --reject-reused-req-id: how long an x-mc-req-id is remembered. Whether
- * Mimecast refuses a reused id at all is UNCONFIRMED (mimecast-api.md 9), so
+ * Mimecast refuses a reused id at all is UNCONFIRMED (HACKING, "Not known"), so
  * the check and this span are the sim's own, opt-in. */
 #define REQID_TTL_MS (30 * 60 * 1000)
 /* The documented page size range is 1..100; a larger request is answered
@@ -2243,14 +2243,14 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
 		return 0;
 	}
 	/* --date-window: the skew Mimecast tolerates is UNCONFIRMED
-	 * (mimecast-api.md 1.4), so no window unless one is asked for. */
+	 * (HACKING, "Not known"), so no window unless one is asked for. */
 	if (s->o.date_window > 0 && llabs((long long)(when - mw_now())) > s->o.date_window) {
 		reply_fail(r, 401, "err_xdk_invalid_signature",
 			   "0004 Invalid Signature (request date outside the allowed window)", 0);
 		return 0;
 	}
 	/* --reject-reused-req-id: whether a reused id is refused is
-	 * UNCONFIRMED (mimecast-api.md 9). */
+	 * UNCONFIRMED (HACKING, "Not known"). */
 	int seen = 0;
 
 	if (s->o.reject_reused_req_id) {
@@ -2394,8 +2394,9 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 		reply_fail(r, 403, "err_xdk_forbidden", "Forbidden", 0);
 		return 1;
 	case F_IPDENY:
-		/* No public example of this refusal exists (mimecast-api.md 4.2):
-		 * status, code and text are the sim's invention, fault only. */
+		/* No public example of this refusal exists (HACKING, "Error
+		 * shapes"): status, code and text are the sim's invention,
+		 * fault only. */
 		client_ip(conn, ip, sizeof(ip));
 		snprintf(msg, sizeof(msg), "0018 Source IP %s is not in the permitted IP ranges", ip);
 		reply_fail(r, 401, "err_xdk_ip_not_permitted", msg, 0);

@@ -1,13 +1,13 @@
 /* src/sim/sim.h - the simulated Mimecast tenant (mimewatch-sim and the
  * tests; `mimewatch --demo` runs mimewatch-sim as child processes). An
  * HTTP(S) server on loopback that signs, paginates, rate-limits and fails as
- * the public sources in mimecast-api.md show, with records generated
+ * the public sources show (HACKING, "Sources"), with records generated
  * deterministically from a seed; whatever no source shows is an option or a
  * fault that says so. See data/mimewatch-sim.1.
  *
  * The one public header of src/sim/ (libmwsim.la). Dependency rule: files in
- * src/sim/ may include src/util.h, src/mcsign.h, src/jsonout.h (the safe JSON
- * string encoding) and each other's headers,
+ * src/sim/ may include src/util.h, src/mimecast/mimecast.h (signing),
+ * src/jsonout.h (the safe JSON string encoding) and each other's headers,
  * the C library, libmicrohttpd, json-c and OpenSSL; nothing in the product
  * (src/, ui/) includes a header of src/sim/, and libmimewatch.la and
  * mimewatch never link libmwsim.la or libmicrohttpd. */
@@ -51,7 +51,7 @@ struct sim_opts {
 	int rate_limit;            /* bucket size, default 800 */
 	int refill_ms;             /* one request back per this, default 10 */
 	int token_ttl;             /* API 2.0 expires_in, default 1799 */
-	/* Checks no public source confirms (mimecast-api.md 1.4 and 9:
+	/* Checks no public source confirms (HACKING, "Not known":
 	 * UNCONFIRMED), so off unless asked for: */
 	int date_window;           /* x-mc-date tolerance, seconds; 0: not checked */
 	int reject_reused_req_id;  /* refuse an x-mc-req-id seen in the last 30 min */

@@ -1,7 +1,8 @@
-/* store/watch.c - the two cheap questions the console polls (design.md,
- * "Console actions reach the collector through the store"): has another
- * connection committed since I last looked (PRAGMA data_version), and is a
- * request still waiting for the collector (script mode's wait-idle). On a
+/* store/watch.c - the two cheap questions the console polls (HACKING,
+ * "Parts and their rules": the console reaches the collector through the
+ * store): has another connection committed since I last looked (PRAGMA
+ * data_version), and is a request still waiting for the collector (script
+ * mode's wait-idle). On a
  * connection of its own, opened read-only and never writing, so asking
  * costs the console neither a lock nor a write. */
 #include <limits.h>

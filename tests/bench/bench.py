@@ -6,7 +6,7 @@ three types), runs `mimewatch fetch` and measures wall time, CPU seconds
 (user + sys of the child, from wait4), peak RSS and the requests the tenant
 saw; then runs tests/bench/pycollector.py, a plain Python collector, against
 a fresh tenant with the same records, and prints both side by side with the
-targets of design.md "Performance":
+targets of HACKING, "Performance targets":
   >= 50,000 records/s; CPU per record <= 1/2 of Python's (aim 1/5);
   peak RSS < 64 MiB; requests <= 1.05 x full pages.
 

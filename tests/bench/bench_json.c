@@ -18,8 +18,8 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* A page shaped like a real clickLogs response: every field of section 3.3
- * of mimecast-api.md, varied per record, some escapes and non-ASCII. */
+/* A page shaped like a real clickLogs response: every field HACKING lists
+ * ("The log endpoints"), varied per record, some escapes and non-ASCII. */
 static void build_page(mw_buf *b, int n)
 {
 	int i;

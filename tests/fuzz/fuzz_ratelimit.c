@@ -4,7 +4,8 @@
  * 429 gate on are checked against an independent reading of the value:
  * - the parse is -1 (bogus) or exactly the decimal the text holds, between
  *   optional blanks, and only for plain digits (no sign, exponent, dot);
- * - every wait is within design.md's [100 ms, 15 min], and a sane value
+ * - every wait is within [100 ms, 15 min] (HACKING, "Retries, backoff and
+ *   the 429 gate"), and a sane value
  *   within that range is honoured unchanged (never shortened).
  *
  * Build with --enable-fuzzing (clang); -DMW_FUZZ_MAIN gives a main() that

@@ -245,7 +245,7 @@ def stop_bg(p, sig=signal.SIGTERM, timeout=20):
 
 
 def canonical_id(rec):
-    """SHA-256 of the canonical serialisation design.md defines (valid for
+    """SHA-256 of the canonical form (HACKING, "NDJSON output") (valid for
     records without control characters or floats)."""
     s = json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(s.encode("utf-8")).hexdigest()
@@ -434,7 +434,7 @@ class Sim:
             c.close()
 
     def post_v1(self, path, body=None, app_key=SIM_APP_KEY, secret=SIM_SECRET_KEY):
-        """One API 1.0 request signed as mimecast-api.md 1.3 says; returns
+        """One API 1.0 request signed (HACKING, "Signing (API 1.0)"); returns
         (status, {lower-case header: value}, parsed JSON body or raw bytes)."""
         import base64
         import hmac

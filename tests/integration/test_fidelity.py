@@ -7,7 +7,7 @@ faults that imitate what the real service does and the old simulator did not
 gateway's 429 without X-RateLimit headers (gateway429), a window that ends
 on an empty page still carrying next and totalCount (emptyend), an expired
 binding in fail[] on HTTP 200 (binding_fail), and the documented limits of
-page_size and lookback. design.md ("Collecting exactly once", "Error
+page_size and lookback. HACKING ("Collecting exactly once", "Error
 classes") is the spec; every count below is exact where the spec fixes it,
 and each case's requests and outcome go to report() under "9 fidelity".
 """
@@ -53,7 +53,7 @@ def prompt(r, what, limit=15):
 
 def test_revoked_token_renewed():
     # url's second request is refused with 401 "unauthorized" (not
-    # token_expired), and every token issued so far is revoked. design.md:
+    # token_expired), and every token issued so far is revoked. HACKING:
     # any other 401 on a bearer request means get a new token and retry
     # once. So: one extra /oauth/token, the page asked again, nothing lost.
     n = 300

@@ -239,8 +239,9 @@ def test_outside_window_same_id():
     """Point 1 for impersonation, whose records carry their own id: the
     tenant dates record 0 ten hours ahead (sticky) and, since the span is
     inside the overlap, serves its real version again in the second fetch's
-    window. One id, one log line (design.md: the store's unique index on a
-    record's identity drops what was already stored): delivered once."""
+    window. One id, one log line (HACKING, "Windows and pages": the unique
+    index on a record's identity drops what was already stored): delivered
+    once."""
     with Sim(["--records", "100", "--span", "5m", "--hostile-every", "0"]) as sim:
         sim.edit_config(types="[impersonation]")
         sim.faults("timeshift:type=impersonation,offset=%d,sticky=1" % FUTURE)

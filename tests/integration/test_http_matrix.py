@@ -180,7 +180,7 @@ def slow_case(label, kind):
 
 def emptynext_case():
     # An empty page that still carries next, mid-window, with the tenant's
-    # real totalCount (design.md, "Collecting exactly once"): it ends the
+    # real totalCount (HACKING, "The end of a window"): it ends the
     # window, next is never followed from it, and since totalCount says more
     # exist the window is read once more from the newest record received less
     # the overlap. Once (a page that went missing): nothing is lost. Always

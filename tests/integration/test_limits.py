@@ -20,7 +20,7 @@ SIM_ARGS = ["--records", str(N), "--span", "1h"]
 TOO_BIG = ("mimewatch: sim/url: unknown (HTTP 200 CURLE_WRITE_ERROR): response larger than "
            "16 MiB refused; remedy: response larger than 16 MiB refused; lower page_size or "
            "check base_url")
-BOMB_RC = 2  # a config error (design.md exit statuses)
+BOMB_RC = 2  # a config error (HACKING, "Commands and exit status")
 RSS_LIMIT_KB = 160 * 1024  # one 16 MiB body, its growth and the rest; far below 1 GiB
 
 

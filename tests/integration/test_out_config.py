@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Config errors of outputs (issue 5; design.md "Outputs"): for every output
-kind a missing required key, a bad url scheme, a secret file of mode 0644
-(refused ssh-style) and a misspelt key (named, with a suggestion) make
+"""Config errors of outputs (issue 5; HACKING, "Outputs and delivery"): for
+every output kind a missing required key, a bad url scheme, a secret file of
+mode 0644 (refused ssh-style) and a misspelt key (named, with a suggestion) make
 `mimewatch validate` exit 2 before any network use, with FILE:LINE and a
 message naming the output, the key and the fix. Also duplicate names,
 batch/timeout/heartbeat ranges and unknown template placeholders.

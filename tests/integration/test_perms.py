@@ -7,9 +7,9 @@ that holds a secret and that group or others may read or write is refused
 the way ssh refuses a private key (the message names the file, its mode and
 the fix, chmod 600); a config anyone else may write is refused too (it
 decides where the keys are sent). A FIFO never hangs the loader; a
-directory gives a clear error. design.md: only the file's own mode and
-owner are checked; a secret file owned by another user who is not root is
-refused (ssh's rule).
+directory gives a clear error. HACKING ("Config keys and durations"): only
+the file's own mode and owner are checked; a secret file owned by another
+user who is not root is refused (ssh's rule).
 
 Files mimewatch creates are 0600 and directories 0700 under umask 000 and
 022: store, -wal, -shm, lock, NDJSON, exports and the saved config.

@@ -72,7 +72,7 @@ def test_429_bogus_reset_clamped():
         elapsed = time.monotonic() - t0
         rcs = [mwtest.stop_bg(p) for p in runs]
         for v, n, rc in zip(BOGUS, counts, rcs):
-            # design.md clamps waits to [0.1 s, 15 min]: 0 may mean 0.1 s;
+            # HACKING clamps waits to [0.1 s, 15 min]: 0 may mean 0.1 s;
             # the unparsable ones wait the default 5 s.
             limit = int(elapsed / 0.1) + 3 if v == "0" else 10
             check(n <= limit, "429 with X-RateLimit-Reset %r: %d requests in %.1fs (limit %d): "
@@ -111,7 +111,8 @@ wait_for = mwtest.wait_for
 
 
 def test_429_wait_clamped():
-    # design.md clamps a 429 wait to [0.1 s, 15 min]: a reset of an hour
+    # HACKING ("Retries, backoff and the 429 gate") clamps a 429 wait to
+    # [0.1 s, 15 min]: a reset of an hour
     # waits 15 minutes, an unparsable one the 5 s default; no request goes
     # before (early_requests 0) and the wait shows as the next poll.
     cases = [("3600000", 900, 15 * 60 * 1.1 + 2), ("abc", 5, 5 * 1.1 + 2)]

@@ -401,9 +401,10 @@ def console(leaks, what, commands, args, env_extra, size=(100, 30)):
     leaks.text("stdout of console %s" % what, r.out)
     leaks.text("stderr of console %s" % what, r.err)
     for name, lines in r.dumps.items():
-        # design.md: the Application ID and Key are GUIDs shown in the form
-        # where they are typed and checked (only the keys and secrets are
-        # masked); the Key may appear on its own field's row, nowhere else
+        # mimewatch.yaml(5), app_id and app_key: the Application ID and Key
+        # are GUIDs shown in the form where they are typed and checked (only
+        # the keys and secrets are masked); the Key may appear on its own
+        # field's row, nowhere else
         lines = [l for l in lines if not re.match(r"^\s*Application Key\s", l)]
         leaks.text("screen %s/%s" % (what, name), "\n".join(lines))
     eq(r.rc, 0, "console %s exit\n%s" % (what, r))

@@ -92,7 +92,7 @@ def check_finite(v):
 
 
 def check_record(rec):
-    """The NDJSON record every sink carries (design.md, NDJSON output)."""
+    """The NDJSON record every sink carries (HACKING, "NDJSON output")."""
     if not isinstance(rec, dict):
         return "the record is not a JSON object"
     if set(rec) != RECORD_KEYS:

@@ -75,7 +75,8 @@ def test_counts_move_without_keys():
         check(b - a <= 16, "acme-eu/%s grew by at most a record per 2 s: %d -> %d" % (t, a, b))
 
 
-# Every key design.md lists for home and the preview, as the help shows it.
+# Every key HACKING ("Console keys") lists for home and the preview, as the
+# help shows it.
 HOME_KEYS = ["Enter", "a", "e", "d", "v", "f", "p", "t", "q"]
 PREVIEW_KEYS = ["Tab", "1", "2", "3", "/", "m", "Space", "Enter", "x", "Esc"]
 

@@ -1,5 +1,5 @@
-/* test_errclass.c - error classes, the classifier against every row of
- * mimecast-api.md 4.2, rate-limit parsing, the region table, and the
+/* test_errclass.c - error classes, the classifier against every shape of
+ * HACKING, "Error shapes", rate-limit parsing, the region table, and the
  * client's HTTP rules against a tiny libmicrohttpd server on 127.0.0.1. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -110,7 +110,7 @@ static void test_names_keys(void **state)
 	assert_int_equal(mc_class_from_key(NULL), MC_UNKNOWN);
 }
 
-/* ---- mimecast-api.md 4.2, row by row -------------------------------------- */
+/* ---- HACKING, "Error shapes", shape by shape ----------------------------- */
 
 static void test_ok(void **state)
 {
@@ -445,7 +445,8 @@ static void test_clamp(void **state)
 	assert_int_equal(mc_clamp_wait_ms(1500), 1500);
 	assert_int_equal(mc_clamp_wait_ms(900000), 900000);
 	assert_int_equal(mc_clamp_wait_ms(86400000), 900000);
-	/* the bogus headers end where design.md says */
+	/* the bogus headers end where HACKING says ("Retries, backoff and the
+	 * 429 gate") */
 	assert_int_equal(mc_clamp_wait_ms(mc_parse_reset_ms("1e20")), 5000);
 	assert_int_equal(mc_clamp_wait_ms(mc_parse_reset_ms("0")), 100);
 }

@@ -23,8 +23,8 @@
  *   step      window_after_page with restarted=0: next | complete | restart;
  *             with restarted=1 the test expects complete where this says
  *             restart, the same otherwise
- *   source    the public evidence (keys of mimecast-api.md section 10, issue
- *             numbers, design.md)
+ *   source    the public evidence (keys of HACKING, "Sources"; issue
+ *             numbers; HACKING where the outcome is our own rule)
  *
  * Besides the columns, the remedies: an API 2.0 remedy never names the
  * Access Key, Secret Key or Application Key, and a credentials one names the

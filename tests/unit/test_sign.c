@@ -1,5 +1,6 @@
-/* test_sign.c - the API 1.0 signing vectors of mimecast-api.md section 1.6,
- * byte for byte, including the "wrong URI form" negatives. */
+/* test_sign.c - the API 1.0 signing vectors (HACKING, "Signing (API 1.0)"):
+ * the public one from go-mimecast's tests and our own, byte for byte,
+ * including the "wrong URI form" negatives. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
