@@ -30,7 +30,7 @@
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
-/* The longest duration an option takes, as the config's (config.c): past it
+/* The longest duration an option takes, as the config's (src/config/): past it
  * a retry budget in ms overflows, a reset horizon leaves the calendar. */
 #define OPT_DURATION_MAX ((int64_t)36500 * 86400)
 

@@ -1,4 +1,4 @@
-/* mcapi.c - the Mimecast client. http_post() is the one place mimewatch
+/* mimecast/client.c - the Mimecast client. http_post() is the one place mimewatch
  * performs HTTP towards Mimecast: every request, token and discovery call
  * goes through it, with the same TLS, timeout, size and abort rules, which
  * is also the seam that lets tests point the program at the simulator.

@@ -1,4 +1,4 @@
-/* errclass.c - the outcome classes of HACKING, "Error classes", and the
+/* mimecast/errclass.c - the outcome classes of HACKING, "Error classes", and the
  * classification of one Mimecast response into exactly one of them.
  *
  * Everything copied out of a response is sanitised to printable ASCII here,

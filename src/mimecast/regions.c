@@ -1,4 +1,4 @@
-/* regions.c - Mimecast's regional base URLs (data/regions.tsv, compiled in
+/* mimecast/regions.c - Mimecast's regional base URLs (data/regions.tsv, compiled in
  * here too so the binary works without its data files) and the host checks
  * the client and the classifier rely on. */
 #ifndef _GNU_SOURCE

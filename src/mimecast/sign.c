@@ -1,4 +1,4 @@
-/* mcsign.c - API 1.0 request signing. The signed string is exactly
+/* mimecast/sign.c - API 1.0 request signing. The signed string is exactly
  * "<x-mc-date>:<x-mc-req-id>:<path>:<Application Key>", no spaces, no
  * newline; the path is the request path only (no scheme, host or query). */
 #include "private.h"

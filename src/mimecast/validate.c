@@ -1,4 +1,4 @@
-/* validate.c - the live check of an integration: get-account first (its
+/* mimecast/validate.c - the live check of an integration: get-account first (its
  * 403 is not fatal: least-privilege roles lack the Dashboard permission),
  * then a one-record probe per chosen type, then the cross-row rule of
  * HACKING, "Error classes": a missing TTP package. (A 401 on one type while

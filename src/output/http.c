@@ -1,9 +1,9 @@
-/* sink_http.c - the HTTP event collector sinks: Splunk HEC (event endpoint,
+/* output/http.c - the HTTP event collector sinks: Splunk HEC (event endpoint,
  * batch form) and the Elasticsearch bulk API.
  *
- * Both follow the rules of mcapi.c's http_post: libcurl, TLS >= 1.2 with
- * verification always on (ca_file is the only knob), plain http:// only to
- * loopback, no redirects, a timeout per request, and an abort within a second
+ * Both follow the policy of netpolicy.h, as the Mimecast client does: TLS
+ * >= 1.2 with verification always on (ca_file is the only knob), plain
+ * http:// only to loopback, no redirects, a timeout per request, and an abort within a second
  * through the progress callback. One libcurl handle per sink keeps the
  * connection alive between batches.
  *

@@ -1,4 +1,4 @@
-/* sink_kafka.c - the Kafka output: librdkafka's idempotent producer, key =
+/* output/kafka.c - the Kafka output: librdkafka's idempotent producer, key =
  * the record id, value = the NDJSON object, topic from the output's template
  * ({integration}, {type}).
  *

@@ -1,4 +1,5 @@
-/* sink.c - what every sink shares: topic and index templates. */
+/* output/sink.c - what every sink shares: topic and index templates, the
+ * output type names and targets. */
 #include <string.h>
 
 #include "private.h"

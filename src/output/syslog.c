@@ -1,4 +1,4 @@
-/* sink_syslog.c - the syslog sink: RFC 5424 messages to rsyslog (or any
+/* output/syslog.c - the syslog sink: RFC 5424 messages to rsyslog (or any
  * RFC 5424 receiver) over TCP with octet counting (RFC 6587), TLS (RFC 5425)
  * or RELP (librelp).
  *

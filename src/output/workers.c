@@ -1,4 +1,4 @@
-/* output_sink.c - delivery to the network outputs (syslog, Splunk HEC,
+/* output/workers.c - delivery to the network outputs (syslog, Splunk HEC,
  * Elasticsearch, Kafka): one worker thread per output.
  *
  * Each worker has its own store connection and its own durable offset (the

@@ -1,5 +1,5 @@
 /* store/cursors.c - sources, cursors and the one transaction that commits
- * a page: records (each stored once, by (source, id)), hourly counts and
+ * a page: records (each stored once: unique on (source, time, id)), hourly counts and
  * the cursor move, together or not at all. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */

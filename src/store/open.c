@@ -180,8 +180,8 @@ static int setup_connection(mw_store *s, mw_err *e)
 	/* Checkpoints (a copy and an fsync) every 1000 pages, 16 MiB of WAL,
 	 * rather than SQLite's 4 MiB: a third more pages per second when backfilling; the
 	 * WAL file is cut back to 64 MiB after it grew past that. */
-	/* A 16 MiB page cache keeps the (source, id) index, whose keys arrive in
-	 * random order, mostly in memory during a backfill. */
+	/* A 16 MiB page cache keeps the hot end of the (source, time, id) index
+	 * and the pages of the record table in memory during a backfill. */
 	rc = sdb_raw_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=1000;"
 			     "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384");
 	if (rc != SQLITE_OK)

@@ -372,7 +372,7 @@ def test_pagination_loops():
 
 # ---- points 3-4: a slow tenant, and the retry budget ---------------------------------
 
-SLOW_TIMEOUT = 30   # mcapi.c: under 100 bytes/s for 30 s
+SLOW_TIMEOUT = 30   # src/mimecast/client.c: under 100 bytes/s for 30 s
 
 
 def slow_big_pages():

@@ -11,7 +11,7 @@ and in status --json), the process does not spin (CPU seconds bounded), and
 after the fault is cleared a fetch gets every record exactly once.
 
 "hang" (headers never sent) and "drip" (one byte a second) must end by the
-client's own rules: under 100 bytes/s for 30 s gives up (mcapi.c
+client's own rules: under 100 bytes/s for 30 s gives up (src/mimecast/client.c
 LOW_SPEED_BYTES, DEFAULT_LOW_SPEED_S); the test watches the first such
 request end and the retry start.
 

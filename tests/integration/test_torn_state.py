@@ -353,7 +353,7 @@ def test_config_hostile():
             for cmd in (["fetch"], ["run"], ["status"], ["validate"]):
                 r = sim.mw(cmd, env=env, timeout=30)
                 eq(r.rc, 2, "%s with a config %s\n%s" % (cmd, name, r))
-                # (config.c words the mode and owner refusals; item 10 pins them)
+                # (src/config/ words the mode and owner refusals; item 10 pins them)
                 check(r.err.startswith("mimewatch: ") and
                       (r.err.startswith(want) or want[len("mimewatch: "):] in r.err),
                       "%s with a config %s: stderr %r, expected %r" % (cmd, name, r.err, want))

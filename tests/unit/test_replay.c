@@ -10,7 +10,7 @@
  *   status    HTTP status
  *   api       1 or 2 (struct mc_classify_ctx.api)
  *   type      url | impersonation | attachment, or token: a body of the
- *             OAuth token endpoint, which mcapi.c classifies in its token
+ *             OAuth token endpoint, which src/mimecast/client.c classifies in its token
  *             path (not public), so only its shape is checked here
  *   class     mc_class_key of the expected class
  *   code      expected res.code (the Mimecast code, either fail[] shape), -
@@ -296,7 +296,7 @@ static const char *step_key(enum window_step s)
 }
 
 /* A token endpoint body: only its shape ({"error":..}) is checked, since the
- * token path that classifies it is static in mcapi.c. */
+ * token path that classifies it is static in src/mimecast/client.c. */
 static void check_token_body(struct report *r, const struct replay_case *c, const char *body,
 			     size_t len)
 {
@@ -403,7 +403,7 @@ static void test_case(void **state)
 }
 
 /* The remedies no log page can show: an API 2.0 credentials error comes from
- * the token path (or a fresh token refused at once), both in mcapi.c, so the
+ * the token path (or a fresh token refused at once), both in src/mimecast/client.c, so the
  * corpus never reaches it through mc_page_parse. The class remedies for
  * each API are checked here directly. */
 static void test_remedy_words(void **state)

@@ -1072,7 +1072,7 @@ static void test_abort_and_timeout(void **state)
 		assert_non_null(strstr(e.msg, "abort"));
 		sink_syslog_ops.close(s);
 		if (strcmp(schemes[i], "relp") == 0)
-			continue;   /* librelp polls for its whole timeout: see sink_syslog.c */
+			continue;   /* librelp polls for its whole timeout: see src/output/syslog.c */
 		flag = 0;
 		s = open_sink(url, NULL, 30000, &flag);
 		{
