@@ -1,7 +1,18 @@
-/* config.h - the YAML config (design.md, "Config"): load with errors that
- * name file, line, field and fix; resolve secrets inline, _file or _env;
- * refuse secret-bearing files others can read; save atomically, splicing the
- * original text so comments and order survive. */
+/* config/config.h - the YAML config (HACKING, "Config keys and durations"):
+ * load with errors that name file, line, field and fix; resolve secrets
+ * inline, _file or _env; refuse secret-bearing files others can read; save
+ * atomically, splicing the original text so comments and order survive.
+ *
+ * The folder: tree.c (the YAML text as nodes with lines and byte ranges,
+ * through libyaml), schema.c (the keys, the field checks, the defaults,
+ * config_check_integration), load.c (config_load and config_parse: the
+ * integrations, secrets, warnings, the file's mode and owner), load_outputs.c
+ * (the outputs: entries) and save.c (config_render and config_save: the
+ * splice-save). What they share is in private.h, for src/config/ alone.
+ *
+ * May include: the C library, libyaml (in its .c files only), util.h,
+ * logtypes.h, output/output.h (struct mw_output). Never the store, the
+ * Mimecast client, the collector or curses. This is the one public header. */
 #ifndef MW_CONFIG_H
 #define MW_CONFIG_H
 

@@ -1,0 +1,267 @@
+/* config/load_outputs.c - loading the outputs: list (see private.h).
+ *
+ * Owns each entry of outputs: its type (the names are output_type_name's),
+ * the keys that type accepts, its name, its secret (token or api_key, inline,
+ * _file or _env, through load.c's cfgload_secret), batch and timeout, and the
+ * checks of its url, brokers and index or topic template. load.c calls
+ * cfgload_output for each entry and adds the default ndjson output. */
+#include "private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A plain string key of an output: copied to *out, or left NULL if absent. */
+static int out_str(struct cfgload_ctx *c, const struct node *m, const char *who, const char *key,
+		   char **out)
+{
+	const struct node *v = cfgtree_map_get(m, key);
+
+	if (!v)
+		return 0;
+	if (cfgload_want_scalar(c, v, who, key) < 0)
+		return -1;
+	if (!*v->str)
+		return cfgload_fail(c, v->line, "%s: %s: is empty; remove the key or give a value",
+				    who, key);
+	if (strlen(v->str) > 2048)
+		return cfgload_fail(c, v->line, "%s: %s: longer than 2048 characters", who, key);
+	*out = mw_xstrdup(v->str);
+	return 0;
+}
+
+/* An output secret: key, key_file or key_env, at most one of them. */
+static int out_secret(struct cfgload_ctx *c, const struct node *m, const char *who,
+		      const char *key, struct mw_secret *s)
+{
+	char kf[32], ke[32];
+	const struct node *v, *vf, *ve;
+
+	snprintf(kf, sizeof(kf), "%s_file", key);
+	snprintf(ke, sizeof(ke), "%s_env", key);
+	v = cfgtree_map_get(m, key);
+	vf = cfgtree_map_get(m, kf);
+	ve = cfgtree_map_get(m, ke);
+	if (!v && !vf && !ve)
+		return 0;
+	if (!!v + !!vf + !!ve > 1)
+		return cfgload_fail(c, (v ? v : vf)->line, "%s: give only one of %s, %s and %s",
+				    who, key, kf, ke);
+	/* An empty inline token would pass as given and fail only at the
+	 * receiver. */
+	if (v && v->kind == NODE_SCALAR && !*v->str)
+		return cfgload_fail(c, v->line, "%s: %s: is empty; write the %s", who, key, key);
+	return cfgload_secret(c, v ? v : vf ? vf : ve, who, key, v ? 0 : vf ? 1 : 2, s);
+}
+
+/* scheme://host:port with one of the schemes; the sink checks the rest
+ * (host syntax, port range) when it opens. */
+static int check_url(struct cfgload_ctx *c, const struct node *m, const char *who,
+		     const char *url, const char *const *schemes, size_t n, const char *what,
+		     const char *example)
+{
+	const struct node *v = cfgtree_map_get(m, "url");
+	const char *sep = strstr(url, "://");
+
+	for (size_t i = 0; sep && i < n; i++)
+		if ((size_t)(sep - url) == strlen(schemes[i]) &&
+		    strncmp(url, schemes[i], strlen(schemes[i])) == 0 && sep[3])
+			return 0;
+	return cfgload_fail(c, v ? v->line : m->line, "%s: url: '%.200s' is not a %s url; write "
+			    "e.g. url: %s", who, url, what, example);
+}
+
+/* host:port[,host:port...]: each a host (name or address, [v6] in brackets)
+ * and a port from 1 to 65535; librdkafka would only find out when it
+ * connects. */
+static int check_brokers(struct cfgload_ctx *c, const struct node *v, const char *who,
+			 const char *list)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *colon = NULL, *q;
+		long port = 0;
+		int ok = len > 0;
+
+		for (q = p; q < p + len; q++)
+			if (*q == ':')
+				colon = q;
+		if (!colon || colon == p || colon + 1 == p + len || memchr(p, '/', len))
+			ok = 0;
+		for (q = colon ? colon + 1 : p + len; ok && q < p + len; q++) {
+			if (*q < '0' || *q > '9' || port > 65535)
+				ok = 0;
+			else
+				port = port * 10 + (*q - '0');
+		}
+		if (!ok || port < 1 || port > 65535)
+			return cfgload_fail(c, v->line, "%s: brokers: '%.*s' is not host:port "
+					    "(port 1 to 65535, no scheme); write e.g. brokers: "
+					    "k1.example:9092,k2.example:9092", who,
+					    (int)(len > 200 ? 200 : len), p);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* {integration} and {type} are the only placeholders of a template. */
+static int check_template(struct cfgload_ctx *c, const struct node *m, const char *who,
+			  const char *key, const char *t)
+{
+	const struct node *v = cfgtree_map_get(m, key);
+
+	for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{'))
+		if (strncmp(p, "{integration}", 13) != 0 && strncmp(p, "{type}", 6) != 0)
+			return cfgload_fail(c, v ? v->line : m->line, "%s: %s: unknown "
+					    "placeholder in '%.200s'; only {integration} and "
+					    "{type} are replaced", who, key, t);
+	return 0;
+}
+
+int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, struct mw_output *o)
+{
+	static const char *const syslog_schemes[] = { "tcp", "tls", "relp" };
+	static const char *const http_schemes[] = { "https", "http" };
+	const struct node *type = NULL, *name = NULL, *v;
+	char who[64], sh[72], tmp[512], list[128];
+	const char *const *keys;
+	size_t nkeys;
+	int k;
+
+	o->line = m->line;
+	o->batch = DEFAULT_OUT_BATCH;
+	o->timeout = DEFAULT_OUT_TIMEOUT;
+	snprintf(who, sizeof(who), "output #%zu", idx + 1);
+	cfgschema_output_type_list(list, sizeof(list));
+	if (m->kind != NODE_MAP)
+		return cfgload_fail(c, m->line, "%s: must be a mapping of keys; write '- type: "
+				    "ndjson' and 'dir: /path'", who);
+	type = cfgtree_map_get(m, "type");
+	if (!type)
+		return cfgload_fail(c, m->line, "%s: type: missing; add type: with one of %s", who,
+				    list);
+	if (cfgload_want_scalar(c, type, who, "type") < 0)
+		return -1;
+	k = cfgschema_output_kind(type->str);
+	if (k < 0)
+		return cfgload_fail(c, type->line, "%s: type: '%s' is not an output type; valid "
+				    "types: %s", who, cfgschema_show(type->str, sh), list);
+	o->kind = (enum mw_output_kind)k;
+	snprintf(who, sizeof(who), "output #%zu (%s)", idx + 1, output_type_name(o->kind));
+	keys = cfgschema_output_keys(o->kind, &nkeys);
+	if (cfgload_check_keys(c, m, who, keys, nkeys) < 0)
+		return -1;
+	name = cfgtree_map_get(m, "name");
+	if (name) {
+		if (cfgload_want_scalar(c, name, who, "name") < 0)
+			return -1;
+		if (!cfgschema_name_ok(name->str))
+			return cfgload_fail(c, name->line, "%s: name: '%s' is not a valid name; "
+					    "use 1 to %d letters, digits, '.', '_' or '-'", who,
+					    cfgschema_show(name->str, sh), CFG_MAX_NAME);
+		o->name = mw_xstrdup(name->str);
+	} else {
+		o->name = mw_xstrdup(output_type_name(o->kind));
+	}
+	if (out_str(c, m, who, "dir", &o->dir) < 0 || out_str(c, m, who, "url", &o->url) < 0 ||
+	    out_str(c, m, who, "ca_file", &o->ca_file) < 0 ||
+	    out_str(c, m, who, "hostname", &o->hostname) < 0 ||
+	    out_str(c, m, who, "index", &o->index) < 0 ||
+	    out_str(c, m, who, "brokers", &o->brokers) < 0 ||
+	    out_str(c, m, who, "topic", &o->topic) < 0)
+		return -1;
+	if ((v = cfgtree_map_get(m, "batch"))) {
+		size_t l;
+		long n = 0;
+
+		if (cfgload_want_scalar(c, v, who, "batch") < 0)
+			return -1;
+		l = strlen(v->str);
+		if (l > 0 && l <= 9 && strspn(v->str, "0123456789") == l)
+			n = strtol(v->str, NULL, 10);
+		if (n < 1 || n > 10000)
+			return cfgload_fail(c, v->line, "%s: batch: '%s' is not a number from 1 "
+					    "to 10000 (records per send); e.g. batch: 500", who,
+					    cfgschema_show(v->str, sh));
+		o->batch = (int)n;
+	}
+	if ((v = cfgtree_map_get(m, "timeout"))) {
+		if (cfgload_duration(c, v, who, "timeout", &o->timeout) < 0)
+			return -1;
+		if (o->timeout < 1 || o->timeout > 600)
+			return cfgload_fail(c, v->line, "%s: timeout: keep it from 1s to 10m (the "
+					    "longest one send may take), e.g. timeout: 10s", who);
+	}
+	if (o->ca_file && cfgschema_path_check(o->ca_file, tmp, sizeof(tmp)) < 0)
+		return cfgload_fail(c, cfgtree_map_get(m, "ca_file")->line, "%s: ca_file: %s",
+				    who, tmp);
+	switch (o->kind) {
+	case MW_OUT_NDJSON:
+		if (!o->dir)
+			return cfgload_fail(c, m->line, "%s: dir: missing; add the directory for "
+					    "the files, e.g. dir: /var/lib/mimewatch/out", who);
+		if (cfgschema_path_check(o->dir, tmp, sizeof(tmp)) < 0)
+			return cfgload_fail(c, cfgtree_map_get(m, "dir")->line, "%s: dir: %s",
+					    who, tmp);
+		break;
+	case MW_OUT_SYSLOG:
+		if (!o->url)
+			return cfgload_fail(c, m->line, "%s: url: missing; add e.g. url: "
+					    "relp://siem.example:2514 (tcp://, tls:// or relp://)",
+					    who);
+		if (check_url(c, m, who, o->url, syslog_schemes, NELEM(syslog_schemes), "syslog",
+			      "relp://siem.example:2514 (tcp://, tls:// or relp://)") < 0)
+			return -1;
+		if (o->ca_file && strncmp(o->url, "tls://", 6) != 0)
+			return cfgload_fail(c, cfgtree_map_get(m, "ca_file")->line, "%s: "
+					    "ca_file: only a tls:// url uses it; remove it or use "
+					    "tls://", who);
+		break;
+	case MW_OUT_HEC:
+		if (!o->url)
+			return cfgload_fail(c, m->line, "%s: url: missing; add the event "
+					    "endpoint, e.g. url: "
+					    "https://splunk.example:8088/services/collector/event",
+					    who);
+		if (check_url(c, m, who, o->url, http_schemes, NELEM(http_schemes), "http(s)",
+			      "https://splunk.example:8088/services/collector/event") < 0)
+			return -1;
+		if (out_secret(c, m, who, "token", &o->token) < 0)
+			return -1;
+		if (!o->token.value)
+			return cfgload_fail(c, m->line, "%s: token: missing; add token_file: (a "
+					    "file of mode 0600 holding the HEC token), token_env: "
+					    "or token:", who);
+		break;
+	case MW_OUT_ES:
+		if (!o->url)
+			return cfgload_fail(c, m->line, "%s: url: missing; add e.g. url: "
+					    "https://es.example:9200", who);
+		if (check_url(c, m, who, o->url, http_schemes, NELEM(http_schemes), "http(s)",
+			      "https://es.example:9200") < 0)
+			return -1;
+		if (out_secret(c, m, who, "api_key", &o->token) < 0)
+			return -1;
+		if (!o->index)
+			o->index = mw_xstrdup("mimecast-{type}");
+		if (check_template(c, m, who, "index", o->index) < 0)
+			return -1;
+		break;
+	case MW_OUT_KAFKA:
+		if (!o->brokers)
+			return cfgload_fail(c, m->line, "%s: brokers: missing; add e.g. brokers: "
+					    "k1.example:9092,k2.example:9092", who);
+		if (check_brokers(c, cfgtree_map_get(m, "brokers"), who, o->brokers) < 0)
+			return -1;
+		if (!o->topic)
+			o->topic = mw_xstrdup("mimecast.{integration}.{type}");
+		if (check_template(c, m, who, "topic", o->topic) < 0)
+			return -1;
+		break;
+	}
+	return 0;
+}

@@ -1,0 +1,491 @@
+/* config/save.c - saving a config (see config.h).
+ *
+ * Owns config_render and config_save: what would not load back is refused;
+ * the loaded text is spliced, so integrations that did not change are copied
+ * byte for byte with their comments and order, and only changed or new ones
+ * are written afresh (scalars quoted where YAML would misread them). A layout
+ * the splice cannot handle is written whole from the config instead; the
+ * file is replaced atomically, mode 0600. */
+#include "private.h"
+#include "logtypes.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- writing values ------------------------------------------------------ */
+
+/* Decodes one UTF-8 character; returns its length, or 0 when invalid. */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xC2 && s[0] <= 0xDF && (s[1] & 0xC0) == 0x80) {
+		*cp = (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+		return 2;
+	}
+	if (s[0] >= 0xE0 && s[0] <= 0xEF && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+		*cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+		if (*cp < 0x800 || (*cp >= 0xD800 && *cp <= 0xDFFF))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xF0 && s[0] <= 0xF4 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 &&
+	    (s[3] & 0xC0) == 0x80) {
+		*cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+		      (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+		if (*cp < 0x10000 || *cp > 0x10FFFF)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* A plain scalar only when nothing in it could read as YAML syntax or as
+ * another type; everything else is double-quoted with escapes. */
+static int plain_ok(const char *s)
+{
+	static const char *const special[] = {
+		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True",
+		"TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+		"null", "Null", "NULL", "~",
+	};
+	size_t n = strlen(s);
+	int numeric = 1;
+
+	if (n == 0 || s[0] == '-' || s[0] == '.' || s[n - 1] == ' ' || s[n - 1] == ':')
+		return 0;
+	for (size_t i = 0; i < NELEM(special); i++)
+		if (strcmp(s, special[i]) == 0)
+			return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      strchr("._/-+=@:, ", c)))
+			return 0;
+		if (c == ':' && s[i + 1] == ' ')
+			return 0;
+		if (c == ' ' && (i == 0 || s[i + 1] == ' '))
+			return 0;
+		if (c == '@' && i == 0)
+			return 0;
+		if (c == ',' && i == 0)
+			return 0;
+		if (!((c >= '0' && c <= '9') || c == '.' || c == '+' || c == '-' || c == 'e' ||
+		      c == 'E' || c == '_' || c == 'x' || c == 'o' || c == ':'))
+			numeric = 0;
+	}
+	/* 12, 1e3, 0x1f, 1_000, 12:30 would be numbers to other YAML readers */
+	return !numeric;
+}
+
+static int emit_scalar(mw_buf *b, const char *s, const char *field, mw_err *e)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (plain_ok(s)) {
+		mw_buf_puts(b, s);
+		return 0;
+	}
+	mw_buf_putc(b, '"');
+	while (*p) {
+		uint32_t cp;
+		size_t l = utf8_char(p, &cp);
+
+		if (l == 0) {
+			mw_err_set(e, "%s: is not valid UTF-8 text; retype it", field);
+			return -1;
+		}
+		if (cp == '"' || cp == '\\') {
+			mw_buf_putc(b, '\\');
+			mw_buf_putc(b, (char)cp);
+		} else if (cp == '\n') {
+			mw_buf_puts(b, "\\n");
+		} else if (cp == '\t') {
+			mw_buf_puts(b, "\\t");
+		} else if (cp == '\r') {
+			mw_buf_puts(b, "\\r");
+		} else if (cp < 0x20 || cp == 0x7F) {
+			mw_buf_printf(b, "\\x%02X", (unsigned)cp);
+		} else if ((cp >= 0x80 && cp <= 0xA0) || cp == 0x2028 || cp == 0x2029 ||
+			   cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF) {
+			/* C1, line breaks YAML would fold, and what libyaml refuses raw */
+			mw_buf_printf(b, "\\u%04X", (unsigned)cp);
+		} else {
+			mw_buf_append(b, p, l);
+		}
+		p += l;
+	}
+	mw_buf_putc(b, '"');
+	return 0;
+}
+
+static int emit_kv(mw_buf *b, int indent, int *first, const char *key, const char *val,
+		   const char *who, mw_err *e)
+{
+	char field[160];
+
+	mw_buf_printf(b, "%*s%s%s: ", *first ? indent : indent + 2, "", *first ? "- " : "", key);
+	*first = 0;
+	snprintf(field, sizeof(field), "%s: %s", who, key);
+	if (emit_scalar(b, val, field, e) < 0)
+		return -1;
+	mw_buf_putc(b, '\n');
+	return 0;
+}
+
+static void emit_raw(mw_buf *b, int indent, int *first, const char *key, const char *val)
+{
+	mw_buf_printf(b, "%*s%s%s: %s\n", *first ? indent : indent + 2, "", *first ? "- " : "",
+		      key, val);
+	*first = 0;
+}
+
+/* One integration as a block-sequence entry whose '-' sits at column indent. */
+static int emit_integration(mw_buf *b, const struct mw_integration *in, int indent, mw_err *e)
+{
+	char who[128], d[32];
+	int first = 1;
+	static const int dkeys[4] = { K_INTERVAL, K_LOOKBACK, K_LAG, K_OVERLAP };
+	struct mw_integration def;
+
+	config_integration_defaults(&def);  /* what need not be written */
+
+	snprintf(who, sizeof(who), "integration '%s'", in->name ? in->name : "");
+	if (emit_kv(b, indent, &first, "name", in->name ? in->name : "", who, e) < 0)
+		return -1;
+	if (in->description && emit_kv(b, indent, &first, "description", in->description,
+				       who, e) < 0)
+		return -1;
+	emit_raw(b, indent, &first, "api", cfgschema_api_name(in->api));
+	if (in->base_url && emit_kv(b, indent, &first, "base_url", in->base_url, who, e) < 0)
+		return -1;
+	if (in->app_id && emit_kv(b, indent, &first, "app_id", in->app_id, who, e) < 0)
+		return -1;
+	if (in->app_key && emit_kv(b, indent, &first, "app_key", in->app_key, who, e) < 0)
+		return -1;
+	if (in->client_id && emit_kv(b, indent, &first, "client_id", in->client_id, who, e) < 0)
+		return -1;
+	for (int base = K_ACCESS_KEY; base <= K_CLIENT_SECRET; base++) {
+		const struct mw_secret *s;
+
+		if (cfgschema_secret_base(base) != base)
+			continue;
+		s = cfgschema_secret_ofc(in, base);
+		/* written back in the form it came in: inline, or the reference */
+		if (s->src == MW_SECRET_INLINE && s->value) {
+			if (emit_kv(b, indent, &first, cfgschema_ikey_names[base], s->value, who,
+				    e) < 0)
+				return -1;
+		} else if ((s->src == MW_SECRET_FILE || s->src == MW_SECRET_ENV) && s->ref) {
+			int k = base + (s->src == MW_SECRET_FILE ? 1 : 2);
+
+			if (emit_kv(b, indent, &first, cfgschema_ikey_names[k], s->ref, who, e) < 0)
+				return -1;
+		}
+	}
+	mw_buf_printf(b, "%*s%stypes: [", first ? indent : indent + 2, "", first ? "- " : "");
+	first = 0;
+	for (size_t i = 0, n = 0; i < mw_nlogtypes && i < 32; i++)
+		if (in->types & (1u << i))
+			mw_buf_printf(b, "%s%s", n++ ? ", " : "", mw_logtypes[i].name);
+	mw_buf_puts(b, "]\n");
+	for (int i = 0; i < 4; i++) {
+		int64_t v = *cfgschema_duration_of((struct mw_integration *)in, dkeys[i]);
+
+		if (i == 0 || v != *cfgschema_duration_of(&def, dkeys[i])) {
+			mw_format_duration(v, d, sizeof(d));
+			emit_raw(b, indent, &first, cfgschema_ikey_names[dkeys[i]], d);
+		}
+	}
+	if (in->page_size != def.page_size) {
+		snprintf(d, sizeof(d), "%d", in->page_size);
+		emit_raw(b, indent, &first, "page_size", d);
+	}
+	if (in->ca_file && emit_kv(b, indent, &first, "ca_file", in->ca_file, who, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- splicing ------------------------------------------------------------ */
+
+/* Where the integrations live in the loaded text. */
+struct layout {
+	size_t cut_start, cut_end;  /* the text replaced by the entries */
+	int indent;                 /* column of each entry's '-' */
+	const char *head;           /* written before the entries ("integrations:\n") */
+	size_t nitems;
+	size_t *istart, *iend;      /* each original entry, whole lines */
+};
+
+/* Finds the layout; -1 when the text is shaped so that only rewriting the
+ * whole file is safe (flow-style top level, odd block layouts). */
+static int layout_find(const char *t, size_t len, struct layout *L)
+{
+	struct node *root = NULL;
+	const struct node *key = NULL, *val = NULL;
+	mw_err ignored;
+	int rc = -1;
+
+	memset(L, 0, sizeof(*L));
+	L->indent = 2;
+	if (cfgtree_parse("config", t, len, &root, &ignored) < 0)
+		return -1;
+	if (root && root->kind == NODE_SCALAR && root->is_null && root->len > 0)
+		goto out;  /* "~" or "null": only rewriting makes it a mapping */
+	if (!root || (root->kind == NODE_SCALAR && root->is_null)) {
+		/* only comments: append */
+		L->cut_start = L->cut_end = len;
+		L->head = len > 0 && t[len - 1] != '\n' ? "\nintegrations:\n" : "integrations:\n";
+		rc = 0;
+		goto out;
+	}
+	if (root->kind != NODE_MAP || !root->block)
+		goto out;
+	for (size_t i = 0; i + 1 < root->nkids; i += 2)
+		if (root->kids[i]->kind == NODE_SCALAR &&
+		    strcmp(root->kids[i]->str, "integrations") == 0) {
+			key = root->kids[i];
+			val = root->kids[i + 1];
+		}
+	if (!key) {
+		/* append after the last top-level value, before trailing comments */
+		size_t at = cfgtree_line_end(t, len, root->end);
+
+		L->cut_start = L->cut_end = at;
+		L->head = at > 0 && t[at - 1] != '\n' ? "\nintegrations:\n" : "integrations:\n";
+		rc = 0;
+		goto out;
+	}
+	if (val->kind == NODE_SEQ && val->block && val->nkids > 0) {
+		L->nitems = val->nkids;
+		L->istart = mw_xcalloc(val->nkids, sizeof(size_t));
+		L->iend = mw_xcalloc(val->nkids, sizeof(size_t));
+		for (size_t i = 0; i < val->nkids; i++) {
+			int ind;
+
+			if (cfgtree_item_range(t, len, val->kids[i], i ? L->iend[i - 1] : 0,
+					       &L->istart[i], &L->iend[i], &ind) < 0)
+				goto out;
+			if (i == 0)
+				L->indent = ind;
+			else if (ind != L->indent)
+				goto out;
+		}
+		L->cut_start = L->istart[0];
+		L->cut_end = L->iend[val->nkids - 1];
+		L->head = "";
+		rc = 0;
+		goto out;
+	}
+	if ((val->kind == NODE_SCALAR && val->is_null) || (val->kind == NODE_SEQ && !val->block)) {
+		size_t ks = cfgtree_line_start(t, key->start);
+
+		if (!cfgtree_only_spaces(t, ks, key->start) || key->start != ks)
+			goto out;
+		L->cut_start = ks;
+		/* an empty value's mark lies at the next token: use the key's line */
+		L->cut_end = val->kind == NODE_SCALAR ? cfgtree_line_end(t, len, key->end)
+						      : cfgtree_line_end(t, len, val->end);
+		L->head = "integrations:\n";
+		rc = 0;
+	}
+out:
+	cfgtree_free(root);
+	if (rc < 0) {
+		free(L->istart);
+		free(L->iend);
+		L->istart = L->iend = NULL;
+		L->nitems = 0;
+	}
+	return rc;
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+/* One output as a block-sequence entry at column 2 (keys that are unset are
+ * left out; defaults too). */
+static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
+{
+	static const char *const keys[] = { "dir", "url", "ca_file", "hostname", "index",
+					    "brokers", "topic" };
+	const char *vals[] = { o->dir, o->url, o->ca_file, o->hostname, o->index, o->brokers,
+			       o->topic };
+	const char *skey = o->kind == MW_OUT_HEC ? "token" : "api_key";
+	char key[32], d[32];
+	int first = 1;
+
+	emit_raw(b, 2, &first, "type", output_type_name(o->kind));
+	if (o->name && strcmp(o->name, output_type_name(o->kind)) != 0 &&
+	    emit_kv(b, 2, &first, "name", o->name, "output", e) < 0)
+		return -1;
+	for (size_t i = 0; i < NELEM(keys); i++)
+		if (vals[i] && emit_kv(b, 2, &first, keys[i], vals[i], "output", e) < 0)
+			return -1;
+	if (o->token.src == MW_SECRET_INLINE) {
+		if (emit_kv(b, 2, &first, skey, o->token.value, "output", e) < 0)
+			return -1;
+	} else if (o->token.src != MW_SECRET_NONE) {
+		snprintf(key, sizeof(key), "%s_%s", skey,
+			 o->token.src == MW_SECRET_FILE ? "file" : "env");
+		if (emit_kv(b, 2, &first, key, o->token.ref, "output", e) < 0)
+			return -1;
+	}
+	if (o->kind != MW_OUT_NDJSON && o->batch && o->batch != DEFAULT_OUT_BATCH) {
+		snprintf(d, sizeof(d), "%d", o->batch);
+		emit_raw(b, 2, &first, "batch", d);
+	}
+	if (o->kind != MW_OUT_NDJSON && o->timeout && o->timeout != DEFAULT_OUT_TIMEOUT) {
+		mw_format_duration(o->timeout, d, sizeof(d));
+		emit_raw(b, 2, &first, "timeout", d);
+	}
+	return 0;
+}
+
+/* The whole file from cfg alone (new configs, or layouts we cannot splice). */
+static int render_fresh(const struct mw_config *cfg, mw_buf *b, mw_err *e)
+{
+	char def[PATH_MAX], d[32];
+
+	mw_buf_puts(b, "# mimewatch configuration; see mimewatch.yaml(5)\n");
+	config_default_state_dir(def, sizeof(def));
+	if (cfg->state_dir && strcmp(cfg->state_dir, def) != 0) {
+		mw_buf_puts(b, "state_dir: ");
+		if (emit_scalar(b, cfg->state_dir, "state_dir", e) < 0)
+			return -1;
+		mw_buf_putc(b, '\n');
+	}
+	if (cfg->retention && cfg->retention != DEFAULT_RETENTION) {
+		mw_format_duration(cfg->retention, d, sizeof(d));
+		mw_buf_printf(b, "retention: %s\n", d);
+	}
+	mw_buf_puts(b, "integrations:\n");
+	for (size_t i = 0; i < cfg->nintegrations; i++)
+		if (emit_integration(b, &cfg->integrations[i], 2, e) < 0)
+			return -1;
+	if (cfg->heartbeat) {
+		mw_format_duration(cfg->heartbeat, d, sizeof(d));
+		mw_buf_printf(b, "heartbeat: %s\n", d);
+	}
+	if (!cfg->outputs_default && cfg->noutputs > 0) {
+		mw_buf_puts(b, "outputs:\n");
+		for (size_t i = 0; i < cfg->noutputs; i++)
+			if (emit_output(b, &cfg->outputs[i], e) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* Whether spliced text still reads as a config with n integrations. */
+static int splice_ok(const char *t, size_t len, size_t n)
+{
+	struct node *root = NULL;
+	mw_err ignored;
+	size_t found = (size_t)-1;
+
+	if (cfgtree_parse("config", t, len, &root, &ignored) < 0)
+		return 0;
+	if (root && root->kind == NODE_MAP)
+		for (size_t i = 0; i + 1 < root->nkids; i += 2)
+			if (root->kids[i]->kind == NODE_SCALAR &&
+			    strcmp(root->kids[i]->str, "integrations") == 0) {
+				const struct node *v = root->kids[i + 1];
+
+				found = v->kind == NODE_SEQ ? v->nkids
+					: v->kind == NODE_SCALAR && v->is_null ? 0 : (size_t)-1;
+			}
+	cfgtree_free(root);
+	return found == n;
+}
+
+int config_render(const struct mw_config *cfg, mw_buf *out, mw_err *e)
+{
+	struct layout L;
+	unsigned char *used = NULL;
+	size_t base = out->len;
+	int rc = -1;
+
+	/* refuse to write what would not load back */
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		if (config_check_integration(&cfg->integrations[i], e) < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cfg->integrations[i].name, cfg->integrations[j].name) == 0) {
+				mw_err_set(e, "integration '%s': name: used twice; give each "
+					      "integration its own name", cfg->integrations[i].name);
+				return -1;
+			}
+	}
+	if (cfg->nintegrations > CFG_MAX_INTEGRATIONS) {
+		mw_err_set(e, "integrations: more than %d; remove some", CFG_MAX_INTEGRATIONS);
+		return -1;
+	}
+	if (!cfg->text || cfg->text_len == 0 ||
+	    layout_find(cfg->text, cfg->text_len, &L) < 0)
+		return render_fresh(cfg, out, e);
+
+	used = mw_xcalloc(L.nitems ? L.nitems : 1, 1);
+	mw_buf_reserve(out, 1);  /* data is never NULL below */
+	mw_buf_append(out, cfg->text, L.cut_start);
+	mw_buf_puts(out, L.head);
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const struct mw_integration *in = &cfg->integrations[i];
+		size_t j = L.nitems;
+
+		if (in->src_end > in->src_start)
+			for (j = 0; j < L.nitems; j++)
+				if (!used[j] && L.istart[j] == in->src_start &&
+				    L.iend[j] == in->src_end)
+					break;
+		if (j < L.nitems) {
+			used[j] = 1;
+			/* comments between the previous entry and this one travel with it */
+			if (j > 0)
+				mw_buf_append(out, cfg->text + L.iend[j - 1],
+					      L.istart[j] - L.iend[j - 1]);
+			if (!in->dirty) {
+				mw_buf_append(out, cfg->text + L.istart[j], L.iend[j] - L.istart[j]);
+				if (out->len > 0 && out->data[out->len - 1] != '\n')
+					mw_buf_putc(out, '\n');
+				continue;
+			}
+		}
+		if (emit_integration(out, in, L.indent, e) < 0)
+			goto out;
+	}
+	mw_buf_append(out, cfg->text + L.cut_end, cfg->text_len - L.cut_end);
+	rc = 0;
+	/* a layout the splice did not foresee (document markers, a lone "~"):
+	 * losing comments beats writing a file that does not load */
+	if (!splice_ok(out->data + base, out->len - base, cfg->nintegrations)) {
+		explicit_bzero(out->data + base, out->len - base);
+		out->len = base;
+		out->data[base] = '\0';
+		rc = render_fresh(cfg, out, e);
+	}
+out:
+	free(used);
+	free(L.istart);
+	free(L.iend);
+	return rc;
+}
+
+int config_save(const struct mw_config *cfg, const char *path, mw_err *e)
+{
+	mw_buf b;
+	int rc;
+
+	mw_buf_init(&b);
+	rc = config_render(cfg, &b, e);
+	if (rc == 0)
+		rc = mw_write_file_atomic(path, b.data ? b.data : "", b.len, e);
+	if (b.data)
+		explicit_bzero(b.data, b.len);  /* inline secrets */
+	mw_buf_free(&b);
+	return rc;
+}
+
