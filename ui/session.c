@@ -1,8 +1,232 @@
-/* session.c - the console's one way to ask the collector for anything: a
- * request through the store (design.md, "Console actions reach the
- * collector through the store"), whether the collector runs in this process
- * or in a `mimewatch run` the console is attached to. */
-#include "ui.h"
+/* session.c - the console's one way into the rest of mimewatch (session.h):
+ * the config, the store and the collector lock, the in-process collector or
+ * attaching to a `mimewatch run`, requests through the store (design.md,
+ * "Console actions reach the collector through the store"), and the
+ * wizard's live checks. The only ui file that calls config or collector
+ * functions. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* strdup alongside -std=c11 */
+#endif
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "config/config.h"
+#include "logtypes.h"
+#include "session.h"
+#include "store/store.h"
+#include "util.h"
+
+static struct {
+	int lock_fd;
+	struct mw_config col_cfg;       /* the collector's own copy of the config */
+	int have_col_cfg;
+	store_watch *watch;             /* read-only: data_version, pending requests */
+} se = { .lock_fd = -1 };
+
+/* ---- start and end ------------------------------------------------------------------ */
+
+int session_open(struct ui_ctx *ctx, const char *path, mw_err *e)
+{
+	struct mw_config *cfg;
+	int rc;
+
+	if (path)
+		mw_strlcpy(ctx->config_path, path, sizeof(ctx->config_path));
+	else
+		config_default_path(ctx->config_path, sizeof(ctx->config_path));
+	cfg = mw_xcalloc(1, sizeof(*cfg));
+	rc = config_load(ctx->config_path, cfg, e);
+	if (rc == -2) {
+		free(cfg);      /* no file yet: the wizard creates it */
+		return 0;
+	}
+	if (rc != 0) {
+		free(cfg);
+		return -1;
+	}
+	ctx->cfg = cfg;
+	/* Store problems are reported before the screen takes over. */
+	if (store_open(cfg->state_dir, &ctx->store, e) < 0)
+		return -1;
+	if (session_start_collector(ctx) < 0) {
+		mw_err_set(e, "%s", ctx->message);
+		return -1;
+	}
+	ctx->message[0] = '\0';
+	return 0;
+}
+
+int session_start_collector(struct ui_ctx *ctx)
+{
+	struct collector_opts opts;
+	mw_err e;
+	long pid = 0;
+	int r;
+
+	if (ctx->col || ctx->attached)
+		return 0;
+	if (!ctx->cfg) {
+		ui_message(ctx, ROLE_ERROR, "no config yet: add an integration first (a)");
+		return -1;
+	}
+	mw_err_clear(&e);
+	if (!ctx->store && store_open(ctx->cfg->state_dir, &ctx->store, &e) < 0) {
+		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		return -1;
+	}
+	if (se.lock_fd < 0) {
+		r = store_lock(ctx->cfg->state_dir, &se.lock_fd, &pid, &e);
+		if (r < 0) {
+			ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+			return -1;
+		}
+		if (r == 0) {
+			ctx->attached = 1;
+			ctx->attached_pid = pid;
+			frame_dirty();
+			return 0;
+		}
+	}
+	/* The collector keeps its own copy: screens may swap ctx->cfg (the
+	 * wizard reloads it after saving) while the collector runs. */
+	if (!se.have_col_cfg) {
+		if (config_load(ctx->config_path, &se.col_cfg, &e) != 0) {
+			ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+			return -1;
+		}
+		se.have_col_cfg = 1;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.deliver = 1;
+	ctx->col = collector_new(&se.col_cfg, &opts, &e);
+	if (!ctx->col) {
+		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		return -1;
+	}
+	if (collector_start(ctx->col, &e) < 0) {
+		collector_free(ctx->col);
+		ctx->col = NULL;
+		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		return -1;
+	}
+	frame_dirty();
+	return 0;
+}
+
+void session_stop_collector(struct ui_ctx *ctx)
+{
+	if (ctx->col) {
+		collector_stop(ctx->col);
+		collector_join(ctx->col);
+		collector_free(ctx->col);
+		ctx->col = NULL;
+	}
+	if (se.have_col_cfg) {
+		config_free(&se.col_cfg);
+		se.have_col_cfg = 0;
+	}
+}
+
+void session_close(struct ui_ctx *ctx)
+{
+	session_stop_collector(ctx);
+	store_watch_close(se.watch);
+	se.watch = NULL;
+	if (ctx->store)
+		store_close(ctx->store);
+	ctx->store = NULL;
+	if (se.lock_fd >= 0)
+		close(se.lock_fd);
+	se.lock_fd = -1;
+	if (ctx->cfg) {
+		config_free(ctx->cfg);
+		free(ctx->cfg);
+	}
+	ctx->cfg = NULL;
+}
+
+/* ---- what the main loop watches --------------------------------------------------------- */
+
+int session_wake_fd(const struct ui_ctx *ctx)
+{
+	return ctx->col ? collector_wake_fd(ctx->col) : -1;
+}
+
+static store_watch *watch_of(const struct ui_ctx *ctx)
+{
+	mw_err e;
+
+	/* Opened late: the store may not exist before the collector made it. */
+	if (!se.watch && ctx->cfg && ctx->cfg->state_dir)
+		store_watch_open(ctx->cfg->state_dir, &se.watch, &e);
+	return se.watch;
+}
+
+int session_store_changed(struct ui_ctx *ctx)
+{
+	return store_watch_changed(watch_of(ctx));
+}
+
+int session_idle(struct ui_ctx *ctx, int64_t since_ms)
+{
+	struct store_status *st = NULL;
+	size_t n = 0;
+	mw_err e;
+	int idle = 1;
+
+	if (!ctx->store || !ctx->cfg || (!ctx->col && !ctx->attached))
+		return 1;
+	if (store_watch_pending(watch_of(ctx), since_ms) > 0)
+		return 0;
+	/* An output that is fine but has records to deliver is about to
+	 * deliver them; one retrying or in error waits for the receiver, not
+	 * for us, and is idle. */
+	for (size_t i = 0; i < ctx->cfg->noutputs; i++) {
+		struct store_output_info oi;
+
+		if (store_output_info(ctx->store, ctx->cfg->outputs[i].name, &oi, &e) == 0 &&
+		    oi.lag_records > 0 && (!strcmp(oi.state, "ok") || !strcmp(oi.state, "idle")))
+			return 0;
+	}
+	if (store_list_status(ctx->store, &st, &n, &e) < 0)
+		return 1;
+	for (size_t i = 0; i < ctx->cfg->nintegrations && idle; i++) {
+		const struct mw_integration *in = &ctx->cfg->integrations[i];
+
+		for (size_t t = 0; t < mw_nlogtypes && idle; t++) {
+			const struct store_status *s = NULL;
+			struct store_cursor cur;
+
+			if (!(in->types & (1u << t)))
+				continue;
+			for (size_t k = 0; k < n; k++)
+				if (!strcmp(st[k].integration, in->name) &&
+				    !strcmp(st[k].type, mw_logtypes[t].name))
+					s = &st[k];
+			if (!s) {
+				idle = 0;
+				break;
+			}
+			if (s->paused || !strcmp(s->state, "paused") || !strcmp(s->state, "error"))
+				continue;
+			if (!strcmp(s->state, "collecting") || s->last_attempt == 0) {
+				idle = 0;
+				break;
+			}
+			if (store_get_cursor(ctx->store, s->source, &cur, &e) == 0 && cur.in_window)
+				idle = 0;
+		}
+	}
+	free(st);
+	return idle;
+}
+
+/* ---- actions ------------------------------------------------------------------------------ */
 
 int ui_request(struct ui_ctx *ctx, const char *integration, const char *type,
 	       enum mw_request action, const char *arg, int64_t *id, mw_err *e)
@@ -16,4 +240,163 @@ int ui_request(struct ui_ctx *ctx, const char *integration, const char *type,
 	if (ctx->col)
 		collector_poke(ctx->col);  /* in this process: no 1-second poll to wait for */
 	return 0;
+}
+
+static int ensure_parent_dir(const char *path, mw_err *e)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	mw_strlcpy(dir, path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return 0;
+	return mw_mkdir_p(dir, e);
+}
+
+int session_save_config(struct ui_ctx *ctx, const struct mw_config *cfg, mw_err *e)
+{
+	struct mw_config *loaded;
+	int64_t req = 0;
+	mw_err le;
+	int rc = 0;
+
+	if (!ctx->config_path[0])
+		config_default_path(ctx->config_path, sizeof(ctx->config_path));
+	if (ensure_parent_dir(ctx->config_path, e) < 0 ||
+	    config_save(cfg, ctx->config_path, e) < 0)
+		return -1;
+	/* a running collector (ours or a `mimewatch run`) picks the change up */
+	if (ctx->store && ui_request(ctx, "", "", MW_REQ_RELOAD, "", &req, e) < 0)
+		rc = 1;
+	loaded = mw_xcalloc(1, sizeof(*loaded));
+	mw_err_clear(&le);
+	if (config_load(ctx->config_path, loaded, &le) != 0) {
+		free(loaded);
+		*e = le;
+		return -2;
+	}
+	/* the in-process collector runs on its own copy (session_start_collector),
+	 * so the screens' config can be swapped at once */
+	if (ctx->cfg) {
+		config_free(ctx->cfg);
+		free(ctx->cfg);
+	}
+	ctx->cfg = loaded;
+	return rc;
+}
+
+int session_save_integration(struct ui_ctx *ctx, const struct mw_integration *in,
+			     const char *replace, mw_err *e)
+{
+	struct mw_config ncfg;
+	struct mw_integration *arr;
+	char state_dir[PATH_MAX];
+	size_t n = 0, idx = 0;
+	int rc;
+
+	if (!ctx->config_path[0])
+		config_default_path(ctx->config_path, sizeof(ctx->config_path));
+	if (ctx->cfg) {
+		/* a shallow copy: the other entries are written from ctx->cfg as they are */
+		ncfg = *ctx->cfg;
+		n = ncfg.nintegrations;
+		arr = mw_xcalloc(n + 1, sizeof(*arr));
+		if (n)
+			memcpy(arr, ctx->cfg->integrations, n * sizeof(*arr));
+		for (idx = 0; idx < n; idx++)
+			if (replace && arr[idx].name && strcmp(arr[idx].name, replace) == 0)
+				break;
+	} else {
+		memset(&ncfg, 0, sizeof(ncfg));
+		config_default_state_dir(state_dir, sizeof(state_dir));
+		ncfg.state_dir = state_dir;
+		ncfg.outputs_default = 1;
+		arr = mw_xcalloc(1, sizeof(*arr));
+	}
+	arr[idx] = *in;
+	if (idx == n)
+		n++;
+	ncfg.path = ctx->config_path;
+	ncfg.integrations = arr;
+	ncfg.nintegrations = n;
+	rc = session_save_config(ctx, &ncfg, e);
+	free(arr);
+	return rc;
+}
+
+int session_delete_integration(struct ui_ctx *ctx, const char *name, mw_err *e)
+{
+	struct mw_config copy;
+	size_t n = 0;
+	int64_t id;
+	mw_err de;
+	int rc;
+
+	if (!ctx->cfg || !config_find(ctx->cfg, name)) {
+		mw_err_set(e, "no integration '%s' in the config", name);
+		return -1;
+	}
+	/* A shallow copy without the entry: config_save splices the rest of
+	 * the file unchanged, comments included. */
+	copy = *ctx->cfg;
+	copy.integrations = mw_xcalloc(ctx->cfg->nintegrations, sizeof(*copy.integrations));
+	for (size_t i = 0; i < ctx->cfg->nintegrations; i++)
+		if (strcmp(ctx->cfg->integrations[i].name, name))
+			copy.integrations[n++] = ctx->cfg->integrations[i];
+	copy.nintegrations = n;
+	rc = session_save_config(ctx, &copy, e);
+	free(copy.integrations);
+	/* The collector first drops the job (reload), then its records. */
+	if ((rc == 0 || rc == -2) && ctx->store &&
+	    ui_request(ctx, name, "", MW_REQ_DELETE, "", &id, &de) < 0 && rc == 0) {
+		*e = de;
+		rc = 1;
+	}
+	return rc;
+}
+
+/* ---- the config's integrations --------------------------------------------------------- */
+
+const struct mw_integration *session_integration(const struct ui_ctx *ctx, const char *name)
+{
+	return ctx->cfg && name ? config_find(ctx->cfg, name) : NULL;
+}
+
+void session_integration_defaults(struct mw_integration *in)
+{
+	config_integration_defaults(in);
+}
+
+void session_integration_clear(struct mw_integration *in)
+{
+	config_integration_clear(in);
+}
+
+int session_integration_check(const struct mw_integration *in, mw_err *e)
+{
+	return config_check_integration(in, e);
+}
+
+int session_read_secret_file(const char *path, char **data, size_t *len, mw_err *e)
+{
+	return config_read_secret_text(path, data, len, e);
+}
+
+/* ---- the wizard's live checks ------------------------------------------------------------- */
+
+void session_validate(const struct mw_integration *in, struct validate_report *rep,
+		      atomic_int *abort)
+{
+	validate_integration(in, rep, abort);
+}
+
+void session_discover(const char *base, const char *app_id, const char *email,
+		      const char *ca_file, char **found, struct mc_result *res)
+{
+	mc_discover(base, app_id, email, ca_file, found, res);
 }

@@ -1,7 +1,22 @@
-/* ui.h - the console's shared framework: screens as data plus a small ops
- * struct (tig's view_ops), keys mapped to named actions through one table
- * (the help screen is generated from it), colours as named roles, and the
- * drawing helpers every screen uses. Only the UI thread calls anything here. */
+/* ui.h - the public header of ui/, the console: screens as data plus a
+ * small ops struct (tig's view_ops), keys mapped to named actions through one
+ * table (the help screen is generated from it), colours as named roles, and
+ * the drawing helpers every screen uses. Each section below names the one
+ * .c file whose functions it declares. Only the UI thread calls anything
+ * here, except where a comment says otherwise.
+ *
+ * What ui/ may include: curses; the C library; src/'s public headers util.h,
+ * logtypes.h, status.h, sanitize.h, jsonscan.h, requests.h; config/config.h
+ * and store/store.h for their types (a screen reads the store through
+ * store.h's queries; only session.c opens it, locks it, or calls a config
+ * function); mimecast/mimecast.h only for the error classes and regions
+ * (and the types of a validation's report); output/output.h only for
+ * ndjson_line (the preview's export writes the NDJSON output's lines);
+ * collector.h only from session.c. No ui file includes sqlite3.h or
+ * calls the Mimecast client's requests: the wizard's live checks go through
+ * session.c like every other action. ui/'s other headers: console.h (console.c, for src/main.c),
+ * session.h (session.c), script.h (script.c), demo.h (demo.c),
+ * wizard/wizard.h (ui/wizard/, private). */
 #ifndef MW_UI_H
 #define MW_UI_H
 
@@ -10,9 +25,10 @@
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
 
-#include "collector.h"
 #include "config/config.h"
 #include "store/store.h"
+
+struct collector;   /* collector.h: session.c's alone */
 
 /* ---- colours as roles (ui_colors.c) -------------------------------------- */
 enum ui_role {
@@ -35,8 +51,9 @@ enum ui_action {
 	/* home */
 	ACT_ADD, ACT_EDIT, ACT_DELETE, ACT_VALIDATE, ACT_FETCH, ACT_PAUSE, ACT_TROUBLESHOOT,
 	/* preview */
-	ACT_NEXT_TYPE, ACT_TYPE_1, ACT_TYPE_2, ACT_TYPE_3, ACT_FILTER, ACT_THREATS,
-	ACT_FOLLOW, ACT_EXPORT,
+	ACT_NEXT_TYPE, ACT_FILTER, ACT_THREATS, ACT_FOLLOW, ACT_EXPORT,
+	/* the log type of index i in mw_logtypes is ACT_TYPE + i (keys 1-9) */
+	ACT_TYPE, ACT_TYPE_END = ACT_TYPE + 9,
 	/* forms */
 	ACT_NEXT_FIELD, ACT_PREV_FIELD,
 	ACT_COUNT
@@ -54,17 +71,20 @@ extern const struct ui_keybinding ui_keys[];
 extern const size_t ui_nkeys;
 /* The action bound to key in scope (falling back to "*"), or ACT_NONE. */
 enum ui_action ui_key_action(const char *scope, int key);
+/* The help text of a binding: its own, or for a log type's key the type's
+ * label from mw_logtypes (in buf); NULL when it has none (an alias, or a
+ * number with no type). */
+const char *ui_key_help(const struct ui_keybinding *k, char *buf, size_t n);
 
 /* ---- shared state ---------------------------------------------------------- */
 struct ui_ctx {
-	struct mw_config *cfg;        /* the loaded config (NULL: none yet) */
+	struct mw_config *cfg;        /* the loaded config (NULL: none yet); session.c swaps it */
 	char config_path[4096];
-	mw_store *store;              /* the UI thread's own read connection */
-	collector *col;               /* in-process collector, or NULL */
+	mw_store *store;              /* the UI thread's own connection (session.c opens it) */
+	struct collector *col;        /* in-process collector, or NULL (session.c's) */
 	int attached;                 /* another process (mimewatch run) collects */
 	long attached_pid;
 	int demo;
-	int64_t store_version;        /* PRAGMA data_version seen last */
 	char message[512];            /* status line */
 	enum ui_role message_role;
 	int quit;
@@ -96,16 +116,59 @@ struct ui_view {
 	void *priv;
 };
 
-/* Screen stack (ui_main.c). */
+/* ---- the frame (frame.c): screen stack, messages, header and footer, keys --------- */
+
+/* Bracketed paste (xterm's mode 2004): the terminal wraps pasted text in
+ * these, so a pasted newline is text, not Enter. */
+#define KEY_PASTE_BEGIN (KEY_MAX + 1)
+#define KEY_PASTE_END (KEY_MAX + 2)
+/* Below this the frame shows "terminal too small" instead of a screen. */
+#define UI_MIN_COLS 60
+#define UI_MIN_ROWS 15
+
 int ui_push(struct ui_ctx *ctx, const struct ui_view_ops *ops, void *arg);
 void ui_pop(struct ui_ctx *ctx);
 void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Asks the collector (in this process or a `mimewatch run`) for action
- * through the store; the one way a screen requests anything of it
- * (session.c). */
-int ui_request(struct ui_ctx *ctx, const char *integration, const char *type,
-	       enum mw_request action, const char *arg, int64_t *id, mw_err *e);
+/* Where a focused text field wants the terminal cursor (ui_field_draw sets
+ * it; the frame resets it to -1 before each draw). */
+extern int ui_cursor_y, ui_cursor_x;
+
+/* For console.c and script.c: */
+/* The frame draws ctx's screens; show_cursor 0 keeps the cursor hidden
+ * (script mode). */
+void frame_init(struct ui_ctx *ctx, int show_cursor);
+/* Something changed: draw before the next wait. */
+void frame_dirty(void);
+int frame_is_dirty(void);
+/* Draws header, the top screen and footer (or the too-small notice). */
+void frame_draw(void);
+/* The top screen's reload(), then a redraw; frame_last_reload: when (mono ms). */
+void frame_reload_top(void);
+int64_t frame_last_reload(void);
+/* The terminal's size changed (screens re-page in reload()); full redraw. */
+void frame_resized(void);
+/* Redraw every cell at the next draw (after the terminal was disturbed). */
+void frame_full_redraw(void);
+/* One key or character: the screen's input(), else the key table's action
+ * for the screen, else the generic one (back, quit, help, redraw). */
+void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key);
+/* Closes every screen, top first, without reloads (exit). */
+void frame_close_all(void);
+
+/* ---- waking and ticking (console.c) ------------------------------------------------ */
+
+/* Safe from any thread and from signal handlers: makes the main loop wake
+ * up, call the top screen's reload() and redraw. */
+void ui_wake(void);
+/* Worker threads bracket their work with ui_busy(+1) ... ui_busy(-1) (the
+ * -1 before the final ui_wake()), so that script mode's wait-idle waits for
+ * them. Thread-safe. */
+void ui_busy(int delta);
+/* Asks the main loop to call the top screen's reload() again within ms
+ * milliseconds (sliced work such as a long search, countdowns). One-shot:
+ * ask again from reload() to keep ticking. */
+void ui_tick(int ms);
 
 /* ---- widgets (ui_widgets.c) ----------------------------------------------------- */
 /* Draws s[0..n) sanitised (sanitize_display), cut to max_cols display columns,
@@ -135,16 +198,44 @@ struct ui_field {
 int ui_field_input(struct ui_field *f, wint_t ch, int is_key); /* 1 consumed */
 void ui_field_draw(const struct ui_field *f, int y, int x, int width, int focused);
 
-/* ---- the screens (one file each) ------------------------------------------------ */
+/* Draws text from (y, x) wrapped at spaces into lines of at most w
+ * columns (a word wider than that is cut where the line ends), on at most
+ * max lines; returns the lines it takes. draw=0 only counts. The one
+ * word-wrap of the console. */
+int ui_wrap(const char *text, int w, int draw, int y, int x, int max, enum ui_role role);
+
+/* A scrollable page of paragraphs, each wrapped to the width when drawn
+ * (help, troubleshooting). */
+struct ui_doc_line {
+	enum ui_role role;
+	int indent;
+	char *text;
+};
+struct ui_doc {
+	struct ui_doc_line *lines;
+	size_t n, cap;
+	int top;            /* first wrapped line shown */
+	int total;          /* wrapped lines at the last draw */
+};
+void ui_doc_add(struct ui_doc *d, enum ui_role role, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void ui_doc_clear(struct ui_doc *d);   /* empties it, keeps the scroll position */
+void ui_doc_draw(struct ui_doc *d, int y0, int height, int width);
+/* Scrolling by the movement actions: 1 if handled. */
+int ui_doc_action(struct ui_doc *d, enum ui_action a, int height);
+
+/* ---- the screens (one file each; their ops are all they export) ------------------- */
 extern const struct ui_view_ops view_home;      /* ui/view_home.c: integrations */
 extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troubleshooting */
 extern const struct ui_view_ops view_help;      /* ui/view_help.c: generated from ui_keys */
-extern const struct ui_view_ops view_wizard;    /* ui/view_wizard.c: onboarding; arg: name to edit or NULL */
+extern const struct ui_view_ops view_wizard;    /* ui/wizard/view.c: onboarding; arg: name to edit or NULL */
+extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
+extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: int64_t* rowid */
+
+/* ---- the wizard's worker threads (wizard/jobs.c) ---- */
 /* Waits (at most wait_ms) for wizard checks still running after their
  * screen closed: called once before the console exits. */
 void wizard_wait_workers(int64_t wait_ms);
-extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
-extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: int64_t* rowid */
 
 struct ui_logs_arg {
 	const char *integration;

@@ -7,8 +7,10 @@
  * Scopes are screen names (struct ui_view_ops.name): "home", "trouble",
  * "help", "preview" (view_logs), "record" (view_record), "wizard"; "*"
  * applies everywhere unless the screen's scope binds the key itself. */
+#include <stdio.h>
 #include <string.h>
 
+#include "logtypes.h"
 #include "ui.h"
 
 #define CTRL(c) ((c) & 0x1f)
@@ -54,10 +56,19 @@ const struct ui_keybinding ui_keys[] = {
 	{ "trouble", 'e', "e", ACT_EDIT, "edit the integration", 1 },
 
 	/* preview: the log tables */
-	{ "preview", '\t', "Tab", ACT_NEXT_TYPE, "next type: url, impersonation, attachment", 1 },
-	{ "preview", '1', "1", ACT_TYPE_1, "URL Protect records", 0 },
-	{ "preview", '2', "2", ACT_TYPE_2, "Impersonation Protect records", 0 },
-	{ "preview", '3', "3", ACT_TYPE_3, "Attachment Protect records", 0 },
+	{ "preview", '\t', "Tab", ACT_NEXT_TYPE, "next type: the next log type's tab", 1 },
+	/* A log type by its number on the tabs, i.e. its index in mw_logtypes
+	 * (logtypes.c) plus one: no type is named here; ui_key_help words them
+	 * from the table, and lists only the types there are. */
+	{ "preview", '1', "1", ACT_TYPE + 0, NULL, 0 },
+	{ "preview", '2', "2", ACT_TYPE + 1, NULL, 0 },
+	{ "preview", '3', "3", ACT_TYPE + 2, NULL, 0 },
+	{ "preview", '4', "4", ACT_TYPE + 3, NULL, 0 },
+	{ "preview", '5', "5", ACT_TYPE + 4, NULL, 0 },
+	{ "preview", '6', "6", ACT_TYPE + 5, NULL, 0 },
+	{ "preview", '7', "7", ACT_TYPE + 6, NULL, 0 },
+	{ "preview", '8', "8", ACT_TYPE + 7, NULL, 0 },
+	{ "preview", '9', "9", ACT_TYPE + 8, NULL, 0 },
 	{ "preview", '/', "/", ACT_FILTER, "filter: TEXT Enter, case-insensitive, every field", 1 },
 	{ "preview", 'm', "m", ACT_THREATS, "threats: only malicious or unsafe records, on or off", 1 },
 	{ "preview", ' ', "Space", ACT_FOLLOW, "follow: pause or resume following new records", 1 },
@@ -100,4 +111,17 @@ enum ui_action ui_key_action(const char *scope, int key)
 	if (scope_lookup("*", key, &a))
 		return a;
 	return ACT_NONE;
+}
+
+const char *ui_key_help(const struct ui_keybinding *k, char *buf, size_t n)
+{
+	if (k->action >= ACT_TYPE && k->action < ACT_TYPE_END) {
+		size_t t = (size_t)(k->action - ACT_TYPE);
+
+		if (t >= mw_nlogtypes)
+			return NULL;
+		snprintf(buf, n, "%s records", mw_logtypes[t].label);
+		return buf;
+	}
+	return k->help;
 }

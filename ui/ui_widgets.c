@@ -9,7 +9,6 @@
 
 #include "sanitize.h"
 #include "ui.h"
-#include "ui_main.h"
 #include "util.h"
 
 int ui_text(int y, int x, int max_cols, enum ui_role role, const char *s, size_t n)

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "ui.h"
-#include "ui_main.h"
 #include "util.h"
 
 static const struct {
@@ -31,15 +30,17 @@ static void add_scope(struct ui_doc *d, const char *scope, const char *title)
 
 	for (size_t i = 0; i < ui_nkeys; i++) {
 		const struct ui_keybinding *k = &ui_keys[i];
+		char buf[128];
+		const char *help = ui_key_help(k, buf, sizeof(buf));
 
-		if (strcmp(k->scope, scope) || !k->keyname || !k->help)
+		if (strcmp(k->scope, scope) || !k->keyname || !help)
 			continue;
 		if (!any) {
 			ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 			ui_doc_add(d, ROLE_HEADING, 0, "%s", title);
 			any = 1;
 		}
-		ui_doc_add(d, ROLE_NORMAL, 2, "%-8s %s", k->keyname, k->help);
+		ui_doc_add(d, ROLE_NORMAL, 2, "%-8s %s", k->keyname, help);
 	}
 }
 

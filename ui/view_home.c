@@ -14,8 +14,8 @@
 #include "logtypes.h"
 #include "sanitize.h"
 #include "status.h"
+#include "session.h"
 #include "ui.h"
-#include "ui_main.h"
 #include "util.h"
 
 struct home_row {
@@ -839,55 +839,26 @@ static void toggle_pause(struct ui_view *v)
 		     all_paused ? MW_REQ_RESUME : MW_REQ_PAUSE, "", what, 0);
 }
 
-static void reload_config(struct ui_view *v)
-{
-	struct ui_ctx *ctx = v->ctx;
-	struct mw_config *fresh = mw_xcalloc(1, sizeof(*fresh));
-	mw_err e;
-
-	if (config_load(ctx->config_path, fresh, &e) != 0) {
-		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
-		free(fresh);
-		return;
-	}
-	if (ctx->cfg) {
-		config_free(ctx->cfg);
-		free(ctx->cfg);
-	}
-	ctx->cfg = fresh;
-}
-
+/* The config without it (session_save_config: save, reload, swap), then
+ * its records. */
 static void delete_integration(struct ui_view *v, const char *name)
 {
 	struct ui_ctx *ctx = v->ctx;
-	struct mw_config copy;
 	mw_err e;
-	size_t n = 0;
-	int64_t id;
+	int rc;
 
-	if (!ctx->cfg || !config_find(ctx->cfg, name))
+	if (!session_integration(ctx, name))
 		return;
-	/* A shallow copy without the entry: config_save splices the rest of
-	 * the file unchanged, comments included. */
-	copy = *ctx->cfg;
-	copy.integrations = mw_xcalloc(ctx->cfg->nintegrations, sizeof(*copy.integrations));
-	for (size_t i = 0; i < ctx->cfg->nintegrations; i++)
-		if (strcmp(ctx->cfg->integrations[i].name, name))
-			copy.integrations[n++] = ctx->cfg->integrations[i];
-	copy.nintegrations = n;
-	if (config_save(&copy, ctx->config_path, &e) < 0) {
-		free(copy.integrations);
+	mw_err_clear(&e);
+	rc = session_delete_integration(ctx, name, &e);
+	if (rc == -1) {
 		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return;
 	}
-	free(copy.integrations);
-	/* The collector first drops the job (reload), then its records. */
-	if (ctx->store && (ui_request(ctx, "", "", MW_REQ_RELOAD, "", &id, &e) < 0 ||
-			   ui_request(ctx, name, "", MW_REQ_DELETE, "", &id, &e) < 0))
-		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
-	else
+	if (rc == 0)
 		ui_message(ctx, ROLE_OK, "deleted %s from %s", name, ctx->config_path);
-	reload_config(v);
+	else
+		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 	rebuild_rows(v);
 }
 

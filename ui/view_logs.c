@@ -27,7 +27,6 @@
 #include "output/output.h"
 #include "store/store.h"
 #include "ui.h"
-#include "ui_main.h"
 #include "util.h"
 
 #define MAX_COLS 12
@@ -1125,6 +1124,15 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	struct ui_ctx *ctx = v->ctx;
 	int page = l->want > 1 ? l->want - 1 : 1;
 
+	if (a >= ACT_TYPE && a < ACT_TYPE_END) {
+		/* a type by its index in the table: the number on its tab */
+		int t = (int)(a - ACT_TYPE);
+
+		if ((size_t)t < mw_nlogtypes && t != l->type)
+			set_type(l, ctx, t);
+		work(l, ctx);
+		return 1;
+	}
 	switch (a) {
 	case ACT_UP: move_up(l, 1); break;
 	case ACT_DOWN: move_down(l, 1); break;
@@ -1160,13 +1168,7 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	case ACT_FIRST: go_newest(l, ctx); break;
 	case ACT_LAST: go_oldest(l); break;
 	case ACT_NEXT_TYPE: set_type(l, ctx, (l->type + 1) % (int)mw_nlogtypes); break;
-	case ACT_TYPE_1: case ACT_TYPE_2: case ACT_TYPE_3: {
-		int t = a == ACT_TYPE_1 ? 0 : a == ACT_TYPE_2 ? 1 : 2;
 
-		if ((size_t)t < mw_nlogtypes && t != l->type)
-			set_type(l, ctx, t);
-		break;
-	}
 	case ACT_FILTER: start_prompt(l, PROMPT_FILTER, l->text); return 1;
 	case ACT_THREATS:
 		l->threats = !l->threats;

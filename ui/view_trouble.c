@@ -10,8 +10,8 @@
 #include "mimecast/mimecast.h"
 #include "logtypes.h"
 #include "status.h"
+#include "session.h"
 #include "ui.h"
-#include "ui_main.h"
 #include "util.h"
 
 struct trouble {
@@ -162,7 +162,7 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 static void build(struct ui_view *v)
 {
 	struct trouble *tr = v->priv;
-	const struct mw_integration *in = v->ctx->cfg ? config_find(v->ctx->cfg, tr->name) : NULL;
+	const struct mw_integration *in = session_integration(v->ctx, tr->name);
 	struct store_status *st = NULL;
 	size_t nst = 0;
 	char matched[ADV_COUNT][128];

@@ -1,4 +1,4 @@
-/* wizard_steps.c - the checklist text of the onboarding wizard. The menu
+/* wizard/steps.c - the checklist text of the onboarding wizard. The menu
  * paths are those of the Mimecast Administration Console (design.md and
  * mimecast-api.md 7). API 2.0 comes first: Mimecast has taken no new API 1.0
  * applications since the end of June 2025, so the API 1.0 pages speak to
@@ -7,7 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* getifaddrs, NI_MAXHOST alongside -std=c11 */
 #endif
-#include "wizard_steps.h"
+#include "steps.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>

@@ -1,11 +1,11 @@
-/* wizard_steps.h - the Mimecast-side checklist the onboarding wizard walks
+/* wizard/steps.h - steps.c: the Mimecast-side checklist the onboarding wizard walks
  * through (design.md, "The onboarding the console walks through"): one step
  * a page, each with where to click and what to copy. API 2.0 leads; the
  * API 1.0 steps are for existing keys only. The first page, where the API
  * is chosen, is the same in both lists. Text only: the wizard
- * (view_wizard.c) draws it. */
-#ifndef MW_WIZARD_STEPS_H
-#define MW_WIZARD_STEPS_H
+ * (wizard/draw.c) draws it. */
+#ifndef MW_UI_WIZARD_STEPS_H
+#define MW_UI_WIZARD_STEPS_H
 
 #include <stddef.h>
 

@@ -1,0 +1,349 @@
+/* frame.c - the console's frame: the screen stack, the status line's
+ * messages, the header (title and whether this process collects) and the
+ * footer generated from the key table, the "terminal too small" notice, and
+ * key dispatch: a screen's input(), then the key table's action for the
+ * screen, then the generic actions (back, quit, help, redraw). Curses
+ * drawing happens here and in the screens, on the UI thread only. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sanitize.h"
+#include "ui.h"
+#include "util.h"
+
+#define MAX_VIEWS 16
+
+int ui_cursor_y = -1, ui_cursor_x = -1;
+
+static struct {
+	struct ui_view stack[MAX_VIEWS];
+	int depth;
+	struct ui_ctx *ctx;
+	int dirty, full_redraw;
+	int pasting;
+	int show_cursor;
+	int64_t last_reload;
+} fr;
+
+void frame_init(struct ui_ctx *ctx, int show_cursor)
+{
+	fr.ctx = ctx;
+	fr.show_cursor = show_cursor;
+	fr.dirty = 1;
+}
+
+void frame_dirty(void)
+{
+	fr.dirty = 1;
+}
+
+int frame_is_dirty(void)
+{
+	return fr.dirty;
+}
+
+int64_t frame_last_reload(void)
+{
+	return fr.last_reload;
+}
+
+void frame_full_redraw(void)
+{
+	fr.full_redraw = 1;
+	fr.dirty = 1;
+}
+
+void frame_close_all(void)
+{
+	while (fr.depth > 0) {
+		struct ui_view *v = &fr.stack[fr.depth - 1];
+
+		if (v->ops->close)
+			v->ops->close(v);
+		fr.depth--;
+	}
+}
+
+/* ---- messages and the screen stack ------------------------------------------------ */
+
+void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+	va_end(ap);
+	ctx->message_role = role;
+	fr.dirty = 1;
+}
+
+static struct ui_view *top_view(void)
+{
+	return fr.depth > 0 ? &fr.stack[fr.depth - 1] : NULL;
+}
+
+int ui_push(struct ui_ctx *ctx, const struct ui_view_ops *ops, void *arg)
+{
+	struct ui_view *v;
+
+	if (fr.depth >= MAX_VIEWS) {
+		ui_message(ctx, ROLE_ERROR, "too many screens open; press q to go back first");
+		return -1;
+	}
+	v = &fr.stack[fr.depth++];
+	memset(v, 0, sizeof(*v));
+	v->ops = ops;
+	v->ctx = ctx;
+	if (ops->open && ops->open(v, arg) != 0) {
+		/* Only undo our own slot: open() may have reported and left. */
+		if (fr.depth > 0 && &fr.stack[fr.depth - 1] == v)
+			fr.depth--;
+		fr.dirty = 1;
+		return -1;
+	}
+	fr.dirty = 1;
+	return 0;
+}
+
+void ui_pop(struct ui_ctx *ctx)
+{
+	struct ui_view *v = top_view();
+
+	if (!v)
+		return;
+	if (v->ops->close)
+		v->ops->close(v);
+	fr.depth--;
+	fr.dirty = 1;
+	if (fr.depth == 0) {
+		ctx->quit = 1;
+		return;
+	}
+	v = top_view();
+	/* The screen below missed the changes made while it was covered. */
+	if (v->ops->reload)
+		v->ops->reload(v);
+}
+
+void frame_reload_top(void)
+{
+	struct ui_view *v = top_view();
+
+	fr.last_reload = mw_mono_ms();
+	if (v && v->ops->reload)
+		v->ops->reload(v);
+	fr.dirty = 1;
+}
+
+/* ---- drawing ------------------------------------------------------------------------ */
+
+static const char *view_title(struct ui_view *v)
+{
+	const char *t = v && v->ops->title ? v->ops->title(v) : NULL;
+
+	return t ? t : (v ? v->ops->name : "");
+}
+
+static void header_state(const struct ui_ctx *ctx, char *buf, size_t n)
+{
+	if (ctx->attached)
+		snprintf(buf, n, "attached to mimewatch run (pid %ld)", ctx->attached_pid);
+	else if (ctx->col && ctx->demo)
+		snprintf(buf, n, "demo \xc2\xb7 collecting");
+	else if (ctx->col)
+		snprintf(buf, n, "collecting");
+	else
+		snprintf(buf, n, "not collecting");
+}
+
+static void draw_header(struct ui_view *v)
+{
+	char state[128];
+	int used, sw;
+
+	header_state(fr.ctx, state, sizeof(state));
+	attrset(ui_attr(ROLE_TITLE));
+	mvhline(0, 0, ' ', COLS);
+	used = ui_text(0, 1, COLS - 2, ROLE_TITLE, "mimewatch", 9);
+	used += ui_text(0, 1 + used, COLS - 2 - used, ROLE_TITLE, ui_ascii ? " - " : " \xe2\x80\x94 ",
+			ui_ascii ? 3 : 5);
+	sw = sanitize_width(state, strlen(state));
+	used += ui_text(0, 1 + used, COLS - 4 - used - sw, ROLE_TITLE, view_title(v),
+			strlen(view_title(v)));
+	if (1 + used + 2 + sw < COLS)
+		ui_text(0, COLS - 1 - sw, sw, ROLE_TITLE, state, strlen(state));
+	attrset(A_NORMAL);
+}
+
+/* The hint of a key: the help text up to its colon, or its first word. */
+static size_t hint_len(const char *help)
+{
+	const char *colon = strchr(help, ':');
+	size_t sp = strcspn(help, " ");
+
+	return colon && (size_t)(colon - help) <= 24 ? (size_t)(colon - help) : sp;
+}
+
+static int scope_binds(const char *scope, int key)
+{
+	for (size_t i = 0; i < ui_nkeys; i++)
+		if (ui_keys[i].key == key && strcmp(ui_keys[i].scope, scope) == 0)
+			return 1;
+	return 0;
+}
+
+static void draw_footer(struct ui_view *v)
+{
+	const char *scope = v ? v->ops->name : "*";
+	int y = LINES - 2, x = 1;
+
+	mvhline(y, 0, ' ', COLS);
+	/* The screen's own keys first, then the global ones it does not rebind. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ui_nkeys && x < COLS - 1; i++) {
+			const struct ui_keybinding *k = &ui_keys[i];
+
+			if (!k->in_footer || !k->keyname || !k->help)
+				continue;
+			if (pass == 0 ? strcmp(k->scope, scope) != 0
+				      : strcmp(k->scope, "*") != 0 || scope_binds(scope, k->key))
+				continue;
+			/* A hint cut in half ("? h...") names a key without saying
+			 * what it does: draw whole hints only. */
+			if (x + sanitize_width(k->keyname, strlen(k->keyname)) + 1 +
+			    sanitize_width(k->help, hint_len(k->help)) > COLS - 1) {
+				x = COLS - 1;
+				break;
+			}
+			x += ui_text(y, x, COLS - 1 - x, ROLE_KEY, k->keyname, strlen(k->keyname));
+			x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, " ", 1);
+			x += ui_text(y, x, COLS - 1 - x, ROLE_MUTED, k->help, hint_len(k->help));
+			x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, "  ", 2);
+		}
+	}
+	mvhline(LINES - 1, 0, ' ', COLS);
+	ui_text(LINES - 1, 1, COLS - 2, fr.ctx->message_role, fr.ctx->message,
+		strlen(fr.ctx->message));
+}
+
+static void draw_too_small(void)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "terminal too small (need %dx%d)", UI_MIN_COLS, UI_MIN_ROWS);
+	int y = LINES / 2, x = COLS > n ? (COLS - n) / 2 : 0;
+
+	ui_text(y, x, COLS - x, ROLE_WARNING, line, (size_t)n);
+	n = snprintf(line, sizeof(line), "now %dx%d; q quits", COLS, LINES);
+	if (y + 1 < LINES)
+		ui_text(y + 1, COLS > n ? (COLS - n) / 2 : 0, COLS, ROLE_MUTED, line, (size_t)n);
+}
+
+void frame_draw(void)
+{
+	struct ui_view *v = top_view();
+
+	if (fr.full_redraw) {
+		clearok(curscr, TRUE);
+		fr.full_redraw = 0;
+	}
+	erase();
+	ui_cursor_y = ui_cursor_x = -1;
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS) {
+		draw_too_small();
+	} else {
+		draw_header(v);
+		/* A focused field (ui_field_draw) sets where typing goes. */
+		if (v && v->ops->draw)
+			v->ops->draw(v, 1, 0, LINES - 3, COLS);
+		draw_footer(v);
+	}
+	if (ui_cursor_y >= 0 && fr.show_cursor) {
+		move(ui_cursor_y, ui_cursor_x);
+		curs_set(1);
+	} else {
+		curs_set(0);
+	}
+	wnoutrefresh(stdscr);
+	doupdate();
+	fr.dirty = 0;
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+void frame_resized(void)
+{
+	struct ui_view *v = top_view();
+
+	/* Screens lay out in draw(); a reload lets them re-page for the new height. */
+	if (v && v->ops->reload)
+		v->ops->reload(v);
+	fr.full_redraw = 1;
+	fr.dirty = 1;
+}
+
+
+static void generic_action(struct ui_ctx *ctx, enum ui_action a)
+{
+	struct ui_view *v = top_view();
+
+	switch (a) {
+	case ACT_QUIT:
+		ctx->quit = 1;
+		break;
+	case ACT_BACK:
+		if (fr.depth > 1)
+			ui_pop(ctx);
+		break;
+	case ACT_HELP:
+		if (v && v->ops != &view_help)
+			ui_push(ctx, &view_help, (void *)v->ops->name);
+		break;
+	case ACT_REDRAW:
+		fr.full_redraw = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key)
+{
+	struct ui_view *v = top_view();
+	enum ui_action a;
+
+	fr.dirty = 1;
+	if (is_key && ch == KEY_RESIZE) {
+		frame_resized();
+		return;
+	}
+	if (is_key && (ch == KEY_PASTE_BEGIN || ch == KEY_PASTE_END)) {
+		fr.pasting = ch == KEY_PASTE_BEGIN;
+		return;
+	}
+	if (!v)
+		return;
+	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS) {
+		/* Nothing to act on that cannot be seen; q still leaves. */
+		if (!is_key && (ch == 'q' || ch == 3))
+			ctx->quit = 1;
+		return;
+	}
+	if (fr.pasting) {
+		/* Pasted text only ever goes into a field; a pasted newline or
+		 * a pasted "q" must never act as a key. */
+		if (v->ops->input && !(!is_key && (ch == '\r' || ch == '\n')))
+			v->ops->input(v, ch, is_key);
+		return;
+	}
+	if (v->ops->input && v->ops->input(v, ch, is_key))
+		return;
+	if (!is_key && ch > 0x7f)
+		return;         /* no binding is a non-ASCII character */
+	a = ui_key_action(v->ops->name, (int)ch);
+	if (a == ACT_NONE)
+		return;
+	if (v->ops->action && v->ops->action(v, a))
+		return;
+	generic_action(ctx, a);
+}
