@@ -40,7 +40,9 @@ def parse_args():
 args = parse_args()
 os.environ["MIMEWATCH"] = os.path.abspath(args.mimewatch)
 os.environ["MIMEWATCH_SIM"] = os.path.abspath(args.sim)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+# A program run by `make bench`, outside automake's test environment: it
+# finds the test harness (tests/lib/mwtest.py) itself.
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import mwtest  # noqa: E402  (needs the two variables above)
 
 TYPES = mwtest.TYPES

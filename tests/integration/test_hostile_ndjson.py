@@ -20,12 +20,9 @@ import json
 import os
 import re
 import sqlite3
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ui"))
-
-import mwtest  # noqa: E402
-from mwtest import TYPES, TIME_FIELD, Sim, check, eq  # noqa: E402
+import mwtest
+from mwtest import TYPES, TIME_FIELD, Sim, check, eq
 
 # The corpus has 13 entries; a record's field f carries entry j + f, so 13
 # consecutive hostile records put every entry into every field.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """HEC and Elasticsearch outputs through the real binary (issue 5 item 3)
-against tests/receivers/strict_http.py, which checks the protocol (token,
+against tests/lib/strict_http.py, which checks the protocol (token,
 framing, every JSON object, _id = record id) and fails on command.
 
 test_fetch_hec_es: hec (token via token_env) and elasticsearch (api_key via

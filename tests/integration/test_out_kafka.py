@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Kafka output through the real binary (issue 5 item 4) against librdkafka's
-mock cluster (tests/kafka/mockcluster, 3 brokers, started by the test).
+mock cluster (tests/lib/mockcluster, 3 brokers, started by the test).
 
 test_fetch_consume: `mimewatch fetch` with a kafka output whose topic is a
   template; every topic is read back: 0 lost, 0 duplicated, key = record id,

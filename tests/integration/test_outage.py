@@ -18,14 +18,11 @@ import os
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 
 import mwtest
 from mwtest import TYPES, TIME_FIELD, Sim, check, eq
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ui"))
 
 ITEM = "7 outage"
 

@@ -26,13 +26,10 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import time
 
 import mwtest
 from mwtest import Sim, Skip, check, eq
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ui"))
 
 MODES = (0o400, 0o600, 0o640, 0o644, 0o660, 0o666, 0o604, 0o620)
 SECRET_KEYS = ("secret_key_file", "access_key_file")

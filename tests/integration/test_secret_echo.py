@@ -5,7 +5,7 @@ A server may quote what it was sent in its refusal. mimewatch-sim's `echo`
 fault is such a server: what=auth answers a 401 whose message quotes the
 request's Authorization header (API 1.0 "MC key:signature", API 2.0
 "Bearer <token>"), what=form answers the token request with a 401 quoting
-the posted form, client_secret percent-encoded. tests/receivers/
+the posted form, client_secret percent-encoded. tests/lib/
 strict_http.py's `echo` fault is such a receiver for the HEC and
 Elasticsearch outputs: its refusal quotes the Authorization header and the
 token raw, base64 and percent-encoded.

@@ -34,7 +34,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -43,8 +42,6 @@ import uuid
 
 import mwtest
 from mwtest import Sim, Skip, check, eq
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ui"))
 
 RUN_SECS = mwtest.scaled(0.6, 4.0)   # how long each `run` collects before SIGTERM
 CRASH_SIGNALS = mwtest.scaled((signal.SIGSEGV,), (signal.SIGSEGV, signal.SIGABRT, signal.SIGQUIT))

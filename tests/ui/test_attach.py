@@ -14,13 +14,10 @@ Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 """
 
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import check, eq, type_row  # noqa: E402
+import uitest
+from uitest import check, eq, type_row
 
 mwtest = uitest.mwtest
 TYPES = mwtest.TYPES

@@ -15,14 +15,11 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import check, eq  # noqa: E402
+import uitest
+from uitest import check, eq
 
 mwtest = uitest.mwtest
 PR_SET_CHILD_SUBREAPER = 36

@@ -29,12 +29,9 @@ Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 import difflib
 import os
 import re
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                                "integration"))
-import mwtest  # noqa: E402
-from mwtest import check, eq  # noqa: E402
+import mwtest
+from mwtest import check, eq
 
 EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected")
 UPDATE = os.environ.get("MW_UPDATE_GOLDEN") == "1"

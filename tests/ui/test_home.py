@@ -5,13 +5,8 @@ counts that move with no key pressed, the help generated from the key
 table, pause through a store request, the too-small screen, and quitting
 cleanly (exit 0, the demo's temporary directory gone)."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import check, eq, need_line, type_row  # noqa: E402
+import uitest
+from uitest import check, eq, need_line, type_row
 
 TICK, CROSS = "\u2714", "\u2718"
 # Columns of a type row (ui/view_home.c: 22 16 13 9 10 6 10 9 from column 1).

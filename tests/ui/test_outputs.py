@@ -20,13 +20,10 @@ import re
 import shlex
 import socket
 import sqlite3
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import check, eq, mwtest  # noqa: E402
+import uitest
+from uitest import check, eq, mwtest
 
 NOW = "1731862800"          # 2024-11-17 17:00:00 UTC, as test_golden
 RECORDS = 40                # per type: 120 stored

@@ -23,9 +23,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-import mwtest  # noqa: E402
-from mwtest import Skip, check, eq  # noqa: E402
+import mwtest
+from mwtest import Skip, check, eq
 
 COLS, ROWS = 100, 30
 # Body layout of the preview (ui/view_logs.c): row 0 the header, 1 the type

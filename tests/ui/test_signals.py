@@ -34,10 +34,8 @@ import termios
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import check, eq  # noqa: E402
+import uitest
+from uitest import check, eq
 
 mwtest = uitest.mwtest
 TYPES = mwtest.TYPES

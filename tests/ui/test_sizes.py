@@ -16,17 +16,13 @@ terminal restored, a clear message where the console cannot run, and no
 colour SGR (30-37, 38, 40-47, 48, 90-107) at all under NO_COLOR.
 """
 
-import os
 import re
 import signal
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import check, eq  # noqa: E402
-import test_signals  # noqa: E402  (the pty harness)
+import uitest
+from uitest import check, eq
+import test_signals  # the pty harness
 
 mwtest = uitest.mwtest
 ITEM = "14 sizes"

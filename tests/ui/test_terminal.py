@@ -9,14 +9,11 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import uitest  # noqa: E402
-from uitest import Skip, check, eq  # noqa: E402
+import uitest
+from uitest import Skip, check, eq
 
 mwtest = uitest.mwtest
 

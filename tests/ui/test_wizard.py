@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_wizard - the onboarding wizard, driven through the console's script
-mode against mimewatch-sim on 127.0.0.1 (harness: tests/integration/mwtest.py).
+mode against mimewatch-sim on 127.0.0.1 (harness: tests/lib/mwtest.py).
 
 Each test starts the console with --config naming a file that does not exist
 (so the wizard opens), feeds keys from a script, and asserts on the exact text
@@ -11,14 +11,11 @@ pointed at the simulated tenant with MIMEWATCH_DISCOVER_URL; nothing but
 
 import os
 import re
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                                "integration"))
-import mwstate  # noqa: E402
-import mwtest  # noqa: E402
-from mwtest import TYPES, check, eq  # noqa: E402
+import mwstate
+import mwtest
+from mwtest import TYPES, check, eq
 
 CHECKLIST_V2 = 4   # the API choice, Enhanced Logging, the API 2.0 application, the gateway
 CHECKLIST_V1 = 7   # the API choice and the six steps of an existing API 1.0 application

@@ -1,5 +1,5 @@
 /* test_sink_http.c - the HEC and Elasticsearch sinks against a strict
- * receiver (tests/receivers/strict_http.py) that the test starts itself on
+ * receiver (tests/lib/strict_http.py) that the test starts itself on
  * 127.0.0.1: exact bytes on the wire, order, batch limits, every fault the
  * receiver can inject retried by a caller loop like the output thread's with
  * no loss, idempotent Elasticsearch re-sends, per-item refusals, bad tokens,
@@ -49,7 +49,7 @@ static const char *receiver_path(void)
 {
 	const char *p = getenv("STRICT_HTTP");
 
-	return p ? p : "tests/receivers/strict_http.py";
+	return p ? p : "tests/lib/strict_http.py";
 }
 
 static int receiver_start(struct receiver *r, const char *tag, const char *cert, const char *key)

@@ -1,7 +1,7 @@
 /* test_sink_kafka.c - the Kafka sink against librdkafka's mock cluster.
  *
- * The cluster runs in tests/kafka/mockcluster (3 brokers on 127.0.0.1, found
- * through $MW_KAFKA_MOCK or ./tests/kafka/mockcluster; exit 77 when absent).
+ * The cluster runs in tests/lib/mockcluster (3 brokers on 127.0.0.1, found
+ * through $MW_KAFKA_MOCK or ./tests/lib/mockcluster; exit 77 when absent).
  * The stream test sends 20,000 records the way the output thread will: in
  * batches, moving its offset by the delivered prefix and sending again from
  * there after a failure, while a broker goes down and comes back. Then it
@@ -750,7 +750,7 @@ int main(void)
 		cmocka_unit_test(test_topic_authorization),
 		cmocka_unit_test(test_producer_id_refused),
 	};
-	static char local[] = "tests/kafka/mockcluster";
+	static char local[] = "tests/lib/mockcluster";
 
 	mock_path = getenv("MW_KAFKA_MOCK");
 	if (!mock_path || !*mock_path)

@@ -7,8 +7,8 @@ registers its process with mwtest, so it is killed whatever happens:
                framing), imtcp over the ossl TLS driver (CA and server
                certificate made with openssl), imrelp; one omfile per input
                writing APP-NAME, HOSTNAME, STRUCTURED-DATA and the raw MSG.
-  StrictHttp   tests/receivers/strict_http.py (HEC and Elasticsearch _bulk)
-  MockCluster  tests/kafka/mockcluster (librdkafka's mock cluster, 3 brokers)
+  StrictHttp   tests/lib/strict_http.py (HEC and Elasticsearch _bulk)
+  MockCluster  tests/lib/mockcluster (librdkafka's mock cluster, 3 brokers)
 
 plus helpers to add outputs to a Sim's config and read outputs' status.
 Python stdlib only.
@@ -239,7 +239,7 @@ class Rsyslog:
 class StrictHttp:
     def __init__(self, parent, hec_token="hec-tok-0123456789", es_key="es-key-abcdef0123"):
         self.path = os.environ.get("STRICT_HTTP") or os.path.join(
-            os.path.dirname(os.path.abspath(__file__)), "..", "receivers", "strict_http.py")
+            os.path.dirname(os.path.abspath(__file__)), "strict_http.py")
         check(os.path.exists(self.path), "no strict_http.py at %s (set STRICT_HTTP)" % self.path)
         self.dir = os.path.join(parent, "http")
         os.makedirs(self.dir, mode=0o700)
@@ -330,12 +330,12 @@ class MockCluster:
     def __init__(self, parent):
         path = os.environ.get("MW_KAFKA_MOCK")
         if not path:
-            for cand in ("./tests/kafka/mockcluster", "../../build/tests/kafka/mockcluster"):
+            for cand in ("./tests/lib/mockcluster", "../../build/tests/lib/mockcluster"):
                 if os.access(cand, os.X_OK):
                     path = cand
                     break
         if not path or not os.access(path, os.X_OK):
-            raise Skip("no tests/kafka/mockcluster (set MW_KAFKA_MOCK)")
+            raise Skip("no tests/lib/mockcluster (set MW_KAFKA_MOCK)")
         self.log = os.path.join(parent, "mockcluster.err")
         self.proc = _start([path], self.log, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.bootstrap = self._line(20)

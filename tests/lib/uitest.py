@@ -3,7 +3,7 @@
 Drives the real console in script mode (mimewatch --script FILE): writes
 the script, runs the binary with a virtual screen of the given size, and
 reads back the dumps it saved (one text line per screen row). Builds on the
-integration harness (tests/integration/mwtest.py) for the binaries, the
+integration harness (mwtest.py, beside it in tests/lib) for the binaries, the
 simulator, the runner convention (PASS/FAIL lines, exit 0/1, 77 skip) and
 process clean-up.
 
@@ -14,14 +14,10 @@ to run_script, "dump NAME" names a dump that comes back in Run.dumps[NAME].
 
 import os
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                                "integration"))
-
-import mwtest  # noqa: E402
-from mwtest import Skip, check, eq, main  # noqa: E402,F401
+import mwtest
+from mwtest import Skip, check, eq, main  # noqa: F401
 
 
 class Run:
