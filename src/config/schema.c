@@ -8,6 +8,7 @@
  * config_check_integration, which the wizard shares with loading. */
 #include "private.h"
 #include "logtypes.h"
+#include "netpolicy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -282,28 +283,6 @@ static int token_ok(const char *s)
 	return 1;
 }
 
-static int loopback_host(const char *h, size_t n)
-{
-	unsigned a[4];
-	int used = 0;
-	char buf[64];
-
-	if (n == 0 || n >= sizeof(buf))
-		return 0;
-	memcpy(buf, h, n);
-	buf[n] = '\0';
-	if (strcasecmp(buf, "localhost") == 0 || strcmp(buf, "[::1]") == 0)
-		return 1;
-	if (sscanf(buf, "%3u.%3u.%3u.%3u%n", &a[0], &a[1], &a[2], &a[3], &used) == 4 &&
-	    (size_t)used == n && a[0] == 127 && a[1] < 256 && a[2] < 256 && a[3] < 256) {
-		for (size_t i = 0; i < n; i++)
-			if (buf[i] != '.' && (buf[i] < '0' || buf[i] > '9'))
-				return 0;
-		return 1;
-	}
-	return 0;
-}
-
 /* https://host[:port][/path], or http:// to a loopback host (tests and the
  * simulated tenant). Writes "problem; fix" into msg. */
 static int url_check(const char *u, char *msg, size_t n)
@@ -376,7 +355,7 @@ static int url_check(const char *u, char *msg, size_t n)
 			snprintf(msg, n, "has no host; write e.g. https://eu-api.mimecast.com");
 			return -1;
 		}
-		if (!https && !loopback_host(host, h)) {
+		if (!https && !net_url_is_loopback(u)) {
 			snprintf(msg, n, "http:// is allowed only to this machine (127.0.0.1, "
 				 "::1, localhost); use https://");
 			return -1;

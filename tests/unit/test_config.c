@@ -260,10 +260,17 @@ static void test_defaults(void **state)
 		 "    api: v2\n"
 		 "    base_url: http://LocalHost\n"
 		 "    client_id: c\n"
+		 "    client_secret: s\n"
+		 "  - name: simmapped\n"
+		 "    api: v2\n"
+		 "    base_url: http://[::ffff:127.0.0.1]:8443\n"
+		 "    client_id: c\n"
 		 "    client_secret: s\n", &cfg);
 	assert_string_equal(cfg.integrations[0].base_url, "http://127.0.0.1:8443");
 	assert_string_equal(cfg.integrations[1].base_url, "http://[::1]:8443");
 	assert_string_equal(cfg.integrations[2].base_url, "http://LocalHost");
+	/* the same loopback test as the client's (netpolicy.c): they disagreed */
+	assert_string_equal(cfg.integrations[3].base_url, "http://[::ffff:127.0.0.1]:8443");
 	config_free(&cfg);
 }
 
@@ -417,6 +424,12 @@ static void test_error_http_not_loopback(void **state)
 		     "    base_url: http://127.0.0.1.evil.example\n",
 		     "config.yaml:3: integration 'acme-eu': base_url: "
 		     "'http://127.0.0.1.evil.example' http:// is allowed only to this machine "
+		     "(127.0.0.1, ::1, localhost); use https://");
+	expect_error("integrations:\n"
+		     "  - name: acme-eu\n"
+		     "    base_url: http://[::ffff:10.0.0.1]\n",
+		     "config.yaml:3: integration 'acme-eu': base_url: "
+		     "'http://[::ffff:10.0.0.1]' http:// is allowed only to this machine "
 		     "(127.0.0.1, ::1, localhost); use https://");
 	expect_error("integrations:\n"
 		     "  - name: acme-eu\n"
