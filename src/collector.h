@@ -9,6 +9,7 @@
 #ifndef MW_COLLECTOR_H
 #define MW_COLLECTOR_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "config/config.h"
 #include "mimecast/mimecast.h"
@@ -65,5 +66,20 @@ int collector_wake_fd(collector *c);
 
 /* Per-job figures of this run, in config then type order. */
 const struct collector_report *collector_reports(collector *c, size_t *n);
+
+/* ---- collector_requests.c: checks of an integration not in the config ----
+ *
+ * The wizard's live checks, for an integration being written: they run in
+ * the calling thread (the console's worker), with no collector and no store,
+ * and send only what the check needs. */
+
+/* validate_integration: credentials, then each chosen type. 0 all ok. */
+int collector_check_integration(const struct mw_integration *in, struct validate_report *rep,
+				const atomic_int *abort_flag);
+/* API 1.0 discover-authentication: the region's base URL for an email
+ * address (*base_url malloc'd), asked of discover_base. */
+int collector_discover_region(const char *discover_base, const char *app_id,
+			      const char *email, const char *ca_file, char **base_url,
+			      struct mc_result *res);
 
 #endif

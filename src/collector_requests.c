@@ -239,3 +239,18 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	if (out)
 		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
 }
+
+/* ---- checks of an integration not in the config ---------------------------- */
+
+int collector_check_integration(const struct mw_integration *in, struct validate_report *rep,
+				const atomic_int *abort_flag)
+{
+	return validate_integration(in, rep, abort_flag);
+}
+
+int collector_discover_region(const char *discover_base, const char *app_id,
+			      const char *email, const char *ca_file, char **base_url,
+			      struct mc_result *res)
+{
+	return mc_discover(discover_base, app_id, email, ca_file, base_url, res);
+}

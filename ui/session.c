@@ -392,11 +392,11 @@ int session_read_secret_file(const char *path, char **data, size_t *len, mw_err 
 void session_validate(const struct mw_integration *in, struct validate_report *rep,
 		      atomic_int *abort)
 {
-	validate_integration(in, rep, abort);
+	collector_check_integration(in, rep, abort);
 }
 
 void session_discover(const char *base, const char *app_id, const char *email,
 		      const char *ca_file, char **found, struct mc_result *res)
 {
-	mc_discover(base, app_id, email, ca_file, found, res);
+	collector_discover_region(base, app_id, email, ca_file, found, res);
 }
