@@ -1,7 +1,7 @@
 /* session.c - the console's one way into the rest of mimewatch (session.h):
  * the config, the store and the collector lock, the in-process collector or
- * attaching to a `mimewatch run`, requests through the store (design.md,
- * "Console actions reach the collector through the store"), and the
+ * attaching to a `mimewatch run`, requests through the store (HACKING,
+ * "Parts and their rules"), and the
  * wizard's live checks. The only ui file that calls config or collector
  * functions. */
 #ifndef _GNU_SOURCE

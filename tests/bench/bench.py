@@ -138,7 +138,7 @@ def main():
     if misses:
         print("targets missed: " + "; ".join(misses))
     else:
-        print("all targets of design.md \"Performance\" met")
+        print("all targets of HACKING \"Performance targets\" met")
     if not ok or (args.strict and misses):
         return 1
     return 0

@@ -1,6 +1,6 @@
 /* wizard/steps.c - the checklist text of the onboarding wizard. The menu
- * paths are those of the Mimecast Administration Console (design.md and
- * mimecast-api.md 7). API 2.0 comes first: Mimecast has taken no new API 1.0
+ * paths are those of the Mimecast Administration Console (HACKING, "Tokens
+ * (API 2.0)" and "Signing (API 1.0)"). API 2.0 comes first: Mimecast has taken no new API 1.0
  * applications since the end of June 2025, so the API 1.0 pages speak to
  * admins who already hold keys; there the 30-minute key wait is said plainly
  * because it is the step that surprises people most. */

@@ -1,5 +1,5 @@
 /* wizard/steps.h - steps.c: the Mimecast-side checklist the onboarding wizard walks
- * through (design.md, "The onboarding the console walks through"): one step
+ * through (data/mimewatch.1, THE CONSOLE): one step
  * a page, each with where to click and what to copy. API 2.0 leads; the
  * API 1.0 steps are for existing keys only. The first page, where the API
  * is chosen, is the same in both lists. Text only: the wizard

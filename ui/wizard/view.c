@@ -1,5 +1,5 @@
-/* wizard/view.c - the onboarding wizard's screen (design.md, "The
- * onboarding the console walks through"): the Mimecast-side checklist one
+/* wizard/view.c - the onboarding wizard's screen (data/mimewatch.1,
+ * THE CONSOLE): the Mimecast-side checklist one
  * step a page, the form, then the live check, and saving through
  * session.c's one "save config, request reload, swap" sequence.
  *

@@ -1,5 +1,5 @@
-/* wizard/wizard.h - private to ui/wizard/, the onboarding wizard (design.md,
- * "The onboarding the console walks through"): the screen's state, the
+/* wizard/wizard.h - private to ui/wizard/, the onboarding wizard (data/mimewatch.1,
+ * THE CONSOLE): the screen's state, the
  * form's fields and the worker jobs, shared by its files. Each section
  * names the file whose functions it declares:
  *   view.c   the screen's ops, page changes, submit and save
