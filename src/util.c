@@ -632,6 +632,22 @@ int mw_is_guid(const char *s)
 
 /* ---- files ------------------------------------------------------------- */
 
+int mw_mkdir_parent(const char *path, mw_err *e)
+{
+	char dir[4096];
+	char *slash;
+	struct stat st;
+
+	mw_strlcpy(dir, path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return 0;
+	return mw_mkdir_p(dir, e);
+}
+
 int mw_mkdir_p(const char *path, mw_err *e)
 {
 	char buf[4096];

@@ -84,6 +84,9 @@ int mw_is_guid(const char *s);
 
 /* Files. Everything mimewatch creates is 0600, every directory 0700. */
 int mw_mkdir_p(const char *path, mw_err *e);
+/* The directory that will hold path, made (0700, parents too) when missing;
+ * 0 when it exists or path has no directory part. */
+int mw_mkdir_parent(const char *path, mw_err *e);
 /* fsync a directory, or the directory holding path (a new entry in it must
  * outlive a power cut too). 0 or -1 with errno. */
 int mw_fsync_dir(const char *dir);

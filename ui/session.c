@@ -242,22 +242,6 @@ int ui_request(struct ui_ctx *ctx, const char *integration, const char *type,
 	return 0;
 }
 
-static int ensure_parent_dir(const char *path, mw_err *e)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	struct stat st;
-
-	mw_strlcpy(dir, path, sizeof(dir));
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (stat(dir, &st) == 0)
-		return 0;
-	return mw_mkdir_p(dir, e);
-}
-
 int session_save_config(struct ui_ctx *ctx, const struct mw_config *cfg, mw_err *e)
 {
 	struct mw_config *loaded;
@@ -267,7 +251,7 @@ int session_save_config(struct ui_ctx *ctx, const struct mw_config *cfg, mw_err 
 
 	if (!ctx->config_path[0])
 		config_default_path(ctx->config_path, sizeof(ctx->config_path));
-	if (ensure_parent_dir(ctx->config_path, e) < 0 ||
+	if (mw_mkdir_parent(ctx->config_path, e) < 0 ||
 	    config_save(cfg, ctx->config_path, e) < 0)
 		return -1;
 	/* a running collector (ours or a `mimewatch run`) picks the change up */

@@ -273,6 +273,25 @@ int sdb_raw_exec(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+int sdb_read_row(mw_store *s, sqlite3_stmt *st, struct store_row *row, mw_err *e)
+{
+	row->rowid = sqlite3_column_int64(st, 0);
+	row->integration = (const char *)sqlite3_column_text(st, 1);
+	row->type = (const char *)sqlite3_column_text(st, 2);
+	row->id = (const char *)sqlite3_column_text(st, 3);
+	row->time = sqlite3_column_int64(st, 4);
+	row->collected = sqlite3_column_int64(st, 5);
+	row->json = (const char *)sqlite3_column_text(st, 6);
+	row->json_len = (size_t)sqlite3_column_bytes(st, 6);
+	if (!row->integration || !row->type || !row->id || !row->json) {
+		sqlite3_reset(st);
+		mw_err_set(e, "%s: record %" PRId64 " has a NULL field: %s", s->path, row->rowid,
+			   sdb_damaged_fix);
+		return -1;
+	}
+	return 0;
+}
+
 int sdb_one_i64(mw_store *s, sqlite3_stmt *st, int64_t *v, const char *what, mw_err *e)
 {
 	int rc = sqlite3_step(st);

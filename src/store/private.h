@@ -104,6 +104,11 @@ void sdb_copy_col(char *dst, size_t n, sqlite3_stmt *st, int col);
 void sdb_bind_str(sqlite3_stmt *st, int i, const char *v);
 /* sqlite3_exec without callback: an SQLITE_ result code. */
 int sdb_raw_exec(sqlite3 *db, const char *sql);
+/* The record on st's current row (columns rowid, integration, type, id,
+ * time, collected, json, as every record query selects them); pointers
+ * valid until st steps again. -1 (st reset, e set) when a column is NULL:
+ * the store is damaged. */
+int sdb_read_row(mw_store *s, sqlite3_stmt *st, struct store_row *row, mw_err *e);
 /* Steps st (bound by the caller) once: 1 with *v the first column of the
  * row, 0 when there is none (*v untouched), -1 with e naming what. */
 int sdb_one_i64(mw_store *s, sqlite3_stmt *st, int64_t *v, const char *what, mw_err *e);

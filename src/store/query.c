@@ -375,20 +375,8 @@ int store_get_row(mw_store *s, int64_t rowid,
 		sqlite3_reset(st);
 		return sdb_fail(s, rc, "reading a record", e);
 	}
-	row.rowid = sqlite3_column_int64(st, 0);
-	row.integration = (const char *)sqlite3_column_text(st, 1);
-	row.type = (const char *)sqlite3_column_text(st, 2);
-	row.id = (const char *)sqlite3_column_text(st, 3);
-	row.time = sqlite3_column_int64(st, 4);
-	row.collected = sqlite3_column_int64(st, 5);
-	row.json = (const char *)sqlite3_column_text(st, 6);
-	row.json_len = (size_t)sqlite3_column_bytes(st, 6);
-	if (!row.integration || !row.type || !row.id || !row.json) {
-		sqlite3_reset(st);
-		mw_err_set(e, "%s: record %" PRId64 " has a NULL field: %s", s->path, rowid,
-			   sdb_damaged_fix);
+	if (sdb_read_row(s, st, &row, e) < 0)
 		return -1;
-	}
 	cb(&row, ctx);
 	sqlite3_reset(st);
 	return 1;

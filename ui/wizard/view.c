@@ -100,23 +100,6 @@ void wiz_submit(struct ui_view *v)
 
 /* ---- saving ---------------------------------------------------------------------------- */
 
-/* The directory of the secret's file, made 0700 when missing. */
-static int secret_dir(const char *path, mw_err *e)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	struct stat st;
-
-	mw_strlcpy(dir, path, sizeof(dir));
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (stat(dir, &st) == 0)
-		return 0;
-	return mw_mkdir_p(dir, e);
-}
-
 /* The typed Client Secret into the file the config is to name: 0600,
  * atomically, its directory made 0700 when missing. */
 static int write_secret_file(const struct mw_secret *s, mw_err *e)
@@ -127,7 +110,7 @@ static int write_secret_file(const struct mw_secret *s, mw_err *e)
 
 	memcpy(data, s->value, len);
 	data[len] = '\n';
-	rc = secret_dir(s->ref, e);
+	rc = mw_mkdir_parent(s->ref, e);  /* 0700 when missing */
 	if (rc == 0)
 		rc = mw_write_file_atomic(s->ref, data, len + 1, e);
 	explicit_bzero(data, len + 1);
