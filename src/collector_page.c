@@ -344,9 +344,7 @@ static void pull_back_horizon(collector *c, struct job *j, int64_t to)
 		mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
 		return;
 	}
-	back = newest ? newest : (from && from < to ? from : to);
-	if (back > to)
-		back = to;
+	back = window_pull_back(newest, from, to);
 	mw_format_rfc3339(j->cur.horizon, was);
 	mw_format_rfc3339(back, now_s);
 	mw_format_rfc3339(to, to_s);
@@ -416,9 +414,8 @@ void col_step(collector *c, struct job *j)
 
 		if (j->cur.horizon > to)
 			pull_back_horizon(c, j, to);
-		from = j->cur.horizon ? j->cur.horizon - j->in->overlap : now - j->in->lookback;
-
-		if (to <= from || (j->cur.horizon && to <= j->cur.horizon)) {
+		if (!window_bounds(j->cur.horizon, now, j->in->lag, j->in->overlap, j->in->lookback,
+				   &from, &to)) {
 			/* Nothing new can be asked for yet: fetch is done with it. */
 			if (c->opts.once) {
 				j->done = 1;
@@ -484,9 +481,10 @@ void col_step(collector *c, struct job *j)
 	if (res.cls == MC_BAD_REQUEST && req.page_token) {
 		/* The page token was refused (expired): restart the window where
 		 * the stored records end, less the overlap; dedup absorbs repeats. */
-		int64_t from = j->cur.win_progress - j->in->overlap;
+		int64_t from;
 
-		if (from <= j->cur.win_from) {
+		if (!window_token_restart(j->cur.win_from, j->cur.win_progress, j->in->overlap,
+					  &from)) {
 			/* Restarting would ask for the same pages again. */
 			on_failure(c, j, &res);
 			return;
@@ -556,9 +554,8 @@ void col_step(collector *c, struct job *j)
 			  "%lld: reading once more from the newest record received",
 		       j->in->name, j->lt->name, (long long)next.win_received,
 		       (long long)c->page.total_count);
-		next.win_from = next.win_progress - j->in->overlap > next.win_from
-					? next.win_progress - j->in->overlap
-					: next.win_from;
+		next.win_from = window_restart_from(next.win_from, next.win_progress,
+						    j->in->overlap);
 		next.page_token[0] = '\0';
 		next.win_received = 0;
 		next.win_restarted = 1;
