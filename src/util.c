@@ -126,6 +126,7 @@ void mw_buf_reserve(mw_buf *b, size_t extra)
 		cap *= 2;
 	b->data = mw_xrealloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0';  /* a first allocation is a string too, even empty */
 }
 
 void mw_buf_append(mw_buf *b, const void *p, size_t n)

@@ -211,6 +211,26 @@ static void test_sanitize_text(void **state)
 	mw_buf_free(&b);
 }
 
+/* A fresh buffer's first reservation is a string already (the client and
+ * the HTTP sinks reserve, then may read an empty answer as text). */
+static void test_buf_reserve_is_a_string(void **state)
+{
+	mw_buf b;
+	char *junk = malloc(256);
+
+	(void)state;
+	/* leave a non-zero block for the allocator to hand out next */
+	assert_non_null(junk);
+	memset(junk, 'x', 256);
+	free(junk);
+	mw_buf_init(&b);
+	mw_buf_reserve(&b, 0);
+	assert_non_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	mw_buf_free(&b);
+}
+
 static void test_encodings(void **state)
 {
 	unsigned char *out;
@@ -285,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_dates_that_do_not_exist),
 		cmocka_unit_test(test_sanitize_text),
+		cmocka_unit_test(test_buf_reserve_is_a_string),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_files),
 	};
