@@ -89,6 +89,15 @@ int config_check_integration(const struct mw_integration *in, mw_err *e);
 /* The outputs part of cfg, as src/output/ takes it (pointers into cfg). */
 struct output_set config_output_set(const struct mw_config *cfg);
 
+/* An absolute directory path in the one form that compares: '.', '..' and
+ * extra slashes resolved, and the part that exists through realpath (a
+ * symlink to the same place compares equal). 0, or -1 if not absolute or too
+ * long. */
+int config_dir_canon(const char *path, char *out, size_t n);
+/* 1 when dir and base are the same directory, 2 when dir is inside base, 0
+ * neither, -1 when either path is unusable. */
+int config_dir_within(const char *dir, const char *base);
+
 const struct mw_integration *config_find(const struct mw_config *cfg, const char *name);
 
 /* A secret kept in a file of its own, read as loading reads it: at most

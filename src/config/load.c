@@ -582,6 +582,8 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 							    cfg->outputs[i].name,
 							    cfg->outputs[j].line);
 		}
+		if (cfgload_output_dirs(c, outputs) < 0)
+			return -1;
 	} else {
 		size_t l = strlen(cfg->state_dir);
 

@@ -3,8 +3,10 @@
  * Owns each entry of outputs: its type (the names are output_type_name's),
  * the keys that type accepts, its name, its secret (token or api_key, inline,
  * _file or _env, through load.c's cfgload_secret), batch and timeout, and the
- * checks of its url, brokers and index or topic template. load.c calls
- * cfgload_output for each entry and adds the default ndjson output. */
+ * checks of its url, brokers and index or topic template; and, across the
+ * entries, that no two NDJSON outputs share a directory. load.c calls
+ * cfgload_output for each entry, then cfgload_output_dirs, and adds the
+ * default ndjson output. */
 #include "private.h"
 
 #include <stdio.h>
@@ -262,6 +264,45 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 		if (check_template(c, m, who, "topic", o->topic) < 0)
 			return -1;
 		break;
+	}
+	return 0;
+}
+
+/* Two NDJSON outputs writing one directory (or one inside the other, where
+ * <dir>/<integration>/<type>/ of one can be the other's files) would each
+ * believe its own committed sizes and cut or append to the other's files:
+ * exactly once holds per directory only (HACKING, "NDJSON output"). */
+int cfgload_output_dirs(struct cfgload_ctx *c, const struct node *seq)
+{
+	const struct mw_config *cfg = c->cfg;
+	char sh[72], sh2[72];
+
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *o = &cfg->outputs[i];
+		const struct node *v;
+
+		if (o->kind != MW_OUT_NDJSON || !o->dir)
+			continue;
+		v = i < seq->nkids ? cfgtree_map_get(seq->kids[i], "dir") : NULL;
+		for (size_t j = 0; j < i; j++) {
+			const struct mw_output *p = &cfg->outputs[j];
+			const char *how = NULL;
+
+			if (p->kind != MW_OUT_NDJSON || !p->dir)
+				continue;
+			if (config_dir_within(o->dir, p->dir) == 1)
+				how = "is";
+			else if (config_dir_within(o->dir, p->dir) == 2)
+				how = "is inside";
+			else if (config_dir_within(p->dir, o->dir) == 2)
+				how = "contains";
+			if (how)
+				return cfgload_fail(c, v ? v->line : o->line, "output '%s': dir: %s "
+						    "%s the directory of output '%s' (%s, line %d); "
+						    "give each NDJSON output a directory of its own",
+						    o->name, cfgschema_show(o->dir, sh), how, p->name,
+						    cfgschema_show(p->dir, sh2), p->line);
+		}
 	}
 	return 0;
 }

@@ -147,5 +147,9 @@ int cfgload_secret(struct cfgload_ctx *c, const struct node *v, const char *who,
 		   const char *base, int form, struct mw_secret *s);
 /* load_outputs.c: entry idx of the outputs: list into o. */
 int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, struct mw_output *o);
+/* load_outputs.c: no two NDJSON outputs of the outputs: list seq (already
+ * loaded into c->cfg) share a directory, nor has one its directory inside
+ * another's. */
+int cfgload_output_dirs(struct cfgload_ctx *c, const struct node *seq);
 
 #endif

@@ -378,6 +378,90 @@ int cfgschema_path_check(const char *path, char *msg, size_t n)
 	return 0;
 }
 
+/* Lexically: '.', '..', repeated and trailing slashes resolved; then the
+ * longest prefix that exists through realpath, so a symlink is followed.
+ * The whole path first: when it exists, the kernel's own answer (a '..'
+ * after a symlink means the target's parent). */
+int config_dir_canon(const char *path, char *out, size_t n)
+{
+	char lex[PATH_MAX], real[PATH_MAX];
+	size_t len = 0, cut;
+
+	if (!path || path[0] != '/' || n < 2)
+		return -1;
+	if (realpath(path, real)) {
+		if (strlen(real) >= n)
+			return -1;
+		strcpy(out, real);
+		return 0;
+	}
+	lex[0] = '\0';
+	for (const char *p = path; *p;) {
+		size_t l;
+
+		while (*p == '/')
+			p++;
+		l = strcspn(p, "/");
+		if (l == 0 || (l == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && lex[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;  /* the slash */
+			lex[len] = '\0';
+		} else {
+			if (len + 1 + l >= sizeof(lex))
+				return -1;
+			lex[len++] = '/';
+			memcpy(lex + len, p, l);
+			len += l;
+			lex[len] = '\0';
+		}
+		p += l;
+	}
+	if (len == 0) {
+		snprintf(out, n, "/");
+		return 0;
+	}
+	/* The longest existing prefix, resolved; the rest as written. */
+	for (cut = len; cut > 0; ) {
+		char save = lex[cut];
+
+		lex[cut] = '\0';
+		if (realpath(lex, real)) {
+			lex[cut] = save;
+			if (snprintf(out, n, "%s%s", strcmp(real, "/") == 0 ? "" : real,
+				     lex + cut) >= (int)n)
+				return -1;
+			return 0;
+		}
+		lex[cut] = save;
+		while (cut > 0 && lex[cut - 1] != '/')
+			cut--;
+		if (cut > 0)
+			cut--;
+	}
+	if (snprintf(out, n, "%s", lex) >= (int)n)
+		return -1;
+	return 0;
+}
+
+int config_dir_within(const char *dir, const char *base)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	size_t lb;
+
+	if (config_dir_canon(dir, a, sizeof(a)) < 0 || config_dir_canon(base, b, sizeof(b)) < 0)
+		return -1;
+	if (strcmp(a, b) == 0)
+		return 1;
+	lb = strlen(b);
+	if (strcmp(b, "/") == 0 || (strncmp(a, b, lb) == 0 && a[lb] == '/'))
+		return 2;
+	return 0;
+}
+
 const char *cfgschema_api_name(int api)
 {
 	return api == 2 ? "v2" : "v1";

@@ -612,6 +612,50 @@ static void test_error_outputs(void **state)
 		     "line 2; give each output its own name: key");
 }
 
+/* Two NDJSON outputs in one directory, or one inside the other (issue 12):
+ * compared as directories, not as strings. */
+#define ND(name, dir) "  - type: ndjson\n    name: " name "\n    dir: " dir "\n"
+
+static void test_error_output_dirs(void **state)
+{
+	char real[128], link[128], text[1024], want[1024];
+	struct mw_config cfg;
+
+	(void)state;
+	expect_error("outputs:\n" ND("a", "/srv/out") ND("b", "/srv//out/./"),
+		     "config.yaml:7: output 'b': dir: /srv//out/./ is the directory of output 'a' "
+		     "(/srv/out, line 2); give each NDJSON output a directory of its own");
+	expect_error("outputs:\n" ND("a", "/srv/out") ND("b", "/srv/x/../out/day"),
+		     "config.yaml:7: output 'b': dir: /srv/x/../out/day is inside the directory of "
+		     "output 'a' (/srv/out, line 2); give each NDJSON output a directory of its own");
+	expect_error("outputs:\n" ND("a", "/srv/out/a")
+		     "  - type: syslog\n    url: tcp://127.0.0.1:514\n" ND("b", "/srv/out/"),
+		     "config.yaml:9: output 'b': dir: /srv/out/ contains the directory of output "
+		     "'a' (/srv/out/a, line 2); give each NDJSON output a directory of its own");
+	/* A prefix is not a parent; other kinds have no directory. */
+	parse_ok("outputs:\n" ND("a", "/srv/out") ND("b", "/srv/out2")
+		 "  - type: syslog\n    url: tcp://127.0.0.1:514\n", &cfg);
+	assert_int_equal(cfg.noutputs, 3);
+	config_free(&cfg);
+
+	/* A symlink to the same place, existing or not yet created below it. */
+	path_in(real, sizeof(real), "real");
+	path_in(link, sizeof(link), "link");
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(symlink(real, link), 0);
+	snprintf(text, sizeof(text), "outputs:\n" ND("a", "%s") ND("b", "%s/"), real, link);
+	snprintf(want, sizeof(want), "config.yaml:7: output 'b': dir: %s/ is the directory of "
+		 "output 'a' (%s, line 2); give each NDJSON output a directory of its own", link,
+		 real);
+	expect_error(text, want);
+	snprintf(text, sizeof(text), "outputs:\n" ND("a", "%s/new") ND("b", "%s/new/x"), real,
+		 link);
+	snprintf(want, sizeof(want), "config.yaml:7: output 'b': dir: %s/new/x is inside the "
+		 "directory of output 'a' (%s/new, line 2); give each NDJSON output a directory "
+		 "of its own", link, real);
+	expect_error(text, want);
+}
+
 /* Every output kind with every key: parsed into the fields, then written
  * afresh (no text to splice) and parsed again to the same values. */
 static void test_outputs_all_kinds(void **state)
@@ -1299,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_error_alias_anchor),
 		cmocka_unit_test(test_error_syntax),
 		cmocka_unit_test(test_error_outputs),
+		cmocka_unit_test(test_error_output_dirs),
 		cmocka_unit_test(test_outputs_all_kinds),
 		cmocka_unit_test(test_error_limits),
 		cmocka_unit_test(test_error_misc),
