@@ -281,6 +281,15 @@ collector *collector_new(const struct mw_config *cfg, const struct collector_opt
 		collector_free(c);
 		return NULL;
 	}
+	/* Before the store: a collector refused here leaves no store behind. */
+	if (opts->deliver) {
+		struct output_set os = config_output_set(cfg);
+
+		if (outputs_lock_dirs(&os, &c->dir_locks, e) < 0) {
+			collector_free(c);
+			return NULL;
+		}
+	}
 	if (store_open(cfg->state_dir, &c->store, e) < 0 ||
 	    col_build_jobs(c, cfg, NULL, 0, e) < 0) {
 		collector_free(c);
@@ -296,6 +305,7 @@ void collector_free(collector *c)
 	col_free_jobs(c);
 	if (c->store)
 		store_close(c->store);
+	outputs_unlock_dirs(c->dir_locks);
 	for (int i = 0; i < 2; i++) {
 		if (c->ctl[i] >= 0)
 			close(c->ctl[i]);

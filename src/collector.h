@@ -38,8 +38,11 @@ struct collector_report {
 };
 
 /* The collector opens its own store connections in cfg->state_dir. The
- * caller holds the lock. cfg must outlive the collector; configs loaded on
- * reload are the collector's own. */
+ * caller holds the lock; with opts->deliver the collector takes and holds
+ * each NDJSON directory's (outputs_lock_dirs), and refuses to start, e
+ * naming the holder, when another process holds one. cfg must outlive the
+ * collector; configs loaded on reload are the collector's own (a reload
+ * that changes state_dir is refused). */
 collector *collector_new(const struct mw_config *cfg, const struct collector_opts *opts,
 			 mw_err *e);
 void collector_free(collector *c);

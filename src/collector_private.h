@@ -95,6 +95,7 @@ struct collector {
 	int out_pending;
 	int out_failed;
 	sink_workers *sinks;             /* the network outputs' workers */
+	output_dir_locks *dir_locks;     /* deliver: the NDJSON directories we write */
 	int64_t next_heartbeat_ms;
 	char out_error[1024];
 	mw_buf page_json;                /* reused across pages */

@@ -183,6 +183,19 @@ void col_poll_requests(collector *c)
 		handle_request(c, &r);
 }
 
+/* The running config stays: one log line, and the request's result. */
+static void reload_refused(struct mw_config *cfg, int loaded, const mw_err *e, mw_buf *out,
+			   int *ok)
+{
+	mw_log(0, "reload refused, keeping the running config: %s", e->msg);
+	if (out)
+		mw_buf_printf(out, "reload refused: %s", e->msg);
+	*ok = 0;
+	if (loaded)
+		config_free(cfg);
+	free(cfg);
+}
+
 void col_reload_config(collector *c, mw_buf *out, int *ok)
 {
 	struct mw_config *cfg = mw_xcalloc(1, sizeof(*cfg));
@@ -193,14 +206,36 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	mw_err e;
 
 	c->reload = 0;
-	if (!c->cfg->path || config_load(c->cfg->path, cfg, &e) != 0) {
-		mw_log(0, "reload refused, keeping the running config: %s",
-		       c->cfg->path ? e.msg : "no config file");
-		if (out)
-			mw_buf_printf(out, "reload refused: %s", e.msg);
-		*ok = 0;
-		free(cfg);
+	if (!c->cfg->path) {
+		mw_err_set(&e, "no config file");
+		reload_refused(cfg, 0, &e, out, ok);
 		return;
+	}
+	if (config_load(c->cfg->path, cfg, &e) != 0) {
+		reload_refused(cfg, 0, &e, out, ok);
+		return;
+	}
+	/* The store, its lock and the cursors live in state_dir: a reload cannot
+	 * move them, and a config naming another one lets a second collector in
+	 * there, to deliver every record again into the same outputs. */
+	if (strcmp(cfg->state_dir, c->cfg->state_dir) != 0 &&
+	    config_dir_within(cfg->state_dir, c->cfg->state_dir) != 1) {
+		mw_err_set(&e, "state_dir cannot change while mimewatch runs (%s, running %s): "
+			   "stop it, move the state directory, then start it", cfg->state_dir,
+			   c->cfg->state_dir);
+		reload_refused(cfg, 1, &e, out, ok);
+		return;
+	}
+	/* New NDJSON directories are locked before anything is swapped; those
+	 * the config dropped stay locked until the collector ends (the output
+	 * thread may still be writing there). */
+	if (c->opts.deliver) {
+		struct output_set nos = config_output_set(cfg);
+
+		if (outputs_lock_dirs(&nos, &c->dir_locks, &e) < 0) {
+			reload_refused(cfg, 1, &e, out, ok);
+			return;
+		}
 	}
 	c->jobs = NULL;
 	c->creds = NULL;

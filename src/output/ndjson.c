@@ -6,6 +6,11 @@
  * committed size is a torn or unacknowledged tail; it is cut off before the
  * output writes again (on its first delivery in a process, and after any
  * failed batch), and those rows are written again after the committed rowid.
+ *
+ * All of that holds for one writer per directory: a collector holds an flock
+ * on each NDJSON directory it writes (outputs_lock_dirs), as it holds
+ * state_dir/lock, so a second collector with another state_dir is refused
+ * rather than writing every record again beside the first.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -561,4 +567,103 @@ int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s)
 			min = 0;
 	}
 	return min;
+}
+
+/* ---- one writer per directory ---------------------------------------------- */
+
+#define DIR_LOCK_NAME ".mimewatch.lock"
+
+struct dir_lock {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+struct output_dir_locks {
+	struct dir_lock *held;
+	size_t n;
+};
+
+static int lock_known(const output_dir_locks *l, const struct stat *st)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->held[i].dev == st->st_dev && l->held[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* Drops the locks taken from index from on: a refusal leaves what was held. */
+static void locks_truncate(output_dir_locks *l, size_t from)
+{
+	while (l->n > from)
+		close(l->held[--l->n].fd);
+}
+
+int outputs_lock_dirs(const struct output_set *cfg, output_dir_locks **locks, mw_err *e)
+{
+	output_dir_locks *l = *locks;
+	size_t first;
+
+	if (!l)
+		l = *locks = mw_xcalloc(1, sizeof(*l));
+	first = l->n;
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *o = &cfg->outputs[i];
+		char dir[4096], path[4200], buf[32];
+		struct stat st;
+		mw_err ignored;
+		ssize_t n;
+		int fd;
+
+		if (o->kind != MW_OUT_NDJSON)
+			continue;
+		outputs_ndjson_dir(cfg->state_dir, o, dir, sizeof dir);
+		/* A directory that cannot be made or a lock file that cannot be
+		 * opened is the output's own error, reported when it delivers. */
+		if (mw_mkdir_p(dir, &ignored) < 0)
+			continue;
+		snprintf(path, sizeof path, "%s/" DIR_LOCK_NAME, dir);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || lock_known(l, &st)) {
+			close(fd);  /* ours already (the same directory, reloaded) */
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			long pid = 0;
+
+			if (errno == EWOULDBLOCK || errno == EINTR) {
+				n = pread(fd, buf, sizeof buf - 1, 0);
+				if (n > 0) {
+					buf[n] = '\0';
+					pid = strtol(buf, NULL, 10);
+				}
+				close(fd);
+				locks_truncate(l, first);
+				mw_err_set(e, "output '%s': another mimewatch (pid %ld) writes %s; stop "
+					   "it first or give this config another output dir", o->name,
+					   pid, dir);
+				return -1;
+			}
+			close(fd);
+			continue;
+		}
+		n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+			/* Held all the same; only the pid in a refusal is lost. */
+		}
+		l->held = mw_xrealloc(l->held, (l->n + 1) * sizeof(*l->held));
+		l->held[l->n++] = (struct dir_lock){ fd, st.st_dev, st.st_ino };
+	}
+	return 0;
+}
+
+void outputs_unlock_dirs(output_dir_locks *locks)
+{
+	if (!locks)
+		return;
+	locks_truncate(locks, 0);
+	free(locks->held);
+	free(locks);
 }

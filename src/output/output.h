@@ -76,6 +76,17 @@ int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s);
 const char *outputs_ndjson_dir(const char *state_dir, const struct mw_output *o,
 			       char *buf, size_t n);
 
+/* One writer per NDJSON directory: an flock on <dir>/.mimewatch.lock (0600,
+ * holding the pid), taken for each NDJSON output of cfg that locks does not
+ * hold yet (*locks NULL: a new set) and held until outputs_unlock_dirs, like
+ * state_dir/lock (store_lock). -1 when another process holds one: e names
+ * the output, the holder's pid, the directory and the fix, and the locks
+ * this call took are dropped again. A directory that cannot be made or
+ * opened is skipped: delivering reports that. */
+typedef struct output_dir_locks output_dir_locks;
+int outputs_lock_dirs(const struct output_set *cfg, output_dir_locks **locks, mw_err *e);
+void outputs_unlock_dirs(output_dir_locks *locks);
+
 /* ---- workers.c: the network outputs' delivery: a worker thread per
  * output, each from its own durable offset (see workers.c). */
 

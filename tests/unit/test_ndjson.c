@@ -473,6 +473,53 @@ static void test_disk_full(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* One writer per directory (issue 12): a second holder of the same
+ * directory, under any spelling, is refused with the first's pid; the
+ * holder itself may lock it again (a reload) and a refusal takes nothing. */
+static void test_dir_lock(void **state)
+{
+	static char first[] = "first";
+	struct fx *f = *state;
+	struct mw_output two[2];
+	struct output_set set2 = f->cfg;
+	output_dir_locks *mine = NULL, *other = NULL;
+	char alias[160], second[160], want[512], lockf[200];
+	struct stat st;
+	mw_err e;
+
+	assert_int_equal(outputs_lock_dirs(&f->cfg, &mine, &e), 0);
+	snprintf(lockf, sizeof lockf, "%s/.mimewatch.lock", f->out);
+	assert_int_equal(stat(lockf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(outputs_lock_dirs(&f->cfg, &mine, &e), 0);  /* ours already */
+
+	snprintf(alias, sizeof alias, "%s/alias", f->dir);
+	assert_int_equal(symlink(f->out, alias), 0);
+	snprintf(second, sizeof second, "%s/second", f->dir);
+	two[0] = f->o;
+	two[0].name = first;
+	two[0].dir = second;
+	two[1] = f->o;
+	two[1].dir = alias;
+	set2.outputs = two;
+	set2.noutputs = 2;
+	mw_err_clear(&e);
+	assert_int_equal(outputs_lock_dirs(&set2, &other, &e), -1);
+	snprintf(want, sizeof want, "output 'ndjson': another mimewatch (pid %ld) writes %s; "
+		 "stop it first or give this config another output dir", (long)getpid(), alias);
+	assert_string_equal(e.msg, want);
+	/* second was locked on the way and let go with the refusal: free for
+	 * another holder (flock conflicts between descriptions, in one process
+	 * too) */
+	set2.noutputs = 1;
+	assert_int_equal(outputs_lock_dirs(&set2, &mine, &e), 0);
+
+	outputs_unlock_dirs(mine);
+	set2.noutputs = 2;
+	assert_int_equal(outputs_lock_dirs(&set2, &other, &e), 0);
+	outputs_unlock_dirs(other);
+}
+
 int main(void)
 {
 	setenv("MIMEWATCH_NOW", "1731862950", 1);
@@ -483,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hole_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_lock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
