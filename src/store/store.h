@@ -237,7 +237,7 @@ int store_record_matches(const char *json, size_t len, const char *text);
 int store_get_row(mw_store *s, int64_t rowid,
 		  int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
 
-/* ---- watch.c: what the console polls, on a read-only connection of its own ---- */
+/* ---- watch.c: what the console polls (a read-only connection of its own; the lock) ---- */
 
 typedef struct store_watch store_watch;
 
@@ -253,5 +253,15 @@ int store_watch_changed(store_watch *w);
  * paused, has not written its status since (not begun yet); 0 when none;
  * -1 on error. */
 int store_watch_pending(store_watch *w, int64_t since_ms);
+/* How many requests are new or running (no collector has finished them),
+ * or -1 on error. */
+int store_watch_open_requests(store_watch *w);
+/* Whether another process holds the collector lock (store_lock), asked
+ * without taking it for longer than a system call, nor creating or writing
+ * the lock file: 1 held (*pid the pid the holder wrote, 0 while it has not
+ * yet; the previous holder's for a moment after a new one took it), 0 free,
+ * -1 error. A process holding the lock itself must not ask: its own lock
+ * would answer "held". */
+int store_lock_holder(const char *state_dir, long *pid);
 
 #endif

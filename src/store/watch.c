@@ -1,14 +1,20 @@
-/* store/watch.c - the two cheap questions the console polls (HACKING,
+/* store/watch.c - the cheap questions the console polls (HACKING,
  * "Parts and their rules": the console reaches the collector through the
  * store): has another connection committed since I last looked (PRAGMA
- * data_version), and is a request still waiting for the collector (script
- * mode's wait-idle). On a
+ * data_version), is a request still waiting for the collector (script
+ * mode's wait-idle, and what an exited collector left), both on a
  * connection of its own, opened read-only and never writing, so asking
- * costs the console neither a lock nor a write. */
+ * costs the console neither a lock nor a write; and does another process
+ * still hold the collector lock (an attached console noticing that its
+ * `mimewatch run` exited, or that a new one started). */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -123,4 +129,49 @@ int store_watch_pending(store_watch *w, int64_t since_ms)
 	sqlite3_bind_int64(w->due_req, 4, since_ms);
 	n = one_int(w, &w->due_req, NULL);
 	return n > 0 ? 1 : n == 0 ? 0 : -1;
+}
+
+int store_watch_open_requests(store_watch *w)
+{
+	int64_t n;
+
+	if (!w)
+		return -1;
+	n = one_int(w, &w->open_req, "SELECT count(*) FROM requests WHERE state<2");
+	return n < 0 ? -1 : n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* A shared flock on a descriptor of our own, dropped at once: it fails
+ * only while someone holds store_lock's exclusive one (the kernel releases
+ * that when its process dies, kill -9 included). The lock file is neither
+ * created nor written, so `mimewatch status` and a collector starting up
+ * read it as they would without us. */
+int store_lock_holder(const char *state_dir, long *pid)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	int fd, held;
+
+	*pid = 0;
+	if (snprintf(path, sizeof(path), "%s/lock", state_dir) >= (int)sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;        /* no lock file: nobody ever collected */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		close(fd);      /* closing releases it: we only asked */
+		return 0;
+	}
+	held = errno == EWOULDBLOCK || errno == EINTR;
+	if (held) {
+		/* The holder writes its pid just after taking the lock: until
+		 * then this reads the previous holder's, or nothing. */
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			*pid = strtol(buf, NULL, 10);
+		}
+	}
+	close(fd);
+	return held ? 1 : -1;
 }
