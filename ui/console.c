@@ -7,8 +7,9 @@
  *
  * The UI thread sleeps in poll() on the terminal, its own wake pipe (signals
  * and worker threads) and the collector's wake pipe; a timer only runs when
- * something on screen counts down, when attached to another process, or in
- * script mode (script.c). */
+ * something on screen counts down, when attached to another process (or
+ * waiting for a new one after it exited: session_watch_collector, once a
+ * second), or in script mode (script.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -178,7 +179,7 @@ static int loop_timeout(struct ui_ctx *ctx)
 
 	if (tick)
 		t = tick > now ? tick - now : 0;
-	if (ctx->attached && (t < 0 || t > 1000))
+	if ((ctx->attached || ctx->exited_pid) && (t < 0 || t > 1000))
 		t = 1000;
 	if (ui.script_mode)
 		t = script_timeout((int)(t > 60000 ? 60000 : t));
@@ -248,9 +249,13 @@ static void run_loop(struct ui_ctx *ctx)
 			atomic_store(&ui.tick_at, 0);
 			frame_reload_top();
 		}
-		if (ctx->attached && now - last_attach_check >= 1000) {
+		if ((ctx->attached || ctx->exited_pid) && now - last_attach_check >= 1000) {
+			/* Whether the run still holds the lock (it may have exited,
+			 * or a new one started), then what it committed. */
+			int moved = session_watch_collector(ctx);
+
 			last_attach_check = now;
-			if (session_store_changed(ctx))
+			if (session_store_changed(ctx) || moved)
 				frame_reload_top();
 		}
 		if (ui.script_mode)

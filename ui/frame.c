@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sanitize.h"
+#include "session.h"
 #include "ui.h"
 #include "util.h"
 
@@ -149,6 +150,10 @@ static void header_state(const struct ui_ctx *ctx, char *buf, size_t n)
 {
 	if (ctx->attached)
 		snprintf(buf, n, "attached to mimewatch run (pid %ld)", ctx->attached_pid);
+	else if (ctx->exited_pid && !ctx->col)
+		snprintf(buf, n, "mimewatch run (pid %ld) exited: not collecting", ctx->exited_pid);
+	else if (ctx->col && ctx->took_over)
+		snprintf(buf, n, "collecting in this console");
 	else if (ctx->col && ctx->demo)
 		snprintf(buf, n, "demo \xc2\xb7 collecting");
 	else if (ctx->col)
@@ -301,6 +306,10 @@ static void generic_action(struct ui_ctx *ctx, enum ui_action a)
 		break;
 	case ACT_REDRAW:
 		fr.full_redraw = 1;
+		break;
+	case ACT_COLLECT:
+		session_collect_here(ctx);
+		frame_reload_top();
 		break;
 	default:
 		break;

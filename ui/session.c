@@ -26,6 +26,7 @@ static struct {
 	struct mw_config col_cfg;       /* the collector's own copy of the config */
 	int have_col_cfg;
 	store_watch *watch;             /* read-only: data_version, pending requests */
+	long seen_pid;                  /* a new lock holder seen once, not yet attached to */
 } se = { .lock_fd = -1 };
 
 /* ---- start and end ------------------------------------------------------------------ */
@@ -118,6 +119,37 @@ int session_start_collector(struct ui_ctx *ctx)
 	return 0;
 }
 
+void session_collect_here(struct ui_ctx *ctx)
+{
+	long was = ctx->exited_pid;
+
+	if (ctx->col) {
+		ui_message(ctx, ROLE_MUTED, "already collecting in this console");
+		return;
+	}
+	if (ctx->attached) {
+		ui_message(ctx, ROLE_MUTED, "mimewatch run (pid %ld) collects; this console shows "
+			   "what it does", ctx->attached_pid);
+		return;
+	}
+	if (session_start_collector(ctx) < 0)
+		return;         /* the reason is on the status line */
+	ctx->exited_pid = 0;
+	se.seen_pid = 0;
+	if (ctx->attached) {
+		ui_message(ctx, ROLE_OK, "a mimewatch run (pid %ld) started first: attached to it",
+			   ctx->attached_pid);
+		return;
+	}
+	ctx->took_over = 1;
+	if (was)
+		ui_message(ctx, ROLE_OK, "collecting in this console (the collector, pid %ld, had "
+			   "exited); it stops when the console quits", was);
+	else
+		ui_message(ctx, ROLE_OK, "collecting in this console; it stops when the console "
+			   "quits");
+}
+
 void session_stop_collector(struct ui_ctx *ctx)
 {
 	if (ctx->col) {
@@ -165,6 +197,60 @@ static store_watch *watch_of(const struct ui_ctx *ctx)
 	if (!se.watch && ctx->cfg && ctx->cfg->state_dir)
 		store_watch_open(ctx->cfg->state_dir, &se.watch, &e);
 	return se.watch;
+}
+
+int session_requests_waiting(struct ui_ctx *ctx)
+{
+	return store_watch_open_requests(watch_of(ctx));
+}
+
+/* A holder other than the one we know: attached to it only when the same
+ * pid holds the lock on the next look too (a `mimewatch status` takes it
+ * for a moment to see whether anyone collects). */
+static int new_holder(struct ui_ctx *ctx, long pid)
+{
+	if (pid != se.seen_pid) {
+		se.seen_pid = pid;
+		return 0;
+	}
+	se.seen_pid = 0;
+	ctx->attached = 1;
+	ctx->attached_pid = pid;
+	ctx->exited_pid = 0;
+	ui_message(ctx, ROLE_OK, "a new mimewatch run (pid %ld) collects: attached to it", pid);
+	frame_dirty();
+	return 1;
+}
+
+int session_watch_collector(struct ui_ctx *ctx)
+{
+	long pid = 0;
+	int r;
+
+	/* Holding the lock ourselves, our own flock would answer "held". */
+	if (ctx->col || se.lock_fd >= 0 || !ctx->cfg || !ctx->cfg->state_dir ||
+	    (!ctx->attached && !ctx->exited_pid))
+		return 0;
+	r = store_lock_holder(ctx->cfg->state_dir, &pid);
+	if (r < 0)
+		return 0;
+	if (r == 1 && pid > 0 && pid != (ctx->attached ? ctx->attached_pid : ctx->exited_pid))
+		return new_holder(ctx, pid);
+	se.seen_pid = 0;
+	/* Held by the one we know, or by one that has not written its pid
+	 * yet (the file still names the last holder for a moment). */
+	if (r == 1 || !ctx->attached)
+		return 0;
+	ctx->attached = 0;
+	/* -1: a holder that never wrote its pid (exited_pid must be set). */
+	ctx->exited_pid = ctx->attached_pid > 0 ? ctx->attached_pid : -1;
+	ctx->attached_pid = 0;
+	/* What it left undone stays in the store for the next collector:
+	 * the home screen counts it. */
+	ui_message(ctx, ROLE_WARNING, "the collector (pid %ld) has exited; press c to collect in "
+		   "this console", ctx->exited_pid);
+	frame_dirty();
+	return 1;
 }
 
 int session_store_changed(struct ui_ctx *ctx)

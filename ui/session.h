@@ -28,6 +28,10 @@ int session_open(struct ui_ctx *ctx, const char *path, mw_err *e);
  * a `mimewatch run` holds the lock. 0 ok (also when already started), -1
  * with the reason in ctx->message. */
 int session_start_collector(struct ui_ctx *ctx);
+/* c: starts collecting in this console (session_start_collector) when no
+ * `mimewatch run` holds the lock, and says on the status line what came of
+ * it: collecting here, attached to a run that started first, or why not. */
+void session_collect_here(struct ui_ctx *ctx);
 /* Stops and joins the in-process collector (may take a second). */
 void session_stop_collector(struct ui_ctx *ctx);
 /* Closes the store, the lock and frees the config. */
@@ -37,6 +41,15 @@ void session_close(struct ui_ctx *ctx);
 
 /* The in-process collector's wake-up fd, or -1. */
 int session_wake_fd(const struct ui_ctx *ctx);
+/* Once a second while attached or after the run attached to exited (the
+ * main loop): asks whether another process still holds the collector lock
+ * (store_lock_holder). The run gone: ctx->attached cleared, ctx->exited_pid
+ * set and the status line offers c. A new holder seen on two looks in a row
+ * (a passing `mimewatch status` holds the lock for a moment only): attached
+ * to it. 1 when that changed anything, else 0. */
+int session_watch_collector(struct ui_ctx *ctx);
+/* Requests no collector has finished (new or running), or -1. */
+int session_requests_waiting(struct ui_ctx *ctx);
 /* 1 when another process committed to the store since the last call. */
 int session_store_changed(struct ui_ctx *ctx);
 /* Script mode's wait-idle, the store's side: no request new or running, no

@@ -48,6 +48,7 @@ enum ui_action {
 	ACT_NONE,
 	ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_FIRST, ACT_LAST,
 	ACT_ENTER, ACT_BACK, ACT_QUIT, ACT_HELP, ACT_REDRAW,
+	ACT_COLLECT,    /* c: collect in this console (no `mimewatch run` does) */
 	/* home */
 	ACT_ADD, ACT_EDIT, ACT_DELETE, ACT_VALIDATE, ACT_FETCH, ACT_PAUSE, ACT_TROUBLESHOOT,
 	/* preview */
@@ -84,6 +85,9 @@ struct ui_ctx {
 	struct collector *col;        /* in-process collector, or NULL (session.c's) */
 	int attached;                 /* another process (mimewatch run) collects */
 	long attached_pid;
+	long exited_pid;              /* the run we were attached to exited and nothing
+				       * collects since (session.c notices): 0 when not so */
+	int took_over;                /* collecting here since c, after a run exited */
 	int demo;
 	char message[512];            /* status line */
 	enum ui_role message_role;

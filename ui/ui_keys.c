@@ -33,6 +33,9 @@ const struct ui_keybinding ui_keys[] = {
 	{ "*", '?', "?", ACT_HELP, "help: all keys, from this same table", 1 },
 	{ "*", KEY_F(1), "F1", ACT_HELP, "help: all keys, from this same table", 0 },
 	{ "*", CTRL('l'), "C-l", ACT_REDRAW, "redraw the screen", 0 },
+	/* Offered on the status line when the `mimewatch run` the console was
+	 * attached to exits; not a footer hint, since it rarely applies. */
+	{ "*", 'c', "c", ACT_COLLECT, "collect in this console (when no mimewatch run does)", 0 },
 
 	/* home: the integrations */
 	{ "home", '\n', "Enter", ACT_ENTER, "preview: the records of the integration or type", 1 },

@@ -4,7 +4,10 @@
  * validate, delete) sent to the collector as requests through the store.
  * Below them the outputs: one row per configured output with its state,
  * lag and deliveries as the store records them, its last error under a
- * failing one, and "send test record" (t) as a request like the others. */
+ * failing one, and "send test record" (t) as a request like the others.
+ * When nothing collects (the `mimewatch run` it was attached to exited) no
+ * row claims to be collecting, and the requests left in the store are
+ * counted as waiting for a collector. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +52,15 @@ struct home {
 				 * the status line cuts it) */
 	struct ui_logs_arg logs_arg;
 	char arg_name[64];
+	int waiting;            /* requests left for a collector while none runs */
 };
+
+/* Whether anything collects: this console or the `mimewatch run` it is
+ * attached to. */
+static int collecting(const struct ui_ctx *ctx)
+{
+	return ctx->col || ctx->attached;
+}
 
 /* ---- reading the status --------------------------------------------------------- */
 
@@ -490,9 +501,16 @@ static void draw_integration(struct ui_view *v, const struct mw_integration *in,
 	struct home *h = v->priv;
 	char word[128];
 	int sev = integration_severity(h, in, word, sizeof(word));
-	enum ui_role role = sev == 0 ? ROLE_OK : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
-	const char *mark = sev == 0 ? ui_mark_ok() : ui_mark_bad();
+	enum ui_role role;
+	const char *mark;
 	int x = 1, sx = col_x(C_STATE);
+
+	if (sev <= 1 && !collecting(v->ctx)) {
+		snprintf(word, sizeof(word), "not collecting");
+		sev = 2;
+	}
+	role = sev == 0 ? ROLE_OK : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
+	mark = sev == 0 ? ui_mark_ok() : ui_mark_bad();
 
 	if (selected) {
 		attrset(ui_attr(ROLE_SELECTION));
@@ -530,6 +548,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 	char cell[C_NCOLS][64];
 	enum ui_role base = selected ? ROLE_SELECTION : ROLE_NORMAL, srole;
 	int64_t now = mw_now();
+	int live = collecting(v->ctx);
 
 	memset(cell, 0, sizeof(cell));
 	snprintf(cell[C_NAME], sizeof(cell[0]), "%s", mw_logtypes[t].name);
@@ -540,12 +559,15 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 		if (!strcmp(s->state, "throttled"))
 			snprintf(cell[C_STATE], sizeof(cell[0]), "throttled %" PRId64 "s",
 				 throttle_left(s));
+		else if (!live && !strcmp(s->state, "collecting"))
+			/* what a collector killed mid-page left in the store */
+			snprintf(cell[C_STATE], sizeof(cell[0]), "not collecting");
 		else
 			snprintf(cell[C_STATE], sizeof(cell[0]), "%s",
 				 s->paused && strcmp(s->state, "paused") ? "paused" : s->state);
 		srole = !strcmp(s->state, "error") ? ROLE_ERROR
 			: (!strcmp(s->state, "throttled") || !strcmp(s->state, "retrying") ||
-			   !strcmp(s->state, "paused")) ? ROLE_WARNING
+			   !strcmp(s->state, "paused") || !live) ? ROLE_WARNING
 			: ROLE_OK;
 		if (s->last_success) {
 			short_duration(now - s->last_success, cell[C_LAST], sizeof(cell[0]));
@@ -559,7 +581,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 			short_duration(now - s->horizon, cell[C_LAG], sizeof(cell[0]));
 		else
 			snprintf(cell[C_LAG], sizeof(cell[0]), "-");
-		if (s->paused || !strcmp(s->state, "paused") || !s->next_poll)
+		if (s->paused || !strcmp(s->state, "paused") || !s->next_poll || !live)
 			snprintf(cell[C_NEXT], sizeof(cell[0]), "-");
 		else if (s->next_poll <= now || !strcmp(s->state, "collecting"))
 			snprintf(cell[C_NEXT], sizeof(cell[0]), "now");
@@ -645,8 +667,11 @@ static int result_block(const struct ui_view *v, int draw, int y, int height, in
 	if (draw)
 		ui_hline(y, 0, width);
 	if (!h->result) {
-		if (draw)
+		if (draw && collecting(v->ctx))
 			ui_textf(y, 2, width - 4, ROLE_MUTED, " %s: waiting for the collector... ",
+				 h->req_what);
+		else if (draw)
+			ui_textf(y, 2, width - 4, ROLE_WARNING, " %s: waiting for a collector ",
 				 h->req_what);
 		return 1;
 	}
@@ -671,7 +696,7 @@ static int result_block(const struct ui_view *v, int draw, int y, int height, in
 static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct home *h = v->priv;
-	int ncols = ncols_fitting(width), y, rl, list_h, r;
+	int ncols = ncols_fitting(width), y, rl, wl, list_h, r;
 
 	(void)x0;
 	if (!h->nrows) {
@@ -679,7 +704,8 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 		return;
 	}
 	rl = result_block(v, 0, 0, height / 2, width);
-	list_h = height - 1 - rl;
+	wl = h->waiting > 0;
+	list_h = height - 1 - rl - wl;
 	/* Scroll so the cursor's row and the lines under it are on screen. */
 	if (h->top > h->cursor)
 		h->top = h->cursor;
@@ -726,6 +752,10 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	}
 	if (rl)
 		result_block(v, 1, y0 + height - rl, rl, width);
+	if (wl)
+		ui_textf(y0 + height - rl - 1, 1, width - 2, ROLE_WARNING,
+			 "%d request%s waiting for a collector: press c to collect in this console",
+			 h->waiting, h->waiting == 1 ? "" : "s");
 	/* Countdowns and "ago" move by the second. */
 	ui_tick(1000);
 }
@@ -775,9 +805,9 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		h->req_test = track == 2;
 		snprintf(h->req_what, sizeof(h->req_what), "%s", what);
 	}
-	if (!ctx->col && !ctx->attached)
-		ui_message(ctx, ROLE_WARNING, "%s: requested, but no collector runs to carry it out",
-			   what);
+	if (!collecting(ctx))
+		ui_message(ctx, ROLE_WARNING, "%s: requested; waiting for a collector (none runs: "
+			   "c collects in this console)", what);
 	else if (track == 2)
 		ui_message(ctx, ROLE_MUTED, "sending %s...", what);
 	else
@@ -1014,6 +1044,7 @@ static void home_reload(struct ui_view *v)
 	reload_outputs(v);
 	rebuild_rows(v);
 	poll_request(v);
+	h->waiting = collecting(v->ctx) ? 0 : session_requests_waiting(v->ctx);
 }
 
 static int home_open(struct ui_view *v, void *arg)

@@ -10,14 +10,24 @@ request from it), show the records the service collected, and carry `f`
 (fetch now) and `p` (pause) to the service through the store, as
 `mimewatch status --json` then shows.
 
+When that run exits (SIGTERM or kill -9) the console, now in a real terminal
+(tmux), must say so within 5 s, claim no collecting, count the requests left
+waiting for a collector, and offer c, which collects in the console (it then
+holds the lock, and carries out what was left); or, when a new run starts,
+attach to it within 5 s and hand it the next request.
+
 Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 """
 
 import os
+import shlex
+import signal
+import sqlite3
 import time
 
 import uitest
 from uitest import check, eq, type_row
+from test_terminal import Tmux
 
 mwtest = uitest.mwtest
 TYPES = mwtest.TYPES
@@ -131,5 +141,195 @@ def test_attached_to_run():
         eq(rc, 0, "mimewatch run exit status on SIGTERM")
 
 
+# ---- the run exits under an attached console ---------------------------------------------
+
+ROWS = 30
+EXITED = "the collector (pid %d) has exited; press c to collect in this console"
+COL_NEXT = (77, 87)
+
+
+def start_run(sim, log):
+    return mwtest.mimewatch_bg(["run"], config=sim.config, stderr=log)
+
+
+def open_console(sim):
+    """The console in tmux on sim's config: (Tmux, the console's pid)."""
+    d = os.path.join(sim.dir, "tty")
+    os.mkdir(d, 0o700)
+    pidfile = os.path.join(d, "pid")
+    t = Tmux("echo $$ > %s; exec %s --config %s" % (
+        shlex.quote(pidfile), shlex.quote(mwtest.MIMEWATCH), shlex.quote(sim.config)),
+        rows=ROWS)
+    pid = int(mwtest.wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(),
+                              10, "the console's pid"))
+    return t, pid
+
+
+def screen_lines(screen):
+    lines = screen.split("\n")
+    return lines + [""] * (ROWS - len(lines))
+
+
+def header(screen):
+    return screen_lines(screen)[0].rstrip()
+
+
+def status_line(screen):
+    return screen_lines(screen)[ROWS - 1].strip()
+
+
+def kill_run(service, sig):
+    os.kill(service.pid, sig)
+    service.wait(timeout=20 * mwtest.SCALE)
+    return time.monotonic()
+
+
+def wait_exited_shown(t, service, killed_at):
+    """Within 5 s of the run's death: the header, the status line, no row
+    collecting."""
+    msg = EXITED % service.pid
+    screen = t.wait_for(msg, timeout=5)
+    took = time.monotonic() - killed_at
+    check(took < 5 * mwtest.SCALE, "noticed after %.1f s" % took)
+    check(header(screen).endswith("mimewatch run (pid %d) exited: not collecting" % service.pid),
+          "header: %r" % header(screen))
+    eq(status_line(screen), msg, "status line")
+    check("attached to" not in screen, "still claims to be attached:\n" + screen)
+    lines = screen_lines(screen)
+    integ = uitest.need_line(lines, " sim ", "the integration's row")
+    check("not collecting" in integ, "integration row: %r" % integ)
+    for ty in TYPES:
+        row = type_row(lines, "sim", ty)
+        check(cell(row, COL_STATE) != "collecting", "sim/%s claims collecting: %r" % (ty, row))
+        eq(cell(row, COL_NEXT), "-", "sim/%s next poll with nothing to poll" % ty)
+    return screen
+
+
+def lock_pid(sim):
+    with open(os.path.join(sim.state_dir, "lock")) as f:
+        return int(f.read().strip() or 0)
+
+
+def store_requests(sim):
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(sim.state_dir, "store.db"), uri=True)
+    try:
+        return db.execute("SELECT action, state FROM requests ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def quit_console(t, pid):
+    t.keys("q")
+    mwtest.wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
+                    open("/proc/%d/stat" % pid).read().split(")")[1].split()[0] == "Z",
+                    20, "the console to quit")
+
+
+def exit_then_collect_here(sig):
+    with mwtest.Sim(["--span", "10m", "--spacing-ms", "500"]) as sim:
+        sim.edit_config(interval="1h")
+        log = open(os.path.join(sim.dir, "run.log"), "wb")
+        service = start_run(sim, log)
+        t = None
+        try:
+            wait_collected(sim, service)
+            t, cpid = open_console(sim)
+            screen = t.wait_for("attached to mimewatch run (pid %d)" % service.pid)
+            check(header(screen).endswith("attached to mimewatch run (pid %d)" % service.pid),
+                  "header: %r" % header(screen))
+
+            screen = wait_exited_shown(t, service, kill_run(service, sig))
+            totals = {ty: int(cell(type_row(screen_lines(screen), "sim", ty), COL_TOTAL))
+                      for ty in TYPES}
+
+            # A request now waits: nobody carries it out, the screen says so.
+            asked = requests(sim)
+            t.keys("f")
+            screen = t.wait_for("1 request waiting for a collector: press c to collect in "
+                                "this console")
+            eq(status_line(screen), "fetch sim: requested; waiting for a collector (none runs: "
+               "c collects in this console)", "status line after f")
+            time.sleep(1.5)
+            eq(requests(sim), asked, "requests to the tenant with no collector")
+            eq(store_requests(sim)[-1], ("fetch", 0), "the fetch, left in the store")
+
+            # c: this console collects, and carries out what was left.
+            t.keys("c")
+            screen = t.wait_for("collecting in this console (the collector, pid %d, had exited)"
+                                % service.pid, timeout=5)
+            check(header(screen).endswith("collecting in this console"),
+                  "header: %r" % header(screen))
+            eq(lock_pid(sim), cpid, "the lock file names the console")
+            mwtest.wait_for(lambda: all(n > asked[ty] for ty, n in requests(sim).items()), 20,
+                            "the console's collector to poll every type")
+            mwtest.wait_for(lambda: all(st == 2 for _, st in store_requests(sim)), 20,
+                            "the fetch left in the store to be carried out")
+            mwtest.wait_for(lambda: all(
+                int(cell(type_row(screen_lines(t.capture()), "sim", ty), COL_TOTAL)) > totals[ty]
+                for ty in TYPES), 10, "new records on the console's home screen")
+            check("waiting for a collector" not in t.capture(), "still waiting:\n" + t.capture())
+            js = sim.status_json()
+            eq(js.get("collector_pid"), cpid, "status --json names the console")
+            quit_console(t, cpid)
+        finally:
+            if t:
+                t.close()
+            mwtest.stop_bg(service)
+            log.close()
+
+
+def test_run_stopped_collect_here():
+    exit_then_collect_here(signal.SIGTERM)
+
+
+def test_run_killed_collect_here():
+    exit_then_collect_here(signal.SIGKILL)
+
+
+def test_run_killed_new_run_attached():
+    with mwtest.Sim(["--span", "10m", "--spacing-ms", "500"]) as sim:
+        sim.edit_config(interval="1h")
+        log = open(os.path.join(sim.dir, "run.log"), "wb")
+        service = start_run(sim, log)
+        second = t = None
+        try:
+            wait_collected(sim, service)
+            t, cpid = open_console(sim)
+            t.wait_for("attached to mimewatch run (pid %d)" % service.pid)
+            wait_exited_shown(t, service, kill_run(service, signal.SIGKILL))
+
+            t0 = int(time.time())
+            second = start_run(sim, log)
+            started = time.monotonic()
+            screen = t.wait_for("a new mimewatch run (pid %d) collects: attached to it"
+                                % second.pid, timeout=5)
+            check(time.monotonic() - started < 5 * mwtest.SCALE, "attached too late")
+            check(header(screen).endswith("attached to mimewatch run (pid %d)" % second.pid),
+                  "header: %r" % header(screen))
+            eq(lock_pid(sim), second.pid, "the lock file names the new run")
+            # its start-up poll over, f reaches it through the store
+            mwtest.wait_for(lambda: all(s["last_success"] and mwtest.mc_time(s["last_success"]) >= t0 and
+                                        s["state"] == "idle"
+                                        for s in sim.type_status().values()),
+                            30, "the new run's first poll")
+            asked = requests(sim)
+            t.keys("f")
+            screen = t.wait_for("fetch sim: requested from the mimewatch run service")
+            mwtest.wait_for(lambda: all(n > asked[ty] for ty, n in requests(sim).items()), 20,
+                            "the new run to carry out fetch now")
+            eq([st for _, st in store_requests(sim)], [2] * len(store_requests(sim)),
+               "every request done")
+            eq(second.poll(), None, "the new run still runs")
+            quit_console(t, cpid)
+        finally:
+            if t:
+                t.close()
+            if second:
+                mwtest.stop_bg(second)
+            mwtest.stop_bg(service)
+            log.close()
+
+
 if __name__ == "__main__":
-    uitest.main([test_attached_to_run])
+    uitest.main([test_attached_to_run, test_run_stopped_collect_here,
+                 test_run_killed_collect_here, test_run_killed_new_run_attached])

@@ -157,7 +157,8 @@ static void save(struct ui_view *v, int anyway)
 			   "records are kept", w->built.name, w->built.api == 2 ? "2.0" : "1.0");
 	else
 		ui_message(ctx, ROLE_OK, "Saved '%s' to %s", w->built.name, ctx->config_path);
-	if (!ctx->col && !ctx->attached)
+	/* After a run exited, collecting here stays the person's choice (c). */
+	if (!ctx->col && !ctx->attached && !ctx->exited_pid)
 		session_start_collector(ctx);
 	ui_pop(ctx);
 }
