@@ -590,7 +590,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	size_t nsts = 0;
 	mw_store *s = NULL;
 	mw_err e;
-	int as_json = 0, bad = 0, lockfd = -1;
+	int as_json = 0, bad = 0;
 	long pid = 0;
 	int64_t now = mw_now();
 	json_object *root = NULL, *jints = NULL, *jouts = NULL;
@@ -624,16 +624,9 @@ int cmd_status(const char *config, int argc, char **argv)
 			return EXIT_FAILED;
 		}
 	}
-	/* Is someone collecting? Try the lock without keeping it. */
-	collecting = 0;
-	if (s) {
-		int rc = store_lock(cfg.state_dir, &lockfd, &pid, &e);
-
-		if (rc == 1)
-			close(lockfd);
-		else if (rc == 0)
-			collecting = 1;
-	}
+	/* Is someone collecting? Asked without taking the lock or writing to
+	 * its file, so a run starting now is not refused, nor its pid hidden. */
+	collecting = s && store_lock_holder(cfg.state_dir, &pid) == 1;
 	if (disk_full(cfg.state_dir)) {
 		/* The collector cannot even record that in a full store. */
 		bad = 1;

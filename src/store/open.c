@@ -524,7 +524,7 @@ void store_close(mw_store *s)
 int store_lock(const char *state_dir, int *fd, long *pid, mw_err *e)
 {
 	char *path, buf[32];
-	int lfd;
+	int lfd, tries = 0, got;
 	ssize_t n;
 
 	*fd = -1;
@@ -539,7 +539,12 @@ int store_lock(const char *state_dir, int *fd, long *pid, mw_err *e)
 		free(path);
 		return -1;
 	}
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+	/* A console's or status's probe (store_lock_holder) holds a shared lock
+	 * for microseconds: a few tries a little apart tell that from a
+	 * collector, which holds it for as long as it runs. */
+	while ((got = flock(lfd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && ++tries < 5)
+		usleep(20 * 1000);
+	if (got < 0) {
 		int err = errno;
 		if (err == EWOULDBLOCK || err == EINTR) {
 			n = pread(lfd, buf, sizeof buf - 1, 0);

@@ -6,6 +6,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <ftw.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -786,6 +787,28 @@ static void test_lock(void **state)
 	}
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* A probe (a console or status asking who collects) holds the lock
+	 * shared for a moment: a collector starting then still gets it, and
+	 * the probe neither takes it nor writes its pid. */
+	int probe = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(probe >= 0);
+	assert_int_equal(flock(probe, LOCK_SH | LOCK_NB), 0);
+	{
+		pid_t releaser = fork();
+
+		assert_true(releaser >= 0);
+		if (releaser == 0) {
+			usleep(30 * 1000);
+			flock(probe, LOCK_UN);
+			_exit(0);
+		}
+		close(probe);  /* the releaser's copy of the descriptor holds it now */
+		assert_int_equal(store_lock(f->state, &fd, &pid, &e), 1);
+		assert_int_equal(waitpid(releaser, &status, 0), releaser);
+	}
+	close(fd);
+	assert_int_equal(store_lock_holder(f->state, &pid), 0);
 }
 
 /* ---- disk full, for real: a 512 KiB tmpfs in a private mount namespace ---- */
