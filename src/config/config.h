@@ -12,8 +12,8 @@
  *
  * May include: the C library, libyaml (in its .c files only), util.h,
  * logtypes.h, netpolicy.h (the https-or-loopback rule), output/output.h
- * (struct mw_output). Never the store, the
- * Mimecast client, the collector or curses. This is the one public header. */
+ * (struct mw_output). Never the store, the Mimecast client, the collector
+ * or curses. This is the one public header. */
 #ifndef MW_CONFIG_H
 #define MW_CONFIG_H
 

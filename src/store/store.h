@@ -6,7 +6,8 @@
  * collector or curses. Files: open.c (open, schema, upgrade, lock), db.c
  * (statements, errors, transactions), cursors.c (sources, cursors, page
  * commits), status.c (status, meta), requests.c (console requests),
- * outputs.c (output offsets, retention), query.c (the console's preview);
+ * outputs.c (output offsets, retention), query.c (the console's preview),
+ * watch.c (what the console polls: changes, open requests, the lock holder);
  * private.h is for src/store/ alone.
  *
  * The collector writes records, cursors and status; outputs read records by
