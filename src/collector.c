@@ -290,8 +290,22 @@ collector *collector_new(const struct mw_config *cfg, const struct collector_opt
 			return NULL;
 		}
 	}
-	if (store_open(cfg->state_dir, &c->store, e) < 0 ||
-	    col_build_jobs(c, cfg, NULL, 0, e) < 0) {
+	if (store_open(cfg->state_dir, &c->store, e) < 0) {
+		collector_free(c);
+		return NULL;
+	}
+	/* before the jobs make sources under a name typed over an old one */
+	{
+		char *hints = collector_rename_hints(c->store, cfg);
+
+		for (char *l = hints, *nl; l && *l; l = nl + 1) {
+			nl = strchr(l, '\n');
+			*nl = '\0';
+			mw_log(0, "warning: %s", l);
+		}
+		free(hints);
+	}
+	if (col_build_jobs(c, cfg, NULL, 0, e) < 0) {
 		collector_free(c);
 		return NULL;
 	}

@@ -85,4 +85,19 @@ int collector_discover_region(const char *discover_base, const char *app_id,
 			      const char *email, const char *ca_file, char **base_url,
 			      struct mc_result *res);
 
+/* ---- collector_requests.c: rename -------------------------------------------
+ *
+ * Renames integration from to to in the store (store_rename_integration:
+ * cursors and records with their rowids stay, so nothing is collected or
+ * delivered again) and in the config file at config_path (the entry
+ * rewritten, the rest of the file kept). The caller holds the collector
+ * lock, or is the collector. 0, or -1 with e set and neither changed. */
+struct mw_store;
+int collector_rename_integration(struct mw_store *s, const char *config_path,
+				 const char *from, const char *to, mw_err *e);
+/* The plain edit of a name, caught at load: for an integration in cfg the
+ * store has never seen while the store holds one cfg no longer names, one
+ * warning line each (malloc'd "...\n" lines in *out, NULL when none). */
+char *collector_rename_hints(struct mw_store *s, const struct mw_config *cfg);
+
 #endif

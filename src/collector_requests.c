@@ -86,6 +86,30 @@ static void req_delete(collector *c, const struct store_request *r, mw_buf *out,
 	}
 }
 
+/* Store and config file, then a reload: the renamed jobs find their
+ * sources (same ids, same cursors) under the new name. */
+static void req_rename(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	mw_err e;
+
+	if (!c->cfg->path) {
+		*ok = 0;
+		mw_buf_puts(out, "no config file to rename in");
+	} else if (collector_rename_integration(c->store, c->cfg->path, r->integration, r->arg,
+						&e) < 0) {
+		*ok = 0;
+		mw_buf_puts(out, e.msg);
+	} else {
+		col_reload_config(c, NULL, ok);
+		if (*ok)
+			mw_buf_printf(out, "renamed %s to %s; cursors and records kept",
+				      r->integration, r->arg);
+		else
+			mw_buf_printf(out, "renamed %s to %s, but the reload failed (see the log)",
+				      r->integration, r->arg);
+	}
+}
+
 /* fetch, pause, resume and reset: per matching (integration, type). */
 static void job_request(collector *c, struct job *j, const struct store_request *r,
 			mw_buf *out, int *ok)
@@ -151,6 +175,7 @@ static const request_fn handlers[MW_REQ_COUNT] = {
 	[MW_REQ_RELOAD] = req_reload,
 	[MW_REQ_DELETE] = req_delete,
 	[MW_REQ_TEST_OUTPUT] = req_test_output,
+	[MW_REQ_RENAME] = req_rename,
 };
 
 static void handle_request(collector *c, const struct store_request *r)
@@ -273,6 +298,73 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	mw_log(1, "config reloaded: %zu collections", c->njobs);
 	if (out)
 		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
+}
+
+/* ---- rename ------------------------------------------------------------------ */
+
+int collector_rename_integration(struct mw_store *s, const char *config_path,
+				 const char *from, const char *to, mw_err *e)
+{
+	struct mw_config cfg;
+	mw_err ue;
+	int rc = -1;
+
+	if (config_load(config_path, &cfg, e) != 0)
+		return -1;
+	/* in memory first: the new name checked before anything changes */
+	if (config_rename_integration(&cfg, from, to, e) < 0)
+		goto out;
+	if (store_rename_integration(s, from, to, e) < 0)
+		goto out;
+	if (config_save(&cfg, config_path, e) < 0) {
+		if (store_rename_integration(s, to, from, &ue) < 0)
+			mw_log(0, "cannot undo the rename of %s in the store: %s", from, ue.msg);
+		goto out;
+	}
+	mw_log(1, "renamed integration %s to %s (cursors and records kept)", from, to);
+	rc = 0;
+out:
+	config_free(&cfg);
+	return rc;
+}
+
+char *collector_rename_hints(struct mw_store *s, const struct mw_config *cfg)
+{
+	struct store_integration *known = NULL;
+	size_t n = 0;
+	mw_buf out;
+	mw_err e;
+
+	if (store_list_integrations(s, &known, &n, &e) < 0)
+		return NULL;
+	mw_buf_init(&out);
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const char *nw = cfg->integrations[i].name;
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(known[k].name, nw) == 0)
+				break;
+		if (k < n)
+			continue;  /* the store knows it */
+		for (k = 0; k < n; k++) {
+			const char *old = known[k].name;
+
+			if (config_find(cfg, old))
+				continue;
+			mw_buf_printf(&out, "integration '%s' is new to the store and '%s' has "
+				      "%lld stored records and its cursors: if you renamed it, put "
+				      "back '%s' and run `mimewatch rename %s %s` (or press R in the "
+				      "console), else it collects again from lookback\n", nw, old,
+				      (long long)known[k].records, old, old, nw);
+		}
+	}
+	free(known);
+	if (!out.len) {
+		mw_buf_free(&out);
+		return NULL;
+	}
+	return out.data;
 }
 
 /* ---- checks of an integration not in the config ---------------------------- */

@@ -982,3 +982,104 @@ int cmd_reset(const char *config, int argc, char **argv)
 	config_free(&cfg);
 	return rc;
 }
+
+/* ---- rename ----------------------------------------------------------------------- */
+
+static const char rename_usage[] =
+	"usage: mimewatch rename [--config FILE] OLD NEW\n"
+	"Renames integration OLD to NEW in the config file and in the store: its cursors\n"
+	"and stored records stay, so nothing is collected or delivered again. A running\n"
+	"collector (mimewatch run, a console) does it when asked through the store.\n"
+	"Exit 0 renamed, 1 refused or failed, 2 on bad usage.\n";
+
+int cmd_rename(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	const char *from = NULL, *to = NULL;
+	int lockfd = -1, locked, rc = 0;
+	long pid = 0;
+	mw_store *s = NULL;
+	mw_err e;
+
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs(rename_usage, stdout);
+			return 0;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "mimewatch rename: unknown option %s\n%s", safe(argv[i]),
+				rename_usage);
+			return EXIT_USAGE;
+		} else if (!from) {
+			from = argv[i];
+		} else if (!to) {
+			to = argv[i];
+		} else {
+			fprintf(stderr, "%s", rename_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (!to) {
+		fprintf(stderr, "mimewatch rename: which integration, and its new name?\n%s",
+			rename_usage);
+		return EXIT_USAGE;
+	}
+	if (load(config, &cfg) < 0)
+		return EXIT_USAGE;
+	if (!config_find(&cfg, from)) {
+		check_names(&cfg, 1, (char **)&from);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	/* the new name checked as loading checks it, before anything changes */
+	if (config_rename_integration(&cfg, from, to, &e) < 0) {
+		fprintf(stderr, "mimewatch rename: %s\n", safe(e.msg));
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		config_free(&cfg);
+		return EXIT_FAILED;
+	}
+	locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+	if (locked == 1) {
+		if (collector_rename_integration(s, cfg.path, from, to, &e) < 0) {
+			fprintf(stderr, "mimewatch rename: %s\n", safe(e.msg));
+			rc = EXIT_FAILED;
+		} else {
+			printf("renamed %s to %s in %s; cursors and records kept\n", from, to,
+			       safe(cfg.path));
+		}
+		close(lockfd);
+	} else if (locked == 0) {
+		/* A collector is running: it renames, saves and reloads. */
+		char result[512] = "";
+		int64_t id;
+		int state = 0;
+
+		if (store_request_add(s, from, "", MW_REQ_RENAME, to, &id, &e) < 0) {
+			fprintf(stderr, "mimewatch: %s\n", e.msg);
+			rc = EXIT_FAILED;
+		} else {
+			for (int i = 0; i < 100 && state < 2; i++) {
+				mw_sleep_ms(100);
+				store_request_get(s, id, &state, result, sizeof(result), &e);
+			}
+			if (state == 2) {
+				printf("renamed %s to %s in %s by the running collector (pid %ld); "
+				       "cursors and records kept\n", from, to, safe(cfg.path), pid);
+			} else {
+				fprintf(stderr, "mimewatch rename: the running collector (pid %ld) %s\n",
+					pid, state == 3 ? safe(result) : "did not answer within 10 s; "
+					"the request stays queued");
+				rc = EXIT_FAILED;
+			}
+		}
+	} else {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		rc = EXIT_FAILED;
+	}
+	store_close(s);
+	config_free(&cfg);
+	return rc;
+}

@@ -10,5 +10,6 @@ int cmd_fetch(const char *config, int argc, char **argv);
 int cmd_run(const char *config, int argc, char **argv);
 int cmd_status(const char *config, int argc, char **argv);
 int cmd_reset(const char *config, int argc, char **argv);
+int cmd_rename(const char *config, int argc, char **argv);
 
 #endif

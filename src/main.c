@@ -30,6 +30,7 @@ static const char usage[] =
 	"  mimewatch run                  collect and deliver until SIGTERM or SIGINT\n"
 	"  mimewatch status   [--json]    every integration, type and output with its state\n"
 	"  mimewatch reset    NAME [TYPE] move a horizon back (asks, or --yes)\n"
+	"  mimewatch rename   OLD NEW     rename an integration, keeping its cursors and records\n"
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
@@ -49,6 +50,7 @@ static const struct {
 	{ "run", cmd_run },
 	{ "status", cmd_status },
 	{ "reset", cmd_reset },
+	{ "rename", cmd_rename },
 };
 
 #define NCOMMANDS NELEM(commands)

@@ -18,7 +18,8 @@
 	X(MW_REQ_VALIDATE, "validate", 0) \
 	X(MW_REQ_RELOAD, "reload", 0) \
 	X(MW_REQ_DELETE, "delete", 1) \
-	X(MW_REQ_TEST_OUTPUT, "test-output", 0)
+	X(MW_REQ_TEST_OUTPUT, "test-output", 0) \
+	X(MW_REQ_RENAME, "rename", 0)
 
 enum mw_request {
 #define MW_REQ_ENUM(e, name, confirm) e,

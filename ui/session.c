@@ -34,6 +34,7 @@ static struct {
 int session_open(struct ui_ctx *ctx, const char *path, mw_err *e)
 {
 	struct mw_config *cfg;
+	char *hints;
 	int rc;
 
 	if (path)
@@ -54,11 +55,18 @@ int session_open(struct ui_ctx *ctx, const char *path, mw_err *e)
 	/* Store problems are reported before the screen takes over. */
 	if (store_open(cfg->state_dir, &ctx->store, e) < 0)
 		return -1;
+	/* A name typed over an old one: said before the collector makes
+	 * sources under the new name. */
+	hints = collector_rename_hints(ctx->store, cfg);
 	if (session_start_collector(ctx) < 0) {
 		mw_err_set(e, "%s", ctx->message);
+		free(hints);
 		return -1;
 	}
 	ctx->message[0] = '\0';
+	if (hints)
+		ui_message(ctx, ROLE_WARNING, "warning: %.*s", (int)strcspn(hints, "\n"), hints);
+	free(hints);
 	return 0;
 }
 
@@ -428,6 +436,77 @@ int session_delete_integration(struct ui_ctx *ctx, const char *name, mw_err *e)
 		rc = 1;
 	}
 	return rc;
+}
+
+/* Swaps ctx->cfg for the file as it is now. */
+static int reread_config(struct ui_ctx *ctx, mw_err *e)
+{
+	struct mw_config *loaded = mw_xcalloc(1, sizeof(*loaded));
+
+	if (config_load(ctx->config_path, loaded, e) != 0) {
+		free(loaded);
+		return -1;
+	}
+	if (ctx->cfg) {
+		config_free(ctx->cfg);
+		free(ctx->cfg);
+	}
+	ctx->cfg = loaded;
+	return 0;
+}
+
+int session_rename_integration(struct ui_ctx *ctx, const char *from, const char *to,
+			       mw_err *e)
+{
+	char result[512] = "";
+	int64_t id;
+	int state = 0;
+
+	if (!ctx->cfg || !config_find(ctx->cfg, from)) {
+		mw_err_set(e, "no integration '%s' in the config", from);
+		return -1;
+	}
+	if (!ctx->store) {
+		mw_err_set(e, "no store open: nothing to rename yet");
+		return -1;
+	}
+	if (!ctx->col && !ctx->attached) {
+		/* Nothing collects: rename here, under the collector lock. */
+		int fd = -1, locked;
+		long pid = 0;
+
+		locked = store_lock(ctx->cfg->state_dir, &fd, &pid, e);
+		if (locked < 0)
+			return -1;
+		if (locked == 1) {
+			int rc = collector_rename_integration(ctx->store, ctx->config_path, from, to,
+							      e);
+
+			close(fd);
+			if (rc < 0)
+				return -1;
+			return reread_config(ctx, e) < 0 ? -2 : 0;
+		}
+	}
+	/* The collector (this console's or a `mimewatch run`) renames, saves
+	 * and reloads: wait for it, then read the file it wrote. */
+	if (ui_request(ctx, from, "", MW_REQ_RENAME, to, &id, e) < 0)
+		return -1;
+	for (int i = 0; i < 200 && state < 2; i++) {
+		mw_sleep_ms(50);
+		if (store_request_get(ctx->store, id, &state, result, sizeof(result), e) < 0)
+			return -1;
+	}
+	if (state == 3) {
+		mw_err_set(e, "%s", result);
+		return -1;
+	}
+	if (state != 2) {
+		mw_err_set(e, "rename %s: the collector did not answer within 10 s; the request "
+			      "stays queued", from);
+		return 1;
+	}
+	return reread_config(ctx, e) < 0 ? -2 : 0;
 }
 
 /* ---- the config's integrations --------------------------------------------------------- */

@@ -81,6 +81,14 @@ int session_save_integration(struct ui_ctx *ctx, const struct mw_integration *in
  * then its records deleted by the collector. 0, or as session_save_config;
  * 1 also when the delete request failed. */
 int session_delete_integration(struct ui_ctx *ctx, const char *name, mw_err *e);
+/* Renames integration from to to, keeping its cursors and stored records
+ * (collector_rename_integration): done here under the collector lock when
+ * nothing collects, else asked of the collector and waited for (10 s at
+ * most); then ctx->cfg is read back. 0 done; -1 refused or failed, nothing
+ * changed; 1 asked but not answered yet; -2 renamed but reading the file
+ * back failed. The reason in e. */
+int session_rename_integration(struct ui_ctx *ctx, const char *from, const char *to,
+			       mw_err *e);
 
 /* ---- the config's integrations ---- */
 

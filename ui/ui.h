@@ -51,6 +51,7 @@ enum ui_action {
 	ACT_COLLECT,    /* c: collect in this console (no `mimewatch run` does) */
 	/* home */
 	ACT_ADD, ACT_EDIT, ACT_DELETE, ACT_VALIDATE, ACT_FETCH, ACT_PAUSE, ACT_TROUBLESHOOT,
+	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
 	/* preview */
 	ACT_NEXT_TYPE, ACT_FILTER, ACT_THREATS, ACT_FOLLOW, ACT_EXPORT,
 	/* the log type of index i in mw_logtypes is ACT_TYPE + i (keys 1-9) */

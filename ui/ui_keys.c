@@ -44,6 +44,8 @@ const struct ui_keybinding ui_keys[] = {
 	{ "home", 'a', "a", ACT_ADD, "add an integration (the setup wizard)", 1 },
 	{ "home", 'e', "e", ACT_EDIT, "edit the selected integration", 1 },
 	{ "home", 'd', "d", ACT_DELETE, "delete the selected integration (asks first)", 1 },
+	{ "home", 'R', "R", ACT_RENAME, "rename the selected integration, keeping its cursors "
+	  "and records (asks for the name)", 0 },
 	{ "home", 'v', "v", ACT_VALIDATE, "validate the credentials and permissions", 1 },
 	{ "home", 'f', "f", ACT_FETCH, "fetch now", 1 },
 	{ "home", 'p', "p", ACT_PAUSE, "pause or resume collecting", 1 },

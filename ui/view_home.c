@@ -42,6 +42,10 @@ struct home {
 	int nrows, cursor, top;
 	int confirm_delete;
 	char confirm_name[64];
+	/* R: the new name being typed for rename_from (a modal prompt) */
+	int renaming;
+	char rename_from[64];
+	struct ui_field rename_field;
 	/* the request whose result is shown when it is done */
 	int64_t req_id;
 	char req_what[128];
@@ -752,6 +756,14 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	}
 	if (rl)
 		result_block(v, 1, y0 + height - rl, rl, width);
+	if (h->renaming) {
+		char label[96];
+		int used;
+
+		snprintf(label, sizeof(label), "Rename %s to: ", h->rename_from);
+		used = 1 + ui_text(y0 + height - 1, 1, width - 2, ROLE_KEY, label, strlen(label));
+		ui_field_draw(&h->rename_field, y0 + height - 1, used, width - used - 1, 1);
+	}
 	if (wl)
 		ui_textf(y0 + height - rl - 1, 1, width - 2, ROLE_WARNING,
 			 "%d request%s waiting for a collector: press c to collect in this console",
@@ -892,10 +904,50 @@ static void delete_integration(struct ui_view *v, const char *name)
 	rebuild_rows(v);
 }
 
+/* R's prompt done: the collector (or this console, when nothing collects)
+ * renames in the store and the config, keeping cursors and records. */
+static void rename_integration(struct ui_view *v, const char *from, const char *to)
+{
+	struct ui_ctx *ctx = v->ctx;
+	mw_err e;
+	int rc;
+
+	if (!to[0] || strcmp(from, to) == 0) {
+		ui_message(ctx, ROLE_MUTED, "kept the name %s", from);
+		return;
+	}
+	mw_err_clear(&e);
+	rc = session_rename_integration(ctx, from, to, &e);
+	if (rc == 0)
+		ui_message(ctx, ROLE_OK, "renamed %s to %s; its cursors and records are kept", from,
+			   to);
+	else if (rc == 1)
+		ui_message(ctx, ROLE_WARNING, "%s", e.msg);
+	else
+		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+	rebuild_rows(v);
+}
+
 static int home_input(struct ui_view *v, wint_t ch, int is_key)
 {
 	struct home *h = v->priv;
 
+	if (h->renaming) {
+		int enter = (!is_key && (ch == '\r' || ch == '\n')) || (is_key && ch == KEY_ENTER);
+
+		if (!is_key && ch == 27) {
+			h->renaming = 0;
+			ui_message(v->ctx, ROLE_MUTED, "kept the name %s", h->rename_from);
+		} else if (enter) {
+			h->renaming = 0;
+			h->rename_field.buf[h->rename_field.len] = '\0';
+			rename_integration(v, h->rename_from, h->rename_field.buf);
+		} else {
+			/* a prompt is modal: every other key edits the field */
+			ui_field_input(&h->rename_field, ch, is_key);
+		}
+		return 1;
+	}
 	if (!h->confirm_delete)
 		return 0;
 	h->confirm_delete = 0;
@@ -944,6 +996,7 @@ static int home_action(struct ui_view *v, enum ui_action a)
 	case ACT_ENTER:
 	case ACT_EDIT:
 	case ACT_DELETE:
+	case ACT_RENAME:
 	case ACT_VALIDATE:
 	case ACT_FETCH:
 	case ACT_PAUSE:
@@ -979,6 +1032,15 @@ static int home_action(struct ui_view *v, enum ui_action a)
 		snprintf(h->confirm_name, sizeof(h->confirm_name), "%s", in->name);
 		ui_message(ctx, ROLE_WARNING, "delete %s from the config and its collected records? "
 			   "y deletes, any other key keeps it", in->name);
+		return 1;
+	case ACT_RENAME:
+		h->renaming = 1;
+		snprintf(h->rename_from, sizeof(h->rename_from), "%s", in->name);
+		memset(&h->rename_field, 0, sizeof(h->rename_field));
+		mw_strlcpy(h->rename_field.buf, in->name, sizeof(h->rename_field.buf));
+		h->rename_field.len = h->rename_field.cur = strlen(h->rename_field.buf);
+		ui_message(ctx, ROLE_MUTED, "the new name, then Enter (Esc keeps %s); its cursors "
+			   "and records stay", in->name);
 		return 1;
 	case ACT_VALIDATE:
 		snprintf(what, sizeof(what), "validate %s", in->name);

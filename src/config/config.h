@@ -113,5 +113,10 @@ int config_save(const struct mw_config *cfg, const char *path, mw_err *e);
  * Refuses integrations that config_check_integration refuses, and names
  * used twice, so what is written always loads back. */
 int config_render(const struct mw_config *cfg, mw_buf *out, mw_err *e);
+/* Renames the integration from in cfg (to checked as loading checks a
+ * name, and unique); the entry is marked dirty so config_save writes it
+ * and keeps the rest of the file. 0, or -1 with e set and cfg unchanged. */
+int config_rename_integration(struct mw_config *cfg, const char *from, const char *to,
+			      mw_err *e);
 
 #endif

@@ -489,3 +489,30 @@ int config_save(const struct mw_config *cfg, const char *path, mw_err *e)
 	return rc;
 }
 
+int config_rename_integration(struct mw_config *cfg, const char *from, const char *to,
+			      mw_err *e)
+{
+	struct mw_integration *in = (struct mw_integration *)config_find(cfg, from);
+	char *old;
+
+	if (!in) {
+		mw_err_set(e, "no integration named '%s' in %s", from,
+			   cfg->path ? cfg->path : "the config");
+		return -1;
+	}
+	if (config_find(cfg, to)) {
+		mw_err_set(e, "integration '%s': name: used twice; give each integration its "
+			      "own name", to);
+		return -1;
+	}
+	old = in->name;
+	in->name = mw_xstrdup(to);
+	if (config_check_integration(in, e) < 0) {
+		free(in->name);
+		in->name = old;
+		return -1;
+	}
+	free(old);
+	in->dirty = 1;
+	return 0;
+}

@@ -182,6 +182,87 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 	return 0;
 }
 
+/* One step of a rename: 0, or -1 with e set (the caller aborts). */
+static int rename_step(mw_store *s, const char *sql, const char *from, const char *to,
+		       int64_t *count, mw_err *e)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "renaming an integration", e);
+	sdb_bind_str(st, 1, from);
+	if (to)
+		sdb_bind_str(st, 2, to);
+	rc = sqlite3_step(st);
+	if (count)
+		*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sdb_fail(s, rc, "renaming an integration", e);
+	return 0;
+}
+
+int store_rename_integration(mw_store *s, const char *from, const char *to, mw_err *e)
+{
+	int64_t n_from = 0, n_to = 0;
+
+	if (sdb_begin(s, e) < 0)
+		return -1;
+	if (rename_step(s, "SELECT count(*) FROM sources WHERE integration=?1", from, NULL,
+			&n_from, e) < 0 ||
+	    rename_step(s, "SELECT count(*) FROM sources WHERE integration=?1", to, NULL,
+			&n_to, e) < 0)
+		return sdb_abort(s);
+	if (n_to > 0) {
+		sdb_abort(s);
+		mw_err_set(e, "the store already holds records and cursors of '%s': pick another "
+			      "name, or delete '%s' first", to, to);
+		return -1;
+	}
+	/* Cursors, records, hourly counts and status follow the source id; the
+	 * name is kept as text only in sources and in requests not yet taken. */
+	if (rename_step(s, "UPDATE sources SET integration=?2 WHERE integration=?1", from, to,
+			NULL, e) < 0 ||
+	    rename_step(s, "UPDATE requests SET integration=?2 WHERE integration=?1 AND state=0",
+			from, to, NULL, e) < 0)
+		return sdb_abort(s);
+	if (sdb_commit(s, e) < 0)
+		return sdb_abort(s);
+	return 0;
+}
+
+int store_list_integrations(mw_store *s, struct store_integration **out, size_t *n, mw_err *e)
+{
+	static const char sql[] =
+		"SELECT integration, (SELECT count(*) FROM records r WHERE r.source IN "
+		"(SELECT id FROM sources s2 WHERE s2.integration=s1.integration)) "
+		"FROM sources s1 GROUP BY integration ORDER BY integration";
+	struct store_integration *v = NULL;
+	size_t len = 0;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != SQLITE_OK)
+		return sdb_fail(s, rc, "listing integrations", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = mw_xrealloc(v, (len + 1) * sizeof(*v));
+		sdb_copy_col(v[len].name, sizeof v[len].name, st, 0);
+		v[len].records = sqlite3_column_int64(st, 1);
+		len++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return sdb_fail(s, rc, "listing integrations", e);
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
 /* ---- meta ---------------------------------------------------------------------- */
 
 int store_meta_get(mw_store *s, const char *key, char *val, size_t n)

@@ -110,6 +110,17 @@ int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err 
 int store_add_rejects(mw_store *s, int64_t source, int64_t n, mw_err *e);
 /* Removes one integration's sources, cursors, status and records. */
 int store_delete_integration(mw_store *s, const char *integration, mw_err *e);
+/* Renames an integration in one transaction: its sources (and so cursors,
+ * records with their rowids, hourly counts and status) and the requests
+ * not yet taken. Refused when the store already has sources under to. */
+int store_rename_integration(mw_store *s, const char *from, const char *to, mw_err *e);
+/* Every integration the store has sources of, with its record count. */
+struct store_integration {
+	char name[128];
+	int64_t records;
+};
+int store_list_integrations(mw_store *s, struct store_integration **out, size_t *n,
+			    mw_err *e);
 
 /* Requests from the console (or any process) to the collector. */
 struct store_request {

@@ -478,6 +478,65 @@ static void test_delete_integration(void **state)
 	assert_int_equal(max, 27);
 }
 
+/* Rename (issue 12.3): the sources keep their ids, so cursors, records (with
+ * their rowids: outputs do not deliver them again) and status follow; a
+ * name the store already holds is refused and nothing changes. */
+static void test_rename_integration(void **state)
+{
+	struct fx *f = *state;
+	mw_err e;
+	struct store_page_result r;
+	struct store_status *v;
+	struct store_integration *ints;
+	struct store_cursor c;
+	struct store_request req;
+	size_t n;
+	int64_t id, found, max;
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+	int64_t b = source_ok(s, "beta", "url");
+
+	commit_n(s, a, "a", 0, 20, NOW, &r);
+	commit_n(s, b, "b", 0, 7, NOW, &r);
+	assert_int_equal(store_reset_cursor(s, a, NOW - 100, &e), 0);
+	assert_int_equal(store_request_add(s, "acme", "", MW_REQ_FETCH, "", &id, &e), 0);
+	max = store_max_rowid(s);
+
+	/* taken: refused, nothing changed */
+	assert_int_equal(store_rename_integration(s, "acme", "beta", &e), -1);
+	assert_non_null(strstr(e.msg, "beta"));
+	assert_int_equal(store_find_source(s, "acme", "url", &found, &e), 1);
+	assert_int_equal(found, a);
+
+	assert_int_equal(store_rename_integration(s, "acme", "acme2", &e), 0);
+	assert_int_equal(store_find_source(s, "acme", "url", &found, &e), 0);
+	assert_int_equal(store_find_source(s, "acme2", "url", &found, &e), 1);
+	assert_int_equal(found, a);
+	assert_int_equal(source_ok(s, "acme2", "url"), a);
+	assert_int_equal(store_count(s, a), 20);
+	assert_int_equal(store_max_rowid(s), max);
+	assert_int_equal(store_get_cursor(s, a, &c, &e), 0);
+	assert_int_equal(c.horizon, NOW - 100);
+	assert_int_equal(store_list_status(s, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].integration, "acme2");
+	assert_int_equal(v[0].total, 20);
+	free(v);
+	assert_int_equal(store_list_integrations(s, &ints, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ints[0].name, "acme2");
+	assert_int_equal(ints[0].records, 20);
+	assert_string_equal(ints[1].name, "beta");
+	assert_int_equal(ints[1].records, 7);
+	free(ints);
+	/* a request not yet taken follows the name */
+	assert_int_equal(store_request_take(s, &req, &e), 1);
+	assert_string_equal(req.integration, "acme2");
+	/* the same records again are duplicates, not new */
+	commit_n(s, a, "a", 0, 20, NOW, &r);
+	assert_int_equal(r.inserted, 0);
+}
+
 /* ---- requests ------------------------------------------------------------- */
 
 static void test_requests(void **state)
@@ -886,6 +945,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cursor_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_integration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_offsets, setup, teardown),
