@@ -340,17 +340,39 @@ int session_save_config(struct ui_ctx *ctx, const struct mw_config *cfg, mw_err 
 {
 	struct mw_config *loaded;
 	int64_t req = 0;
+	mw_buf report;
 	mw_err le;
-	int rc = 0;
+	int rc = 0, saved;
 
 	if (!ctx->config_path[0])
 		config_default_path(ctx->config_path, sizeof(ctx->config_path));
-	if (mw_mkdir_parent(ctx->config_path, e) < 0 ||
-	    config_save(cfg, ctx->config_path, e) < 0)
+	if (mw_mkdir_parent(ctx->config_path, e) < 0)
 		return -1;
+	/* the file changed since this console read it: this console's change
+	 * goes on top of the other edit, or nothing is saved on a conflict */
+	mw_buf_init(&report);
+	saved = config_save_merged(cfg, ctx->config_path, &report, e);
+	if (saved == 1 || saved == 2)
+		mw_err_set(e, "%s", report.data);
+	mw_buf_free(&report);
+	if (saved < 0)
+		return -1;
+	if (saved == 2)
+		return -3;
+	if (saved == 1)
+		rc = 2;
 	/* a running collector (ours or a `mimewatch run`) picks the change up */
-	if (ctx->store && ui_request(ctx, "", "", MW_REQ_RELOAD, "", &req, e) < 0)
+	if (ctx->store && ui_request(ctx, "", "", MW_REQ_RELOAD, "", &req, &le) < 0) {
+		if (rc == 2) {
+			char why[sizeof(e->msg)];
+
+			mw_strlcpy(why, e->msg, sizeof(why));
+			mw_err_set(e, "%s; the collector was not told: %s", why, le.msg);
+		} else {
+			*e = le;
+		}
 		rc = 1;
+	}
 	loaded = mw_xcalloc(1, sizeof(*loaded));
 	mw_err_clear(&le);
 	if (config_load(ctx->config_path, loaded, &le) != 0) {
@@ -430,8 +452,9 @@ int session_delete_integration(struct ui_ctx *ctx, const char *name, mw_err *e)
 	rc = session_save_config(ctx, &copy, e);
 	free(copy.integrations);
 	/* The collector first drops the job (reload), then its records. */
-	if ((rc == 0 || rc == -2) && ctx->store &&
-	    ui_request(ctx, name, "", MW_REQ_DELETE, "", &id, &de) < 0 && rc == 0) {
+	if ((rc == 0 || rc == 2 || rc == -2) && ctx->store &&
+	    ui_request(ctx, name, "", MW_REQ_DELETE, "", &id, &de) < 0 &&
+	    (rc == 0 || rc == 2)) {
 		*e = de;
 		rc = 1;
 	}

@@ -68,9 +68,13 @@ int ui_request(struct ui_ctx *ctx, const char *integration, const char *type,
 /* THE "save config, request reload, swap" sequence: writes cfg to
  * ctx->config_path (its directory made when missing; comments kept), asks
  * the collector to reload it, and swaps ctx->cfg for the file read back.
- * 0 done; -1 nothing saved; 1 saved and swapped, but the collector was not
- * told; -2 saved (and told), but reading it back failed: ctx->cfg is as it
- * was. The reason in e. */
+ * When the file changed since cfg was read (another console, a hand edit),
+ * it is not overwritten: this console's change is applied on top of it,
+ * field by field (config_save_merged). 0 done; 2 done on top of the other
+ * edit, e says the difference and what was applied; -3 nothing saved, a
+ * conflict (e names it); -1 nothing saved; 1 saved and swapped, but the
+ * collector was not told; -2 saved (and told), but reading it back failed:
+ * ctx->cfg is as it was. The reason in e. */
 int session_save_config(struct ui_ctx *ctx, const struct mw_config *cfg, mw_err *e);
 /* The config with in added, or in place of the integration named replace
  * (NULL: added), saved by session_save_config (same returns). A first

@@ -899,7 +899,9 @@ static void delete_integration(struct ui_view *v, const char *name)
 	}
 	if (rc == 0)
 		ui_message(ctx, ROLE_OK, "deleted %s from %s", name, ctx->config_path);
-	else
+	else if (rc == 2)  /* the file had changed: what changed, and ours applied on top */
+		ui_message(ctx, ROLE_WARNING, "%s", e.msg);
+	else  /* -3: a conflict, nothing saved */
 		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 	rebuild_rows(v);
 }

@@ -8,7 +8,8 @@
  * config_check_integration), load.c (config_load and config_parse: the
  * integrations, secrets, warnings, the file's mode and owner), load_outputs.c
  * (the outputs: entries) and save.c (config_render and config_save: the
- * splice-save). What they share is in private.h, for src/config/ alone.
+ * splice-save; config_merge and config_save_merged: saving over a file
+ * that changed since it was read). What they share is in private.h, for src/config/ alone.
  *
  * May include: the C library, libyaml (in its .c files only), util.h,
  * logtypes.h, netpolicy.h (the https-or-loopback rule), output/output.h
@@ -113,6 +114,25 @@ int config_save(const struct mw_config *cfg, const char *path, mw_err *e);
  * Refuses integrations that config_check_integration refuses, and names
  * used twice, so what is written always loads back. */
 int config_render(const struct mw_config *cfg, mw_buf *out, mw_err *e);
+/* Saving over a file that changed since cfg was read (another console, a
+ * hand edit): config_merge parses cfg->text (what was read) and disk (the
+ * file now), takes this side's change (integrations added, deleted, fields
+ * changed: cfg against what was read) and applies exactly that to disk's
+ * config, marking only the touched entries dirty, so the other edit and its
+ * comments are kept; report gets "the config changed on disk since this
+ * console read it: <difference>; your change (...) was applied on top", or
+ * "; not saved: conflict on <integration> <field>: yours X, on disk Y; edit
+ * again". 0 with the merged text appended to out; 1 a conflict (out
+ * untouched); -1 either text does not load (e says why). Secrets are never
+ * shown, only their form. */
+int config_merge(const struct mw_config *cfg, const char *disk, size_t disk_len, mw_buf *out,
+		 mw_buf *report, mw_err *e);
+/* config_save, unless the file at path is no longer cfg->text: then
+ * config_merge against it. 0 saved (the file had not changed); 1 merged and
+ * saved, report says what; 2 conflict, nothing saved, report says why; -1
+ * error, nothing saved. */
+int config_save_merged(const struct mw_config *cfg, const char *path, mw_buf *report,
+		       mw_err *e);
 /* Renames the integration from in cfg (to checked as loading checks a
  * name, and unique); the entry is marked dirty so config_save writes it
  * and keeps the rest of the file. 0, or -1 with e set and cfg unchanged. */

@@ -9,10 +9,12 @@
 #include "private.h"
 #include "logtypes.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- writing values ------------------------------------------------------ */
 
@@ -515,4 +517,337 @@ int config_rename_integration(struct mw_config *cfg, const char *from, const cha
 	free(old);
 	in->dirty = 1;
 	return 0;
+}
+
+/* ---- saving over a file that changed since it was read ------------------- */
+
+/* The fields of an integration, as the merge compares and copies them. */
+enum { MF_DESC, MF_API, MF_BASE, MF_APP_ID, MF_APP_KEY, MF_ACCESS, MF_SECRET, MF_CLIENT_ID,
+       MF_CLIENT_SECRET, MF_TYPES, MF_INTERVAL, MF_LOOKBACK, MF_LAG, MF_OVERLAP, MF_PAGE,
+       MF_CA, MF_COUNT };
+static const char *const mf_names[MF_COUNT] = {
+	"description", "api", "base_url", "app_id", "app_key", "access_key", "secret_key",
+	"client_id", "client_secret", "types", "interval", "lookback", "lag", "overlap",
+	"page_size", "ca_file",
+};
+
+static char **mf_str(struct mw_integration *in, int f)
+{
+	switch (f) {
+	case MF_DESC: return &in->description;
+	case MF_BASE: return &in->base_url;
+	case MF_APP_ID: return &in->app_id;
+	case MF_APP_KEY: return &in->app_key;
+	case MF_CLIENT_ID: return &in->client_id;
+	case MF_CA: return &in->ca_file;
+	default: return NULL;
+	}
+}
+
+static struct mw_secret *mf_secret(struct mw_integration *in, int f)
+{
+	return f == MF_ACCESS ? &in->access_key : f == MF_SECRET ? &in->secret_key
+		: f == MF_CLIENT_SECRET ? &in->client_secret : NULL;
+}
+
+static int64_t *mf_i64(struct mw_integration *in, int f)
+{
+	return f == MF_INTERVAL ? &in->interval : f == MF_LOOKBACK ? &in->lookback
+		: f == MF_LAG ? &in->lag : f == MF_OVERLAP ? &in->overlap : NULL;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static int field_eq(const struct mw_integration *ca, const struct mw_integration *cb, int f)
+{
+	struct mw_integration *a = (struct mw_integration *)ca, *b = (struct mw_integration *)cb;
+	struct mw_secret *sa = mf_secret(a, f), *sb = mf_secret(b, f);
+
+	if (mf_str(a, f))
+		return str_eq(*mf_str(a, f), *mf_str(b, f));
+	if (sa) {
+		if (sa->src != sb->src)
+			return 0;
+		return sa->src == MW_SECRET_NONE ? 1 : sa->src == MW_SECRET_INLINE
+			? str_eq(sa->value, sb->value) : str_eq(sa->ref, sb->ref);
+	}
+	if (mf_i64(a, f))
+		return *mf_i64(a, f) == *mf_i64(b, f);
+	if (f == MF_API)
+		return a->api == b->api;
+	if (f == MF_TYPES)
+		return a->types == b->types;
+	return a->page_size == b->page_size;
+}
+
+static int integ_eq(const struct mw_integration *a, const struct mw_integration *b)
+{
+	for (int f = 0; f < MF_COUNT; f++)
+		if (!field_eq(a, b, f))
+			return 0;
+	return 1;
+}
+
+/* A field's value as a report shows it: never a secret or a key. */
+static void field_show(const struct mw_integration *cin, int f, char *buf, size_t n)
+{
+	struct mw_integration *in = (struct mw_integration *)cin;
+	struct mw_secret *s = mf_secret(in, f);
+
+	if (f == MF_APP_KEY) {
+		snprintf(buf, n, "%s", in->app_key ? "(a key)" : "(none)");
+	} else if (mf_str(in, f)) {
+		snprintf(buf, n, "%s", *mf_str(in, f) ? *mf_str(in, f) : "(none)");
+	} else if (s) {
+		snprintf(buf, n, "%s%s", s->src == MW_SECRET_NONE ? "(none)"
+			 : s->src == MW_SECRET_INLINE ? "(inline)" : s->src == MW_SECRET_FILE
+			 ? "file " : "env ", s->src >= MW_SECRET_FILE && s->ref ? s->ref : "");
+	} else if (mf_i64(in, f)) {
+		mw_format_duration(*mf_i64(in, f), buf, n);
+	} else if (f == MF_API) {
+		snprintf(buf, n, "%s", cfgschema_api_name(in->api));
+	} else if (f == MF_TYPES) {
+		size_t used = 0;
+
+		buf[0] = '\0';
+		for (size_t i = 0; i < mw_nlogtypes && i < 32 && used + 1 < n; i++)
+			if (in->types & (1u << i))
+				used += (size_t)snprintf(buf + used, n - used, "%s%s",
+							 used ? "," : "", mw_logtypes[i].name);
+	} else {
+		snprintf(buf, n, "%d", in->page_size);
+	}
+}
+
+static void secret_clear(struct mw_secret *s)
+{
+	if (s->value) {
+		explicit_bzero(s->value, strlen(s->value));
+		free(s->value);
+	}
+	free(s->ref);
+	memset(s, 0, sizeof(*s));
+}
+
+static void field_copy(struct mw_integration *dst, const struct mw_integration *csrc, int f)
+{
+	struct mw_integration *src = (struct mw_integration *)csrc;
+	struct mw_secret *s = mf_secret(dst, f);
+
+	if (mf_str(dst, f)) {
+		free(*mf_str(dst, f));
+		*mf_str(dst, f) = mw_xstrdup(*mf_str(src, f));
+	} else if (s) {
+		secret_clear(s);
+		s->src = mf_secret(src, f)->src;
+		s->value = mw_xstrdup(mf_secret(src, f)->value);
+		s->ref = mw_xstrdup(mf_secret(src, f)->ref);
+	} else if (mf_i64(dst, f)) {
+		*mf_i64(dst, f) = *mf_i64(src, f);
+	} else if (f == MF_API) {
+		dst->api = src->api;
+	} else if (f == MF_TYPES) {
+		dst->types = src->types;
+	} else {
+		dst->page_size = src->page_size;
+	}
+}
+
+static struct mw_integration *find_mut(const struct mw_config *cfg, const char *name)
+{
+	return (struct mw_integration *)config_find(cfg, name);
+}
+
+static void sep(mw_buf *b, size_t base)
+{
+	if (b->len > base)
+		mw_buf_puts(b, "; ");
+}
+
+/* What tells a from b, integration by integration, field by field. */
+static void describe(const struct mw_config *a, const struct mw_config *b, mw_buf *out)
+{
+	char va[160], vb[160];
+	size_t base = out->len;
+
+	for (size_t i = 0; i < b->nintegrations; i++)
+		if (!config_find(a, b->integrations[i].name)) {
+			sep(out, base);
+			mw_buf_printf(out, "integration '%s' added", b->integrations[i].name);
+		}
+	for (size_t i = 0; i < a->nintegrations; i++) {
+		const struct mw_integration *ia = &a->integrations[i];
+		const struct mw_integration *ib = config_find(b, ia->name);
+
+		if (!ib) {
+			sep(out, base);
+			mw_buf_printf(out, "integration '%s' deleted", ia->name);
+			continue;
+		}
+		for (int f = 0; f < MF_COUNT; f++)
+			if (!field_eq(ia, ib, f)) {
+				field_show(ia, f, va, sizeof(va));
+				field_show(ib, f, vb, sizeof(vb));
+				sep(out, base);
+				mw_buf_printf(out, "'%s': %s %s -> %s", ia->name, mf_names[f], va,
+					      strcmp(va, vb) ? vb : "(another value)");
+			}
+	}
+	if (out->len == base)
+		mw_buf_puts(out, "comments or settings outside the integrations");
+}
+
+int config_merge(const struct mw_config *edited, const char *disk, size_t disk_len,
+		 mw_buf *out, mw_buf *report, mw_err *e)
+{
+	struct mw_config orig, fresh;
+	mw_buf ours, conflicts;
+	char va[160], vb[160];
+	int rc = -1;
+
+	memset(&orig, 0, sizeof(orig));
+	memset(&fresh, 0, sizeof(fresh));
+	if (edited->text && config_parse(edited->path ? edited->path : "config", edited->text,
+					 edited->text_len, &orig, e) < 0)
+		return -1;
+	if (config_parse(edited->path ? edited->path : "config", disk, disk_len, &fresh, e) < 0) {
+		char why[sizeof(e->msg)];
+
+		mw_strlcpy(why, e->msg, sizeof(why));
+		mw_err_set(e, "the config changed on disk since this console read it and no longer "
+			      "loads (%s); nothing saved: fix the file, then edit again", why);
+		config_free(&orig);
+		return -1;
+	}
+	mw_buf_init(&ours);
+	mw_buf_init(&conflicts);
+	mw_buf_puts(report, "the config changed on disk since this console read it: ");
+	describe(&orig, &fresh, report);
+
+	/* this console's change, from what it read to what it would write */
+	for (size_t i = 0; i < orig.nintegrations; i++) {
+		const struct mw_integration *o = &orig.integrations[i];
+		const struct mw_integration *ed = config_find(edited, o->name);
+		struct mw_integration *fr = find_mut(&fresh, o->name);
+
+		if (!ed) {
+			sep(&ours, 0);
+			mw_buf_printf(&ours, "'%s' deleted", o->name);
+			if (fr && !integ_eq(o, fr)) {
+				sep(&conflicts, 0);
+				mw_buf_printf(&conflicts, "'%s': deleted here, changed on disk",
+					      o->name);
+			} else if (fr) {
+				size_t k = (size_t)(fr - fresh.integrations);
+
+				config_integration_clear(fr);
+				memmove(fr, fr + 1, (fresh.nintegrations - k - 1) * sizeof(*fr));
+				fresh.nintegrations--;
+			}
+			continue;
+		}
+		for (int f = 0; f < MF_COUNT; f++) {
+			if (field_eq(o, ed, f))
+				continue;
+			field_show(o, f, va, sizeof(va));
+			field_show(ed, f, vb, sizeof(vb));
+			sep(&ours, 0);
+			mw_buf_printf(&ours, "'%s' %s %s -> %s", o->name, mf_names[f], va,
+				      strcmp(va, vb) ? vb : "(another value)");
+			if (!fr) {
+				sep(&conflicts, 0);
+				mw_buf_printf(&conflicts, "'%s' %s: changed here, deleted on disk",
+					      o->name, mf_names[f]);
+			} else if (field_eq(fr, ed, f)) {
+				continue;  /* the other edit made the same change */
+			} else if (!field_eq(fr, o, f)) {
+				field_show(fr, f, va, sizeof(va));
+				sep(&conflicts, 0);
+				mw_buf_printf(&conflicts, "'%s' %s: yours %s, on disk %s", o->name,
+					      mf_names[f], vb, va);
+			} else {
+				field_copy(fr, ed, f);
+				fr->dirty = 1;
+			}
+		}
+	}
+	for (size_t i = 0; i < edited->nintegrations; i++) {
+		const struct mw_integration *ed = &edited->integrations[i];
+		const struct mw_integration *fr = config_find(&fresh, ed->name);
+		struct mw_integration *n;
+
+		if (config_find(&orig, ed->name))
+			continue;
+		sep(&ours, 0);
+		mw_buf_printf(&ours, "'%s' added", ed->name);
+		if (fr) {
+			if (!integ_eq(fr, ed)) {
+				sep(&conflicts, 0);
+				mw_buf_printf(&conflicts, "'%s': added here and on disk, differently",
+					      ed->name);
+			}
+			continue;
+		}
+		fresh.integrations = mw_xrealloc(fresh.integrations, (fresh.nintegrations + 1) *
+						 sizeof(*fresh.integrations));
+		n = &fresh.integrations[fresh.nintegrations++];
+		memset(n, 0, sizeof(*n));
+		n->name = mw_xstrdup(ed->name);
+		for (int f = 0; f < MF_COUNT; f++)
+			field_copy(n, ed, f);
+		n->dirty = 1;
+	}
+	if (conflicts.len > 0) {
+		mw_buf_printf(report, "; not saved: conflict on %s; edit again", conflicts.data);
+		rc = 1;
+	} else if (config_render(&fresh, out, e) == 0) {
+		mw_buf_printf(report, "; your change (%s) was applied on top",
+			      ours.len ? ours.data : "none");
+		rc = 0;
+	}
+	mw_buf_free(&ours);
+	mw_buf_free(&conflicts);
+	config_free(&orig);
+	config_free(&fresh);
+	return rc;
+}
+
+int config_save_merged(const struct mw_config *cfg, const char *path, mw_buf *report,
+		       mw_err *e)
+{
+	struct stat st;
+	char *disk = NULL;
+	size_t len = 0;
+	mw_buf b;
+	int rc;
+
+	if (stat(path, &st) < 0 && errno == ENOENT)
+		return config_save(cfg, path, e);
+	if (mw_read_file(path, CFG_MAX_BYTES, &disk, &len, e) < 0)
+		return -1;
+	if (cfg->text ? len == cfg->text_len && memcmp(disk, cfg->text, len) == 0 : len == 0) {
+		explicit_bzero(disk, len);
+		free(disk);
+		return config_save(cfg, path, e);
+	}
+	mw_buf_init(&b);
+	rc = config_merge(cfg, disk, len, &b, report, e);
+	if (rc == 0) {
+		rc = mw_write_file_atomic(path, b.data ? b.data : "", b.len, e);
+		if (rc == 0) {
+			mw_buf_puts(report, " and saved");
+			rc = 1;
+		}
+	} else if (rc == 1) {
+		rc = 2;
+	}
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	mw_buf_free(&b);
+	explicit_bzero(disk, len);
+	free(disk);
+	return rc;
 }

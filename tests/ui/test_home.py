@@ -3,8 +3,13 @@
 marks and states of the three demo integrations, the permission remedy,
 counts that move with no key pressed, the help generated from the key
 table, pause through a store request, the too-small screen, and quitting
-cleanly (exit 0, the demo's temporary directory gone)."""
+cleanly (exit 0, the demo's temporary directory gone); and a delete saved
+over a config that was edited by hand since the console read it (issue
+12.2: the other edit and its comments kept, the difference shown)."""
 
+import os
+import re
+import threading
 import time
 
 import uitest
@@ -166,7 +171,49 @@ def test_script_errors():
     eq(r.leftovers, [], "files left in TMPDIR by --demo")
 
 
+def test_delete_over_hand_edit():
+    """The console reads the config; a hand edit then adds a comment and a
+    second integration; the console's delete (d, y) is applied on top of
+    it: the saved file keeps the hand edit, and the status line names it."""
+    with uitest.mwtest.Sim(["--records", "20", "--span", "1h"]) as sim:
+        text = sim.read_config()
+        m = re.search(r"(?ms)^integrations:\n(.*?)(?=^\S|\Z)", text)
+        check(m, "no integrations: block in the sim's config:\n%s" % text)
+        entry = m.group(1)
+        beta = re.sub(r"(?m)^(\s*-\s+name:\s*)sim\s*$", r"\g<1>beta", entry)
+        check(beta != entry, "no entry named sim:\n%s" % text)
+        edited = ("# edited by hand\n" + text[:m.end()] + "  # the second tenant\n" + beta +
+                  text[m.end():])
+        want = "# edited by hand\n" + text[:m.start(1)] + "  # the second tenant\n" + beta + \
+            text[m.end():]
+        mark = os.path.join(sim.dir, "loaded")
+
+        def hand_edit():
+            deadline = time.monotonic() + 60 * uitest.mwtest.SCALE
+            while not os.path.exists(mark + ".txt") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            with open(sim.config + ".new", "w") as f:
+                f.write(edited)
+            os.chmod(sim.config + ".new", 0o600)
+            os.rename(sim.config + ".new", sim.config)
+
+        th = threading.Thread(target=hand_edit)
+        th.start()
+        try:
+            r = uitest.run_script(["wait-idle", "dump " + mark, "key d", "sleep 1500",
+                                   "key y", "dump after", "quit"],
+                                  args=["--config", sim.config], size=(200, 30))
+        finally:
+            th.join()
+        eq(r.rc, 0, "console exit status (%s)" % r)
+        eq(sim.read_config(), want, "the config after the console's delete over the hand edit")
+        status = r.dumps["after"][-1].strip()
+        eq(status, "the config changed on disk since this console read it: integration "
+           "'beta' added; your change ('sim' deleted) was applied on top and saved",
+           "the status line after the delete:\n%s" % "\n".join(r.dumps["after"]))
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_ascii_locale,
-                 test_script_errors])
+                 test_script_errors, test_delete_over_hand_edit])

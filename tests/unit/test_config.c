@@ -1319,6 +1319,76 @@ static void test_switch_v1_to_v2(void **state)
 	config_free(&cfg);
 }
 
+/* Saving over a file that changed since it was read (issue 12.2): the hand
+ * edit (a comment, a second integration) is kept, this side's one field is
+ * applied on top; a field both sides changed differently saves nothing. */
+static void test_save_merged_concurrent_edit(void **state)
+{
+	char cfgp[256], *saved;
+	struct mw_config cfg, cfg2;
+	mw_buf rep;
+	mw_err e;
+	const char *edited = "# edited by hand\n"
+			     "integrations:\n"
+			     V1("acme")
+			     "    types: [url]   # only URLs\n"
+			     "  # the second tenant\n"
+			     V1("beta")
+			     "    types: [attachment]\n";
+
+	(void)state;
+	path_in(cfgp, sizeof(cfgp), "merged.yaml");
+	write_file(cfgp, "integrations:\n" V1("acme") "    types: [url]   # only URLs\n", 0600);
+	assert_int_equal(config_load(cfgp, &cfg, &e), 0);
+	assert_int_equal(config_load(cfgp, &cfg2, &e), 0);
+	/* nothing changed on disk: a plain save */
+	mw_buf_init(&rep);
+	assert_int_equal(config_save_merged(&cfg, cfgp, &rep, &e), 0);
+	assert_int_equal(rep.len, 0);
+
+	write_file(cfgp, edited, 0600);  /* the hand edit, after this side read the file */
+	cfg.integrations[0].interval = 120;
+	cfg.integrations[0].dirty = 1;
+	assert_int_equal(config_save_merged(&cfg, cfgp, &rep, &e), 1);
+	saved = slurp(cfgp);
+	assert_string_equal(saved,
+			    "# edited by hand\n"
+			    "integrations:\n"
+			    "  - name: acme\n"
+			    "    api: v1\n"
+			    "    base_url: https://eu-api.mimecast.com\n"
+			    "    app_id: " GUID1 "\n"
+			    "    app_key: " GUID2 "\n"
+			    "    access_key: AKEY-1\n"
+			    "    secret_key: " B64 "\n"
+			    "    types: [url]\n"
+			    "    interval: 2m\n"
+			    "  # the second tenant\n"
+			    V1("beta")
+			    "    types: [attachment]\n");
+	free(saved);
+	assert_string_equal(rep.data, "the config changed on disk since this console read it: "
+			    "integration 'beta' added; your change ('acme' interval 5m -> 2m) "
+			    "was applied on top and saved");
+	mw_buf_free(&rep);
+	config_free(&cfg);
+
+	/* cfg2 read the first version too; the file now has acme at 2m */
+	cfg2.integrations[0].interval = 600;
+	cfg2.integrations[0].dirty = 1;
+	mw_buf_init(&rep);
+	assert_int_equal(config_save_merged(&cfg2, cfgp, &rep, &e), 2);
+	assert_string_equal(rep.data, "the config changed on disk since this console read it: "
+			    "integration 'beta' added; 'acme': interval 5m -> 2m; not saved: "
+			    "conflict on 'acme' interval: yours 10m, on disk 2m; edit again");
+	saved = slurp(cfgp);
+	assert_non_null(strstr(saved, "    interval: 2m\n"));
+	assert_non_null(strstr(saved, "# the second tenant\n"));
+	free(saved);
+	mw_buf_free(&rep);
+	config_free(&cfg2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1353,6 +1423,7 @@ int main(void)
 		cmocka_unit_test(test_save_new_integration),
 		cmocka_unit_test(test_save_flow_list_and_append),
 		cmocka_unit_test(test_switch_v1_to_v2),
+		cmocka_unit_test(test_save_merged_concurrent_edit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

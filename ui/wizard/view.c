@@ -142,6 +142,10 @@ static void save(struct ui_view *v, int anyway)
 		ui_message(ctx, ROLE_ERROR, "not saved: %s", e.msg);
 		return;
 	}
+	if (rc == -3) {  /* the file changed since it was read, and a field conflicts */
+		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		return;
+	}
 	if (rc == -2) {
 		ui_message(ctx, ROLE_ERROR, "saved %s, but reading it back failed: %s",
 			   ctx->config_path, e.msg);
@@ -149,7 +153,9 @@ static void save(struct ui_view *v, int anyway)
 	}
 	if (rc == 1)
 		ui_message(ctx, ROLE_WARNING, "saved, but the collector was not told: %s", e.msg);
-	if (anyway)
+	if (rc == 2)  /* saved on top of another edit: say what changed */
+		ui_message(ctx, ROLE_WARNING, "%s", e.msg);
+	else if (anyway)
 		ui_message(ctx, ROLE_WARNING, "Saved '%s' anyway, but no log type passed the check: "
 			   "it will not collect until that is fixed (t shows the advice)", w->built.name);
 	else if (w->edit && w->orig_api != w->built.api)
