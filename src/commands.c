@@ -838,6 +838,33 @@ int cmd_status(const char *config, int argc, char **argv)
 	return bad ? EXIT_FAILED : 0;
 }
 
+/* Hands a request to the collector that holds the lock (pid), through the
+ * store, and waits up to 10 s for it: 0 carried out; -1 refused, not
+ * answered in time (it stays queued) or not written, said on stderr after
+ * who ("mimewatch", "mimewatch rename"). */
+static int hand_over(mw_store *s, const char *integration, const char *type,
+		     enum mw_request action, const char *arg, long pid, const char *who)
+{
+	char result[512] = "";
+	int64_t id;
+	int state = 0;
+	mw_err e;
+
+	if (store_request_add(s, integration, type, action, arg, &id, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", who, e.msg);
+		return -1;
+	}
+	for (int i = 0; i < 100 && state < 2; i++) {
+		mw_sleep_ms(100);
+		store_request_get(s, id, &state, result, sizeof(result), &e);
+	}
+	if (state == 2)
+		return 0;
+	fprintf(stderr, "%s: the running collector (pid %ld) %s\n", who, pid,
+		state == 3 ? safe(result) : "did not answer within 10 s; the request stays queued");
+	return -1;
+}
+
 /* ---- reset ------------------------------------------------------------------------ */
 
 static const char reset_usage[] =
@@ -950,29 +977,14 @@ int cmd_reset(const char *config, int argc, char **argv)
 			close(lockfd);
 		} else if (locked == 0) {
 			/* A collector is running: ask it, through the store. */
-			char arg[32], result[512];
-			int64_t id;
-			int state = 0;
+			char arg[32];
 
 			snprintf(arg, sizeof(arg), "%lld", (long long)h);
-			if (store_request_add(s, name, type ? type : "", MW_REQ_RESET, arg, &id, &e) < 0) {
-				fprintf(stderr, "mimewatch: %s\n", e.msg);
+			if (hand_over(s, name, type ? type : "", MW_REQ_RESET, arg, pid, "mimewatch") < 0)
 				rc = EXIT_FAILED;
-			} else {
-				for (int i = 0; i < 100 && state < 2; i++) {
-					mw_sleep_ms(100);
-					store_request_get(s, id, &state, result, sizeof(result), &e);
-				}
-				if (state == 2) {
-					printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
-					       name, type ? "/" : "", type ? type : "", when, pid);
-				} else {
-					fprintf(stderr, "mimewatch: the running collector (pid %ld) %s\n", pid,
-						state == 3 ? safe(result) : "did not answer within 10 s; "
-						"the request stays queued");
-					rc = EXIT_FAILED;
-				}
-			}
+			else
+				printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
+				       name, type ? "/" : "", type ? type : "", when, pid);
 		} else {
 			fprintf(stderr, "mimewatch: %s\n", e.msg);
 			rc = EXIT_FAILED;
@@ -1053,28 +1065,11 @@ int cmd_rename(const char *config, int argc, char **argv)
 		close(lockfd);
 	} else if (locked == 0) {
 		/* A collector is running: it renames, saves and reloads. */
-		char result[512] = "";
-		int64_t id;
-		int state = 0;
-
-		if (store_request_add(s, from, "", MW_REQ_RENAME, to, &id, &e) < 0) {
-			fprintf(stderr, "mimewatch: %s\n", e.msg);
+		if (hand_over(s, from, "", MW_REQ_RENAME, to, pid, "mimewatch rename") < 0)
 			rc = EXIT_FAILED;
-		} else {
-			for (int i = 0; i < 100 && state < 2; i++) {
-				mw_sleep_ms(100);
-				store_request_get(s, id, &state, result, sizeof(result), &e);
-			}
-			if (state == 2) {
-				printf("renamed %s to %s in %s by the running collector (pid %ld); "
-				       "cursors and records kept\n", from, to, safe(cfg.path), pid);
-			} else {
-				fprintf(stderr, "mimewatch rename: the running collector (pid %ld) %s\n",
-					pid, state == 3 ? safe(result) : "did not answer within 10 s; "
-					"the request stays queued");
-				rc = EXIT_FAILED;
-			}
-		}
+		else
+			printf("renamed %s to %s in %s by the running collector (pid %ld); "
+			       "cursors and records kept\n", from, to, safe(cfg.path), pid);
 	} else {
 		fprintf(stderr, "mimewatch: %s\n", e.msg);
 		rc = EXIT_FAILED;
