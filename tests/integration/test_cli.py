@@ -162,6 +162,34 @@ def test_reset():
         mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES})
 
 
+def test_reset_handed_to_run():
+    """A reset while `mimewatch run` holds the lock goes to that collector
+    through the store: it moves the horizon back and says who did it."""
+    with Sim(["--records", "300", "--span", "1h"]) as sim:
+        sim.fetch()
+        errf = open(os.path.join(sim.dir, "run.err"), "wb")
+        run = mwtest.mimewatch_bg(["run"], config=sim.config, stderr=errf)
+        try:
+            mwtest.wait_for(lambda: sim.status_json().get("collector_pid") == run.pid,
+                            20 * mwtest.SCALE, "mimewatch run holding the lock")
+            before = sim.stats()
+            r = sim.mw(["reset", "sim", "url", "--yes"])
+            eq(r.rc, 0, "reset handed to the running collector: exit\n%s" % r)
+            check(re.search(r"^sim/url: horizon reset to \S+ by the running collector "
+                            r"\(pid %d\)$" % run.pid, r.out, re.M),
+                  "reset did not say the running collector did it:\n%s" % r)
+            # The run reads url's hour again at once (its horizon then moves
+            # forward again, so the reads are what shows the reset happened).
+            mwtest.wait_for(lambda: sim.path_requests("url", sim.stats())
+                            - sim.path_requests("url", before) >= 3,
+                            20 * mwtest.SCALE, "the run re-reading url after the reset")
+        finally:
+            rc = mwtest.stop_bg(run, signal.SIGTERM)
+            errf.close()
+        eq(rc, 0, "mimewatch run exit status after SIGTERM")
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES})
+
+
 def _nobody():
     if not shutil.which("setpriv"):
         raise mwtest.Skip("no setpriv")
@@ -240,5 +268,5 @@ def test_file_modes():
 
 if __name__ == "__main__":
     mwtest.main([test_help_version, test_usage_errors, test_config_forms, test_missing_config,
-                 test_bad_config, test_status_json, test_lock, test_reset,
+                 test_bad_config, test_status_json, test_lock, test_reset, test_reset_handed_to_run,
                  test_config_mode_refused, test_sim_cert_dir, test_file_modes])
