@@ -30,6 +30,7 @@
 #include <json-c/json.h>
 
 #include "mimecast/mimecast.h"
+#include "simtest.h"
 #include "sim/sim.h"
 #include "util.h"
 
@@ -42,66 +43,9 @@
 
 /* ---- the tenant ------------------------------------------------------------ */
 
-static struct sim *start_sim(int token_ttl, int rate_limit, int refill_ms)
-{
-	struct sim_opts o;
-	struct sim *s;
-	mw_err e;
-
-	sim_opts_init(&o);
-	o.quiet = 1;
-	o.records = 200;
-	o.span = 3600;
-	if (token_ttl)
-		o.token_ttl = token_ttl;
-	if (rate_limit)
-		o.rate_limit = rate_limit;
-	if (refill_ms)
-		o.refill_ms = refill_ms;
-	s = sim_start(&o, &e);
-	if (!s)
-		fail_msg("sim_start: %s", e.msg);
-	return s;
-}
-
-static void set_faults(struct sim *s, const char *text)
-{
-	mw_err e;
-
-	if (sim_set_faults(s, text, &e) < 0)
-		fail_msg("sim_set_faults(%s): %s", text, e.msg);
-}
-
-/* stats.a.b (b may be NULL), 0 when absent. */
-static int64_t stat_i64(struct sim *s, const char *a, const char *b, const char *c)
-{
-	mw_buf buf;
-	json_object *st, *v = NULL;
-	int64_t n;
-
-	mw_buf_init(&buf);
-	sim_stats_json(s, &buf);
-	st = json_tokener_parse(buf.data);
-	assert_non_null(st);
-	json_object_object_get_ex(st, a, &v);
-	if (b && v && !json_object_object_get_ex(v, b, &v))
-		v = NULL;
-	if (c && v && !json_object_object_get_ex(v, c, &v))
-		v = NULL;
-	n = v ? json_object_get_int64(v) : 0;
-	json_object_put(st);
-	mw_buf_free(&buf);
-	return n;
-}
-
-static int64_t requests(struct sim *s, const char *path)
-{
-	return stat_i64(s, "requests", path, NULL);
-}
-
 static int64_t answered(struct sim *s, const char *path, const char *status)
 {
-	return stat_i64(s, "status_by_path", path, status);
+	return simtest_stat(s, "status_by_path", path, status);
 }
 
 /* ---- clients ------------------------------------------------------------- */
@@ -191,24 +135,24 @@ static long remedy_wait_s(const struct mc_result *res)
 
 static void test_token_fetched_once_and_reused(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *c = client_v2(s, NULL, NULL);
 	struct mc_account acct;
 	struct mc_result res;
 
 	(void)state;
-	assert_int_equal(requests(s, PATH_TOKEN), 0);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 0);
 	assert_ok_page(c, "url");
-	assert_int_equal(requests(s, PATH_TOKEN), 1);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 1);
 	assert_ok_page(c, "url");
 	assert_ok_page(c, "impersonation");
 	assert_int_equal(mc_get_account(c, &acct, &res), 0);
 	assert_int_equal(res.cls, MC_OK);
 	mc_account_free(&acct);
-	assert_int_equal(requests(s, PATH_TOKEN), 1);
-	assert_int_equal(requests(s, PATH_URL), 2);
-	assert_int_equal(requests(s, PATH_IMP), 1);
-	assert_int_equal(requests(s, PATH_ACCOUNT), 1);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 1);
+	assert_int_equal(simtest_requests(s, PATH_URL), 2);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 1);
+	assert_int_equal(simtest_requests(s, PATH_ACCOUNT), 1);
 	/* token requests are not counted as requests */
 	assert_int_equal(mc_client_requests(c), 4);
 	mc_client_free(c);
@@ -218,22 +162,22 @@ static void test_token_fetched_once_and_reused(void **state)
 static void test_token_refreshed_before_expiry(void **state)
 {
 	/* expires_in 2: refreshed once less than a quarter of it is left */
-	struct sim *s = start_sim(2, 0, 0);
+	struct sim *s = simtest_start(2, 0, 0);
 	mc_client *c = client_v2(s, NULL, NULL);
 	int64_t t0 = mw_mono_ms();
 
 	(void)state;
 	assert_ok_page(c, "url");
 	assert_ok_page(c, "url");
-	assert_int_equal(requests(s, PATH_TOKEN), 1);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 1);
 	if (mw_mono_ms() - t0 > 1200)
 		skip();  /* too slow a host to tell fresh from stale */
 	while (mw_mono_ms() - t0 < 1600)
 		mw_sleep_ms(50);
 	assert_ok_page(c, "url");
-	assert_int_equal(requests(s, PATH_TOKEN), 2);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 2);
 	assert_ok_page(c, "url");
-	assert_int_equal(requests(s, PATH_TOKEN), 2);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 2);
 	/* no 401 was needed for it */
 	assert_int_equal(answered(s, PATH_URL, "401"), 0);
 	assert_int_equal(mc_client_requests(c), 4);
@@ -243,24 +187,24 @@ static void test_token_refreshed_before_expiry(void **state)
 
 static void test_401_drops_token_and_refetches_once(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *c = client_v2(s, NULL, NULL);
 
 	(void)state;
 	assert_ok_page(c, "url");
-	assert_int_equal(requests(s, PATH_TOKEN), 1);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 1);
 	/* every token issued so far is refused from the next url request on */
-	set_faults(s, "token_revoked:type=url");
+	simtest_faults(s, "token_revoked:type=url");
 	assert_ok_page(c, "url");
-	assert_int_equal(requests(s, PATH_TOKEN), 2);
-	assert_int_equal(requests(s, PATH_URL), 3);  /* ok, 401, ok again */
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 2);
+	assert_int_equal(simtest_requests(s, PATH_URL), 3);  /* ok, 401, ok again */
 	assert_int_equal(answered(s, PATH_URL, "401"), 1);
 	assert_int_equal(answered(s, PATH_URL, "200"), 2);
 	assert_int_equal(mc_client_requests(c), 3);  /* the repeat counts */
 	/* the new token is kept */
 	assert_ok_page(c, "url");
 	assert_ok_page(c, "impersonation");
-	assert_int_equal(requests(s, PATH_TOKEN), 2);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 2);
 	assert_int_equal(answered(s, PATH_URL, "401"), 1);
 	mc_client_free(c);
 	sim_stop(s);
@@ -268,14 +212,14 @@ static void test_401_drops_token_and_refetches_once(void **state)
 
 static void test_refused_token_is_invalid_signature(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *c = client_v2(s, NULL, NULL), *fresh;
 	struct mc_result res;
 
 	(void)state;
 	assert_ok_page(c, "url");
 	/* count=0: every bearer request fails, fresh tokens too */
-	set_faults(s, "token_revoked:count=0");
+	simtest_faults(s, "token_revoked:count=0");
 	assert_int_equal(page(c, "url", &res), 0);
 	assert_int_equal(res.cls, MC_INVALID_SIGNATURE);
 	assert_int_equal(res.http_status, 401);
@@ -284,8 +228,8 @@ static void test_refused_token_is_invalid_signature(void **state)
 	assert_memory_equal(res.remedy, "Mimecast refused a token it had just issued for this "
 			    "Client ID", 60);
 	/* one new token, one repeat: no loop */
-	assert_int_equal(requests(s, PATH_TOKEN), 2);
-	assert_int_equal(requests(s, PATH_URL), 3);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 2);
+	assert_int_equal(simtest_requests(s, PATH_URL), 3);
 	assert_int_equal(mc_client_requests(c), 3);
 
 	/* a token fetched for this very request and refused: asked once */
@@ -293,8 +237,8 @@ static void test_refused_token_is_invalid_signature(void **state)
 	assert_int_equal(page(fresh, "url", &res), 0);
 	assert_int_equal(res.cls, MC_INVALID_SIGNATURE);
 	assert_int_equal(res.http_status, 401);
-	assert_int_equal(requests(s, PATH_TOKEN), 3);
-	assert_int_equal(requests(s, PATH_URL), 4);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 3);
+	assert_int_equal(simtest_requests(s, PATH_URL), 4);
 	assert_int_equal(mc_client_requests(fresh), 1);
 	mc_client_free(fresh);
 	mc_client_free(c);
@@ -303,7 +247,7 @@ static void test_refused_token_is_invalid_signature(void **state)
 
 static void test_wrong_secret_refused_at_token(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *c = client_v2(s, NULL, "not-the-client-secret-42");
 	struct mc_result res;
 
@@ -316,15 +260,15 @@ static void test_wrong_secret_refused_at_token(void **state)
 	assert_null(strstr(res.remedy, "not-the-client-secret-42"));
 	assert_null(strstr(res.message, "not-the-client-secret-42"));
 	/* the log endpoint was never asked */
-	assert_int_equal(requests(s, PATH_TOKEN), 1);
-	assert_int_equal(requests(s, PATH_URL), 0);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 1);
+	assert_int_equal(simtest_requests(s, PATH_URL), 0);
 	assert_int_equal(mc_client_requests(c), 0);
 	/* a wrong client id: the same */
 	mc_client_free(c);
 	c = client_v2(s, "not-the-client", NULL);
 	assert_int_equal(page(c, "url", &res), 0);
 	assert_int_equal(res.cls, MC_INVALID_SIGNATURE);
-	assert_int_equal(requests(s, PATH_URL), 0);
+	assert_int_equal(simtest_requests(s, PATH_URL), 0);
 	mc_client_free(c);
 	sim_stop(s);
 }
@@ -333,7 +277,7 @@ static void test_wrong_secret_refused_at_token(void **state)
 
 static void test_429_reset_honoured_and_shared(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *a = client_v1(s, NULL), *b = client_v1(s, NULL);
 	mc_client *other_key = client_v1(s, "mwsim-access-someone-else");
 	mc_client *v2 = client_v2(s, NULL, NULL), *late;
@@ -343,7 +287,7 @@ static void test_429_reset_honoured_and_shared(void **state)
 	(void)state;
 	assert_int_equal(mc_client_not_before(a), 0);
 	assert_int_equal(mc_client_not_before(b), 0);
-	set_faults(s, "429:type=url,reset=1500");
+	simtest_faults(s, "429:type=url,reset=1500");
 	t0 = mw_mono_ms();
 	assert_int_equal(page(a, "url", &res), 0);
 	t1 = mw_mono_ms();
@@ -388,14 +332,14 @@ static void test_429_reset_honoured_and_shared(void **state)
 
 static void test_429_reset_clamped(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *c = client_v1(s, NULL);
 	struct mc_result res;
 	int64_t t0, t1, nb;
 
 	(void)state;
 	/* 0 ms: at least 100 ms */
-	set_faults(s, "429:type=url,reset=0");
+	simtest_faults(s, "429:type=url,reset=0");
 	t0 = mw_mono_ms();
 	page(c, "url", &res);
 	t1 = mw_mono_ms();
@@ -405,7 +349,7 @@ static void test_429_reset_clamped(void **state)
 	assert_true(nb >= t0 + 100);
 	assert_true(nb <= t1 + 110);
 	/* unreadable: 5 s, as for no reset at all */
-	set_faults(s, "429:type=url,reset=abc");
+	simtest_faults(s, "429:type=url,reset=abc");
 	t0 = mw_mono_ms();
 	page(c, "url", &res);
 	t1 = mw_mono_ms();
@@ -415,7 +359,7 @@ static void test_429_reset_clamped(void **state)
 	assert_true(nb >= t0 + 5000);
 	assert_true(nb <= t1 + 5500);
 	/* an hour: at most 15 minutes */
-	set_faults(s, "429:type=url,reset=3600000");
+	simtest_faults(s, "429:type=url,reset=3600000");
 	t0 = mw_mono_ms();
 	page(c, "url", &res);
 	t1 = mw_mono_ms();
@@ -431,7 +375,7 @@ static void test_429_reset_clamped(void **state)
 static void test_pacing_on_remaining(void **state)
 {
 	/* a bucket of 3, one back every 2 s */
-	struct sim *s = start_sim(0, 3, 2000);
+	struct sim *s = simtest_start(0, 3, 2000);
 	mc_client *c = client_v1(s, NULL);
 	struct mc_result res;
 	int64_t t1;
@@ -450,7 +394,7 @@ static void test_pacing_on_remaining(void **state)
 	assert_true(res.rl_reset_ms > 0 && res.rl_reset_ms <= 2000);
 	assert_true(mc_client_not_before(c) >= t1 - SLACK_MS + res.rl_reset_ms);
 	assert_true(mc_client_not_before(c) <= t1 + res.rl_reset_ms);
-	assert_int_equal(stat_i64(s, "early_requests", NULL, NULL), 0);
+	assert_int_equal(simtest_stat(s, "early_requests", NULL, NULL), 0);
 	mc_client_free(c);
 	sim_stop(s);
 }
@@ -459,14 +403,14 @@ static void test_pacing_on_remaining(void **state)
 
 static void test_gateway_backoff_doubles_shared_and_resets(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *a = client_v1(s, NULL), *b = client_v1(s, NULL);
 	mc_client *other_key = client_v1(s, "mwsim-access-someone-else");
 	struct mc_result res;
 	int64_t t0, t1, nb;
 
 	(void)state;
-	set_faults(s, "gateway429:type=url,hold=60");
+	simtest_faults(s, "gateway429:type=url,hold=60");
 	t0 = mw_mono_ms();
 	page(a, "url", &res);
 	t1 = mw_mono_ms();
@@ -531,13 +475,13 @@ static void test_gateway_backoff_doubles_shared_and_resets(void **state)
 
 static void test_gateway_retry_after_honoured(void **state)
 {
-	struct sim *s = start_sim(0, 0, 0);
+	struct sim *s = simtest_start(0, 0, 0);
 	mc_client *c = client_v1(s, NULL);
 	struct mc_result res;
 	int64_t t0, t1, nb;
 
 	(void)state;
-	set_faults(s, "gateway429:type=url,hold=60,retry_after=7");
+	simtest_faults(s, "gateway429:type=url,hold=60,retry_after=7");
 	t0 = mw_mono_ms();
 	page(c, "url", &res);
 	t1 = mw_mono_ms();

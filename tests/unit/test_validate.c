@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "mimecast/mimecast.h"
+#include "simtest.h"
 #include "sim/sim.h"
 #include "util.h"
 
@@ -33,54 +34,6 @@
 /* base64 of 64 bytes 0x01..0x40: valid, but not the sim's key */
 #define WRONG_SECRET \
 	"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QA=="
-
-static struct sim *start_sim(void)
-{
-	struct sim_opts o;
-	struct sim *s;
-	mw_err e;
-
-	sim_opts_init(&o);
-	o.quiet = 1;
-	o.records = 200;
-	o.span = 3600;
-	s = sim_start(&o, &e);
-	if (!s)
-		fail_msg("sim_start: %s", e.msg);
-	return s;
-}
-
-static void set_faults(struct sim *s, const char *text)
-{
-	mw_err e;
-
-	if (sim_set_faults(s, text, &e) < 0)
-		fail_msg("sim_set_faults(%s): %s", text, e.msg);
-}
-
-static int64_t stat_i64(struct sim *s, const char *a, const char *b)
-{
-	mw_buf buf;
-	json_object *st, *v = NULL;
-	int64_t n;
-
-	mw_buf_init(&buf);
-	sim_stats_json(s, &buf);
-	st = json_tokener_parse(buf.data);
-	assert_non_null(st);
-	json_object_object_get_ex(st, a, &v);
-	if (b && v && !json_object_object_get_ex(v, b, &v))
-		v = NULL;
-	n = v ? json_object_get_int64(v) : 0;
-	json_object_put(st);
-	mw_buf_free(&buf);
-	return n;
-}
-
-static int64_t requests(struct sim *s, const char *path)
-{
-	return stat_i64(s, "requests", path);
-}
 
 /* An integration for the sim (strings point at literals and the sim's URL;
  * nothing to free). */
@@ -134,7 +87,7 @@ static void assert_account(const struct validate_report *rep)
 
 static void test_all_ok(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 
@@ -153,11 +106,11 @@ static void test_all_ok(void **state)
 		assert_account(&rep);
 	}
 	/* one request each per run, and one token for the API 2.0 run */
-	assert_int_equal(requests(s, PATH_ACCOUNT), 2);
-	assert_int_equal(requests(s, PATH_URL), 2);
-	assert_int_equal(requests(s, PATH_IMP), 2);
-	assert_int_equal(requests(s, PATH_ATT), 2);
-	assert_int_equal(requests(s, PATH_TOKEN), 1);
+	assert_int_equal(simtest_requests(s, PATH_ACCOUNT), 2);
+	assert_int_equal(simtest_requests(s, PATH_URL), 2);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 2);
+	assert_int_equal(simtest_requests(s, PATH_ATT), 2);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN), 1);
 
 	/* only the chosen types, in table order */
 	integration(&in, s, 1, (1u << logtype_index("attachment")) | (1u << logtype_index("url")));
@@ -166,19 +119,19 @@ static void test_all_ok(void **state)
 	assert_row(&rep, 0, "url", MC_OK, 200);
 	assert_row(&rep, 1, "attachment", MC_OK, 200);
 	assert_int_equal(rep.ok_types, 2);
-	assert_int_equal(requests(s, PATH_IMP), 2);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 2);
 	sim_stop(s);
 }
 
 static void test_one_type_without_permission(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 	const struct mc_result *r;
 
 	(void)state;
-	set_faults(s, "403:type=impersonation,count=0");
+	simtest_faults(s, "403:type=impersonation,count=0");
 	for (int api = 1; api <= 2; api++) {
 		integration(&in, s, api, ALL_TYPES);
 		assert_int_equal(validate_integration(&in, &rep, NULL), 1);
@@ -197,13 +150,13 @@ static void test_one_type_without_permission(void **state)
 							  : "service user's role"));
 	}
 	/* asked once per run: a 403 is not retried */
-	assert_int_equal(requests(s, PATH_IMP), 2);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 2);
 	sim_stop(s);
 }
 
 static void test_wrong_keys_fail_every_row(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 
@@ -220,7 +173,7 @@ static void test_wrong_keys_fail_every_row(void **state)
 	assert_int_equal(rep.account_res.cls, MC_INVALID_SIGNATURE);
 	assert_string_equal(rep.account_name, "");
 	assert_string_equal(rep.rows[0].res.code, "err_xdk_invalid_signature");
-	assert_int_equal(stat_i64(s, "signature_failures", NULL), 4);
+	assert_int_equal(simtest_stat(s, "signature_failures", NULL, NULL), 4);
 
 	/* API 2.0: a refused Client Secret, on every row */
 	integration(&in, s, 2, ALL_TYPES);
@@ -235,21 +188,21 @@ static void test_wrong_keys_fail_every_row(void **state)
 	for (size_t i = 0; i < 3; i++)
 		assert_null(strstr(rep.rows[i].res.remedy, "Secret Key"));
 	/* no log endpoint was reached without a token */
-	assert_int_equal(requests(s, PATH_URL), 1);
-	assert_int_equal(requests(s, PATH_IMP), 1);
-	assert_int_equal(requests(s, PATH_ATT), 1);
+	assert_int_equal(simtest_requests(s, PATH_URL), 1);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 1);
+	assert_int_equal(simtest_requests(s, PATH_ATT), 1);
 	sim_stop(s);
 }
 
 static void test_account_forbidden_is_not_fatal(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 
 	(void)state;
 	/* least-privilege roles lack the Dashboard permission */
-	set_faults(s, "403:type=account,count=0");
+	simtest_faults(s, "403:type=account,count=0");
 	integration(&in, s, 1, ALL_TYPES);
 	assert_int_equal(validate_integration(&in, &rep, NULL), 0);
 	assert_int_equal(rep.account_ok, 0);
@@ -267,13 +220,13 @@ static void test_account_forbidden_is_not_fatal(void **state)
 
 static void test_missing_package(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 	const struct mc_result *r;
 
 	(void)state;
-	set_faults(s, "nopackage:type=attachment,count=0");
+	simtest_faults(s, "nopackage:type=attachment,count=0");
 	integration(&in, s, 1, ALL_TYPES);
 	assert_int_equal(validate_integration(&in, &rep, NULL), 1);
 	assert_account(&rep);
@@ -290,34 +243,34 @@ static void test_missing_package(void **state)
 
 static void test_429_waited_out(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 	int64_t t0 = mw_mono_ms();
 
 	(void)state;
-	set_faults(s, "429:type=url,reset=400");
+	simtest_faults(s, "429:type=url,reset=400");
 	integration(&in, s, 1, ALL_TYPES);
 	assert_int_equal(validate_integration(&in, &rep, NULL), 0);
 	assert_row(&rep, 0, "url", MC_OK, 200);
 	assert_int_equal(rep.ok_types, 3);
-	assert_int_equal(requests(s, PATH_URL), 2);
+	assert_int_equal(simtest_requests(s, PATH_URL), 2);
 	/* waited for the reset, and not a request early */
 	assert_true(mw_mono_ms() - t0 >= 400);
-	assert_int_equal(stat_i64(s, "early_requests", NULL), 0);
+	assert_int_equal(simtest_stat(s, "early_requests", NULL, NULL), 0);
 	sim_stop(s);
 }
 
 static void test_429_past_budget_gives_up(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 	int64_t t0 = mw_mono_ms();
 
 	(void)state;
 	/* a minute's wait is more than a validation may spend: not waited */
-	set_faults(s, "429:type=url,reset=60000");
+	simtest_faults(s, "429:type=url,reset=60000");
 	integration(&in, s, 1, ALL_TYPES);
 	assert_int_equal(validate_integration(&in, &rep, NULL), 1);
 	assert_true(mw_mono_ms() - t0 < 5000);
@@ -332,15 +285,15 @@ static void test_429_past_budget_gives_up(void **state)
 				    "within the validation's time budget");
 	}
 	assert_int_equal(rep.ok_types, 0);
-	assert_int_equal(requests(s, PATH_URL), 1);
-	assert_int_equal(requests(s, PATH_IMP), 0);
-	assert_int_equal(requests(s, PATH_ATT), 0);
+	assert_int_equal(simtest_requests(s, PATH_URL), 1);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 0);
+	assert_int_equal(simtest_requests(s, PATH_ATT), 0);
 	sim_stop(s);
 }
 
 static void test_developer_key_asked_once_more(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 
@@ -353,14 +306,14 @@ static void test_developer_key_asked_once_more(void **state)
 	assert_string_equal(rep.rows[0].res.code, "err_developer_key");
 	assert_int_equal(rep.account_res.cls, MC_BAD_APP_ID);
 	/* each call twice: Mimecast sends it now and then for a good id */
-	assert_int_equal(requests(s, PATH_ACCOUNT), 2);
-	assert_int_equal(requests(s, PATH_URL), 2);
+	assert_int_equal(simtest_requests(s, PATH_ACCOUNT), 2);
+	assert_int_equal(simtest_requests(s, PATH_URL), 2);
 	sim_stop(s);
 }
 
 static void test_config_refused_by_client(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 
@@ -384,8 +337,8 @@ static void test_config_refused_by_client(void **state)
 	assert_int_equal(validate_integration(&in, &rep, NULL), 1);
 	assert_string_equal(rep.rows[0].res.message,
 			    "client_secret: missing; copy it from the Mimecast API application");
-	assert_int_equal(requests(s, PATH_TOKEN) + requests(s, PATH_ACCOUNT) +
-			 requests(s, PATH_URL), 0);
+	assert_int_equal(simtest_requests(s, PATH_TOKEN) + simtest_requests(s, PATH_ACCOUNT) +
+			 simtest_requests(s, PATH_URL), 0);
 	sim_stop(s);
 }
 
@@ -405,7 +358,7 @@ static void *abort_after(void *arg)
 
 static void test_abort_flag_stops_it(void **state)
 {
-	struct sim *s = start_sim();
+	struct sim *s = simtest_start(0, 0, 0);
 	struct mw_integration in;
 	struct validate_report rep;
 	atomic_int flag;
@@ -426,12 +379,12 @@ static void test_abort_flag_stops_it(void **state)
 	assert_int_equal(rep.account_ok, 0);
 	assert_string_equal(rep.account_res.message, "validation aborted");
 	assert_int_equal(rep.ok_types, 0);
-	assert_int_equal(requests(s, PATH_ACCOUNT) + requests(s, PATH_URL) +
-			 requests(s, PATH_IMP) + requests(s, PATH_ATT), 0);
+	assert_int_equal(simtest_requests(s, PATH_ACCOUNT) + simtest_requests(s, PATH_URL) +
+			 simtest_requests(s, PATH_IMP) + simtest_requests(s, PATH_ATT), 0);
 
 	/* set while the url probe hangs: that transfer gives up, the rest is
 	 * not asked */
-	set_faults(s, "hang:type=url");
+	simtest_faults(s, "hang:type=url");
 	atomic_store(&flag, 0);
 	assert_int_equal(pthread_create(&th, NULL, abort_after, &al), 0);
 	t0 = mw_mono_ms();
@@ -445,9 +398,9 @@ static void test_abort_flag_stops_it(void **state)
 	assert_string_equal(rep.rows[1].res.message, "validation aborted");
 	assert_string_equal(rep.rows[2].res.message, "validation aborted");
 	assert_int_equal(rep.ok_types, 0);
-	assert_int_equal(requests(s, PATH_URL), 1);
-	assert_int_equal(requests(s, PATH_IMP), 0);
-	assert_int_equal(requests(s, PATH_ATT), 0);
+	assert_int_equal(simtest_requests(s, PATH_URL), 1);
+	assert_int_equal(simtest_requests(s, PATH_IMP), 0);
+	assert_int_equal(simtest_requests(s, PATH_ATT), 0);
 	sim_stop(s);
 }
 
