@@ -30,92 +30,22 @@
 
 #include "output/output.h"
 #include "store/store.h"
+#include "strictrx.h"
 #include "testutil.h"
 #include "util.h"
 
-#define HEC_TOKEN "11111111-2222-3333-4444-555555555555"
-#define ES_KEY "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
+#define HEC_TOKEN STRICT_RX_HEC_TOKEN
 #define T0 1731862950LL  /* record times: 2024-11-17T17:02:30Z on */
 
 static char tmpdir[256];
-static pid_t rx_pid;
-static int rx_port;
-static char url_hec[192];
+static struct strict_rx rx;
 static CURL *ctl;
 
 /* ---- the receiver process --------------------------------------------------- */
 
-static const char *receiver_path(void)
-{
-	const char *p = getenv("STRICT_HTTP");
-
-	return p ? p : "tests/lib/strict_http.py";
-}
-
-static int receiver_start(void)
-{
-	char pf[512];
-
-	snprintf(pf, sizeof(pf), "%s/rx.port", tmpdir);
-	rx_pid = fork();
-	if (rx_pid < 0)
-		return -1;
-	if (rx_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive a crashed test */
-		execlp("python3", "python3", receiver_path(), "--port-file", pf, "--hec-token",
-		       HEC_TOKEN, "--es-key", ES_KEY, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && !rx_port; i++) {
-		FILE *f = fopen(pf, "r");
-		int st;
-
-		if (f) {
-			if (fscanf(f, "%d", &rx_port) != 1)
-				rx_port = 0;
-			fclose(f);
-		}
-		if (!rx_port && waitpid(rx_pid, &st, WNOHANG) == rx_pid) {
-			rx_pid = 0;
-			return -1;
-		}
-		if (!rx_port)
-			mw_sleep_ms(50);
-	}
-	if (!rx_port)
-		return -1;
-	snprintf(url_hec, sizeof(url_hec), "http://127.0.0.1:%d/services/collector/event",
-		 rx_port);
-	return 0;
-}
-
-static size_t grab(char *p, size_t size, size_t n, void *ud)
-{
-	mw_buf_append(ud, p, size * n);
-	return size * n;
-}
-
 static long ctl_req(const char *path, const char *post, mw_buf *out)
 {
-	char url[256];
-	mw_buf junk;
-	long status = 0;
-
-	mw_buf_init(&junk);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", rx_port, path);
-	curl_easy_reset(ctl);
-	curl_easy_setopt(ctl, CURLOPT_URL, url);
-	curl_easy_setopt(ctl, CURLOPT_WRITEFUNCTION, grab);
-	curl_easy_setopt(ctl, CURLOPT_WRITEDATA, out ? out : &junk);
-	curl_easy_setopt(ctl, CURLOPT_TIMEOUT, 20L);
-	if (post)
-		curl_easy_setopt(ctl, CURLOPT_POSTFIELDS, post);
-	if (out)
-		mw_buf_reset(out);
-	if (curl_easy_perform(ctl) == CURLE_OK)
-		curl_easy_getinfo(ctl, CURLINFO_RESPONSE_CODE, &status);
-	mw_buf_free(&junk);
-	return status;
+	return strict_rx_ctl(ctl, &rx, path, post, out);
 }
 
 static void rx_reset(void)
@@ -203,7 +133,7 @@ static struct mw_output hec_output(const char *name, int batch)
 	memset(&o, 0, sizeof(o));
 	o.kind = MW_OUT_HEC;
 	o.name = (char *)name;
-	o.url = url_hec;
+	o.url = rx.url_hec;
 	o.token.value = (char *)HEC_TOKEN;
 	o.batch = batch;
 	o.timeout = 10;
@@ -542,7 +472,7 @@ static void test_send_test_record(void **state)
 	mw_buf_init(&res);
 	assert_int_equal(output_send_test(&f->cfg, "siem", NULL, &res), 0);
 	assert_memory_equal(res.data, "test record test-", 17);
-	snprintf(want, sizeof(want), " delivered to hec %s in ", url_hec);
+	snprintf(want, sizeof(want), " delivered to hec %s in ", rx.url_hec);
 	assert_non_null(strstr(res.data, want));
 	st = rx_state();
 	assert_int_equal(json_object_get_int64(jget(st, "hec_events")), 1);
@@ -603,16 +533,13 @@ static int group_setup(void **state)
 		return -1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ctl = curl_easy_init();
-	return receiver_start();
+	return strict_rx_start(&rx, tmpdir, "rx", NULL, NULL);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (rx_pid > 0) {
-		kill(rx_pid, SIGTERM);
-		waitpid(rx_pid, NULL, 0);
-	}
+	strict_rx_stop(&rx);
 	curl_easy_cleanup(ctl);
 	rm_rf(tmpdir);
 	return 0;
@@ -638,8 +565,8 @@ int main(void)
 		printf("skip: python3 with http.server and ssl is needed for the strict receiver\n");
 		return 77;
 	}
-	if (access(receiver_path(), R_OK) < 0) {
-		printf("skip: %s not found (set STRICT_HTTP)\n", receiver_path());
+	if (access(strict_rx_path(), R_OK) < 0) {
+		printf("skip: %s not found (set STRICT_HTTP)\n", strict_rx_path());
 		return 77;
 	}
 	signal(SIGPIPE, SIG_IGN);

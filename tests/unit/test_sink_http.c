@@ -27,114 +27,23 @@
 
 #include "jsonscan.h"
 #include "output/private.h"
+#include "strictrx.h"
 #include "testutil.h"
 #include "util.h"
 
-#define HEC_TOKEN "11111111-2222-3333-4444-555555555555"
-#define ES_KEY "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
-
-struct receiver {
-	pid_t pid;
-	int port;
-	char url_hec[192], url_es[192], base[128];
-};
+#define HEC_TOKEN STRICT_RX_HEC_TOKEN
+#define ES_KEY STRICT_RX_ES_KEY
 
 static char tmpdir[256];
-static struct receiver plain;
+static struct strict_rx plain;
 static CURL *ctl;
 
 /* ---- the receiver process --------------------------------------------------- */
 
-static const char *receiver_path(void)
-{
-	const char *p = getenv("STRICT_HTTP");
-
-	return p ? p : "tests/lib/strict_http.py";
-}
-
-static int receiver_start(struct receiver *r, const char *tag, const char *cert, const char *key)
-{
-	char pf[512];
-	const char *scheme = cert ? "https" : "http";
-
-	snprintf(pf, sizeof(pf), "%s/%s.port", tmpdir, tag);
-	unlink(pf);
-	r->pid = fork();
-	if (r->pid < 0)
-		return -1;
-	if (r->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive a crashed test */
-		if (cert)
-			execlp("python3", "python3", receiver_path(), "--port-file", pf, "--hec-token",
-			       HEC_TOKEN, "--es-key", ES_KEY, "--cert", cert, "--key", key, (char *)NULL);
-		else
-			execlp("python3", "python3", receiver_path(), "--port-file", pf, "--hec-token",
-			       HEC_TOKEN, "--es-key", ES_KEY, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		FILE *f = fopen(pf, "r");
-		int st;
-
-		if (f) {
-			int ok = fscanf(f, "%d", &r->port) == 1;
-			fclose(f);
-			if (ok)
-				break;
-		}
-		if (waitpid(r->pid, &st, WNOHANG) == r->pid) {
-			r->pid = 0;
-			return -1;
-		}
-		mw_sleep_ms(50);
-	}
-	if (!r->port)
-		return -1;
-	/* Certificates name localhost and 127.0.0.1; https uses the name. */
-	snprintf(r->base, sizeof(r->base), "%s://%s:%d", scheme, cert ? "localhost" : "127.0.0.1",
-		 r->port);
-	snprintf(r->url_hec, sizeof(r->url_hec), "%s/services/collector/event", r->base);
-	snprintf(r->url_es, sizeof(r->url_es), "%s", r->base);
-	return 0;
-}
-
-static void receiver_stop(struct receiver *r)
-{
-	if (r->pid > 0) {
-		kill(r->pid, SIGTERM);
-		waitpid(r->pid, NULL, 0);
-	}
-	r->pid = 0;
-}
-
-static size_t grab(char *p, size_t size, size_t n, void *ud)
-{
-	mw_buf_append(ud, p, size * n);
-	return size * n;
-}
-
 /* One control request to the plain receiver; returns the HTTP status. */
 static long ctl_req(const char *path, const char *post, mw_buf *out)
 {
-	char url[256];
-	mw_buf sink_buf;
-	long status = 0;
-
-	mw_buf_init(&sink_buf);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", plain.port, path);
-	curl_easy_reset(ctl);
-	curl_easy_setopt(ctl, CURLOPT_URL, url);
-	curl_easy_setopt(ctl, CURLOPT_WRITEFUNCTION, grab);
-	curl_easy_setopt(ctl, CURLOPT_WRITEDATA, out ? out : &sink_buf);
-	curl_easy_setopt(ctl, CURLOPT_TIMEOUT, 20L);
-	if (post)
-		curl_easy_setopt(ctl, CURLOPT_POSTFIELDS, post);
-	if (out)
-		mw_buf_reset(out);
-	if (curl_easy_perform(ctl) == CURLE_OK)
-		curl_easy_getinfo(ctl, CURLINFO_RESPONSE_CODE, &status);
-	mw_buf_free(&sink_buf);
-	return status;
+	return strict_rx_ctl(ctl, &plain, path, post, out);
 }
 
 static void rx_reset(void)
@@ -251,7 +160,7 @@ static void recs_free(struct recs *r)
 	free(r->m);
 }
 
-static void opts_hec(struct sink_opts *o, const struct receiver *r)
+static void opts_hec(struct sink_opts *o, const struct strict_rx *r)
 {
 	memset(o, 0, sizeof(*o));
 	o->name = "siem-hec";
@@ -261,7 +170,7 @@ static void opts_hec(struct sink_opts *o, const struct receiver *r)
 	o->timeout_ms = 10000;
 }
 
-static void opts_es(struct sink_opts *o, const struct receiver *r)
+static void opts_es(struct sink_opts *o, const struct strict_rx *r)
 {
 	memset(o, 0, sizeof(*o));
 	o->name = "siem-es";
@@ -955,7 +864,7 @@ static void test_timeout_abort_down(void **state)
 static void test_tls(void **state)
 {
 	char cert[512], key[512], cmd[2048];
-	struct receiver tls;
+	struct strict_rx tls;
 	struct sink_opts o;
 	struct recs r;
 	sink *s;
@@ -973,7 +882,7 @@ static void test_tls(void **state)
 	if (system(cmd) != 0)
 		skip();
 	memset(&tls, 0, sizeof(tls));
-	assert_int_equal(receiver_start(&tls, "tls", cert, key), 0);
+	assert_int_equal(strict_rx_start(&tls, tmpdir, "tls", cert, key), 0);
 	recs_make(&r, 50, "acme-eu", "url", 10);
 	for (int es = 0; es < 2; es++) {
 		const struct sink_ops *ops = es ? &sink_es_ops : &sink_hec_ops;
@@ -995,7 +904,7 @@ static void test_tls(void **state)
 		assert_int_equal(d, 50);
 		ops->close(s);
 	}
-	receiver_stop(&tls);
+	strict_rx_stop(&tls);
 	recs_free(&r);
 }
 
@@ -1057,13 +966,13 @@ static int group_setup(void **state)
 		return -1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ctl = curl_easy_init();
-	return receiver_start(&plain, "plain", NULL, NULL);
+	return strict_rx_start(&plain, tmpdir, "plain", NULL, NULL);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	receiver_stop(&plain);
+	strict_rx_stop(&plain);
 	curl_easy_cleanup(ctl);
 	rm_rf(tmpdir);
 	return 0;
@@ -1094,8 +1003,8 @@ int main(void)
 		printf("skip: python3 with http.server and ssl is needed for the strict receiver\n");
 		return 77;
 	}
-	if (access(receiver_path(), R_OK) < 0) {
-		printf("skip: %s not found (set STRICT_HTTP)\n", receiver_path());
+	if (access(strict_rx_path(), R_OK) < 0) {
+		printf("skip: %s not found (set STRICT_HTTP)\n", strict_rx_path());
 		return 77;
 	}
 	signal(SIGPIPE, SIG_IGN);
