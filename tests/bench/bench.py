@@ -3,25 +3,44 @@
 
 Starts mimewatch-sim over TLS on 127.0.0.1 with --records N (split over the
 three types), runs `mimewatch fetch` and measures wall time, CPU seconds
-(user + sys of the child, from wait4), peak RSS and the requests the tenant
-saw; then runs tests/bench/pycollector.py, a plain Python collector, against
-a fresh tenant with the same records, and prints both side by side with the
+(user + sys of the child, from wait4), peak RSS (its VmHWM: see
+benchutil.py) and the requests the tenant saw; then runs tests/bench/pycollector.py, a plain Python collector, under
+the interpreter running this script (sys.executable: the real interpreter,
+not a pyenv or $(PYTHON3) shim, whose wrapper would be timed too) against a
+fresh tenant with the same records, and prints both side by side with the
 targets of HACKING, "Performance targets":
   >= 50,000 records/s; CPU per record <= 1/2 of Python's (aim 1/5);
   peak RSS < 64 MiB; requests <= 1.05 x full pages.
+The CPU ratio is mimewatch's CPU seconds per record over Python's.
 
-Page size: the tenant accepts 1..500, so both collectors ask for 500 (the
-largest page Mimecast is known to accept; mimewatch's default is 100):
---page-size changes it. Exit 0 when both runs collected every record (and,
-with --strict, every target was met), 1 otherwise."""
+Then, unless --no-breakdown, a third run: `mimewatch fetch` of as many
+records (or --breakdown-records) from a fresh tenant under `perf record
+-F 999` (sampling, no call graphs), and the share of mimewatch's CPU
+samples by shared object from `perf report --sort dso`: kernel, SQLite,
+TLS (libssl + libcrypto), libcurl, libc, json-c, mimewatch's own code,
+other. Without a usable perf it prints "breakdown: unavailable (perf not
+usable: REASON)" and goes on.
+
+Page size: 100 by default, the page size the targets are stated at (and
+mimewatch's default and largest: Mimecast documents 1..100; the simulated
+tenant accepts up to 500). --page-size changes it for both collectors, for
+experiments: such a run is labelled as one and does not count toward the
+targets. The load average is printed at the start and the end: figures
+taken on a busy machine are worth less.
+Exit 0 when both runs collected every record (and, with --strict, every
+target was met), 1 otherwise."""
 
 import argparse
 import math
 import os
+import re
+import shutil
+import subprocess
 import sys
-import time
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET_PAGE_SIZE = 100
 
 
 def parse_args():
@@ -31,8 +50,16 @@ def parse_args():
     ap.add_argument("--records", type=int, default=1000000,
                     help="records per run, split over the 3 types (default 1000000)")
     ap.add_argument("--quick", action="store_true", help="30000 records, for CI")
-    ap.add_argument("--page-size", type=int, default=100)
+    ap.add_argument("--page-size", type=int, default=TARGET_PAGE_SIZE,
+                    help="page size of both collectors (default %d; any other value is "
+                    "an experiment, not counted toward the targets)" % TARGET_PAGE_SIZE)
     ap.add_argument("--no-python", action="store_true", help="skip the Python collector")
+    ap.add_argument("--no-breakdown", action="store_true",
+                    help="skip the perf run that splits mimewatch's CPU by library")
+    ap.add_argument("--breakdown-records", type=int, default=0,
+                    help="records of the perf run at most (default: as many as the "
+                    "timed runs)")
+    ap.add_argument("--perf", default="perf", help="the perf program (default: perf)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return ap.parse_args()
 
@@ -44,6 +71,8 @@ os.environ["MIMEWATCH_SIM"] = os.path.abspath(args.sim)
 # finds the test harness (tests/lib/mwtest.py) itself.
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import mwtest  # noqa: E402  (needs the two variables above)
+import benchutil  # noqa: E402
+from benchutil import loadavg  # noqa: E402
 
 TYPES = mwtest.TYPES
 
@@ -69,7 +98,7 @@ def log_requests(st):
 def run_mimewatch(per_type, page_size):
     with mwtest.Sim(sim_args(per_type)) as sim:
         sim.edit_config(page_size=str(page_size))
-        rc, out, err, wall, cpu, rss = mwtest.run_process(
+        rc, out, err, wall, cpu, rss = benchutil.run_process(
             [mwtest.MIMEWATCH, "--config", sim.config, "fetch"], 3600)
         if rc != 0:
             sys.stderr.write("bench: mimewatch fetch exited %d\n%s%s" % (rc, out, err))
@@ -78,10 +107,22 @@ def run_mimewatch(per_type, page_size):
                     lines=count_lines(sim), early=st.get("early_requests", 0))
 
 
-def run_python(per_type, page_size):
+def python_interpreter():
+    """The interpreter to time: the one running this script (sys.executable
+    is the real binary even when `make bench` started us through a shim)."""
+    exe = os.path.realpath(sys.executable)
+    try:
+        with open(exe, "rb") as f:
+            elf = f.read(4) == b"\x7fELF"
+    except OSError:
+        elf = False
+    return exe, elf
+
+
+def run_python(per_type, page_size, exe):
     with mwtest.Sim(sim_args(per_type)) as sim:
-        rc, out, err, wall, cpu, rss = mwtest.run_process(
-            [sys.executable, os.path.join(HERE, "pycollector.py"), "--base-url", sim.base_url,
+        rc, out, err, wall, cpu, rss = benchutil.run_process(
+            [exe, os.path.join(HERE, "pycollector.py"), "--base-url", sim.base_url,
              "--ca-file", sim.ca_file, "--out", sim.out_dir, "--page-size", str(page_size),
              "--lookback", "25h"], 3600)
         if rc != 0:
@@ -91,39 +132,129 @@ def run_python(per_type, page_size):
                     lines=count_lines(sim), early=st.get("early_requests", 0))
 
 
+# ---- where mimewatch's CPU goes (perf) ------------------------------------------------
+
+# (label, test on perf's shared-object name), first match wins.
+BREAKDOWN = (
+    ("kernel", lambda d: d.startswith("[kernel") or d in ("[unknown]",)),
+    ("SQLite", lambda d: d.startswith("libsqlite3")),
+    ("TLS", lambda d: d.startswith("libssl") or d.startswith("libcrypto")),
+    ("libcurl", lambda d: d.startswith("libcurl")),
+    ("libc", lambda d: d.startswith("libc.so") or d.startswith("libc-")),
+    ("json-c", lambda d: d.startswith("libjson-c")),
+    ("mimewatch", lambda d: d == os.path.basename(mwtest.MIMEWATCH)),
+)
+DSO_LINE = re.compile(r"^\s*([0-9.]+)%\s+(\d+)\s+(.+?)\s*$")
+
+
+def perf_reason(text, rc):
+    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith("[ perf")]
+    why = lines[0] if lines else "exit status %s" % rc
+    return why[:160]
+
+
+def run_breakdown(per_type, page_size):
+    """(shares {label: percent}, samples, other DSOs, None) or
+    (None, 0, None, reason)."""
+    perf = shutil.which(args.perf)
+    if not perf:
+        return None, 0, None, "%s not found" % args.perf
+    tmp = tempfile.mkdtemp(prefix="mwbench-perf-")
+    data = os.path.join(tmp, "perf.data")
+    try:
+        with mwtest.Sim(sim_args(per_type)) as sim:
+            sim.edit_config(page_size=str(page_size))
+            rc, out, err, wall, cpu, rss = mwtest.run_process(
+                [perf, "record", "-F", "999", "-o", data, "--", mwtest.MIMEWATCH,
+                 "--config", sim.config, "fetch"], 3600)
+        if not os.path.exists(data):
+            return None, 0, None, "perf record: " + perf_reason(err, rc)
+        if rc != 0:   # perf record exits with mimewatch's status
+            return None, 0, None, "mimewatch fetch exited %d under perf: %s" % (
+                rc, perf_reason(err, rc))
+        r = subprocess.run([perf, "report", "-i", data, "--sort", "dso", "--stdio", "-n",
+                            "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=600)
+        if r.returncode != 0:
+            return None, 0, None, "perf report: " + perf_reason(
+                r.stderr.decode(errors="replace"), r.returncode)
+        samples = {}
+        for line in r.stdout.decode(errors="replace").splitlines():
+            m = DSO_LINE.match(line)
+            if m:
+                samples[m.group(3)] = samples.get(m.group(3), 0) + int(m.group(2))
+        total = sum(samples.values())
+        if not total:
+            return None, 0, None, "perf recorded no samples"
+        shares = {label: 0 for label, _ in BREAKDOWN}
+        shares["other"] = 0
+        others = {}
+        for dso, n in samples.items():
+            for label, test in BREAKDOWN:
+                if test(dso):
+                    shares[label] += n
+                    break
+            else:
+                shares["other"] += n
+                others[dso] = n
+        pct = {k: 100.0 * v / total for k, v in shares.items()}
+        top = sorted(others.items(), key=lambda kv: -kv[1])[:4]
+        return pct, total, ["%s %.1f%%" % (d, 100.0 * n / total) for d, n in top], None
+    except (OSError, subprocess.SubprocessError) as ex:
+        return None, 0, None, str(ex)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     total = 30000 if args.quick else args.records
     per_type = max(1, total // 3)
     total = per_type * 3
     page = args.page_size
     full_pages = 3 * math.ceil(per_type / page)
+    print("bench: load average at start: %s (%d CPUs)" % (loadavg(), os.cpu_count() or 0),
+          flush=True)
     print("bench: %d records (%d per type) over TLS on 127.0.0.1, page size %d, "
           "%d full pages" % (total, per_type, page, full_pages), flush=True)
+    experiment = page != TARGET_PAGE_SIZE
+    if experiment:
+        print("bench: EXPERIMENT: page size %d, not %d: these figures do not count toward "
+              "the targets of HACKING \"Performance targets\"" % (page, TARGET_PAGE_SIZE),
+              flush=True)
     runs = [("mimewatch", run_mimewatch(per_type, page))]
     if not args.no_python:
-        runs.append(("python", run_python(per_type, page)))
+        exe, elf = python_interpreter()
+        print("bench: python collector timed as %s (Python %d.%d.%d)%s"
+              % (exe, sys.version_info[0], sys.version_info[1], sys.version_info[2],
+                 "" if elf else " - WARNING: not an ELF binary, a wrapper may be timed too"),
+              flush=True)
+        runs.append(("python", run_python(per_type, page, exe)))
 
     ok = True
     print()
-    print("%-10s %10s %9s %14s %13s %9s %14s" % ("collector", "records", "wall s",
-                                                  "records/s", "CPU s/100k", "RSS MiB",
-                                                  "req/full pages"))
+    print("CPU = user + sys seconds of the collector process (wait4); records/s = records / "
+          "wall seconds;\npeak RSS = the process's VmHWM (/proc, polled every 10 ms: wait4's "
+          "ru_maxrss would include\nthis script's own RSS, inherited across fork and exec); "
+          "req/full page = requests / full pages\n(%d = ceil(records per type / page size) x 3 "
+          "types)" % full_pages)
+    print("%-10s %9s %8s %8s %12s %10s %9s %15s" % ("collector", "records", "wall s", "CPU s",
+                                                    "CPU s/100k", "records/s", "RSS MiB",
+                                                    "req/full page"))
     for name, r in runs:
-        rate = r["lines"] / r["wall"] if r["wall"] > 0 else 0
-        cpu100k = r["cpu"] * 100000.0 / max(r["lines"], 1)
-        r["cpu100k"] = cpu100k
-        print("%-10s %10d %9.2f %14.0f %13.3f %9.1f %8d/%-5d" % (
-            name, r["lines"], r["wall"], rate, cpu100k, r["rss_kb"] / 1024.0, r["requests"],
-            full_pages))
+        r["rate"] = r["lines"] / r["wall"] if r["wall"] > 0 else 0
+        r["cpu100k"] = r["cpu"] * 100000.0 / max(r["lines"], 1)
+        r["reqratio"] = r["requests"] / full_pages
+        print("%-10s %9d %8.2f %8.2f %12.3f %10.0f %9.1f %6.3f (%d/%d)" % (
+            name, r["lines"], r["wall"], r["cpu"], r["cpu100k"], r["rate"],
+            r["rss_kb"] / 1024.0, r["reqratio"], r["requests"], full_pages))
         if r["rc"] != 0 or r["lines"] != total:
             print("bench: %s collected %d of %d records (exit %d)" % (name, r["lines"], total,
                                                                    r["rc"]))
             ok = False
     mw = runs[0][1]
     misses = []
-    rate = mw["lines"] / mw["wall"] if mw["wall"] > 0 else 0
-    if rate < 50000:
-        misses.append("records/s %.0f < 50000" % rate)
+    if mw["rate"] < 50000:
+        misses.append("records/s %.0f < 50000" % mw["rate"])
     if mw["rss_kb"] / 1024.0 >= 64:
         misses.append("peak RSS %.1f MiB >= 64" % (mw["rss_kb"] / 1024.0))
     if mw["requests"] > 1.05 * full_pages:
@@ -131,11 +262,38 @@ def main():
     if mw["early"]:
         misses.append("%d early requests" % mw["early"])
     if len(runs) > 1:
-        ratio = mw["cpu100k"] / runs[1][1]["cpu100k"] if runs[1][1]["cpu100k"] else 0
-        print("\nCPU ratio mimewatch/python: %.3f (target <= 0.5, aim 0.2)" % ratio)
+        py = runs[1][1]
+        ratio = mw["cpu100k"] / py["cpu100k"] if py["cpu100k"] else 0
+        print("\nCPU ratio mimewatch/python (CPU s per record): %.3f (target <= 0.5, aim 0.2)"
+              % ratio)
         if ratio > 0.5:
             misses.append("CPU ratio %.3f > 0.5" % ratio)
-    if misses:
+
+    if not args.no_breakdown:
+        bt = min(total, max(3, args.breakdown_records)) if args.breakdown_records else total
+        bper = max(1, bt // 3)
+        print("\nbreakdown of mimewatch's CPU: a separate `mimewatch fetch` of %d records "
+              "under `perf record -F 999` (sampling at 999 Hz, no call graphs; kernel and "
+              "user time), share of samples by shared object from `perf report --sort dso`; "
+              "kernel = [kernel.*], TLS = libssl + libcrypto, mimewatch = its own code"
+              % (3 * bper), flush=True)
+        pct, nsamples, others, why = run_breakdown(bper, page)
+        if pct is None and why.startswith("mimewatch"):
+            print("breakdown: unavailable (%s)" % why)
+            ok = False
+        elif pct is None:
+            print("breakdown: unavailable (perf not usable: %s)" % why)
+        else:
+            order = [l for l, _ in BREAKDOWN] + ["other"]
+            print("breakdown (%d samples): " % nsamples +
+                  ", ".join("%s %.1f%%" % (l, pct[l]) for l in order))
+            if others:
+                print("  other: " + ", ".join(others))
+
+    print("\nbench: load average at end: %s" % loadavg())
+    if experiment:
+        print("EXPERIMENT (page size %d): not a measurement of the targets" % page)
+    elif misses:
         print("targets missed: " + "; ".join(misses))
     else:
         print("all targets of HACKING \"Performance targets\" met")
