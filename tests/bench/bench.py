@@ -95,6 +95,18 @@ def log_requests(st):
     return sum(st.get("requests", {}).get(mwtest.PATHS[t], 0) for t in TYPES)
 
 
+def busy():
+    """Says so when other work shares the machine: CPU seconds, not only
+    wall time, grow and scatter then (shared caches and cores)."""
+    try:
+        one = os.getloadavg()[0]
+    except OSError:
+        return
+    if one >= 0.5 * (os.cpu_count() or 1) + 0.5:
+        print("bench: the machine is busy (1-minute load %.2f on %d CPUs): figures are noisier "
+              "and slower than on an idle machine" % (one, os.cpu_count() or 1), flush=True)
+
+
 def run_mimewatch(per_type, page_size):
     with mwtest.Sim(sim_args(per_type)) as sim:
         sim.edit_config(page_size=str(page_size))
@@ -214,6 +226,7 @@ def main():
     full_pages = 3 * math.ceil(per_type / page)
     print("bench: load average at start: %s (%d CPUs)" % (loadavg(), os.cpu_count() or 0),
           flush=True)
+    busy()
     print("bench: %d records (%d per type) over TLS on 127.0.0.1, page size %d, "
           "%d full pages" % (total, per_type, page, full_pages), flush=True)
     experiment = page != TARGET_PAGE_SIZE
@@ -291,6 +304,7 @@ def main():
                 print("  other: " + ", ".join(others))
 
     print("\nbench: load average at end: %s" % loadavg())
+    busy()
     if experiment:
         print("EXPERIMENT (page size %d): not a measurement of the targets" % page)
     elif misses:
