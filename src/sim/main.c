@@ -32,8 +32,8 @@ static const char usage_text[] =
 	"with KIND one of 429 418 401 403 ipdeny nopackage 500 502 503 failarr truncate\n"
 	"slow emptynext emptyend badjson trailing token_expired token_revoked gateway429\n"
 	"binding_fail echo reset chunkcut hang drip redirect bigrecord bigbody deepjson\n"
-	"badrecord, or a hostile tenant's timeshift nextloop repeatpages baddate\n"
-	"hostile_account.\n";
+	"badrecord, a hostile tenant's timeshift nextloop repeatpages baddate\n"
+	"hostile_account, or revise (a changed impersonation verdict).\n";
 
 enum {
 	OPT_PORT = 256, OPT_BIND, OPT_PORT_FILE, OPT_TLS, OPT_CERT_DIR, OPT_SEED, OPT_RECORDS,

@@ -422,10 +422,12 @@ static void put_message_id(mw_buf *b, const struct sim_recset *rs, int type, int
 }
 
 /* What a hostile tenant does to a record's time field (timeshift, baddate):
- * moved by shift seconds, or replaced by text. NULL: the record's own time. */
+ * moved by shift seconds, or replaced by text; and which revision of its
+ * content it serves (revise). NULL: the record as first served. */
 struct when {
 	int64_t shift;
 	const char *text;
+	int rev;
 };
 
 /* text as a JSON string: '"', '\\' and the C0 controls escaped. */
@@ -693,15 +695,19 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 		mw_buf_putc(b, ',');
 		put_q(b, imp_identifiers[i2]);
 	}
+	/* revise, odd rev: the verdict changed (the hold released, or a
+	 * line let through held) and the tag with it */
+	int flip = w && w->rev % 2;
+
 	LIT(b, "],\"action\":");
-	put_q(b, hits == 2 ? "hold" : "none");
+	put_q(b, (hits == 2) != flip ? "hold" : "none");
 	LIT(b, ",\"taggedExternal\":");
 	if ((g >> 32) % 4)
 		LIT(b, "true");
 	else
 		LIT(b, "false");
 	LIT(b, ",\"taggedMalicious\":");
-	if (attr_tagged(h))
+	if (attr_tagged(h) != flip)
 		LIT(b, "true");
 	else
 		LIT(b, "false");
@@ -1008,7 +1014,15 @@ void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int6
 void sim_records_append_at(mw_buf *out, const struct sim_recset *rs, int type, int64_t i,
 			   int64_t shift_s, const char *date_text)
 {
-	struct when w = { shift_s, date_text };
+	struct when w = { shift_s, date_text, 0 };
+
+	append_rec(out, rs, type, i, &w);
+}
+
+void sim_records_append_revised(mw_buf *out, const struct sim_recset *rs, int type,
+				int64_t i, int rev)
+{
+	struct when w = { 0, NULL, rev };
 
 	append_rec(out, rs, type, i, &w);
 }

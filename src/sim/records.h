@@ -61,6 +61,13 @@ void sim_records_append(mw_buf *out, const struct sim_recset *rs, int type, int6
 void sim_records_append_at(mw_buf *out, const struct sim_recset *rs, int type, int64_t i,
 			   int64_t shift_s, const char *date_text);
 
+/* The same record as Mimecast might serve it again after its verdict
+ * changed (the revise fault): for impersonation, revision rev of its
+ * content: an odd rev flips action (none/hold) and taggedMalicious, an
+ * even one serves the original content again. Other types unchanged. */
+void sim_records_append_revised(mw_buf *out, const struct sim_recset *rs, int type,
+				int64_t i, int rev);
+
 /* "2024-11-17T17:02:30+0000" for epoch seconds; out holds 25 bytes. */
 void sim_records_format_date(int64_t epoch, char out[25]);
 

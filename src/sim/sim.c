@@ -71,7 +71,7 @@ enum fault_kind {
 	F_TRUNCATE, F_SLOW, F_EMPTYNEXT, F_BADJSON, F_TRAILING, F_TOKEN_EXPIRED, F_RESET,
 	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
 	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
-	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT,
+	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT, F_REVISE,
 	F_COUNT
 };
 
@@ -81,6 +81,7 @@ static const char *const fault_names[F_COUNT] = {
 	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
 	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
 	"timeshift", "nextloop", "repeatpages", "baddate", "hostile_account",
+	"revise",
 };
 
 /* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
@@ -113,7 +114,9 @@ struct fault {
 	int what;                   /* echo: 0 auth, 1 form */
 	int64_t minsize;            /* slow, drip: only answers of more records; -1 all */
 	int64_t offset;             /* timeshift: seconds added to the time field */
-	int64_t every;              /* timeshift: every Nth record of a page; 0 the first */
+	int64_t every;              /* timeshift: every Nth record of a page; 0 the first;
+				     * revise: records whose index is a multiple of it */
+	int64_t rev;                /* revise: which revision of the content (1..) */
 	int sticky;                 /* timeshift: served again in every later answer */
 	int64_t period;             /* nextloop: pages in the cycle */
 	char value[128];            /* baddate: the time field's text */
@@ -203,6 +206,11 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 	f->minsize = -1;
 	f->period = 1;
 	f->offset = INT64_MIN;      /* timeshift: required */
+	if (k == F_REVISE) {
+		f->types = 1u << SIM_IMPERSONATION;
+		f->every = 1;
+		f->rev = 1;
+	}
 	if (k == F_BADDATE)
 		snprintf(f->value, sizeof(f->value), "2026-02-30T10:00:00+0000");
 	if (!colon) {
@@ -361,7 +369,12 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 				return -1;
 			}
 			f->offset = x;
-		} else if ((strcmp(kv, "every") == 0 && k == F_TIMESHIFT) ||
+		} else if (strcmp(kv, "rev") == 0 && k == F_REVISE) {
+			if (parse_i64(val, &f->rev) < 0 || f->rev < 1 || f->rev > 1000) {
+				mw_err_set(e, "fault \"%s\": rev=%s: need 1 to 1000", spec, val);
+				return -1;
+			}
+		} else if ((strcmp(kv, "every") == 0 && (k == F_TIMESHIFT || k == F_REVISE)) ||
 			   (strcmp(kv, "period") == 0 && k == F_NEXTLOOP)) {
 			int64_t v;
 
@@ -404,6 +417,11 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 	}
 	if (k == F_TIMESHIFT && f->offset == INT64_MIN) {
 		mw_err_set(e, "fault \"%s\": timeshift needs offset=SECONDS", spec);
+		return -1;
+	}
+	if (k == F_REVISE && f->types != 1u << SIM_IMPERSONATION) {
+		mw_err_set(e, "fault \"%s\": revise is for type=impersonation only: URL and "
+			   "attachment records carry no id of their own", spec);
 		return -1;
 	}
 	return 0;
@@ -1856,6 +1874,8 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 				sticky_add(s, c->type, at, f->offset);
 		} else if (f->kind == F_BADDATE && n == 0) {
 			sim_records_append_at(b, &s->rs, c->type, at, 0, f->value);
+		} else if (f->kind == F_REVISE && at % f->every == 0) {
+			sim_records_append_revised(b, &s->rs, c->type, at, (int)f->rev);
 		} else {
 			sim_records_append(b, &s->rs, c->type, at);
 		}
