@@ -179,6 +179,60 @@ static int outside_add(mw_store *s, int64_t source, const char *id, mw_err *e)
 	return sdb_done(s, st, "keeping the id of a record outside its window", e);
 }
 
+/* A keyed record (rec->keyed) checked against the row stored under its id:
+ * 0 none is (the caller inserts it as revision 1), 1 the same content is
+ * (a duplicate), 2 other content was, and rec replaced it as the next
+ * revision. A record dated outside its window never replaces one: what a
+ * tenant serves out of place is stored once, ever (a hostile tenant that
+ * serves a wrongly dated copy of a line in every answer beside the real
+ * one would otherwise make a revision of each). */
+static int keyed_put(mw_store *s, int64_t source, const struct store_rec *rec, int64_t now,
+		     mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_KEYED_GET, e);
+	int64_t revision;
+	const void *json;
+	size_t len;
+	int rc, same;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : sdb_fail(s, rc, "looking up a record's id", e);
+	}
+	revision = sqlite3_column_int64(st, 1);
+	json = sqlite3_column_blob(st, 2);
+	len = (size_t)sqlite3_column_bytes(st, 2);
+	same = len == rec->json_len && (len == 0 || memcmp(json, rec->json, len) == 0);
+	sqlite3_reset(st);
+	if (same || rec->outside)
+		return 1;
+	if (!(st = sdb_stmt(s, ST_KEYED_DROP, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	if (sdb_done(s, st, "replacing a revised record", e) < 0)
+		return -1;
+	if (!(st = sdb_stmt(s, ST_INSERT_REC, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, rec->time);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int(st, 5, rec->threat ? 1 : 0);
+	sqlite3_bind_text(st, 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, revision + 1);
+	/* (source and now are bound as store_commit_page binds them: its loop
+	 * sets the other columns per record) */
+	if (sdb_done(s, st, "storing a revised record", e) < 0)
+		return -1;
+	return 2;
+}
+
 int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
 		    mw_err *e)
 {
@@ -196,12 +250,12 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
-	int64_t now = mw_now(), inserted = 0, outside = 0;
+	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0;
 	sqlite3_stmt *st;
-	int rc, has_outside = 0, any_outside = 0;
+	int rc, one_by_one = 0, any_outside = 0;
 
 	if (r)
-		r->inserted = r->duplicates = r->outside = 0;
+		r->inserted = r->duplicates = r->outside = r->revised = 0;
 	if (sdb_begin(s, e) < 0)
 		return -1;
 	if (!(st = sdb_stmt(s, ST_INSERT_REC, e)))
@@ -213,15 +267,16 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 			mw_err_set(e, "%s: record %zu of the page has no id or no JSON", s->path, i);
 			return sdb_abort(s);
 		}
-		has_outside |= recs[i].outside;
+		one_by_one |= recs[i].outside || recs[i].keyed;
 	}
 	if (n && exists(s, ST_OUTSIDE_ANY, source, NULL, &any_outside, e) < 0)
 		return sdb_abort(s);
-	has_outside |= any_outside;
+	one_by_one |= any_outside;
 	/* A page with a record dated outside its window (rare) goes one row at
 	 * a time: each such record is checked against, and added to, the
-	 * outside_seen ids. */
-	for (size_t i = 0; !has_outside && i + MULTI_ROWS <= n; i += MULTI_ROWS) {
+	 * outside_seen ids. So do keyed records (impersonation: small pages),
+	 * each looked up by its id. */
+	for (size_t i = 0; !one_by_one && i + MULTI_ROWS <= n; i += MULTI_ROWS) {
 		sqlite3_stmt *m = multi_insert(s, e);
 
 		if (!m)
@@ -245,10 +300,20 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		}
 		inserted += sqlite3_changes(s->db);
 	}
-	for (size_t i = has_outside ? 0 : n - n % MULTI_ROWS; i < n; i++) {
+	for (size_t i = one_by_one ? 0 : n - n % MULTI_ROWS; i < n; i++) {
 		const struct store_rec *rec = &recs[i];
 		int seen = 0;
 
+		if (rec->keyed) {
+			int k = keyed_put(s, source, rec, now, e);
+
+			if (k < 0)
+				return sdb_abort(s);
+			if (k > 0) {
+				revised += k == 2;
+				continue;
+			}
+		}
 		if (seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
 			return sdb_abort(s);
 		if (seen)
@@ -258,6 +323,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		sqlite3_bind_int64(st, 3, rec->time);
 		sqlite3_bind_int(st, 5, rec->threat ? 1 : 0);
 		sqlite3_bind_text(st, 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, rec->keyed ? 1 : 0);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -296,13 +362,22 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		if (sdb_done(s, st, "counting records outside their window", e) < 0)
 			return sdb_abort(s);
 	}
+	if (revised > 0) {
+		if (!(st = sdb_stmt(s, ST_REVISED_ADD, e)))
+			return sdb_abort(s);
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, revised);
+		if (sdb_done(s, st, "counting revised records", e) < 0)
+			return sdb_abort(s);
+	}
 	if (c && cursor_put(s, source, c, e) < 0)
 		return sdb_abort(s);
 	if (sdb_commit(s, e) < 0)
 		return sdb_abort(s);
 	if (r) {
 		r->inserted = inserted;
-		r->duplicates = (int64_t)n - inserted;
+		r->revised = revised;
+		r->duplicates = (int64_t)n - inserted - revised;
 		r->outside = outside;
 	}
 	return 0;

@@ -33,8 +33,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN_IMM] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_INSERT_REC] = "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json) "
-			  "VALUES(?1,?2,?3,?4,?5,?6)",
+	[ST_INSERT_REC] = "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json,"
+			  "revision) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_HOURLY_ADD] = "INSERT INTO hourly(source,hour,n) VALUES(?1,?2,?3) "
 			  "ON CONFLICT(source,hour) DO UPDATE SET n=n+excluded.n",
 	[ST_STATUS_ADD_TOTAL] =
@@ -54,7 +54,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "win_received,win_restarted FROM cursors WHERE source=?1",
 	[ST_SOURCE_ADD] = "INSERT OR IGNORE INTO sources(integration,type) VALUES(?1,?2)",
 	[ST_SOURCE_GET] = "SELECT id FROM sources WHERE integration=?1 AND type=?2",
-	[ST_EACH_AFTER] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json "
+	[ST_EACH_AFTER] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json,"
+			  "r.revision "
 			  "FROM records r JOIN sources s ON s.id=r.source "
 			  "WHERE r.rowid>?1 ORDER BY r.rowid LIMIT ?2",
 	[ST_MAX_ROWID] = "SELECT coalesce(max(rowid),0) FROM records",
@@ -105,7 +106,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(c.horizon,st.horizon,0),coalesce(st.last_record_time,0),"
 		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
 		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
-		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0) "
+		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0),"
+		"coalesce(st.revised,0) "
 		"FROM sources s LEFT JOIN status st ON st.source=s.id "
 		"LEFT JOIN cursors c ON c.source=s.id "
 		/* heartbeat records (collector.c) are for the outputs only */
@@ -141,18 +143,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* The preview's pages: one ordered stream per threat value, merged in C,
 	 * so a single index serves both "all" and "threats only". _0 and _1 are
 	 * the same statement twice: both streams are stepped at once. */
-	[ST_Q_OLDER_0] = "SELECT rowid,id,time,collected,json FROM records "
+	[ST_Q_OLDER_0] = "SELECT rowid,id,time,collected,json,revision FROM records "
 			 "WHERE source=?1 AND threat=?2 AND rowid<?3 ORDER BY rowid DESC",
-	[ST_Q_OLDER_1] = "SELECT rowid,id,time,collected,json FROM records "
+	[ST_Q_OLDER_1] = "SELECT rowid,id,time,collected,json,revision FROM records "
 			 "WHERE source=?1 AND threat=?2 AND rowid<?3 ORDER BY rowid DESC",
-	[ST_Q_NEWER_0] = "SELECT rowid,id,time,collected,json FROM records "
+	[ST_Q_NEWER_0] = "SELECT rowid,id,time,collected,json,revision FROM records "
 			 "WHERE source=?1 AND threat=?2 AND rowid>?3 ORDER BY rowid",
-	[ST_Q_NEWER_1] = "SELECT rowid,id,time,collected,json FROM records "
+	[ST_Q_NEWER_1] = "SELECT rowid,id,time,collected,json,revision FROM records "
 			 "WHERE source=?1 AND threat=?2 AND rowid>?3 ORDER BY rowid",
 	[ST_Q_COUNT] = "SELECT count(*) FROM records WHERE source=?1 AND threat=?2 "
 		       "AND rowid>?3 AND rowid<=?4",
-	[ST_GET_ROW] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json "
-		       "FROM records r JOIN sources s ON s.id=r.source WHERE r.rowid=?1",
+	[ST_GET_ROW] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json,"
+		       "r.revision FROM records r JOIN sources s ON s.id=r.source WHERE r.rowid=?1",
+	/* A keyed record (store_rec.keyed) by its id: the partial index
+	 * records_keyed holds only those rows (revision > 0). */
+	[ST_KEYED_GET] = "SELECT rowid,revision,json FROM records WHERE source=?1 AND id=?2 "
+			 "AND revision>0 ORDER BY rowid DESC LIMIT 1",
+	[ST_KEYED_DROP] = "DELETE FROM records WHERE source=?1 AND id=?2 AND revision>0",
+	[ST_REVISED_ADD] = "INSERT INTO status(source,revised) VALUES(?1,?2) "
+			   "ON CONFLICT(source) DO UPDATE SET revised=revised+excluded.revised",
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -283,6 +292,7 @@ int sdb_read_row(mw_store *s, sqlite3_stmt *st, struct store_row *row, mw_err *e
 	row->collected = sqlite3_column_int64(st, 5);
 	row->json = (const char *)sqlite3_column_text(st, 6);
 	row->json_len = (size_t)sqlite3_column_bytes(st, 6);
+	row->revision = sqlite3_column_int64(st, 7);
 	if (!row->integration || !row->type || !row->id || !row->json) {
 		sqlite3_reset(st);
 		mw_err_set(e, "%s: record %" PRId64 " has a NULL field: %s", s->path, row->rowid,

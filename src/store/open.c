@@ -107,6 +107,42 @@ static const char schema_v2[] =
 	" PRIMARY KEY(source,id)) WITHOUT ROWID;"
 	"UPDATE meta SET value='2' WHERE key='schema_version';";
 
+/* Version 3 adds revisions of keyed records (store_rec.keyed: an
+ * impersonation id names one log line, and Mimecast may serve that line
+ * again with a changed verdict):
+ * - records.revision: 0 for records that are not keyed, 1 for a keyed
+ *   record's first content, +1 each time the same id arrives with other
+ *   content (store_commit_page);
+ * - records_keyed: the keyed rows by (source, id), a partial index, so URL
+ *   and attachment records (most of a backfill) pay nothing for it;
+ * - status.revised: how many revisions a source has stored.
+ * The keyed types' records already stored become revision 1 (keyed_sql).
+ * ADD COLUMN with a constant default rewrites no row. */
+static const char schema_v3[] =
+	"ALTER TABLE records ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE status ADD COLUMN revised INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX records_keyed ON records(source,id) WHERE revision>0;"
+	"UPDATE meta SET value='3' WHERE key='schema_version';";
+
+/* The records of the keyed log types (those with an id field of their own)
+ * made revision 1: run once, when an older store is upgraded. */
+static void keyed_sql(mw_buf *b)
+{
+	int first = 1;
+
+	mw_buf_puts(b, "UPDATE records SET revision=1 WHERE source IN "
+		       "(SELECT id FROM sources WHERE type IN (");
+	for (size_t i = 0; i < mw_nlogtypes; i++) {
+		if (!mw_logtypes[i].id_field)
+			continue;
+		mw_buf_printf(b, "%s'%s'", first ? "" : ",", mw_logtypes[i].name);
+		first = 0;
+	}
+	if (first)
+		mw_buf_puts(b, "''");
+	mw_buf_puts(b, "))");
+}
+
 /* ---- open -------------------------------------------------------------- */
 
 static char *path_join(const char *dir, const char *name)
@@ -229,6 +265,7 @@ static int create_at(const char *tmp, mw_err *e)
 	    (rc = sdb_raw_exec(t.db, "BEGIN IMMEDIATE")) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v1)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v2)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v3)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -370,29 +407,39 @@ static int ensure_indexes(mw_store *s, mw_err *e)
 	return 0;
 }
 
-/* Brings a store of an older schema up to STORE_SCHEMA_VERSION. Two
- * processes may open the same old store at once: the version is read again
- * inside the write transaction, so only one of them applies the change. */
+/* Brings a store of an older schema up to STORE_SCHEMA_VERSION, each
+ * version's change in turn, in one transaction. Two processes may open the
+ * same old store at once: the version is read again inside the write
+ * transaction, so only one of them applies the change. */
 static int migrate(mw_store *s, mw_err *e)
 {
 	char ver[32];
-	int rc;
+	mw_buf keyed;
+	int rc = SQLITE_OK, v;
 
-	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 || atoi(ver) >= 2)
+	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 ||
+	    atoi(ver) >= STORE_SCHEMA_VERSION)
 		return 0;
 	if ((rc = sdb_raw_exec(s->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		return sdb_fail(s, rc, "upgrading the store to schema version 2", e);
-	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 || atoi(ver) >= 2) {
+		return sdb_fail(s, rc, "upgrading the store's schema", e);
+	if (store_meta_get(s, "schema_version", ver, sizeof ver) < 0 ||
+	    (v = atoi(ver)) >= STORE_SCHEMA_VERSION) {
 		sdb_raw_exec(s->db, "ROLLBACK");
 		return 0;
 	}
-	if ((rc = sdb_raw_exec(s->db, schema_v2)) != SQLITE_OK ||
-	    (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
-		sdb_fail(s, rc, "upgrading the store to schema version 2", e);
+	mw_buf_init(&keyed);
+	keyed_sql(&keyed);
+	if (v < 2)
+		rc = sdb_raw_exec(s->db, schema_v2);
+	if (rc == SQLITE_OK && v < 3 && (rc = sdb_raw_exec(s->db, schema_v3)) == SQLITE_OK)
+		rc = sdb_raw_exec(s->db, keyed.data);
+	mw_buf_free(&keyed);
+	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
+		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");
 		return -1;
 	}
-	mw_log(1, "%s: upgraded to schema version 2", s->path);
+	mw_log(1, "%s: upgraded from schema version %d to %d", s->path, v, STORE_SCHEMA_VERSION);
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id: "MWst", so another program's SQLite file is told
  * apart from a damaged store of ours. */
 #define STORE_APP_ID 0x4d577374
@@ -68,6 +68,9 @@ enum stmt_id {
 	ST_Q_NEWER_1,
 	ST_Q_COUNT,
 	ST_GET_ROW,
+	ST_KEYED_GET,
+	ST_KEYED_DROP,
+	ST_REVISED_ADD,
 	ST_COUNT
 };
 
@@ -105,7 +108,7 @@ void sdb_bind_str(sqlite3_stmt *st, int i, const char *v);
 /* sqlite3_exec without callback: an SQLITE_ result code. */
 int sdb_raw_exec(sqlite3 *db, const char *sql);
 /* The record on st's current row (columns rowid, integration, type, id,
- * time, collected, json, as every record query selects them); pointers
+ * time, collected, json, revision, as every record query selects them); pointers
  * valid until st steps again. -1 (st reset, e set) when a column is NULL:
  * the store is damaged. */
 int sdb_read_row(mw_store *s, sqlite3_stmt *st, struct store_row *row, mw_err *e);

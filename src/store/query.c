@@ -296,6 +296,7 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 		row.collected = sqlite3_column_int64(x->st, 3);
 		row.json = (const char *)sqlite3_column_text(x->st, 4);
 		row.json_len = (size_t)sqlite3_column_bytes(x->st, 4);
+		row.revision = sqlite3_column_int64(x->st, 5);
 		sc->pos = row.rowid;
 		if (!row.id || !row.json) {
 			mw_err_set(e, "%s: record %" PRId64 " has a NULL field: %s", s->path,

@@ -123,6 +123,7 @@ int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err 
 		x->updated = sqlite3_column_int64(st, 24);
 		sdb_copy_col(x->warning, sizeof x->warning, st, 25);
 		x->outside = sqlite3_column_int64(st, 26);
+		x->revised = sqlite3_column_int64(st, 27);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

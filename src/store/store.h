@@ -60,16 +60,28 @@ struct store_rec {
 	size_t json_len;
 	int outside;            /* dated outside the window that asked for it:
 	                           stored and delivered once, ever */
+	int keyed;              /* id is the record's own (impersonation), not a
+	                           digest of its content: the same id with other
+	                           content is a revision (store_commit_page) */
 };
 
 struct store_page_result {
 	int64_t inserted, duplicates;
+	int64_t revised;        /* keyed records stored again as a new revision */
 	int64_t outside;        /* of inserted, records dated outside their window */
 };
 
 /* One transaction: inserts the records (dropping ids already stored),
  * updates totals and hourly counts, and writes the cursor (the new
- * resumption point, or the completed window's horizon). */
+ * resumption point, or the completed window's horizon).
+ *
+ * A keyed record whose id is stored already with other content (a verdict
+ * changed at Mimecast) replaces it: the old row goes, the new one gets the
+ * next rowid (so every output delivers it again) and revision = the old
+ * revision + 1 (a keyed record's first revision is 1; records that are not
+ * keyed have revision 0). The same content again is a duplicate. Revisions
+ * count in r->revised and the source's status, not in inserted or total:
+ * the record is still one record. */
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e);
 
@@ -100,6 +112,7 @@ struct store_status {
 	int64_t throttled_until; /* epoch ms, 0 none */
 	char warning[384];       /* collection goes on despite this; "" none */
 	int64_t outside;         /* records dated outside the window that asked */
+	int64_t revised;         /* keyed records stored again with new content */
 	int64_t updated;         /* epoch ms */
 };
 /* Writes the collector-owned fields (total, records_24h and rejects are
@@ -146,6 +159,7 @@ struct store_row {
 	int64_t time, collected;
 	const char *json;
 	size_t json_len;
+	int64_t revision;       /* 0 not keyed, 1 first revision, 2.. revised */
 };
 int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
 		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);

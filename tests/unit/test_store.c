@@ -99,6 +99,23 @@ static void raw_sql(const char *db, const char *sql)
 	sqlite3_close(h);
 }
 
+/* The one integer an SQL query gives, read through a connection of its own
+ * (WAL: it sees what the store committed). */
+static int64_t sql_i64(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
 /* n records "p<prefix>-<i>" with times t0 + i. */
 static void commit_n(mw_store *s, int64_t src, const char *prefix, int from, int to,
 		     int64_t t0, struct store_page_result *r)
@@ -167,7 +184,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "2");
+	assert_string_equal(v, "3");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -232,8 +249,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='3' WHERE key='schema_version'");
-	expect_refused(f, "schema version 3, newer than this mimewatch understands (2)");
+	raw_sql(f->db, "UPDATE meta SET value='4' WHERE key='schema_version'");
+	expect_refused(f, "schema version 4, newer than this mimewatch understands (3)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -759,7 +776,10 @@ static void test_upgrade_v1(void **state)
 	assert_int_equal(store_reset_cursor(s, src, 4242, &e), 0);
 	store_close(s);
 	f->s = NULL;
-	raw_sql(f->db, "ALTER TABLE cursors DROP COLUMN win_received;"
+	raw_sql(f->db, "DROP INDEX records_keyed;"
+		       "ALTER TABLE records DROP COLUMN revision;"
+		       "ALTER TABLE status DROP COLUMN revised;"
+		       "ALTER TABLE cursors DROP COLUMN win_received;"
 		       "ALTER TABLE cursors DROP COLUMN win_restarted;"
 		       "ALTER TABLE status DROP COLUMN warning;"
 		       "ALTER TABLE status DROP COLUMN outside;"
@@ -767,7 +787,7 @@ static void test_upgrade_v1(void **state)
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "2");
+	assert_string_equal(v, "3");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -806,6 +826,135 @@ static void test_upgrade_v1(void **state)
 	assert_string_equal(list[0].warning, "clock skew");
 	assert_int_equal(list[0].outside, 1);
 	free(list);
+}
+
+/* A version 2 store: its impersonation records become revision 1 (so a
+ * changed line that arrives after the upgrade is a revision of them), the
+ * others stay 0. */
+static void test_upgrade_v2(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t url = source_ok(s, "acme", "url");
+	int64_t imp = source_ok(s, "acme", "impersonation");
+	struct store_rec a = { .id = "MTOKEN:a", .time = 1000, .json = "{\"v\":1}",
+			       .json_len = 7, .keyed = 1 };
+	struct store_page_result pr;
+	mw_err e = { "" };
+	char v[16];
+
+	commit_n(s, url, "u", 0, 3, 1000, NULL);
+	assert_int_equal(store_commit_page(s, imp, &a, 1, NULL, &pr, &e), 0);
+	store_close(s);
+	f->s = NULL;
+	raw_sql(f->db, "DROP INDEX records_keyed;"
+		       "ALTER TABLE records DROP COLUMN revision;"
+		       "ALTER TABLE status DROP COLUMN revised;"
+		       "UPDATE meta SET value='2' WHERE key='schema_version'");
+	s = open_ok(f);
+	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
+	assert_string_equal(v, "3");
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
+	/* the same content is a duplicate, other content revision 2 */
+	assert_int_equal(store_commit_page(s, imp, &a, 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.duplicates, 1);
+	a.json = "{\"v\":2}";
+	assert_int_equal(store_commit_page(s, imp, &a, 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.revised, 1);
+	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:a'"), 2);
+}
+
+static int last_row(const struct store_row *row, void *ctx)
+{
+	struct store_row *out = ctx;
+
+	*out = *row;
+	out->json = NULL;  /* not valid after the callback */
+	out->id = out->integration = out->type = NULL;
+	return 0;
+}
+
+/* The revision rule (store_commit_page): a keyed record stored again with
+ * other content replaces the old row as the next revision, at a new rowid;
+ * the same content is a duplicate; an outside copy never replaces; records
+ * that are not keyed are untouched by it. */
+static void test_revisions(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t imp = source_ok(s, "acme", "impersonation");
+	int64_t url = source_ok(s, "acme", "url");
+	struct store_rec r[3] = {
+		{ .id = "MTOKEN:a", .time = 1000, .json = "{\"act\":\"hold\"}", .json_len = 14,
+		  .keyed = 1 },
+		{ .id = "MTOKEN:b", .time = 1001, .json = "{\"act\":\"none\"}", .json_len = 14,
+		  .keyed = 1 },
+		{ .id = "MTOKEN:c", .time = 1002, .json = "{\"act\":\"none\"}", .json_len = 14,
+		  .keyed = 1 },
+	};
+	struct store_page_result pr;
+	struct store_status *st = NULL;
+	struct store_row row;
+	size_t n = 0;
+	int64_t rowid_a;
+	mw_err e = { "" };
+
+	assert_int_equal(store_commit_page(s, imp, r, 3, NULL, &pr, &e), 0);
+	assert_int_equal(pr.inserted, 3);
+	assert_int_equal(pr.revised, 0);
+	rowid_a = sql_i64(f->db, "SELECT rowid FROM records WHERE id='MTOKEN:a'");
+	assert_int_equal(sql_i64(f->db, "SELECT min(revision) FROM records"), 1);
+
+	/* the same page again: duplicates only */
+	assert_int_equal(store_commit_page(s, imp, r, 3, NULL, &pr, &e), 0);
+	assert_int_equal(pr.inserted, 0);
+	assert_int_equal(pr.duplicates, 3);
+	assert_int_equal(pr.revised, 0);
+
+	/* a's verdict changed: revision 2, one row, a new rowid after c's */
+	r[0].json = "{\"act\":\"none\"}";
+	assert_int_equal(store_commit_page(s, imp, r, 3, NULL, &pr, &e), 0);
+	assert_int_equal(pr.inserted, 0);
+	assert_int_equal(pr.revised, 1);
+	assert_int_equal(pr.duplicates, 2);
+	assert_int_equal(store_count(s, imp), 3);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE id='MTOKEN:a'"), 1);
+	assert_true(sql_i64(f->db, "SELECT rowid FROM records WHERE id='MTOKEN:a'") > rowid_a);
+	assert_int_equal(store_each_after(s, store_max_rowid(s) - 1, 10, last_row, &row, &e), 0);
+	assert_int_equal(row.revision, 2);
+	assert_int_equal(row.time, 1000);
+
+	/* changed again, with another time: revision 3 at that time */
+	r[0].json = "{\"act\":\"hold\",\"t\":2}";
+	r[0].json_len = strlen(r[0].json);
+	r[0].time = 1005;
+	assert_int_equal(store_commit_page(s, imp, &r[0], 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.revised, 1);
+	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:a'"), 3);
+	assert_int_equal(sql_i64(f->db, "SELECT time FROM records WHERE id='MTOKEN:a'"), 1005);
+
+	/* a copy dated outside its window with other content: a duplicate */
+	struct store_rec out = r[1];
+	out.json = "{\"act\":\"hold\"}";
+	out.outside = 1;
+	assert_int_equal(store_commit_page(s, imp, &out, 1, NULL, &pr, &e), 0);
+	assert_int_equal(pr.revised, 0);
+	assert_int_equal(pr.duplicates, 1);
+	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:b'"), 1);
+
+	/* not keyed: revision 0, and the multi-row path is unchanged */
+	commit_n(s, url, "u", 0, 40, 1000, &pr);
+	assert_int_equal(pr.inserted, 40);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 40);
+
+	assert_int_equal(store_list_status(s, &st, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(st[1].type, "impersonation");
+	assert_int_equal(st[1].revised, 2);
+	assert_int_equal(st[1].total, 3);
+	assert_int_equal(st[0].revised, 0);
+	free(st);
 }
 
 static void test_lock(void **state)
@@ -940,6 +1089,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_foreign_and_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_page_dups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_round_trip, setup, teardown),
