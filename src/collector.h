@@ -32,6 +32,7 @@ struct collector_report {
 	char integration[64];
 	const struct mw_logtype *lt;
 	int64_t new_records, duplicates, requests, retries, rejects;
+	int64_t revised;        /* records stored again with new content */
 	int64_t horizon;          /* after the run */
 	int failed;               /* gave up, see last */
 	struct mc_result last;    /* the last outcome */

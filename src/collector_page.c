@@ -156,6 +156,7 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		rows[i].time = refs[i].time;
 		rows[i].threat = refs[i].threat;
 		rows[i].outside = refs[i].outside;
+		rows[i].keyed = lt->id_field != NULL;
 		rows[i].json = c->page_json.data + refs[i].json_off;
 		rows[i].json_len = refs[i].json_len;
 	}
@@ -612,7 +613,7 @@ void col_step(collector *c, struct job *j)
 	 * overlap or a restart reads again, is the tenant paging in a circle.
 	 * (A reset or an overlap re-reads stored records too, but moving
 	 * forward.) A few in a row close the window. */
-	if (nrows > 0 && pr.inserted == 0 && j->cur.in_window && max_time > 0 &&
+	if (nrows > 0 && pr.inserted == 0 && pr.revised == 0 && j->cur.in_window && max_time > 0 &&
 	    max_time <= prev_progress && max_time > j->expect_dup_until) {
 		if (++j->dup_pages >= LOOP_DUP_PAGES) {
 			snprintf(j->win_warn, sizeof(j->win_warn),
@@ -635,6 +636,7 @@ void col_step(collector *c, struct job *j)
 	}
 	j->rep.new_records += pr.inserted;
 	j->rep.duplicates += pr.duplicates;
+	j->rep.revised += pr.revised;
 	j->rep.last = res;
 	j->poll_new += pr.inserted;
 	col_clear_error(j);
@@ -642,8 +644,9 @@ void col_step(collector *c, struct job *j)
 		j->st.last_new_at = mw_now();
 		if (max_time > j->st.last_record_time)
 			j->st.last_record_time = max_time;
-		col_kick_outputs(c);
 	}
+	if (pr.inserted > 0 || pr.revised > 0)
+		col_kick_outputs(c);
 	/* Progress: the failures in a row, if any, are over. */
 	j->retry_since = 0;
 	j->backoff = 0;

@@ -376,10 +376,14 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 		char h[40];
 
 		fmt_time(r[i].horizon, h, sizeof(h));
-		printf("%s/%s: %lld new, %lld duplicates dropped, %lld requests, %lld retries, "
+		char rev[48] = "";
+
+		if (r[i].revised > 0)
+			snprintf(rev, sizeof(rev), ", %lld revised", (long long)r[i].revised);
+		printf("%s/%s: %lld new, %lld duplicates dropped%s, %lld requests, %lld retries, "
 		       "%lld rejected, horizon %s%s\n",
 		       r[i].integration, r[i].lt->name, (long long)r[i].new_records,
-		       (long long)r[i].duplicates, (long long)r[i].requests,
+		       (long long)r[i].duplicates, rev, (long long)r[i].requests,
 		       (long long)r[i].retries, (long long)r[i].rejects, h,
 		       r[i].failed ? " (FAILED)" : "");
 		if (r[i].failed)
@@ -706,6 +710,7 @@ int cmd_status(const char *config, int argc, char **argv)
 				json_add_int(jt, "records_total", st->total);
 				json_add_int(jt, "rejected", st->rejects);
 				json_add_int(jt, "outside_window", st->outside);
+				json_add_int(jt, "revised", st->revised);
 				json_add_str(jt, "class", st->err_class);
 				json_add_str(jt, "class_name",
 					     mc_class_name(mc_class_from_key(st->err_class)));
@@ -745,6 +750,8 @@ int cmd_status(const char *config, int argc, char **argv)
 				printf("; %lld rejected", (long long)st->rejects);
 			if (st->outside)
 				printf("; %lld dated outside their window", (long long)st->outside);
+			if (st->revised)
+				printf("; %lld revised", (long long)st->revised);
 			printf("\n");
 			if (strcmp(st->err_class, "ok") != 0 && st->http_status > 0)
 				printf("    %s (HTTP %ld%s%s): %s\n    remedy: %s\n",

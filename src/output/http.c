@@ -23,8 +23,12 @@
  * write of an id wins and a re-send answers 409, which is success here.
  * "index" would work too, but it rewrites the identical document on every
  * re-send (a new version, more merges) and data streams accept only
- * "create"; our records never change under the same id (the id is the hash
- * of the record, or names one log line), so "create" loses nothing. */
+ * "create". A record changes under its id only as a revision (an
+ * impersonation line whose verdict changed, store_commit_page): that one
+ * goes as "index" with version = its revision and version_type
+ * external_gte, so the newest revision is the document whatever order
+ * re-sends arrive in. A data stream refuses it (only "create"): counted as
+ * rejected with Elasticsearch's reason, as mimewatch.yaml(5) says. */
 #include "private.h"
 
 #include <curl/curl.h>
@@ -430,10 +434,20 @@ static void frame_record(sink *s, const struct sink_msg *m, const char *index)
 		mw_buf_append(b, m->line, m->len);
 		mw_buf_putc(b, '}');
 	} else {
-		mw_buf_puts(b, "{\"create\":{\"_index\":");
+		/* A first delivery creates the document (409 when an earlier
+		 * send did: taken). A revision overwrites it, versioned by the
+		 * revision number: external_gte takes it over revision 1's
+		 * internal version 1 and over a resend of itself, and answers
+		 * 409 (taken) for a revision older than the one indexed. */
+		mw_buf_puts(b, m->revision >= 2 ? "{\"index\":{\"_index\":" : "{\"create\":{\"_index\":");
 		jsonout_safe_string(b, index, strlen(index));
 		mw_buf_puts(b, ",\"_id\":");
 		jsonout_safe_string(b, id, strlen(id));
+		if (m->revision >= 2) {
+			mw_buf_puts(b, ",\"version\":");
+			put_i64(b, m->revision);
+			mw_buf_puts(b, ",\"version_type\":\"external_gte\"");
+		}
 		mw_buf_puts(b, "}}\n");
 		mw_buf_append(b, m->line, m->len);
 		mw_buf_putc(b, '\n');
@@ -739,7 +753,7 @@ static enum outcome es_result(sink *s, long status, const struct sink_msg *m, si
 		return OUT_FAIL;
 	}
 	for (i = 0, it = items + 1; i < k; i++, it = (int)s->doc.toks[it].next) {
-		/* {"create":{"_id":...,"status":201,...}} */
+		/* {"create":{"_id":...,"status":201,...}}, or "index" */
 		int op = s->doc.toks[it].type == JS_OBJECT && s->doc.toks[it].size == 1 ? it + 2 : -1;
 		int st_tok = op >= 0 ? js_get(&s->doc, op, "status") : -1;
 		int id_tok = op >= 0 ? js_get(&s->doc, op, "_id") : -1;

@@ -117,7 +117,12 @@ void ndjson_line(mw_buf *out, const struct store_row *row)
 	mw_format_rfc3339(row->time, when);
 	mw_buf_append(out, ",\"time\":\"", 9);
 	mw_buf_puts(out, when);
-	mw_buf_append(out, "\",\"record\":", 11);
+	mw_buf_putc(out, '"');
+	/* A revised record (store_commit_page) says which revision it is; the
+	 * first delivery of a record carries no revision member (it is 1). */
+	if (row->revision >= 2)
+		mw_buf_printf(out, ",\"revision\":%lld", (long long)row->revision);
+	mw_buf_append(out, ",\"record\":", 10);
 	/* Stored records are already safe-encoded; an empty one (never written
 	 * by the collector) still makes a valid line. */
 	if (row->json_len)

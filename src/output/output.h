@@ -57,7 +57,9 @@ struct output_set {
  * torn or duplicated line. */
 
 /* Appends the NDJSON line for a stored row (with the trailing '\n'):
- * {"integration":..,"type":..,"id":..,"time":"<RFC 3339 UTC>","record":{..}} */
+ * {"integration":..,"type":..,"id":..,"time":"<RFC 3339 UTC>","record":{..}}
+ * and for a revised record (row->revision >= 2) "revision":N after "time":
+ * the same id delivered again with new content (mimewatch.yaml(5)). */
 void ndjson_line(mw_buf *out, const struct store_row *row);
 
 /* Brings every output of cfg up to date with the store. Recovers each NDJSON

@@ -27,6 +27,7 @@ struct sink_msg {
 	const char *integration, *type, *id;
 	int64_t time;               /* record time, epoch seconds */
 	int64_t rowid;              /* store rowid (0 for a test record) */
+	int64_t revision;           /* >= 2: a revised record (ndjson_line) */
 };
 
 /* What the config gives a sink; unused fields are NULL or 0. */

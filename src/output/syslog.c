@@ -193,6 +193,8 @@ static void format_message(sink *s, const struct sink_msg *m, mw_buf *b)
 	sd_value(b, m->type);
 	mw_buf_puts(b, "\" id=\"");
 	sd_value(b, m->id);
+	if (m->revision >= 2)
+		mw_buf_printf(b, "\" revision=\"%lld", (long long)m->revision);
 	mw_buf_puts(b, "\"] ");
 	mw_buf_append(b, m->line, m->len);
 }

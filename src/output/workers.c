@@ -104,7 +104,7 @@ struct rowbuf {
 	struct rowref {
 		size_t line, integration, type, id;
 		size_t line_len;
-		int64_t time, rowid;
+		int64_t time, rowid, revision;
 	} *refs;
 	size_t n, cap;
 };
@@ -138,6 +138,7 @@ static int take_row(const struct store_row *row, void *ctx)
 	r->id = put_str(&rb->text, row->id);
 	r->time = row->time;
 	r->rowid = row->rowid;
+	r->revision = row->revision;
 	return 0;
 }
 
@@ -153,6 +154,7 @@ static void rowbuf_msgs(const struct rowbuf *rb, struct sink_msg *m)
 		m[i].id = rb->text.data + r->id;
 		m[i].time = r->time;
 		m[i].rowid = r->rowid;
+		m[i].revision = r->revision;
 	}
 }
 

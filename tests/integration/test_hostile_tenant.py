@@ -16,7 +16,8 @@ test_outside_window (point 1): timeshift sticky=1 dates url record 0 ten
   from > to.
 test_outside_window_same_id (point 1, impersonation): the tenant dates a
   record ten hours ahead and serves its real version in a later window: one
-  id, so one NDJSON line.
+  id, so one record, whose real version is its revision 2 (issue 12.4); the
+  wrong copy served again in every later answer never replaces it.
 test_fast_clock (point 2): a fetch under libfaketime, its clock 5 minutes
   fast, against a tenant on real time whose records keep arriving: a
   clock-skew warning in status, exit 0; then a fetch on the real clock pulls
@@ -239,26 +240,39 @@ def test_outside_window_same_id():
     """Point 1 for impersonation, whose records carry their own id: the
     tenant dates record 0 ten hours ahead (sticky) and, since the span is
     inside the overlap, serves its real version again in the second fetch's
-    window. One id, one log line (HACKING, "Windows and pages": the unique
-    index on a record's identity drops what was already stored): delivered
-    once."""
+    window. One id, one log line: stored once; its real version (other
+    content: the eventTime) is an update, delivered as revision 2 (mimewatch.yaml(5),
+    "Revised records"), and the wrong copy, dated outside every window and
+    served in every answer, never replaces it again: a third fetch adds
+    nothing."""
     with Sim(["--records", "100", "--span", "5m", "--hostile-every", "0"]) as sim:
         sim.edit_config(types="[impersonation]")
         sim.faults("timeshift:type=impersonation,offset=%d,sticky=1" % FUTURE)
         sim.fetch()
         time.sleep(LAG + 1.1)
         sim.fetch()
-        ids = collections.Counter(l["id"] for l in sim.ndjson("sim", "impersonation"))
+        time.sleep(LAG + 1.1)
+        sim.fetch()
+        lines = sim.ndjson("sim", "impersonation")
+        ids = collections.Counter(l["id"] for l in lines)
         twice = sorted(k for k, v in ids.items() if v > 1)
-        lines = sum(ids.values())
         mwtest.report(ITEM, "outside window, impersonation: one id dated +10 h and in its "
-                      "window", "%d lines, %d ids, %d ids twice" % (lines, len(ids), len(twice)),
-                      "the same log line (same id) must be delivered once")
+                      "window", "%d lines, %d ids, %d ids twice" % (len(lines), len(ids),
+                                                                   len(twice)),
+                      "the same log line (same id): once, then its real version as "
+                      "revision 2, never more")
         eq(len(ids), 100, "impersonation ids delivered")
-        eq(twice, [], "impersonation ids delivered twice (one dated outside its window, one "
-           "inside)")
-        eq(sim.type_status()["impersonation"]["outside_window"], 1,
-           "status --json impersonation outside_window")
+        eq(len(twice), 1, "impersonation ids delivered twice (the moved one: dated +10 h, "
+           "then its real version)")
+        eq(max(ids.values()), 2, "deliveries of the moved id")
+        moved = [l for l in lines if l["id"] == twice[0]]
+        eq([l.get("revision", 1) for l in moved], [1, 2], "revisions of the moved id")
+        check(moved[0]["time"] > moved[1]["time"],
+              "the first delivery is the copy dated ahead, the revision the real one")
+        eq(sum(1 for l in lines if "revision" in l), 1, "revised lines")
+        st = sim.type_status()["impersonation"]
+        eq(st["outside_window"], 1, "status --json impersonation outside_window")
+        eq(st["revised"], 1, "status --json impersonation revised")
         sim.store_counts()   # fails on a duplicated (source, id)
 
 

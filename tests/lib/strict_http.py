@@ -95,8 +95,12 @@ def check_record(rec):
     """The NDJSON record every sink carries (HACKING, "NDJSON output")."""
     if not isinstance(rec, dict):
         return "the record is not a JSON object"
-    if set(rec) != RECORD_KEYS:
-        return "record keys %s, expected %s" % (sorted(rec), sorted(RECORD_KEYS))
+    if set(rec) - {"revision"} != RECORD_KEYS:
+        return "record keys %s, expected %s (and revision on a revised record)" % (
+            sorted(rec), sorted(RECORD_KEYS))
+    if "revision" in rec and (type(rec["revision"]) is not int or rec["revision"] < 2):
+        return "record revision %r is not an integer >= 2 (a first delivery has none)" % (
+            rec["revision"],)
     for k in ("integration", "type", "id", "time"):
         if not isinstance(rec[k], str) or not rec[k]:
             return "record %s is not a non-empty string" % k
@@ -124,6 +128,7 @@ class State:
         self.hec_ids = []         # accepted HEC events' record ids, in order
         self.hec_events = 0
         self.es_docs = {}         # (_index, _id) -> source
+        self.es_versions = {}     # (_index, _id) -> _version, as Elasticsearch keeps it
         self.es_ids = []          # ids created, in order
         self.es_conflicts = 0
         self.es_rejected = 0
@@ -212,6 +217,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 obj = {
                     "hec_events": st.hec_events, "hec_ids": st.hec_ids,
                     "es_docs": len(st.es_docs), "es_ids": st.es_ids,
+                    "es_doc_versions": {"%s/%s" % k: [v, st.es_docs[k].get("revision", 1)]
+                                        for k, v in st.es_versions.items()},
                     "es_conflicts": st.es_conflicts, "es_rejected": st.es_rejected,
                     "requests": st.requests, "violations": st.violations,
                     "auth_failures": st.auth_failures,
@@ -487,8 +494,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with st.lock:
             if gen != st.gen:
                 ops = []
-            for pos, (op, index, doc_id, src) in enumerate(ops):
+            for pos, (op, index, doc_id, src, version, vtype) in enumerate(ops):
                 res = {"_index": index, "_id": doc_id}
+                have = st.es_versions.get((index, doc_id))
                 status = statuses.get(pos)
                 if status is None and doc_id in st.reject_ids:
                     status = 400
@@ -500,17 +508,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if status < 500 and status != 429:
                         st.es_rejected += 1
                     errors = True
-                elif op == "create" and (index, doc_id) in st.es_docs:
+                elif op == "create" and have is not None:
                     res.update(status=409, error={
                         "type": "version_conflict_engine_exception",
                         "reason": "[%s]: version conflict, document already exists" % doc_id})
                     st.es_conflicts += 1
                     errors = True
+                elif vtype and have is not None and (
+                        version < have if vtype == "external_gte" else version <= have):
+                    # Elasticsearch's external versioning: an older version
+                    # than the document's is refused with 409
+                    res.update(status=409, error={
+                        "type": "version_conflict_engine_exception",
+                        "reason": "[%s]: version conflict, current version [%d] is higher "
+                                  "than the one provided [%d]" % (doc_id, have, version)})
+                    st.es_conflicts += 1
+                    errors = True
                 else:
-                    created = (index, doc_id) not in st.es_docs
+                    created = have is None
+                    new_version = version if vtype else (have or 0) + 1
                     st.es_docs[(index, doc_id)] = src
+                    st.es_versions[(index, doc_id)] = new_version
                     st.es_ids.append(doc_id)
-                    res.update(status=201 if created else 200, _version=1,
+                    res.update(status=201 if created else 200, _version=new_version,
                                result="created" if created else "updated")
                 items.append({op: res})
         self.log_request_entry("es", len(ops), len(body), 200, fault and fault["mode"], body)
@@ -540,9 +560,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             op, meta = next(iter(act.items()))
             if op not in ("create", "index"):
                 return None, "item %d: action %r" % (n, op)
-            if not isinstance(meta, dict) or set(meta) != {"_index", "_id"}:
-                return None, "item %d: action metadata %r, expected _index and _id" % (n, meta)
+            if not isinstance(meta, dict) or not (
+                    set(meta) == {"_index", "_id"} or
+                    set(meta) == {"_index", "_id", "version", "version_type"}):
+                return None, "item %d: action metadata %r, expected _index and _id " \
+                    "(and version with version_type)" % (n, meta)
             index, doc_id = meta["_index"], meta["_id"]
+            version, vtype = meta.get("version"), meta.get("version_type")
+            if vtype is not None:
+                # Elasticsearch: create takes internal versioning only;
+                # external versions are positive longs
+                if op != "index":
+                    return None, "item %d: %s with version_type %r (create operations " \
+                        "only support internal versioning)" % (n, op, vtype)
+                if vtype not in ("external", "external_gte"):
+                    return None, "item %d: version_type %r" % (n, vtype)
+                if type(version) is not int or version < 1:
+                    return None, "item %d: version %r is not a positive integer" % (n, version)
             if not isinstance(index, str) or not index or INDEX_BAD.search(index) or \
                     index[0] in "-_+":
                 return None, "item %d: invalid index name %r" % (n, index)
@@ -551,7 +585,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return None, "item %d: %s" % (n, why)
             if doc_id != src["id"]:
                 return None, "item %d: _id %r is not the record id %r" % (n, doc_id, src["id"])
-            ops.append((op, index, doc_id, src))
+            if vtype is not None and src.get("revision", 1) != version:
+                return None, "item %d: version %r is not the record's revision %r" % (
+                    n, version, src.get("revision", 1))
+            ops.append((op, index, doc_id, src, version, vtype))
         return ops, None
 
 
