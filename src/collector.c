@@ -320,6 +320,7 @@ void collector_free(collector *c)
 	if (c->store)
 		store_close(c->store);
 	outputs_unlock_dirs(c->dir_locks);
+	output_handoff_free(c->handoff);
 	for (int i = 0; i < 2; i++) {
 		if (c->ctl[i] >= 0)
 			close(c->ctl[i]);
@@ -412,6 +413,8 @@ int collector_run(collector *c)
 	if (c->opts.deliver) {
 		mw_err e;
 
+		if (!c->handoff)
+			c->handoff = output_handoff_new(HANDOFF_ROWS);
 		if (pthread_create(&c->out_thread, NULL, col_output_main, c) == 0)
 			c->out_started = 1;
 		else

@@ -137,6 +137,8 @@ void *col_output_main(void *arg)
 		c->out_failed = 1;
 		return NULL;
 	}
+	int64_t last_delivery = 0;
+
 	for (;;) {
 		int stopping;
 
@@ -150,11 +152,27 @@ void *col_output_main(void *arg)
 			if (!c->opts.once)
 				break; /* run: deliver at least once a second */
 		}
+		/* Records keep coming (a backfill kicks once a page): gather
+		 * them into one delivery per OUT_COALESCE_MS. Stopping never
+		 * waits. */
+		while (!c->stop && last_delivery &&
+		       mw_mono_ms() - last_delivery < OUT_COALESCE_MS) {
+			struct timespec ts;
+			int64_t left = OUT_COALESCE_MS - (mw_mono_ms() - last_delivery);
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)(left % 1000) * 1000000L;
+			ts.tv_sec += (time_t)(left / 1000) + ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&c->out_cv, &c->out_mu, &ts);
+		}
+		last_delivery = mw_mono_ms();
 		c->out_pending = 0;
 		stopping = c->stop;
 		cfg = c->cfg;
 		pthread_mutex_unlock(&c->out_mu);
 		os = config_output_set(cfg);
+		os.handoff = c->handoff;
 		if (outputs_deliver(&os, s, NULL, &e) < 0) {
 			/* Once per distinct error, not once a second. */
 			if (!c->out_failed || strcmp(c->out_error, e.msg) != 0)

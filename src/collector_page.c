@@ -164,6 +164,15 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 	return n;
 }
 
+/* Whether an NDJSON output will take pages from the hand-off. */
+static int has_ndjson(const struct mw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->noutputs; i++)
+		if (cfg->outputs[i].kind == MW_OUT_NDJSON)
+			return 1;
+	return 0;
+}
+
 void col_kick_outputs(collector *c)
 {
 	pthread_mutex_lock(&c->out_mu);
@@ -645,6 +654,9 @@ void col_step(collector *c, struct job *j)
 		if (max_time > j->st.last_record_time)
 			j->st.last_record_time = max_time;
 	}
+	if (pr.first_rowid > 0 && c->out_started && has_ndjson(c->cfg))
+		output_handoff_push(c->handoff, pr.first_rowid, j->in->name, j->lt->name, rows,
+				    (size_t)nrows, mw_now());
 	if (pr.inserted > 0 || pr.revised > 0)
 		col_kick_outputs(c);
 	/* Progress: the failures in a row, if any, are over. */

@@ -454,7 +454,7 @@ static int parse_integration(struct cfgload_ctx *c, const struct node *m, size_t
 
 struct output_set config_output_set(const struct mw_config *cfg)
 {
-	return (struct output_set){ cfg->state_dir, cfg->outputs, cfg->noutputs };
+	return (struct output_set){ cfg->state_dir, cfg->outputs, cfg->noutputs, NULL };
 }
 
 static int parse_top(struct cfgload_ctx *c, const struct node *root)

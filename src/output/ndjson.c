@@ -30,7 +30,7 @@
 
 #include "jsonout.h"
 
-#define BATCH_ROWS 5000
+#define BATCH_ROWS 2000
 /* Known files whose name date is this many days old are written no more
  * (files are named by the date of writing): forget them after recovery so
  * the list stays small. */
@@ -38,8 +38,12 @@
 
 /* What this process knows about an output: whether its files have been cut
  * back to their committed sizes, and which files the store has registered. */
+struct batch;
+static void batch_destroy(struct batch *b);
+
 struct out_state {
 	char *name;
+	struct batch *batch;    /* kept between deliveries: its buffers stay grown */
 	int recovered;
 	int last_ok;            /* last state written to the store: 1 ok, 0 error, -1 none */
 	char **known;
@@ -94,6 +98,7 @@ void outputs_forget_recovery(void)
 		known_clear(&states[i]);
 		free(states[i].known);
 		free(states[i].name);
+		batch_destroy(states[i].batch);
 	}
 	free(states);
 	states = NULL;
@@ -286,7 +291,7 @@ struct batch_file {
 };
 
 struct batch {
-	const char *dir;
+	char *dir;              /* the output's directory the paths are under */
 	char date[16];
 	struct batch_file *files;
 	size_t nfiles, cap;
@@ -378,6 +383,7 @@ static void batch_reuse(struct batch *b)
 	b->failed = 0;
 }
 
+/* Closes and frees the files (their names depend on dir and date). */
 static void batch_free(struct batch *b)
 {
 	for (size_t i = 0; i < b->nfiles; i++) {
@@ -390,7 +396,20 @@ static void batch_free(struct batch *b)
 		mw_buf_free(&f->buf);
 	}
 	free(b->files);
-	memset(b, 0, sizeof *b);
+	b->files = NULL;
+	b->nfiles = b->cap = b->last = 0;
+	b->date[0] = '\0';
+	b->rows = 0;
+	b->failed = 0;
+}
+
+static void batch_destroy(struct batch *b)
+{
+	if (!b)
+		return;
+	batch_free(b);
+	free(b->dir);
+	free(b);
 }
 
 /* Opens (registering first), writes and fsyncs every file of the batch,
@@ -471,50 +490,81 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 		return -1;
 	if (!o->recovered && recover(o, s, e) < 0)
 		return -1;
-	struct batch b;
+	struct batch *b;
 	int rc = 0;
 
-	memset(&b, 0, sizeof b);
-	b.dir = dir;
-	b.e = e;
+	if (!o->batch)
+		o->batch = mw_xcalloc(1, sizeof *o->batch);
+	b = o->batch;
+	if (b->dir && strcmp(b->dir, dir) != 0) {
+		/* a reload moved the output: other file names */
+		batch_free(b);
+		free(b->dir);
+		b->dir = NULL;
+	}
+	if (!b->dir)
+		b->dir = mw_xstrdup(dir);
+	b->e = e;
 	for (;;) {
 		int64_t last, rows;
 		char date[16];
+		int from_store;
 
 		if (store_output_get(s, o->name, &last, e) < 0) {
 			rc = -1;
 			break;
 		}
 		utc_date(mw_now(), date);
-		if (strcmp(date, b.date) != 0) {
+		if (strcmp(date, b->date) != 0) {
 			/* A new day: new file names. */
-			batch_free(&b);
-			b.dir = dir;
-			b.e = e;
-			memcpy(b.date, date, sizeof b.date);
+			batch_free(b);
+			memcpy(b->date, date, sizeof b->date);
 		}
-		batch_reuse(&b);
-		rc = store_each_after(s, last, BATCH_ROWS, batch_row, &b, e);
-		if (rc == 0 && !b.failed && b.rows > 0) {
-			rc = batch_write(o, s, &b, e);
+		batch_reuse(b);
+		/* The rows just committed from memory while they follow on;
+		 * the store otherwise (handoff.c). */
+		rc = 0;
+		from_store = 0;
+		if (output_handoff_each(cfg->handoff, last, BATCH_ROWS, batch_row, b) == 0) {
+			/* the gap before what memory holds, or all of it */
+			int64_t held = output_handoff_first_after(cfg->handoff, last);
+			size_t limit = BATCH_ROWS;
+
+			if (held > last && held - last - 1 < (int64_t)limit)
+				limit = (size_t)(held - last - 1);
+			if (limit == 0)
+				continue;  /* pushed just now: take it from memory */
+			from_store = limit == BATCH_ROWS;
+			rc = store_each_after(s, last, limit, batch_row, b, e);
+		}
+		if (rc == 0 && !b->failed && b->rows > 0) {
+			rc = batch_write(o, s, b, e);
 			if (rc < 0)
 				o->recovered = 0; /* cut the partial tail before writing again */
 		}
-		if (b.failed)
+		if (b->failed)
 			rc = -1;
-		rows = b.rows;
+		rows = b->rows;
 		if (rc < 0 || rows == 0)
 			break;
 		if (delivered)
 			*delivered += rows;
+		/* A short batch from the store took all there was: what is
+		 * stored meanwhile waits for the caller's next call, so a
+		 * backfill's pages are gathered into few large batches (one
+		 * fsync per file each) instead of followed one page at a time.
+		 * (A batch from memory, or up to it, is short at a gap.) */
+		if (from_store && rows < BATCH_ROWS)
+			break;
 	}
-	batch_free(&b);
+	batch_reuse(b);  /* closes the files; the buffers stay for the next call */
 	return rc < 0 ? -1 : 0;
 }
 
 int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivered, mw_err *e)
 {
 	int failed = 0;
+	int64_t min_ndjson = -1;
 
 	if (delivered)
 		*delivered = 0;
@@ -528,9 +578,16 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 
 		mw_err_clear(&oe);
 		switch (out->kind) {
-		case MW_OUT_NDJSON:
+		case MW_OUT_NDJSON: {
+			int64_t at;
+
 			rc = deliver_ndjson(cfg, out, o, s, delivered, &oe);
+			if (store_output_get(s, name, &at, &ignored) < 0)
+				at = 0;
+			if (min_ndjson < 0 || at < min_ndjson)
+				min_ndjson = at;
 			break;
+		}
 		default:
 			continue;  /* network outputs have their own workers */
 		}
@@ -547,6 +604,9 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 		}
 	}
 	pthread_mutex_unlock(&states_lock);
+	/* What every NDJSON output wrote is not needed in memory again (with
+	 * none, nothing is). */
+	output_handoff_trim(cfg->handoff, min_ndjson >= 0 ? min_ndjson : INT64_MAX);
 	return failed ? -1 : 0;
 }
 

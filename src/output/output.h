@@ -40,13 +40,37 @@ const char *output_type_name(enum mw_output_kind k);
 /* Where an output delivers: its dir, url or brokers. */
 const char *output_target(const struct mw_output *o);
 
+typedef struct output_handoff output_handoff;
+
 /* What the outputs need of the config: config_output_set() makes one. The
  * outputs it points at must outlive every call and worker given it. */
 struct output_set {
 	const char *state_dir;
 	const struct mw_output *outputs;
 	size_t noutputs;
+	output_handoff *handoff;    /* pages just committed (handoff.c), or NULL */
 };
+
+/* ---- handoff.c: the pages the collector just committed, kept in memory
+ * for the NDJSON outputs (at most max_rows rows, the oldest dropped first),
+ * so that they need not read back from the store what was written to it a
+ * moment before. The store stays the truth: an output takes rows from here
+ * only while they follow its offset without a gap. Thread safe. */
+output_handoff *output_handoff_new(size_t max_rows);
+void output_handoff_free(output_handoff *h);
+/* Copies recs, stored at rowids first_rowid.. (store_page_result), into h. */
+void output_handoff_push(output_handoff *h, int64_t first_rowid, const char *integration,
+			 const char *type, const struct store_rec *recs, size_t n, int64_t now);
+/* Calls cb for the rows held from rowid after + 1 on, in order and without
+ * a gap, at most limit (cb returns non-zero to stop); the count fed, 0 when
+ * h does not hold row after + 1. */
+size_t output_handoff_each(output_handoff *h, int64_t after, size_t limit,
+			   int (*cb)(const struct store_row *row, void *ctx), void *ctx);
+/* The first rowid after `after` that h holds, 0 when none: where reading
+ * the store may stop. */
+int64_t output_handoff_first_after(output_handoff *h, int64_t after);
+/* Drops the pages every consumer is past (rowids <= upto). */
+void output_handoff_trim(output_handoff *h, int64_t upto);
 
 /* ---- ndjson.c: delivery of stored records to the configured outputs. Each
  * output reads the store by rowid from its own durable offset, so a slow or

@@ -250,12 +250,12 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
-	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0;
+	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0;
 	sqlite3_stmt *st;
 	int rc, one_by_one = 0, any_outside = 0;
 
 	if (r)
-		r->inserted = r->duplicates = r->outside = r->revised = 0;
+		r->inserted = r->duplicates = r->outside = r->revised = r->first_rowid = 0;
 	if (sdb_begin(s, e) < 0)
 		return -1;
 	if (!(st = sdb_stmt(s, ST_INSERT_REC, e)))
@@ -338,6 +338,11 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 				return sdb_abort(s);
 		}
 	}
+	/* Read before any other insert changes it: with every record a new
+	 * row, their rowids are consecutive (AUTOINCREMENT, one writer) and
+	 * end here. */
+	if (n && inserted == (int64_t)n && revised == 0)
+		first_rowid = sqlite3_last_insert_rowid(s->db) - (int64_t)n + 1;
 	if (inserted > 0) {
 		if (!(st = sdb_stmt(s, ST_HOURLY_ADD, e)))
 			return sdb_abort(s);
@@ -377,6 +382,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	if (r) {
 		r->inserted = inserted;
 		r->revised = revised;
+		r->first_rowid = first_rowid;
 		r->duplicates = (int64_t)n - inserted - revised;
 		r->outside = outside;
 	}

@@ -68,6 +68,9 @@ struct store_rec {
 struct store_page_result {
 	int64_t inserted, duplicates;
 	int64_t revised;        /* keyed records stored again as a new revision */
+	int64_t first_rowid;    /* when every record was stored as a new row:
+	                           the first's rowid (the others follow it in
+	                           order, one apart); 0 otherwise */
 	int64_t outside;        /* of inserted, records dated outside their window */
 };
 

@@ -520,6 +520,113 @@ static void test_dir_lock(void **state)
 	outputs_unlock_dirs(other);
 }
 
+/* ---- the hand-off of committed pages (handoff.c) --------------------------- */
+
+/* n records url-<first + i> marked mark, committed as one page; returns the
+ * first rowid. recs, ids and js keep the page (for a push). */
+static int64_t page(struct fx *f, int64_t src, int first, int n, const char *mark,
+		    struct store_rec *recs, char (*ids)[32], char (*js)[96])
+{
+	struct store_page_result r;
+	mw_err e = { "" };
+
+	for (int i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof ids[i], "url-%d", first + i);
+		snprintf(js[i], sizeof js[i], "{\"n\":%d,\"m\":\"%s\"}", first + i, mark);
+		recs[i] = (struct store_rec){ ids[i], NOW - 1000 + first + i, 0, js[i],
+					      strlen(js[i]) };
+	}
+	assert_int_equal(store_commit_page(f->s, src, recs, (size_t)n, NULL, &r, &e), 0);
+	assert_int_equal(r.inserted, n);
+	return r.first_rowid;
+}
+
+/* The same page as held in memory, marked "mem". */
+static void remark(int first, int n, struct store_rec *recs, char (*js)[96])
+{
+	for (int i = 0; i < n; i++) {
+		snprintf(js[i], sizeof js[i], "{\"n\":%d,\"m\":\"mem\"}", first + i);
+		recs[i].json_len = strlen(js[i]);
+	}
+}
+
+static int count_row(const struct store_row *row, void *ctx)
+{
+	(void)row;
+	++*(int64_t *)ctx;
+	return 0;
+}
+
+/* Rows come from memory only while they follow the output's offset without
+ * a gap; the store fills the gaps. To tell the two apart, the pages pushed
+ * carry the mark "mem" where the store has "db" (the real collector pushes
+ * exactly what it stored, so the files are the same either way). */
+static void test_handoff(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec recs[100];
+	char ids[100][32], js[100][96];
+	mw_err e = { "" };
+	int64_t src, first, n = 0;
+	output_handoff *h = output_handoff_new(250);
+	char p[256];
+	size_t len;
+	char *data, *line;
+
+	assert_int_equal(store_source(f->s, "acme", "url", &src, &e), 0);
+	/* rows 1-100 pushed, 101-200 not (as a heartbeat or a revision is
+	 * not), 201-300 pushed */
+	first = page(f, src, 0, 100, "db", recs, ids, js);
+	assert_int_equal(first, 1);
+	remark(0, 100, recs, js);
+	output_handoff_push(h, first, "acme", "url", recs, 100, NOW);
+	assert_int_equal(page(f, src, 100, 100, "db", recs, ids, js), 101);
+	first = page(f, src, 200, 100, "db", recs, ids, js);
+	assert_int_equal(first, 201);
+	remark(200, 100, recs, js);
+	output_handoff_push(h, first, "acme", "url", recs, 100, NOW);
+
+	f->cfg.handoff = h;
+	assert_int_equal(outputs_deliver(&f->cfg, f->s, &n, &e), 0);
+	assert_int_equal(n, 300);
+	snprintf(p, sizeof p, "%s/acme/url/" DAY ".ndjson", f->out);
+	data = slurp(p, &len);
+	assert_int_equal(check_lines(data, len), 300);
+	line = data;
+	for (int i = 0; i < 300; i++) {
+		char want[160];
+		char *nl = strchr(line, '\n');
+
+		assert_non_null(nl);
+		*nl = '\0';
+		snprintf(want, sizeof want, "\"id\":\"url-%d\",", i);
+		assert_non_null(strstr(line, want));
+		snprintf(want, sizeof want, "\"record\":{\"n\":%d,\"m\":\"%s\"}}", i,
+			 i < 100 || i >= 200 ? "mem" : "db");
+		assert_non_null(strstr(line, want));
+		line = nl + 1;
+	}
+	free(data);
+	/* every NDJSON output is past them: trimmed */
+	n = 0;
+	assert_int_equal(output_handoff_each(h, 200, 10, count_row, &n), 0);
+
+	/* at most max_rows (250) are held, the oldest pages dropped first */
+	for (int k = 300; k < 600; k += 100) {
+		first = page(f, src, k, 100, "db", recs, ids, js);
+		output_handoff_push(h, first, "acme", "url", recs, 100, NOW);
+	}
+	assert_int_equal(output_handoff_each(h, 300, 1000, count_row, &n), 0);
+	assert_int_equal(output_handoff_each(h, 400, 1000, count_row, &n), 200);
+	assert_int_equal(n, 200);
+	/* a limit, and an offset inside a page */
+	n = 0;
+	assert_int_equal(output_handoff_each(h, 450, 30, count_row, &n), 30);
+	assert_int_equal(n, 30);
+	f->cfg.handoff = NULL;
+	output_handoff_free(h);
+}
+
 int main(void)
 {
 	setenv("MIMEWATCH_NOW", "1731862950", 1);
@@ -527,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_line_exact),
 		cmocka_unit_test_setup_teardown(test_ndjson_dir_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hole_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
