@@ -229,6 +229,7 @@ void col_put_status(collector *c, struct job *j, const char *state)
 		j->st.throttled_until = nb > 0 ? mw_now_ms() + nb : 0;
 	}
 	j->st.updated = mw_now_ms();
+	j->status_at = mw_mono_ms();
 	if (store_put_status(c->store, &j->st, &e) < 0)
 		mw_log(1, "%s/%s: cannot record status: %s", j->in->name, j->lt->name, e.msg);
 	col_wake_listeners(c);

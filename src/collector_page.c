@@ -666,6 +666,8 @@ void col_step(collector *c, struct job *j)
 		window_done(c, j);
 	} else {
 		j->due = mw_mono_ms();
-		col_put_status(c, j, "collecting");
+		if (strcmp(j->st.state, "collecting") != 0 ||
+		    mw_mono_ms() - j->status_at >= STATUS_EVERY_MS)
+			col_put_status(c, j, "collecting");
 	}
 }

@@ -29,6 +29,10 @@
  * more than a backfill stores between two deliveries (~5,000 at 50,000
  * records/s), about 10 MB at Mimecast's record sizes. */
 #define HANDOFF_ROWS 8192
+/* Mid-window a page changes only the status's counters and rate budget:
+ * written at most this often (each write is a transaction of its own, and
+ * was one per page of 100 records). A change of state is written at once. */
+#define STATUS_EVERY_MS 500
 #define PRUNE_EVERY_MS (60 * 60 * 1000)
 
 struct cred {
@@ -61,6 +65,7 @@ struct job {
 	char skew_warn[160];    /* this host's clock against the server's Date */
 	char win_warn[220];     /* what the last windows ended with; said for a day */
 	int64_t win_warn_at;
+	int64_t status_at;      /* monotonic ms of the last status write */
 	struct store_status st;
 	struct collector_report rep;
 };
