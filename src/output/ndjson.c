@@ -508,7 +508,7 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 	for (;;) {
 		int64_t last, rows;
 		char date[16];
-		int from_store;
+		int from_store;         /* 1 store, 0 a gap before memory, -1 memory */
 
 		if (store_output_get(s, o->name, &last, e) < 0) {
 			rc = -1;
@@ -524,7 +524,7 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 		/* The rows just committed from memory while they follow on;
 		 * the store otherwise (handoff.c). */
 		rc = 0;
-		from_store = 0;
+		from_store = -1;  /* memory */
 		if (output_handoff_each(cfg->handoff, last, BATCH_ROWS, batch_row, b) == 0) {
 			/* the gap before what memory holds, or all of it */
 			int64_t held = output_handoff_first_after(cfg->handoff, last);
@@ -549,12 +549,18 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 			break;
 		if (delivered)
 			*delivered += rows;
-		/* A short batch from the store took all there was: what is
-		 * stored meanwhile waits for the caller's next call, so a
-		 * backfill's pages are gathered into few large batches (one
-		 * fsync per file each) instead of followed one page at a time.
-		 * (A batch from memory, or up to it, is short at a gap.) */
-		if (from_store && rows < BATCH_ROWS)
+		/* A short batch took all there was: what is committed
+		 * meanwhile waits for the caller's next call, so a backfill's
+		 * pages are gathered into few large batches (one fsync per file
+		 * each) instead of followed one page at a time. From the store
+		 * that is any short batch; from memory, one after which memory
+		 * already holds the next row (pushed meanwhile): else the store
+		 * is asked once more (a heartbeat, say, follows). A gap read
+		 * up to what memory holds always goes on. */
+		if (rows < BATCH_ROWS &&
+		    (from_store > 0 ||
+		     (from_store < 0 && output_handoff_first_after(cfg->handoff, b->last_rowid) ==
+					     b->last_rowid + 1)))
 			break;
 	}
 	batch_reuse(b);  /* closes the files; the buffers stay for the next call */
