@@ -180,21 +180,22 @@ static int outside_add(mw_store *s, int64_t source, const char *id, mw_err *e)
 }
 
 /* A keyed record (rec->keyed) checked against the row stored under its id:
- * 0 none is (the caller inserts it as revision 1), 1 the same content is
- * (a duplicate), 2 other content was, and rec replaced it as the next
- * revision. A record dated outside its window never replaces one: what a
- * tenant serves out of place is stored once, ever (a hostile tenant that
- * serves a wrongly dated copy of a line in every answer beside the real
- * one would otherwise make a revision of each). */
-static int keyed_put(mw_store *s, int64_t source, const struct store_rec *rec, int64_t now,
-		     mw_err *e)
+ * 1 the same content is stored (a duplicate); 0 it is to be inserted with
+ * *revision: 1 when the id is new, the stored revision + 1 when other
+ * content was stored (that row is deleted here). A record dated outside its
+ * window never replaces one: what a tenant serves out of place is stored
+ * once, ever (a hostile tenant that serves a wrongly dated copy of a line in
+ * every answer beside the real one would otherwise make a revision of
+ * each). */
+static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec,
+		       int64_t *revision, mw_err *e)
 {
 	sqlite3_stmt *st = sdb_stmt(s, ST_KEYED_GET, e);
-	int64_t revision;
 	const void *json;
 	size_t len;
 	int rc, same;
 
+	*revision = 1;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
@@ -204,7 +205,7 @@ static int keyed_put(mw_store *s, int64_t source, const struct store_rec *rec, i
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? 0 : sdb_fail(s, rc, "looking up a record's id", e);
 	}
-	revision = sqlite3_column_int64(st, 1);
+	*revision = sqlite3_column_int64(st, 1) + 1;
 	json = sqlite3_column_blob(st, 2);
 	len = (size_t)sqlite3_column_bytes(st, 2);
 	same = len == rec->json_len && (len == 0 || memcmp(json, rec->json, len) == 0);
@@ -215,22 +216,7 @@ static int keyed_put(mw_store *s, int64_t source, const struct store_rec *rec, i
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
 	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
-	if (sdb_done(s, st, "replacing a revised record", e) < 0)
-		return -1;
-	if (!(st = sdb_stmt(s, ST_INSERT_REC, e)))
-		return -1;
-	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, rec->time);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int(st, 5, rec->threat ? 1 : 0);
-	sqlite3_bind_text(st, 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, revision + 1);
-	/* (source and now are bound as store_commit_page binds them: its loop
-	 * sets the other columns per record) */
-	if (sdb_done(s, st, "storing a revised record", e) < 0)
-		return -1;
-	return 2;
+	return sdb_done(s, st, "replacing a revised record", e);
 }
 
 int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
@@ -302,19 +288,20 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	}
 	for (size_t i = one_by_one ? 0 : n - n % MULTI_ROWS; i < n; i++) {
 		const struct store_rec *rec = &recs[i];
+		int64_t revision = 0;
 		int seen = 0;
 
 		if (rec->keyed) {
-			int k = keyed_put(s, source, rec, now, e);
+			int k = keyed_check(s, source, rec, &revision, e);
 
 			if (k < 0)
 				return sdb_abort(s);
-			if (k > 0) {
-				revised += k == 2;
-				continue;
-			}
+			if (k > 0)
+				continue;  /* the same content */
 		}
-		if (seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
+		/* A revision replaces a row just deleted: its id was seen, by
+		 * design. */
+		if (revision < 2 && seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
 			return sdb_abort(s);
 		if (seen)
 			continue;  /* delivered once already, perhaps pruned since */
@@ -323,12 +310,16 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		sqlite3_bind_int64(st, 3, rec->time);
 		sqlite3_bind_int(st, 5, rec->threat ? 1 : 0);
 		sqlite3_bind_text(st, 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
-		sqlite3_bind_int(st, 7, rec->keyed ? 1 : 0);
+		sqlite3_bind_int64(st, 7, revision);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			sdb_fail(s, rc, "storing records", e);
 			return sdb_abort(s);
+		}
+		if (revision >= 2) {
+			revised++;  /* still one record: not in inserted */
+			continue;
 		}
 		/* INSERT OR IGNORE: 0 changes means the id was already stored. */
 		inserted += sqlite3_changes(s->db);

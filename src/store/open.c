@@ -427,13 +427,14 @@ static int migrate(mw_store *s, mw_err *e)
 		sdb_raw_exec(s->db, "ROLLBACK");
 		return 0;
 	}
-	mw_buf_init(&keyed);
-	keyed_sql(&keyed);
 	if (v < 2)
 		rc = sdb_raw_exec(s->db, schema_v2);
-	if (rc == SQLITE_OK && v < 3 && (rc = sdb_raw_exec(s->db, schema_v3)) == SQLITE_OK)
+	if (rc == SQLITE_OK && v < 3 && (rc = sdb_raw_exec(s->db, schema_v3)) == SQLITE_OK) {
+		mw_buf_init(&keyed);
+		keyed_sql(&keyed);
 		rc = sdb_raw_exec(s->db, keyed.data);
-	mw_buf_free(&keyed);
+		mw_buf_free(&keyed);
+	}
 	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");
