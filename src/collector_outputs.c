@@ -144,10 +144,8 @@ void *col_output_main(void *arg)
 
 		pthread_mutex_lock(&c->out_mu);
 		while (!c->out_pending && !c->stop) {
-			struct timespec ts;
+			struct timespec ts = mw_deadline_in(1000);
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
 			pthread_cond_timedwait(&c->out_cv, &c->out_mu, &ts);
 			if (!c->opts.once)
 				break; /* run: deliver at least once a second */
@@ -157,13 +155,9 @@ void *col_output_main(void *arg)
 		 * waits. */
 		while (!c->stop && last_delivery &&
 		       mw_mono_ms() - last_delivery < OUT_COALESCE_MS) {
-			struct timespec ts;
-			int64_t left = OUT_COALESCE_MS - (mw_mono_ms() - last_delivery);
+			struct timespec ts =
+				mw_deadline_in(OUT_COALESCE_MS - (mw_mono_ms() - last_delivery));
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(left % 1000) * 1000000L;
-			ts.tv_sec += (time_t)(left / 1000) + ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
 			pthread_cond_timedwait(&c->out_cv, &c->out_mu, &ts);
 		}
 		last_delivery = mw_mono_ms();

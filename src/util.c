@@ -206,6 +206,20 @@ int64_t mw_now(void)
 	return mw_now_ms() / 1000;
 }
 
+struct timespec mw_deadline_in(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 int64_t mw_mono_ms(void)
 {
 	struct timespec ts;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* The number of elements of an array (not a pointer). */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,6 +52,8 @@ int64_t mw_now_ms(void);
 int64_t mw_now(void);          /* seconds */
 int64_t mw_mono_ms(void);
 void mw_sleep_ms(int64_t ms);
+/* The CLOCK_REALTIME time ms from now, as pthread_cond_timedwait takes it. */
+struct timespec mw_deadline_in(int64_t ms);
 
 /* Durations "<integer><s|m|h|d>", e.g. 30s, 5m, 48h, 30d. Returns 0 and sets
  * *secs, or -1 for anything else (no sign, no spaces, no bare number). */

@@ -306,18 +306,9 @@ static int64_t worker_wait(struct worker *wk, int64_t until_ms, int *finishing)
 
 	pthread_mutex_lock(&w->mu);
 	while (!wk->kicked && !atomic_load(&wk->stop) && mw_mono_ms() < until_ms) {
-		struct timespec ts;
 		int64_t left = until_ms - mw_mono_ms();
+		struct timespec ts = mw_deadline_in(left > IDLE_POLL_MS ? IDLE_POLL_MS : left);
 
-		if (left > IDLE_POLL_MS)
-			left = IDLE_POLL_MS;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += left / 1000;
-		ts.tv_nsec += (left % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
 	wk->kicked = 0;

@@ -43,6 +43,23 @@ static void test_durations(void **state)
 	assert_string_equal(buf, "2h");
 }
 
+/* A deadline for pthread_cond_timedwait: ms on from the realtime clock,
+ * tv_nsec always within [0, 1e9). */
+static void test_deadline_in(void **state)
+{
+	(void)state;
+	for (int64_t ms = 0; ms <= 2999; ms += 137) {
+		struct timespec now, d;
+		int64_t delta;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		d = mw_deadline_in(ms);
+		assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+		delta = ((int64_t)d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+		assert_true(delta >= ms && delta < ms + 1000);  /* never early, and in ms */
+	}
+}
+
 static void test_dates(void **state)
 {
 	int64_t t;
@@ -302,6 +319,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_deadline_in),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_dates_that_do_not_exist),
 		cmocka_unit_test(test_sanitize_text),
