@@ -10,10 +10,6 @@ every 10 ms while it runs; the last read is at most 10 ms before the exit.
 """
 
 import os
-import signal
-import subprocess
-import tempfile
-import time
 
 import mwtest
 
@@ -52,38 +48,15 @@ def proc_cpu(pid):
 
 def run_process(argv, timeout, env=None, cwd=None):
     """Runs argv to completion (killed at timeout); returns (rc, out, err,
-    wall, cpu_seconds, peak_rss_kb): CPU from wait4 (user + sys of the child
-    and the children it waited for), peak RSS from VmHWM (see above)."""
-    outf = tempfile.TemporaryFile()
-    errf = tempfile.TemporaryFile()
-    t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=outf, stderr=errf, stdin=subprocess.DEVNULL, env=env,
-                         cwd=cwd, start_new_session=True)
-    mwtest._procs.append(p)
-    timed_out = False
-    hwm = 0
-    while True:
-        h = vm_hwm_kb(p.pid)
+    wall, cpu_seconds, peak_rss_kb): mwtest.run_process, CPU from wait4
+    (user + sys of the child and the children it waited for), peak RSS from
+    VmHWM polled as it runs (see above)."""
+    hwm = [0]
+
+    def poll(pid):
+        h = vm_hwm_kb(pid)
         if h:
-            hwm = max(hwm, h)
-        pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
-        if pid == p.pid:
-            break
-        if time.monotonic() - t0 > timeout:
-            timed_out = True
-            os.killpg(p.pid, signal.SIGKILL)
-            pid, status, rusage = os.wait4(p.pid, 0)
-            break
-        time.sleep(0.01)
-    rc = p.returncode = os.waitstatus_to_exitcode(status)
-    mwtest._procs.remove(p)
-    wall = time.monotonic() - t0
-    outf.seek(0)
-    errf.seek(0)
-    out = outf.read().decode("utf-8", "replace")
-    err = errf.read().decode("utf-8", "replace")
-    outf.close()
-    errf.close()
-    if timed_out:
-        err += "\n[bench: killed after the %.0fs timeout]\n" % timeout
-    return rc, out, err, wall, rusage.ru_utime + rusage.ru_stime, hwm
+            hwm[0] = max(hwm[0], h)
+    rc, out, err, wall, cpu, _ = mwtest.run_process(argv, timeout, env=env, cwd=cwd,
+                                                    on_poll=poll)
+    return rc, out, err, wall, cpu, hwm[0]

@@ -173,9 +173,11 @@ def _tail(text, n=25):
     return "".join(lines) if lines else "(empty)\n"
 
 
-def run_process(argv, timeout, env=None, cwd=None, stdin=subprocess.DEVNULL, preexec=None):
+def run_process(argv, timeout, env=None, cwd=None, stdin=subprocess.DEVNULL, preexec=None,
+                on_poll=None):
     """Runs argv to completion (killing it at timeout); returns
-    (rc, out, err, wall, cpu_seconds, maxrss_kb). rc is -signal when killed."""
+    (rc, out, err, wall, cpu_seconds, maxrss_kb). rc is -signal when killed.
+    on_poll(pid), when given, is called every 10 ms while it runs."""
     outf = tempfile.TemporaryFile()
     errf = tempfile.TemporaryFile()
     t0 = time.monotonic()
@@ -184,6 +186,8 @@ def run_process(argv, timeout, env=None, cwd=None, stdin=subprocess.DEVNULL, pre
     _procs.append(p)
     timed_out = False
     while True:
+        if on_poll:
+            on_poll(p.pid)
         pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
         if pid == p.pid:
             break
