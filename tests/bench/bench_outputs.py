@@ -307,29 +307,23 @@ def main():
           "output's = with minus without;\nreceiver CPU = the receiver process's user + sys "
           "s (/proc) over the fetch, per 100k records; records/s = records / seconds until\n"
           "the receiver held them all; RSS = mimewatch's peak (VmHWM)")
-    print("\nend to end (collect from the tenant and deliver; baseline: NDJSON only)")
-    print("%-14s %10s %14s %14s %14s %15s %8s" % ("output", "records/s", "mw CPU s/100k",
-                                                  "baseline", "output's", "receiver CPU",
-                                                  "RSS MiB"))
-    for kind, r, why in results:
-        if r is None:
-            print("%-14s %s" % (kind, why.splitlines()[0]))
-            continue
-        print("%-14s %10.0f %14.3f %14.3f %14.3f %15.3f %8.1f" % (
-            kind, n / r["e2e_wall"], r["e2e_cpu"] * k, r["base_cpu"] * k,
-            (r["e2e_cpu"] - r["base_cpu"]) * k, r["e2e_rx"] * k, r["e2e_rss"] / 1024.0))
-    print("\ndelivery only (the store's %d records to a new output; no-op fetch subtracted)"
-          % n)
-    print("%-14s %10s %14s %14s %14s %15s %8s" % ("output", "records/s", "mw CPU s/100k",
-                                                  "no-op fetch", "output's", "receiver CPU",
-                                                  "RSS MiB"))
-    for kind, r, why in results:
-        if r is None:
-            print("%-14s %s" % (kind, why.splitlines()[0]))
-            continue
-        print("%-14s %10.0f %14.3f %14.3f %14.3f %15.3f %8.1f" % (
-            kind, n / r["dlv_wall"], r["dlv_cpu"] * k, r["noop_cpu"] * k,
-            (r["dlv_cpu"] - r["noop_cpu"]) * k, r["dlv_rx"] * k, r["dlv_rss"] / 1024.0))
+    for title, base_name, run, base in (
+            ("end to end (collect from the tenant and deliver; baseline: NDJSON only)",
+             "baseline", "e2e", "base"),
+            ("delivery only (the store's %d records to a new output; no-op fetch subtracted)"
+             % n, "no-op fetch", "dlv", "noop")):
+        print("\n" + title)
+        print("%-14s %10s %14s %14s %14s %15s %8s" % ("output", "records/s", "mw CPU s/100k",
+                                                      base_name, "output's", "receiver CPU",
+                                                      "RSS MiB"))
+        for kind, r, why in results:
+            if r is None:
+                print("%-14s %s" % (kind, why.splitlines()[0]))
+                continue
+            cpu, base_cpu = r[run + "_cpu"], r[base + "_cpu"]
+            print("%-14s %10.0f %14.3f %14.3f %14.3f %15.3f %8.1f" % (
+                kind, n / r[run + "_wall"], cpu * k, base_cpu * k, (cpu - base_cpu) * k,
+                r[run + "_rx"] * k, r[run + "_rss"] / 1024.0))
     for kind, r, why in results:
         if r is None and why.startswith("FAILED"):
             print("\n%s %s" % (kind, why))
