@@ -298,6 +298,29 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Home, End, PgUp, PgDn and Delete as terminals really send them: terminfo
+ * knows one encoding per key (xterm-256color's Home is ESC O H; vt100 has no
+ * Home at all), while tmux, screen, PuTTY, rxvt and the Linux console send
+ * ESC [ 1 ~ and the like whatever TERM says. Unknown, such a key was read as
+ * Esc and then "[4~": End went back a screen. */
+static const struct {
+	const char *seq;
+	int key;
+} key_encodings[] = {
+	{ "\033[1~", KEY_HOME }, { "\033[7~", KEY_HOME }, { "\033[H", KEY_HOME },
+	{ "\033OH", KEY_HOME },
+	{ "\033[4~", KEY_END }, { "\033[8~", KEY_END }, { "\033[F", KEY_END },
+	{ "\033OF", KEY_END },
+	{ "\033[5~", KEY_PPAGE }, { "\033[6~", KEY_NPAGE }, { "\033[3~", KEY_DC },
+};
+
+static void define_key_encodings(void)
+{
+	for (size_t i = 0; i < NELEM(key_encodings); i++)
+		if (key_defined(key_encodings[i].seq) != key_encodings[i].key)
+			define_key(key_encodings[i].seq, key_encodings[i].key);
+}
+
 static SCREEN *start_curses(const struct console_opts *o, FILE **fout, FILE **fin, mw_err *e)
 {
 	SCREEN *scr;
@@ -347,6 +370,7 @@ static SCREEN *start_curses(const struct console_opts *o, FILE **fout, FILE **fi
 	curs_set(0);
 	ui_colors_init();
 	if (!ui.script_mode) {
+		define_key_encodings();
 		define_key("\033[200~", KEY_PASTE_BEGIN);
 		define_key("\033[201~", KEY_PASTE_END);
 		fputs("\033[?2004h", stdout);

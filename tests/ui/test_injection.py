@@ -15,7 +15,12 @@ DCS/APC/PM/SOS, no C1 control raw or as UTF-8, no BEL/VT/FF/NUL/DEL, no
 bidi or zero-width control. A small xterm model replays the stream: no
 character is ever printed past the right margin (an autowrap), the title
 and footer rows stay in place, every preview cell stays within its column,
-and where a payload marker shows, its escape shows before it as text."""
+and where a payload marker shows, its escape shows before it as text.
+
+Issue 14.1, on the same pty and terminal model: Home, End, PgUp, PgDn and
+Delete in every common encoding (ESC [ 1 ~, ESC O H, ...) act as those keys
+on home, in the help and in a text field, under TERM=xterm-256color and
+vt100; a lone Esc still goes back at once."""
 
 import ctypes
 import fcntl
@@ -647,5 +652,110 @@ def test_injection_pty():
         mwtest.report("11 hostile text", "payload markers seen escaped on screen", shown, "")
 
 
+# ---- keys as terminals send them (issue 14.1) -----------------------------------------
+
+# Every common encoding of Home, End, PgUp, PgDn and Delete, whatever the
+# terminfo entry says: xterm's normal and application modes, the vt220
+# family (tmux, screen, PuTTY, the Linux console) and rxvt.
+KEY_ENCODINGS = {
+    "Home": ["\x1b[1~", "\x1b[7~", "\x1b[H", "\x1bOH"],
+    "End": ["\x1b[4~", "\x1b[8~", "\x1b[F", "\x1bOF"],
+    "PgUp": ["\x1b[5~"],
+    "PgDn": ["\x1b[6~"],
+    "Delete": ["\x1b[3~"],
+}
+
+
+def selected_row(rows):
+    """The home screen's selected row (the one marked ">"), or -1."""
+    for y, row in enumerate(rows):
+        if row.startswith(">"):
+            return y
+    return -1
+
+
+def check_keys_on(term):
+    with mwtest.Sim(["--records", "30", "--span", "2h"]) as sim:
+        sim.fetch()
+        env = uitest.ui_env({"TERM": term})
+        env["TMPDIR"] = os.path.join(sim.dir, "tmp")
+        os.mkdir(env["TMPDIR"], 0o700)
+        t = Pty([mwtest.MIMEWATCH, "--config", sim.config], env, Allowed(term))
+        try:
+            rows = t.settle(r"integration / type")
+            first = selected_row(rows)
+            check(first > 0, "%s: no selected row on home:\n%s" % (term, "\n".join(rows)))
+            # The last row of the list: Down until the selection stops.
+            t.send("j" * 12)
+            last = selected_row(t.settle(r"integration / type"))
+            check(last > first, "%s: Down did not move the selection" % term)
+            t.send("k" * 12)
+            t.settle(r"integration / type")
+            for name, want in (("End", last), ("Home", first), ("PgDn", last),
+                               ("PgUp", first)):
+                for seq in KEY_ENCODINGS[name]:
+                    t.send(seq)
+                    rows = t.settle(r"integration / type")
+                    eq(selected_row(rows), want, "%s: the selected row on home after %s sent "
+                       "as %r\n%s" % (term, name, seq, "\n".join(rows)))
+                    check("unknown key" not in rows[-1],
+                          "%s: %r reported as an unknown key: %r" % (term, seq, rows[-1]))
+            # Help scrolls: End shows its last line, Home its first; neither leaves.
+            t.send("?")
+            t.settle(r"Keys of every screen")
+            for seq_end, seq_home in zip(KEY_ENCODINGS["End"], KEY_ENCODINGS["Home"]):
+                t.send(seq_end)
+                rows = t.settle(r"pasting is safe")
+                check("Keys of every screen" not in "\n".join(rows),
+                      "%s: help after End sent as %r still shows its top:\n%s"
+                      % (term, seq_end, "\n".join(rows)))
+                t.send(seq_home)
+                t.settle(r"Keys of every screen")
+            # A lone Esc still goes back, promptly.
+            t0 = time.monotonic()
+            t.send("\x1b")
+            t.settle(r"integration / type", quiet=0.05)
+            back = time.monotonic() - t0
+            check(back < 2 * mwtest.SCALE, "%s: a lone Esc took %.2fs to go back" % (term, back))
+            # In a text field: Home, Delete and End edit where they should.
+            t.send("\r")
+            t.settle(r"^ Time ")
+            t.send("/abc")
+            t.settle(r"Filter: abc")
+            for home, end in zip(KEY_ENCODINGS["Home"], KEY_ENCODINGS["End"]):
+                t.send(home + KEY_ENCODINGS["Delete"][0])
+                rows = t.settle(r"Filter: ")
+                check(re.search(r"Filter: bc\b", "\n".join(rows)),
+                      "%s: Home (%r) then Delete did not erase the first character:\n%s"
+                      % (term, home, "\n".join(rows[-4:])))
+                t.send(end + "x")
+                t.settle(r"Filter: bcx")
+                t.send(home + "a" + end + KEY_ENCODINGS["PgUp"][0])
+                t.settle(r"Filter: abcx")
+                t.send(home + KEY_ENCODINGS["Delete"][0] + end)
+                t.settle(r"Filter: bcx")
+                t.send("\x15abc")     # C-u: the field as it was
+                t.settle(r"Filter: abc\b")
+            t.send("\x1b")
+            t.settle(r"^ Time ")
+            t.send("\x1b")
+            rows = t.settle(r"integration / type")
+            t.send("q")
+            deadline = time.monotonic() + 10 * mwtest.SCALE
+            while t.proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            eq(t.proc.poll(), 0, "%s: console exit status after q" % term)
+        finally:
+            t.close()
+
+
+def test_key_encodings_pty():
+    for term in ("xterm-256color", "vt100"):
+        check_keys_on(term)
+    mwtest.report("14.1 keys", "encodings of Home End PgUp PgDn Delete", sum(
+        len(v) for v in KEY_ENCODINGS.values()), "each on home, help and a text field, "
+        "TERM=xterm-256color and vt100")
+
+
 if __name__ == "__main__":
-    mwtest.main([test_injection_pty])
+    mwtest.main([test_injection_pty, test_key_encodings_pty])
