@@ -245,7 +245,8 @@ static int create_at(const char *tmp, mw_err *e)
 		return -1;
 	}
 	close(fd);
-	rc = sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			     sdb_vfs_name());
 	if (rc != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the store", e);
 		sqlite3_close(t.db);
@@ -536,7 +537,7 @@ int store_open(const char *state_dir, mw_store **out, mw_err *e)
 	if (check_header(s->path, e) < 0)
 		goto fail;
 	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-			     NULL);
+			     sdb_vfs_name());
 	if (rc != SQLITE_OK) {
 		sdb_fail(s, rc, "opening", e);
 		goto fail;

@@ -90,6 +90,13 @@ struct mw_store {
 extern const char sdb_damaged_fix[];
 /* The prepared statement id on s (prepared on first use); NULL with e set. */
 sqlite3_stmt *sdb_stmt(mw_store *s, enum stmt_id id, mw_err *e);
+/* walvfs.c: the VFS the store's read-write connections open with (it
+ * writes a transaction's WAL frames in one call), or NULL for SQLite's
+ * default should it fail to register. */
+const char *sdb_vfs_name(void);
+/* The write calls that have reached WAL files through it in this process
+ * (for its unit test, which checks that a commit is one call). */
+long sdb_vfs_wal_writes(void);
 /* Sets e for a failed SQLite call (naming the store, disk full and damage
  * told apart) and returns -1. */
 int sdb_fail(mw_store *s, int rc, const char *what, mw_err *e);
