@@ -12,6 +12,9 @@ targets of HACKING, "Performance targets":
   >= 50,000 records/s; CPU per record <= 1/2 of Python's (aim 1/5);
   peak RSS < 64 MiB; requests <= 1.05 x full pages.
 The CPU ratio is mimewatch's CPU seconds per record over Python's.
+--repeat N runs each collector N times, alternating, prints every run and
+the medians, and takes the ratio as the median of each pair's: on a shared
+machine one run of each can differ by 15% from the next.
 
 Then, unless --no-breakdown, a third run: `mimewatch fetch` of as many
 records (or --breakdown-records) from a fresh tenant under `perf record
@@ -35,6 +38,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +57,10 @@ def parse_args():
     ap.add_argument("--page-size", type=int, default=TARGET_PAGE_SIZE,
                     help="page size of both collectors (default %d; any other value is "
                     "an experiment, not counted toward the targets)" % TARGET_PAGE_SIZE)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="timed runs of each collector, alternating (default 1); with more "
+                    "than one, every run is printed and the figures are medians, the CPU "
+                    "ratio the median of each pair's ratio")
     ap.add_argument("--no-python", action="store_true", help="skip the Python collector")
     ap.add_argument("--no-breakdown", action="store_true",
                     help="skip the perf run that splits mimewatch's CPU by library")
@@ -218,6 +226,12 @@ def run_breakdown(per_type, page_size):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def print_row(label, r, full_pages):
+    print("%-14s %9d %8.2f %8.2f %12.3f %10.0f %9.1f %6.3f (%d/%d)" % (
+        label, r["lines"], r["wall"], r["cpu"], r["cpu100k"], r["rate"],
+        r["rss_kb"] / 1024.0, r["reqratio"], r["requests"], full_pages))
+
+
 def main():
     total = 30000 if args.quick else args.records
     per_type = max(1, total // 3)
@@ -234,14 +248,21 @@ def main():
         print("bench: EXPERIMENT: page size %d, not %d: these figures do not count toward "
               "the targets of HACKING \"Performance targets\"" % (page, TARGET_PAGE_SIZE),
               flush=True)
-    runs = [("mimewatch", run_mimewatch(per_type, page))]
+    repeat = max(1, args.repeat)
     if not args.no_python:
         exe, elf = python_interpreter()
         print("bench: python collector timed as %s (Python %d.%d.%d)%s"
               % (exe, sys.version_info[0], sys.version_info[1], sys.version_info[2],
                  "" if elf else " - WARNING: not an ELF binary, a wrapper may be timed too"),
               flush=True)
-        runs.append(("python", run_python(per_type, page, exe)))
+    # Alternating, so that a change in the machine's load falls on both.
+    series = {"mimewatch": [], "python": []}
+    for _ in range(repeat):
+        series["mimewatch"].append(run_mimewatch(per_type, page))
+        if not args.no_python:
+            series["python"].append(run_python(per_type, page, exe))
+    runs = [(name, series[name]) for name in ("mimewatch", "python") if series[name]]
+    pair_m, pair_p = list(series["mimewatch"]), list(series["python"])
 
     ok = True
     print()
@@ -250,20 +271,30 @@ def main():
           "ru_maxrss would include\nthis script's own RSS, inherited across fork and exec); "
           "req/full page = requests / full pages\n(%d = ceil(records per type / page size) x 3 "
           "types)" % full_pages)
-    print("%-10s %9s %8s %8s %12s %10s %9s %15s" % ("collector", "records", "wall s", "CPU s",
+    print("%-14s %9s %8s %8s %12s %10s %9s %15s" % ("collector", "records", "wall s", "CPU s",
                                                     "CPU s/100k", "records/s", "RSS MiB",
                                                     "req/full page"))
-    for name, r in runs:
-        r["rate"] = r["lines"] / r["wall"] if r["wall"] > 0 else 0
-        r["cpu100k"] = r["cpu"] * 100000.0 / max(r["lines"], 1)
-        r["reqratio"] = r["requests"] / full_pages
-        print("%-10s %9d %8.2f %8.2f %12.3f %10.0f %9.1f %6.3f (%d/%d)" % (
-            name, r["lines"], r["wall"], r["cpu"], r["cpu100k"], r["rate"],
-            r["rss_kb"] / 1024.0, r["reqratio"], r["requests"], full_pages))
-        if r["rc"] != 0 or r["lines"] != total:
-            print("bench: %s collected %d of %d records (exit %d)" % (name, r["lines"], total,
-                                                                   r["rc"]))
-            ok = False
+    for name, rs in runs:
+        for k, r in enumerate(rs):
+            r["rate"] = r["lines"] / r["wall"] if r["wall"] > 0 else 0
+            r["cpu100k"] = r["cpu"] * 100000.0 / max(r["lines"], 1)
+            r["reqratio"] = r["requests"] / full_pages
+            print_row(name if repeat == 1 else "%s #%d" % (name, k + 1), r, full_pages)
+            if r["rc"] != 0 or r["lines"] != total:
+                print("bench: %s collected %d of %d records (exit %d)" % (
+                    name, r["lines"], total, r["rc"]))
+                ok = False
+    if repeat > 1:
+        for name, rs in runs:
+            med = {key: statistics.median(r[key] for r in rs)
+                   for key in ("lines", "wall", "cpu", "cpu100k", "rate", "rss_kb",
+                               "reqratio", "requests")}
+            med.update(rc=max(r["rc"] for r in rs), early=sum(r["early"] for r in rs))
+            print_row("%s med" % name, med, full_pages)
+            series[name] = med
+        runs = [(name, series[name]) for name, _ in runs]
+    else:
+        runs = [(name, rs[0]) for name, rs in runs]
     mw = runs[0][1]
     misses = []
     if mw["rate"] < 50000:
@@ -276,9 +307,17 @@ def main():
         misses.append("%d early requests" % mw["early"])
     if len(runs) > 1:
         py = runs[1][1]
-        ratio = mw["cpu100k"] / py["cpu100k"] if py["cpu100k"] else 0
-        print("\nCPU ratio mimewatch/python (CPU s per record): %.3f (target <= 0.5, aim 0.2)"
-              % ratio)
+        if repeat > 1:
+            pairs = [m["cpu100k"] / p["cpu100k"] for m, p in zip(pair_m, pair_p)
+                     if p["cpu100k"]]
+            ratio = statistics.median(pairs)
+            print("\nCPU ratio mimewatch/python (CPU s per record): %.3f, the median of %d "
+                  "pairs (%s) (target <= 0.5, aim 0.2)"
+                  % (ratio, len(pairs), ", ".join("%.3f" % x for x in pairs)))
+        else:
+            ratio = mw["cpu100k"] / py["cpu100k"] if py["cpu100k"] else 0
+            print("\nCPU ratio mimewatch/python (CPU s per record): %.3f (target <= 0.5, "
+                  "aim 0.2)" % ratio)
         if ratio > 0.5:
             misses.append("CPU ratio %.3f > 0.5" % ratio)
 
