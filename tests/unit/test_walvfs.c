@@ -2,7 +2,8 @@
  * the WAL in one write call, yet every committed transaction is there for
  * another connection (opened with SQLite's default VFS) at once, whatever
  * its size; a process that dies with a transaction open leaves nothing of
- * it, and one that dies right after COMMIT leaves all of it. */
+ * it, and one that dies right after COMMIT leaves all of it. A full disk
+ * during a checkpoint fails it and loses nothing. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
 #endif
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,12 +213,64 @@ static void test_process_dies(void **state)
 	f->w = open_store_vfs(f->db);
 }
 
+/* The database file fills up during a checkpoint (which reads the WAL
+ * back through the VFS): the checkpoint fails, and every committed row is
+ * still read, from the WAL. */
+static void test_checkpoint_disk_full(void **state)
+{
+	struct fx *f = *state;
+	int status;
+	pid_t pid;
+
+	sqlite3_close(f->w);
+	f->w = NULL;
+	rm_rf(f->dir);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *db;
+		int rc, n = 0;
+
+		if (private_tmpfs(f->dir, "3m") < 0)
+			_exit(77);
+		db = open_store_vfs(f->db);
+		exec_ok(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+		/* About 1.7 MB in the WAL: the copy into the database needs as
+		 * much again, which the 3 MiB file system does not have. */
+		for (int i = 0; i < 17; i++) {
+			exec_ok(db, "BEGIN");
+			insert_rows(db, i * 30, 30, 3000);
+			exec_ok(db, "COMMIT");
+			n += 30;
+		}
+		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_FULL && (rc & 0xff) != SQLITE_IOERR) {
+			fprintf(stderr, "checkpoint returned %d, not a full disk\n", rc);
+			_exit(3);
+		}
+		if (count_checked(f->db, 3000) != n) {
+			fprintf(stderr, "rows lost after the failed checkpoint\n");
+			_exit(4);
+		}
+		sqlite3_close(db);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+	f->w = open_store_vfs(f->db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commit_is_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_disk_full, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
