@@ -1,8 +1,9 @@
 /* frame.c - the console's frame: the screen stack, the status line's
  * messages, the header (title and whether this process collects) and the
- * footer generated from the key table, the "terminal too small" notice, and
- * key dispatch: a screen's input(), then the key table's action for the
- * screen, then the generic actions (back, quit, help, redraw). Curses
+ * footer generated from the key table (? and q always in it), the "terminal
+ * too small" notice, and key dispatch: a screen's input(), then the key
+ * table's action for the screen, then the generic actions (back, quit, help,
+ * redraw); a key bound nowhere says so on the status line. Curses
  * drawing happens here and in the screens, on the UI thread only. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -198,15 +199,29 @@ static int scope_binds(const char *scope, int key)
 	return 0;
 }
 
+/* The footer's hints: the screen's own keys first, then the global ones it
+ * does not rebind. ? and q are never dropped: a person who knows nothing
+ * else must find help and the way out. */
+static int footer_essential(const struct ui_keybinding *k)
+{
+	return k->key == '?' || k->key == 'q';
+}
+
+static int hint_width(const struct ui_keybinding *k)
+{
+	return sanitize_width(k->keyname, strlen(k->keyname)) + 1 +
+	       sanitize_width(k->help, hint_len(k->help));
+}
+
 static void draw_footer(struct ui_view *v)
 {
 	const char *scope = v ? v->ops->name : "*";
-	int y = LINES - 2, x = 1;
+	const struct ui_keybinding *hint[64];
+	int y = LINES - 2, x = 1, n = 0, width = 0;
 
 	mvhline(y, 0, ' ', COLS);
-	/* The screen's own keys first, then the global ones it does not rebind. */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < ui_nkeys && x < COLS - 1; i++) {
+		for (size_t i = 0; i < ui_nkeys && n < (int)NELEM(hint); i++) {
 			const struct ui_keybinding *k = &ui_keys[i];
 
 			if (!k->in_footer || !k->keyname || !k->help)
@@ -214,18 +229,29 @@ static void draw_footer(struct ui_view *v)
 			if (pass == 0 ? strcmp(k->scope, scope) != 0
 				      : strcmp(k->scope, "*") != 0 || scope_binds(scope, k->key))
 				continue;
-			/* A hint cut in half ("? h...") names a key without saying
-			 * what it does: draw whole hints only. */
-			if (x + sanitize_width(k->keyname, strlen(k->keyname)) + 1 +
-			    sanitize_width(k->help, hint_len(k->help)) > COLS - 1) {
-				x = COLS - 1;
-				break;
-			}
-			x += ui_text(y, x, COLS - 1 - x, ROLE_KEY, k->keyname, strlen(k->keyname));
-			x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, " ", 1);
-			x += ui_text(y, x, COLS - 1 - x, ROLE_MUTED, k->help, hint_len(k->help));
-			x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, "  ", 2);
+			hint[n++] = k;
+			width += (width ? 2 : 0) + hint_width(k);
 		}
+	}
+	/* Too wide: the last hints go first, ? and q stay. A hint cut in half
+	 * ("? h...") names a key without saying what it does. */
+	for (int i = n - 1; i >= 0 && 1 + width > COLS - 1; i--) {
+		if (footer_essential(hint[i]))
+			continue;
+		width -= hint_width(hint[i]) + 2;
+		memmove(&hint[i], &hint[i + 1], (size_t)(n - i - 1) * sizeof(hint[0]));
+		n--;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct ui_keybinding *k = hint[i];
+
+		if (x + hint_width(k) > COLS - 1)
+			break;
+		if (i)
+			x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, "  ", 2);
+		x += ui_text(y, x, COLS - 1 - x, ROLE_KEY, k->keyname, strlen(k->keyname));
+		x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, " ", 1);
+		x += ui_text(y, x, COLS - 1 - x, ROLE_MUTED, k->help, hint_len(k->help));
 	}
 	mvhline(LINES - 1, 0, ' ', COLS);
 	ui_text(LINES - 1, 1, COLS - 2, fr.ctx->message_role, fr.ctx->message,
@@ -316,6 +342,8 @@ static void generic_action(struct ui_ctx *ctx, enum ui_action a)
 	}
 }
 
+static const char unknown_key_msg[] = "unknown key: press ? for help";
+
 void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key)
 {
 	struct ui_view *v = top_view();
@@ -347,8 +375,14 @@ void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key)
 	}
 	if (v->ops->input && v->ops->input(v, ch, is_key))
 		return;
-	if (!is_key && ch > 0x7f)
-		return;         /* no binding is a non-ASCII character */
+	/* No binding is a non-ASCII character (one could equal a KEY_ code). */
+	if ((!is_key && ch > 0x7f) ||
+	    (!scope_binds(v->ops->name, (int)ch) && !scope_binds("*", (int)ch))) {
+		ui_message(ctx, ROLE_MUTED, "%s", unknown_key_msg);
+		return;
+	}
+	if (!strcmp(ctx->message, unknown_key_msg))
+		ui_message(ctx, ROLE_NORMAL, "%s", "");
 	a = ui_key_action(v->ops->name, (int)ch);
 	if (a == ACT_NONE)
 		return;

@@ -5,7 +5,9 @@ counts that move with no key pressed, the help generated from the key
 table, pause through a store request, the too-small screen, and quitting
 cleanly (exit 0, the demo's temporary directory gone); and a delete saved
 over a config that was edited by hand since the console read it (issue
-12.2: the other edit and its comments kept, the difference shown)."""
+12.2: the other edit and its comments kept, the difference shown); at 80
+columns every footer keeps ? help and q, and an unknown key says so (issue
+14.4)."""
 
 import os
 import re
@@ -171,6 +173,32 @@ def test_script_errors():
     eq(r.leftovers, [], "files left in TMPDIR by --demo")
 
 
+def test_footer_and_unknown_key():
+    """Issue 14.4: at 80 columns every screen's footer keeps `? help` and
+    `q`, whole; a key bound nowhere says so, and the next key clears it."""
+    r = uitest.run_script(["wait-idle", "dump home", "key Z", "dump unknown", "key j",
+                           "dump known", "key Enter", "wait-idle", "dump preview", "key Enter",
+                           "wait-idle", "dump record", "key Esc", "key Esc", "key t",
+                           "dump trouble", "key q", "key ?", "dump help", "key Z",
+                           "dump help_unknown", "quit"], args=["--demo"], size=(80, 24))
+    eq(r.rc, 0, "exit status (%s)" % r)
+    for name, title in (("home", "integrations"), ("preview", "acme-eu"), ("record", ""),
+                        ("trouble", "troubleshooting"), ("help", "keys")):
+        d = r.dumps[name]
+        check(title in d[0], "%s: the screen's title %r: %r" % (name, title, d[0]))
+        footer = d[-2]
+        check(re.search(r"(^|  )\? help(  |$)", footer.strip()),
+              "%s: the footer keeps '? help' whole: %r" % (name, footer))
+        check(re.search(r"(^|  )q [a-z]+(  |$)", footer.strip()),
+              "%s: the footer keeps q: %r" % (name, footer))
+        check(len(footer) <= 79, "%s: the footer inside 80 columns: %r" % (name, footer))
+    need_line(r.dumps["home"][-2:-1], "q quit", "home's footer")
+    eq(r.dumps["unknown"][-1].strip(), "unknown key: press ? for help", "Z on home")
+    eq(r.dumps["unknown"][0], r.dumps["home"][0], "an unknown key stays on home")
+    eq(r.dumps["known"][-1].strip(), "", "the next key clears the unknown-key message")
+    eq(r.dumps["help_unknown"][-1].strip(), "unknown key: press ? for help", "Z in the help")
+
+
 def test_delete_over_hand_edit():
     """The console reads the config; a hand edit then adds a comment and a
     second integration; the console's delete (d, y) is applied on top of
@@ -216,4 +244,4 @@ def test_delete_over_hand_edit():
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_ascii_locale,
-                 test_script_errors, test_delete_over_hand_edit])
+                 test_script_errors, test_footer_and_unknown_key, test_delete_over_hand_edit])
