@@ -497,6 +497,19 @@ static int row_lines(struct ui_view *v, int r, int width)
 			       0, 6);
 }
 
+/* Lines the rows from `from` to the last take when the list starts there. */
+static int lines_from(struct ui_view *v, int from, int width)
+{
+	struct home *h = v->priv;
+	int top = h->top, n = 0;
+
+	h->top = from;  /* the outputs' heading depends on where the list starts */
+	for (int r = from; r < h->nrows; r++)
+		n += row_lines(v, r, width);
+	h->top = top;
+	return n;
+}
+
 /* ---- drawing ---------------------------------------------------------------------------- */
 
 static void draw_integration(struct ui_view *v, const struct mw_integration *in, int y,
@@ -722,6 +735,10 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 			break;
 		h->top++;
 	}
+	/* After the terminal grew (or rows went away), the rows hidden above
+	 * come back as long as the rest still fits below them. */
+	while (h->top > 0 && lines_from(v, h->top - 1, width) <= list_h)
+		h->top--;
 	/* The titles of the columns below: the outputs' own once the list
 	 * starts at an output. */
 	if (h->rows[h->top].out >= 0)

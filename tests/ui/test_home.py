@@ -7,7 +7,7 @@ cleanly (exit 0, the demo's temporary directory gone); and a delete saved
 over a config that was edited by hand since the console read it (issue
 12.2: the other edit and its comments kept, the difference shown); at 80
 columns every footer keeps ? help and q, and an unknown key says so (issue
-14.4)."""
+14.4); after the terminal grows no row stays hidden above (14.6)."""
 
 import os
 import re
@@ -156,6 +156,33 @@ def test_resize_too_small_and_back():
     need_line(r.dumps["big"], "globex-us", "home is back")
 
 
+def test_grow_shows_rows_above():
+    """Issue 14.6: scrolled to the last row on a short terminal, then the
+    terminal grows: every row fits, so none stays hidden above."""
+    r = uitest.run_script(["wait-idle", "resize 80 15", "key End", "dump short",
+                           "resize 100 45", "dump tall", "key q"], args=["--demo"])
+    eq(r.rc, 0, "exit status (%s)" % r)
+    short, tall = r.dumps["short"], r.dumps["tall"]
+    check(line_with_name(short, "acme-eu") is None,
+          "the short screen scrolled past acme-eu (else this checks nothing):\n%s"
+          % "\n".join(short))
+    eq(tall[1].split()[:3], ["integration", "/", "type"], "column titles on top after growing")
+    eu = line_with_name(tall, "acme-eu")
+    check(eu is not None and tall.index(eu) == 2,
+          "acme-eu is the first row again after growing:\n%s" % "\n".join(tall))
+    check(tall[-3].strip() == "" or tall[-4].strip() == "",
+          "rows end before the bottom, nothing is hidden:\n%s" % "\n".join(tall))
+    check(any(line.startswith(">") for line in tall), "the selected row is still shown")
+
+
+def line_with_name(lines, name):
+    for line in lines:
+        cells = line[1:].split()
+        if len(cells) >= 2 and cells[1] == name:
+            return line
+    return None
+
+
 def test_ascii_locale():
     r = uitest.run_script(["wait-idle", "dump home", "quit"], args=["--demo"],
                           env={"LC_ALL": "C"})
@@ -243,5 +270,6 @@ def test_delete_over_hand_edit():
 
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
-                 test_pause_resume, test_resize_too_small_and_back, test_ascii_locale,
+                 test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
+                 test_ascii_locale,
                  test_script_errors, test_footer_and_unknown_key, test_delete_over_hand_edit])
