@@ -185,6 +185,8 @@ void ui_hline(int y, int x, int width);
 /* The overall mark: a green tick, or ASCII "OK"/"!!" with ui_ascii. */
 const char *ui_mark_ok(void);
 const char *ui_mark_bad(void);
+/* Neither: nothing to do yet (an output with nothing to send), "-" or "--". */
+const char *ui_mark_idle(void);
 
 /* A scrolling list with a cursor: generic movement for every screen. */
 struct ui_list {

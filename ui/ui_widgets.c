@@ -73,6 +73,11 @@ const char *ui_mark_bad(void)
 	return ui_ascii ? "!!" : "\u2718";
 }
 
+const char *ui_mark_idle(void)
+{
+	return ui_ascii ? "--" : "-";
+}
+
 /* ---- lists ------------------------------------------------------------------- */
 
 void ui_list_clamp(struct ui_list *l, int height)

@@ -426,8 +426,10 @@ static void draw_output(struct ui_view *v, int oi, int y, int width, int selecte
 	const struct home_output *ho = (size_t)oi < h->nouts ? &h->outs[oi] : NULL;
 	int sev = output_severity(ho), ncols = oncols_fitting(width), x;
 	enum ui_role base = selected ? ROLE_SELECTION : ROLE_NORMAL;
-	enum ui_role mrole = sev == 0 ? ROLE_OK : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
-	const char *mark = sev == 0 ? ui_mark_ok() : ui_mark_bad();
+	/* Idle (nothing to send yet) is no failure: a neutral mark, muted. */
+	enum ui_role mrole = sev == 0 ? ROLE_OK : sev == 1 ? ROLE_MUTED
+			   : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
+	const char *mark = sev == 0 ? ui_mark_ok() : sev == 1 ? ui_mark_idle() : ui_mark_bad();
 	char cell[O_TARGET][64], target[4200];
 
 	memset(cell, 0, sizeof(cell));

@@ -198,6 +198,30 @@ def test_cursor_and_test_records():
            "other keys act on an integration's rows", "f on an output's row")
 
 
+def test_idle_output_is_not_failed():
+    """Issue 14.10: an output with nothing to send yet (every type refused,
+    so nothing was collected) is idle, a neutral state: neither the tick of
+    ok nor the cross of a failure; "--" in the C locale. Idle lasts until
+    its first delivery, so each locale gets a store of its own."""
+    denied = []
+    for t in mwtest.TYPES:
+        denied += ["--deny-permission", t]
+    for locale, mark in (("C.UTF-8", "-"), ("C", "--")):
+        with mwtest.Sim(["--seed", "7", "--refill-ms", "3600000", "--records", "5"] + denied,
+                        env=pinned_env()) as s:
+            r = uitest.run_script(["wait-idle", "dump home", "quit"],
+                                  args=["--config", s.config],
+                                  env={"MIMEWATCH_NOW": NOW, "LC_ALL": locale})
+            eq(r.rc, 0, "exit status (%s)" % r)
+            got = outputs_block(r.dumps["home"])
+            what = "the idle output's row (LC_ALL=%s)\n%s" % (locale, "\n".join(r.dumps["home"]))
+            if mark == "-":
+                eq(got, [output_row("ndjson", "ndjson", "idle", "0 behind", "0", s.out_dir,
+                                    mark)], what)
+            else:   # a two-column mark: the columns stay where they are
+                eq([x.split()[:4] for x in got], [["--", "ndjson", "idle", "0"]], what)
+
+
 def test_t_on_integration_and_help():
     with sim() as s:
         add_dead_syslog(s)
@@ -289,4 +313,5 @@ def test_colours_in_a_real_terminal():
 
 if __name__ == "__main__":
     uitest.main([test_rows_after_collection, test_cursor_and_test_records,
-                 test_t_on_integration_and_help, test_footer, test_colours_in_a_real_terminal])
+                 test_idle_output_is_not_failed, test_t_on_integration_and_help, test_footer,
+                 test_colours_in_a_real_terminal])
