@@ -2,6 +2,7 @@
  * (HACKING, "Commands and exit status"). --config, --help and --version
  * are accepted before or after the subcommand. */
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,16 @@ int main(int argc, char **argv)
 	 * core_pattern handler ignores RLIMIT_CORE; dumpable 0 it does not). */
 	setrlimit(RLIMIT_CORE, &nocore);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+	/* A backfill allocates and frees the same sizes page after page (a
+	 * response, its parsed tokens, the committed page kept for the
+	 * outputs): glibc's defaults gave the freed top of the heap back to
+	 * the kernel and the next page faulted it in again, a third of the
+	 * page faults of a fetch and a few percent of its CPU. Kept up to
+	 * 32 MiB instead; blocks up to 4 MiB come from the heap, not mmap. */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+#endif
 	setlocale(LC_ALL, "");
 	if (!rest)
 		return 2;
