@@ -31,6 +31,7 @@ struct home_row {
 struct home_output {
 	int have;               /* 0: no store yet, or it could not be read */
 	struct store_output_info info;
+	struct store_output_cache cache;   /* the counts, kept up between reloads */
 };
 
 struct home {
@@ -57,6 +58,13 @@ struct home {
 	struct ui_logs_arg logs_arg;
 	char arg_name[64];
 	int waiting;            /* requests left for a collector while none runs */
+	/* What the last read of the store saw: a reload with the store, the
+	 * config and the hour (of the 24 h counts) unchanged reads nothing. */
+	int have_read;
+	struct store_mark mark;
+	const struct mw_config *read_cfg;
+	int64_t read_hour;
+	int64_t read_at;        /* mw_now() of that read: lag ages grow from it */
 };
 
 /* Whether anything collects: this console or the `mimewatch run` it is
@@ -442,7 +450,8 @@ static void draw_output(struct ui_view *v, int oi, int y, int width, int selecte
 			 ho->info.state[0] ? ho->info.state : "idle");
 		group_digits(ho->info.lag_records, n, sizeof(n));
 		if (ho->info.lag_records > 0) {
-			short_duration(ho->info.lag_seconds, age, sizeof(age));
+			short_duration(ho->info.lag_seconds + mw_now() - h->read_at, age,
+				       sizeof(age));
 			snprintf(cell[O_LAG], sizeof(cell[0]), "%s behind, %s", n, age);
 		} else {
 			snprintf(cell[O_LAG], sizeof(cell[0]), "0 behind");
@@ -1088,43 +1097,78 @@ static int home_action(struct ui_view *v, enum ui_action a)
 
 /* Each configured output's state, lag and deliveries, read from the store
  * on the same refresh as the integrations' status (the store is where the
- * output threads record them). */
-static void reload_outputs(struct ui_view *v)
+ * output threads record them); the counts go on from the last read. */
+static int reload_outputs(struct ui_view *v)
 {
 	struct home *h = v->priv;
 	const struct mw_config *cfg = v->ctx->cfg;
 	int reported = 0;
 	mw_err e;
 
-	free(h->outs);
-	h->outs = NULL;
-	h->nouts = 0;
-	if (!cfg || !cfg->noutputs)
-		return;
-	h->outs = mw_xcalloc(cfg->noutputs, sizeof(*h->outs));
-	h->nouts = cfg->noutputs;
-	for (size_t i = 0; i < cfg->noutputs && v->ctx->store; i++) {
-		if (store_output_info(v->ctx->store, cfg->outputs[i].name, &h->outs[i].info,
-				      &e) == 0) {
-			h->outs[i].have = 1;
+	if (!cfg || !cfg->noutputs) {
+		free(h->outs);
+		h->outs = NULL;
+		h->nouts = 0;
+		return 0;
+	}
+	if (h->nouts != cfg->noutputs) {
+		free(h->outs);
+		h->outs = mw_xcalloc(cfg->noutputs, sizeof(*h->outs));
+		h->nouts = cfg->noutputs;
+	}
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		struct home_output *o = &h->outs[i];
+
+		o->have = 0;
+		if (!v->ctx->store)
+			continue;
+		/* The cache knows its output by name: a renamed or reordered
+		 * output counts afresh. */
+		if (store_output_info_cached(v->ctx->store, cfg->outputs[i].name, &o->cache,
+					     &o->info, &e) == 0) {
+			o->have = 1;
 		} else if (!reported) {
 			ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
 			reported = 1;
 		}
 	}
+	return reported ? -1 : 0;
+}
+
+/* 1 when nothing the screen shows from the store can have changed since
+ * the last read: the 1 s ticks of countdowns and ages read nothing. */
+static int store_unchanged(struct ui_view *v, struct store_mark *m)
+{
+	struct home *h = v->priv;
+
+	if (!v->ctx->store || store_change_mark(v->ctx->store, m) < 0)
+		return 0;
+	return h->have_read && h->read_cfg == v->ctx->cfg && h->read_hour == mw_now() / 3600 &&
+	       m->data_version == h->mark.data_version && m->own_changes == h->mark.own_changes;
 }
 
 static void home_reload(struct ui_view *v)
 {
 	struct home *h = v->priv;
+	struct store_mark m = { -1, -1 };
 	mw_err e;
 
-	free(h->st);
-	h->st = NULL;
-	h->nst = 0;
-	if (v->ctx->store && store_list_status(v->ctx->store, &h->st, &h->nst, &e) < 0)
-		ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
-	reload_outputs(v);
+	if (!store_unchanged(v, &m)) {
+		free(h->st);
+		h->st = NULL;
+		h->nst = 0;
+		h->have_read = 0;
+		if (v->ctx->store && store_list_status(v->ctx->store, &h->st, &h->nst, &e) < 0)
+			ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
+		else if (v->ctx->store)
+			h->have_read = 1;
+		if (reload_outputs(v) < 0)
+			h->have_read = 0;   /* try again at the next tick */
+		h->mark = m;
+		h->read_cfg = v->ctx->cfg;
+		h->read_hour = mw_now() / 3600;
+		h->read_at = mw_now();
+	}
 	rebuild_rows(v);
 	poll_request(v);
 	h->waiting = collecting(v->ctx) ? 0 : session_requests_waiting(v->ctx);

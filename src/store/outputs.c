@@ -1,6 +1,8 @@
 /* store/outputs.c - what the outputs read: records after a rowid, each
- * output's durable offset and file sizes, and retention (pruning only what
- * every output has delivered and no overlap will read again). */
+ * output's durable offset and file sizes; what status and the console show
+ * of an output (the console's counts kept up incrementally); and retention
+ * (pruning only what every output has delivered and no overlap will read
+ * again). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
@@ -177,10 +179,82 @@ int store_output_status(mw_store *s, const char *output, const char *state,
 
 /* ---- retention --------------------------------------------------------------- */
 
-int store_output_info(mw_store *s, const char *output, struct store_output_info *out,
-		      mw_err *e)
+/* meta's count of records deleted other than by a revision. */
+#define META_DELETED "records_deleted"
+
+/* The first column of sql's first row with its parameters (none, ?1, or ?1
+ * and ?2) bound to a and b, or -1. Run on a console's reload, not per
+ * record: prepared each time, so the statement table (db.c) stays the
+ * collector's. */
+static int64_t query_i64_2(mw_store *s, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	int np;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	np = sqlite3_bind_parameter_count(st);
+	if (np >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (np >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The records with after < rowid <= upto, through the index on (source,
+ * threat, rowid): a range of it per source and threat value (0 or 1, as
+ * the preview reads them), so the cost is the rows in the range, in index
+ * entries of a few bytes, never the table's pages, which hold whole
+ * records. */
+static int64_t count_between(mw_store *s, int64_t after, int64_t upto)
+{
+	if (upto <= after)
+		return 0;
+	return query_i64_2(s, "SELECT coalesce(sum((SELECT count(*) FROM records r "
+			   "WHERE r.source=s.id AND r.threat=t.v AND r.rowid>?1 AND "
+			   "r.rowid<=?2)),0) FROM sources s,(SELECT 0 AS v UNION ALL SELECT 1) t",
+			   after, upto);
+}
+
+/* What changes whenever a stored record is deleted: a revision drops the
+ * old row (status.revised counts it, in the same transaction), retention
+ * and deleting an integration bump meta's records_deleted. */
+static int deletions_mark(mw_store *s, int64_t *revised, int64_t *deleted)
+{
+	char val[32];
+
+	*revised = query_i64_2(s, "SELECT coalesce(sum(revised),0) FROM status", 0, 0);
+	*deleted = store_meta_get(s, META_DELETED, val, sizeof(val)) == 0
+		? strtoll(val, NULL, 10) : 0;
+	return *revised < 0 ? -1 : 0;
+}
+
+void store_note_deleted(mw_store *s, int64_t n)
+{
+	char val[32];
+	int64_t was = 0;
+	mw_err e;
+
+	if (n <= 0)
+		return;
+	if (store_meta_get(s, META_DELETED, val, sizeof(val)) == 0)
+		was = strtoll(val, NULL, 10);
+	snprintf(val, sizeof(val), "%" PRId64, was + n);
+	/* Only a hint for readers' caches: failing to write it costs them a
+	 * stale count until the next change, never a record. */
+	if (store_meta_set(s, META_DELETED, val, &e) < 0)
+		mw_log(0, "%s", e.msg);
+}
+
+int store_output_info_cached(mw_store *s, const char *output, struct store_output_cache *c,
+			     struct store_output_info *out, mw_err *e)
 {
 	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_INFO, e);
+	int64_t max_rowid = 0, revised = 0, deleted = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -201,19 +275,57 @@ int store_output_info(mw_store *s, const char *output, struct store_output_info 
 		sdb_fail(s, rc, "reading an output's state", e);
 		return -1;
 	}
-	out->lag_records = sdb_query_i64(s, ST_OUT_LAG, out->last_rowid, 1);
-	out->delivered = sdb_query_i64(s, ST_OUT_DONE, out->last_rowid, 1);
+	if (c) {
+		max_rowid = store_max_rowid(s);
+		if (max_rowid < 0 || deletions_mark(s, &revised, &deleted) < 0)
+			c->valid = 0;
+	}
+	if (c && c->valid && !strcmp(c->output, output) && c->revised == revised &&
+	    c->deleted == deleted && out->last_rowid >= c->last_rowid &&
+	    max_rowid >= c->max_rowid) {
+		/* Nothing deleted since: only the rows between the two offsets
+		 * and the rows added are counted. */
+		int64_t newly = count_between(s, c->last_rowid, out->last_rowid);
+		int64_t added = count_between(s, c->max_rowid, max_rowid);
+
+		out->delivered = newly < 0 ? -1 : c->delivered + newly;
+		out->lag_records = newly < 0 || added < 0 ? -1
+			: c->delivered + c->lag_records + added - out->delivered;
+	} else if (c) {
+		/* Bounded by max_rowid as read above, so that rows committed
+		 * meanwhile are counted once, by the next call. */
+		out->delivered = count_between(s, 0, out->last_rowid);
+		out->lag_records = count_between(s, out->last_rowid, max_rowid);
+	} else {
+		out->lag_records = sdb_query_i64(s, ST_OUT_LAG, out->last_rowid, 1);
+		out->delivered = sdb_query_i64(s, ST_OUT_DONE, out->last_rowid, 1);
+	}
 	if (out->lag_records > 0) {
 		int64_t oldest = sdb_query_i64(s, ST_OUT_OLDEST, out->last_rowid, 1);
 
 		out->lag_seconds = oldest > 0 && mw_now() > oldest ? mw_now() - oldest : 0;
 	}
 	if (out->lag_records < 0 || out->delivered < 0) {
+		if (c)
+			c->valid = 0;
 		mw_err_set(e, "%s: counting an output's records failed: %s", s->path,
 			   sqlite3_errmsg(s->db));
 		return -1;
 	}
+	if (c) {
+		*c = (struct store_output_cache){ .valid = 1, .last_rowid = out->last_rowid,
+						  .max_rowid = max_rowid, .delivered = out->delivered,
+						  .lag_records = out->lag_records, .revised = revised,
+						  .deleted = deleted };
+		mw_strlcpy(c->output, output, sizeof(c->output));
+	}
 	return 0;
+}
+
+int store_output_info(mw_store *s, const char *output, struct store_output_info *out,
+		      mw_err *e)
+{
+	return store_output_info_cached(s, output, NULL, out, e);
 }
 
 int64_t store_reread_floor(mw_store *s)
@@ -252,6 +364,7 @@ int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
 		total += sqlite3_changes(s->db);
 		lo = hi;
 	}
+	store_note_deleted(s, total);
 	/* Housekeeping that needs no batching: old hourly buckets and
 	 * finished requests. */
 	char sql[160];

@@ -1,5 +1,6 @@
 /* store/status.c - the per-source status the collector writes and the
- * console and `status` read; the meta table. */
+ * console and `status` read; the meta table; the change mark a reader
+ * checks before reading again. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
@@ -177,6 +178,8 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 			sdb_fail(s, rc, "deleting an integration", e);
 			return sdb_abort(s);
 		}
+		if (i == 0)     /* its records: cached counts must count again */
+			store_note_deleted(s, sqlite3_changes(s->db));
 	}
 	if (sdb_commit(s, e) < 0)
 		return sdb_abort(s);
@@ -299,6 +302,20 @@ int store_meta_set(mw_store *s, const char *key, const char *val, mw_err *e)
 	sdb_bind_str(st, 1, key);
 	sdb_bind_str(st, 2, val);
 	return sdb_done(s, st, "writing meta", e);
+}
+
+int store_change_mark(mw_store *s, struct store_mark *m)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	m->data_version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	m->own_changes = sqlite3_total_changes(s->db);
+	return m->data_version < 0 ? -1 : 0;
 }
 
 int64_t store_count(mw_store *s, int64_t source)

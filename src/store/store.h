@@ -197,6 +197,22 @@ struct store_output_info {
 };
 int store_output_info(mw_store *s, const char *output, struct store_output_info *out,
 		      mw_err *e);
+/* The same, for a reader that asks again and again (the console, after
+ * every change): c keeps the counts between calls, so a call costs the
+ * records added and delivered since the last one, not a count of the whole
+ * store; after a deletion (a revision, retention, deleting an integration)
+ * it counts everything once. Start with c zeroed; one c per output. */
+struct store_output_cache {
+	int valid;
+	char output[128];
+	int64_t last_rowid, max_rowid, delivered, lag_records;
+	int64_t revised, deleted;       /* what moves when records are deleted */
+};
+int store_output_info_cached(mw_store *s, const char *output, struct store_output_cache *c,
+			     struct store_output_info *out, mw_err *e);
+/* n records were deleted other than by a revision (retention, deleting an
+ * integration): store_output_info_cached's readers count again. */
+void store_note_deleted(mw_store *s, int64_t n);
 
 /* Retention: deletes records older than `before` (record time) that every
  * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
@@ -210,6 +226,15 @@ int64_t store_reread_floor(mw_store *s);
 /* Small key/value table (schema version, collector pid, ...). */
 int store_meta_get(mw_store *s, const char *key, char *val, size_t n);
 int store_meta_set(mw_store *s, const char *key, const char *val, mw_err *e);
+
+/* Where this connection's view of the store stands: it moves whenever this
+ * connection or another commits (PRAGMA data_version and this connection's
+ * own changes), so a reader can skip reading again what cannot have
+ * changed. Reads no table. 0, or -1 on error. */
+struct store_mark {
+	int64_t data_version, own_changes;
+};
+int store_change_mark(mw_store *s, struct store_mark *m);
 
 /* Test and tooling seam: counts of records for a source (exact). */
 int64_t store_count(mw_store *s, int64_t source);

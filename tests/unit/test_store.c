@@ -1,6 +1,7 @@
 /* test_store.c - the SQLite store: creation modes, refusal of foreign and
  * damaged files, pages and duplicates, cursors, status, requests, output
- * offsets, retention, the collector lock and a real disk-full. */
+ * offsets and the console's incremental counts of them, the change mark,
+ * retention, the collector lock and a real disk-full. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* unshare, mount, mkdtemp alongside -std=c11 */
 #endif
@@ -26,7 +27,7 @@
 #include <sqlite3.h>
 
 #include "testutil.h"
-#include "store/store.h"
+#include "store/private.h"   /* the connection, for counting VM steps */
 
 /* 2024-11-17T17:02:30Z, pinned through MIMEWATCH_NOW before any clock use. */
 #define NOW 1731862950LL
@@ -740,6 +741,132 @@ static void test_prune(void **state)
 	assert_int_equal(store_max_rowid(s), 6011);
 }
 
+/* ---- what the console shows of an output, kept up incrementally ----------- */
+
+static int count_steps(void *ctx)
+{
+	(*(int64_t *)ctx)++;
+	return 0;
+}
+
+/* store_output_info_cached agrees with the full count, and costs the VM
+ * steps of what changed since the last call, not of the whole store. */
+static int64_t info_steps(mw_store *s, const char *out, struct store_output_cache *c,
+			  struct store_output_info *oi)
+{
+	struct store_output_info full;
+	int64_t steps = 0;
+	mw_err e = { "" };
+
+	sqlite3_progress_handler(s->db, 1, count_steps, &steps);
+	assert_int_equal(store_output_info_cached(s, out, c, oi, &e), 0);
+	sqlite3_progress_handler(s->db, 0, NULL, NULL);
+	assert_int_equal(store_output_info(s, out, &full, &e), 0);
+	assert_int_equal(oi->delivered, full.delivered);
+	assert_int_equal(oi->lag_records, full.lag_records);
+	assert_int_equal(oi->last_rowid, full.last_rowid);
+	assert_string_equal(oi->state, full.state);
+	return steps;
+}
+
+static void deliver_to(mw_store *s, const char *out, int64_t rowid)
+{
+	mw_err e = { "" };
+
+	assert_int_equal(store_output_commit(s, out, rowid, NULL, 0, &e), 0);
+}
+
+static void test_output_info_cached(void **state)
+{
+	struct fx *f = *state;
+	struct store_output_cache c, other;
+	struct store_output_info oi;
+	struct store_page_result r;
+	mw_err e = { "" };
+	mw_store *s = open_ok(f);
+	int64_t url = source_ok(s, "acme", "url");
+	int64_t imp = source_ok(s, "acme", "impersonation");
+	int64_t gone = source_ok(s, "beta", "url");
+	int64_t full, step;
+	struct store_rec keyed = { .id = "MTOKEN:k", .time = NOW - 50, .json = "{\"v\":1}",
+				   .json_len = 7, .keyed = 1 };
+
+	memset(&c, 0, sizeof c);
+	memset(&other, 0, sizeof other);
+	for (int i = 0; i < 20000; i += 1000)
+		commit_n(s, url, "a", i, i + 1000, NOW - 30000, &r);
+	commit_n(s, gone, "g", 0, 100, NOW - 100, &r);
+	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
+	deliver_to(s, "nd", 15000);
+	full = info_steps(s, "nd", &c, &oi);
+	assert_int_equal(oi.delivered, 15000);
+	assert_int_equal(oi.lag_records, 5101);
+	print_message("the first count of 20,101 records: %lld VM steps\n", (long long)full);
+	/* Idle: nothing moved. */
+	step = info_steps(s, "nd", &c, &oi);
+	assert_true(step * 20 < full);
+	/* The output catches up; then new records, a delivery: only those
+	 * are counted. */
+	deliver_to(s, "nd", store_max_rowid(s));
+	info_steps(s, "nd", &c, &oi);
+	assert_int_equal(oi.lag_records, 0);
+	commit_n(s, url, "b", 0, 10, NOW - 10, &r);
+	deliver_to(s, "nd", store_max_rowid(s) - 3);
+	step = info_steps(s, "nd", &c, &oi);
+	assert_int_equal(oi.lag_records, 3);
+	print_message("10 new, 7 delivered: %lld VM steps\n", (long long)step);
+	assert_true(step * 20 < full);
+	/* A revision drops a row (below the offset): counted again, right. */
+	keyed.json = "{\"v\":2}";
+	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
+	assert_int_equal(r.revised, 1);
+	info_steps(s, "nd", &c, &oi);
+	assert_int_equal(oi.lag_records, 4);
+	/* Retention, then deleting an integration: right again. */
+	assert_true(store_prune(s, NOW - 30000 + 500, store_max_rowid(s), &e) == 500);
+	info_steps(s, "nd", &c, &oi);
+	assert_int_equal(store_delete_integration(s, "beta", &e), 0);
+	info_steps(s, "nd", &c, &oi);
+	assert_int_equal(oi.delivered + oi.lag_records, 20000 - 500 + 10 + 1);
+	/* An offset moved back, another output, one cache for two names. */
+	deliver_to(s, "nd", 100);
+	info_steps(s, "nd", &c, &oi);
+	info_steps(s, "other", &other, &oi);
+	assert_int_equal(oi.delivered, 0);
+	assert_string_equal(oi.state, "idle");
+	info_steps(s, "nd", &other, &oi);
+	step = info_steps(s, "nd", &c, &oi);
+	assert_true(step * 20 < full);
+}
+
+static void test_change_mark(void **state)
+{
+	struct fx *f = *state;
+	struct store_mark a, b;
+	struct store_page_result r;
+	mw_store *s = open_ok(f), *other;
+	mw_err e = { "" };
+	int64_t url = source_ok(s, "acme", "url");
+
+	assert_int_equal(store_open(f->state, &other, &e), 0);
+	assert_int_equal(store_change_mark(s, &a), 0);
+	assert_int_equal(store_change_mark(s, &b), 0);
+	assert_memory_equal(&a, &b, sizeof a);
+	/* This connection's own commit moves it, */
+	commit_n(s, url, "m", 0, 2, NOW, &r);
+	assert_int_equal(store_change_mark(s, &b), 0);
+	assert_memory_not_equal(&a, &b, sizeof a);
+	/* and so does another connection's. */
+	a = b;
+	assert_int_equal(store_meta_set(other, "x", "1", &e), 0);
+	assert_int_equal(store_change_mark(s, &b), 0);
+	assert_memory_not_equal(&a, &b, sizeof a);
+	a = b;
+	assert_int_equal(store_change_mark(s, &b), 0);
+	assert_memory_equal(&a, &b, sizeof a);
+	store_close(other);
+}
+
 static void test_meta(void **state)
 {
 	struct fx *f = *state;
@@ -1101,6 +1228,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_each_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_info_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
