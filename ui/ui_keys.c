@@ -25,6 +25,9 @@ const struct ui_keybinding ui_keys[] = {
 	{ "*", KEY_NPAGE, "PgDn", ACT_PAGE_DOWN, "one page down", 0 },
 	{ "*", KEY_HOME, "Home", ACT_FIRST, "to the first line", 0 },
 	{ "*", KEY_END, "End", ACT_LAST, "to the last line", 0 },
+	/* less's and vi's: top and bottom of every list and page, as Home and End */
+	{ "*", 'g', "g", ACT_FIRST, "top: the first line, as Home", 0 },
+	{ "*", 'G', "G", ACT_LAST, "bottom: the last line, as End", 0 },
 	{ "*", '\n', "Enter", ACT_ENTER, "open the selected item", 0 },
 	{ "*", '\r', NULL, ACT_ENTER, "open the selected item", 0 },
 	{ "*", KEY_ENTER, NULL, ACT_ENTER, "open the selected item", 0 },

@@ -50,8 +50,8 @@ static int help_open(struct ui_view *v, void *arg)
 	const char *from = arg;
 
 	v->priv = h;
-	ui_doc_add(&h->doc, ROLE_MUTED, 0, "%s", "Keys of every screen; Up, Down, PgUp, PgDn scroll; "
-		   "q or Esc goes back.");
+	ui_doc_add(&h->doc, ROLE_MUTED, 0, "%s", "Keys of every screen; Up, Down, PgUp, PgDn scroll, "
+		   "g and G go to the top and bottom; q or Esc goes back.");
 	/* The screen the help was asked from first, then the table's order. */
 	for (size_t s = 0; from && s < NELEM(scope_titles); s++)
 		if (!strcmp(scope_titles[s].scope, from))

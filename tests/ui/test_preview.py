@@ -8,7 +8,8 @@ what the NDJSON output says the store holds: the newest record on top, the
 columns of each type, exact counts for a text filter and for threats only,
 every key of a record in its detail, hostile strings escaped and no raw
 control character on screen, an export whose lines equal the NDJSON lines of
-the same records, and a store of a million records opened and paged at once.
+the same records, a store of a million records opened and paged at once, and
+g and G at the top and bottom of every list (issue 14.21).
 
 Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 """
@@ -222,6 +223,52 @@ def test_scrolling_pages():
         eq(d["start"][STATE], " %d records \u00b7 following" % n, "following at first")
         eq(d["pgdn"][STATE], " %d records \u00b7 paused, 0 new" % n, "scrolling pauses")
         eq(d["following"][STATE], " %d records \u00b7 following" % n, "Space follows again")
+
+
+def test_g_and_G_top_and_bottom():
+    """Issue 14.21: g and G go to the top and the bottom of every list, as
+    Home and End do, and the help lists them."""
+    with fetched_sim() as sim:
+        lines = sim.ndjson("sim", "url")
+        n = len(lines)
+        d = Console(sim).run(["wait-idle", "key G", "dump home_G", "key g", "dump home_g",
+                              "key Enter", "wait-idle", "key G", "wait-idle", "dump prev_G",
+                              "key g", "wait-idle", "dump prev_g", "key Enter", "wait-idle",
+                              "key G", "dump rec_G", "key g", "dump rec_g", "key Esc",
+                              "key ?", "dump help", "key G", "dump help_G", "key End",
+                              "dump help_End", "key g", "dump help_g"], size=(COLS, 20))
+
+        def selected(screen):
+            return [i for i, line in enumerate(screen) if line.startswith(">")]
+
+        def last_row(screen):     # above the footer and the status line
+            return max(i for i, line in enumerate(screen[:20 - 2]) if line.strip())
+
+        eq(selected(d["home_G"]), [last_row(d["home_G"])], "G on home: the last row\n%s"
+           % "\n".join(d["home_G"]))
+        eq(selected(d["home_g"]), [2], "g on home: the first row")
+        rows = 20 - 3 - 4
+
+        def tops(screen):
+            return [r[1:20] for r in rows_of(screen)][:rows]
+
+        oldest = [show_time(lines[i]["time"]) for i in range(rows - 1, -1, -1)]
+        newest = [show_time(lines[i]["time"]) for i in range(n - 1, n - 1 - rows, -1)]
+        eq(tops(d["prev_G"]), oldest, "G in the preview: the oldest records")
+        eq(tops(d["prev_g"]), newest, "g in the preview: the newest records")
+        pos_G = re.search(r"lines (\d+)-(\d+) of (\d+)", d["rec_G"][1])
+        pos_g = re.search(r"lines (\d+)-(\d+) of (\d+)", d["rec_g"][1])
+        check(pos_G and pos_g, "the detail's position: %r %r" % (d["rec_G"][1], d["rec_g"][1]))
+        eq(pos_G.group(2), pos_G.group(3), "G in the detail: its last line shown")
+        check(int(pos_G.group(1)) > 1, "the detail scrolled (a record longer than the page)")
+        eq(pos_g.group(1), "1", "g in the detail: its first line")
+        eq(d["help_G"], d["help_End"], "G in the help is End")
+        check(d["help_G"] != d["help"], "the help scrolled")
+        eq(d["help_g"], d["help"], "g in the help: back to the top")
+        for key, what in (("g", "top: the first line, as Home"),
+                          ("G", "bottom: the last line, as End")):
+            check(any(line.startswith("   %-8s %s" % (key, what)) for line in d["help"] +
+                      d["help_G"]), "the help lists %s:\n%s" % (key, "\n".join(d["help_G"])))
 
 
 def test_filter_and_threats_exact():
@@ -475,7 +522,7 @@ def test_tmux_real_terminal():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_preview_types_newest_first, test_scrolling_pages,
+    mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
                  test_filter_and_threats_exact,
                  test_detail_every_key_and_hostile_escaped, test_export_equals_ndjson_lines,
                  test_resize_keeps_the_preview, test_million_records_open_fast,
