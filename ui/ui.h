@@ -231,6 +231,14 @@ void ui_doc_draw(struct ui_doc *d, int y0, int height, int width);
 /* Scrolling by the movement actions: 1 if handled. */
 int ui_doc_action(struct ui_doc *d, enum ui_action a, int height);
 
+/* A type's status (struct store_status) drawn as home draws it under the
+ * type's row, with x the left column and width the screen's: the error
+ * class, HTTP status and remedy, the gateway's throttle, a warning. Lines
+ * drawn (or, with draw 0, that would be); 0 when all is well. */
+int ui_status_lines(const struct store_status *s, int width, int draw, int y, int x);
+/* Seconds until a throttled type may ask again, rounded up; 0 when not. */
+int64_t ui_throttle_left(const struct store_status *s);
+
 /* ---- the screens (one file each; their ops are all they export) ------------------- */
 extern const struct ui_view_ops view_home;      /* ui/view_home.c: integrations */
 extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troubleshooting */

@@ -1,13 +1,16 @@
 /* ui_widgets.c - the drawing helpers every screen uses. All text reaches the
  * terminal through ui_text(), which sanitises it and cuts it by display
  * columns: subjects, URLs and file names come from attackers. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "mimecast/mimecast.h"
 #include "sanitize.h"
+#include "status.h"
 #include "ui.h"
 #include "util.h"
 
@@ -438,4 +441,55 @@ int ui_doc_action(struct ui_doc *d, enum ui_action a, int height)
 	if (d->top < 0)
 		d->top = 0;
 	return 1;
+}
+
+/* ---- a type's status ---------------------------------------------------------- */
+
+int64_t ui_throttle_left(const struct store_status *s)
+{
+	int64_t left = s->throttled_until - mw_now_ms();
+
+	return left > 0 ? (left + 999) / 1000 : 0;
+}
+
+/* A type's status lines: the error with its remedy, the gateway's throttle,
+ * the collector's warning or the silence rule's (home under the type's row,
+ * the preview of a type that has no records). */
+int ui_status_lines(const struct store_status *s, int width, int draw, int y, int x)
+{
+	char buf[1200];
+	const char *warn;
+	int n = 0, w = width - x - 1;
+
+	if (!s)
+		return 0;
+	if (s->err_class[0] && strcmp(s->err_class, "ok") && strcmp(s->err_class, "retry")) {
+		enum mc_class c = mc_class_from_key(s->err_class);
+		char code[128] = "";
+
+		if (s->http_status || s->err_code[0])
+			snprintf(code, sizeof(code), " (%s%.0ld%s%s)", s->http_status ? "HTTP " : "",
+				 s->http_status, s->http_status && s->err_code[0] ? " " : "",
+				 s->err_code);
+		/* The remedy on lines of its own, so that a permission string
+		 * is not broken where it fits. */
+		snprintf(buf, sizeof(buf), "%s%s", mc_class_name(c), code);
+		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_ERROR);
+		snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
+		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, 4, ROLE_NORMAL);
+	}
+	if (!strcmp(s->state, "throttled") &&
+	    !strncmp(s->remedy, "throttled by the API gateway", 28)) {
+		/* The gateway gave no reset of its own: say whose wait it is,
+		 * counting down live. */
+		snprintf(buf, sizeof(buf), "throttled by the API gateway: next request in %" PRId64
+			 "s (mimewatch backs off by itself)", ui_throttle_left(s));
+		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_WARNING);
+	}
+	/* The collector's own warning (clock skew, a horizon pulled back, a
+	 * window cut short) before the silence rule's guess. */
+	warn = s->warning[0] ? s->warning : status_silence_warning(s);
+	if (warn)
+		n += ui_wrap(warn, w, draw, y + n, x, 2, ROLE_WARNING);
+	return n;
 }

@@ -129,13 +129,6 @@ static void short_duration(int64_t s, char *buf, size_t n)
 		snprintf(buf, n, "%" PRId64 "d", s / 86400);
 }
 
-static int64_t throttle_left(const struct store_status *s)
-{
-	int64_t left = s->throttled_until - mw_now_ms();
-
-	return left > 0 ? (left + 999) / 1000 : 0;
-}
-
 /* How bad a type's state is, and the word for it. 0 is collecting fine. */
 static int type_severity(const struct store_status *s, char *word, size_t n)
 {
@@ -153,7 +146,7 @@ static int type_severity(const struct store_status *s, char *word, size_t n)
 		return 4;
 	}
 	if (!strcmp(s->state, "throttled")) {
-		snprintf(word, n, "throttled %" PRId64 "s", throttle_left(s));
+		snprintf(word, n, "throttled %" PRId64 "s", ui_throttle_left(s));
 		return 3;
 	}
 	if (s->paused || !strcmp(s->state, "paused")) {
@@ -214,46 +207,6 @@ static int col_x(int k)
 	for (int i = 0; i < k; i++)
 		x += cols[i].width;
 	return x;
-}
-
-/* Lines under a type row: the error with its remedy, the silence warning. */
-static int extra_lines(const struct store_status *s, int width, int draw, int y, int x)
-{
-	char buf[1200];
-	const char *warn;
-	int n = 0, w = width - x - 1;
-
-	if (!s)
-		return 0;
-	if (s->err_class[0] && strcmp(s->err_class, "ok") && strcmp(s->err_class, "retry")) {
-		enum mc_class c = mc_class_from_key(s->err_class);
-		char code[128] = "";
-
-		if (s->http_status || s->err_code[0])
-			snprintf(code, sizeof(code), " (%s%.0ld%s%s)", s->http_status ? "HTTP " : "",
-				 s->http_status, s->http_status && s->err_code[0] ? " " : "",
-				 s->err_code);
-		/* The remedy on lines of its own, so that a permission string
-		 * is not broken where it fits. */
-		snprintf(buf, sizeof(buf), "%s%s", mc_class_name(c), code);
-		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_ERROR);
-		snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
-		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, 4, ROLE_NORMAL);
-	}
-	if (!strcmp(s->state, "throttled") &&
-	    !strncmp(s->remedy, "throttled by the API gateway", 28)) {
-		/* The gateway gave no reset of its own: say whose wait it is,
-		 * counting down live. */
-		snprintf(buf, sizeof(buf), "throttled by the API gateway: next request in %" PRId64
-			 "s (mimewatch backs off by itself)", throttle_left(s));
-		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_WARNING);
-	}
-	/* The collector's own warning (clock skew, a horizon pulled back, a
-	 * window cut short) before the silence rule's guess. */
-	warn = s->warning[0] ? s->warning : status_silence_warning(s);
-	if (warn)
-		n += ui_wrap(warn, w, draw, y + n, x, 2, ROLE_WARNING);
-	return n;
 }
 
 /* ---- the outputs --------------------------------------------------------------------- */
@@ -504,7 +457,7 @@ static int row_lines(struct ui_view *v, int r, int width)
 	in = &v->ctx->cfg->integrations[row->integ];
 	if (row->type < 0)
 		return 1;
-	return 1 + extra_lines(find_status(h, in->name, mw_logtypes[row->type].name), width, 0,
+	return 1 + ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), width, 0,
 			       0, 6);
 }
 
@@ -586,7 +539,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 	} else {
 		if (!strcmp(s->state, "throttled"))
 			snprintf(cell[C_STATE], sizeof(cell[0]), "throttled %" PRId64 "s",
-				 throttle_left(s));
+				 ui_throttle_left(s));
 		else if (!live && !strcmp(s->state, "collecting"))
 			/* what a collector killed mid-page left in the store */
 			snprintf(cell[C_STATE], sizeof(cell[0]), "not collecting");
@@ -638,7 +591,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 		ui_text(y, x, w, k == C_STATE && !selected ? srole : base, cell[k],
 			strlen(cell[k]));
 	}
-	extra_lines(s, width, 1, y + 1, 6);
+	ui_status_lines(s, width, 1, y + 1, 6);
 }
 
 static void draw_empty(int y0, int height, int width)
