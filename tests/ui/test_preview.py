@@ -8,8 +8,9 @@ what the NDJSON output says the store holds: the newest record on top, the
 columns of each type, exact counts for a text filter and for threats only,
 every key of a record in its detail, hostile strings escaped and no raw
 control character on screen, an export whose lines equal the NDJSON lines of
-the same records, a store of a million records opened and paged at once, and
-g and G at the top and bottom of every list (issue 14.21).
+the same records, a store of a million records opened and paged at once,
+g and G at the top and bottom of every list (issue 14.21), and the preview of
+a type whose collection fails showing its error and remedy (issue 14.7).
 
 Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 """
@@ -25,6 +26,7 @@ import sys
 import time
 
 import mwtest
+import uitest
 from mwtest import Skip, check, eq
 
 COLS, ROWS = 100, 30
@@ -269,6 +271,30 @@ def test_g_and_G_top_and_bottom():
                           ("G", "bottom: the last line, as End")):
             check(any(line.startswith("   %-8s %s" % (key, what)) for line in d["help"] +
                       d["help_G"]), "the help lists %s:\n%s" % (key, "\n".join(d["help_G"])))
+
+
+def test_failing_type_shows_its_error():
+    # Issue 14.7: the demo's globex-us cannot read impersonation logs (its
+    # service user lacks the permission). Its preview said "No records yet;
+    # they appear here as they are collected", which they never would be:
+    # it must say why, and the fix, as home does under the type.
+    downs = ["key Down"] * 10   # acme-eu and its 3 types, acme-v2 and its 3, globex-us, url
+    r = uitest.run_script(["wait-idle", "dump home"] + downs + ["dump sel", "key Enter",
+                          "wait-idle", "dump preview", "key q"], args=["--demo"])
+    eq(r.rc, 0, "exit status (%s)" % r)
+    sel = [l for l in r.dumps["sel"] if l.startswith(">")]
+    check(len(sel) == 1 and sel[0].split()[1:3] == ["impersonation", "error"],
+          "the cursor on globex-us impersonation: %r" % sel)
+    s = r.dumps["preview"]
+    check(s[0].startswith(" mimewatch \u2014 globex-us \u00b7 Impersonation Protect "),
+          "header: %r" % s[0])
+    body = s[FIRST_ROW:FIRST_ROW + 4]
+    eq(body[0].rstrip(), " No Impersonation Protect records yet:", "first line: %r" % body)
+    eq(body[1].strip(), "permission missing (HTTP 403 err_xdk_forbidden)", "error line")
+    check("Monitoring | Impersonation Protection | Read" in body[2],
+          "remedy line names the exact permission: %r" % body)
+    check(not any("appear here as they are collected" in l for l in s),
+          "the promise that records will come is gone: %r" % body)
 
 
 def test_filter_and_threats_exact():
@@ -523,7 +549,7 @@ def test_tmux_real_terminal():
 
 if __name__ == "__main__":
     mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
-                 test_filter_and_threats_exact,
+                 test_failing_type_shows_its_error, test_filter_and_threats_exact,
                  test_detail_every_key_and_hostile_escaped, test_export_equals_ndjson_lines,
                  test_resize_keeps_the_preview, test_million_records_open_fast,
                  test_tmux_real_terminal])
