@@ -101,6 +101,7 @@ struct logs {
 	int busy;               /* holding ui_busy(+1) */
 	int64_t detail_rowid;
 	char title[192];
+	char export_next[4096]; /* a free name x proposes after "exists", or "" */
 	char error[256];        /* the last store error, shown in place of rows */
 	js_doc doc;
 	mw_buf scratch;
@@ -617,19 +618,47 @@ static int export_step(struct logs *l, struct ui_ctx *ctx)
 	return 1;
 }
 
-/* "~/x" is the home directory's x, as in a shell. */
+/* The path typed, made absolute: "~/x" is the home directory's x, as in a
+ * shell, and a relative name is taken in the working directory, which the
+ * prompt and every message then name in full. */
 static void expand_path(const char *in, char *out, size_t n)
 {
 	const char *home = getenv("HOME");
+	char cwd[2048];
 
 	while (*in == ' ')
 		in++;
 	if (in[0] == '~' && (in[1] == '/' || !in[1]) && home && *home)
 		snprintf(out, n, "%s%s", home, in + 1);
+	else if (in[0] && in[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(out, n, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", in);
 	else
 		snprintf(out, n, "%s", in);
 	for (size_t k = strlen(out); k > 0 && out[k - 1] == ' '; k--)
 		out[k - 1] = '\0';
+}
+
+/* path, or the first of path-2, path-3 ... (before its extension) that
+ * names no file: what x proposes, so a second export does not stop at the
+ * first one's file. */
+static void free_name(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+	struct stat sb;
+	size_t stem;
+
+	snprintf(out, n, "%s", path);
+	if (lstat(out, &sb) < 0 && errno == ENOENT)
+		return;
+	if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path))
+		dot = path + strlen(path);
+	stem = (size_t)(dot - path);
+	for (int k = 2; k < 1000; k++) {
+		snprintf(out, n, "%.*s-%d%s", (int)stem, path, k, dot);
+		if (lstat(out, &sb) < 0 && errno == ENOENT)
+			return;
+	}
+	snprintf(out, n, "%s", path);
 }
 
 static void export_start(struct logs *l, struct ui_ctx *ctx, const char *typed)
@@ -659,10 +688,15 @@ static void export_start(struct logs *l, struct ui_ctx *ctx, const char *typed)
 	if (fd < 0) {
 		int err = errno;
 
-		if (err == EEXIST)
-			ui_message(ctx, ROLE_ERROR, "export: %s exists; choose another name",
-				   x->path);
-		else
+		if (err == EEXIST) {
+			/* Kept: the next x proposes it. */
+			const char *base;
+
+			free_name(x->path, l->export_next, sizeof(l->export_next));
+			base = strrchr(l->export_next, '/');
+			ui_message(ctx, ROLE_ERROR, "export: %s exists; press x for %s", x->path,
+				   base ? base + 1 : l->export_next);
+		} else
 			ui_message(ctx, ROLE_ERROR, "export: %s: %s%s", x->path, strerror(err),
 				   err == ENOENT ? "; create the directory first" : "");
 		free(x);
@@ -1201,9 +1235,18 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 		}
 		return 1;
 	case ACT_EXPORT: {
-		char def[256];
+		char name[256], path[4096], def[4096];
 
-		snprintf(def, sizeof(def), "mimewatch-%s-%s.ndjson", l->integration, l->lt->name);
+		/* In full, and free: after "exists", the name that message gave. */
+		if (l->export_next[0]) {
+			mw_strlcpy(path, l->export_next, sizeof(path));
+			l->export_next[0] = '\0';
+		} else {
+			snprintf(name, sizeof(name), "mimewatch-%s-%s.ndjson", l->integration,
+				 l->lt->name);
+			expand_path(name, path, sizeof(path));
+		}
+		free_name(path, def, sizeof(def));
 		start_prompt(l, PROMPT_EXPORT, def);
 		return 1;
 	}

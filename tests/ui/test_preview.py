@@ -108,7 +108,7 @@ class Console:
         self.sim = sim
         self.n = 0
 
-    def run(self, lines, size=(COLS, ROWS), timeout=90, env=None):
+    def run(self, lines, size=(COLS, ROWS), timeout=90, env=None, cwd=None):
         self.n += 1
         base = os.path.join(self.sim.dir, "ui%d" % self.n)
         os.mkdir(base, 0o700)
@@ -128,7 +128,8 @@ class Console:
         e.update(env or {})
         t0 = time.monotonic()
         self.started = time.time()
-        r = self.sim.mw(["--script", path, "--size", "%dx%d" % size], timeout=timeout, env=e)
+        r = self.sim.mw(["--script", path, "--size", "%dx%d" % size], timeout=timeout, env=e,
+                        preexec=(lambda: os.chdir(cwd)) if cwd else None)
         self.wall = time.monotonic() - t0
         eq(r.rc, 0, "console exit status\n%s" % r)
         check("script line" not in r.err, "the script failed:\n%s" % r)
@@ -429,10 +430,49 @@ def test_export_equals_ndjson_lines():
         with open(allout, "rb") as f:
             eq(f.read(), b"".join(raw + b"\n" for raw in url_raw), "unfiltered export")
         eq(d["all"][-2], " exported %d records to %s" % (len(url_raw), allout), "message")
-        eq(d["exists"][-2], " export: %s exists; choose another name" % exists,
+        eq(d["exists"][-2], " export: %s exists; press x for exists-2.ndjson" % exists,
            "export over an existing file")
         with open(exists) as f:
             eq(f.read(), "keep me\n", "the existing file")
+
+
+def test_export_names_in_full_and_free():
+    # Issue 14.11: x proposed "mimewatch-sim-url.ndjson", relative to
+    # wherever the console was started, said so without its directory, and
+    # the second export stopped at "exists". Now the prompt holds the full
+    # path, a name already taken gets -2, -3, and a typed relative name is
+    # resolved (and reported) in full.
+    with fetched_sim() as sim:
+        url_raw = sim.ndjson_raw("sim", "url")
+        want = b"".join(raw + b"\n" for raw in url_raw)
+        cwd = os.path.join(sim.dir, "work")
+        os.mkdir(cwd, 0o700)
+        first = os.path.join(cwd, "mimewatch-sim-url.ndjson")
+        second = os.path.join(cwd, "mimewatch-sim-url-2.ndjson")
+        third = os.path.join(cwd, "mine.ndjson")
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "key x", "dump prompt1",
+                              "key Enter", "wait-idle", "dump done1", "key x", "dump prompt2",
+                              "key Enter", "wait-idle", "dump done2", "key x", "key C-u",
+                              "type mine.ndjson", "key Enter", "wait-idle", "dump done3",
+                              "key x", "key C-u", "type mine.ndjson", "key Enter",
+                              "wait-idle", "dump taken", "key x", "dump prompt4"], cwd=cwd)
+        prompt = lambda name: [l for l in d[name] if l.startswith(" Export to file: ")]
+        eq([l.rstrip() for l in prompt("prompt1")], [" Export to file: " + first],
+           "the first proposal, in full")
+        eq([l.rstrip() for l in prompt("prompt2")], [" Export to file: " + second],
+           "the second proposal: the first is taken")
+        eq(d["done1"][-2], " exported %d records to %s" % (len(url_raw), first), "message 1")
+        eq(d["done2"][-2], " exported %d records to %s" % (len(url_raw), second), "message 2")
+        eq(d["done3"][-2], " exported %d records to %s" % (len(url_raw), third),
+           "a relative name, reported in full")
+        for p in (first, second, third):
+            with open(p, "rb") as f:
+                eq(f.read(), want, "content of %s" % p)
+        third2 = os.path.join(cwd, "mine-2.ndjson")
+        eq(d["taken"][-2], " export: %s exists; press x for mine-2.ndjson" % third,
+           "a typed name already taken")
+        eq([l.rstrip() for l in prompt("prompt4")], [" Export to file: " + third2],
+           "x after that proposes the free name")
 
 
 def test_resize_keeps_the_preview():
@@ -551,5 +591,5 @@ if __name__ == "__main__":
     mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
                  test_failing_type_shows_its_error, test_filter_and_threats_exact,
                  test_detail_every_key_and_hostile_escaped, test_export_equals_ndjson_lines,
-                 test_resize_keeps_the_preview, test_million_records_open_fast,
+                 test_export_names_in_full_and_free, test_resize_keeps_the_preview, test_million_records_open_fast,
                  test_tmux_real_terminal])
