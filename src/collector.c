@@ -133,6 +133,24 @@ static void status_init(struct job *j)
 
 /* Builds the jobs of cfg. State of jobs that existed before (old, n_old) is
  * carried over by name, so a reload loses no position or pause. */
+static int str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/* Whether a reload changed how an integration reaches its tenant: the
+ * keys, the API version, the URL or the CA. */
+static int reach_changed(const struct mw_integration *a, const struct mw_integration *b)
+{
+	return a->api != b->api || str_differs(a->base_url, b->base_url) ||
+	       str_differs(a->app_id, b->app_id) || str_differs(a->app_key, b->app_key) ||
+	       str_differs(a->access_key.value, b->access_key.value) ||
+	       str_differs(a->secret_key.value, b->secret_key.value) ||
+	       str_differs(a->client_id, b->client_id) ||
+	       str_differs(a->client_secret.value, b->client_secret.value) ||
+	       str_differs(a->ca_file, b->ca_file);
+}
+
 int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, size_t n_old,
 		      mw_err *e)
 {
@@ -193,6 +211,15 @@ int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, s
 					j->win_warn_at = old[k].win_warn_at;
 					mc_client_hold_until(j->cred->client,
 							     mc_client_not_before(old[k].cred->client));
+					/* A type that failed waits for its next poll,
+					 * unless the reload changed what it failed
+					 * with: a fixed key is checked at once. */
+					if ((old[k].retry_since || !strcmp(old[k].st.state, "error")) &&
+					    reach_changed(old[k].in, in)) {
+						j->due = mw_mono_ms();
+						j->backoff = 0;
+						j->retry_since = 0;
+					}
 				}
 			snprintf(j->rep.integration, sizeof(j->rep.integration), "%s", in->name);
 			j->rep.lt = j->lt;

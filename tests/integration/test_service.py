@@ -115,6 +115,61 @@ def test_ready_watchdog_reload_stop():
             [t for t, m in notify.msgs if "READY=1" in m.split("\n") and t > t1][0] - t1))
 
 
+def test_reload_with_fixed_keys_rechecks_at_once():
+    # Issue 14.3: a type that failed on a wrong secret waited for its next
+    # poll (the interval, 10 minutes here) after the config was fixed and
+    # reloaded, and home kept showing the old error. A reload that changes
+    # an integration's keys (or URL, CA, ...) re-checks its failed types at
+    # once; one that changes nothing leaves their schedule alone.
+    with Sim(["--records", "300"]) as sim:
+        good = mwtest.SIM_SECRET_KEY
+        wrong = '"%s"' % ("B" * 86 + "==")
+        sim.edit_config(secret_key=wrong, interval="10m")
+        notify = Notify(os.path.join(sim.dir, "notify"))
+        p = mwtest.mimewatch_bg(["run"], config=sim.config, env=service_env(sim, notify))
+        try:
+            check(notify.wait_for("READY=1", 20, start=0) is not None, "no READY=1")
+            deadline = time.monotonic() + 20 * mwtest.SCALE
+            while time.monotonic() < deadline:
+                st = sim.type_status()
+                if all(st.get(t, {}).get("state") == "error" for t in TYPES):
+                    break
+                time.sleep(0.2)
+            check(all(st.get(t, {}).get("state") == "error" for t in TYPES),
+                  "every type fails on the wrong secret: %r" % st)
+            # A reload that changes nothing: no request before the next poll.
+            before = sim.stats().get("requests", {})
+            os.kill(p.pid, signal.SIGHUP)
+            i = notify.wait_for("RELOADING=1", 10)
+            check(i is not None and notify.wait_for("READY=1", 10, start=i + 1) is not None,
+                  "the reload: %r" % notify.msgs[-5:])
+            time.sleep(2.0)
+            eq(sim.stats().get("requests", {}), before,
+               "requests after a reload that fixed nothing")
+            sim.edit_config(secret_key='"%s"' % good)
+            t0 = time.monotonic()
+            os.kill(p.pid, signal.SIGHUP)
+            want = {t: len(sim.truth(t)) for t in TYPES}
+            deadline = t0 + 15 * mwtest.SCALE
+            while time.monotonic() < deadline:
+                counts = sim.store_counts()
+                if all(counts.get(("sim", t), 0) == want[t] for t in TYPES):
+                    break
+                time.sleep(0.2)
+            took = time.monotonic() - t0
+            for t in TYPES:
+                eq(counts.get(("sim", t), 0), want[t], "%s records within %.0fs of the fixed "
+                   "config's reload (the interval is 10 minutes)" % (t, took))
+            st = sim.type_status()
+            for t in TYPES:
+                check(st[t]["state"] != "error", "%s state after the fix: %r" % (t, st[t]))
+        finally:
+            eq(mwtest.stop_bg(p), 0, "exit status of mimewatch run after SIGTERM")
+            notify.close()
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES})
+        mwtest.report("service", "reload with fixed keys: collected after", "%.1fs" % took)
+
+
 def test_no_watchdog_no_pings():
     with Sim(["--records", "100"]) as sim:
         notify = Notify(os.path.join(sim.dir, "notify"))
@@ -153,5 +208,6 @@ def test_journal_priority_prefixes():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_ready_watchdog_reload_stop, test_no_watchdog_no_pings,
+    mwtest.main([test_ready_watchdog_reload_stop, test_reload_with_fixed_keys_rechecks_at_once,
+                 test_no_watchdog_no_pings,
                  test_journal_priority_prefixes])
