@@ -231,6 +231,8 @@ void ui_doc_draw(struct ui_doc *d, int y0, int height, int width);
 /* Scrolling by the movement actions: 1 if handled. */
 int ui_doc_action(struct ui_doc *d, enum ui_action a, int height);
 
+/* 132602 -> "132,602": every count on every screen, alike. */
+void ui_fmt_count(int64_t v, char *buf, size_t n);
 /* A type's status (struct store_status) drawn as home draws it under the
  * type's row, with x the left column and width the screen's: the error
  * class, HTTP status and remedy, the gateway's throttle, a warning. Lines

@@ -443,6 +443,28 @@ int ui_doc_action(struct ui_doc *d, enum ui_action a, int height)
 	return 1;
 }
 
+/* ---- counts ------------------------------------------------------------------ */
+
+void ui_fmt_count(int64_t v, char *buf, size_t n)
+{
+	char digits[32];
+	int len, lead;
+	size_t o = 0;
+
+	if (n == 0)
+		return;
+	if (v < 0)
+		v = 0;
+	len = snprintf(digits, sizeof(digits), "%" PRId64, v);
+	lead = len % 3 ? len % 3 : 3;
+	for (int i = 0; i < len && o + 2 < n; i++) {
+		if (i && (i - lead) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = 0;
+}
+
 /* ---- a type's status ---------------------------------------------------------- */
 
 int64_t ui_throttle_left(const struct store_status *s)

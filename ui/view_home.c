@@ -242,25 +242,6 @@ static int oncols_fitting(int width)
 	return k;
 }
 
-/* 1204 -> "1,204": lag and delivery counts are read at a glance. */
-static void group_digits(int64_t v, char *buf, size_t n)
-{
-	char digits[32];
-	int len, lead;
-	size_t o = 0;
-
-	if (v < 0)
-		v = 0;
-	len = snprintf(digits, sizeof(digits), "%" PRId64, v);
-	lead = len % 3 ? len % 3 : 3;
-	for (int i = 0; i < len && o + 2 < n; i++) {
-		if (i && (i - lead) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = 0;
-}
-
 /* The severity of an output's state, on the integrations' scale (0 fine,
  * 1 not started, 4 retrying, 5 needs a person), so its mark and colours
  * mean what they mean on an integration's row. */
@@ -401,7 +382,7 @@ static void draw_output(struct ui_view *v, int oi, int y, int width, int selecte
 
 		snprintf(cell[O_STATE], sizeof(cell[0]), "%s",
 			 ho->info.state[0] ? ho->info.state : "idle");
-		group_digits(ho->info.lag_records, n, sizeof(n));
+		ui_fmt_count(ho->info.lag_records, n, sizeof(n));
 		if (ho->info.lag_records > 0) {
 			short_duration(ho->info.lag_seconds + mw_now() - h->read_at, age,
 				       sizeof(age));
@@ -409,7 +390,7 @@ static void draw_output(struct ui_view *v, int oi, int y, int width, int selecte
 		} else {
 			snprintf(cell[O_LAG], sizeof(cell[0]), "0 behind");
 		}
-		group_digits(ho->info.delivered, cell[O_DELIVERED], sizeof(cell[0]));
+		ui_fmt_count(ho->info.delivered, cell[O_DELIVERED], sizeof(cell[0]));
 	} else {
 		snprintf(cell[O_STATE], sizeof(cell[0]), "idle");
 		snprintf(cell[O_LAG], sizeof(cell[0]), "-");
@@ -556,8 +537,8 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 		} else {
 			snprintf(cell[C_LAST], sizeof(cell[0]), "never");
 		}
-		snprintf(cell[C_24H], sizeof(cell[0]), "%" PRId64, s->records_24h);
-		snprintf(cell[C_TOTAL], sizeof(cell[0]), "%" PRId64, s->total);
+		ui_fmt_count(s->records_24h, cell[C_24H], sizeof(cell[0]));
+		ui_fmt_count(s->total, cell[C_TOTAL], sizeof(cell[0]));
 		if (s->horizon)
 			short_duration(now - s->horizon, cell[C_LAG], sizeof(cell[0]));
 		else

@@ -120,21 +120,6 @@ static int filtered(const struct logs *l)
 	return l->text[0] || l->threats;
 }
 
-static void fmt_count(int64_t n, char *buf, size_t size)
-{
-	char raw[32];
-	size_t len, o = 0;
-
-	snprintf(raw, sizeof(raw), "%" PRId64, n < 0 ? 0 : n);
-	len = strlen(raw);
-	for (size_t i = 0; i < len && o + 2 < size; i++) {
-		if (i && (len - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = raw[i];
-	}
-	buf[o] = '\0';
-}
-
 static void note_error(struct logs *l, struct ui_ctx *ctx, const mw_err *e)
 {
 	mw_strlcpy(l->error, e->msg, sizeof(l->error));
@@ -578,7 +563,7 @@ static void export_finish(struct logs *l, struct ui_ctx *ctx, int ok)
 		x->failed = errno;
 	if (close(x->fd) < 0 && ok && !x->failed)
 		x->failed = errno;
-	fmt_count(x->written, n, sizeof(n));
+	ui_fmt_count(x->written, n, sizeof(n));
 	if (ok && !x->failed) {
 		ui_message(ctx, ROLE_OK, "exported %s record%s to %s", n, x->written == 1 ? "" : "s",
 			   x->path);
@@ -1017,7 +1002,7 @@ static void draw_state(struct logs *l, int y, int x, int width)
 	int used = 1;
 
 #define PUT(role, s, len) (used += ui_text(y, x + used, width - used, (role), (s), (len)))
-	fmt_count(l->total, n, sizeof(n));
+	ui_fmt_count(l->total, n, sizeof(n));
 	snprintf(line, sizeof(line), "%s record%s", n, l->total == 1 ? "" : "s");
 	PUT(ROLE_NORMAL, line, strlen(line));
 	if (l->text[0]) {
@@ -1032,7 +1017,7 @@ static void draw_state(struct logs *l, int y, int x, int width)
 		PUT(ROLE_ERROR, "threats only", 12);
 	}
 	if (filtered(l)) {
-		fmt_count(l->count, n, sizeof(n));
+		ui_fmt_count(l->count, n, sizeof(n));
 		if (l->count_ok)
 			snprintf(line, sizeof(line), "%s matching", n);
 		else if (l->count)
@@ -1046,7 +1031,7 @@ static void draw_state(struct logs *l, int y, int x, int width)
 	if (l->following) {
 		PUT(ROLE_OK, "following", 9);
 	} else {
-		fmt_count(l->fresh, n, sizeof(n));
+		ui_fmt_count(l->fresh, n, sizeof(n));
 		snprintf(line, sizeof(line), "paused, %s new", n);
 		PUT(ROLE_WARNING, line, strlen(line));
 	}
@@ -1097,7 +1082,7 @@ static void draw_bottom(struct logs *l, int y, int x, int width)
 	if (l->exp) {
 		char n[32], line[4200];
 
-		fmt_count(l->exp->written, n, sizeof(n));
+		ui_fmt_count(l->exp->written, n, sizeof(n));
 		snprintf(line, sizeof(line), "exporting to %s: %s written...", l->exp->path, n);
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
 	} else if (pending(l) && l->text[0] && (!l->fill.done || l->seek_rows > 0)) {

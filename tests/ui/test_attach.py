@@ -90,7 +90,7 @@ def test_attached_to_run():
                   "header: %r" % home[0])
             for t in TYPES:
                 row = type_row(home, "sim", t)
-                eq(cell(row, COL_TOTAL), str(before[t]["records_total"]),
+                eq(cell(row, COL_TOTAL), "{:,}".format(before[t]["records_total"]),
                    "sim/%s total on the home screen" % t)
                 eq(cell(row, COL_STATE), "idle", "sim/%s state" % t)
             eq(requests(sim), asked, "requests to the tenant while the console was open "
@@ -115,7 +115,7 @@ def test_attached_to_run():
                       "sim/%s: fetch now collected nothing new (%d -> %d)"
                       % (t, before[t]["records_total"], after[t]["records_total"]))
                 eq(cell(type_row(r.dumps["fetched"], "sim", t), COL_TOTAL),
-                   str(after[t]["records_total"]),
+                   "{:,}".format(after[t]["records_total"]),
                    "sim/%s total on the home screen after fetch now" % t)
             paused = after
             for t in TYPES:
@@ -239,7 +239,7 @@ def exit_then_collect_here(sig):
                   "header: %r" % header(screen))
 
             screen = wait_exited_shown(t, service, kill_run(service, sig))
-            totals = {ty: int(cell(type_row(screen_lines(screen), "sim", ty), COL_TOTAL))
+            totals = {ty: int(cell(type_row(screen_lines(screen), "sim", ty), COL_TOTAL).replace(",", ""))
                       for ty in TYPES}
 
             # A request now waits: nobody carries it out, the screen says so.
@@ -265,7 +265,7 @@ def exit_then_collect_here(sig):
             mwtest.wait_for(lambda: all(st == 2 for _, st in store_requests(sim)), 20,
                             "the fetch left in the store to be carried out")
             mwtest.wait_for(lambda: all(
-                int(cell(type_row(screen_lines(t.capture()), "sim", ty), COL_TOTAL)) > totals[ty]
+                int(cell(type_row(screen_lines(t.capture()), "sim", ty), COL_TOTAL).replace(",", "")) > totals[ty]
                 for ty in TYPES), 10, "new records on the console's home screen")
             check("waiting for a collector" not in t.capture(), "still waiting:\n" + t.capture())
             js = sim.status_json()
