@@ -261,9 +261,7 @@ def main():
         series["mimewatch"].append(run_mimewatch(per_type, page))
         if not args.no_python:
             series["python"].append(run_python(per_type, page, exe))
-    runs = [(name, series[name]) for name in ("mimewatch", "python") if series[name]]
-    pair_m, pair_p = list(series["mimewatch"]), list(series["python"])
-
+    names = [name for name in ("mimewatch", "python") if series[name]]
     ok = True
     print()
     print("CPU = user + sys seconds of the collector process (wait4); records/s = records / "
@@ -274,8 +272,8 @@ def main():
     print("%-14s %9s %8s %8s %12s %10s %9s %15s" % ("collector", "records", "wall s", "CPU s",
                                                     "CPU s/100k", "records/s", "RSS MiB",
                                                     "req/full page"))
-    for name, rs in runs:
-        for k, r in enumerate(rs):
+    for name in names:
+        for k, r in enumerate(series[name]):
             r["rate"] = r["lines"] / r["wall"] if r["wall"] > 0 else 0
             r["cpu100k"] = r["cpu"] * 100000.0 / max(r["lines"], 1)
             r["reqratio"] = r["requests"] / full_pages
@@ -284,18 +282,19 @@ def main():
                 print("bench: %s collected %d of %d records (exit %d)" % (
                     name, r["lines"], total, r["rc"]))
                 ok = False
-    if repeat > 1:
-        for name, rs in runs:
-            med = {key: statistics.median(r[key] for r in rs)
-                   for key in ("lines", "wall", "cpu", "cpu100k", "rate", "rss_kb",
-                               "reqratio", "requests")}
-            med.update(rc=max(r["rc"] for r in rs), early=sum(r["early"] for r in rs))
-            print_row("%s med" % name, med, full_pages)
-            series[name] = med
-        runs = [(name, series[name]) for name, _ in runs]
-    else:
-        runs = [(name, rs[0]) for name, rs in runs]
-    mw = runs[0][1]
+    # One run each is that run; more, the medians (printed as a row).
+    summary = {}
+    for name in names:
+        rs = series[name]
+        if repeat == 1:
+            summary[name] = rs[0]
+            continue
+        summary[name] = {key: statistics.median(r[key] for r in rs)
+                         for key in ("lines", "wall", "cpu", "cpu100k", "rate", "rss_kb",
+                                     "reqratio", "requests")}
+        summary[name].update(rc=max(r["rc"] for r in rs), early=sum(r["early"] for r in rs))
+        print_row("%s med" % name, summary[name], full_pages)
+    mw = summary["mimewatch"]
     misses = []
     if mw["rate"] < 50000:
         misses.append("records/s %.0f < 50000" % mw["rate"])
@@ -305,19 +304,15 @@ def main():
         misses.append("requests %d > 1.05 x %d full pages" % (mw["requests"], full_pages))
     if mw["early"]:
         misses.append("%d early requests" % mw["early"])
-    if len(runs) > 1:
-        py = runs[1][1]
-        if repeat > 1:
-            pairs = [m["cpu100k"] / p["cpu100k"] for m, p in zip(pair_m, pair_p)
-                     if p["cpu100k"]]
-            ratio = statistics.median(pairs)
-            print("\nCPU ratio mimewatch/python (CPU s per record): %.3f, the median of %d "
-                  "pairs (%s) (target <= 0.5, aim 0.2)"
-                  % (ratio, len(pairs), ", ".join("%.3f" % x for x in pairs)))
-        else:
-            ratio = mw["cpu100k"] / py["cpu100k"] if py["cpu100k"] else 0
-            print("\nCPU ratio mimewatch/python (CPU s per record): %.3f (target <= 0.5, "
-                  "aim 0.2)" % ratio)
+    if "python" in summary:
+        # Each pair's ratio (alternating runs share the machine's load);
+        # the ratio is their median, the pair itself with one run each.
+        pairs = [m["cpu100k"] / p["cpu100k"]
+                 for m, p in zip(series["mimewatch"], series["python"]) if p["cpu100k"]]
+        ratio = statistics.median(pairs) if pairs else 0
+        print("\nCPU ratio mimewatch/python (CPU s per record): %.3f%s (target <= 0.5, "
+              "aim 0.2)" % (ratio, ", the median of %d pairs (%s)" % (
+                  len(pairs), ", ".join("%.3f" % x for x in pairs)) if repeat > 1 else ""))
         if ratio > 0.5:
             misses.append("CPU ratio %.3f > 0.5" % ratio)
 
