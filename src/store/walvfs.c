@@ -49,7 +49,6 @@
 struct wal_file {
 	sqlite3_file base;	/* pMethods: wal_methods or pass_methods */
 	sqlite3_file *real;	/* the default VFS's file, right after this struct */
-	int is_wal;
 	unsigned char *buf;	/* gathered writes, for file offsets [at, at+len) */
 	size_t len, cap;
 	sqlite3_int64 at;
@@ -109,14 +108,14 @@ static int write_out(struct wal_file *f, const unsigned char *b, size_t n, sqlit
 	return SQLITE_OK;
 }
 
-/* Writes out what f has gathered (pending_lock held). */
+/* Writes out what f has gathered and takes it off the list (pending_lock
+ * held). */
 static int flush(struct wal_file *f)
 {
-	int rc;
+	int rc = SQLITE_OK;
 
-	if (f->len == 0)
-		return SQLITE_OK;
-	rc = write_out(f, f->buf, f->len, f->at);
+	if (f->len > 0)
+		rc = write_out(f, f->buf, f->len, f->at);
 	f->len = 0;
 	pending_remove(f);
 	return rc;
@@ -314,17 +313,11 @@ static void pass_shm_barrier(sqlite3_file *pf)
 {
 	if (atomic_load(&npending) > 0) {
 		pthread_mutex_lock(&pending_lock);
-		while (pending) {
-			struct wal_file *f = pending;
-
-			pending = f->next_pending;
-			atomic_fetch_sub(&npending, 1);
-			/* No caller to tell of a failure here: the commit
-			 * frame's own write, which comes first, reports it. */
-			if (f->len > 0)
-				(void)write_out(f, f->buf, f->len, f->at);
-			f->len = 0;
-		}
+		/* No caller to tell of a failure here: the commit frame's own
+		 * write, which comes first, reports it. flush takes each file
+		 * off the list. */
+		while (pending)
+			(void)flush(pending);
 		pthread_mutex_unlock(&pending_lock);
 	}
 	REAL(pf)->pMethods->xShmBarrier(REAL(pf));
@@ -351,8 +344,7 @@ static int walvfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf, int
 		f->real->pMethods->xClose(f->real);
 		return base_vfs->xOpen(base_vfs, name, pf, flags, out_flags);
 	}
-	f->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
-	f->base.pMethods = f->is_wal ? &wal_methods : &pass_methods;
+	f->base.pMethods = (flags & SQLITE_OPEN_WAL) ? &wal_methods : &pass_methods;
 	return SQLITE_OK;
 }
 
