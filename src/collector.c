@@ -133,22 +133,17 @@ static void status_init(struct job *j)
 
 /* Builds the jobs of cfg. State of jobs that existed before (old, n_old) is
  * carried over by name, so a reload loses no position or pause. */
-static int str_differs(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "") != 0;
-}
-
 /* Whether a reload changed how an integration reaches its tenant: the
  * keys, the API version, the URL or the CA. */
 static int reach_changed(const struct mw_integration *a, const struct mw_integration *b)
 {
-	return a->api != b->api || str_differs(a->base_url, b->base_url) ||
-	       str_differs(a->app_id, b->app_id) || str_differs(a->app_key, b->app_key) ||
-	       str_differs(a->access_key.value, b->access_key.value) ||
-	       str_differs(a->secret_key.value, b->secret_key.value) ||
-	       str_differs(a->client_id, b->client_id) ||
-	       str_differs(a->client_secret.value, b->client_secret.value) ||
-	       str_differs(a->ca_file, b->ca_file);
+	return a->api != b->api || !mw_str_same(a->base_url, b->base_url) ||
+	       !mw_str_same(a->app_id, b->app_id) || !mw_str_same(a->app_key, b->app_key) ||
+	       !mw_str_same(a->access_key.value, b->access_key.value) ||
+	       !mw_str_same(a->secret_key.value, b->secret_key.value) ||
+	       !mw_str_same(a->client_id, b->client_id) ||
+	       !mw_str_same(a->client_secret.value, b->client_secret.value) ||
+	       !mw_str_same(a->ca_file, b->ca_file);
 }
 
 int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, size_t n_old,

@@ -84,6 +84,11 @@ void mw_strlcpy(char *dst, const char *src, size_t n)
 	dst[l] = '\0';
 }
 
+int mw_str_same(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 char *mw_xstrndup(const char *s, size_t n)
 {
 	char *p;

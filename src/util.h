@@ -43,6 +43,8 @@ void *mw_xrealloc(void *p, size_t n);
 char *mw_xstrdup(const char *s);  /* NULL in, NULL out */
 /* Copies at most n-1 bytes and terminates (n > 0); a NULL src copies "". */
 void mw_strlcpy(char *dst, const char *src, size_t n);
+/* Equal strings, NULL equal only to NULL (optional config values). */
+int mw_str_same(const char *a, const char *b);
 char *mw_xstrndup(const char *s, size_t n);
 
 /* Clocks. mw_now_ms() is wall time in ms since the epoch; the environment

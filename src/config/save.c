@@ -556,23 +556,18 @@ static int64_t *mf_i64(struct mw_integration *in, int f)
 		: f == MF_LAG ? &in->lag : f == MF_OVERLAP ? &in->overlap : NULL;
 }
 
-static int str_eq(const char *a, const char *b)
-{
-	return a && b ? strcmp(a, b) == 0 : a == b;
-}
-
 static int field_eq(const struct mw_integration *ca, const struct mw_integration *cb, int f)
 {
 	struct mw_integration *a = (struct mw_integration *)ca, *b = (struct mw_integration *)cb;
 	struct mw_secret *sa = mf_secret(a, f), *sb = mf_secret(b, f);
 
 	if (mf_str(a, f))
-		return str_eq(*mf_str(a, f), *mf_str(b, f));
+		return mw_str_same(*mf_str(a, f), *mf_str(b, f));
 	if (sa) {
 		if (sa->src != sb->src)
 			return 0;
 		return sa->src == MW_SECRET_NONE ? 1 : sa->src == MW_SECRET_INLINE
-			? str_eq(sa->value, sb->value) : str_eq(sa->ref, sb->ref);
+			? mw_str_same(sa->value, sb->value) : mw_str_same(sa->ref, sb->ref);
 	}
 	if (mf_i64(a, f))
 		return *mf_i64(a, f) == *mf_i64(b, f);

@@ -461,25 +461,13 @@ void sink_workers_kick(sink_workers *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static int same_secret(const struct mw_secret *a, const struct mw_secret *b)
-{
-	if (!a->value || !b->value)
-		return a->value == b->value;
-	return strcmp(a->value, b->value) == 0;
-}
-
-static int same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 /* Whether a worker can go on with the new entry of a reloaded config. */
 static int same_output(const struct mw_output *a, const struct mw_output *b)
 {
-	return a->kind == b->kind && same_str(a->name, b->name) && same_str(a->url, b->url) &&
-	       same_str(a->ca_file, b->ca_file) && same_str(a->hostname, b->hostname) &&
-	       same_str(a->index, b->index) && same_str(a->brokers, b->brokers) &&
-	       same_str(a->topic, b->topic) && same_secret(&a->token, &b->token) &&
+	return a->kind == b->kind && mw_str_same(a->name, b->name) && mw_str_same(a->url, b->url) &&
+	       mw_str_same(a->ca_file, b->ca_file) && mw_str_same(a->hostname, b->hostname) &&
+	       mw_str_same(a->index, b->index) && mw_str_same(a->brokers, b->brokers) &&
+	       mw_str_same(a->topic, b->topic) && mw_str_same(a->token.value, b->token.value) &&
 	       a->batch == b->batch && a->timeout == b->timeout;
 }
 

@@ -315,6 +315,18 @@ static void test_files(void **state)
 	unlink(path);
 }
 
+/* Optional config values: NULL is equal only to NULL, never to "". */
+static void test_str_same(void **state)
+{
+	(void)state;
+	assert_true(mw_str_same(NULL, NULL));
+	assert_true(mw_str_same("", ""));
+	assert_true(mw_str_same("ca.pem", "ca.pem"));
+	assert_false(mw_str_same(NULL, ""));
+	assert_false(mw_str_same("", NULL));
+	assert_false(mw_str_same("ca.pem", "ca.pem "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_buf_reserve_is_a_string),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_str_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
