@@ -67,8 +67,7 @@ struct logs {
 	int64_t source;         /* 0: nothing stored for this type yet */
 	int collects;           /* the config collects this type for the integration */
 	int64_t total;          /* records of the type (store status) */
-	struct store_status st; /* the type's status, when the store has one */
-	int have_st;
+	struct store_status st; /* the type's status, when source > 0 */
 
 	char text[256];         /* the filter */
 	int threats;
@@ -802,7 +801,6 @@ static void refresh_status(struct logs *l, struct ui_ctx *ctx)
 
 	mw_err_clear(&e);
 	l->total = 0;
-	l->have_st = 0;
 	if (store_list_status(ctx->store, &st, &n, &e) < 0) {
 		note_error(l, ctx, &e);
 		if (l->source < 0) {
@@ -817,7 +815,6 @@ static void refresh_status(struct logs *l, struct ui_ctx *ctx)
 			src = st[i].source;
 			l->total = st[i].total;
 			l->st = st[i];
-			l->have_st = 1;
 		}
 	}
 	free(st);
@@ -1050,7 +1047,7 @@ static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 		snprintf(line, sizeof(line), "%s does not collect %s records; add the type with "
 			 "e on the integrations screen.", l->integration, l->lt->label);
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
-	} else if ((!l->source || l->total == 0) && l->have_st &&
+	} else if (l->source > 0 && l->total == 0 &&
 		   ui_status_lines(&l->st, x + width, 0, y + 1, x + 3) > 0) {
 		/* Nothing collected because collecting fails: why, and the fix,
 		 * as home shows them under the type. */
