@@ -1,5 +1,6 @@
 /* testutil.h - helpers the unit tests share: removing a scratch tree, and a
- * small private tmpfs for real disk-full tests. */
+ * small private tmpfs for real disk-full tests (with, for cmocka tests,
+ * the wait for the child that mounted it). */
 #ifndef MW_TESTUTIL_H
 #define MW_TESTUTIL_H
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static inline int testutil_rm_one(const char *p, const struct stat *sb, int flag,
@@ -62,5 +64,20 @@ static inline int private_tmpfs(const char *dir, const char *size)
 	snprintf(opts, sizeof opts, "size=%s,mode=0700", size);
 	return mount("tmpfs", dir, "tmpfs", 0, opts);
 }
+
+#ifdef cmocka_unit_test
+/* Waits for a forked child that ran a private_tmpfs test: it must exit 0;
+ * 77 (it could not mount a tmpfs here) skips the test. */
+static inline void tmpfs_child_wait(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+#endif
 
 #endif

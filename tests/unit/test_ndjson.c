@@ -417,7 +417,6 @@ static void test_hole_refused(void **state)
 static void test_disk_full(void **state)
 {
 	struct fx *f = *state;
-	int status;
 	mw_err e;
 
 	assert_int_equal(mw_mkdir_p(f->out, &e), 0);
@@ -466,11 +465,7 @@ static void test_disk_full(void **state)
 		free(d);
 		_exit(0);
 	}
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		skip();
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tmpfs_child_wait(child);
 }
 
 /* One writer per directory (issue 12): a second holder of the same

@@ -1151,7 +1151,6 @@ static void test_lock(void **state)
 static void test_disk_full(void **state)
 {
 	struct fx *f = *state;
-	int status;
 
 	make_state_dir(f);
 	pid_t child = fork();
@@ -1200,11 +1199,7 @@ static void test_disk_full(void **state)
 		store_close(s);
 		_exit(0);
 	}
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		skip();
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tmpfs_child_wait(child);
 }
 
 int main(void)

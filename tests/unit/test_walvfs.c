@@ -219,7 +219,6 @@ static void test_process_dies(void **state)
 static void test_checkpoint_disk_full(void **state)
 {
 	struct fx *f = *state;
-	int status;
 	pid_t pid;
 
 	sqlite3_close(f->w);
@@ -256,11 +255,7 @@ static void test_checkpoint_disk_full(void **state)
 		sqlite3_close(db);
 		_exit(0);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		skip();
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tmpfs_child_wait(pid);
 	f->w = open_store_vfs(f->db);
 }
 
