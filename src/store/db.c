@@ -76,6 +76,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OUT_LAG] = "SELECT count(*) FROM records WHERE rowid>?1",
 	[ST_OUT_OLDEST] = "SELECT collected FROM records WHERE rowid>?1 ORDER BY rowid LIMIT 1",
 	[ST_OUT_DONE] = "SELECT count(*) FROM records WHERE rowid<=?1",
+	/* The records with ?1 < rowid <= ?2 through the index on (source,
+	 * threat, rowid), a range per source and threat value: index entries
+	 * of a few bytes, never the table's pages (the console's counts). */
+	[ST_OUT_COUNT_BETWEEN] = "SELECT coalesce(sum((SELECT count(*) FROM records r "
+				 "WHERE r.source=s.id AND r.threat=t.v AND r.rowid>?1 AND "
+				 "r.rowid<=?2)),0) FROM sources s,(SELECT 0 AS v UNION ALL SELECT 1) t",
+	[ST_REVISED_SUM] = "SELECT coalesce(sum(revised),0) FROM status",
 	[ST_STATUS_PUT] =
 		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
 		"err_class,http_status,err_code,err_message,remedy,records_last_poll,"

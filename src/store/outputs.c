@@ -182,42 +182,20 @@ int store_output_status(mw_store *s, const char *output, const char *state,
 /* meta's count of records deleted other than by a revision. */
 #define META_DELETED "records_deleted"
 
-/* The first column of sql's first row with its parameters (none, ?1, or ?1
- * and ?2) bound to a and b, or -1. Run on a console's reload, not per
- * record: prepared each time, so the statement table (db.c) stays the
- * collector's. */
-static int64_t query_i64_2(mw_store *s, const char *sql, int64_t a, int64_t b)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	int np;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	np = sqlite3_bind_parameter_count(st);
-	if (np >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	if (np >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* The records with after < rowid <= upto, through the index on (source,
- * threat, rowid): a range of it per source and threat value (0 or 1, as
- * the preview reads them), so the cost is the rows in the range, in index
- * entries of a few bytes, never the table's pages, which hold whole
- * records. */
+/* The records with after < rowid <= upto (ST_OUT_COUNT_BETWEEN), or -1. */
 static int64_t count_between(mw_store *s, int64_t after, int64_t upto)
 {
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	mw_err e;
+
 	if (upto <= after)
 		return 0;
-	return query_i64_2(s, "SELECT coalesce(sum((SELECT count(*) FROM records r "
-			   "WHERE r.source=s.id AND r.threat=t.v AND r.rowid>?1 AND "
-			   "r.rowid<=?2)),0) FROM sources s,(SELECT 0 AS v UNION ALL SELECT 1) t",
-			   after, upto);
+	if (!(st = sdb_stmt(s, ST_OUT_COUNT_BETWEEN, &e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
+	return sdb_one_i64(s, st, &v, "counting an output's records", &e) < 0 ? -1 : v;
 }
 
 /* What changes whenever a stored record is deleted: a revision drops the
@@ -227,7 +205,7 @@ static int deletions_mark(mw_store *s, int64_t *revised, int64_t *deleted)
 {
 	char val[32];
 
-	*revised = query_i64_2(s, "SELECT coalesce(sum(revised),0) FROM status", 0, 0);
+	*revised = sdb_query_i64(s, ST_REVISED_SUM, 0, 0);
 	*deleted = store_meta_get(s, META_DELETED, val, sizeof(val)) == 0
 		? strtoll(val, NULL, 10) : 0;
 	return *revised < 0 ? -1 : 0;
