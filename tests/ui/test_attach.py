@@ -218,11 +218,19 @@ def store_requests(sim):
         db.close()
 
 
+def gone_or_zombie(pid):
+    # Read in one go: the process may be reaped between a check that
+    # /proc/PID exists and the read of its stat (a CI run under ASan).
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def quit_console(t, pid):
     t.keys("q")
-    mwtest.wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
-                    open("/proc/%d/stat" % pid).read().split(")")[1].split()[0] == "Z",
-                    20, "the console to quit")
+    mwtest.wait_for(lambda: gone_or_zombie(pid), 20, "the console to quit")
 
 
 def exit_then_collect_here(sig):
