@@ -79,7 +79,7 @@ const struct ui_keybinding ui_keys[] = {
 	{ "preview", '9', "9", ACT_TYPE + 8, NULL, 0 },
 	{ "preview", '/', "/", ACT_FILTER, "filter: TEXT Enter, case-insensitive, every field", 1 },
 	{ "preview", 'm', "m", ACT_THREATS, "threats: only malicious or unsafe records, on or off", 1 },
-	{ "preview", ' ', "Space", ACT_FOLLOW, "follow: pause or resume following new records", 1 },
+	{ "preview", ' ', "Space", ACT_FOLLOW, "follow: pause or resume following new records (moving pauses it)", 1 },
 	{ "preview", '\n', "Enter", ACT_ENTER, "detail: every field of the record", 1 },
 	{ "preview", '\r', NULL, ACT_ENTER, "detail: every field of the record", 0 },
 	{ "preview", KEY_ENTER, NULL, ACT_ENTER, "detail: every field of the record", 0 },

@@ -99,6 +99,7 @@ struct logs {
 	struct ui_field field;
 	int busy;               /* holding ui_busy(+1) */
 	int64_t detail_rowid;
+	int64_t shown;          /* the selected row's rowid at the last draw, 0 none */
 	char title[192];
 	char export_next[4096]; /* a free name x proposes after "exists", or "" */
 	char error[256];        /* the last store error, shown in place of rows */
@@ -728,8 +729,6 @@ static void seek_up(struct logs *l, int rows, int moves, int end)
 
 static void move_down(struct logs *l, int k)
 {
-	int first0 = l->first;
-
 	if (!l->nrows)
 		return;
 	l->cur += k;
@@ -737,8 +736,6 @@ static void move_down(struct logs *l, int k)
 		l->cur = l->nrows - 1;
 	if (l->cur >= l->first + l->want)
 		l->first = l->cur - l->want + 1;
-	if (l->first != first0)
-		pause_following(l);
 	/* Rows far above the window go; they are read again if needed. */
 	if (l->first > 2 * l->want + 8)
 		buf_drop_front(l, l->first - l->want);
@@ -758,6 +755,58 @@ static void move_up(struct logs *l, int k)
 	l->cur = l->cur > k ? l->cur - k : 0;
 	if (l->cur < l->first)
 		l->first = l->cur;
+}
+
+/* Up, Down, PgUp, PgDn by page rows. */
+static void move_by(struct logs *l, enum ui_action a, int page)
+{
+	int k, room;
+
+	switch (a) {
+	case ACT_UP: move_up(l, 1); break;
+	case ACT_DOWN: move_down(l, 1); break;
+	case ACT_PAGE_UP:
+		/* The window and the selection move up a page together; what the
+		 * buffer lacks above is read from the store. */
+		k = l->first < page ? l->first : page;
+		l->first -= k;
+		l->cur -= k;
+		if (k < page && !l->at_top) {
+			pause_following(l);
+			seek_up(l, page - k, page - k, 0);
+		} else if (k == 0) {
+			l->cur = l->first;
+		}
+		break;
+	case ACT_PAGE_DOWN:
+		room = l->nrows - l->want - l->first;
+		k = room < page ? (room > 0 ? room : 0) : page;
+		if (k > 0) {
+			pause_following(l);
+			l->first += k;
+			l->cur += k;
+		} else {
+			l->cur = l->nrows ? l->nrows - 1 : 0;
+		}
+		move_down(l, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static int64_t selected_rowid(const struct logs *l)
+{
+	return l->cur < l->nrows ? l->rows[l->cur].rowid : 0;
+}
+
+/* Whether the rows read hold rowid (another type's rows never do). */
+static int in_buffer(const struct logs *l, int64_t rowid)
+{
+	for (int i = 0; rowid && i < l->nrows; i++)
+		if (l->rows[i].rowid == rowid)
+			return 1;
+	return 0;
 }
 
 static void go_newest(struct logs *l, struct ui_ctx *ctx)
@@ -1135,6 +1184,7 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 			x += w[c] + 1;
 		}
 	}
+	l->shown = selected_rowid(l);
 	draw_bottom(l, y0 + height - 1, x0, width);
 }
 
@@ -1161,38 +1211,18 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 		work(l, ctx);
 		return 1;
 	}
+	if (a == ACT_UP || a == ACT_DOWN || a == ACT_PAGE_UP || a == ACT_PAGE_DOWN) {
+		/* Moving the selection pauses following, as in less +F: new
+		 * rows would otherwise slide another record under it. */
+		int64_t was = selected_rowid(l);
+
+		move_by(l, a, page);
+		if (selected_rowid(l) != was)
+			pause_following(l);
+		work(l, ctx);
+		return 1;
+	}
 	switch (a) {
-	case ACT_UP: move_up(l, 1); break;
-	case ACT_DOWN: move_down(l, 1); break;
-	case ACT_PAGE_UP: {
-		/* The window and the selection move up a page together; what the
-		 * buffer lacks above is read from the store. */
-		int k = l->first < page ? l->first : page;
-
-		l->first -= k;
-		l->cur -= k;
-		if (k < page && !l->at_top) {
-			pause_following(l);
-			seek_up(l, page - k, page - k, 0);
-		} else if (k == 0) {
-			l->cur = l->first;
-		}
-		break;
-	}
-	case ACT_PAGE_DOWN: {
-		int room = l->nrows - l->want - l->first;
-		int k = room < page ? (room > 0 ? room : 0) : page;
-
-		if (k > 0) {
-			pause_following(l);
-			l->first += k;
-			l->cur += k;
-		} else {
-			l->cur = l->nrows ? l->nrows - 1 : 0;
-		}
-		move_down(l, 0);
-		break;
-	}
 	case ACT_FIRST: go_newest(l, ctx); break;
 	case ACT_LAST: go_oldest(l); break;
 	case ACT_NEXT_TYPE: set_type(l, ctx, (l->type + 1) % (int)mw_nlogtypes); break;
@@ -1211,10 +1241,13 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 		}
 		break;
 	case ACT_ENTER:
-		if (l->cur < l->nrows) {
-			l->detail_rowid = l->rows[l->cur].rowid;
+		/* Following, rows that arrived since the last frame may have
+		 * moved another record under the selection: open the one that
+		 * was seen selected. Paused, only keys move it. */
+		l->detail_rowid = l->following && in_buffer(l, l->shown) ? l->shown :
+				  selected_rowid(l);
+		if (l->detail_rowid)
 			ui_push(ctx, &view_record, &l->detail_rowid);
-		}
 		return 1;
 	case ACT_EXPORT: {
 		char name[256], path[4096], def[4096];

@@ -9,8 +9,10 @@ columns of each type, exact counts for a text filter and for threats only,
 every key of a record in its detail, hostile strings escaped and no raw
 control character on screen, an export whose lines equal the NDJSON lines of
 the same records, a store of a million records opened and paged at once,
-g and G at the top and bottom of every list (issue 14.21), and the preview of
-a type whose collection fails showing its error and remedy (issue 14.7).
+g and G at the top and bottom of every list (issue 14.21), the preview of
+a type whose collection fails showing its error and remedy (issue 14.7), and
+moving the selection pausing following, so the selected record stays
+selected (issue 14.2).
 
 Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 """
@@ -296,6 +298,31 @@ def test_failing_type_shows_its_error():
           "remedy line names the exact permission: %r" % body)
     check(not any("appear here as they are collected" in l for l in s),
           "the promise that records will come is gone: %r" % body)
+
+
+def test_moving_pauses_following():
+    # Issue 14.2: the demo's records keep arriving. Down moved the selection
+    # while following went on, so the rows slid under it and Enter opened
+    # another record than the one selected. Moving pauses following (as
+    # less +F does): the page and the selected record stay until Space.
+    r = uitest.run_script(["wait-idle", "key Enter", "wait-idle", "dump start", "key Down",
+                           "key Down", "dump moved", "sleep 12500", "wait-idle", "dump later",
+                           "key Enter", "wait-idle", "dump detail", "key q", "key Space",
+                           "wait-idle", "dump resumed"], args=["--demo"], size=(COLS, ROWS))
+    eq(r.rc, 0, "exit status (%s)" % r)
+    d = r.dumps
+    eq(d["start"][STATE].split("\u00b7")[-1].strip(), "following", "following at first")
+    eq(d["moved"][STATE].split("\u00b7")[-1].strip(), "paused, 0 new", "Down pauses")
+    arrived = re.search(r"paused, (\d+) new", d["later"][STATE])
+    check(arrived and int(arrived.group(1)) > 0,
+          "records arrived while paused: %r" % d["later"][STATE])
+    eq(rows_of(d["later"]), rows_of(d["moved"]), "the page stays as it was")
+    picked = rows_of(d["moved"])[2][1:20]
+    check(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", picked), "a time: %r" % picked)
+    check(any(l.startswith("   time: " + picked) for l in d["detail"]),
+          "Enter opened the selected record (%s):\n%s" % (picked, "\n".join(d["detail"])))
+    eq(d["resumed"][STATE].split("\u00b7")[-1].strip(), "following", "Space follows again")
+    check(rows_of(d["resumed"])[0] != rows_of(d["moved"])[0], "the newest rows came on top")
 
 
 def test_filter_and_threats_exact():
@@ -589,7 +616,8 @@ def test_tmux_real_terminal():
 
 if __name__ == "__main__":
     mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
-                 test_failing_type_shows_its_error, test_filter_and_threats_exact,
+                 test_failing_type_shows_its_error, test_moving_pauses_following,
+                 test_filter_and_threats_exact,
                  test_detail_every_key_and_hostile_escaped, test_export_equals_ndjson_lines,
                  test_export_names_in_full_and_free, test_resize_keeps_the_preview, test_million_records_open_fast,
                  test_tmux_real_terminal])
