@@ -2,7 +2,8 @@
 """The console in a real terminal (tmux): it opens and quits leaving the tty
 settings exactly as they were, TERM=dumb or unset gets a message pointing
 to the headless commands, NO_COLOR draws no colour, and resizing while
-records stream shows the too-small screen and comes back."""
+records stream shows the too-small screen and comes back, and moving the
+selection pauses following (issue 14.2)."""
 
 import os
 import re
@@ -154,6 +155,39 @@ def test_resize_while_streaming():
         t.close()
 
 
+def test_moving_pauses_following_in_tmux():
+    """Issue 14.2 in a real terminal: Down pauses following, the page and
+    the selected record stay while records arrive, Enter opens it."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo")
+    try:
+        t.wait_for("globex-us")
+        t.keys("Enter")
+        t.wait_for("following")
+        t.keys("Down", "Down")
+        moved = t.wait_for("paused, ").split("\n")
+        end = time.monotonic() + 25 * mwtest.SCALE
+        later = None
+        while time.monotonic() < end:
+            screen = t.capture()
+            m = re.search(r"paused, (\d+) new", screen)
+            if m and int(m.group(1)) > 0:
+                later = screen.split("\n")
+                break
+            time.sleep(0.2)
+        check(later, "records arrived while paused:\n%s" % t.capture())
+        # Rows from 4 on (ui/view_logs.c); the footer's lines may change.
+        eq(later[4:20], moved[4:20], "the page stays as it was")
+        picked = moved[6][1:20]
+        check(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", picked), "a time: %r" % picked)
+        t.keys("Enter")
+        detail = t.wait_for("Stored record")
+        check("   time: " + picked in detail, "Enter opened the selected record (%s):\n%s"
+              % (picked, detail))
+        t.keys("q", "q", "q")
+    finally:
+        t.close()
+
+
 if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
-                 test_resize_while_streaming])
+                 test_resize_while_streaming, test_moving_pauses_following_in_tmux])
