@@ -119,6 +119,9 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	size_t cut_len = out->len;
 	int used = 0, cut_used = 0, marks = 0, based = 0;
+	/* The mark of a cut: an ellipsis, or in ASCII as many of "..." as
+	 * fit (a lone "~" read as a home directory). */
+	int mark = ascii ? (max_cols < 3 ? max_cols : 3) : 1;
 
 	if (max_cols == 0)
 		return 0;
@@ -147,14 +150,14 @@ int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int asc
 			if (out->data)
 				out->data[out->len] = '\0';
 			if (ascii)
-				mw_buf_putc(out, '~');
+				mw_buf_append(out, "...", (size_t)mark);
 			else
 				mw_buf_append(out, "\xE2\x80\xA6", 3);
-			return cut_used + 1;
+			return cut_used + mark;
 		}
 		mw_buf_append(out, u.text, u.len);
 		used += u.cols;
-		if (max_cols < 0 || used <= max_cols - 1) {
+		if (max_cols < 0 || used <= max_cols - mark) {
 			cut_len = out->len;
 			cut_used = used;
 		}

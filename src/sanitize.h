@@ -12,7 +12,7 @@
  * terminal columns wide (-1: no limit). Controls become visible escapes:
  * TAB, CR, LF -> "\t" "\r" "\n"; other C0, DEL, C1 -> "\x1b" style; bidi
  * overrides, isolates and zero-width characters -> "<U+202E>" style. A cut
- * string ends in "…" (or "~" when ascii). ascii=1 replaces every non-ASCII
+ * string ends in "…" (or "..." when ascii, as much of it as fits). ascii=1 replaces every non-ASCII
  * character by '?' (C locale). Returns the columns used. */
 int sanitize_display(mw_buf *out, const char *s, size_t n, int max_cols, int ascii);
 

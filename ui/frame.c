@@ -156,7 +156,7 @@ static void header_state(const struct ui_ctx *ctx, char *buf, size_t n)
 	else if (ctx->col && ctx->took_over)
 		snprintf(buf, n, "collecting in this console");
 	else if (ctx->col && ctx->demo)
-		snprintf(buf, n, "demo \xc2\xb7 collecting");
+		snprintf(buf, n, "demo %s collecting", ui_dot());
 	else if (ctx->col)
 		snprintf(buf, n, "collecting");
 	else

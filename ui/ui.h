@@ -187,6 +187,11 @@ const char *ui_mark_ok(void);
 const char *ui_mark_bad(void);
 /* Neither: nothing to do yet (an output with nothing to send), "-" or "--". */
 const char *ui_mark_idle(void);
+/* The separator between parts of a title or a state line, a middle dot
+ * or, with ui_ascii, "-"; and the mark of cut text, an ellipsis or "...".
+ * Every glyph outside ASCII has its fallback here or in the marks above. */
+const char *ui_dot(void);
+const char *ui_ellipsis(void);
 
 /* A scrolling list with a cursor: generic movement for every screen. */
 struct ui_list {

@@ -76,6 +76,16 @@ const char *ui_mark_bad(void)
 	return ui_ascii ? "!!" : "\u2718";
 }
 
+const char *ui_dot(void)
+{
+	return ui_ascii ? "-" : "\u00b7";
+}
+
+const char *ui_ellipsis(void)
+{
+	return ui_ascii ? "..." : "\u2026";
+}
+
 const char *ui_mark_idle(void)
 {
 	return ui_ascii ? "--" : "-";

@@ -298,9 +298,10 @@ static void draw_path(int y, int x, int w, enum ui_role role, const char *s)
 {
 	mw_buf b;
 	size_t off = 0;
-	const char *cut = ui_ascii ? "~" : "\u2026";
+	const char *cut = ui_ellipsis();
+	int cw = sanitize_width(cut, strlen(cut));
 
-	if (w <= 1 || text_width(s, strlen(s)) <= w) {
+	if (w <= cw || text_width(s, strlen(s)) <= w) {
 		ui_text(y, x, w, role, s, strlen(s));
 		return;
 	}
@@ -313,7 +314,7 @@ static void draw_path(int y, int x, int w, enum ui_role role, const char *s)
 		off = b.len - (size_t)w * 4;
 	while (off < b.len && ((unsigned char)b.data[off] & 0xc0) == 0x80)
 		off++;
-	while (off < b.len && sanitize_width(b.data + off, b.len - off) > w - 1) {
+	while (off < b.len && sanitize_width(b.data + off, b.len - off) > w - cw) {
 		off++;
 		while (off < b.len && ((unsigned char)b.data[off] & 0xc0) == 0x80)
 			off++;
@@ -325,8 +326,8 @@ static void draw_path(int y, int x, int w, enum ui_role role, const char *s)
 		if (slash && (size_t)(slash - b.data) + 1 < b.len)
 			off = (size_t)(slash - b.data);
 	}
-	x += ui_text(y, x, 1, role, cut, strlen(cut));
-	ui_text(y, x, w - 1, role, b.data + off, b.len - off);
+	x += ui_text(y, x, cw, role, cut, strlen(cut));
+	ui_text(y, x, w - cw, role, b.data + off, b.len - off);
 	mw_buf_free(&b);
 }
 
@@ -489,14 +490,11 @@ static void draw_integration(struct ui_view *v, const struct mw_integration *in,
 	x += 2;
 	if (x < width - 10) {
 		char desc[256];
+		int k = snprintf(desc, sizeof(desc), "API %s", in->api == 2 ? "2.0" : "1.0");
 
-		snprintf(desc, sizeof(desc), "API %s%s%s", in->api == 2 ? "2.0" : "1.0",
-			 in->description && *in->description ? " \xc2\xb7 " : "",
-			 in->description ? in->description : "");
-		if (ui_ascii)
-			snprintf(desc, sizeof(desc), "API %s%s%s", in->api == 2 ? "2.0" : "1.0",
-				 in->description && *in->description ? " - " : "",
-				 in->description ? in->description : "");
+		if (in->description && *in->description)
+			snprintf(desc + k, sizeof(desc) - (size_t)k, " %s %s", ui_dot(),
+				 in->description);
 		ui_text(y, x, width - x - 1, selected ? ROLE_SELECTION : ROLE_MUTED, desc,
 			strlen(desc));
 	}

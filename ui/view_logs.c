@@ -886,7 +886,7 @@ static void set_type(struct logs *l, struct ui_ctx *ctx, int type)
 				l->collects = !!(ctx->cfg->integrations[i].types & (1u << type));
 	}
 	snprintf(l->title, sizeof(l->title), "%s %s %s", l->integration,
-		 ui_ascii ? "-" : "\xc2\xb7", l->lt->label);
+		 ui_dot(), l->lt->label);
 	l->source = -1;         /* forces refresh_status to start over */
 	refresh_status(l, ctx);
 }
@@ -1043,9 +1043,10 @@ static void draw_tabs(struct logs *l, int y, int x, int width)
 
 static void draw_state(struct logs *l, int y, int x, int width)
 {
-	const char *dot = ui_ascii ? " - " : " \xc2\xb7 ";
-	char line[640], n[32];
+	char line[640], n[32], dot[8];
 	int used = 1;
+
+	snprintf(dot, sizeof(dot), " %s ", ui_dot());
 
 #define PUT(role, s, len) (used += ui_text(y, x + used, width - used, (role), (s), (len)))
 	ui_fmt_count(l->total, n, sizeof(n));

@@ -437,7 +437,7 @@ static int record_open(struct ui_view *v, void *arg)
 	r->found = 1;
 	build(r);
 	snprintf(r->title, sizeof(r->title), "%s %s %s record", r->integration,
-		 ui_ascii ? "-" : "\xc2\xb7", logtype_find(r->type) ? logtype_find(r->type)->label
+		 ui_dot(), logtype_find(r->type) ? logtype_find(r->type)->label
 								   : r->type);
 	v->priv = r;
 	return 0;

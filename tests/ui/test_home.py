@@ -184,13 +184,34 @@ def line_with_name(lines, name):
 
 
 def test_ascii_locale():
-    r = uitest.run_script(["wait-idle", "dump home", "quit"], args=["--demo"],
-                          env={"LC_ALL": "C"})
+    # Issue 14.9: the fallbacks read naturally: a separator is "-", never a
+    # literal "?", and a cut ends or starts with "...", never a "~" that
+    # reads as a home directory.
+    r = uitest.run_script(["wait-idle", "dump home", "key Enter", "wait-idle", "dump preview",
+                           "key Enter", "dump record", "key q", "key q", "key ?", "dump help",
+                           "key q", "key t", "dump trouble", "key q", "quit"],
+                          args=["--demo"], env={"LC_ALL": "C"})
     eq(r.rc, 0, "exit status (%s)" % r)
     s = r.dumps["home"]
-    check(all(ch < "\x80" for line in s for ch in line), "only ASCII in the C locale")
+    for name, d in sorted(r.dumps.items()):
+        check(all(ch < "\x80" for line in d for ch in line),
+              "only ASCII in the C locale: %s\n%s" % (name, "\n".join(d)))
+        check(d[0].rstrip().endswith(" demo - collecting"), "%s header: %r" % (name, d[0]))
+        check("?" not in d[0], "%s header holds a '?': %r" % (name, d[0]))
     eq(integration_row(s, "acme-eu")[1:].split()[0], "OK", "ASCII tick")
     eq(integration_row(s, "globex-us")[1:].split()[0], "!!", "ASCII failure mark")
+    eq(integration_row(s, "acme-eu").split("  ")[-1].strip(), "API 1.0 - Acme, EU tenant (healthy)",
+       "the description after an ASCII separator")
+    check(r.dumps["preview"][0].startswith(" mimewatch - acme-eu - URL Protect "),
+          "preview title: %r" % r.dumps["preview"][0])
+    out = [l for l in s if l.startswith(" OK ndjson") or l.startswith(" -- ndjson")]
+    check(len(out) == 1, "the ndjson output row:\n%s" % "\n".join(s))
+    target = out[0].split()[-1]
+    check(target.startswith(".../") or target.startswith("/"),
+          "the output's directory, cut at its start by \"...\": %r" % target)
+    cells = [c for l in r.dumps["preview"][4:20] for c in re.split(r"  +", l.strip()) if c]
+    check(any(c.endswith("...") for c in cells), "a cut cell ends in \"...\": %r" % cells)
+    check(not any(c.endswith("~") for c in cells), "no cell ends in \"~\": %r" % cells)
 
 
 def test_script_errors():

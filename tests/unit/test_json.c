@@ -700,7 +700,9 @@ static void test_sanitize_cut(void **state)
 	/* fits exactly: no ellipsis */
 	DISP("abcde", 5, 0, "abcde", 5);
 	DISP("abcdef", 5, 0, "abcd\xe2\x80\xa6", 5);
-	DISP("abcdef", 5, 1, "abcd~", 5);
+	/* ascii: "..." (a "~" read as a home directory), as much as fits */
+	DISP("abcdef", 5, 1, "ab...", 5);
+	DISP("abcdef", 2, 1, "..", 2);
 	DISP("ab", 1, 0, "\xe2\x80\xa6", 1);
 	DISP("ab", 0, 0, "", 0);
 	DISP("", 3, 0, "", 0);
@@ -745,7 +747,7 @@ static void test_sanitize_combining_flood(void **state)
 	/* ascii mode: every mark is a '?' of its own, bounded by the cut */
 	cols = sanitize_display(&out, in.data, in.len, 5, 1);
 	assert_int_equal(cols, 5);
-	assert_string_equal(out.data, "e???~");
+	assert_string_equal(out.data, "e?...");
 	assert_int_equal(sanitize_width(in.data, in.len), 2);
 	mw_buf_free(&in);
 	mw_buf_free(&out);
