@@ -36,11 +36,12 @@ STATE, HEADINGS, FIRST_ROW = 2, 3, 4
 DATA_ROWS = ROWS - 3 - 4
 
 # The column headings at 100 columns, exactly as src/logtypes.c lists them.
+# The time column names its zone: UTC until T (issue 14.8).
 HEADING_LINES = {
-    "url": " Time                 User                  URL              Action   Scan result Category",
-    "impersonation": " Time                Sender             Recipient           Subject          Hits "
+    "url": " Time (UTC)           User                  URL              Action   Scan result Category",
+    "impersonation": " Time (UTC)          Sender             Recipient           Subject          Hits "
                      "Action   Malicious",
-    "attachment": " Time                Sender       Recipient    File name        File type     Result"
+    "attachment": " Time (UTC)          Sender       Recipient    File name        File type     Result"
                   "    Action",
 }
 TABS = "  1 URL Protect   2 Impersonation Protect   3 Attachment Protect"
