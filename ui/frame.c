@@ -3,8 +3,8 @@
  * footer generated from the key table (? and q always in it), the "terminal
  * too small" notice, and key dispatch: a screen's input(), then the key
  * table's action for the screen, then the generic actions (back, quit, help,
- * redraw); a key bound nowhere says so on the status line. Curses
- * drawing happens here and in the screens, on the UI thread only. */
+ * redraw, the time zone); a key bound nowhere says so on the status line.
+ * Curses drawing happens here and in the screens, on the UI thread only. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -337,6 +337,18 @@ static void generic_action(struct ui_ctx *ctx, enum ui_action a)
 		session_collect_here(ctx);
 		frame_reload_top();
 		break;
+	case ACT_TIME_ZONE: {
+		char zone[16];
+
+		/* Screens read the choice as they draw: a redraw is all it takes. */
+		ui_time_set_local(!ui_time_is_local());
+		ui_time_zone(zone, sizeof(zone));
+		if (ui_time_is_local())
+			ui_message(ctx, ROLE_NORMAL, "times in local time (%s)", zone);
+		else
+			ui_message(ctx, ROLE_NORMAL, "times in UTC");
+		break;
+	}
 	default:
 		break;
 	}

@@ -49,6 +49,7 @@ enum ui_action {
 	ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_FIRST, ACT_LAST,
 	ACT_ENTER, ACT_BACK, ACT_QUIT, ACT_HELP, ACT_REDRAW,
 	ACT_COLLECT,    /* c: collect in this console (no `mimewatch run` does) */
+	ACT_TIME_ZONE,  /* T: times in UTC or in local time, on every screen */
 	/* home */
 	ACT_ADD, ACT_EDIT, ACT_DELETE, ACT_VALIDATE, ACT_FETCH, ACT_PAUSE, ACT_TROUBLESHOOT,
 	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
@@ -238,6 +239,20 @@ int ui_doc_action(struct ui_doc *d, enum ui_action a, int height);
 
 /* 132602 -> "132,602": every count on every screen, alike. */
 void ui_fmt_count(int64_t v, char *buf, size_t n);
+/* Times as every screen shows them: in UTC (the default) or, after T, in
+ * local time (the TZ environment variable's zone, as localtime_r reads
+ * it). The one choice of the console; relative durations ("4m ago") have
+ * no zone and stay as they are. */
+void ui_time_set_local(int local);
+int ui_time_is_local(void);
+/* t (epoch seconds) in that zone, "2024-11-17 17:02:30" (19 columns), and
+ * with_zone adds the zone's label for that date ("... UTC", "... CEST");
+ * the number itself when the C library cannot convert it. */
+void ui_fmt_time(int64_t t, int with_zone, char *buf, size_t n);
+/* The zone's label now, as a column heading names it: "UTC", or the local
+ * abbreviation ("CET", "IST"; "UTC" where local time is UTC), or its offset
+ * ("+0530") when the abbreviation is missing or long: at most 10 columns. */
+void ui_time_zone(char *buf, size_t n);
 /* A type's status (struct store_status) drawn as home draws it under the
  * type's row, with x the left column and width the screen's: the error
  * class, HTTP status and remedy, the gateway's throttle, a warning. Lines

@@ -39,6 +39,9 @@ const struct ui_keybinding ui_keys[] = {
 	/* Offered on the status line when the `mimewatch run` the console was
 	 * attached to exits; not a footer hint, since it rarely applies. */
 	{ "*", 'c', "c", ACT_COLLECT, "collect in this console (when no mimewatch run does)", 0 },
+	/* The column headings and the detail name the zone, so the key needs
+	 * no footer hint. */
+	{ "*", 'T', "T", ACT_TIME_ZONE, "times in UTC or in local time (TZ), on every screen", 0 },
 
 	/* home: the integrations */
 	{ "home", '\n', "Enter", ACT_ENTER, "preview: the records of the integration or type", 1 },

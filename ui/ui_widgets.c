@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
 #include "mimecast/mimecast.h"
@@ -473,6 +474,84 @@ void ui_fmt_count(int64_t v, char *buf, size_t n)
 		buf[o++] = digits[i];
 	}
 	buf[o] = 0;
+}
+
+/* ---- times --------------------------------------------------------------------- */
+
+#define ZONE_MAX 10             /* "Time (" label ")" fits the time column's 19 */
+
+/* The UI thread's alone, like everything drawn. */
+static int time_local;
+
+void ui_time_set_local(int local)
+{
+	/* POSIX lets localtime_r skip reading TZ; tzset reads it, so the zone
+	 * shown is the environment's as it is now. */
+	if (local)
+		tzset();
+	time_local = local;
+}
+
+int ui_time_is_local(void)
+{
+	return time_local;
+}
+
+/* The label of tm's local zone: its abbreviation when short and plain
+ * (TZ may hold anything), else its offset. */
+static void zone_label(const struct tm *tm, char *buf, size_t n)
+{
+	char z[64];
+	size_t len = strftime(z, sizeof(z), "%Z", tm);
+	int plain = len > 0 && len <= ZONE_MAX;
+
+	for (size_t i = 0; plain && i < len; i++)
+		plain = (z[i] >= 'A' && z[i] <= 'Z') || (z[i] >= 'a' && z[i] <= 'z') ||
+			(z[i] >= '0' && z[i] <= '9') || z[i] == '+' || z[i] == '-';
+	if (!plain && !strftime(z, sizeof(z), "%z", tm))
+		snprintf(z, sizeof(z), "local");
+	snprintf(buf, n, "%s", z);
+}
+
+static int time_tm(int64_t t, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+
+	return (time_local ? localtime_r(&tt, tm) : gmtime_r(&tt, tm)) != NULL;
+}
+
+void ui_fmt_time(int64_t t, int with_zone, char *buf, size_t n)
+{
+	struct tm tm;
+	size_t len;
+
+	if (n == 0)
+		return;
+	if (!time_tm(t, &tm) || !(len = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))) {
+		snprintf(buf, n, "%" PRId64, t);
+		return;
+	}
+	if (with_zone) {
+		char zone[ZONE_MAX + 1];
+
+		if (time_local)
+			zone_label(&tm, zone, sizeof(zone));
+		else
+			snprintf(zone, sizeof(zone), "UTC");
+		snprintf(buf + len, n - len, " %s", zone);
+	}
+}
+
+void ui_time_zone(char *buf, size_t n)
+{
+	struct tm tm;
+
+	/* Now's label: a date in summer time still converts by its own rule
+	 * (ui_fmt_time), only the heading names the zone as it is today. */
+	if (time_local && time_tm(mw_now(), &tm))
+		zone_label(&tm, buf, n);
+	else
+		snprintf(buf, n, "UTC");
 }
 
 /* ---- a type's status ---------------------------------------------------------- */

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "jsonscan.h"
@@ -41,6 +40,8 @@
 
 struct cellrow {
 	int64_t rowid;
+	int64_t time;           /* the stored time: its cell is written when drawn, in
+				 * the console's zone (ui_fmt_time) */
 	int threat;
 	char *cell[MAX_COLS];   /* decoded values; sanitised only when drawn */
 	size_t len[MAX_COLS];   /* bytes: a value may hold NUL */
@@ -155,15 +156,6 @@ static char *value_text(struct logs *l, int tok, size_t *len)
 	return v;
 }
 
-static void time_text(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(out, 32, "%" PRId64, t);
-}
-
 /* Whether the record meets the type's threat rule (for the row's colour). */
 static int row_is_threat(struct logs *l)
 {
@@ -190,19 +182,14 @@ static void row_fill(struct logs *l, struct cellrow *r, const struct store_row *
 
 	memset(r, 0, sizeof(*r));
 	r->rowid = src->rowid;
+	/* The stored time, uniform whatever the record's format. */
+	r->time = src->time;
 	for (size_t c = 0; c < ncols; c++) {
 		const struct mw_column *col = &l->lt->columns[c];
 		int tok;
 
-		if (strcmp(col->field, l->lt->time_field) == 0) {
-			char when[32];
-
-			/* The stored time, uniform whatever the record's format. */
-			time_text(src->time, when);
-			r->cell[c] = mw_xstrdup(when);
-			r->len[c] = strlen(when);
+		if (strcmp(col->field, l->lt->time_field) == 0)
 			continue;
-		}
 		tok = parsed ? js_get(&l->doc, 0, col->field) : -1;
 		if (tok >= 0) {
 			r->cell[c] = value_text(l, tok, &r->len[c]);
@@ -1162,8 +1149,19 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	layout(lt, width, w);
 	x = x0 + 1;
 	for (size_t c = 0; c < n; c++) {
-		ui_text(y0 + 2, x, w[c], ROLE_HEADING, lt->columns[c].title,
-			strlen(lt->columns[c].title));
+		char head[64];
+
+		if (strcmp(lt->columns[c].field, lt->time_field) == 0) {
+			char zone[16];
+
+			/* "Time (UTC)": the zone's label fits the 19 columns the
+			 * time column keeps. */
+			ui_time_zone(zone, sizeof(zone));
+			snprintf(head, sizeof(head), "%s (%s)", lt->columns[c].title, zone);
+		} else {
+			snprintf(head, sizeof(head), "%s", lt->columns[c].title);
+		}
+		ui_text(y0 + 2, x, w[c], ROLE_HEADING, head, strlen(head));
 		x += w[c] + 1;
 	}
 	if (l->nrows == 0)
@@ -1180,8 +1178,15 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 		}
 		x = x0 + 1;
 		for (size_t c = 0; c < n; c++) {
-			ui_text(y, x, w[c], role, r->cell[c] ? r->cell[c] : "",
-				r->cell[c] ? r->len[c] : 0);
+			if (strcmp(lt->columns[c].field, lt->time_field) == 0) {
+				char when[32];
+
+				ui_fmt_time(r->time, 0, when, sizeof(when));
+				ui_text(y, x, w[c], role, when, strlen(when));
+			} else {
+				ui_text(y, x, w[c], role, r->cell[c] ? r->cell[c] : "",
+					r->cell[c] ? r->len[c] : 0);
+			}
 			x += w[c] + 1;
 		}
 	}

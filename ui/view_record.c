@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <wchar.h>
 
 #include "jsonscan.h"
@@ -55,6 +54,7 @@ struct record {
 	size_t ndl, dcap;
 	int wrap_width;
 	int top, height;
+	int local;              /* the lines' times are in local time (ui_time_is_local) */
 	/* filled by the store callback */
 	mw_buf json;
 	char integration[64], type[16], id[256];
@@ -104,14 +104,13 @@ static void add_text(struct record *r, int indent, enum ui_role role, const char
 static void time_line(struct record *r, const char *key, int64_t t)
 {
 	char buf[64];
-	time_t tt = (time_t)t;
-	struct tm tm;
 
-	if (t > 0 && gmtime_r(&tt, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
-							&tm))
+	if (t > 0) {
+		ui_fmt_time(t, 1, buf, sizeof(buf));
 		add_text(r, 2, ROLE_NORMAL, key, buf);
-	else
+	} else {
 		add_text(r, 2, ROLE_MUTED, key, "unknown");
+	}
 }
 
 /* ---- building the lines ------------------------------------------------------- */
@@ -264,6 +263,7 @@ static void build(struct record *r)
 	const struct mw_logtype *lt = logtype_find(r->type);
 	char buf[128];
 
+	r->local = ui_time_is_local();
 	add_text(r, 0, ROLE_HEADING, NULL, "Stored record");
 	add_text(r, 2, ROLE_NORMAL, "integration", r->integration);
 	snprintf(buf, sizeof(buf), "%s (%s)", lt ? lt->label : r->type, r->type);
@@ -347,6 +347,15 @@ static void free_dlines(struct record *r)
 		free(r->dl[i].key);
 	}
 	r->ndl = 0;
+}
+
+static void free_lines(struct record *r)
+{
+	for (size_t i = 0; i < r->nlines; i++) {
+		free(r->lines[i].key);
+		free(r->lines[i].text);
+	}
+	r->nlines = 0;
 }
 
 static void wrap_all(struct record *r, int width)
@@ -451,10 +460,7 @@ static void record_close(struct ui_view *v)
 		return;
 	free_dlines(r);
 	free(r->dl);
-	for (size_t i = 0; i < r->nlines; i++) {
-		free(r->lines[i].key);
-		free(r->lines[i].text);
-	}
+	free_lines(r);
 	free(r->lines);
 	mw_buf_free(&r->json);
 	free(r);
@@ -477,6 +483,12 @@ static void record_draw(struct ui_view *v, int y0, int x0, int height, int width
 	char pos[96];
 	int body = height - 1, plen;
 
+	if (r->local != ui_time_is_local()) {
+		/* T since the lines were made: their times again, in the new zone. */
+		free_lines(r);
+		build(r);
+		r->wrap_width = -1;
+	}
 	if (width - 2 != r->wrap_width)
 		wrap_all(r, width - 2);
 	r->height = body > 1 ? body : 1;

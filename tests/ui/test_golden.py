@@ -340,6 +340,25 @@ def test_resize():
         eq(g.screen("home-back"), g.screen("home"), "home after resizing back")
 
 
+def test_local_time():
+    """Issue 14.8 at 80x24: the preview's time column named UTC, then T in
+    local time (TZ pinned to Asia/Kolkata, +05:30, so the shift is exact);
+    a record's detail in local time, and T again back in UTC."""
+    with sim(["--records", "40"]) as s:
+        fetched(s)
+        g = Golden("local_time", [s], s.config, size=(80, 24))
+        g.add("wait-idle", "key Enter", "wait-idle")
+        g.dump("preview-utc")
+        g.add("key T")
+        g.dump("preview-local")
+        g.add("key Enter")
+        g.dump("detail-local")
+        g.add("key T")
+        g.dump("detail-utc")
+        g.run(env={"TZ": "Asia/Kolkata"})
+        g.compare()
+
+
 if __name__ == "__main__":
     mwtest.main([test_first_run, test_bad_guid, test_permission_missing, test_home_states,
-                 test_preview_filters, test_detail_and_hostile, test_resize])
+                 test_preview_filters, test_detail_and_hostile, test_resize, test_local_time])

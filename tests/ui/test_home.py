@@ -7,7 +7,8 @@ cleanly (exit 0, the demo's temporary directory gone); and a delete saved
 over a config that was edited by hand since the console read it (issue
 12.2: the other edit and its comments kept, the difference shown); at 80
 columns every footer keeps ? help and q, and an unknown key says so (issue
-14.4); after the terminal grows no row stays hidden above (14.6)."""
+14.4); after the terminal grows no row stays hidden above (14.6); T switches
+times between UTC and local time, named in the preview's heading (14.8)."""
 
 import os
 import re
@@ -247,6 +248,35 @@ def test_footer_and_unknown_key():
     eq(r.dumps["help_unknown"][-1].strip(), "unknown key: press ? for help", "Z in the help")
 
 
+def test_time_zone_key():
+    """Issue 14.8: T on any screen switches every time between UTC and local
+    time (TZ); the preview's time column names the zone in its heading
+    without moving the other columns at 80 columns; the help lists T; a
+    prompt takes a typed T as text."""
+    r = uitest.run_script(["wait-idle", "key Enter", "wait-idle", "dump utc", "key q",
+                           "key T", "dump home_local", "key Enter", "wait-idle", "dump local",
+                           "key q", "key R", "key C-u", "type T", "dump rename", "key Esc",
+                           "key Enter", "wait-idle", "dump still_local", "key q", "key T",
+                           "dump home_utc", "key ?", "key G", "dump help", "quit"],
+                          args=["--demo"], size=(80, 24), env={"TZ": "Asia/Kolkata"})
+    eq(r.rc, 0, "exit status (%s)" % r)
+    utc, local = r.dumps["utc"][3], r.dumps["local"][3]
+    check(utc.startswith(" Time (UTC)  "), "the heading names UTC at 80 columns: %r" % utc)
+    eq(local, utc.replace("Time (UTC)", "Time (IST)"), "the local heading, columns unmoved")
+    for name in ("utc", "local", "still_local"):
+        rows = [l for l in r.dumps[name][4:21] if l.strip()]
+        check(rows, "%s: rows in the preview" % name)
+        for row in rows:
+            check(re.match(r"^ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", row),
+                  "%s: a whole time in its column: %r" % (name, row))
+    eq(r.dumps["home_local"][-1].strip(), "times in local time (IST)", "T on home")
+    need_line(r.dumps["rename"], "Rename acme-eu to: T", "the rename prompt took T as text")
+    eq(r.dumps["still_local"][3], local, "a T typed into the prompt switched nothing")
+    eq(r.dumps["home_utc"][-1].strip(), "times in UTC", "T again")
+    need_line(r.dumps["help"], "   T        times in UTC or in local time (TZ), on every screen",
+              "the help lists T")
+
+
 def test_delete_over_hand_edit():
     """The console reads the config; a hand edit then adds a comment and a
     second integration; the console's delete (d, y) is applied on top of
@@ -293,4 +323,5 @@ if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
-                 test_script_errors, test_footer_and_unknown_key, test_delete_over_hand_edit])
+                 test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
+                 test_delete_over_hand_edit])

@@ -10,9 +10,10 @@ every key of a record in its detail, hostile strings escaped and no raw
 control character on screen, an export whose lines equal the NDJSON lines of
 the same records, a store of a million records opened and paged at once,
 g and G at the top and bottom of every list (issue 14.21), the preview of
-a type whose collection fails showing its error and remedy (issue 14.7), and
+a type whose collection fails showing its error and remedy (issue 14.7),
 moving the selection pausing following, so the selected record stays
-selected (issue 14.2).
+selected (issue 14.2), and T switching the list's and the detail's times to
+local time and back, the time heading naming the zone (issue 14.8).
 
 Binaries: $MIMEWATCH and $MIMEWATCH_SIM, as for tests/integration.
 """
@@ -38,11 +39,12 @@ STATE, HEADINGS, FIRST_ROW = 2, 3, 4
 DATA_ROWS = ROWS - 3 - 4
 
 # The column headings at 100 columns, exactly as src/logtypes.c lists them.
+# The time column names its zone: UTC until T (issue 14.8).
 HEADING_LINES = {
-    "url": " Time                 User                  URL              Action   Scan result Category",
-    "impersonation": " Time                Sender             Recipient           Subject          Hits "
+    "url": " Time (UTC)           User                  URL              Action   Scan result Category",
+    "impersonation": " Time (UTC)          Sender             Recipient           Subject          Hits "
                      "Action   Malicious",
-    "attachment": " Time                Sender       Recipient    File name        File type     Result"
+    "attachment": " Time (UTC)          Sender       Recipient    File name        File type     Result"
                   "    Action",
 }
 TABS = "  1 URL Protect   2 Impersonation Protect   3 Attachment Protect"
@@ -53,9 +55,10 @@ RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-
                          "\u2060\u2066-\u2069\ufeff]")
 
 
-def show_time(rfc3339):
-    """An NDJSON "time" as the preview shows it: 2024-11-17 17:02:30."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mwtest.mc_time(rfc3339)))
+def show_time(rfc3339, offset=0):
+    """An NDJSON "time" as the preview shows it: 2024-11-17 17:02:30; offset
+    seconds east of UTC for local time."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mwtest.mc_time(rfc3339) + offset))
 
 
 def string_values(obj):
@@ -431,6 +434,68 @@ def test_detail_every_key_and_hostile_escaped():
         check("\\x00 end" in text, "the subject was cut at its NUL")
 
 
+# A zone without summer time and with a half-hour offset, so a shifted time
+# is exact and cannot be mistaken for UTC: Asia/Kolkata, IST, +05:30 (tzdata,
+# which tests/setup installs).
+LOCAL_TZ, LOCAL_LABEL, LOCAL_OFFSET = "Asia/Kolkata", "IST", 5 * 3600 + 30 * 60
+
+
+def test_time_zone_toggle():
+    """Issue 14.8: the time column names its zone, UTC by default; T shows
+    local time (TZ) in the list, the detail and back in the list, the
+    status line says which; T again returns to UTC. A prompt takes a typed T
+    as text."""
+    with fetched_sim() as sim:
+        lines = sim.ndjson("sim", "url")
+        n = len(lines)
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "dump utc", "key T",
+                              "dump local", "key Enter", "dump detail_local", "key T",
+                              "dump detail_utc", "key T", "dump detail_local2", "key q",
+                              "dump back_local", "key T", "dump back_utc", "key /",
+                              "type xT", "dump prompt", "key Esc", "dump after_prompt"],
+                             env={"TZ": LOCAL_TZ})
+        local_heading = HEADING_LINES["url"].replace("Time (UTC)", "Time (%s)" % LOCAL_LABEL)
+        check(len(local_heading) == len(HEADING_LINES["url"]), "the label keeps the layout")
+
+        def status(screen):   # the status line, below the footer
+            return screen[ROWS - 1].strip()
+
+        def rows_at(screen, offset):
+            rows = rows_of(screen)
+            eq(len(rows), DATA_ROWS, "rows on screen")
+            for i, row in enumerate(rows):
+                want = show_time(lines[n - 1 - i]["time"], offset)
+                eq(row[1:20], want, "row %d's time (offset %ds): %r" % (i, offset, row))
+            return [r[20:] for r in rows]
+
+        eq(d["utc"][HEADINGS], HEADING_LINES["url"], "the heading names UTC")
+        rest = rows_at(d["utc"], 0)
+        eq(d["local"][HEADINGS], local_heading, "after T the heading names the local zone")
+        eq(rows_at(d["local"], LOCAL_OFFSET), rest, "after T: the same rows, times shifted")
+        eq(status(d["local"]), "times in local time (%s)" % LOCAL_LABEL, "T says so")
+
+        newest = lines[n - 1]
+        local_time = "   time: %s %s" % (show_time(newest["time"], LOCAL_OFFSET), LOCAL_LABEL)
+        utc_time = "   time: %s UTC" % show_time(newest["time"])
+        check(local_time in d["detail_local"], "the detail in local time: no %r in\n%s"
+              % (local_time, "\n".join(d["detail_local"])))
+        collected = [l for l in d["detail_local"] if l.startswith("   collected: ")]
+        check(len(collected) == 1 and collected[0].rstrip().endswith(" " + LOCAL_LABEL),
+              "collected in local time: %r" % collected)
+        check(utc_time in d["detail_utc"], "T in the detail: UTC again, no %r in\n%s"
+              % (utc_time, "\n".join(d["detail_utc"])))
+        eq(status(d["detail_utc"]), "times in UTC", "T back says so")
+        check(local_time in d["detail_local2"], "T in the detail: local again")
+        eq(d["back_local"][HEADINGS], local_heading, "back in the list: still local")
+        eq(rows_at(d["back_local"], LOCAL_OFFSET), rest, "back in the list: local times")
+        eq(d["back_utc"][HEADINGS], HEADING_LINES["url"], "T again: UTC")
+        eq(rows_at(d["back_utc"], 0), rest, "T again: the UTC times")
+        # The filter prompt is modal: T is text there, the times stay.
+        eq(d["prompt"][ROWS - 3].rstrip(), " Filter: xT", "a typed T in the prompt")
+        eq(d["prompt"][HEADINGS], HEADING_LINES["url"], "T typed into the prompt")
+        eq(d["after_prompt"][HEADINGS], HEADING_LINES["url"], "the prompt left: still UTC")
+
+
 def test_export_equals_ndjson_lines():
     with fetched_sim() as sim:
         imp_raw = sim.ndjson_raw("sim", "impersonation")
@@ -618,6 +683,7 @@ if __name__ == "__main__":
     mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
                  test_failing_type_shows_its_error, test_moving_pauses_following,
                  test_filter_and_threats_exact,
-                 test_detail_every_key_and_hostile_escaped, test_export_equals_ndjson_lines,
+                 test_detail_every_key_and_hostile_escaped, test_time_zone_toggle,
+                 test_export_equals_ndjson_lines,
                  test_export_names_in_full_and_free, test_resize_keeps_the_preview, test_million_records_open_fast,
                  test_tmux_real_terminal])

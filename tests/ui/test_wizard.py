@@ -644,6 +644,22 @@ def test_esc_on_first_page_confirms():
         check("step 1 of 4" in c.screen("stayed"), c.screen("stayed"))
 
 
+def test_typed_T_is_text():
+    """Issue 14.8: T switches times on every screen, but a field takes it as
+    text: the name gets its T and the status line says nothing of times."""
+    with mwtest.Sim(write_config=False) as sim:
+        c = Console(sim)
+        c.add(*(["key Enter"] * CHECKLIST_V2))
+        c.add("type TEST-T", "key Tab", "type T")
+        c.dump("form")
+        c.run()
+        form = c.screen("form")
+        eq(row_after(form, "Name").strip(), "Name                  TEST-T", "the name field")
+        eq(row_after(form, "Description").strip(), "Description           T",
+           "the description field")
+        check("times in" not in form, "a typed T switched the times:\n%s" % form)
+
+
 if __name__ == "__main__":
     mwtest.main([test_first_run_to_saved_integration, test_bad_guid_shown_next_to_field,
                  test_permission_missing_saves_with_one_passing,
@@ -652,4 +668,4 @@ if __name__ == "__main__":
                  test_edit_keeps_secret_and_comments, test_api_v2_integration,
                  test_edit_switch_v1_to_v2, test_edit_switch_keeps_secret_forms,
                  test_small_terminal_and_resize, test_leave_while_checking_stays_responsive,
-                 test_esc_on_first_page_confirms])
+                 test_esc_on_first_page_confirms, test_typed_T_is_text])
