@@ -268,8 +268,35 @@ def test_delete_over_hand_edit():
            "the status line after the delete:\n%s" % "\n".join(r.dumps["after"]))
 
 
+def test_help_scrolls_at_80x24():
+    """Issue 14.5: at 80x24 the help is longer than the screen: it says so
+    on its last row, G shows its last line, and a key's help that wraps
+    goes on under itself."""
+    pages = []
+    for i in range(1, 7):
+        pages += ["key PgDn", "dump p%d" % i]
+    r = uitest.run_script(["key ?", "dump top"] + pages +
+                          ["key G", "dump end", "key g", "dump g", "quit"],
+                          args=["--demo"], size=(80, 24))
+    eq(r.rc, 0, "exit status (%s)" % r)
+    top, end = r.dumps["top"], r.dumps["end"]
+    check(top[0].startswith(" mimewatch \u2014 keys"), "help title: %r" % top[0])
+    eq(top[21], " " * 60 + "more below \u2193 (PgDn)", "the help says there is more")
+    i = top.index("   R        rename the selected integration, keeping its cursors and records")
+    eq(top[i + 1], "            (asks for the name)", "a wrapped help under its own text")
+    eq(end[20], "   newline is not Enter)", "G: the help's last line")
+    eq(end[21], " " * 60 + "more above \u2191 (PgUp)", "G: more above")
+    eq(r.dumps["g"], top, "g: back to the top")
+    seen = set()
+    for name in ["top"] + [n[5:] for n in pages if n.startswith("dump ")]:
+        seen.update(r.dumps[name][1:21])
+    for want in ("   Tab      next field: move on", "   C-l      redraw the screen"):
+        check(want in seen, "PgDn reaches %r in the help" % want)
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
-                 test_script_errors, test_footer_and_unknown_key, test_delete_over_hand_edit])
+                 test_script_errors, test_footer_and_unknown_key, test_delete_over_hand_edit,
+                 test_help_scrolls_at_80x24])
