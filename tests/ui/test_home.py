@@ -290,7 +290,9 @@ def test_help_scrolls_at_80x24():
     seen = set()
     for name in ["top"] + [n[5:] for n in pages if n.startswith("dump ")]:
         seen.update(r.dumps[name][1:21])
-    for want in ("   Tab      next field: move on", "   C-l      redraw the screen"):
+    for want in ("   PgUp     scroll a page up (the form: five fields back)",
+                 "   PgDn     scroll a page down (the form: five fields on)",
+                 "   Tab      next field: move on", "   C-l      redraw the screen"):
         check(want in seen, "PgDn reaches %r in the help" % want)
 
 
