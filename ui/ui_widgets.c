@@ -531,7 +531,11 @@ int64_t ui_throttle_left(const struct store_status *s)
 
 /* A type's status lines: the error with its remedy, the gateway's throttle,
  * the collector's warning or the silence rule's (home under the type's row,
- * the preview of a type that has no records). */
+ * the preview of a type that has no records). Each is wrapped in full: a
+ * remedy cut mid-sentence hides the fix, and home counts these lines
+ * (draw 0) to scroll its list. */
+#define STATUS_MAX_LINES 1000  /* no limit: the store's fields bound them */
+
 int ui_status_lines(const struct store_status *s, int width, int draw, int y, int x)
 {
 	char buf[1200];
@@ -551,9 +555,9 @@ int ui_status_lines(const struct store_status *s, int width, int draw, int y, in
 		/* The remedy on lines of its own, so that a permission string
 		 * is not broken where it fits. */
 		snprintf(buf, sizeof(buf), "%s%s", mc_class_name(c), code);
-		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_ERROR);
+		n += ui_wrap(buf, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_ERROR);
 		snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
-		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, 4, ROLE_NORMAL);
+		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, STATUS_MAX_LINES, ROLE_NORMAL);
 	}
 	if (!strcmp(s->state, "throttled") &&
 	    !strncmp(s->remedy, "throttled by the API gateway", 28)) {
@@ -561,12 +565,12 @@ int ui_status_lines(const struct store_status *s, int width, int draw, int y, in
 		 * counting down live. */
 		snprintf(buf, sizeof(buf), "throttled by the API gateway: next request in %" PRId64
 			 "s (mimewatch backs off by itself)", ui_throttle_left(s));
-		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_WARNING);
+		n += ui_wrap(buf, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_WARNING);
 	}
 	/* The collector's own warning (clock skew, a horizon pulled back, a
 	 * window cut short) before the silence rule's guess. */
 	warn = s->warning[0] ? s->warning : status_silence_warning(s);
 	if (warn)
-		n += ui_wrap(warn, w, draw, y + n, x, 2, ROLE_WARNING);
+		n += ui_wrap(warn, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_WARNING);
 	return n;
 }
