@@ -218,24 +218,38 @@ void ui_field_draw(const struct ui_field *f, int y, int x, int width, int focuse
 int ui_wrap(const char *text, int w, int draw, int y, int x, int max, enum ui_role role);
 
 /* A scrollable page of paragraphs, each wrapped to the width when drawn
- * (help, troubleshooting). */
+ * (help, troubleshooting, the wizard's checklist and check). A page taller
+ * than its rows gives up its last row to say so (ui_more_hint). */
 struct ui_doc_line {
 	enum ui_role role;
 	int indent;
 	char *text;
+	char *lead;         /* NULL, or drawn before the text's first line in
+			     * lead_role; the text wraps under itself ("Fix: ...") */
+	enum ui_role lead_role;
 };
 struct ui_doc {
 	struct ui_doc_line *lines;
 	size_t n, cap;
 	int top;            /* first wrapped line shown */
 	int total;          /* wrapped lines at the last draw */
+	int rows;           /* rows of text shown at the last draw */
 };
 void ui_doc_add(struct ui_doc *d, enum ui_role role, int indent, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* A paragraph after a lead in another role, e.g. "Where: " or a table's
+ * first columns: the text wraps under its own first column. */
+void ui_doc_add_lead(struct ui_doc *d, enum ui_role lead_role, const char *lead,
+		     enum ui_role role, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 void ui_doc_clear(struct ui_doc *d);   /* empties it, keeps the scroll position */
 void ui_doc_draw(struct ui_doc *d, int y0, int height, int width);
 /* Scrolling by the movement actions: 1 if handled. */
 int ui_doc_action(struct ui_doc *d, enum ui_action a, int height);
+/* "more below", "more above" or both, with arrows (the words alone with
+ * ui_ascii) and the key that scrolls, right-aligned on row y of a page of
+ * that width; nothing when neither. Every page that does not fit says so. */
+void ui_more_hint(int y, int width, int above, int below);
 
 /* 132602 -> "132,602": every count on every screen, alike. */
 void ui_fmt_count(int64_t v, char *buf, size_t n);

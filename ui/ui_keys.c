@@ -96,6 +96,12 @@ const struct ui_keybinding ui_keys[] = {
 	{ "wizard", '\r', NULL, ACT_ENTER, "next page: go on", 0 },
 	{ "wizard", KEY_ENTER, NULL, ACT_ENTER, "next page: go on", 0 },
 	{ "wizard", 27, "Esc", ACT_BACK, "back: the previous page (leaves from the first)", 1 },
+	/* Said here because the form gives Up/Down to its fields and Home/End
+	 * to the text: these two scroll every wizard page that does not fit. */
+	{ "wizard", KEY_PPAGE, "PgUp", ACT_PAGE_UP, "scroll a page up (the form: five fields "
+	  "back)", 0 },
+	{ "wizard", KEY_NPAGE, "PgDn", ACT_PAGE_DOWN, "scroll a page down (the form: five fields "
+	  "on)", 0 },
 };
 
 const size_t ui_nkeys = NELEM(ui_keys);

@@ -352,29 +352,24 @@ int ui_wrap(const char *text, int w, int draw, int y, int x, int max, enum ui_ro
 	return lines;
 }
 
-void ui_doc_add(struct ui_doc *d, enum ui_role role, int indent, const char *fmt, ...)
+static void doc_addv(struct ui_doc *d, enum ui_role lead_role, const char *lead,
+		     enum ui_role role, int indent, const char *fmt, va_list ap)
 {
-	va_list ap;
 	mw_buf b;
+	va_list ap2;
+	int len;
 
 	mw_buf_init(&b);
 	mw_buf_reserve(&b, 128);
 	b.data[0] = '\0';
-	va_start(ap, fmt);
-	{
-		va_list ap2;
-		int len;
-
-		va_copy(ap2, ap);
-		len = vsnprintf(NULL, 0, fmt, ap2);
-		va_end(ap2);
-		if (len > 0) {
-			mw_buf_reserve(&b, (size_t)len + 1);
-			vsnprintf(b.data, (size_t)len + 1, fmt, ap);
-			b.len = (size_t)len;
-		}
+	va_copy(ap2, ap);
+	len = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (len > 0) {
+		mw_buf_reserve(&b, (size_t)len + 1);
+		vsnprintf(b.data, (size_t)len + 1, fmt, ap);
+		b.len = (size_t)len;
 	}
-	va_end(ap);
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 32;
 		d->lines = mw_xrealloc(d->lines, d->cap * sizeof(*d->lines));
@@ -382,61 +377,121 @@ void ui_doc_add(struct ui_doc *d, enum ui_role role, int indent, const char *fmt
 	d->lines[d->n].role = role;
 	d->lines[d->n].indent = indent;
 	d->lines[d->n].text = b.data ? b.data : mw_xstrdup("");
+	d->lines[d->n].lead = lead ? mw_xstrdup(lead) : NULL;
+	d->lines[d->n].lead_role = lead_role;
 	d->n++;
+}
+
+void ui_doc_add(struct ui_doc *d, enum ui_role role, int indent, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	doc_addv(d, ROLE_NORMAL, NULL, role, indent, fmt, ap);
+	va_end(ap);
+}
+
+void ui_doc_add_lead(struct ui_doc *d, enum ui_role lead_role, const char *lead,
+		     enum ui_role role, int indent, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	doc_addv(d, lead_role, lead, role, indent, fmt, ap);
+	va_end(ap);
 }
 
 void ui_doc_clear(struct ui_doc *d)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->lines[i].text);
+		free(d->lines[i].lead);
+	}
 	free(d->lines);
 	d->lines = NULL;
 	d->n = d->cap = 0;
 }
 
+/* Columns of a paragraph's text: what its indent and lead leave. */
+static int doc_text_width(const struct ui_doc_line *l, int width)
+{
+	return width - 2 - l->indent - (l->lead ? sanitize_width(l->lead, strlen(l->lead)) : 0);
+}
+
+static int doc_line_rows(const struct ui_doc_line *l, int width)
+{
+	return l->text[0] ? ui_wrap(l->text, doc_text_width(l, width), 0, 0, 0, 1000, l->role)
+			  : 1;
+}
+
+void ui_more_hint(int y, int width, int above, int below)
+{
+	const char *s;
+	int w;
+
+	if (!above && !below)
+		return;
+	if (ui_ascii)
+		s = !below ? "more above (PgUp)" : !above ? "more below (PgDn)"
+			   : "more above and below (PgUp, PgDn)";
+	else
+		s = !below ? "more above \xe2\x86\x91 (PgUp)" : !above ? "more below \xe2\x86\x93 (PgDn)"
+			   : "more above \xe2\x86\x91 and below \xe2\x86\x93 (PgUp, PgDn)";
+	w = sanitize_width(s, strlen(s));
+	ui_text(y, width - 1 - w > 1 ? width - 1 - w : 1, width - 2, ROLE_MUTED, s, strlen(s));
+}
+
 void ui_doc_draw(struct ui_doc *d, int y0, int height, int width)
 {
-	int line = 0, y = y0;
+	int line = 0, y = y0, rows;
 
 	d->total = 0;
 	for (size_t i = 0; i < d->n; i++)
-		d->total += d->lines[i].text[0]
-			? ui_wrap(d->lines[i].text, width - 2 - d->lines[i].indent, 0, 0, 0, 1000,
-				  ROLE_NORMAL)
-			: 1;
-	if (d->top > d->total - height)
-		d->top = d->total - height;
+		d->total += doc_line_rows(&d->lines[i], width);
+	/* A page that does not fit keeps its last row to say there is more. */
+	rows = d->total > height && height > 1 ? height - 1 : height;
+	d->rows = rows;
+	if (d->top > d->total - rows)
+		d->top = d->total - rows;
 	if (d->top < 0)
 		d->top = 0;
-	for (size_t i = 0; i < d->n && y < y0 + height; i++) {
+	for (size_t i = 0; i < d->n && y < y0 + rows; i++) {
 		const struct ui_doc_line *l = &d->lines[i];
-		int w = width - 2 - l->indent;
-		int n = l->text[0] ? ui_wrap(l->text, w, 0, 0, 0, 1000, l->role) : 1;
+		int w = doc_text_width(l, width), x = 1 + l->indent;
+		int n = doc_line_rows(l, width);
+		const char *p = l->text;
 
 		if (line + n <= d->top) {
 			line += n;
 			continue;
 		}
-		if (line >= d->top && l->text[0]) {
-			y += ui_wrap(l->text, w, 1, y, 1 + l->indent, y0 + height - y, l->role);
-		} else if (l->text[0]) {
+		if (line >= d->top) {
+			if (l->lead)
+				x += ui_text(y, x, width - 1 - x, l->lead_role, l->lead,
+					     strlen(l->lead));
+		} else {
 			/* A paragraph cut by the top edge: skip its hidden lines. */
-			const char *p = l->text;
 			int ww = w < 10 ? 10 : w;
 
+			if (l->lead)
+				x += sanitize_width(l->lead, strlen(l->lead));
 			for (int k = line; k < d->top && *p; k++)
 				p = wrap_next(p, wrap_cut(p, ww));
-			y += ui_wrap(p, w, 1, y, 1 + l->indent, y0 + height - y, l->role);
-		} else {
-			y++;
 		}
+		if (*p)
+			y += ui_wrap(p, w, 1, y, x, y0 + rows - y, l->role);
+		else
+			y++;
 		line += n;
 	}
+	if (rows < height)
+		ui_more_hint(y0 + height - 1, width, d->top > 0, d->top + rows < d->total);
 }
 
 int ui_doc_action(struct ui_doc *d, enum ui_action a, int height)
 {
-	int page = height > 1 ? height - 1 : 1;
+	int rows = d->rows > 0 ? d->rows : height;
+	int page = rows > 1 ? rows - 1 : 1;
 
 	switch (a) {
 	case ACT_UP: d->top--; break;
@@ -447,8 +502,8 @@ int ui_doc_action(struct ui_doc *d, enum ui_action a, int height)
 	case ACT_LAST: d->top = d->total; break;
 	default: return 0;
 	}
-	if (d->top > d->total - height)
-		d->top = d->total - height;
+	if (d->top > d->total - rows)
+		d->top = d->total - rows;
 	if (d->top < 0)
 		d->top = 0;
 	return 1;
@@ -565,7 +620,11 @@ int64_t ui_throttle_left(const struct store_status *s)
 
 /* A type's status lines: the error with its remedy, the gateway's throttle,
  * the collector's warning or the silence rule's (home under the type's row,
- * the preview of a type that has no records). */
+ * the preview of a type that has no records). Each is wrapped in full: a
+ * remedy cut mid-sentence hides the fix, and home counts these lines
+ * (draw 0) to scroll its list. */
+#define STATUS_MAX_LINES 1000  /* no limit: the store's fields bound them */
+
 int ui_status_lines(const struct store_status *s, int width, int draw, int y, int x)
 {
 	char buf[1200];
@@ -585,9 +644,9 @@ int ui_status_lines(const struct store_status *s, int width, int draw, int y, in
 		/* The remedy on lines of its own, so that a permission string
 		 * is not broken where it fits. */
 		snprintf(buf, sizeof(buf), "%s%s", mc_class_name(c), code);
-		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_ERROR);
+		n += ui_wrap(buf, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_ERROR);
 		snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
-		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, 4, ROLE_NORMAL);
+		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, STATUS_MAX_LINES, ROLE_NORMAL);
 	}
 	if (!strcmp(s->state, "throttled") &&
 	    !strncmp(s->remedy, "throttled by the API gateway", 28)) {
@@ -595,12 +654,12 @@ int ui_status_lines(const struct store_status *s, int width, int draw, int y, in
 		 * counting down live. */
 		snprintf(buf, sizeof(buf), "throttled by the API gateway: next request in %" PRId64
 			 "s (mimewatch backs off by itself)", ui_throttle_left(s));
-		n += ui_wrap(buf, w, draw, y + n, x, 2, ROLE_WARNING);
+		n += ui_wrap(buf, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_WARNING);
 	}
 	/* The collector's own warning (clock skew, a horizon pulled back, a
 	 * window cut short) before the silence rule's guess. */
 	warn = s->warning[0] ? s->warning : status_silence_warning(s);
 	if (warn)
-		n += ui_wrap(warn, w, draw, y + n, x, 2, ROLE_WARNING);
+		n += ui_wrap(warn, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_WARNING);
 	return n;
 }

@@ -1,6 +1,7 @@
 /* view_help.c - every key of every screen, generated from the key table
  * (ui_keys.c) so that help and behaviour cannot disagree. arg: the scope of
  * the screen it was opened from, whose keys come first. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ static void add_scope(struct ui_doc *d, const char *scope, const char *title)
 
 	for (size_t i = 0; i < ui_nkeys; i++) {
 		const struct ui_keybinding *k = &ui_keys[i];
-		char buf[128];
+		char buf[128], key[32];
 		const char *help = ui_key_help(k, buf, sizeof(buf));
 
 		if (strcmp(k->scope, scope) || !k->keyname || !help)
@@ -40,7 +41,9 @@ static void add_scope(struct ui_doc *d, const char *scope, const char *title)
 			ui_doc_add(d, ROLE_HEADING, 0, "%s", title);
 			any = 1;
 		}
-		ui_doc_add(d, ROLE_NORMAL, 2, "%-8s %s", k->keyname, help);
+		/* a help text that wraps goes on under itself, not under the key */
+		snprintf(key, sizeof(key), "%-8s ", k->keyname);
+		ui_doc_add_lead(d, ROLE_KEY, key, ROLE_NORMAL, 2, "%s", help);
 	}
 }
 

@@ -338,8 +338,8 @@ static int output_error_lines(const struct home_output *o, int width, int draw, 
 
 	if (sev < 4 || !o->info.error[0])
 		return 0;
-	/* As many lines as an integration's error and remedy may take. */
-	return ui_wrap(o->info.error, width - 5 - 1, draw, y, 5, 6,
+	/* The whole error and its fix, as an integration's (ui_status_lines). */
+	return ui_wrap(o->info.error, width - 5 - 1, draw, y, 5, 1000,
 		       sev == 4 ? ROLE_WARNING : ROLE_ERROR);
 }
 

@@ -236,6 +236,29 @@ def test_permission_missing():
         g.compare()
 
 
+def test_wizard_sizes():
+    """Issue 14.5 at 80x24 and 120x40: the API 1.0 region page (at 80x24
+    longer than the screen: it says so, and End shows za, au and je), the
+    form, and a check whose remedy wraps in full under "Fix:"."""
+    for size, tag in (((80, 24), "80x24"), ((120, 40), "120x40")):
+        with sim(["--deny-permission", "impersonation"], write_config=False) as s:
+            g = Golden("wizard_" + tag, [s], os.path.join(s.dir, "new", "config.yaml"),
+                       size=size)
+            g.add("key Right", "key Space")
+            g.dump("region")
+            if size == (80, 24):
+                g.add("key End")
+                g.dump("region-end")
+                g.add("key Home")
+            g.add(*(["key Space"] * (CHECKLIST_STEPS[1] - 1)))
+            fill_form(g, s, "globex-us")
+            g.dump("form")
+            g.add("key Enter", "wait-idle")
+            g.dump("check")
+            g.run()
+            g.compare()
+
+
 def write_states_config(a, b, path):
     """Three integrations: acme and initech on tenant a, globex on tenant b
     (which denies the impersonation permission)."""
@@ -360,5 +383,6 @@ def test_local_time():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_first_run, test_bad_guid, test_permission_missing, test_home_states,
-                 test_preview_filters, test_detail_and_hostile, test_resize, test_local_time])
+    mwtest.main([test_first_run, test_bad_guid, test_permission_missing, test_wizard_sizes,
+                 test_home_states, test_preview_filters, test_detail_and_hostile, test_resize,
+                 test_local_time])

@@ -319,9 +319,95 @@ def test_delete_over_hand_edit():
            "the status line after the delete:\n%s" % "\n".join(r.dumps["after"]))
 
 
+# Issue 14.5: a long remedy wraps, in full, and home's list scrolls by the
+# lines it takes. Many host addresses (MIMEWATCH_HOST_ADDRS, the tests' seam)
+# make the IP-not-allowed remedy six lines long at 80 columns; it was cut
+# after four.
+LONG_ADDRS = ", ".join(["192.0.2.%d" % i for i in range(10, 18)] +
+                       ["2001:db8:%x::10" % i for i in range(0x100, 0x106)])
+LONG_IP_REMEDY = ("allow this host's address (%s) in the Permitted IP Ranges of the service "
+                  "user's authentication profile; Mimecast may see a NAT address instead"
+                  % LONG_ADDRS)
+
+
+def remedy_under(lines, i, col):
+    """The remedy wrapped at column col on the lines after lines[i]: its
+    lines, until one that is not indented to col."""
+    out = []
+    for line in lines[i + 1:]:
+        if len(line) > col and not line[:col].strip() and line[col] != " ":
+            out.append(line)
+        else:
+            break
+    return out
+
+
+def test_long_remedy_wraps_at_80():
+    with uitest.mwtest.Sim(["--records", "20", "--fault", "ipdeny:type=url,count=0"]) as sim:
+        r = uitest.run_script(["wait-idle", "dump home", "resize 80 15", "dump short",
+                               "key End", "dump end", "key g", "dump top", "quit"],
+                              args=["--config", sim.config], size=(80, 24),
+                              env={"MIMEWATCH_HOST_ADDRS": LONG_ADDRS})
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        url = s.index(type_row(s, "sim", "url"))
+        eq(s[url + 1], "      IP not allowed (HTTP 401 err_xdk_ip_not_permitted)", "error line")
+        rem = remedy_under(s, url + 1, 8)
+        eq(" ".join(l.strip() for l in rem), LONG_IP_REMEDY, "the remedy in full")
+        eq(len(rem), 6, "the remedy's lines at 80 columns:\n%s" % "\n".join(s))
+        eq(rem[0], "        allow this host's address (192.0.2.10, 192.0.2.11, 192.0.2.12,",
+           "wrapped at a space")
+        eq(rem[-1], "        instead", "the remedy's last word on screen")
+        eq(s[url + 2 + len(rem)], type_row(s, "sim", "impersonation"),
+           "the next type right under the remedy")
+        check(all(len(l) <= 80 for l in s), "nothing past column 80")
+        # 80x15: the list no longer fits; End reaches the output's row, g the
+        # top, each with every line of the rows it shows.
+        end = r.dumps["end"]
+        sel = [l for l in end if l.startswith(">")]
+        check(len(sel) == 1 and "ndjson" in sel[0], "End selects the output: %r" % end)
+        check(end.index(sel[0]) <= 15 - 4, "the selected output is on screen:\n%s"
+              % "\n".join(end))
+        top = r.dumps["top"]
+        check(top[2].startswith(">") and "sim" in top[2], "g: the integration selected on "
+              "top:\n%s" % "\n".join(top))
+        url = top.index(type_row(top, "sim", "url"))
+        eq(" ".join(l.strip() for l in remedy_under(top, url + 1, 8)), LONG_IP_REMEDY,
+           "80x15, g: the remedy in full")
+
+
+def test_help_scrolls_at_80x24():
+    """Issue 14.5: at 80x24 the help is longer than the screen: it says so
+    on its last row, G shows its last line, and a key's help that wraps
+    goes on under itself."""
+    pages = []
+    for i in range(1, 7):
+        pages += ["key PgDn", "dump p%d" % i]
+    r = uitest.run_script(["key ?", "dump top"] + pages +
+                          ["key G", "dump end", "key g", "dump g", "quit"],
+                          args=["--demo"], size=(80, 24))
+    eq(r.rc, 0, "exit status (%s)" % r)
+    top, end = r.dumps["top"], r.dumps["end"]
+    check(top[0].startswith(" mimewatch \u2014 keys"), "help title: %r" % top[0])
+    eq(top[21], " " * 60 + "more below \u2193 (PgDn)", "the help says there is more")
+    i = top.index("   R        rename the selected integration, keeping its cursors and records")
+    eq(top[i + 1], "            (asks for the name)", "a wrapped help under its own text")
+    eq(end[20], "   newline is not Enter)", "G: the help's last line")
+    eq(end[21], " " * 60 + "more above \u2191 (PgUp)", "G: more above")
+    eq(r.dumps["g"], top, "g: back to the top")
+    seen = set()
+    for name in ["top"] + [n[5:] for n in pages if n.startswith("dump ")]:
+        seen.update(r.dumps[name][1:21])
+    for want in ("   PgUp     scroll a page up (the form: five fields back)",
+                 "   PgDn     scroll a page down (the form: five fields on)",
+                 "   Tab      next field: move on", "   C-l      redraw the screen"):
+        check(want in seen, "PgDn reaches %r in the help" % want)
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
-                 test_delete_over_hand_edit])
+                 test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
+                 test_help_scrolls_at_80x24])

@@ -328,6 +328,39 @@ def test_moving_pauses_following():
     check(rows_of(d["resumed"])[0] != rows_of(d["moved"])[0], "the newest rows came on top")
 
 
+# Many host addresses (MIMEWATCH_HOST_ADDRS, the tests' seam) make the
+# IP-not-allowed remedy long: six lines at 80 columns, cut after four before
+# issue 14.5.
+LONG_ADDRS = ", ".join(["192.0.2.%d" % i for i in range(10, 18)] +
+                       ["2001:db8:%x::10" % i for i in range(0x100, 0x106)])
+LONG_IP_REMEDY = ("allow this host's address (%s) in the Permitted IP Ranges of the service "
+                  "user's authentication profile; Mimecast may see a NAT address instead"
+                  % LONG_ADDRS)
+
+
+def test_failing_type_long_remedy_wraps():
+    with mwtest.Sim(["--records", "20", "--fault", "ipdeny:type=url,count=0"]) as sim:
+        out = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "dump preview"],
+                               size=(80, 24), env={"MIMEWATCH_HOST_ADDRS": LONG_ADDRS})
+        s = out["preview"]
+        check(s[0].startswith(" mimewatch \u2014 sim \u00b7 URL Protect "), "header: %r" % s[0])
+        body = s[FIRST_ROW:]
+        eq(body[0], " No URL Protect records yet:", "first line")
+        eq(body[1], "   IP not allowed (HTTP 401 err_xdk_ip_not_permitted)", "error line")
+        rem = []
+        for line in body[2:]:
+            if line.startswith("     ") and line[5] != " ":
+                rem.append(line)
+            else:
+                break
+        eq(" ".join(l.strip() for l in rem), LONG_IP_REMEDY, "the remedy in full, wrapped")
+        eq(rem[0], "     allow this host's address (192.0.2.10, 192.0.2.11, 192.0.2.12, "
+           "192.0.2.13,", "wrapped at a space")
+        eq(rem[-1], "     authentication profile; Mimecast may see a NAT address instead",
+           "the remedy's last word on screen")
+        check(all(len(l) <= 80 for l in s), "nothing past column 80")
+
+
 def test_filter_and_threats_exact():
     with fetched_sim() as sim:
         imp = sim.ndjson("sim", "impersonation")
@@ -681,8 +714,8 @@ def test_tmux_real_terminal():
 
 if __name__ == "__main__":
     mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
-                 test_failing_type_shows_its_error, test_moving_pauses_following,
-                 test_filter_and_threats_exact,
+                 test_failing_type_shows_its_error, test_failing_type_long_remedy_wraps,
+                 test_moving_pauses_following, test_filter_and_threats_exact,
                  test_detail_every_key_and_hostile_escaped, test_time_zone_toggle,
                  test_export_equals_ndjson_lines,
                  test_export_names_in_full_and_free, test_resize_keeps_the_preview, test_million_records_open_fast,

@@ -25,10 +25,11 @@ WRONG_SECRET = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="  # base64, not the
 class Console:
     """One scripted console run in a sim's temp dir."""
 
-    def __init__(self, sim, config=None, size=(100, 30)):
+    def __init__(self, sim, config=None, size=(100, 30), env=None):
         self.sim = sim
         self.config = config or os.path.join(sim.dir, "new", "config.yaml")
         self.size = size
+        self.extra_env = env or {}
         self.lines = []
         self.dumps = []
         self.result = None
@@ -52,6 +53,7 @@ class Console:
         env["XDG_STATE_HOME"] = os.path.join(self.sim.dir, "xdg-state")
         env["XDG_CONFIG_HOME"] = os.path.join(self.sim.dir, "xdg-config")
         env["MIMEWATCH_DISCOVER_URL"] = self.sim.base_url
+        env.update(self.extra_env)
         r = mwtest.mimewatch(["--script", script, "--size", "%dx%d" % self.size],
                              config=self.config, timeout=120, env=env)
         self.result = r
@@ -660,6 +662,153 @@ def test_typed_T_is_text():
         check("times in" not in form, "a typed T switched the times:\n%s" % form)
 
 
+# Issue 14.5: text that does not fit must be reachable. At 80x24 the API 1.0
+# region table stopped at "ca" (za, au and je below the screen, no key to
+# reach them) and the API 2.0 hosts' names were cut at the right edge.
+MORE_BELOW = " " * 60 + "more below \u2193 (PgDn)"
+MORE_ABOVE = " " * 60 + "more above \u2191 (PgUp)"
+REGION_ROWS = [
+    "   eu     https://eu-api.mimecast.com            Europe (excluding Germany)",
+    "   de     https://de-api.mimecast.com            Germany",
+    "   us     https://us-api.mimecast.com            United States (A grid)",
+    "   usb    https://usb-api.mimecast.com           United States (B grid)",
+    "   ca     https://ca-api.mimecast.com            Canada",
+    "   za     https://za-api.mimecast.com            South Africa",
+    "   au     https://au-api.mimecast.com            Australia",
+    "   je     https://je-api.mimecast.com            Offshore (Jersey)",
+]
+V2_HOST_ROWS = [
+    "   v2     https://api.services.mimecast.com      API 2.0 global (automatic",
+    "                                                 failover)",
+    "   v2-uk  https://uk-api.services.mimecast.com   API 2.0 United Kingdom",
+    "                                                 instance",
+    "   v2-us  https://us-api.services.mimecast.com   API 2.0 United States instance",
+]
+
+
+def test_region_table_scrolls_at_80x24():
+    with mwtest.Sim(write_config=False) as sim:
+        c = Console(sim, size=(80, 24), env={"LC_ALL": "C.UTF-8"})
+        c.add("key Right", "key Space")            # API 1.0; step 2, the regions
+        c.dump("top")
+        c.add("key PgDn")
+        c.dump("pgdn")
+        c.add("key g")
+        c.dump("g")
+        c.add("key Down")
+        c.dump("down")
+        c.add("key G")
+        c.dump("G")
+        c.add("key Home")
+        c.dump("home")
+        c.add("key End")
+        c.dump("end")
+        c.add("key PgUp")
+        c.dump("pgup")
+        c.run()
+        top = c.screen("top").split("\n")
+        check("step 2 of 7: Find your region's API 1.0 base URL" in top[1], top[1])
+        eq(top[4], " Where: Administration Console dashboard: the account code (e.g. "
+           "CUK...,", "the Where line at the top")
+        eq(top[19], MORE_BELOW, "the last row of the page says there is more")
+        eq(top[15:19], REGION_ROWS[:4], "the table's first rows")
+        check("   ca " not in c.screen("top"), "ca fits? then the test proves nothing:\n"
+              + c.screen("top"))
+        # PgDn reaches the end of the table; so do G and End.
+        for name in ("pgdn", "G", "end"):
+            s = c.screen(name).split("\n")
+            eq(s[11:19], REGION_ROWS, "%s: every region's row, je last" % name)
+            eq(s[19], MORE_ABOVE, "%s: the last row says there is more above" % name)
+            eq(s[21][:27], " [ ] I've done this   Space", "%s: the tick line stays" % name)
+        # g and Home go back to the top; Down scrolls one line.
+        eq(c.screen("g"), c.screen("top"), "g: the top again")
+        eq(c.screen("home"), c.screen("top"), "Home: the top again")
+        down = c.screen("down").split("\n")
+        eq(down[3:18], top[4:19], "Down: one line on")
+        eq(down[18], REGION_ROWS[4], "Down: ca comes into sight")
+        eq(down[19], " " * 42 + "more above \u2191 and below \u2193 (PgUp, PgDn)",
+           "Down: more on both sides")
+        eq(c.screen("pgup"), c.screen("top"), "PgUp from the end: the top again")
+
+        # API 2.0 (the default): its hosts in full, the names wrapped in their column.
+        c = Console(sim, size=(80, 24), env={"LC_ALL": "C.UTF-8"})
+        c.add(*(["key Space"] * (CHECKLIST_V2 - 1)))
+        c.dump("v2")
+        c.add("key End")
+        c.dump("v2-end")
+        c.run()
+        v2 = c.screen("v2").split("\n")
+        check("step 4 of 4: The API 2.0 gateway" in v2[1], v2[1])
+        i = v2.index(V2_HOST_ROWS[0])
+        eq(v2[i:i + len(V2_HOST_ROWS)], V2_HOST_ROWS, "the API 2.0 hosts")
+        check(not any("more " in l for l in v2), "the page fits: no more-line:\n" + c.screen("v2"))
+        eq(c.screen("v2-end"), c.screen("v2"), "End on a page that fits moves nothing")
+
+        # ASCII: the words alone.
+        c = Console(sim, size=(80, 24), env={"LC_ALL": "C"})
+        c.add("key Right", "key Space")
+        c.dump("ascii")
+        c.add("key End")
+        c.dump("ascii-end")
+        c.run()
+        eq(c.screen("ascii").split("\n")[19], " " * 62 + "more below (PgDn)", "ASCII")
+        eq(c.screen("ascii-end").split("\n")[19], " " * 62 + "more above (PgUp)", "ASCII")
+        eq(c.screen("ascii-end").split("\n")[18], REGION_ROWS[-1], "ASCII: je")
+
+
+# Many addresses make the IP remedy long (MIMEWATCH_HOST_ADDRS, the tests' seam).
+LONG_ADDRS = ", ".join(["192.0.2.%d" % i for i in range(10, 18)] +
+                       ["2001:db8:%x::10" % i for i in range(0x100, 0x106)])
+LONG_IP_REMEDY = ("allow this host's address (%s) in the Permitted IP Ranges of the service "
+                  "user's authentication profile; Mimecast may see a NAT address instead"
+                  % LONG_ADDRS)
+
+
+def fix_text(lines, start):
+    """The remedy after "Fix: " on lines[start], with the lines wrapped under it."""
+    col = lines[start].index("Fix: ") + 5
+    out = [lines[start][col:].strip()]
+    for l in lines[start + 1:]:
+        if len(l) > col and not l[:col].strip() and l[col] != " ":
+            out.append(l.strip())
+        else:
+            break
+    return " ".join(out)
+
+
+def test_check_remedy_wraps_at_80x24():
+    # Every type refused for this host's address: three long remedies, each
+    # shown whole (they were cut after three lines), the page scrolled to
+    # the last one's last word.
+    with mwtest.Sim(["--fault", "ipdeny:count=0"], write_config=False) as sim:
+        c = Console(sim, size=(80, 24), env={"LC_ALL": "C.UTF-8",
+                                             "MIMEWATCH_HOST_ADDRS": LONG_ADDRS})
+        walk_checklist(c)
+        fill_form(c, sim, discover=False)
+        c.add("key Enter", "wait-idle")
+        c.dump("check")
+        c.add("key End")
+        c.dump("end")
+        c.add("key PgUp", "key PgUp", "key PgUp")
+        c.dump("top")
+        c.run()
+        chk = c.screen("check").split("\n")
+        first = [i for i, l in enumerate(chk) if "Fix: " in l][0]
+        eq(fix_text(chk, first), LONG_IP_REMEDY, "the first type's remedy in full")
+        eq(chk[18], MORE_BELOW, "the check page says there is more")
+        eq(chk[20], " No log type passed the check: saving now would collect nothing.",
+           "the verdict stays")
+        end = c.screen("end").split("\n")
+        last = [i for i, l in enumerate(end) if "Fix: " in l][-1]
+        eq(fix_text(end, last), LONG_IP_REMEDY, "the last type's remedy in full")
+        eq(end[last + 5], "            Mimecast may see a NAT address instead",
+           "the remedy's last word on screen")
+        check(re.match(r"^ \S+\s+Attachment Protect\s+IP not allowed  HTTP 401$",
+                       end[last - 3]), "the last type's row: %r" % end[last - 3])
+        eq(end[18], MORE_ABOVE, "scrolled to the end")
+        eq(c.screen("top"), c.screen("check"), "PgUp back to the top")
+
+
 if __name__ == "__main__":
     mwtest.main([test_first_run_to_saved_integration, test_bad_guid_shown_next_to_field,
                  test_permission_missing_saves_with_one_passing,
@@ -668,4 +817,5 @@ if __name__ == "__main__":
                  test_edit_keeps_secret_and_comments, test_api_v2_integration,
                  test_edit_switch_v1_to_v2, test_edit_switch_keeps_secret_forms,
                  test_small_terminal_and_resize, test_leave_while_checking_stays_responsive,
-                 test_esc_on_first_page_confirms, test_typed_T_is_text])
+                 test_esc_on_first_page_confirms, test_typed_T_is_text,
+                 test_region_table_scrolls_at_80x24, test_check_remedy_wraps_at_80x24])

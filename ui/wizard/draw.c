@@ -39,12 +39,15 @@ static int wrapped_rows(int width, const char *s)
 	return n ? n : 1;
 }
 
+/* A checklist page: its title and the steps stay; the text between
+ * scrolls (ui_doc) when it does not fit; the tick line stays at the bottom. */
 static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
+	struct ui_doc *d = &w->doc;
 	const struct wizard_step *steps, *st;
 	size_t nsteps = wiz_steps_of(w, &steps);
-	int y = y0, limit = y0 + height - 2, x = x0 + 1, tw = width - 2;
+	int y = y0, x = x0 + 1, tw = width - 2;
 	char buf[1024];
 
 	if (w->page >= (int)nsteps)
@@ -64,54 +67,55 @@ static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 		}
 		y++;
 	}
-	if (st->where)
-		y++;
-	if (st->where && y < limit) {
-		int used = puts_role(y, x, tw, ROLE_KEY, "Where: ");
-
-		y += draw_wrapped(y, x + used, tw - used, limit - y, ROLE_NORMAL, st->where);
+	ui_doc_clear(d);
+	if (st->where) {
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
+		ui_doc_add_lead(d, ROLE_KEY, "Where: ", ROLE_NORMAL, 0, "%s", st->where);
 	}
-	for (int i = 0; st->before && st->before[i] && y < limit; i++) {
-		y++;
-		y += draw_wrapped(y, x, tw, limit - y, ROLE_NORMAL, st->before[i]);
+	for (int i = 0; st->before && st->before[i]; i++) {
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", st->before[i]);
 	}
-	if (st->extra != WIZARD_EXTRA_NONE && y < limit)
-		y++;
+	if (st->extra != WIZARD_EXTRA_NONE)
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 	switch (st->extra) {
 	case WIZARD_EXTRA_API_CHOICE:
-		ui_textf(y++, x + 2, tw - 2, w->api == 2 ? ROLE_SELECTION : ROLE_NORMAL,
-			 "(%c) API 2.0: a new integration (Client ID and Client Secret)",
-			 w->api == 2 ? '*' : ' ');
-		ui_textf(y++, x + 2, tw - 2, w->api == 1 ? ROLE_SELECTION : ROLE_NORMAL,
-			 "(%c) API 1.0: existing keys only", w->api == 1 ? '*' : ' ');
-		if (y < limit)
-			puts_role(y++, x + 2, tw - 2, ROLE_MUTED, "Up/Down or Left/Right chooses");
+		ui_doc_add(d, w->api == 2 ? ROLE_SELECTION : ROLE_NORMAL, 2,
+			   "(%c) API 2.0: a new integration (Client ID and Client Secret)",
+			   w->api == 2 ? '*' : ' ');
+		ui_doc_add(d, w->api == 1 ? ROLE_SELECTION : ROLE_NORMAL, 2,
+			   "(%c) API 1.0: existing keys only", w->api == 1 ? '*' : ' ');
+		ui_doc_add(d, ROLE_MUTED, 2, "%s", "Up/Down or Left/Right chooses");
 		break;
 	case WIZARD_EXTRA_REGIONS: {
 		const struct mw_region *rs;
 		size_t n = regions_list(&rs);
 
-		for (size_t i = 0; i < n && y < limit; i++)
-			if (wiz_region_fits(&rs[i], w->api))
-				ui_textf(y++, x + 2, tw - 2, ROLE_NORMAL, "%-6s %-38s %s",
-					 rs[i].code, rs[i].base_url, rs[i].name);
+		/* the name wraps in its own column, so the table still reads as one */
+		for (size_t i = 0; i < n; i++) {
+			if (!wiz_region_fits(&rs[i], w->api))
+				continue;
+			snprintf(buf, sizeof(buf), "%-6s %-38s ", rs[i].code, rs[i].base_url);
+			ui_doc_add_lead(d, ROLE_NORMAL, buf, ROLE_NORMAL, 2, "%s", rs[i].name);
+		}
 		break;
 	}
 	case WIZARD_EXTRA_PERMISSIONS:
-		for (size_t i = 0; i < mw_nlogtypes && y < limit; i++)
-			ui_textf(y++, x + 2, tw - 2, ROLE_KEY, "%s", mw_logtypes[i].permission);
+		for (size_t i = 0; i < mw_nlogtypes; i++)
+			ui_doc_add(d, ROLE_KEY, 2, "%s", mw_logtypes[i].permission);
 		break;
 	case WIZARD_EXTRA_ADDRESSES:
 		wizard_host_addresses(buf, sizeof(buf));
-		y += draw_wrapped(y, x + 2, tw - 2, limit - y, ROLE_KEY, buf);
+		ui_doc_add(d, ROLE_KEY, 2, "%s", buf);
 		break;
 	default:
 		break;
 	}
-	for (int i = 0; st->after && st->after[i] && y < limit; i++) {
-		y++;
-		y += draw_wrapped(y, x, tw, limit - y, ROLE_NORMAL, st->after[i]);
+	for (int i = 0; st->after && st->after[i]; i++) {
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", st->after[i]);
 	}
+	ui_doc_draw(d, y, y0 + height - 2 - y, width);
 	y = y0 + height - 1;
 	{
 		int used = ui_textf(y, x, tw, w->ticked[w->page] ? ROLE_OK : ROLE_NORMAL,
@@ -200,7 +204,7 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
 	struct slot s[MAX_SLOTS];
-	int n = (int)wiz_form_slots(w, s), rows[MAX_SLOTS];
+	int n = (int)wiz_form_slots(w, s), rows[MAX_SLOTS], last = -1;
 	int lw = width >= 80 ? LABEL_COLS : width / 4, fx = x0 + 1 + lw + 2;
 	int fw = width - (fx - x0) - 1, avail = height - 4, y;
 	char note[900], val[256];
@@ -211,10 +215,12 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 		fw = 72;
 	if (w->focus >= n)
 		w->focus = n - 1;
+	/* A note (an error, discovery's answer and its fix) is shown whole, as
+	 * long as its field still fits with it. */
 	for (int i = 0; i < n; i++)
 		rows[i] = 1 + (slot_note(v, &s[i], note, sizeof(note), &nrole)
-			       ? (wrapped_rows(width - (fx - x0) - 3, note) > 3
-				  ? 3 : wrapped_rows(width - (fx - x0) - 3, note)) : 0);
+			       ? (wrapped_rows(width - (fx - x0) - 3, note) > avail - 1
+				  ? avail - 1 : wrapped_rows(width - (fx - x0) - 3, note)) : 0);
 	if (w->focus < w->top)
 		w->top = w->focus;
 	for (;;) {
@@ -270,73 +276,74 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 			ui_text(y, fx, fw, focused ? ROLE_SELECTION : ROLE_NORMAL, val, strlen(val));
 		}
 		y++;
+		last = i;
 		if (rows[i] > 1 && slot_note(v, &s[i], note, sizeof(note), &nrole))
 			y += draw_wrapped(y, fx + 2, width - (fx - x0) - 3,
 					  rows[i] - 1 < y0 + 2 + avail - y ? rows[i] - 1
 									   : y0 + 2 + avail - y,
 					  nrole, note);
 	}
+	/* fields out of sight: PgUp and PgDn move five fields at a time */
+	ui_more_hint(y0 + height - 2, width, w->top > 0, last < n - 1);
 	/* the focused field's hint, always in the same place */
 	if (w->focus >= 0 && w->focus < n)
 		puts_role(y0 + height - 1, x0 + 1, width - 2, ROLE_MUTED, fdefs[s[w->focus].id].hint);
 }
 
+/* The check's result, one row per log type with its error and the whole of
+ * its fix: a page (ui_doc) that scrolls when it does not fit; the verdict
+ * and its keys stay at the bottom. */
 static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
+	struct ui_doc *d = &w->doc;
 	const struct mw_integration *in = &w->built;
-	int y = y0, x = x0 + 1, tw = width - 2, limit = y0 + height - 3, lw = 26;
+	int y, x = x0 + 1, tw = width - 2, lw = 26;
 	const struct validate_report *rep = &w->rep;
 
-	ui_textf(y++, x, tw, ROLE_HEADING, "Checking '%s' against %s", in->name ? in->name : "",
-		 in->base_url ? in->base_url : "");
-	y++;
+	ui_doc_clear(d);
+	ui_doc_add(d, ROLE_HEADING, 0, "Checking '%s' against %s", in->name ? in->name : "",
+		   in->base_url ? in->base_url : "");
+	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 	if (!w->val_done) {
-		puts_role(y++, x, tw, ROLE_MUTED, "asking Mimecast: credentials first, then one "
-			"request per log type ... (Esc stops)");
+		ui_doc_add(d, ROLE_MUTED, 0, "%s", "asking Mimecast: credentials first, then one "
+			   "request per log type ... (Esc stops)");
+		ui_doc_draw(d, y0, height - 3, width);
 		return;
 	}
 	if (rep->account_ok)
-		ui_textf(y++, x, tw, ROLE_NORMAL, "Account: %s (%s)", rep->account_name,
-			 rep->account_code);
+		ui_doc_add(d, ROLE_NORMAL, 0, "Account: %s (%s)", rep->account_name,
+			   rep->account_code);
 	else
-		ui_textf(y++, x, tw, ROLE_MUTED, "Account: not shown (get-account: %s; "
-			 "collecting does not need it)", mc_class_name(rep->account_res.cls));
-	y++;
-	for (size_t i = 0; i < rep->nrows && y < limit; i++) {
+		ui_doc_add(d, ROLE_MUTED, 0, "Account: not shown (get-account: %s; "
+			   "collecting does not need it)", mc_class_name(rep->account_res.cls));
+	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
+	for (size_t i = 0; i < rep->nrows; i++) {
 		const struct validate_row *row = &rep->rows[i];
 		const struct mc_result *r = &row->res;
-		int ok = r->cls == MC_OK, used;
+		int ok = r->cls == MC_OK;
+		char lead[128], head[256];
+		int hl;
 
-		used = ui_textf(y, x, tw, ok ? ROLE_OK : ROLE_ERROR, "%-4s",
-				ok ? ui_mark_ok() : ui_mark_bad());
-		used += ui_textf(y, x + used, tw - used, ROLE_NORMAL, " %-*s", lw,
-				 row->lt ? row->lt->label : "");
+		snprintf(lead, sizeof(lead), "%-4s %-*s", ok ? ui_mark_ok() : ui_mark_bad(), lw,
+			 row->lt ? row->lt->label : "");
 		if (ok) {
-			puts_role(y++, x + used, tw - used, ROLE_OK, "ok");
+			ui_doc_add_lead(d, ROLE_OK, lead, ROLE_OK, 0, "%s", "ok");
 			continue;
 		}
-		{
-			char head[256];
-			int hl = snprintf(head, sizeof(head), "%s", mc_class_name(r->cls));
-
-			if (r->http_status && hl < (int)sizeof(head))
-				hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "  HTTP %ld",
-					       r->http_status);
-			if (r->code[0] && hl < (int)sizeof(head))
-				snprintf(head + hl, sizeof(head) - (size_t)hl, "  %s", r->code);
-			ui_text(y++, x + used, tw - used, ROLE_ERROR, head, strlen(head));
-		}
-		if (r->message[0] && y < limit)
-			y += draw_wrapped(y, x + 6, tw - 6, limit - y > 2 ? 2 : limit - y,
-					  ROLE_MUTED, r->message);
-		if (r->remedy[0] && y < limit) {
-			int u = puts_role(y, x + 6, tw - 6, ROLE_KEY, "Fix: ");
-
-			y += draw_wrapped(y, x + 6 + u, tw - 6 - u, limit - y > 3 ? 3 : limit - y,
-					  ROLE_NORMAL, r->remedy);
-		}
+		hl = snprintf(head, sizeof(head), "%s", mc_class_name(r->cls));
+		if (r->http_status && hl < (int)sizeof(head))
+			hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "  HTTP %ld",
+				       r->http_status);
+		if (r->code[0] && hl < (int)sizeof(head))
+			snprintf(head + hl, sizeof(head) - (size_t)hl, "  %s", r->code);
+		ui_doc_add_lead(d, ROLE_ERROR, lead, ROLE_ERROR, 0, "%s", head);
+		if (r->message[0])
+			ui_doc_add(d, ROLE_MUTED, 6, "%s", r->message);
+		if (r->remedy[0])
+			ui_doc_add_lead(d, ROLE_KEY, "Fix: ", ROLE_NORMAL, 6, "%s", r->remedy);
 	}
+	ui_doc_draw(d, y0, height - 3, width);
 	y = y0 + height - 2;
 	if (rep->ok_types > 0) {
 		ui_textf(y, x, tw, ROLE_OK, "%d of %zu log types passed. Enter saves the "

@@ -5,7 +5,10 @@
  *
  * Pages: the checklist of the chosen API (only when adding; its first page
  * chooses API 2.0 or, for existing keys only, 1.0), the form, the check. Tab
- * and Shift-Tab move between fields, Enter goes on, Esc goes back a page. */
+ * and Shift-Tab move between fields, Enter goes on, Esc goes back a page.
+ * A page taller than the terminal scrolls: PgUp and PgDn everywhere (on the
+ * form, five fields at a time), and on the pages without fields the other
+ * movement keys too; the form keeps Up/Down for fields, Home/End for text. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* explicit_bzero, strdup alongside -std=c11 */
 #endif
@@ -48,6 +51,7 @@ void wiz_go_page(struct ui_view *v, int page)
 
 	w->page = page;
 	w->confirm_leave = 0;
+	w->doc.top = 0;     /* a new page starts at its top */
 	wiz_update_title(v);
 }
 
@@ -245,6 +249,7 @@ static void wizard_close(struct ui_view *v)
 		return;
 	wiz_job_cancel(&w->disc, 1500);
 	wiz_job_cancel(&w->val, 1500);
+	ui_doc_clear(&w->doc);
 	if (w->have_built)
 		session_integration_clear(&w->built);
 	explicit_bzero(w, sizeof(*w));  /* typed secrets */
@@ -284,7 +289,8 @@ static int wizard_action(struct ui_view *v, enum ui_action a)
 			wiz_leave(v, 0);
 			return 1;
 		default:
-			return 0;
+			/* the movement keys scroll a page that does not fit */
+			return ui_doc_action(&w->doc, a, w->doc.rows);
 		}
 	}
 	if (w->page == PAGE_FORM)
@@ -307,7 +313,7 @@ static int wizard_action(struct ui_view *v, enum ui_action a)
 		wiz_go_page(v, PAGE_FORM);
 		return 1;
 	default:
-		return 0;
+		return ui_doc_action(&w->doc, a, w->doc.rows);
 	}
 }
 

@@ -95,6 +95,8 @@ struct wiz {
 	int write_secret;           /* the typed Client Secret goes into its file on save */
 	unsigned types;
 	int focus, top;
+	struct ui_doc doc;          /* a checklist page or the check, rebuilt at each
+				     * draw; its scroll position is the page's */
 	unsigned touched;           /* bit per enum fid */
 	int submitted;
 	int hide_secret_hint;
