@@ -35,6 +35,7 @@ static const char usage[] =
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
+	"  --no-mouse      leave the mouse to the terminal (clicks select text, not rows)\n"
 	"\n"
 	"  --config FILE   default $XDG_CONFIG_HOME/mimewatch/config.yaml\n"
 	"  --verbose       more detail on stderr (never secrets)\n"
@@ -59,7 +60,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	const char *config = NULL;
-	int cmd = -1, help = 0, version = 0, demo = 0, nrest = 0, rc;
+	int cmd = -1, help = 0, version = 0, demo = 0, no_mouse = 0, nrest = 0, rc;
 	const char *script = NULL, *size = NULL;
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	struct rlimit nocore = { 0, 0 };
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
 			mw_log_level = 2;
 		} else if (strcmp(a, "--demo") == 0 && cmd < 0) {
 			demo = 1;
+		} else if (strcmp(a, "--no-mouse") == 0 && cmd < 0) {
+			no_mouse = 1;
 		} else if ((strcmp(a, "--script") == 0 || strcmp(a, "--size") == 0) && cmd < 0) {
 			/* Hidden test options of the console (script mode). */
 			if (i + 1 >= argc) {
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd < 0) {
 		struct console_opts co = { .config = config, .demo = demo, .script = script,
-					   .cols = 100, .rows = 30 };
+					   .cols = 100, .rows = 30, .no_mouse = no_mouse };
 		char extra;
 
 		if (size && (sscanf(size, "%dx%d%c", &co.cols, &co.rows, &extra) != 2 ||
@@ -169,9 +172,9 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return rc;
 	}
-	if (demo || script || size) {
-		fprintf(stderr, "mimewatch: --demo, --script and --size belong to the console, not "
-				"to '%s'\n", commands[cmd].name);
+	if (demo || no_mouse || script || size) {
+		fprintf(stderr, "mimewatch: --demo, --no-mouse, --script and --size belong to the "
+				"console, not to '%s'\n", commands[cmd].name);
 		free(rest);
 		return 2;
 	}

@@ -158,12 +158,32 @@ static void resumed(void)
 	terminal_resized();
 }
 
+static void read_mouse(struct ui_ctx *ctx)
+{
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK)
+		return;
+	if (ev.bstate & BUTTON4_PRESSED)
+		frame_mouse(ctx, UI_WHEEL_UP, ev.y, ev.x);
+	else if (ev.bstate & BUTTON5_PRESSED)
+		frame_mouse(ctx, UI_WHEEL_DOWN, ev.y, ev.x);
+	else if (ev.bstate & BUTTON1_DOUBLE_CLICKED)
+		frame_mouse(ctx, UI_DOUBLE_CLICK, ev.y, ev.x);
+	else if (ev.bstate & BUTTON1_CLICKED)
+		frame_mouse(ctx, UI_CLICK, ev.y, ev.x);
+}
+
 static void read_terminal(struct ui_ctx *ctx)
 {
 	wint_t ch;
 	int r;
 
 	while ((r = get_wch(&ch)) != ERR) {
+		if (r == KEY_CODE_YES && ch == KEY_MOUSE) {
+			read_mouse(ctx);
+			continue;
+		}
 		frame_key(ctx, ch, r == KEY_CODE_YES);
 		if (ctx->quit)
 			break;
@@ -375,6 +395,12 @@ static SCREEN *start_curses(const struct console_opts *o, FILE **fout, FILE **fi
 		define_key("\033[201~", KEY_PASTE_END);
 		fputs("\033[?2004h", stdout);
 		fflush(stdout);
+		/* Clicks and the wheel, unless --no-mouse leaves the mouse to
+		 * the terminal (to select text). A terminal without it (no
+		 * kmous in terminfo) gets an empty mask: nothing is sent. */
+		if (!o->no_mouse)
+			mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
+				  BUTTON5_PRESSED, NULL);
 	}
 	return scr;
 }

@@ -8,6 +8,7 @@ struct console_opts {
 	int demo;               /* --demo: mimewatch-sim children, temp dir */
 	const char *script;     /* --script FILE: deterministic script mode */
 	int cols, rows;         /* script mode screen size (default 100x30) */
+	int no_mouse;           /* --no-mouse: the terminal keeps the mouse */
 };
 
 /* Runs the console until the user quits. Returns the exit status

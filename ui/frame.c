@@ -356,6 +356,26 @@ static void generic_action(struct ui_ctx *ctx, enum ui_action a)
 
 static const char unknown_key_msg[] = "unknown key: press ? for help";
 
+void frame_mouse(struct ui_ctx *ctx, enum ui_mouse m, int y, int x)
+{
+	struct ui_view *v = top_view();
+
+	if (!v || fr.pasting || COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS)
+		return;
+	fr.dirty = 1;
+	if (m == UI_WHEEL_UP || m == UI_WHEEL_DOWN) {
+		enum ui_action a = m == UI_WHEEL_UP ? ACT_UP : ACT_DOWN;
+
+		for (int i = 0; i < UI_WHEEL_STEP && v->ops->action; i++)
+			v->ops->action(v, a);
+		return;
+	}
+	if (!v->ops->click || !v->ops->click(v, y, x))
+		return;
+	if (m == UI_DOUBLE_CLICK && v->ops->action)
+		v->ops->action(v, ACT_ENTER);
+}
+
 void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key)
 {
 	struct ui_view *v = top_view();

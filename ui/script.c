@@ -1,7 +1,7 @@
 /* script.c - script mode, the test driver (--script FILE --size CxR): the
  * real console, drawn into curses' own screen with nothing reaching the
  * terminal, driven by commands read from a file (key, type, paste,
- * wait-idle, sleep, resize, dump, quit). dump writes the screen as UTF-8
+ * click, dclick, wheel, wait-idle, sleep, resize, dump, quit). dump writes the screen as UTF-8
  * text, which tests/ui/ compares with tests/ui/expected/. */
 #include <errno.h>
 #include <fcntl.h>
@@ -280,6 +280,18 @@ static void script_run(struct ui_ctx *ctx)
 				script_fail("sleep needs milliseconds, e.g. sleep 500");
 			else
 				sc.wait_until = mw_mono_ms() + ms;
+		} else if (!strcmp(cmd, "click") || !strcmp(cmd, "dclick")) {
+			int c, r;
+
+			if (sscanf(arg, "%d %d", &c, &r) != 2 || c < 0 || r < 0)
+				script_fail("%s needs COL ROW (from 0), e.g. %s 10 5", cmd, cmd);
+			else
+				frame_mouse(ctx, cmd[0] == 'd' ? UI_DOUBLE_CLICK : UI_CLICK, r, c);
+		} else if (!strcmp(cmd, "wheel")) {
+			if (strcmp(arg, "up") && strcmp(arg, "down"))
+				script_fail("wheel needs up or down");
+			else
+				frame_mouse(ctx, arg[0] == 'u' ? UI_WHEEL_UP : UI_WHEEL_DOWN, 0, 0);
 		} else if (!strcmp(cmd, "resize")) {
 			int c, r;
 

@@ -114,6 +114,9 @@ struct ui_view_ops {
 	int (*input)(struct ui_view *v, wint_t ch, int is_key);
 	/* Title in the header and the footer's scope. */
 	const char *(*title)(struct ui_view *v);
+	/* A mouse click at screen (y, x): selects the row drawn there; 1 when
+	 * it did. NULL: the screen has nothing to click. */
+	int (*click)(struct ui_view *v, int y, int x);
 };
 
 struct ui_view {
@@ -159,6 +162,12 @@ void frame_full_redraw(void);
 /* One key or character: the screen's input(), else the key table's action
  * for the screen, else the generic one (back, quit, help, redraw). */
 void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key);
+/* The mouse (console.c decodes it; script mode makes it up): a click
+ * selects what is under it, a double click also opens it (Enter), the
+ * wheel moves as UI_WHEEL_STEP Up or Down keys do. */
+enum ui_mouse { UI_CLICK, UI_DOUBLE_CLICK, UI_WHEEL_UP, UI_WHEEL_DOWN };
+#define UI_WHEEL_STEP 3
+void frame_mouse(struct ui_ctx *ctx, enum ui_mouse m, int y, int x);
 /* Closes every screen, top first, without reloads (exit). */
 void frame_close_all(void);
 

@@ -41,6 +41,7 @@ struct home {
 	size_t nouts;
 	struct home_row *rows;
 	int nrows, cursor, top;
+	int list_y, list_h, list_w;     /* where the last draw put the rows (clicks) */
 	int confirm_delete;
 	char confirm_name[64];
 	/* R: the new name being typed for rename_from (a modal prompt) */
@@ -690,7 +691,9 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 		for (int k = 0; k < ncols; k++)
 			ui_text(y0, col_x(k), cols[k].width - 1, ROLE_HEADING, cols[k].title,
 				strlen(cols[k].title));
-	y = y0 + 1;
+	h->list_y = y = y0 + 1;
+	h->list_h = list_h;
+	h->list_w = width;
 	for (r = h->top; r < h->nrows && y < y0 + 1 + list_h; r++) {
 		const struct home_row *row = &h->rows[r];
 		const struct mw_integration *in;
@@ -921,6 +924,27 @@ static int home_input(struct ui_view *v, wint_t ch, int is_key)
 	return 1;
 }
 
+/* The row drawn at screen line y, found as home_draw laid the rows out. */
+static int home_click(struct ui_view *v, int y, int x)
+{
+	struct home *h = v->priv;
+	int at = h->list_y;
+
+	(void)x;
+	if (h->renaming || h->confirm_delete || h->list_w <= 0)
+		return 0;
+	for (int r = h->top; r < h->nrows && at < h->list_y + h->list_h; r++) {
+		int lines = row_lines(v, r, h->list_w);
+
+		if (y >= at && y < at + lines) {
+			h->cursor = r;
+			return 1;
+		}
+		at += lines;
+	}
+	return 0;
+}
+
 static int home_action(struct ui_view *v, enum ui_action a)
 {
 	struct home *h = v->priv;
@@ -1143,4 +1167,5 @@ const struct ui_view_ops view_home = {
 	.action = home_action,
 	.input = home_input,
 	.title = home_title,
+	.click = home_click,
 };

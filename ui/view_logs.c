@@ -101,6 +101,7 @@ struct logs {
 	int busy;               /* holding ui_busy(+1) */
 	int64_t detail_rowid;
 	int64_t shown;          /* the selected row's rowid at the last draw, 0 none */
+	int rows_y;             /* the screen line of the first row drawn */
 	char title[192];
 	char export_next[4096]; /* a free name x proposes after "exists", or "" */
 	char error[256];        /* the last store error, shown in place of rows */
@@ -1166,6 +1167,7 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	}
 	if (l->nrows == 0)
 		draw_empty(l, v->ctx, y0 + TOP_LINES, x0, width);
+	l->rows_y = y0 + TOP_LINES;
 	for (int i = 0; i < want && l->first + i < l->nrows; i++) {
 		const struct cellrow *r = &l->rows[l->first + i];
 		int y = y0 + TOP_LINES + i, sel = l->first + i == l->cur;
@@ -1278,6 +1280,23 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	return 1;
 }
 
+/* A click on a row selects it; a new selection pauses following, as the
+ * keys that move it do. */
+static int logs_click(struct ui_view *v, int y, int x)
+{
+	struct logs *l = v->priv;
+	int i = y - l->rows_y;
+
+	(void)x;
+	if (l->prompt != PROMPT_NONE || i < 0 || i >= l->want || l->first + i >= l->nrows)
+		return 0;
+	if (l->first + i != l->cur) {
+		l->cur = l->first + i;
+		pause_following(l);
+	}
+	return 1;
+}
+
 static int logs_input(struct ui_view *v, wint_t ch, int is_key)
 {
 	struct logs *l = v->priv;
@@ -1332,4 +1351,5 @@ const struct ui_view_ops view_logs = {
 	.action = logs_action,
 	.input = logs_input,
 	.title = logs_title,
+	.click = logs_click,
 };

@@ -404,10 +404,43 @@ def test_help_scrolls_at_80x24():
         check(want in seen, "PgDn reaches %r in the help" % want)
 
 
+def test_mouse_clicks_and_wheel():
+    """Issue 14.20: a click selects the row under it, a double click opens
+    it, the wheel moves three rows (and scrolls a text page); in the
+    preview a click or the wheel pauses following, as the keys do."""
+    first_row = 4          # the preview's first record row (ui/view_logs.c)
+    r = uitest.run_script(["wait-idle", "dump home", "click 8 6", "dump clicked",
+                           "dclick 8 4", "wait-idle", "dump preview", "click 30 %d" % (first_row + 5),
+                           "dump row5", "key Enter", "wait-idle", "dump detail5", "key q",
+                           "wheel down", "key Enter", "wait-idle", "dump detail8", "key q",
+                           "key q", "key ?", "dump help0", "wheel down", "dump help1",
+                           "wheel up", "dump help2", "quit"],
+                          args=["--demo"], size=(100, 30))
+    eq(r.rc, 0, "exit status (%s)" % r)
+    d = r.dumps
+    eq(integration_row(d["home"], "acme-v2"), d["home"][6], "acme-v2 on line 6")
+    check(d["home"][4].split()[0] == "impersonation", "acme-eu impersonation on line 4: %r"
+          % d["home"][4])
+    eq([i for i, l in enumerate(d["clicked"]) if l.startswith(">")], [6],
+       "the click selected acme-v2")
+    check(d["preview"][0].startswith(" mimewatch \u2014 acme-eu \u00b7 Impersonation Protect "),
+          "the double click opened acme-eu's impersonation preview: %r" % d["preview"][0])
+    check(re.search(r"paused, \d+ new$", d["row5"][2].rstrip()),
+          "a click pauses following: %r" % d["row5"][2])
+    rows = d["row5"]
+    for name, k in (("detail5", 5), ("detail8", 8)):
+        picked = rows[first_row + k][1:20]
+        check(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", picked), "a time: %r" % picked)
+        check(any(l.startswith("   time: " + picked) for l in d[name]),
+              "%s: Enter opened row %d (%s):\n%s" % (name, k, picked, "\n".join(d[name])))
+    check(d["help1"] != d["help0"], "the wheel scrolled the help")
+    eq(d["help2"], d["help0"], "and back")
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
-                 test_help_scrolls_at_80x24])
+                 test_help_scrolls_at_80x24, test_mouse_clicks_and_wheel])

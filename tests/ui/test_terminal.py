@@ -3,7 +3,8 @@
 settings exactly as they were, TERM=dumb or unset gets a message pointing
 to the headless commands, NO_COLOR draws no colour, and resizing while
 records stream shows the too-small screen and comes back, and moving the
-selection pauses following (issue 14.2)."""
+selection pauses following (issue 14.2); the mouse, and --no-mouse
+(issue 14.20)."""
 
 import os
 import re
@@ -188,6 +189,38 @@ def test_moving_pauses_following_in_tmux():
         t.close()
 
 
+def test_mouse_in_tmux():
+    """Issue 14.20 in a real terminal: the console asks for the mouse (SGR
+    reports), a click there selects the row under it; --no-mouse leaves
+    the mouse to the terminal."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo")
+    try:
+        t.wait_for("globex-us")
+        eq(t.tmux("display", "-p", "-t", "t", "#{mouse_any_flag} #{mouse_sgr_flag}").strip(),
+           "1 1", "the console asked for mouse reports")
+        screen = t.capture().split("\n")
+        row = next(i for i, l in enumerate(screen) if l[1:].split()[1:2] == ["globex-us"])
+        # A press and a release of button 1 at column 6, line row (1-based).
+        t.keys("-l", "\x1b[<0;6;%dM\x1b[<0;6;%dm" % (row + 1, row + 1))
+        end = time.monotonic() + 10 * mwtest.SCALE
+        while time.monotonic() < end and not t.capture().split("\n")[row].startswith(">"):
+            time.sleep(0.1)
+        check(t.capture().split("\n")[row].startswith(">"),
+              "the click selected globex-us:\n%s" % t.capture())
+        t.keys("q")
+    finally:
+        t.close()
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo --no-mouse")
+    try:
+        t.wait_for("globex-us")
+        eq(t.tmux("display", "-p", "-t", "t", "#{mouse_any_flag}").strip(), "0",
+           "--no-mouse: no mouse reports asked")
+        t.keys("q")
+    finally:
+        t.close()
+
+
 if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
-                 test_resize_while_streaming, test_moving_pauses_following_in_tmux])
+                 test_resize_while_streaming, test_moving_pauses_following_in_tmux,
+                 test_mouse_in_tmux])
