@@ -5,10 +5,14 @@
  * table's action for the screen, then the generic actions (back, quit, help,
  * redraw, the time zone); a key bound nowhere says so on the status line.
  * Curses drawing happens here and in the screens, on the UI thread only. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* explicit_bzero alongside -std=c11 */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonscan.h"
 #include "sanitize.h"
 #include "session.h"
 #include "ui.h"
@@ -24,6 +28,8 @@ static struct {
 	struct ui_ctx *ctx;
 	int dirty, full_redraw;
 	int pasting;
+	char paste[UI_PASTE_MAX + 4];   /* a paste for a screen's paste op */
+	size_t paste_len;
 	int show_cursor;
 	int64_t last_reload;
 } fr;
@@ -388,6 +394,11 @@ void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key)
 	}
 	if (is_key && (ch == KEY_PASTE_BEGIN || ch == KEY_PASTE_END)) {
 		fr.pasting = ch == KEY_PASTE_BEGIN;
+		if (!fr.pasting && v && v->ops->paste && fr.paste_len)
+			v->ops->paste(v, fr.paste, fr.paste_len);
+		/* it may hold a secret */
+		explicit_bzero(fr.paste, sizeof(fr.paste));
+		fr.paste_len = 0;
 		return;
 	}
 	if (!v)
@@ -396,6 +407,13 @@ void frame_key(struct ui_ctx *ctx, wint_t ch, int is_key)
 		/* Nothing to act on that cannot be seen; q still leaves. */
 		if (!is_key && (ch == 'q' || ch == 3))
 			ctx->quit = 1;
+		return;
+	}
+	if (fr.pasting && v->ops->paste) {
+		/* Kept whole for the screen, which reads it at the end. */
+		if (!is_key && fr.paste_len + 4 <= UI_PASTE_MAX)
+			fr.paste_len += js_utf8_encode(ch == '\r' ? '\n' : (uint32_t)ch,
+						       fr.paste + fr.paste_len);
 		return;
 	}
 	if (fr.pasting) {

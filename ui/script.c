@@ -267,8 +267,19 @@ static void script_run(struct ui_ctx *ctx)
 		} else if (!strcmp(cmd, "type")) {
 			type_text(ctx, arg);
 		} else if (!strcmp(cmd, "paste")) {
+			/* "\\n" in a paste is a newline: a pasted block of lines */
 			frame_key(ctx, KEY_PASTE_BEGIN, 1);
-			type_text(ctx, arg);
+			for (char *p = arg;;) {
+				char *nl = strstr(p, "\\n");
+
+				if (nl)
+					*nl = '\0';
+				type_text(ctx, p);
+				if (!nl)
+					break;
+				frame_key(ctx, '\n', 0);
+				p = nl + 2;
+			}
 			frame_key(ctx, KEY_PASTE_END, 1);
 		} else if (!strcmp(cmd, "wait-idle")) {
 			sc.idle_deadline = mw_mono_ms() + WAIT_IDLE_MS;

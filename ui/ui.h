@@ -59,6 +59,7 @@ enum ui_action {
 	ACT_TYPE, ACT_TYPE_END = ACT_TYPE + 9,
 	/* forms */
 	ACT_NEXT_FIELD, ACT_PREV_FIELD,
+	ACT_TO_FORM,    /* f: the wizard's form at once, the checklist skipped */
 	ACT_COUNT
 };
 
@@ -117,7 +118,13 @@ struct ui_view_ops {
 	/* A mouse click at screen (y, x): selects the row drawn there; 1 when
 	 * it did. NULL: the screen has nothing to click. */
 	int (*click)(struct ui_view *v, int y, int x);
+	/* A bracketed paste as a whole (UTF-8, newlines kept; at most
+	 * UI_PASTE_MAX bytes), for a screen that reads several values from
+	 * one paste. NULL: its characters go to input one by one, newlines
+	 * dropped. */
+	void (*paste)(struct ui_view *v, const char *text, size_t len);
 };
+#define UI_PASTE_MAX 8192
 
 struct ui_view {
 	const struct ui_view_ops *ops;

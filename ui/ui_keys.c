@@ -92,10 +92,13 @@ const struct ui_keybinding ui_keys[] = {
 	/* the setup wizard's forms */
 	{ "wizard", '\t', "Tab", ACT_NEXT_FIELD, "next field: move on", 1 },
 	{ "wizard", KEY_BTAB, "BackTab", ACT_PREV_FIELD, "previous field: move back", 1 },
-	{ "wizard", '\n', "Enter", ACT_ENTER, "next page: go on", 1 },
-	{ "wizard", '\r', NULL, ACT_ENTER, "next page: go on", 0 },
-	{ "wizard", KEY_ENTER, NULL, ACT_ENTER, "next page: go on", 0 },
+	{ "wizard", '\n', "Enter", ACT_ENTER, "go on: the next page, or the next field still "
+	  "wanted (then the check)", 1 },
+	{ "wizard", '\r', NULL, ACT_ENTER, "go on", 0 },
+	{ "wizard", KEY_ENTER, NULL, ACT_ENTER, "go on", 0 },
 	{ "wizard", 27, "Esc", ACT_BACK, "back: the previous page (leaves from the first)", 1 },
+	{ "wizard", 'f', "f", ACT_TO_FORM, "form: skip the checklist when the keys are in hand "
+	  "(a paste of them does too)", 0 },
 	/* Said here because the form gives Up/Down to its fields and Home/End
 	 * to the text: these two scroll every wizard page that does not fit. */
 	{ "wizard", KEY_PPAGE, "PgUp", ACT_PAGE_UP, "scroll a page up (the form: five fields "

@@ -207,6 +207,61 @@ def test_first_run():
         check(os.path.exists(g.config), "nothing saved")
 
 
+MAX_ONBOARDING_ACTIONS = 12
+
+
+def count_actions(lines):
+    """What a person does: each key, typed text or paste is one action;
+    waiting and dumping are the test's own."""
+    return sum(1 for l in lines if l.split(" ", 1)[0] in ("key", "type", "paste", "click",
+                                                          "dclick", "wheel"))
+
+
+def test_onboarding_in_few_actions():
+    """Issue 14.14: from the wizard's first screen to a collecting
+    integration with the keys in hand in at most 12 actions. API 2.0: one
+    paste names the Client ID and Secret (and here the simulator's base URL
+    and CA file), the name, Enter checks, Enter saves. API 1.0: the four
+    values bare, in Mimecast's order; the region found from the service
+    user's address; Enter moves on from field to field."""
+    with sim(["--records", "40"], write_config=False) as s:
+        g = Golden("onboarding", [s], os.path.join(s.dir, "new", "config.yaml"))
+        g.add("paste Client ID: mwsim-client\\nClient Secret: %s\\nBase URL: %s\\n"
+              "Extra CA file: %s" % (SIM_CLIENT_SECRET, s.base_url, s.ca_file))
+        g.dump("v2-pasted")
+        g.add("type acme-eu", "key Enter", "wait-idle")
+        g.dump("v2-check")
+        g.add("key Enter", "wait-idle")
+        g.dump("v2-home")
+        v2 = count_actions(g.lines)
+        g.run()
+        g.compare()
+        check(v2 <= MAX_ONBOARDING_ACTIONS, "API 2.0 onboarding takes %d actions" % v2)
+        with open(g.config) as f:
+            saved = f.read()
+        check("client_id: mwsim-client" in saved, "the pasted Client ID saved:\n" + saved)
+    with sim(["--records", "40"], write_config=False) as s:
+        g = Golden("onboarding", [s], os.path.join(s.dir, "new", "config.yaml"))
+        g.add("key Right",                   # API 1.0, on the first page
+              "paste %s\\n%s\\n%s\\n%s" % (mwtest.SIM_APP_ID, mwtest.SIM_APP_KEY,
+                                          mwtest.SIM_ACCESS_KEY, mwtest.SIM_SECRET_KEY))
+        g.dump("v1-pasted")
+        # The name; Enter goes on to the base URL, the one field still
+        # wanted; the simulator's CA (a real tenant needs none), then the
+        # service user's address finds the region.
+        g.add("type acme-v1", "key Enter", "key Down", "key Down", "type " + s.ca_file,
+              "key Up", "type svc@sim.example", "key Enter", "wait-idle")
+        g.dump("v1-found")
+        g.add("key Enter", "wait-idle")
+        g.dump("v1-check")
+        g.add("key Enter", "wait-idle")
+        v1 = count_actions(g.lines)
+        g.run(env={"MIMEWATCH_DISCOVER_URL": s.base_url})
+        g.compare()
+        check(v1 <= MAX_ONBOARDING_ACTIONS, "API 1.0 onboarding takes %d actions" % v1)
+        check(os.path.exists(g.config), "nothing saved")
+
+
 def test_bad_guid():
     """A GUID one character short and a non-GUID: errors next to the fields,
     Enter refused with the count of fields to fix, nothing saved."""
@@ -216,7 +271,8 @@ def test_bad_guid():
         g.add("type acme", "key Tab", "key Tab", "key Tab",
               "type 5f0e6d1c-1a2b-4c3d-9e8f-0a1b2c3d4e5", "key Tab", "type not-a-guid",
               "key Tab", "key Tab", "type " + s.base_url, "key Tab", "key Tab",
-              "type " + s.ca_file, "key Enter")
+              "type " + s.ca_file, "key Enter", "key Enter",
+              "key Enter")      # Enter moves on to the Access and Secret Keys, then submits
         g.dump("refused")
         g.run()
         g.compare()
@@ -383,6 +439,6 @@ def test_local_time():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_first_run, test_bad_guid, test_permission_missing, test_wizard_sizes,
+    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid, test_permission_missing, test_wizard_sizes,
                  test_home_states, test_preview_filters, test_detail_and_hostile, test_resize,
                  test_local_time])

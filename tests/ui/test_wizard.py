@@ -234,7 +234,9 @@ def test_bad_guid_shown_next_to_field():
               "key Tab", "key Tab", "key Tab", "type nobody@sim.example", "key Enter",
               "wait-idle")
         c.dump("typed")
-        c.add("key Tab", "key Enter")                       # from the CA field: submit
+        # From the CA field Enter moves on to each field still wanted (the
+        # Access Key, the Secret Key; issue 14.14), then submits.
+        c.add("key Tab", "key Enter", "key Enter", "key Enter")
         c.dump("refused")
         c.run()
         s = c.screen("typed")
@@ -809,6 +811,40 @@ def test_check_remedy_wraps_at_80x24():
         eq(c.screen("top"), c.screen("check"), "PgUp back to the top")
 
 
+def test_f_and_pastes_fill_the_form():
+    """Issue 14.14: f on the first page goes to the form; a paste with each
+    label on a line of its own and its value on the next fills the fields
+    it names (masked), a plain one-line paste goes into the focused field,
+    and a paste of values the form cannot place fills nothing."""
+    with mwtest.Sim(write_config=False) as sim:
+        c = Console(sim)
+        c.add("key f")
+        c.dump("f")
+        c.add("paste Client ID\\nmwsim-client\\n\\nClient Secret\\nsecret-0123456789")
+        c.dump("pasted")
+        c.add("paste acme-paste")
+        c.dump("name")
+        c.add("paste one\\ntwo\\nthree")
+        c.dump("three")
+        c.run()
+        f = c.screen("f")
+        check("New integration: details" in f.split("\n")[0], "f: the form:\n" + f)
+        p = c.screen("pasted")
+        eq(row_after(p, "Client ID").split(), ["Client", "ID", "mwsim-client"], "Client ID")
+        eq(row_after(p, "Client Secret").split(), ["Client", "Secret", "*" * 17],
+           "the Client Secret, masked")
+        check("secret-0123456789" not in p, "the secret on screen:\n" + p)
+        eq(p.rstrip("\n").split("\n")[-1].strip(),
+           "filled Client ID and Client Secret from the paste (secrets masked)", "the message")
+        eq(row_after(c.screen("name"), "Name").split(), ["Name", "acme-paste"],
+           "one value: into the focused field")
+        t = c.screen("three")
+        eq(row_after(t, "Client ID").split(), ["Client", "ID", "mwsim-client"],
+           "three bare lines on API 2.0 place nothing")
+        eq(row_after(t, "Name").split(), ["Name", "acme-pasteonetwothree"],
+           "they go into the focused field as typed, the newlines dropped")
+
+
 if __name__ == "__main__":
     mwtest.main([test_first_run_to_saved_integration, test_bad_guid_shown_next_to_field,
                  test_permission_missing_saves_with_one_passing,
@@ -818,4 +854,5 @@ if __name__ == "__main__":
                  test_edit_switch_v1_to_v2, test_edit_switch_keeps_secret_forms,
                  test_small_terminal_and_resize, test_leave_while_checking_stays_responsive,
                  test_esc_on_first_page_confirms, test_typed_T_is_text,
-                 test_region_table_scrolls_at_80x24, test_check_remedy_wraps_at_80x24])
+                 test_region_table_scrolls_at_80x24, test_check_remedy_wraps_at_80x24,
+                 test_f_and_pastes_fill_the_form])

@@ -115,6 +115,12 @@ static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 		ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 		ui_doc_add(d, ROLE_NORMAL, 0, "%s", st->after[i]);
 	}
+	if (w->page == 0 && !w->edit) {
+		ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
+		ui_doc_add(d, ROLE_KEY, 0, "%s", "Keys in hand? Press f for the form, or paste them "
+			   "here: a paste naming the Client ID and Client Secret (or the four API "
+			   "1.0 values, labelled or in Mimecast's order) fills the form.");
+	}
 	ui_doc_draw(d, y, y0 + height - 2 - y, width);
 	y = y0 + height - 1;
 	{
@@ -249,7 +255,7 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 	else
 		ui_textf(y0, x0 + 1, width - 2, ROLE_HEADING, "%s", w->edit
 			 ? "Change what you need; empty secret fields keep the saved ones"
-			 : "Integration details: Tab and Shift-Tab move, Enter checks and saves");
+			 : "Integration details: Enter goes on to what is needed, then checks");
 	y = y0 + 2;
 	for (int i = w->top; i < n && y < y0 + 2 + avail; i++) {
 		const struct fdef *d = &fdefs[s[i].id];

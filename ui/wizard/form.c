@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "jsonscan.h"
 #include "logtypes.h"
 #include "session.h"
 #include "util.h"
@@ -621,6 +622,222 @@ void wiz_focus_move(struct ui_view *v, int delta)
 }
 
 
+/* The first field after the focused one that still wants its value: a
+ * text field left empty whose emptiness is an error (not the optional
+ * ones, nor a secret an edit keeps). -1 when none. */
+static int next_wanted(struct ui_view *v, const struct slot *s, int n)
+{
+	struct wiz *w = v->priv;
+	char msg[900];
+	int warn;
+
+	for (int i = w->focus + 1; i < n; i++)
+		if (fdefs[s[i].id].kind == FK_TEXT && wiz_field_empty(&w->f[s[i].id]) &&
+		    !(s[i].id == F_NAME && w->edit) &&
+		    wiz_field_error(v, s[i].id, msg, sizeof(msg), &warn) && !warn)
+			return i;
+	return -1;
+}
+
+/* Enter on the form accepts the field and moves on to the next one that
+ * still wants a value; when none does, it starts the check (which names
+ * any field above that is wrong). Optional fields are passed over. */
+static void form_enter(struct ui_view *v, const struct slot *s, int n)
+{
+	struct wiz *w = v->priv;
+	int next = fdefs[s[w->focus].id].kind == FK_BUTTON ? -1 : next_wanted(v, s, n);
+
+	if (next < 0) {
+		wiz_submit(v);
+		return;
+	}
+	wiz_focus_move(v, next - w->focus);
+}
+
+/* ---- a paste of several values ------------------------------------------------------------ */
+
+/* The labels Mimecast's screens (and admins' notes) put before each value;
+ * api 0: a field of both APIs (it switches nothing). */
+static const struct {
+	const char *label;
+	enum fid id;
+	int api;
+} paste_labels[] = {
+	{ "client id", F_CLIENT_ID, 2 },
+	{ "client secret", F_CLIENT_SECRET, 2 },
+	{ "application id", F_APP_ID, 1 },
+	{ "app id", F_APP_ID, 1 },
+	{ "application key", F_APP_KEY, 1 },
+	{ "app key", F_APP_KEY, 1 },
+	{ "access key", F_ACCESS, 1 },
+	{ "secret key", F_SECRET, 1 },
+	{ "base url", F_BASE_URL, 0 },
+	{ "extra ca file", F_CA, 0 },
+	{ "ca file", F_CA, 0 },
+};
+
+/* The four API 1.0 values in the order Mimecast shows them (the
+ * application's page, then the keys created for the service user), and
+ * API 2.0's two. */
+static const enum fid bare_v1[] = { F_APP_ID, F_APP_KEY, F_ACCESS, F_SECRET };
+static const enum fid bare_v2[] = { F_CLIENT_ID, F_CLIENT_SECRET };
+
+/* A line's label: the index in paste_labels when the line starts with one
+ * (any case, then ':', '=', a tab or spaces, or nothing), with *value the
+ * rest; -1 when it names none. */
+static int line_label(const char *line, size_t len, const char **value, size_t *vlen)
+{
+	for (size_t k = 0; k < sizeof(paste_labels) / sizeof(paste_labels[0]); k++) {
+		size_t l = strlen(paste_labels[k].label), i = l;
+
+		if (len < l || strncasecmp(line, paste_labels[k].label, l) != 0)
+			continue;
+		if (i < len && !strchr(" \t:=", line[i]))
+			continue;   /* "Client IDs" is no label */
+		while (i < len && strchr(" \t:=", line[i]))
+			i++;
+		*value = line + i;
+		*vlen = len - i;
+		return (int)k;
+	}
+	return -1;
+}
+
+/* Trims blanks and the quotes a note may keep around a value. */
+static void trim_value(const char **p, size_t *n)
+{
+	while (*n && strchr(" \t\"'", (*p)[0]))
+		(*p)++, (*n)--;
+	while (*n && strchr(" \t\"'", (*p)[*n - 1]))
+		(*n)--;
+}
+
+static void set_from(struct wiz *w, enum fid id, const char *p, size_t n)
+{
+	char buf[sizeof(w->f[0].buf)];
+
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	wiz_field_set(&w->f[id], buf);
+	explicit_bzero(buf, sizeof(buf));
+	w->touched |= 1u << id;
+	w->dirty = 1;
+}
+
+/* Splits a paste into its non-blank lines, trimmed: how many (at most max). */
+static int paste_lines(const char *text, size_t len, const char **line, size_t *llen, int max)
+{
+	int nl = 0;
+
+	for (size_t i = 0; i < len && nl < max;) {
+		size_t j = i;
+
+		while (j < len && text[j] != '\n')
+			j++;
+		line[nl] = text + i;
+		llen[nl] = j - i;
+		trim_value(&line[nl], &llen[nl]);
+		if (llen[nl])
+			nl++;
+		i = j + 1;
+	}
+	return nl;
+}
+
+#define PASTE_LINES 16
+
+/* Fills the fields a paste names: "Client ID: ..." and "Client Secret:
+ * ..." (or a label on a line of its own, its value on the next), the four
+ * API 1.0 values likewise, or the values bare: API 1.0's four or API 2.0's
+ * two, in the order Mimecast shows them, for the form's API. A paste that
+ * names the other API's values switches the form to it. Returns how many
+ * fields it filled, their labels in names; 0 when the paste is one plain
+ * value (or nothing it can place). */
+static int paste_fields(struct wiz *w, const char *text, size_t len, char *names, size_t nn)
+{
+	const char *line[PASTE_LINES], *val[PASTE_LINES];
+	size_t llen[PASTE_LINES], vlen[PASTE_LINES];
+	enum fid ids[PASTE_LINES];
+	int nl = paste_lines(text, len, line, llen, PASTE_LINES), nv = 0, api = w->api;
+
+	for (int i = 0; i < nl; i++) {
+		const char *v, *next;
+		size_t n, nextn;
+		int k = line_label(line[i], llen[i], &v, &n);
+
+		if (k < 0)
+			continue;
+		trim_value(&v, &n);
+		if (!n && i + 1 < nl && line_label(line[i + 1], llen[i + 1], &next, &nextn) < 0) {
+			v = line[++i];
+			n = llen[i];
+		}
+		if (!n)
+			continue;
+		ids[nv] = paste_labels[k].id;
+		val[nv] = v;
+		vlen[nv++] = n;
+		if (paste_labels[k].api)
+			api = paste_labels[k].api;
+	}
+	if (!nv && nl == (w->api == 1 ? 4 : 2)) {
+		for (int i = 0; i < nl; i++) {
+			ids[i] = w->api == 1 ? bare_v1[i] : bare_v2[i];
+			val[i] = line[i];
+			vlen[i] = llen[i];
+		}
+		nv = nl;
+	}
+	if (!nv)
+		return 0;
+	wiz_set_api(w, api);
+	names[0] = '\0';
+	for (int i = 0; i < nv; i++) {
+		size_t at = strlen(names);
+
+		set_from(w, ids[i], val[i], vlen[i]);
+		snprintf(names + at, nn - at, "%s%s", i == 0 ? "" : i + 1 == nv ? " and " : ", ",
+			 fdefs[ids[i]].label);
+	}
+	return nv;
+}
+
+void wiz_form_paste(struct ui_view *v, const char *text, size_t len)
+{
+	struct wiz *w = v->priv;
+	struct slot s[MAX_SLOTS];
+	char names[256];
+	int n;
+
+	if (paste_fields(w, text, len, names, sizeof(names))) {
+		/* from a checklist page too: the keys are in hand */
+		if (w->page != PAGE_FORM)
+			wiz_go_page(v, PAGE_FORM);
+		/* the focus goes where a value is still wanted, else the button */
+		n = (int)wiz_form_slots(w, s);
+		w->focus = -1;
+		w->focus = next_wanted(v, s, n);
+		if (w->focus < 0)
+			w->focus = n - 1;
+		ui_message(v->ctx, ROLE_OK, "filled %s from the paste (secrets masked)", names);
+		return;
+	}
+	if (w->page != PAGE_FORM)
+		return;     /* a checklist page takes no text */
+	/* one value: into the focused field, as typed (a newline is no Enter) */
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t k = js_utf8_decode((const unsigned char *)text + i,
+					  (const unsigned char *)text + len, &cp);
+
+		if (cp != '\n')
+			wiz_form_input(v, (wint_t)cp, 0);
+		i += k ? k : 1;
+	}
+}
+
 int wiz_form_action(struct ui_view *v, enum ui_action a)
 {
 	struct wiz *w = v->priv;
@@ -655,7 +872,7 @@ int wiz_form_action(struct ui_view *v, enum ui_action a)
 		wiz_focus_move(v, -5);
 		return 1;
 	case ACT_ENTER:
-		wiz_submit(v);
+		form_enter(v, s, n);
 		return 1;
 	case ACT_BACK:
 	case ACT_QUIT:
@@ -715,7 +932,11 @@ int wiz_form_input(struct ui_view *v, wint_t ch, int is_key)
 	case FK_TEXT:
 		if (cur->id == F_NAME && w->edit)
 			return 0;
-		if (cur->id == F_EMAIL && wiz_is_enter(ch, is_key)) {
+		/* Enter on the address asks Mimecast; once the base URL is found
+		 * for it, Enter moves on as on any field. */
+		if (cur->id == F_EMAIL && wiz_is_enter(ch, is_key) &&
+		    !(w->disc_found_for[0] && !strcmp(w->disc_found_for, wiz_fstr(&w->f[F_EMAIL])) &&
+		      !wiz_field_empty(&w->f[F_BASE_URL]))) {
 			wiz_start_discovery(v);
 			return 1;
 		}

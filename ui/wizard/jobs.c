@@ -220,6 +220,7 @@ void wiz_poll_jobs(struct ui_view *v)
 			wiz_field_set(&w->f[F_BASE_URL], j->found);
 			snprintf(w->disc_msg, sizeof(w->disc_msg), "found %s for %s", j->found,
 				 j->email);
+			mw_strlcpy(w->disc_found_for, j->email, sizeof(w->disc_found_for));
 			w->disc_role = ROLE_OK;
 			w->dirty = 1;
 		} else {

@@ -288,6 +288,9 @@ static int wizard_action(struct ui_view *v, enum ui_action a)
 		case ACT_QUIT:
 			wiz_leave(v, 0);
 			return 1;
+		case ACT_TO_FORM:
+			wiz_go_page(v, PAGE_FORM);
+			return 1;
 		default:
 			/* the movement keys scroll a page that does not fit */
 			return ui_doc_action(&w->doc, a, w->doc.rows);
@@ -398,5 +401,6 @@ const struct ui_view_ops view_wizard = {
 	.draw = wiz_draw,
 	.action = wizard_action,
 	.input = wizard_input,
+	.paste = wiz_form_paste,
 	.title = wizard_title,
 };

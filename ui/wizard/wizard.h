@@ -103,6 +103,7 @@ struct wiz {
 
 	struct job *disc;
 	char disc_msg[900];
+	char disc_found_for[256];   /* the address the base URL was found for */
 	enum ui_role disc_role;
 
 	struct mw_integration built;  /* what the check ran on, and what is saved */
@@ -143,6 +144,10 @@ void wiz_focus_move(struct ui_view *v, int delta);
 /* The form page's actions and raw keys: 1 when handled. */
 int wiz_form_action(struct ui_view *v, enum ui_action a);
 int wiz_form_input(struct ui_view *v, wint_t ch, int is_key);
+/* A bracketed paste: the values it names ("Client ID: ...", the four API
+ * 1.0 values, ...) fill their fields, from a checklist page too; one plain
+ * value goes into the focused field. */
+void wiz_form_paste(struct ui_view *v, const char *text, size_t len);
 
 /* ---- jobs.c ---- */
 
