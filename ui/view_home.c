@@ -473,8 +473,11 @@ static void draw_integration(struct ui_view *v, const struct mw_integration *in,
 		snprintf(word, sizeof(word), "not collecting");
 		sev = 2;
 	}
-	role = sev == 0 ? ROLE_OK : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
-	mark = sev == 0 ? ui_mark_ok() : ui_mark_bad();
+	role = sev == 0 ? ROLE_OK : sev == 1 ? ROLE_MUTED : sev >= 4 ? ROLE_ERROR : ROLE_WARNING;
+	/* Starting, paused and throttled (waiting out a rate limit, as the
+	 * quota asks) are no failure: a neutral mark; the cross is for a type
+	 * that fails or retries. */
+	mark = sev == 0 ? ui_mark_ok() : sev <= 3 ? ui_mark_idle() : ui_mark_bad();
 
 	if (selected) {
 		attrset(ui_attr(ROLE_SELECTION));

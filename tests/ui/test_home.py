@@ -437,10 +437,29 @@ def test_mouse_clicks_and_wheel():
     eq(d["help2"], d["help0"], "and back")
 
 
+def test_throttled_is_no_failure():
+    """A type waiting out Mimecast's rate limit (a 429 with its reset time)
+    does what the quota asks: its integration gets the neutral mark, not
+    the cross of a failing one, and the row says how long it waits."""
+    with uitest.mwtest.Sim(["--records", "50", "--fault",
+                            "429:type=url,count=1,reset=60000"]) as sim:
+        r = uitest.run_script(["sleep 3000", "dump home", "quit"],
+                              args=["--config", sim.config], size=(100, 30))
+        eq(r.rc, 0, "console exit status (%s)" % r)
+        s = r.dumps["home"]
+        row = integration_row(s, "sim")
+        url = type_row(s, "sim", "url")
+        check(re.match(r"throttled \d+s$", cell(url, COL_STATE)),
+              "the url row waits: %r\n%s" % (url, "\n".join(s)))
+        eq(row[1:].split()[0], "-", "the integration's mark while throttled: %r" % row)
+        check(row[23:].startswith("throttled"), "its word: %r" % row)
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
-                 test_help_scrolls_at_80x24, test_mouse_clicks_and_wheel])
+                 test_help_scrolls_at_80x24, test_mouse_clicks_and_wheel,
+                 test_throttled_is_no_failure])
