@@ -897,15 +897,19 @@ int cmd_reset(const char *config, int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0) {
 			yes = 1;
-		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-			if (mw_parse_duration(argv[++i], &since) < 0) {
+		} else if (strcmp(argv[i], "--since") == 0 || strncmp(argv[i], "--since=", 8) == 0) {
+			/* as fetch's --retry-budget: a missing value is named, not
+			 * called an unknown option */
+			const char *v = argv[i][7] == '=' ? argv[i] + 8 : (i + 1 < argc ? argv[++i] : "");
+
+			if (mw_parse_duration(v, &since) < 0) {
 				fprintf(stderr, "mimewatch reset: --since '%s' is not a duration; "
-						"write e.g. 48h, 7d\n", safe(argv[i]));
+						"write e.g. 48h, 7d\n", safe(v));
 				return EXIT_USAGE;
 			}
 			if (since > OPT_DURATION_MAX) {
 				fprintf(stderr, "mimewatch reset: --since '%s' is out of range; give at "
-						"most 36500d, e.g. 7d\n", safe(argv[i]));
+						"most 36500d, e.g. 7d\n", safe(v));
 				return EXIT_USAGE;
 			}
 		} else if (argv[i][0] == '-') {

@@ -38,7 +38,11 @@ def test_usage_errors():
                            (["fetch", "nosuch"], "nosuch"), (["reset", "nosuch", "--yes"],
                                                               "nosuch"),
                            (["reset", "sim", "nosuchtype", "--yes"], "nosuchtype"),
-                           (["fetch", "--retry-budget", "ten"], "ten")):
+                           (["fetch", "--retry-budget", "ten"], "ten"),
+                           # a missing value is named, not an unknown option
+                           (["reset", "sim", "--since"], "--since '' is not a duration"),
+                           (["reset", "--since=2x", "sim"], "--since '2x' is not a duration"),
+                           (["fetch", "--retry-budget"], "--retry-budget '' is not a")):
             r = sim.mw(argv, timeout=30)
             eq(r.rc, 2, "exit status of mimewatch %s\n%s" % (" ".join(argv), r))
             check(what in r.err, "stderr of mimewatch %s should name %r:\n%s"
