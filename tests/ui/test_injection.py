@@ -134,8 +134,10 @@ class Allowed:
                 if seq in "()*+#" and m.end() < len(val):
                     seq += val[m.end()]
                 self.esc.add(seq)
-        # The console's own: bracketed paste on and off (ui_main.c).
-        self.exact |= {"\x1b[?2004h", "\x1b[?2004l"}
+        # The console's own: bracketed paste on and off (console.c); mouse
+        # reports on and off, which ncurses sends from the extended
+        # capability XM (not among the strings read above) for mousemask.
+        self.exact |= {"\x1b[?2004h", "\x1b[?2004l", "\x1b[?1006;1000h", "\x1b[?1006;1000l"}
 
     def csi_ok(self, seq, marker, params, final):
         if seq in self.exact:
