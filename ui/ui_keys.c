@@ -80,7 +80,7 @@ const struct ui_keybinding ui_keys[] = {
 	{ "preview", '7', "7", ACT_TYPE + 6, NULL, 0 },
 	{ "preview", '8', "8", ACT_TYPE + 7, NULL, 0 },
 	{ "preview", '9', "9", ACT_TYPE + 8, NULL, 0 },
-	{ "preview", '/', "/", ACT_FILTER, "filter: TEXT Enter, case-insensitive, every field", 1 },
+	{ "preview", '/', "/", ACT_FILTER, "filter: applies as you type; words ANDed, \"a phrase\", field:value (sender:, url:, action:, result: ...), since:2h, from:/to: a date; Enter keeps it, Esc undoes it", 1 },
 	{ "preview", 'm', "m", ACT_THREATS, "threats: only malicious or unsafe records, on or off", 1 },
 	{ "preview", ' ', "Space", ACT_FOLLOW, "follow: pause or resume following new records (moving pauses it)", 1 },
 	{ "preview", '\n', "Enter", ACT_ENTER, "detail: every field of the record", 1 },

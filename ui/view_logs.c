@@ -37,6 +37,7 @@
 #define EXPORT_FLUSH (256 * 1024)
 #define TOP_LINES 3             /* tabs, state line, column headings */
 #define BOTTOM_LINES 1          /* the prompt or progress line */
+#define FILTER_PAUSE_MS 250     /* typing paused this long: the filter applies */
 
 struct cellrow {
 	int64_t rowid;
@@ -98,6 +99,8 @@ struct logs {
 	struct export_job *exp;
 	enum prompt prompt;
 	struct ui_field field;
+	char text_before[256];  /* the filter when its prompt opened (Esc) */
+	int64_t typed_at;       /* mono ms of the last edit not yet applied, 0 none */
 	int busy;               /* holding ui_busy(+1) */
 	int64_t detail_rowid;
 	int64_t shown;          /* the selected row's rowid at the last draw, 0 none */
@@ -948,6 +951,23 @@ static void logs_reload(struct ui_view *v)
 	int64_t m;
 	int offset;
 
+	if (l->typed_at && l->prompt == PROMPT_FILTER) {
+		int64_t wait = l->typed_at + FILTER_PAUSE_MS - mw_mono_ms();
+
+		if (wait > 0) {
+			ui_tick((int)wait);
+		} else {
+			/* typing paused: the filter as typed so far */
+			l->typed_at = 0;
+			l->field.buf[l->field.len] = '\0';
+			if (strcmp(l->text, l->field.buf)) {
+				mw_strlcpy(l->text, l->field.buf, sizeof(l->text));
+				filter_changed(l, ctx);
+				return;
+			}
+		}
+	}
+
 	refresh_status(l, ctx);
 	m = max_rowid(ctx);
 	if (!l->source || !l->following || !l->at_top || m <= l->head) {
@@ -1235,7 +1255,10 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	case ACT_LAST: go_oldest(l); break;
 	case ACT_NEXT_TYPE: set_type(l, ctx, (l->type + 1) % (int)mw_nlogtypes); break;
 
-	case ACT_FILTER: start_prompt(l, PROMPT_FILTER, l->text); return 1;
+	case ACT_FILTER:
+		mw_strlcpy(l->text_before, l->text, sizeof(l->text_before));
+		start_prompt(l, PROMPT_FILTER, l->text);
+		return 1;
 	case ACT_THREATS:
 		l->threats = !l->threats;
 		filter_changed(l, ctx);
@@ -1313,13 +1336,20 @@ static int logs_input(struct ui_view *v, wint_t ch, int is_key)
 		return 0;
 	}
 	if (!is_key && ch == 27) {
+		/* Esc leaves the filter as it was before the prompt */
+		if (l->prompt == PROMPT_FILTER && strcmp(l->text, l->text_before)) {
+			mw_strlcpy(l->text, l->text_before, sizeof(l->text));
+			filter_changed(l, v->ctx);
+		}
 		l->prompt = PROMPT_NONE;
+		l->typed_at = 0;
 		return 1;
 	}
 	if (enter) {
 		enum prompt p = l->prompt;
 
 		l->prompt = PROMPT_NONE;
+		l->typed_at = 0;
 		l->field.buf[l->field.len] = '\0';
 		if (p == PROMPT_FILTER) {
 			mw_strlcpy(l->text, l->field.buf, sizeof(l->text));
@@ -1330,8 +1360,12 @@ static int logs_input(struct ui_view *v, wint_t ch, int is_key)
 		}
 		return 1;
 	}
-	/* Every other key edits the field or is ignored: a prompt is modal. */
-	ui_field_input(&l->field, ch, is_key);
+	/* Every other key edits the field or is ignored: a prompt is modal.
+	 * The filter applies as it is typed, once typing pauses. */
+	if (ui_field_input(&l->field, ch, is_key) && l->prompt == PROMPT_FILTER) {
+		l->typed_at = mw_mono_ms();
+		ui_tick(FILTER_PAUSE_MS);
+	}
 	return 1;
 }
 

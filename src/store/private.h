@@ -7,9 +7,35 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "jsonscan.h"
 #include "store.h"
 
 #define STORE_SCHEMA_VERSION 3
+
+/* ---- filter.c: the preview's filter, compiled once per scan ---- */
+#define FILTER_MAX_TERMS 16
+#define FILTER_MAX_KEYS 4
+struct filter_term {
+	mw_buf needle;              /* folded UTF-8 */
+	int ascii;                  /* printable ASCII: the raw prefilter applies */
+	const char *keys[FILTER_MAX_KEYS];  /* a field term's JSON keys; 0: any value */
+	size_t nkeys;
+	char raw_key[64];           /* a key typed that no column names */
+};
+struct filter {
+	struct filter_term terms[FILTER_MAX_TERMS];
+	size_t nterms;
+	int64_t from, to;           /* record time bounds (inclusive), 0 none */
+	js_doc doc;
+	mw_buf value;
+};
+/* Compiles text for the records of log type `type` (NULL: fields by JSON
+ * key only); -1 with the fix in e for a bad time term or too many terms. */
+int filter_init(struct filter *f, const char *text, const char *type, mw_err *e);
+void filter_free(struct filter *f);
+int filter_empty(const struct filter *f);
+/* 1 when the record (its JSON and time) passes every term. */
+int filter_test(struct filter *f, const char *json, size_t len, int64_t time);
 /* PRAGMA application_id: "MWst", so another program's SQLite file is told
  * apart from a damaged store of ours. */
 #define STORE_APP_ID 0x4d577374

@@ -1,6 +1,6 @@
 /* store/query.c - reading records for the console's preview: pages older
- * or newer than a row, filtered by type, threat and a case-folded text
- * match over the record's string values. */
+ * or newer than a row, filtered by type, threat and the filter's terms
+ * (filter.c). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
@@ -24,170 +24,18 @@
 
 /* ---- reading records for the console's preview ------------------------------ */
 
-/* Simple case folding, enough for what administrators type: ASCII, Latin-1,
- * Latin Extended-A, Greek and Cyrillic capitals map to their small letters.
- * No character outside ASCII folds into ASCII (U+0130 and U+212A stay), which
- * is what lets an ASCII filter skip records by their raw bytes. */
-static uint32_t fold_cp(uint32_t c)
-{
-	if (c < 0x80)
-		return c >= 'A' && c <= 'Z' ? c + 32 : c;
-	if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-		return c + 32;
-	if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) ||
-	    (c >= 0x14A && c <= 0x177))
-		return c | 1;
-	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-		return (c & 1) ? c + 1 : c;
-	if (c == 0x178)
-		return 0xFF;
-	if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2)
-		return c + 32;
-	if (c == 0x386)
-		return 0x3AC;
-	if (c >= 0x388 && c <= 0x38A)
-		return c + 37;
-	if (c == 0x38C)
-		return 0x3CC;
-	if (c == 0x38E || c == 0x38F)
-		return c + 63;
-	if (c >= 0x410 && c <= 0x42F)
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40F)
-		return c + 80;
-	return c;
-}
-
-static void fold_append(mw_buf *out, uint32_t cp)
-{
-	char enc[4];
-
-	if (cp == JS_CP_INVALID)
-		cp = 0xFFFD;
-	mw_buf_append(out, enc, js_utf8_encode(fold_cp(cp), enc));
-}
-
-/* A compiled text filter, reused across the rows of one scan. */
-struct matcher {
-	mw_buf needle;          /* folded UTF-8 */
-	int ascii;              /* the needle is printable ASCII: raw prefilter */
-	js_doc doc;
-	mw_buf value;           /* a string value, decoded and folded */
-};
-
-static void matcher_init(struct matcher *m, const char *text)
-{
-	const unsigned char *p = (const unsigned char *)text, *end = p + strlen(text);
-
-	mw_buf_init(&m->needle);
-	mw_buf_init(&m->value);
-	js_init(&m->doc);
-	m->ascii = 1;
-	while (p < end) {
-		uint32_t cp;
-
-		p += js_utf8_decode(p, end, &cp);
-		if (cp < 0x20 || cp >= 0x7F)
-			m->ascii = 0;
-		fold_append(&m->needle, cp);
-	}
-}
-
-static void matcher_free(struct matcher *m)
-{
-	mw_buf_free(&m->needle);
-	mw_buf_free(&m->value);
-	js_free(&m->doc);
-}
-
-/* Case-insensitive (ASCII) search of a lower-case ASCII needle. */
-static int ascii_ci_find(const char *h, size_t hn, const char *n, size_t nn)
-{
-	if (nn == 0)
-		return 1;
-	for (size_t i = 0; i + nn <= hn; i++) {
-		size_t k = 0;
-
-		while (k < nn) {
-			unsigned char c = (unsigned char)h[i + k];
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c + 32);
-			if (c != (unsigned char)n[k])
-				break;
-			k++;
-		}
-		if (k == nn)
-			return 1;
-	}
-	return 0;
-}
-
-static int string_matches(struct matcher *m, const js_tok *t)
-{
-	const unsigned char *p = (const unsigned char *)m->doc.buf + t->start;
-	const unsigned char *end = (const unsigned char *)m->doc.buf + t->end;
-
-	mw_buf_reset(&m->value);
-	while (p < end)
-		fold_append(&m->value, js_decode_char(&p, end));
-	return memmem(m->value.data, m->value.len, m->needle.data, m->needle.len) != NULL;
-}
-
-/* Does any string value in the subtree at tok match? Keys are skipped. */
-static int subtree_matches(struct matcher *m, size_t tok)
-{
-	const js_tok *t = &m->doc.toks[tok];
-	size_t i, stop = t->next;
-
-	switch (t->type) {
-	case JS_STRING:
-		return string_matches(m, t);
-	case JS_OBJECT:
-		/* key, value subtree, key, value subtree ... */
-		for (i = tok + 1; i < stop; i = m->doc.toks[i + 1].next)
-			if (subtree_matches(m, i + 1))
-				return 1;
-		return 0;
-	case JS_ARRAY:
-		for (i = tok + 1; i < stop; i = m->doc.toks[i].next)
-			if (subtree_matches(m, i))
-				return 1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int matcher_test(struct matcher *m, const char *json, size_t len)
-{
-	mw_err ignored;
-
-	if (m->needle.len == 0)
-		return 1;
-	/* Without a backslash every string is its raw bytes, and no non-ASCII
-	 * character folds into ASCII: an ASCII needle absent from the raw
-	 * text (keys included) cannot be in a value. Most rows stop here. */
-	if (m->ascii && !memchr(json, '\\', len) &&
-	    !ascii_ci_find(json, len, m->needle.data, m->needle.len))
-		return 0;
-	if (js_parse(&m->doc, json, len, &ignored) < 0) {
-		/* Stored records are valid JSON; a damaged one is still
-		 * searched, as plain text. */
-		return m->ascii && ascii_ci_find(json, len, m->needle.data, m->needle.len);
-	}
-	return m->doc.ntoks > 0 && subtree_matches(m, 0);
-}
-
 int store_record_matches(const char *json, size_t len, const char *text)
 {
-	struct matcher m;
+	struct filter f;
+	mw_err e;
 	int r;
 
 	if (!text || !*text)
 		return 1;
-	matcher_init(&m, text);
-	r = matcher_test(&m, json, len);
-	matcher_free(&m);
+	if (filter_init(&f, text, NULL, &e) < 0)
+		return 0;
+	r = filter_test(&f, json, len, 0);
+	filter_free(&f);
 	return r;
 }
 
@@ -240,12 +88,12 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
 {
 	struct qstream qs[2];
-	struct matcher m;
+	struct filter m;
 	struct store_row row;
 	char *integration = NULL, *type = NULL;
 	int64_t bound = sc->pos, delivered = 0;
 	size_t examined = 0, nq = 0;
-	int have_text = q->text && *q->text, rc = -1;
+	int have_text = 0, rc = -1;
 
 	sc->done = 0;
 	switch (source_names(s, q->source, &integration, &type, e)) {
@@ -272,8 +120,9 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 		if (qstream_step(s, x, e) < 0)
 			goto out_reset;
 	}
-	if (have_text)
-		matcher_init(&m, q->text);
+	if (filter_init(&m, q->text, type, e) < 0)
+		goto out_reset;
+	have_text = 1;
 	row.integration = integration;
 	row.type = type;
 	for (;;) {
@@ -303,7 +152,7 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 				   row.rowid, sdb_damaged_fix);
 			goto out;
 		}
-		if (!have_text || matcher_test(&m, row.json, row.json_len)) {
+		if (filter_test(&m, row.json, row.json_len, row.time)) {
 			delivered++;
 			if (cb(&row, ctx) || (limit && (size_t)delivered >= limit)) {
 				/* Whether anything is left is the next call's to find. */
@@ -316,7 +165,7 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 	rc = 0;
 out:
 	if (have_text)
-		matcher_free(&m);
+		filter_free(&m);
 out_reset:
 	for (size_t i = 0; i < nq; i++)
 		sqlite3_reset(qs[i].st);

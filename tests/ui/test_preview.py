@@ -424,6 +424,54 @@ def test_filter_and_threats_exact():
            [show_time(l["time"]) for l in want_url[::-1][:DATA_ROWS]], "rows of the URL filter")
 
 
+def test_filter_terms_as_you_type():
+    """Issue 14.17: the filter applies as it is typed (Esc in the prompt
+    undoes it), a field:value term looks only in that field (sender: is the
+    Sender column's senderAddress), terms are ANDed, and from: bounds the
+    record's time; the counts are exact."""
+    with fetched_sim() as sim:
+        # Attachment records: every recipient is at sim.example, outbound
+        # senders too, inbound ones elsewhere (src/sim/records.c).
+        imp = sim.ndjson("sim", "attachment")
+        domain = "sim.example"
+        word = "clean"
+
+        def sender_has(l):
+            return domain in str(l["record"].get("senderAddress", "")).lower()
+
+        want_sender = [l for l in imp if sender_has(l)]
+        want_and = [l for l in want_sender if text_matches(l["record"], word)]
+        # a domain seen elsewhere in a record but not in its sender
+        elsewhere = [l for l in imp if text_matches(l["record"], domain) and not sender_has(l)]
+        cut = imp[-5]["time"]
+        want_from = [l for l in imp if mwtest.mc_time(l["time"]) >= mwtest.mc_time(cut)]
+        check(want_sender and len(want_sender) < len(imp), "the sim's senders: %d of %d"
+              % (len(want_sender), len(imp)))
+        check(elsewhere, "records naming %s outside the sender: the field term must "
+              "leave them out" % domain)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mwtest.mc_time(cut)))
+        d = Console(sim).run(["wait-idle", "key Enter", "key 3", "wait-idle", "key /",
+                              "type sender:" + domain, "sleep 800", "wait-idle", "dump typing",
+                              "key Esc", "wait-idle", "dump undone", "key /",
+                              "type sender:%s %s" % (domain, word), "key Enter", "wait-idle",
+                              "dump and", "key Esc", "key /", "type from:" + stamp,
+                              "key Enter", "wait-idle", "dump from"])
+        dot = " \u00b7 "
+
+        def state(text, n):
+            return " %d records%sfilter \"%s\"%s%d matching%sfollowing" % (
+                len(imp), dot, text, dot, n, dot)
+        eq(d["typing"][STATE], state("sender:" + domain, len(want_sender)),
+           "applied while the prompt is open (%d elsewhere only)" % len(elsewhere))
+        check(any(l.startswith(" Filter: sender:" + domain) for l in d["typing"]),
+              "the prompt is still open:\n%s" % "\n".join(d["typing"]))
+        eq(d["undone"][STATE], " %d records%sfollowing" % (len(imp), dot), "Esc undoes it")
+        eq(d["and"][STATE], state("sender:%s %s" % (domain, word), len(want_and)),
+           "terms ANDed")
+        eq(d["from"][STATE], state("from:" + stamp, len(want_from)), "from: the time")
+        eq(len(rows_of(d["from"])), len(want_from), "the rows from then on")
+
+
 def test_detail_every_key_and_hostile_escaped():
     with fetched_sim() as sim:
         console = Console(sim)
@@ -716,6 +764,7 @@ if __name__ == "__main__":
     mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
                  test_failing_type_shows_its_error, test_failing_type_long_remedy_wraps,
                  test_moving_pauses_following, test_filter_and_threats_exact,
+                 test_filter_terms_as_you_type,
                  test_detail_every_key_and_hostile_escaped, test_time_zone_toggle,
                  test_export_equals_ndjson_lines,
                  test_export_names_in_full_and_free, test_resize_keeps_the_preview, test_million_records_open_fast,

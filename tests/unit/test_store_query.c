@@ -237,6 +237,64 @@ static void test_text_filter(void **state)
 	assert_int_equal(store_record_matches("{\"a\":1}", 7, ""), 1);
 }
 
+/* The filter's terms (store/filter.c): fields, AND, phrases, times. */
+static void test_filter_terms(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { .source = f->url };
+	struct store_scan sc = { 0, 0 };
+	struct got g = { .n = 0 };
+	mw_err e = { "" };
+
+	/* a field by its JSON key (no url column is "subject"), at any depth */
+	q.text = "subject:quarterly";
+	assert_string_equal(ids_of(f, &q, 0), "u7,u0");
+	q.text = "deep:NEEDLE";
+	assert_string_equal(ids_of(f, &q, 0), "u2");
+	q.text = "subject:needle";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	/* a field's number or literal as written; a plain term only in strings */
+	q.text = "n:42";
+	assert_string_equal(ids_of(f, &q, 0), "u0");
+	q.text = "42";
+	assert_string_equal(ids_of(f, &q, 0), "u8");
+	q.text = "flag:true";
+	assert_string_equal(ids_of(f, &q, 0), "u7");
+	/* terms are ANDed; a quoted phrase is one term */
+	q.text = "quarterly again";
+	assert_string_equal(ids_of(f, &q, 0), "u7");
+	q.text = "\"report again\"";
+	assert_string_equal(ids_of(f, &q, 0), "u7");
+	q.text = "\"report quarterly\"";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	q.text = "subject:\"but one\"";
+	assert_string_equal(ids_of(f, &q, 0), "u10");
+	/* a URL and a clock time are text, not fields */
+	q.text = "https://nowhere";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	q.text = "10:00";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	/* the record's time (NOW + i), UTC, inclusive */
+	q.text = "from:2024-11-17T17:02:39Z";
+	assert_string_equal(ids_of(f, &q, 0), "u11,u10,u9");
+	q.text = "to:\"2024-11-17 17:02:31\"";
+	assert_string_equal(ids_of(f, &q, 0), "u1,u0");
+	q.text = "to:2024-11-17 last";
+	assert_string_equal(ids_of(f, &q, 0), "u10,u9");
+	q.text = "from:2024-11-18";
+	assert_string_equal(ids_of(f, &q, 0), "");
+	/* the clock is pinned at NOW, the oldest record's time */
+	q.text = "since:1h last";
+	assert_string_equal(ids_of(f, &q, 0), "u10,u9");
+	/* a bad time term says the fix */
+	q.text = "since:2x";
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 0, 0, collect, &g, &e), -1);
+	assert_non_null(strstr(e.msg, "since:2x is not a duration; write e.g. since:2h"));
+	q.text = "from:yesterday";
+	assert_int_equal(store_query_page(f->s, &q, 0, &sc, 0, 0, collect, &g, &e), -1);
+	assert_non_null(strstr(e.msg, "from:yesterday is not a date"));
+}
+
 static void test_budget_resumes(void **state)
 {
 	struct fx *f = *state;
@@ -352,6 +410,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pages_newest_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threats_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_terms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_row_and_find_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_upgrade, setup, teardown),
