@@ -33,7 +33,9 @@ struct collector;   /* collector.h: session.c's alone */
 /* ---- colours as roles (ui_colors.c) -------------------------------------- */
 enum ui_role {
 	ROLE_NORMAL, ROLE_OK, ROLE_WARNING, ROLE_ERROR, ROLE_MUTED, ROLE_SELECTION,
-	ROLE_HEADING, ROLE_TITLE, ROLE_KEY, ROLE_INPUT, ROLE_COUNT
+	ROLE_HEADING, ROLE_TITLE, ROLE_KEY, ROLE_INPUT,
+	ROLE_MATCH,     /* what a filter matched, inside a row */
+	ROLE_COUNT
 };
 /* Sets up colour pairs, or monochrome attributes when the terminal has no
  * colour or NO_COLOR is set. */
@@ -196,6 +198,10 @@ void ui_tick(int ms);
 /* Draws s[0..n) sanitised (sanitize_display), cut to max_cols display columns,
  * in role; returns columns used. Every string from Mimecast goes through it. */
 int ui_text(int y, int x, int max_cols, enum ui_role role, const char *s, size_t n);
+/* ui_text with the parts that equal one of words (ASCII case-insensitively,
+ * as the filter matches) drawn in ROLE_MATCH. */
+int ui_text_marked(int y, int x, int max_cols, enum ui_role role, const char *s, size_t n,
+		   const char *const *words, size_t nwords);
 int ui_textf(int y, int x, int max_cols, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void ui_hline(int y, int x, int width);

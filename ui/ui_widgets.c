@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -27,6 +28,43 @@ int ui_text(int y, int x, int max_cols, enum ui_role role, const char *s, size_t
 	attrset(ui_attr(role));
 	mvaddnstr(y, x, b.data ? b.data : "", (int)b.len);
 	attrset(A_NORMAL);
+	mw_buf_free(&b);
+	return cols;
+}
+
+int ui_text_marked(int y, int x, int max_cols, enum ui_role role, const char *s, size_t n,
+		   const char *const *words, size_t nwords)
+{
+	mw_buf b;
+	unsigned char *mark;
+	int cols;
+
+	if (max_cols <= 0 || !s)
+		return 0;
+	if (!nwords)
+		return ui_text(y, x, max_cols, role, s, n);
+	mw_buf_init(&b);
+	cols = sanitize_display(&b, s, n, max_cols, ui_ascii);
+	mark = mw_xcalloc(b.len + 1, 1);
+	for (size_t w = 0; w < nwords; w++) {
+		size_t wl = strlen(words[w]);
+
+		for (size_t i = 0; wl && i + wl <= b.len; i++)
+			if (strncasecmp(b.data + i, words[w], wl) == 0)
+				memset(mark + i, 1, wl);
+	}
+	move(y, x);
+	for (size_t i = 0; i < b.len;) {
+		size_t j = i;
+
+		while (j < b.len && mark[j] == mark[i])
+			j++;
+		attrset(ui_attr(mark[i] ? ROLE_MATCH : role));
+		addnstr(b.data + i, (int)(j - i));
+		i = j;
+	}
+	attrset(A_NORMAL);
+	free(mark);
 	mw_buf_free(&b);
 	return cols;
 }

@@ -100,6 +100,8 @@ struct logs {
 	enum prompt prompt;
 	struct ui_field field;
 	char text_before[256];  /* the filter when its prompt opened (Esc) */
+	struct store_filter_word words[16];  /* the filter's words, marked in the rows */
+	size_t nwords;
 	int64_t typed_at;       /* mono ms of the last edit not yet applied, 0 none */
 	int busy;               /* holding ui_busy(+1) */
 	int64_t detail_rowid;
@@ -866,6 +868,14 @@ static void refresh_status(struct logs *l, struct ui_ctx *ctx)
 	}
 }
 
+/* The filter's words for the type's columns (a name may stand for a
+ * different field in each type). */
+static void refresh_words(struct logs *l)
+{
+	l->nwords = store_filter_words(l->text, l->lt->name, l->words,
+				       sizeof(l->words) / sizeof(l->words[0]));
+}
+
 static void set_type(struct logs *l, struct ui_ctx *ctx, int type)
 {
 	l->type = type;
@@ -879,6 +889,7 @@ static void set_type(struct logs *l, struct ui_ctx *ctx, int type)
 	snprintf(l->title, sizeof(l->title), "%s %s %s", l->integration,
 		 ui_dot(), l->lt->label);
 	l->source = -1;         /* forces refresh_status to start over */
+	refresh_words(l);
 	refresh_status(l, ctx);
 }
 
@@ -886,6 +897,7 @@ static void filter_changed(struct logs *l, struct ui_ctx *ctx)
 {
 	int following = l->following;
 
+	refresh_words(l);
 	reset_page(l, ctx);
 	reset_count(l);
 	l->following = following;
@@ -1206,8 +1218,16 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 				ui_fmt_time(r->time, 0, when, sizeof(when));
 				ui_text(y, x, w[c], role, when, strlen(when));
 			} else {
-				ui_text(y, x, w[c], role, r->cell[c] ? r->cell[c] : "",
-					r->cell[c] ? r->len[c] : 0);
+				const char *mine[16];
+				size_t nm = 0;
+
+				/* the filter's words that may have matched here */
+				for (size_t k = 0; k < l->nwords; k++)
+					if (!l->words[k].field[0] ||
+					    !strcmp(l->words[k].field, lt->columns[c].field))
+						mine[nm++] = l->words[k].text;
+				ui_text_marked(y, x, w[c], role, r->cell[c] ? r->cell[c] : "",
+					       r->cell[c] ? r->len[c] : 0, mine, nm);
 			}
 			x += w[c] + 1;
 		}

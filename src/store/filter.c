@@ -188,6 +188,36 @@ static int next_term(const char **p, char *name, size_t nn, char *val, size_t vn
 	return 1;
 }
 
+static int time_term(const char *name)
+{
+	return !strcasecmp(name, "since") || !strcasecmp(name, "from") || !strcasecmp(name, "to");
+}
+
+size_t store_filter_words(const char *text, const char *type, struct store_filter_word *out,
+			  size_t max)
+{
+	const struct mw_logtype *lt = type ? logtype_find(type) : NULL;
+	const char *p = text ? text : "", *keys[FILTER_MAX_KEYS];
+	char name[64], val[1024];
+	size_t n = 0;
+
+	while (n < max && next_term(&p, name, sizeof(name), val, sizeof(val))) {
+		size_t nk = 0;
+
+		if (!val[0] || time_term(name))
+			continue;
+		if (name[0] && !(nk = term_fields(lt, name, keys, FILTER_MAX_KEYS))) {
+			keys[0] = name;
+			nk = 1;
+		}
+		for (size_t k = 0; k < (nk ? nk : 1) && n < max; k++, n++) {
+			mw_strlcpy(out[n].field, nk ? keys[k] : "", sizeof(out[n].field));
+			mw_strlcpy(out[n].text, val, sizeof(out[n].text));
+		}
+	}
+	return n;
+}
+
 int filter_init(struct filter *f, const char *text, const char *type, mw_err *e)
 {
 	const struct mw_logtype *lt = type ? logtype_find(type) : NULL;

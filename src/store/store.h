@@ -282,8 +282,19 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 int store_query_count(mw_store *s, const struct store_query *q, int64_t after, int64_t upto,
 		      int64_t *n, mw_err *e);
 
-/* 1 when the record's string values contain text (case-insensitively, as
- * store_query does), else 0. json is a stored record. */
+/* The words of a filter, for the console to mark where they matched: each
+ * with the JSON key of the field it is limited to ("" for any), one entry
+ * per field a name stands for; time bounds are left out. Returns how many
+ * (at most max). */
+struct store_filter_word {
+	char field[64];
+	char text[256];
+};
+size_t store_filter_words(const char *text, const char *type, struct store_filter_word *out,
+			  size_t max);
+
+/* 1 when the record passes the filter text (store_query's; a field named
+ * by its JSON key alone), else 0. json is a stored record. */
 int store_record_matches(const char *json, size_t len, const char *text);
 
 /* One record by rowid (the detail view): calls cb once and returns 1, 0 when

@@ -220,7 +220,35 @@ def test_mouse_in_tmux():
         t.close()
 
 
+def test_filter_marks_matches_in_tmux():
+    """Issue 14.17: what the filter matched is marked in the rows (black on
+    yellow), in the field a NAME: term names and nowhere else."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo")
+    try:
+        t.wait_for("globex-us")
+        t.keys("Enter")
+        t.wait_for("following")
+        t.keys("3", "/")
+        t.keys("-l", "result:safe")
+        t.wait_for("matching")
+        time.sleep(0.5)
+        rows = [l for l in t.capture(escapes=True).split("\n")[4:20] if "safe" in l]
+        check(rows, "rows with safe:\n%s" % t.capture())
+        for row in rows:
+            check(re.search(r"\x1b\[43msafe\x1b", row),
+                  "safe marked in its row: %r" % row)
+        # A term for another field marks nothing in the Result column.
+        t.keys("C-u")
+        t.keys("-l", "sender:safe")
+        time.sleep(1.0)
+        check(not re.search(r"\x1b\[43msafe", t.capture(escapes=True)),
+              "sender:safe marks no Result cell:\n%s" % t.capture())
+        t.keys("Escape", "q", "q")
+    finally:
+        t.close()
+
+
 if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
                  test_resize_while_streaming, test_moving_pauses_following_in_tmux,
-                 test_mouse_in_tmux])
+                 test_mouse_in_tmux, test_filter_marks_matches_in_tmux])
