@@ -9,7 +9,7 @@
 
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id: "MWst", so another program's SQLite file is told
  * apart from a damaged store of ours. */
 #define STORE_APP_ID 0x4d577374
@@ -73,6 +73,10 @@ enum stmt_id {
 	ST_KEYED_GET,
 	ST_KEYED_DROP,
 	ST_REVISED_ADD,
+	ST_EVENT_ADD,
+	ST_EVENT_PRUNE,
+	ST_EVENT_LIST,
+	ST_EVENT_NEWEST,
 	ST_COUNT
 };
 
@@ -85,7 +89,18 @@ struct mw_store {
 	char *path;     /* state_dir/store.db, for messages */
 	sqlite3_stmt *st[ST_COUNT];
 	sqlite3_stmt *multi;  /* INSERT OR IGNORE of MULTI_ROWS records */
+	/* events.c: events noted for the next transaction of this connection
+	 * (store_event_defer) */
+	struct store_event pend[STORE_EVENTS_PENDING];
+	size_t npend;
 };
+
+/* ---- events.c ---- */
+/* Writes the deferred events and prunes past STORE_EVENTS_KEEP, inside the
+ * caller's open transaction; the pending list is emptied only once that
+ * transaction commits (sdb_events_committed). */
+int sdb_events_write(mw_store *s, mw_err *e);
+void sdb_events_committed(mw_store *s);
 
 /* ---- db.c ---- */
 /* The advice for a damaged store.db. */
