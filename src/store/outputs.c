@@ -187,8 +187,15 @@ static void output_event(mw_store *s, const char *output, const char *state,
 			snprintf(text, nt, "output '%.100s': delivering again", output);
 		}
 	} else if (strcmp(state, old_state) != 0 || strcmp(error ? error : "", old_error) != 0) {
+		const char *why = error ? error : "";
+		char named[160];
+
+		/* an error that names its output already says it once */
+		snprintf(named, sizeof(named), "output %s: ", output);
+		if (strncmp(why, named, strlen(named)) == 0)
+			why += strlen(named);
 		snprintf(kind, nk, "output %s", state);
-		snprintf(text, nt, "output '%.100s': %.280s", output, error ? error : "");
+		snprintf(text, nt, "output '%.100s': %.280s", output, why);
 	}
 }
 

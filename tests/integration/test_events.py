@@ -3,7 +3,9 @@
 recent events newest first, one a line (time UTC, integration/type, kind:
 text), and --json the same; a fetch against a tenant that answers one 429
 and one 503 shows each window's start and finish, the 429 wait and the
-retry with its reason, in the words below."""
+retry with its reason, in the words below; API 2.0 tokens (the first, and
+one after a 401), an output's error (once, not per try) and a config reload
+(SIGHUP to `run`) each make one."""
 
 import calendar
 import re
@@ -96,6 +98,36 @@ def test_fetch_events():
               "plain status shows events:\n%s" % r3.out)
 
 
+def test_token_events():
+    # API 2.0: the first token, then one asked for after the tenant refused
+    # a token it had issued (a 401 on a log request): one event each, under
+    # the integration alone (the token is its credentials', not a type's).
+    with Sim(["--records", "30", "--span", "1h"], api="v2") as sim:
+        sim.faults("token_expired:after=1,count=1")
+        sim.fetch(budget="60s")
+        out = sim.mw(["status", "--events"]).out
+        texts = [m.group(2, 3, 4)[1:] for m in map(LINE.match, out.splitlines())
+                 if m.group(2) == "sim-v2"]
+        eq(texts, [("token refreshed", "API 2.0 token renewed after a 401 (valid 1799 s)"),
+                   ("token refreshed", "API 2.0 token obtained (valid 1799 s)")],
+           "token events, newest first\n" + out)
+
+
+def test_output_event():
+    # A receiver that refuses connections: the output's retrying, once
+    # (not once per try), under "-".
+    import mwout
+    with Sim(["--records", "5", "--span", "1h"]) as sim:
+        mwout.add_outputs(sim, "  - type: syslog\n    url: tcp://127.0.0.1:1\n")
+        sim.fetch(budget="3s", expect_rc=1)
+        out = sim.mw(["status", "--events"]).out
+        rows = [m.group(2, 3, 4) for m in map(LINE.match, out.splitlines())
+                if m.group(3).startswith("output")]
+        eq(rows, [("-", "output retrying", "output 'syslog': cannot connect to 127.0.0.1:1: "
+                   "Connection refused; retrying with backoff, nothing is lost: delivery "
+                   "resumes where it stopped")], "output events\n" + out)
+
+
 def test_reload_event():
     with Sim(["--records", "10", "--span", "1h"]) as sim:
         p = mwtest.mimewatch_bg(["run"], config=sim.config)
@@ -111,4 +143,4 @@ def test_reload_event():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_fetch_events, test_reload_event])
+    mwtest.main([test_fetch_events, test_token_events, test_output_event, test_reload_event])

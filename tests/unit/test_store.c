@@ -1073,6 +1073,27 @@ static void test_events(void **state)
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events WHERE text='at close'"), 1);
 	s = open_ok(f);
 
+	/* an output's state: an event when its error is new or changed, and
+	 * when it delivers again; none for the same error again */
+	assert_int_equal(store_output_status(s, "hec", "ok", "", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "retrying", "output hec: refused", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "retrying", "output hec: refused", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "error", "bad token", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "ok", "", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "ok", "", &e), 0);
+	assert_int_equal(store_events_list(s, 0, 3, &ev, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ev[0].kind, "output recovered");
+	assert_string_equal(ev[0].text, "output 'hec': delivering again");
+	assert_string_equal(ev[1].kind, "output error");
+	assert_string_equal(ev[1].text, "output 'hec': bad token");
+	assert_string_equal(ev[2].kind, "output retrying");
+	assert_string_equal(ev[2].text, "output 'hec': refused");
+	assert_string_equal(ev[2].integration, "");
+	free(ev);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events WHERE kind LIKE 'output%'"),
+			 3);
+
 	/* the bound: the newest KEEP stay, in the caller's transaction too */
 	assert_int_equal(sdb_begin(s, &e), 0);
 	for (int i = 0; i < STORE_EVENTS_KEEP + 50; i++) {
