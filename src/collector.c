@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,45 @@ void col_local_failure(struct mc_result *r, const char *what, const char *msg,
 	mw_strlcpy(r->code, what, sizeof(r->code));
 	mw_strlcpy(r->message, msg, sizeof(r->message));
 	mw_strlcpy(r->remedy, remedy, sizeof(r->remedy));
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+void col_event(collector *c, const struct job *j, const char *kind, const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+	mw_err e;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (store_event_add(c->store, j ? j->in->name : "", j ? j->lt->name : "", kind, text,
+			    &e) < 0)
+		mw_log(1, "cannot record an event: %s", e.msg);
+}
+
+void col_event_defer(collector *c, const struct job *j, const char *kind, const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	store_event_defer(c->store, j ? j->in->name : "", j ? j->lt->name : "", kind, text);
+}
+
+void col_reason(const struct mc_result *r, char *out, size_t n)
+{
+	const char *msg = r->message[0] ? r->message : r->remedy;
+
+	if (r->http_status > 0)
+		snprintf(out, n, "HTTP %ld%s%.95s%s%.250s", r->http_status, r->code[0] ? " " : "",
+			 r->code, msg[0] ? ": " : "", msg);
+	else
+		snprintf(out, n, "%.95s%s%.250s", r->code[0] ? r->code : "failed",
+			 msg[0] ? ": " : "", msg);
 }
 
 /* ---- the loop ------------------------------------------------------------ */

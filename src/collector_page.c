@@ -213,9 +213,11 @@ static void window_done(collector *c, struct job *j)
 static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 {
 	int64_t now = mw_mono_ms();
+	char why[400];
 
 	j->rep.last = *r;
 	col_set_error(j, r);
+	col_reason(r, why, sizeof(why));
 	if (r->cls == MC_RETRY) {
 		/* A 429, or pacing on X-RateLimit-Remaining: wait for the gate,
 		 * not a backoff. */
@@ -227,6 +229,7 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 			j->retry_since = now;
 		if (c->opts.retry_budget_ms > 0 && now - j->retry_since > c->opts.retry_budget_ms) {
 			j->failed = 1;
+			col_event(c, j, "gave up", "the retry budget ran out: %s", why);
 			col_put_status(c, j, "error");
 			return;
 		}
@@ -238,6 +241,8 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 			    j->due - j->retry_since > c->opts.retry_budget_ms) {
 				/* Waiting out the reset would overrun the budget. */
 				j->failed = 1;
+				col_event(c, j, "gave up", "waiting out the rate limit would overrun "
+					  "the retry budget: %s", why);
 				col_put_status(c, j, "error");
 				return;
 			}
@@ -253,11 +258,22 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 				j->due = j->retry_since + c->opts.retry_budget_ms;
 		}
 		j->st.next_poll = mw_now() + (j->due - now) / 1000;
+		if (r->http_status == 429 && r->rl_reset_ms >= 0)
+			col_event(c, j, "429 wait", "every type on these credentials waits %.1f s "
+				  "(X-RateLimit-Reset %lld ms)", (double)(j->due - now) / 1000.0,
+				  (long long)r->rl_reset_ms);
+		else if (r->http_status == 429)
+			col_event(c, j, "429 wait", "every type on these credentials waits %.1f s "
+				  "(%s)", (double)(j->due - now) / 1000.0, why);
+		else
+			col_event(c, j, "retry", "%s; next try in %.1f s", why,
+				  (double)(j->due - now) / 1000.0);
 		col_put_status(c, j, throttled ? "throttled" : "retrying");
 		return;
 	}
 	/* Needs a person: fetch reports it, run tries again each interval (the
 	 * config may be fixed and reloaded meanwhile). */
+	col_event(c, j, "error", "%s", why);
 	if (c->opts.once) {
 		j->failed = 1;
 		col_put_status(c, j, "error");
@@ -395,6 +411,8 @@ static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
 	j->rep.last = *res;
 	if (!j->retry_since)
 		j->retry_since = mw_mono_ms();
+	col_event(c, j, "retry", "a page was too slow to arrive: asking again from the newest "
+		  "record received with pageSize %d", j->page_size);
 	snprintf(res->remedy + strlen(res->remedy), sizeof(res->remedy) - strlen(res->remedy),
 		 "; asked again from the newest record received, %d records a page",
 		 j->page_size);
@@ -402,6 +420,39 @@ static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
 	j->due = mw_mono_ms();
 	col_put_status(c, j, "retrying");
 	return 1;
+}
+
+/* "FROM to TO" of a window, for its events. */
+static void window_text(int64_t from, int64_t to, char out[80])
+{
+	char f[32], t[32];
+
+	mw_format_rfc3339(from, f);
+	mw_format_rfc3339(to, t);
+	snprintf(out, 80, "%s to %s", f, t);
+}
+
+/* API 2.0 tokens the last request obtained: an event each (there is one
+ * client, so one event, per set of credentials). */
+static void token_events(collector *c, struct job *j)
+{
+	struct mc_token_info ti;
+	char text[120];
+	mw_err e;
+
+	mc_client_token_info(j->cred->client, &ti);
+	if (ti.obtained == j->cred->tokens_seen)
+		return;
+	/* the credentials', not the type's: the integration alone */
+	snprintf(text, sizeof(text), "API 2.0 token %s (valid %lld s)",
+		 j->cred->tokens_seen == 0 ? "obtained"
+		 : ti.after_401 > j->cred->after_401_seen ? "renewed after a 401"
+		 : "renewed before it expired",
+		 (long long)(ti.ttl_ms / 1000));
+	if (store_event_add(c->store, j->in->name, "", "token refreshed", text, &e) < 0)
+		mw_log(1, "cannot record an event: %s", e.msg);
+	j->cred->tokens_seen = ti.obtained;
+	j->cred->after_401_seen = ti.after_401;
 }
 
 void col_step(collector *c, struct job *j)
@@ -445,6 +496,13 @@ void col_step(collector *c, struct job *j)
 		j->poll_new = 0;
 		j->page_size = j->in->page_size;
 		col_loop_watch_reset(j, j->cur.horizon);
+		{
+			char w[80];
+
+			/* recorded by the commit that stores the window */
+			window_text(from, to, w);
+			col_event_defer(c, j, "window started", "%s", w);
+		}
 	}
 	if (j->page_size < 1 || j->page_size > j->in->page_size)
 		j->page_size = j->in->page_size;
@@ -469,6 +527,7 @@ void col_step(collector *c, struct job *j)
 	j->rep.requests += mc_client_requests(j->cred->client) - sent;
 	if (c->stop)
 		return; /* an aborted transfer commits nothing */
+	token_events(c, j);
 	if (c->opts.retry_budget_ms > 0 && j->retry_since &&
 	    mw_mono_ms() - j->retry_since > c->opts.retry_budget_ms &&
 	    strcmp(res.code, "CURLE_ABORTED_BY_CALLBACK") == 0) {
@@ -511,6 +570,13 @@ void col_step(collector *c, struct job *j)
 		}
 		j->rep.retries++;
 		j->due = mw_mono_ms();
+		{
+			char f[32];
+
+			mw_format_rfc3339(from, f);
+			col_event(c, j, "retry", "the page token was refused (HTTP %ld): reading "
+				  "the window again from %s", res.http_status, f);
+		}
 		return;
 	}
 	if (res.cls == MC_RETRY && retry_smaller(c, j, &res))
@@ -570,6 +636,9 @@ void col_step(collector *c, struct job *j)
 		next.win_received = 0;
 		next.win_restarted = 1;
 		col_loop_watch_reset(j, next.win_progress);
+		col_event_defer(c, j, "window restarted", "the tenant counts %lld records, %lld "
+				"were received: reading once more from the newest",
+				(long long)c->page.total_count, (long long)wp.received);
 		break;
 	case WINDOW_COMPLETE:
 	complete:
@@ -590,6 +659,15 @@ void col_step(collector *c, struct job *j)
 			mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
 		}
 		set_warning(j);
+		{
+			char w[80];
+			int warned = loop || (wp.restarted && wp.total_count > wp.received);
+
+			window_text(next.win_from, next.win_to, w);
+			col_event_defer(c, j, "window finished", "%s, %lld records received%s%s", w,
+					(long long)next.win_received, warned ? "; " : "",
+					warned ? j->win_warn : "");
+		}
 		next.horizon = next.win_to;
 		next.in_window = 0;
 		next.page_token[0] = '\0';
@@ -632,6 +710,13 @@ void col_step(collector *c, struct job *j)
 			mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
 			j->win_warn_at = mw_now();
 			set_warning(j);
+			{
+				char w[80];
+
+				window_text(j->cur.win_from, j->cur.win_to, w);
+				col_event_defer(c, j, "window finished", "%s, %lld records received; %s",
+						w, (long long)j->cur.win_received, j->win_warn);
+			}
 			j->cur.horizon = j->cur.win_to;
 			j->cur.in_window = 0;
 			j->cur.page_token[0] = '\0';

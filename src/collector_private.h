@@ -38,6 +38,8 @@
 struct cred {
 	mc_client *client;
 	char key[512];          /* identity of the quota: api, host, user */
+	int64_t tokens_seen;    /* mc_token_info.obtained already made events */
+	int64_t after_401_seen; /* and its after_401 */
 };
 
 struct job {
@@ -132,6 +134,14 @@ void col_local_failure(struct mc_result *r, const char *what, const char *msg,
 void col_put_status(collector *c, struct job *j, const char *state);
 void col_set_error(struct job *j, const struct mc_result *r);
 void col_wake_listeners(collector *c);
+/* Events (store.h, "events.c"): j NULL for none of the jobs. col_event
+ * writes at once; col_event_defer goes with the next page commit. */
+void col_event(collector *c, const struct job *j, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void col_event_defer(collector *c, const struct job *j, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "HTTP 503 code: message" or "code: message": why a request failed. */
+void col_reason(const struct mc_result *r, char *out, size_t n);
 
 /* ---- collector_page.c ---- */
 void col_kick_outputs(collector *c);

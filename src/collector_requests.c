@@ -209,10 +209,12 @@ void col_poll_requests(collector *c)
 }
 
 /* The running config stays: one log line, and the request's result. */
-static void reload_refused(struct mw_config *cfg, int loaded, const mw_err *e, mw_buf *out,
-			   int *ok)
+static void reload_refused(collector *c, struct mw_config *cfg, int loaded, const mw_err *e,
+			   mw_buf *out, int *ok)
 {
 	mw_log(0, "reload refused, keeping the running config: %s", e->msg);
+	col_event(c, NULL, "config reload", "refused, the running config is kept: %.300s",
+		  e->msg);
 	if (out)
 		mw_buf_printf(out, "reload refused: %s", e->msg);
 	*ok = 0;
@@ -233,11 +235,11 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	c->reload = 0;
 	if (!c->cfg->path) {
 		mw_err_set(&e, "no config file");
-		reload_refused(cfg, 0, &e, out, ok);
+		reload_refused(c, cfg, 0, &e, out, ok);
 		return;
 	}
 	if (config_load(c->cfg->path, cfg, &e) != 0) {
-		reload_refused(cfg, 0, &e, out, ok);
+		reload_refused(c, cfg, 0, &e, out, ok);
 		return;
 	}
 	/* The store, its lock and the cursors live in state_dir: a reload cannot
@@ -248,7 +250,7 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 		mw_err_set(&e, "state_dir cannot change while mimewatch runs (%s, running %s): "
 			   "stop it, move the state directory, then start it", cfg->state_dir,
 			   c->cfg->state_dir);
-		reload_refused(cfg, 1, &e, out, ok);
+		reload_refused(c, cfg, 1, &e, out, ok);
 		return;
 	}
 	/* New NDJSON directories are locked before anything is swapped; those
@@ -258,7 +260,7 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 		struct output_set nos = config_output_set(cfg);
 
 		if (outputs_lock_dirs(&nos, &c->dir_locks, &e) < 0) {
-			reload_refused(cfg, 1, &e, out, ok);
+			reload_refused(c, cfg, 1, &e, out, ok);
 			return;
 		}
 	}
@@ -268,6 +270,8 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	c->njobs = c->ncreds = 0;
 	if (col_build_jobs(c, cfg, old_jobs, n_old, &e) < 0) {
 		mw_log(0, "reload failed, keeping the running config: %s", e.msg);
+		col_event(c, NULL, "config reload", "failed, the running config is kept: %.300s",
+			  e.msg);
 		col_free_jobs(c);
 		c->jobs = old_jobs;
 		c->creds = old_creds;
@@ -296,6 +300,7 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	sink_workers_reload(c->sinks, &os);
 	c->next_heartbeat_ms = 0;
 	mw_log(1, "config reloaded: %zu collections", c->njobs);
+	col_event(c, NULL, "config reload", "reloaded: %zu collections", c->njobs);
 	if (out)
 		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
 }

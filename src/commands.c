@@ -551,10 +551,13 @@ int cmd_run(const char *config, int argc, char **argv)
 /* ---- status ----------------------------------------------------------------------- */
 
 static const char status_usage[] =
-	"usage: mimewatch status [--config FILE] [--json]\n"
+	"usage: mimewatch status [--config FILE] [--json] [--events]\n"
 	"Prints every integration, type and output with its state: last success, records\n"
 	"(last poll, 24 h, total), lag, next poll, rate-limit budget and the last error\n"
-	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n";
+	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n"
+	"--events prints the collector's recent events instead, newest first, one a line:\n"
+	"time (UTC), integration/type, what happened (windows, retries, 429 waits, token\n"
+	"refreshes, config reloads, output errors). Exit 0, 1 when the store is unreadable.\n";
 
 static const struct store_status *find_status(const struct store_status *sts, size_t n,
 					      const char *integration, const char *type)
@@ -587,6 +590,63 @@ static void json_add_time(json_object *o, const char *k, int64_t t)
 	json_add_str(o, k, buf);
 }
 
+/* status --events: the store's events, newest first (store.h, "events.c"). */
+static int print_events(const struct mw_config *cfg, int as_json)
+{
+	struct store_event *ev = NULL;
+	size_t n = 0;
+	mw_store *s = NULL;
+	mw_err e;
+	char when[32];
+
+	if (access(cfg->state_dir, F_OK) == 0) {
+		if (store_open(cfg->state_dir, &s, &e) < 0 ||
+		    store_events_list(s, 0, 0, &ev, &n, &e) < 0) {
+			fprintf(stderr, "mimewatch: %s\n", e.msg);
+			store_close(s);
+			return EXIT_FAILED;
+		}
+		store_close(s);
+	}
+	if (as_json) {
+		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+		mw_buf jb;
+
+		for (size_t i = 0; i < n; i++) {
+			json_object *jo = json_object_new_object();
+
+			json_add_time(jo, "time", ev[i].time);
+			json_add_str(jo, "integration", ev[i].integration);
+			json_add_str(jo, "type", ev[i].type);
+			json_add_str(jo, "kind", ev[i].kind);
+			json_add_str(jo, "text", ev[i].text);
+			json_object_array_add(arr, jo);
+		}
+		json_object_object_add(root, "events", arr);
+		mw_buf_init(&jb);
+		json_safe_text(&jb, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+									 JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(jb.data ? jb.data : "");
+		mw_buf_free(&jb);
+		json_object_put(root);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			char who[96];
+
+			mw_format_rfc3339(ev[i].time, when);
+			if (ev[i].integration[0] && ev[i].type[0])
+				snprintf(who, sizeof(who), "%s/%s", ev[i].integration, ev[i].type);
+			else
+				snprintf(who, sizeof(who), "%s",
+					 ev[i].integration[0] ? ev[i].integration : "-");
+			printf("%s  %s  %s: %s\n", when, safe(who), safe(ev[i].kind),
+			       safe(ev[i].text));
+		}
+	}
+	free(ev);
+	return 0;
+}
+
 int cmd_status(const char *config, int argc, char **argv)
 {
 	struct mw_config cfg;
@@ -594,7 +654,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	size_t nsts = 0;
 	mw_store *s = NULL;
 	mw_err e;
-	int as_json = 0, bad = 0;
+	int as_json = 0, bad = 0, events = 0;
 	long pid = 0;
 	int64_t now = mw_now();
 	json_object *root = NULL, *jints = NULL, *jouts = NULL;
@@ -609,12 +669,22 @@ int cmd_status(const char *config, int argc, char **argv)
 			as_json = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "--events") == 0) {
+			events = 1;
+			continue;
+		}
 		fprintf(stderr, "mimewatch status: unexpected argument %s\n%s", argv[i],
 			status_usage);
 		return EXIT_USAGE;
 	}
 	if (load(config, &cfg) < 0)
 		return EXIT_USAGE;
+	if (events) {
+		int rc = print_events(&cfg, as_json);
+
+		config_free(&cfg);
+		return rc;
+	}
 	if (access(cfg.state_dir, F_OK) == 0) {
 		if (store_open(cfg.state_dir, &s, &e) < 0) {
 			fprintf(stderr, "mimewatch: %s\n", e.msg);

@@ -30,6 +30,7 @@ static const char usage[] =
 	"  mimewatch fetch    [NAME...]   collect everything up to now - lag, deliver, exit\n"
 	"  mimewatch run                  collect and deliver until SIGTERM or SIGINT\n"
 	"  mimewatch status   [--json]    every integration, type and output with its state\n"
+	"                     --events    the collector's recent events, newest first\n"
 	"  mimewatch reset    NAME [TYPE] move a horizon back (asks, or --yes)\n"
 	"  mimewatch rename   OLD NEW     rename an integration, keeping its cursors and records\n"
 	"\n"

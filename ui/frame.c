@@ -339,6 +339,10 @@ static void generic_action(struct ui_ctx *ctx, enum ui_action a)
 	case ACT_REDRAW:
 		fr.full_redraw = 1;
 		break;
+	case ACT_EVENTS:
+		if (v && v->ops != &view_events)
+			ui_push(ctx, &view_events, NULL);
+		break;
 	case ACT_COLLECT:
 		session_collect_here(ctx);
 		frame_reload_top();

@@ -52,6 +52,7 @@ enum ui_action {
 	ACT_ENTER, ACT_BACK, ACT_QUIT, ACT_HELP, ACT_REDRAW,
 	ACT_COLLECT,    /* c: collect in this console (no `mimewatch run` does) */
 	ACT_TIME_ZONE,  /* T: times in UTC or in local time, on every screen */
+	ACT_EVENTS,     /* E: the collector's recent events (view_events) */
 	/* home */
 	ACT_ADD, ACT_EDIT, ACT_DELETE, ACT_VALIDATE, ACT_FETCH, ACT_PAUSE, ACT_TROUBLESHOOT,
 	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
@@ -304,6 +305,7 @@ extern const struct ui_view_ops view_help;      /* ui/view_help.c: generated fro
 extern const struct ui_view_ops view_wizard;    /* ui/wizard/view.c: onboarding; arg: name to edit or NULL */
 extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
 extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: int64_t* rowid */
+extern const struct ui_view_ops view_events;    /* ui/view_events.c: the collector's events */
 
 /* ---- the wizard's worker threads (wizard/jobs.c) ---- */
 /* Waits (at most wait_ms) for wizard checks still running after their

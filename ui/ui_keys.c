@@ -42,6 +42,8 @@ const struct ui_keybinding ui_keys[] = {
 	/* The column headings and the detail name the zone, so the key needs
 	 * no footer hint. */
 	{ "*", 'T', "T", ACT_TIME_ZONE, "times in UTC or in local time (TZ), on every screen", 0 },
+	/* From any screen, like help; no footer hint (the help lists it). */
+	{ "*", 'E', "E", ACT_EVENTS, "events: the collector's recent events, newest first", 0 },
 
 	/* home: the integrations */
 	{ "home", '\n', "Enter", ACT_ENTER, "preview: the records of the integration or type", 1 },

@@ -63,6 +63,9 @@ struct mc_client {
 	scrub_set *scrub;        /* our secrets, kept out of what a server echoes */
 	int64_t token_expiry;    /* mw_mono_ms */
 	int64_t token_ttl_ms;
+	int64_t tokens;          /* tokens obtained (mc_client_token_info) */
+	int64_t tokens_after_401; /* of them, asked for after a 401 dropped one */
+	int drop_401;            /* the token was dropped for a 401 */
 	uint64_t rng;            /* jitter */
 };
 
@@ -474,6 +477,13 @@ void mc_client_set_deadline(mc_client *c, int64_t mono_ms)
 int64_t mc_client_requests(const mc_client *c)
 {
 	return c->sent;
+}
+
+void mc_client_token_info(const mc_client *c, struct mc_token_info *t)
+{
+	t->obtained = c->tokens;
+	t->after_401 = c->tokens_after_401;
+	t->ttl_ms = c->token_ttl_ms;
 }
 
 void mc_client_hold_until(mc_client *c, int64_t t)
@@ -950,6 +960,10 @@ static int token_fetch(mc_client *c, struct mc_result *res)
 				scrub_reset(c);
 				c->token_ttl_ms = ttl * 1000;
 				c->token_expiry = started + c->token_ttl_ms;
+				c->tokens++;
+				if (c->drop_401)
+					c->tokens_after_401++;
+				c->drop_401 = 0;
 				res->cls = MC_OK;
 				res->code[0] = res->remedy[0] = res->message[0] = '\0';
 				res->retryable = 0;
@@ -1161,6 +1175,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 			 * new one. A refusal of a token fetched for this very
 			 * request is the credentials' fault. */
 			free_secret(&c->token);
+			c->drop_401 = 1;
 			if (!refreshed && !fetched) {
 				refreshed = 1;
 				continue;

@@ -156,6 +156,13 @@ void mc_client_set_abort(mc_client *c, const atomic_int *flag);
 /* Requests sent so far to Mimecast's API endpoints (token requests not
  * counted; a repeat after a new token is). */
 int64_t mc_client_requests(const mc_client *c);
+/* API 2.0 tokens obtained so far, how many of them replaced one a 401
+ * dropped (the others: the first, or one near its expiry), and the newest
+ * one's lifetime: the collector turns changes into events. */
+struct mc_token_info {
+	int64_t obtained, after_401, ttl_ms;
+};
+void mc_client_token_info(const mc_client *c, struct mc_token_info *t);
 /* Transfers give up once mw_mono_ms() passes mono_ms (fetch's retry
  * budget); 0 removes the limit. */
 void mc_client_set_deadline(mc_client *c, int64_t mono_ms);

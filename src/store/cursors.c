@@ -368,8 +368,12 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	}
 	if (c && cursor_put(s, source, c, e) < 0)
 		return sdb_abort(s);
+	/* a window's start and end, noted by the collector (store_event_defer) */
+	if (s->npend && sdb_events_write(s, e) < 0)
+		return sdb_abort(s);
 	if (sdb_commit(s, e) < 0)
 		return sdb_abort(s);
+	sdb_events_committed(s);
 	if (r) {
 		r->inserted = inserted;
 		r->revised = revised;

@@ -169,6 +169,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_KEYED_DROP] = "DELETE FROM records WHERE source=?1 AND id=?2 AND revision>0",
 	[ST_REVISED_ADD] = "INSERT INTO status(source,revised) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET revised=revised+excluded.revised",
+	/* events.c: the bound is a rowid range below the newest id, one seek */
+	[ST_EVENT_ADD] = "INSERT INTO events(time,integration,type,kind,text) "
+			 "VALUES(?1,?2,?3,?4,?5)",
+	[ST_EVENT_PRUNE] = "DELETE FROM events WHERE id<=?1",
+	[ST_EVENT_LIST] = "SELECT id,time,integration,type,kind,text FROM events "
+			  "WHERE id<?1 ORDER BY id DESC LIMIT ?2",
+	[ST_EVENT_NEWEST] = "SELECT coalesce(max(id),0) FROM events",
 };
 
 /* ---- errors ------------------------------------------------------------ */

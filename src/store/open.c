@@ -10,7 +10,7 @@
  * once its schema is committed, so an existing store.db is always a complete
  * store: an empty or truncated one is damage, never "not created yet".
  *
- * Also here: the schema (version 1 and its in-place upgrade to 2), the
+ * Also here: the schema (version 1 and its in-place upgrades to 2, 3 and 4), the
  * checks that refuse a damaged, foreign or newer store, and the collector
  * lock. */
 #ifndef _GNU_SOURCE
@@ -123,6 +123,15 @@ static const char schema_v3[] =
 	"ALTER TABLE status ADD COLUMN revised INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX records_keyed ON records(source,id) WHERE revision>0;"
 	"UPDATE meta SET value='3' WHERE key='schema_version';";
+
+/* Version 4 adds events: the collector's recent events (store.h,
+ * "events.c"), bounded to the newest STORE_EVENTS_KEEP by id. A new table:
+ * nothing already stored changes. */
+static const char schema_v4[] =
+	"CREATE TABLE events(id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	" integration TEXT NOT NULL DEFAULT '', type TEXT NOT NULL DEFAULT '',"
+	" kind TEXT NOT NULL, text TEXT NOT NULL);"
+	"UPDATE meta SET value='4' WHERE key='schema_version';";
 
 /* The records of the keyed log types (those with an id field of their own)
  * made revision 1: run once, when an older store is upgraded. */
@@ -267,6 +276,7 @@ static int create_at(const char *tmp, mw_err *e)
 	    (rc = sdb_raw_exec(t.db, schema_v1)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v2)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v3)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v4)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -436,6 +446,8 @@ static int migrate(mw_store *s, mw_err *e)
 		rc = sdb_raw_exec(s->db, keyed.data);
 		mw_buf_free(&keyed);
 	}
+	if (rc == SQLITE_OK && v < 4)
+		rc = sdb_raw_exec(s->db, schema_v4);
 	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");
@@ -558,8 +570,13 @@ fail:
 
 void store_close(mw_store *s)
 {
+	mw_err e;
+
 	if (!s)
 		return;
+	/* events noted for a page commit that never came (store_event_defer) */
+	if (s->db && store_event_flush(s, &e) < 0)
+		mw_log(1, "cannot record events: %s", e.msg);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_finalize(s->multi);

@@ -163,18 +163,65 @@ int store_output_commit(mw_store *s, const char *output, int64_t last_rowid,
 	return 0;
 }
 
+/* The event a change of an output's state makes (store.h, "events.c"):
+ * a new or changed error, or delivering again after one; "" none. */
+static void output_event(mw_store *s, const char *output, const char *state,
+			 const char *error, char *kind, size_t nk, char *text, size_t nt)
+{
+	sqlite3_stmt *st;
+	char old_state[16] = "", old_error[1024] = "";
+	mw_err e;
+
+	kind[0] = text[0] = '\0';
+	if (!(st = sdb_stmt(s, ST_OUT_INFO, &e)))
+		return;
+	sdb_bind_str(st, 1, output);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sdb_copy_col(old_state, sizeof(old_state), st, 0);
+		sdb_copy_col(old_error, sizeof(old_error), st, 1);
+	}
+	sqlite3_reset(st);
+	if (strcmp(state, "ok") == 0 || strcmp(state, "idle") == 0) {
+		if (strcmp(old_state, "error") == 0 || strcmp(old_state, "retrying") == 0) {
+			snprintf(kind, nk, "output recovered");
+			snprintf(text, nt, "output '%.100s': delivering again", output);
+		}
+	} else if (strcmp(state, old_state) != 0 || strcmp(error ? error : "", old_error) != 0) {
+		const char *why = error ? error : "";
+		char named[160];
+
+		/* an error that names its output already says it once */
+		snprintf(named, sizeof(named), "output %s: ", output);
+		if (strncmp(why, named, strlen(named)) == 0)
+			why += strlen(named);
+		snprintf(kind, nk, "output %s", state);
+		snprintf(text, nt, "output '%.100s': %.280s", output, why);
+	}
+}
+
 int store_output_status(mw_store *s, const char *output, const char *state,
 			const char *error, mw_err *e)
 {
-	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_STATUS, e);
+	sqlite3_stmt *st;
+	char kind[24], text[400];
 
-	if (!st)
+	output_event(s, output, state, error, kind, sizeof(kind), text, sizeof(text));
+	if (kind[0] && sdb_begin(s, e) < 0)
 		return -1;
+	if (!(st = sdb_stmt(s, ST_OUT_STATUS, e)))
+		return kind[0] ? sdb_abort(s) : -1;
 	sdb_bind_str(st, 1, output);
 	sdb_bind_str(st, 2, state);
 	sdb_bind_str(st, 3, error);
 	sqlite3_bind_int64(st, 4, mw_now_ms());
-	return sdb_done(s, st, "saving an output state", e);
+	if (sdb_done(s, st, "saving an output state", e) < 0)
+		return kind[0] ? sdb_abort(s) : -1;
+	if (!kind[0])
+		return 0;
+	/* in this transaction: the state and its event together */
+	if (store_event_add(s, "", "", kind, text, e) < 0 || sdb_commit(s, e) < 0)
+		return sdb_abort(s);
+	return 0;
 }
 
 /* ---- retention --------------------------------------------------------------- */

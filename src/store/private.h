@@ -10,7 +10,7 @@
 #include "jsonscan.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* ---- filter.c: the preview's filter, compiled once per scan ---- */
 #define FILTER_MAX_TERMS 16
@@ -33,9 +33,9 @@ struct filter {
  * key only); -1 with the fix in e for a bad time term or too many terms. */
 int filter_init(struct filter *f, const char *text, const char *type, mw_err *e);
 void filter_free(struct filter *f);
-int filter_empty(const struct filter *f);
 /* 1 when the record (its JSON and time) passes every term. */
 int filter_test(struct filter *f, const char *json, size_t len, int64_t time);
+
 /* PRAGMA application_id: "MWst", so another program's SQLite file is told
  * apart from a damaged store of ours. */
 #define STORE_APP_ID 0x4d577374
@@ -99,6 +99,10 @@ enum stmt_id {
 	ST_KEYED_GET,
 	ST_KEYED_DROP,
 	ST_REVISED_ADD,
+	ST_EVENT_ADD,
+	ST_EVENT_PRUNE,
+	ST_EVENT_LIST,
+	ST_EVENT_NEWEST,
 	ST_COUNT
 };
 
@@ -111,7 +115,18 @@ struct mw_store {
 	char *path;     /* state_dir/store.db, for messages */
 	sqlite3_stmt *st[ST_COUNT];
 	sqlite3_stmt *multi;  /* INSERT OR IGNORE of MULTI_ROWS records */
+	/* events.c: events noted for the next transaction of this connection
+	 * (store_event_defer) */
+	struct store_event pend[STORE_EVENTS_PENDING];
+	size_t npend;
 };
+
+/* ---- events.c ---- */
+/* Writes the deferred events and prunes past STORE_EVENTS_KEEP, inside the
+ * caller's open transaction; the pending list is emptied only once that
+ * transaction commits (sdb_events_committed). */
+int sdb_events_write(mw_store *s, mw_err *e);
+void sdb_events_committed(mw_store *s);
 
 /* ---- db.c ---- */
 /* The advice for a damaged store.db. */

@@ -7,7 +7,8 @@
  * (statements, errors, transactions), cursors.c (sources, cursors, page
  * commits), status.c (status, meta), requests.c (console requests),
  * outputs.c (output offsets, retention), query.c (the console's preview),
- * watch.c (what the console polls: changes, open requests, the lock holder);
+ * watch.c (what the console polls: changes, open requests, the lock holder),
+ * events.c (the collector's recent events);
  * private.h is for src/store/ alone.
  *
  * The collector writes records, cursors and status; outputs read records by
@@ -301,6 +302,43 @@ int store_record_matches(const char *json, size_t len, const char *text);
  * there is no such record, -1 on error. cb must not use s. */
 int store_get_row(mw_store *s, int64_t rowid,
 		  int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+
+/* ---- events.c: the collector's recent events -------------------------------
+ * What happened, newest first, for the console's events view and `status
+ * --events`: windows started and finished, retries with their reason, 429
+ * waits, token refreshes, config reloads, output errors and recoveries. A
+ * few rows per window, never one per page. The table keeps the newest
+ * STORE_EVENTS_KEEP rows: each insert deletes what fell below that bound by
+ * id, one index seek. */
+#define STORE_EVENTS_KEEP 10000
+#define STORE_EVENTS_PENDING 4
+struct store_event {
+	int64_t id;             /* increasing: the order they happened in */
+	int64_t time;           /* epoch s */
+	char integration[64];   /* "" when none (an output, a reload) */
+	char type[16];          /* "" when none */
+	char kind[24];          /* e.g. "window started", "429 wait", "retry" */
+	char text[400];         /* one line, no secrets */
+};
+/* Adds an event now, in a transaction of its own, or in the caller's
+ * transaction when one is open on s. */
+int store_event_add(mw_store *s, const char *integration, const char *type, const char *kind,
+		    const char *text, mw_err *e);
+/* Notes an event to be written by the next store_commit_page of s, in its
+ * transaction (a window's start and end go with the page that records
+ * them), or by store_event_add / store_event_flush, whichever comes first.
+ * At most STORE_EVENTS_PENDING wait; more are written at once. */
+void store_event_defer(mw_store *s, const char *integration, const char *type,
+		       const char *kind, const char *text);
+/* Writes the deferred events, if any, in a transaction of their own. */
+int store_event_flush(mw_store *s, mw_err *e);
+/* Up to limit events with id < before (0: from the newest), newest first;
+ * malloc'd array in *out (NULL when none). */
+int store_events_list(mw_store *s, int64_t before, size_t limit, struct store_event **out,
+		      size_t *n, mw_err *e);
+/* The newest event's id (0 when none, -1 on error): a reader polls it to
+ * know whether there is anything new to read. */
+int64_t store_events_newest(mw_store *s);
 
 /* ---- watch.c: what the console polls (a read-only connection of its own; the lock) ---- */
 

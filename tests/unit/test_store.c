@@ -185,7 +185,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -250,8 +250,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='4' WHERE key='schema_version'");
-	expect_refused(f, "schema version 4, newer than this mimewatch understands (3)");
+	raw_sql(f->db, "UPDATE meta SET value='5' WHERE key='schema_version'");
+	expect_refused(f, "schema version 5, newer than this mimewatch understands (4)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -911,10 +911,11 @@ static void test_upgrade_v1(void **state)
 		       "ALTER TABLE status DROP COLUMN warning;"
 		       "ALTER TABLE status DROP COLUMN outside;"
 		       "DROP TABLE outside_seen;"
+		       "DROP TABLE events;"
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -977,10 +978,11 @@ static void test_upgrade_v2(void **state)
 	raw_sql(f->db, "DROP INDEX records_keyed;"
 		       "ALTER TABLE records DROP COLUMN revision;"
 		       "ALTER TABLE status DROP COLUMN revised;"
+		       "DROP TABLE events;"
 		       "UPDATE meta SET value='2' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
 	/* the same content is a duplicate, other content revision 2 */
@@ -990,6 +992,133 @@ static void test_upgrade_v2(void **state)
 	assert_int_equal(store_commit_page(s, imp, &a, 1, NULL, &pr, &e), 0);
 	assert_int_equal(pr.revised, 1);
 	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:a'"), 2);
+}
+
+/* A version 3 store gains the events table in place, keeping its records
+ * and cursors; events work at once. */
+static void test_upgrade_v3(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	struct store_cursor c = { .horizon = 4242 }, got;
+	struct store_event *ev;
+	size_t n;
+	mw_err e = { "" };
+	char v[16];
+
+	commit_n(s, src, "u", 0, 5, 1000, NULL);
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+	store_close(s);
+	f->s = NULL;
+	raw_sql(f->db, "DROP TABLE events;"
+		       "UPDATE meta SET value='3' WHERE key='schema_version'");
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
+					"name='events'"), 0);
+	s = open_ok(f);
+	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
+	assert_string_equal(v, "4");
+	assert_int_equal(store_count(s, src), 5);
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.horizon, 4242);
+	assert_int_equal(store_events_newest(s), 0);
+	assert_int_equal(store_event_add(s, "acme", "url", "retry", "HTTP 503", &e), 0);
+	assert_int_equal(store_events_list(s, 0, 0, &ev, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ev[0].kind, "retry");
+	assert_int_equal(ev[0].time, NOW);
+	free(ev);
+}
+
+/* Events: newest first, paged by id, bounded to the newest
+ * STORE_EVENTS_KEEP; deferred ones go with the next page commit (or the
+ * next event written, or close) and are not lost when that commit fails. */
+static void test_events(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	struct store_cursor c = { .horizon = 7 };
+	struct store_event *ev;
+	size_t n;
+	mw_err e = { "" };
+	char text[64];
+
+	assert_int_equal(store_event_add(s, "acme", "url", "window started", "first", &e), 0);
+	assert_int_equal(store_event_add(s, "", "", "config reloaded", "second", &e), 0);
+	assert_int_equal(store_events_list(s, 0, 10, &ev, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].text, "second");
+	assert_string_equal(ev[0].integration, "");
+	assert_string_equal(ev[1].text, "first");
+	assert_string_equal(ev[1].integration, "acme");
+	assert_string_equal(ev[1].type, "url");
+	assert_string_equal(ev[1].kind, "window started");
+	assert_true(ev[0].id > ev[1].id);
+	free(ev);
+
+	/* deferred: not written until the page commit, then in it */
+	store_event_defer(s, "acme", "url", "window finished", "deferred");
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events WHERE text='deferred'"), 1);
+	/* written once: the next commit does not write it again */
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events"), 3);
+	/* close writes what is still deferred */
+	store_event_defer(s, "acme", "url", "window started", "at close");
+	store_close(s);
+	f->s = NULL;
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events WHERE text='at close'"), 1);
+	s = open_ok(f);
+
+	/* an output's state: an event when its error is new or changed, and
+	 * when it delivers again; none for the same error again */
+	assert_int_equal(store_output_status(s, "hec", "ok", "", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "retrying", "output hec: refused", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "retrying", "output hec: refused", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "error", "bad token", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "ok", "", &e), 0);
+	assert_int_equal(store_output_status(s, "hec", "ok", "", &e), 0);
+	assert_int_equal(store_events_list(s, 0, 3, &ev, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ev[0].kind, "output recovered");
+	assert_string_equal(ev[0].text, "output 'hec': delivering again");
+	assert_string_equal(ev[1].kind, "output error");
+	assert_string_equal(ev[1].text, "output 'hec': bad token");
+	assert_string_equal(ev[2].kind, "output retrying");
+	assert_string_equal(ev[2].text, "output 'hec': refused");
+	assert_string_equal(ev[2].integration, "");
+	free(ev);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events WHERE kind LIKE 'output%'"),
+			 3);
+
+	/* the bound: the newest KEEP stay, in the caller's transaction too */
+	assert_int_equal(sdb_begin(s, &e), 0);
+	for (int i = 0; i < STORE_EVENTS_KEEP + 50; i++) {
+		snprintf(text, sizeof text, "e%d", i);
+		assert_int_equal(store_event_add(s, "acme", "url", "retry", text, &e), 0);
+	}
+	assert_int_equal(sdb_commit(s, &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM events"), STORE_EVENTS_KEEP);
+	assert_int_equal(store_events_list(s, 0, 3, &ev, &n, &e), 0);
+	assert_int_equal(n, 3);
+	snprintf(text, sizeof text, "e%d", STORE_EVENTS_KEEP + 49);
+	assert_string_equal(ev[0].text, text);
+	assert_int_equal(store_events_newest(s), ev[0].id);
+	{
+		int64_t before = ev[2].id;
+		struct store_event *more;
+		size_t m;
+
+		assert_int_equal(store_events_list(s, before, 0, &more, &m, &e), 0);
+		assert_int_equal(m, STORE_EVENTS_KEEP - 3);
+		assert_string_equal(more[m - 1].text, "e50");
+		assert_true(more[0].id < before);
+		free(more);
+	}
+	free(ev);
 }
 
 static int last_row(const struct store_row *row, void *ctx)
@@ -1212,6 +1341,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_foreign_and_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_page_dups, setup, teardown),
