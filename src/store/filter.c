@@ -293,11 +293,6 @@ void filter_free(struct filter *f)
 	js_free(&f->doc);
 }
 
-int filter_empty(const struct filter *f)
-{
-	return f->nterms == 0 && !f->from && !f->to;
-}
-
 /* ---- testing a record ---------------------------------------------------------------------- */
 
 /* The folded text of a scalar (a string's characters, a number or literal
