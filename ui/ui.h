@@ -134,8 +134,16 @@ struct ui_view {
 
 int ui_push(struct ui_ctx *ctx, const struct ui_view_ops *ops, void *arg);
 void ui_pop(struct ui_ctx *ctx);
+/* The status line. A message belongs to the screen on top when it is set
+ * and goes when that screen is covered or closed; ui_app_message's (the
+ * collector, the config) stay from screen to screen; ui_message_to_below
+ * hands the top screen's message to the one below, which it closes to show
+ * a result there (the wizard's "Saved"). */
 void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void ui_app_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ui_message_to_below(void);
 /* Where a focused text field wants the terminal cursor (ui_field_draw sets
  * it; the frame resets it to -1 before each draw). */
 extern int ui_cursor_y, ui_cursor_x;

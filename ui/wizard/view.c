@@ -170,6 +170,7 @@ static void save(struct ui_view *v, int anyway)
 	/* After a run exited, collecting here stays the person's choice (c). */
 	if (!ctx->col && !ctx->attached && !ctx->exited_pid)
 		session_start_collector(ctx);
+	ui_message_to_below();  /* the result is home's to show */
 	ui_pop(ctx);
 }
 
