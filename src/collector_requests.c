@@ -161,7 +161,14 @@ static void req_jobs(collector *c, const struct store_request *r, mw_buf *out, i
 		mw_buf_printf(out, "no collection matches %s%s%s", r->integration,
 			      r->type[0] ? "/" : "", r->type);
 	} else if (*ok) {
-		mw_buf_printf(out, "%s: %d collection%s", mw_request_name(r->action), matched,
+		/* The console shows it as the request's outcome: "pause acme:
+		 * paused 3 collections". */
+		static const char *const done[MW_REQ_COUNT] = {
+			[MW_REQ_FETCH] = "due now:", [MW_REQ_PAUSE] = "paused",
+			[MW_REQ_RESUME] = "resumed", [MW_REQ_RESET] = "reset",
+		};
+
+		mw_buf_printf(out, "%s %d collection%s", done[r->action], matched,
 			      matched == 1 ? "" : "s");
 	}
 }

@@ -55,6 +55,16 @@ struct home {
 	int req_test;           /* the request is a test record: its result goes
 				 * to the status line (and below if it failed or
 				 * the status line cuts it) */
+	/* fetch, pause, resume: the request whose outcome replaces its
+	 * "requested" on the status line. A fetch's outcome is its types'
+	 * next poll: their new records, or the class they failed with. */
+	int64_t line_id;
+	char line_what[128];
+	int line_fetch;         /* 1 a fetch: then its types' poll is awaited */
+	int line_polling;       /* the collector took it; now the poll */
+	char line_integ[64], line_type[16];
+	int64_t line_since;     /* epoch s the fetch was asked */
+	int64_t line_base;      /* its types' records then */
 	struct ui_logs_arg logs_arg;
 	char arg_name[64];
 	int waiting;            /* requests left for a collector while none runs */
@@ -755,7 +765,9 @@ static const struct mw_output *selected_output(struct ui_view *v)
 	return &v->ctx->cfg->outputs[h->rows[h->cursor].out];
 }
 
-/* track: 0 the status line says it was requested; 1 its result is shown
+static int64_t fetch_records(const struct home *h);
+
+/* track: 0 the status line says it was requested, then its outcome; 1 its result is shown
  * under the list when done; 2 (a test record) its result goes to the
  * status line, and under the list too when it failed. */
 static void send_request(struct ui_view *v, const char *integ, const char *type,
@@ -776,6 +788,15 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		h->req_id = id;
 		h->req_test = track == 2;
 		snprintf(h->req_what, sizeof(h->req_what), "%s", what);
+	} else {
+		h->line_id = id;
+		h->line_fetch = action == MW_REQ_FETCH;
+		h->line_polling = 0;
+		snprintf(h->line_what, sizeof(h->line_what), "%s", what);
+		snprintf(h->line_integ, sizeof(h->line_integ), "%s", integ);
+		snprintf(h->line_type, sizeof(h->line_type), "%s", type);
+		h->line_since = mw_now();
+		h->line_base = fetch_records(h);
 	}
 	if (!collecting(ctx))
 		ui_message(ctx, ROLE_WARNING, "%s: requested; waiting for a collector (none runs: "
@@ -786,6 +807,98 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		ui_message(ctx, ROLE_MUTED, "%s: requested%s", what,
 			   ctx->attached ? " from the mimewatch run service" : "");
 	ui_tick(300);
+}
+
+/* Records stored so far of the types a fetch on the status line asked. */
+static int64_t fetch_records(const struct home *h)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < h->nst; i++)
+		if (!strcmp(h->st[i].integration, h->line_integ) &&
+		    (!h->line_type[0] || !strcmp(h->st[i].type, h->line_type)))
+			n += h->st[i].total;
+	return n;
+}
+
+/* A fetch is over when each of its types (not paused) has polled since it
+ * was asked and is neither collecting nor waiting out a throttle: then
+ * its new records, or the class of the first type that failed. 0 while
+ * not over. */
+static int fetch_outcome(struct ui_view *v, char *out, size_t n, int *failed)
+{
+	struct home *h = v->priv;
+	const struct mw_integration *in = session_integration(v->ctx, h->line_integ);
+	const struct store_status *bad = NULL;
+	char count[32];
+	int64_t got;
+	int asked = 0;
+
+	for (size_t i = 0; i < h->nst; i++) {
+		const struct store_status *s = &h->st[i];
+
+		if (strcmp(s->integration, h->line_integ) ||
+		    (h->line_type[0] && strcmp(s->type, h->line_type)) ||
+		    s->paused || !strcmp(s->state, "paused"))
+			continue;
+		if (s->last_attempt < h->line_since || !strcmp(s->state, "collecting") ||
+		    !strcmp(s->state, "throttled"))
+			return 0;
+		asked++;
+		if (!bad && s->err_class[0] && strcmp(s->err_class, "ok"))
+			bad = s;
+	}
+	*failed = bad != NULL;
+	if (!asked) {
+		snprintf(out, n, "nothing fetched: paused (p resumes)");
+		return 1;
+	}
+	if (bad) {
+		snprintf(out, n, "failed: %s%s%s", h->line_type[0] ? "" : bad->type,
+			 h->line_type[0] ? "" : ": ",
+			 mc_class_name(mc_class_from_key(bad->err_class)));
+		(void)in;
+		return 1;
+	}
+	got = fetch_records(h) - h->line_base;
+	ui_fmt_count(got > 0 ? got : 0, count, sizeof(count));
+	snprintf(out, n, "%s new record%s", count, got == 1 ? "" : "s");
+	return 1;
+}
+
+static void poll_line(struct ui_view *v)
+{
+	struct home *h = v->priv;
+	char res[512];
+	int state, failed = 0;
+	mw_err e;
+
+	if (!h->line_id || !v->ctx->store)
+		return;
+	if (!h->line_polling) {
+		if (store_request_get(v->ctx->store, h->line_id, &state, res, sizeof(res), &e) < 0) {
+			h->line_id = 0;
+			return;
+		}
+		if (state < 2) {
+			ui_tick(500);
+			return;
+		}
+		if (state != 2 || !h->line_fetch) {
+			res[strcspn(res, "\n")] = '\0';
+			ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_ERROR, "%s: %s%s", h->line_what,
+				   state == 2 ? "" : "failed: ", res[0] ? res : "done");
+			h->line_id = 0;
+			return;
+		}
+		h->line_polling = 1;
+	}
+	if (!fetch_outcome(v, res, sizeof(res), &failed)) {
+		ui_tick(500);
+		return;
+	}
+	ui_message(v->ctx, failed ? ROLE_ERROR : ROLE_OK, "%s: %s", h->line_what, res);
+	h->line_id = 0;
 }
 
 static void poll_request(struct ui_view *v)
@@ -1103,6 +1216,7 @@ static void home_reload(struct ui_view *v)
 	}
 	rebuild_rows(v);
 	poll_request(v);
+	poll_line(v);
 	h->waiting = collecting(v->ctx) ? 0 : session_requests_waiting(v->ctx);
 }
 

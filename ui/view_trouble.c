@@ -260,6 +260,9 @@ static void trouble_reload(struct ui_view *v)
 		if (state >= 2) {
 			tr->result = mw_xstrdup(res[0] ? res : state == 2 ? "ok" : "failed");
 			tr->result_failed = state != 2;
+			/* "requested" becomes the outcome; the report is below. */
+			ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "validate %s: %s",
+				   tr->name, state == 2 ? "done" : "finished with problems (below)");
 		} else {
 			ui_tick(500);
 		}

@@ -404,10 +404,37 @@ def test_help_scrolls_at_80x24():
         check(want in seen, "PgDn reaches %r in the help" % want)
 
 
+def test_requested_becomes_outcome():
+    # Issue 14.13: "fetch sim: requested" stayed on the status line. Once
+    # the collector has carried the request out, the line says how it went:
+    # the records the fetch brought, the class it failed with, what pause did.
+    with uitest.mwtest.Sim(["--records", "400", "--start-ago", "1m",
+                            "--spacing-ms", "500"]) as sim:
+        sim.edit_config(lag="1s", interval="1h")
+        r = uitest.run_script(["wait-idle", "sleep 2000", "key f", "dump asked", "wait-idle",
+                               "dump fetched", "key p", "wait-idle", "dump paused",
+                               "key Down", "key f", "wait-idle", "dump fetch_paused", "quit"],
+                              args=["--config", sim.config], size=(80, 24))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        eq(r.dumps["asked"][23], " fetch sim: requested", "first it was asked")
+        m = re.fullmatch(r" fetch sim: ([0-9,]+) new records", r.dumps["fetched"][23])
+        check(m and int(m.group(1).replace(",", "")) > 0, "the fetch's outcome: %r"
+              % r.dumps["fetched"][23])
+        eq(r.dumps["paused"][23], " pause sim: paused 3 collections", "pause's outcome")
+        eq(r.dumps["fetch_paused"][23], " fetch sim/url: nothing fetched: paused (p resumes)",
+           "a fetch of a paused type")
+    with uitest.mwtest.Sim(["--records", "20", "--fault", "418:type=url,count=0"]) as sim:
+        r = uitest.run_script(["wait-idle", "key f", "wait-idle", "dump failed", "quit"],
+                              args=["--config", sim.config], size=(80, 24))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        eq(r.dumps["failed"][23], " fetch sim: failed: url: binding expired",
+           "a failed fetch names its class")
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
-                 test_help_scrolls_at_80x24])
+                 test_help_scrolls_at_80x24, test_requested_becomes_outcome])
