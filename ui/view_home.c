@@ -140,7 +140,7 @@ static void short_duration(int64_t s, char *buf, size_t n)
 }
 
 /* How bad a type's state is, and the word for it. 0 is collecting fine. */
-static int type_severity(const struct store_status *s, char *word, size_t n)
+static int type_severity(const struct store_status *s, int api, char *word, size_t n)
 {
 	if (!s) {
 		snprintf(word, n, "starting");
@@ -148,7 +148,7 @@ static int type_severity(const struct store_status *s, char *word, size_t n)
 	}
 	if (!strcmp(s->state, "error") ||
 	    (strcmp(s->err_class, "ok") && strcmp(s->err_class, "retry") && s->err_class[0])) {
-		snprintf(word, n, "%s", mc_class_name(mc_class_from_key(s->err_class)));
+		snprintf(word, n, "%s", mc_class_label(mc_class_from_key(s->err_class), api));
 		return 5;
 	}
 	if (!strcmp(s->state, "retrying")) {
@@ -183,7 +183,8 @@ static int integration_severity(const struct home *h, const struct mw_integratio
 
 		if (!(in->types & (1u << t)))
 			continue;
-		sev = type_severity(find_status(h, in->name, mw_logtypes[t].name), w, sizeof(w));
+		sev = type_severity(find_status(h, in->name, mw_logtypes[t].name), in->api, w,
+				    sizeof(w));
 		if (sev > worst) {
 			worst = sev;
 			snprintf(word, n, "%s", w);
@@ -449,8 +450,8 @@ static int row_lines(struct ui_view *v, int r, int width)
 	in = &v->ctx->cfg->integrations[row->integ];
 	if (row->type < 0)
 		return 1;
-	return 1 + ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), width, 0,
-			       0, 6);
+	return 1 + ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), in->api,
+				   width, 0, 0, 6);
 }
 
 /* Lines the rows from `from` to the last take when the list starts there. */
@@ -580,7 +581,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 		ui_text(y, x, w, k == C_STATE && !selected ? srole : base, cell[k],
 			strlen(cell[k]));
 	}
-	ui_status_lines(s, width, 1, y + 1, 6);
+	ui_status_lines(s, in->api, width, 1, y + 1, 6);
 }
 
 static void draw_empty(int y0, int height, int width)
@@ -856,8 +857,7 @@ static int fetch_outcome(struct ui_view *v, char *out, size_t n, int *failed)
 	if (bad) {
 		snprintf(out, n, "failed: %s%s%s", h->line_type[0] ? "" : bad->type,
 			 h->line_type[0] ? "" : ": ",
-			 mc_class_name(mc_class_from_key(bad->err_class)));
-		(void)in;
+			 mc_class_label(mc_class_from_key(bad->err_class), in ? in->api : 1));
 		return 1;
 	}
 	got = fetch_records(h) - h->line_base;

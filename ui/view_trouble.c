@@ -135,8 +135,11 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 				   "Session). Access Key and Secret Key can only be created 30 minutes "
 				   "after the application: keys made earlier do not verify. Create them "
 				   "with the service user's login.");
-		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "An invalid signature also comes from a clock "
-			   "that is off by minutes: check this host's time (timedatectl).");
+		/* API 2.0 signs nothing: its tokens do not depend on our clock. */
+		if (in->api != 2)
+			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "An invalid signature also comes from a "
+				   "clock that is off by minutes: check this host's time "
+				   "(timedatectl).");
 		break;
 	case ADV_REGION: {
 		const struct mw_region *r;
@@ -204,7 +207,7 @@ static void build(struct ui_view *v)
 			if (c == MC_PERMISSION)
 				denied |= 1u << t;
 			ui_doc_add(&tr->doc, ROLE_ERROR, 2, "%s: %s (HTTP %ld%s%s)%s%s",
-				   mw_logtypes[t].name, mc_class_name(c), s->http_status,
+				   mw_logtypes[t].name, mc_class_label(c, in->api), s->http_status,
 				   s->err_code[0] ? ", " : "", s->err_code,
 				   s->err_message[0] ? ": " : "", s->err_message);
 			ui_doc_add(&tr->doc, ROLE_NORMAL, 4, "fix: %s",

@@ -431,10 +431,41 @@ def test_requested_becomes_outcome():
            "a failed fetch names its class")
 
 
+def test_v2_invalid_client_named_so():
+    # Issue 14.13: API 2.0 signs nothing, yet a refused Client ID or Secret
+    # (invalid_client) read "invalid signature" on every screen. The console
+    # names it in 2.0's words; the stored key and status stay as contracted.
+    with uitest.mwtest.Sim(["--records", "20"], api="v2") as sim:
+        sim.edit_config(client_secret="wrong-secret")
+        r = uitest.run_script(["wait-idle", "dump home", "key Enter", "wait-idle",
+                               "dump preview", "key Esc", "key t", "wait-idle", "dump trouble",
+                               "quit"], args=["--config", sim.config], size=(100, 30))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        check(integration_row(s, "sim-v2")[23:].startswith("invalid client ID or secret  "),
+              "the integration's word: %r" % integration_row(s, "sim-v2"))
+        url = s.index(type_row(s, "sim-v2", "url"))
+        eq(s[url + 1], "      invalid client ID or secret (HTTP 401 invalid_client)",
+           "home: the type's error line")
+        eq(r.dumps["preview"][5], "   invalid client ID or secret (HTTP 401 invalid_client)",
+           "the preview of the failing type")
+        t = r.dumps["trouble"]
+        eq(t[4], "   url: invalid client ID or secret (HTTP 401, invalid_client): Client "
+           "authentication failed", "troubleshooting")
+        check(not any("signature" in l for l in s + r.dumps["preview"] + t),
+              "no screen speaks of a signature:\n%s" % "\n".join(t))
+        types = sim.type_status("sim-v2").values()
+        eq({(ty["class"], ty["class_name"]) for ty in types},
+           {("invalid_signature", "invalid signature")}, "status --json unchanged")
+        st = sim.mw(["status"])
+        check("invalid signature" in st.out, "status's contracted class name:\n%s" % st.out)
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
                  test_ascii_locale,
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
-                 test_help_scrolls_at_80x24, test_requested_becomes_outcome])
+                 test_help_scrolls_at_80x24, test_requested_becomes_outcome,
+                 test_v2_invalid_client_named_so])

@@ -316,7 +316,8 @@ static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 			   rep->account_code);
 	else
 		ui_doc_add(d, ROLE_MUTED, 0, "Account: not shown (get-account: %s; "
-			   "collecting does not need it)", mc_class_name(rep->account_res.cls));
+			   "collecting does not need it)",
+			   mc_class_label(rep->account_res.cls, w->api));
 	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 	for (size_t i = 0; i < rep->nrows; i++) {
 		const struct validate_row *row = &rep->rows[i];
@@ -331,7 +332,7 @@ static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 			ui_doc_add_lead(d, ROLE_OK, lead, ROLE_OK, 0, "%s", "ok");
 			continue;
 		}
-		hl = snprintf(head, sizeof(head), "%s", mc_class_name(r->cls));
+		hl = snprintf(head, sizeof(head), "%s", mc_class_label(r->cls, w->api));
 		if (r->http_status && hl < (int)sizeof(head))
 			hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "  HTTP %ld",
 				       r->http_status);
