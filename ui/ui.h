@@ -279,7 +279,10 @@ void ui_time_zone(char *buf, size_t n);
  * type's row, with x the left column and width the screen's: the error
  * class, HTTP status and remedy, the gateway's throttle, a warning. Lines
  * drawn (or, with draw 0, that would be); 0 when all is well. */
-int ui_status_lines(const struct store_status *s, int api, int width, int draw, int y, int x);
+/* note: NULL the error and its remedy; "" the error alone (the remedy is
+ * under another type already); else the error with note after it. */
+int ui_status_lines(const struct store_status *s, int api, const char *note, int width,
+		    int draw, int y, int x);
 /* Seconds until a throttled type may ask again, rounded up; 0 when not. */
 int64_t ui_throttle_left(const struct store_status *s);
 

@@ -139,6 +139,46 @@ static void short_duration(int64_t s, char *buf, size_t n)
 		snprintf(buf, n, "%" PRId64 "d", s / 86400);
 }
 
+/* Whether type t's error is one the integration's other types share
+ * (binding expired: the keys, not the type, are at fault): its remedy is
+ * then shown once, under the first of them. NULL: its own; "": under an
+ * earlier type; else the note for the first, naming the others. */
+static const char *shared_remedy(const struct home *h, const struct mw_integration *in, int t,
+				 char *note, size_t n)
+{
+	const struct store_status *s = find_status(h, in->name, mw_logtypes[t].name);
+	int others = 0, all = 1;
+	size_t len;
+
+	if (!s || !s->err_class[0] || !strcmp(s->err_class, "ok") || !strcmp(s->err_class, "retry"))
+		return NULL;
+	snprintf(note, n, "(also ");
+	for (size_t u = 0; u < mw_nlogtypes; u++) {
+		const struct store_status *o;
+
+		if ((int)u == t || !(in->types & (1u << u)))
+			continue;
+		o = find_status(h, in->name, mw_logtypes[u].name);
+		if (!o || strcmp(o->err_class, s->err_class) || strcmp(o->remedy, s->remedy)) {
+			all = 0;
+			continue;
+		}
+		if ((int)u < t)
+			return "";
+		len = strlen(note);
+		snprintf(note + len, n - len, "%s%s", others++ ? ", " : "", mw_logtypes[u].name);
+	}
+	if (!others)
+		return NULL;
+	if (all)
+		snprintf(note, n, "(all types)");
+	else {
+		len = strlen(note);
+		snprintf(note + len, n - len, ")");
+	}
+	return note;
+}
+
 /* How bad a type's state is, and the word for it. 0 is collecting fine. */
 static int type_severity(const struct store_status *s, int api, char *word, size_t n)
 {
@@ -442,6 +482,7 @@ static int row_lines(struct ui_view *v, int r, int width)
 	struct home *h = v->priv;
 	const struct home_row *row = &h->rows[r];
 	const struct mw_integration *in;
+	char note[64];
 
 	if (row->out >= 0)
 		return output_heading_lines(h, r) + 1 +
@@ -451,7 +492,8 @@ static int row_lines(struct ui_view *v, int r, int width)
 	if (row->type < 0)
 		return 1;
 	return 1 + ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), in->api,
-				   width, 0, 0, 6);
+				   shared_remedy(h, in, row->type, note, sizeof(note)), width, 0,
+				   0, 6);
 }
 
 /* Lines the rows from `from` to the last take when the list starts there. */
@@ -516,7 +558,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 {
 	struct home *h = v->priv;
 	const struct store_status *s = find_status(h, in->name, mw_logtypes[t].name);
-	char cell[C_NCOLS][64];
+	char cell[C_NCOLS][64], note[64];
 	enum ui_role base = selected ? ROLE_SELECTION : ROLE_NORMAL, srole;
 	int64_t now = mw_now();
 	int live = collecting(v->ctx);
@@ -581,7 +623,8 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 		ui_text(y, x, w, k == C_STATE && !selected ? srole : base, cell[k],
 			strlen(cell[k]));
 	}
-	ui_status_lines(s, in->api, width, 1, y + 1, 6);
+	ui_status_lines(s, in->api, shared_remedy(h, in, t, note, sizeof(note)), width, 1, y + 1,
+			6);
 }
 
 static void draw_empty(int y0, int height, int width)

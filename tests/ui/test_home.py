@@ -461,6 +461,31 @@ def test_v2_invalid_client_named_so():
         check("invalid signature" in st.out, "status's contracted class name:\n%s" % st.out)
 
 
+def test_shared_remedy_once():
+    # Issue 14.13: an expired binding (418) fails every type of the
+    # integration alike, and home printed the same remedy under each. Now
+    # it is printed once, under the first type, marked "(all types)"; the
+    # others keep their short error line.
+    with uitest.mwtest.Sim(["--records", "20", "--fault", "418:count=0"]) as sim:
+        r = uitest.run_script(["wait-idle", "dump home", "quit"],
+                              args=["--config", sim.config], size=(80, 24))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        url = s.index(type_row(s, "sim", "url"))
+        eq(s[url + 1:url + 4],
+           ["      binding expired (HTTP 418 err_xdk_binding_expired) (all types)",
+            "        set Authentication Cache TTL to Never Expire in the service user's",
+            "        authentication profile, then create new Access and Secret keys"],
+           "the error and its remedy, once")
+        for t in ("impersonation", "attachment"):
+            i = s.index(type_row(s, "sim", t))
+            eq(s[i + 1], "      binding expired (HTTP 418 err_xdk_binding_expired)",
+               "%s: the error line alone" % t)
+            check(s[i + 2].startswith("    attachment") or not s[i + 2].strip(),
+                  "no remedy under %s:\n%s" % (t, "\n".join(s)))
+        eq(sum("Authentication Cache TTL" in l for l in s), 1, "the remedy's count")
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
@@ -468,4 +493,4 @@ if __name__ == "__main__":
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
                  test_help_scrolls_at_80x24, test_requested_becomes_outcome,
-                 test_v2_invalid_client_named_so])
+                 test_v2_invalid_client_named_so, test_shared_remedy_once])
