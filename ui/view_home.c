@@ -27,6 +27,17 @@ struct home_row {
 	int out;                /* index in cfg->outputs, -1: not an output's row */
 };
 
+/* A backfill's recent pace, for its ETA: two samples of its window's
+ * position (the newest record time inside it) by the clock, the older
+ * replaced every BACKFILL_SAMPLE_MS, so the rate is the last 10-20 s. */
+#define BACKFILL_SPAN 3600          /* a window this long is a backfill */
+#define BACKFILL_SAMPLE_MS 10000
+#define MAX_BACKFILLS 32
+struct backfill {
+	int64_t source, win_from;
+	int64_t t_ms[2], pos[2];
+};
+
 /* What the store says about one configured output. */
 struct home_output {
 	int have;               /* 0: no store yet, or it could not be read */
@@ -65,6 +76,8 @@ struct home {
 	char line_integ[64], line_type[16];
 	int64_t line_since;     /* epoch s the fetch was asked */
 	int64_t line_base;      /* its types' records then */
+	struct backfill bf[MAX_BACKFILLS];
+	int nbf;
 	struct ui_logs_arg logs_arg;
 	char arg_name[64];
 	int waiting;            /* requests left for a collector while none runs */
@@ -137,6 +150,100 @@ static void short_duration(int64_t s, char *buf, size_t n)
 		snprintf(buf, n, "%" PRId64 "h", s / 3600);
 	else
 		snprintf(buf, n, "%" PRId64 "d", s / 86400);
+}
+
+/* ---- backfill progress -------------------------------------------------------------- */
+
+static int backfilling(const struct store_status *s)
+{
+	return s && s->in_window && s->win_to - s->win_from >= BACKFILL_SPAN &&
+	       strcmp(s->state, "paused") && !s->paused;
+}
+
+/* How far the window is read, 0-100. */
+static int backfill_percent(const struct store_status *s)
+{
+	int pct;
+	int64_t pos = s->win_progress > s->win_from ? s->win_progress : s->win_from;
+
+	if (pos > s->win_to)
+		pos = s->win_to;
+	/* 100% is for a window complete, which is no longer a backfill. */
+	pct = (int)((pos - s->win_from) * 100 / (s->win_to - s->win_from));
+	return pct > 99 ? 99 : pct;
+}
+
+/* After each read of the store: a sample of every backfill's position. */
+static void backfill_sample(struct home *h)
+{
+	int64_t now = mw_mono_ms();
+
+	for (size_t i = 0; i < h->nst; i++) {
+		const struct store_status *s = &h->st[i];
+		struct backfill *b = NULL;
+
+		if (!backfilling(s))
+			continue;
+		for (int k = 0; k < h->nbf && !b; k++)
+			if (h->bf[k].source == s->source)
+				b = &h->bf[k];
+		if (!b) {
+			if (h->nbf == MAX_BACKFILLS)
+				continue;
+			b = &h->bf[h->nbf++];
+			b->source = s->source;
+			b->win_from = -1;
+		}
+		if (b->win_from != s->win_from) {       /* a new window: start over */
+			b->win_from = s->win_from;
+			b->t_ms[0] = b->t_ms[1] = now;
+			b->pos[0] = b->pos[1] = s->win_progress;
+		} else if (now - b->t_ms[1] >= BACKFILL_SAMPLE_MS) {
+			b->t_ms[0] = b->t_ms[1];
+			b->pos[0] = b->pos[1];
+			b->t_ms[1] = now;
+			b->pos[1] = s->win_progress;
+		}
+	}
+}
+
+/* "backfill 2026-11-20 14:00 of 2026-11-06..now, 37% · 12,345 records ·
+ * ETA 4m": where the window is, what it brought, and when it should end
+ * at its recent pace (no ETA until there is one). */
+static void backfill_line(const struct home *h, const struct store_status *s, char *buf,
+			  size_t n)
+{
+	char pos[32], from[32], to[32], count[32], eta[32] = "";
+	int64_t now_ms = mw_mono_ms(), p = s->win_progress > s->win_from ? s->win_progress
+									: s->win_from;
+
+	for (int k = 0; k < h->nbf; k++) {
+		const struct backfill *b = &h->bf[k];
+
+		if (b->source != s->source || b->win_from != s->win_from)
+			continue;
+		if (p > b->pos[0] && now_ms - b->t_ms[0] >= 2000) {
+			double rate = (double)(p - b->pos[0]) / (double)(now_ms - b->t_ms[0]);
+			char d[16];
+
+			short_duration((int64_t)((double)(s->win_to - p) / rate / 1000.0), d,
+				       sizeof(d));
+			snprintf(eta, sizeof(eta), " %s ETA %s", ui_dot(), d);
+		}
+	}
+	ui_fmt_time(p, 0, pos, sizeof(pos));
+	pos[16] = '\0';                     /* to the minute */
+	ui_fmt_time(s->win_from, 0, from, sizeof(from));
+	from[10] = '\0';                    /* the day */
+	if (s->win_to >= mw_now() - BACKFILL_SPAN) {
+		snprintf(to, sizeof(to), "now");
+	} else {
+		ui_fmt_time(s->win_to, 0, to, sizeof(to));
+		to[10] = '\0';
+	}
+	ui_fmt_count(s->win_received, count, sizeof(count));
+	snprintf(buf, n, "backfill %s of %s..%s, %d%% %s %s record%s%s", pos, from, to,
+		 backfill_percent(s), ui_dot(), count, s->win_received == 1 ? "" : "s", eta);
 }
 
 /* Whether type t's error is one the integration's other types share
@@ -491,9 +598,9 @@ static int row_lines(struct ui_view *v, int r, int width)
 	in = &v->ctx->cfg->integrations[row->integ];
 	if (row->type < 0)
 		return 1;
-	return 1 + ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), in->api,
-				   shared_remedy(h, in, row->type, note, sizeof(note)), width, 0,
-				   0, 6);
+	return 1 + backfilling(find_status(h, in->name, mw_logtypes[row->type].name)) +
+	       ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), in->api,
+			       shared_remedy(h, in, row->type, note, sizeof(note)), width, 0, 0, 6);
 }
 
 /* Lines the rows from `from` to the last take when the list starts there. */
@@ -582,7 +689,9 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 			: (!strcmp(s->state, "throttled") || !strcmp(s->state, "retrying") ||
 			   !strcmp(s->state, "paused") || !live) ? ROLE_WARNING
 			: ROLE_OK;
-		if (s->last_success) {
+		if (backfilling(s)) {
+			snprintf(cell[C_LAST], sizeof(cell[0]), "backfill %d%%", backfill_percent(s));
+		} else if (s->last_success) {
 			short_duration(now - s->last_success, cell[C_LAST], sizeof(cell[0]));
 			strcat(cell[C_LAST], " ago");
 		} else {
@@ -622,6 +731,13 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 			w = width - x - 1;
 		ui_text(y, x, w, k == C_STATE && !selected ? srole : base, cell[k],
 			strlen(cell[k]));
+	}
+	if (backfilling(s)) {
+		char line[256];
+
+		backfill_line(h, s, line, sizeof(line));
+		ui_text(y + 1, 6, width - 7, ROLE_MUTED, line, strlen(line));
+		y++;
 	}
 	ui_status_lines(s, in->api, shared_remedy(h, in, t, note, sizeof(note)), width, 1, y + 1,
 			6);
@@ -1250,6 +1366,7 @@ static void home_reload(struct ui_view *v)
 			ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
 		else if (v->ctx->store)
 			h->have_read = 1;
+		backfill_sample(h);
 		if (reload_outputs(v) < 0)
 			h->have_read = 0;   /* try again at the next tick */
 		h->mark = m;

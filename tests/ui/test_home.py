@@ -10,6 +10,7 @@ columns every footer keeps ? help and q, and an unknown key says so (issue
 14.4); after the terminal grows no row stays hidden above (14.6); T switches
 times between UTC and local time, named in the preview's heading (14.8)."""
 
+import calendar
 import os
 import re
 import threading
@@ -21,6 +22,7 @@ from uitest import check, eq, need_line, type_row
 TICK, CROSS = "\u2714", "\u2718"
 # Columns of a type row (ui/view_home.c: 22 16 13 9 10 6 10 9 from column 1).
 COL_STATE, COL_TOTAL, COL_24H = (23, 39), (61, 71), (52, 61)
+COL_LAST = (39, 52)
 
 
 def cell(line, span):
@@ -486,6 +488,36 @@ def test_shared_remedy_once():
         eq(sum("Authentication Cache TTL" in l for l in s), 1, "the remedy's count")
 
 
+def test_backfill_progress():
+    # Issue 14.13: a 30-day backfill showed "last success never" until its
+    # end. Home shows where the window is read, the records so far and an
+    # ETA from the recent pace, from the cursor through store_status.
+    with uitest.mwtest.Sim(["--records", "3000", "--span", "30d",
+                            "--fault", "slow:bytes=6000,count=0"]) as sim:
+        sim.edit_config(lookback="30d", page_size="20")
+        started = time.time()
+        r = uitest.run_script(["sleep 15000", "dump home", "quit"],
+                              args=["--config", sim.config], size=(100, 30))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        row = type_row(s, "sim", "url")
+        m = re.fullmatch(r"backfill (\d+)%", cell(row, COL_LAST))
+        check(m, "the last-success cell shows the backfill: %r" % row)
+        line = s[s.index(row) + 1]
+        lm = re.fullmatch(r"      backfill (\d{4}-\d\d-\d\d \d\d:\d\d) of "
+                          r"(\d{4}-\d\d-\d\d)\.\.now, (\d+)% \u00b7 ([0-9,]+) records "
+                          r"\u00b7 ETA \d+[smhd]", line.rstrip())
+        check(lm, "the progress line under url: %r\n%s" % (line, "\n".join(s)))
+        eq(lm.group(3), m.group(1), "the same percentage in the cell and the line")
+        eq(lm.group(2), time.strftime("%Y-%m-%d", time.gmtime(started - 30 * 86400)),
+           "the window starts at the lookback")
+        pos = calendar.timegm(time.strptime(lm.group(1), "%Y-%m-%d %H:%M"))
+        check(started - 30 * 86400 - 60 <= pos <= started, "the position is in the window")
+        eq(lm.group(4), cell(row, COL_TOTAL), "the records so far")
+        check(int(lm.group(4).replace(",", "")) > 0, "records arrived")
+        check("never" not in row, "no \"never\" during the backfill: %r" % row)
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
@@ -493,4 +525,5 @@ if __name__ == "__main__":
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
                  test_help_scrolls_at_80x24, test_requested_becomes_outcome,
-                 test_v2_invalid_client_named_so, test_shared_remedy_once])
+                 test_v2_invalid_client_named_so, test_shared_remedy_once,
+                 test_backfill_progress])
