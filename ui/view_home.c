@@ -992,14 +992,16 @@ static int fetch_outcome(struct ui_view *v, char *out, size_t n, int *failed)
 	const struct store_status *bad = NULL;
 	char count[32];
 	int64_t got;
-	int asked = 0;
+	int asked = 0, known = 0;
 
 	for (size_t i = 0; i < h->nst; i++) {
 		const struct store_status *s = &h->st[i];
 
 		if (strcmp(s->integration, h->line_integ) ||
-		    (h->line_type[0] && strcmp(s->type, h->line_type)) ||
-		    s->paused || !strcmp(s->state, "paused"))
+		    (h->line_type[0] && strcmp(s->type, h->line_type)))
+			continue;
+		known++;
+		if (s->paused || !strcmp(s->state, "paused"))
 			continue;
 		if (s->last_attempt < h->line_since || !strcmp(s->state, "collecting") ||
 		    !strcmp(s->state, "throttled"))
@@ -1008,6 +1010,8 @@ static int fetch_outcome(struct ui_view *v, char *out, size_t n, int *failed)
 		if (!bad && s->err_class[0] && strcmp(s->err_class, "ok"))
 			bad = s;
 	}
+	if (!known)
+		return 0;       /* not polled even once yet: its first poll will say */
 	*failed = bad != NULL;
 	if (!asked) {
 		snprintf(out, n, "nothing fetched: paused (p resumes)");
@@ -1060,6 +1064,28 @@ static void poll_line(struct ui_view *v)
 	h->line_id = 0;
 }
 
+/* A validation's result is a line per type ("acme url: ok" or its
+ * class and fix, collector_requests.c): the status line counts them. */
+static void validate_outcome(struct ui_view *v, int state)
+{
+	struct home *h = v->priv;
+	int n = 0, good = 0;
+
+	for (const char *p = h->result; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		n++;
+		good += len >= 4 && !strncmp(p + len - 4, ": ok", 4);
+		p += len + (p[len] == '\n');
+	}
+	if (!n)
+		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "%s: %s", h->req_what,
+			   state == 2 ? "done" : "finished with problems (below)");
+	else
+		ui_message(v->ctx, good == n ? ROLE_OK : ROLE_WARNING, "%s: %d of %d type%s ok%s",
+			   h->req_what, good, n, n == 1 ? "" : "s", good == n ? "" : " (below)");
+}
+
 static void poll_request(struct ui_view *v)
 {
 	struct home *h = v->priv;
@@ -1083,8 +1109,7 @@ static void poll_request(struct ui_view *v)
 		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_ERROR, "%s: %s", h->req_what,
 			   h->result);
 	else
-		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "%s: %s", h->req_what,
-			   state == 2 ? "done" : "finished with problems (below)");
+		validate_outcome(v, state);
 }
 
 static void toggle_pause(struct ui_view *v)

@@ -441,20 +441,25 @@ def test_v2_invalid_client_named_so():
         sim.edit_config(client_secret="wrong-secret")
         r = uitest.run_script(["wait-idle", "dump home", "key Enter", "wait-idle",
                                "dump preview", "key Esc", "key t", "wait-idle", "dump trouble",
-                               "quit"], args=["--config", sim.config], size=(100, 30))
+                               "key Esc", "key v", "wait-idle", "dump validated", "quit"],
+                              args=["--config", sim.config], size=(100, 30))
         eq(r.rc, 0, "exit status (%s)" % r)
         s = r.dumps["home"]
         check(integration_row(s, "sim-v2")[23:].startswith("invalid client ID or secret  "),
               "the integration's word: %r" % integration_row(s, "sim-v2"))
         url = s.index(type_row(s, "sim-v2", "url"))
-        eq(s[url + 1], "      invalid client ID or secret (HTTP 401 invalid_client)",
-           "home: the type's error line")
+        eq(s[url + 1], "      invalid client ID or secret (HTTP 401 invalid_client) (all types)",
+           "home: the type's error line (its remedy shared by every type)")
         eq(r.dumps["preview"][5], "   invalid client ID or secret (HTTP 401 invalid_client)",
            "the preview of the failing type")
         t = r.dumps["trouble"]
         eq(t[4], "   url: invalid client ID or secret (HTTP 401, invalid_client): Client "
            "authentication failed", "troubleshooting")
-        check(not any("signature" in l for l in s + r.dumps["preview"] + t),
+        val = r.dumps["validated"]
+        eq(val[29], " validate sim-v2: 0 of 3 types ok (below)", "v's outcome")
+        check(any(l.strip().startswith("sim-v2 url: invalid client ID or secret: the Client ID")
+                  for l in val), "v's result under the list:\n%s" % "\n".join(val))
+        check(not any("signature" in l for l in s + r.dumps["preview"] + t + val),
               "no screen speaks of a signature:\n%s" % "\n".join(t))
         types = sim.type_status("sim-v2").values()
         eq({(ty["class"], ty["class_name"]) for ty in types},
