@@ -24,6 +24,8 @@ static int job_matches(const struct job *j, const struct store_request *r)
 	       (!r->type[0] || strcmp(r->type, j->lt->name) == 0);
 }
 
+/* One line per type, for a person (the console shows them under its list):
+ * "acme url: ok", or the class in the API's words and the remedy. */
 static void do_validate(collector *c, const struct store_request *r, mw_buf *out, int *ok)
 {
 	*ok = 1;
@@ -37,7 +39,8 @@ static void do_validate(collector *c, const struct store_request *r, mw_buf *out
 			*ok = 0;
 		for (size_t k = 0; k < rep.nrows; k++)
 			mw_buf_printf(out, "%s%s %s: %s%s%s", out->len ? "\n" : "", in->name,
-				      rep.rows[k].lt->name, mc_class_name(rep.rows[k].res.cls),
+				      rep.rows[k].lt->name,
+				      mc_class_label(rep.rows[k].res.cls, in->api),
 				      rep.rows[k].res.cls == MC_OK ? "" : ": ",
 				      rep.rows[k].res.cls == MC_OK ? "" : rep.rows[k].res.remedy);
 	}
@@ -161,7 +164,14 @@ static void req_jobs(collector *c, const struct store_request *r, mw_buf *out, i
 		mw_buf_printf(out, "no collection matches %s%s%s", r->integration,
 			      r->type[0] ? "/" : "", r->type);
 	} else if (*ok) {
-		mw_buf_printf(out, "%s: %d collection%s", mw_request_name(r->action), matched,
+		/* The console shows it as the request's outcome: "pause acme:
+		 * paused 3 collections". */
+		static const char *const done[MW_REQ_COUNT] = {
+			[MW_REQ_FETCH] = "due now:", [MW_REQ_PAUSE] = "paused",
+			[MW_REQ_RESUME] = "resumed", [MW_REQ_RESET] = "reset",
+		};
+
+		mw_buf_printf(out, "%s %d collection%s", done[r->action], matched,
 			      matched == 1 ? "" : "s");
 	}
 }

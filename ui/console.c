@@ -545,10 +545,10 @@ int console_main(const struct console_opts *o)
 		 * days Mimecast keeps): its first line, on the status line. */
 		size_t len = strcspn(ctx->cfg->warnings, "\n");
 
-		ui_message(ctx, ROLE_WARNING, "warning: %.*s", (int)len, ctx->cfg->warnings);
+		ui_app_message(ctx, ROLE_WARNING, "warning: %.*s", (int)len, ctx->cfg->warnings);
 	}
 	if (ctx->demo)
-		ui_message(ctx, ROLE_MUTED, "demo: two simulated tenants on 127.0.0.1; "
+		ui_app_message(ctx, ROLE_MUTED, "demo: two simulated tenants on 127.0.0.1; "
 			   "records arrive every few seconds");
 	frame_dirty();
 	run_loop(ctx);

@@ -32,6 +32,10 @@ static struct {
 	size_t paste_len;
 	int show_cursor;
 	int64_t last_reload;
+	/* The status line's owner: the serial of the screen that said it (the
+	 * message goes when that screen is covered or closed), 0 the app's
+	 * (the collector, the config: kept from screen to screen). */
+	unsigned serial[MAX_VIEWS], next_serial, msg_owner;
 } fr;
 
 void frame_init(struct ui_ctx *ctx, int show_cursor)
@@ -75,15 +79,48 @@ void frame_close_all(void)
 
 /* ---- messages and the screen stack ------------------------------------------------ */
 
+static void set_message(struct ui_ctx *ctx, enum ui_role role, unsigned owner,
+			const char *fmt, va_list ap)
+{
+	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+	ctx->message_role = role;
+	fr.msg_owner = owner;
+	fr.dirty = 1;
+}
+
 void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+	set_message(ctx, role, fr.depth > 0 ? fr.serial[fr.depth - 1] : 0, fmt, ap);
 	va_end(ap);
-	ctx->message_role = role;
-	fr.dirty = 1;
+}
+
+void ui_app_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(ctx, role, 0, fmt, ap);
+	va_end(ap);
+}
+
+void ui_message_to_below(void)
+{
+	if (fr.depth > 1 && fr.msg_owner == fr.serial[fr.depth - 1])
+		fr.msg_owner = fr.serial[fr.depth - 2];
+}
+
+/* Leaving a screen (covered or closed) takes its message with it. */
+static void drop_message_of(struct ui_ctx *ctx, int level)
+{
+	if (level >= 0 && fr.msg_owner && fr.msg_owner == fr.serial[level]) {
+		ctx->message[0] = '\0';
+		ctx->message_role = ROLE_NORMAL;
+		fr.msg_owner = 0;
+		fr.dirty = 1;
+	}
 }
 
 static struct ui_view *top_view(void)
@@ -99,14 +136,19 @@ int ui_push(struct ui_ctx *ctx, const struct ui_view_ops *ops, void *arg)
 		ui_message(ctx, ROLE_ERROR, "too many screens open; press q to go back first");
 		return -1;
 	}
+	drop_message_of(ctx, fr.depth - 1);
+	fr.serial[fr.depth] = ++fr.next_serial;
 	v = &fr.stack[fr.depth++];
 	memset(v, 0, sizeof(*v));
 	v->ops = ops;
 	v->ctx = ctx;
 	if (ops->open && ops->open(v, arg) != 0) {
-		/* Only undo our own slot: open() may have reported and left. */
-		if (fr.depth > 0 && &fr.stack[fr.depth - 1] == v)
+		/* Only undo our own slot: open() may have reported and left;
+		 * what it reported stays, on the screen below. */
+		if (fr.depth > 0 && &fr.stack[fr.depth - 1] == v) {
+			ui_message_to_below();
 			fr.depth--;
+		}
 		fr.dirty = 1;
 		return -1;
 	}
@@ -122,6 +164,7 @@ void ui_pop(struct ui_ctx *ctx)
 		return;
 	if (v->ops->close)
 		v->ops->close(v);
+	drop_message_of(ctx, fr.depth - 1);
 	fr.depth--;
 	fr.dirty = 1;
 	if (fr.depth == 0) {

@@ -65,7 +65,7 @@ int session_open(struct ui_ctx *ctx, const char *path, mw_err *e)
 	}
 	ctx->message[0] = '\0';
 	if (hints)
-		ui_message(ctx, ROLE_WARNING, "warning: %.*s", (int)strcspn(hints, "\n"), hints);
+		ui_app_message(ctx, ROLE_WARNING, "warning: %.*s", (int)strcspn(hints, "\n"), hints);
 	free(hints);
 	return 0;
 }
@@ -80,18 +80,18 @@ int session_start_collector(struct ui_ctx *ctx)
 	if (ctx->col || ctx->attached)
 		return 0;
 	if (!ctx->cfg) {
-		ui_message(ctx, ROLE_ERROR, "no config yet: add an integration first (a)");
+		ui_app_message(ctx, ROLE_ERROR, "no config yet: add an integration first (a)");
 		return -1;
 	}
 	mw_err_clear(&e);
 	if (!ctx->store && store_open(ctx->cfg->state_dir, &ctx->store, &e) < 0) {
-		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return -1;
 	}
 	if (se.lock_fd < 0) {
 		r = store_lock(ctx->cfg->state_dir, &se.lock_fd, &pid, &e);
 		if (r < 0) {
-			ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+			ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 			return -1;
 		}
 		if (r == 0) {
@@ -105,7 +105,7 @@ int session_start_collector(struct ui_ctx *ctx)
 	 * wizard reloads it after saving) while the collector runs. */
 	if (!se.have_col_cfg) {
 		if (config_load(ctx->config_path, &se.col_cfg, &e) != 0) {
-			ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+			ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 			return -1;
 		}
 		se.have_col_cfg = 1;
@@ -114,13 +114,13 @@ int session_start_collector(struct ui_ctx *ctx)
 	opts.deliver = 1;
 	ctx->col = collector_new(&se.col_cfg, &opts, &e);
 	if (!ctx->col) {
-		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return -1;
 	}
 	if (collector_start(ctx->col, &e) < 0) {
 		collector_free(ctx->col);
 		ctx->col = NULL;
-		ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return -1;
 	}
 	frame_dirty();
@@ -132,11 +132,11 @@ void session_collect_here(struct ui_ctx *ctx)
 	long was = ctx->exited_pid;
 
 	if (ctx->col) {
-		ui_message(ctx, ROLE_MUTED, "already collecting in this console");
+		ui_app_message(ctx, ROLE_MUTED, "already collecting in this console");
 		return;
 	}
 	if (ctx->attached) {
-		ui_message(ctx, ROLE_MUTED, "mimewatch run (pid %ld) collects; this console shows "
+		ui_app_message(ctx, ROLE_MUTED, "mimewatch run (pid %ld) collects; this console shows "
 			   "what it does", ctx->attached_pid);
 		return;
 	}
@@ -145,16 +145,16 @@ void session_collect_here(struct ui_ctx *ctx)
 	ctx->exited_pid = 0;
 	se.seen_pid = 0;
 	if (ctx->attached) {
-		ui_message(ctx, ROLE_OK, "a mimewatch run (pid %ld) started first: attached to it",
+		ui_app_message(ctx, ROLE_OK, "a mimewatch run (pid %ld) started first: attached to it",
 			   ctx->attached_pid);
 		return;
 	}
 	ctx->took_over = 1;
 	if (was)
-		ui_message(ctx, ROLE_OK, "collecting in this console (the collector, pid %ld, had "
+		ui_app_message(ctx, ROLE_OK, "collecting in this console (the collector, pid %ld, had "
 			   "exited); it stops when the console quits", was);
 	else
-		ui_message(ctx, ROLE_OK, "collecting in this console; it stops when the console "
+		ui_app_message(ctx, ROLE_OK, "collecting in this console; it stops when the console "
 			   "quits");
 }
 
@@ -225,7 +225,7 @@ static int new_holder(struct ui_ctx *ctx, long pid)
 	ctx->attached = 1;
 	ctx->attached_pid = pid;
 	ctx->exited_pid = 0;
-	ui_message(ctx, ROLE_OK, "a new mimewatch run (pid %ld) collects: attached to it", pid);
+	ui_app_message(ctx, ROLE_OK, "a new mimewatch run (pid %ld) collects: attached to it", pid);
 	frame_dirty();
 	return 1;
 }
@@ -255,7 +255,7 @@ int session_watch_collector(struct ui_ctx *ctx)
 	ctx->attached_pid = 0;
 	/* What it left undone stays in the store for the next collector:
 	 * the home screen counts it. */
-	ui_message(ctx, ROLE_WARNING, "the collector (pid %ld) has exited; press c to collect in "
+	ui_app_message(ctx, ROLE_WARNING, "the collector (pid %ld) has exited; press c to collect in "
 		   "this console", ctx->exited_pid);
 	frame_dirty();
 	return 1;

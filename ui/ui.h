@@ -147,8 +147,16 @@ struct ui_view {
 
 int ui_push(struct ui_ctx *ctx, const struct ui_view_ops *ops, void *arg);
 void ui_pop(struct ui_ctx *ctx);
+/* The status line. A message belongs to the screen on top when it is set
+ * and goes when that screen is covered or closed; ui_app_message's (the
+ * collector, the config) stay from screen to screen; ui_message_to_below
+ * hands the top screen's message to the one below, which it closes to show
+ * a result there (the wizard's "Saved"). */
 void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void ui_app_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ui_message_to_below(void);
 /* Where a focused text field wants the terminal cursor (ui_field_draw sets
  * it; the frame resets it to -1 before each draw). */
 extern int ui_cursor_y, ui_cursor_x;
@@ -294,7 +302,10 @@ void ui_time_zone(char *buf, size_t n);
  * type's row, with x the left column and width the screen's: the error
  * class, HTTP status and remedy, the gateway's throttle, a warning. Lines
  * drawn (or, with draw 0, that would be); 0 when all is well. */
-int ui_status_lines(const struct store_status *s, int width, int draw, int y, int x);
+/* note: NULL the error and its remedy; "" the error alone (the remedy is
+ * under another type already); else the error with note after it. */
+int ui_status_lines(const struct store_status *s, int api, const char *note, int width,
+		    int draw, int y, int x);
 /* Seconds until a throttled type may ask again, rounded up; 0 when not. */
 int64_t ui_throttle_left(const struct store_status *s);
 

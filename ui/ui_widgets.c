@@ -663,7 +663,8 @@ int64_t ui_throttle_left(const struct store_status *s)
  * (draw 0) to scroll its list. */
 #define STATUS_MAX_LINES 1000  /* no limit: the store's fields bound them */
 
-int ui_status_lines(const struct store_status *s, int width, int draw, int y, int x)
+int ui_status_lines(const struct store_status *s, int api, const char *note, int width,
+		    int draw, int y, int x)
 {
 	char buf[1200];
 	const char *warn;
@@ -681,10 +682,13 @@ int ui_status_lines(const struct store_status *s, int width, int draw, int y, in
 				 s->err_code);
 		/* The remedy on lines of its own, so that a permission string
 		 * is not broken where it fits. */
-		snprintf(buf, sizeof(buf), "%s%s", mc_class_name(c), code);
+		snprintf(buf, sizeof(buf), "%s%s%s%s", mc_class_label(c, api), code,
+			 note && note[0] ? " " : "", note ? note : "");
 		n += ui_wrap(buf, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_ERROR);
-		snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
-		n += ui_wrap(buf, w - 2, draw, y + n, x + 2, STATUS_MAX_LINES, ROLE_NORMAL);
+		if (!note || note[0]) {
+			snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
+			n += ui_wrap(buf, w - 2, draw, y + n, x + 2, STATUS_MAX_LINES, ROLE_NORMAL);
+		}
 	}
 	if (!strcmp(s->state, "throttled") &&
 	    !strncmp(s->remedy, "throttled by the API gateway", 28)) {

@@ -27,6 +27,17 @@ struct home_row {
 	int out;                /* index in cfg->outputs, -1: not an output's row */
 };
 
+/* A backfill's recent pace, for its ETA: two samples of its window's
+ * position (the newest record time inside it) by the clock, the older
+ * replaced every BACKFILL_SAMPLE_MS, so the rate is the last 10-20 s. */
+#define BACKFILL_SPAN 3600          /* a window this long is a backfill */
+#define BACKFILL_SAMPLE_MS 10000
+#define MAX_BACKFILLS 32
+struct backfill {
+	int64_t source, win_from;
+	int64_t t_ms[2], pos[2];
+};
+
 /* What the store says about one configured output. */
 struct home_output {
 	int have;               /* 0: no store yet, or it could not be read */
@@ -56,6 +67,18 @@ struct home {
 	int req_test;           /* the request is a test record: its result goes
 				 * to the status line (and below if it failed or
 				 * the status line cuts it) */
+	/* fetch, pause, resume: the request whose outcome replaces its
+	 * "requested" on the status line. A fetch's outcome is its types'
+	 * next poll: their new records, or the class they failed with. */
+	int64_t line_id;
+	char line_what[128];
+	int line_fetch;         /* 1 a fetch: then its types' poll is awaited */
+	int line_polling;       /* the collector took it; now the poll */
+	char line_integ[64], line_type[16];
+	int64_t line_since;     /* epoch s the fetch was asked */
+	int64_t line_base;      /* its types' records then */
+	struct backfill bf[MAX_BACKFILLS];
+	int nbf;
 	struct ui_logs_arg logs_arg;
 	char arg_name[64];
 	int waiting;            /* requests left for a collector while none runs */
@@ -130,8 +153,142 @@ static void short_duration(int64_t s, char *buf, size_t n)
 		snprintf(buf, n, "%" PRId64 "d", s / 86400);
 }
 
+/* ---- backfill progress -------------------------------------------------------------- */
+
+static int backfilling(const struct store_status *s)
+{
+	return s && s->in_window && s->win_to - s->win_from >= BACKFILL_SPAN &&
+	       strcmp(s->state, "paused") && !s->paused;
+}
+
+/* How far the window is read, 0-100. */
+static int backfill_percent(const struct store_status *s)
+{
+	int pct;
+	int64_t pos = s->win_progress > s->win_from ? s->win_progress : s->win_from;
+
+	if (pos > s->win_to)
+		pos = s->win_to;
+	/* 100% is for a window complete, which is no longer a backfill. */
+	pct = (int)((pos - s->win_from) * 100 / (s->win_to - s->win_from));
+	return pct > 99 ? 99 : pct;
+}
+
+/* After each read of the store: a sample of every backfill's position. */
+static void backfill_sample(struct home *h)
+{
+	int64_t now = mw_mono_ms();
+
+	for (size_t i = 0; i < h->nst; i++) {
+		const struct store_status *s = &h->st[i];
+		struct backfill *b = NULL;
+
+		if (!backfilling(s))
+			continue;
+		for (int k = 0; k < h->nbf && !b; k++)
+			if (h->bf[k].source == s->source)
+				b = &h->bf[k];
+		if (!b) {
+			if (h->nbf == MAX_BACKFILLS)
+				continue;
+			b = &h->bf[h->nbf++];
+			b->source = s->source;
+			b->win_from = -1;
+		}
+		if (b->win_from != s->win_from) {       /* a new window: start over */
+			b->win_from = s->win_from;
+			b->t_ms[0] = b->t_ms[1] = now;
+			b->pos[0] = b->pos[1] = s->win_progress;
+		} else if (now - b->t_ms[1] >= BACKFILL_SAMPLE_MS) {
+			b->t_ms[0] = b->t_ms[1];
+			b->pos[0] = b->pos[1];
+			b->t_ms[1] = now;
+			b->pos[1] = s->win_progress;
+		}
+	}
+}
+
+/* "backfill 2026-11-20 14:00 of 2026-11-06..now, 37% · 12,345 records ·
+ * ETA 4m": where the window is, what it brought, and when it should end
+ * at its recent pace (no ETA until there is one). */
+static void backfill_line(const struct home *h, const struct store_status *s, char *buf,
+			  size_t n)
+{
+	char pos[32], from[32], to[32], count[32], eta[32] = "";
+	int64_t now_ms = mw_mono_ms(), p = s->win_progress > s->win_from ? s->win_progress
+									: s->win_from;
+
+	for (int k = 0; k < h->nbf; k++) {
+		const struct backfill *b = &h->bf[k];
+
+		if (b->source != s->source || b->win_from != s->win_from)
+			continue;
+		if (p > b->pos[0] && now_ms - b->t_ms[0] >= 2000) {
+			double rate = (double)(p - b->pos[0]) / (double)(now_ms - b->t_ms[0]);
+			char d[16];
+
+			short_duration((int64_t)((double)(s->win_to - p) / rate / 1000.0), d,
+				       sizeof(d));
+			snprintf(eta, sizeof(eta), " %s ETA %s", ui_dot(), d);
+		}
+	}
+	ui_fmt_time(p, 0, pos, sizeof(pos));
+	pos[16] = '\0';                     /* to the minute */
+	ui_fmt_time(s->win_from, 0, from, sizeof(from));
+	from[10] = '\0';                    /* the day */
+	if (s->win_to >= mw_now() - BACKFILL_SPAN) {
+		snprintf(to, sizeof(to), "now");
+	} else {
+		ui_fmt_time(s->win_to, 0, to, sizeof(to));
+		to[10] = '\0';
+	}
+	ui_fmt_count(s->win_received, count, sizeof(count));
+	snprintf(buf, n, "backfill %s of %s..%s, %d%% %s %s record%s%s", pos, from, to,
+		 backfill_percent(s), ui_dot(), count, s->win_received == 1 ? "" : "s", eta);
+}
+
+/* Whether type t's error is one the integration's other types share
+ * (binding expired: the keys, not the type, are at fault): its remedy is
+ * then shown once, under the first of them. NULL: its own; "": under an
+ * earlier type; else the note for the first, naming the others. */
+static const char *shared_remedy(const struct home *h, const struct mw_integration *in, int t,
+				 char *note, size_t n)
+{
+	const struct store_status *s = find_status(h, in->name, mw_logtypes[t].name);
+	int others = 0, all = 1;
+	size_t len;
+
+	if (!s || !s->err_class[0] || !strcmp(s->err_class, "ok") || !strcmp(s->err_class, "retry"))
+		return NULL;
+	snprintf(note, n, "(also ");
+	for (size_t u = 0; u < mw_nlogtypes; u++) {
+		const struct store_status *o;
+
+		if ((int)u == t || !(in->types & (1u << u)))
+			continue;
+		o = find_status(h, in->name, mw_logtypes[u].name);
+		if (!o || strcmp(o->err_class, s->err_class) || strcmp(o->remedy, s->remedy)) {
+			all = 0;
+			continue;
+		}
+		if ((int)u < t)
+			return "";
+		len = strlen(note);
+		snprintf(note + len, n - len, "%s%s", others++ ? ", " : "", mw_logtypes[u].name);
+	}
+	if (!others)
+		return NULL;
+	if (all)
+		snprintf(note, n, "(all types)");
+	else {
+		len = strlen(note);
+		snprintf(note + len, n - len, ")");
+	}
+	return note;
+}
+
 /* How bad a type's state is, and the word for it. 0 is collecting fine. */
-static int type_severity(const struct store_status *s, char *word, size_t n)
+static int type_severity(const struct store_status *s, int api, char *word, size_t n)
 {
 	if (!s) {
 		snprintf(word, n, "starting");
@@ -139,7 +296,7 @@ static int type_severity(const struct store_status *s, char *word, size_t n)
 	}
 	if (!strcmp(s->state, "error") ||
 	    (strcmp(s->err_class, "ok") && strcmp(s->err_class, "retry") && s->err_class[0])) {
-		snprintf(word, n, "%s", mc_class_name(mc_class_from_key(s->err_class)));
+		snprintf(word, n, "%s", mc_class_label(mc_class_from_key(s->err_class), api));
 		return 5;
 	}
 	if (!strcmp(s->state, "retrying")) {
@@ -174,7 +331,8 @@ static int integration_severity(const struct home *h, const struct mw_integratio
 
 		if (!(in->types & (1u << t)))
 			continue;
-		sev = type_severity(find_status(h, in->name, mw_logtypes[t].name), w, sizeof(w));
+		sev = type_severity(find_status(h, in->name, mw_logtypes[t].name), in->api, w,
+				    sizeof(w));
 		if (sev > worst) {
 			worst = sev;
 			snprintf(word, n, "%s", w);
@@ -432,6 +590,7 @@ static int row_lines(struct ui_view *v, int r, int width)
 	struct home *h = v->priv;
 	const struct home_row *row = &h->rows[r];
 	const struct mw_integration *in;
+	char note[64];
 
 	if (row->out >= 0)
 		return output_heading_lines(h, r) + 1 +
@@ -440,8 +599,9 @@ static int row_lines(struct ui_view *v, int r, int width)
 	in = &v->ctx->cfg->integrations[row->integ];
 	if (row->type < 0)
 		return 1;
-	return 1 + ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), width, 0,
-			       0, 6);
+	return 1 + backfilling(find_status(h, in->name, mw_logtypes[row->type].name)) +
+	       ui_status_lines(find_status(h, in->name, mw_logtypes[row->type].name), in->api,
+			       shared_remedy(h, in, row->type, note, sizeof(note)), width, 0, 0, 6);
 }
 
 /* Lines the rows from `from` to the last take when the list starts there. */
@@ -509,7 +669,7 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 {
 	struct home *h = v->priv;
 	const struct store_status *s = find_status(h, in->name, mw_logtypes[t].name);
-	char cell[C_NCOLS][64];
+	char cell[C_NCOLS][64], note[64];
 	enum ui_role base = selected ? ROLE_SELECTION : ROLE_NORMAL, srole;
 	int64_t now = mw_now();
 	int live = collecting(v->ctx);
@@ -533,7 +693,9 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 			: (!strcmp(s->state, "throttled") || !strcmp(s->state, "retrying") ||
 			   !strcmp(s->state, "paused") || !live) ? ROLE_WARNING
 			: ROLE_OK;
-		if (s->last_success) {
+		if (backfilling(s)) {
+			snprintf(cell[C_LAST], sizeof(cell[0]), "backfill %d%%", backfill_percent(s));
+		} else if (s->last_success) {
 			short_duration(now - s->last_success, cell[C_LAST], sizeof(cell[0]));
 			strcat(cell[C_LAST], " ago");
 		} else {
@@ -574,7 +736,15 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 		ui_text(y, x, w, k == C_STATE && !selected ? srole : base, cell[k],
 			strlen(cell[k]));
 	}
-	ui_status_lines(s, width, 1, y + 1, 6);
+	if (backfilling(s)) {
+		char line[256];
+
+		backfill_line(h, s, line, sizeof(line));
+		ui_text(y + 1, 6, width - 7, ROLE_MUTED, line, strlen(line));
+		y++;
+	}
+	ui_status_lines(s, in->api, shared_remedy(h, in, t, note, sizeof(note)), width, 1, y + 1,
+			6);
 }
 
 static void draw_empty(int y0, int height, int width)
@@ -761,7 +931,9 @@ static const struct mw_output *selected_output(struct ui_view *v)
 	return &v->ctx->cfg->outputs[h->rows[h->cursor].out];
 }
 
-/* track: 0 the status line says it was requested; 1 its result is shown
+static int64_t fetch_records(const struct home *h);
+
+/* track: 0 the status line says it was requested, then its outcome; 1 its result is shown
  * under the list when done; 2 (a test record) its result goes to the
  * status line, and under the list too when it failed. */
 static void send_request(struct ui_view *v, const char *integ, const char *type,
@@ -782,6 +954,15 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		h->req_id = id;
 		h->req_test = track == 2;
 		snprintf(h->req_what, sizeof(h->req_what), "%s", what);
+	} else {
+		h->line_id = id;
+		h->line_fetch = action == MW_REQ_FETCH;
+		h->line_polling = 0;
+		snprintf(h->line_what, sizeof(h->line_what), "%s", what);
+		snprintf(h->line_integ, sizeof(h->line_integ), "%s", integ);
+		snprintf(h->line_type, sizeof(h->line_type), "%s", type);
+		h->line_since = mw_now();
+		h->line_base = fetch_records(h);
 	}
 	if (!collecting(ctx))
 		ui_message(ctx, ROLE_WARNING, "%s: requested; waiting for a collector (none runs: "
@@ -792,6 +973,123 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 		ui_message(ctx, ROLE_MUTED, "%s: requested%s", what,
 			   ctx->attached ? " from the mimewatch run service" : "");
 	ui_tick(300);
+}
+
+/* Records stored so far of the types a fetch on the status line asked. */
+static int64_t fetch_records(const struct home *h)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < h->nst; i++)
+		if (!strcmp(h->st[i].integration, h->line_integ) &&
+		    (!h->line_type[0] || !strcmp(h->st[i].type, h->line_type)))
+			n += h->st[i].total;
+	return n;
+}
+
+/* A fetch is over when each of its types (not paused) has polled since it
+ * was asked and is neither collecting nor waiting out a throttle: then
+ * its new records, or the class of the first type that failed. 0 while
+ * not over. */
+static int fetch_outcome(struct ui_view *v, char *out, size_t n, int *failed)
+{
+	struct home *h = v->priv;
+	const struct mw_integration *in = session_integration(v->ctx, h->line_integ);
+	const struct store_status *bad = NULL;
+	char count[32];
+	int64_t got;
+	int asked = 0, known = 0;
+
+	for (size_t i = 0; i < h->nst; i++) {
+		const struct store_status *s = &h->st[i];
+
+		if (strcmp(s->integration, h->line_integ) ||
+		    (h->line_type[0] && strcmp(s->type, h->line_type)))
+			continue;
+		known++;
+		if (s->paused || !strcmp(s->state, "paused"))
+			continue;
+		if (s->last_attempt < h->line_since || !strcmp(s->state, "collecting") ||
+		    !strcmp(s->state, "throttled"))
+			return 0;
+		asked++;
+		if (!bad && s->err_class[0] && strcmp(s->err_class, "ok"))
+			bad = s;
+	}
+	if (!known)
+		return 0;       /* not polled even once yet: its first poll will say */
+	*failed = bad != NULL;
+	if (!asked) {
+		snprintf(out, n, "nothing fetched: paused (p resumes)");
+		return 1;
+	}
+	if (bad) {
+		snprintf(out, n, "failed: %s%s%s", h->line_type[0] ? "" : bad->type,
+			 h->line_type[0] ? "" : ": ",
+			 mc_class_label(mc_class_from_key(bad->err_class), in ? in->api : 1));
+		return 1;
+	}
+	got = fetch_records(h) - h->line_base;
+	ui_fmt_count(got > 0 ? got : 0, count, sizeof(count));
+	snprintf(out, n, "%s new record%s", count, got == 1 ? "" : "s");
+	return 1;
+}
+
+static void poll_line(struct ui_view *v)
+{
+	struct home *h = v->priv;
+	char res[512];
+	int state, failed = 0;
+	mw_err e;
+
+	if (!h->line_id || !v->ctx->store)
+		return;
+	if (!h->line_polling) {
+		if (store_request_get(v->ctx->store, h->line_id, &state, res, sizeof(res), &e) < 0) {
+			h->line_id = 0;
+			return;
+		}
+		if (state < 2) {
+			ui_tick(500);
+			return;
+		}
+		if (state != 2 || !h->line_fetch) {
+			res[strcspn(res, "\n")] = '\0';
+			ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_ERROR, "%s: %s%s", h->line_what,
+				   state == 2 ? "" : "failed: ", res[0] ? res : "done");
+			h->line_id = 0;
+			return;
+		}
+		h->line_polling = 1;
+	}
+	if (!fetch_outcome(v, res, sizeof(res), &failed)) {
+		ui_tick(500);
+		return;
+	}
+	ui_message(v->ctx, failed ? ROLE_ERROR : ROLE_OK, "%s: %s", h->line_what, res);
+	h->line_id = 0;
+}
+
+/* A validation's result is a line per type ("acme url: ok" or its
+ * class and fix, collector_requests.c): the status line counts them. */
+static void validate_outcome(struct ui_view *v, int state)
+{
+	struct home *h = v->priv;
+	int n = 0, good = 0;
+
+	for (const char *p = h->result; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		n++;
+		good += len >= 4 && !strncmp(p + len - 4, ": ok", 4);
+		p += len + (p[len] == '\n');
+	}
+	if (!n)
+		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "%s: %s", h->req_what,
+			   state == 2 ? "done" : "finished with problems (below)");
+	else
+		ui_message(v->ctx, good == n ? ROLE_OK : ROLE_WARNING, "%s: %d of %d type%s ok%s",
+			   h->req_what, good, n, n == 1 ? "" : "s", good == n ? "" : " (below)");
 }
 
 static void poll_request(struct ui_view *v)
@@ -817,8 +1115,7 @@ static void poll_request(struct ui_view *v)
 		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_ERROR, "%s: %s", h->req_what,
 			   h->result);
 	else
-		ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "%s: %s", h->req_what,
-			   state == 2 ? "done" : "finished with problems (below)");
+		validate_outcome(v, state);
 }
 
 static void toggle_pause(struct ui_view *v)
@@ -1121,6 +1418,7 @@ static void home_reload(struct ui_view *v)
 			ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
 		else if (v->ctx->store)
 			h->have_read = 1;
+		backfill_sample(h);
 		if (reload_outputs(v) < 0)
 			h->have_read = 0;   /* try again at the next tick */
 		h->mark = m;
@@ -1130,6 +1428,7 @@ static void home_reload(struct ui_view *v)
 	}
 	rebuild_rows(v);
 	poll_request(v);
+	poll_line(v);
 	h->waiting = collecting(v->ctx) ? 0 : session_requests_waiting(v->ctx);
 }
 

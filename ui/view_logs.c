@@ -24,6 +24,7 @@
 #include "jsonscan.h"
 #include "logtypes.h"
 #include "output/output.h"
+#include "session.h"
 #include "store/store.h"
 #include "ui.h"
 #include "util.h"
@@ -1105,6 +1106,14 @@ static void draw_state(struct logs *l, int y, int x, int width)
 #undef PUT
 }
 
+/* The API of the previewed integration: its error is named in its words. */
+static int logs_api(const struct ui_ctx *ctx, const struct logs *l)
+{
+	const struct mw_integration *in = session_integration(ctx, l->integration);
+
+	return in ? in->api : 1;
+}
+
 static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int width)
 {
 	char line[512];
@@ -1118,12 +1127,12 @@ static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 			 "e on the integrations screen.", l->integration, l->lt->label);
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
 	} else if (l->source > 0 && l->total == 0 &&
-		   ui_status_lines(&l->st, x + width, 0, y + 1, x + 3) > 0) {
+		   ui_status_lines(&l->st, logs_api(ctx, l), NULL, x + width, 0, y + 1, x + 3) > 0) {
 		/* Nothing collected because collecting fails: why, and the fix,
 		 * as home shows them under the type. */
 		snprintf(line, sizeof(line), "No %s records yet:", l->lt->label);
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
-		ui_status_lines(&l->st, x + width, 1, y + 1, x + 3);
+		ui_status_lines(&l->st, logs_api(ctx, l), NULL, x + width, 1, y + 1, x + 3);
 	} else if (!l->source || l->total == 0) {
 		snprintf(line, sizeof(line), "No %s records yet; they appear here as they are "
 			 "collected%s.", l->lt->label, ctx->col || ctx->attached ? "" :

@@ -135,8 +135,11 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 				   "Session). Access Key and Secret Key can only be created 30 minutes "
 				   "after the application: keys made earlier do not verify. Create them "
 				   "with the service user's login.");
-		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "An invalid signature also comes from a clock "
-			   "that is off by minutes: check this host's time (timedatectl).");
+		/* API 2.0 signs nothing: its tokens do not depend on our clock. */
+		if (in->api != 2)
+			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "An invalid signature also comes from a "
+				   "clock that is off by minutes: check this host's time "
+				   "(timedatectl).");
 		break;
 	case ADV_REGION: {
 		const struct mw_region *r;
@@ -204,7 +207,7 @@ static void build(struct ui_view *v)
 			if (c == MC_PERMISSION)
 				denied |= 1u << t;
 			ui_doc_add(&tr->doc, ROLE_ERROR, 2, "%s: %s (HTTP %ld%s%s)%s%s",
-				   mw_logtypes[t].name, mc_class_name(c), s->http_status,
+				   mw_logtypes[t].name, mc_class_label(c, in->api), s->http_status,
 				   s->err_code[0] ? ", " : "", s->err_code,
 				   s->err_message[0] ? ": " : "", s->err_message);
 			ui_doc_add(&tr->doc, ROLE_NORMAL, 4, "fix: %s",
@@ -260,6 +263,9 @@ static void trouble_reload(struct ui_view *v)
 		if (state >= 2) {
 			tr->result = mw_xstrdup(res[0] ? res : state == 2 ? "ok" : "failed");
 			tr->result_failed = state != 2;
+			/* "requested" becomes the outcome; the report is below. */
+			ui_message(v->ctx, state == 2 ? ROLE_OK : ROLE_WARNING, "validate %s: %s",
+				   tr->name, state == 2 ? "done" : "finished with problems (below)");
 		} else {
 			ui_tick(500);
 		}

@@ -62,6 +62,16 @@ const char *mc_class_name(enum mc_class c)
 	return (unsigned)c < MC_CLASS_COUNT ? classes[c].name : "unknown";
 }
 
+/* The name a person reads: API 2.0 has no signature, its refusal of the
+ * Client ID or Secret is called so. The key (--json, the store) and the
+ * name of the contracted lines (status, validate, fetch) stay. */
+const char *mc_class_label(enum mc_class c, int api)
+{
+	if (c == MC_INVALID_SIGNATURE && api == 2)
+		return "invalid client ID or secret";
+	return mc_class_name(c);
+}
+
 const char *mc_class_key(enum mc_class c)
 {
 	return (unsigned)c < MC_CLASS_COUNT ? classes[c].key : "unknown";

@@ -48,6 +48,9 @@ enum mc_class {
  * failure", "bad request", "unknown". */
 const char *mc_class_name(enum mc_class c);
 /* Stable machine name for --json and the store: "ok", "retry", ... */
+/* The console's words for a class: mc_class_name, but in the words of the
+ * integration's API (2.0: "invalid client ID or secret"). */
+const char *mc_class_label(enum mc_class c, int api);
 const char *mc_class_key(enum mc_class c);
 enum mc_class mc_class_from_key(const char *key);
 /* The generic one-line remedy, in API 1.0's words (Application Key, Access

@@ -114,7 +114,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
 		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
 		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0),"
-		"coalesce(st.revised,0) "
+		"coalesce(st.revised,0),coalesce(c.in_window,0),coalesce(c.win_from,0),"
+		"coalesce(c.win_to,0),coalesce(c.win_progress,0),coalesce(c.win_received,0) "
 		"FROM sources s LEFT JOIN status st ON st.source=s.id "
 		"LEFT JOIN cursors c ON c.source=s.id "
 		/* heartbeat records (collector.c) are for the outputs only */

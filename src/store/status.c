@@ -125,6 +125,11 @@ int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err 
 		sdb_copy_col(x->warning, sizeof x->warning, st, 25);
 		x->outside = sqlite3_column_int64(st, 26);
 		x->revised = sqlite3_column_int64(st, 27);
+		x->in_window = sqlite3_column_int(st, 28);
+		x->win_from = sqlite3_column_int64(st, 29);
+		x->win_to = sqlite3_column_int64(st, 30);
+		x->win_progress = sqlite3_column_int64(st, 31);
+		x->win_received = sqlite3_column_int64(st, 32);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

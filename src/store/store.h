@@ -118,6 +118,11 @@ struct store_status {
 	int64_t outside;         /* records dated outside the window that asked */
 	int64_t revised;         /* keyed records stored again with new content */
 	int64_t updated;         /* epoch ms */
+	/* From the cursor, read by store_list_status only (the console's
+	 * backfill progress): the window being read, the newest record time
+	 * inside it so far, and the records it received. */
+	int in_window;
+	int64_t win_from, win_to, win_progress, win_received;
 };
 /* Writes the collector-owned fields (total, records_24h and rejects are
  * kept by the store itself). */

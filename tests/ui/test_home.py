@@ -10,6 +10,7 @@ columns every footer keeps ? help and q, and an unknown key says so (issue
 14.4); after the terminal grows no row stays hidden above (14.6); T switches
 times between UTC and local time, named in the preview's heading (14.8)."""
 
+import calendar
 import os
 import re
 import threading
@@ -21,6 +22,7 @@ from uitest import check, eq, need_line, type_row
 TICK, CROSS = "\u2714", "\u2718"
 # Columns of a type row (ui/view_home.c: 22 16 13 9 10 6 10 9 from column 1).
 COL_STATE, COL_TOTAL, COL_24H = (23, 39), (61, 71), (52, 61)
+COL_LAST = (39, 52)
 
 
 def cell(line, span):
@@ -455,6 +457,123 @@ def test_throttled_is_no_failure():
         check(row[23:].startswith("throttled"), "its word: %r" % row)
 
 
+def test_requested_becomes_outcome():
+    # Issue 14.13: "fetch sim: requested" stayed on the status line. Once
+    # the collector has carried the request out, the line says how it went:
+    # the records the fetch brought, the class it failed with, what pause did.
+    with uitest.mwtest.Sim(["--records", "400", "--start-ago", "1m",
+                            "--spacing-ms", "500"]) as sim:
+        sim.edit_config(lag="1s", interval="1h")
+        r = uitest.run_script(["wait-idle", "sleep 2000", "key f", "dump asked", "wait-idle",
+                               "dump fetched", "key p", "wait-idle", "dump paused",
+                               "key Down", "key f", "wait-idle", "dump fetch_paused", "quit"],
+                              args=["--config", sim.config], size=(80, 24))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        eq(r.dumps["asked"][23], " fetch sim: requested", "first it was asked")
+        m = re.fullmatch(r" fetch sim: ([0-9,]+) new records", r.dumps["fetched"][23])
+        check(m and int(m.group(1).replace(",", "")) > 0, "the fetch's outcome: %r"
+              % r.dumps["fetched"][23])
+        eq(r.dumps["paused"][23], " pause sim: paused 3 collections", "pause's outcome")
+        eq(r.dumps["fetch_paused"][23], " fetch sim/url: nothing fetched: paused (p resumes)",
+           "a fetch of a paused type")
+    with uitest.mwtest.Sim(["--records", "20", "--fault", "418:type=url,count=0"]) as sim:
+        r = uitest.run_script(["wait-idle", "key f", "wait-idle", "dump failed", "quit"],
+                              args=["--config", sim.config], size=(80, 24))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        eq(r.dumps["failed"][23], " fetch sim: failed: url: binding expired",
+           "a failed fetch names its class")
+
+
+def test_v2_invalid_client_named_so():
+    # Issue 14.13: API 2.0 signs nothing, yet a refused Client ID or Secret
+    # (invalid_client) read "invalid signature" on every screen. The console
+    # names it in 2.0's words; the stored key and status stay as contracted.
+    with uitest.mwtest.Sim(["--records", "20"], api="v2") as sim:
+        sim.edit_config(client_secret="wrong-secret")
+        r = uitest.run_script(["wait-idle", "dump home", "key Enter", "wait-idle",
+                               "dump preview", "key Esc", "key t", "wait-idle", "dump trouble",
+                               "key Esc", "key v", "wait-idle", "dump validated", "quit"],
+                              args=["--config", sim.config], size=(100, 30))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        check(integration_row(s, "sim-v2")[23:].startswith("invalid client ID or secret  "),
+              "the integration's word: %r" % integration_row(s, "sim-v2"))
+        url = s.index(type_row(s, "sim-v2", "url"))
+        eq(s[url + 1], "      invalid client ID or secret (HTTP 401 invalid_client) (all types)",
+           "home: the type's error line (its remedy shared by every type)")
+        eq(r.dumps["preview"][5], "   invalid client ID or secret (HTTP 401 invalid_client)",
+           "the preview of the failing type")
+        t = r.dumps["trouble"]
+        eq(t[4], "   url: invalid client ID or secret (HTTP 401, invalid_client): Client "
+           "authentication failed", "troubleshooting")
+        val = r.dumps["validated"]
+        eq(val[29], " validate sim-v2: 0 of 3 types ok (below)", "v's outcome")
+        check(any(l.strip().startswith("sim-v2 url: invalid client ID or secret: the Client ID")
+                  for l in val), "v's result under the list:\n%s" % "\n".join(val))
+        check(not any("signature" in l for l in s + r.dumps["preview"] + t + val),
+              "no screen speaks of a signature:\n%s" % "\n".join(t))
+        types = sim.type_status("sim-v2").values()
+        eq({(ty["class"], ty["class_name"]) for ty in types},
+           {("invalid_signature", "invalid signature")}, "status --json unchanged")
+        st = sim.mw(["status"])
+        check("invalid signature" in st.out, "status's contracted class name:\n%s" % st.out)
+
+
+def test_shared_remedy_once():
+    # Issue 14.13: an expired binding (418) fails every type of the
+    # integration alike, and home printed the same remedy under each. Now
+    # it is printed once, under the first type, marked "(all types)"; the
+    # others keep their short error line.
+    with uitest.mwtest.Sim(["--records", "20", "--fault", "418:count=0"]) as sim:
+        r = uitest.run_script(["wait-idle", "dump home", "quit"],
+                              args=["--config", sim.config], size=(80, 24))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        url = s.index(type_row(s, "sim", "url"))
+        eq(s[url + 1:url + 4],
+           ["      binding expired (HTTP 418 err_xdk_binding_expired) (all types)",
+            "        set Authentication Cache TTL to Never Expire in the service user's",
+            "        authentication profile, then create new Access and Secret keys"],
+           "the error and its remedy, once")
+        for t in ("impersonation", "attachment"):
+            i = s.index(type_row(s, "sim", t))
+            eq(s[i + 1], "      binding expired (HTTP 418 err_xdk_binding_expired)",
+               "%s: the error line alone" % t)
+            check(s[i + 2].startswith("    attachment") or not s[i + 2].strip(),
+                  "no remedy under %s:\n%s" % (t, "\n".join(s)))
+        eq(sum("Authentication Cache TTL" in l for l in s), 1, "the remedy's count")
+
+
+def test_backfill_progress():
+    # Issue 14.13: a 30-day backfill showed "last success never" until its
+    # end. Home shows where the window is read, the records so far and an
+    # ETA from the recent pace, from the cursor through store_status.
+    with uitest.mwtest.Sim(["--records", "3000", "--span", "30d",
+                            "--fault", "slow:bytes=6000,count=0"]) as sim:
+        sim.edit_config(lookback="30d", page_size="20")
+        started = time.time()
+        r = uitest.run_script(["sleep 15000", "dump home", "quit"],
+                              args=["--config", sim.config], size=(100, 30))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        row = type_row(s, "sim", "url")
+        m = re.fullmatch(r"backfill (\d+)%", cell(row, COL_LAST))
+        check(m, "the last-success cell shows the backfill: %r" % row)
+        line = s[s.index(row) + 1]
+        lm = re.fullmatch(r"      backfill (\d{4}-\d\d-\d\d \d\d:\d\d) of "
+                          r"(\d{4}-\d\d-\d\d)\.\.now, (\d+)% \u00b7 ([0-9,]+) records "
+                          r"\u00b7 ETA \d+[smhd]", line.rstrip())
+        check(lm, "the progress line under url: %r\n%s" % (line, "\n".join(s)))
+        eq(lm.group(3), m.group(1), "the same percentage in the cell and the line")
+        eq(lm.group(2), time.strftime("%Y-%m-%d", time.gmtime(started - 30 * 86400)),
+           "the window starts at the lookback")
+        pos = calendar.timegm(time.strptime(lm.group(1), "%Y-%m-%d %H:%M"))
+        check(started - 30 * 86400 - 60 <= pos <= started, "the position is in the window")
+        eq(lm.group(4), cell(row, COL_TOTAL), "the records so far")
+        check(int(lm.group(4).replace(",", "")) > 0, "records arrived")
+        check("never" not in row, "no \"never\" during the backfill: %r" % row)
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
@@ -462,4 +581,6 @@ if __name__ == "__main__":
                  test_script_errors, test_footer_and_unknown_key, test_time_zone_key,
                  test_delete_over_hand_edit, test_long_remedy_wraps_at_80,
                  test_help_scrolls_at_80x24, test_mouse_clicks_and_wheel,
-                 test_throttled_is_no_failure])
+                 test_throttled_is_no_failure, test_requested_becomes_outcome,
+                 test_v2_invalid_client_named_so, test_shared_remedy_once,
+                 test_backfill_progress])

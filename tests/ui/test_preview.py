@@ -648,6 +648,26 @@ def test_export_names_in_full_and_free():
            "x after that proposes the free name")
 
 
+def test_messages_stay_with_their_screen():
+    # Issue 14.13: a status message set on one screen lingered on the next:
+    # home's "validate sim: ..." over the preview, the preview's "exported
+    # ... to ..." back on home. A message now goes with its screen.
+    with fetched_sim() as sim:
+        cwd = os.path.join(sim.dir, "work")
+        os.mkdir(cwd, 0o700)
+        d = Console(sim).run(["wait-idle", "key v", "wait-idle", "dump home_v", "key Enter", "wait-idle",
+                              "dump preview", "key x", "key Enter", "wait-idle", "dump done",
+                              "key Esc", "wait-idle", "dump home", "key ?", "key q",
+                              "dump home2"], cwd=cwd)
+        check(d["home_v"][-2].startswith(" validate sim: "), "home says what v did: %r"
+              % d["home_v"][-2])
+        eq(d["preview"][-2].strip(), "", "home's message is not the preview's")
+        check(d["done"][-2].startswith(" exported "), "the preview says what x did: %r"
+              % d["done"][-2])
+        eq(d["home"][-2].strip(), "", "the preview's message is not home's")
+        eq(d["home2"][-2].strip(), "", "nor after the help")
+
+
 def test_resize_keeps_the_preview():
     with fetched_sim() as sim:
         n = len(sim.ndjson("sim", "attachment"))
@@ -767,5 +787,6 @@ if __name__ == "__main__":
                  test_filter_terms_as_you_type,
                  test_detail_every_key_and_hostile_escaped, test_time_zone_toggle,
                  test_export_equals_ndjson_lines,
-                 test_export_names_in_full_and_free, test_resize_keeps_the_preview, test_million_records_open_fast,
+                 test_export_names_in_full_and_free,
+                 test_messages_stay_with_their_screen, test_resize_keeps_the_preview, test_million_records_open_fast,
                  test_tmux_real_terminal])

@@ -845,6 +845,37 @@ def test_f_and_pastes_fill_the_form():
            "they go into the focused field as typed, the newlines dropped")
 
 
+def test_tls_failure_back_to_extra_ca_file():
+    # Issue 14.13: the certificate remedy spoke of "ca_file", a name the form
+    # does not show, and Esc went back to the form's first field. It names
+    # the form's "Extra CA file", and Esc puts the cursor on that field.
+    with mwtest.Sim(write_config=False) as sim:
+        c = Console(sim)
+        walk_checklist(c)
+        c.add("type tls-test", "key Tab", "key Tab", "key Tab",
+              "type " + mwtest.SIM_APP_ID, "key Tab", "type " + mwtest.SIM_APP_KEY, "key Tab",
+              "key Tab", "type " + sim.base_url, "key Tab", "key Tab",
+              "key Tab",                   # Extra CA file left empty
+              "paste " + mwtest.SIM_ACCESS_KEY, "key Tab", "paste " + mwtest.SIM_SECRET_KEY,
+              "key Enter", "wait-idle")
+        c.dump("check")
+        c.add("key Esc")
+        c.dump("form")
+        c.add("type " + sim.ca_file, "key Enter", "wait-idle")
+        c.dump("fixed")
+        c.run()
+        chk = c.screen("check")
+        fix = " ".join(l.strip() for l in chk.splitlines())
+        check("set Extra CA file to that CA" in fix, "the remedy names the form's field:\n" + chk)
+        check("ca_file" not in chk, "no config key on the check page:\n" + chk)
+        form = c.screen("form")
+        check("Optional: a PEM file of an extra CA to trust" in form,
+              "the cursor is on Extra CA file (its hint shown):\n" + form)
+        fixed = c.screen("fixed")
+        check(re.search(r"^\s*\S+\s+URL Protect\s+ok\s*$", fixed, re.M),
+              "typed where the cursor was, the CA file fixes the check:\n" + fixed)
+
+
 if __name__ == "__main__":
     mwtest.main([test_first_run_to_saved_integration, test_bad_guid_shown_next_to_field,
                  test_permission_missing_saves_with_one_passing,
@@ -855,4 +886,4 @@ if __name__ == "__main__":
                  test_small_terminal_and_resize, test_leave_while_checking_stays_responsive,
                  test_esc_on_first_page_confirms, test_typed_T_is_text,
                  test_region_table_scrolls_at_80x24, test_check_remedy_wraps_at_80x24,
-                 test_f_and_pastes_fill_the_form])
+                 test_f_and_pastes_fill_the_form, test_tls_failure_back_to_extra_ca_file])

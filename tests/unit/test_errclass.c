@@ -101,10 +101,15 @@ static void test_names_keys(void **state)
 	(void)state;
 	for (int i = 0; i < MC_CLASS_COUNT; i++) {
 		assert_string_equal(mc_class_name((enum mc_class)i), names[i]);
+		assert_string_equal(mc_class_label((enum mc_class)i, 1), names[i]);
+		if (i != MC_INVALID_SIGNATURE)
+			assert_string_equal(mc_class_label((enum mc_class)i, 2), names[i]);
 		assert_int_equal(mc_class_from_key(mc_class_key((enum mc_class)i)), i);
 		assert_true(strlen(mc_class_key((enum mc_class)i)) < 24);  /* store column */
 		assert_true(strlen(mc_class_remedy((enum mc_class)i)) > 5);
 	}
+	/* The console's name for 2.0, which signs nothing; the key stays. */
+	assert_string_equal(mc_class_label(MC_INVALID_SIGNATURE, 2), "invalid client ID or secret");
 	assert_string_equal(mc_class_key(MC_RETRY), "retry");
 	assert_int_equal(mc_class_from_key("nonsense"), MC_UNKNOWN);
 	assert_int_equal(mc_class_from_key(NULL), MC_UNKNOWN);

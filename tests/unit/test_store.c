@@ -343,6 +343,20 @@ static void test_cursor_round_trip(void **state)
 	assert_int_equal(got.win_to, NOW - 30);
 	assert_int_equal(got.win_progress, NOW - 50);
 	assert_string_equal(got.page_token, "eyJwYWdlIjoy'\"fin");
+	/* The status list carries the window: the console's backfill progress. */
+	{
+		struct store_status *st;
+		size_t n;
+
+		assert_int_equal(store_list_status(s, &st, &n, &e), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(st[0].in_window, 1);
+		assert_int_equal(st[0].win_from, NOW - 4200);
+		assert_int_equal(st[0].win_to, NOW - 30);
+		assert_int_equal(st[0].win_progress, NOW - 50);
+		assert_int_equal(st[0].win_received, c.win_received);
+		free(st);
+	}
 
 	assert_int_equal(store_reset_cursor(s, src, NOW - 86400, &e), 0);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);

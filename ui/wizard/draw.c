@@ -5,6 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* explicit_bzero, strdup alongside -std=c11 */
 #endif
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -299,6 +300,39 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 /* The check's result, one row per log type with its error and the whole of
  * its fix: a page (ui_doc) that scrolls when it does not fit; the verdict
  * and its keys stay at the bottom. */
+/* A remedy names config keys (ca_file, base_url); on the check page the
+ * person fixes them in the form, so it names the form's fields instead
+ * ("Extra CA file"). Only keys with '_': plain words stay words. */
+static void form_words(const char *in, char *out, size_t n)
+{
+	const char *start = in;
+	size_t o = 0;
+
+	while (*in && o + 1 < n) {
+		const char *label = NULL;
+		size_t klen = 0;
+
+		if (in == start || !(isalnum((unsigned char)in[-1]) || in[-1] == '_'))
+			for (int f = 0; f < F_COUNT && !label; f++) {
+				const char *k = fdefs[f].cfg_key;
+
+				klen = k ? strlen(k) : 0;
+				if (k && strchr(k, '_') && !strncmp(in, k, klen) &&
+				    !isalnum((unsigned char)in[klen]) && in[klen] != '_')
+					label = fdefs[f].label;
+			}
+		if (label) {
+			o += (size_t)snprintf(out + o, n - o, "%s", label);
+			if (o >= n)
+				o = n - 1;
+			in += klen;
+		} else {
+			out[o++] = *in++;
+		}
+	}
+	out[o] = '\0';
+}
+
 static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
@@ -322,7 +356,8 @@ static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 			   rep->account_code);
 	else
 		ui_doc_add(d, ROLE_MUTED, 0, "Account: not shown (get-account: %s; "
-			   "collecting does not need it)", mc_class_name(rep->account_res.cls));
+			   "collecting does not need it)",
+			   mc_class_label(rep->account_res.cls, w->api));
 	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 	for (size_t i = 0; i < rep->nrows; i++) {
 		const struct validate_row *row = &rep->rows[i];
@@ -337,7 +372,7 @@ static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 			ui_doc_add_lead(d, ROLE_OK, lead, ROLE_OK, 0, "%s", "ok");
 			continue;
 		}
-		hl = snprintf(head, sizeof(head), "%s", mc_class_name(r->cls));
+		hl = snprintf(head, sizeof(head), "%s", mc_class_label(r->cls, w->api));
 		if (r->http_status && hl < (int)sizeof(head))
 			hl += snprintf(head + hl, sizeof(head) - (size_t)hl, "  HTTP %ld",
 				       r->http_status);
@@ -346,8 +381,12 @@ static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 		ui_doc_add_lead(d, ROLE_ERROR, lead, ROLE_ERROR, 0, "%s", head);
 		if (r->message[0])
 			ui_doc_add(d, ROLE_MUTED, 6, "%s", r->message);
-		if (r->remedy[0])
-			ui_doc_add_lead(d, ROLE_KEY, "Fix: ", ROLE_NORMAL, 6, "%s", r->remedy);
+		if (r->remedy[0]) {
+			char fix[sizeof(r->remedy) + 256];
+
+			form_words(r->remedy, fix, sizeof(fix));
+			ui_doc_add_lead(d, ROLE_KEY, "Fix: ", ROLE_NORMAL, 6, "%s", fix);
+		}
 	}
 	ui_doc_draw(d, y0, height - 3, width);
 	y = y0 + height - 2;

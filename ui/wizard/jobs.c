@@ -228,10 +228,11 @@ void wiz_poll_jobs(struct ui_view *v)
 
 			if (j->dres.http_status)
 				snprintf(w->disc_msg, sizeof(w->disc_msg), "%s, HTTP %ld: %s",
-					 mc_class_name(j->dres.cls), j->dres.http_status, why);
+					 mc_class_label(j->dres.cls, w->api), j->dres.http_status,
+					 why);
 			else
 				snprintf(w->disc_msg, sizeof(w->disc_msg), "%s: %s",
-					 mc_class_name(j->dres.cls), why);
+					 mc_class_label(j->dres.cls, w->api), why);
 			w->disc_role = ROLE_ERROR;
 		}
 		pthread_mutex_unlock(&j->mu);

@@ -56,6 +56,24 @@ void wiz_go_page(struct ui_view *v, int page)
 }
 
 
+/* Back from a check the certificate failed: the field that fixes it (the
+ * remedy names it) has the cursor. */
+static void focus_tls_fix(struct wiz *w)
+{
+	struct slot s[MAX_SLOTS];
+	size_t n;
+	int tls = w->val_done && w->rep.account_res.cls == MC_TLS;
+
+	for (size_t i = 0; w->val_done && i < w->rep.nrows; i++)
+		tls |= w->rep.rows[i].res.cls == MC_TLS;
+	if (!tls)
+		return;
+	n = wiz_form_slots(w, s);
+	for (size_t i = 0; i < n; i++)
+		if (s[i].id == F_CA)
+			w->focus = (int)i;
+}
+
 void wiz_leave(struct ui_view *v, int force)
 {
 	struct wiz *w = v->priv;
@@ -170,6 +188,7 @@ static void save(struct ui_view *v, int anyway)
 	/* After a run exited, collecting here stays the person's choice (c). */
 	if (!ctx->col && !ctx->attached && !ctx->exited_pid)
 		session_start_collector(ctx);
+	ui_message_to_below();  /* the result is home's to show */
 	ui_pop(ctx);
 }
 
@@ -314,6 +333,7 @@ static int wizard_action(struct ui_view *v, enum ui_action a)
 	case ACT_QUIT:
 		wiz_job_cancel(&w->val, 0);
 		wiz_go_page(v, PAGE_FORM);
+		focus_tls_fix(w);
 		return 1;
 	default:
 		return ui_doc_action(&w->doc, a, w->doc.rows);
