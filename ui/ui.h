@@ -33,7 +33,9 @@ struct collector;   /* collector.h: session.c's alone */
 /* ---- colours as roles (ui_colors.c) -------------------------------------- */
 enum ui_role {
 	ROLE_NORMAL, ROLE_OK, ROLE_WARNING, ROLE_ERROR, ROLE_MUTED, ROLE_SELECTION,
-	ROLE_HEADING, ROLE_TITLE, ROLE_KEY, ROLE_INPUT, ROLE_COUNT
+	ROLE_HEADING, ROLE_TITLE, ROLE_KEY, ROLE_INPUT,
+	ROLE_MATCH,     /* text a search found */
+	ROLE_COUNT
 };
 /* Sets up colour pairs, or monochrome attributes when the terminal has no
  * colour or NO_COLOR is set. */
@@ -55,6 +57,8 @@ enum ui_action {
 	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
 	/* preview */
 	ACT_NEXT_TYPE, ACT_FILTER, ACT_THREATS, ACT_FOLLOW, ACT_EXPORT,
+	/* record (the detail; / is ACT_FILTER there too: it searches) */
+	ACT_MATCH_NEXT, ACT_MATCH_PREV, ACT_OLDER, ACT_NEWER, ACT_RAW, ACT_COPY,
 	/* the log type of index i in mw_logtypes is ACT_TYPE + i (keys 1-9) */
 	ACT_TYPE, ACT_TYPE_END = ACT_TYPE + 9,
 	/* forms */
@@ -281,7 +285,7 @@ extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troublesho
 extern const struct ui_view_ops view_help;      /* ui/view_help.c: generated from ui_keys */
 extern const struct ui_view_ops view_wizard;    /* ui/wizard/view.c: onboarding; arg: name to edit or NULL */
 extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
-extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: int64_t* rowid */
+extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: struct ui_record_arg* */
 
 /* ---- the wizard's worker threads (wizard/jobs.c) ---- */
 /* Waits (at most wait_ms) for wizard checks still running after their
@@ -291,6 +295,16 @@ void wizard_wait_workers(int64_t wait_ms);
 struct ui_logs_arg {
 	const char *integration;
 	int type_index;                 /* index in mw_logtypes */
+};
+
+/* The detail's record, and the list it was opened from: step(list, rowid,
+ * dir) answers the rowid after rowid in that list (dir 1: the older one,
+ * -1: the newer), selecting it there, or 0 at the list's end. step NULL:
+ * no list (J and K say so). */
+struct ui_record_arg {
+	int64_t rowid;
+	int64_t (*step)(struct ui_ctx *ctx, void *list, int64_t rowid, int dir);
+	void *list;
 };
 
 #endif

@@ -25,6 +25,7 @@ static const struct role_style role_styles[ROLE_COUNT] = {
 	[ROLE_TITLE] = { COLOR_WHITE, COLOR_BLUE, A_BOLD, A_REVERSE | A_BOLD },
 	[ROLE_KEY] = { COLOR_YELLOW, -1, A_BOLD, A_BOLD },
 	[ROLE_INPUT] = { -1, -1, A_UNDERLINE, A_UNDERLINE },
+	[ROLE_MATCH] = { COLOR_BLACK, COLOR_YELLOW, A_NORMAL, A_REVERSE | A_BOLD },
 };
 
 static attr_t role_attrs[ROLE_COUNT];
