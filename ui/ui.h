@@ -179,6 +179,10 @@ void ui_busy(int delta);
  * milliseconds (sliced work such as a long search, countdowns). One-shot:
  * ask again from reload() to keep ticking. */
 void ui_tick(int ms);
+/* Bytes for the terminal itself, outside curses' buffer, between frames
+ * (OSC 52). Script mode has no terminal: they go to the file
+ * $MIMEWATCH_OSC52_FILE names (appended, for tests), or nowhere. 0 or -1. */
+int ui_term_write(const char *s, size_t n);
 
 /* ---- widgets (ui_widgets.c) ----------------------------------------------------- */
 /* Draws s[0..n) sanitised (sanitize_display), cut to max_cols display columns,

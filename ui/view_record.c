@@ -771,8 +771,7 @@ static void base64(const unsigned char *in, size_t n, mw_buf *out)
 }
 
 /* y: the field under the cursor to the clipboard, as ESC ] 52 ; c ; BASE64
- * BEL through curses' own output, which the next refresh flushes (script
- * mode's goes nowhere). The value is copied as stored: the clipboard is
+ * BEL written to the terminal between frames (ui_term_write). The value is copied as stored: the clipboard is
  * not a terminal, and the base64 carries no control to this one. */
 static void copy_field(struct record *r, struct ui_ctx *ctx)
 {
@@ -801,10 +800,12 @@ static void copy_field(struct record *r, struct ui_ctx *ctx)
 		mw_buf_puts(&seq, "\033]52;c;");
 		base64((const unsigned char *)f->val, f->len, &seq);
 		mw_buf_putc(&seq, '\a');
-		putp(seq.data);
+		if (ui_term_write(seq.data, seq.len) < 0)
+			ui_message(ctx, ROLE_ERROR, "copy: cannot write to the terminal");
+		else
+			ui_message(ctx, ROLE_NORMAL, "copied %s (%zu bytes)",
+				   name.data ? name.data : "", f->len);
 		mw_buf_free(&seq);
-		ui_message(ctx, ROLE_NORMAL, "copied %s (%zu bytes)", name.data ? name.data : "",
-			   f->len);
 	}
 	mw_buf_free(&name);
 }
