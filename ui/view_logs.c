@@ -1222,6 +1222,10 @@ static int64_t logs_step(struct ui_ctx *ctx, void *list, int64_t rowid, int dir)
 	if ((dir > 0 && i + 1 == l->nrows) || (dir < 0 && i == 0)) {
 		int before = l->nrows;
 
+		/* fill.done: the oldest is read (and fill.pos may be 0, "from
+		 * the newest", after End). */
+		if (dir > 0 && l->fill.done)
+			return 0;
 		mw_err_clear(&e);
 		if (dir > 0 && l->nrows >= MAX_ROWS)
 			buf_drop_front(l, l->want);
