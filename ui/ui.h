@@ -34,7 +34,7 @@ struct collector;   /* collector.h: session.c's alone */
 enum ui_role {
 	ROLE_NORMAL, ROLE_OK, ROLE_WARNING, ROLE_ERROR, ROLE_MUTED, ROLE_SELECTION,
 	ROLE_HEADING, ROLE_TITLE, ROLE_KEY, ROLE_INPUT,
-	ROLE_MATCH,     /* what a filter matched, inside a row */
+	ROLE_MATCH,     /* what a filter or a search matched */
 	ROLE_COUNT
 };
 /* Sets up colour pairs, or monochrome attributes when the terminal has no
@@ -58,6 +58,8 @@ enum ui_action {
 	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
 	/* preview */
 	ACT_NEXT_TYPE, ACT_FILTER, ACT_THREATS, ACT_FOLLOW, ACT_EXPORT,
+	/* record (the detail; / is ACT_FILTER there too: it searches) */
+	ACT_MATCH_NEXT, ACT_MATCH_PREV, ACT_OLDER, ACT_NEWER, ACT_RAW, ACT_COPY,
 	/* the log type of index i in mw_logtypes is ACT_TYPE + i (keys 1-9) */
 	ACT_TYPE, ACT_TYPE_END = ACT_TYPE + 9,
 	/* forms */
@@ -202,6 +204,10 @@ void ui_busy(int delta);
  * milliseconds (sliced work such as a long search, countdowns). One-shot:
  * ask again from reload() to keep ticking. */
 void ui_tick(int ms);
+/* Bytes for the terminal itself, outside curses' buffer, between frames
+ * (OSC 52). Script mode has no terminal: they go to the file
+ * $MIMEWATCH_OSC52_FILE names (appended, for tests), or nowhere. 0 or -1. */
+int ui_term_write(const char *s, size_t n);
 
 /* ---- widgets (ui_widgets.c) ----------------------------------------------------- */
 /* Draws s[0..n) sanitised (sanitize_display), cut to max_cols display columns,
@@ -315,7 +321,7 @@ extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troublesho
 extern const struct ui_view_ops view_help;      /* ui/view_help.c: generated from ui_keys */
 extern const struct ui_view_ops view_wizard;    /* ui/wizard/view.c: onboarding; arg: name to edit or NULL */
 extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
-extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: int64_t* rowid */
+extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: struct ui_record_arg* */
 extern const struct ui_view_ops view_events;    /* ui/view_events.c: the collector's events */
 
 /* ---- the wizard's worker threads (wizard/jobs.c) ---- */
@@ -326,6 +332,16 @@ void wizard_wait_workers(int64_t wait_ms);
 struct ui_logs_arg {
 	const char *integration;
 	int type_index;                 /* index in mw_logtypes */
+};
+
+/* The detail's record, and the list it was opened from: step(list, rowid,
+ * dir) answers the rowid after rowid in that list (dir 1: the older one,
+ * -1: the newer), selecting it there, or 0 at the list's end. step NULL:
+ * no list (J and K say so). */
+struct ui_record_arg {
+	int64_t rowid;
+	int64_t (*step)(struct ui_ctx *ctx, void *list, int64_t rowid, int dir);
+	void *list;
 };
 
 #endif

@@ -91,6 +91,18 @@ const struct ui_keybinding ui_keys[] = {
 	{ "preview", 'x', "x", ACT_EXPORT, "export: the filtered records to an NDJSON file", 1 },
 	{ "preview", 27, "Esc", ACT_BACK, "back: clears the filter first, then goes back", 1 },
 
+	/* record: the detail of one record */
+	{ "record", '/', "/", ACT_FILTER, "search: TEXT Enter, case-insensitive, in the lines "
+	  "shown", 1 },
+	{ "record", 'n', "n", ACT_MATCH_NEXT, "next match of the search (wraps around)", 0 },
+	{ "record", 'N', "N", ACT_MATCH_PREV, "previous match of the search (wraps around)", 0 },
+	{ "record", 'J', "J", ACT_OLDER, "older: the next record of the preview's list", 1 },
+	{ "record", 'K', "K", ACT_NEWER, "newer: the previous record of the preview's list", 1 },
+	{ "record", 'r', "r", ACT_RAW, "raw: the stored JSON, or the fields again", 1 },
+	{ "record", 'y', "y", ACT_COPY, "copy: the value of the field under the cursor to the "
+	  "terminal's clipboard (OSC 52; never a secret)", 1 },
+	{ "record", 27, "Esc", ACT_BACK, "back: clears the search first, then goes back", 1 },
+
 	/* the setup wizard's forms */
 	{ "wizard", '\t', "Tab", ACT_NEXT_FIELD, "next field: move on", 1 },
 	{ "wizard", KEY_BTAB, "BackTab", ACT_PREV_FIELD, "previous field: move back", 1 },

@@ -105,7 +105,8 @@ struct logs {
 	size_t nwords;
 	int64_t typed_at;       /* mono ms of the last edit not yet applied, 0 none */
 	int busy;               /* holding ui_busy(+1) */
-	int64_t detail_rowid;
+	int dir;                /* logs_step's direction, for take_one */
+	struct ui_record_arg detail;    /* the record the detail shows, and J/K */
 	int64_t shown;          /* the selected row's rowid at the last draw, 0 none */
 	int rows_y;             /* the screen line of the first row drawn */
 	char title[192];
@@ -1245,6 +1246,70 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	draw_bottom(l, y0 + height - 1, x0, width);
 }
 
+static int take_one(const struct store_row *row, void *ctx)
+{
+	struct logs *l = ctx;
+
+	return (l->dir > 0 ? push_back : push_front)(row, l);
+}
+
+/* J and K in the detail (struct ui_record_arg): the record after rowid in
+ * this list, older (dir 1) or newer (-1), becomes the selection, so going
+ * back shows the last one viewed; rows past the buffer's ends are read
+ * from the store as scrolling would. 0: none, or a store error (said). */
+static int64_t logs_step(struct ui_ctx *ctx, void *list, int64_t rowid, int dir)
+{
+	struct logs *l = list;
+	struct store_query q = query_of(l);
+	int i = 0;
+	mw_err e;
+
+	while (i < l->nrows && l->rows[i].rowid != rowid)
+		i++;
+	if (i == l->nrows)
+		return 0;
+	pause_following(l);
+	l->cur = i;
+	if ((dir > 0 && i + 1 == l->nrows) || (dir < 0 && i == 0)) {
+		int before = l->nrows;
+
+		/* fill.done: the oldest is read (and fill.pos may be 0, "from
+		 * the newest", after End). */
+		if (dir > 0 && l->fill.done)
+			return 0;
+		mw_err_clear(&e);
+		if (dir > 0 && l->nrows >= MAX_ROWS)
+			buf_drop_front(l, l->want);
+		l->dir = dir;
+		if (dir < 0) {
+			/* The one above rows[0]: push_front puts it there. */
+			l->seek_rows = l->seek_moves = 1;
+			l->seek_end = 0;
+			l->up = (struct store_scan){ rowid, 0 };
+		}
+		if (store_query_page(ctx->store, &q, dir < 0, dir > 0 ? &l->fill : &l->up, 1, 0,
+				     take_one, l, &e) < 0) {
+			note_error(l, ctx, &e);
+			return 0;
+		}
+		l->seek_rows = l->seek_moves = 0;
+		if (dir < 0 && l->nrows > before)
+			l->at_top = 0;
+		if (l->nrows == before)
+			return 0;
+		if (dir < 0) {
+			l->cur = 0;
+			l->first = 0;
+			return l->rows[0].rowid;
+		}
+	}
+	if (dir > 0)
+		move_down(l, 1);
+	else
+		move_up(l, 1);
+	return selected_rowid(l);
+}
+
 static void start_prompt(struct logs *l, enum prompt p, const char *initial)
 {
 	memset(&l->field, 0, sizeof(l->field));
@@ -1304,10 +1369,12 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 		/* Following, rows that arrived since the last frame may have
 		 * moved another record under the selection: open the one that
 		 * was seen selected. Paused, only keys move it. */
-		l->detail_rowid = l->following && in_buffer(l, l->shown) ? l->shown :
-				  selected_rowid(l);
-		if (l->detail_rowid)
-			ui_push(ctx, &view_record, &l->detail_rowid);
+		l->detail = (struct ui_record_arg){
+			.rowid = l->following && in_buffer(l, l->shown) ? l->shown :
+				 selected_rowid(l),
+			.step = logs_step, .list = l };
+		if (l->detail.rowid)
+			ui_push(ctx, &view_record, &l->detail);
 		return 1;
 	case ACT_EXPORT: {
 		char name[256], path[4096], def[4096];

@@ -1,16 +1,20 @@
 /* view_record.c - one stored record in detail: where it came from, then every
  * field of the record; scalar values as text, nested values as indented JSON.
  * Long values wrap rather than being cut, so nothing of a record is hidden;
- * the screen scrolls.
+ * the screen scrolls with a cursor line. r shows the stored JSON instead,
+ * / searches the lines shown (n, N), J and K step through the preview's
+ * list, y copies the field under the cursor with OSC 52.
  *
  * Every key and value comes from Mimecast and so from attackers: the text is
  * sanitised (controls and bidi overrides shown as escapes, never
  * interpreted) before it is wrapped, and wrapping counts display columns and
  * never splits an escape. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wchar.h>
 
 #include "jsonscan.h"
@@ -21,6 +25,15 @@
 #include "util.h"
 
 #define CONT_INDENT 4           /* continuation lines of a wrapped value */
+#define COPY_MAX (64 * 1024)    /* the most y sends: terminals cap OSC 52 near 100k */
+
+/* A value y can copy: a field of the record (or of "Stored record"), raw. */
+struct field {
+	char *key;
+	size_t key_len;
+	char *val;              /* may hold NUL */
+	size_t len;
+};
 
 /* A logical line: optional key, then text, at an indent. Raw UTF-8. */
 struct rline {
@@ -30,6 +43,7 @@ struct rline {
 	size_t key_len;
 	char *text;             /* may hold NUL: Mimecast strings are binary-safe */
 	size_t len;
+	int field;              /* the field the line shows (index in fields), -1 none */
 };
 
 /* A line on screen after wrapping: sanitised text. */
@@ -42,6 +56,8 @@ struct dline {
 	int key_cols;           /* columns of the key (and ": ") drawn before text */
 	char *key;
 	size_t key_len;
+	int field;              /* as its logical line's */
+	size_t line;            /* its logical line (index in lines) */
 };
 
 struct record {
@@ -54,7 +70,19 @@ struct record {
 	size_t ndl, dcap;
 	int wrap_width;
 	int top, height;
+	int cur;                /* the cursor's line in dl; -1 - n: logical line n,
+				 * placed by refresh_lines */
+	size_t home;            /* the logical line the cursor starts on */
+	int width;              /* the lines' width at the last draw */
 	int local;              /* the lines' times are in local time (ui_time_is_local) */
+	int raw;                /* r: the stored JSON instead of the fields */
+	struct field *fields;
+	size_t nfields, fcap;
+	int in_field;           /* while building: the field lines belong to, or -1 */
+	int prompting;          /* / is being typed */
+	struct ui_field field;
+	char search[256];       /* "" none */
+	struct ui_record_arg arg;
 	/* filled by the store callback */
 	mw_buf json;
 	char integration[64], type[16], id[256];
@@ -87,6 +115,30 @@ static void add_kline(struct record *r, int indent, enum ui_role role, const cha
 	l->key_len = key ? key_len : 0;
 	l->text = dup_bytes(text ? text : "", len);
 	l->len = len;
+	l->field = r->in_field;
+}
+
+/* A field y may copy; the lines added until end_field show it. */
+static void begin_field(struct record *r, const char *key, size_t key_len, const char *val,
+			size_t len)
+{
+	struct field *f;
+
+	if (r->nfields == r->fcap) {
+		r->fcap = r->fcap ? 2 * r->fcap : 32;
+		r->fields = mw_xrealloc(r->fields, r->fcap * sizeof(*r->fields));
+	}
+	f = &r->fields[r->nfields];
+	f->key = dup_bytes(key, key_len);
+	f->key_len = key_len;
+	f->val = dup_bytes(val, len);
+	f->len = len;
+	r->in_field = (int)r->nfields++;
+}
+
+static void end_field(struct record *r)
+{
+	r->in_field = -1;
 }
 
 static void add_line(struct record *r, int indent, enum ui_role role, const char *key,
@@ -101,13 +153,21 @@ static void add_text(struct record *r, int indent, enum ui_role role, const char
 	add_line(r, indent, role, key, text, strlen(text));
 }
 
+/* A line of "Stored record" that y copies as shown. */
+static void add_copyable(struct record *r, enum ui_role role, const char *key, const char *text)
+{
+	begin_field(r, key, strlen(key), text, strlen(text));
+	add_text(r, 2, role, key, text);
+	end_field(r);
+}
+
 static void time_line(struct record *r, const char *key, int64_t t)
 {
 	char buf[64];
 
 	if (t > 0) {
 		ui_fmt_time(t, 1, buf, sizeof(buf));
-		add_text(r, 2, ROLE_NORMAL, key, buf);
+		add_copyable(r, ROLE_NORMAL, key, buf);
 	} else {
 		add_text(r, 2, ROLE_MUTED, key, "unknown");
 	}
@@ -200,6 +260,66 @@ static void pretty(struct record *r, const js_doc *d, int tok, int indent, const
 	mw_buf_free(&b);
 }
 
+/* The member whose key is at tok becomes the field its lines show: a
+ * string's value decoded, anything else as the record holds it. */
+static void field_begin_member(struct record *r, const js_doc *d, int tok)
+{
+	const js_tok *v = &d->toks[tok + 1];
+	mw_buf key, val;
+
+	mw_buf_init(&key);
+	mw_buf_init(&val);
+	js_str(d, tok, &key);
+	if (v->type == JS_STRING)
+		js_str(d, tok + 1, &val);
+	else
+		mw_buf_append(&val, d->buf + v->start, v->end - v->start);
+	begin_field(r, key.data ? key.data : "", key.len, val.data ? val.data : "", val.len);
+	mw_buf_free(&val);
+	mw_buf_free(&key);
+}
+
+/* r: the stored record as pretty JSON, each top-level member's lines its field. */
+static void build_raw(struct record *r)
+{
+	js_doc d;
+	mw_err e;
+	char head[64];
+	const js_tok *t;
+	uint32_t k = 0;
+
+	snprintf(head, sizeof(head), "Stored JSON (%zu bytes)", r->json.len);
+	add_text(r, 0, ROLE_HEADING, NULL, head);
+	js_init(&d);
+	if (js_parse(&d, r->json.data ? r->json.data : "", r->json.len, &e) < 0 || !d.ntoks) {
+		add_text(r, 0, ROLE_ERROR, NULL, "The stored record is not valid JSON; as stored:");
+		add_line(r, 2, ROLE_NORMAL, NULL, r->json.data ? r->json.data : "", r->json.len);
+		js_free(&d);
+		return;
+	}
+	t = &d.toks[0];
+	if (t->type != JS_OBJECT || t->size == 0) {
+		pretty(r, &d, 0, 2, "", 0, 0);
+		js_free(&d);
+		return;
+	}
+	add_text(r, 2, ROLE_NORMAL, NULL, "{");
+	r->home = r->nlines;
+	for (size_t i = 1; i < t->next; i = d.toks[i + 1].next, k++) {
+		mw_buf key;
+
+		mw_buf_init(&key);
+		json_quoted(&d, (int)i, &key);
+		mw_buf_puts(&key, ": ");
+		field_begin_member(r, &d, (int)i);
+		pretty(r, &d, (int)i + 1, 4, key.data, key.len, k + 1 < t->size);
+		end_field(r);
+		mw_buf_free(&key);
+	}
+	add_text(r, 2, ROLE_NORMAL, NULL, "}");
+	js_free(&d);
+}
+
 static void build_fields(struct record *r)
 {
 	js_doc d;
@@ -221,6 +341,7 @@ static void build_fields(struct record *r)
 	}
 	snprintf(head, sizeof(head), "Fields (%u)", (unsigned)d.toks[0].size);
 	add_text(r, 0, ROLE_HEADING, NULL, head);
+	r->home = r->nlines;
 	for (size_t i = 1; i < d.toks[0].next; i = d.toks[i + 1].next) {
 		const js_tok *v = &d.toks[i + 1];
 		mw_buf key, b;
@@ -228,6 +349,7 @@ static void build_fields(struct record *r)
 		mw_buf_init(&key);
 		mw_buf_init(&b);
 		js_str(&d, (int)i, &key);
+		field_begin_member(r, &d, (int)i);
 		if ((v->type == JS_OBJECT || v->type == JS_ARRAY) && v->size > 0) {
 			add_kline(r, 2, ROLE_KEY, key.data ? key.data : "", key.len, "", 0);
 			pretty(r, &d, (int)i + 1, 2 + CONT_INDENT, "", 0, 0);
@@ -239,6 +361,7 @@ static void build_fields(struct record *r)
 			add_kline(r, 2, ROLE_NORMAL, key.data ? key.data : "", key.len,
 				  b.data ? b.data : "", b.len);
 		}
+		end_field(r);
 		mw_buf_free(&b);
 		mw_buf_free(&key);
 	}
@@ -264,15 +387,21 @@ static void build(struct record *r)
 	char buf[128];
 
 	r->local = ui_time_is_local();
+	r->in_field = -1;
+	r->home = 0;
+	if (r->raw) {
+		build_raw(r);
+		return;
+	}
 	add_text(r, 0, ROLE_HEADING, NULL, "Stored record");
-	add_text(r, 2, ROLE_NORMAL, "integration", r->integration);
+	add_copyable(r, ROLE_NORMAL, "integration", r->integration);
 	snprintf(buf, sizeof(buf), "%s (%s)", lt ? lt->label : r->type, r->type);
 	add_text(r, 2, ROLE_NORMAL, "type", buf);
-	add_text(r, 2, ROLE_NORMAL, "id", r->id);
+	add_copyable(r, ROLE_NORMAL, "id", r->id);
 	time_line(r, "time", r->time);
 	time_line(r, "collected", r->collected);
 	snprintf(buf, sizeof(buf), "%" PRId64, r->rowid);
-	add_text(r, 2, ROLE_MUTED, "store row", buf);
+	add_copyable(r, ROLE_MUTED, "store row", buf);
 	add_text(r, 0, ROLE_NORMAL, NULL, "");
 	build_fields(r);
 }
@@ -326,6 +455,8 @@ static void add_dline(struct record *r, const struct rline *l, int indent, const
 	d->role = l->role;
 	d->text = mw_xstrndup(text, len);
 	d->len = len;
+	d->field = l->field;
+	d->line = (size_t)(l - r->lines);
 	if (first && l->key) {
 		mw_buf kb;
 
@@ -356,6 +487,11 @@ static void free_lines(struct record *r)
 		free(r->lines[i].text);
 	}
 	r->nlines = 0;
+	for (size_t i = 0; i < r->nfields; i++) {
+		free(r->fields[i].key);
+		free(r->fields[i].val);
+	}
+	r->nfields = 0;
 }
 
 static void wrap_all(struct record *r, int width)
@@ -415,24 +551,282 @@ static void wrap_all(struct record *r, int width)
 	r->wrap_width = width;
 }
 
+/* ---- loading --------------------------------------------------------------------------- */
+
+/* Reads rowid and makes its lines; 1 done, 0 no longer stored, -1 error (e). */
+static int load(struct record *r, int64_t rowid, mw_store *store, mw_err *e)
+{
+	int rc;
+
+	free_dlines(r);
+	free_lines(r);
+	mw_buf_reset(&r->json);
+	r->rowid = rowid;
+	mw_err_clear(e);
+	rc = store_get_row(store, rowid, take_row, r, e);
+	if (rc <= 0)
+		return rc;
+	r->found = 1;
+	build(r);
+	r->wrap_width = -1;
+	snprintf(r->title, sizeof(r->title), "%s %s %s record", r->integration,
+		 ui_dot(), logtype_find(r->type) ? logtype_find(r->type)->label
+								   : r->type);
+	return 1;
+}
+
+/* The cursor starts on the record's first field (raw: the first line). */
+static void cursor_home(struct record *r)
+{
+	r->top = 0;
+	r->cur = -(int)r->home - 1;     /* a logical line: placed when wrapped */
+}
+
+/* The lines made again after T, and wrapped again for another width; the
+ * cursor stays on its logical line (the first of its rows). */
+static void refresh_lines(struct record *r)
+{
+	size_t logical;
+
+	if (r->local != ui_time_is_local()) {
+		/* T since the lines were made: their times again, in the new zone. */
+		free_lines(r);
+		build(r);
+		r->wrap_width = -1;
+	}
+	if (r->width == r->wrap_width || r->width <= 0)
+		return;
+	logical = r->cur < 0 ? (size_t)(-r->cur - 1) :
+		  r->cur < (int)r->ndl ? r->dl[r->cur].line : 0;
+	wrap_all(r, r->width);
+	r->cur = 0;
+	for (size_t i = 0; i < r->ndl; i++) {
+		if (r->dl[i].line == logical) {
+			r->cur = (int)i;
+			break;
+		}
+	}
+}
+
+/* ---- searching ---------------------------------------------------------------------------- */
+
+/* Where needle is in hay (ASCII letters compared without case), or NULL. */
+static const char *find_nocase(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	if (!k || k > n)
+		return NULL;
+	for (size_t i = 0; i + k <= n; i++)
+		if (strncasecmp(hay + i, needle, k) == 0)
+			return hay + i;
+	return NULL;
+}
+
+static int line_matches(const struct record *r, int i)
+{
+	const struct dline *d = &r->dl[i];
+
+	return r->search[0] && ((d->key && find_nocase(d->key, d->key_len, r->search)) ||
+				find_nocase(d->text, d->len, r->search));
+}
+
+/* The first matching line from `from` on in direction dir (wrapping), -1 none. */
+static int next_match(const struct record *r, int from, int dir)
+{
+	int n = (int)r->ndl;
+
+	for (int k = 0; k < n; k++) {
+		int i = ((from + dir * k) % n + n) % n;
+
+		if (line_matches(r, i))
+			return i;
+	}
+	return -1;
+}
+
+static void keep_cursor_visible(struct record *r)
+{
+	if (r->cur >= (int)r->ndl)
+		r->cur = (int)r->ndl - 1;
+	if (r->cur < 0)
+		r->cur = 0;
+	if (r->cur < r->top)
+		r->top = r->cur;
+	if (r->cur >= r->top + r->height)
+		r->top = r->cur - r->height + 1;
+}
+
+/* Moves the cursor to the match from `from` in dir and says which it is. */
+static void go_match(struct record *r, struct ui_ctx *ctx, int from, int dir)
+{
+	int i = next_match(r, from, dir), k = 0, n = 0;
+
+	if (i < 0) {
+		ui_message(ctx, ROLE_WARNING, "no match for %s", r->search);
+		return;
+	}
+	for (int j = 0; j < (int)r->ndl; j++) {
+		if (line_matches(r, j)) {
+			n++;
+			if (j <= i)
+				k++;
+		}
+	}
+	r->cur = i;
+	keep_cursor_visible(r);
+	ui_message(ctx, ROLE_NORMAL, "match %d of %d", k, n);
+}
+
+/* ---- copying -------------------------------------------------------------------------------- */
+
+/* Whether the terminal takes OSC 52, asked once: inside tmux, its
+ * set-clipboard must be on (tmux ignores the sequence otherwise, whatever
+ * its terminfo entry says); elsewhere terminfo's Ms capability. */
+static int osc52_ok(void)
+{
+	static int known = -1;
+	const char *tmux = getenv("TMUX");
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	if (tmux && *tmux) {
+		FILE *p = popen("tmux show -gv set-clipboard 2>/dev/null", "r");
+		char line[32] = "";
+
+		if (p) {
+			if (!fgets(line, sizeof(line), p))
+				line[0] = '\0';
+			pclose(p);
+		}
+		known = strncmp(line, "on", 2) == 0 && (line[2] == '\n' || !line[2]);
+	} else {
+		const char *ms = tigetstr("Ms");
+
+		known = ms && ms != (char *)-1;
+	}
+	return known;
+}
+
+/* A key naming a credential: its value is never copied. */
+static int secret_key(const char *key)
+{
+	static const char *const words[] = {
+		"secret", "password", "passwd", "token", "credential", "apikey", "api_key",
+		"accesskey", "access_key", "authorization", "private",
+	};
+	char low[128];
+	size_t n = 0;
+
+	for (; key[n] && n + 1 < sizeof(low); n++)
+		low[n] = (char)tolower((unsigned char)key[n]);
+	low[n] = '\0';
+	for (size_t i = 0; i < NELEM(words); i++)
+		if (strstr(low, words[i]))
+			return 1;
+	return 0;
+}
+
+static int holds(const char *val, size_t len, const struct mw_secret *s)
+{
+	return s->value && *s->value && find_nocase(val, len, s->value);
+}
+
+/* Whether val holds one of the config's secrets (a record echoing a key). */
+static int holds_config_secret(const struct ui_ctx *ctx, const char *val, size_t len)
+{
+	const struct mw_config *c = ctx->cfg;
+
+	for (size_t i = 0; c && i < c->nintegrations; i++) {
+		const struct mw_integration *in = &c->integrations[i];
+
+		if (holds(val, len, &in->access_key) || holds(val, len, &in->secret_key) ||
+		    holds(val, len, &in->client_secret))
+			return 1;
+	}
+	for (size_t i = 0; c && i < c->noutputs; i++)
+		if (holds(val, len, &c->outputs[i].token))
+			return 1;
+	return 0;
+}
+
+static void base64(const unsigned char *in, size_t n, mw_buf *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		mw_buf_putc(out, tab[v >> 18 & 63]);
+		mw_buf_putc(out, tab[v >> 12 & 63]);
+		mw_buf_putc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
+		mw_buf_putc(out, i + 2 < n ? tab[v & 63] : '=');
+	}
+}
+
+/* y: the field under the cursor to the clipboard, as ESC ] 52 ; c ; BASE64
+ * BEL written to the terminal between frames (ui_term_write). The value is copied as stored: the clipboard is
+ * not a terminal, and the base64 carries no control to this one. */
+static void copy_field(struct record *r, struct ui_ctx *ctx)
+{
+	const struct field *f;
+	mw_buf seq, name;
+
+	if (!r->ndl || r->dl[r->cur].field < 0) {
+		ui_message(ctx, ROLE_WARNING, "copy: no field on this line");
+		return;
+	}
+	f = &r->fields[r->dl[r->cur].field];
+	mw_buf_init(&name);
+	sanitize_display(&name, f->key, f->key_len, 40, ui_ascii);
+	if (secret_key(name.data ? name.data : "") ||
+	    holds_config_secret(ctx, f->val, f->len)) {
+		ui_message(ctx, ROLE_WARNING, "copy: %s looks like a secret; not copied",
+			   name.data ? name.data : "");
+	} else if (f->len > COPY_MAX) {
+		ui_message(ctx, ROLE_WARNING, "copy: %s is too long for the clipboard (%zu bytes, "
+			   "at most %d)", name.data ? name.data : "", f->len, COPY_MAX);
+	} else if (!osc52_ok()) {
+		ui_message(ctx, ROLE_WARNING, "copy: this terminal does not take OSC 52 (in tmux: "
+			   "set -g set-clipboard on)");
+	} else {
+		mw_buf_init(&seq);
+		mw_buf_puts(&seq, "\033]52;c;");
+		base64((const unsigned char *)f->val, f->len, &seq);
+		mw_buf_putc(&seq, '\a');
+		if (ui_term_write(seq.data, seq.len) < 0)
+			ui_message(ctx, ROLE_ERROR, "copy: cannot write to the terminal");
+		else
+			ui_message(ctx, ROLE_NORMAL, "copied %s (%zu bytes)",
+				   name.data ? name.data : "", f->len);
+		mw_buf_free(&seq);
+	}
+	mw_buf_free(&name);
+}
+
 /* ---- ops ------------------------------------------------------------------------------ */
 
 static int record_open(struct ui_view *v, void *arg)
 {
-	const int64_t *rowid = arg;
+	const struct ui_record_arg *a = arg;
 	struct record *r;
 	mw_err e;
 	int rc;
 
-	if (!rowid || !v->ctx->store) {
+	if (!a || !a->rowid || !v->ctx->store) {
 		ui_message(v->ctx, ROLE_ERROR, "detail: no record chosen");
 		return -1;
 	}
 	r = mw_xcalloc(1, sizeof(*r));
-	r->rowid = *rowid;
+	r->arg = *a;
 	mw_buf_init(&r->json);
-	mw_err_clear(&e);
-	rc = store_get_row(v->ctx->store, r->rowid, take_row, r, &e);
+	rc = load(r, a->rowid, v->ctx->store, &e);
 	if (rc <= 0) {
 		if (rc == 0)
 			ui_message(v->ctx, ROLE_WARNING, "that record is no longer stored (retention "
@@ -443,11 +837,7 @@ static int record_open(struct ui_view *v, void *arg)
 		free(r);
 		return -1;
 	}
-	r->found = 1;
-	build(r);
-	snprintf(r->title, sizeof(r->title), "%s %s %s record", r->integration,
-		 ui_dot(), logtype_find(r->type) ? logtype_find(r->type)->label
-								   : r->type);
+	cursor_home(r);
 	v->priv = r;
 	return 0;
 }
@@ -462,6 +852,7 @@ static void record_close(struct ui_view *v)
 	free(r->dl);
 	free_lines(r);
 	free(r->lines);
+	free(r->fields);
 	mw_buf_free(&r->json);
 	free(r);
 	v->priv = NULL;
@@ -477,21 +868,36 @@ static void clamp_top(struct record *r)
 		r->top = 0;
 }
 
+/* The line's text from x, with the search's matches in ROLE_MATCH. */
+static int draw_found(const struct record *r, int y, int x, int room, enum ui_role role,
+		      const char *s, size_t n)
+{
+	int used = 0;
+	const char *m;
+
+	while (r->search[0] && room - used > 0 && (m = find_nocase(s, n, r->search))) {
+		size_t k = strlen(r->search);
+
+		used += ui_text(y, x + used, room - used, role, s, (size_t)(m - s));
+		used += ui_text(y, x + used, room - used, ROLE_MATCH, m, k);
+		n -= (size_t)(m - s) + k;
+		s = m + k;
+	}
+	if (room - used > 0)
+		used += ui_text(y, x + used, room - used, role, s, n);
+	return used;
+}
+
 static void record_draw(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct record *r = v->priv;
 	char pos[96];
-	int body = height - 1, plen;
+	int body = height - 1 - (r->prompting ? 1 : 0), plen;
 
-	if (r->local != ui_time_is_local()) {
-		/* T since the lines were made: their times again, in the new zone. */
-		free_lines(r);
-		build(r);
-		r->wrap_width = -1;
-	}
-	if (width - 2 != r->wrap_width)
-		wrap_all(r, width - 2);
+	r->width = width - 2;
+	refresh_lines(r);
 	r->height = body > 1 ? body : 1;
+	keep_cursor_visible(r);
 	clamp_top(r);
 	plen = snprintf(pos, sizeof(pos), "lines %d-%d of %zu", r->ndl ? r->top + 1 : 0,
 			r->top + r->height < (int)r->ndl ? r->top + r->height : (int)r->ndl,
@@ -501,34 +907,141 @@ static void record_draw(struct ui_view *v, int y0, int x0, int height, int width
 		ui_text(y0, x0 + width - 1 - plen, plen, ROLE_MUTED, pos, (size_t)plen);
 	for (int i = 0; i < r->height && r->top + i < (int)r->ndl; i++) {
 		const struct dline *d = &r->dl[r->top + i];
-		int x = x0 + 1 + d->indent, room = width - 2 - d->indent;
+		int x = x0 + 1 + d->indent, room = width - 2 - d->indent, y = y0 + 1 + i;
+		int sel = r->top + i == r->cur;
+		enum ui_role role = sel ? ROLE_SELECTION : d->role;
 
+		if (sel) {
+			attrset(ui_attr(ROLE_SELECTION));
+			mvhline(y, x0, ' ', width);
+			attrset(A_NORMAL);
+			ui_text(y, x0, 1, ROLE_SELECTION, ">", 1);
+		}
 		if (d->is_key) {
-			int k = ui_text(y0 + 1 + i, x, room, ROLE_KEY, d->key, d->key_len);
+			int k = draw_found(r, y, x, room, sel ? ROLE_SELECTION : ROLE_KEY, d->key,
+					   d->key_len);
 
 			x += k;
 			room -= k;
 		}
-		ui_text(y0 + 1 + i, x, room, d->role, d->text, d->len);
+		draw_found(r, y, x, room, role, d->text, d->len);
 	}
+	if (r->prompting) {
+		int used = 1 + ui_text(y0 + height - 1, x0 + 1, width - 2, ROLE_KEY, "Search: ", 8);
+
+		ui_field_draw(&r->field, y0 + height - 1, x0 + used, width - used - 1, 1);
+	}
+}
+
+/* J, K: the neighbouring record of the preview's list, in the same view. */
+static void step(struct record *r, struct ui_ctx *ctx, int dir)
+{
+	int64_t next;
+	mw_err e;
+	int rc;
+
+	next = r->arg.step ? r->arg.step(ctx, r->arg.list, r->rowid, dir) : 0;
+	if (!next) {
+		ui_message(ctx, ROLE_MUTED, "%s", dir > 0 ? "no older record" : "no newer record");
+		return;
+	}
+	rc = load(r, next, ctx->store, &e);
+	if (rc <= 0) {
+		if (rc == 0)
+			ui_message(ctx, ROLE_WARNING, "that record is no longer stored (retention "
+				   "removed it)");
+		else
+			ui_message(ctx, ROLE_ERROR, "%s", e.msg);
+		return;
+	}
+	cursor_home(r);
+	ui_message(ctx, ROLE_NORMAL, "%s", "");
 }
 
 static int record_action(struct ui_view *v, enum ui_action a)
 {
 	struct record *r = v->priv;
+	struct ui_ctx *ctx = v->ctx;
 	int page = r->height > 1 ? r->height - 1 : 1;
 
+	refresh_lines(r);
 	switch (a) {
-	case ACT_UP: r->top--; break;
-	case ACT_DOWN: r->top++; break;
-	case ACT_PAGE_UP: r->top -= page; break;
-	case ACT_PAGE_DOWN: r->top += page; break;
-	case ACT_FIRST: r->top = 0; break;
-	case ACT_LAST: r->top = (int)r->ndl; break;
+	case ACT_UP: r->cur--; break;
+	case ACT_DOWN: r->cur++; break;
+	case ACT_PAGE_UP: r->top -= page; r->cur -= page; break;
+	case ACT_PAGE_DOWN: r->top += page; r->cur += page; break;
+	case ACT_FIRST: r->top = 0; r->cur = 0; break;
+	case ACT_LAST: r->top = (int)r->ndl; r->cur = (int)r->ndl - 1; break;
 	case ACT_ENTER: return 1;
+	case ACT_FILTER:
+		memset(&r->field, 0, sizeof(r->field));
+		mw_strlcpy(r->field.buf, r->search, sizeof(r->field.buf));
+		r->field.len = r->field.cur = strlen(r->field.buf);
+		r->prompting = 1;
+		return 1;
+	case ACT_MATCH_NEXT:
+	case ACT_MATCH_PREV:
+		if (!r->search[0])
+			ui_message(ctx, ROLE_MUTED, "no search: / searches");
+		else
+			go_match(r, ctx, r->cur + (a == ACT_MATCH_NEXT ? 1 : -1),
+				 a == ACT_MATCH_NEXT ? 1 : -1);
+		return 1;
+	case ACT_OLDER: step(r, ctx, 1); return 1;
+	case ACT_NEWER: step(r, ctx, -1); return 1;
+	case ACT_RAW:
+		r->raw = !r->raw;
+		free_dlines(r);
+		free_lines(r);
+		build(r);
+		r->wrap_width = -1;
+		cursor_home(r);
+		return 1;
+	case ACT_COPY: copy_field(r, ctx); return 1;
 	default: return 0;
 	}
 	clamp_top(r);
+	if (r->cur >= (int)r->ndl)
+		r->cur = (int)r->ndl - 1;
+	if (r->cur < 0)
+		r->cur = 0;
+	/* The page keys move the page; Up and Down the cursor, the page following. */
+	if (r->cur < r->top)
+		r->cur = a == ACT_UP ? r->cur : r->top;
+	if (r->cur >= r->top + r->height)
+		r->cur = a == ACT_DOWN ? r->cur : r->top + r->height - 1;
+	keep_cursor_visible(r);
+	return 1;
+}
+
+static int record_input(struct ui_view *v, wint_t ch, int is_key)
+{
+	struct record *r = v->priv;
+	int enter = (!is_key && (ch == '\r' || ch == '\n')) || (is_key && ch == KEY_ENTER);
+
+	refresh_lines(r);
+	if (!r->prompting) {
+		/* Esc clears a search before it goes back (q always goes back). */
+		if (!is_key && ch == 27 && r->search[0]) {
+			r->search[0] = '\0';
+			ui_message(v->ctx, ROLE_NORMAL, "%s", "");
+			return 1;
+		}
+		return 0;
+	}
+	if (!is_key && ch == 27) {
+		r->prompting = 0;
+		return 1;
+	}
+	if (enter) {
+		r->prompting = 0;
+		r->field.buf[r->field.len] = '\0';
+		mw_strlcpy(r->search, r->field.buf, sizeof(r->search));
+		if (r->search[0])
+			go_match(r, v->ctx, r->top, 1);
+		return 1;
+	}
+	ui_field_input(&r->field, ch, is_key);
 	return 1;
 }
 
@@ -545,5 +1058,6 @@ const struct ui_view_ops view_record = {
 	.close = record_close,
 	.draw = record_draw,
 	.action = record_action,
+	.input = record_input,
 	.title = record_title,
 };

@@ -398,6 +398,29 @@ def test_detail_and_hostile():
         g.compare()
 
 
+def test_detail_keys():
+    """Issue 14.19 at 80x24 and 120x40: a hostile record's detail with the
+    cursor moved down two fields, the search prompt, the search done (the
+    cursor on the first match, "match 1 of N"), the raw JSON (its strings
+    escaped), and J to the older record."""
+    with sim(["--records", "40", "--hostile-every", "5"]) as s:
+        fetched(s)
+        for size in ((80, 24), (120, 40)):
+            g = Golden("detail_keys_%dx%d" % size, [s], s.config, size=size)
+            g.add("wait-idle", "key Enter", "wait-idle", "key Enter", "key Down", "key Down")
+            g.dump("cursor")
+            g.add("key /", "type Evil")
+            g.dump("search-prompt")
+            g.add("key Enter")
+            g.dump("search")
+            g.add("key Esc", "key r")
+            g.dump("raw")
+            g.add("key J")
+            g.dump("raw-older")
+            g.run(env={"TMUX": ""})
+            g.compare()
+
+
 def test_resize():
     """Home and the preview shrunk below the minimum (the too-small screen)
     and back to full size, unchanged."""
@@ -439,6 +462,7 @@ def test_local_time():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid, test_permission_missing, test_wizard_sizes,
-                 test_home_states, test_preview_filters, test_detail_and_hostile, test_resize,
+    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid,
+                 test_permission_missing, test_wizard_sizes, test_home_states,
+                 test_preview_filters, test_detail_and_hostile, test_detail_keys, test_resize,
                  test_local_time])

@@ -111,7 +111,7 @@ def help_keys(lines, heading):
 
 def test_help_lists_every_key():
     r = uitest.run_script(["wait-idle", "key ?", "dump h1", "key PgDn", "dump h2", "key q",
-                           "dump back", "quit"], args=["--demo"], size=(100, 60))
+                           "dump back", "quit"], args=["--demo"], size=(100, 70))
     eq(r.rc, 0, "exit status (%s)" % r)
     h = r.dumps["h1"]
     check(h[0].startswith(" mimewatch \u2014 keys"), "help title: %r" % h[0])
@@ -121,6 +121,9 @@ def test_help_lists_every_key():
         check(k in home, "help lists home key %s: %r" % (k, home))
     for k in PREVIEW_KEYS:
         check(k in preview, "help lists preview key %s: %r" % (k, preview))
+    record = help_keys(h, "Record detail")
+    for k in ("/", "n", "N", "J", "K", "r", "y", "Esc"):     # issue 14.19
+        check(k in record, "help lists record key %s: %r" % (k, record))
     everywhere = help_keys(h, "Everywhere (unless a screen above binds the key itself)")
     for k in ("?", "Up", "Down", "PgUp", "PgDn", "Esc"):
         check(k in everywhere, "help lists global key %s: %r" % (k, everywhere))

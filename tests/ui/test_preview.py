@@ -487,7 +487,8 @@ def test_detail_every_key_and_hostile_escaped():
                              "dump table"] + ["key Down"] * k
                             + ["key Enter", "dump detail", "key q", "dump back"],
                             size=(250, 200))
-            detail = d["detail"]
+            # The cursor's marker (">", issue 14.19) aside, every line as shown.
+            detail = [" " + l[1:] if l.startswith(">") else l for l in d["detail"]]
             check(detail[0].startswith(" mimewatch \u2014 sim \u00b7 %s record" % label),
                   "detail header %r" % detail[0])
             text = "\n".join(detail)
@@ -513,6 +514,188 @@ def test_detail_every_key_and_hostile_escaped():
             check(d["back"][STATE].startswith(" %d records" % len(lines)),
                   "q went back to the table")
         check("\\x00 end" in text, "the subject was cut at its NUL")
+
+
+def cursor_lines(screen):
+    """The detail's cursor line (ui/view_record.c marks it with ">")."""
+    return [l for l in screen if l.startswith(">")]
+
+
+def status_of(screen):
+    return screen[ROWS - 1].strip()
+
+
+def test_detail_search_and_cursor():
+    """Issue 14.19: the detail's cursor starts on the record's first field
+    and Up moves it; / searches the lines shown case-insensitively, jumps to
+    the first match and says which of how many, n and N go round the
+    matches; a search that finds nothing says so; Esc clears the search,
+    then goes back."""
+    with fetched_sim(records=40) as sim:
+        lines = sim.ndjson("sim", "url")
+        rec = lines[-2]["record"]         # the second newest: no hostile value
+        check(not mwtest.has_controls(rec), "the second newest record is plain")
+        hits = [k for k, v in rec.items() if isinstance(v, str) and
+                "example" in (k + v).lower()]
+        check(not any("example" in json.dumps(v).lower() for v in rec.values()
+                      if not isinstance(v, str)), "only string values to find")
+        check(len(hits) >= 2, "at least two fields to find: %r" % hits)
+        first_key = next(iter(rec))
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "key Enter", "key J",
+                              "dump open", "key Up", "dump up", "key Down", "key /",
+                              "type EXAMPLE", "dump prompt", "key Enter", "dump m1", "key N",
+                              "dump last", "key n", "dump wrap", "key n", "dump m2", "key /",
+                              "key End"] + ["key Backspace"] * 7 +
+                             ["type zz-nothing", "key Enter", "dump none", "key Esc",
+                              "dump cleared", "key Esc", "dump back"], env={"TMUX": ""})
+
+        def field_line(k):
+            return ">  %s: %s" % (k, rec[k])
+
+        eq(cursor_lines(d["open"]), [field_line(first_key)], "the cursor on the first field")
+        eq(cursor_lines(d["up"]), [">Fields (%d)" % len(rec)], "Up: the heading above")
+        eq(d["prompt"][ROWS - 3], " Search: EXAMPLE", "the search prompt")
+        eq(cursor_lines(d["m1"]), [field_line(hits[0])], "the first match")
+        eq(status_of(d["m1"]), "match 1 of %d" % len(hits), "the first match's message")
+        eq(cursor_lines(d["last"]), [field_line(hits[-1])], "N from the first: the last")
+        eq(status_of(d["last"]), "match %d of %d" % (len(hits), len(hits)), "N wraps around")
+        eq(cursor_lines(d["wrap"]), [field_line(hits[0])], "n from the last: the first")
+        eq(status_of(d["wrap"]), "match 1 of %d" % len(hits), "n wraps around")
+        eq(status_of(d["m2"]), "match 2 of %d" % len(hits), "n: the second")
+        eq(cursor_lines(d["m2"]), [field_line(hits[1])], "n: the second match")
+        eq(status_of(d["none"]), "no match for zz-nothing", "no match")
+        check("record" in d["cleared"][0], "Esc cleared the search and stayed: %r"
+              % d["cleared"][0])
+        eq(status_of(d["cleared"]), "", "the search's message cleared")
+        check(d["back"][STATE].startswith(" %d records" % len(lines)),
+              "the second Esc went back: %r" % d["back"][STATE])
+
+
+def test_detail_older_newer_records():
+    """Issue 14.19: J and K step to the older and newer record of the
+    preview's list without going back, past the rows the preview had read,
+    and the preview's selection follows; at either end they say so; with a
+    filter they step through the matching records only."""
+    with fetched_sim() as sim:
+        lines = sim.ndjson("sim", "url")
+        n = len(lines)
+        far = 60                            # past the preview's buffer of rows
+        c = Console(sim)
+        d = c.run(["wait-idle", "key Enter", "wait-idle", "key Enter", "key K",
+                              "dump newest", "key J", "dump j1", "key K", "dump k1"]
+                             + ["key J"] * far + ["dump far", "key q", "key Enter",
+                                                  "dump reopened", "key q", "key End",
+                                                  "wait-idle", "key Enter", "key J",
+                                                  "dump oldest"])
+
+        def shows(screen, rec, what):
+            check("   id: %s" % rec["id"] in screen, "%s: not the record %s:\n%s"
+                  % (what, rec["id"], "\n".join(screen)))
+
+        shows(d["newest"], lines[-1], "K on the newest")
+        eq(status_of(d["newest"]), "no newer record", "K on the newest says so")
+        shows(d["j1"], lines[-2], "J")
+        shows(d["k1"], lines[-1], "J then K")
+        shows(d["far"], lines[n - 1 - far], "J %d times" % far)
+        shows(d["reopened"], lines[n - 1 - far], "back and Enter: the selection followed")
+        shows(d["oldest"], lines[0], "J on the oldest")
+        eq(status_of(d["oldest"]), "no older record", "J on the oldest says so")
+
+        matching = [l for l in reversed(lines) if text_matches(l["record"], "evil.example")]
+        check(len(matching) >= 3, "records matching the filter")
+        f = c.run(["wait-idle", "key Enter", "wait-idle", "key /",
+                              "type evil.example", "key Enter", "wait-idle", "key Enter",
+                              "key J", "dump f1", "key J", "dump f2", "key K", "key K",
+                              "key K", "dump f0"], size=(250, 60))
+        shows(f["f1"], matching[1], "J with a filter")
+        shows(f["f2"], matching[2], "J J with a filter")
+        shows(f["f0"], matching[0], "K back to the first match")
+        eq(f["f0"][60 - 1].strip(), "no newer record", "K on the first match")
+
+
+def json_string(s):
+    """A string as the raw view writes it: JSON's quote and backslash
+    escaped, every control then shown by the sanitiser."""
+    return '"%s"' % escaped(s.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def test_detail_raw_json_hostile():
+    """Issue 14.19: r shows the stored record as pretty JSON, its strings
+    escaped as the fields view shows them (a hostile record's controls never
+    reach the terminal raw); r again the fields, which are the default."""
+    with fetched_sim(records=40) as sim:
+        lines = sim.ndjson("sim", "url")
+        rec = lines[-1]["record"]
+        check(mwtest.has_controls(rec), "the newest record is hostile")
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "key Enter", "key r",
+                              "dump raw", "key r", "dump fields"], size=(250, 60))
+        raw = d["raw"]
+        text = "\n".join(raw)
+        check(any(l.startswith(" Stored JSON (") for l in raw), "the raw heading:\n%s" % text)
+        eq(raw[raw.index("   {") - 1][:14], " Stored JSON (", "the JSON under its heading")
+        keys = list(rec)
+        shown = 0
+        for i, k in enumerate(keys):
+            v = rec[k]
+            check(re.search(r'(?m)^.?    %s: ' % re.escape(json_string(k)), text),
+                  "no member %r in the raw view:\n%s" % (k, text))
+            if isinstance(v, str) and len(v) < 150:
+                line = "    %s: %s%s" % (json_string(k), json_string(v),
+                                         "," if i + 1 < len(keys) else "")
+                check(any(l[1:] == line for l in raw), "no line %r in:\n%s" % (line, text))
+                shown += mwtest.has_controls(v)
+        check(shown > 0, "a short hostile value was looked for")
+        check("\\x1b" in text, "the escape shown as \\x1b")
+        eq(cursor_lines(raw), [">" + "    %s: %s," % (json_string(keys[0]),
+                                                    json_string(rec[keys[0]]))],
+           "the cursor on the first member")
+        check(" Fields (%d)" % len(rec) in d["fields"], "r again: the fields")
+        check(not any(l.startswith(" Stored JSON") for l in d["fields"]), "no raw JSON")
+
+
+def test_detail_copy_osc52():
+    """Issue 14.19: y copies the value of the field under the cursor with
+    OSC 52 (script mode writes the sequence to $MIMEWATCH_OSC52_FILE) when
+    terminfo has Ms; a terminal without it is told; a line without a field
+    copies nothing; a credential's field, or a value holding a secret of the
+    config, is never copied."""
+    import base64
+    with fetched_sim(records=40) as sim:
+        db = os.path.join(sim.state_dir, "store.db")
+        con = sqlite3.connect(db, timeout=30)
+        src = con.execute("SELECT id FROM sources WHERE integration='sim' AND type='url'"
+                          ).fetchone()[0]
+        base = max(mwtest.mc_time(l["time"]) for l in sim.ndjson("sim", "url")) + 1
+        rec = {"userEmailAddress": "x@sim.example", "url": "https://sim.example/a?b=c",
+               "accessToken": "tok-0123", "note": "keys: " + mwtest.SIM_SECRET_KEY}
+        con.execute("INSERT INTO records(source, id, time, collected, threat, json) "
+                    "VALUES (?, 'secret-test', ?, ?, 0, ?)",
+                    (src, base, base, json.dumps(rec, separators=(",", ":"))))
+        con.execute("UPDATE status SET total = total + 1 WHERE source = ?", (src,))
+        con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
+        con.commit()
+        con.close()
+        osc = os.path.join(sim.dir, "osc52")
+        keys = ["wait-idle", "key Enter", "wait-idle", "key Enter", "key Down", "key y",
+                "dump url", "key Up", "key Up", "key y", "dump heading", "key Down",
+                "key Down", "key Down", "key y", "dump token", "key Down", "key y",
+                "dump note"]
+        c = Console(sim)
+        d = c.run(keys, env={"TMUX": "", "MIMEWATCH_OSC52_FILE": osc})
+        eq(status_of(d["url"]), "copied url (%d bytes)" % len(rec["url"]), "y on url")
+        eq(status_of(d["heading"]), "copy: no field on this line", "y on a heading")
+        eq(status_of(d["token"]), "copy: accessToken looks like a secret; not copied",
+           "y on a credential's field")
+        eq(status_of(d["note"]), "copy: note looks like a secret; not copied",
+           "y on a value holding the config's secret key")
+        with open(osc, "rb") as f:
+            eq(f.read(), b"\x1b]52;c;" + base64.b64encode(rec["url"].encode()) + b"\x07",
+               "the OSC 52 bytes: the url alone")
+        os.unlink(osc)
+        d = c.run(keys[:7], env={"TMUX": "", "TERM": "vt100", "MIMEWATCH_OSC52_FILE": osc})
+        eq(status_of(d["url"]), "copy: this terminal does not take OSC 52 (in tmux: set -g "
+           "set-clipboard on)", "y where terminfo has no Ms")
+        check(not os.path.exists(osc), "nothing written without Ms")
 
 
 # A zone without summer time and with a half-hour offset, so a shifted time
@@ -785,7 +968,9 @@ if __name__ == "__main__":
                  test_failing_type_shows_its_error, test_failing_type_long_remedy_wraps,
                  test_moving_pauses_following, test_filter_and_threats_exact,
                  test_filter_terms_as_you_type,
-                 test_detail_every_key_and_hostile_escaped, test_time_zone_toggle,
+                 test_detail_every_key_and_hostile_escaped, test_detail_search_and_cursor,
+                 test_detail_older_newer_records, test_detail_raw_json_hostile,
+                 test_detail_copy_osc52, test_time_zone_toggle,
                  test_export_equals_ndjson_lines,
                  test_export_names_in_full_and_free,
                  test_messages_stay_with_their_screen, test_resize_keeps_the_preview, test_million_records_open_fast,

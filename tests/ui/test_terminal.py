@@ -248,7 +248,41 @@ def test_filter_marks_matches_in_tmux():
         t.close()
 
 
+def test_copy_osc52_in_tmux():
+    """Issue 14.19: y in a record's detail copies the field under the cursor
+    to the clipboard with OSC 52, which tmux takes into its buffer when
+    set-clipboard is on; with it off ("external", tmux's default, which
+    ignores the sequence) the console says it cannot copy."""
+    for setting in ("on", "external"):
+        t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo")
+        try:
+            t.tmux("set-option", "-g", "set-clipboard", setting)
+            t.wait_for("globex-us")
+            t.keys("Enter")
+            t.wait_for("following")
+            t.keys("Enter")
+            detail = t.wait_for("Stored record").split("\n")
+            cursor = [l for l in detail if l.startswith(">")]
+            eq(len(cursor), 1, "one cursor line:\n%s" % "\n".join(detail))
+            m = re.match(r">  (\w+): (\S+)$", cursor[0])
+            check(m, "the cursor on the first field: %r" % cursor[0])
+            key, value = m.group(1), m.group(2)
+            t.keys("y")
+            if setting == "on":
+                t.wait_for("copied %s (%d bytes)" % (key, len(value.encode())))
+                eq(t.tmux("show-buffer"), value, "the tmux buffer after y")
+            else:
+                t.wait_for("copy: this terminal does not take OSC 52")
+                r = subprocess.run(["tmux", "-S", t.sock, "show-buffer"], env=t.env,
+                                   capture_output=True, text=True)
+                eq(r.stdout, "", "no tmux buffer when set-clipboard is %s" % setting)
+            t.keys("q", "q", "q")
+        finally:
+            t.close()
+
+
 if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
                  test_resize_while_streaming, test_moving_pauses_following_in_tmux,
-                 test_mouse_in_tmux, test_filter_marks_matches_in_tmux])
+                 test_mouse_in_tmux, test_filter_marks_matches_in_tmux,
+                 test_copy_osc52_in_tmux])
