@@ -421,6 +421,23 @@ def test_detail_keys():
             g.compare()
 
 
+def test_events_screen():
+    """Issue 14.16 at 80x24 and 120x40: E on home shows the collector's
+    events newest first (a fetch's windows, then the console's own poll,
+    all on the pinned clock), the selected one in full below; Down moves
+    the selection."""
+    with sim(["--records", "40"]) as s:
+        fetched(s)
+        for size in ((80, 24), (120, 40)):
+            g = Golden("events_%dx%d" % size, [s], s.config, size=size)
+            g.add("wait-idle", "key E", "wait-idle")
+            g.dump("newest")
+            g.add("key Down", "key Down")
+            g.dump("down")
+            g.run()
+            g.compare()
+
+
 def test_resize():
     """Home and the preview shrunk below the minimum (the too-small screen)
     and back to full size, unchanged."""
@@ -464,5 +481,5 @@ def test_local_time():
 if __name__ == "__main__":
     mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
-                 test_preview_filters, test_detail_and_hostile, test_detail_keys, test_resize,
+                 test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_resize,
                  test_local_time])
