@@ -362,6 +362,20 @@ static void define_key_encodings(void)
 			define_key(key_encodings[i].seq, key_encodings[i].key);
 }
 
+static int mouse_reported(void)
+{
+	char name[] = "kmous";
+	const char *km = tigetstr(name);
+	const char *term = getenv("TERM");
+
+	/* The Linux console's entry has kmous too, but there ncurses talks
+	 * to the gpm daemon through libgpm, which it loads for the purpose
+	 * (and whose allocation outlives it): no mouse on "linux" terms. */
+	if (term && strncmp(term, "linux", 5) == 0)
+		return 0;
+	return km && km != (const char *)-1 && *km;
+}
+
 static SCREEN *start_curses(const struct console_opts *o, FILE **fout, FILE **fin, mw_err *e)
 {
 	SCREEN *scr;
@@ -417,9 +431,10 @@ static SCREEN *start_curses(const struct console_opts *o, FILE **fout, FILE **fi
 		fputs("\033[?2004h", stdout);
 		fflush(stdout);
 		/* Clicks and the wheel, unless --no-mouse leaves the mouse to
-		 * the terminal (to select text). A terminal without it (no
-		 * kmous in terminfo) gets an empty mask: nothing is sent. */
-		if (!o->no_mouse)
+		 * the terminal (to select text), and only where the terminal
+		 * reports them itself (kmous in terminfo: xterm and its kind,
+		 * tmux, screen; vt100 has none). */
+		if (!o->no_mouse && mouse_reported())
 			mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
 				  BUTTON5_PRESSED, NULL);
 	}

@@ -56,6 +56,16 @@ class Tmux:
             time.sleep(0.1)
         raise mwtest.CheckFailed("%r never appeared; screen:\n%s" % (text, self.capture()))
 
+    def wait_rows(self, timeout=20):
+        """The preview's first page read: a record's time on its first row
+        (keys that move or open a row do nothing before)."""
+        end = time.monotonic() + timeout * mwtest.SCALE
+        while time.monotonic() < end:
+            if re.match(r" \d{4}-", self.capture().split("\n")[4]):
+                return
+            time.sleep(0.1)
+        raise mwtest.CheckFailed("the preview's rows never came:\n%s" % self.capture())
+
     def keys(self, *keys):
         self.tmux("send-keys", "-t", "t", *keys)
 
@@ -164,10 +174,7 @@ def test_moving_pauses_following_in_tmux():
         t.wait_for("globex-us")
         t.keys("Enter")
         t.wait_for("following")
-        # Down moves nothing before the first page is read
-        end = time.monotonic() + 20 * mwtest.SCALE
-        while time.monotonic() < end and not re.match(r" \d{4}-", t.capture().split("\n")[6]):
-            time.sleep(0.1)
+        t.wait_rows()
         t.keys("Down", "Down")
         moved = t.wait_for("paused, ").split("\n")
         end = time.monotonic() + 25 * mwtest.SCALE
@@ -273,6 +280,7 @@ def test_copy_osc52_in_tmux():
             t.wait_for("globex-us")
             t.keys("Enter")
             t.wait_for("following")
+            t.wait_rows()
             t.keys("Enter")
             detail = t.wait_for("Stored record").split("\n")
             cursor = [l for l in detail if l.startswith(">")]
