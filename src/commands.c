@@ -591,6 +591,20 @@ static void json_add_time(json_object *o, const char *k, int64_t t)
 }
 
 /* status --events: the store's events, newest first (store.h, "events.c"). */
+/* Prints root pretty, every string terminal-safe (json_safe_text), and
+ * frees it: status --json and status --events --json. */
+static void print_json(json_object *root)
+{
+	mw_buf jb;
+
+	mw_buf_init(&jb);
+	json_safe_text(&jb, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(jb.data ? jb.data : "");
+	mw_buf_free(&jb);
+	json_object_put(root);
+}
+
 static int print_events(const struct mw_config *cfg, int as_json)
 {
 	struct store_event *ev = NULL;
@@ -610,7 +624,6 @@ static int print_events(const struct mw_config *cfg, int as_json)
 	}
 	if (as_json) {
 		json_object *root = json_object_new_object(), *arr = json_object_new_array();
-		mw_buf jb;
 
 		for (size_t i = 0; i < n; i++) {
 			json_object *jo = json_object_new_object();
@@ -623,12 +636,7 @@ static int print_events(const struct mw_config *cfg, int as_json)
 			json_object_array_add(arr, jo);
 		}
 		json_object_object_add(root, "events", arr);
-		mw_buf_init(&jb);
-		json_safe_text(&jb, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
-		puts(jb.data ? jb.data : "");
-		mw_buf_free(&jb);
-		json_object_put(root);
+		print_json(root);
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			char who[96];
@@ -897,16 +905,9 @@ int cmd_status(const char *config, int argc, char **argv)
 		}
 	}
 	if (as_json) {
-		mw_buf jb;
-
 		json_object_object_add(root, "integrations", jints);
 		json_object_object_add(root, "outputs", jouts);
-		mw_buf_init(&jb);
-		json_safe_text(&jb, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
-		puts(jb.data ? jb.data : "");
-		mw_buf_free(&jb);
-		json_object_put(root);
+		print_json(root);
 	}
 	free(sts);
 	if (s)
