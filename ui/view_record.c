@@ -280,10 +280,23 @@ static void field_begin_member(struct record *r, const js_doc *d, int tok)
 }
 
 /* r: the stored record as pretty JSON, each top-level member's lines its field. */
+
+/* Parses the stored record into d (js_init'ed); a record that is not valid
+ * JSON is shown as stored instead, d freed, and -1 returned. */
+static int parse_stored(struct record *r, js_doc *d)
+{
+	mw_err e;
+
+	if (js_parse(d, r->json.data ? r->json.data : "", r->json.len, &e) == 0 && d->ntoks)
+		return 0;
+	add_text(r, 0, ROLE_ERROR, NULL, "The stored record is not valid JSON; as stored:");
+	add_line(r, 2, ROLE_NORMAL, NULL, r->json.data ? r->json.data : "", r->json.len);
+	js_free(d);
+	return -1;
+}
 static void build_raw(struct record *r)
 {
 	js_doc d;
-	mw_err e;
 	char head[64];
 	const js_tok *t;
 	uint32_t k = 0;
@@ -291,12 +304,8 @@ static void build_raw(struct record *r)
 	snprintf(head, sizeof(head), "Stored JSON (%zu bytes)", r->json.len);
 	add_text(r, 0, ROLE_HEADING, NULL, head);
 	js_init(&d);
-	if (js_parse(&d, r->json.data ? r->json.data : "", r->json.len, &e) < 0 || !d.ntoks) {
-		add_text(r, 0, ROLE_ERROR, NULL, "The stored record is not valid JSON; as stored:");
-		add_line(r, 2, ROLE_NORMAL, NULL, r->json.data ? r->json.data : "", r->json.len);
-		js_free(&d);
+	if (parse_stored(r, &d) < 0)
 		return;
-	}
 	t = &d.toks[0];
 	if (t->type != JS_OBJECT || t->size == 0) {
 		pretty(r, &d, 0, 2, "", 0, 0);
@@ -323,16 +332,11 @@ static void build_raw(struct record *r)
 static void build_fields(struct record *r)
 {
 	js_doc d;
-	mw_err e;
 	char head[64];
 
 	js_init(&d);
-	if (js_parse(&d, r->json.data ? r->json.data : "", r->json.len, &e) < 0 || !d.ntoks) {
-		add_text(r, 0, ROLE_ERROR, NULL, "The stored record is not valid JSON; as stored:");
-		add_line(r, 2, ROLE_NORMAL, NULL, r->json.data ? r->json.data : "", r->json.len);
-		js_free(&d);
+	if (parse_stored(r, &d) < 0)
 		return;
-	}
 	if (d.toks[0].type != JS_OBJECT) {
 		add_text(r, 0, ROLE_HEADING, NULL, "Record");
 		pretty(r, &d, 0, 2, "", 0, 0);
