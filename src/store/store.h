@@ -7,6 +7,7 @@
  * (statements, errors, transactions), cursors.c (sources, cursors, page
  * commits), status.c (status, meta), requests.c (console requests),
  * outputs.c (output offsets, retention), query.c (the console's preview),
+ * sort.c (the preview sorted by a column),
  * watch.c (what the console polls: changes, open requests, the lock holder),
  * events.c (the collector's recent events);
  * private.h is for src/store/ alone.
@@ -307,6 +308,42 @@ int store_record_matches(const char *json, size_t len, const char *text);
  * there is no such record, -1 on error. cb must not use s. */
 int store_get_row(mw_store *s, int64_t rowid,
 		  int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+
+/* ---- sort.c: the preview sorted by a column ---------------------------------
+ * No index orders records by a value inside their JSON, so a sort is
+ * bounded: the newest STORE_SORT_MAX records matching a query (for the
+ * stored time in ascending order, the oldest), read a budget of rows per
+ * step so a caller can stay responsive, their column values sorted in
+ * memory (equal values: the newer record first). Pages are read by rank. */
+#define STORE_SORT_MAX 100000
+typedef struct store_sort store_sort;
+/* field: the record key whose value orders the list (JSON numbers by
+ * value, before text; text case-insensitively by its first 47 bytes;
+ * missing or empty first), or NULL for the stored time. desc: largest
+ * first. max: the bound (0: STORE_SORT_MAX). upto: the newest rowid taken
+ * (store_max_rowid when the sort starts). q->text is copied. */
+store_sort *store_sort_new(const struct store_query *q, const char *field, int desc,
+			   size_t max, int64_t upto);
+void store_sort_free(store_sort *ss);
+/* Reads at most budget rows (0: no bound) towards the sort: 1 more to do,
+ * 0 sorted, -1 error. */
+int store_sort_step(mw_store *s, store_sort *ss, size_t budget, mw_err *e);
+struct store_sort_info {
+	int sorted;             /* store_sort_step has returned 0 */
+	size_t records;         /* records in the sort (so far) */
+	int capped;             /* more records matched than the bound took */
+	int oldest;             /* the bound took the oldest, not the newest */
+	size_t max;
+};
+void store_sort_info(const store_sort *ss, struct store_sort_info *out);
+/* The sorted records from rank sc->pos (1-based; exclusive; 0 is the start),
+ * down the list (up = 0: ranks pos+1, pos+2 ...) or up it (up = 1: pos-1 ...;
+ * pos 0 starts from the last), as store_query_page does: sc->pos is left on
+ * the rank of the last row read, and is already that row's rank when cb is
+ * called. Records deleted since the sort are skipped. Returns the rows
+ * delivered, or -1. */
+int store_sort_page(mw_store *s, store_sort *ss, int up, struct store_scan *sc, size_t limit,
+		    int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
 
 /* ---- events.c: the collector's recent events -------------------------------
  * What happened, newest first, for the console's events view and `status

@@ -1,8 +1,9 @@
 /* test_store_query.c - the store's reads for the console's preview: pages
  * newest and oldest first through the (source, threat, rowid) index, the
  * threats-only stream, the text filter (string values only, case-folded,
- * escapes decoded), bounded scans that resume, counts, single rows, and the
- * index being added to a version 1 store that lacks it. */
+ * escapes decoded), bounded scans that resume, counts, single rows, the
+ * bounded sort by a field (sort.c), and the index being added to a version 1
+ * store that lacks it. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
 #endif
@@ -368,6 +369,95 @@ static int64_t count_index(const char *db)
 	return n;
 }
 
+/* Makes a sort to its end, budget rows a step; returns the ids in rank
+ * order, read down the list in pages of 3. */
+static const char *sorted_ids(struct fx *f, const struct store_query *q, const char *field,
+			      int desc, size_t max, struct store_sort_info *si)
+{
+	static char out[256];
+	store_sort *ss = store_sort_new(q, field, desc, max, store_max_rowid(f->s));
+	struct store_scan sc = { 0, 0 };
+	struct got g = { .n = 0 };
+	mw_err e = { "" };
+	int r, steps = 0;
+
+	while ((r = store_sort_step(f->s, ss, 2, &e)) == 1)
+		steps++;
+	assert_int_equal(r, 0);
+	/* Two rows a step: never all of it in one. */
+	assert_true(steps >= 1);
+	while (!sc.done)
+		assert_true(store_sort_page(f->s, ss, 0, &sc, 3, collect, &g, &e) >= 0);
+	store_sort_info(ss, si);
+	assert_int_equal(g.n, (int)si->records);
+	out[0] = '\0';
+	for (int i = 0; i < g.n; i++) {
+		strcat(out, i ? "," : "");
+		strcat(out, g.id[i]);
+	}
+	store_sort_free(ss);
+	return out;
+}
+
+static void test_sort_by_a_field(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { .source = f->url };
+	struct store_sort_info si;
+	store_sort *ss;
+	struct store_scan sc;
+	struct got g = { .n = 0 };
+	mw_err e = { "" };
+
+	/* Text case-insensitively (ASCII), missing first, UTF-8 after ASCII. */
+	assert_string_equal(sorted_ids(f, &q, "subject", 0, 0, &si),
+			    "u4,u3,u1,u10,u9,u8,u2,u0,u7,u6,u11,u5");
+	assert_int_equal(si.capped, 0);
+	assert_string_equal(sorted_ids(f, &q, "subject", 1, 0, &si),
+			    "u5,u11,u6,u7,u0,u2,u8,u9,u10,u1,u3,u4");
+	/* Numbers by value; equal (missing) values newer first. */
+	assert_string_equal(sorted_ids(f, &q, "n", 0, 0, &si),
+			    "u11,u10,u9,u8,u7,u6,u5,u4,u2,u1,u3,u0");
+	/* Bounded: the newest five, and it says so. */
+	assert_string_equal(sorted_ids(f, &q, "subject", 0, 5, &si), "u10,u9,u8,u7,u11");
+	assert_int_equal(si.capped, 1);
+	assert_int_equal(si.oldest, 0);
+	/* The time ascending: the oldest five. */
+	assert_string_equal(sorted_ids(f, &q, NULL, 0, 5, &si), "u0,u1,u2,u3,u4");
+	assert_int_equal(si.capped, 1);
+	assert_int_equal(si.oldest, 1);
+	/* With threats only and a text filter. */
+	q.threats_only = 1;
+	assert_string_equal(sorted_ids(f, &q, "subject", 0, 0, &si), "u3,u9,u0,u6");
+	q.threats_only = 0;
+	q.text = "last";
+	assert_string_equal(sorted_ids(f, &q, "subject", 1, 0, &si), "u9,u10");
+	q.text = NULL;
+
+	/* Up the list by rank, as scrolling back does: from rank 3, then
+	 * from the end (pos 0). */
+	ss = store_sort_new(&q, "subject", 0, 0, store_max_rowid(f->s));
+	assert_int_equal(store_sort_step(f->s, ss, 0, &e), 0);
+	sc = (struct store_scan){ 3, 0 };
+	assert_int_equal(store_sort_page(f->s, ss, 1, &sc, 0, collect, &g, &e), 2);
+	assert_string_equal(g.id[0], "u3");
+	assert_string_equal(g.id[1], "u4");
+	assert_int_equal(sc.pos, 1);
+	assert_int_equal(sc.done, 1);
+	sc = (struct store_scan){ 0, 0 };
+	assert_int_equal(store_sort_page(f->s, ss, 1, &sc, 1, collect, &g, &e), 1);
+	assert_string_equal(g.id[2], "u5");
+	assert_int_equal(sc.pos, 12);
+	store_sort_free(ss);
+
+	/* Records after upto are not taken (they arrived after the sort began). */
+	ss = store_sort_new(&q, "subject", 0, 0, f->rowid[5]);
+	assert_int_equal(store_sort_step(f->s, ss, 0, &e), 0);
+	store_sort_info(ss, &si);
+	assert_int_equal(si.records, 6);
+	store_sort_free(ss);
+}
+
 static void test_index_upgrade(void **state)
 {
 	struct fx *f = *state;
@@ -413,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_terms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_row_and_find_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sort_by_a_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_upgrade, setup, teardown),
 	};
 
