@@ -315,6 +315,25 @@ int ui_status_lines(const struct store_status *s, int api, const char *note, int
 /* Seconds until a throttled type may ask again, rounded up; 0 when not. */
 int64_t ui_throttle_left(const struct store_status *s);
 
+/* ---- the preview's export, x (logs_export.c) ---------------------------------------- */
+struct logs_export;
+/* Opens the file typed (made absolute: "~/" the home directory, a relative
+ * name the working directory's) and starts writing q's records; NULL when
+ * it cannot (said on the status line; after "exists", next holds the free
+ * name x proposes). */
+struct logs_export *logs_export_start(struct ui_ctx *ctx, const struct store_query *q,
+				      const char *typed, char *next, size_t nnext);
+/* One slice: 1 more to do, 0 done (finished, said, *xp NULL). */
+int logs_export_step(struct ui_ctx *ctx, struct logs_export **xp);
+/* Ends it: ok 0 cancels (the file is removed); *xp becomes NULL. */
+void logs_export_finish(struct ui_ctx *ctx, struct logs_export **xp, int ok);
+/* The file's path, and the records written so far. */
+const char *logs_export_progress(const struct logs_export *x, int64_t *written);
+/* The name x proposes: next (then emptied) or mimewatch-INTEGRATION-TYPE.ndjson
+ * in the working directory, or the first free name after it. */
+void logs_export_name(const char *integration, const char *type, char *next, char *out,
+		      size_t n);
+
 /* ---- the screens (one file each; their ops are all they export) ------------------- */
 extern const struct ui_view_ops view_home;      /* ui/view_home.c: integrations */
 extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troubleshooting */

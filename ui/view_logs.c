@@ -11,19 +11,16 @@
  *
  * Following: while at the newest rows, new records appear at the top as the
  * collector stores them; paused (Space, or scrolling away), the rows stay
- * put and a counter says how many matching records arrived since. */
-#include <errno.h>
-#include <fcntl.h>
+ * put and a counter says how many matching records arrived since.
+ *
+ * The export (x) is logs_export.c's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "jsonscan.h"
 #include "logtypes.h"
-#include "output/output.h"
 #include "session.h"
 #include "store/store.h"
 #include "ui.h"
@@ -35,7 +32,6 @@
 #define SLICE_ROWS 2000         /* rows examined per store call with a text filter */
 #define SLICE_MS 15             /* work per slice before keys get their turn */
 #define FOLLOW_GAP 20000        /* more new rows than this: re-read from the newest */
-#define EXPORT_FLUSH (256 * 1024)
 #define TOP_LINES 3             /* tabs, state line, column headings */
 #define BOTTOM_LINES 1          /* the prompt or progress line */
 #define FILTER_PAUSE_MS 250     /* typing paused this long: the filter applies */
@@ -47,18 +43,6 @@ struct cellrow {
 	int threat;
 	char *cell[MAX_COLS];   /* decoded values; sanitised only when drawn */
 	size_t len[MAX_COLS];   /* bytes: a value may hold NUL */
-};
-
-struct export_job {
-	struct store_query q;
-	char text[256];
-	struct store_scan sc;
-	int64_t bound;          /* the newest rowid when the export started */
-	int64_t written;
-	int fd;
-	char path[4096];
-	mw_buf buf;
-	int failed;
 };
 
 enum prompt { PROMPT_NONE, PROMPT_FILTER, PROMPT_EXPORT };
@@ -97,7 +81,7 @@ struct logs {
 	struct store_scan cnt;
 	int count_ok;           /* cnt reached the newest row once */
 
-	struct export_job *exp;
+	struct logs_export *exp;        /* x: logs_export.c */
 	enum prompt prompt;
 	struct ui_field field;
 	char text_before[256];  /* the filter when its prompt opened (Esc) */
@@ -444,8 +428,6 @@ static int step_count(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 	return !l->cnt.done;
 }
 
-static void export_finish(struct logs *l, struct ui_ctx *ctx, int ok);
-static int export_step(struct logs *l, struct ui_ctx *ctx);
 
 static int work_step(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 {
@@ -456,7 +438,7 @@ static int work_step(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 	if ((r = step_seek(l, ctx, e)) != 0 || (r = step_fill(l, ctx, e)) != 0 ||
 	    (r = step_fresh(l, ctx, e)) != 0)
 		return r;
-	if (l->exp && (r = export_step(l, ctx)) != 0)
+	if (l->exp && (r = logs_export_step(ctx, &l->exp)) != 0)
 		return r;
 	return step_count(l, ctx, e);
 }
@@ -501,204 +483,11 @@ static void work(struct logs *l, struct ui_ctx *ctx)
 		l->cnt.done = 1;
 		l->fresh_more = 0;
 		if (l->exp)
-			export_finish(l, ctx, 0);
+			logs_export_finish(ctx, &l->exp, 0);
 	}
 	if (pending(l))
 		ui_tick(1);
 	set_busy(l, pending(l));
-}
-
-/* ---- the export ----------------------------------------------------------------------- */
-
-static int export_flush(struct export_job *x)
-{
-	size_t off = 0;
-
-	while (off < x->buf.len) {
-		ssize_t w = write(x->fd, x->buf.data + off, x->buf.len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	mw_buf_reset(&x->buf);
-	return 0;
-}
-
-static int export_row(const struct store_row *row, void *ctx)
-{
-	struct export_job *x = ctx;
-
-	if (row->rowid > x->bound) {
-		x->sc.done = 1;   /* arrived after the export began */
-		return 1;
-	}
-	ndjson_line(&x->buf, row);
-	x->written++;
-	if (x->buf.len >= EXPORT_FLUSH && export_flush(x) < 0) {
-		x->failed = errno ? errno : EIO;
-		return 1;
-	}
-	return 0;
-}
-
-static void export_finish(struct logs *l, struct ui_ctx *ctx, int ok)
-{
-	struct export_job *x = l->exp;
-	char n[32];
-
-	if (!x)
-		return;
-	if (ok && export_flush(x) < 0)
-		x->failed = errno ? errno : EIO;
-	if (ok && !x->failed && fsync(x->fd) < 0)
-		x->failed = errno;
-	if (close(x->fd) < 0 && ok && !x->failed)
-		x->failed = errno;
-	ui_fmt_count(x->written, n, sizeof(n));
-	if (ok && !x->failed) {
-		ui_message(ctx, ROLE_OK, "exported %s record%s to %s", n, x->written == 1 ? "" : "s",
-			   x->path);
-	} else {
-		/* A partial file would pass for a complete one. */
-		unlink(x->path);
-		if (x->failed)
-			ui_message(ctx, ROLE_ERROR, "export to %s failed: %s; nothing was kept",
-				   x->path, strerror(x->failed));
-		else if (ok)
-			ui_message(ctx, ROLE_ERROR, "export to %s failed; nothing was kept", x->path);
-		else
-			ui_message(ctx, ROLE_WARNING, "export to %s cancelled; nothing was kept",
-				   x->path);
-	}
-	mw_buf_free(&x->buf);
-	free(x);
-	l->exp = NULL;
-}
-
-static int export_step(struct logs *l, struct ui_ctx *ctx)
-{
-	struct export_job *x = l->exp;
-	mw_err e;
-
-	mw_err_clear(&e);
-	x->q.text = x->text;
-	if (store_query_page(ctx->store, &x->q, 1, &x->sc, 0, SLICE_ROWS, export_row, x, &e) < 0) {
-		ui_message(ctx, ROLE_ERROR, "export: %s", e.msg);
-		export_finish(l, ctx, 0);
-		return 0;
-	}
-	if (x->failed || x->sc.done) {
-		export_finish(l, ctx, 1);
-		return 0;
-	}
-	return 1;
-}
-
-/* The path typed, made absolute: "~/x" is the home directory's x, as in a
- * shell, and a relative name is taken in the working directory, which the
- * prompt and every message then name in full. */
-static void expand_path(const char *in, char *out, size_t n)
-{
-	const char *home = getenv("HOME");
-	char cwd[2048];
-
-	while (*in == ' ')
-		in++;
-	if (in[0] == '~' && (in[1] == '/' || !in[1]) && home && *home)
-		snprintf(out, n, "%s%s", home, in + 1);
-	else if (in[0] && in[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		snprintf(out, n, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", in);
-	else
-		snprintf(out, n, "%s", in);
-	for (size_t k = strlen(out); k > 0 && out[k - 1] == ' '; k--)
-		out[k - 1] = '\0';
-}
-
-/* path, or the first of path-2, path-3 ... (before its extension) that
- * names no file: what x proposes, so a second export does not stop at the
- * first one's file. */
-static void free_name(const char *path, char *out, size_t n)
-{
-	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-	struct stat sb;
-	size_t stem;
-
-	snprintf(out, n, "%s", path);
-	if (lstat(out, &sb) < 0 && errno == ENOENT)
-		return;
-	if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path))
-		dot = path + strlen(path);
-	stem = (size_t)(dot - path);
-	for (int k = 2; k < 1000; k++) {
-		snprintf(out, n, "%.*s-%d%s", (int)stem, path, k, dot);
-		if (lstat(out, &sb) < 0 && errno == ENOENT)
-			return;
-	}
-	snprintf(out, n, "%s", path);
-}
-
-static void export_start(struct logs *l, struct ui_ctx *ctx, const char *typed)
-{
-	struct export_job *x;
-	int fd;
-
-	if (l->exp) {
-		ui_message(ctx, ROLE_WARNING, "an export is still running; wait for it to finish");
-		return;
-	}
-	if (!l->source) {
-		ui_message(ctx, ROLE_WARNING, "nothing to export: no %s records are stored yet",
-			   l->lt->label);
-		return;
-	}
-	x = mw_xcalloc(1, sizeof(*x));
-	expand_path(typed, x->path, sizeof(x->path));
-	if (!x->path[0]) {
-		free(x);
-		ui_message(ctx, ROLE_WARNING, "export: no file name given; press x and type a path");
-		return;
-	}
-	/* Never over an existing file (O_EXCL), never through a symlink, and
-	 * 0600 like everything mimewatch writes. */
-	fd = open(x->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int err = errno;
-
-		if (err == EEXIST) {
-			/* Kept: the next x proposes it. */
-			const char *base;
-
-			free_name(x->path, l->export_next, sizeof(l->export_next));
-			base = strrchr(l->export_next, '/');
-			ui_message(ctx, ROLE_ERROR, "export: %s exists; press x for %s", x->path,
-				   base ? base + 1 : l->export_next);
-		} else
-			ui_message(ctx, ROLE_ERROR, "export: %s: %s%s", x->path, strerror(err),
-				   err == ENOENT ? "; create the directory first" : "");
-		free(x);
-		return;
-	}
-	if (fchmod(fd, 0600) < 0) {
-		/* The umask cannot widen 0600; only an odd file system fails here. */
-		ui_message(ctx, ROLE_ERROR, "export: %s: chmod 0600: %s", x->path, strerror(errno));
-		close(fd);
-		unlink(x->path);
-		free(x);
-		return;
-	}
-	x->fd = fd;
-	x->q = query_of(l);
-	mw_strlcpy(x->text, l->text, sizeof(x->text));
-	x->q.text = x->text;
-	x->sc = (struct store_scan){ 0, 0 };
-	x->bound = max_rowid(ctx);
-	mw_buf_init(&x->buf);
-	l->exp = x;
-	ui_message(ctx, ROLE_MUTED, "exporting to %s ...", x->path);
 }
 
 /* ---- moving ------------------------------------------------------------------------- */
@@ -948,7 +737,7 @@ static void logs_close(struct ui_view *v)
 	if (!l)
 		return;
 	if (l->exp)
-		export_finish(l, v->ctx, 0);
+		logs_export_finish(v->ctx, &l->exp, 0);
 	set_busy(l, 0);
 	buf_clear(l);
 	free(l->rows);
@@ -1159,8 +948,11 @@ static void draw_bottom(struct logs *l, int y, int x, int width)
 	if (l->exp) {
 		char n[32], line[4200];
 
-		ui_fmt_count(l->exp->written, n, sizeof(n));
-		snprintf(line, sizeof(line), "exporting to %s: %s written...", l->exp->path, n);
+		int64_t written;
+		const char *path = logs_export_progress(l->exp, &written);
+
+		ui_fmt_count(written, n, sizeof(n));
+		snprintf(line, sizeof(line), "exporting to %s: %s written...", path, n);
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
 	} else if (pending(l) && l->text[0] && (!l->fill.done || l->seek_rows > 0)) {
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, "searching...", 12);
@@ -1377,18 +1169,9 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 			ui_push(ctx, &view_record, &l->detail);
 		return 1;
 	case ACT_EXPORT: {
-		char name[256], path[4096], def[4096];
+		char def[4096];
 
-		/* In full, and free: after "exists", the name that message gave. */
-		if (l->export_next[0]) {
-			mw_strlcpy(path, l->export_next, sizeof(path));
-			l->export_next[0] = '\0';
-		} else {
-			snprintf(name, sizeof(name), "mimewatch-%s-%s.ndjson", l->integration,
-				 l->lt->name);
-			expand_path(name, path, sizeof(path));
-		}
-		free_name(path, def, sizeof(def));
+		logs_export_name(l->integration, l->lt->name, l->export_next, def, sizeof(def));
 		start_prompt(l, PROMPT_EXPORT, def);
 		return 1;
 	}
@@ -1451,7 +1234,18 @@ static int logs_input(struct ui_view *v, wint_t ch, int is_key)
 			mw_strlcpy(l->text, l->field.buf, sizeof(l->text));
 			filter_changed(l, v->ctx);
 		} else {
-			export_start(l, v->ctx, l->field.buf);
+			if (l->exp)
+				ui_message(v->ctx, ROLE_WARNING, "an export is still running; wait for "
+					   "it to finish");
+			else if (!l->source)
+				ui_message(v->ctx, ROLE_WARNING, "nothing to export: no %s records are "
+					   "stored yet", l->lt->label);
+			else {
+				struct store_query q = query_of(l);
+
+				l->exp = logs_export_start(v->ctx, &q, l->field.buf, l->export_next,
+							   sizeof(l->export_next));
+			}
 			work(l, v->ctx);
 		}
 		return 1;
