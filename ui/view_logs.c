@@ -931,8 +931,9 @@ static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 	} else if (pending(l) && !l->fill.done) {
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, "searching...", 12);
 	} else {
-		ui_text(y, x + 1, width - 2, ROLE_MUTED, "No record matches the filter; Esc "
-			"clears it.", 39);
+		static const char none[] = "No record matches the filter; Esc clears it.";
+
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, none, sizeof(none) - 1);
 	}
 }
 
