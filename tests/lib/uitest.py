@@ -86,6 +86,70 @@ def run_script(commands, args=(), size=None, env=None, timeout=120, keep_tmp=Fal
     return run
 
 
+class fetched_sim(mwtest.Sim):
+    """A simulated tenant already fetched into its store and NDJSON output;
+    every hostile_every-th record hostile (0: none)."""
+
+    def __init__(self, records=300, hostile_every=5):
+        args = ["--records", str(records)]
+        if hostile_every:
+            args += ["--hostile-every", str(hostile_every)]
+        super().__init__(args)
+
+    def __enter__(self):
+        super().__enter__()
+        try:
+            self.fetch()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+
+def string_values(obj):
+    """Every string value of a record, at any depth (what the filter reads)."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from string_values(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from string_values(v)
+
+
+def text_matches(record, needle):
+    """The preview's filter: case-insensitive, inside string values only."""
+    n = needle.lower()
+    return any(n in s.lower() for s in string_values(record))
+
+
+def seed_url_records(db, n, base):
+    """Adds n URL records of integration "sim" to the store at db, inside
+    SQLite (a million in seconds): times base, base + 1, ...; 977 users;
+    one in seven a threat. Counted in the type's total; every output marked
+    as having delivered them, so the console's own output thread does not
+    spend the run writing them out."""
+    import sqlite3
+    con = sqlite3.connect(db, timeout=30)
+    src = con.execute("SELECT id FROM sources WHERE integration='sim' AND type='url'"
+                      ).fetchone()[0]
+    con.execute(
+        "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
+        "INSERT INTO records(source, id, time, collected, threat, json) "
+        "SELECT ?, 'big-' || i, ? + i, ? + i, i % 7 = 0, "
+        "printf('{\"userEmailAddress\":\"user%d@big.example\",\"url\":"
+        "\"https://big.example/p/%d\",\"action\":\"%s\",\"scanResult\":\"%s\","
+        "\"category\":\"Business\",\"date\":\"\"}', i % 977, i, "
+        "CASE WHEN i % 7 = 0 THEN 'block' ELSE 'allow' END, "
+        "CASE WHEN i % 7 = 0 THEN 'malicious' ELSE 'clean' END) FROM c",
+        (n - 1, src, base, base))
+    con.execute("UPDATE status SET total = total + ? WHERE source = ?", (n, src))
+    con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
+    con.commit()
+    con.close()
+
+
 def line_with(lines, text):
     """The first line containing text, or None."""
     for line in lines:

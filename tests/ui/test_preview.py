@@ -61,21 +61,7 @@ def show_time(rfc3339, offset=0):
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mwtest.mc_time(rfc3339) + offset))
 
 
-def string_values(obj):
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from string_values(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from string_values(v)
-
-
-def text_matches(record, needle):
-    """The preview's filter: case-insensitive, inside string values only."""
-    n = needle.lower()
-    return any(n in s.lower() for s in string_values(record))
+string_values, text_matches = uitest.string_values, uitest.text_matches
 
 
 def is_threat(type_, record):
@@ -152,20 +138,7 @@ class Console:
         return out
 
 
-class fetched_sim(mwtest.Sim):
-    """A simulated tenant, already fetched into its store and NDJSON."""
-
-    def __init__(self, records=300):
-        super().__init__(["--records", str(records), "--hostile-every", "5"])
-
-    def __enter__(self):
-        super().__enter__()
-        try:
-            self.fetch()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+fetched_sim = uitest.fetched_sim   # hostile records, every fifth
 
 
 def rows_of(screen):
@@ -868,29 +841,11 @@ def test_million_records_open_fast():
     big = int(os.environ.get("MW_PREVIEW_RECORDS", "1000000"))
     with fetched_sim(records=50) as sim:
         db = os.path.join(sim.state_dir, "store.db")
-        con = sqlite3.connect(db, timeout=30)
-        src = con.execute("SELECT id FROM sources WHERE integration='sim' AND type='url'"
-                          ).fetchone()[0]
         base = max(mwtest.mc_time(l["time"]) for l in sim.ndjson("sim", "url")) + 1
         t0 = time.monotonic()
         # Generated inside SQLite: a million rows in seconds, newer than
         # everything fetched, one in seven a threat.
-        con.execute(
-            "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
-            "INSERT INTO records(source, id, time, collected, threat, json) "
-            "SELECT ?, 'big-' || i, ? + i, ? + i, i % 7 = 0, "
-            "printf('{\"userEmailAddress\":\"user%d@big.example\",\"url\":"
-            "\"https://big.example/p/%d\",\"action\":\"%s\",\"scanResult\":\"%s\","
-            "\"category\":\"Business\",\"date\":\"\"}', i % 977, i, "
-            "CASE WHEN i % 7 = 0 THEN 'block' ELSE 'allow' END, "
-            "CASE WHEN i % 7 = 0 THEN 'malicious' ELSE 'clean' END) FROM c",
-            (big - 1, src, base, base))
-        con.execute("UPDATE status SET total = total + ? WHERE source = ?", (big, src))
-        # The rows are for the preview, not for delivery: the console's own
-        # output thread would otherwise spend the run writing them out.
-        con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
-        con.commit()
-        con.close()
+        uitest.seed_url_records(db, big, base)
         gen = time.monotonic() - t0
         total = big + len(sim.ndjson("sim", "url"))
         keys = ["key Down", "key Down", "key PgDn", "key PgDn", "key Up", "key PgUp",
