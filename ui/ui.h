@@ -58,6 +58,10 @@ enum ui_action {
 	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
 	/* preview */
 	ACT_NEXT_TYPE, ACT_FILTER, ACT_THREATS, ACT_FOLLOW, ACT_EXPORT,
+	/* preview and its columns (logs_columns.c): s, S, <, >, C; the chooser's
+	 * Space, K and J */
+	ACT_SORT, ACT_SORT_REVERSE, ACT_NARROW, ACT_WIDEN, ACT_COLUMNS,
+	ACT_TOGGLE, ACT_MOVE_EARLIER, ACT_MOVE_LATER,
 	/* record (the detail; / is ACT_FILTER there too: it searches) */
 	ACT_MATCH_NEXT, ACT_MATCH_PREV, ACT_OLDER, ACT_NEWER, ACT_RAW, ACT_COPY,
 	/* the log type of index i in mw_logtypes is ACT_TYPE + i (keys 1-9) */
@@ -230,6 +234,9 @@ const char *ui_mark_idle(void);
  * Every glyph outside ASCII has its fallback here or in the marks above. */
 const char *ui_dot(void);
 const char *ui_ellipsis(void);
+/* A sorted column's direction: a triangle down (largest or newest first) or
+ * up, or with ui_ascii "v" and "^". */
+const char *ui_mark_sort(int desc);
 
 /* A scrolling list with a cursor: generic movement for every screen. */
 struct ui_list {
@@ -315,6 +322,37 @@ int ui_status_lines(const struct store_status *s, int api, const char *note, int
 /* Seconds until a throttled type may ask again, rounded up; 0 when not. */
 int64_t ui_throttle_left(const struct store_status *s);
 
+/* ---- the preview's columns (logs_columns.c) ---------------------------------------- */
+/* Per log type: the columns shown, their order and widths, the sort column
+ * (also the selected one: < and > size it) and its direction; remembered in
+ * state_dir/console.json. type is an index in mw_logtypes. */
+#define UI_MAX_COLS 12
+struct ui_cols {
+	int n;                  /* columns shown, left to right */
+	int col[UI_MAX_COLS];   /* index in the type's columns (logtypes.c) */
+	int w[UI_MAX_COLS];     /* display columns */
+	int flex;               /* which of them takes the rest of the width, or -1 */
+};
+/* Reads state_dir/console.json once per state directory (a preview opening
+ * calls it); a damaged file is ignored with a message naming it. */
+void columns_load(struct ui_ctx *ctx);
+void columns_layout(int type, int width, struct ui_cols *out);
+/* The headings of cs on row y from x: the time column names its zone, the
+ * sort column carries ui_mark_sort. */
+void columns_headings(int type, const struct ui_cols *cs, int y, int x);
+int columns_time(int type);             /* the time column's index */
+int columns_sort(int type, int *desc);  /* the sort column's index */
+/* 1 when the order is not the store's own (the time, newest first). */
+int columns_sorted(int type);
+/* The record key of the sort column, or NULL for the time. */
+const char *columns_sort_field(int type);
+/* s, S, < and > (by delta steps, at the screen's width); each change is saved. */
+void columns_sort_next(struct ui_ctx *ctx, int type);
+void columns_sort_reverse(struct ui_ctx *ctx, int type);
+void columns_resize(struct ui_ctx *ctx, int type, int delta, int width);
+/* Back to the store's own order (following new records asks for it). */
+void columns_follow(struct ui_ctx *ctx, int type);
+
 /* ---- the preview's export, x (logs_export.c) ---------------------------------------- */
 struct logs_export;
 /* Opens the file typed (made absolute: "~/" the home directory, a relative
@@ -342,6 +380,7 @@ extern const struct ui_view_ops view_wizard;    /* ui/wizard/view.c: onboarding;
 extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
 extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: struct ui_record_arg* */
 extern const struct ui_view_ops view_events;    /* ui/view_events.c: the collector's events */
+extern const struct ui_view_ops view_columns;   /* ui/logs_columns.c: the chooser; arg: int* type */
 
 /* ---- the wizard's worker threads (wizard/jobs.c) ---- */
 /* Waits (at most wait_ms) for wizard checks still running after their

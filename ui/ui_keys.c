@@ -89,6 +89,16 @@ const struct ui_keybinding ui_keys[] = {
 	{ "preview", '\r', NULL, ACT_ENTER, "detail: every field of the record", 0 },
 	{ "preview", KEY_ENTER, NULL, ACT_ENTER, "detail: every field of the record", 0 },
 	{ "preview", 'x', "x", ACT_EXPORT, "export: the filtered records to an NDJSON file", 1 },
+	/* Columns (logs_columns.c): help only, the footer has no room; the
+	 * headings show the sort column and its direction. */
+	{ "preview", 's', "s", ACT_SORT, "sort: by the next column shown (the time, newest "
+	  "first, is the store's own order and follows new records; another column sorts the "
+	  "newest 100,000 matching records)", 0 },
+	{ "preview", 'S', "S", ACT_SORT_REVERSE, "sort the other way round", 0 },
+	{ "preview", '<', "<", ACT_NARROW, "narrow the sorted column (the one marked with its direction), by two", 0 },
+	{ "preview", '>', ">", ACT_WIDEN, "widen the sorted column, by two", 0 },
+	{ "preview", 'C', "C", ACT_COLUMNS, "columns: choose, order and size them (kept per "
+	  "log type)", 0 },
 	{ "preview", 27, "Esc", ACT_BACK, "back: clears the filter first, then goes back", 1 },
 
 	/* record: the detail of one record */
@@ -102,6 +112,17 @@ const struct ui_keybinding ui_keys[] = {
 	{ "record", 'y', "y", ACT_COPY, "copy: the value of the field under the cursor to the "
 	  "terminal's clipboard (OSC 52; never a secret)", 1 },
 	{ "record", 27, "Esc", ACT_BACK, "back: clears the search first, then goes back", 1 },
+
+	/* columns: the preview's column chooser (C) */
+	{ "columns", ' ', "Space", ACT_TOGGLE, "show: show or hide the column (the time column stays)",
+	  1 },
+	{ "columns", 'K', "K", ACT_MOVE_EARLIER, "left: move the column left (up the list)", 1 },
+	{ "columns", 'J', "J", ACT_MOVE_LATER, "right: move the column right (down the list)", 1 },
+	{ "columns", '<', "<", ACT_NARROW, "narrow: the column, by two", 1 },
+	{ "columns", '>', ">", ACT_WIDEN, "widen: the column, by two", 1 },
+	{ "columns", 's', "s", ACT_SORT, "sort: by the column (again: the other way round)", 1 },
+	{ "columns", 'S', "S", ACT_SORT_REVERSE, "sort the other way round", 0 },
+	{ "columns", 27, "Esc", ACT_BACK, "back: to the preview (every change is kept)", 1 },
 
 	/* the setup wizard's forms */
 	{ "wizard", '\t', "Tab", ACT_NEXT_FIELD, "next field: move on", 1 },

@@ -125,6 +125,13 @@ const char *ui_ellipsis(void)
 	return ui_ascii ? "..." : "\u2026";
 }
 
+const char *ui_mark_sort(int desc)
+{
+	if (ui_ascii)
+		return desc ? "v" : "^";
+	return desc ? "\u25bc" : "\u25b2";
+}
+
 const char *ui_mark_idle(void)
 {
 	return ui_ascii ? "--" : "-";

@@ -13,7 +13,12 @@
  * collector stores them; paused (Space, or scrolling away), the rows stay
  * put and a counter says how many matching records arrived since.
  *
- * The export (x) is logs_export.c's. */
+ * Columns and order come from logs_columns.c. Sorted by anything but the
+ * time, newest first, the rows come from a bounded sort (store/sort.c, the
+ * newest STORE_SORT_MAX matching records) made a slice per work step like
+ * a filter's search, and read by rank; a row's pos is its place in either
+ * list. A sorted list does not follow: new records are only counted. The
+ * export (x) is logs_export.c's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +31,7 @@
 #include "ui.h"
 #include "util.h"
 
-#define MAX_COLS 12
+#define MAX_COLS UI_MAX_COLS
 #define MAX_WANT 120            /* rows on screen; taller terminals show this many */
 #define MAX_ROWS (4 * MAX_WANT + 8)
 #define SLICE_ROWS 2000         /* rows examined per store call with a text filter */
@@ -38,6 +43,8 @@
 
 struct cellrow {
 	int64_t rowid;
+	int64_t pos;            /* its place in the list: the rowid, or in a sort the
+				 * rank (struct store_scan's pos either way) */
 	int64_t time;           /* the stored time: its cell is written when drawn, in
 				 * the console's zone (ui_fmt_time) */
 	int threat;
@@ -80,6 +87,13 @@ struct logs {
 	int64_t count;          /* matching records up to cnt.pos */
 	struct store_scan cnt;
 	int count_ok;           /* cnt reached the newest row once */
+
+	/* Sorted by a column (logs_columns.c): the bounded sort the rows come
+	 * from, by rank, and what it was made for. NULL: the store's order. */
+	store_sort *sort;
+	int sort_col, sort_desc;
+	int sort_failed;        /* a store error stopped making it: no retry loop */
+	const struct store_scan *at;    /* the scan delivering rows: row_fill's pos */
 
 	struct logs_export *exp;        /* x: logs_export.c */
 	enum prompt prompt;
@@ -174,6 +188,7 @@ static void row_fill(struct logs *l, struct cellrow *r, const struct store_row *
 
 	memset(r, 0, sizeof(*r));
 	r->rowid = src->rowid;
+	r->pos = l->at ? l->at->pos : src->rowid;
 	/* The stored time, uniform whatever the record's format. */
 	r->time = src->time;
 	for (size_t c = 0; c < ncols; c++) {
@@ -210,7 +225,7 @@ static void buf_drop_back(struct logs *l, int k)
 		row_free(&l->rows[i]);
 	l->nrows -= k;
 	/* Reading older rows resumes after the last one kept. */
-	l->fill.pos = l->nrows ? l->rows[l->nrows - 1].rowid : l->fill.pos;
+	l->fill.pos = l->nrows ? l->rows[l->nrows - 1].pos : l->fill.pos;
 	l->fill.done = 0;
 	if (l->cur >= l->nrows)
 		l->cur = l->nrows ? l->nrows - 1 : 0;
@@ -297,12 +312,16 @@ static void reset_page(struct logs *l, struct ui_ctx *ctx)
 	l->up = (struct store_scan){ 0, 1 };
 	l->seek_rows = l->seek_moves = l->seek_end = 0;
 	l->at_top = 1;
+	l->error[0] = '\0';
+	/* A sort's top is its rank 1: what arrived since it began is still
+	 * not in it, and still counted. */
+	if (l->sort)
+		return;
 	/* Rows committed after this are newer than it: following and the
 	 * paused counter look above it. */
 	l->head = max_rowid(ctx);
 	l->fresh = 0;
 	l->fresh_pos = l->head;
-	l->error[0] = '\0';
 }
 
 static void reset_count(struct logs *l)
@@ -310,6 +329,70 @@ static void reset_count(struct logs *l)
 	l->count = 0;
 	l->cnt = (struct store_scan){ 0, 0 };
 	l->count_ok = 0;
+}
+
+static void pause_following(struct logs *l);
+static void work(struct logs *l, struct ui_ctx *ctx);
+
+/* Rows in the list's order from sc: the store's (newest first; up = newer)
+ * or the sort's (by rank; up = towards rank 1). cb's rows take their place
+ * from sc (row_fill). */
+static int read_rows(struct logs *l, struct ui_ctx *ctx, int up, struct store_scan *sc,
+		     size_t limit, size_t budget, int (*cb)(const struct store_row *, void *),
+		     mw_err *e)
+{
+	struct store_query q = query_of(l);
+	int r;
+
+	l->at = sc;
+	if (l->sort)
+		r = store_sort_page(ctx->store, l->sort, up, sc, limit, cb, l, e);
+	else
+		r = store_query_page(ctx->store, &q, up, sc, limit, budget, cb, l, e);
+	l->at = NULL;
+	return r;
+}
+
+static int sort_building(const struct logs *l)
+{
+	struct store_sort_info si;
+
+	if (!l->sort)
+		return 0;
+	store_sort_info(l->sort, &si);
+	return !si.sorted;
+}
+
+/* The list from its top again, in the order logs_columns.c says: the
+ * store's own, following (if it was), or a new bounded sort of what
+ * matches now, which does not follow. */
+static void sort_restart(struct logs *l, struct ui_ctx *ctx)
+{
+	struct store_query q = query_of(l);
+
+	store_sort_free(l->sort);
+	l->sort = NULL;
+	l->sort_failed = 0;
+	l->sort_col = columns_sort(l->type, &l->sort_desc);
+	reset_page(l, ctx);
+	if (columns_sorted(l->type) && l->source > 0) {
+		pause_following(l);
+		l->sort = store_sort_new(&q, columns_sort_field(l->type), l->sort_desc, 0,
+					 l->head);
+		l->fill.done = 0;
+	}
+}
+
+/* The order changed under the list (s, S, the chooser): start it again. */
+static void sort_sync(struct logs *l, struct ui_ctx *ctx)
+{
+	int desc, col = columns_sort(l->type, &desc);
+
+	if (col == l->sort_col && desc == l->sort_desc && (l->sort_failed ||
+	    (l->sort != NULL) == (columns_sorted(l->type) && l->source > 0)))
+		return;
+	sort_restart(l, ctx);
+	work(l, ctx);
 }
 
 /* Rows the buffer should hold below the window: a page of lookahead. */
@@ -332,17 +415,14 @@ static size_t budget_of(const struct logs *l)
 /* Rows newer than the page: scrolling up, End, following with a filter. */
 static int step_seek(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 {
-	struct store_query q = query_of(l);
-
-	if (l->seek_rows <= 0 || l->up.done)
+	if (l->seek_rows <= 0 || l->up.done || sort_building(l))
 		return 0;
-	if (store_query_page(ctx->store, &q, 1, &l->up, (size_t)l->seek_rows, budget_of(l),
-			     push_front, l, e) < 0)
+	if (read_rows(l, ctx, 1, &l->up, (size_t)l->seek_rows, budget_of(l), push_front, e) < 0)
 		return -1;
 	if (l->up.done) {
 		l->at_top = 1;
 		l->seek_rows = l->seek_moves = 0;
-		if (l->up.pos > l->head)
+		if (!l->sort && l->up.pos > l->head)
 			l->head = l->up.pos;
 	}
 	if (l->seek_rows == 0)
@@ -353,14 +433,12 @@ static int step_seek(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 /* Older rows below the window, a page of lookahead. */
 static int step_fill(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 {
-	struct store_query q = query_of(l);
-
-	if (l->fill.done || l->nrows >= fill_target(l))
+	if (l->fill.done || l->nrows >= fill_target(l) || sort_building(l))
 		return 0;
-	if (store_query_page(ctx->store, &q, 0, &l->fill, (size_t)(fill_target(l) - l->nrows),
-			     budget_of(l), push_back, l, e) < 0)
+	if (read_rows(l, ctx, 0, &l->fill, (size_t)(fill_target(l) - l->nrows), budget_of(l),
+		      push_back, e) < 0)
 		return -1;
-	if (l->at_top && l->nrows && l->rows[0].rowid > l->head)
+	if (!l->sort && l->at_top && l->nrows && l->rows[0].rowid > l->head)
 		l->head = l->rows[0].rowid;
 	return !l->fill.done && l->nrows < fill_target(l);
 }
@@ -428,6 +506,13 @@ static int step_count(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 	return !l->cnt.done;
 }
 
+/* A sort being made: a slice of the records it reads. */
+static int step_sort(struct logs *l, struct ui_ctx *ctx, mw_err *e)
+{
+	if (!sort_building(l))
+		return 0;
+	return store_sort_step(ctx->store, l->sort, SLICE_ROWS, e);
+}
 
 static int work_step(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 {
@@ -435,8 +520,8 @@ static int work_step(struct logs *l, struct ui_ctx *ctx, mw_err *e)
 
 	if (!l->source)
 		return 0;
-	if ((r = step_seek(l, ctx, e)) != 0 || (r = step_fill(l, ctx, e)) != 0 ||
-	    (r = step_fresh(l, ctx, e)) != 0)
+	if ((r = step_sort(l, ctx, e)) != 0 || (r = step_seek(l, ctx, e)) != 0 ||
+	    (r = step_fill(l, ctx, e)) != 0 || (r = step_fresh(l, ctx, e)) != 0)
 		return r;
 	if (l->exp && (r = logs_export_step(ctx, &l->exp)) != 0)
 		return r;
@@ -447,6 +532,8 @@ static int pending(const struct logs *l)
 {
 	if (!l->source)
 		return 0;
+	if (sort_building(l))
+		return 1;
 	if (l->seek_rows > 0 && !l->up.done)
 		return 1;
 	if (!l->fill.done && l->nrows < fill_target(l))
@@ -481,6 +568,11 @@ static void work(struct logs *l, struct ui_ctx *ctx)
 		l->up.done = 1;
 		l->seek_rows = 0;
 		l->cnt.done = 1;
+		if (sort_building(l)) {
+			store_sort_free(l->sort);
+			l->sort = NULL;
+			l->sort_failed = 1;
+		}
 		l->fresh_more = 0;
 		if (l->exp)
 			logs_export_finish(ctx, &l->exp, 0);
@@ -508,7 +600,7 @@ static void seek_up(struct logs *l, int rows, int moves, int end)
 	l->seek_rows = rows;
 	l->seek_moves = moves;
 	l->seek_end = end;
-	l->up = (struct store_scan){ l->nrows ? l->rows[0].rowid : 0, 0 };
+	l->up = (struct store_scan){ l->nrows ? l->rows[0].pos : 0, 0 };
 }
 
 static void move_down(struct logs *l, int k)
@@ -600,6 +692,8 @@ static void go_newest(struct logs *l, struct ui_ctx *ctx)
 	} else {
 		reset_page(l, ctx);
 	}
+	if (l->sort)
+		return;
 	l->fresh = 0;
 	l->fresh_pos = l->head;
 }
@@ -654,7 +748,7 @@ static void refresh_status(struct logs *l, struct ui_ctx *ctx)
 	if (src != l->source) {
 		/* Stored for the first time (or deleted): start over. */
 		l->source = src;
-		reset_page(l, ctx);
+		sort_restart(l, ctx);
 		reset_count(l);
 	}
 }
@@ -689,9 +783,9 @@ static void filter_changed(struct logs *l, struct ui_ctx *ctx)
 	int following = l->following;
 
 	refresh_words(l);
-	reset_page(l, ctx);
+	sort_restart(l, ctx);
 	reset_count(l);
-	l->following = following;
+	l->following = following && !l->sort;
 	work(l, ctx);
 }
 
@@ -725,6 +819,7 @@ static int logs_open(struct ui_view *v, void *arg)
 	if (l->want > MAX_WANT)
 		l->want = MAX_WANT;
 	v->priv = l;
+	columns_load(v->ctx);
 	set_type(l, v->ctx, a->type_index);
 	work(l, v->ctx);
 	return 0;
@@ -738,6 +833,7 @@ static void logs_close(struct ui_view *v)
 		return;
 	if (l->exp)
 		logs_export_finish(v->ctx, &l->exp, 0);
+	store_sort_free(l->sort);
 	set_busy(l, 0);
 	buf_clear(l);
 	free(l->rows);
@@ -803,41 +899,6 @@ static void logs_reload(struct ui_view *v)
 		l->cur = l->nrows ? l->nrows - 1 : 0;
 }
 
-/* Column widths for the screen width: fixed columns as the table says, the
- * width-0 column the rest. When that leaves it too little, the widest fixed
- * columns give up a column at a time; the time column keeps its 19. */
-static void layout(const struct mw_logtype *lt, int width, int *w)
-{
-	size_t n = lt->ncolumns < MAX_COLS ? lt->ncolumns : MAX_COLS;
-	int fixed = 0, flex = -1, avail = width - 1 - (int)(n - 1), minflex;
-	int minw[MAX_COLS];
-
-	for (size_t c = 0; c < n; c++) {
-		w[c] = lt->columns[c].width;
-		minw[c] = strcmp(lt->columns[c].field, lt->time_field) == 0 ? 19 : 4;
-		if (minw[c] > w[c])
-			minw[c] = w[c];
-		if (w[c] > 0)
-			fixed += w[c];
-		else if (flex < 0)
-			flex = (int)c;
-	}
-	minflex = flex < 0 ? 0 : 16;
-	while (fixed > avail - minflex) {
-		int widest = -1;
-
-		for (size_t c = 0; c < n; c++)
-			if ((int)c != flex && w[c] > minw[c] && (widest < 0 || w[c] > w[widest]))
-				widest = (int)c;
-		if (widest < 0)
-			break;
-		w[widest]--;
-		fixed--;
-	}
-	if (flex >= 0)
-		w[flex] = avail - fixed > 1 ? avail - fixed : 1;
-}
-
 static void draw_tabs(struct logs *l, int y, int x, int width)
 {
 	int used = 1;
@@ -885,6 +946,26 @@ static void draw_state(struct logs *l, int y, int x, int width)
 		PUT(ROLE_NORMAL, dot, strlen(dot));
 		PUT(ROLE_WARNING, line, strlen(line));
 	}
+	if (l->sort) {
+		struct store_sort_info si;
+		int desc, c = columns_sort(l->type, &desc);
+
+		/* A bounded sort says what it holds. */
+		store_sort_info(l->sort, &si);
+		ui_fmt_count((int64_t)si.records, n, sizeof(n));
+		snprintf(line, sizeof(line), "sorted by %s %s", l->lt->columns[c].title,
+			 ui_mark_sort(desc));
+		PUT(ROLE_NORMAL, dot, strlen(dot));
+		PUT(ROLE_KEY, line, strlen(line));
+		if (!si.sorted)
+			snprintf(line, sizeof(line), ": sorting, %s read...", n);
+		else if (si.capped)
+			snprintf(line, sizeof(line), ": the %s %s only", si.oldest ? "oldest" :
+				 "newest", n);
+		else
+			line[0] = '\0';
+		PUT(ROLE_WARNING, line, strlen(line));
+	}
 	PUT(ROLE_NORMAL, dot, strlen(dot));
 	if (l->following) {
 		PUT(ROLE_OK, "following", 9);
@@ -928,6 +1009,8 @@ static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 			 "collected%s.", l->lt->label, ctx->col || ctx->attached ? "" :
 			 " (the collector is not running)");
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
+	} else if (sort_building(l)) {
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, "sorting...", 10);
 	} else if (pending(l) && !l->fill.done) {
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, "searching...", 12);
 	} else {
@@ -964,9 +1047,10 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct logs *l = v->priv;
 	const struct mw_logtype *lt = l->lt;
-	size_t n = lt->ncolumns < MAX_COLS ? lt->ncolumns : MAX_COLS;
-	int w[MAX_COLS], want = height - TOP_LINES - BOTTOM_LINES, x;
+	struct ui_cols cs;
+	int want = height - TOP_LINES - BOTTOM_LINES, x;
 
+	sort_sync(l, v->ctx);
 	if (want < 1)
 		want = 1;
 	if (want > MAX_WANT)
@@ -982,24 +1066,8 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	}
 	draw_tabs(l, y0, x0, width);
 	draw_state(l, y0 + 1, x0, width);
-	layout(lt, width, w);
-	x = x0 + 1;
-	for (size_t c = 0; c < n; c++) {
-		char head[64];
-
-		if (strcmp(lt->columns[c].field, lt->time_field) == 0) {
-			char zone[16];
-
-			/* "Time (UTC)": the zone's label fits the 19 columns the
-			 * time column keeps. */
-			ui_time_zone(zone, sizeof(zone));
-			snprintf(head, sizeof(head), "%s (%s)", lt->columns[c].title, zone);
-		} else {
-			snprintf(head, sizeof(head), "%s", lt->columns[c].title);
-		}
-		ui_text(y0 + 2, x, w[c], ROLE_HEADING, head, strlen(head));
-		x += w[c] + 1;
-	}
+	columns_layout(l->type, width, &cs);
+	columns_headings(l->type, &cs, y0 + 2, x0 + 1);
 	if (l->nrows == 0)
 		draw_empty(l, v->ctx, y0 + TOP_LINES, x0, width);
 	l->rows_y = y0 + TOP_LINES;
@@ -1014,25 +1082,27 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 			attrset(A_NORMAL);
 		}
 		x = x0 + 1;
-		for (size_t c = 0; c < n; c++) {
-			if (strcmp(lt->columns[c].field, lt->time_field) == 0) {
+		for (int k = 0; k < cs.n; k++) {
+			int c = cs.col[k];
+
+			if (c == columns_time(l->type)) {
 				char when[32];
 
 				ui_fmt_time(r->time, 0, when, sizeof(when));
-				ui_text(y, x, w[c], role, when, strlen(when));
+				ui_text(y, x, cs.w[k], role, when, strlen(when));
 			} else {
 				const char *mine[16];
 				size_t nm = 0;
 
 				/* the filter's words that may have matched here */
-				for (size_t k = 0; k < l->nwords; k++)
-					if (!l->words[k].field[0] ||
-					    !strcmp(l->words[k].field, lt->columns[c].field))
-						mine[nm++] = l->words[k].text;
-				ui_text_marked(y, x, w[c], role, r->cell[c] ? r->cell[c] : "",
+				for (size_t j = 0; j < l->nwords; j++)
+					if (!l->words[j].field[0] ||
+					    !strcmp(l->words[j].field, lt->columns[c].field))
+						mine[nm++] = l->words[j].text;
+				ui_text_marked(y, x, cs.w[k], role, r->cell[c] ? r->cell[c] : "",
 					       r->cell[c] ? r->len[c] : 0, mine, nm);
 			}
-			x += w[c] + 1;
+			x += cs.w[k] + 1;
 		}
 	}
 	l->shown = selected_rowid(l);
@@ -1053,7 +1123,6 @@ static int take_one(const struct store_row *row, void *ctx)
 static int64_t logs_step(struct ui_ctx *ctx, void *list, int64_t rowid, int dir)
 {
 	struct logs *l = list;
-	struct store_query q = query_of(l);
 	int i = 0;
 	mw_err e;
 
@@ -1078,10 +1147,10 @@ static int64_t logs_step(struct ui_ctx *ctx, void *list, int64_t rowid, int dir)
 			/* The one above rows[0]: push_front puts it there. */
 			l->seek_rows = l->seek_moves = 1;
 			l->seek_end = 0;
-			l->up = (struct store_scan){ rowid, 0 };
+			l->up = (struct store_scan){ l->rows[i].pos, 0 };
 		}
-		if (store_query_page(ctx->store, &q, dir < 0, dir > 0 ? &l->fill : &l->up, 1, 0,
-				     take_one, l, &e) < 0) {
+		if (read_rows(l, ctx, dir < 0, dir > 0 ? &l->fill : &l->up, 1, 0, take_one,
+			      &e) < 0) {
 			note_error(l, ctx, &e);
 			return 0;
 		}
@@ -1153,6 +1222,13 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	case ACT_FOLLOW:
 		if (l->following) {
 			pause_following(l);
+		} else if (columns_sorted(l->type)) {
+			/* New records go on top only in the store's own order. */
+			columns_follow(ctx, l->type);
+			sort_restart(l, ctx);
+			l->following = 1;
+			ui_message(ctx, ROLE_MUTED, "following: back to the time order, newest "
+				   "first");
 		} else {
 			l->following = 1;
 			reset_page(l, ctx);
@@ -1168,6 +1244,23 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 			.step = logs_step, .list = l };
 		if (l->detail.rowid)
 			ui_push(ctx, &view_record, &l->detail);
+		return 1;
+	case ACT_SORT:
+	case ACT_SORT_REVERSE:
+		if (a == ACT_SORT)
+			columns_sort_next(ctx, l->type);
+		else
+			columns_sort_reverse(ctx, l->type);
+		sort_restart(l, ctx);
+		if (!l->sort)
+			l->following = 1;
+		break;
+	case ACT_NARROW:
+	case ACT_WIDEN:
+		columns_resize(ctx, l->type, a == ACT_WIDEN ? 1 : -1, COLS);
+		return 1;
+	case ACT_COLUMNS:
+		ui_push(ctx, &view_columns, &l->type);
 		return 1;
 	case ACT_EXPORT: {
 		char def[4096];

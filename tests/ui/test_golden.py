@@ -478,8 +478,35 @@ def test_local_time():
         g.compare()
 
 
+def test_columns_screens():
+    """Issue 14.18 at 80x24 and 120x40: the preview sorted by User (s; the
+    heading's mark, the state line saying so, following paused), reversed
+    (S), the column chooser (C) with URL hidden and Action moved left and
+    widened, and the preview after it; then the impersonation tab sorted by
+    the narrow Hits column."""
+    with sim(["--records", "40"]) as s:
+        fetched(s)
+        for size in ((80, 24), (120, 40)):
+            g = Golden("columns_%dx%d" % size, [s], s.config, size=size)
+            g.add("wait-idle", "key Enter", "wait-idle", "key s", "wait-idle")
+            g.dump("sorted")
+            g.add("key S", "wait-idle")
+            g.dump("reversed")
+            g.add("key C", "key Down", "key Down", "key Space", "key Down", "key K", "key >",
+                  "key >")
+            g.dump("chooser")
+            g.add("key Esc", "wait-idle")
+            g.dump("chosen")
+            g.add("key 2", "key s", "key s", "key s", "key s", "wait-idle")
+            g.dump("hits")
+            g.run(env={"XDG_STATE_HOME": os.path.join(s.dir, "xdg-state-%dx%d" % size)})
+            g.compare()
+            # The choices are the state directory's: start the next size afresh.
+            os.unlink(os.path.join(s.state_dir, "console.json"))
+
+
 if __name__ == "__main__":
     mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
                  test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_resize,
-                 test_local_time])
+                 test_local_time, test_columns_screens])

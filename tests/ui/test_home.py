@@ -91,7 +91,8 @@ def test_counts_move_without_keys():
 # Every key HACKING ("Console keys") lists for home and the preview, as the
 # help shows it.
 HOME_KEYS = ["Enter", "a", "e", "d", "v", "f", "p", "t", "q"]
-PREVIEW_KEYS = ["Tab", "1", "2", "3", "/", "m", "Space", "Enter", "x", "Esc"]
+PREVIEW_KEYS = ["Tab", "1", "2", "3", "/", "m", "Space", "Enter", "x", "Esc",
+                "s", "S", "<", ">", "C"]                # issue 14.18
 
 
 def help_keys(lines, heading):
@@ -111,7 +112,7 @@ def help_keys(lines, heading):
 
 def test_help_lists_every_key():
     r = uitest.run_script(["wait-idle", "key ?", "dump h1", "key PgDn", "dump h2", "key q",
-                           "dump back", "quit"], args=["--demo"], size=(100, 70))
+                           "dump back", "quit"], args=["--demo"], size=(100, 90))
     eq(r.rc, 0, "exit status (%s)" % r)
     h = r.dumps["h1"]
     check(h[0].startswith(" mimewatch \u2014 keys"), "help title: %r" % h[0])
@@ -124,6 +125,9 @@ def test_help_lists_every_key():
     record = help_keys(h, "Record detail")
     for k in ("/", "n", "N", "J", "K", "r", "y", "Esc"):     # issue 14.19
         check(k in record, "help lists record key %s: %r" % (k, record))
+    columns = help_keys(h, "Columns (C in the preview)")
+    for k in ("Space", "K", "J", "<", ">", "s", "S", "Esc"):     # issue 14.18
+        check(k in columns, "help lists the chooser's key %s: %r" % (k, columns))
     everywhere = help_keys(h, "Everywhere (unless a screen above binds the key itself)")
     for k in ("?", "Up", "Down", "PgUp", "PgDn", "Esc"):
         check(k in everywhere, "help lists global key %s: %r" % (k, everywhere))
@@ -267,7 +271,7 @@ def test_time_zone_key():
                           args=["--demo"], size=(80, 24), env={"TZ": "Asia/Kolkata"})
     eq(r.rc, 0, "exit status (%s)" % r)
     utc, local = r.dumps["utc"][3], r.dumps["local"][3]
-    check(utc.startswith(" Time (UTC)  "), "the heading names UTC at 80 columns: %r" % utc)
+    check(utc.startswith(" Time (UTC) \u25bc "), "the heading names UTC at 80 columns: %r" % utc)
     eq(local, utc.replace("Time (UTC)", "Time (IST)"), "the local heading, columns unmoved")
     for name in ("utc", "local", "still_local"):
         rows = [l for l in r.dumps[name][4:21] if l.strip()]

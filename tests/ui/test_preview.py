@@ -39,13 +39,15 @@ STATE, HEADINGS, FIRST_ROW = 2, 3, 4
 DATA_ROWS = ROWS - 3 - 4
 
 # The column headings at 100 columns, exactly as src/logtypes.c lists them.
-# The time column names its zone: UTC until T (issue 14.8).
+# The time column names its zone: UTC until T (issue 14.8), and carries the
+# sort's mark: the time, newest first (issue 14.18).
 HEADING_LINES = {
-    "url": " Time (UTC)           User                  URL              Action   Scan result Category",
-    "impersonation": " Time (UTC)          Sender             Recipient           Subject          Hits "
-                     "Action   Malicious",
-    "attachment": " Time (UTC)          Sender       Recipient    File name        File type     Result"
-                  "    Action",
+    "url": " Time (UTC) \u25bc         User                  URL              Action   Scan result "
+           "Category",
+    "impersonation": " Time (UTC) \u25bc        Sender             Recipient           Subject          "
+                     "Hits Action   Malicious",
+    "attachment": " Time (UTC) \u25bc        Sender       Recipient    File name        File type     "
+                  "Result    Action",
 }
 TABS = "  1 URL Protect   2 Impersonation Protect   3 Attachment Protect"
 THREAT_RULE = {"url": ("scanResult", ("malicious",)),
