@@ -177,6 +177,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_LIST] = "SELECT id,time,integration,type,kind,text FROM events "
 			  "WHERE id<?1 ORDER BY id DESC LIMIT ?2",
 	[ST_EVENT_NEWEST] = "SELECT coalesce(max(id),0) FROM events",
+	/* coverage.c: the spans [?2, ?3] touches or overlaps, merged */
+	[ST_SPAN_FIND] = "SELECT min(coalesce(min(t_from),?2),?2),max(coalesce(max(t_to),?3),?3) "
+			 "FROM spans "
+			 "WHERE source=?1 AND t_from<=?3+1 AND t_to>=?2-1",
+	[ST_SPAN_DROP] = "DELETE FROM spans WHERE source=?1 AND t_from<=?3+1 AND t_to>=?2-1",
+	[ST_SPAN_ADD] = "INSERT OR REPLACE INTO spans(source,t_from,t_to) VALUES(?1,?2,?3)",
+	[ST_BF_PUT] = "UPDATE backfills SET win_from=?2,win_progress=?3,page_token=?4,"
+		      "win_received=?5,win_restarted=?6,state=CASE WHEN ?7 THEN 0 ELSE 2 END,"
+		      "updated=?8 WHERE id=?1",
 };
 
 /* ---- errors ------------------------------------------------------------ */
