@@ -552,13 +552,16 @@ int cmd_run(const char *config, int argc, char **argv)
 /* ---- status ----------------------------------------------------------------------- */
 
 static const char status_usage[] =
-	"usage: mimewatch status [--config FILE] [--json] [--events]\n"
+	"usage: mimewatch status [--config FILE] [--json] [--events | --coverage]\n"
 	"Prints every integration, type and output with its state: last success, records\n"
 	"(last poll, 24 h, total), lag, next poll, rate-limit budget and the last error\n"
 	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n"
 	"--events prints the collector's recent events instead, newest first, one a line:\n"
 	"time (UTC), integration/type, what happened (windows, retries, 429 waits, token\n"
-	"refreshes, config reloads, output errors). Exit 0, 1 when the store is unreadable.\n";
+	"refreshes, config reloads, output errors). Exit 0, 1 when the store is unreadable.\n"
+	"--coverage prints, per integration and type, the last 30 days: records, what was\n"
+	"collected, the gaps between, and backfills queued or under way (as the console's\n"
+	"coverage view shows them). Exit 0, 1 when the store is unreadable.\n";
 
 static const struct store_status *find_status(const struct store_status *sts, size_t n,
 					      const char *integration, const char *type)
@@ -656,6 +659,138 @@ static int print_events(const struct mw_config *cfg, int as_json)
 	return 0;
 }
 
+#define COVERAGE_DAYS 30
+
+/* One stretch of a source's coverage, as a line or a JSON object. */
+static void coverage_item(json_object *arr, const char *what, int64_t from, int64_t to)
+{
+	char f[32], t[32];
+
+	if (arr) {
+		json_object *jo = json_object_new_object();
+
+		json_add_time(jo, "from", from);
+		json_add_time(jo, "to", to);
+		json_object_array_add(arr, jo);
+		return;
+	}
+	mw_format_rfc3339(from, f);
+	mw_format_rfc3339(to, t);
+	printf("  %-10s %s  %s\n", what, f, t);
+}
+
+/* status --coverage: per configured (integration, type), the last 30 days
+ * of store_coverage: spans, the gaps between them up to the horizon, and
+ * the backfills queued. */
+static int print_coverage(const struct mw_config *cfg, int as_json)
+{
+	int64_t now = mw_now(), from = now - COVERAGE_DAYS * 86400;
+	json_object *root = NULL, *arr = NULL;
+	mw_store *s = NULL;
+	mw_err e;
+
+	if (access(cfg->state_dir, F_OK) == 0 && store_open(cfg->state_dir, &s, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return EXIT_FAILED;
+	}
+	if (as_json) {
+		root = json_object_new_object();
+		arr = json_object_new_array();
+	}
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const struct mw_integration *in = &cfg->integrations[i];
+
+		for (size_t t = 0; t < mw_nlogtypes; t++) {
+			struct store_coverage cov;
+			json_object *jo = NULL, *jspans = NULL, *jgaps = NULL, *jbf = NULL;
+			int64_t src = 0, total = 0, pos, end;
+			char h[32];
+
+			if (!(in->types & (1u << t)))
+				continue;
+			memset(&cov, 0, sizeof(cov));
+			if (s && (store_find_source(s, in->name, mw_logtypes[t].name, &src, &e) < 0 ||
+				  (src && store_coverage(s, src, from, now, 1, &cov, &e) < 0))) {
+				fprintf(stderr, "mimewatch: %s\n", e.msg);
+				store_close(s);
+				json_object_put(root);
+				json_object_put(arr);
+				return EXIT_FAILED;
+			}
+			for (size_t k = 0; k < cov.nhours; k++)
+				total += cov.hours[k];
+			if (as_json) {
+				jo = json_object_new_object();
+				json_add_str(jo, "integration", in->name);
+				json_add_str(jo, "type", mw_logtypes[t].name);
+				json_add_int(jo, "records_30d", total);
+				json_add_time(jo, "horizon", cov.cur.horizon);
+				jspans = json_object_new_array();
+				jgaps = json_object_new_array();
+				jbf = json_object_new_array();
+			} else {
+				mw_format_rfc3339(cov.cur.horizon, h);
+				printf("%s/%s: %lld records in %d days, horizon %s\n", in->name,
+				       mw_logtypes[t].name, (long long)total, COVERAGE_DAYS,
+				       cov.cur.horizon ? h : "never");
+			}
+			/* spans and the gaps between them, up to the horizon */
+			pos = cov.from;
+			end = cov.cur.horizon > 0 && cov.cur.horizon < now ? cov.cur.horizon : now;
+			for (size_t k = 0; k <= cov.nspans; k++) {
+				int64_t sf = k < cov.nspans ? cov.spans[k].from : end;
+
+				if (sf > pos && pos < end)
+					coverage_item(jgaps, "gap", pos, sf < end ? sf : end);
+				if (k == cov.nspans)
+					break;
+				coverage_item(jspans, "collected", cov.spans[k].from, cov.spans[k].to);
+				if (cov.spans[k].to > pos)
+					pos = cov.spans[k].to;
+			}
+			for (size_t k = 0; k < cov.nbf; k++) {
+				const struct store_backfill *b = &cov.bf[k];
+				int64_t pct = b->to > b->from ? (b->cur.win_progress - b->from) * 100 /
+								(b->to - b->from) : 0;
+				const char *st = b->state == STORE_BF_DONE ? "done"
+						 : b->state == STORE_BF_FAILED ? "failed" : "queued";
+
+				if (b->state == STORE_BF_DONE)
+					pct = 100;
+				if (jbf) {
+					json_object *jb = json_object_new_object();
+
+					json_add_time(jb, "from", b->from);
+					json_add_time(jb, "to", b->to);
+					json_add_str(jb, "state", st);
+					json_add_int(jb, "progress", pct);
+					json_object_array_add(jbf, jb);
+				} else {
+					char f[32], to[32];
+
+					mw_format_rfc3339(b->from, f);
+					mw_format_rfc3339(b->to, to);
+					printf("  %-10s %s  %s  %s %lld%%\n", "backfill", f, to, st,
+					       (long long)pct);
+				}
+			}
+			if (jo) {
+				json_object_object_add(jo, "collected", jspans);
+				json_object_object_add(jo, "gaps", jgaps);
+				json_object_object_add(jo, "backfills", jbf);
+				json_object_array_add(arr, jo);
+			}
+			store_coverage_free(&cov);
+		}
+	}
+	store_close(s);
+	if (root) {
+		json_object_object_add(root, "coverage", arr);
+		print_json(root);
+	}
+	return 0;
+}
+
 int cmd_status(const char *config, int argc, char **argv)
 {
 	struct mw_config cfg;
@@ -663,7 +798,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	size_t nsts = 0;
 	mw_store *s = NULL;
 	mw_err e;
-	int as_json = 0, bad = 0, events = 0;
+	int as_json = 0, bad = 0, events = 0, coverage = 0;
 	long pid = 0;
 	int64_t now = mw_now();
 	json_object *root = NULL, *jints = NULL, *jouts = NULL;
@@ -678,6 +813,10 @@ int cmd_status(const char *config, int argc, char **argv)
 			as_json = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "--coverage") == 0) {
+			coverage = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--events") == 0) {
 			events = 1;
 			continue;
@@ -688,8 +827,8 @@ int cmd_status(const char *config, int argc, char **argv)
 	}
 	if (load(config, &cfg) < 0)
 		return EXIT_USAGE;
-	if (events) {
-		int rc = print_events(&cfg, as_json);
+	if (events || coverage) {
+		int rc = events ? print_events(&cfg, as_json) : print_coverage(&cfg, as_json);
 
 		config_free(&cfg);
 		return rc;

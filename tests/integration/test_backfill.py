@@ -8,6 +8,7 @@ NDJSON hold exactly the tenant's records, none twice, and the span is
 covered. A `run` killed with SIGKILL in the middle of a backfill resumes it
 from its stored position: nothing lost, nothing twice."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -29,6 +30,17 @@ def store_rows(sim, sql):
 def spans(sim, type_):
     return store_rows(sim, "SELECT p.t_from, p.t_to FROM spans p JOIN sources s "
                            "ON s.id=p.source WHERE s.type='%s' ORDER BY p.t_from" % type_)
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def coverage(sim):
+    """{type: coverage object} of sim from status --coverage --json."""
+    r = sim.mw(["status", "--coverage", "--json"])
+    eq(r.rc, 0, "status --coverage --json\n%s" % r)
+    return {c["type"]: c for c in json.loads(r.out)["coverage"] if c["integration"] == "sim"}
 
 
 def url_count(sim):
@@ -59,6 +71,9 @@ def test_gap_backfill():
         ev = sim.mw(["status", "--events"]).out
         check(" sim/url  reset: horizon moved from never to " in ev,
               "the reset is an event:\n" + ev)
+        cov = coverage(sim)
+        eq(len(cov["url"]["gaps"]), 1, "status --coverage: url's gap %r" % cov["url"])
+        eq(cov["url"]["gaps"][0]["to"], rfc3339(span[0]), "the gap ends where url's span begins")
 
         r = sim.mw(["backfill", "sim", "url", "--since", str(t0 - 7 * 3600),
                     "--until", str(span[0])])
@@ -80,6 +95,14 @@ def test_gap_backfill():
         check(sp[0][0] <= t0 - 7 * 3600 and sp[0][1] >= t0 - 5, "the span reaches from the "
               "backfill's start to the horizon: %r" % (sp,))
         eq(store_rows(sim, "SELECT state FROM backfills"), [(2,)], "the backfill is done")
+        cov = coverage(sim)["url"]
+        eq([b["state"] for b in cov["backfills"]], ["done"], "status --coverage: %r" % cov)
+        eq(len(cov["gaps"]), 1, "only the days before the backfill are a gap: %r" % cov)
+        eq(cov["gaps"][0]["to"], rfc3339(sp[0][0]), "the gap ends where the span begins")
+        eq(cov["records_30d"], 600, "status --coverage counts url's records")
+        text = sim.mw(["status", "--coverage"]).out
+        check("sim/url: 600 records in 30 days" in text and "  backfill " in text,
+              "status --coverage in words:\n" + text)
         eq(sim.type_status()["url"]["records_total"], 600, "status counts the backfill's records")
         # nothing left to do: another fetch collects nothing more
         sim.fetch()
