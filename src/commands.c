@@ -709,6 +709,8 @@ static int print_coverage(const struct mw_config *cfg, int as_json)
 			if (!(in->types & (1u << t)))
 				continue;
 			memset(&cov, 0, sizeof(cov));
+			cov.from = from - from % 3600;  /* as store_coverage: nothing stored yet */
+			cov.to = now;
 			if (s && (store_find_source(s, in->name, mw_logtypes[t].name, &src, &e) < 0 ||
 				  (src && store_coverage(s, src, from, now, 1, &cov, &e) < 0))) {
 				fprintf(stderr, "mimewatch: %s\n", e.msg);

@@ -9,8 +9,7 @@
  *
  * Everything comes from store_coverage (store.h, "coverage.c"): spans,
  * backfills, the cursor, resets; the records per hour, the one read that
- * costs (an index range per type), only on opening and then at most every
- * COUNTS_EVERY_MS while records arrive. */
+ * costs (an index range an hour), in full only now and then (load). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #define DAYS 30
 #define HOURS (DAYS * 24)
 #define COUNTS_EVERY_MS 5000
+#define RECENT_S 86400          /* recounts reach this far before the horizon */
 #define TYPE_LINES 4            /* title, sparkline, marks, the cursor's caret */
 #define LATE_S 3600             /* a horizon this far behind is a gap, not "next" */
 
@@ -33,6 +33,7 @@ struct cov_type {
 	struct store_coverage cov;
 	int64_t total;                  /* records in the 30 days */
 	char state[16], err_class[24];  /* from store_status */
+	int64_t bf_id, bf_seen;         /* the backfill under way, its progress counted */
 };
 
 struct coverage {
@@ -47,6 +48,7 @@ struct coverage {
 	int have;
 	int64_t counts_at;              /* mono ms of the last count */
 	int counts_stale;               /* records may have come since */
+	int64_t counted_from;           /* from at that count (hours[0]'s start) */
 	size_t queued;                  /* backfills queued at the last read */
 	int64_t req_id;                 /* the backfill asked for, until answered */
 	char req_what[256];
@@ -55,39 +57,75 @@ struct coverage {
 
 /* ---- reading ------------------------------------------------------------------------ */
 
+/* Counts the hours again where records can have come since the last
+ * count: from a day before where the regular windows read (the horizon, or
+ * a window under way) to now, and around each backfill's progress. */
+static void recount(struct ui_ctx *ctx, const struct coverage *c, struct cov_type *t,
+		    mw_err *e, int *failed)
+{
+	const struct store_cursor *cur = &t->cov.cur;
+	int64_t lo = cur->horizon;
+
+	if (cur->in_window && cur->win_from < lo)
+		lo = cur->win_from;
+	if (store_count_hours(ctx->store, t->source, t->cov.from, t->cov.nhours, t->cov.hours,
+			      lo > 0 ? lo - RECENT_S : c->from, c->to, e) < 0)
+		*failed = 1;
+	for (size_t k = 0; k < t->cov.nbf && !*failed; k++) {
+		const struct store_backfill *f = &t->cov.bf[k];
+
+		if (f->state == STORE_BF_QUEUED &&
+		    store_count_hours(ctx->store, t->source, t->cov.from, t->cov.nhours,
+				      t->cov.hours, (f->id == t->bf_id ? t->bf_seen : f->from) - 3600,
+				      f->cur.win_progress + 3600, e) < 0)
+			*failed = 1;
+		if (f->state == STORE_BF_QUEUED) {
+			t->bf_id = f->id;
+			t->bf_seen = f->cur.win_progress;
+		}
+	}
+}
+
+/* Reads the store again when it changed. The counts per hour: all of them
+ * on opening, when the hour turns and when a backfill began or ended; in
+ * between, at most every COUNTS_EVERY_MS, only where records can have come
+ * (recount): a month of a million records costs a quarter of a second, the
+ * day a window reads a thirtieth of that. (A record dated outside its
+ * window, rare, counts from the next full count.) */
 static void load(struct ui_view *v, int force_counts)
 {
 	struct coverage *c = v->priv;
 	struct ui_ctx *ctx = v->ctx;
 	struct store_mark m = { -1, -1 };
 	struct store_status *st = NULL;
-	size_t nst = 0;
-	int counts, due;
+	size_t nst = 0, q = 0;
+	int full, part, failed = 0;
+	int64_t now_ms = mw_mono_ms();
 	mw_err e;
 
 	if (!ctx->store)
 		return;
 	c->to = (mw_now() / 3600 + 1) * 3600;
 	c->from = c->to - (int64_t)HOURS * 3600;
-	due = mw_mono_ms() - c->counts_at >= COUNTS_EVERY_MS;
+	full = force_counts || !c->have || c->from != c->counted_from;
+	part = !full && now_ms - c->counts_at >= COUNTS_EVERY_MS;
 	if (store_change_mark(ctx->store, &m) == 0 && c->have &&
 	    m.data_version == c->mark.data_version && m.own_changes == c->mark.own_changes &&
-	    !force_counts && !(c->counts_stale && due))
+	    !force_counts && !(c->counts_stale && part))
 		return;
-	counts = force_counts || !c->have || due;
 	if (store_list_status(ctx->store, &st, &nst, &e) < 0) {
 		snprintf(c->error, sizeof(c->error), "%s", e.msg);
 		return;
 	}
 	c->error[0] = '\0';
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->n && !failed; i++) {
 		struct cov_type *t = &c->t[i];
 		struct store_coverage cov;
 		int found = store_find_source(ctx->store, c->integration, mw_logtypes[t->lt].name,
 					      &t->source, &e);
 
 		if (found < 0) {
-			snprintf(c->error, sizeof(c->error), "%s", e.msg);
+			failed = 1;
 			break;
 		}
 		if (!found) {
@@ -95,21 +133,26 @@ static void load(struct ui_view *v, int force_counts)
 			t->source = 0;
 			continue;
 		}
-		if (store_coverage(ctx->store, t->source, c->from, c->to, counts, &cov, &e) < 0) {
-			snprintf(c->error, sizeof(c->error), "%s", e.msg);
+		if (store_coverage(ctx->store, t->source, c->from, c->to, full || !t->cov.hours,
+				   &cov, &e) < 0) {
+			failed = 1;
 			break;
 		}
-		if (!counts && t->cov.hours) {
-			/* the last counts stand until the next count */
+		if (!cov.hours) {
+			/* the last counts stand, but where records can have come */
 			cov.hours = t->cov.hours;
 			cov.nhours = t->cov.nhours;
 			t->cov.hours = NULL;
 		}
 		store_coverage_free(&t->cov);
 		t->cov = cov;
+		if (!full && part)
+			recount(ctx, c, t, &e, &failed);
 		t->total = 0;
 		for (size_t k = 0; k < t->cov.nhours; k++)
 			t->total += t->cov.hours[k];
+		for (size_t k = 0; k < t->cov.nbf; k++)
+			q += t->cov.bf[k].state == STORE_BF_QUEUED;
 		for (size_t k = 0; k < nst; k++)
 			if (st[k].source == t->source) {
 				snprintf(t->state, sizeof(t->state), "%s", st[k].state);
@@ -117,24 +160,22 @@ static void load(struct ui_view *v, int force_counts)
 			}
 	}
 	free(st);
-	{
-		size_t q = 0;
-
-		for (size_t i = 0; i < c->n; i++)
-			for (size_t k = 0; k < c->t[i].cov.nbf; k++)
-				q += c->t[i].cov.bf[k].state == STORE_BF_QUEUED;
-		/* a backfill ended: its records count at once */
-		if (q != c->queued && !counts) {
-			c->queued = q;
-			c->have = 0;
-			load(v, 1);
-			return;
-		}
-		c->queued = q;
+	if (failed) {
+		snprintf(c->error, sizeof(c->error), "%s", e.msg);
+		return;
 	}
-	if (counts)
-		c->counts_at = mw_mono_ms();
-	c->counts_stale = !counts;
+	/* a backfill ended (or began): its records count at once, everywhere */
+	if (q != c->queued && !full) {
+		c->queued = q;
+		load(v, 1);
+		return;
+	}
+	c->queued = q;
+	if (full)
+		c->counted_from = c->from;
+	if (full || part)
+		c->counts_at = now_ms;
+	c->counts_stale = !full && !part;
 	c->mark = m;
 	c->have = 1;
 }

@@ -411,6 +411,12 @@ struct store_coverage {
 int store_coverage(mw_store *s, int64_t source, int64_t from, int64_t to, int counts,
 		   struct store_coverage *c, mw_err *e);
 void store_coverage_free(struct store_coverage *c);
+/* Counts again only the hours of hours[] (hours[k] is [from + 3600 k,
+ * + 3600)) that meet [lo, hi): a reader that keeps the counts recounts
+ * where records can have come since (the windows under way), not the
+ * month. */
+int store_count_hours(mw_store *s, int64_t source, int64_t from, size_t nhours, int64_t *hours,
+		      int64_t lo, int64_t hi, mw_err *e);
 
 /* ---- watch.c: what the console polls (a read-only connection of its own; the lock) ---- */
 
