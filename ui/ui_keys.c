@@ -5,7 +5,8 @@
  * maps but is not listed twice.
  *
  * Scopes are screen names (struct ui_view_ops.name): "home", "trouble",
- * "help", "preview" (view_logs), "record" (view_record), "wizard"; "*"
+ * "help", "preview" (view_logs), "record" (view_record), "coverage"
+ * (view_coverage), "wizard"; "*"
  * applies everywhere unless the screen's scope binds the key itself. */
 #include <stdio.h>
 #include <string.h>

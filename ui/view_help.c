@@ -15,6 +15,7 @@ static const struct {
 	{ "trouble", "Troubleshooting" },
 	{ "preview", "Log preview" },
 	{ "record", "Record detail" },
+	{ "coverage", "Coverage (c on home)" },
 	{ "wizard", "Setup wizard" },
 	{ "help", "This help" },
 	{ "*", "Everywhere (unless a screen above binds the key itself)" },
