@@ -144,9 +144,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COUNT_SOURCE] = "SELECT count(*) FROM records WHERE source=?1",
 	[ST_PRUNE_RANGE] = "DELETE FROM records WHERE rowid>=?1 AND rowid<?2 AND time<?3",
 	[ST_MIN_ROWID] = "SELECT coalesce(min(rowid),0) FROM records",
-	[ST_REREAD_FLOOR] = "SELECT coalesce(min(CASE WHEN in_window AND win_from<horizon"
-			    " OR horizon=0 THEN win_from ELSE horizon END),-1) FROM cursors"
-			    " WHERE horizon>0 OR in_window",
+	/* a queued backfill reads its span again (coverage.c): its start counts */
+	[ST_REREAD_FLOOR] = "SELECT coalesce(min(f),-1) FROM (SELECT CASE WHEN in_window AND"
+			    " win_from<horizon OR horizon=0 THEN win_from ELSE horizon END AS f"
+			    " FROM cursors WHERE horizon>0 OR in_window"
+			    " UNION ALL SELECT win_from FROM backfills WHERE state=0)",
 	[ST_SOURCE_NAME] = "SELECT integration,type FROM sources WHERE id=?1",
 	/* The preview's pages: one ordered stream per threat value, merged in C,
 	 * so a single index serves both "all" and "threats only". _0 and _1 are

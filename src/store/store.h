@@ -235,7 +235,8 @@ void store_note_deleted(mw_store *s, int64_t n);
  * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e);
 /* The oldest point a window still in the store's cursors starts from (the
- * horizon, or an open window's start), INT64_MAX when nothing was collected:
+ * horizon, an open window's start, a queued backfill's), INT64_MAX when
+ * nothing was collected:
  * with the overlap subtracted, records from there on may be asked for again
  * and must stay to be recognised as duplicates, whatever the retention. */
 int64_t store_reread_floor(mw_store *s);

@@ -1146,6 +1146,8 @@ static void test_backfill_cursor(void **state)
 	assert_int_equal(store_backfill_add(s, src, 1000, 2000, &id, &e), 0);
 	assert_int_equal(store_backfill_add(s, src, 3000, 4000, &id2, &e), 0);
 	assert_true(id > 0 && id2 > id);
+	/* retention keeps what a queued backfill will read again */
+	assert_int_equal(store_reread_floor(s), 1000);
 	assert_int_equal(store_backfill_next(s, src, &b, &e), 1);
 	assert_int_equal(b.id, id);
 	assert_int_equal(b.cur.backfill, id);
