@@ -1085,6 +1085,27 @@ static int hand_over(mw_store *s, const char *integration, const char *type,
 	return -1;
 }
 
+/* The store of cfg opened and its collector lock tried: 1 this process holds
+ * the lock (*lockfd: the caller acts itself, then closes it), 0 a collector
+ * runs (*pid: the change is handed to it, hand_over), -1 failed (said on
+ * stderr). *s is to be closed in every case. */
+static int open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd,
+			     long *pid)
+{
+	mw_err e;
+	int locked;
+
+	*s = NULL;
+	if (mw_mkdir_p(cfg->state_dir, &e) < 0 || store_open(cfg->state_dir, s, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return -1;
+	}
+	locked = store_lock(cfg->state_dir, lockfd, pid, &e);
+	if (locked < 0)
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+	return locked;
+}
+
 /* ---- reset ------------------------------------------------------------------------ */
 
 static const char reset_usage[] =
@@ -1178,12 +1199,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 				return 0;
 			}
 		}
-		if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
-			fprintf(stderr, "mimewatch: %s\n", e.msg);
-			config_free(&cfg);
-			return EXIT_FAILED;
-		}
-		locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+		locked = open_store_locked(&cfg, &s, &lockfd, &pid);
 		if (locked == 1) {
 			for (size_t t = 0; t < mw_nlogtypes; t++) {
 				int64_t src;
@@ -1210,7 +1226,6 @@ int cmd_reset(const char *config, int argc, char **argv)
 				printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
 				       name, type ? "/" : "", type ? type : "", when, pid);
 		} else {
-			fprintf(stderr, "mimewatch: %s\n", e.msg);
 			rc = EXIT_FAILED;
 		}
 	}
@@ -1272,12 +1287,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
-		fprintf(stderr, "mimewatch: %s\n", e.msg);
-		config_free(&cfg);
-		return EXIT_FAILED;
-	}
-	locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		if (collector_rename_integration(s, cfg.path, from, to, &e) < 0) {
 			fprintf(stderr, "mimewatch rename: %s\n", safe(e.msg));
@@ -1295,7 +1305,6 @@ int cmd_rename(const char *config, int argc, char **argv)
 			printf("renamed %s to %s in %s by the running collector (pid %ld); "
 			       "cursors and records kept\n", from, to, safe(cfg.path), pid);
 	} else {
-		fprintf(stderr, "mimewatch: %s\n", e.msg);
 		rc = EXIT_FAILED;
 	}
 	store_close(s);
@@ -1381,12 +1390,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(arg, sizeof arg, "%lld %lld", (long long)from, (long long)to);
-	if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
-		fprintf(stderr, "mimewatch: %s\n", e.msg);
-		config_free(&cfg);
-		return EXIT_FAILED;
-	}
-	locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		close(lockfd);
 		if (store_request_add(s, name, type, MW_REQ_BACKFILL, arg, &id, &e) < 0) {
@@ -1403,7 +1407,6 @@ int cmd_backfill(const char *config, int argc, char **argv)
 			printf("%s/%s: backfill started by the running collector (pid %ld)\n", name,
 			       type, pid);
 	} else {
-		fprintf(stderr, "mimewatch: %s\n", e.msg);
 		rc = EXIT_FAILED;
 	}
 	store_close(s);
