@@ -755,7 +755,7 @@ static int print_coverage(const struct mw_config *cfg, int as_json)
 				int64_t pct = b->to > b->from ? (b->cur.win_progress - b->from) * 100 /
 								(b->to - b->from) : 0;
 				const char *st = b->state == STORE_BF_DONE ? "done"
-						 : b->state == STORE_BF_FAILED ? "failed" : "queued";
+						 : "queued";
 
 				if (b->state == STORE_BF_DONE)
 					pct = 100;

@@ -316,15 +316,6 @@ static void gap_reason(const struct cov_type *t, int64_t ga, int64_t gb, char *b
 			return;
 		}
 	}
-	for (size_t i = 0; i < t->cov.nbf; i++) {
-		const struct store_backfill *f = &t->cov.bf[i];
-
-		if (f->state == STORE_BF_FAILED && f->from <= ga && f->to >= gb) {
-			ui_fmt_time(f->updated, 0, when, sizeof(when));
-			snprintf(buf, n, "a backfill of it failed on %s", when);
-			return;
-		}
-	}
 	if (!t->cov.first_span || gb <= t->cov.first_span)
 		snprintf(buf, n, "before the first collection (its lookback)");
 	else

@@ -90,14 +90,6 @@ int store_backfill_add(mw_store *s, int64_t source, int64_t from, int64_t to, in
 	return 0;
 }
 
-int store_backfill_fail(mw_store *s, int64_t id, mw_err *e)
-{
-	int64_t v[] = { id, mw_now() };
-
-	return exec_bound(s, "UPDATE backfills SET state=3,updated=?2 WHERE id=?1", v, 2,
-			  "recording a failed backfill", e);
-}
-
 #define BF_COLS "id,source,t_from,t_to,state,win_from,win_progress,page_token,win_received," \
 		"win_restarted,created,updated"
 

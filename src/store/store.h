@@ -367,7 +367,8 @@ int64_t store_events_newest(mw_store *s);
 struct store_span {
 	int64_t from, to;       /* record time, epoch s, inclusive */
 };
-enum { STORE_BF_QUEUED = 0, STORE_BF_DONE = 2, STORE_BF_FAILED = 3 };
+/* A backfill is never given up: a failing one is tried again, as a window is. */
+enum { STORE_BF_QUEUED = 0, STORE_BF_DONE = 2 };
 struct store_backfill {
 	int64_t id, source;
 	int64_t from, to;       /* the span asked for */
@@ -380,8 +381,6 @@ int store_backfill_add(mw_store *s, int64_t source, int64_t from, int64_t to, in
 		       mw_err *e);
 /* The oldest queued backfill of source: 1 found (b set), 0 none, -1 error. */
 int store_backfill_next(mw_store *s, int64_t source, struct store_backfill *b, mw_err *e);
-/* Marks a queued backfill failed (its integration or type is gone). */
-int store_backfill_fail(mw_store *s, int64_t id, mw_err *e);
 /* [from, to] collected (merged with the spans it touches or overlaps). */
 int store_span_add(mw_store *s, int64_t source, int64_t from, int64_t to, mw_err *e);
 
@@ -399,8 +398,8 @@ struct store_coverage {
 					   counts [from + 3600 k, + 3600); NULL
 					   unless asked for */
 	size_t nhours;
-	struct store_backfill *bf;      /* queued ones, and those done or failed
-					   within [from, to), oldest first */
+	struct store_backfill *bf;      /* queued ones, and those done within
+					   [from, to), oldest first */
 	size_t nbf;
 	struct store_reset *resets;     /* from the events the store still keeps */
 	size_t nresets;
