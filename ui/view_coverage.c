@@ -211,8 +211,8 @@ static void cell_span(const struct coverage *c, int cell, int64_t *a, int64_t *b
 	*b = c->from + (int64_t)(cell + 1) * HOURS / c->ncells * 3600;
 }
 
-/* Where the regular collection reads next: after the horizon (or the
- * newest span's end), up to now. 0 when never collected. */
+/* The horizon: the regular collection reads on from there to now (gaps
+ * are looked for before it). 0 when never collected. */
 static int64_t horizon_of(const struct cov_type *t)
 {
 	return t->cov.cur.horizon;
