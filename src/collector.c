@@ -156,9 +156,11 @@ int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, s
 
 	for (size_t i = 0; i < cfg->nintegrations; i++)
 		max += mw_nlogtypes;
+	/* room for a backfill job beside each regular one */
+	c->njobs_cap = 2 * max + 1;
 	c->creds = mw_xcalloc(cfg->nintegrations + 1, sizeof(*c->creds));
-	c->jobs = mw_xcalloc(max + 1, sizeof(*c->jobs));
-	c->reports = mw_xcalloc(max + 1, sizeof(*c->reports));
+	c->jobs = mw_xcalloc(c->njobs_cap, sizeof(*c->jobs));
+	c->reports = mw_xcalloc(c->njobs_cap, sizeof(*c->reports));
 	if (store_list_status(c->store, &sts, &nsts, e) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg->nintegrations; i++) {
@@ -194,7 +196,8 @@ int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, s
 			col_loop_watch_reset(j, j->cur.in_window ? j->cur.win_progress : j->cur.horizon);
 			j->due = mw_mono_ms();
 			for (size_t k = 0; k < n_old; k++)
-				if (strcmp(old[k].in->name, in->name) == 0 && old[k].lt == j->lt) {
+				if (!old[k].backfill && strcmp(old[k].in->name, in->name) == 0 &&
+				    old[k].lt == j->lt) {
 					/* A reload must not reopen a 429 gate or forget a
 					 * backoff: carry both over. */
 					j->paused = old[k].paused;
@@ -224,6 +227,27 @@ int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, s
 			c->njobs++;
 		}
 	}
+	c->nregular = c->njobs;
+	/* The backfills queued in the store, each resumed where it stopped. */
+	for (size_t i = 0; i < c->nregular; i++) {
+		struct job *j = &c->jobs[c->njobs];
+
+		*j = c->jobs[i];
+		j->backfill = 1;
+		memset(&j->rep, 0, sizeof(j->rep));
+		j->rep.lt = j->lt;
+		if (col_backfill_load(c, j) <= 0) {
+			memset(j, 0, sizeof(*j));
+			continue;
+		}
+		for (size_t k = 0; k < n_old; k++)
+			if (old[k].backfill && old[k].cur.backfill == j->cur.backfill) {
+				j->due = old[k].due;
+				j->backoff = old[k].backoff;
+				j->retry_since = old[k].retry_since;
+			}
+		c->njobs++;
+	}
 	free(sts);
 	return 0;
 fail:
@@ -241,6 +265,12 @@ void col_put_status(collector *c, struct job *j, const char *state)
 	if (state)
 		snprintf(j->st.state, sizeof(j->st.state), "%s",
 			 j->paused && !c->opts.once ? "paused" : state);
+	if (j->backfill) {
+		/* the source's status is its regular job's; a backfill's
+		 * progress is its row (store_coverage) */
+		col_wake_listeners(c);
+		return;
+	}
 	j->st.paused = j->paused;
 	j->st.horizon = j->cur.horizon;
 	mc_client_ratelimit(j->cred->client, &lim, &rem, &reset);
@@ -635,7 +665,9 @@ int collector_wake_fd(collector *c)
 
 const struct collector_report *collector_reports(collector *c, size_t *n)
 {
-	*n = c->njobs;
+	/* one per (integration, type): a backfill's records count in its type's
+	 * status, not as a line of their own */
+	*n = c->nregular;
 	for (size_t i = 0; i < c->njobs; i++) {
 		if (!c->reports[i].lt) {
 			c->reports[i] = c->jobs[i].rep;

@@ -189,9 +189,41 @@ static void schedule_next_poll(collector *c, struct job *j)
 	(void)c;
 }
 
+/* What a window that completes marks collected (store_cursor.covered_*):
+ * a backfill's whole span; the source's own window from where it started
+ * (horizon - overlap, or the lookback) or from the horizon, before which
+ * everything was promised already, whichever is earlier (a restart may
+ * have moved win_from on), to its end. */
+static void window_covered(const struct job *j, struct store_cursor *next)
+{
+	next->covered_from = j->backfill ? j->bf_from
+			     : j->cur.horizon > 0 && j->cur.horizon < next->win_from
+				     ? j->cur.horizon : next->win_from;
+	next->covered_to = next->win_to;
+}
+
+/* A backfill's window completed: its span is collected (the commit said
+ * so); on to the next one queued, if any. */
+static void backfill_done(collector *c, struct job *j)
+{
+	char f[32], t[32];
+
+	mw_format_rfc3339(j->bf_from, f);
+	mw_format_rfc3339(j->cur.win_to, t);
+	col_event(c, j, "backfill finished", "%s to %s, %lld new records", f, t,
+		  (long long)j->poll_new);
+	j->poll_new = 0;
+	col_backfill_load(c, j);
+	col_wake_listeners(c);
+}
+
 /* A window completed (or there was nothing to ask for). */
 static void window_done(collector *c, struct job *j)
 {
+	if (j->backfill) {
+		backfill_done(c, j);
+		return;
+	}
 	j->st.records_last_poll = j->poll_new;
 	j->st.last_success = mw_now();
 	j->poll_new = 0;
@@ -468,6 +500,10 @@ void col_step(collector *c, struct job *j)
 	const char *loop = NULL;
 	mw_err e;
 
+	if (!j->cur.in_window && j->backfill) {
+		j->done = 1;    /* nothing queued */
+		return;
+	}
 	if (!j->cur.in_window) {
 		int64_t now = mw_now();
 		int64_t to = now - j->in->lag;
@@ -668,7 +704,9 @@ void col_step(collector *c, struct job *j)
 					(long long)next.win_received, warned ? "; " : "",
 					warned ? j->win_warn : "");
 		}
-		next.horizon = next.win_to;
+		window_covered(j, &next);
+		if (!j->backfill)
+			next.horizon = next.win_to;
 		next.in_window = 0;
 		next.page_token[0] = '\0';
 		next.win_received = 0;
@@ -691,6 +729,7 @@ void col_step(collector *c, struct job *j)
 		return;
 	}
 	j->cur = next;
+	j->cur.covered_from = j->cur.covered_to = 0;    /* marked once */
 	if (j->cur.in_window && j->cur.page_token[0] && c->page.next &&
 	    strcmp(j->cur.page_token, c->page.next) == 0)
 		token_followed(j, c->page.next);
@@ -717,13 +756,16 @@ void col_step(collector *c, struct job *j)
 				col_event_defer(c, j, "window finished", "%s, %lld records received; %s",
 						w, (long long)j->cur.win_received, j->win_warn);
 			}
-			j->cur.horizon = j->cur.win_to;
+			window_covered(j, &j->cur);
+			if (!j->backfill)
+				j->cur.horizon = j->cur.win_to;
 			j->cur.in_window = 0;
 			j->cur.page_token[0] = '\0';
 			j->cur.win_received = 0;
 			j->cur.win_restarted = 0;
 			if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &closed, &e) < 0)
 				mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+			j->cur.covered_from = j->cur.covered_to = 0;
 		}
 	} else {
 		j->dup_pages = 0;

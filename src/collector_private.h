@@ -48,6 +48,13 @@ struct job {
 	struct cred *cred;
 	int64_t source;
 	struct store_cursor cur;
+	/* A backfill job (after the regular ones in jobs[]: at most one a
+	 * source) reads the source's queued backfills one after the other,
+	 * each one window [bf_from, cur.win_to] resumed from its store row
+	 * (cur.backfill its id); it writes no status of its own. done: none
+	 * is queued. */
+	int backfill;
+	int64_t bf_from;
 	int64_t due;            /* monotonic ms */
 	int paused;
 	int done, failed;       /* once mode */
@@ -92,6 +99,9 @@ struct collector {
 	size_t ncreds;
 	struct job *jobs;
 	size_t njobs;
+	size_t nregular;                 /* jobs[0..nregular): one per (integration, type);
+	                                    the backfill jobs follow, within njobs_cap */
+	size_t njobs_cap;
 	struct collector_report *reports;
 	/* Set by other threads (the console, signal forwarding): atomics, so
 	 * the loops see them without a data race. */
@@ -142,6 +152,12 @@ void col_event_defer(collector *c, const struct job *j, const char *kind, const 
 	__attribute__((format(printf, 4, 5)));
 /* "HTTP 503 code: message" or "code: message": why a request failed. */
 void col_reason(const struct mc_result *r, char *out, size_t n);
+
+/* The backfill job of source, or NULL. */
+struct job *col_backfill_job(collector *c, int64_t source);
+/* Points backfill job j at the source's oldest queued backfill (due now),
+ * or marks it done when none is queued. 1 loaded, 0 none, -1 error. */
+int col_backfill_load(collector *c, struct job *j);
 
 /* ---- collector_page.c ---- */
 void col_kick_outputs(collector *c);

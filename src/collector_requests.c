@@ -18,8 +18,12 @@
 
 /* ---- requests from the console ------------------------------------------ */
 
+/* A backfill job follows its source's pause; fetch and reset are the
+ * regular job's. */
 static int job_matches(const struct job *j, const struct store_request *r)
 {
+	if (j->backfill && r->action != MW_REQ_PAUSE && r->action != MW_REQ_RESUME)
+		return 0;
 	return (!r->integration[0] || strcmp(r->integration, j->in->name) == 0) &&
 	       (!r->type[0] || strcmp(r->type, j->lt->name) == 0);
 }
@@ -131,7 +135,7 @@ static void job_request(collector *c, struct job *j, const struct store_request 
 	case MW_REQ_RESUME:
 		j->paused = 0;
 		j->due = mw_mono_ms();
-		col_put_status(c, j, "idle");
+		col_put_status(c, j, j->backfill ? "collecting" : "idle");
 		break;
 	case MW_REQ_RESET: {
 		int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10) : mw_now() - j->in->lookback;
@@ -156,7 +160,7 @@ static void req_jobs(collector *c, const struct store_request *r, mw_buf *out, i
 
 	for (size_t i = 0; i < c->njobs; i++)
 		if (job_matches(&c->jobs[i], r)) {
-			matched++;
+			matched += !c->jobs[i].backfill;
 			job_request(c, &c->jobs[i], r, out, ok);
 		}
 	if (!matched) {
@@ -176,6 +180,122 @@ static void req_jobs(collector *c, const struct store_request *r, mw_buf *out, i
 	}
 }
 
+/* ---- backfills ------------------------------------------------------------------ */
+
+struct job *col_backfill_job(collector *c, int64_t source)
+{
+	for (size_t i = c->nregular; i < c->njobs; i++)
+		if (c->jobs[i].backfill && c->jobs[i].source == source)
+			return &c->jobs[i];
+	return NULL;
+}
+
+int col_backfill_load(collector *c, struct job *j)
+{
+	struct store_backfill b;
+	mw_err e;
+	int got = store_backfill_next(c->store, j->source, &b, &e);
+	char f[32], t[32];
+
+	if (got < 0)
+		mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+	if (got <= 0) {
+		j->done = 1;
+		return got;
+	}
+	j->cur = b.cur;
+	j->bf_from = b.from;
+	j->done = j->failed = 0;
+	j->due = mw_mono_ms();
+	j->backoff = 0;
+	j->retry_since = 0;
+	j->poll_new = 0;
+	j->page_size = j->in->page_size;
+	/* a resumed one expects again what it had read: from its progress */
+	col_loop_watch_reset(j, j->cur.win_progress);
+	mw_format_rfc3339(b.from, f);
+	mw_format_rfc3339(b.to, t);
+	col_event_defer(c, j, "backfill started", "%s to %s%s", f, t,
+			b.cur.page_token[0] || b.cur.win_progress > b.from ? ", resumed" : "");
+	return 1;
+}
+
+/* A time of a backfill's span: epoch seconds, or a date as Mimecast writes
+ * them (RFC 3339 too). */
+static int parse_when(const char *s, size_t n, int64_t *t)
+{
+	char buf[40], *end;
+	long long v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	v = strtoll(buf, &end, 10);
+	if (*end == '\0' && v > 0) {
+		*t = v;
+		return 0;
+	}
+	return mw_parse_mc_date(buf, n, t);
+}
+
+/* "FROM TO": a backfill of exactly that span of the (integration, type),
+ * read beside its regular collection. */
+static void req_backfill(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	const char *sp = strchr(r->arg, ' ');
+	int64_t from, to, id, newest;
+	struct job *reg = NULL, *bj;
+	char f[32], t[32];
+	mw_err e;
+
+	*ok = 0;
+	for (size_t i = 0; i < c->nregular; i++)
+		if (!strcmp(c->jobs[i].in->name, r->integration) &&
+		    !strcmp(c->jobs[i].lt->name, r->type))
+			reg = &c->jobs[i];
+	if (!reg) {
+		mw_buf_printf(out, "no collection matches %s/%s", r->integration, r->type);
+		return;
+	}
+	if (!sp || parse_when(r->arg, (size_t)(sp - r->arg), &from) < 0 ||
+	    parse_when(sp + 1, strlen(sp + 1), &to) < 0 || to <= from) {
+		mw_buf_printf(out, "backfill: '%s' is not FROM TO (epoch seconds or dates, FROM "
+			      "before TO)", r->arg);
+		return;
+	}
+	/* never ahead of what the regular collection may ask for */
+	newest = mw_now() - reg->in->lag;
+	if (to > newest)
+		to = newest;
+	if (to <= from) {
+		mw_buf_puts(out, "backfill: the span is not yet collectable (newer than now - lag)");
+		return;
+	}
+	if (store_backfill_add(c->store, reg->source, from, to, &id, &e) < 0) {
+		mw_buf_puts(out, e.msg);
+		return;
+	}
+	mw_format_rfc3339(from, f);
+	mw_format_rfc3339(to, t);
+	col_event(c, reg, "backfill queued", "%s to %s", f, t);
+	*ok = 1;
+	bj = col_backfill_job(c, reg->source);
+	if (!bj && c->njobs < c->njobs_cap) {
+		bj = &c->jobs[c->njobs];
+		*bj = *reg;
+		bj->backfill = 1;
+		memset(&bj->rep, 0, sizeof(bj->rep));
+		bj->rep.lt = bj->lt;
+		bj->done = 1;
+		c->njobs++;
+	}
+	if (bj && bj->done && col_backfill_load(c, bj) < 0)
+		*ok = 0;
+	mw_buf_printf(out, "backfill of %s/%s from %s to %s queued", r->integration, r->type, f,
+		      t);
+}
+
 static const request_fn handlers[MW_REQ_COUNT] = {
 	[MW_REQ_FETCH] = req_jobs,
 	[MW_REQ_PAUSE] = req_jobs,
@@ -186,6 +306,7 @@ static const request_fn handlers[MW_REQ_COUNT] = {
 	[MW_REQ_DELETE] = req_delete,
 	[MW_REQ_TEST_OUTPUT] = req_test_output,
 	[MW_REQ_RENAME] = req_rename,
+	[MW_REQ_BACKFILL] = req_backfill,
 };
 
 static void handle_request(collector *c, const struct store_request *r)
@@ -239,7 +360,8 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	struct job *old_jobs = c->jobs;
 	struct cred *old_creds = c->creds;
 	struct collector_report *old_reports = c->reports;
-	size_t n_old = c->njobs, n_old_creds = c->ncreds;
+	size_t n_old = c->njobs, n_old_creds = c->ncreds, n_old_regular = c->nregular;
+	size_t n_old_cap = c->njobs_cap;
 	mw_err e;
 
 	c->reload = 0;
@@ -287,6 +409,8 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 		c->creds = old_creds;
 		c->reports = old_reports;
 		c->njobs = n_old;
+		c->nregular = n_old_regular;
+		c->njobs_cap = n_old_cap;
 		c->ncreds = n_old_creds;
 		config_free(cfg);
 		free(cfg);
@@ -309,10 +433,10 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 
 	sink_workers_reload(c->sinks, &os);
 	c->next_heartbeat_ms = 0;
-	mw_log(1, "config reloaded: %zu collections", c->njobs);
-	col_event(c, NULL, "config reload", "reloaded: %zu collections", c->njobs);
+	mw_log(1, "config reloaded: %zu collections", c->nregular);
+	col_event(c, NULL, "config reload", "reloaded: %zu collections", c->nregular);
 	if (out)
-		mw_buf_printf(out, "reloaded: %zu collections", c->njobs);
+		mw_buf_printf(out, "reloaded: %zu collections", c->nregular);
 }
 
 /* ---- rename ------------------------------------------------------------------ */

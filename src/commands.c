@@ -1,4 +1,5 @@
-/* commands.c - validate, fetch, run, status and reset (HACKING,
+/* commands.c - validate, fetch, run, status, reset, rename and
+ * backfill (HACKING,
  * "Commands and exit status"). Exit status: 0 ok, 1 failed for at least
  * one integration or type (the others still done; reasons on stderr, one
  * line each, with the remedy), 2 bad usage, unknown NAME, missing or bad
@@ -551,13 +552,16 @@ int cmd_run(const char *config, int argc, char **argv)
 /* ---- status ----------------------------------------------------------------------- */
 
 static const char status_usage[] =
-	"usage: mimewatch status [--config FILE] [--json] [--events]\n"
+	"usage: mimewatch status [--config FILE] [--json] [--events | --coverage]\n"
 	"Prints every integration, type and output with its state: last success, records\n"
 	"(last poll, 24 h, total), lag, next poll, rate-limit budget and the last error\n"
 	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n"
 	"--events prints the collector's recent events instead, newest first, one a line:\n"
 	"time (UTC), integration/type, what happened (windows, retries, 429 waits, token\n"
-	"refreshes, config reloads, output errors). Exit 0, 1 when the store is unreadable.\n";
+	"refreshes, config reloads, output errors). Exit 0, 1 when the store is unreadable.\n"
+	"--coverage prints, per integration and type, the last 30 days: records, what was\n"
+	"collected, the gaps between, and backfills queued or under way (as the console's\n"
+	"coverage view shows them). Exit 0, 1 when the store is unreadable.\n";
 
 static const struct store_status *find_status(const struct store_status *sts, size_t n,
 					      const char *integration, const char *type)
@@ -655,6 +659,140 @@ static int print_events(const struct mw_config *cfg, int as_json)
 	return 0;
 }
 
+#define COVERAGE_DAYS 30
+
+/* One stretch of a source's coverage, as a line or a JSON object. */
+static void coverage_item(json_object *arr, const char *what, int64_t from, int64_t to)
+{
+	char f[32], t[32];
+
+	if (arr) {
+		json_object *jo = json_object_new_object();
+
+		json_add_time(jo, "from", from);
+		json_add_time(jo, "to", to);
+		json_object_array_add(arr, jo);
+		return;
+	}
+	mw_format_rfc3339(from, f);
+	mw_format_rfc3339(to, t);
+	printf("  %-10s %s  %s\n", what, f, t);
+}
+
+/* status --coverage: per configured (integration, type), the last 30 days
+ * of store_coverage: spans, the gaps between them up to the horizon, and
+ * the backfills queued. */
+static int print_coverage(const struct mw_config *cfg, int as_json)
+{
+	int64_t now = mw_now(), from = now - COVERAGE_DAYS * 86400;
+	json_object *root = NULL, *arr = NULL;
+	mw_store *s = NULL;
+	mw_err e;
+
+	if (access(cfg->state_dir, F_OK) == 0 && store_open(cfg->state_dir, &s, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return EXIT_FAILED;
+	}
+	if (as_json) {
+		root = json_object_new_object();
+		arr = json_object_new_array();
+	}
+	for (size_t i = 0; i < cfg->nintegrations; i++) {
+		const struct mw_integration *in = &cfg->integrations[i];
+
+		for (size_t t = 0; t < mw_nlogtypes; t++) {
+			struct store_coverage cov;
+			json_object *jo = NULL, *jspans = NULL, *jgaps = NULL, *jbf = NULL;
+			int64_t src = 0, total = 0, pos, end;
+			char h[32];
+
+			if (!(in->types & (1u << t)))
+				continue;
+			memset(&cov, 0, sizeof(cov));
+			cov.from = from - from % 3600;  /* as store_coverage: nothing stored yet */
+			cov.to = now;
+			if (s && (store_find_source(s, in->name, mw_logtypes[t].name, &src, &e) < 0 ||
+				  (src && store_coverage(s, src, from, now, 1, &cov, &e) < 0))) {
+				fprintf(stderr, "mimewatch: %s\n", e.msg);
+				store_close(s);
+				json_object_put(root);
+				json_object_put(arr);
+				return EXIT_FAILED;
+			}
+			for (size_t k = 0; k < cov.nhours; k++)
+				total += cov.hours[k];
+			if (as_json) {
+				jo = json_object_new_object();
+				json_add_str(jo, "integration", in->name);
+				json_add_str(jo, "type", mw_logtypes[t].name);
+				json_add_int(jo, "records_30d", total);
+				json_add_time(jo, "horizon", cov.cur.horizon);
+				jspans = json_object_new_array();
+				jgaps = json_object_new_array();
+				jbf = json_object_new_array();
+			} else {
+				mw_format_rfc3339(cov.cur.horizon, h);
+				printf("%s/%s: %lld records in %d days, horizon %s\n", in->name,
+				       mw_logtypes[t].name, (long long)total, COVERAGE_DAYS,
+				       cov.cur.horizon ? h : "never");
+			}
+			/* spans and the gaps between them, up to the horizon */
+			pos = cov.from;
+			end = cov.cur.horizon > 0 && cov.cur.horizon < now ? cov.cur.horizon : now;
+			for (size_t k = 0; k <= cov.nspans; k++) {
+				int64_t sf = k < cov.nspans ? cov.spans[k].from : end;
+
+				if (sf > pos && pos < end)
+					coverage_item(jgaps, "gap", pos, sf < end ? sf : end);
+				if (k == cov.nspans)
+					break;
+				coverage_item(jspans, "collected", cov.spans[k].from, cov.spans[k].to);
+				if (cov.spans[k].to > pos)
+					pos = cov.spans[k].to;
+			}
+			for (size_t k = 0; k < cov.nbf; k++) {
+				const struct store_backfill *b = &cov.bf[k];
+				int64_t pct = b->to > b->from ? (b->cur.win_progress - b->from) * 100 /
+								(b->to - b->from) : 0;
+				const char *st = b->state == STORE_BF_DONE ? "done"
+						 : "queued";
+
+				if (b->state == STORE_BF_DONE)
+					pct = 100;
+				if (jbf) {
+					json_object *jb = json_object_new_object();
+
+					json_add_time(jb, "from", b->from);
+					json_add_time(jb, "to", b->to);
+					json_add_str(jb, "state", st);
+					json_add_int(jb, "progress", pct);
+					json_object_array_add(jbf, jb);
+				} else {
+					char f[32], to[32];
+
+					mw_format_rfc3339(b->from, f);
+					mw_format_rfc3339(b->to, to);
+					printf("  %-10s %s  %s  %s %lld%%\n", "backfill", f, to, st,
+					       (long long)pct);
+				}
+			}
+			if (jo) {
+				json_object_object_add(jo, "collected", jspans);
+				json_object_object_add(jo, "gaps", jgaps);
+				json_object_object_add(jo, "backfills", jbf);
+				json_object_array_add(arr, jo);
+			}
+			store_coverage_free(&cov);
+		}
+	}
+	store_close(s);
+	if (root) {
+		json_object_object_add(root, "coverage", arr);
+		print_json(root);
+	}
+	return 0;
+}
+
 int cmd_status(const char *config, int argc, char **argv)
 {
 	struct mw_config cfg;
@@ -662,7 +800,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	size_t nsts = 0;
 	mw_store *s = NULL;
 	mw_err e;
-	int as_json = 0, bad = 0, events = 0;
+	int as_json = 0, bad = 0, events = 0, coverage = 0;
 	long pid = 0;
 	int64_t now = mw_now();
 	json_object *root = NULL, *jints = NULL, *jouts = NULL;
@@ -677,6 +815,10 @@ int cmd_status(const char *config, int argc, char **argv)
 			as_json = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "--coverage") == 0) {
+			coverage = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--events") == 0) {
 			events = 1;
 			continue;
@@ -687,8 +829,8 @@ int cmd_status(const char *config, int argc, char **argv)
 	}
 	if (load(config, &cfg) < 0)
 		return EXIT_USAGE;
-	if (events) {
-		int rc = print_events(&cfg, as_json);
+	if (events || coverage) {
+		int rc = events ? print_events(&cfg, as_json) : print_coverage(&cfg, as_json);
 
 		config_free(&cfg);
 		return rc;
@@ -943,6 +1085,27 @@ static int hand_over(mw_store *s, const char *integration, const char *type,
 	return -1;
 }
 
+/* The store of cfg opened and its collector lock tried: 1 this process holds
+ * the lock (*lockfd: the caller acts itself, then closes it), 0 a collector
+ * runs (*pid: the change is handed to it, hand_over), -1 failed (said on
+ * stderr). *s is to be closed in every case. */
+static int open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd,
+			     long *pid)
+{
+	mw_err e;
+	int locked;
+
+	*s = NULL;
+	if (mw_mkdir_p(cfg->state_dir, &e) < 0 || store_open(cfg->state_dir, s, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return -1;
+	}
+	locked = store_lock(cfg->state_dir, lockfd, pid, &e);
+	if (locked < 0)
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+	return locked;
+}
+
 /* ---- reset ------------------------------------------------------------------------ */
 
 static const char reset_usage[] =
@@ -1036,12 +1199,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 				return 0;
 			}
 		}
-		if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
-			fprintf(stderr, "mimewatch: %s\n", e.msg);
-			config_free(&cfg);
-			return EXIT_FAILED;
-		}
-		locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+		locked = open_store_locked(&cfg, &s, &lockfd, &pid);
 		if (locked == 1) {
 			for (size_t t = 0; t < mw_nlogtypes; t++) {
 				int64_t src;
@@ -1068,7 +1226,6 @@ int cmd_reset(const char *config, int argc, char **argv)
 				printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
 				       name, type ? "/" : "", type ? type : "", when, pid);
 		} else {
-			fprintf(stderr, "mimewatch: %s\n", e.msg);
 			rc = EXIT_FAILED;
 		}
 	}
@@ -1130,12 +1287,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	if (mw_mkdir_p(cfg.state_dir, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
-		fprintf(stderr, "mimewatch: %s\n", e.msg);
-		config_free(&cfg);
-		return EXIT_FAILED;
-	}
-	locked = store_lock(cfg.state_dir, &lockfd, &pid, &e);
+	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		if (collector_rename_integration(s, cfg.path, from, to, &e) < 0) {
 			fprintf(stderr, "mimewatch rename: %s\n", safe(e.msg));
@@ -1153,7 +1305,108 @@ int cmd_rename(const char *config, int argc, char **argv)
 			printf("renamed %s to %s in %s by the running collector (pid %ld); "
 			       "cursors and records kept\n", from, to, safe(cfg.path), pid);
 	} else {
-		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		rc = EXIT_FAILED;
+	}
+	store_close(s);
+	config_free(&cfg);
+	return rc;
+}
+
+/* ---- backfill ---------------------------------------------------------------------- */
+
+static const char backfill_usage[] =
+	"usage: mimewatch backfill [--config FILE] NAME TYPE --since TIME --until TIME\n"
+	"Reads again exactly [--since, --until] of NAME's TYPE, beside its regular\n"
+	"collection (a gap the console's coverage view shows, say). TIME is epoch\n"
+	"seconds or a date such as 2024-11-17T15:00:00Z. A running collector starts it\n"
+	"at once; otherwise the next `mimewatch fetch` or `run` does. Records already\n"
+	"stored are not duplicated.\n";
+
+int cmd_backfill(const char *config, int argc, char **argv)
+{
+	struct mw_config cfg;
+	const struct mw_integration *in;
+	const char *name = NULL, *type = NULL, *since = NULL, *until = NULL;
+	char arg[96];
+	int lockfd = -1, locked, rc = 0, known = 0;
+	int64_t id, from, to;
+	long pid = 0;
+	mw_store *s = NULL;
+	mw_err e;
+
+	for (int i = 0; i < argc; i++) {
+		const char **opt = NULL;
+
+		if (is_help(argv[i])) {
+			fputs(backfill_usage, stdout);
+			return 0;
+		} else if (!strncmp(argv[i], "--since", 7) && (!argv[i][7] || argv[i][7] == '=')) {
+			opt = &since;
+		} else if (!strncmp(argv[i], "--until", 7) && (!argv[i][7] || argv[i][7] == '=')) {
+			opt = &until;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "mimewatch backfill: unknown option %s\n%s", safe(argv[i]),
+				backfill_usage);
+			return EXIT_USAGE;
+		} else if (!name) {
+			name = argv[i];
+		} else if (!type) {
+			type = argv[i];
+		} else {
+			fprintf(stderr, "%s", backfill_usage);
+			return EXIT_USAGE;
+		}
+		if (opt)
+			*opt = argv[i][7] == '=' ? argv[i] + 8 : (i + 1 < argc ? argv[++i] : "");
+	}
+	if (!type || !since || !until) {
+		fprintf(stderr, "mimewatch backfill: NAME, TYPE, --since and --until, please\n%s",
+			backfill_usage);
+		return EXIT_USAGE;
+	}
+	/* the collector reads the same forms (collector_requests.c) */
+	if ((mw_parse_mc_date(since, strlen(since), &from) < 0 &&
+	     (from = strtoll(since, NULL, 10)) <= 0) ||
+	    (mw_parse_mc_date(until, strlen(until), &to) < 0 &&
+	     (to = strtoll(until, NULL, 10)) <= 0) || to <= from) {
+		fprintf(stderr, "mimewatch backfill: --since '%s' and --until '%s' are not a span: "
+				"give epoch seconds or dates, --since first\n", safe(since),
+			safe(until));
+		return EXIT_USAGE;
+	}
+	if (load(config, &cfg) < 0)
+		return EXIT_USAGE;
+	if (!(in = config_find(&cfg, name))) {
+		check_names(&cfg, 1, (char **)&name);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	for (size_t t = 0; t < mw_nlogtypes; t++)
+		known |= (in->types & (1u << t)) && !strcmp(type, mw_logtypes[t].name);
+	if (!known) {
+		fprintf(stderr, "mimewatch backfill: '%s' is not a type collected by %s\n",
+			safe(type), name);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	snprintf(arg, sizeof arg, "%lld %lld", (long long)from, (long long)to);
+	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+	if (locked == 1) {
+		close(lockfd);
+		if (store_request_add(s, name, type, MW_REQ_BACKFILL, arg, &id, &e) < 0) {
+			fprintf(stderr, "mimewatch backfill: %s\n", e.msg);
+			rc = EXIT_FAILED;
+		} else {
+			printf("%s/%s: backfill queued; the next `mimewatch fetch` or `run` reads it\n",
+			       name, type);
+		}
+	} else if (locked == 0) {
+		if (hand_over(s, name, type, MW_REQ_BACKFILL, arg, pid, "mimewatch backfill") < 0)
+			rc = EXIT_FAILED;
+		else
+			printf("%s/%s: backfill started by the running collector (pid %ld)\n", name,
+			       type, pid);
+	} else {
 		rc = EXIT_FAILED;
 	}
 	store_close(s);

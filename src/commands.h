@@ -11,5 +11,6 @@ int cmd_run(const char *config, int argc, char **argv);
 int cmd_status(const char *config, int argc, char **argv);
 int cmd_reset(const char *config, int argc, char **argv);
 int cmd_rename(const char *config, int argc, char **argv);
+int cmd_backfill(const char *config, int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static const char usage[] =
 	"                     --events    the collector's recent events, newest first\n"
 	"  mimewatch reset    NAME [TYPE] move a horizon back (asks, or --yes)\n"
 	"  mimewatch rename   OLD NEW     rename an integration, keeping its cursors and records\n"
+	"  mimewatch backfill NAME TYPE --since T --until T   read that span again\n"
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
@@ -54,6 +55,7 @@ static const struct {
 	{ "status", cmd_status },
 	{ "reset", cmd_reset },
 	{ "rename", cmd_rename },
+	{ "backfill", cmd_backfill },
 };
 
 #define NCOMMANDS NELEM(commands)

@@ -9,7 +9,8 @@
 #ifndef MW_REQUESTS_H
 #define MW_REQUESTS_H
 
-/* X(enum, name in the store, confirmed first) */
+/* X(enum, name in the store, confirmed first). backfill's arg is "FROM TO"
+ * (epoch seconds, or dates), for one integration and type. */
 #define MW_REQUEST_TABLE(X) \
 	X(MW_REQ_FETCH, "fetch", 0) \
 	X(MW_REQ_PAUSE, "pause", 0) \
@@ -19,7 +20,8 @@
 	X(MW_REQ_RELOAD, "reload", 0) \
 	X(MW_REQ_DELETE, "delete", 1) \
 	X(MW_REQ_TEST_OUTPUT, "test-output", 0) \
-	X(MW_REQ_RENAME, "rename", 0)
+	X(MW_REQ_RENAME, "rename", 0) \
+	X(MW_REQ_BACKFILL, "backfill", 0)
 
 enum mw_request {
 #define MW_REQ_ENUM(e, name, confirm) e,

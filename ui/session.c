@@ -255,7 +255,7 @@ int session_watch_collector(struct ui_ctx *ctx)
 	ctx->attached_pid = 0;
 	/* What it left undone stays in the store for the next collector:
 	 * the home screen counts it. */
-	ui_app_message(ctx, ROLE_WARNING, "the collector (pid %ld) has exited; press c to collect in "
+	ui_app_message(ctx, ROLE_WARNING, "the collector (pid %ld) has exited; press C to collect in "
 		   "this console", ctx->exited_pid);
 	frame_dirty();
 	return 1;

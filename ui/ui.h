@@ -50,12 +50,15 @@ enum ui_action {
 	ACT_NONE,
 	ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_FIRST, ACT_LAST,
 	ACT_ENTER, ACT_BACK, ACT_QUIT, ACT_HELP, ACT_REDRAW,
-	ACT_COLLECT,    /* c: collect in this console (no `mimewatch run` does) */
+	ACT_COLLECT,    /* C: collect in this console (no `mimewatch run` does) */
 	ACT_TIME_ZONE,  /* T: times in UTC or in local time, on every screen */
 	ACT_EVENTS,     /* E: the collector's recent events (view_events) */
 	/* home */
 	ACT_ADD, ACT_EDIT, ACT_DELETE, ACT_VALIDATE, ACT_FETCH, ACT_PAUSE, ACT_TROUBLESHOOT,
 	ACT_RENAME,     /* R: rename the selected integration, keeping its records */
+	ACT_COVERAGE,   /* c: the coverage view of the selected integration or type */
+	/* coverage: the cursor over the timeline's cells */
+	ACT_LEFT, ACT_RIGHT,
 	/* preview */
 	ACT_NEXT_TYPE, ACT_FILTER, ACT_THREATS, ACT_FOLLOW, ACT_EXPORT,
 	/* preview and its columns (logs_columns.c): s, S, <, >, C; the chooser's
@@ -237,6 +240,12 @@ const char *ui_ellipsis(void);
 /* A sorted column's direction: a triangle down (largest or newest first) or
  * up, or with ui_ascii "v" and "^". */
 const char *ui_mark_sort(int desc);
+/* The coverage view's marks of a cell: collected, a gap, being backfilled,
+ * to be read next by the regular collection, nothing (the future). */
+enum ui_cov { UI_COV_COLLECTED, UI_COV_GAP, UI_COV_BACKFILL, UI_COV_PENDING, UI_COV_NONE };
+const char *ui_cov_mark(enum ui_cov c);
+/* A sparkline's cell: level 0 (blank) to 8 (a full block). */
+const char *ui_spark(int level);
 
 /* A scrolling list with a cursor: generic movement for every screen. */
 struct ui_list {
@@ -381,6 +390,7 @@ extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg:
 extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: struct ui_record_arg* */
 extern const struct ui_view_ops view_events;    /* ui/view_events.c: the collector's events */
 extern const struct ui_view_ops view_columns;   /* ui/logs_columns.c: the chooser; arg: int* type */
+extern const struct ui_view_ops view_coverage;  /* ui/view_coverage.c: arg: struct ui_logs_arg* */
 
 /* ---- the wizard's worker threads (wizard/jobs.c) ---- */
 /* Waits (at most wait_ms) for wizard checks still running after their

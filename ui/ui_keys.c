@@ -5,7 +5,8 @@
  * maps but is not listed twice.
  *
  * Scopes are screen names (struct ui_view_ops.name): "home", "trouble",
- * "help", "preview" (view_logs), "record" (view_record), "wizard"; "*"
+ * "help", "preview" (view_logs), "record" (view_record), "coverage"
+ * (view_coverage), "wizard"; "*"
  * applies everywhere unless the screen's scope binds the key itself. */
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +39,7 @@ const struct ui_keybinding ui_keys[] = {
 	{ "*", CTRL('l'), "C-l", ACT_REDRAW, "redraw the screen", 0 },
 	/* Offered on the status line when the `mimewatch run` the console was
 	 * attached to exits; not a footer hint, since it rarely applies. */
-	{ "*", 'c', "c", ACT_COLLECT, "collect in this console (when no mimewatch run does)", 0 },
+	{ "*", 'C', "C", ACT_COLLECT, "collect in this console (when no mimewatch run does)", 0 },
 	/* The column headings and the detail name the zone, so the key needs
 	 * no footer hint. */
 	{ "*", 'T', "T", ACT_TIME_ZONE, "times in UTC or in local time (TZ), on every screen", 0 },
@@ -54,6 +55,9 @@ const struct ui_keybinding ui_keys[] = {
 	{ "home", 'd', "d", ACT_DELETE, "delete the selected integration (asks first)", 1 },
 	{ "home", 'R', "R", ACT_RENAME, "rename the selected integration, keeping its cursors "
 	  "and records (asks for the name)", 0 },
+	/* help only: the footer's room goes to the daily keys */
+	{ "home", 'c', "c", ACT_COVERAGE, "coverage: the last 30 days of the integration or type, "
+	  "collected hours and gaps; a gap is backfilled from there", 0 },
 	{ "home", 'v', "v", ACT_VALIDATE, "validate the credentials and permissions", 1 },
 	{ "home", 'f', "f", ACT_FETCH, "fetch now", 1 },
 	{ "home", 'p', "p", ACT_PAUSE, "pause or resume collecting", 1 },
@@ -100,6 +104,20 @@ const struct ui_keybinding ui_keys[] = {
 	{ "preview", 'C', "C", ACT_COLUMNS, "columns: choose, order and size them (kept per "
 	  "log type)", 0 },
 	{ "preview", 27, "Esc", ACT_BACK, "back: clears the filter first, then goes back", 1 },
+
+	/* coverage: per type, a timeline of the last 30 days */
+	{ "coverage", KEY_LEFT, "Left", ACT_LEFT, "earlier: the cell to the left", 1 },
+	{ "coverage", 'h', NULL, ACT_LEFT, "earlier: the cell to the left", 0 },
+	{ "coverage", KEY_RIGHT, "Right", ACT_RIGHT, "later: the cell to the right", 1 },
+	{ "coverage", 'l', NULL, ACT_RIGHT, "later: the cell to the right", 0 },
+	{ "coverage", KEY_UP, "Up", ACT_UP, "the type above", 0 },
+	{ "coverage", KEY_DOWN, "Down", ACT_DOWN, "the type below", 0 },
+	{ "coverage", KEY_HOME, "Home", ACT_FIRST, "the oldest cell (30 days ago)", 0 },
+	{ "coverage", KEY_END, "End", ACT_LAST, "the newest cell (now)", 0 },
+	{ "coverage", '\n', "Enter", ACT_ENTER, "backfill: read the gap under the cursor again, "
+	  "all of it (a request to the collector)", 1 },
+	{ "coverage", '\r', NULL, ACT_ENTER, "backfill the gap under the cursor", 0 },
+	{ "coverage", KEY_ENTER, NULL, ACT_ENTER, "backfill the gap under the cursor", 0 },
 
 	/* record: the detail of one record */
 	{ "record", '/', "/", ACT_FILTER, "search: TEXT Enter, case-insensitive, in the lines "

@@ -120,6 +120,31 @@ const char *ui_dot(void)
 	return ui_ascii ? "-" : "\u00b7";
 }
 
+/* The coverage view's cells: U+2501, U+2591, U+2592, U+2504; with
+ * ui_ascii "=", ".", "~", "-". */
+const char *ui_cov_mark(enum ui_cov c)
+{
+	static const char *const utf8[] = { "\u2501", "\u2591", "\u2592", "\u2504", " " };
+	static const char *const ascii[] = { "=", ".", "~", "-", " " };
+
+	return (ui_ascii ? ascii : utf8)[c];
+}
+
+/* Eight levels of block (U+2581 .. U+2588), or " .:-=+*#%" with ui_ascii;
+ * level 0 is a blank. */
+const char *ui_spark(int level)
+{
+	static const char *const utf8[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584",
+					     "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char *const ascii[] = { " ", ".", ":", "-", "=", "+", "*", "#", "%" };
+
+	if (level < 0)
+		level = 0;
+	if (level > 8)
+		level = 8;
+	return (ui_ascii ? ascii : utf8)[level];
+}
+
 const char *ui_ellipsis(void)
 {
 	return ui_ascii ? "..." : "\u2026";

@@ -16,6 +16,7 @@ static const struct {
 	{ "preview", "Log preview" },
 	{ "record", "Record detail" },
 	{ "columns", "Columns (C in the preview)" },
+	{ "coverage", "Coverage (c on home)" },
 	{ "wizard", "Setup wizard" },
 	{ "help", "This help" },
 	{ "*", "Everywhere (unless a screen above binds the key itself)" },

@@ -902,7 +902,7 @@ static void home_draw(struct ui_view *v, int y0, int x0, int height, int width)
 	}
 	if (wl)
 		ui_textf(y0 + height - rl - 1, 1, width - 2, ROLE_WARNING,
-			 "%d request%s waiting for a collector: press c to collect in this console",
+			 "%d request%s waiting for a collector: press C to collect in this console",
 			 h->waiting, h->waiting == 1 ? "" : "s");
 	/* Countdowns and "ago" move by the second. */
 	ui_tick(1000);
@@ -966,7 +966,7 @@ static void send_request(struct ui_view *v, const char *integ, const char *type,
 	}
 	if (!collecting(ctx))
 		ui_message(ctx, ROLE_WARNING, "%s: requested; waiting for a collector (none runs: "
-			   "c collects in this console)", what);
+			   "C collects in this console)", what);
 	else if (track == 2)
 		ui_message(ctx, ROLE_MUTED, "sending %s...", what);
 	else
@@ -1280,6 +1280,7 @@ static int home_action(struct ui_view *v, enum ui_action a)
 		}
 		/* fall through */
 	case ACT_ENTER:
+	case ACT_COVERAGE:
 	case ACT_EDIT:
 	case ACT_DELETE:
 	case ACT_RENAME:
@@ -1309,6 +1310,12 @@ static int home_action(struct ui_view *v, enum ui_action a)
 			if (in->types & (1u << t))
 				h->logs_arg.type_index = (int)t;
 		ui_push(ctx, &view_logs, &h->logs_arg);
+		return 1;
+	case ACT_COVERAGE:
+		/* every type, the selected one (or the first) under the cursor */
+		h->logs_arg.integration = h->arg_name;
+		h->logs_arg.type_index = type;
+		ui_push(ctx, &view_coverage, &h->logs_arg);
 		return 1;
 	case ACT_EDIT:
 		ui_push(ctx, &view_wizard, h->arg_name);

@@ -86,11 +86,34 @@ int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err
 	return 0;
 }
 
-static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e)
+/* A backfill's window (c->backfill) resumes from its own row; its end
+ * marks it done. */
+static int backfill_put(mw_store *s, const struct store_cursor *c, mw_err *e)
 {
-	sqlite3_stmt *st = sdb_stmt(s, ST_CURSOR_PUT, e);
+	sqlite3_stmt *st = sdb_stmt(s, ST_BF_PUT, e);
 
 	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->backfill);
+	sqlite3_bind_int64(st, 2, c->win_from);
+	sqlite3_bind_int64(st, 3, c->win_progress);
+	sqlite3_bind_text(st, 4, c->page_token, (int)strnlen(c->page_token,
+							      sizeof c->page_token),
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, c->win_received);
+	sqlite3_bind_int(st, 6, c->win_restarted ? 1 : 0);
+	sqlite3_bind_int(st, 7, c->in_window ? 1 : 0);
+	sqlite3_bind_int64(st, 8, mw_now());
+	return sdb_done(s, st, "writing a backfill's position", e);
+}
+
+static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e)
+{
+	sqlite3_stmt *st;
+
+	if (c->backfill)
+		return backfill_put(s, c, e);
+	if (!(st = sdb_stmt(s, ST_CURSOR_PUT, e)))
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
 	sqlite3_bind_int64(st, 2, c->horizon);
@@ -368,6 +391,10 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	}
 	if (c && cursor_put(s, source, c, e) < 0)
 		return sdb_abort(s);
+	/* a window's end: one merge of spans per window, never per page */
+	if (c && c->covered_to > c->covered_from &&
+	    store_span_add(s, source, c->covered_from, c->covered_to, e) < 0)
+		return sdb_abort(s);
 	/* a window's start and end, noted by the collector (store_event_defer) */
 	if (s->npend && sdb_events_write(s, e) < 0)
 		return sdb_abort(s);
@@ -386,9 +413,32 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 
 int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
 {
-	struct store_cursor c;
+	struct store_cursor c, old;
+	sqlite3_stmt *st;
+	char in[64] = "", type[16] = "", was[32] = "never", to[32], text[96];
 
+	if (store_get_cursor(s, source, &old, e) < 0)
+		return -1;
+	if ((st = sdb_stmt(s, ST_SOURCE_NAME, e)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sdb_copy_col(in, sizeof in, st, 0);
+		sdb_copy_col(type, sizeof type, st, 1);
+	}
+	sqlite3_reset(st);
 	memset(&c, 0, sizeof c);
 	c.horizon = horizon;
-	return cursor_put(s, source, &c, e);
+	if (old.horizon > 0)
+		mw_format_rfc3339(old.horizon, was);
+	mw_format_rfc3339(horizon, to);
+	/* The coverage view reads the gap a reset forward leaves from this
+	 * event (store_coverage): the two times, in this form. */
+	snprintf(text, sizeof text, "horizon moved from %s to %s", was, to);
+	if (sdb_begin(s, e) < 0)
+		return -1;
+	if (cursor_put(s, source, &c, e) < 0 ||
+	    store_event_add(s, in, type, "reset", text, e) < 0 || sdb_commit(s, e) < 0)
+		return sdb_abort(s);
+	return 0;
 }

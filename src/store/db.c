@@ -144,9 +144,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COUNT_SOURCE] = "SELECT count(*) FROM records WHERE source=?1",
 	[ST_PRUNE_RANGE] = "DELETE FROM records WHERE rowid>=?1 AND rowid<?2 AND time<?3",
 	[ST_MIN_ROWID] = "SELECT coalesce(min(rowid),0) FROM records",
-	[ST_REREAD_FLOOR] = "SELECT coalesce(min(CASE WHEN in_window AND win_from<horizon"
-			    " OR horizon=0 THEN win_from ELSE horizon END),-1) FROM cursors"
-			    " WHERE horizon>0 OR in_window",
+	/* a queued backfill reads its span again (coverage.c): its start counts */
+	[ST_REREAD_FLOOR] = "SELECT coalesce(min(f),-1) FROM (SELECT CASE WHEN in_window AND"
+			    " win_from<horizon OR horizon=0 THEN win_from ELSE horizon END AS f"
+			    " FROM cursors WHERE horizon>0 OR in_window"
+			    " UNION ALL SELECT win_from FROM backfills WHERE state=0)",
 	[ST_SOURCE_NAME] = "SELECT integration,type FROM sources WHERE id=?1",
 	/* The preview's pages: one ordered stream per threat value, merged in C,
 	 * so a single index serves both "all" and "threats only". _0 and _1 are
@@ -177,6 +179,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_LIST] = "SELECT id,time,integration,type,kind,text FROM events "
 			  "WHERE id<?1 ORDER BY id DESC LIMIT ?2",
 	[ST_EVENT_NEWEST] = "SELECT coalesce(max(id),0) FROM events",
+	/* coverage.c: the spans [?2, ?3] touches or overlaps, merged */
+	[ST_SPAN_FIND] = "SELECT min(coalesce(min(t_from),?2),?2),max(coalesce(max(t_to),?3),?3) "
+			 "FROM spans "
+			 "WHERE source=?1 AND t_from<=?3+1 AND t_to>=?2-1",
+	[ST_SPAN_DROP] = "DELETE FROM spans WHERE source=?1 AND t_from<=?3+1 AND t_to>=?2-1",
+	[ST_SPAN_ADD] = "INSERT OR REPLACE INTO spans(source,t_from,t_to) VALUES(?1,?2,?3)",
+	[ST_BF_PUT] = "UPDATE backfills SET win_from=?2,win_progress=?3,page_token=?4,"
+		      "win_received=?5,win_restarted=?6,state=CASE WHEN ?7 THEN 0 ELSE 2 END,"
+		      "updated=?8 WHERE id=?1",
 };
 
 /* ---- errors ------------------------------------------------------------ */

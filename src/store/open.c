@@ -10,7 +10,7 @@
  * once its schema is committed, so an existing store.db is always a complete
  * store: an empty or truncated one is damage, never "not created yet".
  *
- * Also here: the schema (version 1 and its in-place upgrades to 2, 3 and 4), the
+ * Also here: the schema (version 1 and its in-place upgrades to 2, 3, 4 and 5), the
  * checks that refuse a damaged, foreign or newer store, and the collector
  * lock. */
 #ifndef _GNU_SOURCE
@@ -132,6 +132,39 @@ static const char schema_v4[] =
 	" integration TEXT NOT NULL DEFAULT '', type TEXT NOT NULL DEFAULT '',"
 	" kind TEXT NOT NULL, text TEXT NOT NULL);"
 	"UPDATE meta SET value='4' WHERE key='schema_version';";
+
+/* Version 5 adds coverage (store.h, "coverage.c"):
+ * - spans: per source, the spans of record time that completed windows
+ *   read, merged as they touch (a few rows a source);
+ * - backfills: windows over one span each, queued from the console and
+ *   read beside the source's cursor, resumable like it.
+ * A store upgraded from version 4 never recorded its windows, so its spans
+ * are seeded from what it does know (span_seed_sql). */
+static const char schema_v5[] =
+	"CREATE TABLE spans(source INTEGER NOT NULL, t_from INTEGER NOT NULL,"
+	" t_to INTEGER NOT NULL, PRIMARY KEY(source,t_from)) WITHOUT ROWID;"
+	"CREATE TABLE backfills(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" source INTEGER NOT NULL, t_from INTEGER NOT NULL, t_to INTEGER NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0, win_from INTEGER NOT NULL,"
+	" win_progress INTEGER NOT NULL, page_token TEXT NOT NULL DEFAULT '',"
+	" win_received INTEGER NOT NULL DEFAULT 0, win_restarted INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX backfills_source ON backfills(source,state,id);"
+	"UPDATE meta SET value='5' WHERE key='schema_version';";
+
+/* The seed of an upgraded store's spans: per source with a horizon, one
+ * span from its oldest record (leaving out records dated outside their
+ * window, whose dates mean nothing) up to the horizon, which promises
+ * everything before it; with no such record, the day before the horizon
+ * (the default lookback: the store does not know the config's). A reset
+ * forward before the upgrade is not known, so its gap reads as collected;
+ * gaps from then on are exact. */
+static const char span_seed_sql[] =
+	"INSERT OR REPLACE INTO spans(source,t_from,t_to) "
+	"SELECT c.source, min(c.horizon, coalesce((SELECT min(r.time) FROM records r"
+	" WHERE r.source=c.source AND r.id NOT IN (SELECT o.id FROM outside_seen o"
+	" WHERE o.source=c.source)), c.horizon-86400)), c.horizon "
+	"FROM cursors c WHERE c.horizon>0";
 
 /* The records of the keyed log types (those with an id field of their own)
  * made revision 1: run once, when an older store is upgraded. */
@@ -277,6 +310,7 @@ static int create_at(const char *tmp, mw_err *e)
 	    (rc = sdb_raw_exec(t.db, schema_v2)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v3)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v4)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v5)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -448,6 +482,8 @@ static int migrate(mw_store *s, mw_err *e)
 	}
 	if (rc == SQLITE_OK && v < 4)
 		rc = sdb_raw_exec(s->db, schema_v4);
+	if (rc == SQLITE_OK && v < 5 && (rc = sdb_raw_exec(s->db, schema_v5)) == SQLITE_OK)
+		rc = sdb_raw_exec(s->db, span_seed_sql);
 	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");

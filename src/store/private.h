@@ -10,7 +10,7 @@
 #include "jsonscan.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* ---- filter.c: the preview's filter, compiled once per scan ---- */
 #define FILTER_MAX_TERMS 16
@@ -103,6 +103,10 @@ enum stmt_id {
 	ST_EVENT_PRUNE,
 	ST_EVENT_LIST,
 	ST_EVENT_NEWEST,
+	ST_SPAN_FIND,
+	ST_SPAN_DROP,
+	ST_SPAN_ADD,
+	ST_BF_PUT,
 	ST_COUNT
 };
 

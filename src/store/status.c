@@ -163,6 +163,9 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 		"DELETE FROM cursors WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
 		"DELETE FROM outside_seen WHERE source IN (SELECT id FROM sources WHERE "
 		"integration=?1)",
+		"DELETE FROM spans WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
+		"DELETE FROM backfills WHERE source IN (SELECT id FROM sources WHERE "
+		"integration=?1)",
 		"DELETE FROM sources WHERE integration=?1",
 	};
 	sqlite3_stmt *st;

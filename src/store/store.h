@@ -9,7 +9,8 @@
  * outputs.c (output offsets, retention), query.c (the console's preview),
  * sort.c (the preview sorted by a column),
  * watch.c (what the console polls: changes, open requests, the lock holder),
- * events.c (the collector's recent events);
+ * events.c (the collector's recent events), coverage.c (collected spans,
+ * backfills);
  * private.h is for src/store/ alone.
  *
  * The collector writes records, cursors and status; outputs read records by
@@ -51,6 +52,14 @@ struct store_cursor {
 	char page_token[1024];  /* "" for the window's first page */
 	int64_t win_received;   /* records received in the window so far */
 	int win_restarted;      /* the window is the one restart window.h allows */
+	/* Coverage (schema 5, "coverage.c" below). backfill: the backfill whose
+	 * window this is (store_backfill_add), 0 for the source's own cursor;
+	 * its commits write that backfill's row, never the horizon. covered_to
+	 * > covered_from: the commit also marks [covered_from, covered_to]
+	 * collected (set only on the commit that completes a window: one small
+	 * write per window, none per page). */
+	int64_t backfill;
+	int64_t covered_from, covered_to;
 };
 int store_get_cursor(mw_store *s, int64_t source, struct store_cursor *c, mw_err *e);
 
@@ -94,7 +103,9 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
 		    mw_err *e);
 
-/* Explicit reset (mimewatch reset): horizon = value, window cleared. */
+/* Explicit reset (mimewatch reset): horizon = value, window cleared; a
+ * "reset" event says from where to where (the coverage view's reason for
+ * the gap a reset forward leaves). */
 int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e);
 
 /* Live status of a source. The collector writes it; status, the console and
@@ -225,7 +236,8 @@ void store_note_deleted(mw_store *s, int64_t n);
  * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e);
 /* The oldest point a window still in the store's cursors starts from (the
- * horizon, or an open window's start), INT64_MAX when nothing was collected:
+ * horizon, an open window's start, a queued backfill's), INT64_MAX when
+ * nothing was collected:
  * with the overlap subtracted, records from there on may be asked for again
  * and must stay to be recognised as duplicates, whatever the retention. */
 int64_t store_reread_floor(mw_store *s);
@@ -381,6 +393,67 @@ int store_events_list(mw_store *s, int64_t before, size_t limit, struct store_ev
 /* The newest event's id (0 when none, -1 on error): a reader polls it to
  * know whether there is anything new to read. */
 int64_t store_events_newest(mw_store *s);
+
+/* ---- coverage.c: what was collected, and backfills of what was not --------
+ * Per source, the spans of record time a completed window read (spans,
+ * merged as they touch: a handful of rows), so "collected" survives a reset
+ * and a restart; the gaps are what lies between. A backfill is a window over
+ * one span, queued by the console (MW_REQ_BACKFILL) and read by the
+ * collector beside the source's own cursor, resumed from its row after a
+ * crash like a cursor; the span is covered when it completes. */
+struct store_span {
+	int64_t from, to;       /* record time, epoch s, inclusive */
+};
+/* A backfill is never given up: a failing one is tried again, as a window is. */
+enum { STORE_BF_QUEUED = 0, STORE_BF_DONE = 2 };
+struct store_backfill {
+	int64_t id, source;
+	int64_t from, to;       /* the span asked for */
+	int state;              /* STORE_BF_*; QUEUED also while it is read */
+	struct store_cursor cur;/* where it resumes (cur.backfill = id) */
+	int64_t created, updated;
+};
+/* Queues a backfill of [from, to] of source: *id its id. */
+int store_backfill_add(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *id,
+		       mw_err *e);
+/* The oldest queued backfill of source: 1 found (b set), 0 none, -1 error. */
+int store_backfill_next(mw_store *s, int64_t source, struct store_backfill *b, mw_err *e);
+/* [from, to] collected (merged with the spans it touches or overlaps). */
+int store_span_add(mw_store *s, int64_t source, int64_t from, int64_t to, mw_err *e);
+
+struct store_reset {
+	int64_t at;             /* when (epoch s) */
+	int64_t from, to;       /* the horizon before and after; from 0: none */
+};
+/* A source's coverage over [from, to). */
+struct store_coverage {
+	int64_t from, to;
+	struct store_span *spans;       /* those touching [from, to), oldest first */
+	size_t nspans;
+	int64_t first_span;             /* the start of the source's oldest span, 0 none */
+	int64_t *hours;                 /* records per hour of record time: hours[k]
+					   counts [from + 3600 k, + 3600); NULL
+					   unless asked for */
+	size_t nhours;
+	struct store_backfill *bf;      /* queued ones, and those done within
+					   [from, to), oldest first */
+	size_t nbf;
+	struct store_reset *resets;     /* from the events the store still keeps */
+	size_t nresets;
+	struct store_cursor cur;        /* the source's own cursor */
+};
+/* Reads it; counts = 1 also counts records per hour (from the records'
+ * unique index on (source, time, id), no table row read: see coverage.c
+ * for its cost). from is rounded down to the hour. */
+int store_coverage(mw_store *s, int64_t source, int64_t from, int64_t to, int counts,
+		   struct store_coverage *c, mw_err *e);
+void store_coverage_free(struct store_coverage *c);
+/* Counts again only the hours of hours[] (hours[k] is [from + 3600 k,
+ * + 3600)) that meet [lo, hi): a reader that keeps the counts recounts
+ * where records can have come since (the windows under way), not the
+ * month. */
+int store_count_hours(mw_store *s, int64_t source, int64_t from, size_t nhours, int64_t *hours,
+		      int64_t lo, int64_t hi, mw_err *e);
 
 /* ---- watch.c: what the console polls (a read-only connection of its own; the lock) ---- */
 

@@ -144,7 +144,7 @@ def test_attached_to_run():
 # ---- the run exits under an attached console ---------------------------------------------
 
 ROWS = 30
-EXITED = "the collector (pid %d) has exited; press c to collect in this console"
+EXITED = "the collector (pid %d) has exited; press C to collect in this console"
 COL_NEXT = (77, 87)
 
 
@@ -253,16 +253,16 @@ def exit_then_collect_here(sig):
             # A request now waits: nobody carries it out, the screen says so.
             asked = requests(sim)
             t.keys("f")
-            screen = t.wait_for("1 request waiting for a collector: press c to collect in "
+            screen = t.wait_for("1 request waiting for a collector: press C to collect in "
                                 "this console")
             eq(status_line(screen), "fetch sim: requested; waiting for a collector (none runs: "
-               "c collects in this console)", "status line after f")
+               "C collects in this console)", "status line after f")
             time.sleep(1.5)
             eq(requests(sim), asked, "requests to the tenant with no collector")
             eq(store_requests(sim)[-1], ("fetch", 0), "the fetch, left in the store")
 
             # c: this console collects, and carries out what was left.
-            t.keys("c")
+            t.keys("C")
             screen = t.wait_for("collecting in this console (the collector, pid %d, had exited)"
                                 % service.pid, timeout=5)
             check(header(screen).endswith("collecting in this console"),

@@ -438,6 +438,50 @@ def test_events_screen():
             g.compare()
 
 
+def test_coverage():
+    """Issue 14.15 at 80x24 and 120x40: c on home opens coverage, a timeline
+    of the last 30 days per type with a sparkline of records. url has a gap:
+    it was collected twelve days ago, then its horizon was reset forward to
+    five days ago; the other types are whole. Left moves the cursor onto the
+    gap, which the line below explains (the reset); Enter with collection
+    paused queues its backfill (shown as one); resumed, the backfill fills
+    it and its records count."""
+    days = 86400
+    for size in ((80, 24), (120, 40)):
+        with sim(["--records", "600", "--span", "20d"]) as s:
+            r = s.mw(["fetch"], env=pinned_env({"MIMEWATCH_NOW": str(int(NOW) - 12 * days)}))
+            eq(r.rc, 0, "fetch twelve days ago\n%s" % r)
+            r = s.mw(["reset", "--yes", "--since", "5d", "sim", "url"], env=pinned_env())
+            eq(r.rc, 0, "reset\n%s" % r)
+            fetched(s)
+            cells = size[0] - 2
+            g = Golden("coverage_%dx%d" % size, [s], s.config, size=size)
+            g.add("wait-idle", "key p", "wait-idle", "key c", "wait-idle")
+            g.dump("open")
+            g.add(*["key Left"] * (8 * 24 * cells // 720))
+            g.dump("gap")
+            g.add("key Enter", "wait-idle")
+            g.dump("queued")
+            g.add("key Esc", "key p", "wait-idle", "sleep 300", "wait-idle", "key c",
+                  "wait-idle")
+            g.dump("filled")
+            g.run()
+            g.compare()
+            gap = " ".join(g.screen("gap").split())
+            check("gap " in gap and "the horizon was reset forward on" in gap,
+                  "the gap and its reason:\n" + gap)
+            check("backfill of " in " ".join(g.screen("queued").split()),
+                  "queued:\n" + g.screen("queued"))
+            eq(s.store_counts()[("sim", "url")], 600, "url records after the backfill")
+    with sim(["--records", "40"]) as s:
+        fetched(s)
+        g = Golden("coverage_ascii", [s], s.config, size=(80, 24))
+        g.add("wait-idle", "key c", "wait-idle")
+        g.dump("open")
+        g.run(env={"LC_ALL": "C"})
+        g.compare()
+
+
 def test_resize():
     """Home and the preview shrunk below the minimum (the too-small screen)
     and back to full size, unchanged."""
@@ -508,5 +552,5 @@ def test_columns_screens():
 if __name__ == "__main__":
     mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
-                 test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_resize,
+                 test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
                  test_local_time, test_columns_screens])

@@ -129,7 +129,7 @@ static void write_file(const char *path, const char *text)
 	"Collects and delivers until SIGTERM or SIGINT; SIGHUP reloads the config\n"          \
 	"without losing position. Logs go to stderr. A console started meanwhile\n"          \
 	"attaches to this service through the store.\n"
-#define STATUS_USAGE_START "usage: mimewatch status [--config FILE] [--json] [--events]\n"
+#define STATUS_USAGE_START "usage: mimewatch status [--config FILE] [--json] [--events | --coverage]\n"
 #define RESET_USAGE                                                                          \
 	"usage: mimewatch reset [--config FILE] [--yes] [--since DURATION] NAME [TYPE]\n"     \
 	"Moves the horizon of NAME (every type, or only TYPE) back to now - lookback\n"       \
@@ -252,6 +252,39 @@ static void test_status_args(void **state)
 	assert_int_equal(r.rc, 2);
 	assert_memory_equal(r.err, "mimewatch status: unexpected argument sim\n", 42);
 	out_free(&r);
+}
+
+#define BACKFILL_USAGE_START "usage: mimewatch backfill [--config FILE] NAME TYPE --since TIME --until TIME\n"
+
+/* backfill: NAME, TYPE and the span, each checked before anything is queued */
+static void test_backfill_args(void **state)
+{
+	struct out r;
+
+	(void)state;
+	r = run(cmd_backfill, cfg_path, "sim", "url", "--since", "100", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, BACKFILL_USAGE_START));
+	out_free(&r);
+	r = run(cmd_backfill, cfg_path, "sim", "url", "--since", "200", "--until", "100", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "are not a span"));
+	out_free(&r);
+	r = run(cmd_backfill, cfg_path, "sim", "url", "--since", "yesterday", "--until=100", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "are not a span"));
+	out_free(&r);
+	r = run(cmd_backfill, cfg_path, "sim", "nosuch", "--since", "100", "--until", "200", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "'nosuch' is not a type collected by sim"));
+	out_free(&r);
+	r = run(cmd_backfill, cfg_path, "sim", "url", "--since", "100", "--until", "200", "--now",
+		NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "unknown option --now"));
+	out_free(&r);
+	expect(run(cmd_backfill, missing, "sim", "url", "--since", "100", "--until", "200", NULL),
+	       2, no_config_msg(missing));
 }
 
 static void test_reset_args(void **state)
@@ -460,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_run_args),
 		cmocka_unit_test(test_status_args),
 		cmocka_unit_test(test_reset_args),
+		cmocka_unit_test(test_backfill_args),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_status_empty_state),
 	};

@@ -185,7 +185,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -250,8 +250,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='5' WHERE key='schema_version'");
-	expect_refused(f, "schema version 5, newer than this mimewatch understands (4)");
+	raw_sql(f->db, "UPDATE meta SET value='6' WHERE key='schema_version'");
+	expect_refused(f, "schema version 6, newer than this mimewatch understands (5)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -925,11 +925,11 @@ static void test_upgrade_v1(void **state)
 		       "ALTER TABLE status DROP COLUMN warning;"
 		       "ALTER TABLE status DROP COLUMN outside;"
 		       "DROP TABLE outside_seen;"
-		       "DROP TABLE events;"
+		       "DROP TABLE events; DROP TABLE spans; DROP TABLE backfills;"
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -992,11 +992,11 @@ static void test_upgrade_v2(void **state)
 	raw_sql(f->db, "DROP INDEX records_keyed;"
 		       "ALTER TABLE records DROP COLUMN revision;"
 		       "ALTER TABLE status DROP COLUMN revised;"
-		       "DROP TABLE events;"
+		       "DROP TABLE events; DROP TABLE spans; DROP TABLE backfills;"
 		       "UPDATE meta SET value='2' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
 	/* the same content is a duplicate, other content revision 2 */
@@ -1025,13 +1025,13 @@ static void test_upgrade_v3(void **state)
 	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
 	store_close(s);
 	f->s = NULL;
-	raw_sql(f->db, "DROP TABLE events;"
+	raw_sql(f->db, "DROP TABLE events; DROP TABLE spans; DROP TABLE backfills;"
 		       "UPDATE meta SET value='3' WHERE key='schema_version'");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
 					"name='events'"), 0);
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1042,6 +1042,194 @@ static void test_upgrade_v3(void **state)
 	assert_string_equal(ev[0].kind, "retry");
 	assert_int_equal(ev[0].time, NOW);
 	free(ev);
+}
+
+/* Coverage (schema 5): a completed window's span merges with those it
+ * touches or overlaps; one apart stays apart (a gap); a commit without
+ * covered_to writes no span (pages pay nothing). */
+static void test_spans_merge(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url"), other = source_ok(s, "acme", "attachment");
+	struct store_cursor c = { .horizon = 0, .in_window = 1, .win_from = 1000, .win_to = 2000 };
+	struct store_coverage cov;
+	mw_err e = { "" };
+
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 0);
+	c.in_window = 0;
+	c.horizon = 2000;
+	c.covered_from = 1000;
+	c.covered_to = 2000;
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+	assert_int_equal(store_span_add(s, src, 5000, 6000, &e), 0);
+	assert_int_equal(store_span_add(s, other, 1500, 5500, &e), 0);
+	assert_int_equal(store_coverage(s, src, 0, 10000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 2);
+	assert_int_equal(cov.spans[0].from, 1000);
+	assert_int_equal(cov.spans[0].to, 2000);
+	assert_int_equal(cov.spans[1].from, 5000);
+	assert_int_equal(cov.first_span, 1000);
+	store_coverage_free(&cov);
+	/* overlapping the first, touching (one second on) the second: one span */
+	assert_int_equal(store_span_add(s, src, 1900, 4999, &e), 0);
+	assert_int_equal(store_coverage(s, src, 0, 10000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 1);
+	assert_int_equal(cov.spans[0].from, 1000);
+	assert_int_equal(cov.spans[0].to, 6000);
+	store_coverage_free(&cov);
+	/* inside it: nothing changes; two seconds apart: a gap of one */
+	assert_int_equal(store_span_add(s, src, 1200, 1300, &e), 0);
+	assert_int_equal(store_span_add(s, src, 6002, 7000, &e), 0);
+	assert_int_equal(store_coverage(s, src, 0, 10000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 2);
+	assert_int_equal(cov.spans[0].to, 6000);
+	assert_int_equal(cov.spans[1].from, 6002);
+	store_coverage_free(&cov);
+	/* the other source's span is its own */
+	assert_int_equal(store_coverage(s, other, 0, 10000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 1);
+	assert_int_equal(cov.spans[0].from, 1500);
+	store_coverage_free(&cov);
+	/* deleting the integration takes them */
+	assert_int_equal(store_delete_integration(s, "acme", &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 0);
+}
+
+/* Records per hour of record time, and a reset's gap reason. */
+static void test_coverage_counts(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	int64_t h0 = HOUR * 3600 - 10 * 3600;
+	struct store_coverage cov;
+	mw_err e = { "" };
+
+	commit_n(s, src, "a", 0, 30, h0 + 3570, NULL);     /* 30 over two hours */
+	commit_n(s, src, "b", 0, 5, h0 + 5 * 3600, NULL);
+	commit_n(s, src, "c", 0, 5, h0 - 3600, NULL);      /* before the range */
+	assert_int_equal(store_reset_cursor(s, src, h0 + 7200, &e), 0);
+	assert_int_equal(store_reset_cursor(s, src, h0 + 9000, &e), 0);
+	assert_int_equal(store_coverage(s, src, h0 + 100, h0 + 10 * 3600, 1, &cov, &e), 0);
+	assert_int_equal(cov.from, h0);
+	assert_int_equal(cov.nhours, 10);
+	assert_int_equal(cov.hours[0], 30);
+	assert_int_equal(cov.hours[1], 0);
+	assert_int_equal(cov.hours[5], 5);
+	assert_int_equal(cov.cur.horizon, h0 + 9000);
+	assert_int_equal(cov.nresets, 2);
+	assert_int_equal(cov.resets[0].from, 0);
+	assert_int_equal(cov.resets[0].to, h0 + 7200);
+	assert_int_equal(cov.resets[1].from, h0 + 7200);
+	assert_int_equal(cov.resets[1].to, h0 + 9000);
+	assert_int_equal(cov.resets[1].at, NOW);
+	store_coverage_free(&cov);
+}
+
+/* A backfill's window commits to its own row, never the source's cursor;
+ * its end marks it done and its span collected; a queued one is found
+ * again after reopening (a restart resumes it). */
+static void test_backfill_cursor(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url"), id = 0, id2 = 0;
+	struct store_cursor own = { .horizon = 90000 }, got;
+	struct store_backfill b;
+	struct store_coverage cov;
+	mw_err e = { "" };
+
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &own, NULL, &e), 0);
+	assert_int_equal(store_backfill_add(s, src, 2000, 1000, &id, &e), -1);
+	assert_int_equal(store_backfill_add(s, src, 1000, 2000, &id, &e), 0);
+	assert_int_equal(store_backfill_add(s, src, 3000, 4000, &id2, &e), 0);
+	assert_true(id > 0 && id2 > id);
+	/* retention keeps what a queued backfill will read again */
+	assert_int_equal(store_reread_floor(s), 1000);
+	assert_int_equal(store_backfill_next(s, src, &b, &e), 1);
+	assert_int_equal(b.id, id);
+	assert_int_equal(b.cur.backfill, id);
+	assert_int_equal(b.cur.in_window, 1);
+	assert_int_equal(b.cur.win_from, 1000);
+	assert_int_equal(b.cur.win_to, 2000);
+	/* a page of it: the records, and the position in its row */
+	b.cur.win_progress = 1500;
+	snprintf(b.cur.page_token, sizeof b.cur.page_token, "tok-1");
+	b.cur.win_received = 7;
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &b.cur, NULL, &e), 0);
+	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
+	assert_int_equal(got.horizon, 90000);
+	assert_int_equal(got.in_window, 0);
+	store_close(s);
+	f->s = NULL;
+	s = open_ok(f);
+	assert_int_equal(store_backfill_next(s, src, &b, &e), 1);
+	assert_int_equal(b.id, id);
+	assert_int_equal(b.cur.win_progress, 1500);
+	assert_string_equal(b.cur.page_token, "tok-1");
+	assert_int_equal(b.cur.win_received, 7);
+	/* its end */
+	b.cur.in_window = 0;
+	b.cur.page_token[0] = '\0';
+	b.cur.covered_from = b.from;
+	b.cur.covered_to = b.to;
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &b.cur, NULL, &e), 0);
+	assert_int_equal(store_backfill_next(s, src, &b, &e), 1);
+	assert_int_equal(b.id, id2);
+	assert_int_equal(store_coverage(s, src, 0, 5000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 1);
+	assert_int_equal(cov.spans[0].from, 1000);
+	assert_int_equal(cov.spans[0].to, 2000);
+	assert_int_equal(cov.nbf, 2);
+	assert_int_equal(cov.bf[0].state, STORE_BF_DONE);
+	assert_int_equal(cov.bf[1].state, STORE_BF_QUEUED);
+	assert_int_equal(cov.cur.horizon, 90000);
+	store_coverage_free(&cov);
+}
+
+/* A version 4 store gains spans and backfills in place; each source with a
+ * horizon is seeded with one span from its oldest record (records dated
+ * outside their window left out) to the horizon, or the day before the
+ * horizon when it has none. */
+static void test_upgrade_v4(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t url = source_ok(s, "acme", "url"), att = source_ok(s, "acme", "attachment");
+	int64_t imp = source_ok(s, "acme", "impersonation");
+	struct store_cursor c = { .horizon = 500000 };
+	struct store_rec out = { .id = "far", .time = 1000, .json = "{}", .json_len = 2,
+				 .outside = 1 };
+	struct store_coverage cov;
+	mw_err e = { "" };
+	char v[16];
+
+	commit_n(s, url, "u", 0, 5, 200000, NULL);
+	assert_int_equal(store_commit_page(s, url, &out, 1, &c, NULL, &e), 0);
+	assert_int_equal(store_commit_page(s, att, NULL, 0, &c, NULL, &e), 0);
+	(void)imp;  /* no horizon: no span */
+	store_close(s);
+	f->s = NULL;
+	raw_sql(f->db, "DROP TABLE spans; DROP TABLE backfills;"
+		       "UPDATE meta SET value='4' WHERE key='schema_version'");
+	s = open_ok(f);
+	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
+	assert_string_equal(v, "5");
+	assert_int_equal(store_count(s, url), 6);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 2);
+	assert_int_equal(store_coverage(s, url, 0, 600000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 1);
+	assert_int_equal(cov.spans[0].from, 200000);
+	assert_int_equal(cov.spans[0].to, 500000);
+	store_coverage_free(&cov);
+	assert_int_equal(store_coverage(s, att, 0, 600000, 0, &cov, &e), 0);
+	assert_int_equal(cov.nspans, 1);
+	assert_int_equal(cov.spans[0].from, 500000 - 86400);
+	assert_int_equal(cov.spans[0].to, 500000);
+	store_coverage_free(&cov);
+	assert_int_equal(store_backfill_next(s, url, &(struct store_backfill){ 0 }, &e), 0);
 }
 
 /* Events: newest first, paged by id, bounded to the newest
@@ -1371,6 +1559,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output_info_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spans_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coverage_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfill_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 	};

@@ -479,7 +479,7 @@ static void test_index_upgrade(void **state)
 	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
 	assert_int_equal(count_index(f->db), 1);
 	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
-	assert_string_equal(ver, "4");
+	assert_string_equal(ver, "5");
 	/* And the plan uses it. */
 	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "EXPLAIN QUERY PLAN SELECT json FROM records "
