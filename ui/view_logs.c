@@ -3,7 +3,7 @@
  *
  * Nothing here loads a whole source. The screen keeps a small buffer of rows
  * around what it shows and reads more from the store as it scrolls, through
- * store_query_page (the (source, threat, rowid) index). A text filter may
+ * store_query_page (a source's runs of rows). A text filter may
  * have to look at many rows to find a few, so every read is bounded (rows
  * per call, milliseconds per slice) and continues on the next tick: keys are
  * handled between slices and the screen says it is searching. Script mode's

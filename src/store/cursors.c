@@ -1,6 +1,6 @@
 /* store/cursors.c - sources, cursors and the one transaction that commits
- * a page: records (each stored once: unique on (source, time, id)), hourly counts and
- * the cursor move, together or not at all. */
+ * a page: records (each stored once: unique on (source, time, id)), their
+ * run, the hours and the cursor move, together or not at all. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
@@ -235,6 +235,12 @@ static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec,
 	sqlite3_reset(st);
 	if (same || rec->outside)
 		return 1;
+	if (!(st = sdb_stmt(s, ST_RUN_DROP_KEYED, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	if (sdb_done(s, st, "replacing a revised record", e) < 0)
+		return -1;
 	if (!(st = sdb_stmt(s, ST_KEYED_DROP, e)))
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
@@ -256,11 +262,49 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 	return sdb_one_i64(s, st, t, "finding the newest record of a window", e) < 0 ? -1 : 0;
 }
 
+/* The source's total and (when records were stored) its hours, in the one
+ * status row every commit writes. */
+static int hours_put(mw_store *s, int64_t source, int64_t inserted, int64_t now, mw_err *e)
+{
+	sqlite3_stmt *st;
+	mw_buf hours;
+	int rc;
+
+	mw_buf_init(&hours);
+	if (inserted > 0) {
+		if (!(st = sdb_stmt(s, ST_STATUS_HOURS_GET, e)))
+			return -1;
+		sqlite3_bind_int64(st, 1, source);
+		rc = sqlite3_step(st);
+		sdb_hours_add(&hours, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+				      : "", now / 3600, inserted);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			mw_buf_free(&hours);
+			return sdb_fail(s, rc, "counting records", e);
+		}
+	}
+	if (!(st = sdb_stmt(s, ST_STATUS_ADD_TOTAL, e))) {
+		mw_buf_free(&hours);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, inserted);
+	sqlite3_bind_int64(st, 3, now);
+	if (inserted > 0)
+		sqlite3_bind_text(st, 4, hours.data, (int)hours.len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 4);
+	rc = sdb_done(s, st, "counting records", e);
+	mw_buf_free(&hours);
+	return rc;
+}
+
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
-	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0;
-	sqlite3_stmt *st;
+	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0, seq = 0;
+	sqlite3_stmt *st, *seq_st;
 	int rc, one_by_one = 0, any_outside = 0;
 
 	if (r)
@@ -279,6 +323,9 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		one_by_one |= recs[i].outside || recs[i].keyed;
 	}
 	if (n && exists(s, ST_OUTSIDE_ANY, source, NULL, &any_outside, e) < 0)
+		return sdb_abort(s);
+	if (n && (!(seq_st = sdb_stmt(s, ST_SEQ_GET, e)) ||
+		  sdb_one_i64(s, seq_st, &seq, "reading the last rowid", e) < 0))
 		return sdb_abort(s);
 	one_by_one |= any_outside;
 	/* A page with a record dated outside its window (rare) goes one row at
@@ -357,21 +404,18 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	 * end here. */
 	if (n && inserted == (int64_t)n && revised == 0)
 		first_rowid = sqlite3_last_insert_rowid(s->db) - (int64_t)n + 1;
-	if (inserted > 0) {
-		if (!(st = sdb_stmt(s, ST_HOURLY_ADD, e)))
+	/* The new rows, seq+1 .. the last inserted, are this source's run. */
+	if (inserted + revised > 0) {
+		if (!(st = sdb_stmt(s, ST_RUN_ADD, e)))
 			return sdb_abort(s);
 		sqlite3_bind_int64(st, 1, source);
-		sqlite3_bind_int64(st, 2, now / 3600);
-		sqlite3_bind_int64(st, 3, inserted);
-		if (sdb_done(s, st, "counting records", e) < 0)
+		sqlite3_bind_int64(st, 2, seq + 1);
+		sqlite3_bind_int64(st, 3, sqlite3_last_insert_rowid(s->db));
+		sqlite3_bind_int64(st, 4, inserted + revised);
+		if (sdb_done(s, st, "noting the page's rows", e) < 0)
 			return sdb_abort(s);
 	}
-	if (!(st = sdb_stmt(s, ST_STATUS_ADD_TOTAL, e)))
-		return sdb_abort(s);
-	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_int64(st, 2, inserted);
-	sqlite3_bind_int64(st, 3, now);
-	if (sdb_done(s, st, "counting records", e) < 0)
+	if (hours_put(s, source, inserted, now, e) < 0)
 		return sdb_abort(s);
 	if (outside > 0) {
 		if (!(st = sdb_stmt(s, ST_OUTSIDE_COUNT, e)))

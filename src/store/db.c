@@ -29,19 +29,36 @@ const char sdb_damaged_fix[] =
 	"store, which collects again from lookback; move the NDJSON output files aside too, "
 	"or they receive those records a second time";
 
+/* For the runs p of source SRC: those that may hold a rowid above AFTER
+ * (the one starting at or below it, and every later one), found by the
+ * primary key. */
+#define RUN_FROM(SRC, AFTER) \
+	"p.first>=coalesce((SELECT max(q.first) FROM runs q WHERE q.source=" SRC \
+	" AND q.first<=" AFTER "),0)"
+/* Of run p, the records with AFTER < rowid <= UPTO: its n when the run is
+ * inside, else its rows in the range counted. */
+#define RUN_COUNT(AFTER, UPTO) \
+	"CASE WHEN p.first>" AFTER " AND p.last<=" UPTO " THEN p.n ELSE (SELECT count(*) " \
+	"FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND r.rowid<=min(p.last," \
+	UPTO ") AND +r.source=p.source) END"
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN_IMM] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT_REC] = "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json,"
 			  "revision) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-	[ST_HOURLY_ADD] = "INSERT INTO hourly(source,hour,n) VALUES(?1,?2,?3) "
-			  "ON CONFLICT(source,hour) DO UPDATE SET n=n+excluded.n",
+	/* store_commit_page: the rowid the next record gets is past this (the
+	 * AUTOINCREMENT high mark), so a commit's rows are seq+1 .. its last */
+	[ST_SEQ_GET] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='records'),0)",
+	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n) VALUES(?1,?2,?3,?4)",
+	[ST_STATUS_HOURS_GET] = "SELECT hours FROM status WHERE source=?1",
+	/* ?4: the new hours, or NULL to keep them (nothing stored) */
 	[ST_STATUS_ADD_TOTAL] =
-		"INSERT INTO status(source,total,last_new_at) VALUES(?1,?2,?3) "
+		"INSERT INTO status(source,total,last_new_at,hours) VALUES(?1,?2,?3,coalesce(?4,'')) "
 		"ON CONFLICT(source) DO UPDATE SET total=total+excluded.total, "
 		"last_new_at=CASE WHEN excluded.total>0 THEN excluded.last_new_at "
-		"ELSE last_new_at END",
+		"ELSE last_new_at END, hours=coalesce(?4,hours)",
 	[ST_CURSOR_PUT] = "INSERT INTO cursors(source,horizon,in_window,win_from,win_to,"
 			  "win_progress,page_token,win_received,win_restarted) "
 			  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
@@ -76,12 +93,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OUT_LAG] = "SELECT count(*) FROM records WHERE rowid>?1",
 	[ST_OUT_OLDEST] = "SELECT collected FROM records WHERE rowid>?1 ORDER BY rowid LIMIT 1",
 	[ST_OUT_DONE] = "SELECT count(*) FROM records WHERE rowid<=?1",
-	/* The records with ?1 < rowid <= ?2 through the index on (source,
-	 * threat, rowid), a range per source and threat value: index entries
-	 * of a few bytes, never the table's pages (the console's counts). */
-	[ST_OUT_COUNT_BETWEEN] = "SELECT coalesce(sum((SELECT count(*) FROM records r "
-				 "WHERE r.source=s.id AND r.threat=t.v AND r.rowid>?1 AND "
-				 "r.rowid<=?2)),0) FROM sources s,(SELECT 0 AS v UNION ALL SELECT 1) t",
+	/* The records with ?1 < rowid <= ?2 (the console's counts), from the
+	 * runs: n of a run inside the range, a count of the rows of the (at
+	 * most two per source) runs across its ends. Never a scan of the
+	 * table's pages. */
+	[ST_OUT_COUNT_BETWEEN] = "SELECT coalesce(sum(" RUN_COUNT("?1", "?2") "),0) "
+				 "FROM sources s CROSS JOIN runs p ON p.source=s.id AND "
+				 RUN_FROM("s.id", "?1") " AND p.first<=?2 AND p.last>?1",
 	[ST_REVISED_SUM] = "SELECT coalesce(sum(revised),0) FROM status",
 	[ST_STATUS_PUT] =
 		"INSERT INTO status(source,state,paused,last_attempt,last_success,next_poll,"
@@ -108,7 +126,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(st.http_status,0),coalesce(st.err_code,''),"
 		"coalesce(st.err_message,''),coalesce(st.remedy,''),"
 		"coalesce(st.records_last_poll,0),"
-		"(SELECT coalesce(sum(h.n),0) FROM hourly h WHERE h.source=s.id AND h.hour>?1),"
+		"coalesce(st.hours,''),"
 		"coalesce(st.total,0),coalesce(st.rejects,0),coalesce(st.last_new_at,0),"
 		"coalesce(c.horizon,st.horizon,0),coalesce(st.last_record_time,0),"
 		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
@@ -124,8 +142,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "ON CONFLICT(source) DO UPDATE SET rejects=rejects+excluded.rejects",
 	[ST_OUTSIDE_SEEN] = "SELECT 1 FROM outside_seen WHERE source=?1 AND id=?2",
 	[ST_OUTSIDE_ANY] = "SELECT 1 FROM outside_seen WHERE source=?1 LIMIT 1",
-	/* No index serves id alone: a scan of the source, run only for a
-	 * record dated outside its window, which is rare. */
+	/* No index serves id alone: a scan of the source's (source, time, id)
+	 * entries, run only for a record dated outside its window, which is
+	 * rare. */
 	[ST_ID_STORED] = "SELECT 1 FROM records WHERE source=?1 AND id=?2 LIMIT 1",
 	[ST_OUTSIDE_ADD] = "INSERT OR IGNORE INTO outside_seen(source,id) VALUES(?1,?2)",
 	[ST_OUTSIDE_COUNT] = "UPDATE status SET outside=outside+?2 WHERE source=?1",
@@ -141,8 +160,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE key=?1",
 	[ST_META_SET] = "INSERT INTO meta(key,value) VALUES(?1,?2) "
 			"ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-	[ST_COUNT_SOURCE] = "SELECT count(*) FROM records WHERE source=?1",
+	[ST_COUNT_SOURCE] = "SELECT coalesce(sum(n),0) FROM runs WHERE source=?1",
 	[ST_PRUNE_RANGE] = "DELETE FROM records WHERE rowid>=?1 AND rowid<?2 AND time<?3",
+	/* After ST_PRUNE_RANGE: ?1 <= rowid < ?2 */
+	[ST_PRUNE_RUNS] = "UPDATE runs SET n=(SELECT count(*) FROM records r WHERE r.rowid "
+			  "BETWEEN runs.first AND runs.last AND +r.source=runs.source) "
+			  "WHERE source IN (SELECT id FROM sources) AND first<?2 AND last>=?1",
+	[ST_PRUNE_RUNS_EMPTY] = "DELETE FROM runs WHERE source IN (SELECT id FROM sources) "
+				"AND first<?1 AND n<=0",
 	[ST_MIN_ROWID] = "SELECT coalesce(min(rowid),0) FROM records",
 	/* a queued backfill reads its span again (coverage.c): its start counts */
 	[ST_REREAD_FLOOR] = "SELECT coalesce(min(f),-1) FROM (SELECT CASE WHEN in_window AND"
@@ -150,25 +175,45 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " FROM cursors WHERE horizon>0 OR in_window"
 			    " UNION ALL SELECT win_from FROM backfills WHERE state=0)",
 	[ST_SOURCE_NAME] = "SELECT integration,type FROM sources WHERE id=?1",
-	/* The preview's pages: one ordered stream per threat value, merged in C,
-	 * so a single index serves both "all" and "threats only". _0 and _1 are
-	 * the same statement twice: both streams are stepped at once. */
-	[ST_Q_OLDER_0] = "SELECT rowid,id,time,collected,json,revision FROM records "
-			 "WHERE source=?1 AND threat=?2 AND rowid<?3 ORDER BY rowid DESC",
-	[ST_Q_OLDER_1] = "SELECT rowid,id,time,collected,json,revision FROM records "
-			 "WHERE source=?1 AND threat=?2 AND rowid<?3 ORDER BY rowid DESC",
-	[ST_Q_NEWER_0] = "SELECT rowid,id,time,collected,json,revision FROM records "
-			 "WHERE source=?1 AND threat=?2 AND rowid>?3 ORDER BY rowid",
-	[ST_Q_NEWER_1] = "SELECT rowid,id,time,collected,json,revision FROM records "
-			 "WHERE source=?1 AND threat=?2 AND rowid>?3 ORDER BY rowid",
-	[ST_Q_COUNT] = "SELECT count(*) FROM records WHERE source=?1 AND threat=?2 "
-		       "AND rowid>?3 AND rowid<=?4",
+	/* The preview's pages, ?1 the source, ?2 the bound: all records through
+	 * the runs (a run's rows are in rowid order, runs do not overlap, so
+	 * first then rowid is rowid order with no sort), threats through their
+	 * partial index. r.source is checked too, since a run is a range of
+	 * rowids; its unary + keeps SQLite from reading the (source, time, id)
+	 * index for it instead of the run's rowid range (test_store_query
+	 * checks the plans). */
+	[ST_Q_OLDER_ALL] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			   "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			   "WHERE p.source=?1 AND p.first<?2 AND r.rowid<?2 AND +r.source=?1 "
+			   "ORDER BY p.first DESC, r.rowid DESC",
+	[ST_Q_NEWER_ALL] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			   "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			   "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND r.rowid>?2 "
+			   "AND +r.source=?1 ORDER BY p.first, r.rowid",
+	[ST_Q_OLDER_THREATS] = "SELECT rowid,id,time,collected,json,revision FROM records "
+			       "WHERE source=?1 AND threat=1 AND rowid<?2 ORDER BY rowid DESC",
+	[ST_Q_NEWER_THREATS] = "SELECT rowid,id,time,collected,json,revision FROM records "
+			       "WHERE source=?1 AND threat=1 AND rowid>?2 ORDER BY rowid",
+	/* ?1 the source, ?2 < rowid <= ?3 */
+	[ST_Q_COUNT_ALL] = "SELECT coalesce(sum(" RUN_COUNT("?2", "?3") "),0) FROM runs p "
+			   "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND p.first<=?3 "
+			   "AND p.last>?2",
+	[ST_Q_COUNT_THREATS] = "SELECT count(*) FROM records WHERE source=?1 AND threat=1 "
+			       "AND rowid>?2 AND rowid<=?3",
 	[ST_GET_ROW] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json,"
 		       "r.revision FROM records r JOIN sources s ON s.id=r.source WHERE r.rowid=?1",
 	/* A keyed record (store_rec.keyed) by its id: the partial index
 	 * records_keyed holds only those rows (revision > 0). */
 	[ST_KEYED_GET] = "SELECT rowid,revision,json FROM records WHERE source=?1 AND id=?2 "
 			 "AND revision>0 ORDER BY rowid DESC LIMIT 1",
+	/* Before ST_KEYED_DROP: the runs holding the rows it drops count them
+	 * no more. */
+	[ST_RUN_DROP_KEYED] = "UPDATE runs SET n=n-(SELECT count(*) FROM records r WHERE "
+			      "r.source=?1 AND r.id=?2 AND r.revision>0 AND r.rowid BETWEEN "
+			      "runs.first AND runs.last) WHERE source=?1 AND first IN (SELECT "
+			      "(SELECT max(p.first) FROM runs p WHERE p.source=?1 AND "
+			      "p.first<=r.rowid) FROM records r WHERE r.source=?1 AND r.id=?2 "
+			      "AND r.revision>0)",
 	[ST_KEYED_DROP] = "DELETE FROM records WHERE source=?1 AND id=?2 AND revision>0",
 	[ST_REVISED_ADD] = "INSERT INTO status(source,revised) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET revised=revised+excluded.revised",
@@ -354,4 +399,77 @@ int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return v;
+}
+
+/* ---- status.hours ------------------------------------------------------------ */
+
+/* Calls fn for each "HOUR:N" of text; stops at anything else (a damaged
+ * value counts for what parsed). */
+static void hours_each(const char *text, void (*fn)(int64_t hour, int64_t n, void *ctx),
+		       void *ctx)
+{
+	const char *p = text ? text : "";
+
+	while (*p) {
+		char *end;
+		long long h = strtoll(p, &end, 10), n;
+
+		if (end == p || *end != ':')
+			return;
+		p = end + 1;
+		n = strtoll(p, &end, 10);
+		if (end == p || (*end && *end != ','))
+			return;
+		fn(h, n, ctx);
+		p = *end ? end + 1 : end;
+	}
+}
+
+struct hours_out {
+	mw_buf *b;
+	int64_t hour, n, oldest;
+	int added;
+};
+
+static void hours_keep(int64_t hour, int64_t n, void *ctx)
+{
+	struct hours_out *o = ctx;
+
+	if (hour < o->oldest || hour > o->hour)
+		return;
+	if (hour == o->hour) {
+		n += o->n;
+		o->added = 1;
+	}
+	mw_buf_printf(o->b, "%s%" PRId64 ":%" PRId64, o->b->len ? "," : "", hour, n);
+}
+
+void sdb_hours_add(mw_buf *out, const char *old, int64_t hour, int64_t n)
+{
+	struct hours_out o = { out, hour, n, hour - (STORE_HOURS - 1), 0 };
+
+	mw_buf_reset(out);
+	hours_each(old, hours_keep, &o);
+	if (!o.added)
+		mw_buf_printf(out, "%s%" PRId64 ":%" PRId64, out->len ? "," : "", hour, n);
+}
+
+struct hours_sum {
+	int64_t after, total;
+};
+
+static void hours_add_up(int64_t hour, int64_t n, void *ctx)
+{
+	struct hours_sum *x = ctx;
+
+	if (hour > x->after)
+		x->total += n;
+}
+
+int64_t sdb_hours_sum(const char *hours, int64_t after_hour)
+{
+	struct hours_sum x = { after_hour, 0 };
+
+	hours_each(hours, hours_add_up, &x);
+	return x.total;
 }

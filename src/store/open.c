@@ -10,7 +10,7 @@
  * once its schema is committed, so an existing store.db is always a complete
  * store: an empty or truncated one is damage, never "not created yet".
  *
- * Also here: the schema (version 1 and its in-place upgrades to 2, 3, 4 and 5), the
+ * Also here: the schema (version 1 and its in-place upgrades to 2 ... 6), the
  * checks that refuse a damaged, foreign or newer store, and the collector
  * lock. */
 #ifndef _GNU_SOURCE
@@ -166,6 +166,39 @@ static const char span_seed_sql[] =
 	" WHERE o.source=c.source)), c.horizon-86400)), c.horizon "
 	"FROM cursors c WHERE c.horizon>0";
 
+/* Version 6 makes a page's commit write fewer pages (HACKING, "Performance
+ * targets"): each index a commit touches is a 16 KiB page in the WAL and
+ * again at the checkpoint, and records_source_threat, inserted into at each
+ * source's end (the middle of the index), cost about 2.5 such pages and 100
+ * index inserts per page of records.
+ * - runs: one row per commit that stored records, (source, first, last):
+ *   the commit's rows are the rowids first..last (all of that source; a row
+ *   deleted since leaves a hole), n of them still stored. The console reads
+ *   a source newest first through it, and counts with sum(n): a row per
+ *   100 records instead of an index entry per record.
+ * - records_threat: the rows with threat=1 by (source, rowid), a partial
+ *   index: the "threats only" preview, a few percent of records.
+ * - records_source_threat goes.
+ * - status.hours: the records stored per collection hour, the last 24
+ *   hours as "HOUR:N,..." (hours since the epoch), written with the status
+ *   row each commit already writes; the hourly table goes.
+ * runs is filled from the rowids stored (gaps and islands: consecutive
+ * rowids of one source are one run), before the index goes. */
+static const char schema_v6[] =
+	"CREATE TABLE runs(source INTEGER NOT NULL, first INTEGER NOT NULL,"
+	" last INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(source,first)) WITHOUT ROWID;"
+	"INSERT INTO runs(source,first,last,n) SELECT source,min(rowid),max(rowid),count(*)"
+	" FROM (SELECT source,rowid,rowid-row_number() OVER (PARTITION BY source"
+	" ORDER BY rowid) AS island FROM records) GROUP BY source,island;"
+	"CREATE INDEX records_threat ON records(source) WHERE threat=1;"
+	"DROP INDEX IF EXISTS records_source_threat;"
+	"ALTER TABLE status ADD COLUMN hours TEXT NOT NULL DEFAULT '';"
+	"INSERT OR IGNORE INTO status(source) SELECT DISTINCT source FROM hourly;"
+	"UPDATE status SET hours=coalesce((SELECT group_concat(hour||':'||n,',') FROM"
+	" (SELECT hour,n FROM hourly h WHERE h.source=status.source ORDER BY hour)),'');"
+	"DROP TABLE hourly;"
+	"UPDATE meta SET value='6' WHERE key='schema_version';";
+
 /* The records of the keyed log types (those with an id field of their own)
  * made revision 1: run once, when an older store is upgraded. */
 static void keyed_sql(mw_buf *b)
@@ -311,6 +344,7 @@ static int create_at(const char *tmp, mw_err *e)
 	    (rc = sdb_raw_exec(t.db, schema_v3)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v4)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v5)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v6)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -429,29 +463,6 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *v)
 	return rc;
 }
 
-/* Indexes added after version 1 shipped. An index changes no table, so a
- * store that has it is still a version 1 store to every mimewatch that
- * reads version 1: adding it needs no version bump. records_source_threat
- * (key source, threat, rowid) lets the console read a source newest first, a
- * page at a time, with or without only threats. Built once, on the first
- * open of an older store. */
-static int ensure_indexes(mw_store *s, mw_err *e)
-{
-	int64_t have = 0;
-	int rc = query_int(s->db, "SELECT count(*) FROM sqlite_master WHERE type='index' "
-				  "AND name='records_source_threat'", &have);
-
-	if (rc != SQLITE_OK)
-		return sdb_fail(s, rc, "reading the schema", e);
-	if (have)
-		return 0;
-	rc = sdb_raw_exec(s->db, "CREATE INDEX IF NOT EXISTS records_source_threat "
-			     "ON records(source,threat)");
-	if (rc != SQLITE_OK)
-		return sdb_fail(s, rc, "adding the preview index", e);
-	return 0;
-}
-
 /* Brings a store of an older schema up to STORE_SCHEMA_VERSION, each
  * version's change in turn, in one transaction. Two processes may open the
  * same old store at once: the version is read again inside the write
@@ -484,6 +495,8 @@ static int migrate(mw_store *s, mw_err *e)
 		rc = sdb_raw_exec(s->db, schema_v4);
 	if (rc == SQLITE_OK && v < 5 && (rc = sdb_raw_exec(s->db, schema_v5)) == SQLITE_OK)
 		rc = sdb_raw_exec(s->db, span_seed_sql);
+	if (rc == SQLITE_OK && v < 6)
+		rc = sdb_raw_exec(s->db, schema_v6);
 	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");
@@ -594,8 +607,7 @@ int store_open(const char *state_dir, mw_store **out, mw_err *e)
 	/* Before the first read: check_schema's can meet SQLITE_BUSY too, e.g.
 	 * while another process checkpoints or closes its connection. */
 	sqlite3_busy_handler(s->db, busy_wait, NULL);
-	if (check_schema(s, e) < 0 || setup_connection(s, e) < 0 || migrate(s, e) < 0 ||
-	    ensure_indexes(s, e) < 0)
+	if (check_schema(s, e) < 0 || setup_connection(s, e) < 0 || migrate(s, e) < 0)
 		goto fail;
 	*out = s;
 	return 0;

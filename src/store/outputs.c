@@ -375,27 +375,44 @@ int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
 	 * never held up for long and no time index is needed. */
 	while (lo > 0 && lo <= max_rowid) {
 		int64_t hi = max_rowid - lo < PRUNE_BATCH ? max_rowid + 1 : lo + PRUNE_BATCH;
-		if (!(st = sdb_stmt(s, ST_PRUNE_RANGE, e)))
+		int64_t gone;
+
+		if (sdb_begin(s, e) < 0)
 			return -1;
+		if (!(st = sdb_stmt(s, ST_PRUNE_RANGE, e)))
+			return sdb_abort(s);
 		sqlite3_bind_int64(st, 1, lo);
 		sqlite3_bind_int64(st, 2, hi);
 		sqlite3_bind_int64(st, 3, before);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			sdb_fail(s, rc, "pruning records", e);
-			return -1;
+		if (sdb_done(s, st, "pruning records", e) < 0)
+			return sdb_abort(s);
+		gone = sqlite3_changes(s->db);
+		/* The runs across the range count what is left of them, and go
+		 * once empty. Pruning goes oldest first, so each source's runs
+		 * from its first are the ones to look at. */
+		if (gone > 0) {
+			if (!(st = sdb_stmt(s, ST_PRUNE_RUNS, e)))
+				return sdb_abort(s);
+			sqlite3_bind_int64(st, 1, lo);
+			sqlite3_bind_int64(st, 2, hi);
+			if (sdb_done(s, st, "pruning records", e) < 0)
+				return sdb_abort(s);
+			if (!(st = sdb_stmt(s, ST_PRUNE_RUNS_EMPTY, e)))
+				return sdb_abort(s);
+			sqlite3_bind_int64(st, 1, hi);
+			if (sdb_done(s, st, "pruning records", e) < 0)
+				return sdb_abort(s);
 		}
-		total += sqlite3_changes(s->db);
+		if (sdb_commit(s, e) < 0)
+			return sdb_abort(s);
+		total += gone;
 		lo = hi;
 	}
 	store_note_deleted(s, total);
-	/* Housekeeping that needs no batching: old hourly buckets and
-	 * finished requests. */
+	/* Housekeeping that needs no batching: finished requests. */
 	char sql[160];
-	snprintf(sql, sizeof sql, "DELETE FROM hourly WHERE hour<%" PRId64 ";"
-		 "DELETE FROM requests WHERE state>=2 AND updated<%" PRId64,
-		 mw_now() / 3600 - 48, mw_now_ms() - (int64_t)7 * 86400000);
+	snprintf(sql, sizeof sql, "DELETE FROM requests WHERE state>=2 AND updated<%" PRId64,
+		 mw_now_ms() - (int64_t)7 * 86400000);
 	rc = sdb_raw_exec(s->db, sql);
 	if (rc != SQLITE_OK) {
 		sdb_fail(s, rc, "pruning counters", e);

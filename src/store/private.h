@@ -10,7 +10,7 @@
 #include "jsonscan.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* ---- filter.c: the preview's filter, compiled once per scan ---- */
 #define FILTER_MAX_TERMS 16
@@ -48,7 +48,9 @@ enum stmt_id {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_INSERT_REC,
-	ST_HOURLY_ADD,
+	ST_SEQ_GET,
+	ST_RUN_ADD,
+	ST_STATUS_HOURS_GET,
 	ST_STATUS_ADD_TOTAL,
 	ST_CURSOR_PUT,
 	ST_CURSOR_GET,
@@ -81,6 +83,8 @@ enum stmt_id {
 	ST_META_SET,
 	ST_COUNT_SOURCE,
 	ST_PRUNE_RANGE,
+	ST_PRUNE_RUNS,
+	ST_PRUNE_RUNS_EMPTY,
 	ST_MIN_ROWID,
 	ST_REREAD_FLOOR,
 	ST_OUT_INFO,
@@ -90,13 +94,15 @@ enum stmt_id {
 	ST_OUT_COUNT_BETWEEN,
 	ST_REVISED_SUM,
 	ST_SOURCE_NAME,
-	ST_Q_OLDER_0,
-	ST_Q_OLDER_1,
-	ST_Q_NEWER_0,
-	ST_Q_NEWER_1,
-	ST_Q_COUNT,
+	ST_Q_OLDER_ALL,
+	ST_Q_NEWER_ALL,
+	ST_Q_OLDER_THREATS,
+	ST_Q_NEWER_THREATS,
+	ST_Q_COUNT_ALL,
+	ST_Q_COUNT_THREATS,
 	ST_GET_ROW,
 	ST_KEYED_GET,
+	ST_RUN_DROP_KEYED,
 	ST_KEYED_DROP,
 	ST_REVISED_ADD,
 	ST_EVENT_ADD,
@@ -133,6 +139,14 @@ int sdb_events_write(mw_store *s, mw_err *e);
 void sdb_events_committed(mw_store *s);
 
 /* ---- db.c ---- */
+/* status.hours: the records stored per collection hour (hours since the
+ * epoch), "HOUR:N,..." ascending, the newest STORE_HOURS hours. */
+#define STORE_HOURS 24
+/* out = old with n added to hour, hours older than STORE_HOURS before it
+ * dropped. */
+void sdb_hours_add(mw_buf *out, const char *old, int64_t hour, int64_t n);
+/* The records of the hours after after_hour. */
+int64_t sdb_hours_sum(const char *hours, int64_t after_hour);
 /* The advice for a damaged store.db. */
 extern const char sdb_damaged_fix[];
 /* The prepared statement id on s (prepared on first use); NULL with e set. */

@@ -39,7 +39,7 @@ int store_record_matches(const char *json, size_t len, const char *text)
 	return r;
 }
 
-/* One of the (up to two) ordered streams a query merges. */
+/* The ordered stream of rows a query reads. */
 struct qstream {
 	sqlite3_stmt *st;
 	int live;               /* st holds a row */
@@ -87,7 +87,7 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 		     struct store_scan *sc, size_t limit, size_t budget,
 		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
 {
-	struct qstream qs[2];
+	struct qstream qs[1];
 	struct filter m;
 	struct store_row row;
 	char *integration = NULL, *type = NULL;
@@ -105,18 +105,18 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 	}
 	if (!newer && bound <= 0)
 		bound = INT64_MAX;
-	/* threat is 0 or 1 (store_commit_page): "all" merges both streams. */
-	for (int threat = q->threats_only ? 1 : 0; threat <= 1; threat++) {
-		enum stmt_id id = newer ? (nq ? ST_Q_NEWER_1 : ST_Q_NEWER_0)
-					: (nq ? ST_Q_OLDER_1 : ST_Q_OLDER_0);
+	/* All records through the source's runs, threats through their
+	 * index (db.c). */
+	{
+		enum stmt_id id = q->threats_only ? (newer ? ST_Q_NEWER_THREATS : ST_Q_OLDER_THREATS)
+						  : (newer ? ST_Q_NEWER_ALL : ST_Q_OLDER_ALL);
 		struct qstream *x = &qs[nq];
 
 		if (!(x->st = sdb_stmt(s, id, e)))
 			goto out_reset;
 		nq++;
 		sqlite3_bind_int64(x->st, 1, q->source);
-		sqlite3_bind_int(x->st, 2, threat);
-		sqlite3_bind_int64(x->st, 3, bound);
+		sqlite3_bind_int64(x->st, 2, bound);
 		if (qstream_step(s, x, e) < 0)
 			goto out_reset;
 	}
@@ -126,12 +126,8 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 	row.integration = integration;
 	row.type = type;
 	for (;;) {
-		struct qstream *x = NULL;
+		struct qstream *x = qs[0].live ? &qs[0] : NULL;
 
-		for (size_t i = 0; i < nq; i++)
-			if (qs[i].live && (!x || (newer ? qs[i].rowid < x->rowid
-							: qs[i].rowid > x->rowid)))
-				x = &qs[i];
 		if (!x) {
 			sc->done = 1;
 			break;
@@ -177,7 +173,8 @@ out_reset:
 int store_query_count(mw_store *s, const struct store_query *q, int64_t after, int64_t upto,
 		      int64_t *n, mw_err *e)
 {
-	int64_t total = 0;
+	sqlite3_stmt *st;
+	int rc;
 
 	*n = 0;
 	if (q->text && *q->text) {
@@ -185,25 +182,13 @@ int store_query_count(mw_store *s, const struct store_query *q, int64_t after, i
 			   "store_query_page");
 		return -1;
 	}
-	for (int threat = q->threats_only ? 1 : 0; threat <= 1; threat++) {
-		sqlite3_stmt *st = sdb_stmt(s, ST_Q_COUNT, e);
-		int rc;
-
-		if (!st)
-			return -1;
-		sqlite3_bind_int64(st, 1, q->source);
-		sqlite3_bind_int(st, 2, threat);
-		sqlite3_bind_int64(st, 3, after);
-		sqlite3_bind_int64(st, 4, upto);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			total += sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return sdb_fail(s, rc, "counting records", e);
-	}
-	*n = total;
-	return 0;
+	if (!(st = sdb_stmt(s, q->threats_only ? ST_Q_COUNT_THREATS : ST_Q_COUNT_ALL, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, q->source);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, upto);
+	rc = sdb_one_i64(s, st, n, "counting records", e);
+	return rc < 0 ? -1 : 0;
 }
 
 int store_get_row(mw_store *s, int64_t rowid,

@@ -89,7 +89,8 @@ int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err 
 	if (!st)
 		return -1;
 	/* 24 hourly buckets: the current hour and the 23 before it. */
-	sqlite3_bind_int64(st, 1, (mw_now() - 86400) / 3600);
+	int64_t after_hour = (mw_now() - 86400) / 3600;
+
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -111,7 +112,7 @@ int store_list_status(mw_store *s, struct store_status **out, size_t *n, mw_err 
 		sdb_copy_col(x->err_message, sizeof x->err_message, st, 11);
 		sdb_copy_col(x->remedy, sizeof x->remedy, st, 12);
 		x->records_last_poll = sqlite3_column_int64(st, 13);
-		x->records_24h = sqlite3_column_int64(st, 14);
+		x->records_24h = sdb_hours_sum((const char *)sqlite3_column_text(st, 14), after_hour);
 		x->total = sqlite3_column_int64(st, 15);
 		x->rejects = sqlite3_column_int64(st, 16);
 		x->last_new_at = sqlite3_column_int64(st, 17);
@@ -158,7 +159,7 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 {
 	static const char *const sql[] = {
 		"DELETE FROM records WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
-		"DELETE FROM hourly WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
+		"DELETE FROM runs WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
 		"DELETE FROM status WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
 		"DELETE FROM cursors WHERE source IN (SELECT id FROM sources WHERE integration=?1)",
 		"DELETE FROM outside_seen WHERE source IN (SELECT id FROM sources WHERE "
@@ -232,7 +233,7 @@ int store_rename_integration(mw_store *s, const char *from, const char *to, mw_e
 			      "name, or delete '%s' first", to, to);
 		return -1;
 	}
-	/* Cursors, records, hourly counts and status follow the source id; the
+	/* Cursors, records, runs and status follow the source id; the
 	 * name is kept as text only in sources and in requests not yet taken. */
 	if (rename_step(s, "UPDATE sources SET integration=?2 WHERE integration=?1", from, to,
 			NULL, e) < 0 ||
@@ -247,7 +248,7 @@ int store_rename_integration(mw_store *s, const char *from, const char *to, mw_e
 int store_list_integrations(mw_store *s, struct store_integration **out, size_t *n, mw_err *e)
 {
 	static const char sql[] =
-		"SELECT integration, (SELECT count(*) FROM records r WHERE r.source IN "
+		"SELECT integration, (SELECT coalesce(sum(r.n),0) FROM runs r WHERE r.source IN "
 		"(SELECT id FROM sources s2 WHERE s2.integration=s1.integration)) "
 		"FROM sources s1 GROUP BY integration ORDER BY integration";
 	struct store_integration *v = NULL;

@@ -86,7 +86,7 @@ struct store_page_result {
 };
 
 /* One transaction: inserts the records (dropping ids already stored),
- * updates totals and hourly counts, and writes the cursor (the new
+ * notes their run, updates the total and hours, and writes the cursor (the new
  * resumption point, or the completed window's horizon).
  *
  * A keyed record whose id is stored already with other content (a verdict
@@ -145,7 +145,7 @@ int store_add_rejects(mw_store *s, int64_t source, int64_t n, mw_err *e);
 /* Removes one integration's sources, cursors, status and records. */
 int store_delete_integration(mw_store *s, const char *integration, mw_err *e);
 /* Renames an integration in one transaction: its sources (and so cursors,
- * records with their rowids, hourly counts and status) and the requests
+ * records with their rowids and runs, status) and the requests
  * not yet taken. Refused when the store already has sources under to. */
 int store_rename_integration(mw_store *s, const char *from, const char *to, mw_err *e);
 /* Every integration the store has sources of, with its record count. */
@@ -255,13 +255,14 @@ struct store_mark {
 };
 int store_change_mark(mw_store *s, struct store_mark *m);
 
-/* Test and tooling seam: counts of records for a source (exact). */
+/* Test and tooling seam: the records stored for a source, from its runs
+ * (exact while records go only through the store's own deletes). */
 int64_t store_count(mw_store *s, int64_t source);
 
 /* ---- reading records for the console's preview ------------------------------
- * Pages are read through the index on (source, threat, rowid), never by
- * loading a whole source, so the preview stays instant with millions of
- * records stored. */
+ * Pages are read through the source's runs (a row per page committed) or,
+ * threats only, their partial index, never by loading a whole source, so
+ * the preview stays instant with millions of records stored. */
 
 /* The id of (integration, type) if it exists: 1 found, 0 none, -1 error.
  * Unlike store_source it never creates one (the console only reads). */

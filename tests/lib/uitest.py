@@ -124,6 +124,17 @@ def text_matches(record, needle):
     return any(n in s.lower() for s in string_values(record))
 
 
+def note_runs(con):
+    """Records inserted with SQL of a test's own are not in any run (the
+    store reads a source through its runs of rowids, store/db.c): adds the
+    runs of every row above the last run, as store_commit_page would have."""
+    con.execute(
+        "INSERT INTO runs(source, first, last, n) SELECT source, min(rowid), max(rowid), "
+        "count(*) FROM (SELECT source, rowid, rowid - row_number() OVER (PARTITION BY "
+        "source ORDER BY rowid) AS island FROM records WHERE rowid > (SELECT "
+        "coalesce(max(last), 0) FROM runs)) GROUP BY source, island")
+
+
 def seed_url_records(db, n, base):
     """Adds n URL records of integration "sim" to the store at db, inside
     SQLite (a million in seconds): times base, base + 1, ...; 977 users;
@@ -144,6 +155,7 @@ def seed_url_records(db, n, base):
         "CASE WHEN i % 7 = 0 THEN 'block' ELSE 'allow' END, "
         "CASE WHEN i % 7 = 0 THEN 'malicious' ELSE 'clean' END) FROM c",
         (n - 1, src, base, base))
+    note_runs(con)
     con.execute("UPDATE status SET total = total + ? WHERE source = ?", (n, src))
     con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
     con.commit()

@@ -646,6 +646,7 @@ def test_detail_copy_osc52():
         con.execute("INSERT INTO records(source, id, time, collected, threat, json) "
                     "VALUES (?, 'secret-test', ?, ?, 0, ?)",
                     (src, base, base, json.dumps(rec, separators=(",", ":"))))
+        uitest.note_runs(con)
         con.execute("UPDATE status SET total = total + 1 WHERE source = ?", (src,))
         con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
         con.commit()

@@ -91,6 +91,15 @@ static void write_file(const char *path, const void *data, size_t n)
 	close(fd);
 }
 
+/* Takes a store back to version 5: before runs, records_threat and
+ * status.hours, with the hourly table and records_source_threat. */
+#define UNDO_V6 \
+	"DROP TABLE runs; DROP INDEX records_threat; ALTER TABLE status DROP COLUMN hours;" \
+	"CREATE TABLE hourly(source INTEGER NOT NULL, hour INTEGER NOT NULL," \
+	" n INTEGER NOT NULL, PRIMARY KEY(source,hour)) WITHOUT ROWID;" \
+	"CREATE INDEX records_source_threat ON records(source,threat);" \
+	"UPDATE meta SET value='5' WHERE key='schema_version'"
+
 static void raw_sql(const char *db, const char *sql)
 {
 	sqlite3 *h;
@@ -185,7 +194,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -250,8 +259,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='6' WHERE key='schema_version'");
-	expect_refused(f, "schema version 6, newer than this mimewatch understands (5)");
+	raw_sql(f->db, "UPDATE meta SET value='7' WHERE key='schema_version'");
+	expect_refused(f, "schema version 7, newer than this mimewatch understands (6)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -388,8 +397,8 @@ static void test_status_list(void **state)
 	commit_n(s, au, "u", 0, 5, NOW, &r);
 	/* Buckets at the edge of the 24 h: 23 hours back counts, 24 does not. */
 	snprintf(sql, sizeof sql,
-		 "INSERT INTO hourly(source,hour,n) VALUES(%lld,%lld,7),(%lld,%lld,100)",
-		 (long long)au, (long long)(HOUR - 23), (long long)au, (long long)(HOUR - 24));
+		 "UPDATE status SET hours='%lld:100,%lld:7,%lld:5' WHERE source=%lld",
+		 (long long)(HOUR - 24), (long long)(HOUR - 23), (long long)HOUR, (long long)au);
 	raw_sql(f->db, sql);
 
 	memset(&in, 0, sizeof in);
@@ -816,9 +825,12 @@ static void test_output_info_cached(void **state)
 	assert_int_equal(oi.delivered, 15000);
 	assert_int_equal(oi.lag_records, 5101);
 	print_message("the first count of 20,101 records: %lld VM steps\n", (long long)full);
+	/* Counted from the runs (db.c), not record by record. */
+	assert_true(full < 20101 / 10);
 	/* Idle: nothing moved. */
 	step = info_steps(s, "nd", &c, &oi);
-	assert_true(step * 20 < full);
+	print_message("idle: %lld VM steps\n", (long long)step);
+	assert_true(step * 4 < full);
 	/* The output catches up; then new records, a delivery: only those
 	 * are counted. */
 	deliver_to(s, "nd", store_max_rowid(s));
@@ -829,7 +841,7 @@ static void test_output_info_cached(void **state)
 	step = info_steps(s, "nd", &c, &oi);
 	assert_int_equal(oi.lag_records, 3);
 	print_message("10 new, 7 delivered: %lld VM steps\n", (long long)step);
-	assert_true(step * 20 < full);
+	assert_true(step < 20101 / 10);
 	/* A revision drops a row (below the offset): counted again, right. */
 	keyed.json = "{\"v\":2}";
 	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
@@ -850,7 +862,7 @@ static void test_output_info_cached(void **state)
 	assert_string_equal(oi.state, "idle");
 	info_steps(s, "nd", &other, &oi);
 	step = info_steps(s, "nd", &c, &oi);
-	assert_true(step * 20 < full);
+	assert_true(step < 20101 / 10);
 }
 
 static void test_change_mark(void **state)
@@ -917,6 +929,7 @@ static void test_upgrade_v1(void **state)
 	assert_int_equal(store_reset_cursor(s, src, 4242, &e), 0);
 	store_close(s);
 	f->s = NULL;
+	raw_sql(f->db, UNDO_V6);
 	raw_sql(f->db, "DROP INDEX records_keyed;"
 		       "ALTER TABLE records DROP COLUMN revision;"
 		       "ALTER TABLE status DROP COLUMN revised;"
@@ -929,7 +942,7 @@ static void test_upgrade_v1(void **state)
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -962,7 +975,7 @@ static void test_upgrade_v1(void **state)
 	assert_int_equal(store_commit_page(s, src, &far, 1, NULL, &pr, &e), 0);
 	assert_int_equal(pr.inserted, 0);
 	assert_int_equal(pr.duplicates, 1);
-	assert_int_equal(store_count(s, src), 5);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records"), 5);
 	assert_int_equal(store_list_status(s, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].warning, "clock skew");
@@ -989,6 +1002,7 @@ static void test_upgrade_v2(void **state)
 	assert_int_equal(store_commit_page(s, imp, &a, 1, NULL, &pr, &e), 0);
 	store_close(s);
 	f->s = NULL;
+	raw_sql(f->db, UNDO_V6);
 	raw_sql(f->db, "DROP INDEX records_keyed;"
 		       "ALTER TABLE records DROP COLUMN revision;"
 		       "ALTER TABLE status DROP COLUMN revised;"
@@ -996,7 +1010,7 @@ static void test_upgrade_v2(void **state)
 		       "UPDATE meta SET value='2' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
 	/* the same content is a duplicate, other content revision 2 */
@@ -1025,13 +1039,14 @@ static void test_upgrade_v3(void **state)
 	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
 	store_close(s);
 	f->s = NULL;
+	raw_sql(f->db, UNDO_V6);
 	raw_sql(f->db, "DROP TABLE events; DROP TABLE spans; DROP TABLE backfills;"
 		       "UPDATE meta SET value='3' WHERE key='schema_version'");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
 					"name='events'"), 0);
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1212,11 +1227,12 @@ static void test_upgrade_v4(void **state)
 	(void)imp;  /* no horizon: no span */
 	store_close(s);
 	f->s = NULL;
+	raw_sql(f->db, UNDO_V6);
 	raw_sql(f->db, "DROP TABLE spans; DROP TABLE backfills;"
 		       "UPDATE meta SET value='4' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	assert_int_equal(store_count(s, url), 6);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 2);
 	assert_int_equal(store_coverage(s, url, 0, 600000, 0, &cov, &e), 0);

@@ -1,9 +1,8 @@
 /* test_store_query.c - the store's reads for the console's preview: pages
- * newest and oldest first through the (source, threat, rowid) index, the
- * threats-only stream, the text filter (string values only, case-folded,
- * escapes decoded), bounded scans that resume, counts, single rows, the
- * bounded sort by a field (sort.c), and the index being added to a version 1
- * store that lacks it. */
+ * newest and oldest first through the source's runs, the threats-only
+ * stream, the text filter (string values only, case-folded, escapes
+ * decoded), bounded scans that resume, counts, single rows, the bounded
+ * sort by a field (sort.c), and a version 5 store upgraded to runs. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
 #endif
@@ -352,25 +351,6 @@ static void test_get_row_and_find_source(void **state)
 	assert_string_equal(ids_of(f, &q, 0), "");
 }
 
-static int64_t count_index(const char *db)
-{
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master WHERE "
-					    "name='records_source_threat'", -1, &st, NULL),
-			 SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return n;
-}
-
-/* Makes a sort to its end, budget rows a step; returns the ids in rank
- * order, read down the list in pages of 3. */
 static const char *sorted_ids(struct fx *f, const struct store_query *q, const char *field,
 			      int desc, size_t max, struct store_sort_info *si)
 {
@@ -458,39 +438,140 @@ static void test_sort_by_a_field(void **state)
 	store_sort_free(ss);
 }
 
-static void test_index_upgrade(void **state)
+static int64_t sql_i64(const char *db, const char *sql)
 {
-	struct fx *f = *state;
 	sqlite3 *h;
 	sqlite3_stmt *st;
-	char ver[16] = "";
-	mw_err e = { "" };
+	int64_t n = -1;
 
-	assert_int_equal(count_index(f->db), 1);
-	store_close(f->s);
-	f->s = NULL;
-	/* A version 1 store from before the index. */
-	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "DROP INDEX records_source_threat", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(h);
-	assert_int_equal(count_index(f->db), 0);
-
-	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
-	assert_int_equal(count_index(f->db), 1);
-	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
-	assert_string_equal(ver, "5");
-	/* And the plan uses it. */
-	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "EXPLAIN QUERY PLAN SELECT json FROM records "
-					    "WHERE source=1 AND threat=0 AND rowid<9 "
-					    "ORDER BY rowid DESC", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
-			       "USING INDEX records_source_threat (source=? AND threat=? AND "
-			       "rowid<?)"));
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
+	return n;
+}
+
+/* Each line of the plan SQLite gives for sql, joined by '|'. */
+static const char *plan_of(const char *db, const char *sql)
+{
+	static char out[1024];
+	char q[1024];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		strncat(out, (const char *)sqlite3_column_text(st, 3), sizeof out - strlen(out) - 2);
+		strcat(out, "|");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return out;
+}
+
+static int64_t count_of(struct fx *f, int threats, int64_t after, int64_t upto)
+{
+	struct store_query q = { .source = f->url, .threats_only = threats };
+	int64_t n = -1;
+	mw_err e = { "" };
+
+	assert_int_equal(store_query_count(f->s, &q, after, upto, &n, &e), 0);
+	return n;
+}
+
+/* Version 6 reads a source through its runs (one row per commit) and
+ * threats through a partial index. A version 5 store (records_source_threat,
+ * the hourly table) is upgraded in place: runs from the rowids stored (a
+ * deleted row splits its run), the hours from the hourly table; pages and
+ * counts read as before. And the plans read rowid ranges, with no sort. */
+static void test_upgrade_v6(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec recs[5];
+	struct store_status *list = NULL;
+	size_t nlist = 0;
+	char ids[5][8], ver[16] = "", sql[1024], before_old[256], before_new[256];
+	mw_err e = { "" };
+	sqlite3 *h;
+	int64_t hour = NOW / 3600;
+
+	/* One commit of five: one run; its middle record deleted below. */
+	for (int i = 0; i < 5; i++) {
+		snprintf(ids[i], sizeof ids[i], "m%d", i);
+		recs[i] = (struct store_rec){ .id = ids[i], .time = NOW + 20 + i, .threat = i == 4,
+					      .json = "{\"subject\":\"many\"}", .json_len = 18 };
+	}
+	assert_int_equal(store_commit_page(f->s, f->url, recs, 5, NULL, NULL, &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs"), 25);
+	assert_int_equal(count_of(f, 0, 0, INT64_MAX), 17);
+	assert_int_equal(count_of(f, 1, 0, INT64_MAX), 5);
+	store_close(f->s);
+	f->s = NULL;
+
+	/* Back to version 5, with hourly counts and a row deleted from the
+	 * middle of the five. */
+	snprintf(sql, sizeof sql,
+		 "DROP TABLE runs; DROP INDEX records_threat; ALTER TABLE status DROP COLUMN hours;"
+		 "CREATE TABLE hourly(source INTEGER NOT NULL, hour INTEGER NOT NULL,"
+		 " n INTEGER NOT NULL, PRIMARY KEY(source,hour)) WITHOUT ROWID;"
+		 "INSERT INTO hourly VALUES(%lld,%lld,4),(%lld,%lld,13);"
+		 "CREATE INDEX records_source_threat ON records(source,threat);"
+		 "DELETE FROM records WHERE id='m2';"
+		 "UPDATE meta SET value='5' WHERE key='schema_version'",
+		 (long long)f->url, (long long)(hour - 30), (long long)f->url, (long long)hour);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+
+	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
+	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
+	assert_string_equal(ver, "6");
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
+					"name IN ('records_source_threat','hourly')"), 0);
+	/* 24 single-record runs, and m0 m1 | m3 m4 */
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs"), 26);
+	assert_int_equal(sql_i64(f->db, "SELECT sum(n) FROM runs"), 28);
+	assert_int_equal(count_of(f, 0, 0, INT64_MAX), 16);
+	assert_int_equal(count_of(f, 1, 0, INT64_MAX), 5);
+	/* a count across runs' ends: after u5, up to m3 */
+	assert_int_equal(count_of(f, 0, f->rowid[5], store_max_rowid(f->s) - 1), 6 + 3);
+	struct store_query q = { .source = f->url };
+	snprintf(before_old, sizeof before_old, "%s", ids_of(f, &q, 0));
+	assert_string_equal(before_old, "m4,m3,m1,m0,u11,u10,u9,u8,u7,u6,u5,u4,u3,u2,u1,u0");
+	snprintf(before_new, sizeof before_new, "%s", ids_of(f, &q, 1));
+	assert_string_equal(before_new, "u0,u1,u2,u3,u4,u5,u6,u7,u8,u9,u10,u11,m0,m1,m3,m4");
+	q.threats_only = 1;
+	assert_string_equal(ids_of(f, &q, 0), "m4,u9,u6,u3,u0");
+	/* The hours came along: 13 this hour, the one 30 hours back is past. */
+	assert_int_equal(store_list_status(f->s, &list, &nlist, &e), 0);
+	assert_int_equal(nlist, 2);
+	assert_int_equal(list[0].records_24h, 13);
+	free(list);
+	/* New records after the upgrade: a run of their own, the hours add up. */
+	recs[0].id = "after";
+	assert_int_equal(store_commit_page(f->s, f->url, recs, 1, NULL, NULL, &e), 0);
+	assert_int_equal(count_of(f, 0, 0, INT64_MAX), 17);
+	assert_int_equal(store_list_status(f->s, &list, &nlist, &e), 0);
+	assert_int_equal(list[0].records_24h, 14);
+	free(list);
+	snprintf(sql, sizeof sql, "SELECT hours='%lld:14' FROM status WHERE source=%lld",
+		 (long long)hour, (long long)f->url);
+	assert_int_equal(sql_i64(f->db, sql), 1);
+
+	/* The plans: a run's rowid range, no sort, the threats' own index. */
+	assert_string_equal(plan_of(f->db, "SELECT r.json FROM runs p JOIN records r ON r.rowid "
+				"BETWEEN p.first AND p.last WHERE p.source=1 AND p.first<9 AND "
+				"r.rowid<9 AND +r.source=1 ORDER BY p.first DESC, r.rowid DESC"),
+			    "SEARCH p USING PRIMARY KEY (source=? AND first<?)|"
+			    "SEARCH r USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)|");
+	assert_non_null(strstr(plan_of(f->db, "SELECT json FROM records WHERE source=1 AND "
+				       "threat=1 AND rowid<9 ORDER BY rowid DESC"),
+			       "USING INDEX records_threat (source=? AND rowid<?)"));
 }
 
 int main(void)
@@ -504,7 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_budget_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_row_and_find_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sort_by_a_field, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v6, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
