@@ -672,11 +672,16 @@ int mw_mkdir_p(const char *path, mw_err *e)
 {
 	char buf[4096];
 	size_t n = strlen(path);
+	struct stat st;
 
 	if (n == 0 || n >= sizeof(buf)) {
 		mw_err_set(e, "%s: bad directory path", path);
 		return -1;
 	}
+	/* Usually there already: one stat, not a mkdir per component (the
+	 * NDJSON output asks before each batch). */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	memcpy(buf, path, n + 1);
 	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
@@ -692,12 +697,9 @@ int mw_mkdir_p(const char *path, mw_err *e)
 				break;
 		}
 	}
-	{
-		struct stat st;
-		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			mw_err_set(e, "%s is not a directory", path);
-			return -1;
-		}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		mw_err_set(e, "%s is not a directory", path);
+		return -1;
 	}
 	return 0;
 }
