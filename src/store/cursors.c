@@ -107,12 +107,42 @@ static int backfill_put(mw_store *s, const struct store_cursor *c, mw_err *e)
 	return sdb_done(s, st, "writing a backfill's position", e);
 }
 
-static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e)
+/* The source's counts (store_commit_page): records stored by the commit,
+ * its time, and the new hours (NULL: unchanged). */
+struct counts {
+	int64_t inserted, now;
+	const mw_buf *hours;
+};
+
+static void bind_counts(sqlite3_stmt *st, int at, const struct counts *k)
+{
+	sqlite3_bind_int64(st, at, k ? k->inserted : 0);
+	sqlite3_bind_int64(st, at + 1, k ? k->now : 0);
+	if (k && k->hours)
+		sqlite3_bind_text(st, at + 2, k->hours->data, (int)k->hours->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, at + 2);
+}
+
+/* Writes the cursor and adds the counts, k (or none: NULL), to its row:
+ * the one row of the source a page's commit writes. A backfill's window
+ * has a row of its own (backfill_put); its counts still go here. */
+static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c,
+		      const struct counts *k, mw_err *e)
 {
 	sqlite3_stmt *st;
 
-	if (c->backfill)
-		return backfill_put(s, c, e);
+	if (!c || c->backfill) {
+		if (c && backfill_put(s, c, e) < 0)
+			return -1;
+		if (!k || k->inserted == 0)
+			return 0;
+		if (!(st = sdb_stmt(s, ST_CURSOR_ADD_COUNTS, e)))
+			return -1;
+		sqlite3_bind_int64(st, 1, source);
+		bind_counts(st, 2, k);
+		return sdb_done(s, st, "counting records", e);
+	}
 	if (!(st = sdb_stmt(s, ST_CURSOR_PUT, e)))
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
@@ -126,6 +156,7 @@ static int cursor_put(mw_store *s, int64_t source, const struct store_cursor *c,
 			  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, c->win_received);
 	sqlite3_bind_int(st, 9, c->win_restarted ? 1 : 0);
+	bind_counts(st, 10, k);
 	return sdb_done(s, st, "writing the cursor", e);
 }
 
@@ -262,42 +293,23 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 	return sdb_one_i64(s, st, t, "finding the newest record of a window", e) < 0 ? -1 : 0;
 }
 
-/* The source's total and (when records were stored) its hours, in the one
- * status row every commit writes. */
-static int hours_put(mw_store *s, int64_t source, int64_t inserted, int64_t now, mw_err *e)
+/* The source's hours with the commit's records added, into out. */
+static int hours_now(mw_store *s, int64_t source, int64_t inserted, int64_t now, mw_buf *out,
+		     mw_err *e)
 {
-	sqlite3_stmt *st;
-	mw_buf hours;
+	sqlite3_stmt *st = sdb_stmt(s, ST_CURSOR_HOURS_GET, e);
 	int rc;
 
-	mw_buf_init(&hours);
-	if (inserted > 0) {
-		if (!(st = sdb_stmt(s, ST_STATUS_HOURS_GET, e)))
-			return -1;
-		sqlite3_bind_int64(st, 1, source);
-		rc = sqlite3_step(st);
-		sdb_hours_add(&hours, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
-				      : "", now / 3600, inserted);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			mw_buf_free(&hours);
-			return sdb_fail(s, rc, "counting records", e);
-		}
-	}
-	if (!(st = sdb_stmt(s, ST_STATUS_ADD_TOTAL, e))) {
-		mw_buf_free(&hours);
+	if (!st)
 		return -1;
-	}
 	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_int64(st, 2, inserted);
-	sqlite3_bind_int64(st, 3, now);
-	if (inserted > 0)
-		sqlite3_bind_text(st, 4, hours.data, (int)hours.len, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 4);
-	rc = sdb_done(s, st, "counting records", e);
-	mw_buf_free(&hours);
-	return rc;
+	rc = sqlite3_step(st);
+	sdb_hours_add(out, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "",
+		      now / 3600, inserted);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sdb_fail(s, rc, "counting records", e);
+	return 0;
 }
 
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
@@ -305,6 +317,8 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 {
 	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0, seq = 0;
 	sqlite3_stmt *st, *seq_st;
+	struct counts cnt;
+	mw_buf hours;
 	int rc, one_by_one = 0, any_outside = 0;
 
 	if (r)
@@ -415,8 +429,6 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		if (sdb_done(s, st, "noting the page's rows", e) < 0)
 			return sdb_abort(s);
 	}
-	if (hours_put(s, source, inserted, now, e) < 0)
-		return sdb_abort(s);
 	if (outside > 0) {
 		if (!(st = sdb_stmt(s, ST_OUTSIDE_COUNT, e)))
 			return sdb_abort(s);
@@ -433,7 +445,15 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		if (sdb_done(s, st, "counting revised records", e) < 0)
 			return sdb_abort(s);
 	}
-	if (c && cursor_put(s, source, c, e) < 0)
+	mw_buf_init(&hours);
+	if (inserted > 0 && hours_now(s, source, inserted, now, &hours, e) < 0) {
+		mw_buf_free(&hours);
+		return sdb_abort(s);
+	}
+	cnt = (struct counts){ inserted, now, inserted > 0 ? &hours : NULL };
+	rc = cursor_put(s, source, c, &cnt, e);
+	mw_buf_free(&hours);
+	if (rc < 0)
 		return sdb_abort(s);
 	/* a window's end: one merge of spans per window, never per page */
 	if (c && c->covered_to > c->covered_from &&
@@ -481,8 +501,15 @@ int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
 	snprintf(text, sizeof text, "horizon moved from %s to %s", was, to);
 	if (sdb_begin(s, e) < 0)
 		return -1;
-	if (cursor_put(s, source, &c, e) < 0 ||
-	    store_event_add(s, in, type, "reset", text, e) < 0 || sdb_commit(s, e) < 0)
+	if (cursor_put(s, source, &c, NULL, e) < 0 ||
+	    store_event_add(s, in, type, "reset", text, e) < 0 ||
+	    !(st = sdb_stmt(s, ST_STATUS_HORIZON, e)))
+		return sdb_abort(s);
+	/* The status row's copy too: the list falls back to it while the
+	 * cursor's horizon is 0 (db.c, ST_STATUS_LIST). */
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, horizon);
+	if (sdb_done(s, st, "resetting the cursor", e) < 0 || sdb_commit(s, e) < 0)
 		return sdb_abort(s);
 	return 0;
 }

@@ -42,6 +42,12 @@ const char sdb_damaged_fix[] =
 	"FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND r.rowid<=min(p.last," \
 	UPTO ") AND +r.source=p.source) END"
 
+/* The counts a commit adds to its source's cursor row: the total, when
+ * the last new record came, the hours (HOURS NULL: kept). */
+#define CURSOR_COUNTS(HOURS) \
+	"total=total+excluded.total,last_new_at=CASE WHEN excluded.total>0 THEN " \
+	"excluded.last_new_at ELSE last_new_at END,hours=coalesce(" HOURS ",hours)"
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN_IMM] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -52,21 +58,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * AUTOINCREMENT high mark), so a commit's rows are seq+1 .. its last */
 	[ST_SEQ_GET] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='records'),0)",
 	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n) VALUES(?1,?2,?3,?4)",
-	[ST_STATUS_HOURS_GET] = "SELECT hours FROM status WHERE source=?1",
-	/* ?4: the new hours, or NULL to keep them (nothing stored) */
-	[ST_STATUS_ADD_TOTAL] =
-		"INSERT INTO status(source,total,last_new_at,hours) VALUES(?1,?2,?3,coalesce(?4,'')) "
-		"ON CONFLICT(source) DO UPDATE SET total=total+excluded.total, "
-		"last_new_at=CASE WHEN excluded.total>0 THEN excluded.last_new_at "
-		"ELSE last_new_at END, hours=coalesce(?4,hours)",
+	[ST_CURSOR_HOURS_GET] = "SELECT hours FROM cursors WHERE source=?1",
+	/* The counts (cursors.c): ?2 records stored at ?3, ?4 the new hours or
+	 * NULL to keep them. */
+	[ST_CURSOR_ADD_COUNTS] =
+		"INSERT INTO cursors(source,total,last_new_at,hours) VALUES(?1,?2,?3,coalesce(?4,'')) "
+		"ON CONFLICT(source) DO UPDATE SET " CURSOR_COUNTS("?4"),
 	[ST_CURSOR_PUT] = "INSERT INTO cursors(source,horizon,in_window,win_from,win_to,"
-			  "win_progress,page_token,win_received,win_restarted) "
-			  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+			  "win_progress,page_token,win_received,win_restarted,total,last_new_at,"
+			  "hours) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,coalesce(?12,'')) "
 			  "ON CONFLICT(source) DO UPDATE SET horizon=excluded.horizon,"
 			  "in_window=excluded.in_window,win_from=excluded.win_from,"
 			  "win_to=excluded.win_to,win_progress=excluded.win_progress,"
 			  "page_token=excluded.page_token,win_received=excluded.win_received,"
-			  "win_restarted=excluded.win_restarted",
+			  "win_restarted=excluded.win_restarted," CURSOR_COUNTS("?12"),
+	[ST_STATUS_HORIZON] = "UPDATE status SET horizon=?2 WHERE source=?1",
 	[ST_CURSOR_GET] = "SELECT horizon,in_window,win_from,win_to,win_progress,page_token,"
 			  "win_received,win_restarted FROM cursors WHERE source=?1",
 	[ST_SOURCE_ADD] = "INSERT OR IGNORE INTO sources(integration,type) VALUES(?1,?2)",
@@ -126,9 +132,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(st.http_status,0),coalesce(st.err_code,''),"
 		"coalesce(st.err_message,''),coalesce(st.remedy,''),"
 		"coalesce(st.records_last_poll,0),"
-		"coalesce(st.hours,''),"
-		"coalesce(st.total,0),coalesce(st.rejects,0),coalesce(st.last_new_at,0),"
-		"coalesce(c.horizon,st.horizon,0),coalesce(st.last_record_time,0),"
+		"coalesce(c.hours,''),"
+		"coalesce(c.total,0),coalesce(st.rejects,0),"
+		"max(coalesce(st.last_new_at,0),coalesce(c.last_new_at,0)),"
+		"coalesce(nullif(c.horizon,0),st.horizon,0),coalesce(st.last_record_time,0),"
 		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
 		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
 		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0),"
@@ -401,7 +408,7 @@ int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind)
 	return v;
 }
 
-/* ---- status.hours ------------------------------------------------------------ */
+/* ---- cursors.hours ----------------------------------------------------------- */
 
 /* Calls fn for each "HOUR:N" of text; stops at anything else (a damaged
  * value counts for what parsed). */

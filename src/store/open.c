@@ -167,10 +167,11 @@ static const char span_seed_sql[] =
 	"FROM cursors c WHERE c.horizon>0";
 
 /* Version 6 makes a page's commit write fewer pages (HACKING, "Performance
- * targets"): each index a commit touches is a 16 KiB page in the WAL and
- * again at the checkpoint, and records_source_threat, inserted into at each
+ * targets"): each row a commit touches is a 16 KiB page in the WAL and
+ * again at the checkpoint. records_source_threat, inserted into at each
  * source's end (the middle of the index), cost about 2.5 such pages and 100
- * index inserts per page of records.
+ * index inserts per page of records; the hourly table and the status row's
+ * total one page each.
  * - runs: one row per commit that stored records, (source, first, last):
  *   the commit's rows are the rowids first..last (all of that source; a row
  *   deleted since leaves a hole), n of them still stored. The console reads
@@ -179,9 +180,13 @@ static const char span_seed_sql[] =
  * - records_threat: the rows with threat=1 by (source, rowid), a partial
  *   index: the "threats only" preview, a few percent of records.
  * - records_source_threat goes.
- * - status.hours: the records stored per collection hour, the last 24
- *   hours as "HOUR:N,..." (hours since the epoch), written with the status
- *   row each commit already writes; the hourly table goes.
+ * - cursors.total, cursors.last_new_at: moved from status, whose row a
+ *   commit no longer writes; cursors.hours: the records stored per
+ *   collection hour, the last 24 hours as "HOUR:N,..." (hours since the
+ *   epoch). The cursor row, which every page's commit writes anyway,
+ *   carries them; the hourly table goes, status.total and
+ *   status.last_new_at stay unused (status.last_new_at: what the collector
+ *   last noted, still).
  * runs is filled from the rowids stored (gaps and islands: consecutive
  * rowids of one source are one run), before the index goes. */
 static const char schema_v6[] =
@@ -192,10 +197,17 @@ static const char schema_v6[] =
 	" ORDER BY rowid) AS island FROM records) GROUP BY source,island;"
 	"CREATE INDEX records_threat ON records(source) WHERE threat=1;"
 	"DROP INDEX IF EXISTS records_source_threat;"
-	"ALTER TABLE status ADD COLUMN hours TEXT NOT NULL DEFAULT '';"
-	"INSERT OR IGNORE INTO status(source) SELECT DISTINCT source FROM hourly;"
-	"UPDATE status SET hours=coalesce((SELECT group_concat(hour||':'||n,',') FROM"
-	" (SELECT hour,n FROM hourly h WHERE h.source=status.source ORDER BY hour)),'');"
+	"ALTER TABLE cursors ADD COLUMN total INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cursors ADD COLUMN last_new_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cursors ADD COLUMN hours TEXT NOT NULL DEFAULT '';"
+	"INSERT OR IGNORE INTO cursors(source) SELECT source FROM status"
+	" UNION SELECT source FROM hourly;"
+	"UPDATE cursors SET total=coalesce((SELECT st.total FROM status st"
+	" WHERE st.source=cursors.source),0),"
+	" last_new_at=coalesce((SELECT st.last_new_at FROM status st"
+	" WHERE st.source=cursors.source),0),"
+	" hours=coalesce((SELECT group_concat(hour||':'||n,',') FROM (SELECT hour,n FROM"
+	" hourly h WHERE h.source=cursors.source ORDER BY hour)),'');"
 	"DROP TABLE hourly;"
 	"UPDATE meta SET value='6' WHERE key='schema_version';";
 

@@ -50,9 +50,10 @@ enum stmt_id {
 	ST_INSERT_REC,
 	ST_SEQ_GET,
 	ST_RUN_ADD,
-	ST_STATUS_HOURS_GET,
-	ST_STATUS_ADD_TOTAL,
+	ST_CURSOR_HOURS_GET,
+	ST_CURSOR_ADD_COUNTS,
 	ST_CURSOR_PUT,
+	ST_STATUS_HORIZON,
 	ST_CURSOR_GET,
 	ST_SOURCE_ADD,
 	ST_SOURCE_GET,
@@ -139,7 +140,7 @@ int sdb_events_write(mw_store *s, mw_err *e);
 void sdb_events_committed(mw_store *s);
 
 /* ---- db.c ---- */
-/* status.hours: the records stored per collection hour (hours since the
+/* cursors.hours: the records stored per collection hour (hours since the
  * epoch), "HOUR:N,..." ascending, the newest STORE_HOURS hours. */
 #define STORE_HOURS 24
 /* out = old with n added to hour, hours older than STORE_HOURS before it

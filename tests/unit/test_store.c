@@ -91,10 +91,14 @@ static void write_file(const char *path, const void *data, size_t n)
 	close(fd);
 }
 
-/* Takes a store back to version 5: before runs, records_threat and
- * status.hours, with the hourly table and records_source_threat. */
+/* Takes a store back to version 5: the counts in the status row, no runs,
+ * records_threat or hours, the hourly table and records_source_threat. */
 #define UNDO_V6 \
-	"DROP TABLE runs; DROP INDEX records_threat; ALTER TABLE status DROP COLUMN hours;" \
+	"INSERT OR IGNORE INTO status(source) SELECT source FROM cursors;" \
+	"UPDATE status SET total=(SELECT c.total FROM cursors c WHERE c.source=status.source)," \
+	" last_new_at=(SELECT c.last_new_at FROM cursors c WHERE c.source=status.source);" \
+	"ALTER TABLE cursors DROP COLUMN total; ALTER TABLE cursors DROP COLUMN last_new_at;" \
+	"ALTER TABLE cursors DROP COLUMN hours; DROP TABLE runs; DROP INDEX records_threat;" \
 	"CREATE TABLE hourly(source INTEGER NOT NULL, hour INTEGER NOT NULL," \
 	" n INTEGER NOT NULL, PRIMARY KEY(source,hour)) WITHOUT ROWID;" \
 	"CREATE INDEX records_source_threat ON records(source,threat);" \
@@ -397,7 +401,7 @@ static void test_status_list(void **state)
 	commit_n(s, au, "u", 0, 5, NOW, &r);
 	/* Buckets at the edge of the 24 h: 23 hours back counts, 24 does not. */
 	snprintf(sql, sizeof sql,
-		 "UPDATE status SET hours='%lld:100,%lld:7,%lld:5' WHERE source=%lld",
+		 "UPDATE cursors SET hours='%lld:100,%lld:7,%lld:5' WHERE source=%lld",
 		 (long long)(HOUR - 24), (long long)(HOUR - 23), (long long)HOUR, (long long)au);
 	raw_sql(f->db, sql);
 

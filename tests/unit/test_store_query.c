@@ -516,7 +516,9 @@ static void test_upgrade_v6(void **state)
 	/* Back to version 5, with hourly counts and a row deleted from the
 	 * middle of the five. */
 	snprintf(sql, sizeof sql,
-		 "DROP TABLE runs; DROP INDEX records_threat; ALTER TABLE status DROP COLUMN hours;"
+		 "UPDATE status SET total=(SELECT c.total FROM cursors c WHERE c.source=status.source);"
+		 "ALTER TABLE cursors DROP COLUMN total; ALTER TABLE cursors DROP COLUMN last_new_at;"
+		 "ALTER TABLE cursors DROP COLUMN hours; DROP TABLE runs; DROP INDEX records_threat;"
 		 "CREATE TABLE hourly(source INTEGER NOT NULL, hour INTEGER NOT NULL,"
 		 " n INTEGER NOT NULL, PRIMARY KEY(source,hour)) WITHOUT ROWID;"
 		 "INSERT INTO hourly VALUES(%lld,%lld,4),(%lld,%lld,13);"
@@ -559,7 +561,7 @@ static void test_upgrade_v6(void **state)
 	assert_int_equal(store_list_status(f->s, &list, &nlist, &e), 0);
 	assert_int_equal(list[0].records_24h, 14);
 	free(list);
-	snprintf(sql, sizeof sql, "SELECT hours='%lld:14' FROM status WHERE source=%lld",
+	snprintf(sql, sizeof sql, "SELECT hours='%lld:14' FROM cursors WHERE source=%lld",
 		 (long long)hour, (long long)f->url);
 	assert_int_equal(sql_i64(f->db, sql), 1);
 
