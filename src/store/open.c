@@ -666,10 +666,17 @@ int store_lock(const char *state_dir, int *fd, long *pid, mw_err *e)
 		return -1;
 	}
 	/* A console's or status's probe (store_lock_holder) holds a shared lock
-	 * for microseconds: a few tries a little apart tell that from a
-	 * collector, which holds it for as long as it runs. */
-	while ((got = flock(lfd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && ++tries < 5)
+	 * for microseconds, a collector an exclusive one for as long as it
+	 * runs.  A shared lock of our own tells them apart at once: it fails
+	 * only while the exclusive one is held (a console attaching to a run
+	 * waits for nothing).  Only when shared holders alone stand in the
+	 * way, a few tries a little apart. */
+	while ((got = flock(lfd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && ++tries < 5) {
+		if (flock(lfd, LOCK_SH | LOCK_NB) < 0)
+			break;          /* errno EWOULDBLOCK: a collector holds it */
+		flock(lfd, LOCK_UN);
 		usleep(20 * 1000);
+	}
 	if (got < 0) {
 		int err = errno;
 		if (err == EWOULDBLOCK || err == EINTR) {

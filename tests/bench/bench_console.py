@@ -805,8 +805,9 @@ def home_complete(per_type):
         if not shown(s):
             return False
         try:
-            return all(uitest.type_row(s.lines(), "sim", t)[61:71].strip() == str(per_type)
-                       for t in mwtest.TYPES)
+            # Counts are drawn with thousands separators (ui_fmt_count).
+            return all(uitest.type_row(s.lines(), "sim", t)[61:71].strip() ==
+                       "{:,}".format(per_type) for t in mwtest.TYPES)
         except mwtest.CheckFailed:
             return False
     return shown, complete
