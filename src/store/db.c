@@ -168,14 +168,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_SET] = "INSERT INTO meta(key,value) VALUES(?1,?2) "
 			"ON CONFLICT(key) DO UPDATE SET value=excluded.value",
 	[ST_COUNT_SOURCE] = "SELECT coalesce(sum(n),0) FROM runs WHERE source=?1",
-	[ST_PRUNE_RANGE] = "DELETE FROM records WHERE rowid>=?1 AND rowid<?2 AND time<?3",
-	/* After ST_PRUNE_RANGE: ?1 <= rowid < ?2 */
-	[ST_PRUNE_RUNS] = "UPDATE runs SET n=(SELECT count(*) FROM records r WHERE r.rowid "
-			  "BETWEEN runs.first AND runs.last AND +r.source=runs.source) "
-			  "WHERE source IN (SELECT id FROM sources) AND first<?2 AND last>=?1",
-	[ST_PRUNE_RUNS_EMPTY] = "DELETE FROM runs WHERE source IN (SELECT id FROM sources) "
-				"AND first<?1 AND n<=0",
-	[ST_MIN_ROWID] = "SELECT coalesce(min(rowid),0) FROM records",
+	/* Retention (outputs.c): a source's old records delivered to every
+	 * output, found through the (source, time, id) index, never by reading
+	 * the table; each one's run counts it no more. */
+	[ST_PRUNE_PICK] = "SELECT rowid FROM records WHERE source=?1 AND time<?2 AND rowid<=?3 "
+			  "LIMIT ?4",
+	[ST_PRUNE_ONE] = "DELETE FROM records WHERE rowid=?1",
+	[ST_RUN_DROP_ONE] = "UPDATE runs SET n=n-1 WHERE source=?1 AND first=(SELECT max(q.first) "
+			    "FROM runs q WHERE q.source=?1 AND q.first<=?2)",
+	[ST_PRUNE_RUNS_EMPTY] = "DELETE FROM runs WHERE source=?1 AND first<=?2 AND n<=0",
 	/* a queued backfill reads its span again (coverage.c): its start counts */
 	[ST_REREAD_FLOOR] = "SELECT coalesce(min(f),-1) FROM (SELECT CASE WHEN in_window AND"
 			    " win_from<horizon OR horizon=0 THEN win_from ELSE horizon END AS f"

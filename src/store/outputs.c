@@ -360,54 +360,94 @@ int64_t store_reread_floor(mw_store *s)
 	return v < 0 ? INT64_MAX : v;
 }
 
-int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
+/* One batch of a source's old records: up to PRUNE_BATCH picked through
+ * the index, deleted one by one with their runs counting them no more, in
+ * one transaction (so the collector is never held up for long). The
+ * number deleted, or -1. */
+static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t max_rowid,
+			   int64_t *rowids, mw_err *e)
 {
-	int64_t lo = sdb_query_i64(s, ST_MIN_ROWID, 0, 0), total = 0;
 	sqlite3_stmt *st;
+	int64_t n = 0, top = 0;
 	int rc;
 
-	if (lo < 0) {
-		mw_err_set(e, "%s: reading the oldest record failed: %s", s->path,
-			   sqlite3_errmsg(s->db));
+	if (sdb_begin(s, e) < 0)
 		return -1;
+	if (!(st = sdb_stmt(s, ST_PRUNE_PICK, e)))
+		return sdb_abort(s);
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, max_rowid);
+	sqlite3_bind_int64(st, 4, PRUNE_BATCH);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		rowids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		sdb_fail(s, rc, "pruning records", e);
+		return sdb_abort(s);
 	}
-	/* Small rowid ranges, each its own transaction, so the collector is
-	 * never held up for long and no time index is needed. */
-	while (lo > 0 && lo <= max_rowid) {
-		int64_t hi = max_rowid - lo < PRUNE_BATCH ? max_rowid + 1 : lo + PRUNE_BATCH;
-		int64_t gone;
-
-		if (sdb_begin(s, e) < 0)
-			return -1;
-		if (!(st = sdb_stmt(s, ST_PRUNE_RANGE, e)))
+	for (int64_t i = 0; i < n; i++) {
+		if (!(st = sdb_stmt(s, ST_PRUNE_ONE, e)))
 			return sdb_abort(s);
-		sqlite3_bind_int64(st, 1, lo);
-		sqlite3_bind_int64(st, 2, hi);
-		sqlite3_bind_int64(st, 3, before);
+		sqlite3_bind_int64(st, 1, rowids[i]);
 		if (sdb_done(s, st, "pruning records", e) < 0)
 			return sdb_abort(s);
-		gone = sqlite3_changes(s->db);
-		/* The runs across the range count what is left of them, and go
-		 * once empty. Pruning goes oldest first, so each source's runs
-		 * from its first are the ones to look at. */
-		if (gone > 0) {
-			if (!(st = sdb_stmt(s, ST_PRUNE_RUNS, e)))
-				return sdb_abort(s);
-			sqlite3_bind_int64(st, 1, lo);
-			sqlite3_bind_int64(st, 2, hi);
-			if (sdb_done(s, st, "pruning records", e) < 0)
-				return sdb_abort(s);
-			if (!(st = sdb_stmt(s, ST_PRUNE_RUNS_EMPTY, e)))
-				return sdb_abort(s);
-			sqlite3_bind_int64(st, 1, hi);
-			if (sdb_done(s, st, "pruning records", e) < 0)
-				return sdb_abort(s);
-		}
-		if (sdb_commit(s, e) < 0)
+		if (!(st = sdb_stmt(s, ST_RUN_DROP_ONE, e)))
 			return sdb_abort(s);
-		total += gone;
-		lo = hi;
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, rowids[i]);
+		if (sdb_done(s, st, "pruning records", e) < 0)
+			return sdb_abort(s);
+		if (rowids[i] > top)
+			top = rowids[i];
 	}
+	if (n > 0) {
+		if (!(st = sdb_stmt(s, ST_PRUNE_RUNS_EMPTY, e)))
+			return sdb_abort(s);
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, top);
+		if (sdb_done(s, st, "pruning records", e) < 0)
+			return sdb_abort(s);
+	}
+	if (sdb_commit(s, e) < 0)
+		return sdb_abort(s);
+	return n;
+}
+
+int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
+{
+	int64_t *rowids = mw_xmalloc(PRUNE_BATCH * sizeof *rowids), *sources = NULL;
+	int64_t total = 0, n;
+	size_t nsources = 0;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT id FROM sources ORDER BY id", -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		free(rowids);
+		return sdb_fail(s, rc, "pruning records", e);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sources = mw_xrealloc(sources, (nsources + 1) * sizeof *sources);
+		sources[nsources++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(rowids);
+		free(sources);
+		return sdb_fail(s, rc, "pruning records", e);
+	}
+	for (size_t i = 0; i < nsources; i++) {
+		do {
+			if ((n = prune_batch(s, sources[i], before, max_rowid, rowids, e)) < 0) {
+				free(rowids);
+				free(sources);
+				return -1;
+			}
+			total += n;
+		} while (n == PRUNE_BATCH);
+	}
+	free(rowids);
+	free(sources);
 	store_note_deleted(s, total);
 	/* Housekeeping that needs no batching: finished requests. */
 	char sql[160];
