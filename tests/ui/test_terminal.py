@@ -4,7 +4,8 @@ settings exactly as they were, TERM=dumb or unset gets a message pointing
 to the headless commands, NO_COLOR draws no colour, and resizing while
 records stream shows the too-small screen and comes back, and moving the
 selection pauses following (issue 14.2); the mouse, and --no-mouse
-(issue 14.20)."""
+(issue 14.20); Home, End, PgUp, PgDn and Delete as tmux sends them, and a
+lone Esc going back promptly (14.1)."""
 
 import os
 import re
@@ -240,6 +241,104 @@ def test_mouse_in_tmux():
         t.close()
 
 
+def wait_screen(t, pred, what, timeout=20):
+    """The screen's lines once pred(lines) holds."""
+    end = time.monotonic() + timeout * mwtest.SCALE
+    while time.monotonic() < end:
+        lines = t.capture().split("\n")
+        if pred(lines):
+            return lines
+        time.sleep(0.1)
+    raise mwtest.CheckFailed("%s never came; screen:\n%s" % (what, t.capture()))
+
+
+def selected_lines(lines):
+    return [l for l in lines if l.startswith(">")]
+
+
+def selected_name(line):
+    """The name on a selected row of home: an integration's or output's
+    after its mark, a type's."""
+    cells = line[1:].split()
+    return cells[1] if cells and cells[0] in ("\u2714", "\u2718", "-") else cells[0]
+
+
+def home_selects(name):
+    """A predicate: home is shown with one row selected, name's. (Marks
+    are left out: they change as the demo's tenants do.)"""
+    def pred(lines):
+        sel = selected_lines(lines)
+        return (lines[0].startswith(" mimewatch \u2014 integrations") and len(sel) == 1
+                and selected_name(sel[0]) == name)
+    return pred
+
+
+HELP_TOP_80 = " Keys of every screen; Up, Down, PgUp, PgDn scroll, g and G go to the top and"
+MORE_BELOW_80 = " " * 60 + "more below \u2193 (PgDn)"
+MORE_ABOVE_80 = " " * 60 + "more above \u2191 (PgUp)"
+
+
+def test_home_end_keys_in_tmux():
+    """Issue 14.1 in a real terminal at 80x24 (TERM=xterm-256color, whose
+    terminfo says ESC O H and ESC O F): tmux sends Home, End, PgUp, PgDn
+    and Delete as ESC[1~, ESC[4~, ESC[5~, ESC[6~ and ESC[3~. Each is its
+    key on home, in the help and in a text field, none leaves the screen
+    or says "unknown key", and a lone Esc goes back promptly."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", cols=80, rows=24)
+    try:
+        t.wait_for("globex-us")
+        wait_screen(t, home_selects("acme-eu"), "acme-eu selected at the start")
+        for key, name in (("End", "ndjson"), ("Home", "acme-eu"),
+                          ("NPage", "globex-us"), ("PPage", "acme-eu")):
+            t.keys(key)
+            lines = wait_screen(t, home_selects(name), "%s: %s selected" % (key, name))
+            check("unknown key" not in lines[23], "%s said: %r" % (key, lines[23]))
+        # The help, longer than the screen: End shows its last line, Home
+        # its first, and neither leaves it.
+        t.keys("?")
+        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the help's top")
+        eq(top[21], MORE_BELOW_80, "the help says there is more below")
+        t.keys("End")
+        end = wait_screen(t, lambda l: l[21] == MORE_ABOVE_80, "End in the help")
+        check(end[0].startswith(" mimewatch \u2014 keys"), "End stays in the help: %r" % end[0])
+        eq(end[20], "   newline is not Enter)", "End: the help's last line")
+        t.keys("Home")
+        again = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "Home in the help")
+        eq(again[21], MORE_BELOW_80, "Home: back at the top")
+        # A lone Esc goes back at once (ESCDELAY is 25 ms, not curses' 1 s).
+        t0 = time.monotonic()
+        t.keys("Escape")
+        wait_screen(t, home_selects("acme-eu"), "home after Esc")
+        back = time.monotonic() - t0
+        check(back < 1.0 * mwtest.SCALE, "a lone Esc took %.2fs to go back" % back)
+        # In a text field: Home, Delete and End edit where they should.
+        t.keys("Enter")
+        t.wait_for("following")
+        t.wait_rows()
+        t.keys("/")
+        t.keys("-l", "abc")
+
+        def prompt(text):
+            return wait_screen(t, lambda l: l[21].rstrip() == " Filter: " + text,
+                               "the prompt holding %r" % text)
+        prompt("abc")
+        t.keys("Home", "DC")
+        prompt("bc")
+        t.keys("End", "x")
+        prompt("bcx")
+        t.keys("Home", "a")
+        prompt("abcx")
+        t.keys("End", "DC", "y")            # Delete at the end erases nothing
+        lines = prompt("abcxy")
+        check(lines[0].startswith(" mimewatch \u2014 acme-eu \u00b7 URL Protect"),
+              "still the preview: %r" % lines[0])
+        t.keys("Escape", "Escape")
+        wait_screen(t, home_selects("acme-eu"), "home after Esc, Esc")
+        t.keys("q")
+    finally:
+        t.close()
+
+
 def test_filter_marks_matches_in_tmux():
     """Issue 14.17: what the filter matched is marked in the rows (black on
     yellow), in the field a NAME: term names and nowhere else."""
@@ -312,4 +411,4 @@ if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
                  test_resize_while_streaming, test_moving_pauses_following_in_tmux,
                  test_mouse_in_tmux, test_filter_marks_matches_in_tmux,
-                 test_copy_osc52_in_tmux])
+                 test_copy_osc52_in_tmux, test_home_end_keys_in_tmux])
