@@ -5,7 +5,8 @@ to the headless commands, NO_COLOR draws no colour, and resizing while
 records stream shows the too-small screen and comes back, and moving the
 selection pauses following (issue 14.2); the mouse, and --no-mouse
 (issue 14.20); Home, End, PgUp, PgDn and Delete as tmux sends them, and a
-lone Esc going back promptly (14.1)."""
+lone Esc going back promptly (14.1); at 80 columns every footer keeps
+`? help` and `q`, and an unknown key says so (14.4)."""
 
 import os
 import re
@@ -339,6 +340,62 @@ def test_home_end_keys_in_tmux():
         t.close()
 
 
+FOOTERS_80 = {
+    "home": " Enter preview  a add  e edit  d delete  v validate  f fetch  q quit  ? help",
+    "preview": " Tab next type  / filter  m threats  Space follow  Enter detail  q back  ? help",
+    "detail": " / search  J older  K newer  r raw  y copy  Esc back  q back  ? help",
+    "trouble": " v validate  e edit  Esc back  q back  ? help",
+    "help": " Esc back  q back  ? help",
+}
+UNKNOWN = " unknown key: press ? for help"
+
+
+def test_footer_and_unknown_key_in_tmux():
+    """Issue 14.4 in a real terminal at 80x24: every screen's footer keeps
+    `? help` and `q`, whole; Z (bound nowhere) says "unknown key: press ?
+    for help" on the last line and leaves the screen as it was; the next
+    key clears it."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", cols=80, rows=24)
+    try:
+        t.wait_for("globex-us")
+        titles = {"home": " mimewatch \u2014 integrations",
+                  "preview": " mimewatch \u2014 acme-eu \u00b7 URL Protect",
+                  "detail": " mimewatch \u2014 acme-eu \u00b7 URL Protect record",
+                  "trouble": " mimewatch \u2014 troubleshooting",
+                  "help": " mimewatch \u2014 keys"}
+
+        def on(screen):
+            lines = wait_screen(t, lambda l: l[0].startswith(titles[screen]) and
+                                l[22] == FOOTERS_80[screen], "%s's footer" % screen)
+            t.keys("Z")
+            said = wait_screen(t, lambda l: l[23] == UNKNOWN, "%s: Z says so" % screen)
+            check(said[0].startswith(titles[screen]), "%s: Z left the screen: %r"
+                  % (screen, said[0]))
+            eq(said[22], FOOTERS_80[screen], "%s: the footer after Z" % screen)
+            return lines
+        on("home")
+        t.keys("j")
+        wait_screen(t, lambda l: l[23] == "" and home_selects("url")(l),
+                    "j moves on and clears the message")
+        t.keys("k")
+        wait_screen(t, home_selects("acme-eu"), "k: acme-eu again")
+        t.keys("Enter")
+        t.wait_rows()
+        on("preview")
+        t.keys("Enter")
+        t.wait_for("Stored record")
+        on("detail")
+        t.keys("q", "q")
+        wait_screen(t, home_selects("acme-eu"), "home again")
+        t.keys("t")
+        on("trouble")
+        t.keys("q", "?")
+        on("help")
+        t.keys("q", "q")
+    finally:
+        t.close()
+
+
 def test_filter_marks_matches_in_tmux():
     """Issue 14.17: what the filter matched is marked in the rows (black on
     yellow), in the field a NAME: term names and nowhere else."""
@@ -411,4 +468,5 @@ if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
                  test_resize_while_streaming, test_moving_pauses_following_in_tmux,
                  test_mouse_in_tmux, test_filter_marks_matches_in_tmux,
-                 test_copy_osc52_in_tmux, test_home_end_keys_in_tmux])
+                 test_copy_osc52_in_tmux, test_home_end_keys_in_tmux,
+                 test_footer_and_unknown_key_in_tmux])
