@@ -3,8 +3,8 @@
 settings exactly as they were, TERM=dumb or unset gets a message pointing
 to the headless commands, NO_COLOR draws no colour, and resizing while
 records stream shows the too-small screen and comes back, and moving the
-selection pauses following (issue 14.2); the mouse, and --no-mouse
-(issue 14.20); Home, End, PgUp, PgDn and Delete as tmux sends them, and a
+selection pauses following (issue 14.2); the mouse (click and wheel), and
+--no-mouse (issue 14.20); Home, End, PgUp, PgDn and Delete as tmux sends them, and a
 lone Esc going back promptly (14.1); at 80 columns every footer keeps
 `? help` and `q`, and an unknown key says so (14.4)."""
 
@@ -396,6 +396,43 @@ def test_footer_and_unknown_key_in_tmux():
         t.close()
 
 
+def test_mouse_wheel_in_tmux():
+    """Issue 14.20 in a real terminal at 80x24: the wheel (SGR reports of
+    buttons 64 and 65, as tmux passes them on) scrolls the help three
+    lines down and back; in the preview it moves the selection three rows,
+    pausing following, and Enter opens the record it selected."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", cols=80, rows=24)
+    try:
+        t.wait_for("globex-us")
+        t.keys("?")
+        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the help's top")
+        t.keys("-l", "\x1b[<65;10;10M")          # wheel down over the text
+        down = wait_screen(t, lambda l: l[1] != HELP_TOP_80, "the wheel scrolling the help")
+        eq(down[1:18], top[4:21], "the help three lines further on")
+        eq(down[21], "more above \u2191 and below \u2193 (PgUp, PgDn)".rjust(79),
+           "more above and below")
+        eq(down[22], top[22], "the footer stays")
+        t.keys("-l", "\x1b[<64;10;10M")          # wheel up
+        up = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the wheel back up")
+        eq(up[1:22], top[1:22], "the help's top again")
+        t.keys("q")
+        wait_screen(t, home_selects("acme-eu"), "home")
+        t.keys("Enter")
+        t.wait_for("following")
+        t.wait_rows()
+        t.keys("-l", "\x1b[<65;30;10M")          # wheel down over the rows
+        page = wait_screen(t, lambda l: re.search(r"paused, \d+ new$", l[2]),
+                           "the wheel pausing following")
+        # The selection was on the first row (4) while following.
+        picked = page[7][1:20]
+        check(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", picked), "a time: %r" % picked)
+        t.keys("Enter")
+        t.wait_for("   time: " + picked)
+        t.keys("q", "q", "q")
+    finally:
+        t.close()
+
+
 def test_filter_marks_matches_in_tmux():
     """Issue 14.17: what the filter matched is marked in the rows (black on
     yellow), in the field a NAME: term names and nowhere else."""
@@ -469,4 +506,4 @@ if __name__ == "__main__":
                  test_resize_while_streaming, test_moving_pauses_following_in_tmux,
                  test_mouse_in_tmux, test_filter_marks_matches_in_tmux,
                  test_copy_osc52_in_tmux, test_home_end_keys_in_tmux,
-                 test_footer_and_unknown_key_in_tmux])
+                 test_footer_and_unknown_key_in_tmux, test_mouse_wheel_in_tmux])
