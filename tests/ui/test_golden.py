@@ -293,13 +293,15 @@ def test_permission_missing():
 
 
 def test_wizard_sizes():
-    """Issue 14.5 at 80x24 and 120x40: the API 1.0 region page (at 80x24
+    """Issue 14.5 at 80x24 and 120x40: the wizard's first page (the API
+    choice), the API 1.0 region page (at 80x24
     longer than the screen: it says so, and End shows za, au and je), the
     form, and a check whose remedy wraps in full under "Fix:"."""
     for size, tag in (((80, 24), "80x24"), ((120, 40), "120x40")):
         with sim(["--deny-permission", "impersonation"], write_config=False) as s:
             g = Golden("wizard_" + tag, [s], os.path.join(s.dir, "new", "config.yaml"),
                        size=size)
+            g.dump("api")
             g.add("key Right", "key Space")
             g.dump("region")
             if size == (80, 24):
