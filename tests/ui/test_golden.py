@@ -557,7 +557,8 @@ def test_screens_at_both_sizes():
     permission, collected by the console itself (as in test_home_states,
     so the budget column counts this run's requests): home (the error and
     its remedy under the type), troubleshooting (t), the help (?), the url
-    preview filtered by a term (/), the attachment preview's threats (m),
+    preview filtered by a term (/), the failing impersonation preview (its
+    error and remedy, issue 14.7), the attachment preview's threats (m),
     the export prompt (x, the full path in the working directory) and what
     it did, then T: the preview and a record's detail in local time (TZ
     pinned to Asia/Kolkata, +05:30), and T again in UTC."""
@@ -573,7 +574,9 @@ def test_screens_at_both_sizes():
             g.add("key Esc", "key Enter", "wait-idle", "key 1", "key /", "type result:malicious",
                   "key Enter", "wait-idle")
             g.dump("filter")
-            g.add("key Esc", "key 3", "key m", "wait-idle")
+            g.add("key Esc", "key 2", "wait-idle")
+            g.dump("failing")
+            g.add("key 3", "key m", "wait-idle")
             g.dump("threats")
             g.add("key x")
             g.dump("export")
