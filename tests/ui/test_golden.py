@@ -262,6 +262,21 @@ def test_onboarding_in_few_actions():
         check(os.path.exists(g.config), "nothing saved")
 
 
+def test_onboarding_sizes():
+    """Issue 14.14 at 80x24 and 120x40: the form filled by one paste on the
+    wizard's first page (Client ID and Secret, the simulator's base URL
+    and CA file), the secret masked."""
+    for size in ((80, 24), (120, 40)):
+        with sim(["--records", "40"], write_config=False) as s:
+            g = Golden("onboarding_%dx%d" % size, [s], os.path.join(s.dir, "new", "config.yaml"),
+                       size=size)
+            g.add("paste Client ID: mwsim-client\\nClient Secret: %s\\nBase URL: %s\\n"
+                  "Extra CA file: %s" % (SIM_CLIENT_SECRET, s.base_url, s.ca_file))
+            g.dump("pasted")
+            g.run()
+            g.compare()
+
+
 def test_bad_guid():
     """A GUID one character short and a non-GUID: errors next to the fields,
     Enter refused with the count of fields to fix, nothing saved."""
@@ -597,7 +612,8 @@ def test_screens_at_both_sizes():
                 eq(len(f.read().splitlines()), 2, "lines exported (the two threats)")
 
 if __name__ == "__main__":
-    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid,
+    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_onboarding_sizes,
+                 test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
                  test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
                  test_local_time, test_columns_screens, test_screens_at_both_sizes])
