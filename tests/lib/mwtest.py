@@ -211,12 +211,12 @@ def run_process(argv, timeout, env=None, cwd=None, stdin=subprocess.DEVNULL, pre
     return rc, out, err, wall, rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss
 
 
-def mimewatch(args, config=None, timeout=120, env=None, preexec=None):
+def mimewatch(args, config=None, timeout=120, env=None, preexec=None, cwd=None):
     argv = list(args)
     if config:
         argv = ["--config", config] + argv
     rc, out, err, wall, cpu, rss = run_process(WRAPPER + [MIMEWATCH] + argv, timeout * SCALE, env=env,
-                                               preexec=preexec)
+                                               preexec=preexec, cwd=cwd)
     return Result(argv, rc, out, err, wall, cpu, rss)
 
 

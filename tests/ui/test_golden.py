@@ -83,7 +83,7 @@ class Golden:
         self.lines.append("dump " + os.path.join(self.work, "golden-%s.txt" % name))
         return self
 
-    def run(self, env=None):
+    def run(self, env=None, cwd=None):
         script = os.path.join(self.work, "golden-script.txt")
         with open(script, "w", encoding="utf-8") as f:
             f.write("\n".join(self.lines + ["quit"]) + "\n")
@@ -91,7 +91,7 @@ class Golden:
                         "XDG_CONFIG_HOME": os.path.join(self.work, "xdg-config")})
         e.update(env or {})
         r = mwtest.mimewatch(["--script", script, "--size", "%dx%d" % self.size],
-                             config=self.config, timeout=90, env=e)
+                             config=self.config, timeout=90, env=e, cwd=cwd)
         self.result = r
         eq(r.rc, 0, "console exit status\n%s" % r)
         check("script line" not in r.err, "the script failed:\n%s" % r)
@@ -262,6 +262,21 @@ def test_onboarding_in_few_actions():
         check(os.path.exists(g.config), "nothing saved")
 
 
+def test_onboarding_sizes():
+    """Issue 14.14 at 80x24 and 120x40: the form filled by one paste on the
+    wizard's first page (Client ID and Secret, the simulator's base URL
+    and CA file), the secret masked."""
+    for size in ((80, 24), (120, 40)):
+        with sim(["--records", "40"], write_config=False) as s:
+            g = Golden("onboarding_%dx%d" % size, [s], os.path.join(s.dir, "new", "config.yaml"),
+                       size=size)
+            g.add("paste Client ID: mwsim-client\\nClient Secret: %s\\nBase URL: %s\\n"
+                  "Extra CA file: %s" % (SIM_CLIENT_SECRET, s.base_url, s.ca_file))
+            g.dump("pasted")
+            g.run()
+            g.compare()
+
+
 def test_bad_guid():
     """A GUID one character short and a non-GUID: errors next to the fields,
     Enter refused with the count of fields to fix, nothing saved."""
@@ -293,13 +308,15 @@ def test_permission_missing():
 
 
 def test_wizard_sizes():
-    """Issue 14.5 at 80x24 and 120x40: the API 1.0 region page (at 80x24
+    """Issue 14.5 at 80x24 and 120x40: the wizard's first page (the API
+    choice), the API 1.0 region page (at 80x24
     longer than the screen: it says so, and End shows za, au and je), the
     form, and a check whose remedy wraps in full under "Fix:"."""
     for size, tag in (((80, 24), "80x24"), ((120, 40), "120x40")):
         with sim(["--deny-permission", "impersonation"], write_config=False) as s:
             g = Golden("wizard_" + tag, [s], os.path.join(s.dir, "new", "config.yaml"),
                        size=size)
+            g.dump("api")
             g.add("key Right", "key Space")
             g.dump("region")
             if size == (80, 24):
@@ -549,8 +566,54 @@ def test_columns_screens():
             os.unlink(os.path.join(s.state_dir, "console.json"))
 
 
+def test_screens_at_both_sizes():
+    """Issue 14's closing line: the screens no other test shows at 80x24
+    and 120x40. A tenant whose service user lacks the impersonation
+    permission, collected by the console itself (as in test_home_states,
+    so the budget column counts this run's requests): home (the error and
+    its remedy under the type), troubleshooting (t), the help (?), the url
+    preview filtered by a term (/), the failing impersonation preview (its
+    error and remedy, issue 14.7), the attachment preview's threats (m),
+    the export prompt (x, the full path in the working directory) and what
+    it did, then T: the preview and a record's detail in local time (TZ
+    pinned to Asia/Kolkata, +05:30), and T again in UTC."""
+    for size in ((80, 24), (120, 40)):
+        with sim(["--records", "40", "--deny-permission", "impersonation"]) as s:
+            g = Golden("screens_%dx%d" % size, [s], s.config, size=size)
+            g.add("wait-idle")
+            g.dump("home")
+            g.add("key t", "wait-idle")
+            g.dump("trouble")
+            g.add("key Esc", "key ?")
+            g.dump("help")
+            g.add("key Esc", "key Enter", "wait-idle", "key 1", "key /", "type result:malicious",
+                  "key Enter", "wait-idle")
+            g.dump("filter")
+            g.add("key Esc", "key 2", "wait-idle")
+            g.dump("failing")
+            g.add("key 3", "key m", "wait-idle")
+            g.dump("threats")
+            g.add("key x")
+            g.dump("export")
+            g.add("key Enter", "wait-idle")
+            g.dump("exported")
+            g.add("key T")
+            g.dump("local")
+            g.add("key Enter")
+            g.dump("detail-local")
+            g.add("key T")
+            g.dump("detail-utc")
+            # The working directory is the simulator's (<DIR-A>), whose path
+            # is short enough for the prompt and the message at 80 columns.
+            g.run(env={"TZ": "Asia/Kolkata"}, cwd=s.dir)
+            g.compare()
+            with open(os.path.join(s.dir, "mimewatch-sim-attachment.ndjson"),
+                      encoding="utf-8") as f:
+                eq(len(f.read().splitlines()), 2, "lines exported (the two threats)")
+
 if __name__ == "__main__":
-    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_bad_guid,
+    mwtest.main([test_first_run, test_onboarding_in_few_actions, test_onboarding_sizes,
+                 test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
                  test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
-                 test_local_time, test_columns_screens])
+                 test_local_time, test_columns_screens, test_screens_at_both_sizes])

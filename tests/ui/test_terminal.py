@@ -3,8 +3,10 @@
 settings exactly as they were, TERM=dumb or unset gets a message pointing
 to the headless commands, NO_COLOR draws no colour, and resizing while
 records stream shows the too-small screen and comes back, and moving the
-selection pauses following (issue 14.2); the mouse, and --no-mouse
-(issue 14.20)."""
+selection pauses following (issue 14.2); the mouse (click and wheel), and
+--no-mouse (issue 14.20); Home, End, PgUp, PgDn and Delete as tmux sends them, and a
+lone Esc going back promptly (14.1); at 80 columns every footer keeps
+`? help` and `q`, and an unknown key says so (14.4)."""
 
 import os
 import re
@@ -240,6 +242,197 @@ def test_mouse_in_tmux():
         t.close()
 
 
+def wait_screen(t, pred, what, timeout=20):
+    """The screen's lines once pred(lines) holds."""
+    end = time.monotonic() + timeout * mwtest.SCALE
+    while time.monotonic() < end:
+        lines = t.capture().split("\n")
+        if pred(lines):
+            return lines
+        time.sleep(0.1)
+    raise mwtest.CheckFailed("%s never came; screen:\n%s" % (what, t.capture()))
+
+
+def selected_lines(lines):
+    return [l for l in lines if l.startswith(">")]
+
+
+def selected_name(line):
+    """The name on a selected row of home: an integration's or output's
+    after its mark, a type's."""
+    cells = line[1:].split()
+    return cells[1] if cells and cells[0] in ("\u2714", "\u2718", "-") else cells[0]
+
+
+def home_selects(name):
+    """A predicate: home is shown with one row selected, name's. (Marks
+    are left out: they change as the demo's tenants do.)"""
+    def pred(lines):
+        sel = selected_lines(lines)
+        return (lines[0].startswith(" mimewatch \u2014 integrations") and len(sel) == 1
+                and selected_name(sel[0]) == name)
+    return pred
+
+
+HELP_TOP_80 = " Keys of every screen; Up, Down, PgUp, PgDn scroll, g and G go to the top and"
+MORE_BELOW_80 = " " * 60 + "more below \u2193 (PgDn)"
+MORE_ABOVE_80 = " " * 60 + "more above \u2191 (PgUp)"
+
+
+def test_home_end_keys_in_tmux():
+    """Issue 14.1 in a real terminal at 80x24 (TERM=xterm-256color, whose
+    terminfo says ESC O H and ESC O F): tmux sends Home, End, PgUp, PgDn
+    and Delete as ESC[1~, ESC[4~, ESC[5~, ESC[6~ and ESC[3~. Each is its
+    key on home, in the help and in a text field, none leaves the screen
+    or says "unknown key", and a lone Esc goes back promptly."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", cols=80, rows=24)
+    try:
+        t.wait_for("globex-us")
+        wait_screen(t, home_selects("acme-eu"), "acme-eu selected at the start")
+        for key, name in (("End", "ndjson"), ("Home", "acme-eu"),
+                          ("NPage", "globex-us"), ("PPage", "acme-eu")):
+            t.keys(key)
+            lines = wait_screen(t, home_selects(name), "%s: %s selected" % (key, name))
+            check("unknown key" not in lines[23], "%s said: %r" % (key, lines[23]))
+        # The help, longer than the screen: End shows its last line, Home
+        # its first, and neither leaves it.
+        t.keys("?")
+        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the help's top")
+        eq(top[21], MORE_BELOW_80, "the help says there is more below")
+        t.keys("End")
+        end = wait_screen(t, lambda l: l[21] == MORE_ABOVE_80, "End in the help")
+        check(end[0].startswith(" mimewatch \u2014 keys"), "End stays in the help: %r" % end[0])
+        eq(end[20], "   newline is not Enter)", "End: the help's last line")
+        t.keys("Home")
+        again = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "Home in the help")
+        eq(again[21], MORE_BELOW_80, "Home: back at the top")
+        # A lone Esc goes back at once (ESCDELAY is 25 ms, not curses' 1 s).
+        t0 = time.monotonic()
+        t.keys("Escape")
+        wait_screen(t, home_selects("acme-eu"), "home after Esc")
+        back = time.monotonic() - t0
+        check(back < 1.0 * mwtest.SCALE, "a lone Esc took %.2fs to go back" % back)
+        # In a text field: Home, Delete and End edit where they should.
+        t.keys("Enter")
+        t.wait_for("following")
+        t.wait_rows()
+        t.keys("/")
+        t.keys("-l", "abc")
+
+        def prompt(text):
+            return wait_screen(t, lambda l: l[21].rstrip() == " Filter: " + text,
+                               "the prompt holding %r" % text)
+        prompt("abc")
+        t.keys("Home", "DC")
+        prompt("bc")
+        t.keys("End", "x")
+        prompt("bcx")
+        t.keys("Home", "a")
+        prompt("abcx")
+        t.keys("End", "DC", "y")            # Delete at the end erases nothing
+        lines = prompt("abcxy")
+        check(lines[0].startswith(" mimewatch \u2014 acme-eu \u00b7 URL Protect"),
+              "still the preview: %r" % lines[0])
+        t.keys("Escape", "Escape")
+        wait_screen(t, home_selects("acme-eu"), "home after Esc, Esc")
+        t.keys("q")
+    finally:
+        t.close()
+
+
+FOOTERS_80 = {
+    "home": " Enter preview  a add  e edit  d delete  v validate  f fetch  q quit  ? help",
+    "preview": " Tab next type  / filter  m threats  Space follow  Enter detail  q back  ? help",
+    "detail": " / search  J older  K newer  r raw  y copy  Esc back  q back  ? help",
+    "trouble": " v validate  e edit  Esc back  q back  ? help",
+    "help": " Esc back  q back  ? help",
+}
+UNKNOWN = " unknown key: press ? for help"
+
+
+def test_footer_and_unknown_key_in_tmux():
+    """Issue 14.4 in a real terminal at 80x24: every screen's footer keeps
+    `? help` and `q`, whole; Z (bound nowhere) says "unknown key: press ?
+    for help" on the last line and leaves the screen as it was; the next
+    key clears it."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", cols=80, rows=24)
+    try:
+        t.wait_for("globex-us")
+        titles = {"home": " mimewatch \u2014 integrations",
+                  "preview": " mimewatch \u2014 acme-eu \u00b7 URL Protect",
+                  "detail": " mimewatch \u2014 acme-eu \u00b7 URL Protect record",
+                  "trouble": " mimewatch \u2014 troubleshooting",
+                  "help": " mimewatch \u2014 keys"}
+
+        def on(screen):
+            lines = wait_screen(t, lambda l: l[0].startswith(titles[screen]) and
+                                l[22] == FOOTERS_80[screen], "%s's footer" % screen)
+            t.keys("Z")
+            said = wait_screen(t, lambda l: l[23] == UNKNOWN, "%s: Z says so" % screen)
+            check(said[0].startswith(titles[screen]), "%s: Z left the screen: %r"
+                  % (screen, said[0]))
+            eq(said[22], FOOTERS_80[screen], "%s: the footer after Z" % screen)
+            return lines
+        on("home")
+        t.keys("j")
+        wait_screen(t, lambda l: l[23] == "" and home_selects("url")(l),
+                    "j moves on and clears the message")
+        t.keys("k")
+        wait_screen(t, home_selects("acme-eu"), "k: acme-eu again")
+        t.keys("Enter")
+        t.wait_rows()
+        on("preview")
+        t.keys("Enter")
+        t.wait_for("Stored record")
+        on("detail")
+        t.keys("q", "q")
+        wait_screen(t, home_selects("acme-eu"), "home again")
+        t.keys("t")
+        on("trouble")
+        t.keys("q", "?")
+        on("help")
+        t.keys("q", "q")
+    finally:
+        t.close()
+
+
+def test_mouse_wheel_in_tmux():
+    """Issue 14.20 in a real terminal at 80x24: the wheel (SGR reports of
+    buttons 64 and 65, as tmux passes them on) scrolls the help three
+    lines down and back; in the preview it moves the selection three rows,
+    pausing following, and Enter opens the record it selected."""
+    t = Tmux(shlex.quote(mwtest.MIMEWATCH) + " --demo", cols=80, rows=24)
+    try:
+        t.wait_for("globex-us")
+        t.keys("?")
+        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the help's top")
+        t.keys("-l", "\x1b[<65;10;10M")          # wheel down over the text
+        down = wait_screen(t, lambda l: l[1] != HELP_TOP_80, "the wheel scrolling the help")
+        eq(down[1:18], top[4:21], "the help three lines further on")
+        eq(down[21], "more above \u2191 and below \u2193 (PgUp, PgDn)".rjust(79),
+           "more above and below")
+        eq(down[22], top[22], "the footer stays")
+        t.keys("-l", "\x1b[<64;10;10M")          # wheel up
+        up = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the wheel back up")
+        eq(up[1:22], top[1:22], "the help's top again")
+        t.keys("q")
+        wait_screen(t, home_selects("acme-eu"), "home")
+        t.keys("Enter")
+        t.wait_for("following")
+        t.wait_rows()
+        t.keys("-l", "\x1b[<65;30;10M")          # wheel down over the rows
+        page = wait_screen(t, lambda l: re.search(r"paused, \d+ new$", l[2]),
+                           "the wheel pausing following")
+        # The selection was on the first row (4) while following.
+        picked = page[7][1:20]
+        check(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", picked), "a time: %r" % picked)
+        t.keys("Enter")
+        t.wait_for("   time: " + picked)
+        t.keys("q", "q", "q")
+    finally:
+        t.close()
+
+
 def test_filter_marks_matches_in_tmux():
     """Issue 14.17: what the filter matched is marked in the rows (black on
     yellow), in the field a NAME: term names and nowhere else."""
@@ -312,4 +505,5 @@ if __name__ == "__main__":
     uitest.main([test_opens_quits_restores_tty, test_term_dumb_or_unset, test_no_color,
                  test_resize_while_streaming, test_moving_pauses_following_in_tmux,
                  test_mouse_in_tmux, test_filter_marks_matches_in_tmux,
-                 test_copy_osc52_in_tmux])
+                 test_copy_osc52_in_tmux, test_home_end_keys_in_tmux,
+                 test_footer_and_unknown_key_in_tmux, test_mouse_wheel_in_tmux])
