@@ -156,7 +156,7 @@ def seed_url_records(db, n, base):
         "CASE WHEN i % 7 = 0 THEN 'malicious' ELSE 'clean' END) FROM c",
         (n - 1, src, base, base))
     note_runs(con)
-    con.execute("UPDATE status SET total = total + ? WHERE source = ?", (n, src))
+    con.execute("UPDATE cursors SET total = total + ? WHERE source = ?", (n, src))
     con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
     con.commit()
     con.close()
