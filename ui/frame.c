@@ -262,11 +262,23 @@ static int hint_width(const struct ui_keybinding *k)
 	       sanitize_width(k->help, hint_len(k->help));
 }
 
-static void draw_footer(struct ui_view *v)
+/* The status line's message takes the bottom lines it needs, up to
+ * MESSAGE_LINES (an export's full path, a long error): the body gives up
+ * the rows above, the key hints stay above the message. */
+#define MESSAGE_LINES 3
+
+static int message_lines(void)
+{
+	int n = ui_wrap(fr.ctx->message, COLS - 2, 0, 0, 0, MESSAGE_LINES, ROLE_NORMAL);
+
+	return n < 1 ? 1 : n;
+}
+
+static void draw_footer(struct ui_view *v, int mlines)
 {
 	const char *scope = v ? v->ops->name : "*";
 	const struct ui_keybinding *hint[64];
-	int y = LINES - 2, x = 1, n = 0, width = 0;
+	int y = LINES - 1 - mlines, x = 1, n = 0, width = 0;
 
 	mvhline(y, 0, ' ', COLS);
 	for (int pass = 0; pass < 2; pass++) {
@@ -302,9 +314,9 @@ static void draw_footer(struct ui_view *v)
 		x += ui_text(y, x, COLS - 1 - x, ROLE_NORMAL, " ", 1);
 		x += ui_text(y, x, COLS - 1 - x, ROLE_MUTED, k->help, hint_len(k->help));
 	}
-	mvhline(LINES - 1, 0, ' ', COLS);
-	ui_text(LINES - 1, 1, COLS - 2, fr.ctx->message_role, fr.ctx->message,
-		strlen(fr.ctx->message));
+	for (int i = 1; i <= mlines; i++)
+		mvhline(LINES - i, 0, ' ', COLS);
+	ui_wrap(fr.ctx->message, COLS - 2, 1, LINES - mlines, 1, mlines, fr.ctx->message_role);
 }
 
 static void draw_too_small(void)
@@ -332,11 +344,13 @@ void frame_draw(void)
 	if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS) {
 		draw_too_small();
 	} else {
+		int mlines = message_lines();
+
 		draw_header(v);
 		/* A focused field (ui_field_draw) sets where typing goes. */
 		if (v && v->ops->draw)
-			v->ops->draw(v, 1, 0, LINES - 3, COLS);
-		draw_footer(v);
+			v->ops->draw(v, 1, 0, LINES - 2 - mlines, COLS);
+		draw_footer(v, mlines);
 	}
 	if (ui_cursor_y >= 0 && fr.show_cursor) {
 		move(ui_cursor_y, ui_cursor_x);

@@ -647,7 +647,7 @@ def test_detail_copy_osc52():
                     "VALUES (?, 'secret-test', ?, ?, 0, ?)",
                     (src, base, base, json.dumps(rec, separators=(",", ":"))))
         uitest.note_runs(con)
-        con.execute("UPDATE status SET total = total + 1 WHERE source = ?", (src,))
+        con.execute("UPDATE cursors SET total = total + 1 WHERE source = ?", (src,))
         con.execute("UPDATE outputs SET last_rowid = (SELECT max(rowid) FROM records)")
         con.commit()
         con.close()
@@ -807,6 +807,33 @@ def test_export_names_in_full_and_free():
            "x after that proposes the free name")
 
 
+def test_export_long_path_in_full_at_80_columns():
+    # Issue 14.11 at 80 columns: a path longer than the status line was
+    # cut ("...mimewatch-sim-attachmen..."). A message takes the bottom
+    # lines it needs (up to three), the key hints above it, and the screen
+    # gives up those rows.
+    with fetched_sim() as sim:
+        n = len(sim.ndjson("sim", "url"))
+        cwd = os.path.join(sim.dir, "a-working-directory-with-a-long-name",
+                           "and-another-level-below-it")
+        os.makedirs(cwd, 0o700)
+        path = os.path.join(cwd, "mimewatch-sim-url.ndjson")
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "key x", "key Enter",
+                              "wait-idle", "dump done", "key Down", "dump next"],
+                             size=(80, 24), cwd=cwd)
+        text = " exported %d records to %s" % (n, path)
+        check(len(text) > 80, "the message needs more than one line: %d" % len(text))
+        screen = [l.rstrip() for l in d["done"]]
+        k = next((i for i, l in enumerate(screen) if l.startswith(" exported ")), None)
+        check(k is not None, "no message on\n%s" % "\n".join(screen))
+        lines = [l[1:] for l in screen[k:] if l.strip()]
+        eq(lines[0], "exported %d records to" % n, "the message's first line")
+        eq("".join(lines[1:]), path, "the path, in full, on the lines below")
+        check(k >= 24 - 3, "the message is at the bottom: line %d" % k)
+        check("? help" in screen[k - 1] and " q " in screen[k - 1] + " ",
+              "the key hints stay, above it: %r" % screen[k - 1])
+
+
 def test_messages_stay_with_their_screen():
     # Issue 14.13: a status message set on one screen lingered on the next:
     # home's "validate sim: ..." over the preview, the preview's "exported
@@ -930,6 +957,6 @@ if __name__ == "__main__":
                  test_detail_older_newer_records, test_detail_raw_json_hostile,
                  test_detail_copy_osc52, test_time_zone_toggle,
                  test_export_equals_ndjson_lines,
-                 test_export_names_in_full_and_free,
+                 test_export_names_in_full_and_free, test_export_long_path_in_full_at_80_columns,
                  test_messages_stay_with_their_screen, test_resize_keeps_the_preview, test_million_records_open_fast,
                  test_tmux_real_terminal])
