@@ -263,13 +263,11 @@ static int hint_width(const struct ui_keybinding *k)
 }
 
 /* The status line's message takes the bottom lines it needs, up to
- * MESSAGE_LINES (an export's full path, a long error): the body gives up
- * the rows above, the key hints stay above the message. */
-#define MESSAGE_LINES 3
-
+ * UI_MESSAGE_LINES (an export's full path, a long error): the body gives
+ * up the rows above, the key hints stay above the message. */
 static int message_lines(void)
 {
-	int n = ui_wrap(fr.ctx->message, COLS - 2, 0, 0, 0, MESSAGE_LINES, ROLE_NORMAL);
+	int n = ui_wrap(fr.ctx->message, COLS - 2, 0, 0, 0, UI_MESSAGE_LINES, ROLE_NORMAL);
 
 	return n < 1 ? 1 : n;
 }

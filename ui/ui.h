@@ -264,6 +264,10 @@ struct ui_field {
 int ui_field_input(struct ui_field *f, wint_t ch, int is_key); /* 1 consumed */
 void ui_field_draw(const struct ui_field *f, int y, int x, int width, int focused);
 
+/* The status line's message wraps onto up to this many bottom lines
+ * (frame.c); the key hints stand above it. */
+#define UI_MESSAGE_LINES 3
+
 /* Draws text from (y, x) wrapped at spaces into lines of at most w
  * columns (a word wider than that is cut where the line ends), on at most
  * max lines; returns the lines it takes. draw=0 only counts. The one

@@ -766,8 +766,8 @@ static void draw_empty(int y0, int height, int width)
 			lines[i], strlen(lines[i]));
 }
 
-/* 1 when "what: result" (a test record's status line) is wider than the
- * status line or is more than one line. */
+/* 1 when "what: result" (a test record's status line) needs more than the
+ * status line's lines at this width, or has a line break of its own. */
 static int status_cut(const struct ui_view *v, int width)
 {
 	const struct home *h = v->priv;
@@ -779,7 +779,8 @@ static int status_cut(const struct ui_view *v, int width)
 	line = mw_xcalloc(1, strlen(h->req_what) + strlen(h->result) + 3);
 	sprintf(line, "%s: %s", h->req_what, h->result);
 	cut = strlen(line) >= sizeof(v->ctx->message) ||
-	      text_width(line, strlen(line)) > width - 2;
+	      ui_wrap(line, width - 2, 0, 0, 0, UI_MESSAGE_LINES + 1, ROLE_NORMAL) >
+		      UI_MESSAGE_LINES;
 	free(line);
 	return cut;
 }

@@ -162,6 +162,14 @@ def seed_url_records(db, n, base):
     con.close()
 
 
+def status_message(screen):
+    """The status line's message: the bottom lines below the key hints (a
+    long message wraps onto up to three, ui/frame.c), joined by a space."""
+    lines = [line.rstrip() for line in screen]
+    hints = max(k for k, line in enumerate(lines) if "? help" in line)
+    return " ".join(line.strip() for line in lines[hints + 1:] if line.strip())
+
+
 def line_with(lines, text):
     """The first line containing text, or None."""
     for line in lines:
