@@ -39,28 +39,6 @@ int store_record_matches(const char *json, size_t len, const char *text)
 	return r;
 }
 
-/* The ordered stream of rows a query reads. */
-struct qstream {
-	sqlite3_stmt *st;
-	int live;               /* st holds a row */
-	int64_t rowid;
-};
-
-static int qstream_step(mw_store *s, struct qstream *q, mw_err *e)
-{
-	int rc = sqlite3_step(q->st);
-
-	if (rc == SQLITE_ROW) {
-		q->live = 1;
-		q->rowid = sqlite3_column_int64(q->st, 0);
-		return 0;
-	}
-	q->live = 0;
-	if (rc != SQLITE_DONE)
-		return sdb_fail(s, rc, "reading records", e);
-	return 0;
-}
-
 static int source_names(mw_store *s, int64_t source, char **integration, char **type,
 			mw_err *e)
 {
@@ -87,13 +65,13 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 		     struct store_scan *sc, size_t limit, size_t budget,
 		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
 {
-	struct qstream qs[1];
+	sqlite3_stmt *st;
 	struct filter m;
 	struct store_row row;
 	char *integration = NULL, *type = NULL;
 	int64_t bound = sc->pos, delivered = 0;
-	size_t examined = 0, nq = 0;
-	int have_text = 0, rc = -1;
+	size_t examined = 0;
+	int step, rc = -1;
 
 	sc->done = 0;
 	switch (source_names(s, q->source, &integration, &type, e)) {
@@ -107,41 +85,28 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 		bound = INT64_MAX;
 	/* All records through the source's runs, threats through their
 	 * index (db.c). */
-	{
-		enum stmt_id id = q->threats_only ? (newer ? ST_Q_NEWER_THREATS : ST_Q_OLDER_THREATS)
-						  : (newer ? ST_Q_NEWER_ALL : ST_Q_OLDER_ALL);
-		struct qstream *x = &qs[nq];
-
-		if (!(x->st = sdb_stmt(s, id, e)))
-			goto out_reset;
-		nq++;
-		sqlite3_bind_int64(x->st, 1, q->source);
-		sqlite3_bind_int64(x->st, 2, bound);
-		if (qstream_step(s, x, e) < 0)
-			goto out_reset;
+	st = sdb_stmt(s, q->threats_only ? (newer ? ST_Q_NEWER_THREATS : ST_Q_OLDER_THREATS)
+					 : (newer ? ST_Q_NEWER_ALL : ST_Q_OLDER_ALL), e);
+	if (!st || filter_init(&m, q->text, type, e) < 0) {
+		free(integration);
+		free(type);
+		return -1;
 	}
-	if (filter_init(&m, q->text, type, e) < 0)
-		goto out_reset;
-	have_text = 1;
+	sqlite3_bind_int64(st, 1, q->source);
+	sqlite3_bind_int64(st, 2, bound);
 	row.integration = integration;
 	row.type = type;
-	for (;;) {
-		struct qstream *x = qs[0].live ? &qs[0] : NULL;
-
-		if (!x) {
-			sc->done = 1;
-			break;
-		}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (budget && examined >= budget)
 			break;
 		examined++;
-		row.rowid = x->rowid;
-		row.id = (const char *)sqlite3_column_text(x->st, 1);
-		row.time = sqlite3_column_int64(x->st, 2);
-		row.collected = sqlite3_column_int64(x->st, 3);
-		row.json = (const char *)sqlite3_column_text(x->st, 4);
-		row.json_len = (size_t)sqlite3_column_bytes(x->st, 4);
-		row.revision = sqlite3_column_int64(x->st, 5);
+		row.rowid = sqlite3_column_int64(st, 0);
+		row.id = (const char *)sqlite3_column_text(st, 1);
+		row.time = sqlite3_column_int64(st, 2);
+		row.collected = sqlite3_column_int64(st, 3);
+		row.json = (const char *)sqlite3_column_text(st, 4);
+		row.json_len = (size_t)sqlite3_column_bytes(st, 4);
+		row.revision = sqlite3_column_int64(st, 5);
 		sc->pos = row.rowid;
 		if (!row.id || !row.json) {
 			mw_err_set(e, "%s: record %" PRId64 " has a NULL field: %s", s->path,
@@ -155,16 +120,17 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 				break;
 			}
 		}
-		if (qstream_step(s, x, e) < 0)
-			goto out;
+	}
+	if (step == SQLITE_DONE)
+		sc->done = 1;
+	else if (step != SQLITE_ROW) {
+		sdb_fail(s, step, "reading records", e);
+		goto out;
 	}
 	rc = 0;
 out:
-	if (have_text)
-		filter_free(&m);
-out_reset:
-	for (size_t i = 0; i < nq; i++)
-		sqlite3_reset(qs[i].st);
+	filter_free(&m);
+	sqlite3_reset(st);
 	free(integration);
 	free(type);
 	return rc < 0 ? -1 : (int)(delivered > INT32_MAX ? INT32_MAX : delivered);
