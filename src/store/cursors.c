@@ -502,14 +502,7 @@ int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
 	if (sdb_begin(s, e) < 0)
 		return -1;
 	if (cursor_put(s, source, &c, NULL, e) < 0 ||
-	    store_event_add(s, in, type, "reset", text, e) < 0 ||
-	    !(st = sdb_stmt(s, ST_STATUS_HORIZON, e)))
-		return sdb_abort(s);
-	/* The status row's copy too: the list falls back to it while the
-	 * cursor's horizon is 0 (db.c, ST_STATUS_LIST). */
-	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_int64(st, 2, horizon);
-	if (sdb_done(s, st, "resetting the cursor", e) < 0 || sdb_commit(s, e) < 0)
+	    store_event_add(s, in, type, "reset", text, e) < 0 || sdb_commit(s, e) < 0)
 		return sdb_abort(s);
 	return 0;
 }

@@ -72,7 +72,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "win_to=excluded.win_to,win_progress=excluded.win_progress,"
 			  "page_token=excluded.page_token,win_received=excluded.win_received,"
 			  "win_restarted=excluded.win_restarted," CURSOR_COUNTS("?12"),
-	[ST_STATUS_HORIZON] = "UPDATE status SET horizon=?2 WHERE source=?1",
 	[ST_CURSOR_GET] = "SELECT horizon,in_window,win_from,win_to,win_progress,page_token,"
 			  "win_received,win_restarted FROM cursors WHERE source=?1",
 	[ST_SOURCE_ADD] = "INSERT OR IGNORE INTO sources(integration,type) VALUES(?1,?2)",
@@ -135,7 +134,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"coalesce(c.hours,''),"
 		"coalesce(c.total,0),coalesce(st.rejects,0),"
 		"max(coalesce(st.last_new_at,0),coalesce(c.last_new_at,0)),"
-		"coalesce(nullif(c.horizon,0),st.horizon,0),coalesce(st.last_record_time,0),"
+		"coalesce(c.horizon,st.horizon,0),coalesce(st.last_record_time,0),"
 		"coalesce(st.rl_limit,-1),coalesce(st.rl_remaining,-1),"
 		"coalesce(st.rl_reset_ms,-1),coalesce(st.throttled_until,0),"
 		"coalesce(st.updated,0),coalesce(st.warning,''),coalesce(st.outside,0),"

@@ -399,6 +399,9 @@ static void test_status_list(void **state)
 	int64_t ai = source_ok(s, "acme", "impersonation");
 
 	commit_n(s, au, "u", 0, 5, NOW, &r);
+	/* The horizon is the cursor's (the collector's status row copies it);
+	 * the commit above made the cursor row, to hold the counts. */
+	assert_int_equal(store_reset_cursor(s, au, NOW - 7200, &e), 0);
 	/* Buckets at the edge of the 24 h: 23 hours back counts, 24 does not. */
 	snprintf(sql, sizeof sql,
 		 "UPDATE cursors SET hours='%lld:100,%lld:7,%lld:5' WHERE source=%lld",
