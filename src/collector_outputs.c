@@ -143,6 +143,7 @@ void *col_output_main(void *arg)
 		int stopping;
 
 		pthread_mutex_lock(&c->out_mu);
+		c->out_idle = 1;
 		while (!c->out_pending && !c->stop) {
 			struct timespec ts = mw_deadline_in(1000);
 
@@ -150,6 +151,7 @@ void *col_output_main(void *arg)
 			if (!c->opts.once)
 				break; /* run: deliver at least once a second */
 		}
+		c->out_idle = 0;
 		/* Records keep coming (a backfill kicks once a page): gather
 		 * them into one delivery per OUT_COALESCE_MS. Stopping never
 		 * waits. */

@@ -177,7 +177,11 @@ void col_kick_outputs(collector *c)
 {
 	pthread_mutex_lock(&c->out_mu);
 	c->out_pending = 1;
-	pthread_cond_signal(&c->out_cv);
+	/* Only a thread waiting for records needs waking: one that gathers a
+	 * backfill's pages wakes at its own deadline, and a signal per page
+	 * would cost it a useless wake-up each time. */
+	if (c->out_idle)
+		pthread_cond_signal(&c->out_cv);
 	pthread_mutex_unlock(&c->out_mu);
 	sink_workers_kick(c->sinks);
 }

@@ -119,6 +119,7 @@ struct collector {
 	pthread_mutex_t out_mu;
 	pthread_cond_t out_cv;
 	int out_pending;
+	int out_idle;                    /* waiting for records, not gathering them */
 	int out_failed;
 	sink_workers *sinks;             /* the network outputs' workers */
 	output_dir_locks *dir_locks;     /* deliver: the NDJSON directories we write */

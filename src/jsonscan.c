@@ -517,21 +517,31 @@ static int valid_tok(const js_doc *d, int tok)
 }
 
 /* Decoded string at tok equals s[0..n)? */
-static int streq_n(const js_doc *d, int tok, const char *s, size_t n)
+/* Whether s[0..n) is all ASCII: then a token without escapes equals it
+ * exactly when its raw bytes do, since any byte of 0x80 or more in the
+ * token decodes to a character outside ASCII (itself or U+FFFD). */
+static int ascii_n(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] & 0x80)
+			return 0;
+	return 1;
+}
+
+static int streq_n(const js_doc *d, int tok, const char *s, size_t n, int s_ascii)
 {
 	const js_tok *t = &d->toks[tok];
 	const unsigned char *p = (const unsigned char *)d->buf + t->start;
 	const unsigned char *end = (const unsigned char *)d->buf + t->end;
 	const unsigned char *q = (const unsigned char *)s, *qe = q + n;
-	size_t rawlen = t->end - t->start, i;
+	size_t rawlen = t->end - t->start;
 
 	if (!t->size) {
+		if (s_ascii)
+			return rawlen == n && memcmp(p, s, n) == 0;
 		/* no escapes: pure ASCII compares as bytes; anything else
 		 * goes through the decoder so invalid bytes count as U+FFFD */
-		for (i = 0; i < rawlen; i++)
-			if (p[i] & 0x80)
-				break;
-		if (i == rawlen)
+		if (ascii_n((const char *)p, rawlen))
 			return rawlen == n && memcmp(p, s, n) == 0;
 	}
 	while (p < end) {
@@ -552,13 +562,15 @@ static int streq_n(const js_doc *d, int tok, const char *s, size_t n)
 static int get_n(const js_doc *d, int obj, const char *key, size_t klen)
 {
 	uint32_t i, m, n;
+	int key_ascii;
 
 	if (!valid_tok(d, obj) || d->toks[obj].type != JS_OBJECT)
 		return -1;
+	key_ascii = ascii_n(key, klen);
 	n = d->toks[obj].size;
 	i = (uint32_t)obj + 1;
 	for (m = 0; m < n; m++) {
-		if (streq_n(d, (int)i, key, klen))
+		if (streq_n(d, (int)i, key, klen, key_ascii))
 			return (int)i + 1;
 		i = d->toks[i + 1].next;
 	}
@@ -669,7 +681,9 @@ int js_streq(const js_doc *d, int tok, const char *s)
 {
 	if (!valid_tok(d, tok) || d->toks[tok].type != JS_STRING)
 		return 0;
-	return streq_n(d, tok, s, strlen(s));
+	size_t n = strlen(s);
+
+	return streq_n(d, tok, s, n, ascii_n(s, n));
 }
 
 char *js_strdup(const js_doc *d, int tok)
