@@ -170,9 +170,10 @@ static sqlite3_stmt *multi_insert(mw_store *s, mw_err *e)
 		return s->multi;
 	}
 	mw_buf_init(&sql);
-	mw_buf_puts(&sql, "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json) VALUES");
+	mw_buf_puts(&sql, "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json,"
+		    "rowid) VALUES");
 	for (int k = 0; k < MULTI_ROWS; k++)
-		mw_buf_puts(&sql, k ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+		mw_buf_puts(&sql, k ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
 	rc = sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->multi, NULL);
 	mw_buf_free(&sql);
 	if (rc != SQLITE_OK) {
@@ -316,6 +317,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
 	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0, seq = 0;
+	int64_t next_rowid;
 	sqlite3_stmt *st, *seq_st;
 	struct counts cnt;
 	mw_buf hours;
@@ -341,6 +343,9 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	if (n && (!(seq_st = sdb_stmt(s, ST_SEQ_GET, e)) ||
 		  sdb_one_i64(s, seq_st, &seq, "reading the last rowid", e) < 0))
 		return sdb_abort(s);
+	/* Every row gets its rowid here, past any handed out before (open.c,
+	 * "Rowids"); a row ignored as a duplicate leaves its number unused. */
+	next_rowid = seq + 1;
 	one_by_one |= any_outside;
 	/* A page with a record dated outside its window (rare) goes one row at
 	 * a time: each such record is checked against, and added to, the
@@ -353,7 +358,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 			return sdb_abort(s);
 		for (int k = 0; k < MULTI_ROWS; k++) {
 			const struct store_rec *rec = &recs[i + (size_t)k];
-			int p = k * 6;
+			int p = k * 7;
 
 			sqlite3_bind_int64(m, p + 1, source);
 			sqlite3_bind_text(m, p + 2, rec->id, -1, SQLITE_STATIC);
@@ -361,6 +366,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 			sqlite3_bind_int64(m, p + 4, now);
 			sqlite3_bind_int(m, p + 5, rec->threat ? 1 : 0);
 			sqlite3_bind_text(m, p + 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
+			sqlite3_bind_int64(m, p + 7, next_rowid++);
 		}
 		rc = sqlite3_step(m);
 		sqlite3_reset(m);
@@ -395,6 +401,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		sqlite3_bind_int(st, 5, rec->threat ? 1 : 0);
 		sqlite3_bind_text(st, 6, rec->json, (int)rec->json_len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, revision);
+		sqlite3_bind_int64(st, 8, next_rowid++);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -414,7 +421,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		}
 	}
 	/* Read before any other insert changes it: with every record a new
-	 * row, their rowids are consecutive (AUTOINCREMENT, one writer) and
+	 * row, their rowids are consecutive (numbered above, one writer) and
 	 * end here. */
 	if (n && inserted == (int64_t)n && revised == 0)
 		first_rowid = sqlite3_last_insert_rowid(s->db) - (int64_t)n + 1;

@@ -53,10 +53,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT_REC] = "INSERT OR IGNORE INTO records(source,id,time,collected,threat,json,"
-			  "revision) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-	/* store_commit_page: the rowid the next record gets is past this (the
-	 * AUTOINCREMENT high mark), so a commit's rows are seq+1 .. its last */
-	[ST_SEQ_GET] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='records'),0)",
+			  "revision,rowid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+	/* store_commit_page: the highest rowid ever handed out, so a commit's
+	 * rows are seq+1 .. its last (open.c, "Rowids"): the last row's, the
+	 * high mark a delete of the last rows left in meta, or, in a store
+	 * whose records table was made with AUTOINCREMENT, SQLite's mark. */
+	[ST_SEQ_GET] = "SELECT max(coalesce((SELECT max(rowid) FROM records),0),"
+		       "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key='rowid_high'),0),"
+		       "coalesce((SELECT seq FROM sqlite_sequence WHERE name='records'),0))",
+	/* Before records are deleted: the highest rowid handed out so far, kept
+	 * in meta, since SQLite would hand out the last rows' rowids again. */
+	[ST_ROWID_KEEP] = "INSERT INTO meta(key,value) SELECT 'rowid_high',m FROM (SELECT max(rowid)"
+			  " AS m FROM records) WHERE m IS NOT NULL ON CONFLICT(key) DO UPDATE SET"
+			  " value=max(CAST(value AS INTEGER),CAST(excluded.value AS INTEGER))",
 	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n) VALUES(?1,?2,?3,?4)",
 	[ST_CURSOR_HOURS_GET] = "SELECT hours FROM cursors WHERE source=?1",
 	/* The counts (cursors.c): ?2 records stored at ?3, ?4 the new hours or

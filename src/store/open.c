@@ -35,9 +35,17 @@
 #include "logtypes.h"
 
 
-/* Version 1. AUTOINCREMENT on records: outputs remember the last rowid they
- * wrote, so a rowid must never be handed out twice, even after pruning or
- * deleting the newest rows.
+/* Version 1.
+ *
+ * Rowids. Outputs remember the last rowid they wrote, so a rowid must never
+ * be handed out twice, even after pruning or deleting the newest rows. The
+ * page commit numbers its rows itself, past the highest rowid ever handed
+ * out (db.c, ST_SEQ_GET), and whatever deletes records first keeps that
+ * mark in meta (rowid_high, ST_ROWID_KEEP). Stores made before this kept
+ * the mark with AUTOINCREMENT, which SQLite writes to sqlite_sequence at
+ * every insert: a page in the WAL per page commit, 6% of its frames, for a
+ * mark that only a delete needs. Those stores keep their AUTOINCREMENT, and
+ * ST_SEQ_GET reads its mark too.
  *
  * Records are unique on (source, time, id), not (source, id): the same
  * constraint in practice, since a URL or attachment id is the hash of the
@@ -51,7 +59,7 @@ static const char schema_v1[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE sources(id INTEGER PRIMARY KEY, integration TEXT NOT NULL,"
 	" type TEXT NOT NULL, UNIQUE(integration,type));"
-	"CREATE TABLE records(rowid INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"CREATE TABLE records(rowid INTEGER PRIMARY KEY,"
 	" source INTEGER NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
 	" collected INTEGER NOT NULL, threat INTEGER NOT NULL DEFAULT 0,"
 	" json TEXT NOT NULL, UNIQUE(source,time,id));"

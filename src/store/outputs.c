@@ -386,6 +386,10 @@ static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t 
 		sdb_fail(s, rc, "pruning records", e);
 		return sdb_abort(s);
 	}
+	/* The last rows may go: their rowids must not be handed out again. */
+	if (n > 0 && (!(st = sdb_stmt(s, ST_ROWID_KEEP, e)) ||
+		      sdb_done(s, st, "pruning records", e) < 0))
+		return sdb_abort(s);
 	for (int64_t i = 0; i < n; i++) {
 		if (!(st = sdb_stmt(s, ST_PRUNE_ONE, e)))
 			return sdb_abort(s);

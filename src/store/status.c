@@ -174,6 +174,10 @@ int store_delete_integration(mw_store *s, const char *integration, mw_err *e)
 
 	if (sdb_begin(s, e) < 0)
 		return -1;
+	/* Its rows may be the last: their rowids must not be handed out again. */
+	if (!(st = sdb_stmt(s, ST_ROWID_KEEP, e)) ||
+	    sdb_done(s, st, "deleting an integration", e) < 0)
+		return sdb_abort(s);
 	for (size_t i = 0; i < NELEM(sql); i++) {
 		rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
 		if (rc != SQLITE_OK) {

@@ -526,6 +526,62 @@ static void test_delete_integration(void **state)
 	assert_int_equal(max, 27);
 }
 
+/* Rowids are never handed out twice (open.c, "Rowids"), whatever deletes
+ * the last rows: an output that wrote up to the last rowid would otherwise
+ * skip the records given those numbers again. A new store numbers rows
+ * itself: no AUTOINCREMENT mark is written per page commit. */
+static void test_rowids_never_reused(void **state)
+{
+	struct fx *f = *state;
+	struct store_page_result r;
+	mw_err e = { "" };
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+	int64_t imp = source_ok(s, "acme", "impersonation");
+	int64_t b = source_ok(s, "beta", "url");
+	struct store_rec keyed = { .id = "MTOKEN:k", .time = NOW - 50, .json = "{\"v\":1}",
+				   .json_len = 7, .keyed = 1 };
+
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE name='records'"
+				 " AND sql LIKE '%AUTOINCREMENT%'"), 0);
+	commit_n(s, a, "a", 0, 10, NOW - 1000, &r);
+	commit_n(s, b, "b", 0, 5, NOW, &r);
+	assert_int_equal(r.first_rowid, 11);
+	assert_int_equal(store_max_rowid(s), 15);
+	/* The newest integration goes, rows 11 .. 15 with it. */
+	assert_int_equal(store_delete_integration(s, "beta", &e), 0);
+	assert_int_equal(store_max_rowid(s), 10);
+	commit_n(s, a, "a", 10, 12, NOW - 990, &r);
+	assert_int_equal(r.inserted, 2);
+	assert_int_equal(r.first_rowid, 16);
+	assert_int_equal(store_max_rowid(s), 17);
+	/* A revision of the newest row: the new content gets a new rowid. */
+	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
+	assert_int_equal(r.first_rowid, 18);
+	keyed.json = "{\"v\":2}";
+	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
+	assert_int_equal(r.revised, 1);
+	assert_int_equal(store_max_rowid(s), 19);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE rowid=18"), 0);
+	/* Retention takes every record, the last ones included. */
+	assert_int_equal(store_prune(s, NOW + 1, store_max_rowid(s), &e), 13);
+	assert_int_equal(store_max_rowid(s), 0);
+	commit_n(s, a, "a", 20, 23, NOW - 100, &r);
+	assert_int_equal(r.first_rowid, 20);
+	assert_int_equal(store_max_rowid(s), 22);
+	/* ... and after a restart too. */
+	store_close(f->s);
+	s = open_ok(f);
+	assert_int_equal(store_delete_integration(s, "acme", &e), 0);
+	store_close(f->s);
+	s = open_ok(f);
+	a = source_ok(s, "acme", "url");
+	commit_n(s, a, "a", 0, 1, NOW, &r);
+	assert_int_equal(r.first_rowid, 23);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_sequence WHERE name='records'"),
+			 0);
+}
+
 /* Rename (issue 12.3): the sources keep their ids, so cursors, records (with
  * their rowids: outputs do not deliver them again) and status follow; a
  * name the store already holds is refused and nothing changes. */
@@ -1582,6 +1638,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_page_dups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rowids_never_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
