@@ -248,35 +248,40 @@ static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec,
 	sqlite3_stmt *st = sdb_stmt(s, ST_KEYED_GET, e);
 	const void *json;
 	size_t len;
-	int rc, same;
+	int64_t rowid;
+	int rc, same, threat;
 
 	*revision = 1;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
 	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, rec->time);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? 0 : sdb_fail(s, rc, "looking up a record's id", e);
 	}
+	rowid = sqlite3_column_int64(st, 0);
 	*revision = sqlite3_column_int64(st, 1) + 1;
 	json = sqlite3_column_blob(st, 2);
 	len = (size_t)sqlite3_column_bytes(st, 2);
+	threat = sqlite3_column_int(st, 3) != 0;
 	same = len == rec->json_len && (len == 0 || memcmp(json, rec->json, len) == 0);
 	sqlite3_reset(st);
 	if (same || rec->outside)
 		return 1;
-	if (!(st = sdb_stmt(s, ST_RUN_DROP_KEYED, e)))
+	/* The old content goes; its run counts it, and its threat, no more. */
+	if (!(st = sdb_stmt(s, ST_RUN_DROP_ONE, e)))
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rowid);
+	sqlite3_bind_int(st, 3, threat);
 	if (sdb_done(s, st, "replacing a revised record", e) < 0)
 		return -1;
-	if (!(st = sdb_stmt(s, ST_KEYED_DROP, e)))
+	if (!(st = sdb_stmt(s, ST_PRUNE_ONE, e)))
 		return -1;
-	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, rowid);
 	return sdb_done(s, st, "replacing a revised record", e);
 }
 
@@ -317,11 +322,11 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
 	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0, seq = 0;
-	int64_t next_rowid;
+	int64_t next_rowid, threats = 0;
 	sqlite3_stmt *st, *seq_st;
 	struct counts cnt;
 	mw_buf hours;
-	int rc, one_by_one = 0, any_outside = 0;
+	int rc, one_by_one = 0, any_outside = 0, count_threats = 0;
 
 	if (r)
 		r->inserted = r->duplicates = r->outside = r->revised = r->first_rowid = 0;
@@ -375,6 +380,14 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 			return sdb_abort(s);
 		}
 		inserted += sqlite3_changes(s->db);
+		/* The run's threats: these rows', unless some were duplicates
+		 * (then counted from the rows stored, below). */
+		if (sqlite3_changes(s->db) == MULTI_ROWS) {
+			for (int k = 0; k < MULTI_ROWS; k++)
+				threats += recs[i + (size_t)k].threat ? 1 : 0;
+		} else {
+			count_threats = 1;
+		}
 	}
 	for (size_t i = one_by_one ? 0 : n - n % MULTI_ROWS; i < n; i++) {
 		const struct store_rec *rec = &recs[i];
@@ -408,6 +421,8 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 			sdb_fail(s, rc, "storing records", e);
 			return sdb_abort(s);
 		}
+		if (sqlite3_changes(s->db) > 0 && rec->threat)
+			threats++;
 		if (revision >= 2) {
 			revised++;  /* still one record: not in inserted */
 			continue;
@@ -427,12 +442,23 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		first_rowid = sqlite3_last_insert_rowid(s->db) - (int64_t)n + 1;
 	/* The new rows, seq+1 .. the last inserted, are this source's run. */
 	if (inserted + revised > 0) {
+		int64_t last = sqlite3_last_insert_rowid(s->db);
+
+		if (count_threats) {
+			if (!(st = sdb_stmt(s, ST_RUN_THREATS, e)))
+				return sdb_abort(s);
+			sqlite3_bind_int64(st, 1, seq + 1);
+			sqlite3_bind_int64(st, 2, last);
+			if (sdb_one_i64(s, st, &threats, "counting the page's threats", e) < 0)
+				return sdb_abort(s);
+		}
 		if (!(st = sdb_stmt(s, ST_RUN_ADD, e)))
 			return sdb_abort(s);
 		sqlite3_bind_int64(st, 1, source);
 		sqlite3_bind_int64(st, 2, seq + 1);
-		sqlite3_bind_int64(st, 3, sqlite3_last_insert_rowid(s->db));
+		sqlite3_bind_int64(st, 3, last);
 		sqlite3_bind_int64(st, 4, inserted + revised);
+		sqlite3_bind_int64(st, 5, threats);
 		if (sdb_done(s, st, "noting the page's rows", e) < 0)
 			return sdb_abort(s);
 	}

@@ -41,6 +41,11 @@ const char sdb_damaged_fix[] =
 	"CASE WHEN p.first>" AFTER " AND p.last<=" UPTO " THEN p.n ELSE (SELECT count(*) " \
 	"FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND r.rowid<=min(p.last," \
 	UPTO ") AND +r.source=p.source) END"
+/* The same for its threats: t, or its threats in the range counted. */
+#define RUN_THREATS(AFTER, UPTO) \
+	"CASE WHEN p.first>" AFTER " AND p.last<=" UPTO " THEN p.t ELSE (SELECT count(*) " \
+	"FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND r.rowid<=min(p.last," \
+	UPTO ") AND +r.source=p.source AND r.threat=1) END"
 
 /* The counts a commit adds to its source's cursor row: the total, when
  * the last new record came, the hours (HOURS NULL: kept). */
@@ -66,7 +71,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROWID_KEEP] = "INSERT INTO meta(key,value) SELECT 'rowid_high',m FROM (SELECT max(rowid)"
 			  " AS m FROM records) WHERE m IS NOT NULL ON CONFLICT(key) DO UPDATE SET"
 			  " value=max(CAST(value AS INTEGER),CAST(excluded.value AS INTEGER))",
-	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n) VALUES(?1,?2,?3,?4)",
+	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n,t) VALUES(?1,?2,?3,?4,?5)",
+	/* A commit that dropped duplicates: its threats counted from its rows */
+	[ST_RUN_THREATS] = "SELECT count(*) FROM records WHERE rowid BETWEEN ?1 AND ?2 AND threat=1",
 	[ST_CURSOR_HOURS_GET] = "SELECT hours FROM cursors WHERE source=?1",
 	/* The counts (cursors.c): ?2 records stored at ?3, ?4 the new hours or
 	 * NULL to keep them. */
@@ -179,10 +186,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* Retention (outputs.c): a source's old records delivered to every
 	 * output, found through the (source, time, id) index, never by reading
 	 * the table; each one's run counts it no more. */
-	[ST_PRUNE_PICK] = "SELECT rowid FROM records WHERE source=?1 AND time<?2 AND rowid<=?3 "
+	[ST_PRUNE_PICK] = "SELECT rowid,threat FROM records WHERE source=?1 AND time<?2 AND rowid<=?3 "
 			  "LIMIT ?4",
 	[ST_PRUNE_ONE] = "DELETE FROM records WHERE rowid=?1",
-	[ST_RUN_DROP_ONE] = "UPDATE runs SET n=n-1 WHERE source=?1 AND first=(SELECT max(q.first) "
+	[ST_RUN_DROP_ONE] = "UPDATE runs SET n=n-1,t=t-?3 WHERE source=?1 AND first=(SELECT max(q.first) "
 			    "FROM runs q WHERE q.source=?1 AND q.first<=?2)",
 	[ST_PRUNE_RUNS_EMPTY] = "DELETE FROM runs WHERE source=?1 AND first<=?2 AND n<=0",
 	/* a queued backfill reads its span again (coverage.c): its start counts */
@@ -193,8 +200,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SOURCE_NAME] = "SELECT integration,type FROM sources WHERE id=?1",
 	/* The preview's pages, ?1 the source, ?2 the bound: all records through
 	 * the runs (a run's rows are in rowid order, runs do not overlap, so
-	 * first then rowid is rowid order with no sort), threats through their
-	 * partial index. r.source is checked too, since a run is a range of
+	 * first then rowid is rowid order with no sort), threats through the
+	 * runs that hold one (t > 0). r.source is checked too, since a run is a range of
 	 * rowids; its unary + keeps SQLite from reading the (source, time, id)
 	 * index for it instead of the run's rowid range (test_store_query
 	 * checks the plans). */
@@ -206,31 +213,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
 			   "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND r.rowid>?2 "
 			   "AND +r.source=?1 ORDER BY p.first, r.rowid",
-	[ST_Q_OLDER_THREATS] = "SELECT rowid,id,time,collected,json,revision FROM records "
-			       "WHERE source=?1 AND threat=1 AND rowid<?2 ORDER BY rowid DESC",
-	[ST_Q_NEWER_THREATS] = "SELECT rowid,id,time,collected,json,revision FROM records "
-			       "WHERE source=?1 AND threat=1 AND rowid>?2 ORDER BY rowid",
+	[ST_Q_OLDER_THREATS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			       "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			       "WHERE p.source=?1 AND p.first<?2 AND p.t>0 AND r.rowid<?2 AND "
+			       "+r.source=?1 AND r.threat=1 ORDER BY p.first DESC, r.rowid DESC",
+	[ST_Q_NEWER_THREATS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			       "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			       "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND p.t>0 AND "
+			       "r.rowid>?2 AND +r.source=?1 AND r.threat=1 "
+			       "ORDER BY p.first, r.rowid",
 	/* ?1 the source, ?2 < rowid <= ?3 */
 	[ST_Q_COUNT_ALL] = "SELECT coalesce(sum(" RUN_COUNT("?2", "?3") "),0) FROM runs p "
 			   "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND p.first<=?3 "
 			   "AND p.last>?2",
-	[ST_Q_COUNT_THREATS] = "SELECT count(*) FROM records WHERE source=?1 AND threat=1 "
-			       "AND rowid>?2 AND rowid<=?3",
+	[ST_Q_COUNT_THREATS] = "SELECT coalesce(sum(" RUN_THREATS("?2", "?3") "),0) FROM runs p "
+			       "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND p.first<=?3 "
+			       "AND p.last>?2 AND p.t>0",
 	[ST_GET_ROW] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json,"
 		       "r.revision FROM records r JOIN sources s ON s.id=r.source WHERE r.rowid=?1",
-	/* A keyed record (store_rec.keyed) by its id: the partial index
-	 * records_keyed holds only those rows (revision > 0). */
-	[ST_KEYED_GET] = "SELECT rowid,revision,json FROM records WHERE source=?1 AND id=?2 "
-			 "AND revision>0 ORDER BY rowid DESC LIMIT 1",
-	/* Before ST_KEYED_DROP: the runs holding the rows it drops count them
-	 * no more. */
-	[ST_RUN_DROP_KEYED] = "UPDATE runs SET n=n-(SELECT count(*) FROM records r WHERE "
-			      "r.source=?1 AND r.id=?2 AND r.revision>0 AND r.rowid BETWEEN "
-			      "runs.first AND runs.last) WHERE source=?1 AND first IN (SELECT "
-			      "(SELECT max(p.first) FROM runs p WHERE p.source=?1 AND "
-			      "p.first<=r.rowid) FROM records r WHERE r.source=?1 AND r.id=?2 "
-			      "AND r.revision>0)",
-	[ST_KEYED_DROP] = "DELETE FROM records WHERE source=?1 AND id=?2 AND revision>0",
+	/* A keyed record (store_rec.keyed) by its id and time, through the
+	 * (source, time, id) index (schema 7: an index by id alone took a
+	 * random page per record, since Mimecast's ids are compressed data). */
+	[ST_KEYED_GET] = "SELECT rowid,revision,json,threat FROM records WHERE source=?1 AND "
+			 "time=?3 AND id=?2 AND revision>0",
 	[ST_REVISED_ADD] = "INSERT INTO status(source,revised) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET revised=revised+excluded.revised",
 	/* events.c: the bound is a rowid range below the newest id, one seek */

@@ -360,12 +360,18 @@ int64_t store_reread_floor(mw_store *s)
 	return v < 0 ? INT64_MAX : v;
 }
 
+/* A record retention deletes: its run counts it, and its threat, no more. */
+struct prune_pick {
+	int64_t rowid;
+	int threat;
+};
+
 /* One batch of a source's old records: up to PRUNE_BATCH picked through
  * the index, deleted one by one with their runs counting them no more, in
  * one transaction (so the collector is never held up for long). The
  * number deleted, or -1. */
 static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t max_rowid,
-			   int64_t *rowids, mw_err *e)
+			   struct prune_pick *picks, mw_err *e)
 {
 	sqlite3_stmt *st;
 	int64_t n = 0, top = 0;
@@ -379,8 +385,10 @@ static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t 
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, max_rowid);
 	sqlite3_bind_int64(st, 4, PRUNE_BATCH);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		rowids[n++] = sqlite3_column_int64(st, 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		picks[n].rowid = sqlite3_column_int64(st, 0);
+		picks[n++].threat = sqlite3_column_int(st, 1) != 0;
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		sdb_fail(s, rc, "pruning records", e);
@@ -393,17 +401,18 @@ static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t 
 	for (int64_t i = 0; i < n; i++) {
 		if (!(st = sdb_stmt(s, ST_PRUNE_ONE, e)))
 			return sdb_abort(s);
-		sqlite3_bind_int64(st, 1, rowids[i]);
+		sqlite3_bind_int64(st, 1, picks[i].rowid);
 		if (sdb_done(s, st, "pruning records", e) < 0)
 			return sdb_abort(s);
 		if (!(st = sdb_stmt(s, ST_RUN_DROP_ONE, e)))
 			return sdb_abort(s);
 		sqlite3_bind_int64(st, 1, source);
-		sqlite3_bind_int64(st, 2, rowids[i]);
+		sqlite3_bind_int64(st, 2, picks[i].rowid);
+		sqlite3_bind_int(st, 3, picks[i].threat);
 		if (sdb_done(s, st, "pruning records", e) < 0)
 			return sdb_abort(s);
-		if (rowids[i] > top)
-			top = rowids[i];
+		if (picks[i].rowid > top)
+			top = picks[i].rowid;
 	}
 	if (n > 0) {
 		if (!(st = sdb_stmt(s, ST_PRUNE_RUNS_EMPTY, e)))
@@ -420,14 +429,15 @@ static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t 
 
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
 {
-	int64_t *rowids = mw_xmalloc(PRUNE_BATCH * sizeof *rowids), *sources = NULL;
+	struct prune_pick *picks = mw_xmalloc(PRUNE_BATCH * sizeof *picks);
+	int64_t *sources = NULL;
 	int64_t total = 0, n;
 	size_t nsources = 0;
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, "SELECT id FROM sources ORDER BY id", -1, &st, NULL);
 
 	if (rc != SQLITE_OK) {
-		free(rowids);
+		free(picks);
 		return sdb_fail(s, rc, "pruning records", e);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -436,21 +446,21 @@ int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		free(rowids);
+		free(picks);
 		free(sources);
 		return sdb_fail(s, rc, "pruning records", e);
 	}
 	for (size_t i = 0; i < nsources; i++) {
 		do {
-			if ((n = prune_batch(s, sources[i], before, max_rowid, rowids, e)) < 0) {
-				free(rowids);
+			if ((n = prune_batch(s, sources[i], before, max_rowid, picks, e)) < 0) {
+				free(picks);
 				free(sources);
 				return -1;
 			}
 			total += n;
 		} while (n == PRUNE_BATCH);
 	}
-	free(rowids);
+	free(picks);
 	free(sources);
 	store_note_deleted(s, total);
 	/* Housekeeping that needs no batching: finished requests. */

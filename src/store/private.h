@@ -10,7 +10,7 @@
 #include "jsonscan.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* ---- filter.c: the preview's filter, compiled once per scan ---- */
 #define FILTER_MAX_TERMS 16
@@ -49,6 +49,7 @@ enum stmt_id {
 	ST_ROLLBACK,
 	ST_INSERT_REC,
 	ST_SEQ_GET,
+	ST_RUN_THREATS,
 	ST_ROWID_KEEP,
 	ST_RUN_ADD,
 	ST_CURSOR_HOURS_GET,
@@ -103,8 +104,6 @@ enum stmt_id {
 	ST_Q_COUNT_THREATS,
 	ST_GET_ROW,
 	ST_KEYED_GET,
-	ST_RUN_DROP_KEYED,
-	ST_KEYED_DROP,
 	ST_REVISED_ADD,
 	ST_EVENT_ADD,
 	ST_EVENT_PRUNE,

@@ -91,9 +91,13 @@ static void write_file(const char *path, const void *data, size_t n)
 	close(fd);
 }
 
-/* Takes a store back to version 5: the counts in the status row, no runs,
- * records_threat or hours, the hourly table and records_source_threat. */
+/* Takes a store back to version 5: the counts in the status row, no runs
+ * or hours, the hourly table and records_source_threat (through version 6:
+ * records_threat and records_keyed, runs without t). */
 #define UNDO_V6 \
+	"CREATE INDEX records_threat ON records(source) WHERE threat=1;" \
+	"CREATE INDEX records_keyed ON records(source,id) WHERE revision>0;" \
+	"ALTER TABLE runs DROP COLUMN t;" \
 	"INSERT OR IGNORE INTO status(source) SELECT source FROM cursors;" \
 	"UPDATE status SET total=(SELECT c.total FROM cursors c WHERE c.source=status.source)," \
 	" last_new_at=(SELECT c.last_new_at FROM cursors c WHERE c.source=status.source);" \
@@ -198,7 +202,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -263,8 +267,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='7' WHERE key='schema_version'");
-	expect_refused(f, "schema version 7, newer than this mimewatch understands (6)");
+	raw_sql(f->db, "UPDATE meta SET value='8' WHERE key='schema_version'");
+	expect_refused(f, "schema version 8, newer than this mimewatch understands (7)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -580,6 +584,61 @@ static void test_rowids_never_reused(void **state)
 	assert_int_equal(r.first_rowid, 23);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_sequence WHERE name='records'"),
 			 0);
+}
+
+/* Sources whose runs count a number of threats (runs.t, schema 7) other
+ * than the threats stored. */
+static int64_t threats_off(struct fx *f)
+{
+	return sql_i64(f->db, "SELECT count(*) FROM (SELECT source, sum(t) AS s FROM runs"
+		       " GROUP BY source) x WHERE s != (SELECT count(*) FROM records r"
+		       " WHERE r.source=x.source AND r.threat=1)");
+}
+
+/* The runs' threat counts stay exact through what changes records: pages
+ * with duplicates, a revision that clears a verdict, retention. */
+static void test_run_threats_exact(void **state)
+{
+	struct fx *f = *state;
+	struct store_page_result r;
+	struct store_query q = { .threats_only = 1 };
+	mw_err e = { "" };
+	mw_store *s = open_ok(f);
+	int64_t a = source_ok(s, "acme", "url");
+	int64_t imp = source_ok(s, "acme", "impersonation");
+	int64_t n = 0;
+	struct store_rec keyed = { .id = "MTOKEN:k", .time = NOW - 50, .json = "{\"v\":1}",
+				   .json_len = 7, .keyed = 1, .threat = 1 };
+
+	commit_n(s, a, "a", 0, 300, NOW - 1000, &r);
+	assert_int_equal(threats_off(f), 0);
+	/* 50 duplicates among 150: the threats are counted from the rows */
+	commit_n(s, a, "a", 250, 400, NOW - 1000, &r);
+	assert_int_equal(r.inserted, 100);
+	assert_int_equal(threats_off(f), 0);
+	q.source = a;
+	assert_int_equal(store_query_count(s, &q, 0, store_max_rowid(s), &n, &e), 0);
+	assert_int_equal(n, 200);
+	/* a count across runs' ends: rows 101 .. 400 hold 100 + 25 threats */
+	assert_int_equal(store_query_count(s, &q, 100, 400, &n, &e), 0);
+	assert_int_equal(n, 125);
+	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
+	q.source = imp;
+	assert_int_equal(store_query_count(s, &q, 0, store_max_rowid(s), &n, &e), 0);
+	assert_int_equal(n, 1);
+	keyed.json = "{\"v\":2}";
+	keyed.threat = 0;
+	assert_int_equal(store_commit_page(s, imp, &keyed, 1, NULL, &r, &e), 0);
+	assert_int_equal(r.revised, 1);
+	assert_int_equal(store_query_count(s, &q, 0, store_max_rowid(s), &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(threats_off(f), 0);
+	/* retention takes the oldest 120 url records, 60 of them threats */
+	assert_int_equal(store_prune(s, NOW - 1000 + 120, store_max_rowid(s), &e), 120);
+	assert_int_equal(threats_off(f), 0);
+	q.source = a;
+	assert_int_equal(store_query_count(s, &q, 0, store_max_rowid(s), &n, &e), 0);
+	assert_int_equal(n, 140);
 }
 
 /* Rename (issue 12.3): the sources keep their ids, so cursors, records (with
@@ -1014,7 +1073,7 @@ static void test_upgrade_v1(void **state)
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1082,7 +1141,7 @@ static void test_upgrade_v2(void **state)
 		       "UPDATE meta SET value='2' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
 	/* the same content is a duplicate, other content revision 2 */
@@ -1118,7 +1177,7 @@ static void test_upgrade_v3(void **state)
 					"name='events'"), 0);
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1304,7 +1363,7 @@ static void test_upgrade_v4(void **state)
 		       "UPDATE meta SET value='4' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(store_count(s, url), 6);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 2);
 	assert_int_equal(store_coverage(s, url, 0, 600000, 0, &cov, &e), 0);
@@ -1471,14 +1530,19 @@ static void test_revisions(void **state)
 	assert_int_equal(row.revision, 2);
 	assert_int_equal(row.time, 1000);
 
-	/* changed again, with another time: revision 3 at that time */
+	/* the same id at another time is another record (schema 7): both
+	 * kept, as the unique (source, time, id) says */
 	r[0].json = "{\"act\":\"hold\",\"t\":2}";
 	r[0].json_len = strlen(r[0].json);
 	r[0].time = 1005;
 	assert_int_equal(store_commit_page(s, imp, &r[0], 1, NULL, &pr, &e), 0);
-	assert_int_equal(pr.revised, 1);
-	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:a'"), 3);
-	assert_int_equal(sql_i64(f->db, "SELECT time FROM records WHERE id='MTOKEN:a'"), 1005);
+	assert_int_equal(pr.revised, 0);
+	assert_int_equal(pr.inserted, 1);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE id='MTOKEN:a'"), 2);
+	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:a' AND "
+				 "time=1005"), 1);
+	assert_int_equal(sql_i64(f->db, "SELECT revision FROM records WHERE id='MTOKEN:a' AND "
+				 "time=1000"), 2);
 
 	/* a copy dated outside its window with other content: a duplicate */
 	struct store_rec out = r[1];
@@ -1497,8 +1561,8 @@ static void test_revisions(void **state)
 	assert_int_equal(store_list_status(s, &st, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(st[1].type, "impersonation");
-	assert_int_equal(st[1].revised, 2);
-	assert_int_equal(st[1].total, 3);
+	assert_int_equal(st[1].revised, 1);
+	assert_int_equal(st[1].total, 4);
 	assert_int_equal(st[0].revised, 0);
 	free(st);
 }
@@ -1639,6 +1703,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cursor_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rowids_never_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_threats_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),

@@ -484,11 +484,12 @@ static int64_t count_of(struct fx *f, int threats, int64_t after, int64_t upto)
 	return n;
 }
 
-/* Version 6 reads a source through its runs (one row per commit) and
- * threats through a partial index. A version 5 store (records_source_threat,
- * the hourly table) is upgraded in place: runs from the rowids stored (a
- * deleted row splits its run), the hours from the hourly table; pages and
- * counts read as before. And the plans read rowid ranges, with no sort. */
+/* Version 6 reads a source through its runs (one row per commit), version
+ * 7 its threats through the runs that hold one (runs.t). A version 5 store
+ * (records_source_threat, the hourly table) is upgraded in place: runs from
+ * the rowids stored (a deleted row splits its run), their threats counted,
+ * the hours from the hourly table; pages and counts read as before. And the
+ * plans read rowid ranges, with no sort. */
 static void test_upgrade_v6(void **state)
 {
 	struct fx *f = *state;
@@ -518,7 +519,7 @@ static void test_upgrade_v6(void **state)
 	snprintf(sql, sizeof sql,
 		 "UPDATE status SET total=(SELECT c.total FROM cursors c WHERE c.source=status.source);"
 		 "ALTER TABLE cursors DROP COLUMN total; ALTER TABLE cursors DROP COLUMN last_new_at;"
-		 "ALTER TABLE cursors DROP COLUMN hours; DROP TABLE runs; DROP INDEX records_threat;"
+		 "ALTER TABLE cursors DROP COLUMN hours; DROP TABLE runs;"
 		 "CREATE TABLE hourly(source INTEGER NOT NULL, hour INTEGER NOT NULL,"
 		 " n INTEGER NOT NULL, PRIMARY KEY(source,hour)) WITHOUT ROWID;"
 		 "INSERT INTO hourly VALUES(%lld,%lld,4),(%lld,%lld,13);"
@@ -532,9 +533,14 @@ static void test_upgrade_v6(void **state)
 
 	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
 	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
-	assert_string_equal(ver, "6");
+	assert_string_equal(ver, "7");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
-					"name IN ('records_source_threat','hourly')"), 0);
+					"name IN ('records_source_threat','hourly','records_threat')"),
+			 0);
+	/* the url source's runs count its threats, u0 u3 u6 u9 and m4 */
+	snprintf(sql, sizeof sql, "SELECT sum(t)*100+count(nullif(t,0)) FROM runs WHERE source=%lld",
+		 (long long)f->url);
+	assert_int_equal(sql_i64(f->db, sql), 5 * 100 + 5);
 	/* 24 single-record runs, and m0 m1 | m3 m4 */
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs"), 26);
 	assert_int_equal(sql_i64(f->db, "SELECT sum(n) FROM runs"), 28);
@@ -565,15 +571,18 @@ static void test_upgrade_v6(void **state)
 		 (long long)hour, (long long)f->url);
 	assert_int_equal(sql_i64(f->db, sql), 1);
 
-	/* The plans: a run's rowid range, no sort, the threats' own index. */
+	/* The plans: a run's rowid range, no sort, for threats too. */
 	assert_string_equal(plan_of(f->db, "SELECT r.json FROM runs p JOIN records r ON r.rowid "
 				"BETWEEN p.first AND p.last WHERE p.source=1 AND p.first<9 AND "
 				"r.rowid<9 AND +r.source=1 ORDER BY p.first DESC, r.rowid DESC"),
 			    "SEARCH p USING PRIMARY KEY (source=? AND first<?)|"
 			    "SEARCH r USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)|");
-	assert_non_null(strstr(plan_of(f->db, "SELECT json FROM records WHERE source=1 AND "
-				       "threat=1 AND rowid<9 ORDER BY rowid DESC"),
-			       "USING INDEX records_threat (source=? AND rowid<?)"));
+	assert_string_equal(plan_of(f->db, "SELECT r.json FROM runs p JOIN records r ON r.rowid "
+				"BETWEEN p.first AND p.last WHERE p.source=1 AND p.first<9 AND "
+				"p.t>0 AND r.rowid<9 AND +r.source=1 AND r.threat=1 "
+				"ORDER BY p.first DESC, r.rowid DESC"),
+			    "SEARCH p USING PRIMARY KEY (source=? AND first<?)|"
+			    "SEARCH r USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)|");
 }
 
 int main(void)
