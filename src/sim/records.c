@@ -625,12 +625,16 @@ static void put_imp_result(mw_buf *b, const char *ident, unsigned u)
 
 static void put_mtoken(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64_t h)
 {
-	/* base64url of (seed, i, hash): unique per (seed, i) by construction. */
+	/* base64url of (hash, seed, i): unique per (seed, i) by construction,
+	 * and in no order. Mimecast's ids are zlib data in base64 ("eNq" is
+	 * the zlib header 78 9c; HACKING 4.4, impersonation fields), so
+	 * consecutive records' ids sort anywhere: a store indexing them must
+	 * meet random keys, as it does here. */
 	static const char a[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char raw[24];
 	char enc[33];
-	uint64_t v[3] = { rs->seed, (uint64_t)i, h };
+	uint64_t v[3] = { mix(h ^ 0x7e57), rs->seed, (uint64_t)i };
 
 	for (int k = 0; k < 3; k++)
 		for (int j = 0; j < 8; j++)
