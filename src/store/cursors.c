@@ -234,7 +234,8 @@ static int outside_add(mw_store *s, int64_t source, const char *id, mw_err *e)
 	return sdb_done(s, st, "keeping the id of a record outside its window", e);
 }
 
-/* A keyed record (rec->keyed) checked against the row stored under its id:
+/* A keyed record (rec->keyed) checked against the row stored under its
+ * (time, id), or its id alone when anytime (schema 7: open.c):
  * 1 the same content is stored (a duplicate); 0 it is to be inserted with
  * *revision: 1 when the id is new, the stored revision + 1 when other
  * content was stored (that row is deleted here). A record dated outside its
@@ -242,10 +243,10 @@ static int outside_add(mw_store *s, int64_t source, const char *id, mw_err *e)
  * once, ever (a hostile tenant that serves a wrongly dated copy of a line in
  * every answer beside the real one would otherwise make a revision of
  * each). */
-static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec,
+static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec, int anytime,
 		       int64_t *revision, mw_err *e)
 {
-	sqlite3_stmt *st = sdb_stmt(s, ST_KEYED_GET, e);
+	sqlite3_stmt *st = sdb_stmt(s, anytime ? ST_KEYED_GET_ID : ST_KEYED_GET, e);
 	const void *json;
 	size_t len;
 	int64_t rowid;
@@ -256,7 +257,8 @@ static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec,
 		return -1;
 	sqlite3_bind_int64(st, 1, source);
 	sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, rec->time);
+	if (!anytime)
+		sqlite3_bind_int64(st, 3, rec->time);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -395,8 +397,14 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		int seen = 0;
 
 		if (rec->keyed) {
-			int k = keyed_check(s, source, rec, &revision, e);
+			/* Its row by (time, id); by id alone when the id came dated
+			 * outside its window before (its real version updates it). */
+			int anytime = 0, k;
 
+			if (any_outside && !rec->outside &&
+			    exists(s, ST_OUTSIDE_SEEN, source, rec->id, &anytime, e) < 0)
+				return sdb_abort(s);
+			k = keyed_check(s, source, rec, anytime, &revision, e);
 			if (k < 0)
 				return sdb_abort(s);
 			if (k > 0)

@@ -236,6 +236,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * random page per record, since Mimecast's ids are compressed data). */
 	[ST_KEYED_GET] = "SELECT rowid,revision,json,threat FROM records WHERE source=?1 AND "
 			 "time=?3 AND id=?2 AND revision>0",
+	/* ... and by its id alone, at any time: only for an id that came dated
+	 * outside its window (outside_seen), whose real version is then an
+	 * update of that row. A scan of the source's index entries, rare. */
+	[ST_KEYED_GET_ID] = "SELECT rowid,revision,json,threat FROM records WHERE source=?1 AND "
+			    "id=?2 AND revision>0 ORDER BY rowid DESC LIMIT 1",
 	[ST_REVISED_ADD] = "INSERT INTO status(source,revised) VALUES(?1,?2) "
 			   "ON CONFLICT(source) DO UPDATE SET revised=revised+excluded.revised",
 	/* events.c: the bound is a rowid range below the newest id, one seek */
