@@ -57,7 +57,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* store_commit_page: the rowid the next record gets is past this (the
 	 * AUTOINCREMENT high mark), so a commit's rows are seq+1 .. its last */
 	[ST_SEQ_GET] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='records'),0)",
-	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n) VALUES(?1,?2,?3,?4)",
+	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n,tmin,tmax,grams) "
+		       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_CURSOR_HOURS_GET] = "SELECT hours FROM cursors WHERE source=?1",
 	/* The counts (cursors.c): ?2 records stored at ?3, ?4 the new hours or
 	 * NULL to keep them. */
@@ -197,6 +198,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
 			   "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND r.rowid>?2 "
 			   "AND +r.source=?1 ORDER BY p.first, r.rowid",
+	/* The same with a filter its index can answer (grams.c), ?3 the
+	 * probe: a run whose summary excludes it is skipped whole, before any
+	 * of its records is read; one without (from before schema 7) is read. */
+	[ST_Q_OLDER_GRAMS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			     "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			     "WHERE p.source=?1 AND p.first<?2 AND (p.grams IS NULL OR "
+			     "mw_run_may(p.tmin,p.tmax,p.grams,?3)) AND r.rowid<?2 AND "
+			     "+r.source=?1 ORDER BY p.first DESC, r.rowid DESC",
+	[ST_Q_NEWER_GRAMS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			     "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			     "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND (p.grams IS "
+			     "NULL OR mw_run_may(p.tmin,p.tmax,p.grams,?3)) AND r.rowid>?2 "
+			     "AND +r.source=?1 ORDER BY p.first, r.rowid",
 	[ST_Q_OLDER_THREATS] = "SELECT rowid,id,time,collected,json,revision FROM records "
 			       "WHERE source=?1 AND threat=1 AND rowid<?2 ORDER BY rowid DESC",
 	[ST_Q_NEWER_THREATS] = "SELECT rowid,id,time,collected,json,revision FROM records "

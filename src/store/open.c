@@ -211,6 +211,18 @@ static const char schema_v6[] =
 	"DROP TABLE hourly;"
 	"UPDATE meta SET value='6' WHERE key='schema_version';";
 
+/* Version 7 adds the filter's index (grams.c): each run's summary of its
+ * records' values (a Bloom filter of their trigrams, 128 bytes to 2 KiB;
+ * about 1 KiB for a page of 100) and their time span, written by the page
+ * commit in the run's own row, which it writes anyway (a table of its own
+ * cost a page more in the WAL per commit). Runs from before the upgrade
+ * have none (NULL) and are read, as every run was: no row is rewritten. */
+static const char schema_v7[] =
+	"ALTER TABLE runs ADD COLUMN tmin INTEGER;"
+	"ALTER TABLE runs ADD COLUMN tmax INTEGER;"
+	"ALTER TABLE runs ADD COLUMN grams BLOB;"
+	"UPDATE meta SET value='7' WHERE key='schema_version';";
+
 /* The records of the keyed log types (those with an id field of their own)
  * made revision 1: run once, when an older store is upgraded. */
 static void keyed_sql(mw_buf *b)
@@ -289,6 +301,8 @@ static int setup_connection(mw_store *s, mw_err *e)
 	sqlite3_stmt *st = NULL;
 
 	sqlite3_busy_handler(s->db, busy_wait, NULL);
+	if ((rc = grams_register(s->db)) != SQLITE_OK)
+		return sdb_fail(s, rc, "registering the filter's index function", e);
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
@@ -357,6 +371,7 @@ static int create_at(const char *tmp, mw_err *e)
 	    (rc = sdb_raw_exec(t.db, schema_v4)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v5)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v6)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v7)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -509,6 +524,8 @@ static int migrate(mw_store *s, mw_err *e)
 		rc = sdb_raw_exec(s->db, span_seed_sql);
 	if (rc == SQLITE_OK && v < 6)
 		rc = sdb_raw_exec(s->db, schema_v6);
+	if (rc == SQLITE_OK && v < 7)
+		rc = sdb_raw_exec(s->db, schema_v7);
 	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");
@@ -640,6 +657,7 @@ void store_close(mw_store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_finalize(s->multi);
+	grams_free(s->grams);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

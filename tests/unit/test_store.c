@@ -198,7 +198,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -263,8 +263,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='7' WHERE key='schema_version'");
-	expect_refused(f, "schema version 7, newer than this mimewatch understands (6)");
+	raw_sql(f->db, "UPDATE meta SET value='8' WHERE key='schema_version'");
+	expect_refused(f, "schema version 8, newer than this mimewatch understands (7)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -958,7 +958,7 @@ static void test_upgrade_v1(void **state)
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1026,7 +1026,7 @@ static void test_upgrade_v2(void **state)
 		       "UPDATE meta SET value='2' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
 	/* the same content is a duplicate, other content revision 2 */
@@ -1062,7 +1062,7 @@ static void test_upgrade_v3(void **state)
 					"name='events'"), 0);
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1248,7 +1248,7 @@ static void test_upgrade_v4(void **state)
 		       "UPDATE meta SET value='4' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "6");
+	assert_string_equal(v, "7");
 	assert_int_equal(store_count(s, url), 6);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 2);
 	assert_int_equal(store_coverage(s, url, 0, 600000, 0, &cov, &e), 0);
