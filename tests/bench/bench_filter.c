@@ -184,9 +184,10 @@ int main(int argc, char **argv)
 			jsonout_safe(&safe, &doc, tok);
 			snprintf(ids[k], sizeof ids[k], "b%ld", first + k);
 			/* a month of records, oldest first */
-			recs[k] = (struct store_rec){ .id = ids[k], .threat = (first + k) % 7 == 0,
-						      .time = 1764547200 + (first + k) * 2592000 / total,
-						      .doc = &doc, .tok = tok };
+			recs[k] = (struct store_rec){
+				.id = ids[k], .threat = (first + k) % 7 == 0,
+				.time = 1764547200 + (first + k) * 2592000 / total,
+				.doc = &doc, .tok = tok };
 		}
 		for (long k = 0; k < n; k++) {
 			recs[k].json = safe.data + offs[k];

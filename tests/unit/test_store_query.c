@@ -687,7 +687,8 @@ static void seed_random(struct fx *f, int64_t src, int64_t t0)
 			offs[k] = safe.len;
 			jsonout_safe(&safe, &doc, tok);
 			lens[k] = safe.len - offs[k];
-			recs[k] = (struct store_rec){ .time = t0 + seeded + k, .threat = k % 5 == 0 };
+			recs[k] = (struct store_rec){ .time = t0 + seeded + k,
+						      .threat = k % 5 == 0 };
 			recs[k].doc = pg % 2 ? NULL : &doc;
 			recs[k].tok = tok;
 			snprintf(ids[k], sizeof ids[k], "r%d", seeded + k);
@@ -786,7 +787,9 @@ static void rand_filter(struct fx *f, int64_t src, int64_t t0, char *out, size_t
 
 				if (c == '"' || c < 0x20)
 					continue;       /* a term holds neither */
-				mw_buf_putc(&b, (char)((c >= 'a' && c <= 'z' && rnd(2)) ? c - 32 : c));
+				if (c >= 'a' && c <= 'z' && rnd(2))
+					c = (unsigned char)(c - 32);
+				mw_buf_putc(&b, (char)c);
 			}
 			mw_buf_putc(&b, '"');
 			mw_buf_free(&v);
@@ -853,9 +856,9 @@ static void test_index_equals_scan(void **state)
 	rng_state = 0x9E3779B97F4A7C15ull;
 	assert_int_equal(store_source(f->s, "seeded", "url", &src, &e), 0);
 	seed_random(f, src, t0);
-	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE grams IS NOT NULL AND "
-					"source=(SELECT id FROM sources WHERE integration='seeded')"),
-			 SEED_PAGES);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE grams IS NOT NULL "
+					"AND source=(SELECT id FROM sources WHERE "
+					"integration='seeded')"), SEED_PAGES);
 	for (int i = 0; i < NFILTERS; i++) {
 		struct store_query q = { .source = src, .text = text[i] };
 
@@ -874,7 +877,8 @@ static void test_index_equals_scan(void **state)
 		    memcmp(scan.data ? scan.data : "", indexed[i].data ? indexed[i].data : "",
 			   scan.len) != 0)
 			fail_msg("filter '%s': with the index %s, a full scan %s", text[i],
-				 indexed[i].data ? indexed[i].data : "", scan.data ? scan.data : "");
+				 indexed[i].data ? indexed[i].data : "",
+				 scan.data ? scan.data : "");
 		nonempty += scan.len > 0;
 		mw_buf_free(&indexed[i]);
 	}
@@ -924,7 +928,6 @@ static void test_index_skips_runs(void **state)
 		"to:2001-01-01",
 	};
 	static const int expect[] = { 0, 1, 0, 0 };
-	char json[160], id[16];
 	mw_err e = { "" };
 	int found;
 
@@ -937,7 +940,8 @@ static void test_index_skips_runs(void **state)
 		for (int k = 0; k < 20; k++) {
 			int i = pg * 20 + k;
 
-			snprintf(js[k], sizeof js[k], "{\"userEmailAddress\":\"user%d@acme.example\","
+			snprintf(js[k], sizeof js[k],
+				 "{\"userEmailAddress\":\"user%d@acme.example\","
 				 "\"url\":\"https://acme.example/p/%d\",\"action\":\"allow\","
 				 "\"subject\":\"%s\"}", i % 977, i,
 				 i == 1234 ? "a rare-needle-77 here" : "weekly report");
@@ -947,8 +951,6 @@ static void test_index_skips_runs(void **state)
 		}
 		assert_int_equal(store_commit_page(f->s, src, recs, 20, NULL, NULL, &e), 0);
 	}
-	(void)json;
-	(void)id;
 	for (int i = 0; i < 4; i++) {
 		with[i] = first_screen_steps(f, src, filters[i], &found);
 		assert_int_equal(found, expect[i]);
