@@ -3,13 +3,15 @@
  * skips whole runs that cannot hold a match and scans only the others.
  *
  * A summary is the run's time span and a one-hash Bloom filter of the
- * trigrams of its records' values: every three consecutive ASCII bytes of
- * a scalar's text as the filter sees it (filter.c: a string decoded, a
- * number or literal as written; ASCII letters folded to small ones), at any
- * depth, keys left out. A term of the filter lies inside one scalar and
- * no character outside ASCII folds into ASCII or out of it, so each ASCII
- * trigram of a term's needle is a trigram of any value holding it: a run
- * whose filter lacks one cannot match. Runs without a summary (written
+ * trigrams of its records' values: three consecutive ASCII bytes of a
+ * scalar's text as the filter sees it (filter.c: a string decoded, a
+ * number or literal as written; ASCII letters folded to small ones),
+ * starting at an offset that is a multiple of 3, at any depth, keys left
+ * out. A term of the filter lies inside one scalar and no character
+ * outside ASCII folds into ASCII or out of it, so of a needle at offset o
+ * of a value, every ASCII trigram at an offset j of the needle with o + j
+ * a multiple of 3 is in the value's summary: a run whose filter lacks one
+ * of each of the three sets cannot match. Runs without a summary (written
  * before version 7) are scanned. HACKING, "The filter's index", has the
  * figures and the costs. */
 #ifndef _GNU_SOURCE

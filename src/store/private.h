@@ -53,7 +53,7 @@ void grams_add(struct grams *g, const struct store_rec *rec);
  * bytes, and the records' time span. */
 size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax);
 /* The probe of a compiled filter for mw_run_may, into out: 1 when it can
- * exclude a run (a term holds three ASCII characters in a row, or a time
+ * exclude a run (a term holds five ASCII characters in a row, or a time
  * bound), 0 when every run must be read. */
 int grams_probe(const struct filter *f, mw_buf *out);
 /* Registers mw_run_may(tmin, tmax, bits, probe) on a connection. */
