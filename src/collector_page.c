@@ -138,6 +138,7 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		}
 		mw_buf_putc(&c->page_json, '\0');
 		r->json_off = c->page_json.len;
+		r->tok = tok;
 		jsonout_safe(&c->page_json, d, tok);
 		r->json_len = c->page_json.len - r->json_off;
 		mw_buf_putc(&c->page_json, '\0');
@@ -159,6 +160,8 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		rows[i].keyed = lt->id_field != NULL;
 		rows[i].json = c->page_json.data + refs[i].json_off;
 		rows[i].json_len = refs[i].json_len;
+		rows[i].doc = d;
+		rows[i].tok = refs[i].tok;
 	}
 	*rows_out = rows;
 	return n;

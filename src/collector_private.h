@@ -85,6 +85,7 @@ struct rec_ref {
 	int64_t time;
 	int threat;
 	int outside;            /* dated outside the window asked for */
+	int tok;                /* its token in the page (the run's summary) */
 };
 
 struct collector {

@@ -1,6 +1,7 @@
 /* store/cursors.c - sources, cursors and the one transaction that commits
  * a page: records (each stored once: unique on (source, time, id)), their
- * run, the hours and the cursor move, together or not at all. */
+ * run with its summary for the filter, the hours and the cursor move,
+ * together or not at all. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
@@ -324,7 +325,9 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
 {
 	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0, seq = 0;
-	int64_t next_rowid, threats = 0;
+	int64_t next_rowid, threats = 0, tmin, tmax;
+	const void *bits;
+	size_t len;
 	sqlite3_stmt *st, *seq_st;
 	struct counts cnt;
 	mw_buf hours;
@@ -467,7 +470,21 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		sqlite3_bind_int64(st, 3, last);
 		sqlite3_bind_int64(st, 4, inserted + revised);
 		sqlite3_bind_int64(st, 5, threats);
-		if (sdb_done(s, st, "noting the page's rows", e) < 0)
+		/* its summary for the filter (grams.c): of every record of the
+		 * page, duplicates too (it may hold more than the run, never
+		 * less) */
+		if (!s->grams)
+			s->grams = grams_new();
+		grams_reset(s->grams);
+		for (size_t i = 0; i < n; i++)
+			grams_add(s->grams, &recs[i]);
+		len = grams_finish(s->grams, &bits, &tmin, &tmax);
+		sqlite3_bind_int64(st, 6, tmin);
+		sqlite3_bind_int64(st, 7, tmax);
+		sqlite3_bind_blob(st, 8, bits, (int)len, SQLITE_STATIC);
+		rc = sdb_done(s, st, "noting the page's rows", e);
+		sqlite3_bind_null(st, 8);
+		if (rc < 0)
 			return sdb_abort(s);
 	}
 	if (outside > 0) {

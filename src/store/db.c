@@ -71,7 +71,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROWID_KEEP] = "INSERT INTO meta(key,value) SELECT 'rowid_high',m FROM (SELECT max(rowid)"
 			  " AS m FROM records) WHERE m IS NOT NULL ON CONFLICT(key) DO UPDATE SET"
 			  " value=max(CAST(value AS INTEGER),CAST(excluded.value AS INTEGER))",
-	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n,t) VALUES(?1,?2,?3,?4,?5)",
+	[ST_RUN_ADD] = "INSERT INTO runs(source,first,last,n,t,tmin,tmax,grams) "
+		       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
 	/* A commit that dropped duplicates: its threats counted from its rows */
 	[ST_RUN_THREATS] = "SELECT count(*) FROM records WHERE rowid BETWEEN ?1 AND ?2 AND threat=1",
 	[ST_CURSOR_HOURS_GET] = "SELECT hours FROM cursors WHERE source=?1",
@@ -213,6 +214,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
 			   "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND r.rowid>?2 "
 			   "AND +r.source=?1 ORDER BY p.first, r.rowid",
+	/* The same with a filter its index can answer (grams.c), ?3 the
+	 * probe: a run whose summary excludes it is skipped whole, before any
+	 * of its records is read; one without (from before schema 7) is read. */
+	[ST_Q_OLDER_GRAMS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			     "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			     "WHERE p.source=?1 AND p.first<?2 AND (p.grams IS NULL OR "
+			     "mw_run_may(p.tmin,p.tmax,p.grams,?3)) AND r.rowid<?2 AND "
+			     "+r.source=?1 ORDER BY p.first DESC, r.rowid DESC",
+	[ST_Q_NEWER_GRAMS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
+			     "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
+			     "WHERE p.source=?1 AND " RUN_FROM("?1", "?2") " AND (p.grams IS "
+			     "NULL OR mw_run_may(p.tmin,p.tmax,p.grams,?3)) AND r.rowid>?2 "
+			     "AND +r.source=?1 ORDER BY p.first, r.rowid",
 	[ST_Q_OLDER_THREATS] = "SELECT r.rowid,r.id,r.time,r.collected,r.json,r.revision "
 			       "FROM runs p JOIN records r ON r.rowid BETWEEN p.first AND p.last "
 			       "WHERE p.source=?1 AND p.first<?2 AND p.t>0 AND r.rowid<?2 AND "

@@ -54,6 +54,11 @@ static uint32_t fold_cp(uint32_t c)
 	return c;
 }
 
+uint32_t filter_fold(uint32_t cp)
+{
+	return fold_cp(cp);
+}
+
 static void fold_append(mw_buf *out, uint32_t cp)
 {
 	char enc[4];

@@ -219,13 +219,15 @@ static const char schema_v6[] =
 	"DROP TABLE hourly;"
 	"UPDATE meta SET value='6' WHERE key='schema_version';";
 
-/* Version 7: the threats are counted in their runs (runs.t) instead of
- * indexed. records_threat took an index page per commit, 1.1 of the 15.6
- * pages a page's commit wrote to the WAL, and its upkeep; the "threats
- * only" preview now reads the runs that hold a threat (all of them when
- * threats are a few percent of records, a handful when they are rare: a
- * run's rows then cost what the index did) and counts with sum(t). t is
- * counted from the records before the index goes.
+/* Version 7 makes the runs carry what indexes did, and adds the filter's.
+ *
+ * The threats are counted in their runs (runs.t) instead of indexed.
+ * records_threat took an index page per commit, 1.1 of the 15.6 pages a
+ * page's commit wrote to the WAL, and its upkeep; the "threats only"
+ * preview now reads the runs that hold a threat (all of them when threats
+ * are a few percent of records, a handful when they are rare: a run's rows
+ * then cost what the index did) and counts with sum(t). t is counted from
+ * the records before the index goes.
  *
  * records_keyed goes too: a keyed record's earlier content is found by its
  * (source, time, id), through the index every record has. Mimecast's ids
@@ -234,13 +236,23 @@ static const char schema_v6[] =
  * records wrote some 5 pages of it at 30,000 records stored and one per
  * record beyond a few hundred thousand. The same id at another time is
  * another record, both kept, as the unique (source, time, id) already
- * said. */
+ * said.
+ *
+ * The filter's index (grams.c): each run's summary of its records' values
+ * (a Bloom filter of their trigrams, 128 bytes to 2 KiB; about 1 KiB for a
+ * page of 100) and their time span, written by the page commit in the
+ * run's own row, which it writes anyway (a table of its own cost a page
+ * more in the WAL per commit). Runs from before the upgrade have none
+ * (NULL) and are read, as every run was. */
 static const char schema_v7[] =
 	"DROP INDEX IF EXISTS records_keyed;"
 	"ALTER TABLE runs ADD COLUMN t INTEGER NOT NULL DEFAULT 0;"
 	"DROP INDEX IF EXISTS records_threat;"
 	"UPDATE runs SET t=(SELECT count(*) FROM records r WHERE r.rowid BETWEEN runs.first"
 	" AND runs.last AND +r.source=runs.source AND r.threat=1);"
+	"ALTER TABLE runs ADD COLUMN tmin INTEGER;"
+	"ALTER TABLE runs ADD COLUMN tmax INTEGER;"
+	"ALTER TABLE runs ADD COLUMN grams BLOB;"
 	"UPDATE meta SET value='7' WHERE key='schema_version';";
 
 /* The records of the keyed log types (those with an id field of their own)
@@ -321,6 +333,8 @@ static int setup_connection(mw_store *s, mw_err *e)
 	sqlite3_stmt *st = NULL;
 
 	sqlite3_busy_handler(s->db, busy_wait, NULL);
+	if ((rc = grams_register(s->db)) != SQLITE_OK)
+		return sdb_fail(s, rc, "registering the filter's index function", e);
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
@@ -675,6 +689,7 @@ void store_close(mw_store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_finalize(s->multi);
+	grams_free(s->grams);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

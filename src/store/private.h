@@ -35,6 +35,29 @@ int filter_init(struct filter *f, const char *text, const char *type, mw_err *e)
 void filter_free(struct filter *f);
 /* 1 when the record (its JSON and time) passes every term. */
 int filter_test(struct filter *f, const char *json, size_t len, int64_t time);
+/* The filter's case folding of one character (never into ASCII or out of
+ * it, and never to another length of UTF-8). */
+uint32_t filter_fold(uint32_t cp);
+
+/* ---- grams.c: the filter's index, a summary per run (schema 7) ---- */
+#define GRAMS_LOG_BITS 14
+#define GRAMS_MAX_BITS (1 << GRAMS_LOG_BITS)
+struct grams;
+struct grams *grams_new(void);
+void grams_free(struct grams *g);
+/* Starts a page's summary; grams_add each of its records (kept or not: a
+ * summary may hold more than its run, never less). */
+void grams_reset(struct grams *g);
+void grams_add(struct grams *g, const struct store_rec *rec);
+/* The summary's bitmap (valid until the next grams_reset), its size in
+ * bytes, and the records' time span. */
+size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax);
+/* The probe of a compiled filter for mw_run_may, into out: 1 when it can
+ * exclude a run (a term holds five ASCII characters in a row, or a time
+ * bound), 0 when every run must be read. */
+int grams_probe(const struct filter *f, mw_buf *out);
+/* Registers mw_run_may(tmin, tmax, bits, probe) on a connection. */
+int grams_register(sqlite3 *db);
 
 /* PRAGMA application_id: "MWst", so another program's SQLite file is told
  * apart from a damaged store of ours. */
@@ -100,6 +123,8 @@ enum stmt_id {
 	ST_Q_NEWER_ALL,
 	ST_Q_OLDER_THREATS,
 	ST_Q_NEWER_THREATS,
+	ST_Q_OLDER_GRAMS,
+	ST_Q_NEWER_GRAMS,
 	ST_Q_COUNT_ALL,
 	ST_Q_COUNT_THREATS,
 	ST_GET_ROW,
@@ -130,6 +155,7 @@ struct mw_store {
 	 * (store_event_defer) */
 	struct store_event pend[STORE_EVENTS_PENDING];
 	size_t npend;
+	struct grams *grams;  /* the page commit's run summary, made on first use */
 };
 
 /* ---- events.c ---- */

@@ -1,6 +1,6 @@
 /* store/query.c - reading records for the console's preview: pages older
  * or newer than a row, filtered by type, threat and the filter's terms
- * (filter.c). */
+ * (filter.c), skipping the runs whose summary excludes them (grams.c). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
@@ -67,11 +67,12 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 {
 	sqlite3_stmt *st;
 	struct filter m;
+	mw_buf probe;
 	struct store_row row;
 	char *integration = NULL, *type = NULL;
 	int64_t bound = sc->pos, delivered = 0;
 	size_t examined = 0;
-	int step, rc = -1;
+	int step, rc = -1, use_grams = 0;
 
 	sc->done = 0;
 	switch (source_names(s, q->source, &integration, &type, e)) {
@@ -83,17 +84,32 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 	}
 	if (!newer && bound <= 0)
 		bound = INT64_MAX;
+	if (filter_init(&m, q->text, type, e) < 0) {
+		free(integration);
+		free(type);
+		return -1;
+	}
 	/* All records through the source's runs, threats through their
-	 * index (db.c). */
-	st = sdb_stmt(s, q->threats_only ? (newer ? ST_Q_NEWER_THREATS : ST_Q_OLDER_THREATS)
-					 : (newer ? ST_Q_NEWER_ALL : ST_Q_OLDER_ALL), e);
-	if (!st || filter_init(&m, q->text, type, e) < 0) {
+	 * index (db.c); a filter its index can answer skips the runs whose
+	 * summary excludes it (grams.c). */
+	mw_buf_init(&probe);
+	if (q->threats_only)
+		st = sdb_stmt(s, newer ? ST_Q_NEWER_THREATS : ST_Q_OLDER_THREATS, e);
+	else if ((use_grams = grams_probe(&m, &probe)))
+		st = sdb_stmt(s, newer ? ST_Q_NEWER_GRAMS : ST_Q_OLDER_GRAMS, e);
+	else
+		st = sdb_stmt(s, newer ? ST_Q_NEWER_ALL : ST_Q_OLDER_ALL, e);
+	if (!st) {
+		filter_free(&m);
+		mw_buf_free(&probe);
 		free(integration);
 		free(type);
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, q->source);
 	sqlite3_bind_int64(st, 2, bound);
+	if (use_grams)
+		sqlite3_bind_blob(st, 3, probe.data, (int)probe.len, SQLITE_STATIC);
 	row.integration = integration;
 	row.type = type;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -131,6 +147,8 @@ int store_query_page(mw_store *s, const struct store_query *q, int newer,
 out:
 	filter_free(&m);
 	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	mw_buf_free(&probe);
 	free(integration);
 	free(type);
 	return rc < 0 ? -1 : (int)(delivered > INT32_MAX ? INT32_MAX : delivered);

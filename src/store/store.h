@@ -7,6 +7,7 @@
  * (statements, errors, transactions), cursors.c (sources, cursors, page
  * commits), status.c (status, meta), requests.c (console requests),
  * outputs.c (output offsets, retention), query.c (the console's preview),
+ * filter.c and grams.c (its filter, and the filter's index: a summary per run),
  * sort.c (the preview sorted by a column),
  * watch.c (what the console polls: changes, open requests, the lock holder),
  * events.c (the collector's recent events), coverage.c (collected spans,
@@ -24,6 +25,8 @@
 #include <stdint.h>
 #include "requests.h"
 #include "util.h"
+
+struct js_doc;
 
 typedef struct mw_store mw_store;
 
@@ -74,6 +77,10 @@ struct store_rec {
 	int keyed;              /* id is the record's own (impersonation), not a
 	                           digest of its content: the same id with other
 	                           content is a revision (store_commit_page) */
+	const struct js_doc *doc;  /* the parsed page json was encoded from, and */
+	int tok;                /* the record's token in it: the run's summary
+	                           (grams.c) reads the values there; NULL: the
+	                           store parses json itself */
 };
 
 struct store_page_result {

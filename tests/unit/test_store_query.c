@@ -2,7 +2,9 @@
  * newest and oldest first through the source's runs, the threats-only
  * stream, the text filter (string values only, case-folded, escapes
  * decoded), bounded scans that resume, counts, single rows, the bounded
- * sort by a field (sort.c), and a version 5 store upgraded to runs. */
+ * sort by a field (sort.c), a version 5 store upgraded to runs, and the
+ * filter's index (grams.c, schema 7): runs whose summary excludes a filter
+ * are skipped, its answers equal a full scan's, a version 6 store upgraded. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
 #endif
@@ -20,6 +22,9 @@
 #include <sqlite3.h>
 
 #include "testutil.h"
+#include "jsonout.h"
+#include "jsonscan.h"
+#include "store/private.h"   /* the connection: VM steps, summaries dropped */
 #include "store/store.h"
 
 #define NOW 1731862950LL
@@ -298,7 +303,9 @@ static void test_filter_terms(void **state)
 static void test_budget_resumes(void **state)
 {
 	struct fx *f = *state;
-	struct store_query q = { .source = f->url, .text = "quarterly" };
+	/* a term too short for the filter's index (grams.c): every row is
+	 * read, as before it */
+	struct store_query q = { .source = f->url, .text = "RT" };
 	struct store_scan sc = { 0, 0 };
 	struct got g = { .n = 0 };
 	mw_err e = { "" };
@@ -585,6 +592,444 @@ static void test_upgrade_v6(void **state)
 			    "SEARCH r USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)|");
 }
 
+
+/* ---- the filter's index (grams.c) ------------------------------------------ */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static const char *const words[] = {
+	"alice", "Bob.Smith", "PAYROLL", "invoice", "evil-domain", "Wörld", "ÉCOLE",
+	"\\u00c9cole", "paypa1", "Quarterly", "report", "ПРИВЕТ", "hr", "zeta", "reset-password",
+	"x", "ab", "\\\"quoted\\\"", "back\\\\slash", "tab\\there", "\\u0041BC", "caf\\u00e9",
+	"\\ud83d\\ude00smile", "99", "2026-12-05T08:12:18+0000", "sim.example", "Safe",
+	"Z\u00fcrich-Stra\u00dfe-Nord", "na\u00efve-caf\u00e9-au-lait", "ab\u20accdefghij\u20ackl",
+	"\xc3(invalid\xe2\x82-utf8-bytes", "de\xc3\xa9" "fghi\xc3\xa9" "jklmnopqr",
+};
+
+static void rand_text(mw_buf *b, int nwords)
+{
+	for (int i = 0; i < nwords; i++) {
+		const char *w = words[rnd(sizeof words / sizeof *words)];
+
+		if (i)
+			mw_buf_putc(b, rnd(3) ? ' ' : (char)('a' + rnd(26)));
+		if (rnd(4) == 0 && !strchr(w, '\\')) {
+			/* a word with letters changed: a near miss */
+			for (const char *c = w; *c; c++)
+				mw_buf_putc(b, (*c >= 'a' && *c <= 'z' && rnd(5) == 0) ?
+					   (char)('a' + rnd(26)) : *c);
+		} else {
+			mw_buf_puts(b, w);
+		}
+		if (rnd(3) == 0)
+			mw_buf_printf(b, "%u", rnd(100000));
+	}
+}
+
+/* A url record of the seeded store: the type's columns and more, nested
+ * values, escapes, text outside ASCII, numbers. */
+static void rand_record(mw_buf *b, int i)
+{
+	mw_buf_puts(b, "{\"userEmailAddress\":\"");
+	rand_text(b, 1);
+	mw_buf_puts(b, "@sim.example\",\"url\":\"https://");
+	rand_text(b, 1 + (int)rnd(3));
+	mw_buf_printf(b, "/p?id=%x\",\"action\":\"%s\",\"scanResult\":\"%s\",\"subject\":\"",
+		      rnd(1u << 30), rnd(3) ? "allow" : "Block", rnd(4) ? "clean" : "malicious");
+	rand_text(b, 1 + (int)rnd(5));
+	mw_buf_puts(b, "\",\"tag\":\"");
+	mw_buf_puts(b, words[rnd(sizeof words / sizeof *words)]);
+	mw_buf_printf(b, "\",\"hits\":%d,\"flag\":%s,\"parts\":[\"", i, rnd(2) ? "true" : "null");
+	rand_text(b, 1 + (int)rnd(2));
+	mw_buf_puts(b, "\",{\"deep\":\"");
+	rand_text(b, 1);
+	mw_buf_puts(b, "\"}],\"messageId\":\"<");
+	rand_text(b, 1);
+	mw_buf_printf(b, "-%d@mail.example>\"}", i);
+}
+
+#define SEED_PAGES 120
+#define SEED_PER_PAGE 25
+static int seeded;      /* records seeded */
+
+/* SEED_PAGES pages of the source, every third of SEED_PER_PAGE records,
+ * the others of one to three (a run of few records shows a trigram its
+ * summary lacks); even pages as the collector commits them
+ * (the page parsed, each record's safe form, its token), odd ones as JSON
+ * alone (the store parses it); one page holds a record that is not JSON. */
+static void seed_random(struct fx *f, int64_t src, int64_t t0)
+{
+	mw_buf page, safe;
+	js_doc doc;
+	mw_err e = { "" };
+
+	mw_buf_init(&page);
+	mw_buf_init(&safe);
+	js_init(&doc);
+	seeded = 0;
+	for (int pg = 0; pg < SEED_PAGES; pg++) {
+		struct store_rec recs[SEED_PER_PAGE];
+		char ids[SEED_PER_PAGE][16];
+		size_t offs[SEED_PER_PAGE], lens[SEED_PER_PAGE];
+		int tok, nrec = pg % 3 ? 1 + (int)rnd(3) : SEED_PER_PAGE;
+
+		mw_buf_reset(&page);
+		mw_buf_putc(&page, '[');
+		for (int k = 0; k < nrec; k++) {
+			if (k)
+				mw_buf_putc(&page, ',');
+			rand_record(&page, seeded + k);
+		}
+		mw_buf_putc(&page, ']');
+		assert_int_equal(js_parse(&doc, page.data, page.len, &e), 0);
+		mw_buf_reset(&safe);
+		tok = 1;
+		for (int k = 0; k < nrec; k++, tok = (int)doc.toks[tok].next) {
+			offs[k] = safe.len;
+			jsonout_safe(&safe, &doc, tok);
+			lens[k] = safe.len - offs[k];
+			recs[k] = (struct store_rec){ .time = t0 + seeded + k,
+						      .threat = k % 5 == 0 };
+			recs[k].doc = pg % 2 ? NULL : &doc;
+			recs[k].tok = tok;
+			snprintf(ids[k], sizeof ids[k], "r%d", seeded + k);
+			recs[k].id = ids[k];
+		}
+		for (int k = 0; k < nrec; k++) {
+			recs[k].json = safe.data + offs[k];
+			recs[k].json_len = lens[k];
+		}
+		if (pg == 9) {
+			recs[3].json = "not JSON: Evil-Domain \\u0041 \"url\":\"xyz\"";
+			recs[3].json_len = strlen(recs[3].json);
+		}
+		assert_int_equal(store_commit_page(f->s, src, recs, (size_t)nrec, NULL, NULL, &e),
+				 0);
+		seeded += nrec;
+	}
+	js_free(&doc);
+	mw_buf_free(&page);
+	mw_buf_free(&safe);
+}
+
+/* A random filter: pieces of stored values (case changed, at any offset),
+ * words, near misses, field terms, phrases, time bounds; 1 to 3 terms. */
+static void rand_filter(struct fx *f, int64_t src, int64_t t0, char *out, size_t n)
+{
+	static const char *const fields[] = { "", "", "", "user:", "url:", "action:", "tag:",
+					      "subject:", "deep:", "hits:", "flag:", "result:" };
+	mw_buf b;
+	int nterms = rnd(3) ? 1 : 2 + (int)rnd(2);
+	char sql[160];
+	sqlite3_stmt *st;
+	js_doc doc;
+	mw_err e = { "" };
+
+	/* the record the pieces of this filter come from */
+	js_init(&doc);
+	snprintf(sql, sizeof sql, "SELECT json FROM records WHERE source=%lld ORDER BY rowid "
+		 "LIMIT 1 OFFSET %u", (long long)src, rnd((uint32_t)seeded));
+	assert_int_equal(sqlite3_prepare_v2(f->s->db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	if (js_parse(&doc, (const char *)sqlite3_column_text(st, 0),
+		     (size_t)sqlite3_column_bytes(st, 0), &e) < 0)
+		doc.ntoks = 0;
+	mw_buf_init(&b);
+	for (int t = 0; t < nterms; t++) {
+		int kind = (int)rnd(10);
+
+		if (t)
+			mw_buf_putc(&b, ' ');
+		if (kind == 0) {
+			mw_buf_printf(&b, "%s:%lld", rnd(2) ? "from" : "to",
+				      (long long)(t0 + rnd((uint32_t)seeded + 40) - 20));
+			/* a plain number is no date: make it one */
+			b.len = b.len - strlen(strrchr(b.data, ':') + 1);
+			b.data[b.len] = '\0';
+			{
+				char d[40];
+
+				mw_format_rfc3339(t0 + rnd((uint32_t)seeded + 40) - 20, d);
+				mw_buf_puts(&b, d);
+			}
+			continue;
+		}
+		mw_buf_puts(&b, fields[rnd(sizeof fields / sizeof *fields)]);
+		if (kind <= 5) {
+			/* a piece of a value of this filter's record, decoded */
+			mw_buf v;
+			size_t at, k, want = 2 + rnd(12);
+			int tok, tries = 0;
+
+			mw_buf_init(&v);
+			if (doc.ntoks) {
+				do {
+					tok = (int)rnd((uint32_t)doc.ntoks);
+				} while (doc.toks[tok].type != JS_STRING && ++tries < 50);
+				if (doc.toks[tok].type == JS_STRING)
+					js_str(&doc, tok, &v);
+			} else {
+				mw_buf_puts(&v, "Evil-Domain \\u0041");  /* the record not JSON */
+			}
+			/* a piece at the start, at the end, or anywhere */
+			switch (rnd(3)) {
+			case 0:
+				at = 0;
+				break;
+			case 1:
+				at = v.len > want ? v.len - want : 0;
+				break;
+			default:
+				at = v.len ? rnd((uint32_t)v.len) : 0;
+			}
+			mw_buf_putc(&b, '"');
+			for (k = 0; k < want && at + k < v.len; k++) {
+				unsigned char c = (unsigned char)v.data[at + k];
+
+				if (c == '"' || c < 0x20)
+					continue;       /* a term holds neither */
+				if (c >= 'a' && c <= 'z' && rnd(2))
+					c = (unsigned char)(c - 32);
+				mw_buf_putc(&b, (char)c);
+			}
+			mw_buf_putc(&b, '"');
+			mw_buf_free(&v);
+		} else if (kind <= 7) {
+			mw_buf_putc(&b, '"');
+			rand_text(&b, 1 + (int)rnd(2));
+			mw_buf_putc(&b, '"');
+		} else {
+			mw_buf_printf(&b, "zq%xj", rnd(1u << 20));
+		}
+	}
+	snprintf(out, n, "%s", b.data);
+	mw_buf_free(&b);
+	sqlite3_finalize(st);
+	js_free(&doc);
+}
+
+struct idlist {
+	mw_buf ids;
+	int n;
+};
+
+static int note_id(const struct store_row *row, void *ctx)
+{
+	struct idlist *l = ctx;
+
+	mw_buf_printf(&l->ids, "%s,", row->id);
+	l->n++;
+	return 0;
+}
+
+/* Every match of q, newest first (or oldest first), a few rows a call as
+ * the preview reads them. */
+static void all_matches(struct fx *f, const struct store_query *q, int newer, mw_buf *out)
+{
+	struct store_scan sc = { 0, 0 };
+	struct idlist l;
+	mw_err e = { "" };
+	int calls = 0;
+
+	mw_buf_init(&l.ids);
+	l.n = 0;
+	while (!sc.done) {
+		assert_true(store_query_page(f->s, q, newer, &sc, 7, 50, note_id, &l, &e) >= 0);
+		assert_true(++calls < 100000);
+	}
+	mw_buf_reset(out);
+	mw_buf_append(out, l.ids.data ? l.ids.data : "", l.ids.len);
+	mw_buf_free(&l.ids);
+}
+
+/* For random filters over a seeded store the answer with the summaries is
+ * the answer of a full scan (the summaries dropped), record for record:
+ * the index only ever skips runs that cannot match. */
+static void test_index_equals_scan(void **state)
+{
+	enum { NFILTERS = 1000 };
+	struct fx *f = *state;
+	static char text[NFILTERS][160];
+	mw_buf *indexed = calloc(NFILTERS, sizeof *indexed), scan;
+	int64_t src, t0 = NOW - 100000, nonempty = 0;
+	mw_err e = { "" };
+
+	rng_state = 0x9E3779B97F4A7C15ull;
+	assert_int_equal(store_source(f->s, "seeded", "url", &src, &e), 0);
+	seed_random(f, src, t0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE grams IS NOT NULL "
+					"AND source=(SELECT id FROM sources WHERE "
+					"integration='seeded')"), SEED_PAGES);
+	for (int i = 0; i < NFILTERS; i++) {
+		struct store_query q = { .source = src, .text = text[i] };
+
+		rand_filter(f, src, t0, text[i], sizeof text[i]);
+		mw_buf_init(&indexed[i]);
+		all_matches(f, &q, i % 4 == 3, &indexed[i]);
+	}
+	assert_int_equal(sqlite3_exec(f->s->db, "UPDATE runs SET grams=NULL", NULL, NULL, NULL),
+			 SQLITE_OK);
+	mw_buf_init(&scan);
+	for (int i = 0; i < NFILTERS; i++) {
+		struct store_query q = { .source = src, .text = text[i] };
+
+		all_matches(f, &q, i % 4 == 3, &scan);
+		if (scan.len != indexed[i].len ||
+		    memcmp(scan.data ? scan.data : "", indexed[i].data ? indexed[i].data : "",
+			   scan.len) != 0)
+			fail_msg("filter '%s': with the index %s, a full scan %s", text[i],
+				 indexed[i].data ? indexed[i].data : "",
+				 scan.data ? scan.data : "");
+		nonempty += scan.len > 0;
+		mw_buf_free(&indexed[i]);
+	}
+	print_message("%d random filters, %lld with matches: the same with and without the "
+		      "index\n", NFILTERS, (long long)nonempty);
+	/* both kinds were drawn */
+	assert_true(nonempty > NFILTERS / 5 && nonempty < NFILTERS * 4 / 5);
+	mw_buf_free(&scan);
+	free(indexed);
+}
+
+static int count_steps(void *ctx)
+{
+	(*(int64_t *)ctx)++;
+	return 0;
+}
+
+/* VM steps of the first screen (25 matches at most) of a filter. */
+static int64_t first_screen_steps(struct fx *f, int64_t src, const char *text, int *found)
+{
+	struct store_query q = { .source = src, .text = text };
+	struct store_scan sc = { 0, 0 };
+	struct idlist l;
+	int64_t steps = 0;
+	mw_err e = { "" };
+
+	mw_buf_init(&l.ids);
+	l.n = 0;
+	sqlite3_progress_handler(f->s->db, 1, count_steps, &steps);
+	while (!sc.done && l.n < 25)
+		assert_true(store_query_page(f->s, &q, 0, &sc, 25 - (size_t)l.n, 0, note_id, &l,
+					     &e) >= 0);
+	sqlite3_progress_handler(f->s->db, 0, NULL, NULL);
+	*found = l.n;
+	mw_buf_free(&l.ids);
+	return steps;
+}
+
+/* A filter that matches nothing, or one record, reads only the runs its
+ * index cannot exclude: a few VM steps a run, not a few a record. */
+static void test_index_skips_runs(void **state)
+{
+	struct fx *f = *state;
+	int64_t src, with[4], without[4];
+	static const char *const filters[] = {
+		"nosuchsenderanywhere", "rare-needle-77", "subject:evil action:allow zzqjxkv",
+		"to:2001-01-01",
+	};
+	static const int expect[] = { 0, 1, 0, 0 };
+	mw_err e = { "" };
+	int found;
+
+	assert_int_equal(store_source(f->s, "many", "url", &src, &e), 0);
+	/* 300 pages of 20 records: 300 runs, 6,000 records */
+	for (int pg = 0; pg < 300; pg++) {
+		struct store_rec recs[20];
+		static char js[20][160], ids[20][16];
+
+		for (int k = 0; k < 20; k++) {
+			int i = pg * 20 + k;
+
+			snprintf(js[k], sizeof js[k],
+				 "{\"userEmailAddress\":\"user%d@acme.example\","
+				 "\"url\":\"https://acme.example/p/%d\",\"action\":\"allow\","
+				 "\"subject\":\"%s\"}", i % 977, i,
+				 i == 1234 ? "a rare-needle-77 here" : "weekly report");
+			snprintf(ids[k], sizeof ids[k], "m%d", i);
+			recs[k] = (struct store_rec){ .id = ids[k], .time = NOW - 6000 + i,
+						      .json = js[k], .json_len = strlen(js[k]) };
+		}
+		assert_int_equal(store_commit_page(f->s, src, recs, 20, NULL, NULL, &e), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		with[i] = first_screen_steps(f, src, filters[i], &found);
+		assert_int_equal(found, expect[i]);
+	}
+	assert_int_equal(sqlite3_exec(f->s->db, "UPDATE runs SET grams=NULL", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (int i = 0; i < 4; i++) {
+		without[i] = first_screen_steps(f, src, filters[i], &found);
+		assert_int_equal(found, expect[i]);
+		print_message("'%s': %lld VM steps with the index, %lld without\n", filters[i],
+			      (long long)with[i], (long long)without[i]);
+		/* 300 runs, 6,000 records: a few steps a run, not a record
+		 * (and a few runs read, the summaries being Bloom filters) */
+		assert_true(without[i] > 6000 * 5);
+		assert_true(with[i] * 8 < without[i]);
+	}
+}
+
+/* A version 6 store (runs without summaries or threat counts, the indexes
+ * records_threat and records_keyed) is upgraded in place: its runs are
+ * read as before, by every filter, and count their threats; runs committed
+ * after the upgrade have summaries and are skipped. */
+static void test_upgrade_v7(void **state)
+{
+	struct fx *f = *state;
+	char ver[16] = "";
+	mw_err e = { "" };
+	sqlite3 *h;
+	int found;
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE runs DROP COLUMN grams;"
+				      "ALTER TABLE runs DROP COLUMN tmax;"
+				      "ALTER TABLE runs DROP COLUMN tmin;"
+				      "ALTER TABLE runs DROP COLUMN t;"
+				      "CREATE INDEX records_threat ON records(source) WHERE threat=1;"
+				      "CREATE INDEX records_keyed ON records(source,id)"
+				      " WHERE revision>0;"
+				      "UPDATE meta SET value='6' WHERE key='schema_version'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
+	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
+	assert_string_equal(ver, "7");
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE grams IS NULL"), 24);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
+				 "name IN ('records_threat','records_keyed')"), 0);
+	/* their threats counted: every third url record of 12, every imp one */
+	assert_int_equal(sql_i64(f->db, "SELECT sum(t) FROM runs"), 4 + 12);
+	/* the old runs answer as before */
+	struct store_query q = { .source = f->url, .text = "quarterly" };
+	assert_string_equal(ids_of(f, &q, 0), "u7,u0");
+	q.text = "needle-token";
+	assert_string_equal(ids_of(f, &q, 1), "u2");
+	/* a new run: summarised, skipped by a filter it cannot match */
+	struct store_rec rec = { .id = "new", .time = NOW + 50,
+				 .json = "{\"subject\":\"after the upgrade\"}", .json_len = 32 };
+	assert_int_equal(store_commit_page(f->s, f->url, &rec, 1, NULL, NULL, &e), 0);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE grams IS NOT NULL"), 1);
+	q.text = "upgrade";
+	assert_string_equal(ids_of(f, &q, 0), "new");
+	q.text = "quarterly";
+	assert_string_equal(ids_of(f, &q, 0), "u7,u0");
+	/* 12 old runs read, the new one skipped */
+	assert_true(first_screen_steps(f, f->url, "quarterly", &found) > 0);
+	assert_int_equal(found, 2);
+}
+
 int main(void)
 {
 	setenv("MIMEWATCH_NOW", "1731862950", 1);
@@ -597,6 +1042,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_row_and_find_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sort_by_a_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_equals_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_skips_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v7, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,591 @@
+/* store/grams.c - the filter's index: a summary per run (schema 7, in
+ * the run's row), written by the page commit that writes the run, so a filter
+ * skips whole runs that cannot hold a match and scans only the others.
+ *
+ * A summary is the run's time span and a one-hash Bloom filter of the
+ * trigrams of its records' values: three consecutive ASCII bytes of a
+ * scalar's text as the filter sees it (filter.c: a string decoded, a
+ * number or literal as written; ASCII letters folded to small ones),
+ * starting at an offset that is a multiple of 3, at any depth, keys left
+ * out. A term of the filter lies inside one scalar and no character
+ * outside ASCII folds into ASCII or out of it, so of a needle at offset o
+ * of a value, every ASCII trigram at an offset j of the needle with o + j
+ * a multiple of 3 is in the value's summary: a run whose filter lacks one
+ * of each of the three sets cannot match. Runs without a summary (written
+ * before version 7) are scanned. HACKING, "The filter's index", has the
+ * figures and the costs. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Fold the bitmap while it stays at most this full (1/GRAMS_FILL): a
+ * trigram absent from a run passes the test with that probability. At a
+ * third, summaries twice the size cost fetch 0.3% more CPU ("The
+ * filter's index"). */
+#define GRAMS_FILL 2
+#define GRAMS_MIN_BITS 1024
+/* Trigrams are kept at offsets that are multiples of this (grams_text). */
+#define GRAMS_STEP 3
+/* Dedup: the distinct values of a page (about 5 a record) in an open table. */
+#define SEEN_SLOTS 4096
+#define GRAMS_DEDUP 8
+
+struct seen_slot {
+	uint64_t hash;
+	const unsigned char *p;
+	uint32_t len, gen;
+};
+
+struct grams {
+	uint8_t bits[GRAMS_MAX_BITS / 8];
+	int64_t tmin, tmax;
+	size_t nrec, nseen;
+	uint32_t gen;
+	js_doc doc;             /* records committed without their page's tokens */
+	mw_buf text;            /* a string with escapes, decoded */
+	struct seen_slot seen[SEEN_SLOTS];
+};
+
+static const uint8_t fold_ascii[128] = {
+#define R(x) x, x + 1, x + 2, x + 3, x + 4, x + 5, x + 6, x + 7
+	R(0), R(8), R(16), R(24), R(32), R(40), R(48), R(56), 64,
+	'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q',
+	'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 91, 92, 93, 94, 95, R(96), R(104),
+	R(112), R(120)
+#undef R
+};
+
+/* A trigram's key: its three folded ASCII bytes, the first in the low
+ * byte (as eight bytes loaded little-endian hold them); gram_hash takes it
+ * shifted up a byte. Its bit in a bitmap of GRAMS_MAX_BITS is that hash;
+ * in one of 2^k bits, the hash's low k bits (a bitmap is folded by OR-ing
+ * its halves). */
+static inline uint32_t gram_hash(uint32_t key8)
+{
+	return (key8 * 0x9E3779B1u) >> (32 - GRAMS_LOG_BITS);
+}
+
+/* The trigram at byte s (1 to 5) of eight folded bytes x, or at 0. */
+#define GRAM_AT(x, s) \
+	gram_hash((s) ? (uint32_t)((x) >> (8 * (s) - 8)) & 0xFFFFFF00u : (uint32_t)(x) << 8)
+
+static inline void set_bit(uint8_t *bits, uint32_t h)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the same bit as bits[h / 8] & 1 << h % 8, a word at a time */
+	uint64_t w;
+
+	memcpy(&w, bits + (h >> 6) * 8, 8);
+	w |= 1ull << (h & 63);
+	memcpy(bits + (h >> 6) * 8, &w, 8);
+#else
+	bits[h >> 3] |= (uint8_t)(1u << (h & 7));
+#endif
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_LO 0x0101010101010101ull
+#define SWAR_HI 0x8080808080808080ull
+/* Eight ASCII bytes with A-Z made small. */
+static inline uint64_t fold8(uint64_t x)
+{
+	uint64_t upper = (x + SWAR_LO * 0x3F) & ~(x + SWAR_LO * 0x25) & SWAR_HI;
+
+	return x | (upper >> 2);
+}
+#endif
+
+/* The trigrams of a value's text (no escapes: its bytes, UTF-8 or not) as
+ * filter.c folds and searches it, n bytes at p (back: the 8 bytes before p
+ * may be read too). Only those starting at an offset of the folded text
+ * that is a multiple of GRAMS_STEP (3) are kept: a needle lies at some
+ * offset, and then its own trigrams at the offsets that complete it to a
+ * multiple are all there (grams_probe). ASCII eight bytes at a time, the
+ * trigrams at offsets 0 and 3 of each, six bytes on; a character outside
+ * ASCII one at a time (it is never ASCII once folded, and as long as
+ * filter.c writes it, so it only breaks trigrams and moves the offset). */
+static inline __attribute__((always_inline)) void grams_text(uint8_t *bits,
+							     const unsigned char *p, size_t n,
+							     int back)
+{
+	size_t i = 0, pos = 0, have = 0;
+	uint32_t key = 0;
+#ifdef SWAR_LO
+	uint64_t x;
+
+	if (n < 8) {
+		if (!back)
+			goto slow;
+		memcpy(&x, p + n - 8, 8);
+		x >>= 8 * (8 - n);
+		if (x & SWAR_HI)
+			goto slow;
+		x = fold8(x);
+		set_bit(bits, GRAM_AT(x, 0));
+		if (n >= 6)
+			set_bit(bits, GRAM_AT(x, 3));
+		return;
+	}
+fast:
+	/* here pos is a multiple of 3, and every trigram starting before it
+	 * is done */
+	for (;;) {
+		memcpy(&x, p + i, 8);
+		if (x & SWAR_HI) {
+			have = 0;
+			goto slow;
+		}
+		x = fold8(x);
+		set_bit(bits, GRAM_AT(x, 0));
+		set_bit(bits, GRAM_AT(x, 3));
+		if (i + 14 > n)
+			break;
+		i += 6;
+		pos += 6;
+	}
+	if (i + 8 == n)
+		return;
+	{
+		/* the last eight from an offset a multiple of 3 on: its starts
+		 * 0 and 3 (the second never past n - 3), and at most one more
+		 * (at n - 3 or n - 4, from the last four bytes) */
+		size_t f = i + (n - 8 - i) / 3 * 3, last;
+
+		memcpy(&x, p + f, 8);
+		if (x & SWAR_HI) {
+			i += 6;
+			pos += 6;
+			have = 0;
+			goto slow;
+		}
+		x = fold8(x);
+		set_bit(bits, GRAM_AT(x, 0));
+		set_bit(bits, GRAM_AT(x, 3));
+		last = f + 6;
+		if (last + 3 <= n) {
+			uint32_t y;
+
+			memcpy(&y, p + n - 4, 4);
+			/* its three of the last four bytes (one outside ASCII:
+			 * no trigram) */
+			if (last + 3 == n) {
+				if (!(y & 0x80808000u))
+					set_bit(bits, gram_hash((uint32_t)fold8(y) & 0xFFFFFF00u));
+			} else if (!(y & 0x00808080u)) {
+				set_bit(bits, gram_hash((uint32_t)fold8(y) << 8));
+			}
+		}
+		return;
+	}
+slow:
+#endif
+	while (i < n) {
+		uint32_t cp;
+		char enc[4];
+
+		if (p[i] < 0x80) {
+#ifdef SWAR_LO
+			uint64_t y;
+
+			/* back to eight at a time at a multiple of 3: the
+			 * trigrams ending before it started before it */
+			if (pos % 3 == 0 && i + 8 <= n && (memcpy(&y, p + i, 8), !(y & SWAR_HI)))
+				goto fast;
+#endif
+			key = (key >> 8) | ((uint32_t)fold_ascii[p[i++]] << 16);
+			if (++have >= 3 && (pos - 2) % 3 == 0)
+				set_bit(bits, gram_hash(key << 8));
+			pos++;
+			continue;
+		}
+		i += js_utf8_decode(p + i, p + n, &cp);
+		have = 0;
+		pos += js_utf8_encode(filter_fold(cp == JS_CP_INVALID ? 0xFFFD : cp), enc);
+	}
+}
+
+/* A string with escapes: decoded first, as the filter decodes it (the
+ * decoded text is never longer than the escaped one). */
+static void grams_escaped(struct grams *g, const unsigned char *p, const unsigned char *end)
+{
+	unsigned char *o, *o0;
+
+	mw_buf_reset(&g->text);
+	mw_buf_reserve(&g->text, (size_t)(end - p) + 4);
+	o = o0 = (unsigned char *)g->text.data;
+	while (p < end) {
+		const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
+		uint32_t cp;
+
+		if (!bs)
+			bs = end;
+		memcpy(o, p, (size_t)(bs - p));
+		o += bs - p;
+		p = bs;
+		if (p == end)
+			break;
+		cp = js_decode_char(&p, end);
+		o += js_utf8_encode(cp == JS_CP_INVALID ? 0xFFFD : cp, (char *)o);
+	}
+	grams_text(g->bits, o0, (size_t)(o - o0), 0);
+}
+
+/* Bytes as they are, every trigram. */
+static void grams_raw(uint8_t *bits, const unsigned char *p, size_t n)
+{
+	uint32_t key = 0;
+	size_t have = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0x80) {
+			have = 0;
+			continue;
+		}
+		key = (key >> 8) | ((uint32_t)fold_ascii[p[i]] << 16);
+		if (++have >= 3)
+			set_bit(bits, gram_hash(key << 8));
+	}
+}
+
+/* The three words of a value (n >= 8) a hash is made of: its first eight
+ * bytes, its last eight and eight from its middle; up to 24 bytes they
+ * are all of it. */
+struct words {
+	uint64_t a, b, c;
+};
+
+static inline struct words words_of(const unsigned char *p, size_t n)
+{
+	struct words w;
+
+	memcpy(&w.a, p, 8);
+	memcpy(&w.b, p + n / 2 - 4, 8);
+	memcpy(&w.c, p + n - 8, 8);
+	return w;
+}
+
+/* 1 when the page has had this value (the same bytes, n >= 8) already;
+ * else notes it. Equal hashes are never taken for equal values: a value
+ * made to collide with another would hide itself from the filter. */
+static inline __attribute__((always_inline)) int seen_before(struct grams *g,
+							     const unsigned char *p, size_t n)
+{
+	struct words w = words_of(p, n);
+	uint64_t h = (w.a * 0x9E3779B97F4A7C15ull) ^ (w.b * 0xFF51AFD7ED558CCDull) ^
+		     ((w.c + n) * 0xC4CEB9FE1A85EC53ull);
+	size_t i;
+
+	if (g->nseen >= SEEN_SLOTS / 2)
+		return 0;       /* full: index it again, which is merely slower */
+	for (i = (size_t)(h >> 52) & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
+		struct seen_slot *s = &g->seen[i];
+
+		if (s->gen != g->gen) {
+			*s = (struct seen_slot){ h, p, (uint32_t)n, g->gen };
+			g->nseen++;
+			return 0;
+		}
+		if (s->hash == h && s->len == n) {
+			struct words v = words_of(s->p, n);
+
+			if (v.a == w.a && v.b == w.b && v.c == w.c &&
+			    (n <= 24 || memcmp(s->p + 8, p + 8, n - 16) == 0))
+				return 1;
+		}
+	}
+}
+
+/* A scalar: under 3 bytes it holds no trigram; of GRAMS_DEDUP bytes or
+ * more it is looked up among the page's values first (below that, its
+ * trigrams cost less than the look-up). */
+static inline __attribute__((always_inline)) void grams_value(struct grams *g,
+							      const js_doc *d, const js_tok *t)
+{
+	const unsigned char *p = (const unsigned char *)d->buf + t->start;
+	size_t n = t->end - t->start;
+
+	if (n < 3 || (n >= GRAMS_DEDUP && seen_before(g, p, n)))
+		return;
+	if (t->type == JS_STRING && t->size)
+		grams_escaped(g, p, p + n);
+	else
+		grams_text(g->bits, p, n, t->start >= 8);
+}
+
+/* Every scalar under token i, keys left out. */
+static void grams_walk(struct grams *g, const js_doc *d, uint32_t i)
+{
+	const js_tok *t = &d->toks[i];
+	uint32_t j;
+
+	switch (t->type) {
+	case JS_OBJECT:
+		for (j = i + 1; j < t->next; j = d->toks[j + 1].next) {
+			const js_tok *v = &d->toks[j + 1];
+
+			if (v->type == JS_OBJECT || v->type == JS_ARRAY)
+				grams_walk(g, d, j + 1);
+			else
+				grams_value(g, d, v);
+		}
+		break;
+	case JS_ARRAY:
+		for (j = i + 1; j < t->next; j = d->toks[j].next)
+			grams_walk(g, d, j);
+		break;
+	default:
+		grams_value(g, d, t);
+	}
+}
+
+struct grams *grams_new(void)
+{
+	struct grams *g = mw_xcalloc(1, sizeof *g);
+
+	js_init(&g->doc);
+	mw_buf_init(&g->text);
+	return g;
+}
+
+void grams_free(struct grams *g)
+{
+	if (!g)
+		return;
+	js_free(&g->doc);
+	mw_buf_free(&g->text);
+	free(g);
+}
+
+void grams_reset(struct grams *g)
+{
+	memset(g->bits, 0, sizeof g->bits);
+	g->tmin = INT64_MAX;
+	g->tmax = INT64_MIN;
+	g->nrec = 0;
+	g->nseen = 0;
+	if (++g->gen == 0) {    /* once in 2^32 pages: stamps from before wrap */
+		memset(g->seen, 0, sizeof g->seen);
+		g->gen = 1;
+	}
+}
+
+void grams_add(struct grams *g, const struct store_rec *rec)
+{
+	mw_err ignored;
+
+	g->nrec++;
+	if (rec->time < g->tmin)
+		g->tmin = rec->time;
+	if (rec->time > g->tmax)
+		g->tmax = rec->time;
+	if (rec->doc) {
+		/* the page's own tokens: what the store keeps is their safe
+		 * form (jsonout_safe), the same text once decoded */
+		grams_walk(g, rec->doc, (uint32_t)rec->tok);
+		return;
+	}
+	if (js_parse(&g->doc, rec->json, rec->json_len, &ignored) == 0 && g->doc.ntoks) {
+		/* its tokens point into rec->json, which outlives the page's
+		 * commit; the table of values seen holds pointers into it */
+		grams_walk(g, &g->doc, 0);
+		return;
+	}
+	/* Not JSON: the filter searches its bytes as they are (filter_test),
+	 * so every trigram of them, at any offset */
+	grams_raw(g->bits, (const unsigned char *)rec->json, rec->json_len);
+}
+
+static unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax)
+{
+	size_t nbits = GRAMS_MAX_BITS, set = 0;
+	double empty;
+
+	/* The fill, from an eighth of the bitmap (the hash spreads evenly);
+	 * halved, a bitmap keeps a bit empty where both halves had it empty:
+	 * halve while no more than 1/GRAMS_FILL would be set. A smaller
+	 * summary costs the commit and the query less. */
+	for (size_t i = 0; i < GRAMS_MAX_BITS / 64; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, g->bits + i, 8);
+		set += popcount64(x);
+	}
+	empty = 1.0 - (double)set / (GRAMS_MAX_BITS / 8);
+	while (nbits > GRAMS_MIN_BITS && (1.0 - empty * empty) * GRAMS_FILL <= 1.0) {
+		size_t bytes = nbits / 16;
+
+		for (size_t i = 0; i < bytes; i += 8) {
+			uint64_t a, b;
+
+			memcpy(&a, g->bits + i, 8);
+			memcpy(&b, g->bits + bytes + i, 8);
+			a |= b;
+			memcpy(g->bits + i, &a, 8);
+		}
+		nbits /= 2;
+		empty *= empty;
+	}
+	*blob = g->bits;
+	*tmin = g->nrec ? g->tmin : 0;
+	*tmax = g->nrec ? g->tmax : 0;
+	return nbits / 8;
+}
+
+/* ---- the query's side -------------------------------------------------- */
+
+/* The probe: from, to (0: none), then per term that has trigrams two
+ * counts and the trigrams' bits (16 bits each, little-endian): first those
+ * starting at an even offset of the needle, then at an odd one. A value
+ * holding the needle at an even offset holds the first all among its
+ * summarised trigrams, at an odd offset the second; a run lacking one of
+ * each cannot hold that term, and the terms are ANDed. */
+static void put_u16(mw_buf *out, uint32_t v)
+{
+	unsigned char b[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+
+	mw_buf_append(out, (const char *)b, 2);
+}
+
+int grams_probe(const struct filter *f, mw_buf *out)
+{
+	unsigned char hdr[16];
+	int useful = f->from || f->to;
+
+	mw_buf_reset(out);
+	for (int k = 0; k < 8; k++) {
+		hdr[k] = (unsigned char)((uint64_t)f->from >> (8 * k));
+		hdr[8 + k] = (unsigned char)((uint64_t)f->to >> (8 * k));
+	}
+	mw_buf_append(out, (const char *)hdr, sizeof hdr);
+	for (size_t i = 0; i < f->nterms; i++) {
+		const unsigned char *p = (const unsigned char *)f->terms[i].needle.data;
+		size_t n = f->terms[i].needle.len, at = out->len, cnt[GRAMS_STEP] = { 0 };
+		int empty = 0;
+
+		for (int r = 0; r < GRAMS_STEP; r++)
+			put_u16(out, 0);
+		for (size_t r = 0; r < GRAMS_STEP; r++) {
+			uint32_t key = 0;
+			size_t have = 0;
+
+			for (size_t k = 0; k < n; k++) {
+				if (p[k] >= 0x80) {
+					have = 0;
+					continue;
+				}
+				key = (key >> 8) | ((uint32_t)fold_ascii[p[k]] << 16);
+				/* the trigram ending at k starts at k - 2 */
+				if (++have >= 3 && (k - 2) % GRAMS_STEP == r && cnt[r] < 4096) {
+					put_u16(out, gram_hash(key << 8));
+					cnt[r]++;
+				}
+			}
+			empty |= !cnt[r];
+		}
+		if (empty) {
+			out->len = at;  /* one offset of the needle tells nothing */
+			continue;
+		}
+		for (int r = 0; r < GRAMS_STEP; r++) {
+			out->data[at + 2 * r] = (char)cnt[r];
+			out->data[at + 2 * r + 1] = (char)(cnt[r] >> 8);
+		}
+		useful = 1;
+	}
+	return useful;
+}
+
+static int64_t get_i64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int k = 7; k >= 0; k--)
+		v = (v << 8) | p[k];
+	return (int64_t)v;
+}
+
+static int all_set(const unsigned char *bits, uint32_t mask, const unsigned char *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++, h += 2) {
+		uint32_t b = ((uint32_t)h[0] | ((uint32_t)h[1] << 8)) & mask;
+
+		if (!(bits[b >> 3] & (1u << (b & 7))))
+			return 0;
+	}
+	return 1;
+}
+
+/* mw_run_may(tmin, tmax, bits, probe): 0 when the run's summary shows it
+ * holds no record the probe's filter matches, else 1. */
+static void run_may(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *bits, *pr;
+	int64_t tmin, tmax, from, to;
+	size_t nbytes, np, i;
+	uint32_t mask;
+
+	(void)argc;
+	pr = sqlite3_value_blob(argv[3]);
+	np = (size_t)sqlite3_value_bytes(argv[3]);
+	if (!pr || np < 16) {
+		sqlite3_result_int(ctx, 1);
+		return;
+	}
+	tmin = sqlite3_value_int64(argv[0]);
+	tmax = sqlite3_value_int64(argv[1]);
+	from = get_i64(pr);
+	to = get_i64(pr + 8);
+	if ((from && tmax < from) || (to && tmin > to)) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	bits = sqlite3_value_blob(argv[2]);
+	nbytes = (size_t)sqlite3_value_bytes(argv[2]);
+	/* a summary of any other size is none: read the run */
+	if (!bits || nbytes < GRAMS_MIN_BITS / 8 || nbytes > GRAMS_MAX_BITS / 8 ||
+	    (nbytes & (nbytes - 1))) {
+		sqlite3_result_int(ctx, 1);
+		return;
+	}
+	mask = (uint32_t)(nbytes * 8 - 1);
+	for (i = 16; i + 2 * GRAMS_STEP <= np;) {
+		size_t c[GRAMS_STEP], total = 0;
+		int any = 0;
+
+		for (int r = 0; r < GRAMS_STEP; r++) {
+			c[r] = (size_t)pr[i + 2 * r] | ((size_t)pr[i + 2 * r + 1] << 8);
+			total += c[r];
+		}
+		i += 2 * GRAMS_STEP;
+		if (i + 2 * total > np)
+			break;
+		for (int r = 0; r < GRAMS_STEP; r++) {
+			any = any || all_set(bits, mask, pr + i, c[r]);
+			i += 2 * c[r];
+		}
+		if (!any) {
+			sqlite3_result_int(ctx, 0);
+			return;
+		}
+	}
+	sqlite3_result_int(ctx, 1);
+}
+
+int grams_register(sqlite3 *db)
+{
+	return sqlite3_create_function_v2(db, "mw_run_may", 4,
+					  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+					  NULL, run_may, NULL, NULL, NULL);
+}
