@@ -275,17 +275,7 @@ static int keyed_check(mw_store *s, int64_t source, const struct store_rec *rec,
 	if (same || rec->outside)
 		return 1;
 	/* The old content goes; its run counts it, and its threat, no more. */
-	if (!(st = sdb_stmt(s, ST_RUN_DROP_ONE, e)))
-		return -1;
-	sqlite3_bind_int64(st, 1, source);
-	sqlite3_bind_int64(st, 2, rowid);
-	sqlite3_bind_int(st, 3, threat);
-	if (sdb_done(s, st, "replacing a revised record", e) < 0)
-		return -1;
-	if (!(st = sdb_stmt(s, ST_PRUNE_ONE, e)))
-		return -1;
-	sqlite3_bind_int64(st, 1, rowid);
-	return sdb_done(s, st, "replacing a revised record", e);
+	return sdb_drop_record(s, source, rowid, threat, "replacing a revised record", e);
 }
 
 int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
@@ -397,17 +387,21 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	for (size_t i = one_by_one ? 0 : n - n % MULTI_ROWS; i < n; i++) {
 		const struct store_rec *rec = &recs[i];
 		int64_t revision = 0;
-		int seen = 0;
+		int seen = 0, known = 0;  /* known: seen is seen_elsewhere's answer */
 
 		if (rec->keyed) {
 			/* Its row by (time, id); by id alone when the id came dated
-			 * outside its window before (its real version updates it). */
-			int anytime = 0, k;
+			 * outside its window before (its real version updates it).
+			 * For a record inside its window, that is all seen_elsewhere
+			 * would ask. */
+			int k;
 
-			if (any_outside && !rec->outside &&
-			    exists(s, ST_OUTSIDE_SEEN, source, rec->id, &anytime, e) < 0)
-				return sdb_abort(s);
-			k = keyed_check(s, source, rec, anytime, &revision, e);
+			if (any_outside && !rec->outside) {
+				if (exists(s, ST_OUTSIDE_SEEN, source, rec->id, &seen, e) < 0)
+					return sdb_abort(s);
+				known = 1;
+			}
+			k = keyed_check(s, source, rec, seen, &revision, e);
 			if (k < 0)
 				return sdb_abort(s);
 			if (k > 0)
@@ -415,7 +409,9 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		}
 		/* A revision replaces a row just deleted: its id was seen, by
 		 * design. */
-		if (revision < 2 && seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
+		if (revision >= 2)
+			seen = 0;
+		else if (!known && seen_elsewhere(s, source, rec, any_outside, &seen, e) < 0)
 			return sdb_abort(s);
 		if (seen)
 			continue;  /* delivered once already, perhaps pruned since */

@@ -35,17 +35,15 @@ const char sdb_damaged_fix[] =
 #define RUN_FROM(SRC, AFTER) \
 	"p.first>=coalesce((SELECT max(q.first) FROM runs q WHERE q.source=" SRC \
 	" AND q.first<=" AFTER "),0)"
-/* Of run p, the records with AFTER < rowid <= UPTO: its n when the run is
- * inside, else its rows in the range counted. */
-#define RUN_COUNT(AFTER, UPTO) \
-	"CASE WHEN p.first>" AFTER " AND p.last<=" UPTO " THEN p.n ELSE (SELECT count(*) " \
-	"FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND r.rowid<=min(p.last," \
-	UPTO ") AND +r.source=p.source) END"
-/* The same for its threats: t, or its threats in the range counted. */
-#define RUN_THREATS(AFTER, UPTO) \
-	"CASE WHEN p.first>" AFTER " AND p.last<=" UPTO " THEN p.t ELSE (SELECT count(*) " \
-	"FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND r.rowid<=min(p.last," \
-	UPTO ") AND +r.source=p.source AND r.threat=1) END"
+/* Of run p, the records with AFTER < rowid <= UPTO that are WHERE: the
+ * run's own count FIELD when the run is inside, else its rows in the range
+ * counted. RUN_COUNT all of them (n), RUN_THREATS its threats (t). */
+#define RUN_SUM(FIELD, WHERE, AFTER, UPTO) \
+	"CASE WHEN p.first>" AFTER " AND p.last<=" UPTO " THEN p." FIELD " ELSE (SELECT " \
+	"count(*) FROM records r WHERE r.rowid>max(p.first-1," AFTER ") AND " \
+	"r.rowid<=min(p.last," UPTO ") AND +r.source=p.source" WHERE ") END"
+#define RUN_COUNT(AFTER, UPTO) RUN_SUM("n", "", AFTER, UPTO)
+#define RUN_THREATS(AFTER, UPTO) RUN_SUM("t", " AND r.threat=1", AFTER, UPTO)
 
 /* The counts a commit adds to its source's cursor row: the total, when
  * the last new record came, the hours (HOURS NULL: kept). */
@@ -423,6 +421,22 @@ int sdb_one_i64(mw_store *s, sqlite3_stmt *st, int64_t *v, const char *what, mw_
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sdb_fail(s, rc, what, e);
 	return rc == SQLITE_ROW;
+}
+
+int sdb_drop_record(mw_store *s, int64_t source, int64_t rowid, int threat, const char *what,
+		    mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_PRUNE_ONE, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, rowid);
+	if (sdb_done(s, st, what, e) < 0 || !(st = sdb_stmt(s, ST_RUN_DROP_ONE, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, rowid);
+	sqlite3_bind_int(st, 3, threat);
+	return sdb_done(s, st, what, e);
 }
 
 int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind)

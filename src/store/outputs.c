@@ -399,17 +399,8 @@ static int64_t prune_batch(mw_store *s, int64_t source, int64_t before, int64_t 
 		      sdb_done(s, st, "pruning records", e) < 0))
 		return sdb_abort(s);
 	for (int64_t i = 0; i < n; i++) {
-		if (!(st = sdb_stmt(s, ST_PRUNE_ONE, e)))
-			return sdb_abort(s);
-		sqlite3_bind_int64(st, 1, picks[i].rowid);
-		if (sdb_done(s, st, "pruning records", e) < 0)
-			return sdb_abort(s);
-		if (!(st = sdb_stmt(s, ST_RUN_DROP_ONE, e)))
-			return sdb_abort(s);
-		sqlite3_bind_int64(st, 1, source);
-		sqlite3_bind_int64(st, 2, picks[i].rowid);
-		sqlite3_bind_int(st, 3, picks[i].threat);
-		if (sdb_done(s, st, "pruning records", e) < 0)
+		if (sdb_drop_record(s, source, picks[i].rowid, picks[i].threat, "pruning records",
+				    e) < 0)
 			return sdb_abort(s);
 		if (picks[i].rowid > top)
 			top = picks[i].rowid;

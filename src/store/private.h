@@ -210,6 +210,11 @@ int sdb_read_row(mw_store *s, sqlite3_stmt *st, struct store_row *row, mw_err *e
 /* Steps st (bound by the caller) once: 1 with *v the first column of the
  * row, 0 when there is none (*v untouched), -1 with e naming what. */
 int sdb_one_i64(mw_store *s, sqlite3_stmt *st, int64_t *v, const char *what, mw_err *e);
+/* Deletes record rowid of source, a threat or not, and its run counts it
+ * no more (retention, a revision replacing it): 0, or -1 with e naming
+ * what. Inside the caller's transaction. */
+int sdb_drop_record(mw_store *s, int64_t source, int64_t rowid, int threat, const char *what,
+		    mw_err *e);
 /* The first column of the first row of statement id, or -1. */
 int64_t sdb_query_i64(mw_store *s, enum stmt_id id, int64_t bind1, int has_bind);
 
