@@ -263,6 +263,11 @@ void jsonout_safe(mw_buf *out, const js_doc *d, int tok)
 		p--;   /* the quotes */
 		end++;
 	}
+	if (t->flags & JS_PLAIN) {
+		/* already safe and without white space: the bytes as they are */
+		mw_buf_append(out, (const char *)p, (size_t)(end - p));
+		return;
+	}
 	wr_begin(&w, out, (size_t)(end - p) + 8);
 	while (p < end) {
 		const unsigned char *run = p;
@@ -317,11 +322,18 @@ static char *canon_cp(char *o, uint32_t cp)
 }
 
 /* Writes a parsed string body with its quotes. Runs are copied from the
- * input, so room for what is left of it plus one escape is always enough. */
-static void canon_string(struct wr *w, const unsigned char *p, const unsigned char *end)
+ * input, so room for what is left of it plus one escape is always enough.
+ * A plain one (JS_PLAIN) is its bytes. */
+static void canon_string(struct wr *w, const js_tok *t, const unsigned char *buf)
 {
+	const unsigned char *p = buf + t->start, *end = buf + t->end;
 	char *o = wr_need(w, (size_t)(end - p) + 2);
 
+	if (t->flags & JS_PLAIN) {
+		memcpy(o, p - 1, (size_t)(end - p) + 2);
+		w->o = o + (end - p) + 2;
+		return;
+	}
 	*o++ = '"';
 	while (p < end) {
 		const unsigned char *run = p;
@@ -519,7 +531,7 @@ static void canon_value(struct canon *c, uint32_t i)
 			k = c->keys[base + m].tok; /* re-read: nested objects may move it */
 			if (m)
 				canon_put(c, ',');
-			canon_string(&c->w, buf + d->toks[k].start, buf + d->toks[k].end);
+			canon_string(&c->w, &d->toks[k], buf);
 			canon_put(c, ':');
 			canon_value(c, k + 1);
 		}
@@ -537,7 +549,7 @@ static void canon_value(struct canon *c, uint32_t i)
 		canon_put(c, ']');
 		break;
 	case JS_STRING:
-		canon_string(&c->w, buf + t->start, buf + t->end);
+		canon_string(&c->w, t, buf);
 		break;
 	default:
 		n = t->end - t->start;

@@ -193,14 +193,20 @@ static inline uint32_t tok_push(js_doc *d, uint32_t type, size_t start)
 	t->end = (uint32_t)start;
 	t->size = 0;
 	t->next = (uint32_t)d->ntoks + 1;
+	t->flags = 0;
 	return (uint32_t)d->ntoks++;
 }
 
-static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
+/* Skips white space, counting in *impure each place that had some. */
+static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end,
+					   uint32_t *impure)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	return p;
+	const unsigned char *q = p;
+
+	while (q < end && (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t'))
+		q++;
+	*impure += q != p;
+	return q;
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -217,25 +223,40 @@ static uint64_t swar_special(uint64_t x)
 #endif
 
 /* Scans a string body from just past its opening quote. Returns the closing
- * quote, or NULL with *why set; *esc is set when an escape occurs. */
+ * quote, or NULL with *why set; *esc gets JS_ESC when an escape occurs and
+ * JS_WIDE when a raw byte of 0x7F or more does. */
+#define JS_ESC 1u
+#define JS_WIDE 2u
 static const unsigned char *scan_string(const unsigned char *p, const unsigned char *end,
 					uint32_t *esc, const unsigned char **at, const char **why)
 {
+	unsigned wide = 0;
+
 	for (;;) {
 		unsigned c;
 
 #ifdef JS_SWAR
+		const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+		uint64_t acc = 0;
+
+		/* acc: bit 7 of a byte of 0x7F or more (x + 1 carries 0x7F
+		 * there; a carry out of 0xFF, itself flagged, may flag the
+		 * next byte too, which only costs the fast path) */
 		while (end - p >= 8) {
 			uint64_t x, m;
 
 			memcpy(&x, p, 8);
 			m = swar_special(x);
 			if (m) {
+				/* the bytes before the special one */
+				acc |= (x | (x + lo)) & ((m & (0 - m)) - 1);
 				p += __builtin_ctzll(m) >> 3;
 				break;
 			}
+			acc |= x | (x + lo);
 			p += 8;
 		}
+		wide |= (acc & hi) != 0;
 #endif
 		if (p >= end) {
 			*at = p;
@@ -243,10 +264,13 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
 			return NULL;
 		}
 		c = *p;
-		if (c == '"')
+		if (c == '"') {
+			if (wide)
+				*esc |= JS_WIDE;
 			return p;
+		}
 		if (c == '\\') {
-			*esc = 1;
+			*esc |= JS_ESC;
 			if (end - p < 2) {
 				*at = p;
 				*why = "unterminated escape in string";
@@ -276,6 +300,7 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
 			*why = "raw control character in string (must be escaped)";
 			return NULL;
 		}
+		wide |= c >= 0x7F;
 		p++;
 	}
 }
@@ -335,6 +360,11 @@ int js_parse(js_doc *d, const char *buf, size_t len, mw_err *e)
 	const unsigned char *s = (const unsigned char *)buf, *p, *end, *at = NULL;
 	const char *why = NULL;
 	uint32_t t, top;
+	/* Places that keep a value from being JS_PLAIN (white space, a string
+	 * with an escape or a byte outside printable ASCII), counted: an open
+	 * container keeps the count in its flags, and is plain when it is the
+	 * same at its close. */
+	uint32_t impure = 0;
 
 	d->ntoks = 0;
 	d->buf = buf;
@@ -347,7 +377,7 @@ int js_parse(js_doc *d, const char *buf, size_t len, mw_err *e)
 	}
 	if (!s)
 		s = (const unsigned char *)"";
-	p = skip_ws(s, s + len);
+	p = skip_ws(s, s + len, &impure);
 	end = s + len;
 	if (p == end) {
 		at = p;
@@ -370,8 +400,9 @@ value:
 			goto fail;
 		}
 		t = tok_push(d, *p == '{' ? JS_OBJECT : JS_ARRAY, (size_t)(p - s));
+		d->toks[t].flags = impure;
 		stack[depth++] = t;
-		p = skip_ws(p + 1, end);
+		p = skip_ws(p + 1, end, &impure);
 		if (d->toks[t].type == JS_OBJECT) {
 			if (p < end && *p == '}')
 				goto close;
@@ -390,7 +421,9 @@ value:
 		if (!q)
 			goto fail;
 		d->toks[t].end = (uint32_t)(q - s);
-		d->toks[t].size = esc;
+		d->toks[t].size = esc & JS_ESC;
+		d->toks[t].flags = esc ? 0 : JS_PLAIN;
+		impure += esc != 0;
 		p = q + 1;
 		break;
 	}
@@ -410,6 +443,7 @@ value:
 		t = tok_push(d, ltype[k], (size_t)(p - s));
 		p += n;
 		d->toks[t].end = (uint32_t)(p - s);
+		d->toks[t].flags = JS_PLAIN;
 		break;
 	}
 	default:
@@ -420,6 +454,7 @@ value:
 				goto fail;
 			t = tok_push(d, JS_NUMBER, (size_t)(p - s));
 			d->toks[t].end = (uint32_t)(q - s);
+			d->toks[t].flags = JS_PLAIN;
 			p = q;
 			break;
 		}
@@ -429,7 +464,7 @@ value:
 	}
 
 after:
-	p = skip_ws(p, end);
+	p = skip_ws(p, end, &impure);
 	if (depth == 0) {
 		if (p != end) {
 			at = p;
@@ -448,7 +483,7 @@ after:
 	}
 	if (d->toks[top].type == JS_OBJECT) {
 		if (*p == ',') {
-			p = skip_ws(p + 1, end);
+			p = skip_ws(p + 1, end, &impure);
 			goto key;
 		}
 		if (*p == '}')
@@ -459,7 +494,7 @@ after:
 	}
 	if (*p == ',') {
 		d->toks[top].size++;
-		p = skip_ws(p + 1, end);
+		p = skip_ws(p + 1, end, &impure);
 		goto value;
 	}
 	if (*p == ']')
@@ -472,6 +507,7 @@ close:
 	top = stack[--depth];
 	d->toks[top].end = (uint32_t)(p + 1 - s);
 	d->toks[top].next = (uint32_t)d->ntoks;
+	d->toks[top].flags = d->toks[top].flags == impure ? JS_PLAIN : 0;
 	p++;
 	goto after;
 
@@ -491,14 +527,16 @@ key:
 		if (!q)
 			goto fail;
 		d->toks[t].end = (uint32_t)(q - s);
-		d->toks[t].size = esc;
-		p = skip_ws(q + 1, end);
+		d->toks[t].size = esc & JS_ESC;
+		d->toks[t].flags = esc ? 0 : JS_PLAIN;
+		impure += esc != 0;
+		p = skip_ws(q + 1, end, &impure);
 		if (p >= end || *p != ':') {
 			at = p;
 			why = "expected ':' after an object key";
 			goto fail;
 		}
-		p = skip_ws(p + 1, end);
+		p = skip_ws(p + 1, end, &impure);
 		goto value;
 	}
 

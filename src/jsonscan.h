@@ -23,7 +23,15 @@ typedef struct js_tok {
 	uint32_t end;   /* byte offset past the value; for strings, at the closing quote */
 	uint32_t size;  /* objects: members; arrays: elements; strings: 1 if escapes present */
 	uint32_t next;  /* index of the token after this subtree */
+	uint32_t flags; /* JS_PLAIN or 0 */
 } js_tok;
+
+/* A value whose bytes are already in every form the writers make
+ * (jsonout.c): no white space outside strings, and its strings hold only
+ * printable ASCII (0x20-0x7E) with no escape. Its safe form is its bytes,
+ * and a plain string's canonical form too. Unset says nothing: the parser
+ * may leave it off a value that would qualify. */
+#define JS_PLAIN 1u
 
 typedef struct js_doc {
 	const char *buf;

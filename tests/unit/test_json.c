@@ -495,6 +495,139 @@ static void test_safe_string(void **state)
 	mw_buf_free(&b);
 }
 
+/* ---- the plain flag --------------------------------------------------------- */
+
+/* Token i of doc is plain (JS_PLAIN) or not. */
+static void expect_plain(const char *doc, size_t len, int i, int plain)
+{
+	js_doc d;
+	mw_err e;
+
+	js_init(&d);
+	if (js_parse(&d, doc, len, &e) != 0)
+		fail_msg("%s: %s", doc, e.msg);
+	if ((d.toks[i].flags & JS_PLAIN) != (plain ? JS_PLAIN : 0u))
+		fail_msg("%s: token %d is %splain", doc, i, plain ? "not " : "");
+	js_free(&d);
+}
+
+#define PLAIN(doc, i, p) expect_plain(doc, sizeof(doc) - 1, i, p)
+
+static void test_plain_flags(void **state)
+{
+	(void)state;
+	PLAIN("{\"a\":\"b\",\"c\":1,\"d\":[true,null,-1.5e3]}", 0, 1);
+	PLAIN(" {\"a\":1} ", 0, 1);             /* outside the value */
+	PLAIN("{\"a\": \"b\"}", 0, 0);          /* white space inside */
+	PLAIN("{\"a\": \"b\"}", 2, 1);
+	PLAIN("[[1, 2],3]", 0, 0);
+	PLAIN("[[1, 2],3]", 1, 0);
+	PLAIN("[[1,2] ,3]", 1, 1);
+	PLAIN("[[1,2] ,3]", 0, 0);
+	PLAIN("{\"a\":\"b\\n\"}", 0, 0);         /* an escape */
+	PLAIN("{\"a\":\"b\\n\"}", 2, 0);
+	PLAIN("{\"a\\/\":1}", 1, 0);             /* in a key too */
+	PLAIN("{\"a\\/\":1}", 0, 0);
+	PLAIN("[\"\x7f\"]", 1, 0);               /* DEL */
+	PLAIN("[\"\xc3\xa9\"]", 1, 0);           /* outside ASCII */
+	PLAIN("[\"\xc3\xa9\"]", 0, 0);
+	PLAIN("[\"abcdefghijklmn\x7fo\"]", 1, 0); /* past eight bytes */
+	PLAIN("[\"abcdefghijklmno~\"]", 1, 1);
+	/* a byte outside ASCII just past the quote belongs to the next one */
+	PLAIN("[\"ab\",\"\xc3\xa9\"]", 1, 1);
+	PLAIN("[\"ab\",\"\xc3\xa9\"]", 2, 0);
+	PLAIN("[{\"a\":\"b\"},{\"c\":\"d\\\"e\"}]", 1, 1);
+	PLAIN("[{\"a\":\"b\"},{\"c\":\"d\\\"e\"}]", 4, 0);
+	PLAIN("[{\"a\":\"b\"},{\"c\":\"d\\\"e\"}]", 0, 0);
+}
+
+/* A random value: objects, arrays, strings with escapes, DEL, bytes
+ * outside ASCII, numbers and literals, white space here and there. */
+static void rand_value(mw_buf *b, unsigned *seed, int depth)
+{
+	static const char *const atoms[] = {
+		"a", "b", "key", "\\n", "\\u00e9", "\\/", "\x7f", "\xc3\xa9", "~", " ",
+		"\xff", "0123456789abcdef", "\\\"", "\xe2\x80\xa8",
+	};
+	static const char *const scalars[] = { "1", "-0.5e3", "true", "false", "null", "12345" };
+	int k = (int)(rand_r(seed) % (depth > 3 ? 3u : 5u));
+
+	if (rand_r(seed) % 6 == 0)
+		mw_buf_putc(b, ' ');
+	if (k == 0 || k == 1) {
+		int n = (int)(rand_r(seed) % 4);
+
+		mw_buf_putc(b, '"');
+		for (int i = 0; i < n; i++)
+			mw_buf_puts(b, atoms[rand_r(seed) % (sizeof atoms / sizeof *atoms)]);
+		mw_buf_putc(b, '"');
+	} else if (k == 2) {
+		mw_buf_puts(b, scalars[rand_r(seed) % (sizeof scalars / sizeof *scalars)]);
+	} else {
+		int n = (int)(rand_r(seed) % 4), obj = k == 3;
+
+		mw_buf_putc(b, obj ? '{' : '[');
+		for (int i = 0; i < n; i++) {
+			if (i)
+				mw_buf_puts(b, rand_r(seed) % 8 ? "," : " ,");
+			if (obj) {
+				mw_buf_printf(b, "\"%c%s\"", 'a' + (int)(rand_r(seed) % 5),
+					      rand_r(seed) % 7 ? "" : "\\u0041");
+				mw_buf_puts(b, rand_r(seed) % 8 ? ":" : ": ");
+			}
+			rand_value(b, seed, depth + 1);
+		}
+		mw_buf_putc(b, obj ? '}' : ']');
+	}
+	if (rand_r(seed) % 6 == 0)
+		mw_buf_putc(b, '\n');
+}
+
+/* The plain flag is a shortcut only: both writers give the same bytes
+ * for every value of random documents with the flags as parsed and with
+ * them cleared. */
+static void test_plain_same_output(void **state)
+{
+	unsigned seed = 4711;
+	js_doc d;
+	mw_buf doc, fast, slow;
+	mw_err e;
+	int plain = 0;
+
+	(void)state;
+	js_init(&d);
+	mw_buf_init(&doc);
+	mw_buf_init(&fast);
+	mw_buf_init(&slow);
+	for (int n = 0; n < 3000; n++) {
+		mw_buf_reset(&doc);
+		rand_value(&doc, &seed, 0);
+		if (js_parse(&d, doc.data, doc.len, &e) != 0)
+			fail_msg("%s: %s", doc.data, e.msg);
+		for (size_t i = 0; i < d.ntoks; i++) {
+			uint32_t flags = d.toks[i].flags;
+
+			plain += flags != 0;
+			for (int w = 0; w < 2; w++) {
+				mw_buf_reset(&fast);
+				mw_buf_reset(&slow);
+				(w ? jsonout_canonical : jsonout_safe)(&fast, &d, (int)i);
+				d.toks[i].flags = 0;
+				(w ? jsonout_canonical : jsonout_safe)(&slow, &d, (int)i);
+				d.toks[i].flags = flags;
+				if (fast.len != slow.len || memcmp(fast.data, slow.data, fast.len))
+					fail_msg("%s: token %zu: %s, not %s", doc.data, i,
+						 fast.data, slow.data);
+			}
+		}
+	}
+	assert_true(plain > 3000);      /* the fast path was taken */
+	mw_buf_free(&doc);
+	mw_buf_free(&fast);
+	mw_buf_free(&slow);
+	js_free(&d);
+}
+
 /* ---- canonical writer --------------------------------------------------- */
 
 static void test_canonical(void **state)
@@ -782,6 +915,8 @@ int main(void)
 		cmocka_unit_test(test_safe_controls),
 		cmocka_unit_test(test_safe_structure),
 		cmocka_unit_test(test_safe_string),
+		cmocka_unit_test(test_plain_flags),
+		cmocka_unit_test(test_plain_same_output),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_canonical_large_object),
 		cmocka_unit_test(test_canonical_id),
