@@ -123,6 +123,12 @@ static inline char *wr_need(struct wr *w, size_t n)
 	return w->o;
 }
 
+static inline void wr_putc(struct wr *w, char ch)
+{
+	*wr_need(w, 1) = ch;
+	w->o++;
+}
+
 static void wr_end(struct wr *w)
 {
 	w->b->len = (size_t)(w->o - w->b->data);
@@ -245,53 +251,67 @@ static const unsigned char *safe_str(struct wr *w, const unsigned char *p,
 	}
 }
 
-/* The source bytes were validated by js_parse and the safe form differs
- * from them only inside strings and by white space, so this is one pass
- * over the bytes, copying runs, with no per-token work. */
+/* Writes value i: a plain one (JS_PLAIN) as its bytes, the others
+ * rebuilt from their parts, so white space goes and only the strings
+ * that need it are rewritten. Recursion is bounded by the parser's
+ * JS_MAX_DEPTH. */
+static void safe_value(struct wr *w, const js_doc *d, uint32_t i)
+{
+	const js_tok *t = &d->toks[i];
+	const unsigned char *buf = (const unsigned char *)d->buf;
+	uint32_t k, m;
+	size_t n;
+	char *o;
+
+	if (t->flags & JS_PLAIN || (t->type != JS_OBJECT && t->type != JS_ARRAY &&
+				    t->type != JS_STRING)) {
+		int q = t->type == JS_STRING;   /* with its quotes */
+
+		n = t->end - t->start + 2 * (size_t)q;
+		o = wr_need(w, n);
+		memcpy(o, buf + t->start - q, n);
+		w->o = o + n;
+		return;
+	}
+	switch (t->type) {
+	case JS_OBJECT:
+		wr_putc(w, '{');
+		for (m = 0, k = i + 1; m < t->size; m++, k = d->toks[k + 1].next) {
+			if (m)
+				wr_putc(w, ',');
+			safe_value(w, d, k);
+			wr_putc(w, ':');
+			safe_value(w, d, k + 1);
+		}
+		wr_putc(w, '}');
+		break;
+	case JS_ARRAY:
+		wr_putc(w, '[');
+		for (m = 0, k = i + 1; m < t->size; m++, k = d->toks[k].next) {
+			if (m)
+				wr_putc(w, ',');
+			safe_value(w, d, k);
+		}
+		wr_putc(w, ']');
+		break;
+	default:
+		wr_putc(w, '"');
+		safe_str(w, buf + t->start, buf + t->end);
+		wr_putc(w, '"');
+		break;
+	}
+}
+
 void jsonout_safe(mw_buf *out, const js_doc *d, int tok)
 {
-	const unsigned char *p, *end;
 	const js_tok *t;
 	struct wr w;
 
 	if (tok < 0 || (size_t)tok >= d->ntoks)
 		return;
 	t = &d->toks[tok];
-	p = (const unsigned char *)d->buf + t->start;
-	end = (const unsigned char *)d->buf + t->end;
-	if (t->type == JS_STRING) {
-		p--;   /* the quotes */
-		end++;
-	}
-	if (t->flags & JS_PLAIN) {
-		/* already safe and without white space: the bytes as they are */
-		mw_buf_append(out, (const char *)p, (size_t)(end - p));
-		return;
-	}
-	wr_begin(&w, out, (size_t)(end - p) + 8);
-	while (p < end) {
-		const unsigned char *run = p;
-		size_t n;
-		char *o;
-
-		while (p < end && *p != '"' && *p > ' ')
-			p++;
-		n = (size_t)(p - run);
-		o = wr_need(&w, n + 1);
-		memcpy(o, run, n);
-		w.o = o + n;
-		if (p >= end)
-			break;
-		if (*p != '"') {
-			p++; /* white space */
-			continue;
-		}
-		*w.o++ = '"';
-		p = safe_str(&w, p + 1, end);
-		*wr_need(&w, 1) = '"';
-		w.o++;
-		p++;
-	}
+	wr_begin(&w, out, (size_t)(t->end - t->start) + 8);
+	safe_value(&w, d, (uint32_t)tok);
 	wr_end(&w);
 }
 
@@ -501,8 +521,7 @@ static void canon_reserve_keys(struct canon *c, size_t more)
 
 static inline void canon_put(struct canon *c, char ch)
 {
-	*wr_need(&c->w, 1) = ch;
-	c->w.o++;
+	wr_putc(&c->w, ch);
 }
 
 /* Recursion depth is bounded by the parser's JS_MAX_DEPTH. */

@@ -608,7 +608,12 @@ static int get_n(const js_doc *d, int obj, const char *key, size_t klen)
 	n = d->toks[obj].size;
 	i = (uint32_t)obj + 1;
 	for (m = 0; m < n; m++) {
-		if (streq_n(d, (int)i, key, klen, key_ascii))
+		const js_tok *k = &d->toks[i];
+
+		/* an ASCII key equals an unescaped one only at its length:
+		 * most members are told apart without a call */
+		if ((!key_ascii || k->size || k->end - k->start == klen) &&
+		    streq_n(d, (int)i, key, klen, key_ascii))
 			return (int)i + 1;
 		i = d->toks[i + 1].next;
 	}
