@@ -9,6 +9,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>  /* SSE2: every x86-64 has it */
+#endif
 
 void js_init(js_doc *d)
 {
@@ -235,6 +238,28 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
 	for (;;) {
 		unsigned c;
 
+#ifdef __SSE2__
+		/* sixteen bytes at a time: the special ones ('"', '\\', below
+		 * 0x20) and those of 0x7F or more, as bit masks */
+		while (end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i sp = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+				_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x));
+			unsigned m = (unsigned)_mm_movemask_epi8(sp);
+			unsigned hi7 = (unsigned)_mm_movemask_epi8(
+				_mm_or_si128(x, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))));
+
+			if (m) {
+				wide |= (hi7 & ((m & (0u - m)) - 1)) != 0;
+				p += __builtin_ctz(m);
+				goto special;
+			}
+			wide |= hi7 != 0;
+			p += 16;
+		}
+#endif
 #ifdef JS_SWAR
 		const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
 		uint64_t acc = 0;
@@ -257,6 +282,9 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
 			p += 8;
 		}
 		wide |= (acc & hi) != 0;
+#endif
+#ifdef __SSE2__
+special:
 #endif
 		if (p >= end) {
 			*at = p;

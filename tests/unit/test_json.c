@@ -536,6 +536,9 @@ static void test_plain_flags(void **state)
 	/* a byte outside ASCII just past the quote belongs to the next one */
 	PLAIN("[\"ab\",\"\xc3\xa9\"]", 1, 1);
 	PLAIN("[\"ab\",\"\xc3\xa9\"]", 2, 0);
+	PLAIN("[\"ab\",\"\xc3\xa9 and sixteen bytes more\"]", 1, 1);
+	PLAIN("[\"ab\",\"\x7f and sixteen bytes more\"]", 2, 0);
+	PLAIN("[\"abcdefghijklmnopqrstuvwxyz\",\"\x7f\"]", 1, 1);
 	PLAIN("[{\"a\":\"b\"},{\"c\":\"d\\\"e\"}]", 1, 1);
 	PLAIN("[{\"a\":\"b\"},{\"c\":\"d\\\"e\"}]", 4, 0);
 	PLAIN("[{\"a\":\"b\"},{\"c\":\"d\\\"e\"}]", 0, 0);
