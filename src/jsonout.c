@@ -524,6 +524,84 @@ static inline void canon_put(struct canon *c, char ch)
 	wr_putc(&c->w, ch);
 }
 
+/* The keys of the object at i (n of them) into v in sorted order; tmp
+ * holds n scratch slots. */
+static void sort_members(const js_doc *d, uint32_t i, size_t n, struct skey *v,
+			 struct skey *tmp)
+{
+	uint32_t k = i + 1;
+
+	for (size_t m = 0; m < n; m++, k = d->toks[k + 1].next)
+		skey_init(d, k, &v[m]);
+	sort_keys(d, v, tmp, n);
+}
+
+/* The sorted order of the last record's keys, for the next record of the
+ * same shape (the records of a page share their keys, in one order): its
+ * keys' bytes in input order and their input positions in sorted order,
+ * per thread. Only keys that are all plain are kept, so equal bytes mean
+ * equal keys and the same stable order. */
+#define MEMO_KEYS 64
+#define MEMO_BYTES 1024
+struct key_memo {
+	uint32_t n;
+	uint16_t len[MEMO_KEYS];
+	uint8_t order[MEMO_KEYS];
+	char bytes[MEMO_BYTES];
+};
+static _Thread_local struct key_memo key_memo;
+
+/* The keys of the object at i (n of them, n <= MEMO_KEYS) into v in
+ * sorted order; from the memo when it holds the same keys, else sorted
+ * and remembered. */
+static void sort_object_keys(const js_doc *d, uint32_t i, size_t n, struct skey *v,
+			     struct skey *tmp)
+{
+	struct key_memo *km = &key_memo;
+	const char *buf = d->buf;
+	uint32_t pos[MEMO_KEYS], k;
+	size_t m, off = 0;
+	int same = km->n == n, plain = 1;
+
+	for (m = 0, k = i + 1; m < n; m++, k = d->toks[k + 1].next) {
+		const js_tok *t = &d->toks[k];
+		size_t len = t->end - t->start;
+
+		pos[m] = k;
+		plain = plain && (t->flags & JS_PLAIN) && off + len <= MEMO_BYTES;
+		same = same && len == km->len[m] && off + len <= MEMO_BYTES &&
+		       memcmp(km->bytes + off, buf + t->start, len) == 0;
+		off += len;
+	}
+	if (same) {
+		for (m = 0; m < n; m++)
+			v[m].tok = pos[km->order[m]];
+		return;
+	}
+	sort_members(d, i, n, v, tmp);
+	if (!plain)
+		return;
+	km->n = (uint32_t)n;
+	for (m = 0, off = 0; m < n; m++) {
+		const js_tok *t = &d->toks[pos[m]];
+		size_t lo = 0, hi = n;
+
+		km->len[m] = (uint16_t)(t->end - t->start);
+		memcpy(km->bytes + off, buf + t->start, km->len[m]);
+		off += km->len[m];
+		/* v[m]'s input position: pos[] grows with the token index */
+		while (hi - lo > 1) {
+			size_t mid = (lo + hi) / 2;
+
+			if (pos[mid] <= v[m].tok)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		km->order[m] = (uint8_t)lo;
+	}
+}
+
 /* Recursion depth is bounded by the parser's JS_MAX_DEPTH. */
 static void canon_value(struct canon *c, uint32_t i)
 {
@@ -539,11 +617,10 @@ static void canon_value(struct canon *c, uint32_t i)
 		n = t->size;
 		base = c->nkeys;
 		canon_reserve_keys(c, 2 * n);
-		for (m = 0, k = i + 1; m < n; m++) {
-			skey_init(d, k, &c->keys[base + m]);
-			k = d->toks[k + 1].next;
-		}
-		sort_keys(d, c->keys + base, c->keys + base + n, n);
+		if (base == 0 && n <= MEMO_KEYS) /* a record: likely the last one's keys */
+			sort_object_keys(d, i, n, c->keys, c->keys + n);
+		else
+			sort_members(d, i, n, c->keys + base, c->keys + base + n);
 		c->nkeys = base + n;
 		canon_put(c, '{');
 		for (m = 0; m < n; m++) {

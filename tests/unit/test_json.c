@@ -703,6 +703,66 @@ static void test_canonical(void **state)
 	expect_out(W_CANON, "{ }", "{}");
 }
 
+/* The canonical writer remembers the last record's key order: a record
+ * of the same keys takes it, any other is sorted. Each record's form is
+ * the same after a record of another shape and after itself, and equals
+ * what a record of the same keys in another order gives. */
+static void test_canonical_key_memo(void **state)
+{
+	static const char *const recs[] = {
+		"{\"b\":1,\"a\":2,\"c\":3}",
+		"{\"b\":4,\"a\":5,\"c\":6}",            /* same keys: the memo */
+		"{\"b\":1,\"a\":2,\"d\":3}",            /* one other key */
+		"{\"b\":1,\"ab\":2,\"c\":3}",           /* one longer */
+		"{\"a\":1,\"b\":2,\"c\":3}",            /* same keys, other order */
+		"{\"b\":1,\"\\u0061\":2,\"c\":3}",      /* an escaped key */
+		"{\"b\":1,\"a\":2}",
+		"{\"b\":1,\"a\":2,\"c\":3,\"a\":0}",    /* a repeated key, stable */
+		"{\"b\":1,\"a\":2,\"c\":3,\"a\":0}",
+		"{\"b\":{\"y\":1,\"x\":2},\"a\":[{\"d\":1,\"c\":2}]}",
+		"{\"b\":{\"y\":1,\"x\":2},\"a\":[{\"d\":1,\"c\":2}]}",
+	};
+	static const char *const want[] = {
+		"{\"a\":2,\"b\":1,\"c\":3}",
+		"{\"a\":5,\"b\":4,\"c\":6}",
+		"{\"a\":2,\"b\":1,\"d\":3}",
+		"{\"ab\":2,\"b\":1,\"c\":3}",
+		"{\"a\":1,\"b\":2,\"c\":3}",
+		"{\"a\":2,\"b\":1,\"c\":3}",
+		"{\"a\":2,\"b\":1}",
+		"{\"a\":2,\"a\":0,\"b\":1,\"c\":3}",
+		"{\"a\":2,\"a\":0,\"b\":1,\"c\":3}",
+		"{\"a\":[{\"c\":2,\"d\":1}],\"b\":{\"x\":2,\"y\":1}}",
+		"{\"a\":[{\"c\":2,\"d\":1}],\"b\":{\"x\":2,\"y\":1}}",
+	};
+	mw_buf big, big_want;
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+			expect_out(W_CANON, recs[i], want[i]);
+			if (pass)       /* the same again, from the memo */
+				expect_out(W_CANON, recs[i], want[i]);
+		}
+	}
+	/* more keys than the memo holds, then fewer bytes than it holds */
+	mw_buf_init(&big);
+	mw_buf_init(&big_want);
+	mw_buf_putc(&big, '{');
+	mw_buf_putc(&big_want, '{');
+	for (int k = 0; k < 100; k++) {
+		mw_buf_printf(&big, "%s\"k%02d\":%d", k ? "," : "", 99 - k, 99 - k);
+		mw_buf_printf(&big_want, "%s\"k%02d\":%d", k ? "," : "", k, k);
+	}
+	mw_buf_putc(&big, '}');
+	mw_buf_putc(&big_want, '}');
+	expect_out(W_CANON, big.data, big_want.data);
+	expect_out(W_CANON, recs[0], want[0]);
+	expect_out(W_CANON, recs[1], want[1]);
+	mw_buf_free(&big);
+	mw_buf_free(&big_want);
+}
+
 static void test_canonical_large_object(void **state)
 {
 	mw_buf doc, want, b;
@@ -965,6 +1025,7 @@ int main(void)
 		cmocka_unit_test(test_plain_same_output),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_canonical_large_object),
+		cmocka_unit_test(test_canonical_key_memo),
 		cmocka_unit_test(test_canonical_id),
 		cmocka_unit_test(test_canonical_id_whitespace),
 		cmocka_unit_test(test_sanitize_hostile),
