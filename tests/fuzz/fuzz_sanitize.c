@@ -132,6 +132,20 @@ static void fuzz_json(const uint8_t *data, size_t size)
 	jsonout_canonical(&canon, &d, 0);
 	check(valid_utf8((const unsigned char *)canon.data, canon.len), "canonical: valid UTF-8");
 
+	/* the plain flags (JS_PLAIN) are shortcuts: cleared, both writers
+	 * give the same bytes */
+	js_parse(&d2, (const char *)data, size, &e);
+	for (size_t i = 0; i < d2.ntoks; i++)
+		d2.toks[i].flags = 0;
+	jsonout_safe(&safe2, &d2, 0);
+	check(safe2.len == safe.len && memcmp(safe.data, safe2.data, safe.len) == 0,
+	      "safe: the same without the plain flags");
+	jsonout_canonical(&canon2, &d2, 0);
+	check(canon2.len == canon.len && memcmp(canon.data, canon2.data, canon.len) == 0,
+	      "canonical: the same without the plain flags");
+	mw_buf_reset(&safe2);
+	mw_buf_reset(&canon2);
+
 	check(js_parse(&d2, safe.data, safe.len, &e) == 0, "safe: js_parse accepts");
 	jsonout_safe(&safe2, &d2, 0);
 	check(safe2.len == safe.len && memcmp(safe.data, safe2.data, safe.len) == 0,
