@@ -390,6 +390,11 @@ extern const struct ui_view_ops view_home;      /* ui/view_home.c: integrations 
 extern const struct ui_view_ops view_trouble;   /* ui/view_trouble.c: troubleshooting */
 extern const struct ui_view_ops view_help;      /* ui/view_help.c: generated from ui_keys */
 extern const struct ui_view_ops view_wizard;    /* ui/wizard/view.c: onboarding; arg: name to edit or NULL */
+/* A remedy as the console shows it: the config keys that the edit form
+ * (e) shows under other names said as the form does ("set ca_file" reads
+ * "set Extra CA file"), into out (n bytes). ui/wizard/form.c, which owns
+ * the form's labels. */
+void ui_form_words(const char *in, char *out, size_t n);
 extern const struct ui_view_ops view_logs;      /* ui/view_logs.c: preview; arg: struct ui_logs_arg* */
 extern const struct ui_view_ops view_record;    /* ui/view_record.c: detail; arg: struct ui_record_arg* */
 extern const struct ui_view_ops view_events;    /* ui/view_events.c: the collector's events */

@@ -718,7 +718,7 @@ int ui_status_lines(const struct store_status *s, int api, const char *note, int
 			 note && note[0] ? " " : "", note ? note : "");
 		n += ui_wrap(buf, w, draw, y + n, x, STATUS_MAX_LINES, ROLE_ERROR);
 		if (!note || note[0]) {
-			snprintf(buf, sizeof(buf), "%s", s->remedy[0] ? s->remedy : mc_class_remedy(c));
+			ui_form_words(s->remedy[0] ? s->remedy : mc_class_remedy(c), buf, sizeof(buf));
 			n += ui_wrap(buf, w - 2, draw, y + n, x + 2, STATUS_MAX_LINES, ROLE_NORMAL);
 		}
 	}

@@ -155,7 +155,7 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 	case ADV_TLS:
 		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "The server's certificate did not verify for the "
 			   "base URL's host. Check the host name; when a proxy re-signs TLS, set "
-			   "ca_file to its CA. Verification is never turned off.");
+			   "Extra CA file (e) to its CA. Verification is never turned off.");
 		break;
 	default:
 		break;
@@ -188,6 +188,7 @@ static void build(struct ui_view *v)
 	for (size_t t = 0; t < mw_nlogtypes; t++) {
 		const struct store_status *s = NULL;
 		const char *warn;
+		char fix[1200];
 
 		if (!(in->types & (1u << t)))
 			continue;
@@ -210,8 +211,9 @@ static void build(struct ui_view *v)
 				   mw_logtypes[t].name, mc_class_label(c, in->api), s->http_status,
 				   s->err_code[0] ? ", " : "", s->err_code,
 				   s->err_message[0] ? ": " : "", s->err_message);
-			ui_doc_add(&tr->doc, ROLE_NORMAL, 4, "fix: %s",
-				   s->remedy[0] ? s->remedy : mc_class_remedy(c));
+			ui_form_words(s->remedy[0] ? s->remedy : mc_class_remedy(c), fix,
+				      sizeof(fix));
+			ui_doc_add(&tr->doc, ROLE_NORMAL, 4, "fix: %s", fix);
 			if (adv >= 0)
 				snprintf(matched[adv] + strlen(matched[adv]),
 					 sizeof(matched[adv]) - strlen(matched[adv]), "%s%s",

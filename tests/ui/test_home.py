@@ -585,6 +585,32 @@ def test_backfill_progress():
         check("never" not in row, "no \"never\" during the backfill: %r" % row)
 
 
+def test_tls_remedy_names_form_field():
+    # Issue 14.13: the certificate remedy named "ca_file" on home, in the
+    # preview and in troubleshooting, a name the console's form (e) does
+    # not show. Every console screen names the form's "Extra CA file" (and
+    # "Base URL"); the config-facing commands keep the config's keys.
+    with uitest.mwtest.Sim(["--records", "20"]) as sim:
+        sim.edit_config(ca_file="/etc/ssl/certs/ca-certificates.crt")
+        r = uitest.run_script(["wait-idle", "dump home", "key Enter", "wait-idle",
+                               "dump preview", "key Esc", "key t", "wait-idle", "dump trouble",
+                               "quit"], args=["--config", sim.config], size=(100, 30))
+        eq(r.rc, 0, "exit status (%s)" % r)
+        for name in ("home", "preview", "trouble"):
+            s = r.dumps[name]
+            text = " ".join(l.strip() for l in s)
+            check("certificate or host-name failure" in text, "%s: the class:\n%s"
+                  % (name, "\n".join(s)))
+            check("set Extra CA file to that CA" in text and
+                  "check that Base URL names the Mimecast host" in text,
+                  "%s: the remedy in the form's words:\n%s" % (name, "\n".join(s)))
+            check("ca_file" not in text and "base_url" not in text,
+                  "%s: no config key:\n%s" % (name, "\n".join(s)))
+        v = sim.mw(["validate"])
+        check("set ca_file to that CA" in v.out + v.err,
+              "validate keeps the config's key:\n%s%s" % (v.out, v.err))
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
@@ -594,4 +620,4 @@ if __name__ == "__main__":
                  test_help_scrolls_at_80x24, test_mouse_clicks_and_wheel,
                  test_throttled_is_no_failure, test_requested_becomes_outcome,
                  test_v2_invalid_client_named_so, test_shared_remedy_once,
-                 test_backfill_progress])
+                 test_backfill_progress, test_tls_remedy_names_form_field])

@@ -300,39 +300,6 @@ static void draw_form(struct ui_view *v, int y0, int x0, int height, int width)
 /* The check's result, one row per log type with its error and the whole of
  * its fix: a page (ui_doc) that scrolls when it does not fit; the verdict
  * and its keys stay at the bottom. */
-/* A remedy names config keys (ca_file, base_url); on the check page the
- * person fixes them in the form, so it names the form's fields instead
- * ("Extra CA file"). Only keys with '_': plain words stay words. */
-static void form_words(const char *in, char *out, size_t n)
-{
-	const char *start = in;
-	size_t o = 0;
-
-	while (*in && o + 1 < n) {
-		const char *label = NULL;
-		size_t klen = 0;
-
-		if (in == start || !(isalnum((unsigned char)in[-1]) || in[-1] == '_'))
-			for (int f = 0; f < F_COUNT && !label; f++) {
-				const char *k = fdefs[f].cfg_key;
-
-				klen = k ? strlen(k) : 0;
-				if (k && strchr(k, '_') && !strncmp(in, k, klen) &&
-				    !isalnum((unsigned char)in[klen]) && in[klen] != '_')
-					label = fdefs[f].label;
-			}
-		if (label) {
-			o += (size_t)snprintf(out + o, n - o, "%s", label);
-			if (o >= n)
-				o = n - 1;
-			in += klen;
-		} else {
-			out[o++] = *in++;
-		}
-	}
-	out[o] = '\0';
-}
-
 static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
@@ -384,7 +351,7 @@ static void draw_check(struct ui_view *v, int y0, int x0, int height, int width)
 		if (r->remedy[0]) {
 			char fix[sizeof(r->remedy) + 256];
 
-			form_words(r->remedy, fix, sizeof(fix));
+			ui_form_words(r->remedy, fix, sizeof(fix));
 			ui_doc_add_lead(d, ROLE_KEY, "Fix: ", ROLE_NORMAL, 6, "%s", fix);
 		}
 	}

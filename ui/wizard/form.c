@@ -8,6 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* explicit_bzero, strdup alongside -std=c11 */
 #endif
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,40 @@ const struct fdef fdefs[F_COUNT] = {
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
+
+/* A remedy names config keys (ca_file, base_url); in the console the
+ * person fixes them in this form, so it names the form's fields instead
+ * ("Extra CA file"). Only keys with '_': plain words stay words. */
+void ui_form_words(const char *in, char *out, size_t n)
+{
+	const char *start = in;
+	size_t o = 0;
+
+	while (*in && o + 1 < n) {
+		const char *label = NULL;
+		size_t klen = 0;
+
+		if (in == start || !(isalnum((unsigned char)in[-1]) || in[-1] == '_'))
+			for (int f = 0; f < F_COUNT && !label; f++) {
+				const char *k = fdefs[f].cfg_key;
+
+				klen = k ? strlen(k) : 0;
+				if (k && strchr(k, '_') && !strncmp(in, k, klen) &&
+				    !isalnum((unsigned char)in[klen]) && in[klen] != '_')
+					label = fdefs[f].label;
+			}
+		if (label) {
+			o += (size_t)snprintf(out + o, n - o, "%s", label);
+			if (o >= n)
+				o = n - 1;
+			in += klen;
+		} else {
+			out[o++] = *in++;
+		}
+	}
+	out[o] = '\0';
+}
+
 
 const char *wiz_fstr(struct ui_field *f)
 {
