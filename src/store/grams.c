@@ -393,22 +393,48 @@ static inline uint64_t letters8(uint64_t x)
 }
 #endif
 
+#ifdef SWAR_LO
+/* A number's key from the delimiter after it, at b (the byte before b is
+ * a digit): its first delimiter is the last byte before b that is not a
+ * digit, when there is one and it is no letter. */
+static inline void number_at(uint8_t *tbits, const unsigned char *p, size_t n, size_t b)
+{
+	size_t a = b - 1;
+
+	while (a-- > 0 && tok_digit(p[a]))
+		;
+	if (a < n && !tok_inner(tok_byte(p[a])))
+		tok_set(tbits, tok_hash_words(p, n, a, b));
+}
+
+/* The numbers ending in the word x at byte i (d its digits, carry 0x80
+ * when the byte before it is one, valid its bytes below n). */
+static inline void numbers_word(uint8_t *tbits, const unsigned char *p, size_t n, size_t i,
+				uint64_t x, uint64_t d, uint64_t carry, uint64_t valid)
+{
+	uint64_t e = ~(d | letters8(x)) & SWAR_HI & ((d << 8) | carry) & valid;
+
+	while (e) {
+		number_at(tbits, p, n, i + ((size_t)__builtin_ctzll(e) >> 3));
+		e &= e - 1;
+	}
+}
+#endif
+
 /* The numbers of a value's text (no escapes), n bytes at p (back: the 8
- * bytes before p may be read too), eight bytes at a time: a word without
- * a digit costs a test; in one with, each delimiter after a digit is
- * found from masks, and is a number's end when the last byte that is not
- * a digit before it is a delimiter too (then the key is hashed). */
+ * bytes before p may be read too), eight bytes at a time: a word without a
+ * digit (nor one just before it) costs a test; in one with, each
+ * delimiter after a digit is found from masks, and ends a number when the
+ * last byte before it that is not a digit is a delimiter too. */
 static inline __attribute__((always_inline)) void grams_numbers(uint8_t *tbits,
 								const unsigned char *p, size_t n,
 								int back)
 {
 #ifdef SWAR_LO
-	size_t nd = n, i;       /* the last byte not a digit; n: none */
-	uint64_t x, carry = 0;  /* 0x80: the word before ended in a digit */
+	uint64_t x, d, carry = 0;       /* 0x80: the byte before the word is a digit */
+	size_t i;
 
 	if (n < 8) {
-		uint64_t d, e;
-
 		if (n < 3)
 			return;
 		if (!back) {
@@ -418,43 +444,25 @@ static inline __attribute__((always_inline)) void grams_numbers(uint8_t *tbits,
 		memcpy(&x, p + n - 8, 8);
 		x >>= 8 * (8 - n);
 		d = digits8(x);
-		if (!d)
-			return;
-		e = ~(d | letters8(x)) & SWAR_HI & (d << 8) & (~0ull >> (8 * (8 - n)));
-		if (!e)
-			return;
-		numbers_bytes(tbits, p, n);
+		if (d)
+			numbers_word(tbits, p, n, 0, x, d, 0, ~0ull >> (8 * (8 - n)));
 		return;
 	}
-	for (i = 0; i < n; i += 8) {
-		uint64_t d, e, notd;
-
-		x = tok_load(p, n, i);
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
 		d = digits8(x);
-		if (!d && !carry) {
-			nd = i + 7;
-			continue;
+		if (d | carry) {
+			numbers_word(tbits, p, n, i, x, d, carry, ~0ull);
+			carry = (d >> 56) & 0x80;
 		}
-		notd = ~d & SWAR_HI;
-		e = notd & ~letters8(x) & ((d << 8) | carry);
-		if (i + 8 > n) {
-			e &= ~0ull >> (8 * (i + 8 - n));
-			notd &= ~0ull >> (8 * (i + 8 - n));
-		}
-		while (e) {
-			unsigned bit = (unsigned)__builtin_ctzll(e);
-			size_t b = i + (bit >> 3), a = nd;
-			uint64_t before = notd & ((1ull << bit) - 1);
-
-			e &= e - 1;
-			if (before)
-				a = i + ((63 - (unsigned)__builtin_clzll(before)) >> 3);
-			if (a < n && !tok_inner(tok_byte(p[a])))
-				tok_set(tbits, tok_hash_words(p, n, a, b));
-		}
-		if (notd)
-			nd = i + ((63 - (unsigned)__builtin_clzll(notd)) >> 3);
-		carry = (d >> 56) & 0x80;
+	}
+	if (i < n) {
+		/* the last bytes, shifted down from the last eight */
+		memcpy(&x, p + n - 8, 8);
+		x >>= 8 * (i + 8 - n);
+		d = digits8(x);
+		if (d | carry)
+			numbers_word(tbits, p, n, i, x, d, carry, ~0ull >> (8 * (i + 8 - n)));
 	}
 #else
 	(void)back;
