@@ -2,18 +2,35 @@
  * the run's row), written by the page commit that writes the run, so a filter
  * skips whole runs that cannot hold a match and scans only the others.
  *
- * A summary is the run's time span and a one-hash Bloom filter of the
- * trigrams of its records' values: three consecutive ASCII bytes of a
- * scalar's text as the filter sees it (filter.c: a string decoded, a
- * number or literal as written; ASCII letters folded to small ones),
- * starting at an offset that is a multiple of 3, at any depth, keys left
- * out. A term of the filter lies inside one scalar and no character
- * outside ASCII folds into ASCII or out of it, so of a needle at offset o
- * of a value, every ASCII trigram at an offset j of the needle with o + j
- * a multiple of 3 is in the value's summary: a run whose filter lacks one
- * of each of the three sets cannot match. Runs without a summary (written
- * before version 7) are scanned. HACKING, "The filter's index", has the
- * figures and the costs. */
+ * A summary is the run's time span and two Bloom filters of its records'
+ * values, scalars' text as the filter sees it (filter.c: a string decoded,
+ * a number or literal as written; ASCII letters folded to small ones), at
+ * any depth, keys left out. A term of the filter lies inside one scalar
+ * and no character outside ASCII folds into ASCII or out of it.
+ *
+ * The first, one hash a member, holds the trigrams (three consecutive
+ * ASCII bytes) starting at an offset that is a multiple of 3: of a needle
+ * at offset o of a value, every ASCII trigram at an offset j of the needle
+ * with o + j a multiple of 3 is in the value's summary, so a run whose
+ * filter lacks one of each of the three sets cannot match.
+ *
+ * The second, two hashes a member, holds the value's numbers: its tokens
+ * (maximal runs of ASCII letters and digits) of digits alone with a
+ * delimiter (any other byte; each byte of a character outside ASCII is
+ * one of class 0x80) on both sides inside the value, keyed with both
+ * delimiters. Such a token of the needle, delimited inside it, is one
+ * delimited the same way in any value holding the needle: a run lacking
+ * its key cannot match. It answers a term whose trigrams are in every run
+ * ("<sim-url-7@": the number between "-" and "@" is in one run).
+ *
+ * The blob in runs.grams is the trigrams' bitmap (2^a bytes, 128 to 2048),
+ * the numbers' (2^b bytes, 64 to 4096) and one byte, b. A blob that is a
+ * power of two of 128 to 2048 bytes was written before the numbers' bitmap
+ * (trigrams alone: no term is excluded by numbers); one that is neither
+ * (2^a + 2^b + 1 is never a power of two) is no summary, and its run is
+ * read, as it is by a binary from before the numbers. Runs without a
+ * summary (written before version 7) are scanned. HACKING, "The filter's
+ * index", has the figures and the costs. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -28,8 +45,11 @@
  * filter's index"). */
 #define GRAMS_FILL 2
 #define GRAMS_MIN_BITS 1024
-/* The tokens' bitmap, two bits a key, folded while at most a quarter
- * full: a key absent from a run passes with 1/16 (grams_finish). */
+/* The numbers' bitmap, two bits a key, folded while at most a quarter
+ * full: a key absent from a run passes with 1/16 (the fill squared). A
+ * term usually has one rare key (the number that makes it one match), so
+ * that is the share of other runs read; the simulator's runs of 100
+ * records fold to 256 bytes (grams_finish). */
 #define TOKENS_FILL 4
 /* Trigrams are kept at offsets that are multiples of this (grams_text). */
 #define GRAMS_STEP 3
@@ -728,13 +748,13 @@ size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *
 /* ---- the query's side -------------------------------------------------- */
 
 /* The probe: from, to (0: none), then per term that can exclude a run
- * four counts, the trigrams' bits and the tokens' (16 bits each,
+ * four counts, the trigrams' bits and the numbers' (16 bits each,
  * little-endian): the trigrams starting at offsets 0, 1 and 2 modulo 3 of
  * the needle (all three counts 0 when one of them is: one offset tells
- * nothing), then the key of each token between two delimiters of the
+ * nothing), then the key of each number between two delimiters of the
  * needle, its two bits. A value holding the needle at some offset holds
  * all of one of the three sets among its summarised trigrams, and every
- * key of the needle (a token delimited in the needle is one delimited the
+ * key of the needle (a number delimited in the needle is one delimited the
  * same way in the value); a run lacking one of each set, or a key, cannot
  * hold that term, and the terms are ANDed. */
 static void put_u16(mw_buf *out, uint32_t v)
@@ -830,9 +850,9 @@ static int all_set(const unsigned char *bits, uint32_t mask, const unsigned char
 }
 
 /* The summary's two bitmaps from its blob, their sizes in bytes: one
- * written before the tokens' (a power of two) has the trigrams' alone
+ * written before the numbers' (a power of two) has the trigrams' alone
  * (*tbytes 0); 0 when the blob is neither (no summary: the run is read).
- * The blob is the trigrams' bitmap (2^a bytes), the tokens' (2^b bytes)
+ * The blob is the trigrams' bitmap (2^a bytes), the numbers' (2^b bytes)
  * and b in a byte; no such sum is a power of two of 128 bytes or more. */
 static int summary_parts(const unsigned char *blob, size_t n, size_t *gbytes, size_t *tbytes)
 {
@@ -904,7 +924,7 @@ static void run_may(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			any = any || all_set(bits, mask, pr + i, c[r]);
 			i += 2 * c[r];
 		}
-		/* an old summary has no tokens: that test tells nothing */
+		/* an old summary has no numbers: that test tells nothing */
 		if (any && tbytes)
 			any = all_set(bits + gbytes, tmask, pr + i, 2 * c[GRAMS_STEP]);
 		i += 4 * c[GRAMS_STEP];

@@ -42,8 +42,8 @@ uint32_t filter_fold(uint32_t cp);
 /* ---- grams.c: the filter's index, a summary per run (schema 7) ---- */
 #define GRAMS_LOG_BITS 14
 #define GRAMS_MAX_BITS (1 << GRAMS_LOG_BITS)
-/* The bitmap of delimited tokens: 2^TOKENS_MIN_LOG to 2^TOKENS_LOG_BITS
- * bits. */
+/* The bitmap of delimited numbers (grams.c): TOKENS_MIN_BITS to
+ * TOKENS_MAX_BITS bits. */
 #define TOKENS_LOG_BITS 15
 #define TOKENS_MAX_BITS (1 << TOKENS_LOG_BITS)
 #define TOKENS_MIN_BITS 512
@@ -55,11 +55,11 @@ void grams_free(struct grams *g);
 void grams_reset(struct grams *g);
 void grams_add(struct grams *g, const struct store_rec *rec);
 /* The summary (valid until the next grams_reset: the trigrams' bitmap,
- * the tokens' and a byte, grams.c), its size in bytes, and the records'
+ * the numbers' and a byte, grams.c), its size in bytes, and the records'
  * time span. */
 size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax);
 /* The probe of a compiled filter for mw_run_may, into out: 1 when it can
- * exclude a run (a term holds five ASCII characters in a row, or a token
+ * exclude a run (a term holds five ASCII characters in a row, or a number
  * between two delimiters, or a time bound), 0 when every run must be
  * read. */
 int grams_probe(const struct filter *f, mw_buf *out);
