@@ -4,7 +4,9 @@
  * decoded), bounded scans that resume, counts, single rows, the bounded
  * sort by a field (sort.c), a version 5 store upgraded to runs, and the
  * filter's index (grams.c, schema 7): runs whose summary excludes a filter
- * are skipped, its answers equal a full scan's, a version 6 store upgraded. */
+ * (by trigrams, or by numbers between delimiters) are skipped, its answers
+ * equal a full scan's, summaries from before the numbers and damaged ones
+ * are read as such, a version 6 store upgraded. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
 #endif
@@ -961,6 +963,44 @@ static int64_t first_screen_steps(struct fx *f, int64_t src, const char *text, i
 	return steps;
 }
 
+/* 300 pages of 20 records, record i's JSON from make: 300 runs, 6,000
+ * records, into source src. */
+static void seed_runs(struct fx *f, int64_t src, void (*make)(char *js, size_t n, int i))
+{
+	mw_err e = { "" };
+
+	for (int pg = 0; pg < 300; pg++) {
+		struct store_rec recs[20];
+		static char js[20][160], ids[20][16];
+
+		for (int k = 0; k < 20; k++) {
+			int i = pg * 20 + k;
+
+			make(js[k], sizeof js[k], i);
+			snprintf(ids[k], sizeof ids[k], "m%d", i);
+			recs[k] = (struct store_rec){ .id = ids[k], .time = NOW - 6000 + i,
+						      .json = js[k], .json_len = strlen(js[k]) };
+		}
+		assert_int_equal(store_commit_page(f->s, src, recs, 20, NULL, NULL, &e), 0);
+	}
+}
+
+static void acme_record(char *js, size_t n, int i)
+{
+	snprintf(js, n, "{\"userEmailAddress\":\"user%d@acme.example\","
+		 "\"url\":\"https://acme.example/p/%d\",\"action\":\"allow\","
+		 "\"subject\":\"%s\"}", i % 977, i,
+		 i == 1234 ? "a rare-needle-77 here" : "weekly report");
+}
+
+/* messageIds "<sim-url-N@1.sim.example>": every aligned trigram of
+ * "<sim-url-" in every run */
+static void id_record(char *js, size_t n, int i)
+{
+	snprintf(js, n, "{\"subject\":\"weekly report %d\",\"messageId\":"
+		 "\"<sim-url-%d@1.sim.example>\"}", i % 7, i);
+}
+
 /* A filter that matches nothing, or one record, reads only the runs its
  * index cannot exclude: a few VM steps a run, not a few a record. */
 static void test_index_skips_runs(void **state)
@@ -976,25 +1016,7 @@ static void test_index_skips_runs(void **state)
 	int found;
 
 	assert_int_equal(store_source(f->s, "many", "url", &src, &e), 0);
-	/* 300 pages of 20 records: 300 runs, 6,000 records */
-	for (int pg = 0; pg < 300; pg++) {
-		struct store_rec recs[20];
-		static char js[20][160], ids[20][16];
-
-		for (int k = 0; k < 20; k++) {
-			int i = pg * 20 + k;
-
-			snprintf(js[k], sizeof js[k],
-				 "{\"userEmailAddress\":\"user%d@acme.example\","
-				 "\"url\":\"https://acme.example/p/%d\",\"action\":\"allow\","
-				 "\"subject\":\"%s\"}", i % 977, i,
-				 i == 1234 ? "a rare-needle-77 here" : "weekly report");
-			snprintf(ids[k], sizeof ids[k], "m%d", i);
-			recs[k] = (struct store_rec){ .id = ids[k], .time = NOW - 6000 + i,
-						      .json = js[k], .json_len = strlen(js[k]) };
-		}
-		assert_int_equal(store_commit_page(f->s, src, recs, 20, NULL, NULL, &e), 0);
-	}
+	seed_runs(f, src, acme_record);
 	for (int i = 0; i < 4; i++) {
 		with[i] = first_screen_steps(f, src, filters[i], &found);
 		assert_int_equal(found, expect[i]);
@@ -1013,30 +1035,6 @@ static void test_index_skips_runs(void **state)
 	}
 }
 
-/* 300 runs of 20 url records whose messageIds are "<sim-url-N@1.sim.example>"
- * (every aligned trigram of "<sim-url-" in every run), into source src. */
-static void seed_ids(struct fx *f, int64_t src)
-{
-	mw_err e = { "" };
-
-	for (int pg = 0; pg < 300; pg++) {
-		struct store_rec recs[20];
-		static char js[20][160], ids[20][16];
-
-		for (int k = 0; k < 20; k++) {
-			int i = pg * 20 + k;
-
-			snprintf(js[k], sizeof js[k],
-				 "{\"subject\":\"weekly report %d\",\"messageId\":"
-				 "\"<sim-url-%d@1.sim.example>\"}", i % 7, i);
-			snprintf(ids[k], sizeof ids[k], "m%d", i);
-			recs[k] = (struct store_rec){ .id = ids[k], .time = NOW - 6000 + i,
-						      .json = js[k], .json_len = strlen(js[k]) };
-		}
-		assert_int_equal(store_commit_page(f->s, src, recs, 20, NULL, NULL, &e), 0);
-	}
-}
-
 /* A term whose aligned trigrams are in every run, "<sim-url-7@": a run
  * lacking its number between its delimiters, (-,7,@), is skipped, the one
  * holding it is read. */
@@ -1049,7 +1047,7 @@ static void test_index_skips_by_numbers(void **state)
 	int found;
 
 	assert_int_equal(store_source(f->s, "ids", "url", &src, &e), 0);
-	seed_ids(f, src);
+	seed_runs(f, src, id_record);
 	for (int i = 0; i < 3; i++) {
 		with[i] = first_screen_steps(f, src, filters[i], &found);
 		assert_int_equal(found, 1);
@@ -1077,7 +1075,7 @@ static void test_index_old_and_bad_blobs(void **state)
 	int found;
 
 	assert_int_equal(store_source(f->s, "ids", "url", &src, &e), 0);
-	seed_ids(f, src);
+	seed_runs(f, src, id_record);
 	now = first_screen_steps(f, src, "<sim-url-7@", &found);
 	assert_int_equal(found, 1);
 	/* the trigrams' part alone: the blob less the numbers' bitmap (2^b
