@@ -469,11 +469,29 @@ static inline __attribute__((always_inline)) void grams_numbers(uint8_t *tbits,
 		return;
 	}
 	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t e;
+
 		memcpy(&x, p + i, 8);
-		d = digits8(x);
-		if (d | carry) {
-			numbers_word(tbits, p, n, i, x, d, carry, ~0ull);
-			carry = (d >> 56) & 0x80;
+		if (!(x & SWAR_HI)) {
+			/* ASCII, the common case: no byte to keep out of the
+			 * masks, and no carry between bytes */
+			uint64_t y = x | SWAR_LO * 0x20;
+
+			d = (x + SWAR_LO * 0x50) & ~(x + SWAR_LO * 0x46) & SWAR_HI;
+			if (!(d | carry))
+				continue;
+			e = ~(d | ((y + SWAR_LO * 0x1F) & ~(y + SWAR_LO * 0x05))) &
+			    ((d << 8) | carry);
+		} else {
+			d = digits8(x);
+			if (!(d | carry))
+				continue;
+			e = ~(d | letters8(x)) & ((d << 8) | carry);
+		}
+		carry = (d >> 56) & 0x80;
+		while (e) {
+			number_at(tbits, p, n, i + ((size_t)__builtin_ctzll(e) >> 3));
+			e &= e - 1;
 		}
 	}
 	if (i < n) {
