@@ -241,8 +241,8 @@ slow:
  * the tokens of digits alone (a count, a part of an address or a time, the
  * number in "<sim-url-7@"), those with a delimiter on each side inside the
  * value: a needle cannot know where a value starts. Tokens with a letter
- * are left to the trigrams; keeping them too cost fetch half as much again
- * as the numbers ("The filter's index"). A token's key is its bytes with
+ * are left to the trigrams; keeping them too cost fetch nearly twice what
+ * the numbers cost ("The filter's index"). A token's key is its bytes with
  * its two delimiters, each byte normalised: A-Z folded, a byte outside
  * ASCII made 0x80 (a character outside ASCII folds to one outside ASCII,
  * so each of its bytes is a delimiter of that one class). Up to eight
