@@ -2,18 +2,35 @@
  * the run's row), written by the page commit that writes the run, so a filter
  * skips whole runs that cannot hold a match and scans only the others.
  *
- * A summary is the run's time span and a one-hash Bloom filter of the
- * trigrams of its records' values: three consecutive ASCII bytes of a
- * scalar's text as the filter sees it (filter.c: a string decoded, a
- * number or literal as written; ASCII letters folded to small ones),
- * starting at an offset that is a multiple of 3, at any depth, keys left
- * out. A term of the filter lies inside one scalar and no character
- * outside ASCII folds into ASCII or out of it, so of a needle at offset o
- * of a value, every ASCII trigram at an offset j of the needle with o + j
- * a multiple of 3 is in the value's summary: a run whose filter lacks one
- * of each of the three sets cannot match. Runs without a summary (written
- * before version 7) are scanned. HACKING, "The filter's index", has the
- * figures and the costs. */
+ * A summary is the run's time span and two Bloom filters of its records'
+ * values, scalars' text as the filter sees it (filter.c: a string decoded,
+ * a number or literal as written; ASCII letters folded to small ones), at
+ * any depth, keys left out. A term of the filter lies inside one scalar
+ * and no character outside ASCII folds into ASCII or out of it.
+ *
+ * The first, one hash a member, holds the trigrams (three consecutive
+ * ASCII bytes) starting at an offset that is a multiple of 3: of a needle
+ * at offset o of a value, every ASCII trigram at an offset j of the needle
+ * with o + j a multiple of 3 is in the value's summary, so a run whose
+ * filter lacks one of each of the three sets cannot match.
+ *
+ * The second, two hashes a member, holds the value's numbers: its tokens
+ * (maximal runs of ASCII letters and digits) of digits alone with a
+ * delimiter (any other byte; each byte of a character outside ASCII is
+ * one of class 0x80) on both sides inside the value, keyed with both
+ * delimiters. Such a token of the needle, delimited inside it, is one
+ * delimited the same way in any value holding the needle: a run lacking
+ * its key cannot match. It answers a term whose trigrams are in every run
+ * ("<sim-url-7@": the number between "-" and "@" is in one run).
+ *
+ * The blob in runs.grams is the trigrams' bitmap (2^a bytes, 128 to 2048),
+ * the numbers' (2^b bytes, 64 to 4096) and one byte, b. A blob that is a
+ * power of two of 128 to 2048 bytes was written before the numbers' bitmap
+ * (trigrams alone: no term is excluded by numbers); one that is neither
+ * (2^a + 2^b + 1 is never a power of two) is no summary, and its run is
+ * read, as it is by a binary from before the numbers. Runs without a
+ * summary (written before version 7) are scanned. HACKING, "The filter's
+ * index", has the figures and the costs. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -28,6 +45,12 @@
  * filter's index"). */
 #define GRAMS_FILL 2
 #define GRAMS_MIN_BITS 1024
+/* The numbers' bitmap, two bits a key, folded while at most a quarter
+ * full: a key absent from a run passes with 1/16 (the fill squared). A
+ * term usually has one rare key (the number that makes it one match), so
+ * that is the share of other runs read; the simulator's runs of 100
+ * records fold to 256 bytes (grams_finish). */
+#define TOKENS_FILL 4
 /* Trigrams are kept at offsets that are multiples of this (grams_text). */
 #define GRAMS_STEP 3
 /* Dedup: the distinct values of a page (about 5 a record) in an open table. */
@@ -42,6 +65,8 @@ struct seen_slot {
 
 struct grams {
 	uint8_t bits[GRAMS_MAX_BITS / 8];
+	uint8_t tbits[TOKENS_MAX_BITS / 8];
+	uint8_t blob[GRAMS_MAX_BITS / 8 + TOKENS_MAX_BITS / 8 + 1];
 	int64_t tmin, tmax;
 	size_t nrec, nseen;
 	uint32_t gen;
@@ -208,6 +233,281 @@ slow:
 	}
 }
 
+
+/* ---- delimited numbers ---------------------------------------------------- */
+
+/* A token is a maximal run of ASCII letters and digits of a value's text
+ * as the filter sees it; every other byte delimits one. The summary keeps
+ * the tokens of digits alone (a count, a part of an address or a time, the
+ * number in "<sim-url-7@"), those with a delimiter on each side inside the
+ * value: a needle cannot know where a value starts. Tokens with a letter
+ * are left to the trigrams; keeping them too cost fetch nearly twice what
+ * the numbers cost ("The filter's index"). A token's key is its bytes with
+ * its two delimiters, each byte normalised: A-Z folded, a byte outside
+ * ASCII made 0x80 (a character outside ASCII folds to one outside ASCII,
+ * so each of its bytes is a delimiter of that one class). Up to eight
+ * bytes are one word, little-endian (the first byte lowest); a longer key
+ * is its words in order, the last padded with zero bytes (no two keys are
+ * one padded string: the first non-digit after the first byte ends one).
+ * tok_step and tok_bits hash them; the commit and the probe share them. */
+#define TOK_K1 0x9E3779B97F4A7C15ull
+#define TOK_K2 0xD6E8FEB86659FD93ull
+
+static inline uint64_t tok_step(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * TOK_K1;
+	return h ^ (h >> 32);
+}
+
+/* A key's two bits in a bitmap of TOKENS_MAX_BITS: the top two fields of
+ * TOKENS_LOG_BITS of the final hash; in one of 2^k bits, their low k bits
+ * (a bitmap is folded like the trigrams', grams_finish). */
+static inline void tok_bits(uint64_t h, uint32_t *b1, uint32_t *b2)
+{
+	h *= TOK_K2;
+	*b1 = (uint32_t)(h >> (64 - TOKENS_LOG_BITS));
+	*b2 = (uint32_t)(h >> (64 - 2 * TOKENS_LOG_BITS)) & (TOKENS_MAX_BITS - 1);
+}
+
+static inline unsigned tok_byte(unsigned char c)
+{
+	return c >= 0x80 ? 0x80 : fold_ascii[c];
+}
+
+static inline int tok_digit(unsigned c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int tok_inner(unsigned c)
+{
+	return tok_digit(c) || (c >= 'a' && c <= 'z');
+}
+
+/* The hash of the key from the delimiter at a to the one at b of p, a
+ * byte at a time. */
+static uint64_t tok_hash_bytes(const unsigned char *p, size_t a, size_t b)
+{
+	uint64_t h = 0, w = 0;
+	unsigned k = 0;
+
+	for (size_t i = a; i <= b; i++) {
+		w |= (uint64_t)tok_byte(p[i]) << (8 * k);
+		if (++k == 8) {
+			h = tok_step(h, w);
+			w = 0;
+			k = 0;
+		}
+	}
+	return k ? tok_step(h, w) : h;
+}
+
+static inline void tok_set(uint8_t *tbits, uint64_t h)
+{
+	uint32_t b1, b2;
+
+	tok_bits(h, &b1, &b2);
+	set_bit(tbits, b1);
+	set_bit(tbits, b2);
+}
+
+/* A walk over the numbers of n bytes, a byte at a time: the probe's of a
+ * needle, and the commit's of text the fast path leaves. */
+struct num_walk {
+	size_t at, last;        /* the next byte; the last delimiter, n: none */
+};
+
+/* 1 and the next number's delimiters in *a and *b, or 0 at the end. */
+static int next_number(const unsigned char *p, size_t n, struct num_walk *w, size_t *a,
+		       size_t *b)
+{
+	size_t inner = 0;
+	int digits = 1;
+
+	while (w->at < n) {
+		unsigned c = tok_byte(p[w->at++]);
+
+		if (tok_inner(c)) {
+			digits &= tok_digit(c);
+			inner++;
+			continue;
+		}
+		*a = w->last;
+		*b = w->at - 1;
+		w->last = *b;
+		if (*a < n && inner && digits)
+			return 1;
+		inner = 0;
+		digits = 1;
+	}
+	return 0;
+}
+
+static void numbers_bytes(uint8_t *tbits, const unsigned char *p, size_t n)
+{
+	struct num_walk w = { 0, n };
+	size_t a, b;
+
+	while (next_number(p, n, &w, &a, &b))
+		tok_set(tbits, tok_hash_bytes(p, a, b));
+}
+
+#ifdef SWAR_LO
+/* Eight bytes normalised as a key's are (tok_byte). */
+static inline uint64_t tok_norm8(uint64_t x)
+{
+	uint64_t hi = x & SWAR_HI;
+
+	if (!hi)
+		return fold8(x);
+	return (fold8(x & ~SWAR_HI) & ~((hi >> 7) * 0xFF)) | hi;
+}
+
+/* The eight bytes of p from c on, as they are; n >= 8, and those past n
+ * are zero (the last eight shifted down). */
+static inline uint64_t tok_load(const unsigned char *p, size_t n, size_t c)
+{
+	uint64_t x;
+
+	if (c + 8 <= n) {
+		memcpy(&x, p + c, 8);
+	} else {
+		memcpy(&x, p + n - 8, 8);
+		x >>= 8 * (c + 8 - n);
+	}
+	return x;
+}
+
+/* The hash of the key from the delimiter at a to the one at b, a word at
+ * a time (n >= 8). */
+static inline uint64_t tok_hash_words(const unsigned char *p, size_t n, size_t a, size_t b)
+{
+	uint64_t h = 0;
+	size_t len = b - a + 1;
+
+	for (;;) {
+		uint64_t w = tok_norm8(tok_load(p, n, a));
+
+		if (len <= 8)
+			return tok_step(h, len == 8 ? w : w & ((1ull << (8 * len)) - 1));
+		h = tok_step(h, w);
+		a += 8;
+		len -= 8;
+	}
+}
+
+/* The high bit of each ASCII digit of x. */
+static inline uint64_t digits8(uint64_t x)
+{
+	uint64_t y = x & ~SWAR_HI;
+
+	return (y + SWAR_LO * 0x50) & ~(y + SWAR_LO * 0x46) & ~x & SWAR_HI;
+}
+
+/* The high bit of each ASCII letter of x. */
+static inline uint64_t letters8(uint64_t x)
+{
+	uint64_t y = (x & ~SWAR_HI) | SWAR_LO * 0x20;
+
+	return (y + SWAR_LO * 0x1F) & ~(y + SWAR_LO * 0x05) & ~x & SWAR_HI;
+}
+#endif
+
+#ifdef SWAR_LO
+/* A number's key from the delimiter after it, at b (the byte before b is
+ * a digit): its first delimiter is the last byte before b that is not a
+ * digit, when there is one and it is no letter. */
+static inline void number_at(uint8_t *tbits, const unsigned char *p, size_t n, size_t b)
+{
+	size_t a = b - 1;
+
+	while (a-- > 0 && tok_digit(p[a]))
+		;
+	if (a < n && !tok_inner(tok_byte(p[a])))
+		tok_set(tbits, tok_hash_words(p, n, a, b));
+}
+
+/* The numbers ending in the word x at byte i (d its digits, carry 0x80
+ * when the byte before it is one, valid its bytes below n). */
+static inline void numbers_word(uint8_t *tbits, const unsigned char *p, size_t n, size_t i,
+				uint64_t x, uint64_t d, uint64_t carry, uint64_t valid)
+{
+	uint64_t e = ~(d | letters8(x)) & SWAR_HI & ((d << 8) | carry) & valid;
+
+	while (e) {
+		number_at(tbits, p, n, i + ((size_t)__builtin_ctzll(e) >> 3));
+		e &= e - 1;
+	}
+}
+#endif
+
+/* The numbers of a value's text (no escapes), n bytes at p (back: the 8
+ * bytes before p may be read too), eight bytes at a time: a word without a
+ * digit (nor one just before it) costs a test; in one with, each
+ * delimiter after a digit is found from masks, and ends a number when the
+ * last byte before it that is not a digit is a delimiter too. */
+static inline __attribute__((always_inline)) void grams_numbers(uint8_t *tbits,
+								const unsigned char *p, size_t n,
+								int back)
+{
+#ifdef SWAR_LO
+	uint64_t x, d, carry = 0;       /* 0x80: the byte before the word is a digit */
+	size_t i;
+
+	if (n < 8) {
+		if (n < 3)
+			return;
+		if (!back) {
+			numbers_bytes(tbits, p, n);
+			return;
+		}
+		memcpy(&x, p + n - 8, 8);
+		x >>= 8 * (8 - n);
+		d = digits8(x);
+		if (d)
+			numbers_word(tbits, p, n, 0, x, d, 0, ~0ull >> (8 * (8 - n)));
+		return;
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t e;
+
+		memcpy(&x, p + i, 8);
+		if (!(x & SWAR_HI)) {
+			/* ASCII, the common case: no byte to keep out of the
+			 * masks, and no carry between bytes */
+			uint64_t y = x | SWAR_LO * 0x20;
+
+			d = (x + SWAR_LO * 0x50) & ~(x + SWAR_LO * 0x46) & SWAR_HI;
+			if (!(d | carry))
+				continue;
+			e = ~(d | ((y + SWAR_LO * 0x1F) & ~(y + SWAR_LO * 0x05))) &
+			    ((d << 8) | carry);
+		} else {
+			d = digits8(x);
+			if (!(d | carry))
+				continue;
+			e = ~(d | letters8(x)) & ((d << 8) | carry);
+		}
+		carry = (d >> 56) & 0x80;
+		while (e) {
+			number_at(tbits, p, n, i + ((size_t)__builtin_ctzll(e) >> 3));
+			e &= e - 1;
+		}
+	}
+	if (i < n) {
+		/* the last bytes, shifted down from the last eight */
+		memcpy(&x, p + n - 8, 8);
+		x >>= 8 * (i + 8 - n);
+		d = digits8(x);
+		if (d | carry)
+			numbers_word(tbits, p, n, i, x, d, carry, ~0ull >> (8 * (i + 8 - n)));
+	}
+#else
+	(void)back;
+	numbers_bytes(tbits, p, n);
+#endif
+}
+
 /* A string with escapes: decoded first, as the filter decodes it (the
  * decoded text is never longer than the escaped one). */
 static void grams_escaped(struct grams *g, const unsigned char *p, const unsigned char *end)
@@ -232,6 +532,7 @@ static void grams_escaped(struct grams *g, const unsigned char *p, const unsigne
 		o += js_utf8_encode(cp == JS_CP_INVALID ? 0xFFFD : cp, (char *)o);
 	}
 	grams_text(g->bits, o0, (size_t)(o - o0), 0);
+	grams_numbers(g->tbits, o0, (size_t)(o - o0), 0);
 }
 
 /* Bytes as they are, every trigram. */
@@ -310,10 +611,12 @@ static inline __attribute__((always_inline)) void grams_value(struct grams *g,
 
 	if (n < 3 || (n >= GRAMS_DEDUP && seen_before(g, p, n)))
 		return;
-	if (t->type == JS_STRING && t->size)
+	if (t->type == JS_STRING && t->size) {
 		grams_escaped(g, p, p + n);
-	else
+	} else {
 		grams_text(g->bits, p, n, t->start >= 8);
+		grams_numbers(g->tbits, p, n, t->start >= 8);
+	}
 }
 
 /* Every scalar under token i, keys left out. */
@@ -363,6 +666,7 @@ void grams_free(struct grams *g)
 void grams_reset(struct grams *g)
 {
 	memset(g->bits, 0, sizeof g->bits);
+	memset(g->tbits, 0, sizeof g->tbits);
 	g->tmin = INT64_MAX;
 	g->tmax = INT64_MIN;
 	g->nrec = 0;
@@ -397,6 +701,7 @@ void grams_add(struct grams *g, const struct store_rec *rec)
 	/* Not JSON: the filter searches its bytes as they are (filter_test),
 	 * so every trigram of them, at any offset */
 	grams_raw(g->bits, (const unsigned char *)rec->json, rec->json_len);
+	numbers_bytes(g->tbits, (const unsigned char *)rec->json, rec->json_len);
 }
 
 static unsigned popcount64(uint64_t x)
@@ -407,56 +712,77 @@ static unsigned popcount64(uint64_t x)
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
-size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax)
+/* A bitmap of max_bits folded in place to the smallest size, at least
+ * min_bits, at most 1/fill full; its size in bytes.
+ * The fill, from an eighth of the bitmap (the hashes spread evenly);
+ * halved, a bitmap keeps a bit empty where both halves had it empty. */
+static size_t fold_bits(uint8_t *bits, size_t max_bits, size_t min_bits, int fill)
 {
-	size_t nbits = GRAMS_MAX_BITS, set = 0;
+	size_t nbits = max_bits, set = 0;
 	double empty;
 
-	/* The fill, from an eighth of the bitmap (the hash spreads evenly);
-	 * halved, a bitmap keeps a bit empty where both halves had it empty:
-	 * halve while no more than 1/GRAMS_FILL would be set. A smaller
-	 * summary costs the commit and the query less. */
-	for (size_t i = 0; i < GRAMS_MAX_BITS / 64; i += 8) {
+	for (size_t i = 0; i < max_bits / 64; i += 8) {
 		uint64_t x;
 
-		memcpy(&x, g->bits + i, 8);
+		memcpy(&x, bits + i, 8);
 		set += popcount64(x);
 	}
-	empty = 1.0 - (double)set / (GRAMS_MAX_BITS / 8);
-	while (nbits > GRAMS_MIN_BITS && (1.0 - empty * empty) * GRAMS_FILL <= 1.0) {
+	empty = 1.0 - (double)set / (double)(max_bits / 8);
+	while (nbits > min_bits && (1.0 - empty * empty) * fill <= 1.0) {
 		size_t bytes = nbits / 16;
 
 		for (size_t i = 0; i < bytes; i += 8) {
 			uint64_t a, b;
 
-			memcpy(&a, g->bits + i, 8);
-			memcpy(&b, g->bits + bytes + i, 8);
+			memcpy(&a, bits + i, 8);
+			memcpy(&b, bits + bytes + i, 8);
 			a |= b;
-			memcpy(g->bits + i, &a, 8);
+			memcpy(bits + i, &a, 8);
 		}
 		nbits /= 2;
 		empty *= empty;
 	}
-	*blob = g->bits;
+	return nbits / 8;
+}
+
+size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax)
+{
+	/* A smaller summary costs the commit and the query less. */
+	size_t gbytes = fold_bits(g->bits, GRAMS_MAX_BITS, GRAMS_MIN_BITS, GRAMS_FILL);
+	size_t tbytes = fold_bits(g->tbits, TOKENS_MAX_BITS, TOKENS_MIN_BITS, TOKENS_FILL);
+	unsigned log = 0;
+
+	while ((1u << log) < tbytes)
+		log++;
+	memcpy(g->blob, g->bits, gbytes);
+	memcpy(g->blob + gbytes, g->tbits, tbytes);
+	g->blob[gbytes + tbytes] = (uint8_t)log;
+	*blob = g->blob;
 	*tmin = g->nrec ? g->tmin : 0;
 	*tmax = g->nrec ? g->tmax : 0;
-	return nbits / 8;
+	return gbytes + tbytes + 1;
 }
 
 /* ---- the query's side -------------------------------------------------- */
 
-/* The probe: from, to (0: none), then per term that has trigrams two
- * counts and the trigrams' bits (16 bits each, little-endian): first those
- * starting at an even offset of the needle, then at an odd one. A value
- * holding the needle at an even offset holds the first all among its
- * summarised trigrams, at an odd offset the second; a run lacking one of
- * each cannot hold that term, and the terms are ANDed. */
+/* The probe: from, to (0: none), then per term that can exclude a run
+ * four counts, the trigrams' bits and the numbers' (16 bits each,
+ * little-endian): the trigrams starting at offsets 0, 1 and 2 modulo 3 of
+ * the needle (all three counts 0 when one of them is: one offset tells
+ * nothing), then the key of each number between two delimiters of the
+ * needle, its two bits. A value holding the needle at some offset holds
+ * all of one of the three sets among its summarised trigrams, and every
+ * key of the needle (a number delimited in the needle is one delimited the
+ * same way in the value); a run lacking one of each set, or a key, cannot
+ * hold that term, and the terms are ANDed. */
 static void put_u16(mw_buf *out, uint32_t v)
 {
 	unsigned char b[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
 
 	mw_buf_append(out, (const char *)b, 2);
 }
+
+#define PROBE_MAX 4096  /* trigrams of one offset, or keys, of a term */
 
 int grams_probe(const struct filter *f, mw_buf *out)
 {
@@ -471,10 +797,12 @@ int grams_probe(const struct filter *f, mw_buf *out)
 	mw_buf_append(out, (const char *)hdr, sizeof hdr);
 	for (size_t i = 0; i < f->nterms; i++) {
 		const unsigned char *p = (const unsigned char *)f->terms[i].needle.data;
-		size_t n = f->terms[i].needle.len, at = out->len, cnt[GRAMS_STEP] = { 0 };
+		size_t n = f->terms[i].needle.len, at = out->len, cnt[GRAMS_STEP + 1] = { 0 };
+		struct num_walk w = { 0, n };
+		size_t a, b;
 		int empty = 0;
 
-		for (int r = 0; r < GRAMS_STEP; r++)
+		for (int r = 0; r <= GRAMS_STEP; r++)
 			put_u16(out, 0);
 		for (size_t r = 0; r < GRAMS_STEP; r++) {
 			uint32_t key = 0;
@@ -487,7 +815,7 @@ int grams_probe(const struct filter *f, mw_buf *out)
 				}
 				key = (key >> 8) | ((uint32_t)fold_ascii[p[k]] << 16);
 				/* the trigram ending at k starts at k - 2 */
-				if (++have >= 3 && (k - 2) % GRAMS_STEP == r && cnt[r] < 4096) {
+				if (++have >= 3 && (k - 2) % GRAMS_STEP == r && cnt[r] < PROBE_MAX) {
 					put_u16(out, gram_hash(key << 8));
 					cnt[r]++;
 				}
@@ -495,10 +823,22 @@ int grams_probe(const struct filter *f, mw_buf *out)
 			empty |= !cnt[r];
 		}
 		if (empty) {
-			out->len = at;  /* one offset of the needle tells nothing */
+			out->len = at + 2 * (GRAMS_STEP + 1);
+			memset(cnt, 0, sizeof cnt);
+		}
+		while (next_number(p, n, &w, &a, &b) && cnt[GRAMS_STEP] < PROBE_MAX) {
+			uint32_t b1, b2;
+
+			tok_bits(tok_hash_bytes(p, a, b), &b1, &b2);
+			put_u16(out, b1);
+			put_u16(out, b2);
+			cnt[GRAMS_STEP]++;
+		}
+		if (empty && !cnt[GRAMS_STEP]) {
+			out->len = at;  /* this term tells nothing */
 			continue;
 		}
-		for (int r = 0; r < GRAMS_STEP; r++) {
+		for (int r = 0; r <= GRAMS_STEP; r++) {
 			out->data[at + 2 * r] = (char)cnt[r];
 			out->data[at + 2 * r + 1] = (char)(cnt[r] >> 8);
 		}
@@ -527,14 +867,40 @@ static int all_set(const unsigned char *bits, uint32_t mask, const unsigned char
 	return 1;
 }
 
+/* The summary's two bitmaps from its blob, their sizes in bytes: one
+ * written before the numbers' (a power of two) has the trigrams' alone
+ * (*tbytes 0); 0 when the blob is neither (no summary: the run is read).
+ * The blob is the trigrams' bitmap (2^a bytes), the numbers' (2^b bytes)
+ * and b in a byte; no such sum is a power of two of 128 bytes or more. */
+static int summary_parts(const unsigned char *blob, size_t n, size_t *gbytes, size_t *tbytes)
+{
+	unsigned log;
+
+	*tbytes = 0;
+	if (n >= GRAMS_MIN_BITS / 8 && n <= GRAMS_MAX_BITS / 8 && !(n & (n - 1))) {
+		*gbytes = n;
+		return 1;
+	}
+	if (n < 2)
+		return 0;
+	log = blob[n - 1];
+	if (log > TOKENS_LOG_BITS - 3 || (1u << log) < TOKENS_MIN_BITS / 8 ||
+	    n - 1 <= (1u << log))
+		return 0;
+	*tbytes = (size_t)1 << log;
+	*gbytes = n - 1 - *tbytes;
+	return *gbytes >= GRAMS_MIN_BITS / 8 && *gbytes <= GRAMS_MAX_BITS / 8 &&
+	       !(*gbytes & (*gbytes - 1));
+}
+
 /* mw_run_may(tmin, tmax, bits, probe): 0 when the run's summary shows it
  * holds no record the probe's filter matches, else 1. */
 static void run_may(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const unsigned char *bits, *pr;
 	int64_t tmin, tmax, from, to;
-	size_t nbytes, np, i;
-	uint32_t mask;
+	size_t nbytes, gbytes, tbytes, np, i;
+	uint32_t mask, tmask;
 
 	(void)argc;
 	pr = sqlite3_value_blob(argv[3]);
@@ -553,28 +919,33 @@ static void run_may(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	bits = sqlite3_value_blob(argv[2]);
 	nbytes = (size_t)sqlite3_value_bytes(argv[2]);
-	/* a summary of any other size is none: read the run */
-	if (!bits || nbytes < GRAMS_MIN_BITS / 8 || nbytes > GRAMS_MAX_BITS / 8 ||
-	    (nbytes & (nbytes - 1))) {
+	/* a summary of any other form is none: read the run */
+	if (!bits || !summary_parts(bits, nbytes, &gbytes, &tbytes)) {
 		sqlite3_result_int(ctx, 1);
 		return;
 	}
-	mask = (uint32_t)(nbytes * 8 - 1);
-	for (i = 16; i + 2 * GRAMS_STEP <= np;) {
-		size_t c[GRAMS_STEP], total = 0;
+	mask = (uint32_t)(gbytes * 8 - 1);
+	tmask = tbytes ? (uint32_t)(tbytes * 8 - 1) : 0;
+	for (i = 16; i + 2 * (GRAMS_STEP + 1) <= np;) {
+		size_t c[GRAMS_STEP + 1], total = 0;
 		int any = 0;
 
-		for (int r = 0; r < GRAMS_STEP; r++) {
+		for (int r = 0; r <= GRAMS_STEP; r++) {
 			c[r] = (size_t)pr[i + 2 * r] | ((size_t)pr[i + 2 * r + 1] << 8);
-			total += c[r];
+			total += r < GRAMS_STEP ? c[r] : 2 * c[r];
 		}
-		i += 2 * GRAMS_STEP;
+		i += 2 * (GRAMS_STEP + 1);
 		if (i + 2 * total > np)
 			break;
+		any = !c[0];    /* no trigram set: that test tells nothing */
 		for (int r = 0; r < GRAMS_STEP; r++) {
 			any = any || all_set(bits, mask, pr + i, c[r]);
 			i += 2 * c[r];
 		}
+		/* an old summary has no numbers: that test tells nothing */
+		if (any && tbytes)
+			any = all_set(bits + gbytes, tmask, pr + i, 2 * c[GRAMS_STEP]);
+		i += 4 * c[GRAMS_STEP];
 		if (!any) {
 			sqlite3_result_int(ctx, 0);
 			return;

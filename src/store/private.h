@@ -42,6 +42,11 @@ uint32_t filter_fold(uint32_t cp);
 /* ---- grams.c: the filter's index, a summary per run (schema 7) ---- */
 #define GRAMS_LOG_BITS 14
 #define GRAMS_MAX_BITS (1 << GRAMS_LOG_BITS)
+/* The bitmap of delimited numbers (grams.c): TOKENS_MIN_BITS to
+ * TOKENS_MAX_BITS bits. */
+#define TOKENS_LOG_BITS 15
+#define TOKENS_MAX_BITS (1 << TOKENS_LOG_BITS)
+#define TOKENS_MIN_BITS 512
 struct grams;
 struct grams *grams_new(void);
 void grams_free(struct grams *g);
@@ -49,12 +54,14 @@ void grams_free(struct grams *g);
  * summary may hold more than its run, never less). */
 void grams_reset(struct grams *g);
 void grams_add(struct grams *g, const struct store_rec *rec);
-/* The summary's bitmap (valid until the next grams_reset), its size in
- * bytes, and the records' time span. */
+/* The summary (valid until the next grams_reset: the trigrams' bitmap,
+ * the numbers' and a byte, grams.c), its size in bytes, and the records'
+ * time span. */
 size_t grams_finish(struct grams *g, const void **blob, int64_t *tmin, int64_t *tmax);
 /* The probe of a compiled filter for mw_run_may, into out: 1 when it can
- * exclude a run (a term holds five ASCII characters in a row, or a time
- * bound), 0 when every run must be read. */
+ * exclude a run (a term holds five ASCII characters in a row, or a number
+ * between two delimiters, or a time bound), 0 when every run must be
+ * read. */
 int grams_probe(const struct filter *f, mw_buf *out);
 /* Registers mw_run_may(tmin, tmax, bits, probe) on a connection. */
 int grams_register(sqlite3 *db);

@@ -4,7 +4,9 @@
  * decoded), bounded scans that resume, counts, single rows, the bounded
  * sort by a field (sort.c), a version 5 store upgraded to runs, and the
  * filter's index (grams.c, schema 7): runs whose summary excludes a filter
- * are skipped, its answers equal a full scan's, a version 6 store upgraded. */
+ * (by trigrams, or by numbers between delimiters) are skipped, its answers
+ * equal a full scan's, summaries from before the numbers and damaged ones
+ * are read as such, a version 6 store upgraded. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* mkdtemp, nftw alongside -std=c11 */
 #endif
@@ -612,6 +614,8 @@ static const char *const words[] = {
 	"\\ud83d\\ude00smile", "99", "2026-12-05T08:12:18+0000", "sim.example", "Safe",
 	"Z\u00fcrich-Stra\u00dfe-Nord", "na\u00efve-caf\u00e9-au-lait", "ab\u20accdefghij\u20ackl",
 	"\xc3(invalid\xe2\x82-utf8-bytes", "de\xc3\xa9" "fghi\xc3\xa9" "jklmnopqr",
+	"v1.2.30", "10.0.0.7", "x-7-y", "<x-y-7@", "a\u00e97\u00e9b", "\u00e912-3", "A7B-77-",
+	"9.99.999",
 };
 
 static void rand_text(mw_buf *b, int nwords)
@@ -802,6 +806,39 @@ static void rand_filter(struct fx *f, int64_t src, int64_t t0, char *out, size_t
 			}
 			mw_buf_putc(&b, '"');
 			mw_buf_free(&v);
+		} else if (kind == 6) {
+			/* the messageId's number with its delimiters, "<x-y-7@"
+			 * (its own, another record's or none) */
+			mw_buf v;
+			int tok = 0;
+			const char *at;
+
+			mw_buf_init(&v);
+			for (int k = 1; k + 1 < (int)doc.ntoks; k++)
+				if (doc.toks[k].type == JS_STRING &&
+				    doc.toks[k].end - doc.toks[k].start == 9 &&
+				    !memcmp(doc.buf + doc.toks[k].start, "messageId", 9))
+					tok = k + 1;
+			if (tok)
+				js_str(&doc, tok, &v);
+			at = v.data ? strrchr(v.data, '@') : NULL;
+			if (at) {
+				const char *dash = at;
+				long num;
+
+				while (dash > v.data && dash[-1] != '-')
+					dash--;
+				num = strtol(dash, NULL, 10) + (rnd(3) ? 0 : (long)rnd(5) - 2);
+				mw_buf_putc(&b, '"');
+				for (const char *c = rnd(2) || dash == v.data ? v.data : dash - 1; c < dash;
+				     c++)
+					if (*c != '"' && (unsigned char)*c >= 0x20)
+						mw_buf_putc(&b, *c);
+				mw_buf_printf(&b, "%ld@%s\"", num, rnd(2) ? "mail" : "");
+			} else {
+				mw_buf_puts(&b, "\"-7@\"");
+			}
+			mw_buf_free(&v);
 		} else if (kind <= 7) {
 			mw_buf_putc(&b, '"');
 			rand_text(&b, 1 + (int)rnd(2));
@@ -926,22 +963,12 @@ static int64_t first_screen_steps(struct fx *f, int64_t src, const char *text, i
 	return steps;
 }
 
-/* A filter that matches nothing, or one record, reads only the runs its
- * index cannot exclude: a few VM steps a run, not a few a record. */
-static void test_index_skips_runs(void **state)
+/* 300 pages of 20 records, record i's JSON from make: 300 runs, 6,000
+ * records, into source src. */
+static void seed_runs(struct fx *f, int64_t src, void (*make)(char *js, size_t n, int i))
 {
-	struct fx *f = *state;
-	int64_t src, with[4], without[4];
-	static const char *const filters[] = {
-		"nosuchsenderanywhere", "rare-needle-77", "subject:evil action:allow zzqjxkv",
-		"to:2001-01-01",
-	};
-	static const int expect[] = { 0, 1, 0, 0 };
 	mw_err e = { "" };
-	int found;
 
-	assert_int_equal(store_source(f->s, "many", "url", &src, &e), 0);
-	/* 300 pages of 20 records: 300 runs, 6,000 records */
 	for (int pg = 0; pg < 300; pg++) {
 		struct store_rec recs[20];
 		static char js[20][160], ids[20][16];
@@ -949,24 +976,48 @@ static void test_index_skips_runs(void **state)
 		for (int k = 0; k < 20; k++) {
 			int i = pg * 20 + k;
 
-			snprintf(js[k], sizeof js[k],
-				 "{\"userEmailAddress\":\"user%d@acme.example\","
-				 "\"url\":\"https://acme.example/p/%d\",\"action\":\"allow\","
-				 "\"subject\":\"%s\"}", i % 977, i,
-				 i == 1234 ? "a rare-needle-77 here" : "weekly report");
+			make(js[k], sizeof js[k], i);
 			snprintf(ids[k], sizeof ids[k], "m%d", i);
 			recs[k] = (struct store_rec){ .id = ids[k], .time = NOW - 6000 + i,
 						      .json = js[k], .json_len = strlen(js[k]) };
 		}
 		assert_int_equal(store_commit_page(f->s, src, recs, 20, NULL, NULL, &e), 0);
 	}
-	for (int i = 0; i < 4; i++) {
+}
+
+static void acme_record(char *js, size_t n, int i)
+{
+	snprintf(js, n, "{\"userEmailAddress\":\"user%d@acme.example\","
+		 "\"url\":\"https://acme.example/p/%d\",\"action\":\"allow\","
+		 "\"subject\":\"%s\"}", i % 977, i,
+		 i == 1234 ? "a rare-needle-77 here" : "weekly report");
+}
+
+/* messageIds "<sim-url-N@1.sim.example>": every aligned trigram of
+ * "<sim-url-" in every run */
+static void id_record(char *js, size_t n, int i)
+{
+	snprintf(js, n, "{\"subject\":\"weekly report %d\",\"messageId\":"
+		 "\"<sim-url-%d@1.sim.example>\"}", i % 7, i);
+}
+
+/* Each filter finds its expected matches with the summaries and without
+ * them (dropped), and reads only the runs its index cannot exclude: a few
+ * VM steps a run, not a few a record. */
+static void assert_skips(struct fx *f, int64_t src, const char *const *filters,
+			 const int *expect, int n)
+{
+	int64_t with[8], without[8];
+	int found;
+
+	assert_true(n <= 8);
+	for (int i = 0; i < n; i++) {
 		with[i] = first_screen_steps(f, src, filters[i], &found);
 		assert_int_equal(found, expect[i]);
 	}
 	assert_int_equal(sqlite3_exec(f->s->db, "UPDATE runs SET grams=NULL", NULL, NULL, NULL),
 			 SQLITE_OK);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < n; i++) {
 		without[i] = first_screen_steps(f, src, filters[i], &found);
 		assert_int_equal(found, expect[i]);
 		print_message("'%s': %lld VM steps with the index, %lld without\n", filters[i],
@@ -976,6 +1027,90 @@ static void test_index_skips_runs(void **state)
 		assert_true(without[i] > 6000 * 5);
 		assert_true(with[i] * 8 < without[i]);
 	}
+}
+
+/* A filter that matches nothing, or one record, reads only the runs its
+ * index cannot exclude. */
+static void test_index_skips_runs(void **state)
+{
+	struct fx *f = *state;
+	static const char *const filters[] = {
+		"nosuchsenderanywhere", "rare-needle-77", "subject:evil action:allow zzqjxkv",
+		"to:2001-01-01",
+	};
+	static const int expect[] = { 0, 1, 0, 0 };
+	mw_err e = { "" };
+	int64_t src;
+
+	assert_int_equal(store_source(f->s, "many", "url", &src, &e), 0);
+	seed_runs(f, src, acme_record);
+	assert_skips(f, src, filters, expect, 4);
+}
+
+/* A term whose aligned trigrams are in every run, "<sim-url-7@": a run
+ * lacking its number between its delimiters, (-,7,@), is skipped, the one
+ * holding it is read. */
+static void test_index_skips_by_numbers(void **state)
+{
+	struct fx *f = *state;
+	static const char *const filters[] = { "<sim-url-7@", "url-4321@1.sim", "-5@" };
+	static const int expect[] = { 1, 1, 1 };
+	mw_err e = { "" };
+	int64_t src;
+
+	assert_int_equal(store_source(f->s, "ids", "url", &src, &e), 0);
+	seed_runs(f, src, id_record);
+	assert_skips(f, src, filters, expect, 3);
+}
+
+/* Summaries of another form: one written before the numbers' bitmap (a
+ * power of two, the trigrams' alone) still skips by its trigrams and never
+ * by numbers; a blob whose last byte does not describe it is no summary
+ * (the run is read). Each answer stays the full scan's. */
+static void test_index_old_and_bad_blobs(void **state)
+{
+	struct fx *f = *state;
+	int64_t src, now, old, bad, none;
+	mw_err e = { "" };
+	int found;
+
+	assert_int_equal(store_source(f->s, "ids", "url", &src, &e), 0);
+	seed_runs(f, src, id_record);
+	now = first_screen_steps(f, src, "<sim-url-7@", &found);
+	assert_int_equal(found, 1);
+	/* the trigrams' part alone: the blob less the numbers' bitmap (2^b
+	 * bytes, b its last byte) and that byte */
+	assert_int_equal(sqlite3_exec(f->s->db, "UPDATE runs SET grams=substr(grams,1,"
+				      "length(grams)-1-(1<<unicode(substr(grams,-1,1))))",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE length(grams) "
+				 "NOT IN (128,256,512,1024,2048)"), 0);
+	old = first_screen_steps(f, src, "<sim-url-7@", &found);
+	assert_int_equal(found, 1);
+	/* no run excluded by numbers: every one read */
+	assert_true(old > now * 8);
+	/* ... but still by trigrams */
+	assert_true(first_screen_steps(f, src, "nosuchsenderanywhere", &found) * 8 < old);
+	assert_int_equal(found, 0);
+	/* a trailer naming a bitmap larger than the blob, out of range, or one
+	 * leaving a trigrams' part of no allowed size: read as no summary */
+	assert_int_equal(sqlite3_exec(f->s->db, "UPDATE runs SET grams=CASE first / 20 % 4 "
+				      "WHEN 0 THEN grams||zeroblob(64)||x'0c' "
+				      "WHEN 1 THEN grams||zeroblob(64)||x'ff' "
+				      "WHEN 2 THEN substr(grams,1,100)||zeroblob(64)||x'06' "
+				      "ELSE grams||zeroblob(4096)||x'0c' END", NULL, NULL, NULL),
+		     SQLITE_OK);
+	bad = first_screen_steps(f, src, "nosuchsenderanywhere", &found);
+	assert_int_equal(found, 0);
+	bad += first_screen_steps(f, src, "<sim-url-7@", &found);
+	assert_int_equal(found, 1);
+	assert_int_equal(sqlite3_exec(f->s->db, "UPDATE runs SET grams=NULL", NULL, NULL, NULL),
+			 SQLITE_OK);
+	none = first_screen_steps(f, src, "nosuchsenderanywhere", &found);
+	none += first_screen_steps(f, src, "<sim-url-7@", &found);
+	/* every run read but the one in four with a valid 4 KiB numbers'
+	 * bitmap (all zero: no number) */
+	assert_true(bad * 10 > none * 7);
 }
 
 /* A version 6 store (runs without summaries or threat counts, the indexes
@@ -1044,6 +1179,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_v6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_equals_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_skips_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_skips_by_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_old_and_bad_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v7, setup, teardown),
 	};
 
