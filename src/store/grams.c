@@ -14,14 +14,16 @@
  * with o + j a multiple of 3 is in the value's summary, so a run whose
  * filter lacks one of each of the three sets cannot match.
  *
- * The second, two hashes a member, holds the value's numbers: its tokens
- * (maximal runs of ASCII letters and digits) of digits alone with a
- * delimiter (any other byte; each byte of a character outside ASCII is
- * one of class 0x80) on both sides inside the value, keyed with both
- * delimiters. Such a token of the needle, delimited inside it, is one
- * delimited the same way in any value holding the needle: a run lacking
- * its key cannot match. It answers a term whose trigrams are in every run
- * ("<sim-url-7@": the number between "-" and "@" is in one run).
+ * The second, two hashes a member, holds the numbers of the values that
+ * have an '@' (NUMBERS_IN): their tokens (maximal runs of ASCII letters
+ * and digits) of digits alone with a delimiter (any other byte; each byte
+ * of a character outside ASCII is one of class 0x80) on both sides inside
+ * the value, keyed with both delimiters. Only a needle with an '@' asks:
+ * it lies in a value with one, and its token delimited inside it is one
+ * delimited the same way in any value holding the needle, so a run
+ * lacking the key cannot match. It answers a term whose trigrams are in
+ * every run ("<sim-url-7@": the number between "-" and "@" is in one
+ * run).
  *
  * The blob in runs.grams is the trigrams' bitmap (2^a bytes, 128 to 2048),
  * the numbers' (2^b bytes, 64 to 4096) and one byte, b. A blob that is a
@@ -250,6 +252,11 @@ slow:
  * is its words in order, the last padded with zero bytes (no two keys are
  * one padded string: the first non-digit after the first byte ends one).
  * tok_step and tok_bits hash them; the commit and the probe share them. */
+/* Only values holding this byte keep their numbers, and only a needle
+ * holding it asks for them: addresses and message ids, where a number is
+ * what tells one from the next ("<sim-url-7@", "jane.doe7@"). Every value's
+ * numbers cost fetch more than the trigrams did ("The filter's index"). */
+#define NUMBERS_IN '@'
 #define TOK_K1 0x9E3779B97F4A7C15ull
 #define TOK_K2 0xD6E8FEB86659FD93ull
 
@@ -532,7 +539,8 @@ static void grams_escaped(struct grams *g, const unsigned char *p, const unsigne
 		o += js_utf8_encode(cp == JS_CP_INVALID ? 0xFFFD : cp, (char *)o);
 	}
 	grams_text(g->bits, o0, (size_t)(o - o0), 0);
-	grams_numbers(g->tbits, o0, (size_t)(o - o0), 0);
+	if (memchr(o0, NUMBERS_IN, (size_t)(o - o0)))
+		grams_numbers(g->tbits, o0, (size_t)(o - o0), 0);
 }
 
 /* Bytes as they are, every trigram. */
@@ -615,7 +623,8 @@ static inline __attribute__((always_inline)) void grams_value(struct grams *g,
 		grams_escaped(g, p, p + n);
 	} else {
 		grams_text(g->bits, p, n, t->start >= 8);
-		grams_numbers(g->tbits, p, n, t->start >= 8);
+		if (memchr(p, NUMBERS_IN, n))
+			grams_numbers(g->tbits, p, n, t->start >= 8);
 	}
 }
 
@@ -800,7 +809,7 @@ int grams_probe(const struct filter *f, mw_buf *out)
 		size_t n = f->terms[i].needle.len, at = out->len, cnt[GRAMS_STEP + 1] = { 0 };
 		struct num_walk w = { 0, n };
 		size_t a, b;
-		int empty = 0;
+		int empty = 0, keyed = memchr(p, NUMBERS_IN, n) != NULL;
 
 		for (int r = 0; r <= GRAMS_STEP; r++)
 			put_u16(out, 0);
@@ -826,7 +835,9 @@ int grams_probe(const struct filter *f, mw_buf *out)
 			out->len = at + 2 * (GRAMS_STEP + 1);
 			memset(cnt, 0, sizeof cnt);
 		}
-		while (next_number(p, n, &w, &a, &b) && cnt[GRAMS_STEP] < PROBE_MAX) {
+		/* a needle with an '@' lies in a value with one, whose
+		 * numbers are kept */
+		while (keyed && next_number(p, n, &w, &a, &b) && cnt[GRAMS_STEP] < PROBE_MAX) {
 			uint32_t b1, b2;
 
 			tok_bits(tok_hash_bytes(p, a, b), &b1, &b2);

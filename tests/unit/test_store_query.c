@@ -1063,6 +1063,30 @@ static void test_index_skips_by_numbers(void **state)
 	assert_skips(f, src, filters, expect, 3);
 }
 
+/* Only values with an '@' keep their numbers, and only a needle with one
+ * asks for them: without, the number tells nothing and the run is read
+ * (a needle asking for a number never kept would lose its match). */
+static void dotted_record(char *js, size_t n, int i)
+{
+	snprintf(js, n, "{\"subject\":\"weekly report %d\",\"messageId\":"
+		 "\"<sim-url-%d.1.sim.example>\"}", i % 7, i);
+}
+
+static void test_index_numbers_only_with_at(void **state)
+{
+	struct fx *f = *state;
+	mw_err e = { "" };
+	int64_t src;
+	int found;
+
+	assert_int_equal(store_source(f->s, "dotted", "url", &src, &e), 0);
+	seed_runs(f, src, dotted_record);
+	first_screen_steps(f, src, "<sim-url-7.", &found);
+	assert_int_equal(found, 1);
+	first_screen_steps(f, src, "-4321.1.sim", &found);
+	assert_int_equal(found, 1);
+}
+
 /* Summaries of another form: one written before the numbers' bitmap (a
  * power of two, the trigrams' alone) still skips by its trigrams and never
  * by numbers; a blob whose last byte does not describe it is no summary
@@ -1180,6 +1204,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_equals_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_skips_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_skips_by_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_numbers_only_with_at, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_old_and_bad_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v7, setup, teardown),
 	};
