@@ -107,6 +107,11 @@ static int jsonc_accepts(const char *s, size_t n)
 	return ok;
 }
 
+static int same(const mw_buf *a, const mw_buf *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
 static void fuzz_json(const uint8_t *data, size_t size)
 {
 	js_doc d, d2;
@@ -138,26 +143,26 @@ static void fuzz_json(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < d2.ntoks; i++)
 		d2.toks[i].flags = 0;
 	jsonout_safe(&safe2, &d2, 0);
-	check(safe2.len == safe.len && memcmp(safe.data, safe2.data, safe.len) == 0,
+	check(same(&safe2, &safe),
 	      "safe: the same without the plain flags");
 	jsonout_canonical(&canon2, &d2, 0);
-	check(canon2.len == canon.len && memcmp(canon.data, canon2.data, canon.len) == 0,
+	check(same(&canon2, &canon),
 	      "canonical: the same without the plain flags");
 	mw_buf_reset(&safe2);
 	mw_buf_reset(&canon2);
 
 	check(js_parse(&d2, safe.data, safe.len, &e) == 0, "safe: js_parse accepts");
 	jsonout_safe(&safe2, &d2, 0);
-	check(safe2.len == safe.len && memcmp(safe.data, safe2.data, safe.len) == 0,
+	check(same(&safe2, &safe),
 	      "safe: fixed point");
 	jsonout_canonical(&canon2, &d2, 0);
-	check(canon2.len == canon.len && memcmp(canon.data, canon2.data, canon.len) == 0,
+	check(same(&canon2, &canon),
 	      "safe form keeps the values");
 
 	check(js_parse(&d2, canon.data, canon.len, &e) == 0, "canonical: js_parse accepts");
 	mw_buf_reset(&canon2);
 	jsonout_canonical(&canon2, &d2, 0);
-	check(canon2.len == canon.len && memcmp(canon.data, canon2.data, canon.len) == 0,
+	check(same(&canon2, &canon),
 	      "canonical: fixed point");
 out:
 	mw_buf_free(&safe);
