@@ -627,12 +627,44 @@ static const char *find_nocase(const char *hay, size_t n, const char *needle)
 	return NULL;
 }
 
+/* Whether display line i holds a match: its key does, or a match of its
+ * logical line's text starts in it. A long value wraps over several
+ * lines, and a term cut by the wrap is still found, on the line where it
+ * starts. */
 static int line_matches(const struct record *r, int i)
 {
 	const struct dline *d = &r->dl[i];
+	size_t first = (size_t)i, last = (size_t)i, off = 0;
+	mw_buf text;
+	const char *m;
+	int hit = 0;
 
-	return r->search[0] && ((d->key && find_nocase(d->key, d->key_len, r->search)) ||
-				find_nocase(d->text, d->len, r->search));
+	if (!r->search[0])
+		return 0;
+	if (d->key && find_nocase(d->key, d->key_len, r->search))
+		return 1;
+	while (first > 0 && r->dl[first - 1].line == d->line)
+		first--;
+	while (last + 1 < r->ndl && r->dl[last + 1].line == d->line)
+		last++;
+	if (first == last)
+		return find_nocase(d->text, d->len, r->search) != NULL;
+	mw_buf_init(&text);
+	for (size_t j = first; j <= last; j++) {
+		if (j == (size_t)i)
+			off = text.len;
+		mw_buf_append(&text, r->dl[j].text, r->dl[j].len);
+	}
+	for (m = text.data; !hit && (m = find_nocase(m, text.len - (size_t)(m - text.data),
+						    r->search)); m++) {
+		size_t at = (size_t)(m - text.data);
+
+		if (at >= off + d->len)
+			break;
+		hit = at >= off;
+	}
+	mw_buf_free(&text);
+	return hit;
 }
 
 /* The first matching line from `from` on in direction dir (wrapping), -1 none. */

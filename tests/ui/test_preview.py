@@ -546,6 +546,31 @@ def test_detail_search_and_cursor():
               "the second Esc went back: %r" % d["back"][STATE])
 
 
+def test_detail_search_across_wrap():
+    """Issue 14.19: / in the detail searched each screen line alone, so a
+    term that a long value's wrap cut in two was never found. It is found
+    on the line where it starts, and n counts it once."""
+    with fetched_sim(records=40) as sim:
+        keys = ["wait-idle", "key Enter", "wait-idle", "key Enter", "key J"]
+        c = Console(sim)
+        d = c.run(keys + ["dump open"], size=(60, ROWS), env={"TMUX": ""})
+        scr = d["open"]
+        at = next((i for i, l in enumerate(scr) if l[1:].startswith("  url: ")), None)
+        check(at is not None, "the url field shown:\n%s" % "\n".join(scr))
+        head, cont = scr[at].rstrip(), scr[at + 1].strip()
+        check(cont and not scr[at + 1].startswith("   url"),
+              "the url wraps at 60 columns:\n%s" % "\n".join(scr))
+        term = head[-4:] + cont[:4]     # cut by the wrap
+        check(term.lower() not in " ".join(l.lower() for l in scr),
+              "the term is on no one line: %r" % term)
+        d = c.run(keys + ["key /", "type " + term, "key Enter", "dump found"],
+                  size=(60, ROWS), env={"TMUX": ""})
+        found = d["found"]
+        eq(status_of(found), "match 1 of 1", "the cut term found once:\n%s" % "\n".join(found))
+        eq([l.rstrip() for l in cursor_lines(found)], [">" + scr[at][1:].rstrip()],
+           "the cursor on the line where it starts")
+
+
 def test_detail_older_newer_records():
     """Issue 14.19: J and K step to the older and newer record of the
     preview's list without going back, past the rows the preview had read,
@@ -954,6 +979,7 @@ if __name__ == "__main__":
                  test_moving_pauses_following, test_filter_and_threats_exact,
                  test_filter_terms_as_you_type,
                  test_detail_every_key_and_hostile_escaped, test_detail_search_and_cursor,
+                 test_detail_search_across_wrap,
                  test_detail_older_newer_records, test_detail_raw_json_hostile,
                  test_detail_copy_osc52, test_time_zone_toggle,
                  test_export_equals_ndjson_lines,
