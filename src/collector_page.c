@@ -22,7 +22,7 @@
 
 static int is_threat(const js_doc *d, int rec, const struct mw_logtype *lt)
 {
-	int v = js_get(d, rec, lt->threat_field);
+	int v = logtype_has_verdict(lt) ? js_get(d, rec, lt->threat_field) : -1;
 	int b;
 
 	if (v < 0)
@@ -367,6 +367,22 @@ void col_loop_watch_reset(struct job *j, int64_t expect_dup_until)
 	j->expect_dup_until = expect_dup_until;
 }
 
+/* Where a window read again from a point starts: oldest first, from the
+ * newest record received (progress) less what the caller subtracts; newest
+ * first the unread part is the window's older end, so it is read again from
+ * its start (HACKING, "Newest-first windows"). */
+static int64_t reread_from(const struct job *j, int64_t win_from, int64_t progress)
+{
+	return j->lt->newest_first ? win_from : progress;
+}
+
+/* Up to where a window read again expects records it already received:
+ * newest first, everything down from its end. */
+static int64_t reread_dups(const struct job *j, int64_t progress)
+{
+	return j->lt->newest_first ? j->cur.win_to : progress;
+}
+
 /* 1 when next repeats a token this window already followed. */
 static int token_repeats(const struct job *j, const char *used, const char *next)
 {
@@ -438,10 +454,10 @@ static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
 		return 0;
 	j->page_size = j->page_size / 2 < MIN_SLOW_PAGE ? MIN_SLOW_PAGE : j->page_size / 2;
 	if (j->cur.win_progress > j->cur.win_from)
-		j->cur.win_from = j->cur.win_progress;
+		j->cur.win_from = reread_from(j, j->cur.win_from, j->cur.win_progress);
 	j->cur.page_token[0] = '\0';
 	j->cur.win_received = 0;
-	col_loop_watch_reset(j, j->cur.win_progress);
+	col_loop_watch_reset(j, reread_dups(j, j->cur.win_progress));
 	if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
 		return 0;
 	mw_log(1, "%s/%s: a page was too slow to arrive; asking again from the newest record "
@@ -518,8 +534,8 @@ void col_step(collector *c, struct job *j)
 
 		if (j->cur.horizon > to)
 			pull_back_horizon(c, j, to);
-		if (!window_bounds(j->cur.horizon, now, j->in->lag, j->in->overlap, j->in->lookback,
-				   &from, &to)) {
+		if (!window_bounds(j->cur.horizon, now, j->in->lag, j->in->overlap,
+				   logtype_lookback(j->lt, j->in->lookback), &from, &to)) {
 			/* Nothing new can be asked for yet: fetch is done with it. */
 			if (c->opts.once) {
 				j->done = 1;
@@ -529,6 +545,11 @@ void col_step(collector *c, struct job *j)
 			window_done(c, j);
 			return;
 		}
+		/* Nothing older than the type's retention is kept by Mimecast
+		 * (HACKING, "Retention"): a horizon from a long outage or a
+		 * reset asks no further back. */
+		if (j->lt->retention > 0 && from < now - j->lt->retention)
+			from = now - j->lt->retention;
 		j->cur.in_window = 1;
 		j->cur.win_from = from;
 		j->cur.win_to = to;
@@ -593,18 +614,22 @@ void col_step(collector *c, struct job *j)
 	if (res.cls == MC_BAD_REQUEST && req.page_token) {
 		/* The page token was refused (expired): restart the window where
 		 * the stored records end, less the overlap; dedup absorbs repeats. */
-		int64_t from;
+		int64_t from = j->cur.win_from;
 
-		if (!window_token_restart(j->cur.win_from, j->cur.win_progress, j->in->overlap,
-					  &from)) {
-			/* Restarting would ask for the same pages again. */
+		if (j->lt->newest_first ? j->cur.win_restarted
+					: !window_token_restart(j->cur.win_from, j->cur.win_progress,
+								j->in->overlap, &from)) {
+			/* Restarting would ask for the same pages again (newest
+			 * first: the whole window was already read again once). */
 			on_failure(c, j, &res);
 			return;
 		}
+		if (j->lt->newest_first)
+			j->cur.win_restarted = 1;
 		j->cur.win_from = from;
 		j->cur.page_token[0] = '\0';
 		j->cur.win_received = 0;
-		col_loop_watch_reset(j, j->cur.win_progress);
+		col_loop_watch_reset(j, reread_dups(j, j->cur.win_progress));
 		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0) {
 			col_local_failure(&res, "store", e.msg, "check the disk and the state directory");
 			res.cls = MC_RETRY;
@@ -658,7 +683,16 @@ void col_step(collector *c, struct job *j)
 			break;
 		}
 		/* A token we cannot keep: ask again from the last record instead;
-		 * the overlap's dedup absorbs what comes twice. */
+		 * the overlap's dedup absorbs what comes twice. Newest first there
+		 * is no such point: the page is a failure (it is asked again, and
+		 * said), never a window closed short. */
+		if (j->lt->newest_first) {
+			col_local_failure(&res, "page token", "the next page token is longer than "
+					  "mimewatch keeps", "report this as a mimewatch bug");
+			res.cls = MC_RETRY;
+			on_failure(c, j, &res);
+			return;
+		}
 		mw_log(1, "%s/%s: page token longer than %zu bytes: restarting window at "
 			  "the last record", j->in->name, j->lt->name, sizeof(next.page_token));
 		next.page_token[0] = '\0';
@@ -673,12 +707,13 @@ void col_step(collector *c, struct job *j)
 			  "%lld: reading once more from the newest record received",
 		       j->in->name, j->lt->name, (long long)next.win_received,
 		       (long long)c->page.total_count);
-		next.win_from = window_restart_from(next.win_from, next.win_progress,
-						    j->in->overlap);
+		next.win_from = reread_from(j, next.win_from,
+					    window_restart_from(next.win_from, next.win_progress,
+								j->in->overlap));
 		next.page_token[0] = '\0';
 		next.win_received = 0;
 		next.win_restarted = 1;
-		col_loop_watch_reset(j, next.win_progress);
+		col_loop_watch_reset(j, reread_dups(j, next.win_progress));
 		col_event_defer(c, j, "window restarted", "the tenant counts %lld records, %lld "
 				"were received: reading once more from the newest",
 				(long long)c->page.total_count, (long long)wp.received);

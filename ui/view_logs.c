@@ -114,17 +114,23 @@ struct logs {
 	mw_buf scratch;
 };
 
+/* `m` is kept across types; it filters only a type that has a verdict. */
+static int threats_on(const struct logs *l)
+{
+	return l->threats && logtype_has_verdict(l->lt);
+}
+
 static struct store_query query_of(const struct logs *l)
 {
 	struct store_query q = { .source = l->source, .text = l->text,
-				 .threats_only = l->threats };
+				 .threats_only = threats_on(l) };
 
 	return q;
 }
 
 static int filtered(const struct logs *l)
 {
-	return l->text[0] || l->threats;
+	return l->text[0] || threats_on(l);
 }
 
 static void note_error(struct logs *l, struct ui_ctx *ctx, const mw_err *e)
@@ -165,7 +171,7 @@ static char *value_text(struct logs *l, int tok, size_t *len)
 /* Whether the record meets the type's threat rule (for the row's colour). */
 static int row_is_threat(struct logs *l)
 {
-	int tok = js_get(&l->doc, 0, l->lt->threat_field);
+	int tok = logtype_has_verdict(l->lt) ? js_get(&l->doc, 0, l->lt->threat_field) : -1;
 	size_t n;
 	char *v;
 	int hit = 0;
@@ -931,7 +937,7 @@ static void draw_state(struct logs *l, int y, int x, int width)
 		PUT(ROLE_INPUT, l->text, strlen(l->text));
 		PUT(ROLE_NORMAL, "\"", 1);
 	}
-	if (l->threats) {
+	if (threats_on(l)) {
 		PUT(ROLE_NORMAL, dot, strlen(dot));
 		PUT(ROLE_ERROR, "threats only", 12);
 	}
@@ -1216,6 +1222,12 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 		start_prompt(l, PROMPT_FILTER, l->text);
 		return 1;
 	case ACT_THREATS:
+		if (!logtype_has_verdict(l->lt) && !l->threats) {
+			/* the table says the type has no verdict */
+			ui_message(ctx, ROLE_WARNING, "%s records have no threat verdict: m does "
+				   "not apply", l->lt->label);
+			return 1;
+		}
 		l->threats = !l->threats;
 		filter_changed(l, ctx);
 		return 1;
