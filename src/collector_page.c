@@ -76,6 +76,20 @@ static void reject(collector *c, struct job *j, const js_doc *d, int rec, const 
 		mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
 }
 
+/* A newest-first page committed in time order: the store's rowid order is
+ * what the preview and the outputs follow, so a poll's page reads as a
+ * TTP page does (a backfill of many pages still stores later pages'
+ * older records after the earlier pages' newer ones). */
+static void reverse_rows(struct store_rec *rows, size_t n)
+{
+	for (size_t a = 0, b = n ? n - 1 : 0; a < b; a++, b--) {
+		struct store_rec t = rows[a];
+
+		rows[a] = rows[b];
+		rows[b] = t;
+	}
+}
+
 /* Turns the page's records into store rows. Returns the number of rows. */
 static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out,
 			int64_t *max_time)
@@ -662,6 +676,8 @@ void col_step(collector *c, struct job *j)
 	j->app_id_retried = 0;
 
 	nrows = page_rows(c, j, &rows, &max_time);
+	if (j->lt->newest_first)
+		reverse_rows(rows, nrows);
 	prev_progress = j->cur.win_progress;
 	next = j->cur;
 	if (max_time > next.win_progress)
