@@ -132,7 +132,7 @@ const struct mw_logtype mw_logtypes[] = {
 		 * "historical lookup is restricted to last 60 days". No package:
 		 * every account keeps an audit log. No verdict. */
 		.name = "audit",
-		.label = "Audit events",
+		.label = "Audit",
 		.path = "/api/audit/get-audit-events",
 		.array_key = NULL,
 		.from_key = "startDateTime",
