@@ -511,9 +511,7 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	mw_buf_puts(b, users[u]);
 	LIT(b, "@sim.example\",\"fromUserEmailAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else if (route == SIM_ROUTE_INBOUND) {
 		put_q(b, PICK(g, 8, senders));
 	} else {
@@ -525,17 +523,13 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	put_url_text(b, g, hostile);
 	LIT(b, "\",\"ttpDefinition\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, route == SIM_ROUTE_INTERNAL ? url_defs[1] : PICK(g, 12, url_defs));
 	}
 	LIT(b, ",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 16, subjects));
 	}
@@ -675,9 +669,7 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 	put_mtoken(b, rs, i, h);
 	LIT(b, ",\"senderAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else {
 		put_q(b, PICK(g, 20, lookalike_senders));
 	}
@@ -685,17 +677,13 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 	mw_buf_puts(b, users[u]);
 	LIT(b, "@sim.example\",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 24, subjects));
 	}
 	LIT(b, ",\"definition\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, hits == 2 ? imp_defs[1] : imp_defs[0]);
 	}
@@ -749,9 +737,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 
 	LIT(b, "{\"senderAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else if ((g >> 12) % 10 == 0) {
 		LIT(b, "\"<>\"");
 	} else if (route == SIM_ROUTE_INBOUND) {
@@ -765,9 +751,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	mw_buf_puts(b, users[u]);
 	LIT(b, "@sim.example\",\"fileName\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_file);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_file);
 	} else {
 		put_q(b, file_names[f]);
 	}
@@ -808,9 +792,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	put_message_id(b, rs, SIM_ATTACHMENT, i);
 	LIT(b, ",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 32, subjects));
 	}
@@ -819,9 +801,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 		put_hex(b, mix(g + (uint64_t)k), 16);
 	LIT(b, "\",\"definition\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, route == SIM_ROUTE_INTERNAL ? att_defs[1] : PICK(g, 40, att_defs));
 	}
@@ -854,9 +834,7 @@ static void append_audit(mw_buf *b, const struct sim_recset *rs, int64_t i, uint
 	put_q(b, audit_types[k]);
 	LIT(b, ",\"user\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else if ((g >> 12) % 10 == 0) {
 		LIT(b, "\"\"");
 	} else {
@@ -905,9 +883,7 @@ static void append_dlp(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 
 	LIT(b, "{\"senderAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else if ((g >> 12) % 15 == 0) {
 		LIT(b, "\"<>\"");
 	} else {
@@ -919,9 +895,7 @@ static void append_dlp(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	put_q(b, PICK(g, 16, senders));
 	LIT(b, ",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 20, subjects));
 	}
@@ -931,9 +905,7 @@ static void append_dlp(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	put_q(b, (g >> 24) % 5 ? "outbound" : "internal");
 	LIT(b, ",\"policy\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, PICK(g, 28, dlp_policies));
 	}
