@@ -90,6 +90,33 @@ static void reverse_rows(struct store_rec *rows, size_t n)
 	}
 }
 
+/* The oldest record time of a page inside its window (INT64_MAX: none). */
+static int64_t page_min_time(const struct store_rec *rows, size_t n)
+{
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].outside && rows[i].time < t)
+			t = rows[i].time;
+	return t;
+}
+
+/* Whether a page of nothing but records this window already received is
+ * the tenant paging in a circle. Oldest first a page goes forward in time,
+ * so one that ends at or before where the window already was, and after
+ * what its overlap or a restart reads again, is. Newest first every page
+ * goes back in time: one that reaches no further back than the pages
+ * before it is; one that does is a re-read going back (after a reset, or
+ * a restart from the window's start), which must go on to find the older
+ * records it has not stored. */
+static int dup_page_loops(struct job *j, int64_t max_time, int64_t min_time,
+			  int64_t prev_progress)
+{
+	if (j->lt->newest_first)
+		return min_time != INT64_MAX && min_time >= j->oldest_seen;
+	return max_time > 0 && max_time <= prev_progress && max_time > j->expect_dup_until;
+}
+
 /* Turns the page's records into store rows. Returns the number of rows. */
 static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out,
 			int64_t *max_time)
@@ -379,6 +406,7 @@ void col_loop_watch_reset(struct job *j, int64_t expect_dup_until)
 	j->ntokens = 0;
 	j->dup_pages = 0;
 	j->expect_dup_until = expect_dup_until;
+	j->oldest_seen = INT64_MAX;
 }
 
 /* Where a window read again from a point starts: oldest first, from the
@@ -533,8 +561,9 @@ void col_step(collector *c, struct job *j)
 	struct store_rec *rows = NULL;
 	size_t nrows;
 	struct window_page wp;
-	int64_t max_time = 0, sent, prev_progress;
+	int64_t max_time = 0, min_time, sent, prev_progress;
 	const char *loop = NULL;
+	int loops;
 	mw_err e;
 
 	if (!j->cur.in_window && j->backfill) {
@@ -678,6 +707,7 @@ void col_step(collector *c, struct job *j)
 	nrows = page_rows(c, j, &rows, &max_time);
 	if (j->lt->newest_first)
 		reverse_rows(rows, nrows);
+	min_time = page_min_time(rows, nrows);
 	prev_progress = j->cur.win_progress;
 	next = j->cur;
 	if (max_time > next.win_progress)
@@ -791,14 +821,14 @@ void col_step(collector *c, struct job *j)
 	if (j->cur.in_window && j->cur.page_token[0] && c->page.next &&
 	    strcmp(j->cur.page_token, c->page.next) == 0)
 		token_followed(j, c->page.next);
-	/* Pages of nothing but records this window already received: oldest
-	 * first, a page goes forward in time, so an all-duplicate page that
-	 * ends at or before where the window already was, and after what its
-	 * overlap or a restart reads again, is the tenant paging in a circle.
-	 * (A reset or an overlap re-reads stored records too, but moving
-	 * forward.) A few in a row close the window. */
-	if (nrows > 0 && pr.inserted == 0 && pr.revised == 0 && j->cur.in_window && max_time > 0 &&
-	    max_time <= prev_progress && max_time > j->expect_dup_until) {
+	/* Pages of nothing but records this window already received, going
+	 * round (dup_page_loops): a few in a row close the window. (A reset or
+	 * an overlap re-reads stored records too, but moving on in time.) */
+	loops = nrows > 0 && pr.inserted == 0 && pr.revised == 0 && j->cur.in_window &&
+		dup_page_loops(j, max_time, min_time, prev_progress);
+	if (min_time < j->oldest_seen)
+		j->oldest_seen = min_time;
+	if (loops) {
 		if (++j->dup_pages >= LOOP_DUP_PAGES) {
 			snprintf(j->win_warn, sizeof(j->win_warn),
 				 "pagination did not end (%d pages of records this window had "

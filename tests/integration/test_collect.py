@@ -188,5 +188,38 @@ def test_late_records():
               "did not take effect, the test proves nothing")
 
 
+def test_newest_first_reads_back():
+    """Issue 15, audit's pages newest first. A reset that reaches further
+    back than what was collected re-reads the newest records first: pages of
+    nothing but duplicates, each going further back, until the older records
+    come. That is no pagination loop: every record arrives, once. A tenant
+    that serves the window's newest records again and again still is one:
+    the window closes with a warning, without waiting out a retry budget."""
+    with Sim(["--records", "1000", "--span", "1h"]) as sim:
+        sim.edit_config(types="[audit, dlp]", lookback="30m")
+        first = sim.fetch().report()
+        for t in ("audit", "dlp"):
+            check(300 < first[("sim", t)]["new"] < 700, "first fetch sim/%s: %r"
+                  % (t, first[("sim", t)]))
+        sim.edit_config(lookback="2h")
+        r = sim.mw(["reset", "--yes", "sim"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        again = sim.fetch().report()
+        for t in ("audit", "dlp"):
+            eq(first[("sim", t)]["new"] + again[("sim", t)]["new"], 1000,
+               "sim/%s new over both fetches" % t)
+            eq(sim.type_status()[t]["warning"] or "", "", "sim/%s status warning" % t)
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in ("audit", "dlp")})
+    with Sim(["--records", "1000", "--span", "1h", "--fault",
+              "repeatpages:type=audit,after=3"]) as sim:
+        sim.edit_config(types="[audit]")
+        r = sim.fetch(budget="10m", timeout=60)
+        check(r.wall < 30 * mwtest.SCALE, "fetch took %.1fs" % r.wall)
+        st = sim.type_status()["audit"]
+        check("pagination did not end" in (st["warning"] or ""), "audit warning %r"
+              % st["warning"])
+
+
 if __name__ == "__main__":
-    mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records])
+    mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records,
+                 test_newest_first_reads_back])
