@@ -590,9 +590,23 @@ void col_step(collector *c, struct job *j)
 		}
 		/* Nothing older than the type's retention is kept by Mimecast
 		 * (HACKING, "Retention"): a horizon from a long outage or a
-		 * reset asks no further back. */
-		if (j->lt->retention > 0 && from < now - j->lt->retention)
+		 * reset asks no further back. The horizon comes forward with
+		 * it, so coverage shows what lies between as a gap rather than
+		 * as collected. */
+		if (j->lt->retention > 0 && from < now - j->lt->retention) {
 			from = now - j->lt->retention;
+			if (j->cur.horizon && j->cur.horizon < from) {
+				char was[32], f[32];
+
+				mw_format_rfc3339(j->cur.horizon, was);
+				mw_format_rfc3339(from, f);
+				col_event_defer(c, j, "retention", "horizon %s is older than the "
+						"%lld days Mimecast keeps %s: reading from %s",
+						was, (long long)(j->lt->retention / 86400),
+						j->lt->kept_as, f);
+				j->cur.horizon = from;
+			}
+		}
 		j->cur.in_window = 1;
 		j->cur.win_from = from;
 		j->cur.win_to = to;

@@ -220,6 +220,34 @@ def test_newest_first_reads_back():
               % st["warning"])
 
 
+def test_retention_clamps():
+    """Issue 15: a lookback past a type's retention reaches back only as far
+    as Mimecast keeps it (TTP 30 days, audit and DLP 60), with a warning
+    at load; a reset further back than that asks no further back either,
+    and says so in the events."""
+    # 97 records over 100 days: none within hours of a retention boundary
+    with Sim(["--records", "97", "--span", "100d"]) as sim:
+        sim.edit_config(types="[url, audit, dlp]", lookback="100d")
+        r = sim.fetch()
+        check("reaches past the about 30 days Mimecast keeps TTP logs" in r.err,
+              "the lookback warning\n%s" % r)
+        now = time.time()
+        for t, days in (("url", 30), ("audit", 60), ("dlp", 60)):
+            kept = [x for x in sim.truth(t)
+                    if mwtest.mc_time(x[TIME_FIELD[t]]) >= now - days * 86400 + 60]
+            eq(r.report()[("sim", t)]["new"], len(kept), "sim/%s new (the last %d days)"
+               % (t, days))
+        for t in ("audit", "dlp"):
+            eq(sim.path_requests(t), 1, "%s requests" % t)
+        r = sim.mw(["reset", "--yes", "--since", "90d", "sim", "audit"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        r = sim.fetch()
+        eq(r.report()[("sim", "audit")]["new"], 0, "audit new after the reset")
+        ev = sim.mw(["status", "--events"]).out
+        check(re.search(r"sim/audit\s+retention: horizon \S+ is older than the 60 days "
+                        r"Mimecast keeps audit events", ev), "the retention event:\n%s" % ev)
+
+
 if __name__ == "__main__":
     mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records,
-                 test_newest_first_reads_back])
+                 test_newest_first_reads_back, test_retention_clamps])
