@@ -418,13 +418,6 @@ static int64_t reread_from(const struct job *j, int64_t win_from, int64_t progre
 	return j->lt->newest_first ? win_from : progress;
 }
 
-/* Up to where a window read again expects records it already received:
- * newest first, everything down from its end. */
-static int64_t reread_dups(const struct job *j, int64_t progress)
-{
-	return j->lt->newest_first ? j->cur.win_to : progress;
-}
-
 /* 1 when next repeats a token this window already followed. */
 static int token_repeats(const struct job *j, const char *used, const char *next)
 {
@@ -499,7 +492,7 @@ static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
 		j->cur.win_from = reread_from(j, j->cur.win_from, j->cur.win_progress);
 	j->cur.page_token[0] = '\0';
 	j->cur.win_received = 0;
-	col_loop_watch_reset(j, reread_dups(j, j->cur.win_progress));
+	col_loop_watch_reset(j, j->cur.win_progress);
 	if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
 		return 0;
 	mw_log(1, "%s/%s: a page was too slow to arrive; asking again from the newest record "
@@ -670,7 +663,8 @@ void col_step(collector *c, struct job *j)
 	}
 	if (res.cls == MC_BAD_REQUEST && req.page_token) {
 		/* The page token was refused (expired): restart the window where
-		 * the stored records end, less the overlap; dedup absorbs repeats. */
+		 * the stored records end, less the overlap (newest first: from its
+		 * start, once); dedup absorbs repeats. */
 		int64_t from = j->cur.win_from;
 
 		if (j->lt->newest_first ? j->cur.win_restarted
@@ -686,7 +680,7 @@ void col_step(collector *c, struct job *j)
 		j->cur.win_from = from;
 		j->cur.page_token[0] = '\0';
 		j->cur.win_received = 0;
-		col_loop_watch_reset(j, reread_dups(j, j->cur.win_progress));
+		col_loop_watch_reset(j, j->cur.win_progress);
 		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0) {
 			col_local_failure(&res, "store", e.msg, "check the disk and the state directory");
 			res.cls = MC_RETRY;
@@ -773,7 +767,7 @@ void col_step(collector *c, struct job *j)
 		next.page_token[0] = '\0';
 		next.win_received = 0;
 		next.win_restarted = 1;
-		col_loop_watch_reset(j, reread_dups(j, next.win_progress));
+		col_loop_watch_reset(j, next.win_progress);
 		col_event_defer(c, j, "window restarted", "the tenant counts %lld records, %lld "
 				"were received: reading once more from the newest",
 				(long long)c->page.total_count, (long long)wp.received);

@@ -77,7 +77,7 @@ enum fault_kind {
 	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
 	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
 	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT, F_REVISE,
-	F_COUNT
+	F_PAGETOKEN, F_COUNT
 };
 
 static const char *const fault_names[F_COUNT] = {
@@ -86,7 +86,7 @@ static const char *const fault_names[F_COUNT] = {
 	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
 	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
 	"timeshift", "nextloop", "repeatpages", "baddate", "hostile_account",
-	"revise",
+	"revise", "pagetoken",
 };
 
 /* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
@@ -2319,7 +2319,11 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
  * authenticated. emptyend has its own moment (emptyend_pick). */
 enum { PHASE_GATE, PHASE_FUNC };
 
-static int fault_matches(const struct fault *f, unsigned bit, int phase, int bearer)
+/* What a request carries, for the faults that look (fault_pick's ctx). */
+#define FX_BEARER 1     /* an API 2.0 Bearer token */
+#define FX_PAGETOKEN 2  /* a get-logs pageToken */
+
+static int fault_matches(const struct fault *f, unsigned bit, int phase, int ctx)
 {
 	switch (f->kind) {
 	case F_EMPTYEND:
@@ -2335,7 +2339,9 @@ static int fault_matches(const struct fault *f, unsigned bit, int phase, int bea
 		/* only ever concerns get-account, whichever types it names */
 		return phase == PHASE_FUNC && bit == SIM_BIT_ACCOUNT;
 	case F_TOKEN_REVOKED:
-		return phase == PHASE_FUNC && bearer && (f->types & bit);
+		return phase == PHASE_FUNC && (ctx & FX_BEARER) && (f->types & bit);
+	case F_PAGETOKEN:
+		return phase == PHASE_FUNC && (ctx & FX_PAGETOKEN) && (f->types & bit);
 	default:
 		return phase == PHASE_FUNC && (f->types & bit);
 	}
@@ -2352,7 +2358,7 @@ static int fault_fires(struct fault *f)
 }
 
 /* The fault that fires for this request (copied), or kind F_COUNT. */
-static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int bearer)
+static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int ctx)
 {
 	struct fault none = { .kind = F_COUNT };
 	int64_t now = mw_mono_ms();
@@ -2361,7 +2367,7 @@ static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int beare
 	for (int i = 0; i < s->nfaults; i++) {
 		struct fault *f = &s->faults[i];
 
-		if (!fault_matches(f, bit, phase, bearer))
+		if (!fault_matches(f, bit, phase, ctx))
 			continue;
 		if (f->kind == F_GATEWAY429 && now < f->hold_until_ms) {
 			/* inside a hold every matching request is refused */
@@ -2468,6 +2474,14 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200},\"data\":[],\"fail\":[{\"errors\":"
 				      "[{\"code\":\"err_internal\",\"message\":\"Temporary failure\","
 				      "\"retryable\":true}],\"key\":{}}]}");
+		return 1;
+	case F_PAGETOKEN:
+		/* A page token the service no longer takes: an expired one, as
+		 * after a long outage. What Mimecast answers is not public
+		 * (HACKING, "Not known"); the 400 and the code are the sim's own,
+		 * as for an altered token. Fault only. */
+		reply_fail(r, 400, "err_validation_invalid_page_token",
+			   "The page token is invalid or has expired", 0);
 		return 1;
 	case F_TOKEN_EXPIRED:
 		/* [SPLUNK-TA-UTILS] [AZ-V2-UTILS] */
@@ -2735,7 +2749,8 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		r->lg.to = parsed == 0 ? c.to : 0;
 		r->lg.loop = parsed == 0 ? c.loop_mode : 0;
 	}
-	f = fault_pick(s, bit, PHASE_FUNC, bearer);
+	f = fault_pick(s, bit, PHASE_FUNC, (bearer ? FX_BEARER : 0) |
+					   (parsed == 0 && has_token ? FX_PAGETOKEN : 0));
 	if (f.kind != F_COUNT && fault_apply(s, &f, conn, body, r, rl, bucket_key))
 		return;
 	if (p == P_ACCOUNT) {

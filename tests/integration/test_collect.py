@@ -220,6 +220,39 @@ def test_newest_first_reads_back():
               % st["warning"])
 
 
+def test_refused_page_token():
+    """Issue 15: a page token the tenant refuses (the sim's pagetoken fault,
+    as an expired token after an outage) mid-window. Oldest first (DLP) the
+    window is read again from the newest record stored less the overlap;
+    newest first (audit) that point has only the newer part behind it, so
+    the window is read again from its start. Every record, once. A token
+    refused again on the re-read is a failure, reported, with nothing lost
+    of what was stored."""
+    with Sim(["--records", "1000", "--span", "1h", "--fault",
+              "pagetoken:type=audit,after=2,count=1", "--fault",
+              "pagetoken:type=dlp,after=2,count=1"]) as sim:
+        sim.edit_config(types="[audit, dlp]")
+        r = sim.fetch()
+        for t in ("audit", "dlp"):
+            got = r.report()[("sim", t)]
+            eq(got["new"], 1000, "sim/%s new" % t)
+            eq(got["retries"], 1, "sim/%s retries (the refused page)" % t)
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in ("audit", "dlp")})
+        # audit read its first 3 pages again (10 + 1 refused + 3), DLP from
+        # its third page's newest record less the 10-minute overlap
+        eq(sim.path_requests("audit"), 14, "audit requests")
+    with Sim(["--records", "1000", "--span", "1h", "--fault",
+              "pagetoken:type=audit,after=2,count=0"]) as sim:
+        sim.edit_config(types="[audit]")
+        r = sim.fetch(budget="2s", expect_rc=1)
+        got = r.report()[("sim", "audit")]
+        eq(got["failed"], True, "audit FAILED")
+        eq(got["horizon"], "never", "audit horizon")
+        eq(sim.store_counts().get(("sim", "audit")), 300, "audit records stored")
+        check("bad request (HTTP 400 err_validation_invalid_page_token)" in r.err,
+              "stderr names the refusal:\n%s" % r)
+
+
 def test_retention_clamps():
     """Issue 15: a lookback past a type's retention reaches back only as far
     as Mimecast keeps it (TTP 30 days, audit and DLP 60), with a warning
@@ -250,4 +283,5 @@ def test_retention_clamps():
 
 if __name__ == "__main__":
     mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records,
-                 test_newest_first_reads_back, test_retention_clamps])
+                 test_newest_first_reads_back, test_refused_page_token,
+                 test_retention_clamps])
