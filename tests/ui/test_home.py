@@ -61,8 +61,9 @@ def test_demo_home_marks():
     eq(s[i + 1].strip(), "permission missing (HTTP 403 err_xdk_forbidden)", "error line")
     check("Monitoring | Impersonation Protection | Read" in s[i + 2],
           "remedy line names the exact permission: %r" % s[i + 2])
+    # every type of the table, audit and DLP too (issue 15), with records
     for name in ("acme-eu", "acme-v2"):
-        for t in ("url", "impersonation", "attachment"):
+        for t in uitest.mwtest.ALL_TYPES:
             row = type_row(s, name, t)
             check(int(cell(row, COL_TOTAL).replace(",", "")) > 3000, "%s/%s backfilled 2h: %r" % (name, t, row))
     eq(r.leftovers, [], "files left in TMPDIR by --demo")
