@@ -62,6 +62,11 @@ static const char *const attachment_threats[] = { "malicious", "unsafe", NULL };
 static const char *const dlp_threats[] = { "hold", "block", NULL };
 
 #define DAYS(n) ((int64_t)(n) * 86400)
+/* TTP logs need Enhanced Logging and their package; a tenant's mail gives
+ * some every day. Audit events and DLP hits may well not come for a day
+ * (no administrator logged on; no policy matched): no silence warning. */
+#define TTP_SILENCE "no records for 24 hours: Enhanced Logging may be off (Account " \
+	"Settings), or the package is not licensed"
 
 #define COLS(a) a, sizeof(a) / sizeof((a)[0])
 
@@ -77,6 +82,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.retention = DAYS(30),
 		.kept_as = "TTP logs",
 		.by_default = 1,
+		.silence_warning = TTP_SILENCE,
 		.time_field = "date",
 		.id_field = NULL,
 		.filters = "\"route\":\"all\",\"scanResult\":\"all\"",
@@ -97,6 +103,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.retention = DAYS(30),
 		.kept_as = "TTP logs",
 		.by_default = 1,
+		.silence_warning = TTP_SILENCE,
 		.time_field = "eventTime",
 		.id_field = "id",
 		.filters = "",
@@ -117,6 +124,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.retention = DAYS(30),
 		.kept_as = "TTP logs",
 		.by_default = 1,
+		.silence_warning = TTP_SILENCE,
 		.time_field = "date",
 		.id_field = NULL,
 		.filters = "\"route\":\"all\",\"result\":\"all\"",

@@ -29,6 +29,9 @@ struct mw_logtype {
 	int64_t retention;         /* seconds Mimecast keeps (lookback is clamped) */
 	const char *kept_as;       /* what the retention is said of: "TTP logs" */
 	int by_default;            /* collected when a config names no types */
+	/* The warning for a type that returned no records for 24 hours, with
+	 * why (status.c); NULL: a quiet day is normal for it, no warning. */
+	const char *silence_warning;
 	const char *time_field;    /* record time: "date" or "eventTime" */
 	const char *id_field;      /* the record's own id, or NULL: canonical SHA-256 */
 	const char *filters;       /* extra members of data[0], JSON, may be "" */
