@@ -22,7 +22,7 @@
 
 static int is_threat(const js_doc *d, int rec, const struct mw_logtype *lt)
 {
-	int v = js_get(d, rec, lt->threat_field);
+	int v = logtype_has_verdict(lt) ? js_get(d, rec, lt->threat_field) : -1;
 	int b;
 
 	if (v < 0)
@@ -74,6 +74,47 @@ static void reject(collector *c, struct job *j, const js_doc *d, int rec, const 
 	j->rep.rejects++;
 	if (store_add_rejects(c->store, j->source, 1, &e) < 0)
 		mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, e.msg);
+}
+
+/* A newest-first page committed in time order: the store's rowid order is
+ * what the preview and the outputs follow, so a poll's page reads as a
+ * TTP page does (a backfill of many pages still stores later pages'
+ * older records after the earlier pages' newer ones). */
+static void reverse_rows(struct store_rec *rows, size_t n)
+{
+	for (size_t a = 0, b = n ? n - 1 : 0; a < b; a++, b--) {
+		struct store_rec t = rows[a];
+
+		rows[a] = rows[b];
+		rows[b] = t;
+	}
+}
+
+/* The oldest record time of a page inside its window (INT64_MAX: none). */
+static int64_t page_min_time(const struct store_rec *rows, size_t n)
+{
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].outside && rows[i].time < t)
+			t = rows[i].time;
+	return t;
+}
+
+/* Whether a page of nothing but records this window already received is
+ * the tenant paging in a circle. Oldest first a page goes forward in time,
+ * so one that ends at or before where the window already was, and after
+ * what its overlap or a restart reads again, is. Newest first every page
+ * goes back in time: one that reaches no further back than the pages
+ * before it is; one that does is a re-read going back (after a reset, or
+ * a restart from the window's start), which must go on to find the older
+ * records it has not stored. */
+static int dup_page_loops(struct job *j, int64_t max_time, int64_t min_time,
+			  int64_t prev_progress)
+{
+	if (j->lt->newest_first)
+		return min_time != INT64_MAX && min_time >= j->oldest_seen;
+	return max_time > 0 && max_time <= prev_progress && max_time > j->expect_dup_until;
 }
 
 /* Turns the page's records into store rows. Returns the number of rows. */
@@ -365,6 +406,16 @@ void col_loop_watch_reset(struct job *j, int64_t expect_dup_until)
 	j->ntokens = 0;
 	j->dup_pages = 0;
 	j->expect_dup_until = expect_dup_until;
+	j->oldest_seen = INT64_MAX;
+}
+
+/* Where a window read again from a point starts: oldest first, from the
+ * newest record received (progress) less what the caller subtracts; newest
+ * first the unread part is the window's older end, so it is read again from
+ * its start (HACKING, "Newest-first windows"). */
+static int64_t reread_from(const struct job *j, int64_t win_from, int64_t progress)
+{
+	return j->lt->newest_first ? win_from : progress;
 }
 
 /* 1 when next repeats a token this window already followed. */
@@ -438,7 +489,7 @@ static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
 		return 0;
 	j->page_size = j->page_size / 2 < MIN_SLOW_PAGE ? MIN_SLOW_PAGE : j->page_size / 2;
 	if (j->cur.win_progress > j->cur.win_from)
-		j->cur.win_from = j->cur.win_progress;
+		j->cur.win_from = reread_from(j, j->cur.win_from, j->cur.win_progress);
 	j->cur.page_token[0] = '\0';
 	j->cur.win_received = 0;
 	col_loop_watch_reset(j, j->cur.win_progress);
@@ -503,8 +554,9 @@ void col_step(collector *c, struct job *j)
 	struct store_rec *rows = NULL;
 	size_t nrows;
 	struct window_page wp;
-	int64_t max_time = 0, sent, prev_progress;
+	int64_t max_time = 0, min_time, sent, prev_progress;
 	const char *loop = NULL;
+	int loops;
 	mw_err e;
 
 	if (!j->cur.in_window && j->backfill) {
@@ -518,8 +570,8 @@ void col_step(collector *c, struct job *j)
 
 		if (j->cur.horizon > to)
 			pull_back_horizon(c, j, to);
-		if (!window_bounds(j->cur.horizon, now, j->in->lag, j->in->overlap, j->in->lookback,
-				   &from, &to)) {
+		if (!window_bounds(j->cur.horizon, now, j->in->lag, j->in->overlap,
+				   logtype_lookback(j->lt, j->in->lookback), &from, &to)) {
 			/* Nothing new can be asked for yet: fetch is done with it. */
 			if (c->opts.once) {
 				j->done = 1;
@@ -528,6 +580,25 @@ void col_step(collector *c, struct job *j)
 			}
 			window_done(c, j);
 			return;
+		}
+		/* Nothing older than the type's retention is kept by Mimecast
+		 * (HACKING, "Retention"): a horizon from a long outage or a
+		 * reset asks no further back. The horizon comes forward with
+		 * it, so coverage shows what lies between as a gap rather than
+		 * as collected. */
+		if (j->lt->retention > 0 && from < now - j->lt->retention) {
+			from = now - j->lt->retention;
+			if (j->cur.horizon && j->cur.horizon < from) {
+				char was[32], f[32];
+
+				mw_format_rfc3339(j->cur.horizon, was);
+				mw_format_rfc3339(from, f);
+				col_event_defer(c, j, "retention", "horizon %s is older than the "
+						"%lld days Mimecast keeps %s: reading from %s",
+						was, (long long)(j->lt->retention / 86400),
+						j->lt->kept_as, f);
+				j->cur.horizon = from;
+			}
 		}
 		j->cur.in_window = 1;
 		j->cur.win_from = from;
@@ -592,15 +663,20 @@ void col_step(collector *c, struct job *j)
 	}
 	if (res.cls == MC_BAD_REQUEST && req.page_token) {
 		/* The page token was refused (expired): restart the window where
-		 * the stored records end, less the overlap; dedup absorbs repeats. */
-		int64_t from;
+		 * the stored records end, less the overlap (newest first: from its
+		 * start, once); dedup absorbs repeats. */
+		int64_t from = j->cur.win_from;
 
-		if (!window_token_restart(j->cur.win_from, j->cur.win_progress, j->in->overlap,
-					  &from)) {
-			/* Restarting would ask for the same pages again. */
+		if (j->lt->newest_first ? j->cur.win_restarted
+					: !window_token_restart(j->cur.win_from, j->cur.win_progress,
+								j->in->overlap, &from)) {
+			/* Restarting would ask for the same pages again (newest
+			 * first: the whole window was already read again once). */
 			on_failure(c, j, &res);
 			return;
 		}
+		if (j->lt->newest_first)
+			j->cur.win_restarted = 1;
 		j->cur.win_from = from;
 		j->cur.page_token[0] = '\0';
 		j->cur.win_received = 0;
@@ -637,6 +713,9 @@ void col_step(collector *c, struct job *j)
 	j->app_id_retried = 0;
 
 	nrows = page_rows(c, j, &rows, &max_time);
+	if (j->lt->newest_first)
+		reverse_rows(rows, nrows);
+	min_time = page_min_time(rows, nrows);
 	prev_progress = j->cur.win_progress;
 	next = j->cur;
 	if (max_time > next.win_progress)
@@ -658,7 +737,16 @@ void col_step(collector *c, struct job *j)
 			break;
 		}
 		/* A token we cannot keep: ask again from the last record instead;
-		 * the overlap's dedup absorbs what comes twice. */
+		 * the overlap's dedup absorbs what comes twice. Newest first there
+		 * is no such point: the page is a failure (it is asked again, and
+		 * said), never a window closed short. */
+		if (j->lt->newest_first) {
+			col_local_failure(&res, "page token", "the next page token is longer than "
+					  "mimewatch keeps", "report this as a mimewatch bug");
+			res.cls = MC_RETRY;
+			on_failure(c, j, &res);
+			return;
+		}
 		mw_log(1, "%s/%s: page token longer than %zu bytes: restarting window at "
 			  "the last record", j->in->name, j->lt->name, sizeof(next.page_token));
 		next.page_token[0] = '\0';
@@ -673,8 +761,9 @@ void col_step(collector *c, struct job *j)
 			  "%lld: reading once more from the newest record received",
 		       j->in->name, j->lt->name, (long long)next.win_received,
 		       (long long)c->page.total_count);
-		next.win_from = window_restart_from(next.win_from, next.win_progress,
-						    j->in->overlap);
+		next.win_from = reread_from(j, next.win_from,
+					    window_restart_from(next.win_from, next.win_progress,
+								j->in->overlap));
 		next.page_token[0] = '\0';
 		next.win_received = 0;
 		next.win_restarted = 1;
@@ -740,14 +829,14 @@ void col_step(collector *c, struct job *j)
 	if (j->cur.in_window && j->cur.page_token[0] && c->page.next &&
 	    strcmp(j->cur.page_token, c->page.next) == 0)
 		token_followed(j, c->page.next);
-	/* Pages of nothing but records this window already received: oldest
-	 * first, a page goes forward in time, so an all-duplicate page that
-	 * ends at or before where the window already was, and after what its
-	 * overlap or a restart reads again, is the tenant paging in a circle.
-	 * (A reset or an overlap re-reads stored records too, but moving
-	 * forward.) A few in a row close the window. */
-	if (nrows > 0 && pr.inserted == 0 && pr.revised == 0 && j->cur.in_window && max_time > 0 &&
-	    max_time <= prev_progress && max_time > j->expect_dup_until) {
+	/* Pages of nothing but records this window already received, going
+	 * round (dup_page_loops): a few in a row close the window. (A reset or
+	 * an overlap re-reads stored records too, but moving on in time.) */
+	loops = nrows > 0 && pr.inserted == 0 && pr.revised == 0 && j->cur.in_window &&
+		dup_page_loops(j, max_time, min_time, prev_progress);
+	if (min_time < j->oldest_seen)
+		j->oldest_seen = min_time;
+	if (loops) {
 		if (++j->dup_pages >= LOOP_DUP_PAGES) {
 			snprintf(j->win_warn, sizeof(j->win_warn),
 				 "pagination did not end (%d pages of records this window had "

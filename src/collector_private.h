@@ -70,6 +70,8 @@ struct job {
 	uint64_t tokens[8];
 	int ntokens;
 	int64_t expect_dup_until;
+	int64_t oldest_seen;    /* newest first: the oldest record time a page of this
+				 * reading brought (INT64_MAX: none yet) */
 	int dup_pages;
 	char skew_warn[160];    /* this host's clock against the server's Date */
 	char win_warn[220];     /* what the last windows ended with; said for a day */

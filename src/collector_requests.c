@@ -138,7 +138,8 @@ static void job_request(collector *c, struct job *j, const struct store_request 
 		col_put_status(c, j, j->backfill ? "collecting" : "idle");
 		break;
 	case MW_REQ_RESET: {
-		int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10) : mw_now() - j->in->lookback;
+		int64_t h = r->arg[0] ? strtoll(r->arg, NULL, 10)
+				      : mw_now() - logtype_lookback(j->lt, j->in->lookback);
 
 		if (store_reset_cursor(c->store, j->source, h, &e) < 0 ||
 		    store_get_cursor(c->store, j->source, &j->cur, &e) < 0) {

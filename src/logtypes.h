@@ -1,10 +1,11 @@
-/* logtypes.h - the table of Mimecast log types. Adding a type (audit, DLP,
- * SIEM) is one entry here plus its preview columns: nothing else in the code
- * may switch on the type. */
+/* logtypes.h - the table of Mimecast log types. Adding a type of the paged
+ * shape (TTP, audit, DLP) is one entry here plus its preview columns: nothing
+ * else in the code may switch on the type. */
 #ifndef MW_LOGTYPES_H
 #define MW_LOGTYPES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mw_column {
 	const char *title;  /* column heading */
@@ -16,14 +17,30 @@ struct mw_logtype {
 	const char *name;          /* config and NDJSON name: "url" */
 	const char *label;         /* "URL Protect" */
 	const char *path;          /* "/api/ttp/url/get-logs" */
-	const char *array_key;     /* records live in data[0].<array_key> */
+	const char *array_key;     /* records live in data[0].<array_key>; NULL:
+				    * data[] itself is the records (audit) */
+	const char *from_key;      /* data[0]'s window start: "from" or "startDateTime" */
+	const char *to_key;        /* data[0]'s window end: "to" or "endDateTime" */
+	/* 0: the request says "oldestFirst":true and pages come oldest first;
+	 * 1: the endpoint takes no oldestFirst and pages come newest first, so a
+	 * window is re-read from its start, never from its newest record
+	 * (HACKING, "Newest-first windows"). */
+	int newest_first;
+	int64_t retention;         /* seconds Mimecast keeps (lookback is clamped) */
+	const char *kept_as;       /* what the retention is said of: "TTP logs" */
+	int by_default;            /* collected when a config names no types */
+	/* The warning for a type that returned no records for 24 hours, with
+	 * why (status.c); NULL: a quiet day is normal for it, no warning. */
+	const char *silence_warning;
 	const char *time_field;    /* record time: "date" or "eventTime" */
 	const char *id_field;      /* the record's own id, or NULL: canonical SHA-256 */
 	const char *filters;       /* extra members of data[0], JSON, may be "" */
 	const char *permission;    /* "Monitoring | URL Protection | Read" */
-	const char *package;       /* get-account package name fragment */
+	const char *package;       /* get-account package name fragment; NULL: no
+				    * package is checked (none, or none confirmed) */
 	/* A record is a threat when threat_field's value (a string, or a
-	 * boolean as "true"/"false") is one of threat_values (NULL-ended). */
+	 * boolean as "true"/"false") is one of threat_values (NULL-ended).
+	 * NULL threat_field: the type has no verdict (`m` does not apply). */
 	const char *threat_field;
 	const char *const *threat_values;
 	const struct mw_column *columns;
@@ -35,6 +52,13 @@ extern const size_t mw_nlogtypes;
 
 /* By name, or NULL. */
 const struct mw_logtype *logtype_find(const char *name);
+/* The types collected when a config names none (a mask of table indices). */
+unsigned logtype_default_mask(void);
+/* How far back a first window of lt reaches: lookback, clamped to what
+ * Mimecast keeps of the type. */
+int64_t logtype_lookback(const struct mw_logtype *lt, int64_t lookback);
+/* Whether records of lt carry a verdict (threat_field), i.e. `m` applies. */
+int logtype_has_verdict(const struct mw_logtype *lt);
 /* Index in mw_logtypes (the bit in a types mask), or -1. */
 int logtype_index(const char *name);
 

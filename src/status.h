@@ -9,8 +9,9 @@
 #define STATUS_SILENT_SECS 86400
 
 /* The warning for a type that has returned no records for 24 hours of
- * collected time (Enhanced Logging off, or the package not licensed), or
- * NULL. */
+ * collected time (for TTP: Enhanced Logging off, or the package not
+ * licensed; the log-type table's silence_warning), or NULL, also for a type
+ * whose quiet days are normal (audit, DLP). */
 const char *status_silence_warning(const struct store_status *st);
 
 #endif

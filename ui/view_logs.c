@@ -60,6 +60,8 @@ struct logs {
 	const struct mw_logtype *lt;
 	int64_t source;         /* 0: nothing stored for this type yet */
 	int collects;           /* the config collects this type for the integration */
+	unsigned types;         /* the types the integration collects (all when unknown):
+				 * the tabs and Tab's cycle; 1-9 still pick any by index */
 	int64_t total;          /* records of the type (store status) */
 	struct store_status st; /* the type's status, when source > 0 */
 
@@ -114,17 +116,23 @@ struct logs {
 	mw_buf scratch;
 };
 
+/* `m` is kept across types; it filters only a type that has a verdict. */
+static int threats_on(const struct logs *l)
+{
+	return l->threats && logtype_has_verdict(l->lt);
+}
+
 static struct store_query query_of(const struct logs *l)
 {
 	struct store_query q = { .source = l->source, .text = l->text,
-				 .threats_only = l->threats };
+				 .threats_only = threats_on(l) };
 
 	return q;
 }
 
 static int filtered(const struct logs *l)
 {
-	return l->text[0] || l->threats;
+	return l->text[0] || threats_on(l);
 }
 
 static void note_error(struct logs *l, struct ui_ctx *ctx, const mw_err *e)
@@ -165,7 +173,7 @@ static char *value_text(struct logs *l, int tok, size_t *len)
 /* Whether the record meets the type's threat rule (for the row's colour). */
 static int row_is_threat(struct logs *l)
 {
-	int tok = js_get(&l->doc, 0, l->lt->threat_field);
+	int tok = logtype_has_verdict(l->lt) ? js_get(&l->doc, 0, l->lt->threat_field) : -1;
 	size_t n;
 	char *v;
 	int hit = 0;
@@ -766,11 +774,16 @@ static void set_type(struct logs *l, struct ui_ctx *ctx, int type)
 	l->type = type;
 	l->lt = &mw_logtypes[type];
 	l->collects = 0;
+	l->types = 0;
 	if (ctx->cfg) {
 		for (size_t i = 0; i < ctx->cfg->nintegrations; i++)
-			if (strcmp(ctx->cfg->integrations[i].name, l->integration) == 0)
-				l->collects = !!(ctx->cfg->integrations[i].types & (1u << type));
+			if (strcmp(ctx->cfg->integrations[i].name, l->integration) == 0) {
+				l->types = ctx->cfg->integrations[i].types;
+				l->collects = !!(l->types & (1u << type));
+			}
 	}
+	if (!l->types)
+		l->types = ~0u;
 	snprintf(l->title, sizeof(l->title), "%s %s %s", l->integration,
 		 ui_dot(), l->lt->label);
 	l->source = -1;         /* forces refresh_status to start over */
@@ -899,13 +912,34 @@ static void logs_reload(struct ui_view *v)
 		l->cur = l->nrows ? l->nrows - 1 : 0;
 }
 
+/* A tab for each type the integration collects, and the one open. */
+static int tab_shown(const struct logs *l, int t)
+{
+	return t == l->type || (t < 32 && (l->types & (1u << t)));
+}
+
+/* Tab: the next type with a tab, in table order, round. */
+static int next_tab(const struct logs *l)
+{
+	int n = (int)mw_nlogtypes;
+
+	for (int k = 1; k <= n; k++)
+		if (tab_shown(l, (l->type + k) % n))
+			return (l->type + k) % n;
+	return l->type;
+}
+
 static void draw_tabs(struct logs *l, int y, int x, int width)
 {
 	int used = 1;
 
 	for (size_t t = 0; t < mw_nlogtypes && used < width; t++) {
 		char tab[64];
-		int n = snprintf(tab, sizeof(tab), " %zu %s ", t + 1, mw_logtypes[t].label);
+		int n;
+
+		if (!tab_shown(l, (int)t))
+			continue;
+		n = snprintf(tab, sizeof(tab), " %zu %s ", t + 1, mw_logtypes[t].label);
 
 		used += ui_text(y, x + used, width - used,
 				(int)t == l->type ? ROLE_SELECTION : ROLE_MUTED, tab, (size_t)n);
@@ -931,7 +965,7 @@ static void draw_state(struct logs *l, int y, int x, int width)
 		PUT(ROLE_INPUT, l->text, strlen(l->text));
 		PUT(ROLE_NORMAL, "\"", 1);
 	}
-	if (l->threats) {
+	if (threats_on(l)) {
 		PUT(ROLE_NORMAL, dot, strlen(dot));
 		PUT(ROLE_ERROR, "threats only", 12);
 	}
@@ -1209,13 +1243,19 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	switch (a) {
 	case ACT_FIRST: go_newest(l, ctx); break;
 	case ACT_LAST: go_oldest(l); break;
-	case ACT_NEXT_TYPE: set_type(l, ctx, (l->type + 1) % (int)mw_nlogtypes); break;
+	case ACT_NEXT_TYPE: set_type(l, ctx, next_tab(l)); break;
 
 	case ACT_FILTER:
 		mw_strlcpy(l->text_before, l->text, sizeof(l->text_before));
 		start_prompt(l, PROMPT_FILTER, l->text);
 		return 1;
 	case ACT_THREATS:
+		if (!logtype_has_verdict(l->lt) && !l->threats) {
+			/* the table says the type has no verdict */
+			ui_message(ctx, ROLE_WARNING, "%s records have no threat verdict: m does "
+				   "not apply", l->lt->label);
+			return 1;
+		}
 		l->threats = !l->threats;
 		filter_changed(l, ctx);
 		return 1;

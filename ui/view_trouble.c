@@ -74,9 +74,10 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 				   "application role needs exactly these, and its products must "
 				   "include the threat logs:");
 			for (size_t t = 0; t < mw_nlogtypes; t++)
-				ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL, 4,
-					   "%s%s", mw_logtypes[t].permission,
-					   denied & (1u << t) ? "   <- missing" : "");
+				if (in->types & (1u << t))
+					ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL,
+						   4, "%s%s", mw_logtypes[t].permission,
+						   denied & (1u << t) ? "   <- missing" : "");
 			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Press v to check once the role is "
 				   "saved.");
 			break;
@@ -84,10 +85,12 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Administration > Account > Roles: the service "
 			   "user's role needs exactly these (some consoles label the second "
 			   "\"Impersonation Protection Logs\"):");
+		/* the permissions of the types this integration collects */
 		for (size_t t = 0; t < mw_nlogtypes; t++)
-			ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL, 4, "%s%s",
-				   mw_logtypes[t].permission,
-				   denied & (1u << t) ? "   <- missing" : "");
+			if (in->types & (1u << t))
+				ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL, 4,
+					   "%s%s", mw_logtypes[t].permission,
+					   denied & (1u << t) ? "   <- missing" : "");
 		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Then add the service user to the role. The change "
 			   "applies to new requests at once; press v to check.");
 		break;

@@ -430,21 +430,35 @@ static int parse_integration(struct cfgload_ctx *c, const struct node *m, size_t
 	}
 	if (in->api == 2 && !in->base_url)
 		in->base_url = mw_xstrdup(DEFAULT_V2_URL);
-	if (in->lookback > LOOKBACK_KEPT) {
-		char vb[32];
-		mw_buf wb;
+	/* A lookback past what Mimecast keeps of a collected type: said once, for
+	 * the shortest such retention (the collector clamps each type's first
+	 * window to its own). */
+	{
+		const struct mw_logtype *short_lt = NULL;
 
-		mw_format_duration(in->lookback, vb, sizeof(vb));
-		mw_buf_init(&wb);
-		mw_buf_printf(&wb, "%s%s:%d: %s: lookback: %s reaches past the about 30 days "
-			      "Mimecast keeps TTP logs; what is older is no longer there to "
-			      "collect (write lookback: 30d or less)",
-			      c->cfg->warnings ? c->cfg->warnings : "", c->file,
-			      lines[K_LOOKBACK], who, vb);
-		mw_buf_putc(&wb, '\n');
-		free(c->cfg->warnings);
-		c->cfg->warnings = mw_xstrdup(wb.data);
-		mw_buf_free(&wb);
+		for (size_t t = 0; t < mw_nlogtypes && t < 32; t++)
+			if ((in->types & (1u << t)) && in->lookback > mw_logtypes[t].retention &&
+			    (!short_lt || mw_logtypes[t].retention < short_lt->retention))
+				short_lt = &mw_logtypes[t];
+		if (short_lt) {
+			char vb[32], kb[32];
+			mw_buf wb;
+
+			mw_format_duration(in->lookback, vb, sizeof(vb));
+			mw_format_duration(short_lt->retention, kb, sizeof(kb));
+			mw_buf_init(&wb);
+			mw_buf_printf(&wb, "%s%s:%d: %s: lookback: %s reaches past the about %lld "
+				      "days Mimecast keeps %s; what is older is no longer there "
+				      "to collect (write lookback: %s or less)",
+				      c->cfg->warnings ? c->cfg->warnings : "", c->file,
+				      lines[K_LOOKBACK], who, vb,
+				      (long long)(short_lt->retention / 86400), short_lt->kept_as,
+				      kb);
+			mw_buf_putc(&wb, '\n');
+			free(c->cfg->warnings);
+			c->cfg->warnings = mw_xstrdup(wb.data);
+			mw_buf_free(&wb);
+		}
 	}
 	/* what is missing, blamed on the entry's first line */
 	return cfgschema_check_all(in, c->file, lines, m->line, who, c->e);

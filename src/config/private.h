@@ -19,7 +19,6 @@
 #define PAGE_SIZE_MAX 100
 /* Mimecast keeps TTP logs about 30 days (HACKING, "Not known"); a longer
  * lookback only asks for what is gone. */
-#define LOOKBACK_KEPT (30 * 86400)
 /* Larger durations only invite overflow in "now - lookback" arithmetic. */
 #define DUR_MAX ((int64_t)36500 * 86400)
 

@@ -775,7 +775,7 @@ void config_integration_defaults(struct mw_integration *in)
 {
 	memset(in, 0, sizeof(*in));
 	in->api = 1;
-	in->types = all_types();
+	in->types = logtype_default_mask();
 	in->interval = 300;
 	in->lookback = 86400;
 	in->lag = 30;

@@ -1253,8 +1253,12 @@ static void page_extract(struct mc_page *page, const struct mw_logtype *lt, int 
 		malformed(res, "response without a data array");
 		return;
 	}
-	/* Mimecast answers an empty window with "data":[] (peer fixtures). */
-	if (d->toks[data].size > 0) {
+	/* Mimecast answers an empty window with "data":[] (peer fixtures). A
+	 * type without an array key (audit) has its records in data[] itself. */
+	if (!lt->array_key) {
+		page->records = data;
+		page->nrecords = d->toks[data].size;
+	} else if (d->toks[data].size > 0) {
 		d0 = js_at(d, data, 0);
 		arr = d->toks[d0].type == JS_OBJECT ? js_get(d, d0, lt->array_key) : -1;
 		if (arr < 0 || d->toks[arr].type != JS_ARRAY) {
@@ -1320,8 +1324,12 @@ int mc_get_logs_page(mc_client *c, const struct mc_page_req *req, mw_buf *resp,
 	}
 	/* data goes with the token too: Mimecast accepts both forms, and the
 	 * filters then never depend on the server remembering them. */
-	mw_buf_printf(&body, "}},\"data\":[{\"from\":\"%s\",\"to\":\"%s\",\"oldestFirst\":true",
-		      from, to);
+	mw_buf_printf(&body, "}},\"data\":[{\"%s\":\"%s\",\"%s\":\"%s\"", req->lt->from_key,
+		      from, req->lt->to_key, to);
+	/* Oldest first where the endpoint takes it; newest-first types take no
+	 * such key (HACKING, "Newest-first windows"). */
+	if (!req->lt->newest_first)
+		mw_buf_puts(&body, ",\"oldestFirst\":true");
 	if (req->lt->filters && *req->lt->filters) {
 		mw_buf_putc(&body, ',');
 		mw_buf_puts(&body, req->lt->filters);

@@ -123,8 +123,8 @@ static int type_arg(const char *name, const char *s, unsigned *mask, int allow_a
 	unsigned bit = sim_type_bits(s);
 
 	if (!bit || (!allow_account && (bit & SIM_BIT_ACCOUNT))) {
-		fprintf(stderr, "mimewatch-sim: --%s %s: use url, impersonation, attachment%s\n",
-			name, s, allow_account ? ", account or all" : " or all");
+		fprintf(stderr, "mimewatch-sim: --%s %s: use url, impersonation, attachment, "
+			"audit, dlp%s\n", name, s, allow_account ? ", account or all" : " or all");
 		return -1;
 	}
 	*mask |= bit;

@@ -14,18 +14,24 @@
 
 #define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
 
-static const char *const type_names[SIM_NTYPES] = { "url", "impersonation", "attachment" };
-static const char *const array_keys[SIM_NTYPES] = { "clickLogs", "impersonationLogs",
-						    "attachmentLogs" };
+static const char *const type_names[SIM_NTYPES] = { "url", "impersonation", "attachment",
+						    "audit", "dlp" };
 
 const char *sim_records_type_name(int type)
 {
 	return type >= 0 && type < SIM_NTYPES ? type_names[type] : "?";
 }
 
+const struct mw_logtype *sim_records_logtype(int type)
+{
+	return type >= 0 && type < SIM_NTYPES ? logtype_find(type_names[type]) : NULL;
+}
+
 const char *sim_records_array_key(int type)
 {
-	return type >= 0 && type < SIM_NTYPES ? array_keys[type] : "?";
+	const struct mw_logtype *lt = sim_records_logtype(type);
+
+	return lt ? lt->array_key : NULL;
 }
 
 int sim_records_type_from_name(const char *name)
@@ -153,9 +159,11 @@ int sim_records_match(const struct sim_recset *rs, int type, int64_t i,
 	if (!f)
 		return 1;
 	h = rec_hash(rs, type, i);
-	if (f->route != SIM_ANY && type != SIM_IMPERSONATION && attr_route(type, h) != f->route)
+	if (f->route != SIM_ANY && (type == SIM_URL || type == SIM_ATTACHMENT) &&
+	    attr_route(type, h) != f->route)
 		return 0;
-	if (f->verdict && type != SIM_IMPERSONATION && strcmp(attr_verdict(type, h), f->verdict))
+	if (f->verdict && (type == SIM_URL || type == SIM_ATTACHMENT) &&
+	    strcmp(attr_verdict(type, h), f->verdict))
 		return 0;
 	if (f->tagged != SIM_ANY && type == SIM_IMPERSONATION && attr_tagged(h) != f->tagged)
 		return 0;
@@ -503,9 +511,7 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	mw_buf_puts(b, users[u]);
 	LIT(b, "@sim.example\",\"fromUserEmailAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else if (route == SIM_ROUTE_INBOUND) {
 		put_q(b, PICK(g, 8, senders));
 	} else {
@@ -517,17 +523,13 @@ static void append_url(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64
 	put_url_text(b, g, hostile);
 	LIT(b, "\",\"ttpDefinition\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, route == SIM_ROUTE_INTERNAL ? url_defs[1] : PICK(g, 12, url_defs));
 	}
 	LIT(b, ",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 16, subjects));
 	}
@@ -667,9 +669,7 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 	put_mtoken(b, rs, i, h);
 	LIT(b, ",\"senderAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else {
 		put_q(b, PICK(g, 20, lookalike_senders));
 	}
@@ -677,17 +677,13 @@ static void append_impersonation(mw_buf *b, const struct sim_recset *rs, int64_t
 	mw_buf_puts(b, users[u]);
 	LIT(b, "@sim.example\",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 24, subjects));
 	}
 	LIT(b, ",\"definition\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, hits == 2 ? imp_defs[1] : imp_defs[0]);
 	}
@@ -741,9 +737,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 
 	LIT(b, "{\"senderAddress\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_addr);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_addr);
 	} else if ((g >> 12) % 10 == 0) {
 		LIT(b, "\"<>\"");
 	} else if (route == SIM_ROUTE_INBOUND) {
@@ -757,9 +751,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	mw_buf_puts(b, users[u]);
 	LIT(b, "@sim.example\",\"fileName\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_file);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_file);
 	} else {
 		put_q(b, file_names[f]);
 	}
@@ -800,9 +792,7 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 	put_message_id(b, rs, SIM_ATTACHMENT, i);
 	LIT(b, ",\"subject\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_subject);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_subject);
 	} else {
 		put_q(b, PICK(g, 32, subjects));
 	}
@@ -811,12 +801,118 @@ static void append_attachment(mw_buf *b, const struct sim_recset *rs, int64_t i,
 		put_hex(b, mix(g + (uint64_t)k), 16);
 	LIT(b, "\",\"definition\":");
 	if (hostile) {
-		mw_buf_putc(b, '"');
-		mw_buf_puts(b, hostile_def);
-		mw_buf_putc(b, '"');
+		put_q(b, hostile_def);
 	} else {
 		put_q(b, route == SIM_ROUTE_INTERNAL ? att_defs[1] : PICK(g, 40, att_defs));
 	}
+	mw_buf_putc(b, '}');
+}
+
+/* Audit events [MC-AUDIT] [ELA-AUD-TEST]: id (opaque; Mimecast's is
+ * base64url of zlib'd JSON, so an MTOKEN-like string here), auditType, user
+ * (may be ""), eventTime, eventInfo (free text with its own local times
+ * and, at times, newlines), category (the codes [ELA-AUD-TEST] shows). */
+static const char *const audit_categories[] = {
+	"authentication_logs", "account_logs", "user_account_and_role_logs",
+	"mimecast_access_logs", "integrations_and_apis", "reporting_logs",
+};
+static const char *const audit_types[] = {
+	"Logon Authentication Failed", "Successful Logon", "Role Updated",
+	"Account Setting Changed", "API Application Key Created", "Report Exported",
+};
+
+static void append_audit(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64_t h,
+			 int hostile, const struct when *w)
+{
+	uint64_t g = mix(h ^ 0xa0d1);
+	unsigned k = (unsigned)(g % NELEM(audit_types));
+	unsigned u = (unsigned)((g >> 8) % NELEM(users));
+
+	mw_buf_putc(b, '{');
+	put_mtoken(b, rs, i, h);
+	LIT(b, ",\"auditType\":");
+	put_q(b, audit_types[k]);
+	LIT(b, ",\"user\":");
+	if (hostile) {
+		put_q(b, hostile_addr);
+	} else if ((g >> 12) % 10 == 0) {
+		LIT(b, "\"\"");
+	} else {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, users[u]);
+		LIT(b, "@sim.example\"");
+	}
+	mw_buf_putc(b, ',');
+	put_date(b, "eventTime", rs, SIM_AUDIT, i, w);
+	LIT(b, ",\"eventInfo\":\"");
+	if (hostile) {
+		mw_buf_puts(b, hostile_subject);
+	} else {
+		char tmp[200];
+		int n = snprintf(tmp, sizeof(tmp), "%s, Date: %02u:%02u:%02u BST, IP: ",
+				 audit_types[k], (unsigned)((g >> 16) % 24),
+				 (unsigned)((g >> 24) % 60), (unsigned)((g >> 30) % 60));
+
+		mw_buf_append(b, tmp, (size_t)n);
+		n = snprintf(tmp, sizeof(tmp), "%s.%u, Application: Administration Console",
+			     (g & 1) ? "203.0.113" : "198.51.100", (unsigned)(1 + (g >> 36) % 254));
+		mw_buf_append(b, tmp, (size_t)n);
+		if ((g >> 44) % 5 == 0)
+			LIT(b, "\\nReason: Invalid password");
+	}
+	LIT(b, "\",\"category\":");
+	put_q(b, k == 0 || k == 1 ? audit_categories[0] : PICK(g, 48, audit_categories));
+	mw_buf_putc(b, '}');
+}
+
+/* DLP logs [ELA-DLP-FIELDS] [ELA-DLP-TEST]: senderAddress ("<>" for
+ * bounces), recipientAddress, subject, eventTime, route, policy, action
+ * (hold, notification, block as seen in rows), messageId; no id. */
+static const char *const dlp_policies[] = {
+	"Credit card numbers outbound", "Confidential documents - hold for review",
+	"Personal data (GDPR) external", "Source code leaving the company",
+};
+static const char *const dlp_actions[] = { "notification", "hold", "block" };
+
+static void append_dlp(mw_buf *b, const struct sim_recset *rs, int64_t i, uint64_t h,
+		       int hostile, const struct when *w)
+{
+	uint64_t g = mix(h ^ 0xd1b0);
+	unsigned u = (unsigned)(g % NELEM(users));
+	unsigned a = (unsigned)((g >> 8) % 10);
+
+	LIT(b, "{\"senderAddress\":");
+	if (hostile) {
+		put_q(b, hostile_addr);
+	} else if ((g >> 12) % 15 == 0) {
+		LIT(b, "\"<>\"");
+	} else {
+		mw_buf_putc(b, '"');
+		mw_buf_puts(b, users[u]);
+		LIT(b, "@sim.example\"");
+	}
+	LIT(b, ",\"recipientAddress\":");
+	put_q(b, PICK(g, 16, senders));
+	LIT(b, ",\"subject\":");
+	if (hostile) {
+		put_q(b, hostile_subject);
+	} else {
+		put_q(b, PICK(g, 20, subjects));
+	}
+	mw_buf_putc(b, ',');
+	put_date(b, "eventTime", rs, SIM_DLP, i, w);
+	LIT(b, ",\"route\":");
+	put_q(b, (g >> 24) % 5 ? "outbound" : "internal");
+	LIT(b, ",\"policy\":");
+	if (hostile) {
+		put_q(b, hostile_def);
+	} else {
+		put_q(b, PICK(g, 28, dlp_policies));
+	}
+	LIT(b, ",\"action\":");
+	put_q(b, dlp_actions[a < 6 ? 0 : a < 9 ? 1 : 2]);
+	mw_buf_putc(b, ',');
+	put_message_id(b, rs, SIM_DLP, i);
 	mw_buf_putc(b, '}');
 }
 
@@ -970,6 +1066,29 @@ static void append_corpus(mw_buf *b, const struct sim_recset *rs, int type, int6
 		mw_buf_putc(b, ']');
 		cw_ident(&c, "messageId", rs, type, i);
 		break;
+	case SIM_AUDIT:
+		snprintf(tok, sizeof(tok), "MTOKEN:eNqcorpus-%llu-%lld",
+			 (unsigned long long)rs->seed, (long long)i);
+		cw_key(&c, "id");
+		put_q(b, tok);
+		cw_str(&c, "auditType");
+		cw_str(&c, "user");
+		mw_buf_putc(b, ',');
+		put_date(b, "eventTime", rs, type, i, w);
+		cw_str(&c, "eventInfo");
+		cw_str(&c, "category");
+		break;
+	case SIM_DLP:
+		cw_str(&c, "senderAddress");
+		cw_str(&c, "recipientAddress");
+		cw_str(&c, "subject");
+		mw_buf_putc(b, ',');
+		put_date(b, "eventTime", rs, type, i, w);
+		cw_str(&c, "route");
+		cw_str(&c, "policy");
+		cw_str(&c, "action");
+		cw_ident(&c, "messageId", rs, type, i);
+		break;
 	default:
 		cw_str(&c, "senderAddress");
 		cw_str(&c, "recipientAddress");
@@ -1006,6 +1125,8 @@ static void append_rec(mw_buf *out, const struct sim_recset *rs, int type, int64
 	switch (type) {
 	case SIM_URL: append_url(out, rs, i, h, hostile, w); break;
 	case SIM_IMPERSONATION: append_impersonation(out, rs, i, h, hostile, w); break;
+	case SIM_AUDIT: append_audit(out, rs, i, h, hostile, w); break;
+	case SIM_DLP: append_dlp(out, rs, i, h, hostile, w); break;
 	default: append_attachment(out, rs, i, h, hostile, w); break;
 	}
 }

@@ -9,8 +9,11 @@
 
 #include <stdint.h>
 #include "util.h"
+#include "logtypes.h"
 
-enum sim_type { SIM_URL, SIM_IMPERSONATION, SIM_ATTACHMENT, SIM_NTYPES };
+/* The TTP types, then audit events and DLP logs (HACKING, "Beyond TTP:
+ * audit, DLP and SIEM"); names and shapes as src/logtypes.c has them. */
+enum sim_type { SIM_URL, SIM_IMPERSONATION, SIM_ATTACHMENT, SIM_AUDIT, SIM_DLP, SIM_NTYPES };
 
 /* Routes as filter values; SIM_ANY means no filter. */
 enum { SIM_ANY = -1, SIM_ROUTE_INBOUND = 0, SIM_ROUTE_OUTBOUND, SIM_ROUTE_INTERNAL };
@@ -37,7 +40,10 @@ struct sim_filter {
 };
 
 const char *sim_records_type_name(int type);   /* "url" ... */
-const char *sim_records_array_key(int type);   /* "clickLogs" ... */
+/* "clickLogs" ...; NULL: the records are data[] itself (audit). */
+const char *sim_records_array_key(int type);
+/* The log-type table's entry of a type (shape: time keys, order). */
+const struct mw_logtype *sim_records_logtype(int type);
 int sim_records_type_from_name(const char *name); /* -1 unknown */
 
 int64_t sim_records_time_us(const struct sim_recset *rs, int type, int64_t i);

@@ -48,11 +48,16 @@
 
 /* ---- paths --------------------------------------------------------------- */
 
-enum sim_path { P_URL, P_IMP, P_ATT, P_ACCOUNT, P_DISCOVER, P_OAUTH, P_OTHER, P_COUNT };
+/* The log paths come first, in enum sim_type's order: P_URL + type. */
+enum sim_path { P_URL, P_IMP, P_ATT, P_AUDIT, P_DLP, P_ACCOUNT, P_DISCOVER, P_OAUTH, P_OTHER,
+		P_COUNT };
 
+/* audit: POST /api/audit/get-audit-events [MC-AUDIT]; DLP: POST
+ * /api/dlp/get-logs [MC-DLP] (HACKING, "Beyond TTP: audit, DLP and SIEM"). */
 static const char *const path_names[P_COUNT] = {
 	"/api/ttp/url/get-logs", "/api/ttp/impersonation/get-logs",
-	"/api/ttp/attachment/get-logs", "/api/account/get-account",
+	"/api/ttp/attachment/get-logs", "/api/audit/get-audit-events", "/api/dlp/get-logs",
+	"/api/account/get-account",
 	"/api/login/discover-authentication", "/oauth/token", "other",
 };
 
@@ -72,7 +77,7 @@ enum fault_kind {
 	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
 	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
 	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT, F_REVISE,
-	F_COUNT
+	F_PAGETOKEN, F_COUNT
 };
 
 static const char *const fault_names[F_COUNT] = {
@@ -81,7 +86,7 @@ static const char *const fault_names[F_COUNT] = {
 	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
 	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
 	"timeshift", "nextloop", "repeatpages", "baddate", "hostile_account",
-	"revise",
+	"revise", "pagetoken",
 };
 
 /* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
@@ -138,9 +143,9 @@ struct reqlog {
 };
 
 /* Internal request type bit for /oauth/token (echo what=form only). */
-#define SIM_BIT_OAUTH (1u << 4)
+#define SIM_BIT_OAUTH (1u << 9)
 
-#define LOG_BITS ((1u << SIM_URL) | (1u << SIM_IMPERSONATION) | (1u << SIM_ATTACHMENT))
+#define LOG_BITS ((1u << SIM_NTYPES) - 1)
 
 unsigned sim_type_bits(const char *name)
 {
@@ -242,7 +247,7 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 		if (strcmp(kv, "type") == 0) {
 			f->types = sim_type_bits(val);
 			if (!f->types) {
-				mw_err_set(e, "fault \"%s\": type=%s: use url, impersonation, "
+				mw_err_set(e, "fault \"%s\": type=%s: use url, impersonation, audit, dlp, "
 					   "attachment, account or all", spec, val);
 				return -1;
 			}
@@ -1451,7 +1456,7 @@ static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn
 
 		if (t < 0) {
 			reply_fail(&r, 400, "err_sim_bad_type",
-				   "type=url, type=impersonation or type=attachment is required", 0);
+				   "type=url, impersonation, attachment, audit or dlp is required", 0);
 		} else {
 			struct ndjson_stream *st = mw_xcalloc(1, sizeof(*st));
 			struct MHD_Response *resp;
@@ -1592,7 +1597,10 @@ static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 		}
 	}
 	if (d0) {
-		static const char *const dates[2] = { "from", "to" };
+		/* from/to [MC-URL] [MC-DLP]; audit's startDateTime/endDateTime
+		 * [MC-AUDIT]: the table's keys */
+		const struct mw_logtype *lt = sim_records_logtype(type);
+		const char *const dates[2] = { lt->from_key, lt->to_key };
 
 		for (int k = 0; k < 2; k++) {
 			int64_t *dst = k ? &c->to : &c->from;
@@ -1608,7 +1616,9 @@ static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 				goto out;
 			}
 		}
-		if (json_object_object_get_ex(d0, "oldestFirst", &v)) {
+		/* audit documents no oldestFirst: its pages come newest first
+		 * [ELA-AUD-HJ] [ELA-MOCK], and the key is left unread */
+		if (!lt->newest_first && json_object_object_get_ex(d0, "oldestFirst", &v)) {
 			if (!json_object_is_type(v, json_type_boolean)) {
 				bad(br, "err_validation_invalid_type", "oldestFirst",
 				    "oldestFirst must be true or false");
@@ -1616,7 +1626,8 @@ static int parse_logs_request(const struct sim *s, int type, const mw_buf *body,
 			}
 			c->oldest = json_object_get_boolean(v);
 		}
-		if (type != SIM_IMPERSONATION && json_object_object_get_ex(d0, "route", &v)) {
+		if ((type == SIM_URL || type == SIM_ATTACHMENT) &&
+		    json_object_object_get_ex(d0, "route", &v)) {
 			static const char *const rn[] = { "inbound", "outbound", "internal" };
 			const char *t = json_object_get_string(v);
 			int r = -2;
@@ -1734,7 +1745,7 @@ static void empty_page(const struct cursor *c, int shape, int total_mode, int64_
 
 	mw_buf_reset(b);
 	LIT(b, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":0");
-	if (total_mode != TOTAL_NONE)
+	if (total_mode != TOTAL_NONE && sim_records_array_key(c->type))
 		mw_buf_printf(b, ",\"totalCount\":%lld",
 			      (long long)(total_mode == TOTAL_REAL ? real_total :
 					  total_mode == TOTAL_FIXED ? total_n :
@@ -1742,7 +1753,7 @@ static void empty_page(const struct cursor *c, int shape, int total_mode, int64_
 	if (next_tok)
 		mw_buf_printf(b, ",\"next\":\"%s\"", next_tok);
 	LIT(b, "}},\"data\":[");
-	if (shape == SHAPE_NESTED) {
+	if (shape == SHAPE_NESTED && sim_records_array_key(c->type)) {
 		LIT(b, "{\"");
 		mw_buf_puts(b, sim_records_array_key(c->type));
 		LIT(b, "\":[]");
@@ -1835,9 +1846,17 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	LIT(b, "     ");  /* the count goes here once known */
 	size_t next_at = b->len;
 
-	LIT(b, "}},\"data\":[{\"");
-	mw_buf_puts(b, sim_records_array_key(c->type));
-	LIT(b, "\":[");
+	/* audit: a flat data[] of records, meta.pagination without totalCount
+	 * [MC-AUDIT] [ELA-MOCK]; the others: data[0].<key>[] [MC-URL] [MC-DLP] */
+	const char *akey = sim_records_array_key(c->type);
+
+	if (akey) {
+		LIT(b, "}},\"data\":[{\"");
+		mw_buf_puts(b, akey);
+		LIT(b, "\":[");
+	} else {
+		LIT(b, "}},\"data\":[");
+	}
 	/* timeshift sticky=1: records moved earlier come first in every answer */
 	nst = sticky_of(s, c->type, st);
 	for (int k = 0; k < nst; k++) {
@@ -1886,7 +1905,9 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	if (c->type == SIM_IMPERSONATION)
 		mw_buf_printf(b, ",\"resultCount\":%lld",
 			      (long long)result_count(s, c, lo, hi, now_us));
-	LIT(b, "}],\"fail\":[]}");
+	if (akey)
+		LIT(b, "}]");
+	LIT(b, ",\"fail\":[]}");
 	r->records = nout;
 
 	/* Pagination that goes round (hostile tenants): a page of a circle
@@ -1956,7 +1977,9 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 	 * follow, the next token ("returned only when there are more results"
 	 * [MC-URL]). */
 	char num[64];
-	int nl = snprintf(num, sizeof(num), "%d,\"totalCount\":%lld", nout, (long long)(hi - lo));
+	int nl = akey ? snprintf(num, sizeof(num), "%d,\"totalCount\":%lld", nout,
+				 (long long)(hi - lo))
+		      : snprintf(num, sizeof(num), "%d", nout);
 
 	/* The placeholder may be shorter or longer than what replaces it. */
 	mw_buf_reserve(b, (size_t)nl);
@@ -2000,9 +2023,12 @@ static void logs_page(struct sim *s, struct cursor *c, int has_token, const stru
 
 static void account_body(const struct sim *s, unsigned omit, int hostile, mw_buf *b)
 {
+	/* audit: no package [MC-AUDIT]; DLP's as get-account lists it
+	 * [XSOAR-V2-TEST] (whether the endpoint needs it: UNCONFIRMED) */
 	static const char *const pkgs[SIM_NTYPES] = {
 		"URL Protection (Site) [1043]", "Impersonation Protection [1060]",
-		"Attachment Protection (Pro) [1059]",
+		"Attachment Protection (Pro) [1059]", NULL,
+		"Content Control and Data Leak Prevention (Site) [1013]",
 	};
 
 	mw_buf_reset(b);
@@ -2023,7 +2049,7 @@ static void account_body(const struct sim *s, unsigned omit, int hostile, mw_buf
 	       "\"packages\":[\"Mimecast Email Security Cloud Gateway [1001]\","
 	       "\"Enhanced Logging [1061]\"");
 	for (int t = 0; t < SIM_NTYPES; t++) {
-		if ((omit | s->o.no_package) & (1u << t))
+		if (!pkgs[t] || ((omit | s->o.no_package) & (1u << t)))
 			continue;
 		LIT(b, ",\"");
 		mw_buf_puts(b, pkgs[t]);
@@ -2293,7 +2319,11 @@ static int authenticate(struct sim *s, struct MHD_Connection *conn, const char *
  * authenticated. emptyend has its own moment (emptyend_pick). */
 enum { PHASE_GATE, PHASE_FUNC };
 
-static int fault_matches(const struct fault *f, unsigned bit, int phase, int bearer)
+/* What a request carries, for the faults that look (fault_pick's ctx). */
+#define FX_BEARER 1     /* an API 2.0 Bearer token */
+#define FX_PAGETOKEN 2  /* a get-logs pageToken */
+
+static int fault_matches(const struct fault *f, unsigned bit, int phase, int ctx)
 {
 	switch (f->kind) {
 	case F_EMPTYEND:
@@ -2309,7 +2339,9 @@ static int fault_matches(const struct fault *f, unsigned bit, int phase, int bea
 		/* only ever concerns get-account, whichever types it names */
 		return phase == PHASE_FUNC && bit == SIM_BIT_ACCOUNT;
 	case F_TOKEN_REVOKED:
-		return phase == PHASE_FUNC && bearer && (f->types & bit);
+		return phase == PHASE_FUNC && (ctx & FX_BEARER) && (f->types & bit);
+	case F_PAGETOKEN:
+		return phase == PHASE_FUNC && (ctx & FX_PAGETOKEN) && (f->types & bit);
 	default:
 		return phase == PHASE_FUNC && (f->types & bit);
 	}
@@ -2326,7 +2358,7 @@ static int fault_fires(struct fault *f)
 }
 
 /* The fault that fires for this request (copied), or kind F_COUNT. */
-static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int bearer)
+static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int ctx)
 {
 	struct fault none = { .kind = F_COUNT };
 	int64_t now = mw_mono_ms();
@@ -2335,7 +2367,7 @@ static struct fault fault_pick(struct sim *s, unsigned bit, int phase, int beare
 	for (int i = 0; i < s->nfaults; i++) {
 		struct fault *f = &s->faults[i];
 
-		if (!fault_matches(f, bit, phase, bearer))
+		if (!fault_matches(f, bit, phase, ctx))
 			continue;
 		if (f->kind == F_GATEWAY429 && now < f->hold_until_ms) {
 			/* inside a hold every matching request is refused */
@@ -2443,6 +2475,14 @@ static int fault_apply(struct sim *s, const struct fault *f, struct MHD_Connecti
 				      "[{\"code\":\"err_internal\",\"message\":\"Temporary failure\","
 				      "\"retryable\":true}],\"key\":{}}]}");
 		return 1;
+	case F_PAGETOKEN:
+		/* A page token the service no longer takes: an expired one, as
+		 * after a long outage. What Mimecast answers is not public
+		 * (HACKING, "Not known"); the 400 and the code are the sim's own,
+		 * as for an altered token. Fault only. */
+		reply_fail(r, 400, "err_validation_invalid_page_token",
+			   "The page token is invalid or has expired", 0);
+		return 1;
 	case F_TOKEN_EXPIRED:
 		/* [SPLUNK-TA-UTILS] [AZ-V2-UTILS] */
 		reply_fail(r, 401, "token_expired", "Access Token Expired", 0);
@@ -2528,7 +2568,10 @@ static void splice_records(mw_buf *b, int type, const char *ins, size_t inslen, 
 	size_t pos;
 	const char *pre, *post;
 
-	snprintf(key, sizeof(key), "\"%s\":[", sim_records_array_key(type));
+	if (sim_records_array_key(type))
+		snprintf(key, sizeof(key), "\"%s\":[", sim_records_array_key(type));
+	else
+		snprintf(key, sizeof(key), "\"data\":[");
 	at = b->data ? strstr(b->data, key) : NULL;
 	if (!at)
 		return;
@@ -2588,11 +2631,18 @@ static void damage_page(const struct fault *f, int type, struct reply *r)
 		/* One padded record instead of the page: prefix | padding | suffix. */
 		mw_buf_reset(&r->body);
 		LIT(&r->body, "{\"meta\":{\"status\":200,\"pagination\":{\"pageSize\":1}},"
-			      "\"data\":[{\"");
-		mw_buf_puts(&r->body, sim_records_array_key(type));
-		LIT(&r->body, "\":[{\"pad\":\"");
+			      "\"data\":[");
+		if (sim_records_array_key(type)) {
+			LIT(&r->body, "{\"");
+			mw_buf_puts(&r->body, sim_records_array_key(type));
+			LIT(&r->body, "\":[");
+		}
+		LIT(&r->body, "{\"pad\":\"");
 		r->big_split = r->body.len;
-		LIT(&r->body, "\"}]}],\"fail\":[]}");
+		LIT(&r->body, "\"}]");
+		if (sim_records_array_key(type))
+			LIT(&r->body, "}]");
+		LIT(&r->body, ",\"fail\":[]}");
 		r->big_bytes = f->bytes > (int64_t)r->body.len ? f->bytes : (int64_t)r->body.len;
 		r->big_length = f->length;
 		r->mode = SEND_BIG;
@@ -2689,7 +2739,7 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 	struct bad_request br;
 	int has_token = 0, parsed = -1;
 
-	if (p == P_URL || p == P_IMP || p == P_ATT) {
+	if (p >= P_URL && p < P_URL + SIM_NTYPES) {
 		parsed = parse_logs_request(s, (int)(p - P_URL), body, &c, &has_token, &br);
 		r->logged = 1;
 		r->lg.type = (int)(p - P_URL);
@@ -2699,7 +2749,8 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		r->lg.to = parsed == 0 ? c.to : 0;
 		r->lg.loop = parsed == 0 ? c.loop_mode : 0;
 	}
-	f = fault_pick(s, bit, PHASE_FUNC, bearer);
+	f = fault_pick(s, bit, PHASE_FUNC, (bearer ? FX_BEARER : 0) |
+					   (parsed == 0 && has_token ? FX_PAGETOKEN : 0));
 	if (f.kind != F_COUNT && fault_apply(s, &f, conn, body, r, rl, bucket_key))
 		return;
 	if (p == P_ACCOUNT) {
@@ -2836,7 +2887,7 @@ static void derive_key(uint64_t seed, const char *label, unsigned char out[32])
 static int setup_records(struct sim *s, mw_err *e)
 {
 	const struct sim_opts *o = &s->o;
-	static const int64_t default_ms[SIM_NTYPES] = { 2000, 7000, 5000 };
+	static const int64_t default_ms[SIM_NTYPES] = { 2000, 7000, 5000, 11000, 13000 };
 
 	if (o->span <= 0 || o->records < 0 || o->spacing_ms < 0 || o->hostile_every < 0 ||
 	    o->late_fraction < 0 || o->late_fraction > 1 || o->late_delay < 0) {

@@ -62,7 +62,7 @@ struct sim_opts {
 	int quiet;                 /* no request log on stderr */
 };
 
-#define SIM_BIT_ACCOUNT (1u << 3)
+#define SIM_BIT_ACCOUNT (1u << 8)   /* above every enum sim_type bit */
 
 void sim_opts_init(struct sim_opts *o);
 /* "url", "impersonation", "attachment", "account" (and "all" for the three

@@ -188,5 +188,100 @@ def test_late_records():
               "did not take effect, the test proves nothing")
 
 
+def test_newest_first_reads_back():
+    """Issue 15, audit's pages newest first. A reset that reaches further
+    back than what was collected re-reads the newest records first: pages of
+    nothing but duplicates, each going further back, until the older records
+    come. That is no pagination loop: every record arrives, once. A tenant
+    that serves the window's newest records again and again still is one:
+    the window closes with a warning, without waiting out a retry budget."""
+    with Sim(["--records", "1000", "--span", "1h"]) as sim:
+        sim.edit_config(types="[audit, dlp]", lookback="30m")
+        first = sim.fetch().report()
+        for t in ("audit", "dlp"):
+            check(300 < first[("sim", t)]["new"] < 700, "first fetch sim/%s: %r"
+                  % (t, first[("sim", t)]))
+        sim.edit_config(lookback="2h")
+        r = sim.mw(["reset", "--yes", "sim"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        again = sim.fetch().report()
+        for t in ("audit", "dlp"):
+            eq(first[("sim", t)]["new"] + again[("sim", t)]["new"], 1000,
+               "sim/%s new over both fetches" % t)
+            eq(sim.type_status()[t]["warning"] or "", "", "sim/%s status warning" % t)
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in ("audit", "dlp")})
+    with Sim(["--records", "1000", "--span", "1h", "--fault",
+              "repeatpages:type=audit,after=3"]) as sim:
+        sim.edit_config(types="[audit]")
+        r = sim.fetch(budget="10m", timeout=60)
+        check(r.wall < 30 * mwtest.SCALE, "fetch took %.1fs" % r.wall)
+        st = sim.type_status()["audit"]
+        check("pagination did not end" in (st["warning"] or ""), "audit warning %r"
+              % st["warning"])
+
+
+def test_refused_page_token():
+    """Issue 15: a page token the tenant refuses (the sim's pagetoken fault,
+    as an expired token after an outage) mid-window. Oldest first (DLP) the
+    window is read again from the newest record stored less the overlap;
+    newest first (audit) that point has only the newer part behind it, so
+    the window is read again from its start. Every record, once. A token
+    refused again on the re-read is a failure, reported, with nothing lost
+    of what was stored."""
+    with Sim(["--records", "1000", "--span", "1h", "--fault",
+              "pagetoken:type=audit,after=2,count=1", "--fault",
+              "pagetoken:type=dlp,after=2,count=1"]) as sim:
+        sim.edit_config(types="[audit, dlp]")
+        r = sim.fetch()
+        for t in ("audit", "dlp"):
+            got = r.report()[("sim", t)]
+            eq(got["new"], 1000, "sim/%s new" % t)
+            eq(got["retries"], 1, "sim/%s retries (the refused page)" % t)
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in ("audit", "dlp")})
+        # audit read its first 3 pages again (10 + 1 refused + 3), DLP from
+        # its third page's newest record less the 10-minute overlap
+        eq(sim.path_requests("audit"), 14, "audit requests")
+    with Sim(["--records", "1000", "--span", "1h", "--fault",
+              "pagetoken:type=audit,after=2,count=0"]) as sim:
+        sim.edit_config(types="[audit]")
+        r = sim.fetch(budget="2s", expect_rc=1)
+        got = r.report()[("sim", "audit")]
+        eq(got["failed"], True, "audit FAILED")
+        eq(got["horizon"], "never", "audit horizon")
+        eq(sim.store_counts().get(("sim", "audit")), 300, "audit records stored")
+        check("bad request (HTTP 400 err_validation_invalid_page_token)" in r.err,
+              "stderr names the refusal:\n%s" % r)
+
+
+def test_retention_clamps():
+    """Issue 15: a lookback past a type's retention reaches back only as far
+    as Mimecast keeps it (TTP 30 days, audit and DLP 60), with a warning
+    at load; a reset further back than that asks no further back either,
+    and says so in the events."""
+    # 97 records over 100 days: none within hours of a retention boundary
+    with Sim(["--records", "97", "--span", "100d"]) as sim:
+        sim.edit_config(types="[url, audit, dlp]", lookback="100d")
+        r = sim.fetch()
+        check("reaches past the about 30 days Mimecast keeps TTP logs" in r.err,
+              "the lookback warning\n%s" % r)
+        now = time.time()
+        for t, days in (("url", 30), ("audit", 60), ("dlp", 60)):
+            kept = [x for x in sim.truth(t)
+                    if mwtest.mc_time(x[TIME_FIELD[t]]) >= now - days * 86400 + 60]
+            eq(r.report()[("sim", t)]["new"], len(kept), "sim/%s new (the last %d days)"
+               % (t, days))
+        for t in ("audit", "dlp"):
+            eq(sim.path_requests(t), 1, "%s requests" % t)
+        r = sim.mw(["reset", "--yes", "--since", "90d", "sim", "audit"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        r = sim.fetch()
+        eq(r.report()[("sim", "audit")]["new"], 0, "audit new after the reset")
+        ev = sim.mw(["status", "--events"]).out
+        check(re.search(r"sim/audit\s+retention: horizon \S+ is older than the 60 days "
+                        r"Mimecast keeps audit events", ev), "the retention event:\n%s" % ev)
+
+
 if __name__ == "__main__":
-    mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records])
+    mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records,
+                 test_newest_first_reads_back, test_refused_page_token,
+                 test_retention_clamps])

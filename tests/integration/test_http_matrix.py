@@ -15,6 +15,11 @@ client's own rules: under 100 bytes/s for 30 s gives up (src/mimecast/client.c
 LOW_SPEED_BYTES, DEFAULT_LOW_SPEED_S); the test watches the first such
 request end and the retry start.
 
+Audit events and DLP logs (issue 15) get the same: the 5xx, cut, malformed
+and refused answers fail the same way on their second page, and a 429, an
+expired and a revoked API 2.0 token are ridden out with every record
+collected once; audit's pages come newest first.
+
 A table line per fault goes to report(): class, retries, committed, CPU s.
 """
 
@@ -23,7 +28,7 @@ import signal
 import time
 
 import mwtest
-from mwtest import TYPES, Sim, check, eq
+from mwtest import NEW_TYPES, TYPES, Sim, check, eq
 
 N = 300
 SIM_ARGS = ["--records", str(N), "--span", "1h"]
@@ -42,6 +47,8 @@ REM_SIG = ("the Application Key, Access Key or Secret Key is wrong: copy them ag
 REM_418 = ("set Authentication Cache TTL to Never Expire in the service user's authentication "
            "profile, then create new Access and Secret keys")
 REM_403 = "add `Monitoring | URL Protection | Read` to the service user's role"
+PERMISSION = {"url": "Monitoring | URL Protection | Read", "audit": "Account | Logs | Read",
+              "dlp": "Monitoring | Data Leak Prevention | Read"}
 # Credential and permission remedies name the allow-list as a possible cause,
 # with this host's addresses (which differ per machine): compared up to "(".
 HOST_HINT = ("; if the service user's authentication profile limits source addresses, "
@@ -84,38 +91,46 @@ def line_for(err, name="sim", type_="url"):
     return lines[0] if lines else ""
 
 
-def clear_and_complete(sim, name="sim"):
+def clear_and_complete(sim, name="sim", types=TYPES):
     sim.faults("")
     time.sleep(1.1)
     r = sim.fetch(budget="20s")
-    mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES}, name=name)
+    mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in types}, name=name)
     return r
 
 
-def failing_case(label, kind, cls, status, code, remedy):
+def failing_case(label, kind, cls, status, code, remedy, type_="url"):
+    """The fault on type_'s second page and after; a new type is collected
+    beside url, which the fault does not hit."""
+    types = TYPES if type_ == "url" else (type_, "url")
+    remedy = remedy.replace(PERMISSION["url"], PERMISSION[type_])
     with Sim(SIM_ARGS) as sim:
-        sim.faults("%s:type=url,after=1,count=0" % kind)
+        sim.edit_config(types="[%s]" % ", ".join(types))
+        sim.faults("%s:type=%s,after=1,count=0" % (kind, type_))
         r = sim.fetch(budget="2s", timeout=90, expect_rc=1)
         rep = r.report()
-        url = rep.get(("sim", "url"))
-        check(url, "%s: no report line for sim/url\n%s" % (label, r))
-        eq(url["failed"], True, "%s: sim/url FAILED" % label)
-        eq(url["new"], 100, "%s: sim/url new (page 1 only, nothing of the faulted page)" % label)
-        eq(url["horizon"], "never", "%s: sim/url horizon in the report" % label)
+        url = rep.get(("sim", type_))
+        check(url, "%s: no report line for sim/%s\n%s" % (label, type_, r))
+        eq(url["failed"], True, "%s: sim/%s FAILED" % (label, type_))
+        eq(url["new"], 100, "%s: sim/%s new (page 1 only, nothing of the faulted page)"
+           % (label, type_))
+        eq(url["horizon"], "never", "%s: sim/%s horizon in the report" % (label, type_))
         if cls == "retry later":
             check(url["retries"] >= 1, "%s: retries %d, expected >= 1" % (label, url["retries"]))
         else:
             eq(url["retries"], 0, "%s: a permanent failure is not retried" % label)
-        for t in ("impersonation", "attachment"):
-            eq(rep[("sim", t)]["new"], N, "%s: sim/%s (not hit) new" % (label, t))
+        for t in types:
+            if t != type_:
+                eq(rep[("sim", t)]["new"], N, "%s: sim/%s (not hit) new" % (label, t))
         counts = sim.store_counts()
-        eq(counts.get(("sim", "url")), 100, "%s: url records in the store" % label)
-        line = line_for(r.err)
-        want = "mimewatch: sim/url: %s (HTTP %d%s)" % (cls, status, " " + code if code else "")
+        eq(counts.get(("sim", type_)), 100, "%s: %s records in the store" % (label, type_))
+        line = line_for(r.err, type_=type_)
+        want = "mimewatch: sim/%s: %s (HTTP %d%s)" % (type_, cls, status,
+                                                      " " + code if code else "")
         check(line.startswith(want), "%s: stderr should start %r, got %r" % (label, want, line))
         check(remedy_ok(line.split("; remedy: ", 1)[-1], remedy),
               "%s: stderr remedy: want %r in %r" % (label, remedy, line))
-        st = sim.type_status()["url"]
+        st = sim.type_status()[type_]
         eq(st["class_name"], cls, "%s: status --json class_name" % label)
         eq(st["http_status"], status, "%s: status --json http_status" % label)
         eq(st["code"], code, "%s: status --json code" % label)
@@ -124,8 +139,32 @@ def failing_case(label, kind, cls, status, code, remedy):
         eq(st["horizon"], None, "%s: status --json horizon" % label)
         check(r.cpu < CPU_LIMIT * mwtest.SCALE, "%s: fetch used %.2f CPU s in %.1f s: a busy "
               "loop" % (label, r.cpu, r.wall))
-        clear_and_complete(sim)
-        return (cls, url["retries"], counts[("sim", "url")], r.cpu)
+        clear_and_complete(sim, types=types)
+        return (cls, url["retries"], counts[("sim", type_)], r.cpu)
+
+
+# The faults a new type must ride out, firing once on its second page:
+# (label, fault, api).
+RECOVER = [
+    ("429", "429:reset=300", "v1"),
+    ("expired token", "token_expired", "v2"),
+    ("revoked token", "token_revoked", "v2"),
+]
+
+
+def recover_case(label, fault, api, type_):
+    """A fault that is ridden out: nothing fails, every record once."""
+    with Sim(SIM_ARGS, api=api) as sim:
+        name = "sim" if api == "v1" else "sim-v2"
+        sim.edit_config(types="[%s]" % type_)
+        sim.faults("%s:type=%s,after=1,count=1" % (fault, type_))
+        r = sim.fetch(budget="20s", timeout=90)
+        got = r.report()[(name, type_)]
+        eq(got["failed"], False, "%s: %s/%s FAILED" % (label, name, type_))
+        eq(got["new"], N, "%s: %s/%s new" % (label, name, type_))
+        mwtest.assert_exact_records(sim, {type_: sim.truth(type_)}, name=name)
+        check(r.cpu < CPU_LIMIT * mwtest.SCALE, "%s: %.2f CPU s" % (label, r.cpu))
+        return ("ok", got["retries"], got["new"], r.cpu)
 
 
 def proc_cpu(pid):
@@ -236,6 +275,12 @@ def expired_token_case():
 def test_http_fault_matrix():
     jobs = [(label, slow_case, (label, kind)) for label, kind in SLOW]
     jobs += [(c[0], failing_case, c) for c in FAILING]
+    # The new types: the same answers on their own pages (issue 15).
+    for t in NEW_TYPES:
+        jobs += [("%s %s" % (t, c[0]), failing_case, c + (t,)) for c in FAILING
+                 if c[1] in ("truncate", "500", "403", "418", "badjson")]
+        jobs += [("%s %s" % (t, label), recover_case, (label, fault, api, t))
+                 for label, fault, api in RECOVER]
     jobs += [("empty page with next", emptynext_case, ()),
              ("expired token", expired_token_case, ())]
     # The two slow ones take ~30 s each and start first; the rest share the

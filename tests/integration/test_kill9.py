@@ -8,8 +8,12 @@ NDJSON file must be whole, valid, unduplicated lines matching the store. A
 final clean fetch must leave exactly every record in the store and in the
 NDJSON: 0 lost, 0 duplicated, every line valid JSON.
 
-Short form (make check): 3 x 4,000 records, 10 kills. Long form (MW_LONG=1):
-3 x 33,334 records (100,002), 50 kills. MW_KILL_LOOPS and MW_KILL_RECORDS
+Every log type is collected, audit events (whose pages come newest first,
+so a kill lands mid-window with the older part unread) and DLP logs beside
+the TTP three (issue 15).
+
+Short form (make check): 5 x 4,000 records, 10 kills. Long form (MW_LONG=1):
+5 x 33,334 records, 50 kills. MW_KILL_LOOPS and MW_KILL_RECORDS
 (per type) override; MW_SEED makes the kill moments reproducible."""
 
 import os
@@ -19,7 +23,7 @@ import time
 
 import mwstate
 import mwtest
-from mwtest import TYPES, Sim, check, eq
+from mwtest import ALL_TYPES as TYPES, Sim, check, eq
 
 LOOPS = int(os.environ.get("MW_KILL_LOOPS", str(mwtest.scaled(10, 50))))
 RECORDS = int(os.environ.get("MW_KILL_RECORDS", str(mwtest.scaled(4000, 33334))))
@@ -33,11 +37,12 @@ def test_kill9_loop():
     # Pace the tenant so the backfill lasts about as long as the kill loop
     # (70% of the expected 1.6 s a kill): most kills then land mid-window,
     # mid-commit or mid-delivery rather than on an idle process.
-    pages = 3 * ((RECORDS + PAGE - 1) // PAGE)
+    pages = len(TYPES) * ((RECORDS + PAGE - 1) // PAGE)
     refill = max(5, int(1000.0 * LOOPS * 1.6 * 0.7 / pages))
     with Sim(["--records", str(RECORDS), "--span", "6h", "--rate-limit", "10",
               "--refill-ms", str(refill)]) as sim:
-        truth = mwstate.truth_times(sim)
+        sim.edit_config(types="[%s]" % ", ".join(TYPES))
+        truth = mwstate.truth_times(sim, TYPES)
         for t in TYPES:
             eq(len(truth[t]), RECORDS, "ground truth %s" % t)
         restarts = killed_alive = killed_fetch = killed_run = 0
@@ -86,8 +91,8 @@ def test_kill9_loop():
             eq(rep[("sim", t)]["failed"], False, "final fetch sim/%s FAILED\n%s" % (t, r))
         mwstate.check_horizons(sim, truth, prev=horizons, where="after the final fetch: ")
         lost, dup, invalid, lines = mwstate.count_lost_dup(sim, truth)
-        total = 3 * RECORDS
-        mwtest.report("1 kill-9", "records", total, "3 types x %d" % RECORDS)
+        total = len(TYPES) * RECORDS
+        mwtest.report("1 kill-9", "records", total, "%d types x %d" % (len(TYPES), RECORDS))
         mwtest.report("1 kill-9", "restarts", restarts, "SIGKILL after 0.2-3 s, seed %d" % seed)
         mwtest.report("1 kill-9", "kills landing mid-run", killed_alive,
                       "%d fetch, %d run; the rest had already exited" % (killed_fetch,

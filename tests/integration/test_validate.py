@@ -11,10 +11,12 @@ from mwtest import TYPES, Sim, check, eq
 ROW_RE = re.compile(r"^(?P<name>[A-Za-z0-9._-]+) +(?P<type>[a-z]+) +(?P<rest>\S.*)$")
 PERM = {"url": "Monitoring | URL Protection | Read",
         "impersonation": "Monitoring | Impersonation Protection | Read",
-        "attachment": "Monitoring | Attachment Protection | Read"}
+        "attachment": "Monitoring | Attachment Protection | Read",
+        "audit": "Account | Logs | Read",
+        "dlp": "Monitoring | Data Leak Prevention | Read"}
 
 
-def rows(r, name="sim"):
+def rows(r, name="sim", types=TYPES):
     out = {}
     for line in r.out.splitlines():
         m = ROW_RE.match(line)
@@ -22,15 +24,15 @@ def rows(r, name="sim"):
             check(m.group("type") not in out, "two rows for %s/%s:\n%s" % (name, m.group("type"),
                                                                         r))
             out[m.group("type")] = m.group("rest")
-    for t in TYPES + ("account",):
+    for t in types + ("account",):
         check(t in out, "validate printed no row for %s %s\n%s" % (name, t, r))
     return out
 
 
-def expect(r, want, rc):
+def expect(r, want, rc, types=TYPES):
     """want: {type: (class name or "ok", [texts the row must contain])}."""
     eq(r.rc, rc, "validate exit status\n%s" % r)
-    got = rows(r)
+    got = rows(r, types=types)
     for t, (cls, texts) in want.items():
         row = got[t]
         if cls == "ok":
@@ -105,6 +107,32 @@ def test_validate_name():
         eq(sim.stats().get("status", {}).get("401", 0), 0, "401s the tenant sent")
 
 
+def test_audit_and_dlp():
+    """Issue 15: validate checks each new type with its own permission, the
+    DLP package is not a gate (whether the endpoint needs it is UNCONFIRMED),
+    and fetch collects every record of both exactly once."""
+    new = ("audit", "dlp")
+    with Sim(["--records", "250", "--span", "1h"]) as sim:
+        sim.edit_config(types="[audit, dlp]")
+        r = sim.mw(["validate"])
+        expect(r, {t: ("ok", []) for t in new}, 0, types=new)
+        f = sim.fetch(budget="20s")
+        for t in new:
+            eq(f.report()[("sim", t)]["new"], 250, "fetch sim/%s new" % t)
+        mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in new})
+        eq(sim.path_requests("audit"), 3 + 1, "audit requests (3 pages, 1 validate)")
+    with Sim(["--records", "10", "--deny-permission", "audit", "--deny-permission", "dlp",
+              "--no-package", "dlp"]) as sim:
+        sim.edit_config(types="[audit, dlp]")
+        r = sim.mw(["validate"])
+        expect(r, {t: ("permission missing", ["HTTP 403", PERM[t]]) for t in new}, 1,
+               types=new)
+    with Sim(["--records", "10", "--no-package", "dlp"]) as sim:
+        sim.edit_config(types="[dlp]")
+        r = sim.mw(["validate"])
+        expect(r, {"dlp": ("ok", [])}, 0, types=("dlp",))
+
+
 if __name__ == "__main__":
-    mwtest.main([test_good_credentials, test_permission_denied, test_wrong_secret,
+    mwtest.main([test_audit_and_dlp, test_good_credentials, test_permission_denied, test_wrong_secret,
                  test_wrong_app_id, test_no_package, test_binding_expired, test_validate_name])

@@ -566,6 +566,29 @@ def test_columns_screens():
             os.unlink(os.path.join(s.state_dir, "console.json"))
 
 
+def test_new_types_80x24():
+    """Issue 15: the previews of audit events (time, user, category, type,
+    event; no verdict, so m says it does not apply) and DLP logs (time,
+    sender, recipient, policy, action; a hold or block is a threat), and a
+    DLP record's detail, at 80x24."""
+    with sim(["--records", "40"]) as s:
+        s.edit_config(types="[audit, dlp]")
+        fetched(s)
+        g = Golden("new_types_80x24", [s], s.config, size=(80, 24))
+        g.add("wait-idle", "key Enter", "wait-idle")
+        g.dump("audit")
+        g.add("key m", "wait-idle")
+        g.dump("audit-m")
+        g.add("key 5", "wait-idle")
+        g.dump("dlp")
+        g.add("key m", "wait-idle")
+        g.dump("dlp-threats")
+        g.add("key Enter", "wait-idle")
+        g.dump("dlp-detail")
+        g.run(env={"XDG_STATE_HOME": os.path.join(s.dir, "xdg-state")})
+        g.compare()
+
+
 def test_screens_at_both_sizes():
     """Issue 14's closing line: the screens no other test shows at 80x24
     and 120x40. A tenant whose service user lacks the impersonation
@@ -615,5 +638,5 @@ if __name__ == "__main__":
     mwtest.main([test_first_run, test_onboarding_in_few_actions, test_onboarding_sizes,
                  test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
-                 test_preview_filters, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
+                 test_preview_filters, test_new_types_80x24, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
                  test_local_time, test_columns_screens, test_screens_at_both_sizes])

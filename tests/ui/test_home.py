@@ -61,8 +61,9 @@ def test_demo_home_marks():
     eq(s[i + 1].strip(), "permission missing (HTTP 403 err_xdk_forbidden)", "error line")
     check("Monitoring | Impersonation Protection | Read" in s[i + 2],
           "remedy line names the exact permission: %r" % s[i + 2])
+    # every type of the table, audit and DLP too (issue 15), with records
     for name in ("acme-eu", "acme-v2"):
-        for t in ("url", "impersonation", "attachment"):
+        for t in uitest.mwtest.ALL_TYPES:
             row = type_row(s, name, t)
             check(int(cell(row, COL_TOTAL).replace(",", "")) > 3000, "%s/%s backfilled 2h: %r" % (name, t, row))
     eq(r.leftovers, [], "files left in TMPDIR by --demo")
@@ -422,7 +423,8 @@ def test_mouse_clicks_and_wheel():
     it, the wheel moves three rows (and scrolls a text page); in the
     preview a click or the wheel pauses following, as the keys do."""
     first_row = 4          # the preview's first record row (ui/view_logs.c)
-    r = uitest.run_script(["wait-idle", "dump home", "click 8 6", "dump clicked",
+    # acme-v2 follows acme-eu's five type rows: line 8
+    r = uitest.run_script(["wait-idle", "dump home", "click 8 8", "dump clicked",
                            "dclick 8 4", "wait-idle", "dump preview", "click 30 %d" % (first_row + 5),
                            "dump row5", "key Enter", "wait-idle", "dump detail5", "key q",
                            "wheel down", "key Enter", "wait-idle", "dump detail8", "key q",
@@ -431,10 +433,10 @@ def test_mouse_clicks_and_wheel():
                           args=["--demo"], size=(100, 30))
     eq(r.rc, 0, "exit status (%s)" % r)
     d = r.dumps
-    eq(integration_row(d["home"], "acme-v2"), d["home"][6], "acme-v2 on line 6")
+    eq(integration_row(d["home"], "acme-v2"), d["home"][8], "acme-v2 on line 8")
     check(d["home"][4].split()[0] == "impersonation", "acme-eu impersonation on line 4: %r"
           % d["home"][4])
-    eq([i for i, l in enumerate(d["clicked"]) if l.startswith(">")], [6],
+    eq([i for i, l in enumerate(d["clicked"]) if l.startswith(">")], [8],
        "the click selected acme-v2")
     check(d["preview"][0].startswith(" mimewatch \u2014 acme-eu \u00b7 Impersonation Protect "),
           "the double click opened acme-eu's impersonation preview: %r" % d["preview"][0])

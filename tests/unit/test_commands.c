@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "status.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -485,6 +486,32 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* The 24-hour silence rule says why for a TTP type; audit events and DLP
+ * hits may well not come for a day, so they are not warned (issue 15). */
+static void test_silence_per_type(void **state)
+{
+	struct store_status st;
+	const char *w;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.last_success = 1796000000;
+	st.horizon = 1796000000;
+	st.last_record_time = st.horizon - 2 * 86400;
+	snprintf(st.type, sizeof(st.type), "url");
+	w = status_silence_warning(&st);
+	assert_non_null(w);
+	assert_non_null(strstr(w, "no records for 24 hours: Enhanced Logging may be off"));
+	snprintf(st.type, sizeof(st.type), "audit");
+	assert_null(status_silence_warning(&st));
+	snprintf(st.type, sizeof(st.type), "dlp");
+	assert_null(status_silence_warning(&st));
+	/* a record within the day: no warning for any type */
+	snprintf(st.type, sizeof(st.type), "url");
+	st.last_record_time = st.horizon - 3600;
+	assert_null(status_silence_warning(&st));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_backfill_args),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_status_empty_state),
+		cmocka_unit_test(test_silence_per_type),
 	};
 
 	/* the XDG defaults must not be what a test reads */

@@ -361,12 +361,12 @@ static void test_error_bad_guid(void **state)
 static void test_error_unknown_type(void **state)
 {
 	(void)state;
-	expect_error("integrations:\n" V1("acme-eu") "    types: [url, dlp]\n",
-		     "config.yaml:8: integration 'acme-eu': types: 'dlp' is not a log type; "
-		     "valid types: url, impersonation, attachment");
+	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siem]\n",
+		     "config.yaml:8: integration 'acme-eu': types: 'siem' is not a log type; "
+		     "valid types: url, impersonation, attachment, audit, dlp");
 	expect_error("integrations:\n" V1("acme-eu") "    types: []\n",
 		     "config.yaml:8: integration 'acme-eu': types: the list is empty; list at "
-		     "least one of url, impersonation, attachment");
+		     "least one of url, impersonation, attachment, audit, dlp");
 }
 
 static void test_error_unknown_key(void **state)
@@ -526,6 +526,24 @@ static void test_warn_long_lookback(void **state)
 	config_free(&cfg);
 	parse_ok("integrations:\n" V1("acme-eu") "    lookback: 30d\n", &cfg);
 	assert_null(cfg.warnings);
+	config_free(&cfg);
+	/* each type's own retention: audit and DLP are kept 60 days */
+	parse_ok("integrations:\n" V1("acme-eu") "    types: [audit, dlp]\n    lookback: 45d\n",
+		 &cfg);
+	assert_null(cfg.warnings);
+	assert_int_equal(cfg.integrations[0].types,
+			 1u << logtype_index("audit") | 1u << logtype_index("dlp"));
+	config_free(&cfg);
+	parse_ok("integrations:\n" V1("acme-eu") "    types: [dlp]\n    lookback: 90d\n", &cfg);
+	assert_non_null(cfg.warnings);
+	assert_string_equal(cfg.warnings,
+			    "config.yaml:9: integration 'acme-eu': lookback: 90d reaches past the "
+			    "about 60 days Mimecast keeps DLP logs; what is older is no longer there "
+			    "to collect (write lookback: 60d or less)\n");
+	config_free(&cfg);
+	/* a config naming no types collects the TTP three, as it always did */
+	parse_ok("integrations:\n" V1("acme-eu"), &cfg);
+	assert_int_equal(cfg.integrations[0].types, 7u);
 	config_free(&cfg);
 }
 
@@ -798,7 +816,7 @@ static void test_error_misc(void **state)
 		     "...'");
 	expect_error("integrations:\n  - name: a\n    types: url\n",
 		     "config.yaml:3: integration 'a': types: must be a list; write e.g. types: "
-		     "[url, impersonation, attachment]");
+		     "[url, impersonation, attachment, audit, dlp]");
 	expect_error("a: \"x\\0y\"\n",
 		     "config.yaml:1: a value contains a NUL character (\\0); remove it");
 	expect_error("integrations:\n  - name: a\n    api: v2\n    client_id: c\n",

@@ -115,7 +115,6 @@ static void test_late(void **state)
 
 static void test_records_valid_json(void **state)
 {
-	static const char *const time_key[SIM_NTYPES] = { "date", "eventTime", "date" };
 	struct sim_recset rs;
 	mw_buf b;
 
@@ -132,13 +131,15 @@ static void test_records_valid_json(void **state)
 			o = parse_strict(b.data, b.len);
 			snprintf(want, sizeof(want), "<sim-%s-%lld@7.sim.example>",
 				 sim_records_type_name(t), (long long)i);
-			assert_string_equal(str_field(o, "messageId"), want);
+			/* audit events concern no message [MC-AUDIT] */
+			if (t != SIM_AUDIT)
+				assert_string_equal(str_field(o, "messageId"), want);
 			sim_records_format_date(1700000000 + i / 4, d);
-			assert_string_equal(str_field(o, time_key[t]), d);
-			if (t == SIM_IMPERSONATION)
+			assert_string_equal(str_field(o, sim_records_logtype(t)->time_field), d);
+			if (t == SIM_IMPERSONATION || t == SIM_AUDIT)
 				assert_memory_equal(str_field(o, "id"), "MTOKEN:", 7);
 			/* records 49, 99, ... are hostile, the others plain */
-			const char *subj = str_field(o, "subject");
+			const char *subj = str_field(o, t == SIM_AUDIT ? "eventInfo" : "subject");
 			int hostile = i % 50 == 49;
 
 			assert_int_equal(strchr(subj, 0x1b) != NULL, hostile);
@@ -158,7 +159,6 @@ static void test_records_valid_json(void **state)
  * the corpus's impersonation id of line breaks and quotes. */
 static void test_records_time_override(void **state)
 {
-	static const char *const time_key[SIM_NTYPES] = { "date", "eventTime", "date" };
 	struct sim_recset rs;
 	mw_buf a, b;
 
@@ -167,6 +167,7 @@ static void test_records_time_override(void **state)
 	mw_buf_init(&a);
 	mw_buf_init(&b);
 	for (int t = 0; t < SIM_NTYPES; t++) {
+		const char *const time_key[1] = { sim_records_logtype(t)->time_field };
 		json_object *o, *p;
 		char d[25];
 
@@ -177,10 +178,10 @@ static void test_records_time_override(void **state)
 		o = parse_strict(a.data, a.len);
 		p = parse_strict(b.data, b.len);
 		sim_records_format_date(1700000000 + 49 - 300000000, d);
-		assert_string_equal(str_field(p, time_key[t]), d);
+		assert_string_equal(str_field(p, time_key[0]), d);
 		/* every other field as it was */
-		json_object_object_del(o, time_key[t]);
-		json_object_object_del(p, time_key[t]);
+		json_object_object_del(o, time_key[0]);
+		json_object_object_del(p, time_key[0]);
 		assert_true(json_object_equal(o, p));
 		json_object_put(o);
 		json_object_put(p);
@@ -188,12 +189,12 @@ static void test_records_time_override(void **state)
 		sim_records_append_at(&b, &rs, t, 3, 36000, NULL);
 		p = parse_strict(b.data, b.len);
 		sim_records_format_date(1700000000 + 3 + 36000, d);
-		assert_string_equal(str_field(p, time_key[t]), d);
+		assert_string_equal(str_field(p, time_key[0]), d);
 		json_object_put(p);
 		mw_buf_reset(&b);
 		sim_records_append_at(&b, &rs, t, 3, 0, "2026-02-30T10:00:00+0000 \"\\\x01");
 		p = parse_strict(b.data, b.len);
-		assert_string_equal(str_field(p, time_key[t]), "2026-02-30T10:00:00+0000 \"\\\x01");
+		assert_string_equal(str_field(p, time_key[0]), "2026-02-30T10:00:00+0000 \"\\\x01");
 		json_object_put(p);
 	}
 	/* --hostile-corpus, every record hostile: corpus entry 11 (the marks)
@@ -272,7 +273,7 @@ static void test_filters_agree(void **state)
 				assert_int_equal(sim_records_match(&rs, t, i, &f),
 						 json_object_get_boolean(v));
 				tagged += json_object_get_boolean(v);
-			} else {
+			} else if (t == SIM_URL || t == SIM_ATTACHMENT) {
 				const char *verdict = str_field(o, t == SIM_URL ? "scanResult" : "result");
 				struct sim_filter fm = { SIM_ANY, "malicious", SIM_ANY };
 
@@ -306,8 +307,9 @@ static void test_fault_specs(void **state)
 	assert_int_equal(sim_fault_check("slow:bytes=10", &e), 0);
 	assert_int_equal(sim_fault_check("nope", &e), -1);
 	assert_non_null(strstr(e.msg, "unknown kind"));
-	assert_int_equal(sim_fault_check("500:type=dlp", &e), -1);
-	assert_non_null(strstr(e.msg, "type=dlp"));
+	assert_int_equal(sim_fault_check("500:type=dlp", &e), 0);
+	assert_int_equal(sim_fault_check("500:type=siem", &e), -1);
+	assert_non_null(strstr(e.msg, "type=siem"));
 	assert_int_equal(sim_fault_check("500:count=-1", &e), -1);
 	assert_int_equal(sim_fault_check("500:reset=5", &e), -1);
 	assert_int_equal(sim_fault_check("slow:bytes=0", &e), -1);
@@ -355,7 +357,8 @@ static void test_fault_specs(void **state)
 	assert_int_equal(sim_fault_check("500:minsize=1", &e), -1);
 	assert_int_equal(sim_fault_check("bogus", &e), -1);
 	assert_non_null(strstr(e.msg, "gateway429"));
-	assert_int_equal(sim_type_bits("all"), 7u);
+	assert_int_equal(sim_type_bits("all"), 31u);   /* every log type, audit and DLP too */
+	assert_int_equal(sim_type_bits("dlp"), 1u << SIM_DLP);
 	assert_int_equal(sim_type_bits("account"), SIM_BIT_ACCOUNT);
 	assert_int_equal(sim_type_bits("impersonation"), 2u);
 	assert_int_equal(sim_type_bits("x"), 0u);
@@ -382,7 +385,8 @@ static void test_server_api(void **state)
 	assert_null(sim_ca_file(s));
 	assert_memory_equal(sim_base_url(s), "http://127.0.0.1:", 17);
 	assert_int_equal(sim_visible_records(s, "url"), 500);
-	assert_int_equal(sim_visible_records(s, "dlp"), -1);
+	assert_int_equal(sim_visible_records(s, "dlp"), 500);
+	assert_int_equal(sim_visible_records(s, "siem"), -1);
 	/* a bad line leaves the faults as they were */
 	assert_int_equal(sim_set_faults(s, "418\nbogus\n", &e), -1);
 	mw_buf_init(&b);

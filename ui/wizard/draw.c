@@ -102,8 +102,14 @@ static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 		break;
 	}
 	case WIZARD_EXTRA_PERMISSIONS:
+		/* A type collected only when chosen (by_default 0) needs its
+		 * permission only then: the line says for which. */
 		for (size_t i = 0; i < mw_nlogtypes; i++)
-			ui_doc_add(d, ROLE_KEY, 2, "%s", mw_logtypes[i].permission);
+			if (mw_logtypes[i].by_default)
+				ui_doc_add(d, ROLE_KEY, 2, "%s", mw_logtypes[i].permission);
+			else
+				ui_doc_add(d, ROLE_KEY, 2, "%s  (only if %s is collected)",
+					   mw_logtypes[i].permission, mw_logtypes[i].label);
 		break;
 	case WIZARD_EXTRA_ADDRESSES:
 		wizard_host_addresses(buf, sizeof(buf));
