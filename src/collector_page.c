@@ -581,12 +581,12 @@ void col_step(collector *c, struct job *j)
 			window_done(c, j);
 			return;
 		}
-		/* Nothing older than the type's retention is kept by Mimecast
-		 * (HACKING, "Retention"): a horizon from a long outage or a
-		 * reset asks no further back. The horizon comes forward with
-		 * it, so coverage shows what lies between as a gap rather than
-		 * as collected. */
-		if (j->lt->retention > 0 && from < now - j->lt->retention) {
+		/* Nothing older than the type's retention is kept by Mimecast,
+		 * where it says so (HACKING, "Retention"): a horizon from a long
+		 * outage or a reset asks no further back. The horizon comes
+		 * forward with it, so coverage shows what lies between as a gap
+		 * rather than as collected. */
+		if (j->lt->clamped && j->lt->retention > 0 && from < now - j->lt->retention) {
 			from = now - j->lt->retention;
 			if (j->cur.horizon && j->cur.horizon < from) {
 				char was[32], f[32];

@@ -80,6 +80,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.to_key = "to",
 		.newest_first = 0,
 		.retention = DAYS(30),
+		.clamped = 0,           /* "about 30 days": UNCONFIRMED (HACKING 4.8) */
 		.kept_as = "TTP logs",
 		.by_default = 1,
 		.silence_warning = TTP_SILENCE,
@@ -101,6 +102,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.to_key = "to",
 		.newest_first = 0,
 		.retention = DAYS(30),
+		.clamped = 0,           /* "about 30 days": UNCONFIRMED (HACKING 4.8) */
 		.kept_as = "TTP logs",
 		.by_default = 1,
 		.silence_warning = TTP_SILENCE,
@@ -122,6 +124,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.to_key = "to",
 		.newest_first = 0,
 		.retention = DAYS(30),
+		.clamped = 0,           /* "about 30 days": UNCONFIRMED (HACKING 4.8) */
 		.kept_as = "TTP logs",
 		.by_default = 1,
 		.silence_warning = TTP_SILENCE,
@@ -147,6 +150,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.to_key = "endDateTime",
 		.newest_first = 1,
 		.retention = DAYS(60),
+		.clamped = 1,           /* "restricted to last 60 days" [MC-AUDIT] */
 		.kept_as = "audit events",
 		.by_default = 0,
 		.time_field = "eventTime",
@@ -173,6 +177,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.to_key = "to",
 		.newest_first = 0,
 		.retention = DAYS(60),
+		.clamped = 0,           /* undocumented: asked for in full */
 		.kept_as = "DLP logs",
 		.by_default = 0,
 		.time_field = "eventTime",
@@ -200,7 +205,8 @@ unsigned logtype_default_mask(void)
 
 int64_t logtype_lookback(const struct mw_logtype *lt, int64_t lookback)
 {
-	return lt && lt->retention > 0 && lookback > lt->retention ? lt->retention : lookback;
+	return lt && lt->clamped && lt->retention > 0 && lookback > lt->retention ? lt->retention :
+								      lookback;
 }
 
 int logtype_has_verdict(const struct mw_logtype *lt)

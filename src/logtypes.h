@@ -26,7 +26,13 @@ struct mw_logtype {
 	 * window is re-read from its start, never from its newest record
 	 * (HACKING, "Newest-first windows"). */
 	int newest_first;
-	int64_t retention;         /* seconds Mimecast keeps (lookback is clamped) */
+	int64_t retention;         /* seconds Mimecast keeps: a longer lookback warns */
+	/* 1: Mimecast documents that it keeps no more (audit: "restricted to
+	 * last 60 days"), so the first window's lookback and every window's
+	 * start are clamped to retention; 0: retention is what peers assume
+	 * (TTP's "about 30 days"; Azure's v2 connector asks 60 days back), so a
+	 * longer lookback is asked for in full, with the warning only. */
+	int clamped;
 	const char *kept_as;       /* what the retention is said of: "TTP logs" */
 	int by_default;            /* collected when a config names no types */
 	/* The warning for a type that returned no records for 24 hours, with
@@ -55,7 +61,7 @@ const struct mw_logtype *logtype_find(const char *name);
 /* The types collected when a config names none (a mask of table indices). */
 unsigned logtype_default_mask(void);
 /* How far back a first window of lt reaches: lookback, clamped to what
- * Mimecast keeps of the type. */
+ * Mimecast keeps of the type where it documents that (clamped). */
 int64_t logtype_lookback(const struct mw_logtype *lt, int64_t lookback);
 /* Whether records of lt carry a verdict (threat_field), i.e. `m` applies. */
 int logtype_has_verdict(const struct mw_logtype *lt);

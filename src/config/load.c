@@ -432,7 +432,8 @@ static int parse_integration(struct cfgload_ctx *c, const struct node *m, size_t
 		in->base_url = mw_xstrdup(DEFAULT_V2_URL);
 	/* A lookback past what Mimecast keeps of a collected type: said once, for
 	 * the shortest such retention (the collector clamps each type's first
-	 * window to its own). */
+	 * window to its own where Mimecast documents it, logtypes.h's
+	 * clamped; elsewhere it asks for all of it). */
 	{
 		const struct mw_logtype *short_lt = NULL;
 
