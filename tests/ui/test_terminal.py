@@ -298,15 +298,20 @@ def test_home_end_keys_in_tmux():
             check("unknown key" not in lines[23], "%s said: %r" % (key, lines[23]))
         # The help, longer than the screen: End shows its last line, Home
         # its first, and neither leaves it.
+        # (each wait takes the rows it checks together: a capture can
+        # fall between the redraw of one row and the next)
         t.keys("?")
-        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the help's top")
+        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80 and l[21] == MORE_BELOW_80,
+                          "the help's top, saying there is more below")
         eq(top[21], MORE_BELOW_80, "the help says there is more below")
         t.keys("End")
-        end = wait_screen(t, lambda l: l[21] == MORE_ABOVE_80, "End in the help")
+        end = wait_screen(t, lambda l: l[21] == MORE_ABOVE_80 and
+                          l[20] == "   newline is not Enter)", "End in the help")
         check(end[0].startswith(" mimewatch \u2014 keys"), "End stays in the help: %r" % end[0])
         eq(end[20], "   newline is not Enter)", "End: the help's last line")
         t.keys("Home")
-        again = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "Home in the help")
+        again = wait_screen(t, lambda l: l[1] == HELP_TOP_80 and l[21] == MORE_BELOW_80,
+                            "Home in the help: back at the top")
         eq(again[21], MORE_BELOW_80, "Home: back at the top")
         # A lone Esc goes back at once (ESCDELAY is 25 ms, not curses' 1 s).
         t0 = time.monotonic()
