@@ -31,6 +31,8 @@ RSYSLOGD = os.environ.get("RSYSLOGD", "/usr/sbin/rsyslogd")
 RSYSLOG_MODDIR = os.environ.get("RSYSLOG_MODDIR", "/usr/lib/x86_64-linux-gnu/rsyslog")
 HOSTNAME = "mw-out-test.example"
 SD_RE = re.compile(r'^\[mimewatch@32473((?: [a-z]+="(?:[^"\\\]]|\\.)*")*)\]$')
+# where a message starts inside a line rsyslogd's SIGKILL cut short
+JOINED_RE = re.compile(rb"mimewatch\t[^\t]*\t\[mimewatch@")
 SD_PARAM_RE = re.compile(r' ([a-z]+)="((?:[^"\\\]]|\\.)*)"')
 
 
@@ -207,14 +209,30 @@ class Rsyslog:
     def count(self, kind):
         return self.raw(kind).count(b"\n")
 
-    def messages(self, kind):
+    def messages(self, kind, torn_ok=False):
         """[(app, host, {sd param: value}, msg bytes)] in arrival order; a
-        line that is not a whole mimewatch message fails the test."""
+        line that is not a whole mimewatch message fails the test.
+
+        torn_ok: rsyslogd was SIGKILLed, and its file may hold the line it
+        was writing cut short, the next run's first line joined to it. A
+        MSG (an NDJSON line: JSON, no raw tab) never holds a tab, so a tab
+        in it marks the join: the cut message is dropped (counted in
+        self.torn[kind]) and the rest read as the message it is."""
         out = []
         data = self.raw(kind)
         check(data == b"" or data.endswith(b"\n"), "%s.log: torn last line" % kind)
+        self.torn = getattr(self, "torn", {})
+        self.torn[kind] = 0
         for i, line in enumerate(data.split(b"\n")[:-1]):
             parts = line.split(b"\t", 3)
+            while torn_ok and len(parts) == 4 and b"\t" in parts[3]:
+                # the joined message: the last APP-NAME, HOSTNAME, SD start
+                starts = [m.start() for m in JOINED_RE.finditer(line)]
+                check(starts and starts[-1] > 0, "%s.log line %d: a tab in MSG but no "
+                      "message after it: %r" % (kind, i + 1, line[:200]))
+                self.torn[kind] += 1
+                line = line[starts[-1]:]
+                parts = line.split(b"\t", 3)
             check(len(parts) == 4, "%s.log line %d is not 4 tab-separated fields: %r"
                   % (kind, i + 1, line[:200]))
             app, host, sd, msg = parts
