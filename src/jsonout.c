@@ -123,6 +123,13 @@ static inline char *wr_need(struct wr *w, size_t n)
 	return w->o;
 }
 
+/* Appends n bytes as they are. */
+static inline void wr_bytes(struct wr *w, const void *p, size_t n)
+{
+	memcpy(wr_need(w, n), p, n);
+	w->o += n;
+}
+
 static inline void wr_putc(struct wr *w, char ch)
 {
 	*wr_need(w, 1) = ch;
@@ -260,17 +267,12 @@ static void safe_value(struct wr *w, const js_doc *d, uint32_t i)
 	const js_tok *t = &d->toks[i];
 	const unsigned char *buf = (const unsigned char *)d->buf;
 	uint32_t k, m;
-	size_t n;
-	char *o;
 
 	if (t->flags & JS_PLAIN || (t->type != JS_OBJECT && t->type != JS_ARRAY &&
 				    t->type != JS_STRING)) {
 		int q = t->type == JS_STRING;   /* with its quotes */
 
-		n = t->end - t->start + 2 * (size_t)q;
-		o = wr_need(w, n);
-		memcpy(o, buf + t->start - q, n);
-		w->o = o + n;
+		wr_bytes(w, buf + t->start - q, t->end - t->start + 2 * (size_t)q);
 		return;
 	}
 	switch (t->type) {
@@ -347,13 +349,13 @@ static char *canon_cp(char *o, uint32_t cp)
 static void canon_string(struct wr *w, const js_tok *t, const unsigned char *buf)
 {
 	const unsigned char *p = buf + t->start, *end = buf + t->end;
-	char *o = wr_need(w, (size_t)(end - p) + 2);
+	char *o;
 
 	if (t->flags & JS_PLAIN) {
-		memcpy(o, p - 1, (size_t)(end - p) + 2);
-		w->o = o + (end - p) + 2;
+		wr_bytes(w, p - 1, (size_t)(end - p) + 2);
 		return;
 	}
+	o = wr_need(w, (size_t)(end - p) + 2);
 	*o++ = '"';
 	while (p < end) {
 		const unsigned char *run = p;
@@ -610,7 +612,6 @@ static void canon_value(struct canon *c, uint32_t i)
 	const unsigned char *buf = (const unsigned char *)d->buf;
 	size_t base, n, m;
 	uint32_t k;
-	char *o;
 
 	switch (t->type) {
 	case JS_OBJECT:
@@ -648,10 +649,7 @@ static void canon_value(struct canon *c, uint32_t i)
 		canon_string(&c->w, t, buf);
 		break;
 	default:
-		n = t->end - t->start;
-		o = wr_need(&c->w, n);
-		memcpy(o, buf + t->start, n);
-		c->w.o = o + n;
+		wr_bytes(&c->w, buf + t->start, t->end - t->start);
 		break;
 	}
 }
