@@ -449,10 +449,11 @@ static inline void numbers_word(uint8_t *tbits, const unsigned char *p, size_t n
 #endif
 
 /* The numbers of a value's text (no escapes), n bytes at p (back: the 8
- * bytes before p may be read too), eight bytes at a time: a word without a
- * digit (nor one just before it) costs a test; in one with, each
- * delimiter after a digit is found from masks, and ends a number when the
- * last byte before it that is not a digit is a delimiter too. */
+ * bytes before p may be read too), when it holds NUMBERS_IN, eight bytes
+ * at a time: a word without a digit (nor one just before it) costs a
+ * test; in one with, each delimiter after a digit is found from masks, and
+ * ends a number when the last byte before it that is not a digit is a
+ * delimiter too. */
 static inline __attribute__((always_inline)) void grams_numbers(uint8_t *tbits,
 								const unsigned char *p, size_t n,
 								int back)
@@ -460,7 +461,11 @@ static inline __attribute__((always_inline)) void grams_numbers(uint8_t *tbits,
 #ifdef SWAR_LO
 	uint64_t x, d, carry = 0;       /* 0x80: the byte before the word is a digit */
 	size_t i;
+#endif
 
+	if (!memchr(p, NUMBERS_IN, n))
+		return;
+#ifdef SWAR_LO
 	if (n < 8) {
 		if (n < 3)
 			return;
@@ -539,8 +544,7 @@ static void grams_escaped(struct grams *g, const unsigned char *p, const unsigne
 		o += js_utf8_encode(cp == JS_CP_INVALID ? 0xFFFD : cp, (char *)o);
 	}
 	grams_text(g->bits, o0, (size_t)(o - o0), 0);
-	if (memchr(o0, NUMBERS_IN, (size_t)(o - o0)))
-		grams_numbers(g->tbits, o0, (size_t)(o - o0), 0);
+	grams_numbers(g->tbits, o0, (size_t)(o - o0), 0);
 }
 
 /* Bytes as they are, every trigram. */
@@ -623,8 +627,7 @@ static inline __attribute__((always_inline)) void grams_value(struct grams *g,
 		grams_escaped(g, p, p + n);
 	} else {
 		grams_text(g->bits, p, n, t->start >= 8);
-		if (memchr(p, NUMBERS_IN, n))
-			grams_numbers(g->tbits, p, n, t->start >= 8);
+		grams_numbers(g->tbits, p, n, t->start >= 8);
 	}
 }
 
