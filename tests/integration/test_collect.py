@@ -260,9 +260,12 @@ def test_retention_clamps():
     asks no further back either, and says so in the events. Where the
     retention is only what peers assume (TTP, DLP: Azure's v2 connector
     asks TTP logs 60 days back), the whole lookback is asked for."""
-    # 97 records over 100 days: none within hours of a retention boundary
+    # 97 records over 100 days: none within hours of a retention boundary.
+    # The first is at the span's start, the sim's now - 100d: a lookback of
+    # 100d from the fetch's later now would miss it on a slow machine, so
+    # the lookback reaches a day further.
     with Sim(["--records", "97", "--span", "100d"]) as sim:
-        sim.edit_config(types="[url, audit, dlp]", lookback="100d")
+        sim.edit_config(types="[url, audit, dlp]", lookback="101d")
         r = sim.fetch()
         check("reaches past the about 30 days Mimecast keeps TTP logs" in r.err,
               "the lookback warning\n%s" % r)
@@ -273,7 +276,7 @@ def test_retention_clamps():
         eq(r.report()[("sim", "audit")]["new"], len(kept), "sim/audit new (the last 60 days)")
         for t in ("url", "dlp"):
             eq(r.report()[("sim", t)]["new"], len(sim.truth(t)),
-               "sim/%s new: all 100 days asked for" % t)
+               "sim/%s new: all 101 days asked for" % t)
         for t in ("audit", "dlp"):
             eq(sim.path_requests(t), 1, "%s requests" % t)
         r = sim.mw(["reset", "--yes", "--since", "90d", "sim", "audit"])

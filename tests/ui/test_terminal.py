@@ -412,15 +412,20 @@ def test_mouse_wheel_in_tmux():
     try:
         t.wait_for("globex-us")
         t.keys("?")
-        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the help's top")
+        # Each wait covers the first and the last row it compares, so a
+        # capture between two rows' redraw is never taken for the screen.
+        top = wait_screen(t, lambda l: l[1] == HELP_TOP_80 and l[21] == MORE_BELOW_80,
+                          "the help's top")
         t.keys("-l", "\x1b[<65;10;10M")          # wheel down over the text
-        down = wait_screen(t, lambda l: l[1] != HELP_TOP_80, "the wheel scrolling the help")
+        both = "more above \u2191 and below \u2193 (PgUp, PgDn)".rjust(79)
+        down = wait_screen(t, lambda l: l[1] != HELP_TOP_80 and l[21] == both,
+                           "the wheel scrolling the help")
         eq(down[1:18], top[4:21], "the help three lines further on")
-        eq(down[21], "more above \u2191 and below \u2193 (PgUp, PgDn)".rjust(79),
-           "more above and below")
+        eq(down[21], both, "more above and below")
         eq(down[22], top[22], "the footer stays")
         t.keys("-l", "\x1b[<64;10;10M")          # wheel up
-        up = wait_screen(t, lambda l: l[1] == HELP_TOP_80, "the wheel back up")
+        up = wait_screen(t, lambda l: l[1] == HELP_TOP_80 and l[21] == MORE_BELOW_80,
+                         "the wheel back up")
         eq(up[1:22], top[1:22], "the help's top again")
         t.keys("q")
         wait_screen(t, home_selects("acme-eu"), "home")
