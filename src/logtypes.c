@@ -70,6 +70,11 @@ static const char *const dlp_threats[] = { "hold", "block", NULL };
 
 #define COLS(a) a, sizeof(a) / sizeof((a)[0])
 
+/* API 2.0 products: the TTP logs' is "Threats, Security Events and Data
+ * for CG" [SYNQLY]; audit events are product "Audit Events" [XSOAR-EC2]
+ * [DATABEE], DLP logs "Security Events" [DNIF] [AZ-V2-DLP]. */
+#define TTP_PRODUCT "Threats, Security Events and Data for CG"
+
 const struct mw_logtype mw_logtypes[] = {
 	{
 		.name = "url",
@@ -88,6 +93,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.id_field = NULL,
 		.filters = "\"route\":\"all\",\"scanResult\":\"all\"",
 		.permission = "Monitoring | URL Protection | Read",
+		.product = TTP_PRODUCT,
 		.package = "URL Protection",
 		.threat_field = "scanResult",
 		.threat_values = url_threats,
@@ -110,6 +116,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.id_field = "id",
 		.filters = "",
 		.permission = "Monitoring | Impersonation Protection | Read",
+		.product = TTP_PRODUCT,
 		.package = "Impersonation Protection",
 		.threat_field = "taggedMalicious",
 		.threat_values = impersonation_threats,
@@ -132,6 +139,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.id_field = NULL,
 		.filters = "\"route\":\"all\",\"result\":\"all\"",
 		.permission = "Monitoring | Attachment Protection | Read",
+		.product = TTP_PRODUCT,
 		.package = "Attachment Protection",
 		.threat_field = "result",
 		.threat_values = attachment_threats,
@@ -157,6 +165,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.id_field = "id",
 		.filters = "",
 		.permission = "Account | Logs | Read",
+		.product = "Audit Events",
 		.package = NULL,
 		.threat_field = NULL,
 		.threat_values = NULL,
@@ -184,6 +193,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.id_field = NULL,
 		.filters = "",
 		.permission = "Monitoring | Data Leak Prevention | Read",
+		.product = "Security Events",
 		.package = NULL,
 		.threat_field = "action",
 		.threat_values = dlp_threats,

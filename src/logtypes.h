@@ -42,6 +42,9 @@ struct mw_logtype {
 	const char *id_field;      /* the record's own id, or NULL: canonical SHA-256 */
 	const char *filters;       /* extra members of data[0], JSON, may be "" */
 	const char *permission;    /* "Monitoring | URL Protection | Read" */
+	/* The API 2.0 product an application must have been given for the
+	 * endpoint (fixed when the application is made), or NULL if unknown. */
+	const char *product;
 	const char *package;       /* get-account package name fragment; NULL: no
 				    * package is checked (none, or none confirmed) */
 	/* A record is a threat when threat_field's value (a string, or a

@@ -72,12 +72,17 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Integrations Hub (API and Platform "
 				   "Integrations) > Mimecast API 2.0 > this application: its "
 				   "application role needs exactly these, and its products must "
-				   "include the threat logs:");
+				   "include each one named (products cannot be changed: without "
+				   "one, make a new application):");
 			for (size_t t = 0; t < mw_nlogtypes; t++)
-				if (in->types & (1u << t))
+				if (in->types & (1u << t)) {
 					ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL,
 						   4, "%s%s", mw_logtypes[t].permission,
 						   denied & (1u << t) ? "   <- missing" : "");
+					if (mw_logtypes[t].product)
+						ui_doc_add(d, ROLE_MUTED, 6, "product: %s",
+							   mw_logtypes[t].product);
+				}
 			ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Press v to check once the role is "
 				   "saved.");
 			break;

@@ -881,9 +881,10 @@ static void classify_scrubbed(const mc_client *c, long status, const mw_buf *res
 }
 
 static int classify_body(mc_client *c, long status, const mw_buf *resp, js_doc *doc,
-			 const char *permission, struct mc_result *res)
+			 const struct mw_logtype *lt, struct mc_result *res)
 {
-	struct mc_classify_ctx ctx = { permission, mw_now(), c->known_region, c->api };
+	struct mc_classify_ctx ctx = { lt ? lt->permission : NULL, mw_now(), c->known_region,
+				       c->api, lt ? lt->product : NULL };
 	mw_err e;
 	int root = -1;
 
@@ -1022,11 +1023,11 @@ static int token_fresh(const mc_client *c)
 }
 
 /* The type whose endpoint this is, for the permission a 403 names. */
-static const char *permission_for(const char *path)
+static const struct mw_logtype *logtype_for(const char *path)
 {
 	for (size_t i = 0; i < mw_nlogtypes; i++)
 		if (strcmp(mw_logtypes[i].path, path) == 0)
-			return mw_logtypes[i].permission;
+			return &mw_logtypes[i];
 	return NULL;
 }
 
@@ -1118,7 +1119,7 @@ static void gateway_remedy(const mc_client *c, struct mc_result *res)
 /* One request: headers, the HTTP call, parsing and classification, and
  * the single token refresh API 2.0 allows. */
 static int do_post(mc_client *c, const char *path, const char *body, int sign,
-		   const char *permission, mw_buf *resp, js_doc *doc, int *rootp,
+		   const struct mw_logtype *lt, mw_buf *resp, js_doc *doc, int *rootp,
 		   struct mc_result *res)
 {
 	char url[1024];
@@ -1166,7 +1167,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 		curl_slist_free_all(h);
 		if (!got)
 			return 0;
-		*rootp = classify_body(c, res->http_status, resp, doc, permission, res);
+		*rootp = classify_body(c, res->http_status, resp, doc, lt, res);
 		if (c->api == 2 && sign && refused_401(res, doc, *rootp) &&
 		    res->cls != MC_IP_NOT_ALLOWED) {
 			/* Any 401 on a bearer request means the token is no longer
@@ -1185,7 +1186,7 @@ static int do_post(mc_client *c, const char *path, const char *body, int sign,
 		}
 		if (res->http_status == 429 && c->last_429_gateway)
 			gateway_remedy(c, res);
-		else if (res->cls == MC_OK && permission)
+		else if (res->cls == MC_OK && lt)
 			gate_backoff(c, 1);  /* a log endpoint answered: the throttling is over */
 		return 0;
 	}
@@ -1198,7 +1199,7 @@ int mc_post(mc_client *c, const char *path, const char *body, mw_buf *resp, js_d
 	int root, rc;
 
 	js_init(&local);
-	rc = do_post(c, path, body, 1, permission_for(path ? path : ""), resp, doc ? doc : &local,
+	rc = do_post(c, path, body, 1, logtype_for(path ? path : ""), resp, doc ? doc : &local,
 		     &root, res);
 	js_free(&local);
 	return rc;
@@ -1335,7 +1336,7 @@ int mc_get_logs_page(mc_client *c, const struct mc_page_req *req, mw_buf *resp,
 		mw_buf_puts(&body, req->lt->filters);
 	}
 	mw_buf_puts(&body, "}]}");
-	rc = do_post(c, req->lt->path, body.data, 1, req->lt->permission, resp, &page->doc, &root,
+	rc = do_post(c, req->lt->path, body.data, 1, req->lt, resp, &page->doc, &root,
 		     res);
 	mw_buf_free(&body);
 	if (rc < 0) {

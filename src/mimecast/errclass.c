@@ -449,7 +449,13 @@ static void classify_403(struct mc_result *r, const struct mc_classify_ctx *ctx)
 		return;
 	}
 	/* No permission given: the call was get-account. */
-	if (ctx->api == 2)
+	if (ctx->api == 2 && ctx->product)
+		/* Products are chosen when the application is made and cannot
+		 * be changed ([ZD-API2-CG], HACKING "Tokens (API 2.0)"). */
+		snprintf(rem, sizeof(rem), "add `%s` to the API 2.0 application's role; its "
+			 "products must include \"%s\" (fixed when it was made: otherwise "
+			 "make a new application)", perm, ctx->product);
+	else if (ctx->api == 2)
 		snprintf(rem, sizeof(rem), "add `%s` to the API 2.0 application's role (and make "
 			 "sure its products include the threat logs)", perm);
 	else

@@ -81,6 +81,7 @@ struct mc_classify_ctx {
 	int64_t local_now;       /* for clock-skew detection against Date */
 	int known_region;        /* base URL host is in the region list (or loopback) */
 	int api;                 /* 2: API 2.0 (bearer tokens); otherwise 1.0 */
+	const char *product;     /* the type's API 2.0 product, or NULL */
 };
 
 /* Classifies an HTTP response. status is the HTTP status; doc/root the parsed

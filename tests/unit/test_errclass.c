@@ -225,6 +225,17 @@ static void test_permission(void **state)
 	assert_int_equal(r.cls, MC_PERMISSION);
 	assert_starts(r.remedy, "add `" PERM_URL "` to the API 2.0 application's role");
 	assert_null(strstr(r.remedy, "service user"));
+	/* ... naming the type's product, which only a new application changes */
+	{
+		struct mc_classify_ctx ctx = { "Account | Logs | Read", 1700000000, 1, 2,
+					       "Audit Events" };
+
+		r = classify_ctx(403, b, &ctx, 0);
+		assert_int_equal(r.cls, MC_PERMISSION);
+		assert_starts(r.remedy, "add `Account | Logs | Read` to the API 2.0 application's "
+			      "role; its products must include \"Audit Events\" (fixed when it "
+			      "was made: otherwise make a new application)");
+	}
 	/* "Address" is no IP address */
 	r = classify(403, fail_body("err_xdk_operation_forbidden_for_address",
 				    "0003 Forbidden To Perform Operation For Address", 0, 403));

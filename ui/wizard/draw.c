@@ -42,6 +42,41 @@ static int wrapped_rows(int width, const char *s)
 
 /* A checklist page: its title and the steps stay; the text between
  * scrolls (ui_doc) when it does not fit; the tick line stays at the bottom. */
+/* API 2.0's products, each once, in the table's order; a product that only
+ * types collected when chosen need says for which. Then the role's
+ * permissions follow under their own heading. */
+static void add_products(struct ui_doc *d)
+{
+	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "Products:");
+	for (size_t i = 0; i < mw_nlogtypes; i++) {
+		const char *p = mw_logtypes[i].product;
+		char only[256] = "";
+		size_t n = 0;
+		int wanted = 0, seen = 0;
+
+		if (!p)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = mw_logtypes[j].product && strcmp(mw_logtypes[j].product, p) == 0;
+		if (seen)
+			continue;
+		for (size_t j = i; j < mw_nlogtypes; j++) {
+			if (!mw_logtypes[j].product || strcmp(mw_logtypes[j].product, p) != 0)
+				continue;
+			wanted |= mw_logtypes[j].by_default;
+			if (n < sizeof(only))
+				n += (size_t)snprintf(only + n, sizeof(only) - n, "%s%s",
+						      n ? " or " : "", mw_logtypes[j].label);
+		}
+		if (wanted)
+			ui_doc_add(d, ROLE_KEY, 2, "%s", p);
+		else
+			ui_doc_add(d, ROLE_KEY, 2, "%s  (only if %s is collected)", p, only);
+	}
+	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
+	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "Role permissions:");
+}
+
 static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 {
 	struct wiz *w = v->priv;
@@ -102,6 +137,8 @@ static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 		break;
 	}
 	case WIZARD_EXTRA_PERMISSIONS:
+		if (w->api == 2)
+			add_products(d);
 		/* A type collected only when chosen (by_default 0) needs its
 		 * permission only then: the line says for which. */
 		for (size_t i = 0; i < mw_nlogtypes; i++)

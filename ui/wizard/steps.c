@@ -38,9 +38,8 @@ static const char *const logging_before[] = {
 
 static const char *const v2_app_before[] = {
 	"Open the Mimecast API 2.0 tile and add an application (Generate Keys, or Configure "
-	"New). Give it the products for threats and security events (e.g. Threats, Security "
-	"Events and Data for CG; products cannot be changed later) and an application role "
-	"holding exactly these permissions:",
+	"New). Give it these products (they cannot be changed later: take those of every type "
+	"you may collect) and an application role holding exactly these permissions:",
 	NULL,
 };
 
