@@ -123,6 +123,11 @@ static void drop_message_of(struct ui_ctx *ctx, int level)
 	}
 }
 
+void ui_message_clear(struct ui_ctx *ctx)
+{
+	drop_message_of(ctx, fr.depth - 1);
+}
+
 static struct ui_view *top_view(void)
 {
 	return fr.depth > 0 ? &fr.stack[fr.depth - 1] : NULL;

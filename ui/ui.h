@@ -166,6 +166,10 @@ void ui_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 void ui_app_message(struct ui_ctx *ctx, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ui_message_to_below(void);
+/* Drops the top screen's own message (not an app message, not another
+ * screen's): for a screen that now shows something else, as the preview
+ * on another tab, where "42 threats" would speak of the last one. */
+void ui_message_clear(struct ui_ctx *ctx);
 /* Where a focused text field wants the terminal cursor (ui_field_draw sets
  * it; the frame resets it to -1 before each draw). */
 extern int ui_cursor_y, ui_cursor_x;

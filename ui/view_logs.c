@@ -791,6 +791,13 @@ static void set_type(struct logs *l, struct ui_ctx *ctx, int type)
 	refresh_status(l, ctx);
 }
 
+/* Another tab: this screen's message spoke of the last one. */
+static void switch_type(struct logs *l, struct ui_ctx *ctx, int type)
+{
+	ui_message_clear(ctx);
+	set_type(l, ctx, type);
+}
+
 static void filter_changed(struct logs *l, struct ui_ctx *ctx)
 {
 	int following = l->following;
@@ -1225,7 +1232,7 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 		int t = (int)(a - ACT_TYPE);
 
 		if ((size_t)t < mw_nlogtypes && t != l->type)
-			set_type(l, ctx, t);
+			switch_type(l, ctx, t);
 		work(l, ctx);
 		return 1;
 	}
@@ -1243,7 +1250,7 @@ static int logs_action(struct ui_view *v, enum ui_action a)
 	switch (a) {
 	case ACT_FIRST: go_newest(l, ctx); break;
 	case ACT_LAST: go_oldest(l); break;
-	case ACT_NEXT_TYPE: set_type(l, ctx, next_tab(l)); break;
+	case ACT_NEXT_TYPE: switch_type(l, ctx, next_tab(l)); break;
 
 	case ACT_FILTER:
 		mw_strlcpy(l->text_before, l->text, sizeof(l->text_before));
