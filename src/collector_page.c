@@ -281,8 +281,13 @@ static void window_done(collector *c, struct job *j)
 		col_put_status(c, j, "idle");
 		return;
 	}
-	if (c->opts.once) {
+	/* A window the type's window_max cut short leaves the rest to read:
+	 * in once mode as always, and otherwise too, at once rather than an
+	 * interval later. */
+	if (c->opts.once || (j->lt->window_max > 0 &&
+			     j->cur.horizon < mw_now() - j->in->lag - j->in->interval)) {
 		j->due = mw_mono_ms();
+		j->st.next_poll = mw_now();
 		col_put_status(c, j, "collecting");
 		return;
 	}
@@ -600,6 +605,8 @@ void col_step(collector *c, struct job *j)
 				j->cur.horizon = from;
 			}
 		}
+		if (j->lt->window_max > 0 && to - from > j->lt->window_max)
+			to = from + j->lt->window_max;
 		j->cur.in_window = 1;
 		j->cur.win_from = from;
 		j->cur.win_to = to;

@@ -157,6 +157,7 @@ const struct mw_logtype mw_logtypes[] = {
 		.from_key = "startDateTime",
 		.to_key = "endDateTime",
 		.newest_first = 1,
+		.window_max = DAYS(1),
 		.retention = DAYS(60),
 		.clamped = 1,           /* "restricted to last 60 days" [MC-AUDIT] */
 		.kept_as = "audit events",

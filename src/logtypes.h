@@ -26,6 +26,13 @@ struct mw_logtype {
 	 * window is re-read from its start, never from its newest record
 	 * (HACKING, "Newest-first windows"). */
 	int newest_first;
+	/* A window spans at most this many seconds (0: no bound). A
+	 * newest-first type's pages land newest page first, so one window of
+	 * a 60-day first poll put its oldest page on top of the store's rowid
+	 * order, which the preview and the outputs follow; windows of a day
+	 * keep that order time order to within a day (HACKING "Newest-first
+	 * windows"). */
+	int64_t window_max;
 	int64_t retention;         /* seconds Mimecast keeps: a longer lookback warns */
 	/* 1: Mimecast documents that it keeps no more (audit: "restricted to
 	 * last 60 days"), so the first window's lookback and every window's

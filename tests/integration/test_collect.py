@@ -220,6 +220,30 @@ def test_newest_first_reads_back():
               % st["warning"])
 
 
+def test_newest_first_day_windows():
+    """Issue 15: audit's pages come newest first, so one window of a 10-day
+    first poll stored its newest page first and its oldest last, on top
+    of the rowid order the preview and the outputs follow. Its windows
+    span a day (window_max), oldest first: the output goes back in time
+    by less than a day anywhere, and every record comes once."""
+    with Sim(["--records", "300", "--span", "10d"]) as sim:
+        sim.edit_config(types="[audit]", lookback="11d", page_size="10")
+        r = sim.fetch()
+        eq(r.report()[("sim", "audit")]["new"], 300, "sim/audit new")
+        mwtest.assert_exact_records(sim, {"audit": sim.truth("audit")})
+        times = [mwtest.mc_time(l["record"][TIME_FIELD["audit"]])
+                 for l in sim.ndjson("sim", "audit")]
+        newest, back = 0, 0
+        for t in times:
+            newest = max(newest, t)
+            back = max(back, newest - t)
+        check(back < 86400, "the output goes back %.1f days" % (back / 86400))
+        # 11 windows (each starting the 10m overlap before the last one's
+        # end, the 12th reaches now less the lag), 2 to 4 pages each
+        check(24 <= sim.path_requests("audit") <= 50,
+              "audit requests: %d" % sim.path_requests("audit"))
+
+
 def test_refused_page_token():
     """Issue 15: a page token the tenant refuses (the sim's pagetoken fault,
     as an expired token after an outage) mid-window. Oldest first (DLP) the
@@ -277,8 +301,17 @@ def test_retention_clamps():
         for t in ("url", "dlp"):
             eq(r.report()[("sim", t)]["new"], len(sim.truth(t)),
                "sim/%s new: all 101 days asked for" % t)
-        for t in ("audit", "dlp"):
-            eq(sim.path_requests(t), 1, "%s requests" % t)
+        eq(sim.path_requests("dlp"), 1, "dlp requests")
+        # Audit's windows span a day each (its window_max), each the next
+        # starting the overlap (10m) before the last one's end: 60 days less
+        # the lag (30s) take 61. Oldest window first, each page committed
+        # oldest first, so with a record or so a day the output is in time
+        # order, where one 60-day window put its oldest page last.
+        eq(sim.path_requests("audit"), 1 + math.ceil((60 * 86400 - 30 - 86400) / (86400 - 600)),
+           "audit requests: a window a day")
+        times = [mwtest.mc_time(l["record"][TIME_FIELD["audit"]])
+                 for l in sim.ndjson("sim", "audit")]
+        eq(times, sorted(times), "audit lines in time order")
         r = sim.mw(["reset", "--yes", "--since", "90d", "sim", "audit"])
         eq(r.rc, 0, "reset\n%s" % r)
         r = sim.fetch()
@@ -290,5 +323,6 @@ def test_retention_clamps():
 
 if __name__ == "__main__":
     mwtest.main([test_backfill_exact, test_realtime_two_fetches, test_late_records,
-                 test_newest_first_reads_back, test_refused_page_token,
+                 test_newest_first_reads_back, test_newest_first_day_windows,
+                 test_refused_page_token,
                  test_retention_clamps])
