@@ -323,6 +323,8 @@ static int render_outputs(mw_buf *b, mw_store *s, const struct mw_config *cfg,
 		  "Age since collection of the oldest record not yet delivered (0: none)." },
 		{ "mimewatch_output_up",
 		  "1 when the output is ok or idle, 0 when retrying or in error." },
+		{ "mimewatch_output_errors_total",
+		  "Failed deliveries (a batch, or an NDJSON write), kept across restarts." },
 	};
 	struct store_output_info *oi = mw_xcalloc(cfg->noutputs + 1, sizeof(*oi));
 
@@ -335,12 +337,15 @@ static int render_outputs(mw_buf *b, mw_store *s, const struct mw_config *cfg,
 		}
 	}
 	for (size_t f = 0; f < NELEM(fams); f++) {
-		family(b, fams[f].name, "gauge", fams[f].help);
+		int counter = f == NELEM(fams) - 1;
+
+		family(b, fams[f].name, counter ? "counter" : "gauge", fams[f].help);
 		for (size_t i = 0; i < cfg->noutputs; i++) {
 			const struct store_output_info *o = &oi[i];
 			int64_t x = f == 0 ? o->delivered : f == 1 ? o->lag_records
 				  : f == 2 ? o->lag_seconds
-				  : !strcmp(o->state, "ok") || !strcmp(o->state, "idle");
+				  : f == 3 ? !strcmp(o->state, "ok") || !strcmp(o->state, "idle")
+				  : output_failures(s, cfg->outputs[i].name);
 
 			out_sample(b, fams[f].name, cfg->outputs[i].name, x);
 		}

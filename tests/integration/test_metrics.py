@@ -12,7 +12,7 @@ is installed (Debian's prometheus package); it is not required."""
 import os
 import re
 import shutil
-import signal
+import socket
 import subprocess
 import threading
 import time
@@ -239,6 +239,29 @@ def test_errors_and_waits_counted_across_processes():
               "the second fetch's requests were not added")
 
 
+def test_output_errors_counted():
+    with Sim(["--records", "200", "--span", "2h"]) as sim:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()  # nothing listens there: every delivery fails
+        with open(sim.config, "a") as f:
+            f.write("  - type: syslog\n    name: siem\n    url: tcp://127.0.0.1:%d\n" % port)
+        sim.fetch(budget="4s", expect_rc=1)
+        series = status_metrics(sim)
+        stored = sum(len(sim.truth(t)) for t in TYPES)
+        check(get(series, "mimewatch_output_errors_total", output="siem") >= 2,
+              "failed deliveries of the dead syslog output: %s"
+              % get(series, "mimewatch_output_errors_total", output="siem"))
+        eq(get(series, "mimewatch_output_up", output="siem"), 0, "up of the dead output")
+        eq(get(series, "mimewatch_output_lag_records", output="siem"), stored,
+           "records waiting for the dead output")
+        eq(get(series, "mimewatch_output_errors_total", output="ndjson"), 0,
+           "failures of the NDJSON output")
+        eq(get(series, "mimewatch_output_delivered_records", output="ndjson"), stored,
+           "records the NDJSON output delivered")
+
+
 def test_config_errors():
     with Sim(["--records", "10"]) as sim:
         base = sim.read_config()
@@ -271,4 +294,4 @@ def test_config_errors():
 
 if __name__ == "__main__":
     mwtest.main([test_run_writes_exact_metrics, test_errors_and_waits_counted_across_processes,
-                 test_config_errors])
+                 test_output_errors_counted, test_config_errors])
