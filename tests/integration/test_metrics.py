@@ -262,6 +262,23 @@ def test_output_errors_counted():
            "records the NDJSON output delivered")
 
 
+def test_console_writes_metrics():
+    """A console collecting in its own process writes the file too."""
+    import uitest
+    with Sim(["--records", "120", "--span", "2h"]) as sim:
+        path = os.path.join(sim.dir, "console.prom")
+        add_metrics_file(sim, path)
+        uitest.run_script(["wait-idle", "quit"], args=["--config", sim.config])
+        with open(path) as f:
+            text = f.read()
+        promtool(text)
+        series, _ = parse(text)
+        eq(get(series, "mimewatch_up"), 0, "mimewatch_up written when the console quit")
+        for t in TYPES:
+            eq(get(series, "mimewatch_records_collected_total", integration="sim", type=t),
+               len(sim.truth(t)), "records collected of %s by the console" % t)
+
+
 def test_config_errors():
     with Sim(["--records", "10"]) as sim:
         base = sim.read_config()
@@ -294,4 +311,4 @@ def test_config_errors():
 
 if __name__ == "__main__":
     mwtest.main([test_run_writes_exact_metrics, test_errors_and_waits_counted_across_processes,
-                 test_output_errors_counted, test_config_errors])
+                 test_output_errors_counted, test_console_writes_metrics, test_config_errors])
