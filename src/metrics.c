@@ -27,6 +27,7 @@ struct tally_row {
 struct metrics_tally {
 	struct tally_row *rows;
 	size_t n;
+	int saved;              /* the store's row exists: a read that finds none failed */
 };
 
 /* The row of (integration, type) in *rows, added when create. */
@@ -90,20 +91,24 @@ static int count_index(const char *name)
 
 /* The store's totals: one line "INTEGRATION TYPE COUNT VALUE" each (names
  * hold no space: config.h's rule for names, the log-type table's). A line
- * this build does not know goes to *unknown, to be written back as it was. */
-static void totals_load(mw_store *s, struct tally_row **rows, size_t *n, mw_buf *unknown)
+ * this build does not know goes to *unknown, to be written back as it was.
+ * 1 the row was read, 0 none (or it could not be read). */
+static int totals_load(mw_store *s, struct tally_row **rows, size_t *n, mw_buf *unknown)
 {
 	char *text = mw_xmalloc(COUNTERS_MAX), *line, *save = NULL;
+	int found = s && store_meta_get(s, COUNTERS_KEY, text, COUNTERS_MAX) == 0;
 
 	*rows = NULL;
 	*n = 0;
-	if (!s || store_meta_get(s, COUNTERS_KEY, text, COUNTERS_MAX) < 0)
+	if (!found)
 		text[0] = '\0';
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char in[64], ty[16], name[48];
 		long long v;
 		int k;
 
+		if (line[0] == '#')
+			continue;  /* the heading metrics_tally_save writes first */
 		if (sscanf(line, "%63s %15s %47s %lld", in, ty, name, &v) == 4 &&
 		    (k = count_index(name)) >= 0) {
 			row_find(rows, n, in, ty, 1)->n[k] = v;
@@ -113,6 +118,7 @@ static void totals_load(mw_store *s, struct tally_row **rows, size_t *n, mw_buf 
 		}
 	}
 	free(text);
+	return found;
 }
 
 int metrics_tally_save(metrics_tally *t, mw_store *s, mw_err *e)
@@ -126,7 +132,15 @@ int metrics_tally_save(metrics_tally *t, mw_store *s, mw_err *e)
 	if (!t->n)
 		return 0;
 	mw_buf_init(&b);
-	totals_load(s, &rows, &n, &b);
+	/* Never empty once written, so the row's absence means never written. */
+	mw_buf_puts(&b, "# INTEGRATION TYPE COUNT VALUE\n");
+	if (!totals_load(s, &rows, &n, &b) && t->saved) {
+		/* Writing the tally alone would take the counters back. */
+		free(rows);
+		mw_buf_free(&b);
+		mw_err_set(e, "cannot read the metrics' totals from the store; trying again");
+		return -1;
+	}
 	for (size_t i = 0; i < t->n; i++) {
 		struct tally_row *r = row_find(&rows, &n, t->rows[i].integration, t->rows[i].type, 1);
 
@@ -138,9 +152,11 @@ int metrics_tally_save(metrics_tally *t, mw_store *s, mw_err *e)
 			if (rows[i].n[k])
 				mw_buf_printf(&b, "%s %s %s %" PRId64 "\n", rows[i].integration,
 					      rows[i].type, count_name(k, buf), rows[i].n[k]);
-	rc = store_meta_set(s, COUNTERS_KEY, b.data ? b.data : "", e);
-	if (rc == 0)
+	rc = store_meta_set(s, COUNTERS_KEY, b.data, e);
+	if (rc == 0) {
 		t->n = 0;
+		t->saved = 1;
+	}
 	free(rows);
 	mw_buf_free(&b);
 	return rc;
