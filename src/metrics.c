@@ -270,7 +270,7 @@ static void render_sources(mw_buf *b, const struct src_view *v, size_t n, int64_
 				src_sample(b, sf->name, &v[i], NULL, NULL, x);
 	}
 	family(b, "mimewatch_errors_total", "counter",
-	       "Failed steps by error class (HACKING 3.6; ok is never counted).");
+	       "Failed steps by error class (mimewatch(1), ERROR CLASSES; never ok).");
 	for (size_t i = 0; i < n; i++)
 		for (int k = MC_OK + 1; k < MC_CLASS_COUNT; k++)
 			src_sample(b, "mimewatch_errors_total", &v[i], "class",
