@@ -369,6 +369,7 @@ collector *collector_new(const struct mw_config *cfg, const struct collector_opt
 	mw_buf_init(&c->scratch);
 	mw_buf_init(&c->resp);
 	mc_page_init(&c->page);
+	c->tally = metrics_tally_new();
 	if (make_pipe(c->ctl) < 0 || make_pipe(c->wake) < 0) {
 		mw_err_set(e, "cannot create pipes: %s", strerror(errno));
 		collector_free(c);
@@ -431,6 +432,8 @@ void collector_free(collector *c)
 	mw_buf_free(&c->scratch);
 	mw_buf_free(&c->resp);
 	mc_page_free(&c->page);
+	metrics_tally_free(c->tally);
+	free(c->metrics_caches);
 	pthread_mutex_destroy(&c->out_mu);
 	pthread_cond_destroy(&c->out_cv);
 	free(c);
@@ -526,6 +529,7 @@ int collector_run(collector *c)
 		/* A service's watchdog vouches for this loop: ping from here, and
 		 * never sleep past half its interval. */
 		service_watchdog();
+		col_metrics(c, 0);
 		if (dog && dog / 2 < most)
 			most = dog / 2;
 		if (!c->opts.once && c->cfg->heartbeat)
@@ -607,6 +611,7 @@ int collector_run(collector *c)
 		sink_workers_stop(c->sinks);
 		c->sinks = NULL;
 	}
+	col_metrics(c, 1);
 	col_wake_listeners(c);
 	return failed;
 }

@@ -302,6 +302,7 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 
 	j->rep.last = *r;
 	col_set_error(j, r);
+	metrics_tally_add(c->tally, j->in->name, j->lt->name, MX_ERRORS + r->cls, 1);
 	col_reason(r, why, sizeof(why));
 	if (r->cls == MC_RETRY) {
 		/* A 429, or pacing on X-RateLimit-Remaining: wait for the gate,
@@ -319,6 +320,7 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 			return;
 		}
 		if (throttled) {
+			metrics_tally_add(c->tally, j->in->name, j->lt->name, MX_RATE_LIMIT_WAITS, 1);
 			/* The client set not_before for every type on these credentials. */
 			j->due = mc_client_not_before(j->cred->client);
 			j->backoff = 0;
@@ -512,6 +514,7 @@ static int retry_smaller(collector *c, struct job *j, struct mc_result *res)
 		 "; asked again from the newest record received, %d records a page",
 		 j->page_size);
 	col_set_error(j, res);
+	metrics_tally_add(c->tally, j->in->name, j->lt->name, MX_ERRORS + res->cls, 1);
 	j->due = mw_mono_ms();
 	col_put_status(c, j, "retrying");
 	return 1;
@@ -645,7 +648,9 @@ void col_step(collector *c, struct job *j)
 				       : 0);
 	sent = mc_client_requests(j->cred->client);
 	mc_get_logs_page(j->cred->client, &req, &c->resp, &c->page, &res);
-	j->rep.requests += mc_client_requests(j->cred->client) - sent;
+	sent = mc_client_requests(j->cred->client) - sent;
+	j->rep.requests += sent;
+	metrics_tally_add(c->tally, j->in->name, j->lt->name, MX_REQUESTS, sent);
 	if (c->stop)
 		return; /* an aborted transfer commits nothing */
 	token_events(c, j);

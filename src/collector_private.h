@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "collector.h"
+#include "metrics.h"
 #include "mimecast/mimecast.h"
 #include "output/output.h"
 #include "store/store.h"
@@ -136,6 +137,13 @@ struct collector {
 	mw_buf scratch;
 	mw_buf resp;
 	struct mc_page page;
+	/* metrics.h: the counts not yet in the store, and metrics_file's next
+	 * write (monotonic ms) with its outputs' counts kept between writes */
+	metrics_tally *tally;
+	int64_t metrics_due;
+	struct store_output_cache *metrics_caches;
+	size_t nmetrics_caches;
+	char metrics_error[512];        /* the last write's, said once */
 };
 
 /* ---- collector.c ---- */
@@ -167,6 +175,11 @@ int col_backfill_load(collector *c, struct job *j);
 void col_kick_outputs(collector *c);
 void col_loop_watch_reset(struct job *j, int64_t expect_dup_until);
 void col_step(collector *c, struct job *j);
+
+/* ---- collector_metrics.c ---- */
+/* Saves the tally to the store and rewrites metrics_file when it is due
+ * (metrics_every), or now with mimewatch_up 0 when final (the stop). */
+void col_metrics(collector *c, int final);
 
 /* ---- collector_requests.c ---- */
 void col_poll_requests(collector *c);

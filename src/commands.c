@@ -25,6 +25,7 @@
 #include "logtypes.h"
 #include "output/output.h"
 #include "sanitize.h"
+#include "metrics.h"
 #include "status.h"
 #include "store/store.h"
 #include "util.h"
@@ -552,7 +553,7 @@ int cmd_run(const char *config, int argc, char **argv)
 /* ---- status ----------------------------------------------------------------------- */
 
 static const char status_usage[] =
-	"usage: mimewatch status [--config FILE] [--json] [--events | --coverage]\n"
+	"usage: mimewatch status [--config FILE] [--json] [--events | --coverage | --metrics]\n"
 	"Prints every integration, type and output with its state: last success, records\n"
 	"(last poll, 24 h, total), lag, next poll, rate-limit budget and the last error\n"
 	"with its remedy. Exit 0 when all are healthy, 1 when any is in error.\n"
@@ -561,7 +562,9 @@ static const char status_usage[] =
 	"refreshes, config reloads, output errors). Exit 0, 1 when the store is unreadable.\n"
 	"--coverage prints, per integration and type, the last 30 days: records, what was\n"
 	"collected, the gaps between, and backfills queued or under way (as the console's\n"
-	"coverage view shows them). Exit 0, 1 when the store is unreadable.\n";
+	"coverage view shows them). Exit 0, 1 when the store is unreadable.\n"
+	"--metrics prints the Prometheus text that metrics_file receives, from the store\n"
+	"(mimewatch_up 1 while a collector runs). Exit 0, 1 when the store is unreadable.\n";
 
 static const struct store_status *find_status(const struct store_status *sts, size_t n,
 					      const char *integration, const char *type)
@@ -793,6 +796,33 @@ static int print_coverage(const struct mw_config *cfg, int as_json)
 	return 0;
 }
 
+/* status --metrics: the exposition metrics_file gets (metrics.h), read
+ * from the store alone, so it needs no collector. */
+static int print_metrics(const struct mw_config *cfg)
+{
+	mw_store *s = NULL;
+	mw_buf b;
+	mw_err e;
+	long pid = 0;
+	int rc = 0;
+
+	if (access(cfg->state_dir, F_OK) == 0 && store_open(cfg->state_dir, &s, &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		return EXIT_FAILED;
+	}
+	mw_buf_init(&b);
+	if (metrics_render(s, cfg, s && store_lock_holder(cfg->state_dir, &pid) == 1, NULL, &b,
+			   &e) < 0) {
+		fprintf(stderr, "mimewatch: %s\n", e.msg);
+		rc = EXIT_FAILED;
+	} else {
+		fwrite(b.data ? b.data : "", 1, b.len, stdout);
+	}
+	mw_buf_free(&b);
+	store_close(s);
+	return rc;
+}
+
 int cmd_status(const char *config, int argc, char **argv)
 {
 	struct mw_config cfg;
@@ -800,7 +830,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	size_t nsts = 0;
 	mw_store *s = NULL;
 	mw_err e;
-	int as_json = 0, bad = 0, events = 0, coverage = 0;
+	int as_json = 0, bad = 0, events = 0, coverage = 0, metrics = 0;
 	long pid = 0;
 	int64_t now = mw_now();
 	json_object *root = NULL, *jints = NULL, *jouts = NULL;
@@ -823,12 +853,27 @@ int cmd_status(const char *config, int argc, char **argv)
 			events = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "--metrics") == 0) {
+			metrics = 1;
+			continue;
+		}
 		fprintf(stderr, "mimewatch status: unexpected argument %s\n%s", argv[i],
 			status_usage);
 		return EXIT_USAGE;
 	}
+	if (metrics && (as_json || events || coverage)) {
+		fprintf(stderr, "mimewatch status: --metrics prints Prometheus text alone; drop "
+			"--json, --events and --coverage\n%s", status_usage);
+		return EXIT_USAGE;
+	}
 	if (load(config, &cfg) < 0)
 		return EXIT_USAGE;
+	if (metrics) {
+		int rc = print_metrics(&cfg);
+
+		config_free(&cfg);
+		return rc;
+	}
 	if (events || coverage) {
 		int rc = events ? print_events(&cfg, as_json) : print_coverage(&cfg, as_json);
 

@@ -732,6 +732,12 @@ int mw_fsync_parent(const char *path)
 
 int mw_write_file_atomic(const char *path, const void *data, size_t len, mw_err *e)
 {
+	return mw_write_file_atomic_mode(path, data, len, 0600, e);
+}
+
+int mw_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode,
+			      mw_err *e)
+{
 	char tmp[4200];
 	const char *p = data;
 	int fd;
@@ -742,7 +748,7 @@ int mw_write_file_atomic(const char *path, const void *data, size_t len, mw_err 
 		mw_err_set(e, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	fchmod(fd, 0600);
+	fchmod(fd, mode);  /* not the umask's say: the mode is part of the contract */
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {

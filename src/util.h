@@ -98,6 +98,10 @@ int mw_fsync_dir(const char *dir);
 int mw_fsync_parent(const char *path);
 /* temp file in the same directory, write, fsync, rename, fsync directory. */
 int mw_write_file_atomic(const char *path, const void *data, size_t len, mw_err *e);
+/* The same with the file's mode (0600 above); the temporary name is path
+ * plus ".tmp.PID", so a reader of "*.prom" never sees it. */
+int mw_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode,
+			      mw_err *e);
 /* Reads a whole regular file of at most max bytes. */
 int mw_read_file(const char *path, size_t max, char **out, size_t *len, mw_err *e);
 /* ssh-style check: refuses a file that group or others may read or write,

@@ -56,6 +56,8 @@ struct mw_config {
 	size_t noutputs;
 	int outputs_default;        /* 1 when no outputs: key, the default was added */
 	int64_t heartbeat;          /* seconds between health records; 0 off */
+	char *metrics_file;         /* Prometheus text file a collector rewrites
+	                               (metrics.h); NULL none */
 	char *warnings;             /* "FILE:LINE: field: ...\n" lines loading found
 	                               worth saying but not refusing; NULL none */
 	char *text;                 /* the file as loaded, for splicing */

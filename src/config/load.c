@@ -472,6 +472,42 @@ struct output_set config_output_set(const struct mw_config *cfg)
 	return (struct output_set){ cfg->state_dir, cfg->outputs, cfg->noutputs, NULL };
 }
 
+/* metrics_file: node_exporter's textfile collector reads only *.prom, and
+ * the file is replaced by a rename inside its directory, which must
+ * therefore exist and take new files from us. */
+static int parse_metrics_file(struct cfgload_ctx *c, const struct node *v)
+{
+	char tmp[512], sh[72], dir[PATH_MAX];
+	const char *slash;
+	size_t len;
+
+	if (cfgload_want_scalar(c, v, "config", "metrics_file") < 0)
+		return -1;
+	if (v->is_null)
+		return 0;
+	if (cfgschema_path_check(v->str, tmp, sizeof(tmp)) < 0)
+		return cfgload_fail(c, v->line, "metrics_file: %s", tmp);
+	len = strlen(v->str);
+	slash = strrchr(v->str, '/');
+	if (len < 6 || strcmp(v->str + len - 5, ".prom") != 0)
+		return cfgload_fail(c, v->line, "metrics_file: '%s' does not end in .prom; "
+				    "node_exporter's textfile collector reads only *.prom files, "
+				    "e.g. metrics_file: /var/lib/node_exporter/textfile/"
+				    "mimewatch.prom", cfgschema_show(v->str, sh));
+	snprintf(dir, sizeof(dir), "%.*s", slash == v->str ? 1 : (int)(slash - v->str),
+		 v->str);
+	if (access(dir, W_OK | X_OK) < 0) {
+		int missing = errno == ENOENT || errno == ENOTDIR;
+
+		return cfgload_fail(c, v->line, "metrics_file: the directory %s %s; create it, "
+				    "or let this user write there", cfgschema_show(dir, sh),
+				    missing ? "does not exist" : "is not writable");
+	}
+	free(c->cfg->metrics_file);
+	c->cfg->metrics_file = mw_xstrdup(v->str);
+	return 0;
+}
+
 static int parse_top(struct cfgload_ctx *c, const struct node *root)
 {
 	struct mw_config *cfg = c->cfg;
@@ -520,6 +556,9 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 							    "10s to 1d (how often each "
 							    "integration's health record goes to "
 							    "the outputs), e.g. heartbeat: 5m");
+			} else if (strcmp(k->str, "metrics_file") == 0) {
+				if (parse_metrics_file(c, v) < 0)
+					return -1;
 			} else if (strcmp(k->str, "integrations") == 0) {
 				integrations = v;
 			} else {
@@ -764,6 +803,7 @@ void config_free(struct mw_config *cfg)
 		config_integration_clear(&cfg->integrations[i]);
 	free(cfg->integrations);
 	free(cfg->warnings);
+	free(cfg->metrics_file);
 	for (size_t i = 0; i < cfg->noutputs; i++) {
 		struct mw_output *o = &cfg->outputs[i];
 

@@ -373,6 +373,12 @@ static int render_fresh(const struct mw_config *cfg, mw_buf *b, mw_err *e)
 		mw_format_duration(cfg->heartbeat, d, sizeof(d));
 		mw_buf_printf(b, "heartbeat: %s\n", d);
 	}
+	if (cfg->metrics_file) {
+		mw_buf_puts(b, "metrics_file: ");
+		if (emit_scalar(b, cfg->metrics_file, "metrics_file", e) < 0)
+			return -1;
+		mw_buf_putc(b, '\n');
+	}
 	if (!cfg->outputs_default && cfg->noutputs > 0) {
 		mw_buf_puts(b, "outputs:\n");
 		for (size_t i = 0; i < cfg->noutputs; i++)

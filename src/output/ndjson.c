@@ -15,7 +15,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1  /* flock, pread, O_NOFOLLOW, gmtime_r alongside -std=c11 */
 #endif
-#include "output.h"
+#include "private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -601,6 +601,7 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 			if (!failed)
 				mw_err_set(e, "output '%s': %s", name, oe.msg);
 			failed = 1;
+			output_count_failure(s, name);
 		}
 		/* Only changes are written, so an idle loop adds no transactions. */
 		if (rc < 0 || o->last_ok != 1) {

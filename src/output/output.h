@@ -39,6 +39,10 @@ struct mw_output {
 const char *output_type_name(enum mw_output_kind k);
 /* Where an output delivers: its dir, url or brokers. */
 const char *output_target(const struct mw_output *o);
+/* Failed deliveries of an output, every one since the store was made (a
+ * meta row per output, so they go on across restarts): what the metrics
+ * call mimewatch_output_errors_total. */
+int64_t output_failures(mw_store *s, const char *name);
 
 typedef struct output_handoff output_handoff;
 

@@ -76,4 +76,10 @@ extern const struct sink_ops sink_syslog_ops, sink_hec_ops, sink_es_ops, sink_ka
  * other text is copied, an unknown {name} is kept as written. */
 void sink_template(mw_buf *out, const char *tmpl, const char *integration, const char *type);
 
+/* Counts a failed delivery of output name (output_failures). Only the
+ * thread delivering that output writes its row, so reading and writing it
+ * back loses nothing; a count that cannot be written (a full disk) is
+ * dropped, not retried. */
+void output_count_failure(mw_store *s, const char *name);
+
 #endif

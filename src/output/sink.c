@@ -1,5 +1,8 @@
 /* output/sink.c - what every sink shares: topic and index templates, the
- * output type names and targets. */
+ * output type names and targets, the count of failed deliveries. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "private.h"
@@ -39,4 +42,29 @@ const char *output_target(const struct mw_output *o)
 	if (o->url)
 		return o->url;
 	return o->brokers ? o->brokers : "";
+}
+
+static void failures_key(char *key, size_t n, const char *name)
+{
+	snprintf(key, n, "output_failures.%s", name);
+}
+
+int64_t output_failures(mw_store *s, const char *name)
+{
+	char key[256], val[32];
+
+	failures_key(key, sizeof(key), name);
+	if (!s || store_meta_get(s, key, val, sizeof(val)) < 0)
+		return 0;
+	return strtoll(val, NULL, 10);
+}
+
+void output_count_failure(mw_store *s, const char *name)
+{
+	char key[256], val[32];
+	mw_err e;
+
+	failures_key(key, sizeof(key), name);
+	snprintf(val, sizeof(val), "%" PRId64, output_failures(s, name) + 1);
+	store_meta_set(s, key, val, &e);
 }

@@ -366,6 +366,7 @@ static void *worker_main(void *arg)
 			break;     /* an aborted send is no failure */
 		if (!ws.failing_since_ms)
 			ws.failing_since_ms = mw_mono_ms();
+		output_count_failure(ws.s, wk->name);
 		set_state(wk, &ws, fatal ? "error" : "retrying", e.msg);
 		if (fatal) {
 			ws.backoff_ms = FATAL_RETRY_MS;

@@ -130,7 +130,7 @@ static void write_file(const char *path, const char *text)
 	"Collects and delivers until SIGTERM or SIGINT; SIGHUP reloads the config\n"          \
 	"without losing position. Logs go to stderr. A console started meanwhile\n"          \
 	"attaches to this service through the store.\n"
-#define STATUS_USAGE_START "usage: mimewatch status [--config FILE] [--json] [--events | --coverage]\n"
+#define STATUS_USAGE_START "usage: mimewatch status [--config FILE] [--json] [--events | --coverage | --metrics]\n"
 #define RESET_USAGE                                                                          \
 	"usage: mimewatch reset [--config FILE] [--yes] [--since DURATION] NAME [TYPE]\n"     \
 	"Moves the horizon of NAME (every type, or only TYPE) back to now - lookback\n"       \
@@ -252,6 +252,11 @@ static void test_status_args(void **state)
 	r = run(cmd_status, cfg_path, "--events", "sim", NULL);
 	assert_int_equal(r.rc, 2);
 	assert_memory_equal(r.err, "mimewatch status: unexpected argument sim\n", 42);
+	out_free(&r);
+	expect(run(cmd_status, missing, "--metrics", NULL), 2, no_config_msg(missing));
+	r = run(cmd_status, cfg_path, "--metrics", "--json", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "--metrics prints Prometheus text alone"));
 	out_free(&r);
 }
 

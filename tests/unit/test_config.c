@@ -369,6 +369,33 @@ static void test_error_unknown_type(void **state)
 		     "least one of url, impersonation, attachment, audit, dlp");
 }
 
+/* metrics_file: checked as every key, the directory and the name too. */
+static void test_metrics_file(void **state)
+{
+	struct mw_config cfg;
+
+	(void)state;
+	expect_error("metrics_file: m.prom\n",
+		     "config.yaml:1: metrics_file: 'm.prom' is not an absolute path; write a path "
+		     "that starts with /");
+	expect_error("metrics_file: /tmp/mimewatch.txt\n",
+		     "config.yaml:1: metrics_file: '/tmp/mimewatch.txt' does not end in .prom; "
+		     "node_exporter's textfile collector reads only *.prom files, e.g. "
+		     "metrics_file: /var/lib/node_exporter/textfile/mimewatch.prom");
+	expect_error("\nmetrics_file: /nonexistent-mimewatch/m.prom\n",
+		     "config.yaml:2: metrics_file: the directory /nonexistent-mimewatch does not "
+		     "exist; create it, or let this user write there");
+	expect_error("metrics_file: [a]\n",
+		     "config.yaml:1: config: metrics_file: must be a single value, not a list; "
+		     "write metrics_file: value");
+	parse_ok("metrics_file: /tmp/mimewatch.prom\n", &cfg);
+	assert_string_equal(cfg.metrics_file, "/tmp/mimewatch.prom");
+	config_free(&cfg);
+	parse_ok("metrics_file:\n", &cfg);
+	assert_null(cfg.metrics_file);
+	config_free(&cfg);
+}
+
 static void test_error_unknown_key(void **state)
 {
 	(void)state;
@@ -382,7 +409,7 @@ static void test_error_unknown_key(void **state)
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
-		     "heartbeat");
+		     "heartbeat, metrics_file");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
 		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
 		     "dir");
@@ -1419,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_error_bad_guid),
 		cmocka_unit_test(test_error_unknown_type),
 		cmocka_unit_test(test_error_unknown_key),
+		cmocka_unit_test(test_metrics_file),
 		cmocka_unit_test(test_error_duplicate_name),
 		cmocka_unit_test(test_error_bad_name),
 		cmocka_unit_test(test_error_http_not_loopback),
