@@ -284,6 +284,48 @@ void mw_format_duration(int64_t secs, char *buf, size_t n)
 		snprintf(buf, n, "%llds", (long long)secs);
 }
 
+/* ---- sizes ------------------------------------------------------------- */
+
+int mw_parse_size(const char *s, int64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	int64_t v = 0;
+	const char *p = s;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (INT64_C(1) << 40))
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	if (!*p || p[1] != '\0' || !(u = strchr(units, *p)))
+		return -1;
+	/* K is 2^10 and each next unit 2^10 more; 2^40 T would overflow */
+	for (int shift = 10 * (int)(u - units + 1); shift > 0; shift -= 10) {
+		if (v > INT64_MAX >> 10)
+			return -1;
+		v <<= 10;
+	}
+	*bytes = v;
+	return 0;
+}
+
+void mw_format_size(int64_t bytes, char *buf, size_t n)
+{
+	static const char units[] = "KMGT";
+	int i = 0;
+
+	/* the largest unit that divides it exactly, so it parses back */
+	while (i < 3 && bytes != 0 && bytes % (INT64_C(1) << (10 * (i + 2))) == 0)
+		i++;
+	if (bytes % 1024 != 0)
+		snprintf(buf, n, "%lldK", (long long)((bytes + 1023) / 1024));
+	else
+		snprintf(buf, n, "%lld%c", (long long)(bytes >> (10 * (i + 1))), units[i]);
+}
+
 /* ---- dates ------------------------------------------------------------- */
 
 static const char wdays[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
