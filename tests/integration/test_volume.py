@@ -102,6 +102,16 @@ def exact_ndjson(sim, n, what):
     return out
 
 
+def overlap_reread(sim, n):
+    """A second fetch reads the last overlap again: the store knows every
+    record of it, so nothing is new and no line is written twice."""
+    r = sim.fetch()
+    for t in TYPES3:
+        check(re.search(r"sim/%s: 0 new, [1-9]\d* duplicates dropped" % t, r.out),
+              "the overlap re-read stored %s records again:\n%s" % (t, r.out))
+    exact_ndjson(sim, n, "second fetch")
+
+
 def check_pruned(sim, order, overlap, what):
     """What the store no longer holds is, per type, a prefix of the delivery
     order, and holds nothing of the dedup horizon; returns records deleted."""
@@ -143,11 +153,7 @@ def test_budget_prunes_delivered():
         st = sim.status_json()
         for o in st["outputs"]:
             eq(o["lag_records"], 0, "lag of output %s" % o["name"])
-        r = sim.fetch()
-        for t in TYPES3:
-            check(re.search(r"sim/%s: 0 new, [1-9]\d* duplicates dropped" % t, r.out),
-                  "the overlap re-read stored %s records again:\n%s" % (t, r.out))
-        exact_ndjson(sim, n, "second fetch")
+        overlap_reread(sim, n)
 
 
 def test_budget_holds_while_output_down():
@@ -227,11 +233,7 @@ def test_pass_through():
                       "file", "%d, %.2f MiB, %.2f MiB" % (nkept, used / MIB, size / MIB),
                       "the records of the last 10m overlap")
         check(nkept < 3 * n // 20, "pass-through kept %d of %d records" % (nkept, 3 * n))
-        r = sim.fetch()
-        for t in TYPES3:
-            check(re.search(r"sim/%s: 0 new, [1-9]\d* duplicates dropped" % t, r.out),
-                  "the overlap re-read stored %s records again:\n%s" % (t, r.out))
-        exact_ndjson(sim, n, "second fetch")
+        overlap_reread(sim, n)
 
 
 def test_config_errors():
