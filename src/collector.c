@@ -494,11 +494,12 @@ static struct job *next_job(collector *c, int64_t *when)
 static int store_held(collector *c)
 {
 	struct mc_result r;
-	char msg[sizeof(c->held_msg)], rem[sizeof(c->held_remedy)];
+	char code[sizeof(c->held_code)], msg[sizeof(c->held_msg)], rem[sizeof(c->held_remedy)];
 	int held;
 
 	pthread_mutex_lock(&c->out_mu);
 	held = c->held;
+	memcpy(code, c->held_code, sizeof(code));
 	memcpy(msg, c->held_msg, sizeof(msg));
 	memcpy(rem, c->held_remedy, sizeof(rem));
 	pthread_mutex_unlock(&c->out_mu);
@@ -509,7 +510,7 @@ static int store_held(collector *c)
 		c->held_since = 0;
 		col_event(c, NULL, "store under budget", "collection resumes");
 	}
-	col_local_failure(&r, "max_store", msg, rem);
+	col_local_failure(&r, code, msg, rem);
 	r.cls = MC_STORE_FULL;
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct job *j = &c->jobs[i];

@@ -139,12 +139,19 @@ struct volume_watch {
 	int64_t upto, at_ms;
 };
 
-static void set_held(collector *c, int held, const char *msg, const char *remedy)
+/* Why collection holds, as a job's status carries an error: code (what
+ * home shows beside the class), message and remedy. */
+struct held_why {
+	char code[96], msg[400], remedy[400];
+};
+
+static void set_held(collector *c, const struct held_why *why)
 {
 	pthread_mutex_lock(&c->out_mu);
-	c->held = held;
-	snprintf(c->held_msg, sizeof(c->held_msg), "%s", held ? msg : "");
-	snprintf(c->held_remedy, sizeof(c->held_remedy), "%s", held ? remedy : "");
+	c->held = why != NULL;
+	snprintf(c->held_code, sizeof(c->held_code), "%s", why ? why->code : "");
+	snprintf(c->held_msg, sizeof(c->held_msg), "%s", why ? why->msg : "");
+	snprintf(c->held_remedy, sizeof(c->held_remedy), "%s", why ? why->remedy : "");
 	pthread_mutex_unlock(&c->out_mu);
 }
 
@@ -152,7 +159,7 @@ static void set_held(collector *c, int held, const char *msg, const char *remedy
  * has not delivered cannot go), or, with every output up to date, records
  * that windows may still read again. */
 static void held_reason(const struct mw_config *cfg, const struct output_set *os, mw_store *s,
-			const struct store_size *sz, char *msg, size_t nm, char *rem, size_t nr)
+			const struct store_size *sz, struct held_why *why)
 {
 	struct store_output_info worst = { .lag_records = 0 }, oi;
 	const char *name = NULL;
@@ -167,18 +174,22 @@ static void held_reason(const struct mw_config *cfg, const struct output_set *os
 		}
 	mw_format_size(cfg->max_store, budget, sizeof(budget));
 	if (!name) {
-		snprintf(msg, nm, "store over max_store %s (%.1f MiB in use): every output is up to "
-			 "date, and what is left may be read again by the overlap", budget,
-			 (double)sz->used / 1048576.0);
-		snprintf(rem, nr, "raise max_store: the last overlap of records must fit in it");
+		snprintf(why->code, sizeof(why->code), "max_store %s, all delivered", budget);
+		snprintf(why->msg, sizeof(why->msg), "store over max_store %s (%.1f MiB in use): "
+			 "every output is up to date, and what is left may be read again by the "
+			 "overlap", budget, (double)sz->used / 1048576.0);
+		snprintf(why->remedy, sizeof(why->remedy), "raise max_store: the last overlap of "
+			 "records must fit in it");
 		return;
 	}
-	snprintf(msg, nm, "store over max_store %s (%.1f MiB in use) with %lld undelivered "
-		 "records: output '%.64s' is behind (%s%s%.120s)", budget,
-		 (double)sz->used / 1048576.0, (long long)worst.lag_records, name, worst.state,
-		 worst.error[0] ? ": " : "", worst.error);
-	snprintf(rem, nr, "fix output '%.64s' or raise max_store; collection resumes by itself "
-		 "once its records are delivered and pruned", name);
+	/* The output's own error is on its row and in status: named, not copied. */
+	snprintf(why->code, sizeof(why->code), "max_store %s, %lld undelivered", budget,
+		 (long long)worst.lag_records);
+	snprintf(why->msg, sizeof(why->msg), "store over max_store %s (%.1f MiB in use) with "
+		 "%lld undelivered records: output '%.64s' is behind (%s)", budget,
+		 (double)sz->used / 1048576.0, (long long)worst.lag_records, name, worst.state);
+	snprintf(why->remedy, sizeof(why->remedy), "fix output '%.64s' or raise max_store; "
+		 "collection resumes by itself once its records are delivered and pruned", name);
 }
 
 /* After a delivery: pass-through deletes what every output has; a store
@@ -190,11 +201,11 @@ static void store_volume(collector *c, const struct mw_config *cfg, const struct
 {
 	int64_t upto, overlap = max_overlap(cfg);
 	struct store_size sz;
-	char msg[400], rem[400];
+	struct held_why why;
 	mw_err e;
 
 	if (!cfg->max_store && !cfg->pass_through) {
-		set_held(c, 0, "", "");
+		set_held(c, NULL);
 		return;
 	}
 	upto = outputs_min_offset(os, s);
@@ -212,11 +223,11 @@ static void store_volume(collector *c, const struct mw_config *cfg, const struct
 	     store_size(s, &sz, &e) < 0))
 		mw_log(1, "max_store: %s", e.msg);
 	if (sz.used <= cfg->max_store) {
-		set_held(c, 0, "", "");
+		set_held(c, NULL);
 		return;
 	}
-	held_reason(cfg, os, s, &sz, msg, sizeof(msg), rem, sizeof(rem));
-	set_held(c, 1, msg, rem);
+	held_reason(cfg, os, s, &sz, &why);
+	set_held(c, &why);
 }
 
 /* ---- outputs thread ------------------------------------------------------ */

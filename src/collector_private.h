@@ -138,7 +138,7 @@ struct collector {
 	 * pass-through"); every job holds until it clears. held_since is the
 	 * collector's (monotonic ms), for fetch's retry budget. */
 	int held;
-	char held_msg[400], held_remedy[400];
+	char held_code[96], held_msg[400], held_remedy[400];
 	int64_t held_since;
 	mw_buf page_json;                /* reused across pages */
 	struct rec_ref *refs;            /* page rows, reused */

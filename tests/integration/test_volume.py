@@ -11,7 +11,8 @@ test_budget_prunes_delivered: `max_store: 2M` and a fetch of 3 x 3000
   delivers nothing again.
 test_budget_holds_while_output_down: a HEC output answering 503: the
   store fills to max_store with records HEC lacks, collection holds with
-  class store_full naming the output (status --json, status), then the
+  class store_full naming the output (status --json, status, the console's
+  home screen), then the
   receiver recovers, HEC gets every record once, the store is pruned and
   collection finishes by itself: 0 lost, 0 duplicated in NDJSON and HEC.
 test_pass_through: `keep_delivered: false`: after a fetch of 3 x 6000
@@ -30,6 +31,7 @@ import time
 
 import mwout
 import mwtest
+import uitest
 from mwout import StrictHttp, add_outputs, env_with, wait_until
 from mwtest import Sim, check, eq, mc_time
 
@@ -172,15 +174,25 @@ def test_budget_holds_while_output_down():
             ts = wait_until(held, 60, "every type held with class store_full")
             msg = ts["url"]["message"]
             check(re.search(r"^store over max_store 2M \(\d+\.\d MiB in use\) with \d+ "
-                            r"undelivered records: output 'hec' is behind", msg),
+                            r"undelivered records: output 'hec' is behind \(retrying\)$", msg),
                   "held message: %r" % msg)
             check("raise max_store" in ts["url"]["remedy"], "remedy: %r" % ts["url"]["remedy"])
             eq(ts["url"]["class_name"], "store over max_store", "class name")
             r = sim.mw(["status"], env=env)
             eq(r.rc, 1, "status exit while held\n%s" % r)
-            check("store over max_store (max_store): store over max_store 2M" in r.out and
+            check(re.search(r"store over max_store \(max_store 2M, \d+ undelivered\): store "
+                            r"over max_store 2M", r.out) and
                   "remedy: fix output 'hec' or raise max_store" in r.out,
                   "status shows no held line:\n%s" % r.out)
+            home = uitest.run_script(["wait-idle", "dump home", "quit"],
+                                     args=["--config", sim.config], size=(120, 40),
+                                     env={"MW_TEST_HEC_TOKEN": rx.hec_token})
+            eq(home.rc, 0, "console exit status\n%s" % home)
+            text = home.screen("home")
+            check(len(re.findall(r"store over max_store \(max_store 2M, \d+ undelivered\)",
+                                 text)) == 3 and
+                  "fix output 'hec' or raise max_store" in text,
+                  "the home screen does not show the hold:\n%s" % text)
             used, size = store_used(sim)
             total = sum(s["records_total"] for s in ts.values())
             check(total < 3 * n, "collection held, yet %d records stored" % total)
