@@ -531,6 +531,10 @@ static int store_held(collector *c)
 		    mw_mono_ms() - c->held_since > c->opts.retry_budget_ms)
 			j->failed = 1;
 	}
+	/* fetch's output thread waits for a kick, not the clock: it must look
+	 * again as the network outputs deliver, or the hold never ends. */
+	if (held)
+		col_kick_outputs(c);
 	return held;
 }
 

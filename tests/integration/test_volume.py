@@ -15,6 +15,9 @@ test_budget_holds_while_output_down: a HEC output answering 503: the
   home screen), then the
   receiver recovers, HEC gets every record once, the store is pruned and
   collection finishes by itself: 0 lost, 0 duplicated in NDJSON and HEC.
+test_fetch_gives_up_when_held: the same hold under `fetch --retry-budget
+  3s` exits 1 with the hold and its remedy on stderr, nothing lost; the
+  next fetch, HEC back, delivers the rest: 0 lost, 0 duplicated.
 test_pass_through: `keep_delivered: false`: after a fetch of 3 x 6000
   records over 25 hours the store holds exactly the records of the last
   overlap; a second fetch re-reads them as duplicates (0 new, 0 duplicated
@@ -227,6 +230,31 @@ def test_budget_holds_while_output_down():
               "events lack the hold and its end:\n%s" % r.out)
 
 
+def test_fetch_gives_up_when_held():
+    n = 3000
+    with Sim(["--records", str(n)]) as sim:
+        rx = StrictHttp(sim.dir)
+        add_outputs(sim, "  - type: hec\n    name: hec\n    url: %s\n"
+                    "    token_env: MW_TEST_HEC_TOKEN\n" % rx.hec_url, top="max_store: 2M\n")
+        env = env_with(MW_TEST_HEC_TOKEN=rx.hec_token)
+        rx.fault("503", 1000000)
+        r = sim.mw(["fetch", "--retry-budget", "3s"], env=env)
+        eq(r.rc, 1, "fetch held past its retry budget\n%s" % r)
+        for t in TYPES3:
+            check(re.search(r"mimewatch: sim/%s: store over max_store .*output 'hec' is behind "
+                            r".*; remedy: fix output 'hec' or raise max_store" % t, r.err),
+                  "fetch's stderr lacks the hold of %s:\n%s" % (t, r.err))
+        held = sum(len(v) for v in stored(sim).values())
+        eq(len(mwout.ndjson_records(sim, TYPES3)), held, "NDJSON lines of the held fetch")
+        rx.reset()
+        r = sim.mw(["fetch"], env=env)
+        eq(r.rc, 0, "fetch once HEC is back\n%s" % r)
+        want = mwout.ndjson_records(sim, TYPES3)
+        eq(len(want), 3 * n, "NDJSON records")
+        eq(mwout.tally(rx.state()["hec_ids"], want), (0, 0, 0),
+           "hec (lost, duplicated, foreign)")
+
+
 def test_pass_through():
     n = 6000
     with Sim(["--records", str(n)]) as sim:
@@ -274,4 +302,4 @@ def test_config_errors():
 
 if __name__ == "__main__":
     mwtest.main([test_budget_prunes_delivered, test_budget_holds_while_output_down,
-                 test_pass_through, test_config_errors])
+                 test_fetch_gives_up_when_held, test_pass_through, test_config_errors])
