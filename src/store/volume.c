@@ -69,16 +69,16 @@ struct horizon {
  * in progress oldest first from the newest record it received (restarts
  * and a short totalCount re-read from there, less the overlap); newest
  * first from its start (it is read again whole); a source between windows
- * from its horizon (the next window starts there, less the overlap); one
- * reset to no horizon from its lookback, which only the config knows: all
- * of it stays until that window starts. */
+ * from its horizon (the next window starts there, less the overlap). No
+ * horizon and no window: never collected (a reset always sets one), or
+ * heartbeats, which nothing reads again. */
 static int64_t reread_from(const char *type, int in_window, int64_t horizon, int64_t win_from,
 			   int64_t win_progress, int64_t overlap)
 {
 	const struct mw_logtype *lt = logtype_find(type);
 
 	if (!in_window)
-		return horizon > 0 ? horizon - overlap : INT64_MIN;
+		return horizon > 0 ? horizon - overlap : INT64_MAX;
 	if ((lt && lt->newest_first) || win_progress < win_from)
 		return win_from - overlap;
 	return win_progress - overlap;
