@@ -758,6 +758,8 @@ static void refresh_status(struct logs *l, struct ui_ctx *ctx)
 	free(st);
 	l->pruned = src > 0 ? store_pruned_before(ctx->store, src) : 0;
 	l->stored = l->pruned ? store_count(ctx->store, src) : l->total;
+	if (l->stored < 0)
+		l->pruned = 0;  /* not counted: no note rather than a wrong one */
 	if (src != l->source) {
 		/* Stored for the first time (or deleted): start over. */
 		l->source = src;
@@ -1066,6 +1068,9 @@ static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 		snprintf(line, sizeof(line), "No %s records yet; they appear here as they are "
 			 "collected%s.", l->lt->label, ctx->col || ctx->attached ? "" :
 			 " (the collector is not running)");
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
+	} else if (l->pruned && l->stored == 0) {
+		pruned_note(l, ctx, line, sizeof(line));
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
 	} else if (sort_building(l)) {
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, "sorting...", 10);
