@@ -161,14 +161,20 @@ def test_budget_prunes_delivered():
         overlap_reread(sim, n)
 
 
+def hec_down(sim):
+    """max_store: 2M and a HEC output whose receiver answers 503 to every
+    request until rx.reset(); (rx, the environment with its token)."""
+    rx = StrictHttp(sim.dir)
+    add_outputs(sim, "  - type: hec\n    name: hec\n    url: %s\n"
+                "    token_env: MW_TEST_HEC_TOKEN\n" % rx.hec_url, top="max_store: 2M\n")
+    rx.fault("503", 1000000)
+    return rx, env_with(MW_TEST_HEC_TOKEN=rx.hec_token)
+
+
 def test_budget_holds_while_output_down():
     n = 3000
     with Sim(["--records", str(n)]) as sim:
-        rx = StrictHttp(sim.dir)
-        add_outputs(sim, "  - type: hec\n    name: hec\n    url: %s\n"
-                    "    token_env: MW_TEST_HEC_TOKEN\n" % rx.hec_url, top="max_store: 2M\n")
-        env = env_with(MW_TEST_HEC_TOKEN=rx.hec_token)
-        rx.fault("503", 1000000)
+        rx, env = hec_down(sim)
         p = mwtest.mimewatch_bg(["run"], config=sim.config, env=env)
         try:
             def held():
@@ -233,11 +239,7 @@ def test_budget_holds_while_output_down():
 def test_fetch_gives_up_when_held():
     n = 3000
     with Sim(["--records", str(n)]) as sim:
-        rx = StrictHttp(sim.dir)
-        add_outputs(sim, "  - type: hec\n    name: hec\n    url: %s\n"
-                    "    token_env: MW_TEST_HEC_TOKEN\n" % rx.hec_url, top="max_store: 2M\n")
-        env = env_with(MW_TEST_HEC_TOKEN=rx.hec_token)
-        rx.fault("503", 1000000)
+        rx, env = hec_down(sim)
         r = sim.mw(["fetch", "--retry-budget", "3s"], env=env)
         eq(r.rc, 1, "fetch held past its retry budget\n%s" % r)
         for t in TYPES3:
