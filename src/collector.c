@@ -489,6 +489,73 @@ static struct job *next_job(collector *c, int64_t *when)
 	return best;
 }
 
+/* The output thread found the store over max_store with nothing it may
+ * delete (HACKING, "The store's budget and pass-through"): no job stores
+ * more, each one's status says why, and each takes up where it stopped once
+ * the store is under its budget again. fetch gives up on them after its
+ * retry budget. 1 while held. */
+static int store_held(collector *c)
+{
+	struct mc_result r;
+	char code[sizeof(c->held_code)], msg[sizeof(c->held_msg)], rem[sizeof(c->held_remedy)];
+	int held;
+
+	pthread_mutex_lock(&c->out_mu);
+	held = c->held;
+	memcpy(code, c->held_code, sizeof(code));
+	memcpy(msg, c->held_msg, sizeof(msg));
+	memcpy(rem, c->held_remedy, sizeof(rem));
+	pthread_mutex_unlock(&c->out_mu);
+	if (held && !c->held_since) {
+		c->held_since = mw_mono_ms();
+		col_event(c, NULL, "store full", "%s", msg);
+	} else if (!held && c->held_since) {
+		c->held_since = 0;
+		col_event(c, NULL, "store under budget", "collection resumes");
+	}
+	col_local_failure(&r, code, msg, rem);
+	r.cls = MC_STORE_FULL;
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct job *j = &c->jobs[i];
+
+		if (j->done || j->failed)
+			continue;
+		if (held && (!j->held || strcmp(j->st.err_message, msg) != 0)) {
+			j->held = 1;
+			j->rep.last = r;
+			col_set_error(j, &r);
+			col_put_status(c, j, "error");
+		} else if (!held && j->held) {
+			j->held = 0;
+			col_clear_error(j);
+			col_put_status(c, j, "idle");
+		}
+		if (held && c->opts.once && c->opts.retry_budget_ms > 0 &&
+		    mw_mono_ms() - c->held_since > c->opts.retry_budget_ms)
+			j->failed = 1;
+	}
+	/* fetch's output thread waits for a kick, not the clock: it must look
+	 * again as the network outputs deliver, or the hold never ends. */
+	if (held)
+		col_kick_outputs(c);
+	return held;
+}
+
+/* Over max_store and not (yet) held: the output thread prunes after its
+ * next delivery; a page stored before then would only grow the file past
+ * the budget (a backfill stores faster than a delivery round). */
+static int store_over_budget(collector *c)
+{
+	struct store_size sz;
+	mw_err e;
+
+	if (!c->cfg->max_store || store_size(c->store, &sz, &e) < 0 ||
+	    sz.used <= c->cfg->max_store)
+		return 0;
+	col_kick_outputs(c);
+	return 1;
+}
+
 static void wait_ms(collector *c, int64_t ms)
 {
 	struct pollfd p = { .fd = c->ctl[0], .events = POLLIN };
@@ -548,6 +615,14 @@ int collector_run(collector *c)
 		if (!c->opts.once && (atomic_exchange(&c->poke, 0) ||
 				      now - c->last_request_poll >= REQUEST_POLL_MS))
 			col_poll_requests(c);
+		if (store_held(c)) {
+			wait_ms(c, most);
+			continue;
+		}
+		if (store_over_budget(c)) {
+			wait_ms(c, OUT_COALESCE_MS);
+			continue;
+		}
 		j = next_job(c, &when);
 		if (!j) {
 			if (c->opts.once)

@@ -1,5 +1,5 @@
 /* collector_outputs.c - the collector's output thread (the NDJSON files,
- * retention) and the heartbeat health records. */
+ * retention, max_store and pass-through) and the heartbeat health records. */
 #include "collector_private.h"
 
 #include <errno.h>
@@ -120,6 +120,116 @@ void col_heartbeat(collector *c)
 	col_kick_outputs(c);
 }
 
+/* ---- the store's budget and pass-through ----------------------------------- */
+
+/* The largest overlap: what a window may read again before its start. */
+static int64_t max_overlap(const struct mw_config *cfg)
+{
+	int64_t overlap = 0;
+
+	for (size_t i = 0; i < cfg->nintegrations; i++)
+		if (cfg->integrations[i].overlap > overlap)
+			overlap = cfg->integrations[i].overlap;
+	return overlap;
+}
+
+/* Where pass-through last pruned: after each delivery that moved the
+ * outputs' common offset, else every PASS_THROUGH_EVERY_MS. */
+struct volume_watch {
+	int64_t upto, at_ms;
+};
+
+/* Why collection holds, as a job's status carries an error: code (what
+ * home shows beside the class), message and remedy. */
+struct held_why {
+	char code[96], msg[400], remedy[400];
+};
+
+static void set_held(collector *c, const struct held_why *why)
+{
+	pthread_mutex_lock(&c->out_mu);
+	c->held = why != NULL;
+	snprintf(c->held_code, sizeof(c->held_code), "%s", why ? why->code : "");
+	snprintf(c->held_msg, sizeof(c->held_msg), "%s", why ? why->msg : "");
+	snprintf(c->held_remedy, sizeof(c->held_remedy), "%s", why ? why->remedy : "");
+	pthread_mutex_unlock(&c->out_mu);
+}
+
+/* Why the store stays over max_store: the output furthest behind (what it
+ * has not delivered cannot go), or, with every output up to date, records
+ * that windows may still read again. */
+static void held_reason(const struct mw_config *cfg, const struct output_set *os, mw_store *s,
+			const struct store_size *sz, struct held_why *why)
+{
+	struct store_output_info worst = { .lag_records = 0 }, oi;
+	const char *name = NULL;
+	char budget[32];
+	mw_err e;
+
+	for (size_t i = 0; i < os->noutputs; i++)
+		if (store_output_info(s, os->outputs[i].name, &oi, &e) == 0 &&
+		    oi.lag_records > worst.lag_records) {
+			worst = oi;
+			name = os->outputs[i].name;
+		}
+	mw_format_size(cfg->max_store, budget, sizeof(budget));
+	if (!name) {
+		snprintf(why->code, sizeof(why->code), "max_store %s, all delivered", budget);
+		snprintf(why->msg, sizeof(why->msg), "store over max_store %s (%.1f MiB in use): "
+			 "every output is up to date, and what is left may be read again by the "
+			 "overlap", budget, (double)sz->used / 1048576.0);
+		snprintf(why->remedy, sizeof(why->remedy), "raise max_store: the last overlap of "
+			 "records must fit in it");
+		return;
+	}
+	/* The output's own error is on its row and in status: named, not copied. */
+	snprintf(why->code, sizeof(why->code), "max_store %s, %lld undelivered", budget,
+		 (long long)worst.lag_records);
+	snprintf(why->msg, sizeof(why->msg), "store over max_store %s (%.1f MiB in use) with "
+		 "%lld undelivered records: output '%.64s' is behind (%s)", budget,
+		 (double)sz->used / 1048576.0, (long long)worst.lag_records, name, worst.state);
+	snprintf(why->remedy, sizeof(why->remedy), "fix output '%.64s' or raise max_store; "
+		 "collection resumes by itself once its records are delivered and pruned", name);
+}
+
+/* After a delivery: pass-through deletes what every output has; a store
+ * over max_store deletes the oldest delivered records down to 90% of it,
+ * and holds collection when that is not enough (HACKING, "The store's
+ * budget and pass-through"). */
+static void store_volume(collector *c, const struct mw_config *cfg, const struct output_set *os,
+			 mw_store *s, struct volume_watch *w)
+{
+	int64_t upto, overlap = max_overlap(cfg);
+	struct store_size sz;
+	struct held_why why;
+	mw_err e;
+
+	if (!cfg->max_store && !cfg->pass_through) {
+		set_held(c, NULL);
+		return;
+	}
+	upto = outputs_min_offset(os, s);
+	if (cfg->pass_through &&
+	    (upto != w->upto || mw_mono_ms() - w->at_ms >= PASS_THROUGH_EVERY_MS)) {
+		w->upto = upto;
+		w->at_ms = mw_mono_ms();
+		if (store_prune_delivered(s, upto, overlap, -1, &e) < 0)
+			mw_log(1, "pass-through: %s", e.msg);
+	}
+	if (!cfg->max_store)
+		return;
+	if (store_size(s, &sz, &e) == 0 && sz.used > cfg->max_store &&
+	    (store_prune_delivered(s, upto, overlap, cfg->max_store / 10 * 9, &e) < 0 ||
+	     store_size(s, &sz, &e) < 0))
+		mw_log(1, "max_store: %s", e.msg);
+	if (sz.used <= cfg->max_store) {
+		set_held(c, NULL);
+		return;
+	}
+	held_reason(cfg, os, s, &sz, &why);
+	set_held(c, &why);
+}
+
 /* ---- outputs thread ------------------------------------------------------ */
 
 void *col_output_main(void *arg)
@@ -138,6 +248,7 @@ void *col_output_main(void *arg)
 		return NULL;
 	}
 	int64_t last_delivery = 0;
+	struct volume_watch vw = { -1, 0 };
 
 	for (;;) {
 		int stopping;
@@ -180,19 +291,17 @@ void *col_output_main(void *arg)
 				mw_log(1, "outputs delivering again");
 			c->out_failed = 0;
 		}
+		store_volume(c, cfg, &os, s, &vw);
 		/* At start, then hourly (the monotonic clock counts from boot, so
 		 * "an hour since 0" is not "never pruned yet"). */
 		if (!c->opts.once && (!last_prune || mw_mono_ms() - last_prune > PRUNE_EVERY_MS)) {
 			int64_t upto = outputs_min_offset(&os, s);
 
 			int64_t before = mw_now() - cfg->retention, floor = store_reread_floor(s);
-			int64_t overlap = 0;
+			int64_t overlap = max_overlap(cfg);
 
 			/* A backfill older than the retention must not lose what its
 			 * overlap reads again: those would come back as new records. */
-			for (size_t i = 0; i < cfg->nintegrations; i++)
-				if (cfg->integrations[i].overlap > overlap)
-					overlap = cfg->integrations[i].overlap;
 			if (floor != INT64_MAX && floor - overlap < before)
 				before = floor - overlap;
 			last_prune = mw_mono_ms();

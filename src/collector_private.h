@@ -35,6 +35,9 @@
  * was one per page of 100 records). A change of state is written at once. */
 #define STATUS_EVERY_MS 500
 #define PRUNE_EVERY_MS (60 * 60 * 1000)
+/* Pass-through deletes after each delivery that moved the outputs, and at
+ * least this often otherwise (windows move the dedup horizons on). */
+#define PASS_THROUGH_EVERY_MS (10 * 1000)
 
 struct cred {
 	mc_client *client;
@@ -58,6 +61,7 @@ struct job {
 	int64_t bf_from;
 	int64_t due;            /* monotonic ms */
 	int paused;
+	int held;               /* its status says the store is over max_store */
 	int done, failed;       /* once mode */
 	int64_t retry_since;    /* monotonic ms of the first failure in a row, 0 none */
 	int64_t backoff;
@@ -130,6 +134,13 @@ struct collector {
 	output_handoff *handoff;         /* deliver: committed pages for NDJSON */
 	int64_t next_heartbeat_ms;
 	char out_error[1024];
+	/* Under out_mu: the output thread found the store over max_store with
+	 * nothing it may delete (HACKING, "The store's budget and
+	 * pass-through"); every job holds until it clears. held_since is the
+	 * collector's (monotonic ms), for fetch's retry budget. */
+	int held;
+	char held_code[96], held_msg[400], held_remedy[400];
+	int64_t held_since;
 	mw_buf page_json;                /* reused across pages */
 	struct rec_ref *refs;            /* page rows, reused */
 	struct store_rec *rows;

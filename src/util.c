@@ -247,27 +247,35 @@ void mw_sleep_ms(int64_t ms)
 
 /* ---- durations --------------------------------------------------------- */
 
-int mw_parse_duration(const char *s, int64_t *secs)
+/* "<integer><unit>" as durations and sizes are written: the unit character
+ * (0 for anything else: no sign, no space, nothing after the unit) and the
+ * integer, at most about 2^40. */
+static char number_and_unit(const char *s, int64_t *v)
 {
-	int64_t v = 0, mul;
 	const char *p = s;
 
+	*v = 0;
 	if (!s || !isdigit((unsigned char)*p))
-		return -1;
+		return 0;
 	while (isdigit((unsigned char)*p)) {
-		if (v > (INT64_C(1) << 40))
-			return -1;
-		v = v * 10 + (*p++ - '0');
+		if (*v > (INT64_C(1) << 40))
+			return 0;
+		*v = *v * 10 + (*p++ - '0');
 	}
-	switch (*p) {
+	return p[0] && p[1] == '\0' ? p[0] : 0;
+}
+
+int mw_parse_duration(const char *s, int64_t *secs)
+{
+	int64_t v, mul;
+
+	switch (number_and_unit(s, &v)) {
 	case 's': mul = 1; break;
 	case 'm': mul = 60; break;
 	case 'h': mul = 3600; break;
 	case 'd': mul = 86400; break;
 	default: return -1;
 	}
-	if (p[1] != '\0')
-		return -1;
 	*secs = v * mul;
 	return 0;
 }
@@ -282,6 +290,41 @@ void mw_format_duration(int64_t secs, char *buf, size_t n)
 		snprintf(buf, n, "%lldm", (long long)(secs / 60));
 	else
 		snprintf(buf, n, "%llds", (long long)secs);
+}
+
+/* ---- sizes ------------------------------------------------------------- */
+
+int mw_parse_size(const char *s, int64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	char unit;
+	const char *u;
+	int64_t v;
+
+	if (!(unit = number_and_unit(s, &v)) || !(u = strchr(units, unit)))
+		return -1;
+	/* K is 2^10 and each next unit 2^10 more; 2^40 T would overflow */
+	for (int shift = 10 * (int)(u - units + 1); shift > 0; shift -= 10) {
+		if (v > INT64_MAX >> 10)
+			return -1;
+		v <<= 10;
+	}
+	*bytes = v;
+	return 0;
+}
+
+void mw_format_size(int64_t bytes, char *buf, size_t n)
+{
+	static const char units[] = "KMGT";
+	int i = 0;
+
+	/* the largest unit that divides it exactly, so it parses back */
+	while (i < 3 && bytes != 0 && bytes % (INT64_C(1) << (10 * (i + 2))) == 0)
+		i++;
+	if (bytes % 1024 != 0)
+		snprintf(buf, n, "%lldK", (long long)((bytes + 1023) / 1024));
+	else
+		snprintf(buf, n, "%lld%c", (long long)(bytes >> (10 * (i + 1))), units[i]);
 }
 
 /* ---- dates ------------------------------------------------------------- */

@@ -63,6 +63,13 @@ int mw_parse_duration(const char *s, int64_t *secs);
 /* Shortest exact form: 90 -> "90s", 300 -> "5m", 86400 -> "1d". */
 void mw_format_duration(int64_t secs, char *buf, size_t n);
 
+/* Sizes "<integer><K|M|G|T>" (KiB, MiB, GiB, TiB), e.g. 512M, 20G: 0 and
+ * *bytes, or -1 for anything else (no bare number, no B, no lower case). */
+int mw_parse_size(const char *s, int64_t *bytes);
+/* The largest exact unit: 20 GiB -> "20G", 1536 KiB -> "1536K"; a size
+ * that is no whole KiB is rounded up to one. */
+void mw_format_size(int64_t bytes, char *buf, size_t n);
+
 /* Dates. Mimecast record and filter dates look like 2015-11-16T14:49:18+0000;
  * the parser also takes +00:00, -0500, Z and fractional seconds. A date that
  * does not exist (2026-02-30, 2026-13-01, 24:00:00, second 60 other than a

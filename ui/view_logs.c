@@ -64,6 +64,9 @@ struct logs {
 				 * the tabs and Tab's cycle; 1-9 still pick any by index */
 	int64_t total;          /* records of the type (store status) */
 	struct store_status st; /* the type's status, when source > 0 */
+	/* max_store or pass-through deleted delivered records of the type up
+	 * to this record time (0 none): the list holds `stored` of total. */
+	int64_t pruned, stored;
 
 	char text[256];         /* the filter */
 	int threats;
@@ -753,6 +756,10 @@ static void refresh_status(struct logs *l, struct ui_ctx *ctx)
 		}
 	}
 	free(st);
+	l->pruned = src > 0 ? store_pruned_before(ctx->store, src) : 0;
+	l->stored = l->pruned ? store_count(ctx->store, src) : l->total;
+	if (l->stored < 0)
+		l->pruned = 0;  /* not counted: no note rather than a wrong one */
 	if (src != l->source) {
 		/* Stored for the first time (or deleted): start over. */
 		l->source = src;
@@ -954,7 +961,21 @@ static void draw_tabs(struct logs *l, int y, int x, int width)
 	}
 }
 
-static void draw_state(struct logs *l, int y, int x, int width)
+/* What the list no longer holds, and why: "1,832 stored; delivered ones to
+ * TIME deleted (max_store)", the settings named from the config. */
+static void pruned_note(const struct logs *l, const struct ui_ctx *ctx, char *line, size_t n)
+{
+	const struct mw_config *cfg = ctx->cfg;
+	char kept[32], when[48];
+
+	ui_fmt_count(l->stored, kept, sizeof(kept));
+	ui_fmt_time(l->pruned, 0, when, sizeof(when));
+	snprintf(line, n, "%s stored; delivered ones to %s deleted (%s)", kept, when,
+		 cfg && cfg->pass_through && cfg->max_store ? "max_store, keep_delivered"
+		 : cfg && cfg->pass_through ? "keep_delivered: false" : "max_store");
+}
+
+static void draw_state(struct logs *l, struct ui_ctx *ctx, int y, int x, int width)
 {
 	char line[640], n[32], dot[8];
 	int used = 1;
@@ -965,6 +986,11 @@ static void draw_state(struct logs *l, int y, int x, int width)
 	ui_fmt_count(l->total, n, sizeof(n));
 	snprintf(line, sizeof(line), "%s record%s", n, l->total == 1 ? "" : "s");
 	PUT(ROLE_NORMAL, line, strlen(line));
+	if (l->pruned) {
+		pruned_note(l, ctx, line, sizeof(line));
+		PUT(ROLE_NORMAL, dot, strlen(dot));
+		PUT(ROLE_WARNING, line, strlen(line));
+	}
 	if (l->text[0]) {
 		PUT(ROLE_NORMAL, dot, strlen(dot));
 		PUT(ROLE_NORMAL, "filter \"", 8);
@@ -1050,6 +1076,9 @@ static void draw_empty(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 			 "collected%s.", l->lt->label, ctx->col || ctx->attached ? "" :
 			 " (the collector is not running)");
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
+	} else if (l->pruned && l->stored == 0) {
+		pruned_note(l, ctx, line, sizeof(line));
+		ui_text(y, x + 1, width - 2, ROLE_MUTED, line, strlen(line));
 	} else if (sort_building(l)) {
 		ui_text(y, x + 1, width - 2, ROLE_MUTED, "sorting...", 10);
 	} else if (pending(l) && !l->fill.done) {
@@ -1106,7 +1135,7 @@ static void logs_draw(struct ui_view *v, int y0, int x0, int height, int width)
 		work(l, v->ctx);
 	}
 	draw_tabs(l, y0, x0, width);
-	draw_state(l, y0 + 1, x0, width);
+	draw_state(l, v->ctx, y0 + 1, x0, width);
 	columns_layout(l->type, width, &cs);
 	columns_headings(l->type, &cs, y0 + 2, x0 + 1);
 	if (l->nrows == 0)

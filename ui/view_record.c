@@ -865,8 +865,8 @@ static int record_open(struct ui_view *v, void *arg)
 	rc = load(r, a->rowid, v->ctx->store, &e);
 	if (rc <= 0) {
 		if (rc == 0)
-			ui_message(v->ctx, ROLE_WARNING, "that record is no longer stored (retention "
-				   "removed it)");
+			ui_message(v->ctx, ROLE_WARNING, "that record is no longer stored (retention, "
+				   "max_store or keep_delivered removed it)");
 		else
 			ui_message(v->ctx, ROLE_ERROR, "%s", e.msg);
 		mw_buf_free(&r->json);
@@ -984,8 +984,8 @@ static void step(struct record *r, struct ui_ctx *ctx, int dir)
 	rc = load(r, next, ctx->store, &e);
 	if (rc <= 0) {
 		if (rc == 0)
-			ui_message(ctx, ROLE_WARNING, "that record is no longer stored (retention "
-				   "removed it)");
+			ui_message(ctx, ROLE_WARNING, "that record is no longer stored (retention, "
+				   "max_store or keep_delivered removed it)");
 		else
 			ui_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return;

@@ -58,6 +58,10 @@ struct mw_config {
 	int64_t heartbeat;          /* seconds between health records; 0 off */
 	char *metrics_file;         /* Prometheus text file a collector rewrites
 	                               (metrics.h); NULL none */
+	int64_t max_store;          /* bytes the store may take (database + WAL,
+	                               free pages not counted); 0 no budget */
+	int pass_through;           /* keep_delivered: false: what every output
+	                               delivered goes, but for what dedup needs */
 	char *warnings;             /* "FILE:LINE: field: ...\n" lines loading found
 	                               worth saying but not refusing; NULL none */
 	char *text;                 /* the file as loaded, for splicing */

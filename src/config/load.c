@@ -508,11 +508,50 @@ static int parse_metrics_file(struct cfgload_ctx *c, const struct node *v)
 	return 0;
 }
 
+/* The store's budget (HACKING, "The store's budget and pass-through"):
+ * below 1M the schema alone would not fit and collection would never run. */
+static int parse_max_store(struct cfgload_ctx *c, const struct node *v)
+{
+	char sh[72];
+
+	if (cfgload_want_scalar(c, v, "config", "max_store") < 0)
+		return -1;
+	if (v->is_null)
+		return 0;
+	if (mw_parse_size(v->str, &c->cfg->max_store) < 0)
+		return cfgload_fail(c, v->line, "max_store: '%s' is not a size; write an "
+				    "integer and K, M, G or T (KiB to TiB), e.g. max_store: 20G",
+				    cfgschema_show(v->str, sh));
+	if (c->cfg->max_store < MAX_STORE_MIN)
+		return cfgload_fail(c, v->line, "max_store: below 1M, the store's own tables "
+				    "would not fit; give at least 1M, e.g. max_store: 20G, or "
+				    "remove the key for no budget");
+	return 0;
+}
+
+static int parse_keep_delivered(struct cfgload_ctx *c, const struct node *v)
+{
+	char sh[72];
+
+	if (cfgload_want_scalar(c, v, "config", "keep_delivered") < 0)
+		return -1;
+	if (v->is_null || strcmp(v->str, "true") == 0)
+		c->cfg->pass_through = 0;
+	else if (strcmp(v->str, "false") == 0)
+		c->cfg->pass_through = 1;
+	else
+		return cfgload_fail(c, v->line, "keep_delivered: '%s' is neither true nor "
+				    "false; write keep_delivered: false to keep records only "
+				    "until every output has them", cfgschema_show(v->str, sh));
+	return 0;
+}
+
 static int parse_top(struct cfgload_ctx *c, const struct node *root)
 {
 	struct mw_config *cfg = c->cfg;
 	const struct node *integrations = NULL, *outputs = NULL;
 	char buf[PATH_MAX], tmp[512], sh[72];
+	int keep_line = 0;
 
 	if (root && !(root->kind == NODE_SCALAR && root->is_null)) {
 		if (root->kind != NODE_MAP)
@@ -559,6 +598,13 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 			} else if (strcmp(k->str, "metrics_file") == 0) {
 				if (parse_metrics_file(c, v) < 0)
 					return -1;
+			} else if (strcmp(k->str, "max_store") == 0) {
+				if (parse_max_store(c, v) < 0)
+					return -1;
+			} else if (strcmp(k->str, "keep_delivered") == 0) {
+				if (parse_keep_delivered(c, v) < 0)
+					return -1;
+				keep_line = v->line;
 			} else if (strcmp(k->str, "integrations") == 0) {
 				integrations = v;
 			} else {
@@ -650,6 +696,11 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 		memcpy(cfg->outputs[0].dir, cfg->state_dir, l);
 		memcpy(cfg->outputs[0].dir + l, "/out", 5);
 	}
+	if (cfg->pass_through && cfg->outputs_default)
+		return cfgload_fail(c, keep_line, "keep_delivered: false with no outputs: "
+				    "records would go to the default NDJSON directory alone and "
+				    "be deleted from the store; list the outputs that must have "
+				    "them under outputs:, or remove the key");
 	return 0;
 }
 

@@ -21,6 +21,7 @@
  * lookback only asks for what is gone. */
 /* Larger durations only invite overflow in "now - lookback" arithmetic. */
 #define DUR_MAX ((int64_t)36500 * 86400)
+#define MAX_STORE_MIN ((int64_t)1 << 20)
 
 #define DEFAULT_V2_URL "https://api.services.mimecast.com"
 #define DEFAULT_RETENTION ((int64_t)30 * 86400)

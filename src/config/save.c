@@ -379,6 +379,12 @@ static int render_fresh(const struct mw_config *cfg, mw_buf *b, mw_err *e)
 			return -1;
 		mw_buf_putc(b, '\n');
 	}
+	if (cfg->max_store) {
+		mw_format_size(cfg->max_store, d, sizeof(d));
+		mw_buf_printf(b, "max_store: %s\n", d);
+	}
+	if (cfg->pass_through)
+		mw_buf_puts(b, "keep_delivered: false\n");
 	if (!cfg->outputs_default && cfg->noutputs > 0) {
 		mw_buf_puts(b, "outputs:\n");
 		for (size_t i = 0; i < cfg->noutputs; i++)

@@ -40,7 +40,8 @@ const int cfgschema_ikey_api[K_COUNT] = {
 };
 
 const char *const cfgschema_top_keys[] = { "state_dir", "retention", "integrations", "outputs",
-					   "heartbeat", "metrics_file" };
+					   "heartbeat", "metrics_file", "max_store",
+					   "keep_delivered" };
 const size_t cfgschema_ntop_keys = NELEM(cfgschema_top_keys);
 
 /* The keys each output type accepts (the network ones also take batch and

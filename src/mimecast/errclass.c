@@ -55,6 +55,11 @@ static const struct class_info classes[MC_CLASS_COUNT] = {
 			     "integration's settings" },
 	[MC_UNKNOWN] = { "unknown", "unknown",
 			 "unexpected answer: see the HTTP status and Mimecast code" },
+	/* Ours, not Mimecast's: collection holds until the outputs catch up
+	 * (HACKING, "The store's budget and pass-through"). */
+	[MC_STORE_FULL] = { "store over max_store", "store_full",
+			    "an output is behind: fix it, or raise max_store; collection resumes "
+			    "by itself once its records are delivered and pruned" },
 };
 
 const char *mc_class_name(enum mc_class c)

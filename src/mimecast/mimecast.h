@@ -39,13 +39,14 @@ enum mc_class {
 	MC_TLS,               /* certificate or host-name failure: never retried */
 	MC_BAD_REQUEST,
 	MC_UNKNOWN,
+	MC_STORE_FULL,        /* the store over max_store with nothing prunable */
 	MC_CLASS_COUNT
 };
 
 /* "ok", "retry later", "invalid signature", "binding expired",
  * "permission missing", "bad Application ID", "IP not allowed",
  * "TTP package not licensed", "wrong region", "certificate or host-name
- * failure", "bad request", "unknown". */
+ * failure", "bad request", "unknown", "store over max_store". */
 const char *mc_class_name(enum mc_class c);
 /* Stable machine name for --json and the store: "ok", "retry", ... */
 /* The console's words for a class: mc_class_name, but in the words of the

@@ -11,7 +11,8 @@
  * sort.c (the preview sorted by a column),
  * watch.c (what the console polls: changes, open requests, the lock holder),
  * events.c (the collector's recent events), coverage.c (collected spans,
- * backfills);
+ * backfills), volume.c (max_store and pass-through: the store's size,
+ * deleting what every output delivered);
  * private.h is for src/store/ alone.
  *
  * The collector writes records, cursors and status; outputs read records by
@@ -242,6 +243,25 @@ void store_note_deleted(mw_store *s, int64_t n);
 /* Retention: deletes records older than `before` (record time) that every
  * output has delivered (rowid <= max_rowid). Returns rows deleted or -1. */
 int64_t store_prune(mw_store *s, int64_t before, int64_t max_rowid, mw_err *e);
+/* The store's size (volume.c): used, the database's pages in use wherever
+ * they are (the database file or the WAL), is what max_store counts; its
+ * free pages (deleted records' pages, reused before the file grows) and the
+ * WAL file (reused after each checkpoint, cut back to 64 MiB) are not. */
+struct store_size {
+	int64_t used, free_bytes, file_bytes, wal_bytes;
+};
+int store_size(mw_store *s, struct store_size *out, mw_err *e);
+/* max_store and pass-through (HACKING, "The store's budget and
+ * pass-through"): deletes records every output has delivered (rowid <=
+ * max_rowid) that no window can read again (each source's dedup horizon,
+ * less overlap), oldest rowid first, a batch per transaction, until
+ * store_size's used is at most target (target < 0: every such record).
+ * Returns the records deleted, or -1. */
+int64_t store_prune_delivered(mw_store *s, int64_t max_rowid, int64_t overlap, int64_t target,
+			      mw_err *e);
+/* The newest record time of source that those deleted, 0 none: what the
+ * console says its preview no longer holds. */
+int64_t store_pruned_before(mw_store *s, int64_t source);
 /* The oldest point a window still in the store's cursors starts from (the
  * horizon, an open window's start, a queued backfill's), INT64_MAX when
  * nothing was collected:

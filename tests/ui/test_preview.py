@@ -176,6 +176,36 @@ def test_preview_types_newest_first():
             eq(times, sorted(times, reverse=True), "%s: rows newest first" % name)
 
 
+def test_pruned_records_said():
+    """keep_delivered: false deleted what the NDJSON output has: the state
+    line says how many are stored and up to when delivered ones were
+    deleted; the list, and m's, hold exactly what remains."""
+    with mwtest.Sim(["--records", "3000"]) as sim:
+        text = sim.read_config()
+        with open(sim.config, "w") as f:
+            f.write("keep_delivered: false\n" + text)
+        sim.fetch()
+        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(sim.state_dir, "store.db"),
+                              uri=True)
+        kept = {i for (i,) in con.execute("SELECT r.id FROM records r JOIN sources s ON "
+                                          "s.id = r.source WHERE s.type = 'url'")}
+        con.close()
+        lines = sim.ndjson("sim", "url")
+        gone = [l for l in lines if l["id"] not in kept]
+        check(0 < len(kept) < DATA_ROWS, "url records kept: %d" % len(kept))
+        newest_gone = max(mwtest.mc_time(l["time"]) for l in gone)
+        threats = [l for l in lines if l["id"] in kept and
+                   l["record"].get("scanResult") == "malicious"]
+        d = Console(sim).run(["wait-idle", "key Enter", "wait-idle", "dump url", "key m",
+                              "wait-idle", "dump threats"], size=(160, ROWS))
+        want = (" 3,000 records \u00b7 %d stored; delivered ones to %s deleted "
+                "(keep_delivered: false) \u00b7 following"
+                % (len(kept), time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(newest_gone))))
+        eq(d["url"][STATE].rstrip(), want, "state line over pruned records")
+        eq(len(rows_of(d["url"])), len(kept), "rows of the pruned preview")
+        eq(len(rows_of(d["threats"])), len(threats), "threat rows of the pruned preview")
+
+
 def test_scrolling_pages():
     with fetched_sim() as sim:
         lines = sim.ndjson("sim", "url")
@@ -975,7 +1005,7 @@ def test_tmux_real_terminal():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_preview_types_newest_first, test_scrolling_pages, test_g_and_G_top_and_bottom,
+    mwtest.main([test_preview_types_newest_first, test_pruned_records_said, test_scrolling_pages, test_g_and_G_top_and_bottom,
                  test_failing_type_shows_its_error, test_failing_type_long_remedy_wraps,
                  test_moving_pauses_following, test_filter_and_threats_exact,
                  test_filter_terms_as_you_type,

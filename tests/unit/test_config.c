@@ -307,6 +307,50 @@ static void test_error_bad_duration(void **state)
 		     "48h, 30d");
 }
 
+/* The store's budget and pass-through (HACKING, "The store's budget and
+ * pass-through"). */
+static void test_volume_keys(void **state)
+{
+	struct mw_config cfg;
+	mw_buf b;
+	mw_err e;
+
+	(void)state;
+	parse_ok("max_store: 20G\nkeep_delivered: false\noutputs:\n  - type: ndjson\n"
+		 "    dir: /tmp/mw-out\n", &cfg);
+	assert_int_equal(cfg.max_store, INT64_C(20) << 30);
+	assert_int_equal(cfg.pass_through, 1);
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_non_null(strstr(b.data, "max_store: 20G\nkeep_delivered: false\n"));
+	mw_buf_free(&b);
+	config_free(&cfg);
+	parse_ok("keep_delivered: true\n", &cfg);
+	assert_int_equal(cfg.pass_through, 0);
+	assert_int_equal(cfg.max_store, 0);
+	config_free(&cfg);
+	expect_error("max_store: 20GB\n",
+		     "config.yaml:1: max_store: '20GB' is not a size; write an integer and K, "
+		     "M, G or T (KiB to TiB), e.g. max_store: 20G");
+	expect_error("max_store: 20\n",
+		     "config.yaml:1: max_store: '20' is not a size; write an integer and K, "
+		     "M, G or T (KiB to TiB), e.g. max_store: 20G");
+	expect_error("max_store: 512K\n",
+		     "config.yaml:1: max_store: below 1M, the store's own tables would not fit; "
+		     "give at least 1M, e.g. max_store: 20G, or remove the key for no budget");
+	expect_error("keep_delivered: no\n",
+		     "config.yaml:1: keep_delivered: 'no' is neither true nor false; write "
+		     "keep_delivered: false to keep records only until every output has them");
+	expect_error("state_dir: /x\nkeep_delivered: false\n",
+		     "config.yaml:2: keep_delivered: false with no outputs: records would go to "
+		     "the default NDJSON directory alone and be deleted from the store; list "
+		     "the outputs that must have them under outputs:, or remove the key");
+	expect_error("keep_delivered: false\noutputs: []\n",
+		     "config.yaml:1: keep_delivered: false with no outputs: records would go to "
+		     "the default NDJSON directory alone and be deleted from the store; list "
+		     "the outputs that must have them under outputs:, or remove the key");
+}
+
 /* Issue 10 point 5: a date or clock time where a duration goes, including
  * days and times that do not exist, is refused with the field named. 25h is
  * a duration (digits and a unit) and stays accepted. */
@@ -409,7 +453,7 @@ static void test_error_unknown_key(void **state)
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
-		     "heartbeat, metrics_file");
+		     "heartbeat, metrics_file, max_store, keep_delivered");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
 		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
 		     "dir");
@@ -1440,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_default_paths),
+		cmocka_unit_test(test_volume_keys),
 		cmocka_unit_test(test_error_bad_duration),
 		cmocka_unit_test(test_error_interval_short),
 		cmocka_unit_test(test_error_dates_for_durations),

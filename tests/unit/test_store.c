@@ -901,6 +901,63 @@ static void test_prune(void **state)
 	assert_int_equal(store_max_rowid(s), 6011);
 }
 
+/* max_store and pass-through (HACKING, "The store's budget and
+ * pass-through"): only delivered records, and none a window may read
+ * again: oldest first the newest record received less the overlap, newest
+ * first the window's start, a queued backfill's start; no cursor, no
+ * limit. */
+static void set_window(mw_store *s, int64_t src, int in_window, int64_t horizon, int64_t from,
+		       int64_t progress)
+{
+	struct store_cursor c = { .horizon = horizon, .in_window = in_window, .win_from = from,
+				  .win_to = NOW, .win_progress = progress };
+	mw_err e;
+
+	assert_int_equal(store_commit_page(s, src, NULL, 0, &c, NULL, &e), 0);
+}
+
+static void test_prune_delivered(void **state)
+{
+	struct fx *f = *state;
+	struct store_page_result r;
+	struct store_size sz;
+	mw_store *s = open_ok(f);
+	int64_t url = source_ok(s, "acme", "url"), audit = source_ok(s, "acme", "audit");
+	int64_t hb = source_ok(s, "acme", "heartbeat"), bf;
+	mw_err e;
+
+	commit_n(s, url, "u", 0, 1000, NOW - 10000, &r);   /* rowids 1..1000 */
+	commit_n(s, audit, "a", 0, 100, NOW - 5000, &r);   /* 1001..1100 */
+	commit_n(s, hb, "h", 0, 5, NOW - 100, &r);         /* 1101..1105 */
+	set_window(s, url, 1, 0, NOW - 10000, NOW - 10000 + 600);
+	set_window(s, audit, 1, 0, NOW - 5000 + 50, NOW - 5000 + 99);
+	/* Delivered up to 500: those, all older than url's horizon (590). */
+	assert_int_equal(store_prune_delivered(s, 500, 10, -1, &e), 500);
+	/* All delivered: url to 589, audit before its window's start less the
+	 * overlap (40; by its progress it would be 89), every heartbeat. */
+	assert_int_equal(store_prune_delivered(s, 1105, 10, -1, &e), 90 + 40 + 5);
+	assert_int_equal(store_count(s, url), 410);
+	assert_int_equal(store_count(s, audit), 60);
+	assert_int_equal(store_count(s, hb), 0);
+	assert_int_equal(store_pruned_before(s, url), NOW - 10000 + 589);
+	assert_int_equal(store_pruned_before(s, hb), NOW - 100 + 4);
+	assert_int_equal(store_pruned_before(s, audit), NOW - 5000 + 39);
+	/* Between windows the horizon counts; a queued backfill reads from its
+	 * start. */
+	set_window(s, url, 0, NOW - 10000 + 900, 0, 0);
+	assert_int_equal(store_backfill_add(s, url, NOW - 10000 + 700, NOW - 10000 + 800, &bf, &e),
+			 0);
+	assert_int_equal(store_prune_delivered(s, 1105, 10, -1, &e), 100);
+	/* A budget already kept deletes nothing. */
+	assert_int_equal(store_size(s, &sz, &e), 0);
+	assert_true(sz.used > 0 && sz.used % 16384 == 0);
+	assert_int_equal(store_prune_delivered(s, 1105, 10, sz.used, &e), 0);
+	assert_int_equal(store_count(s, url), 310);
+	/* The rowids of deleted records are never handed out again. */
+	commit_n(s, hb, "z", 0, 1, NOW, &r);
+	assert_int_equal(store_max_rowid(s), 1106);
+}
+
 /* ---- what the console shows of an output, kept up incrementally ----------- */
 
 /* store_output_info_cached agrees with the full count, and costs the VM
@@ -1710,6 +1767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_each_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_info_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),

@@ -13,6 +13,48 @@
 #include "sanitize.h"
 #include "util.h"
 
+static void test_sizes(void **state)
+{
+	int64_t b;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(mw_parse_size("20G", &b), 0);
+	assert_int_equal(b, INT64_C(20) << 30);
+	assert_int_equal(mw_parse_size("512K", &b), 0);
+	assert_int_equal(b, 512 * 1024);
+	assert_int_equal(mw_parse_size("3M", &b), 0);
+	assert_int_equal(b, 3 << 20);
+	assert_int_equal(mw_parse_size("2T", &b), 0);
+	assert_int_equal(b, INT64_C(2) << 40);
+	assert_int_equal(mw_parse_size("0K", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(mw_parse_size("8388607T", &b), 0);
+	assert_int_equal(b, INT64_C(8388607) << 40);
+	const char *bad[] = { "", "20", "G", "-1G", "20 G", "20GB", "20g", "20Gi", "1.5G",
+			      " 20G", "20G ", "20B", "20P", "8388608T", "99999999999999999999K",
+			      NULL };
+	for (int i = 0; bad[i]; i++) {
+		b = -7;
+		assert_int_equal(mw_parse_size(bad[i], &b), -1);
+		assert_int_equal(b, -7);
+	}
+	mw_format_size(INT64_C(20) << 30, buf, sizeof(buf));
+	assert_string_equal(buf, "20G");
+	mw_format_size(1536 * 1024, buf, sizeof(buf));
+	assert_string_equal(buf, "1536K");
+	mw_format_size(INT64_C(3) << 40, buf, sizeof(buf));
+	assert_string_equal(buf, "3T");
+	mw_format_size(1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1K");
+	for (int64_t v = 1024; v < (INT64_C(1) << 42); v = v * 3 + 1024 * 1024) {
+		v -= v % 1024;
+		mw_format_size(v, buf, sizeof(buf));
+		assert_int_equal(mw_parse_size(buf, &b), 0);
+		assert_int_equal(b, v);
+	}
+}
+
 static void test_durations(void **state)
 {
 	int64_t s;
@@ -330,6 +372,7 @@ static void test_str_same(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_deadline_in),
 		cmocka_unit_test(test_dates),
