@@ -3,7 +3,8 @@
  * Owns config_load and config_parse: the tree checked against the schema
  * (top-level keys, each integration in file order, so the first error
  * reported is the first in the file), the secrets inline, _file (read as
- * ssh reads a private key: the mode checked) or _env, the warnings that are
+ * ssh reads a private key: the mode checked) or _env, the top level's proxy
+ * handed to each integration, the warnings that are
  * said but do not refuse, the byte range of each integration for splicing on
  * save, the default output, the file-mode and owner checks of the config
  * itself, and freeing. The outputs: entries are load_outputs.c's. */
@@ -422,6 +423,12 @@ static int parse_integration(struct cfgload_ctx *c, const struct node *m, size_t
 				return -1;
 			set_str(&in->ca_file, v);
 			break;
+		case K_PROXY:
+		case K_PROXY_USER:
+		case K_PROXY_CA_FILE:
+			if (cfgproxy_parse_key(c, in, k, v, who) < 0)
+				return -1;
+			break;
 		default:
 			break;
 		}
@@ -520,6 +527,9 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 							    "10s to 1d (how often each "
 							    "integration's health record goes to "
 							    "the outputs), e.g. heartbeat: 5m");
+			} else if (strcmp(k->str, "proxy") == 0) {
+				if (cfgproxy_parse_top(c, v) < 0)
+					return -1;
 			} else if (strcmp(k->str, "integrations") == 0) {
 				integrations = v;
 			} else {
@@ -552,6 +562,7 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 			cfg->nintegrations = i + 1;
 			if (parse_integration(c, item, i, in) < 0)
 				return -1;
+			in->proxy.inherited = mw_xstrdup(cfg->proxy);
 			/* the entry's text, for splicing on save (0, 0: cannot splice) */
 			if (!integrations->block ||
 			    cfgtree_item_range(cfg->text, cfg->text_len, item,
@@ -656,7 +667,8 @@ static int holds_inline_secret(const struct mw_config *cfg)
 
 		if (in->access_key.src == MW_SECRET_INLINE ||
 		    in->secret_key.src == MW_SECRET_INLINE ||
-		    in->client_secret.src == MW_SECRET_INLINE)
+		    in->client_secret.src == MW_SECRET_INLINE ||
+		    in->proxy.password.src == MW_SECRET_INLINE)
 			return 1;
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++)
@@ -753,6 +765,7 @@ void config_integration_clear(struct mw_integration *in)
 	secret_free(&in->access_key);
 	secret_free(&in->secret_key);
 	secret_free(&in->client_secret);
+	cfgproxy_clear(&in->proxy);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -780,6 +793,7 @@ void config_free(struct mw_config *cfg)
 	free(cfg->outputs);
 	free(cfg->path);
 	free(cfg->state_dir);
+	free(cfg->proxy);
 	if (cfg->text) {
 		explicit_bzero(cfg->text, cfg->text_len);  /* may hold inline secrets */
 		free(cfg->text);

@@ -75,6 +75,8 @@ enum ikey {
 	K_SECRET_KEY, K_SECRET_KEY_FILE, K_SECRET_KEY_ENV,
 	K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE, K_CLIENT_SECRET_ENV,
 	K_TYPES, K_INTERVAL, K_LOOKBACK, K_LAG, K_OVERLAP, K_PAGE_SIZE, K_CA_FILE,
+	K_PROXY, K_PROXY_USER,
+	K_PROXY_PASSWORD, K_PROXY_PASSWORD_FILE, K_PROXY_PASSWORD_ENV, K_PROXY_CA_FILE,
 	K_COUNT
 };
 
@@ -117,6 +119,9 @@ void cfgschema_wrong_api_msg(int k, int api, char *msg, size_t n);
 /* Checks one field of a filled-in integration (the secret forms are checked
  * through their inline key). Writes "field: problem; fix" into msg. */
 int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, size_t n);
+/* A CA file key (ca_file, proxy_ca_file): absolute, a readable regular
+ * file. Writes "key: problem; fix" into msg. */
+int cfgschema_ca_file_check(const char *key, const char *path, char *msg, size_t n);
 /* Runs every field check; lines[k] gives the line to blame (0: item_line);
  * lines and file may be NULL (no line then). */
 int cfgschema_check_all(const struct mw_integration *in, const char *file, const int *lines,
@@ -150,5 +155,20 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
  * loaded into c->cfg) share a directory, nor has one its directory inside
  * another's. */
 int cfgload_output_dirs(struct cfgload_ctx *c, const struct node *seq);
+
+/* ---- proxy.c: the proxy keys ---- */
+
+/* Loads proxy, proxy_user or proxy_ca_file (k) of an integration. */
+int cfgproxy_parse_key(struct cfgload_ctx *c, struct mw_integration *in, int k,
+		       const struct node *v, const char *who);
+/* Loads the top level's proxy: into c->cfg->proxy. */
+int cfgproxy_parse_top(struct cfgload_ctx *c, const struct node *v);
+/* Checks proxy, proxy_user, proxy_password or proxy_ca_file (k), as
+ * cfgschema_check_field does the others. */
+int cfgproxy_check_field(const struct mw_integration *in, int k, char *msg, size_t n);
+/* proxy_user and proxy_password come together; writes "field: problem; fix". */
+int cfgproxy_check_pair(const struct mw_integration *in, char *msg, size_t n);
+/* Frees every string of a proxy (the password wiped first) and zeroes it. */
+void cfgproxy_clear(struct mw_proxy *p);
 
 #endif

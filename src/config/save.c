@@ -147,6 +147,30 @@ static void emit_raw(mw_buf *b, int indent, int *first, const char *key, const c
 	*first = 0;
 }
 
+/* The entry's own proxy keys (the top level's proxy: stays where it is);
+ * the password in the form it came in, as the other secrets. */
+static int emit_proxy(mw_buf *b, const struct mw_proxy *p, int indent, int *first,
+		      const char *who, mw_err *e)
+{
+	const struct mw_secret *s = &p->password;
+	static const char *const pass_keys[] = {
+		[MW_SECRET_INLINE] = "proxy_password", [MW_SECRET_FILE] = "proxy_password_file",
+		[MW_SECRET_ENV] = "proxy_password_env",
+	};
+
+	if (p->url && emit_kv(b, indent, first, "proxy", *p->url ? p->url : "none", who, e) < 0)
+		return -1;
+	if (p->user && emit_kv(b, indent, first, "proxy_user", p->user, who, e) < 0)
+		return -1;
+	if (s->src != MW_SECRET_NONE &&
+	    emit_kv(b, indent, first, pass_keys[s->src],
+		    s->src == MW_SECRET_INLINE ? s->value : s->ref, who, e) < 0)
+		return -1;
+	if (p->ca_file && emit_kv(b, indent, first, "proxy_ca_file", p->ca_file, who, e) < 0)
+		return -1;
+	return 0;
+}
+
 /* One integration as a block-sequence entry whose '-' sits at column indent. */
 static int emit_integration(mw_buf *b, const struct mw_integration *in, int indent, mw_err *e)
 {
@@ -210,7 +234,7 @@ static int emit_integration(mw_buf *b, const struct mw_integration *in, int inde
 	}
 	if (in->ca_file && emit_kv(b, indent, &first, "ca_file", in->ca_file, who, e) < 0)
 		return -1;
-	return 0;
+	return emit_proxy(b, &in->proxy, indent, &first, who, e);
 }
 
 /* ---- splicing ------------------------------------------------------------ */

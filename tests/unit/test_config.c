@@ -378,14 +378,89 @@ static void test_error_unknown_key(void **state)
 		     "app_key, access_key, access_key_file, access_key_env, secret_key, "
 		     "secret_key_file, secret_key_env, client_id, client_secret, "
 		     "client_secret_file, client_secret_env, types, interval, lookback, lag, "
-		     "overlap, page_size, ca_file");
+		     "overlap, page_size, ca_file, proxy, proxy_user, proxy_password, "
+		     "proxy_password_file, proxy_password_env, proxy_ca_file");
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
-		     "heartbeat");
+		     "heartbeat, proxy");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
 		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
 		     "dir");
+}
+
+/* proxy: the integration's wins over the top level's, none turns it off,
+ * silence leaves it to the environment; a dirty entry is written with its
+ * own proxy keys and never the inherited one. */
+static void test_proxy_keys(void **state)
+{
+	struct mw_config cfg;
+	mw_err e;
+	mw_buf b;
+	char pw[256], text[2048];
+
+	(void)state;
+	path_in(pw, sizeof(pw), "proxy-pw");
+	write_file(pw, "pw-1\n", 0600);
+	snprintf(text, sizeof(text), "proxy: http://top.example:3128\nintegrations:\n"
+		 V1("own") "    proxy: https://own.example:8443\n    proxy_user: u1\n"
+		 "    proxy_password_file: %s\n    proxy_ca_file: %s\n"
+		 V1("off") "    proxy: none\n" V1("silent"), pw, pw);
+	mw_err_clear(&e);
+	assert_int_equal(config_parse("config.yaml", text, strlen(text), &cfg, &e), 0);
+	assert_string_equal(config_proxy_url(&cfg.integrations[0]), "https://own.example:8443");
+	assert_string_equal(cfg.integrations[0].proxy.user, "u1");
+	assert_string_equal(cfg.integrations[0].proxy.password.value, "pw-1");
+	assert_string_equal(config_proxy_url(&cfg.integrations[1]), "");
+	assert_string_equal(config_proxy_url(&cfg.integrations[2]), "http://top.example:3128");
+	for (size_t i = 0; i < 3; i++)
+		cfg.integrations[i].dirty = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_non_null(strstr(b.data, "    proxy: https://own.example:8443\n    proxy_user: u1\n"
+			       "    proxy_password_file: "));
+	assert_non_null(strstr(b.data, "    proxy: none\n"));
+	assert_null(strstr(strstr(b.data, "name: silent"), "proxy"));
+	assert_non_null(strstr(b.data, "proxy: http://top.example:3128\n"));
+	mw_buf_free(&b);
+	config_free(&cfg);
+
+	assert_int_equal(config_parse("config.yaml", "integrations:\n" V1("x"),
+				      strlen("integrations:\n" V1("x")), &cfg, &e), 0);
+	assert_null(config_proxy_url(&cfg.integrations[0]));
+	config_free(&cfg);
+}
+
+static void test_error_proxy(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("a") "    proxy: http://u:secret-pw@p.example:3128\n",
+		     "config.yaml:8: integration 'a': proxy: holds a user name or password (not "
+		     "shown); keep the URL to scheme://host:port, put the user in proxy_user and "
+		     "the password in proxy_password_file (or proxy_password_env)");
+	expect_error("proxy: http://p.example\n",
+		     "config.yaml:1: proxy: has no port; write it, e.g. "
+		     "http://proxy.example:3128");
+	expect_error("integrations:\n" V1("a") "    proxy: socks5://p.example:1080\n",
+		     "config.yaml:8: integration 'a': proxy: scheme socks5 is not supported; "
+		     "write http://host:port or https://host:port");
+	expect_error("integrations:\n" V1("a") "    proxy: http://p.example:3128/x\n",
+		     "config.yaml:8: integration 'a': proxy: has a path, query or fragment; "
+		     "write only scheme://host:port");
+	expect_error("integrations:\n" V1("a") "    proxy: p.example:3128\n",
+		     "config.yaml:8: integration 'a': proxy: is not a URL; write "
+		     "http://host:port or https://host:port (or none)");
+	expect_error("integrations:\n" V1("a") "    proxy_user: u\n",
+		     "config.yaml:8: integration 'a': proxy_user: has no password; add "
+		     "proxy_password_file (a file of mode 0600) or proxy_password_env");
+	expect_error("integrations:\n" V1("a") "    proxy_password_env: PW\n",
+		     "config.yaml:8: integration 'a': proxy_password_env: the environment "
+		     "variable PW is not set; export it before starting mimewatch");
+	setenv("MW_TEST_PROXY_PW", "pw", 1);
+	expect_error("integrations:\n" V1("a") "    proxy_password_env: MW_TEST_PROXY_PW\n",
+		     "config.yaml:2: integration 'a': proxy_password: has no user; add "
+		     "proxy_user");
+	unsetenv("MW_TEST_PROXY_PW");
 }
 
 static void test_error_duplicate_name(void **state)
@@ -1419,6 +1494,8 @@ int main(void)
 		cmocka_unit_test(test_error_bad_guid),
 		cmocka_unit_test(test_error_unknown_type),
 		cmocka_unit_test(test_error_unknown_key),
+		cmocka_unit_test(test_proxy_keys),
+		cmocka_unit_test(test_error_proxy),
 		cmocka_unit_test(test_error_duplicate_name),
 		cmocka_unit_test(test_error_bad_name),
 		cmocka_unit_test(test_error_http_not_loopback),
