@@ -153,18 +153,17 @@ static int emit_proxy(mw_buf *b, const struct mw_proxy *p, int indent, int *firs
 		      const char *who, mw_err *e)
 {
 	const struct mw_secret *s = &p->password;
-	static const char *const pass_keys[] = {
-		[MW_SECRET_INLINE] = "proxy_password", [MW_SECRET_FILE] = "proxy_password_file",
-		[MW_SECRET_ENV] = "proxy_password_env",
-	};
+	char key[40];
 
 	if (p->url && emit_kv(b, indent, first, "proxy", *p->url ? p->url : "none", who, e) < 0)
 		return -1;
 	if (p->user && emit_kv(b, indent, first, "proxy_user", p->user, who, e) < 0)
 		return -1;
+	snprintf(key, sizeof(key), "proxy_password%s",
+		 s->src != MW_SECRET_NONE ? cfgschema_secret_suffix[s->src - MW_SECRET_INLINE] : "");
 	if (s->src != MW_SECRET_NONE &&
-	    emit_kv(b, indent, first, pass_keys[s->src],
-		    s->src == MW_SECRET_INLINE ? s->value : s->ref, who, e) < 0)
+	    emit_kv(b, indent, first, key, s->src == MW_SECRET_INLINE ? s->value : s->ref, who,
+		    e) < 0)
 		return -1;
 	if (p->ca_file && emit_kv(b, indent, first, "proxy_ca_file", p->ca_file, who, e) < 0)
 		return -1;
@@ -207,8 +206,8 @@ static int emit_integration(mw_buf *b, const struct mw_integration *in, int inde
 			if (emit_kv(b, indent, &first, cfgschema_ikey_names[base], s->value, who,
 				    e) < 0)
 				return -1;
-		} else if ((s->src == MW_SECRET_FILE || s->src == MW_SECRET_ENV) && s->ref) {
-			int k = base + (s->src == MW_SECRET_FILE ? 1 : 2);
+		} else if (s->src > MW_SECRET_INLINE && s->ref) {
+			int k = base + (int)(s->src - MW_SECRET_INLINE);
 
 			if (emit_kv(b, indent, &first, cfgschema_ikey_names[k], s->ref, who, e) < 0)
 				return -1;
@@ -356,8 +355,8 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		if (emit_kv(b, 2, &first, skey, o->token.value, "output", e) < 0)
 			return -1;
 	} else if (o->token.src != MW_SECRET_NONE) {
-		snprintf(key, sizeof(key), "%s_%s", skey,
-			 o->token.src == MW_SECRET_FILE ? "file" : "env");
+		snprintf(key, sizeof(key), "%s%s", skey,
+			 cfgschema_secret_suffix[o->token.src - MW_SECRET_INLINE]);
 		if (emit_kv(b, 2, &first, key, o->token.ref, "output", e) < 0)
 			return -1;
 	}
@@ -623,7 +622,8 @@ static void field_show(const struct mw_integration *cin, int f, char *buf, size_
 	} else if (s) {
 		snprintf(buf, n, "%s%s", s->src == MW_SECRET_NONE ? "(none)"
 			 : s->src == MW_SECRET_INLINE ? "(inline)" : s->src == MW_SECRET_FILE
-			 ? "file " : "env ", s->src >= MW_SECRET_FILE && s->ref ? s->ref : "");
+			 ? "file " : s->src == MW_SECRET_ENV ? "env " : "credential ",
+			 s->src >= MW_SECRET_FILE && s->ref ? s->ref : "");
 	} else if (mf_i64(in, f)) {
 		mw_format_duration(*mf_i64(in, f), buf, n);
 	} else if (f == MF_API) {

@@ -25,22 +25,29 @@
 
 const char *const cfgschema_ikey_names[K_COUNT] = {
 	"name", "description", "api", "base_url", "app_id", "app_key",
-	"access_key", "access_key_file", "access_key_env",
-	"secret_key", "secret_key_file", "secret_key_env",
+	"access_key", "access_key_file", "access_key_env", "access_key_credential",
+	"secret_key", "secret_key_file", "secret_key_env", "secret_key_credential",
 	"client_id", "client_secret", "client_secret_file", "client_secret_env",
+	"client_secret_credential",
 	"types", "interval", "lookback", "lag", "overlap", "page_size", "ca_file",
 	"proxy", "proxy_user",
-	"proxy_password", "proxy_password_file", "proxy_password_env", "proxy_ca_file",
+	"proxy_password", "proxy_password_file", "proxy_password_env",
+	"proxy_password_credential", "proxy_ca_file",
 };
+
+const char *const cfgschema_secret_suffix[SECRET_FORMS] = { "", "_file", "_env",
+							     "_credential" };
 
 const int cfgschema_ikey_api[K_COUNT] = {
 	0, 0, 0, 0, 1, 1,
-	1, 1, 1,
-	1, 1, 1,
+	1, 1, 1, 1,
+	1, 1, 1, 1,
 	2, 2, 2, 2,
+	2,
 	0, 0, 0, 0, 0, 0, 0,
 	0, 0,
-	0, 0, 0, 0,
+	0, 0, 0,
+	0, 0,
 };
 
 const char *const cfgschema_top_keys[] = { "state_dir", "retention", "integrations", "outputs",
@@ -53,9 +60,11 @@ static const char *const ndjson_keys[] = { "type", "name", "dir" };
 static const char *const syslog_keys[] = { "type", "name", "url", "ca_file", "hostname",
 					   "batch", "timeout" };
 static const char *const hec_keys[] = { "type", "name", "url", "ca_file", "index", "token",
-					"token_file", "token_env", "batch", "timeout" };
+					"token_file", "token_env", "token_credential", "batch",
+					"timeout" };
 static const char *const es_keys[] = { "type", "name", "url", "ca_file", "index", "api_key",
-				       "api_key_file", "api_key_env", "batch", "timeout" };
+				       "api_key_file", "api_key_env", "api_key_credential", "batch",
+				       "timeout" };
 static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "batch",
 					  "timeout" };
 
@@ -105,12 +114,16 @@ int cfgschema_secret_base(int k)
 {
 	switch (k) {
 	case K_ACCESS_KEY: case K_ACCESS_KEY_FILE: case K_ACCESS_KEY_ENV:
+	case K_ACCESS_KEY_CREDENTIAL:
 		return K_ACCESS_KEY;
 	case K_SECRET_KEY: case K_SECRET_KEY_FILE: case K_SECRET_KEY_ENV:
+	case K_SECRET_KEY_CREDENTIAL:
 		return K_SECRET_KEY;
 	case K_CLIENT_SECRET: case K_CLIENT_SECRET_FILE: case K_CLIENT_SECRET_ENV:
+	case K_CLIENT_SECRET_CREDENTIAL:
 		return K_CLIENT_SECRET;
 	case K_PROXY_PASSWORD: case K_PROXY_PASSWORD_FILE: case K_PROXY_PASSWORD_ENV:
+	case K_PROXY_PASSWORD_CREDENTIAL:
 		return K_PROXY_PASSWORD;
 	default:
 		return -1;
@@ -726,13 +739,13 @@ int cfgschema_check_all(const struct mw_integration *in, const char *file, const
 		int line;
 
 		if (cfgschema_secret_base(k) >= 0 && cfgschema_secret_base(k) != k)
-			continue;  /* the _file and _env forms: checked through the base */
+			continue;  /* the other forms: checked through the base */
 		if (cfgschema_check_field(in, k, msg, sizeof(msg)) == 0)
 			continue;
 		line = item_line;
 		if (lines) {
 			if (cfgschema_secret_base(k) >= 0) {
-				for (int f = k; f < k + 3; f++)
+				for (int f = k; f < k + SECRET_FORMS; f++)
 					if (lines[f])
 						line = lines[f];
 			} else if (lines[k]) {

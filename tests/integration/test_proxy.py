@@ -115,12 +115,13 @@ def add_keys(sim, top="", **keys):
     os.chmod(sim.config, 0o600)
 
 
-def collected(sim, what, env):
+def collected(sim, what, env, name="sim"):
+    """fetch brings every record of the tenant (30 a type), exactly."""
     r = sim.mw(["fetch"], env=env)
     eq(r.rc, 0, "%s: fetch exit\n%s" % (what, r))
     for t in TYPES:
-        eq(r.report()[("sim", t)]["new"], 30, "%s: sim/%s new" % (what, t))
-    mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES})
+        eq(r.report()[(name, t)]["new"], 30, "%s: %s/%s new" % (what, name, t))
+    mwtest.assert_exact_records(sim, {t: sim.truth(t) for t in TYPES}, name)
     return r
 
 

@@ -375,11 +375,13 @@ static void test_error_unknown_key(void **state)
 	expect_error("integrations:\n" V1("acme-eu") "    intervall: 5m\n",
 		     "config.yaml:8: integration 'acme-eu': unknown key 'intervall'; did you "
 		     "mean 'interval'? valid keys: name, description, api, base_url, app_id, "
-		     "app_key, access_key, access_key_file, access_key_env, secret_key, "
-		     "secret_key_file, secret_key_env, client_id, client_secret, "
-		     "client_secret_file, client_secret_env, types, interval, lookback, lag, "
-		     "overlap, page_size, ca_file, proxy, proxy_user, proxy_password, "
-		     "proxy_password_file, proxy_password_env, proxy_ca_file");
+		     "app_key, access_key, access_key_file, access_key_env, "
+		     "access_key_credential, secret_key, secret_key_file, secret_key_env, "
+		     "secret_key_credential, client_id, client_secret, client_secret_file, "
+		     "client_secret_env, client_secret_credential, types, interval, lookback, "
+		     "lag, overlap, page_size, ca_file, proxy, proxy_user, proxy_password, "
+		     "proxy_password_file, proxy_password_env, proxy_password_credential, "
+		     "proxy_ca_file");
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
@@ -463,6 +465,68 @@ static void test_error_proxy(void **state)
 	unsetenv("MW_TEST_PROXY_PW");
 }
 
+/* _credential: $CREDENTIALS_DIRECTORY/NAME, read and mode-checked as a
+ * secret file; saved back as the name; each failure names the key and the
+ * unit's LoadCredential=. */
+static void test_credentials(void **state)
+{
+	struct mw_config cfg;
+	mw_err e;
+	mw_buf b;
+	char dir[256], path[300];
+	const char *text = "integrations:\n"
+			   "  - name: c\n    base_url: https://eu-api.mimecast.com\n"
+			   "    app_id: " GUID1 "\n    app_key: " GUID2 "\n"
+			   "    access_key_credential: acme-access\n"
+			   "    secret_key_credential: acme-secret\n"
+			   "outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
+			   "    token_credential: hec-token\n";
+
+	(void)state;
+	path_in(dir, sizeof(dir), "creds");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/acme-access", dir);
+	write_file(path, "AKEY-CRED\n", 0400);
+	snprintf(path, sizeof(path), "%s/acme-secret", dir);
+	write_file(path, B64 "\n", 0400);
+	snprintf(path, sizeof(path), "%s/hec-token", dir);
+	write_file(path, "hec-tok\n", 0400);
+
+	unsetenv("CREDENTIALS_DIRECTORY");
+	expect_error(text, "config.yaml:6: integration 'c': access_key_credential: "
+		     "$CREDENTIALS_DIRECTORY is not set (mimewatch was not started by systemd "
+		     "with credentials); add LoadCredential=acme-access:/path/of/the/secret to "
+		     "the [Service] section of its unit, or use access_key_file");
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	mw_err_clear(&e);
+	assert_int_equal(config_parse("config.yaml", text, strlen(text), &cfg, &e), 0);
+	assert_string_equal(cfg.integrations[0].access_key.value, "AKEY-CRED");
+	assert_int_equal(cfg.integrations[0].secret_key.src, MW_SECRET_CREDENTIAL);
+	assert_string_equal(cfg.integrations[0].secret_key.value, B64);
+	assert_string_equal(cfg.outputs[0].token.value, "hec-tok");
+	cfg.integrations[0].dirty = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_non_null(strstr(b.data, "    access_key_credential: acme-access\n"));
+	assert_null(strstr(b.data, "AKEY-CRED"));
+	mw_buf_free(&b);
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/acme-secret", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "config.yaml:7: integration 'c': secret_key_credential: "
+		 "there is no credential acme-secret in $CREDENTIALS_DIRECTORY (%s); add "
+		 "LoadCredential=acme-secret:/path/of/the/secret to the [Service] section of "
+		 "the unit and restart it", dir);
+	expect_error(text, path);
+	expect_error("integrations:\n" V1("a") "    proxy_user: u\n"
+		     "    proxy_password_credential: ../x\n",
+		     "config.yaml:9: integration 'a': proxy_password_credential: is not a "
+		     "credential name (not shown, in case it is the secret itself); write the "
+		     "name the unit's LoadCredential= gives it (letters, digits, . _ -)");
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 static void test_error_duplicate_name(void **state)
 {
 	(void)state;
@@ -531,8 +595,8 @@ static void test_error_two_secret_forms(void **state)
 	(void)state;
 	expect_error("integrations:\n" V1("acme-eu") "    access_key_file: /etc/key\n",
 		     "config.yaml:8: integration 'acme-eu': access_key_file: access_key is "
-		     "already given on line 6; keep only one of access_key, access_key_file and "
-		     "access_key_env");
+		     "already given on line 6; keep only one of access_key, access_key_file, "
+		     "access_key_env and access_key_credential");
 }
 
 static void test_error_env_unset(void **state)
@@ -681,12 +745,12 @@ static void test_error_outputs(void **state)
 		     "mode 0600 holding the HEC token), token_env: or token:");
 	expect_error("outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
 		     "    token: a\n    token_env: B\n",
-		     "config.yaml:4: output #1 (hec): give only one of token, token_file and "
-		     "token_env");
+		     "config.yaml:4: output #1 (hec): give only one of token, token_file, "
+		     "token_env and token_credential");
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n    indx: x\n",
 		     "config.yaml:4: output #1 (elasticsearch): unknown key 'indx'; did you mean "
 		     "'index'? valid keys: type, name, url, ca_file, index, api_key, api_key_file, "
-		     "api_key_env, batch, timeout");
+		     "api_key_env, api_key_credential, batch, timeout");
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
 		     "    index: m-{tipe}\n",
 		     "config.yaml:4: output #1 (elasticsearch): index: unknown placeholder in "
@@ -1496,6 +1560,7 @@ int main(void)
 		cmocka_unit_test(test_error_unknown_key),
 		cmocka_unit_test(test_proxy_keys),
 		cmocka_unit_test(test_error_proxy),
+		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_error_duplicate_name),
 		cmocka_unit_test(test_error_bad_name),
 		cmocka_unit_test(test_error_http_not_loopback),

@@ -624,6 +624,13 @@ void wiz_form_build(struct ui_view *v, struct mw_integration *in)
 			env = ref ? getenv(ref) : NULL;
 			cs->value = env && *env ? mw_xstrdup(env) : NULL;
 			break;
+		case MW_SECRET_CREDENTIAL:
+			/* the form cannot make one: a systemd credential is kept as it
+			 * was, never written into the config */
+			free(ref);
+			if (orig && orig->api == 2)
+				copy_secret(cs, &orig->client_secret);
+			break;
 		default:
 			free(ref);
 			cs->value = wiz_field_dup(&w->f[F_CLIENT_SECRET]);
