@@ -1,6 +1,7 @@
 /* view_trouble.c - troubleshooting one integration: what fails, by type,
  * next to the setup advice that fixes it (permissions, Never Expire, IP
- * ranges, Enhanced Logging, the 30-minute key wait, region). The advice
+ * ranges, Enhanced Logging, the 30-minute key wait, region, the proxy where
+ * one is configured or failed). The advice
  * that matches an error comes first and says so. arg: integration name. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -46,7 +46,7 @@ enum mc_class {
 /* "ok", "retry later", "invalid signature", "binding expired",
  * "permission missing", "bad Application ID", "IP not allowed",
  * "TTP package not licensed", "wrong region", "certificate or host-name
- * failure", "bad request", "unknown". */
+ * failure", "proxy failure", "bad request", "unknown". */
 const char *mc_class_name(enum mc_class c);
 /* Stable machine name for --json and the store: "ok", "retry", ... */
 /* The console's words for a class: mc_class_name, but in the words of the
