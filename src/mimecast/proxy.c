@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void mcproxy_init(struct mc_proxy *p, const struct mc_creds *cr)
 {
@@ -140,6 +141,24 @@ static void connect_refused(const struct mc_proxy *p, const char *who, long code
 	res->cls = MC_PROXY;
 }
 
+/* A TLS failure before any answer to CONNECT, with an https:// proxy
+ * named: the handshake that failed was the proxy's, not Mimecast's. */
+static int proxy_tls_failed(CURLcode rc, const struct mc_proxy *p, long code)
+{
+	if (code || !p->url || strncasecmp(p->url, "https://", 8) != 0)
+		return 0;
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int mcproxy_failure(CURL *h, CURLcode rc, const struct mc_proxy *p, const char *status_line,
 		    struct mc_result *res)
 {
@@ -149,12 +168,18 @@ int mcproxy_failure(CURL *h, CURLcode rc, const struct mc_proxy *p, const char *
 
 	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &code);
 	if (!(code >= 300 || rc == CURLE_COULDNT_RESOLVE_PROXY ||
-	      (named && rc == CURLE_COULDNT_CONNECT)))
+	      (named && rc == CURLE_COULDNT_CONNECT) || proxy_tls_failed(rc, p, code)))
 		return 0;
 	proxy_name(p, who, sizeof(who));
 	if (code >= 300) {
 		res->http_status = code;
 		connect_refused(p, who, code, status_line, res);
+	} else if (proxy_tls_failed(rc, p, code)) {
+		res->cls = MC_PROXY;
+		snprintf(res->remedy, sizeof(res->remedy), "%s presented a certificate that did "
+			 "not verify: set proxy_ca_file to the CA that signed it (%s), and check "
+			 "that proxy names the host the certificate is for", who,
+			 p->ca_file ? "the one set did not verify it" : "none is set");
 	} else {
 		/* with a proxy named, libcurl connects to nothing else */
 		res->cls = MC_PROXY;
