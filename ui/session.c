@@ -554,6 +554,12 @@ void session_proxy_copy(struct mw_proxy *dst, const struct mw_proxy *src)
 	config_proxy_copy(dst, src);
 }
 
+void session_proxy_inherit(const struct ui_ctx *ctx, struct mw_integration *in)
+{
+	free(in->proxy.inherited);
+	in->proxy.inherited = mw_xstrdup(ctx->cfg ? ctx->cfg->proxy : NULL);
+}
+
 int session_integration_check(const struct mw_integration *in, mw_err *e)
 {
 	return config_check_integration(in, e);

@@ -582,6 +582,8 @@ void wiz_form_build(struct ui_view *v, struct mw_integration *in)
 		in->src_start = orig->src_start;
 		in->src_end = orig->src_end;
 		session_proxy_copy(&in->proxy, &orig->proxy);
+	} else {
+		session_proxy_inherit(v->ctx, in);
 	}
 	in->dirty = 1;
 	in->name = w->edit ? mw_xstrdup(w->orig_name) : wiz_field_dup(&w->f[F_NAME]);
