@@ -681,7 +681,8 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 			 "Mimecast host; if a TLS-inspecting proxy or private CA signs it, set "
 			 "ca_file to that CA; otherwise the host is not who it claims",
 			 shost);
-	if (res->cls == MC_RETRY && !res->remedy[0])
+	if (res->cls == MC_RETRY && !res->remedy[0] &&
+	    !mcproxy_env_hint(rc, &c->proxy, res->remedy, sizeof(res->remedy)))
 		snprintf(res->remedy, sizeof(res->remedy),
 			 "network trouble reaching %s; will retry (check DNS, firewall and proxy "
 			 "if it persists)", shost);

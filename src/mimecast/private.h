@@ -26,5 +26,8 @@ void mcproxy_setup(CURL *h, const struct mc_proxy *p);
  * saw (the proxy's answer to CONNECT when that failed), may be "". */
 int mcproxy_failure(CURL *h, CURLcode rc, const struct mc_proxy *p, const char *status_line,
 		    struct mc_result *res);
+/* A connection that failed while the config names no proxy and the
+ * environment does: the remedy naming both into out and 1; else 0. */
+int mcproxy_env_hint(CURLcode rc, const struct mc_proxy *p, char *out, size_t n);
 
 #endif

@@ -67,12 +67,12 @@ void mcproxy_setup(CURL *h, const struct mc_proxy *p)
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
 }
 
-/* The variable libcurl took a proxy from when the config named none (the
- * order libcurl reads them in), or NULL. */
+/* The variable libcurl takes an https:// URL's proxy from when the config
+ * names none (in the order libcurl reads them), or NULL. */
 static const char *env_proxy_var(void)
 {
-	static const char *const vars[] = { "https_proxy", "HTTPS_PROXY", "http_proxy",
-					    "all_proxy", "ALL_PROXY" };
+	static const char *const vars[] = { "https_proxy", "HTTPS_PROXY", "all_proxy",
+					    "ALL_PROXY" };
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		const char *v = getenv(vars[i]);
@@ -107,6 +107,21 @@ static void proxy_name(const struct mc_proxy *p, char *out, size_t n)
 		snprintf(out, n, "the proxy in %s (%s)", var, shown);
 	else
 		snprintf(out, n, "the proxy %s", shown);
+}
+
+int mcproxy_env_hint(CURLcode rc, const struct mc_proxy *p, char *out, size_t n)
+{
+	char who[200];
+
+	/* libcurl does not say whether it took the environment's proxy (after a
+	 * failed connect CURLINFO_PRIMARY_IP and _PORT stay empty): name both */
+	if (p->url || !env_proxy_var() || rc != CURLE_COULDNT_CONNECT)
+		return 0;
+	proxy_name(p, who, sizeof(who));
+	snprintf(out, n, "could not connect to base_url's host, or to %s unless NO_PROXY "
+		 "excepts that host; will retry (check that proxy, or set proxy in the config)",
+		 who);
+	return 1;
 }
 
 /* The proxy answered CONNECT with code (not 2xx). */

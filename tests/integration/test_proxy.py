@@ -12,8 +12,10 @@ mimewatch and mimewatch-sim over TLS.
   remedy (fetch, status, validate); with proxy_user and proxy_password_file
   every record arrives, and the password is in no output;
 - the proxy down (a closed port): the class names the proxy host:port;
-- a silent config: HTTPS_PROXY is honoured (tinyproxy sees the CONNECTs),
-  and NO_PROXY=127.0.0.1 sends the requests direct past a dead HTTPS_PROXY;
+- a silent config: HTTPS_PROXY is honoured (tinyproxy sees the CONNECTs);
+  a dead one fails as retry with a remedy naming it (libcurl does not say
+  whether it used it), and NO_PROXY=127.0.0.1 sends the requests direct
+  past it;
 - tinyproxy's ConnectPort refusing the tenant's port: the proxy's status
   line is named;
 - a user or password in the proxy URL is refused at load.
@@ -295,8 +297,18 @@ def test_environment():
     with Sim(SIM_ARGS) as sim, TinyProxy() as tp:
         collected(sim, "HTTPS_PROXY", env_with(HTTPS_PROXY=tp.url, https_proxy=tp.url))
         check(tp.connects(sim.port) >= 1, "HTTPS_PROXY not honoured: no CONNECT logged")
-    with Sim(SIM_ARGS) as sim, TinyProxy() as tp:
-        dead = "http://127.0.0.1:%d" % free_port()
+    with Sim(SIM_ARGS) as sim:
+        port = free_port()
+        dead = "http://127.0.0.1:%d" % port
+        # libcurl does not tell whether it used HTTPS_PROXY: both are named
+        r = sim.mw(["fetch", "--retry-budget", "3s"], env=env_with(HTTPS_PROXY=dead))
+        eq(r.rc, 1, "fetch through a dead HTTPS_PROXY\n%s" % r)
+        want = ("; remedy: could not connect to base_url's host, or to the proxy in "
+                "HTTPS_PROXY (127.0.0.1:%d) unless NO_PROXY excepts that host; will retry "
+                "(check that proxy, or set proxy in the config)" % port)
+        line = [l for l in r.err.splitlines() if l.startswith("mimewatch: sim/url:")]
+        check(line and line[0].startswith("mimewatch: sim/url: retry later") and
+              line[0].endswith(want), "dead HTTPS_PROXY: %r" % line)
         collected(sim, "NO_PROXY", env_with(HTTPS_PROXY=dead, https_proxy=dead,
                                             NO_PROXY="127.0.0.1", no_proxy="127.0.0.1"))
     mwtest.report(ITEM, "HTTPS_PROXY and NO_PROXY", "honoured")
