@@ -186,10 +186,28 @@ static int env_name_showable(const char *s)
  * manager copies each LoadCredential= of the unit into a directory of the
  * service's own, readable by it alone, and names it in
  * $CREDENTIALS_DIRECTORY. Read as a secret file is, mode checked. */
+/* Whether a credential's name may be echoed: short words joined by - . _
+ * ("acme-secret"). A long run without a separator may be a secret pasted
+ * where the name belongs; messages then say NAME. */
+static int credential_name_showable(const char *s)
+{
+	size_t run = 0, n = strlen(s);
+
+	if (n > 48)
+		return 0;
+	for (; *s; s++) {
+		run = strchr("-._", *s) ? 0 : run + 1;
+		if (run > 16)
+			return 0;
+	}
+	return 1;
+}
+
 static int read_credential(struct cfgload_ctx *c, int line, const char *who, const char *key,
 			   const char *name, char **out)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	const char *shown = credential_name_showable(name) ? name : "NAME";
 	char path[PATH_MAX], sh[72];
 	struct stat st;
 
@@ -202,7 +220,7 @@ static int read_credential(struct cfgload_ctx *c, int line, const char *who, con
 		return cfgload_fail(c, line, "%s: %s: $CREDENTIALS_DIRECTORY is not set (mimewatch "
 				    "was not started by systemd with credentials); add "
 				    "LoadCredential=%s:/path/of/the/secret to the [Service] "
-				    "section of its unit, or use %.*s_file", who, key, name,
+				    "section of its unit, or use %.*s_file", who, key, shown,
 				    (int)(strlen(key) - 11), key);
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return cfgload_fail(c, line, "%s: %s: $CREDENTIALS_DIRECTORY is too long", who,
@@ -211,7 +229,8 @@ static int read_credential(struct cfgload_ctx *c, int line, const char *who, con
 		return cfgload_fail(c, line, "%s: %s: there is no credential %s in "
 				    "$CREDENTIALS_DIRECTORY (%s); add LoadCredential=%s:/path/of/"
 				    "the/secret to the [Service] section of the unit and restart it",
-				    who, key, name, cfgschema_show(dir, sh), name);
+				    who, key, shown == name ? name : "of that name (not shown: is it "
+				    "the secret itself?)", cfgschema_show(dir, sh), shown);
 	return read_secret_file(c, line, who, key, path, out);
 }
 
