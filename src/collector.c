@@ -59,12 +59,16 @@ static void drain(int fd)
 
 static void cred_key(const struct mw_integration *in, char *buf, size_t n)
 {
-	/* Mimecast's quota is per user (API 1.0) or per application (2.0). */
+	/* Mimecast's quota is per user (API 1.0) or per application (2.0); the
+	 * proxy is the handle's, so another proxy needs a client of its own. */
+	const char *proxy = config_proxy_url(in);
+
 	if (in->api == 2)
-		snprintf(buf, n, "v2|%s|%s", in->base_url, in->client_id ? in->client_id : "");
+		snprintf(buf, n, "v2|%s|%s|%s", in->base_url, in->client_id ? in->client_id : "",
+			 proxy ? proxy : "-");
 	else
-		snprintf(buf, n, "v1|%s|%s", in->base_url,
-			 in->access_key.value ? in->access_key.value : "");
+		snprintf(buf, n, "v1|%s|%s|%s", in->base_url,
+			 in->access_key.value ? in->access_key.value : "", proxy ? proxy : "-");
 }
 
 static struct cred *cred_for(collector *c, const struct mw_integration *in, mw_err *e)
@@ -77,16 +81,7 @@ static struct cred *cred_for(collector *c, const struct mw_integration *in, mw_e
 	for (size_t i = 0; i < c->ncreds; i++)
 		if (strcmp(c->creds[i].key, key) == 0)
 			return &c->creds[i];
-	memset(&mc, 0, sizeof(mc));
-	mc.api = in->api;
-	mc.base_url = in->base_url;
-	mc.app_id = in->app_id;
-	mc.app_key = in->app_key;
-	mc.access_key = in->access_key.value;
-	mc.secret_key = in->secret_key.value;
-	mc.client_id = in->client_id;
-	mc.client_secret = in->client_secret.value;
-	mc.ca_file = in->ca_file;
+	mc_creds_of(&mc, in);
 	cr = &c->creds[c->ncreds];
 	cr->client = mc_client_new(&mc, e);
 	if (!cr->client)
@@ -135,7 +130,7 @@ static void status_init(struct job *j)
 /* Builds the jobs of cfg. State of jobs that existed before (old, n_old) is
  * carried over by name, so a reload loses no position or pause. */
 /* Whether a reload changed how an integration reaches its tenant: the
- * keys, the API version, the URL or the CA. */
+ * keys, the API version, the URL, the CA or the proxy. */
 static int reach_changed(const struct mw_integration *a, const struct mw_integration *b)
 {
 	return a->api != b->api || !mw_str_same(a->base_url, b->base_url) ||
@@ -144,7 +139,7 @@ static int reach_changed(const struct mw_integration *a, const struct mw_integra
 	       !mw_str_same(a->secret_key.value, b->secret_key.value) ||
 	       !mw_str_same(a->client_id, b->client_id) ||
 	       !mw_str_same(a->client_secret.value, b->client_secret.value) ||
-	       !mw_str_same(a->ca_file, b->ca_file);
+	       !mw_str_same(a->ca_file, b->ca_file) || !config_proxy_same(a, b);
 }
 
 int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, size_t n_old,

@@ -121,7 +121,10 @@ extern int mw_log_level;
 void mw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Where a secret came from, kept so saving writes it back the same way. */
-enum mw_secret_src { MW_SECRET_NONE, MW_SECRET_INLINE, MW_SECRET_FILE, MW_SECRET_ENV };
+enum mw_secret_src {
+	MW_SECRET_NONE, MW_SECRET_INLINE, MW_SECRET_FILE, MW_SECRET_ENV,
+	MW_SECRET_CREDENTIAL        /* a systemd credential: $CREDENTIALS_DIRECTORY/ref */
+};
 
 struct mw_secret {
 	char *value;                /* resolved value (NULL when unset) */

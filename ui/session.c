@@ -549,6 +549,17 @@ void session_integration_clear(struct mw_integration *in)
 	config_integration_clear(in);
 }
 
+void session_proxy_copy(struct mw_proxy *dst, const struct mw_proxy *src)
+{
+	config_proxy_copy(dst, src);
+}
+
+void session_proxy_inherit(const struct ui_ctx *ctx, struct mw_integration *in)
+{
+	free(in->proxy.inherited);
+	in->proxy.inherited = mw_xstrdup(ctx->cfg ? ctx->cfg->proxy : NULL);
+}
+
 int session_integration_check(const struct mw_integration *in, mw_err *e)
 {
 	return config_check_integration(in, e);

@@ -100,6 +100,12 @@ int session_rename_integration(struct ui_ctx *ctx, const char *from, const char 
 const struct mw_integration *session_integration(const struct ui_ctx *ctx, const char *name);
 void session_integration_defaults(struct mw_integration *in);
 void session_integration_clear(struct mw_integration *in);
+/* config_proxy_copy: the wizard keeps an entry's proxy keys, which it does
+ * not show. */
+void session_proxy_copy(struct mw_proxy *dst, const struct mw_proxy *src);
+/* A new entry takes the config's top-level proxy, as loading gives it to
+ * every entry, so the wizard's live checks go where collection will. */
+void session_proxy_inherit(const struct ui_ctx *ctx, struct mw_integration *in);
 /* The loader's own check of one integration: 0, or -1 with its message. */
 int session_integration_check(const struct mw_integration *in, mw_err *e);
 /* A secret kept in a file of its own, as the loader reads it. */

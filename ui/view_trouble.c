@@ -1,6 +1,7 @@
 /* view_trouble.c - troubleshooting one integration: what fails, by type,
  * next to the setup advice that fixes it (permissions, Never Expire, IP
- * ranges, Enhanced Logging, the 30-minute key wait, region). The advice
+ * ranges, Enhanced Logging, the 30-minute key wait, region, the proxy where
+ * one is configured or failed). The advice
  * that matches an error comes first and says so. arg: integration name. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ struct trouble {
 };
 
 enum advice { ADV_PERMISSION, ADV_NEVER_EXPIRE, ADV_IP, ADV_LOGGING, ADV_KEYS, ADV_REGION,
-	      ADV_TLS, ADV_COUNT };
+	      ADV_TLS, ADV_PROXY, ADV_COUNT };
 
 static const char *const advice_title[ADV_COUNT] = {
 	"Permissions of the service user's role",
@@ -34,6 +35,7 @@ static const char *const advice_title[ADV_COUNT] = {
 	"The keys, and the 30-minute wait",
 	"Region (base URL)",
 	"TLS certificate and host name",
+	"The proxy",
 };
 
 static int advice_for(enum mc_class c)
@@ -47,8 +49,15 @@ static int advice_for(enum mc_class c)
 	case MC_BAD_APP_ID: return ADV_KEYS;
 	case MC_WRONG_REGION: return ADV_REGION;
 	case MC_TLS: return ADV_TLS;
+	case MC_PROXY: return ADV_PROXY;
 	default: return -1;
 	}
+}
+
+/* The integration's own proxy, else the top level's; "" none, NULL silent. */
+static const char *proxy_of(const struct mw_integration *in)
+{
+	return in->proxy.url ? in->proxy.url : in->proxy.inherited;
 }
 
 static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *in,
@@ -165,6 +174,19 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 			   "base URL's host. Check the host name; when a proxy re-signs TLS, set "
 			   "Extra CA file (e) to its CA. Verification is never turned off.");
 		break;
+	case ADV_PROXY: {
+		const char *url = proxy_of(in);
+
+		ui_doc_add(d, ROLE_NORMAL, 2, "This integration reaches Mimecast through %s%s.",
+			   url && *url ? "the proxy " : "", url && *url ? url
+			   : "the proxy of HTTPS_PROXY, if set (the config names none)");
+		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Check that the proxy runs at that host and "
+			   "port (proxy in the config, or the top level's), that it lets this "
+			   "host CONNECT to the base URL's host on port 443, and, when it asks "
+			   "for credentials (HTTP 407), set proxy_user and proxy_password_file. "
+			   "The Mimecast certificate is verified through the tunnel as ever.");
+		break;
+	}
 	default:
 		break;
 	}
@@ -255,8 +277,10 @@ static void build(struct ui_view *v)
 	for (int adv = 0; adv < ADV_COUNT; adv++)
 		if (matched[adv][0])
 			add_advice(&tr->doc, adv, in, denied, matched[adv]);
+	/* the proxy's advice only where one is configured or failed */
 	for (int adv = 0; adv < ADV_COUNT; adv++)
-		if (!matched[adv][0])
+		if (!matched[adv][0] &&
+		    (adv != ADV_PROXY || (proxy_of(in) && *proxy_of(in))))
 			add_advice(&tr->doc, adv, in, denied, NULL);
 	free(st);
 }

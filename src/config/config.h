@@ -23,6 +23,19 @@
 #include "util.h"
 #include "output/output.h"
 
+/* How an integration reaches Mimecast through a proxy (HACKING, "Config keys
+ * and durations"). url is what the entry says: NULL when it says nothing
+ * (then the top level's proxy: applies, copied into inherited, and without
+ * either libcurl's HTTPS_PROXY and NO_PROXY), "" when it says none (a
+ * direct connection, whatever the environment says). */
+struct mw_proxy {
+	char *url;                  /* http:// or https://, host and port, no user */
+	char *user;
+	struct mw_secret password;  /* proxy_password, _file or _env */
+	char *ca_file;              /* the https:// proxy's CA, or NULL */
+	char *inherited;            /* the top level's proxy:, never saved here */
+};
+
 struct mw_integration {
 	char *name;                 /* [A-Za-z0-9._-]+, unique */
 	char *description;
@@ -39,6 +52,7 @@ struct mw_integration {
 	int64_t overlap;            /* default 600 */
 	int page_size;              /* 1..100, default 100 */
 	char *ca_file;
+	struct mw_proxy proxy;
 	int line;                   /* where it starts in the file, 0 if new */
 	/* Splicing: byte range of this entry in the loaded text, and whether it
 	 * changed since (a changed or new entry is written afresh). */
@@ -62,6 +76,8 @@ struct mw_config {
 	                               free pages not counted); 0 no budget */
 	int pass_through;           /* keep_delivered: false: what every output
 	                               delivered goes, but for what dedup needs */
+	char *proxy;                /* the top level's proxy: (NULL none), each
+	                               silent integration's proxy.inherited */
 	char *warnings;             /* "FILE:LINE: field: ...\n" lines loading found
 	                               worth saying but not refusing; NULL none */
 	char *text;                 /* the file as loaded, for splicing */
@@ -90,6 +106,14 @@ void config_free(struct mw_config *cfg);
 void config_integration_defaults(struct mw_integration *in);
 /* Frees every string of an integration (secrets wiped first) and zeroes it. */
 void config_integration_clear(struct mw_integration *in);
+/* The proxy the integration's requests take: a URL, "" for none at all (not
+ * even the environment's), or NULL when the config is silent (libcurl then
+ * reads HTTPS_PROXY and NO_PROXY). */
+const char *config_proxy_url(const struct mw_integration *in);
+/* Whether a and b reach Mimecast through the same proxy, as the same user. */
+int config_proxy_same(const struct mw_integration *a, const struct mw_integration *b);
+/* Deep copy of src's proxy settings into dst (whose own are not freed). */
+void config_proxy_copy(struct mw_proxy *dst, const struct mw_proxy *src);
 /* Checks one integration's fields, as loading does (wizard reuse). */
 int config_check_integration(const struct mw_integration *in, mw_err *e);
 

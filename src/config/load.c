@@ -3,7 +3,9 @@
  * Owns config_load and config_parse: the tree checked against the schema
  * (top-level keys, each integration in file order, so the first error
  * reported is the first in the file), the secrets inline, _file (read as
- * ssh reads a private key: the mode checked) or _env, the warnings that are
+ * ssh reads a private key: the mode checked), _env or _credential (systemd's
+ * $CREDENTIALS_DIRECTORY), the top level's proxy
+ * handed to each integration, the warnings that are
  * said but do not refuse, the byte range of each integration for splicing on
  * save, the default output, the file-mode and owner checks of the config
  * itself, and freeing. The outputs: entries are load_outputs.c's. */
@@ -180,15 +182,68 @@ static int env_name_showable(const char *s)
 	return 1;
 }
 
+/* A systemd credential (systemd.exec(5), "Credentials"): the service
+ * manager copies each LoadCredential= of the unit into a directory of the
+ * service's own, readable by it alone, and names it in
+ * $CREDENTIALS_DIRECTORY. Read as a secret file is, mode checked. */
+/* Whether a credential's name may be echoed: short words joined by - . _
+ * ("acme-secret"). A long run without a separator may be a secret pasted
+ * where the name belongs; messages then say NAME. */
+static int credential_name_showable(const char *s)
+{
+	size_t run = 0, n = strlen(s);
+
+	if (n > 48)
+		return 0;
+	for (; *s; s++) {
+		run = strchr("-._", *s) ? 0 : run + 1;
+		if (run > 16)
+			return 0;
+	}
+	return 1;
+}
+
+static int read_credential(struct cfgload_ctx *c, int line, const char *who, const char *key,
+			   const char *name, char **out)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	const char *shown = credential_name_showable(name) ? name : "NAME";
+	char path[PATH_MAX], sh[72];
+	struct stat st;
+
+	/* a credential's name is a file name; anything else is not echoed */
+	if (!cfgschema_name_ok(name))
+		return cfgload_fail(c, line, "%s: %s: is not a credential name (not shown, in case "
+				    "it is the secret itself); write the name the unit's "
+				    "LoadCredential= gives it (letters, digits, . _ -)", who, key);
+	if (!dir || dir[0] != '/')
+		return cfgload_fail(c, line, "%s: %s: $CREDENTIALS_DIRECTORY is not set (mimewatch "
+				    "was not started by systemd with credentials); add "
+				    "LoadCredential=%s:/path/of/the/secret to the [Service] "
+				    "section of its unit, or use %.*s_file", who, key, shown,
+				    (int)(strlen(key) - 11), key);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return cfgload_fail(c, line, "%s: %s: $CREDENTIALS_DIRECTORY is too long", who,
+				    key);
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return cfgload_fail(c, line, "%s: %s: there is no credential %s in "
+				    "$CREDENTIALS_DIRECTORY (%s); add LoadCredential=%s:/path/of/"
+				    "the/secret to the [Service] section of the unit and restart it",
+				    who, key, shown == name ? name : "of that name (not shown: is it "
+				    "the secret itself?)", cfgschema_show(dir, sh), shown);
+	return read_secret_file(c, line, who, key, path, out);
+}
+
 /* Resolves one form of a secret into s: form 0 the value inline (key base),
- * 1 a file (base_file), 2 an environment variable (base_env). Shared by the
- * integrations' keys and the outputs' tokens. */
+ * 1 a file (base_file), 2 an environment variable (base_env), 3 a systemd
+ * credential (base_credential). Shared by the integrations' keys, the proxy
+ * password and the outputs' tokens. */
 int cfgload_secret(struct cfgload_ctx *c, const struct node *v, const char *who, const char *base,
 		   int form, struct mw_secret *s)
 {
 	char key[40], sh[72];
 
-	snprintf(key, sizeof(key), "%s%s", base, form == 1 ? "_file" : form == 2 ? "_env" : "");
+	snprintf(key, sizeof(key), "%s%s", base, cfgschema_secret_suffix[form]);
 	if (cfgload_want_scalar(c, v, who, key) < 0)
 		return -1;
 	if (form == 0) {
@@ -198,11 +253,17 @@ int cfgload_secret(struct cfgload_ctx *c, const struct node *v, const char *who,
 	}
 	if (!*v->str)
 		return cfgload_fail(c, v->line, "%s: %s: is empty; write the %s", who, key,
-				    form == 1 ? "path of the file" : "name of the variable");
+				    form == 1 ? "path of the file" : form == 2 ? "name of the variable"
+				    : "name of the credential");
 	if (form == 1) {
 		s->src = MW_SECRET_FILE;
 		s->ref = mw_xstrdup(v->str);
 		return read_secret_file(c, v->line, who, key, v->str, &s->value);
+	}
+	if (form == 3) {
+		s->src = MW_SECRET_CREDENTIAL;
+		s->ref = mw_xstrdup(v->str);
+		return read_credential(c, v->line, who, key, v->str, &s->value);
 	}
 	s->src = MW_SECRET_ENV;
 	s->ref = mw_xstrdup(v->str);
@@ -239,12 +300,14 @@ static int parse_secret(struct cfgload_ctx *c, struct mw_integration *in, int k,
 	struct mw_secret *s = cfgschema_secret_of(in, base);
 
 	if (s->src != MW_SECRET_NONE) {
-		for (int f = base; f < base + 3; f++)
+		for (int f = base; f < base + SECRET_FORMS; f++)
 			if (f != k && lines[f])
 				return cfgload_fail(c, v->line, "%s: %s: %s is already given on "
-						    "line %d; keep only one of %s, %s_file and "
-						    "%s_env", who, cfgschema_ikey_names[k],
+						    "line %d; keep only one of %s, %s_file, %s_env "
+						    "and %s_credential", who,
+						    cfgschema_ikey_names[k],
 						    cfgschema_ikey_names[f], lines[f],
+						    cfgschema_ikey_names[base],
 						    cfgschema_ikey_names[base],
 						    cfgschema_ikey_names[base],
 						    cfgschema_ikey_names[base]);
@@ -421,6 +484,12 @@ static int parse_integration(struct cfgload_ctx *c, const struct node *m, size_t
 			if (cfgload_want_scalar(c, v, who, "ca_file") < 0)
 				return -1;
 			set_str(&in->ca_file, v);
+			break;
+		case K_PROXY:
+		case K_PROXY_USER:
+		case K_PROXY_CA_FILE:
+			if (cfgproxy_parse_key(c, in, k, v, who) < 0)
+				return -1;
 			break;
 		default:
 			break;
@@ -605,6 +674,9 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 				if (parse_keep_delivered(c, v) < 0)
 					return -1;
 				keep_line = v->line;
+			} else if (strcmp(k->str, "proxy") == 0) {
+				if (cfgproxy_parse_top(c, v) < 0)
+					return -1;
 			} else if (strcmp(k->str, "integrations") == 0) {
 				integrations = v;
 			} else {
@@ -637,6 +709,7 @@ static int parse_top(struct cfgload_ctx *c, const struct node *root)
 			cfg->nintegrations = i + 1;
 			if (parse_integration(c, item, i, in) < 0)
 				return -1;
+			in->proxy.inherited = mw_xstrdup(cfg->proxy);
 			/* the entry's text, for splicing on save (0, 0: cannot splice) */
 			if (!integrations->block ||
 			    cfgtree_item_range(cfg->text, cfg->text_len, item,
@@ -746,7 +819,8 @@ static int holds_inline_secret(const struct mw_config *cfg)
 
 		if (in->access_key.src == MW_SECRET_INLINE ||
 		    in->secret_key.src == MW_SECRET_INLINE ||
-		    in->client_secret.src == MW_SECRET_INLINE)
+		    in->client_secret.src == MW_SECRET_INLINE ||
+		    in->proxy.password.src == MW_SECRET_INLINE)
 			return 1;
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++)
@@ -843,6 +917,7 @@ void config_integration_clear(struct mw_integration *in)
 	secret_free(&in->access_key);
 	secret_free(&in->secret_key);
 	secret_free(&in->client_secret);
+	cfgproxy_clear(&in->proxy);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -871,6 +946,7 @@ void config_free(struct mw_config *cfg)
 	free(cfg->outputs);
 	free(cfg->path);
 	free(cfg->state_dir);
+	free(cfg->proxy);
 	if (cfg->text) {
 		explicit_bzero(cfg->text, cfg->text_len);  /* may hold inline secrets */
 		free(cfg->text);

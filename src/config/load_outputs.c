@@ -2,7 +2,7 @@
  *
  * Owns each entry of outputs: its type (the names are output_type_name's),
  * the keys that type accepts, its name, its secret (token or api_key, inline,
- * _file or _env, through load.c's cfgload_secret), batch and timeout, and the
+ * _file, _env or _credential, through load.c's cfgload_secret), batch and timeout, and the
  * checks of its url, brokers and index or topic template; and, across the
  * entries, that no two NDJSON outputs share a directory. load.c calls
  * cfgload_output for each entry, then cfgload_output_dirs, and adds the
@@ -32,28 +32,36 @@ static int out_str(struct cfgload_ctx *c, const struct node *m, const char *who,
 	return 0;
 }
 
-/* An output secret: key, key_file or key_env, at most one of them. */
+/* An output secret: key, key_file, key_env or key_credential, at most one
+ * of them. */
 static int out_secret(struct cfgload_ctx *c, const struct node *m, const char *who,
 		      const char *key, struct mw_secret *s)
 {
-	char kf[32], ke[32];
-	const struct node *v, *vf, *ve;
+	char k[SECRET_FORMS][40];
+	const struct node *given = NULL;
+	int form = -1;
 
-	snprintf(kf, sizeof(kf), "%s_file", key);
-	snprintf(ke, sizeof(ke), "%s_env", key);
-	v = cfgtree_map_get(m, key);
-	vf = cfgtree_map_get(m, kf);
-	ve = cfgtree_map_get(m, ke);
-	if (!v && !vf && !ve)
+	for (int f = 0; f < SECRET_FORMS; f++)
+		snprintf(k[f], sizeof(k[f]), "%s%s", key, cfgschema_secret_suffix[f]);
+	for (int f = 0; f < SECRET_FORMS; f++) {
+		const struct node *v = cfgtree_map_get(m, k[f]);
+
+		if (v && given)
+			return cfgload_fail(c, given->line, "%s: give only one of %s, %s, %s and "
+					    "%s", who, k[0], k[1], k[2], k[3]);
+		if (v) {
+			given = v;
+			form = f;
+		}
+	}
+	if (!given)
 		return 0;
-	if (!!v + !!vf + !!ve > 1)
-		return cfgload_fail(c, (v ? v : vf)->line, "%s: give only one of %s, %s and %s",
-				    who, key, kf, ke);
 	/* An empty inline token would pass as given and fail only at the
 	 * receiver. */
-	if (v && v->kind == NODE_SCALAR && !*v->str)
-		return cfgload_fail(c, v->line, "%s: %s: is empty; write the %s", who, key, key);
-	return cfgload_secret(c, v ? v : vf ? vf : ve, who, key, v ? 0 : vf ? 1 : 2, s);
+	if (form == 0 && given->kind == NODE_SCALAR && !*given->str)
+		return cfgload_fail(c, given->line, "%s: %s: is empty; write the %s", who, key,
+				    key);
+	return cfgload_secret(c, given, who, key, form, s);
 }
 
 /* scheme://host:port with one of the schemes; the sink checks the rest

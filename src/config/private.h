@@ -16,6 +16,10 @@
 #define CFG_MAX_NAME 64
 #define CFG_MAX_TEXT 1024         /* description, URLs, paths, ids */
 #define SECRET_MAX (64 * 1024)
+/* A secret's forms: inline, _file, _env, _credential (form = its
+ * mw_secret_src - MW_SECRET_INLINE; the keys follow the inline one in
+ * that order). */
+#define SECRET_FORMS 4
 #define PAGE_SIZE_MAX 100
 /* Mimecast keeps TTP logs about 30 days (HACKING, "Not known"); a longer
  * lookback only asks for what is gone. */
@@ -69,15 +73,22 @@ int cfgtree_item_range(const char *t, size_t len, const struct node *it, size_t 
 
 /* ---- schema.c: the keys, their API versions, the field checks ---- */
 
-/* An integration's keys; a secret's _file and _env forms follow it. */
+/* An integration's keys; a secret's other forms follow it (SECRET_FORMS). */
 enum ikey {
 	K_NAME, K_DESCRIPTION, K_API, K_BASE_URL, K_APP_ID, K_APP_KEY,
-	K_ACCESS_KEY, K_ACCESS_KEY_FILE, K_ACCESS_KEY_ENV,
-	K_SECRET_KEY, K_SECRET_KEY_FILE, K_SECRET_KEY_ENV,
+	K_ACCESS_KEY, K_ACCESS_KEY_FILE, K_ACCESS_KEY_ENV, K_ACCESS_KEY_CREDENTIAL,
+	K_SECRET_KEY, K_SECRET_KEY_FILE, K_SECRET_KEY_ENV, K_SECRET_KEY_CREDENTIAL,
 	K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE, K_CLIENT_SECRET_ENV,
+	K_CLIENT_SECRET_CREDENTIAL,
 	K_TYPES, K_INTERVAL, K_LOOKBACK, K_LAG, K_OVERLAP, K_PAGE_SIZE, K_CA_FILE,
+	K_PROXY, K_PROXY_USER,
+	K_PROXY_PASSWORD, K_PROXY_PASSWORD_FILE, K_PROXY_PASSWORD_ENV,
+	K_PROXY_PASSWORD_CREDENTIAL, K_PROXY_CA_FILE,
 	K_COUNT
 };
+
+/* The key suffix of each form of a secret: "", "_file", "_env", "_credential". */
+extern const char *const cfgschema_secret_suffix[SECRET_FORMS];
 
 extern const char *const cfgschema_ikey_names[K_COUNT];
 /* Which API a key belongs to: 0 both. */
@@ -118,6 +129,9 @@ void cfgschema_wrong_api_msg(int k, int api, char *msg, size_t n);
 /* Checks one field of a filled-in integration (the secret forms are checked
  * through their inline key). Writes "field: problem; fix" into msg. */
 int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, size_t n);
+/* A CA file key (ca_file, proxy_ca_file): absolute, a readable regular
+ * file. Writes "key: problem; fix" into msg. */
+int cfgschema_ca_file_check(const char *key, const char *path, char *msg, size_t n);
 /* Runs every field check; lines[k] gives the line to blame (0: item_line);
  * lines and file may be NULL (no line then). */
 int cfgschema_check_all(const struct mw_integration *in, const char *file, const int *lines,
@@ -142,7 +156,8 @@ int cfgload_want_scalar(struct cfgload_ctx *c, const struct node *v, const char 
 int cfgload_duration(struct cfgload_ctx *c, const struct node *v, const char *who,
 		     const char *key, int64_t *out);
 /* Resolves one form of a secret into s: form 0 the value inline (key base),
- * 1 a file (base_file), 2 an environment variable (base_env). */
+ * 1 a file (base_file), 2 an environment variable (base_env), 3 a systemd
+ * credential (base_credential). */
 int cfgload_secret(struct cfgload_ctx *c, const struct node *v, const char *who,
 		   const char *base, int form, struct mw_secret *s);
 /* load_outputs.c: entry idx of the outputs: list into o. */
@@ -151,5 +166,20 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
  * loaded into c->cfg) share a directory, nor has one its directory inside
  * another's. */
 int cfgload_output_dirs(struct cfgload_ctx *c, const struct node *seq);
+
+/* ---- proxy.c: the proxy keys ---- */
+
+/* Loads proxy, proxy_user or proxy_ca_file (k) of an integration. */
+int cfgproxy_parse_key(struct cfgload_ctx *c, struct mw_integration *in, int k,
+		       const struct node *v, const char *who);
+/* Loads the top level's proxy: into c->cfg->proxy. */
+int cfgproxy_parse_top(struct cfgload_ctx *c, const struct node *v);
+/* Checks proxy, proxy_user, proxy_password or proxy_ca_file (k), as
+ * cfgschema_check_field does the others. */
+int cfgproxy_check_field(const struct mw_integration *in, int k, char *msg, size_t n);
+/* proxy_user and proxy_password come together; writes "field: problem; fix". */
+int cfgproxy_check_pair(const struct mw_integration *in, char *msg, size_t n);
+/* Frees every string of a proxy (the password wiped first) and zeroes it. */
+void cfgproxy_clear(struct mw_proxy *p);
 
 #endif

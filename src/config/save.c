@@ -147,6 +147,29 @@ static void emit_raw(mw_buf *b, int indent, int *first, const char *key, const c
 	*first = 0;
 }
 
+/* The entry's own proxy keys (the top level's proxy: stays where it is);
+ * the password in the form it came in, as the other secrets. */
+static int emit_proxy(mw_buf *b, const struct mw_proxy *p, int indent, int *first,
+		      const char *who, mw_err *e)
+{
+	const struct mw_secret *s = &p->password;
+	char key[40];
+
+	if (p->url && emit_kv(b, indent, first, "proxy", *p->url ? p->url : "none", who, e) < 0)
+		return -1;
+	if (p->user && emit_kv(b, indent, first, "proxy_user", p->user, who, e) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "proxy_password%s",
+		 s->src != MW_SECRET_NONE ? cfgschema_secret_suffix[s->src - MW_SECRET_INLINE] : "");
+	if (s->src != MW_SECRET_NONE &&
+	    emit_kv(b, indent, first, key, s->src == MW_SECRET_INLINE ? s->value : s->ref, who,
+		    e) < 0)
+		return -1;
+	if (p->ca_file && emit_kv(b, indent, first, "proxy_ca_file", p->ca_file, who, e) < 0)
+		return -1;
+	return 0;
+}
+
 /* One integration as a block-sequence entry whose '-' sits at column indent. */
 static int emit_integration(mw_buf *b, const struct mw_integration *in, int indent, mw_err *e)
 {
@@ -183,8 +206,8 @@ static int emit_integration(mw_buf *b, const struct mw_integration *in, int inde
 			if (emit_kv(b, indent, &first, cfgschema_ikey_names[base], s->value, who,
 				    e) < 0)
 				return -1;
-		} else if ((s->src == MW_SECRET_FILE || s->src == MW_SECRET_ENV) && s->ref) {
-			int k = base + (s->src == MW_SECRET_FILE ? 1 : 2);
+		} else if (s->src > MW_SECRET_INLINE && s->ref) {
+			int k = base + (int)(s->src - MW_SECRET_INLINE);
 
 			if (emit_kv(b, indent, &first, cfgschema_ikey_names[k], s->ref, who, e) < 0)
 				return -1;
@@ -210,7 +233,7 @@ static int emit_integration(mw_buf *b, const struct mw_integration *in, int inde
 	}
 	if (in->ca_file && emit_kv(b, indent, &first, "ca_file", in->ca_file, who, e) < 0)
 		return -1;
-	return 0;
+	return emit_proxy(b, &in->proxy, indent, &first, who, e);
 }
 
 /* ---- splicing ------------------------------------------------------------ */
@@ -332,8 +355,8 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		if (emit_kv(b, 2, &first, skey, o->token.value, "output", e) < 0)
 			return -1;
 	} else if (o->token.src != MW_SECRET_NONE) {
-		snprintf(key, sizeof(key), "%s_%s", skey,
-			 o->token.src == MW_SECRET_FILE ? "file" : "env");
+		snprintf(key, sizeof(key), "%s%s", skey,
+			 cfgschema_secret_suffix[o->token.src - MW_SECRET_INLINE]);
 		if (emit_kv(b, 2, &first, key, o->token.ref, "output", e) < 0)
 			return -1;
 	}
@@ -611,7 +634,8 @@ static void field_show(const struct mw_integration *cin, int f, char *buf, size_
 	} else if (s) {
 		snprintf(buf, n, "%s%s", s->src == MW_SECRET_NONE ? "(none)"
 			 : s->src == MW_SECRET_INLINE ? "(inline)" : s->src == MW_SECRET_FILE
-			 ? "file " : "env ", s->src >= MW_SECRET_FILE && s->ref ? s->ref : "");
+			 ? "file " : s->src == MW_SECRET_ENV ? "env " : "credential ",
+			 s->src >= MW_SECRET_FILE && s->ref ? s->ref : "");
 	} else if (mf_i64(in, f)) {
 		mw_format_duration(*mf_i64(in, f), buf, n);
 	} else if (f == MF_API) {

@@ -25,23 +25,34 @@
 
 const char *const cfgschema_ikey_names[K_COUNT] = {
 	"name", "description", "api", "base_url", "app_id", "app_key",
-	"access_key", "access_key_file", "access_key_env",
-	"secret_key", "secret_key_file", "secret_key_env",
+	"access_key", "access_key_file", "access_key_env", "access_key_credential",
+	"secret_key", "secret_key_file", "secret_key_env", "secret_key_credential",
 	"client_id", "client_secret", "client_secret_file", "client_secret_env",
+	"client_secret_credential",
 	"types", "interval", "lookback", "lag", "overlap", "page_size", "ca_file",
+	"proxy", "proxy_user",
+	"proxy_password", "proxy_password_file", "proxy_password_env",
+	"proxy_password_credential", "proxy_ca_file",
 };
+
+const char *const cfgschema_secret_suffix[SECRET_FORMS] = { "", "_file", "_env",
+							     "_credential" };
 
 const int cfgschema_ikey_api[K_COUNT] = {
 	0, 0, 0, 0, 1, 1,
-	1, 1, 1,
-	1, 1, 1,
+	1, 1, 1, 1,
+	1, 1, 1, 1,
 	2, 2, 2, 2,
+	2,
 	0, 0, 0, 0, 0, 0, 0,
+	0, 0,
+	0, 0, 0,
+	0, 0,
 };
 
 const char *const cfgschema_top_keys[] = { "state_dir", "retention", "integrations", "outputs",
 					   "heartbeat", "metrics_file", "max_store",
-					   "keep_delivered" };
+					   "keep_delivered", "proxy" };
 const size_t cfgschema_ntop_keys = NELEM(cfgschema_top_keys);
 
 /* The keys each output type accepts (the network ones also take batch and
@@ -50,9 +61,11 @@ static const char *const ndjson_keys[] = { "type", "name", "dir" };
 static const char *const syslog_keys[] = { "type", "name", "url", "ca_file", "hostname",
 					   "batch", "timeout" };
 static const char *const hec_keys[] = { "type", "name", "url", "ca_file", "index", "token",
-					"token_file", "token_env", "batch", "timeout" };
+					"token_file", "token_env", "token_credential", "batch",
+					"timeout" };
 static const char *const es_keys[] = { "type", "name", "url", "ca_file", "index", "api_key",
-				       "api_key_file", "api_key_env", "batch", "timeout" };
+				       "api_key_file", "api_key_env", "api_key_credential", "batch",
+				       "timeout" };
 static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "batch",
 					  "timeout" };
 
@@ -102,11 +115,17 @@ int cfgschema_secret_base(int k)
 {
 	switch (k) {
 	case K_ACCESS_KEY: case K_ACCESS_KEY_FILE: case K_ACCESS_KEY_ENV:
+	case K_ACCESS_KEY_CREDENTIAL:
 		return K_ACCESS_KEY;
 	case K_SECRET_KEY: case K_SECRET_KEY_FILE: case K_SECRET_KEY_ENV:
+	case K_SECRET_KEY_CREDENTIAL:
 		return K_SECRET_KEY;
 	case K_CLIENT_SECRET: case K_CLIENT_SECRET_FILE: case K_CLIENT_SECRET_ENV:
+	case K_CLIENT_SECRET_CREDENTIAL:
 		return K_CLIENT_SECRET;
+	case K_PROXY_PASSWORD: case K_PROXY_PASSWORD_FILE: case K_PROXY_PASSWORD_ENV:
+	case K_PROXY_PASSWORD_CREDENTIAL:
+		return K_PROXY_PASSWORD;
 	default:
 		return -1;
 	}
@@ -115,7 +134,8 @@ int cfgschema_secret_base(int k)
 struct mw_secret *cfgschema_secret_of(struct mw_integration *in, int base)
 {
 	return base == K_ACCESS_KEY ? &in->access_key
-	       : base == K_SECRET_KEY ? &in->secret_key : &in->client_secret;
+	       : base == K_SECRET_KEY ? &in->secret_key
+	       : base == K_PROXY_PASSWORD ? &in->proxy.password : &in->client_secret;
 }
 
 const struct mw_secret *cfgschema_secret_ofc(const struct mw_integration *in, int base)
@@ -663,36 +683,51 @@ int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, siz
 			return -1;
 		}
 		return 0;
-	case K_CA_FILE: {
-		int fd;
-		struct stat st;
-
-		if (!in->ca_file)
-			return 0;
-		if (cfgschema_path_check(in->ca_file, tmp, sizeof(tmp)) < 0) {
-			snprintf(msg, n, "ca_file: %s", tmp);
-			return -1;
-		}
-		fd = open(in->ca_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0) {
-			snprintf(msg, n, "ca_file: cannot read %s: %s; give the path of a PEM file "
-				 "holding the CA certificate", cfgschema_show(in->ca_file, sh),
-				 strerror(errno));
-			return -1;
-		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			snprintf(msg, n, "ca_file: %s is not a regular file; give the path of a "
-				 "PEM file holding the CA certificate",
-				 cfgschema_show(in->ca_file, sh));
-			return -1;
-		}
-		close(fd);
-		return 0;
-	}
+	case K_CA_FILE:
+		return in->ca_file ? cfgschema_ca_file_check("ca_file", in->ca_file, msg, n) : 0;
+	case K_PROXY:
+	case K_PROXY_USER:
+	case K_PROXY_PASSWORD:
+	case K_PROXY_CA_FILE:
+		return cfgproxy_check_field(in, k, msg, n);
 	default:
 		return 0;
 	}
+}
+
+int cfgschema_ca_file_check(const char *key, const char *path, char *msg, size_t n)
+{
+	char sh[72], tmp[512];
+	int fd;
+	struct stat st;
+
+	if (cfgschema_path_check(path, tmp, sizeof(tmp)) < 0) {
+		snprintf(msg, n, "%s: %s", key, tmp);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(msg, n, "%s: cannot read %s: %s; give the path of a PEM file holding "
+			 "the CA certificate", key, cfgschema_show(path, sh), strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(msg, n, "%s: %s is not a regular file; give the path of a PEM file "
+			 "holding the CA certificate", key, cfgschema_show(path, sh));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int check_fail(const char *file, int line, const char *who, const char *msg, mw_err *e)
+{
+	if (file)
+		mw_err_set(e, "%s:%d: %s: %s", file, line, who, msg);
+	else
+		mw_err_set(e, "%s: %s", who, msg);
+	return -1;
 }
 
 /* Runs every field check; where[k] gives the line to blame (0: none). */
@@ -705,25 +740,24 @@ int cfgschema_check_all(const struct mw_integration *in, const char *file, const
 		int line;
 
 		if (cfgschema_secret_base(k) >= 0 && cfgschema_secret_base(k) != k)
-			continue;  /* the _file and _env forms: checked through the base */
+			continue;  /* the other forms: checked through the base */
 		if (cfgschema_check_field(in, k, msg, sizeof(msg)) == 0)
 			continue;
 		line = item_line;
 		if (lines) {
 			if (cfgschema_secret_base(k) >= 0) {
-				for (int f = k; f < k + 3; f++)
+				for (int f = k; f < k + SECRET_FORMS; f++)
 					if (lines[f])
 						line = lines[f];
 			} else if (lines[k]) {
 				line = lines[k];
 			}
 		}
-		if (file)
-			mw_err_set(e, "%s:%d: %s: %s", file, line, who, msg);
-		else
-			mw_err_set(e, "%s: %s", who, msg);
-		return -1;
+		return check_fail(file, line, who, msg, e);
 	}
+	if (cfgproxy_check_pair(in, msg, sizeof(msg)) < 0)
+		return check_fail(file, lines && lines[K_PROXY_USER] ? lines[K_PROXY_USER]
+				  : item_line, who, msg, e);
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct mc_client {
 	int api;
 	char *base_url, *app_id, *app_key, *access_key, *secret_key;
 	char *client_id, *client_secret, *ca_file;
+	struct mc_proxy proxy;
 	int allow_http;          /* base URL is http:// to a loopback address */
 	int known_region;
 	CURL *curl;              /* kept for connection reuse */
@@ -78,6 +79,7 @@ struct xfer {
 	char date[64];
 	char rl_limit[32], rl_remaining[32], rl_reset[32];
 	char retry_after[64];
+	char status_line[96];    /* the last one: a proxy's answer to CONNECT if that failed */
 };
 
 
@@ -212,6 +214,7 @@ static void scrub_reset(mc_client *c)
 	scrub_set_add(c->scrub, c->secret_key);
 	scrub_set_add(c->scrub, c->client_secret);
 	scrub_set_add(c->scrub, c->token);
+	scrub_set_add(c->scrub, c->proxy.password);
 }
 
 static void scrub_result(const mc_client *c, struct mc_result *res)
@@ -263,6 +266,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		/* A new response (after a 1xx): forget the previous headers. */
 		x->date[0] = x->rl_limit[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
 		x->retry_after[0] = '\0';
+		header_value(x->status_line, sizeof(x->status_line), p, len);
 		return len;
 	}
 	if (!colon)
@@ -373,6 +377,7 @@ static void setup_curl(mc_client *c, int64_t connect_ms, int64_t low_speed_s)
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	mcproxy_setup(h, &c->proxy);
 }
 
 static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_err *e)
@@ -422,6 +427,7 @@ static mc_client *client_create(const struct mc_creds *cr, int check_keys, mw_er
 	c->client_id = mw_xstrdup(cr->client_id);
 	c->client_secret = mw_xstrdup(cr->client_secret);
 	c->ca_file = cr->ca_file && *cr->ca_file ? mw_xstrdup(cr->ca_file) : NULL;
+	mcproxy_init(&c->proxy, cr);
 	c->scrub = scrub_set_new();
 	scrub_reset(c);
 	c->rl_limit = c->rl_remaining = c->rl_reset_ms = -1;
@@ -458,6 +464,7 @@ void mc_client_free(mc_client *c)
 	free_secret(&c->secret_key);
 	free(c->client_id);
 	free_secret(&c->client_secret);
+	mcproxy_free(&c->proxy);
 	free_secret(&c->token);
 	scrub_set_free(c->scrub);
 	free(c->ca_file);
@@ -601,6 +608,10 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 		res->retryable = 0;
 		return;
 	}
+	if (mcproxy_failure(c->curl, rc, &c->proxy, x->status_line, res)) {
+		scrub_result(c, res);
+		return;
+	}
 	switch (rc) {
 	case CURLE_SSL_CACERT_BADFILE:
 		res->cls = MC_TLS;
@@ -670,7 +681,8 @@ static void transport_error(mc_client *c, CURLcode rc, const struct xfer *x,
 			 "Mimecast host; if a TLS-inspecting proxy or private CA signs it, set "
 			 "ca_file to that CA; otherwise the host is not who it claims",
 			 shost);
-	if (res->cls == MC_RETRY && !res->remedy[0])
+	if (res->cls == MC_RETRY && !res->remedy[0] &&
+	    !mcproxy_env_hint(rc, &c->proxy, res->remedy, sizeof(res->remedy)))
 		snprintf(res->remedy, sizeof(res->remedy),
 			 "network trouble reaching %s; will retry (check DNS, firewall and proxy "
 			 "if it persists)", shost);

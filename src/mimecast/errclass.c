@@ -50,6 +50,9 @@ static const struct class_info classes[MC_CLASS_COUNT] = {
 	[MC_TLS] = { "certificate or host-name failure", "tls",
 		     "the server's certificate was not accepted: check that base_url names the "
 		     "Mimecast host, or set ca_file to the CA that issued the certificate" },
+	[MC_PROXY] = { "proxy failure", "proxy",
+		       "the proxy refused the connection, the credentials or the CONNECT: check "
+		       "proxy, proxy_user and proxy_password_file" },
 	[MC_BAD_REQUEST] = { "bad request", "bad_request",
 			     "Mimecast refused the request as malformed: check base_url and the "
 			     "integration's settings" },

@@ -37,6 +37,7 @@ enum mc_class {
 	MC_NOT_LICENSED,      /* get-account packages lack the type's package */
 	MC_WRONG_REGION,
 	MC_TLS,               /* certificate or host-name failure: never retried */
+	MC_PROXY,             /* the proxy refused us, our credentials or the CONNECT */
 	MC_BAD_REQUEST,
 	MC_UNKNOWN,
 	MC_STORE_FULL,        /* the store over max_store with nothing prunable */
@@ -46,7 +47,8 @@ enum mc_class {
 /* "ok", "retry later", "invalid signature", "binding expired",
  * "permission missing", "bad Application ID", "IP not allowed",
  * "TTP package not licensed", "wrong region", "certificate or host-name
- * failure", "bad request", "unknown", "store over max_store". */
+ * failure", "proxy failure", "bad request", "unknown", "store over
+ * max_store". */
 const char *mc_class_name(enum mc_class c);
 /* Stable machine name for --json and the store: "ok", "retry", ... */
 /* The console's words for a class: mc_class_name, but in the words of the
@@ -145,12 +147,18 @@ struct mc_creds {
 	const char *app_id, *app_key, *access_key, *secret_key;  /* api 1 */
 	const char *client_id, *client_secret;                   /* api 2 */
 	const char *ca_file;      /* extra trust anchor, or NULL */
+	const char *proxy;        /* config_proxy_url: a URL, "" none, NULL the environment's */
+	const char *proxy_user, *proxy_password, *proxy_ca_file;  /* each may be NULL */
 	int64_t connect_timeout_ms; /* 0: 10 s */
 	int64_t low_speed_secs;     /* abort when < 100 bytes/s for this long; 0: 30.
 	                               There is no total time limit. */
 };
 
 typedef struct mc_client mc_client;
+
+/* validate.c: the credentials, CA and proxy of an integration (pointers
+ * into in). */
+void mc_creds_of(struct mc_creds *cr, const struct mw_integration *in);
 
 /* Checks the base URL (https, or http only to a loopback address) and
  * copies the credentials. NULL with a message on bad input. */

@@ -3,7 +3,8 @@
  * then a one-record probe per chosen type, then the cross-row rule of
  * HACKING, "Error classes": a missing TTP package. (A 401 on one type while
  * the keys verify elsewhere is not taken for an IP block: an allow-list
- * applies to every call, so it cannot refuse one type and pass another.) */
+ * applies to every call, so it cannot refuse one type and pass another.)
+ * mc_creds_of: what any client of an integration is made from. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -156,6 +157,24 @@ static void client_failed(struct mc_result *res, const mw_err *e)
 	snprintf(res->remedy, sizeof(res->remedy), "%s", res->message);
 }
 
+void mc_creds_of(struct mc_creds *cr, const struct mw_integration *in)
+{
+	memset(cr, 0, sizeof(*cr));
+	cr->api = in->api;
+	cr->base_url = in->base_url;
+	cr->app_id = in->app_id;
+	cr->app_key = in->app_key;
+	cr->access_key = in->access_key.value;
+	cr->secret_key = in->secret_key.value;
+	cr->client_id = in->client_id;
+	cr->client_secret = in->client_secret.value;
+	cr->ca_file = in->ca_file;
+	cr->proxy = config_proxy_url(in);
+	cr->proxy_user = in->proxy.user;
+	cr->proxy_password = in->proxy.password.value;
+	cr->proxy_ca_file = in->proxy.ca_file;
+}
+
 int validate_integration(const struct mw_integration *in, struct validate_report *rep,
 			 const atomic_int *abort_flag)
 {
@@ -166,16 +185,7 @@ int validate_integration(const struct mw_integration *in, struct validate_report
 	size_t i;
 
 	memset(rep, 0, sizeof(*rep));
-	memset(&cr, 0, sizeof(cr));
-	cr.api = in->api;
-	cr.base_url = in->base_url;
-	cr.app_id = in->app_id;
-	cr.app_key = in->app_key;
-	cr.access_key = in->access_key.value;
-	cr.secret_key = in->secret_key.value;
-	cr.client_id = in->client_id;
-	cr.client_secret = in->client_secret.value;
-	cr.ca_file = in->ca_file;
+	mc_creds_of(&cr, in);
 
 	for (i = 0; i < mw_nlogtypes && rep->nrows < sizeof(rep->rows) / sizeof(rep->rows[0]); i++)
 		if (in->types & (1u << i))

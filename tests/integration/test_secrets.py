@@ -598,6 +598,8 @@ def test_bad_configs_never_echo():
         ('secret_key_file: %s' % c.secret_key, "not an absolute path"),
         ('secret_key_file: "%s"' % c.secret_key, "not an absolute path"),
         ('client_secret_env: %s' % c.client_secret, "api: v2"),
+        ('secret_key_credential: %s' % c.secret_key, "not a credential name"),
+        ('access_key_credential: %s' % c.access_key, "LoadCredential=NAME:"),
     ]
     with Sim(["--records", "1"], write_config=False) as sim:
         leaks = Leaks()

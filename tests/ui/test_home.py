@@ -613,6 +613,35 @@ def test_tls_remedy_names_form_field():
               "validate keeps the config's key:\n%s%s" % (v.out, v.err))
 
 
+def test_proxy_failure_named():
+    # Issue 16.1: a proxy that refuses is its own class on home, with the
+    # remedy naming host:port once for all types, and troubleshooting puts
+    # the proxy's advice first.
+    from mwout import free_port
+    with uitest.mwtest.Sim(["--records", "20"]) as sim:
+        port = free_port()
+        text = re.sub(r"(?m)^(    ca_file: .*\n)",
+                      lambda m: m.group(1) + "    proxy: http://127.0.0.1:%d\n" % port,
+                      sim.read_config())
+        with open(sim.config, "w") as f:
+            f.write(text)
+        r = uitest.run_script(["wait-idle", "dump home", "key t", "wait-idle", "dump trouble",
+                               "quit"], args=["--config", sim.config], size=(100, 40),
+                              env={"HTTPS_PROXY": "", "https_proxy": ""})
+        eq(r.rc, 0, "exit status (%s)" % r)
+        s = r.dumps["home"]
+        check(integration_row(s, "sim")[23:].startswith("proxy failure  "),
+              "the integration's row: %r" % integration_row(s, "sim"))
+        url = s.index(type_row(s, "sim", "url"))
+        eq(s[url + 1], "      proxy failure (CURLE_COULDNT_CONNECT) (all types)", "home: error line")
+        eq(s[url + 2], "        the proxy 127.0.0.1:%d refused the connection: check proxy (is "
+           "it running, is the port" % port, "home: remedy")
+        t = r.dumps["trouble"]
+        need_line(t, " The proxy  (matches: url, impersonation, attachment)", "trouble: advice")
+        need_line(t, "   This integration reaches Mimecast through the proxy "
+                  "http://127.0.0.1:%d." % port, "trouble: the proxy named")
+
+
 if __name__ == "__main__":
     uitest.main([test_demo_home_marks, test_counts_move_without_keys, test_help_lists_every_key,
                  test_pause_resume, test_resize_too_small_and_back, test_grow_shows_rows_above,
@@ -622,4 +651,5 @@ if __name__ == "__main__":
                  test_help_scrolls_at_80x24, test_mouse_clicks_and_wheel,
                  test_throttled_is_no_failure, test_requested_becomes_outcome,
                  test_v2_invalid_client_named_so, test_shared_remedy_once,
-                 test_backfill_progress, test_tls_remedy_names_form_field])
+                 test_backfill_progress, test_tls_remedy_names_form_field,
+                 test_proxy_failure_named])

@@ -316,6 +316,33 @@ def test_all_failing_needs_save_anyway():
                     check(WRONG_SECRET[:16] not in f.read(), "the typed secret is drawn")
 
 
+def test_new_integration_checked_through_top_level_proxy():
+    # Issue 16.1: a new entry takes the top-level proxy: the live check goes
+    # through it (tinyproxy logs the CONNECTs), and the saved entry does not
+    # repeat it.
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "..", "integration"))
+    from test_proxy import TinyProxy
+    with mwtest.Sim(write_config=False) as sim, TinyProxy() as tp:
+        cfg = os.path.join(sim.dir, "proxied.yaml")
+        with open(cfg, "w") as f:
+            f.write("proxy: %s\nstate_dir: %s\n" % (tp.url, os.path.join(sim.dir, "st")))
+        os.chmod(cfg, 0o600)
+        c = Console(sim, config=cfg, env={k: "" for k in ("HTTPS_PROXY", "https_proxy")})
+        c.add("wait-idle", "key a")
+        walk_checklist(c)
+        fill_form(c, sim, discover=False)
+        c.add("key Enter", "wait-idle")
+        c.dump("check")
+        c.run()
+        chk = c.screen("check")
+        for label in ("URL Protect", "Impersonation Protect", "Attachment Protect"):
+            check(re.search(r"^\s*\S+\s+%s\s+ok$" % label, chk, re.M),
+                  "no ok row for %s:\n%s" % (label, chk))
+        check(tp.connects(sim.port) >= 1, "the live check went past the top-level proxy")
+
+
 def test_refused_before_save_anyway_writes_nothing():
     with mwtest.Sim(write_config=False) as sim:
         c = Console(sim)
@@ -886,4 +913,5 @@ if __name__ == "__main__":
                  test_small_terminal_and_resize, test_leave_while_checking_stays_responsive,
                  test_esc_on_first_page_confirms, test_typed_T_is_text,
                  test_region_table_scrolls_at_80x24, test_check_remedy_wraps_at_80x24,
-                 test_f_and_pastes_fill_the_form, test_tls_failure_back_to_extra_ca_file])
+                 test_f_and_pastes_fill_the_form, test_tls_failure_back_to_extra_ca_file,
+                 test_new_integration_checked_through_top_level_proxy])

@@ -446,17 +446,156 @@ static void test_error_unknown_key(void **state)
 	expect_error("integrations:\n" V1("acme-eu") "    intervall: 5m\n",
 		     "config.yaml:8: integration 'acme-eu': unknown key 'intervall'; did you "
 		     "mean 'interval'? valid keys: name, description, api, base_url, app_id, "
-		     "app_key, access_key, access_key_file, access_key_env, secret_key, "
-		     "secret_key_file, secret_key_env, client_id, client_secret, "
-		     "client_secret_file, client_secret_env, types, interval, lookback, lag, "
-		     "overlap, page_size, ca_file");
+		     "app_key, access_key, access_key_file, access_key_env, "
+		     "access_key_credential, secret_key, secret_key_file, secret_key_env, "
+		     "secret_key_credential, client_id, client_secret, client_secret_file, "
+		     "client_secret_env, client_secret_credential, types, interval, lookback, "
+		     "lag, overlap, page_size, ca_file, proxy, proxy_user, proxy_password, "
+		     "proxy_password_file, proxy_password_env, proxy_password_credential, "
+		     "proxy_ca_file");
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
-		     "heartbeat, metrics_file, max_store, keep_delivered");
+		     "heartbeat, metrics_file, max_store, keep_delivered, proxy");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
 		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
 		     "dir");
+}
+
+/* proxy: the integration's wins over the top level's, none turns it off,
+ * silence leaves it to the environment; a dirty entry is written with its
+ * own proxy keys and never the inherited one. */
+static void test_proxy_keys(void **state)
+{
+	struct mw_config cfg;
+	mw_err e;
+	mw_buf b;
+	char pw[256], text[2048];
+
+	(void)state;
+	path_in(pw, sizeof(pw), "proxy-pw");
+	write_file(pw, "pw-1\n", 0600);
+	snprintf(text, sizeof(text), "proxy: http://top.example:3128\nintegrations:\n"
+		 V1("own") "    proxy: https://own.example:8443\n    proxy_user: u1\n"
+		 "    proxy_password_file: %s\n    proxy_ca_file: %s\n"
+		 V1("off") "    proxy: none\n" V1("silent"), pw, pw);
+	mw_err_clear(&e);
+	assert_int_equal(config_parse("config.yaml", text, strlen(text), &cfg, &e), 0);
+	assert_string_equal(config_proxy_url(&cfg.integrations[0]), "https://own.example:8443");
+	assert_string_equal(cfg.integrations[0].proxy.user, "u1");
+	assert_string_equal(cfg.integrations[0].proxy.password.value, "pw-1");
+	assert_string_equal(config_proxy_url(&cfg.integrations[1]), "");
+	assert_string_equal(config_proxy_url(&cfg.integrations[2]), "http://top.example:3128");
+	for (size_t i = 0; i < 3; i++)
+		cfg.integrations[i].dirty = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_non_null(strstr(b.data, "    proxy: https://own.example:8443\n    proxy_user: u1\n"
+			       "    proxy_password_file: "));
+	assert_non_null(strstr(b.data, "    proxy: none\n"));
+	assert_null(strstr(strstr(b.data, "name: silent"), "proxy"));
+	assert_non_null(strstr(b.data, "proxy: http://top.example:3128\n"));
+	mw_buf_free(&b);
+	config_free(&cfg);
+
+	assert_int_equal(config_parse("config.yaml", "integrations:\n" V1("x"),
+				      strlen("integrations:\n" V1("x")), &cfg, &e), 0);
+	assert_null(config_proxy_url(&cfg.integrations[0]));
+	config_free(&cfg);
+}
+
+static void test_error_proxy(void **state)
+{
+	(void)state;
+	expect_error("integrations:\n" V1("a") "    proxy: http://u:secret-pw@p.example:3128\n",
+		     "config.yaml:8: integration 'a': proxy: holds a user name or password (not "
+		     "shown); keep the URL to scheme://host:port, put the user in proxy_user and "
+		     "the password in proxy_password_file (or proxy_password_env)");
+	expect_error("proxy: http://p.example\n",
+		     "config.yaml:1: proxy: has no port; write it, e.g. "
+		     "http://proxy.example:3128");
+	expect_error("integrations:\n" V1("a") "    proxy: socks5://p.example:1080\n",
+		     "config.yaml:8: integration 'a': proxy: scheme socks5 is not supported; "
+		     "write http://host:port or https://host:port");
+	expect_error("integrations:\n" V1("a") "    proxy: http://p.example:3128/x\n",
+		     "config.yaml:8: integration 'a': proxy: has a path, query or fragment; "
+		     "write only scheme://host:port");
+	expect_error("integrations:\n" V1("a") "    proxy: p.example:3128\n",
+		     "config.yaml:8: integration 'a': proxy: is not a URL; write "
+		     "http://host:port or https://host:port (or none)");
+	expect_error("integrations:\n" V1("a") "    proxy_user: u\n",
+		     "config.yaml:8: integration 'a': proxy_user: has no password; add "
+		     "proxy_password_file (a file of mode 0600) or proxy_password_env");
+	expect_error("integrations:\n" V1("a") "    proxy_password_env: PW\n",
+		     "config.yaml:8: integration 'a': proxy_password_env: the environment "
+		     "variable PW is not set; export it before starting mimewatch");
+	setenv("MW_TEST_PROXY_PW", "pw", 1);
+	expect_error("integrations:\n" V1("a") "    proxy_password_env: MW_TEST_PROXY_PW\n",
+		     "config.yaml:2: integration 'a': proxy_password: has no user; add "
+		     "proxy_user");
+	unsetenv("MW_TEST_PROXY_PW");
+}
+
+/* _credential: $CREDENTIALS_DIRECTORY/NAME, read and mode-checked as a
+ * secret file; saved back as the name; each failure names the key and the
+ * unit's LoadCredential=. */
+static void test_credentials(void **state)
+{
+	struct mw_config cfg;
+	mw_err e;
+	mw_buf b;
+	char dir[256], path[300];
+	const char *text = "integrations:\n"
+			   "  - name: c\n    base_url: https://eu-api.mimecast.com\n"
+			   "    app_id: " GUID1 "\n    app_key: " GUID2 "\n"
+			   "    access_key_credential: acme-access\n"
+			   "    secret_key_credential: acme-secret\n"
+			   "outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
+			   "    token_credential: hec-token\n";
+
+	(void)state;
+	path_in(dir, sizeof(dir), "creds");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/acme-access", dir);
+	write_file(path, "AKEY-CRED\n", 0400);
+	snprintf(path, sizeof(path), "%s/acme-secret", dir);
+	write_file(path, B64 "\n", 0400);
+	snprintf(path, sizeof(path), "%s/hec-token", dir);
+	write_file(path, "hec-tok\n", 0400);
+
+	unsetenv("CREDENTIALS_DIRECTORY");
+	expect_error(text, "config.yaml:6: integration 'c': access_key_credential: "
+		     "$CREDENTIALS_DIRECTORY is not set (mimewatch was not started by systemd "
+		     "with credentials); add LoadCredential=acme-access:/path/of/the/secret to "
+		     "the [Service] section of its unit, or use access_key_file");
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	mw_err_clear(&e);
+	assert_int_equal(config_parse("config.yaml", text, strlen(text), &cfg, &e), 0);
+	assert_string_equal(cfg.integrations[0].access_key.value, "AKEY-CRED");
+	assert_int_equal(cfg.integrations[0].secret_key.src, MW_SECRET_CREDENTIAL);
+	assert_string_equal(cfg.integrations[0].secret_key.value, B64);
+	assert_string_equal(cfg.outputs[0].token.value, "hec-tok");
+	cfg.integrations[0].dirty = 1;
+	mw_buf_init(&b);
+	assert_int_equal(config_render(&cfg, &b, &e), 0);
+	assert_non_null(strstr(b.data, "    access_key_credential: acme-access\n"));
+	assert_null(strstr(b.data, "AKEY-CRED"));
+	mw_buf_free(&b);
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/acme-secret", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "config.yaml:7: integration 'c': secret_key_credential: "
+		 "there is no credential acme-secret in $CREDENTIALS_DIRECTORY (%s); add "
+		 "LoadCredential=acme-secret:/path/of/the/secret to the [Service] section of "
+		 "the unit and restart it", dir);
+	expect_error(text, path);
+	expect_error("integrations:\n" V1("a") "    proxy_user: u\n"
+		     "    proxy_password_credential: ../x\n",
+		     "config.yaml:9: integration 'a': proxy_password_credential: is not a "
+		     "credential name (not shown, in case it is the secret itself); write the "
+		     "name the unit's LoadCredential= gives it (letters, digits, . _ -)");
+	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
 static void test_error_duplicate_name(void **state)
@@ -527,8 +666,8 @@ static void test_error_two_secret_forms(void **state)
 	(void)state;
 	expect_error("integrations:\n" V1("acme-eu") "    access_key_file: /etc/key\n",
 		     "config.yaml:8: integration 'acme-eu': access_key_file: access_key is "
-		     "already given on line 6; keep only one of access_key, access_key_file and "
-		     "access_key_env");
+		     "already given on line 6; keep only one of access_key, access_key_file, "
+		     "access_key_env and access_key_credential");
 }
 
 static void test_error_env_unset(void **state)
@@ -677,12 +816,12 @@ static void test_error_outputs(void **state)
 		     "mode 0600 holding the HEC token), token_env: or token:");
 	expect_error("outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
 		     "    token: a\n    token_env: B\n",
-		     "config.yaml:4: output #1 (hec): give only one of token, token_file and "
-		     "token_env");
+		     "config.yaml:4: output #1 (hec): give only one of token, token_file, "
+		     "token_env and token_credential");
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n    indx: x\n",
 		     "config.yaml:4: output #1 (elasticsearch): unknown key 'indx'; did you mean "
 		     "'index'? valid keys: type, name, url, ca_file, index, api_key, api_key_file, "
-		     "api_key_env, batch, timeout");
+		     "api_key_env, api_key_credential, batch, timeout");
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
 		     "    index: m-{tipe}\n",
 		     "config.yaml:4: output #1 (elasticsearch): index: unknown placeholder in "
@@ -1492,6 +1631,9 @@ int main(void)
 		cmocka_unit_test(test_error_unknown_type),
 		cmocka_unit_test(test_error_unknown_key),
 		cmocka_unit_test(test_metrics_file),
+		cmocka_unit_test(test_proxy_keys),
+		cmocka_unit_test(test_error_proxy),
+		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_error_duplicate_name),
 		cmocka_unit_test(test_error_bad_name),
 		cmocka_unit_test(test_error_http_not_loopback),

@@ -96,7 +96,8 @@ static void test_names_keys(void **state)
 	static const char *const names[MC_CLASS_COUNT] = {
 		"ok", "retry later", "invalid signature", "binding expired", "permission missing",
 		"bad Application ID", "IP not allowed", "TTP package not licensed", "wrong region",
-		"certificate or host-name failure", "bad request", "unknown", "store over max_store",
+		"certificate or host-name failure", "proxy failure", "bad request", "unknown",
+		"store over max_store",
 	};
 	(void)state;
 	for (int i = 0; i < MC_CLASS_COUNT; i++) {

@@ -189,6 +189,7 @@ static void slot_value(struct wiz *w, const struct slot *s, char *buf, size_t n)
 	case F_SECRET_FORM:
 		snprintf(buf, n, "< %s >", w->sform == MW_SECRET_FILE ? "a file of its own (mode 0600)"
 			 : w->sform == MW_SECRET_ENV ? "an environment variable"
+			 : w->sform == MW_SECRET_CREDENTIAL ? "a systemd credential (kept)"
 			 : "this config file");
 		break;
 	case F_REGION: {

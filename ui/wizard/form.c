@@ -189,6 +189,7 @@ void wiz_integ_copy(struct mw_integration *dst, const struct mw_integration *src
 	copy_secret(&dst->access_key, &src->access_key);
 	copy_secret(&dst->secret_key, &src->secret_key);
 	copy_secret(&dst->client_secret, &src->client_secret);
+	session_proxy_copy(&dst->proxy, &src->proxy);
 }
 
 int wiz_is_enter(wint_t ch, int is_key)
@@ -580,6 +581,9 @@ void wiz_form_build(struct ui_view *v, struct mw_integration *in)
 		in->line = orig->line;
 		in->src_start = orig->src_start;
 		in->src_end = orig->src_end;
+		session_proxy_copy(&in->proxy, &orig->proxy);
+	} else {
+		session_proxy_inherit(v->ctx, in);
 	}
 	in->dirty = 1;
 	in->name = w->edit ? mw_xstrdup(w->orig_name) : wiz_field_dup(&w->f[F_NAME]);
@@ -621,6 +625,13 @@ void wiz_form_build(struct ui_view *v, struct mw_integration *in)
 			cs->ref = ref;
 			env = ref ? getenv(ref) : NULL;
 			cs->value = env && *env ? mw_xstrdup(env) : NULL;
+			break;
+		case MW_SECRET_CREDENTIAL:
+			/* the form cannot make one: a systemd credential is kept as it
+			 * was, never written into the config */
+			free(ref);
+			if (orig && orig->api == 2)
+				copy_secret(cs, &orig->client_secret);
 			break;
 		default:
 			free(ref);
