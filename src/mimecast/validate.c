@@ -94,6 +94,26 @@ static void probe_account(struct probe *p, struct mc_account *acct, struct mc_re
 	} while (again(p, res, &devkey));
 }
 
+/* A batch type's probe: today's listing of its first sub-type, one file. */
+static void probe_batch(struct probe *p, const struct mw_logtype *lt, struct validate_row *row)
+{
+	struct mc_batch_list list;
+	mw_buf resp;
+	int devkey = 0;
+
+	mw_buf_init(&resp);
+	memset(&list, 0, sizeof(list));
+	do {
+		mc_batch_list_free(&list);
+		mc_batch_list(p->c, lt, lt->subtypes[0].wire, mw_now(), 1, NULL, &resp, &list,
+			      &row->res);
+	} while (again(p, &row->res, &devkey));
+	if (row->res.cls == MC_OK)
+		row->records_seen = (long)list.nfiles;
+	mc_batch_list_free(&list);
+	mw_buf_free(&resp);
+}
+
 static void probe_type(struct probe *p, const struct mw_logtype *lt, struct validate_row *row)
 {
 	struct mc_page_req req;
@@ -106,6 +126,10 @@ static void probe_type(struct probe *p, const struct mw_logtype *lt, struct vali
 	row->records_seen = 0;
 	if (gate(p) < 0) {
 		gave_up(p, &row->res);
+		return;
+	}
+	if (lt->shape == MW_SHAPE_BATCH) {
+		probe_batch(p, lt, row);
 		return;
 	}
 	memset(&req, 0, sizeof(req));

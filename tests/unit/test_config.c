@@ -361,12 +361,26 @@ static void test_error_bad_guid(void **state)
 static void test_error_unknown_type(void **state)
 {
 	(void)state;
+	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siems]\n",
+		     "config.yaml:8: integration 'acme-eu': types: 'siems' is not a log type; "
+		     "valid types: url, impersonation, attachment, audit, dlp, siem");
+	/* SIEM batch files are API 2.0's */
 	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siem]\n",
-		     "config.yaml:8: integration 'acme-eu': types: 'siem' is not a log type; "
-		     "valid types: url, impersonation, attachment, audit, dlp");
+		     "config.yaml:8: integration 'acme-eu': types: siem is collected through API "
+		     "2.0 only; set api: v2 with a client_id and client_secret, or remove siem");
+	expect_error("integrations:\n" V1("acme-eu") "    siem_types: [receipt, url]\n",
+		     "config.yaml:8: integration 'acme-eu': siem_types: 'url' is not a SIEM type; "
+		     "valid: receipt, process, delivery, av, spam, journal, "
+		     "internal_email_protect, impersonation_protect, url_protect, "
+		     "attachment_protect");
+	expect_error("integrations:\n" V1("acme-eu") "    siem_types: receipt\n",
+		     "config.yaml:8: integration 'acme-eu': siem_types: must be a list; write e.g. "
+		     "siem_types: [receipt, delivery]; valid: receipt, process, delivery, av, spam, "
+		     "journal, internal_email_protect, impersonation_protect, url_protect, "
+		     "attachment_protect");
 	expect_error("integrations:\n" V1("acme-eu") "    types: []\n",
 		     "config.yaml:8: integration 'acme-eu': types: the list is empty; list at "
-		     "least one of url, impersonation, attachment, audit, dlp");
+		     "least one of url, impersonation, attachment, audit, dlp, siem");
 }
 
 static void test_error_unknown_key(void **state)
@@ -378,7 +392,7 @@ static void test_error_unknown_key(void **state)
 		     "app_key, access_key, access_key_file, access_key_env, secret_key, "
 		     "secret_key_file, secret_key_env, client_id, client_secret, "
 		     "client_secret_file, client_secret_env, types, interval, lookback, lag, "
-		     "overlap, page_size, ca_file");
+		     "overlap, page_size, ca_file, siem_types");
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
@@ -816,7 +830,7 @@ static void test_error_misc(void **state)
 		     "...'");
 	expect_error("integrations:\n  - name: a\n    types: url\n",
 		     "config.yaml:3: integration 'a': types: must be a list; write e.g. types: "
-		     "[url, impersonation, attachment, audit, dlp]");
+		     "[url, impersonation, attachment, audit, dlp, siem]");
 	expect_error("a: \"x\\0y\"\n",
 		     "config.yaml:1: a value contains a NUL character (\\0); remove it");
 	expect_error("integrations:\n  - name: a\n    api: v2\n    client_id: c\n",
