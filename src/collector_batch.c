@@ -84,18 +84,32 @@ static int subs_load(collector *c, struct job *j, mw_err *e)
 					b->next_page, sizeof(b->next_page), e);
 		if (rc < 0)
 			return -1;
-		if (rc == 0 || b->day < first_day(j) - (rc == 0 ? 0 : DAY)) {
-			/* never read, or older than Mimecast keeps (a long
-			 * outage): from the first day it still has */
+		if (rc == 0) {
 			b->day = first_day(j);
 			b->next_page[0] = '\0';
+		} else if (b->day < day_of(mw_now() - j->lt->retention)) {
+			/* older than Mimecast keeps (an outage of over a week; an
+			 * older start is refused [SEK-CHANGES]): from the oldest
+			 * day it still has, the days between said */
+			char was[16];
+
+			day_text(b->day, was);
+			b->day = day_of(mw_now() - j->lt->retention);
+			b->next_page[0] = '\0';
+			col_event_defer(c, j, "retention", "%s: day %s is older than the %lld days "
+					"Mimecast keeps %s: reading from the oldest kept",
+					j->lt->subtypes[i].name, was,
+					(long long)(j->lt->retention / DAY), j->lt->kept_as);
 		}
 	}
 	return 0;
 }
 
 /* The source's horizon: the oldest day still being read (what lies
- * before it was read by every sub-type). */
+ * before it was read by every sub-type); once every sub-type reads today,
+ * what the last complete poll reached (poll_done), so status's lag says
+ * how far behind today's files collection is, not the hours since
+ * midnight. */
 static int64_t batch_horizon(const struct job *j)
 {
 	int64_t h = INT64_MAX;
@@ -103,7 +117,39 @@ static int64_t batch_horizon(const struct job *j)
 	for (size_t i = 0; i < j->nsubs; i++)
 		if (j->subs[i].on && j->subs[i].day < h)
 			h = j->subs[i].day;
-	return h == INT64_MAX ? 0 : h;
+	if (h == INT64_MAX)
+		return j->cur.horizon;
+	return h >= day_of(mw_now()) && j->cur.horizon > h ? j->cur.horizon : h;
+}
+
+/* Commits the source's cursor at horizon h with records and b (b NULL:
+ * the cursor alone); the span the horizon passed is marked collected
+ * (store_cursor.covered_*), as a paged window's end marks its own. */
+static int commit_at(collector *c, struct job *j, int64_t h, const struct store_rec *rows,
+		     size_t n, const struct store_batch *b, struct store_page_result *pr)
+{
+	struct store_cursor cur = j->cur;
+	struct mc_result res;
+	mw_err e;
+
+	cur.horizon = h;
+	cur.in_window = 0;
+	cur.covered_from = cur.covered_to = 0;
+	if (j->cur.horizon > 0 && h > j->cur.horizon) {
+		cur.covered_from = j->cur.horizon;
+		cur.covered_to = h;
+	}
+	if ((b ? store_commit_batch(c->store, j->source, rows, n, &cur, b, pr, &e)
+	       : store_commit_page(c->store, j->source, rows, n, &cur, pr, &e)) < 0) {
+		col_local_failure(&res, "store", e.msg, "check the state directory and its disk");
+		res.cls = MC_RETRY;
+		col_on_failure(c, j, &res);
+		return -1;
+	}
+	cur.covered_from = cur.covered_to = 0;   /* marked once */
+	j->cur = cur;
+	j->rep.horizon = cur.horizon;
+	return 0;
 }
 
 /* One NDJSON line: a store row, or set aside. */
@@ -182,22 +228,8 @@ static int commit_file(collector *c, struct job *j, struct batch_sub *b, size_t 
 		       const char *key, size_t n, struct store_page_result *pr)
 {
 	struct store_batch sb = { j->lt->subtypes[sub].name, b->day, key, b->next_page };
-	struct store_cursor cur = j->cur;
-	struct mc_result res;
-	mw_err e;
 
-	cur.horizon = batch_horizon(j);
-	cur.in_window = 0;
-	if (store_commit_batch(c->store, j->source, n ? take_rows(c, n) : NULL, n, &cur, &sb, pr,
-			       &e) < 0) {
-		col_local_failure(&res, "store", e.msg, "check the state directory and its disk");
-		res.cls = MC_RETRY;
-		col_on_failure(c, j, &res);
-		return -1;
-	}
-	j->cur = cur;
-	j->rep.horizon = cur.horizon;
-	return 0;
+	return commit_at(c, j, batch_horizon(j), n ? take_rows(c, n) : NULL, n, &sb, pr);
 }
 
 /* A file given up after FILE_TRIES: said in status and as an event. */
@@ -208,8 +240,9 @@ static void skip_file(collector *c, struct job *j, struct batch_sub *b, const ch
 
 	day_text(b->day, d);
 	col_reason(res, why, sizeof(why));
-	snprintf(j->win_warn, sizeof(j->win_warn), "batch file %.60s of %s skipped after %d "
-		 "tries: %.80s", key, d, FILE_TRIES, why);
+	j->files_skipped++;
+	snprintf(j->win_warn, sizeof(j->win_warn), "%lld batch files skipped; the last, %.60s of "
+		 "%s, after %d tries: %.70s", (long long)j->files_skipped, key, d, FILE_TRIES, why);
 	j->win_warn_at = mw_now();
 	col_set_warning(j);
 	col_event(c, j, "file skipped", "%s", j->win_warn);
@@ -375,9 +408,15 @@ static void list_day(collector *c, struct job *j, struct batch_sub *b, size_t su
 	commit_file(c, j, b, sub, NULL, 0, &pr);
 }
 
-/* Every collected sub-type read up to today's end: the poll is over. */
+/* Every collected sub-type read up to today's end: the poll is over, and
+ * every file listed when it began is read. */
 static void poll_done(collector *c, struct job *j)
 {
+	struct store_page_result pr;
+
+	if (j->poll_from > j->cur.horizon && commit_at(c, j, j->poll_from, NULL, 0, NULL, &pr) < 0)
+		return;
+	j->poll_from = 0;
 	j->st.records_last_poll = j->poll_new;
 	j->st.last_success = mw_now();
 	j->poll_new = 0;
@@ -420,6 +459,8 @@ void col_batch_step(collector *c, struct job *j)
 	}
 	sub = (j->sub_at + sub) % j->nsubs;
 	j->sub_at = (sub + 1) % j->nsubs;
+	if (!j->poll_from)
+		j->poll_from = mw_now();
 	b = &j->subs[sub];
 	j->st.last_attempt = mw_now();
 	if (strcmp(j->st.state, "collecting") != 0 || mw_mono_ms() - j->status_at >= STATUS_EVERY_MS)

@@ -83,6 +83,8 @@ struct job {
 	 * step; the one the next step serves. */
 	struct batch_sub *subs;
 	size_t nsubs, sub_at;
+	int64_t poll_from;      /* when this poll's first listing went out, epoch s */
+	int64_t files_skipped;  /* files given up since the start (status.warning) */
 };
 
 struct rec_ref {

@@ -79,6 +79,8 @@ def test_siem_backfill():
         r = sim.fetch(timeout=300)
         want = truth(sim, since)
         check(len(want) > 300, "the sim holds %d events over the days asked" % len(want))
+        spans = sim.mw(["status", "--coverage", "--json"])
+        eq(spans.rc, 0, "status --coverage\n%s" % spans)
         check("sim-v2/siem: %d new" % len(want) in r.out, "fetch's line\n%s" % r)
         assert_exact(sim, want, "backfill")
         # nothing comes twice: every file is in the ledger
@@ -141,7 +143,8 @@ def test_siem_file_skipped():
         n_missing = sum(missing.values())
         check(3 <= n_missing <= 7, "one file's events (3 to 7) missing, got %d" % n_missing)
         st = sim.type_status("sim-v2")["siem"]
-        check("skipped after 5 tries" in st.get("warning", "") and
+        check("1 batch files skipped; the last, /siem-files/receipt/" in st.get("warning", "")
+              and "after 5 tries: file cut short" in st.get("warning", "") and
               "/siem-files/" in st.get("warning", ""),
               "status warning names the skipped file: %r" % st.get("warning"))
         ev = sim.mw(["status", "--events"])
