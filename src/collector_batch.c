@@ -14,6 +14,9 @@
 /* Tries of one file (cut short, not gzip, its link refused each time
  * after a fresh listing) before it is skipped with a warning. */
 #define FILE_TRIES 5
+/* Listings in a row that bring no file not taken before: the tenant pages
+ * in a circle (HACKING, "Pagination loops"), and the listing ends. */
+#define STALE_LISTINGS 3
 
 /* A sub-type's reading: its day, where that day's listing resumes, and the
  * listing in hand. */
@@ -27,6 +30,8 @@ struct batch_sub {
 	int have_list;
 	int caught_up;          /* today is read to its end this poll */
 	int tries;              /* failures in a row of list.files[at] */
+	int fresh;              /* files of the listing in hand taken now */
+	int stale;              /* listings in a row with no such file */
 };
 
 /* The file being taken: its records as store rows. */
@@ -279,6 +284,47 @@ static void file_failed(collector *c, struct job *j, struct batch_sub *b, size_t
 	j->due = mw_mono_ms();
 }
 
+/* The day's listing has no more: a past day is done (on to the next),
+ * today is read for this poll. */
+static void listing_ended(collector *c, struct job *j, struct batch_sub *b, size_t sub)
+{
+	struct store_page_result pr;
+	char d[16];
+
+	b->stale = 0;
+	if (b->day >= day_of(mw_now())) {
+		b->caught_up = 1;
+		return;
+	}
+	day_text(b->day, d);
+	col_event_defer(c, j, "day finished", "%s %s", j->lt->subtypes[sub].name, d);
+	b->day += DAY;
+	b->next_page[0] = '\0';
+	commit_file(c, j, b, sub, NULL, 0, &pr);
+}
+
+/* A listing consumed that brought nothing new: after STALE_LISTINGS in a
+ * row the tenant is paging in a circle; the listing ends, said. 1 when it
+ * did. */
+static int listing_loops(collector *c, struct job *j, struct batch_sub *b, size_t sub)
+{
+	char d[16];
+
+	b->stale = b->fresh ? 0 : b->stale + 1;
+	b->fresh = 0;
+	if (b->stale < STALE_LISTINGS)
+		return 0;
+	day_text(b->day, d);
+	snprintf(j->win_warn, sizeof(j->win_warn), "pagination did not end (%d listings of %s "
+		 "%s brought no file not taken before): the listing was closed",
+		 STALE_LISTINGS, j->lt->subtypes[sub].name, d);
+	j->win_warn_at = mw_now();
+	col_set_warning(j);
+	col_event(c, j, "listing closed", "%s", j->win_warn);
+	listing_ended(c, j, b, sub);
+	return 1;
+}
+
 /* Takes list.files[at] of sub-type sub: downloads it whole, then commits. */
 static void take_file(collector *c, struct job *j, struct batch_sub *b, size_t sub)
 {
@@ -341,7 +387,10 @@ static void take_file(collector *c, struct job *j, struct batch_sub *b, size_t s
 		free(key);
 		return;
 	}
-	if (!last)
+	b->fresh += !taken;
+	if (last)
+		listing_loops(c, j, b, sub);
+	else
 		b->at++;
 	b->tries = 0;
 	j->retry_since = 0;
@@ -364,7 +413,6 @@ static void take_file(collector *c, struct job *j, struct batch_sub *b, size_t s
  * day (on to the next) or, for today, this poll's reading of it. */
 static void list_day(collector *c, struct job *j, struct batch_sub *b, size_t sub)
 {
-	struct store_page_result pr;
 	struct mc_result res;
 	int64_t sent;
 
@@ -393,19 +441,7 @@ static void list_day(collector *c, struct job *j, struct batch_sub *b, size_t su
 	if (b->list.next_page && strlen(b->list.next_page) < sizeof(b->next_page))
 		snprintf(b->next_page, sizeof(b->next_page), "%s", b->list.next_page);
 	mc_batch_list_free(&b->list);
-	if (b->day >= day_of(mw_now())) {
-		b->caught_up = 1;
-		return;
-	}
-	{
-		char d[16];
-
-		day_text(b->day, d);
-		col_event_defer(c, j, "day finished", "%s %s", j->lt->subtypes[sub].name, d);
-	}
-	b->day += DAY;
-	b->next_page[0] = '\0';
-	commit_file(c, j, b, sub, NULL, 0, &pr);
+	listing_ended(c, j, b, sub);
 }
 
 /* Every collected sub-type read up to today's end: the poll is over, and

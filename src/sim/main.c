@@ -36,7 +36,8 @@ static const char usage_text[] =
 	"hostile_account, revise (a changed impersonation verdict), or for the SIEM\n"
 	"batch files siem_expired (a link answers 403), siem_cut (a file cut short),\n"
 	"siem_badgzip (a file that is not gzip), siem_twice (a file on two listing\n"
-	"pages) and siem_noday (a day with no file). type=siem aims the others at\n"
+	"pages), siem_noday (a day with no file) and siem_nextloop (@nextPage names\n"
+	"the same page again). type=siem aims the others at\n"
 	"the SIEM listing.\n";
 
 enum {

@@ -250,7 +250,7 @@ static void put_link(mw_buf *b, const char *base, uint64_t seed, int t, int64_t 
 }
 
 void siem_listing(const char *base, uint64_t seed, int t, int64_t day, int from, int n,
-		  int nvisible, int twice, int64_t now, mw_buf *out)
+		  int nvisible, int twice, int loop, int64_t now, mw_buf *out)
 {
 	int to = from + n < nvisible ? from + n : nvisible;
 	int last = twice && to < nvisible ? to + 1 : to;
@@ -262,7 +262,7 @@ void siem_listing(const char *base, uint64_t seed, int t, int64_t day, int from,
 			mw_buf_putc(out, ',');
 		put_link(out, base, seed, t, day, f, now);
 	}
-	siem_token(t, day, to > from ? to : from, tok);
+	siem_token(t, day, to > from && !loop ? to : from, tok);
 	mw_buf_printf(out, "],\"@nextPage\":\"%s\",\"isCaughtUp\":%s}", tok,
 		      to >= nvisible ? "true" : "false");
 }

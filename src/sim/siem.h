@@ -28,9 +28,9 @@ void siem_file_events(uint64_t seed, int t, int64_t day, int f, mw_buf *out);
 int siem_gzip(const char *p, size_t n, mw_buf *out);
 /* A day's listing page: files [from, from + n) of (t, day) (twice: also
  * file from + n, which the next page lists again), pre-signed links on
- * base, @nextPage naming from + n. */
+ * base, @nextPage naming from + n (loop: from, the same page again). */
 void siem_listing(const char *base, uint64_t seed, int t, int64_t day, int from, int n,
-		  int nvisible, int twice, int64_t now, mw_buf *out);
+		  int nvisible, int twice, int loop, int64_t now, mw_buf *out);
 /* The page token of a listing: (t, day, next file); parse: 0 or -1. */
 void siem_token(int t, int64_t day, int next, char out[64]);
 int siem_token_parse(const char *tok, int *t, int64_t *day, int *next);

@@ -90,7 +90,7 @@ enum fault_kind {
 	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
 	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT, F_REVISE,
 	F_PAGETOKEN, F_SIEM_EXPIRED, F_SIEM_CUT, F_SIEM_BADGZIP, F_SIEM_TWICE, F_SIEM_NODAY,
-	F_COUNT
+	F_SIEM_NEXTLOOP, F_COUNT
 };
 
 static const char *const fault_names[F_COUNT] = {
@@ -100,7 +100,7 @@ static const char *const fault_names[F_COUNT] = {
 	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
 	"timeshift", "nextloop", "repeatpages", "baddate", "hostile_account",
 	"revise", "pagetoken", "siem_expired", "siem_cut", "siem_badgzip", "siem_twice",
-	"siem_noday",
+	"siem_noday", "siem_nextloop",
 };
 
 /* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
@@ -240,7 +240,7 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 		snprintf(f->value, sizeof(f->value), "2026-02-30T10:00:00+0000");
 	if (k == F_SIEM_EXPIRED || k == F_SIEM_CUT || k == F_SIEM_BADGZIP)
 		f->types = SIM_BIT_SIEMFILE;
-	if (k == F_SIEM_TWICE || k == F_SIEM_NODAY)
+	if (k == F_SIEM_TWICE || k == F_SIEM_NODAY || k == F_SIEM_NEXTLOOP)
 		f->types = SIM_BIT_SIEM;
 	if (!colon) {
 		if (k == F_REDIRECT) {
@@ -2754,7 +2754,7 @@ static int64_t siem_date(const char *v)
  * {"error":{"code","message"}} shape [GRAV-CLIENT]. An older start than
  * the days kept is refused [SEK-CHANGES]; nextPage alone resumes (Gravwell
  * leaves the dates out with it [GRAV-CLIENT]). */
-static void siem_list_reply(struct sim *s, struct MHD_Connection *conn, int twice,
+static void siem_list_reply(struct sim *s, struct MHD_Connection *conn, enum fault_kind fk,
 			    struct reply *r)
 {
 	const char *type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
@@ -2792,7 +2792,7 @@ static void siem_list_reply(struct sim *s, struct MHD_Connection *conn, int twic
 	r->status = 200;
 	mw_buf_reset(&r->body);
 	siem_listing(s->base_url, s->o.seed, t, day, at, n, siem_files(t, day, now, siem_noday(s)),
-		     twice, now, &r->body);
+		     fk == F_SIEM_TWICE, fk == F_SIEM_NEXTLOOP, now, &r->body);
 }
 
 /* A pre-signed file (S3's answers: 403 AccessDenied for an expired or
@@ -2932,7 +2932,7 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		account_body(s, f.kind == F_NOPACKAGE ? f.types : 0, f.kind == F_HOSTILE_ACCOUNT,
 			     &r->body);
 	} else if (p == P_SIEM) {
-		siem_list_reply(s, conn, f.kind == F_SIEM_TWICE, r);
+		siem_list_reply(s, conn, f.kind, r);
 	} else {
 		if (parsed < 0) {
 			r->status = 400;

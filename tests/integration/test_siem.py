@@ -151,6 +151,25 @@ def test_siem_file_skipped():
         check("file skipped" in ev.out, "an event says so\n%s" % ev)
 
 
+def test_siem_nextloop():
+    """A listing whose @nextPage names the same page again ends after a few
+    listings that bring nothing new, said; fetch finishes."""
+    with siem_sim(["--fault", "siem_nextloop:count=0"], lookback="1d",
+                  siem_types="[receipt]") as sim:
+        sim.edit_config(page_size="1")
+        r = sim.fetch(timeout=120)
+        got = [x["record"] for x in sim.ndjson("sim-v2", "siem")]
+        want = [e for e in truth(sim, first_day(1)) if e["type"] == "receipt"]
+        check(0 < len(got) < len(want), "only the first file of each day comes: %d of %d\n%s"
+              % (len(got), len(want), r))
+        eq(len(set(map(key, got))), len(got), "no event twice")
+        st = sim.type_status("sim-v2")["siem"]
+        check("pagination did not end" in (st.get("warning") or ""),
+              "status warns: %r" % st.get("warning"))
+        lists = sim.stats()["requests"].get("/siem/v1/batch/events/cg", 0)
+        check(0 < lists < 40, "a few listings, not a circle: %d" % lists)
+
+
 def test_siem_kill9():
     loops = int(os.environ.get("MW_KILL_LOOPS", str(mwtest.scaled(8, 30))))
     seed = int(os.environ.get("MW_SEED", str(int(time.time()))))
@@ -193,5 +212,5 @@ def test_siem_validate():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_siem_backfill, test_siem_faults, test_siem_file_skipped, test_siem_kill9,
-                 test_siem_validate])
+    mwtest.main([test_siem_backfill, test_siem_faults, test_siem_file_skipped,
+                 test_siem_nextloop, test_siem_kill9, test_siem_validate])
