@@ -56,6 +56,16 @@ static void day_text(int64_t day, char out[16])
 	snprintf(out, 16, "%.10s", t);
 }
 
+/* A store call failed: retried with backoff, as a full disk is. */
+static void store_failed(collector *c, struct job *j, const mw_err *e)
+{
+	struct mc_result res;
+
+	col_local_failure(&res, "store", e->msg, "check the state directory and its disk");
+	res.cls = MC_RETRY;
+	col_on_failure(c, j, &res);
+}
+
 void col_batch_free(struct job *j)
 {
 	for (size_t i = 0; j->subs && i < j->nsubs; i++)
@@ -134,7 +144,6 @@ static int commit_at(collector *c, struct job *j, int64_t h, const struct store_
 		     size_t n, const struct store_batch *b, struct store_page_result *pr)
 {
 	struct store_cursor cur = j->cur;
-	struct mc_result res;
 	mw_err e;
 
 	cur.horizon = h;
@@ -146,9 +155,7 @@ static int commit_at(collector *c, struct job *j, int64_t h, const struct store_
 	}
 	if ((b ? store_commit_batch(c->store, j->source, rows, n, &cur, b, pr, &e)
 	       : store_commit_page(c->store, j->source, rows, n, &cur, pr, &e)) < 0) {
-		col_local_failure(&res, "store", e.msg, "check the state directory and its disk");
-		res.cls = MC_RETRY;
-		col_on_failure(c, j, &res);
+		store_failed(c, j, &e);
 		return -1;
 	}
 	cur.covered_from = cur.covered_to = 0;   /* marked once */
@@ -157,38 +164,41 @@ static int commit_at(collector *c, struct job *j, int64_t h, const struct store_
 	return 0;
 }
 
-/* One NDJSON line: a store row, or set aside. */
-static int take_line(void *ud, const char *p, size_t n)
+/* A record's time: API 2.0's timestamp in epoch ms, API 1.0's datetime
+ * in the +0000 form. 0 and *t, or -1. */
+static int record_time(const struct job *j, const js_doc *d, int rec, mw_buf *sb, int64_t *t)
 {
-	struct take *t = ud;
-	collector *c = t->c;
-	js_doc d;
-	mw_err e;
-	int tf;
+	int api1 = j->in->api != 2 && j->lt->time_field_v1;
+	int tf = js_get(d, rec, api1 ? j->lt->time_field_v1 : j->lt->time_field);
 	int64_t ms;
+
+	if (tf < 0)
+		return -1;
+	if (api1) {
+		mw_buf_reset(sb);
+		return js_str(d, tf, sb) < 0 ? -1 : mw_parse_mc_date(sb->data, sb->len, t);
+	}
+	if (js_int(d, tf, &ms) < 0 || ms <= 0)
+		return -1;
+	*t = ms / 1000;
+	return 0;
+}
+
+/* Record rec of d: a store row of the file being taken, or set aside. */
+static void take_record(struct take *t, const js_doc *d, int rec)
+{
+	collector *c = t->c;
+	int64_t when;
 	char id[65];
 	struct rec_ref *r;
 
-	js_init(&d);
-	if (js_parse(&d, p, n, &e) < 0 || d.toks[0].type != JS_OBJECT) {
-		/* kept as a JSON string in the rejects file */
-		mw_buf s;
-
-		mw_buf_init(&s);
-		jsonout_safe_string(&s, p, n);
-		js_free(&d);
-		js_init(&d);
-		if (js_parse(&d, s.data, s.len, &e) == 0)
-			col_reject(c, t->j, &d, 0, "line is not a JSON object");
-		mw_buf_free(&s);
-		js_free(&d);
-		return 0;
+	if (d->toks[rec].type != JS_OBJECT) {
+		col_reject(c, t->j, d, rec, "record is not a JSON object");
+		return;
 	}
-	tf = js_get(&d, 0, t->j->lt->time_field);
-	if (tf < 0 || js_int(&d, tf, &ms) < 0 || ms <= 0) {
-		col_reject(c, t->j, &d, 0, "record has no valid time field");
-		js_free(&d);
-		return 0;
+	if (record_time(t->j, d, rec, &c->scratch, &when) < 0) {
+		col_reject(c, t->j, d, rec, "record has no valid time field");
+		return;
 	}
 	if (t->n >= c->rows_cap) {
 		c->rows_cap = t->n * 2 + 64;
@@ -197,17 +207,41 @@ static int take_line(void *ud, const char *p, size_t n)
 	}
 	r = &c->refs[t->n++];
 	memset(r, 0, sizeof(*r));
-	r->time = ms / 1000;
-	jsonout_canonical_id(&d, 0, &c->scratch, id);
+	r->time = when;
+	jsonout_canonical_id(d, rec, &c->scratch, id);
 	r->id_off = c->page_json.len;
 	r->id_len = 64;
 	mw_buf_append(&c->page_json, id, 65);
 	r->json_off = c->page_json.len;
-	jsonout_safe(&c->page_json, &d, 0);
+	jsonout_safe(&c->page_json, d, rec);
 	r->json_len = c->page_json.len - r->json_off;
 	mw_buf_putc(&c->page_json, '\0');
 	if (r->time > t->max_time)
 		t->max_time = r->time;
+}
+
+/* One NDJSON line: a store row, or set aside. */
+static int take_line(void *ud, const char *p, size_t n)
+{
+	struct take *t = ud;
+	js_doc d;
+	mw_err e;
+
+	js_init(&d);
+	if (js_parse(&d, p, n, &e) < 0) {
+		/* kept as a JSON string in the rejects file */
+		mw_buf s;
+
+		mw_buf_init(&s);
+		jsonout_safe_string(&s, p, n);
+		js_free(&d);
+		js_init(&d);
+		if (js_parse(&d, s.data, s.len, &e) == 0)
+			col_reject(t->c, t->j, &d, 0, "line is not JSON");
+		mw_buf_free(&s);
+	} else {
+		take_record(t, &d, 0);
+	}
 	js_free(&d);
 	return 0;
 }
@@ -325,6 +359,25 @@ static int listing_loops(collector *c, struct job *j, struct batch_sub *b, size_
 	return 1;
 }
 
+/* A file committed: the counts, and the failures in a row are over. */
+static void took(collector *c, struct job *j, const struct store_page_result *pr,
+		 int64_t max_time)
+{
+	j->retry_since = 0;
+	j->backoff = 0;
+	col_clear_error(j);
+	j->rep.new_records += pr->inserted;
+	j->rep.duplicates += pr->duplicates;
+	j->poll_new += pr->inserted;
+	if (pr->inserted > 0) {
+		j->st.last_new_at = mw_now();
+		if (max_time > j->st.last_record_time)
+			j->st.last_record_time = max_time;
+		col_kick_outputs(c);
+	}
+	j->due = mw_mono_ms();
+}
+
 /* Takes list.files[at] of sub-type sub: downloads it whole, then commits. */
 static void take_file(collector *c, struct job *j, struct batch_sub *b, size_t sub)
 {
@@ -339,9 +392,7 @@ static void take_file(collector *c, struct job *j, struct batch_sub *b, size_t s
 
 	if (store_batch_taken(c->store, j->source, j->lt->subtypes[sub].name, b->day, key,
 			      &taken, &e) < 0) {
-		col_local_failure(&res, "store", e.msg, "check the state directory and its disk");
-		res.cls = MC_RETRY;
-		col_on_failure(c, j, &res);
+		store_failed(c, j, &e);
 		free(key);
 		return;
 	}
@@ -393,19 +444,7 @@ static void take_file(collector *c, struct job *j, struct batch_sub *b, size_t s
 	else
 		b->at++;
 	b->tries = 0;
-	j->retry_since = 0;
-	j->backoff = 0;
-	col_clear_error(j);
-	j->rep.new_records += pr.inserted;
-	j->rep.duplicates += pr.duplicates;
-	j->poll_new += pr.inserted;
-	if (pr.inserted > 0) {
-		j->st.last_new_at = mw_now();
-		if (t.max_time > j->st.last_record_time)
-			j->st.last_record_time = t.max_time;
-		col_kick_outputs(c);
-	}
-	j->due = mw_mono_ms();
+	took(c, j, &pr, t.max_time);
 	free(key);
 }
 
@@ -467,19 +506,78 @@ static void poll_done(collector *c, struct job *j)
 	col_put_status(c, j, "idle");
 }
 
+/* API 1.0's one stream (type MTA [MC-SIEM1]): its token is this cursor's. */
+#define SIEM1_CURSOR "MTA"
+
+/* API 1.0 (HACKING, "Batch files"): the file after the stored token, its
+ * records and the next token committed in one transaction; no file left
+ * ends the poll, the token kept. */
+static void siem1_step(collector *c, struct job *j)
+{
+	struct store_batch sb = { SIEM1_CURSOR, 0, NULL, NULL };
+	struct take t = { c, j, 0, 0, 0 };
+	struct store_page_result pr;
+	struct mc_siem1 f;
+	struct mc_result res;
+	char token[1024] = "";
+	int64_t day, sent;
+	mw_err e;
+	int tok;
+
+	if (store_batch_cursor(c->store, j->source, SIEM1_CURSOR, &day, token, sizeof(token),
+			       &e) < 0) {
+		store_failed(c, j, &e);
+		return;
+	}
+	if (!j->poll_from)
+		j->poll_from = mw_now();
+	sent = mc_client_requests(j->cred->client);
+	mc_siem1_file(j->cred->client, j->lt, token, &c->resp, &f, &res);
+	j->rep.requests += mc_client_requests(j->cred->client) - sent;
+	if (c->stop || res.cls != MC_OK || f.last) {
+		mc_siem1_free(&f);
+		if (c->stop)
+			return;
+		if (res.cls != MC_OK)
+			col_on_failure(c, j, &res);
+		else
+			poll_done(c, j);
+		return;
+	}
+	if (strlen(f.next_token) >= sizeof(token)) {
+		mc_siem1_free(&f);
+		col_local_failure(&res, "siem token", "the next SIEM file's token is longer than "
+				  "mimewatch keeps", "report this as a mimewatch bug");
+		res.cls = MC_RETRY;
+		col_on_failure(c, j, &res);
+		return;
+	}
+	mw_buf_reset(&c->page_json);
+	tok = f.records + 1;
+	for (size_t i = 0; i < f.nrecords; i++, tok = (int)f.doc.toks[tok].next)
+		take_record(&t, &f.doc, tok);
+	sb.next_page = f.next_token;
+	if (commit_at(c, j, j->cur.horizon, t.n ? take_rows(c, t.n) : NULL, t.n, &sb, &pr) == 0)
+		took(c, j, &pr, t.max_time);
+	mc_siem1_free(&f);
+}
+
 void col_batch_step(collector *c, struct job *j)
 {
 	struct batch_sub *b;
 	size_t sub;
 	mw_err e;
 
+	if (strcmp(j->st.state, "collecting") != 0 || mw_mono_ms() - j->status_at >= STATUS_EVERY_MS)
+		col_put_status(c, j, "collecting");
+	j->st.last_attempt = mw_now();
+	if (j->in->api != 2) {
+		siem1_step(c, j);
+		return;
+	}
 	if (!j->subs && subs_load(c, j, &e) < 0) {
-		struct mc_result res;
-
 		col_batch_free(j);
-		col_local_failure(&res, "store", e.msg, "check the state directory and its disk");
-		res.cls = MC_RETRY;
-		col_on_failure(c, j, &res);
+		store_failed(c, j, &e);
 		return;
 	}
 	/* the sub-types take turns, a request each */
@@ -498,9 +596,6 @@ void col_batch_step(collector *c, struct job *j)
 	if (!j->poll_from)
 		j->poll_from = mw_now();
 	b = &j->subs[sub];
-	j->st.last_attempt = mw_now();
-	if (strcmp(j->st.state, "collecting") != 0 || mw_mono_ms() - j->status_at >= STATUS_EVERY_MS)
-		col_put_status(c, j, "collecting");
 	mc_client_set_deadline(j->cred->client,
 			       c->opts.retry_budget_ms > 0 && j->retry_since
 				       ? j->retry_since + c->opts.retry_budget_ms + BUDGET_GRACE_MS

@@ -34,6 +34,7 @@ struct mw_logtype {
 	const char *name;          /* config and NDJSON name: "url" */
 	const char *label;         /* "URL Protect" */
 	const char *path;          /* "/api/ttp/url/get-logs" */
+	const char *path_v1;       /* API 1.0's where it differs, or NULL: path */
 	enum mw_shape shape;
 	const char *array_key;     /* records live in data[0].<array_key>; NULL:
 				    * data[] itself is the records (audit) */
@@ -59,6 +60,7 @@ struct mw_logtype {
 	/* record time: "date" or "eventTime"; a batch type's is epoch
 	 * milliseconds, a number ("timestamp") */
 	const char *time_field;
+	const char *time_field_v1; /* API 1.0's where it differs (a +0000 date), or NULL */
 	const char *id_field;      /* the record's own id, or NULL: canonical SHA-256 */
 	const char *filters;       /* extra members of data[0], JSON, may be "" */
 	const char *permission;    /* "Monitoring | URL Protection | Read" */

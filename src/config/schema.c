@@ -488,21 +488,6 @@ void cfgschema_wrong_api_msg(int k, int api, char *msg, size_t n)
 			 "app_key, access_key and secret_key", key);
 }
 
-/* A batch type is collected through API 2.0 only: API 1.0's get-siem-logs
- * (one file per call, HACKING "SIEM on API 1.0") is another transport. */
-static int types_api_check(const struct mw_integration *in, char *msg, size_t n)
-{
-	for (size_t t = 0; t < mw_nlogtypes && t < 32; t++)
-		if (in->api != 2 && (in->types & (1u << t)) &&
-		    mw_logtypes[t].shape == MW_SHAPE_BATCH) {
-			snprintf(msg, n, "types: %s is collected through API 2.0 only; set api: "
-				 "v2 with a client_id and client_secret, or remove %s",
-				 mw_logtypes[t].name, mw_logtypes[t].name);
-			return -1;
-		}
-	return 0;
-}
-
 /* Checks one field of a filled-in integration (the secret forms are checked
  * through their inline key). Writes "field: problem; fix" into msg. */
 int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, size_t n)
@@ -646,7 +631,7 @@ int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, siz
 			snprintf(msg, n, "types: holds an unknown log type; valid types: %s", tmp);
 			return -1;
 		}
-		return types_api_check(in, msg, n);
+		return 0;
 	case K_INTERVAL:
 	case K_LOOKBACK:
 	case K_LAG:

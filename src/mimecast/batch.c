@@ -8,6 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "jsonout.h"
+
 #define INFLATE_CHUNK 65536
 /* A line longer than this is no event of Mimecast's: the file is bad. */
 #define MAX_LINE (4u * 1024 * 1024)
@@ -266,4 +268,59 @@ int mc_batch_file(mc_client *c, const char *url,
 	mw_buf_free(&u.line);
 	mw_buf_free(&resp);
 	return expired;
+}
+
+/* ---- API 1.0: get-siem-logs, a file a call ------------------------------ */
+
+void mc_siem1_free(struct mc_siem1 *f)
+{
+	js_free(&f->doc);
+	free(f->next_token);
+	f->next_token = NULL;
+}
+
+int mc_siem1_file(mc_client *c, const struct mw_logtype *lt, const char *token, mw_buf *resp,
+		  struct mc_siem1 *out, struct mc_result *res)
+{
+	mw_buf body;
+	int root = -1, rc, last;
+
+	js_init(&out->doc);
+	out->records = -1;
+	out->nrecords = 0;
+	out->last = 0;
+	out->next_token = NULL;
+	mw_buf_init(&body);
+	/* json, uncompressed: one JSON file a call [MC-SIEM1] [XSOAR-EC1] */
+	mw_buf_puts(&body, "{\"data\":[{\"type\":\"MTA\",\"fileFormat\":\"json\","
+		    "\"compress\":false");
+	if (token && *token) {
+		mw_buf_puts(&body, ",\"token\":");
+		jsonout_safe_string(&body, token, strlen(token));
+	}
+	mw_buf_puts(&body, "}]}");
+	rc = mcp_request(c, lt->path_v1, body.data, logtype_permission(lt, 1), resp, &out->doc,
+			 &root, res);
+	mw_buf_free(&body);
+	if (rc < 0 || res->cls != MC_OK)
+		return rc;
+	last = js_path(&out->doc, root, "meta.isLastToken");
+	if (last >= 0 && js_bool(&out->doc, last) == 1) {
+		/* no file: keep the last token [R7-API] [R7-SIEM] */
+		out->last = 1;
+		return 0;
+	}
+	out->records = js_get(&out->doc, root, "data");
+	if (out->records < 0 || out->doc.toks[out->records].type != JS_ARRAY) {
+		out->records = -1;
+		mcp_malformed(res, "a SIEM file without a data array");
+		return 0;
+	}
+	out->nrecords = out->doc.toks[out->records].size;
+	if (!mcp_siem_token(c)[0]) {
+		mcp_malformed(res, "a SIEM file without the mc-siem-token header");
+		return 0;
+	}
+	out->next_token = mw_xstrdup(mcp_siem_token(c));
+	return 0;
 }

@@ -69,6 +69,7 @@ struct mc_client {
 	uint64_t rng;            /* jitter */
 	mc_sink sink;            /* mcp_fetch_url's: a 200's body goes there */
 	void *sink_ud;
+	char siem_token[2048];   /* the last answer's mc-siem-token header, or "" */
 };
 
 /* What one transfer saw besides the body. */
@@ -80,6 +81,7 @@ struct xfer {
 	char date[64];
 	char rl_limit[32], rl_remaining[32], rl_reset[32];
 	char retry_after[64];
+	char siem_token[2048];   /* mc-siem-token: API 1.0's next SIEM file */
 	long status;             /* of the status line, for the sink */
 	mc_sink sink;            /* a 200's body streams here, unbounded, not into body */
 	void *sink_ud;
@@ -269,7 +271,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new response (after a 1xx): forget the previous headers. */
 		x->date[0] = x->rl_limit[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
-		x->retry_after[0] = '\0';
+		x->retry_after[0] = x->siem_token[0] = '\0';
 		x->status = len > 9 ? strtol(p + 9, NULL, 10) : 0;
 		return len;
 	}
@@ -288,6 +290,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		header_value(x->rl_reset, sizeof(x->rl_reset), v, len - nl - 1);
 	else if (IS("retry-after"))
 		header_value(x->retry_after, sizeof(x->retry_after), v, len - nl - 1);
+	else if (IS("mc-siem-token"))
+		header_value(x->siem_token, sizeof(x->siem_token), v, len - nl - 1);
 	else if (IS("content-length")) {
 		char cl[32];
 
@@ -816,6 +820,7 @@ static int http_post(mc_client *c, const char *url, struct curl_slist *hdrs, con
 
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	note_limits(c, x, status, res);
+	memcpy(c->siem_token, x->siem_token, sizeof(c->siem_token));
 	if (x->date[0] && mw_parse_http_date(x->date, &res->server_date) < 0)
 		res->server_date = 0;
 	if (rc != CURLE_OK) {
@@ -1211,6 +1216,11 @@ int mcp_request(mc_client *c, const char *path, const char *body, const char *pe
 		mw_buf *resp, js_doc *doc, int *rootp, struct mc_result *res)
 {
 	return do_post(c, path, body, 1, permission, resp, doc, rootp, res);
+}
+
+const char *mcp_siem_token(const mc_client *c)
+{
+	return c->siem_token;
 }
 
 int mcp_fetch_url(mc_client *c, const char *url, mc_sink sink, void *ud, mw_buf *resp,

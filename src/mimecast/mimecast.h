@@ -257,6 +257,21 @@ void mc_batch_list_parse(struct mc_batch_list *out, long status, const char *bod
 int mc_batch_file(mc_client *c, const char *url,
 		  int (*line)(void *ud, const char *p, size_t n), void *ud,
 		  struct mc_result *res);
+/* API 1.0's get-siem-logs: one JSON file a call, {"type":"MTA","data":[...]},
+ * the next file's token in the mc-siem-token header; no file left:
+ * meta.isLastToken true [MC-SIEM1] [R7-API] (HACKING, "SIEM on API 1.0"). */
+struct mc_siem1 {
+	js_doc doc;                /* the parsed file */
+	int records;               /* its data array, -1 none */
+	size_t nrecords;
+	int last;                  /* no file: the token asked with stays */
+	char *next_token;          /* malloc'd, the file's successor */
+};
+/* Asks for the file after token (NULL or "": the oldest kept). res->cls
+ * MC_OK with a file (records, next_token) or with last set. */
+int mc_siem1_file(mc_client *c, const struct mw_logtype *lt, const char *token, mw_buf *resp,
+		  struct mc_siem1 *out, struct mc_result *res);
+void mc_siem1_free(struct mc_siem1 *f);
 /* The path of a link without its query (the file's key in the ledger:
  * the signature changes from one listing to the next), malloc'd. */
 char *mc_batch_file_key(const char *url);

@@ -17,6 +17,9 @@ int mcp_request(mc_client *c, const char *path, const char *body, const char *pe
  * classified), -1 for a link refused before any request. */
 int mcp_fetch_url(mc_client *c, const char *url, mc_sink sink, void *ud, mw_buf *resp,
 		  struct mc_result *res);
+/* The last answer's mc-siem-token header (API 1.0's next SIEM file), or
+ * "". */
+const char *mcp_siem_token(const mc_client *c);
 /* res made a local failure (MC_UNKNOWN, not retryable). */
 void mcp_local_failure(struct mc_result *res, const char *code, const char *msg,
 		       const char *remedy);

@@ -266,3 +266,109 @@ void siem_listing(const char *base, uint64_t seed, int t, int64_t day, int from,
 	mw_buf_printf(out, "],\"@nextPage\":\"%s\",\"isCaughtUp\":%s}", tok,
 		      to >= nvisible ? "true" : "false");
 }
+
+/* ---- API 1.0: get-siem-logs ------------------------------------------------ */
+
+/* 1.0's file prefixes [AZ-V1-SIEM] */
+static const char *const prefixes[SIEM_NTYPES] = {
+	"receipt", "process", "delivery", "av", "spameventthread", "jrnl", "iep",
+	"impersonation", "ttp_url", "ttp_ap",
+};
+
+/* File i of the stream, oldest first: its type, day and number; -1 past
+ * the last. */
+static int siem1_file_at(int i, int64_t now, int noday, int *t, int64_t *day, int *f)
+{
+	int64_t today = now - now % DAY;
+	int k = 0;
+
+	for (int64_t d = today - SIEM_DAYS * DAY; d <= today; d += DAY)
+		for (int ff = 0; ff < FILES_PER_DAY; ff++)
+			for (int tt = 0; tt < SIEM_NTYPES; tt++) {
+				if (ff >= siem_files(tt, d, now, noday))
+					continue;
+				if (k++ == i) {
+					*t = tt;
+					*day = d;
+					*f = ff;
+					return 0;
+				}
+			}
+	return -1;
+}
+
+/* The events of a file in 1.0's shape: datetime (+0000 here; the account's
+ * own offset in real files [ELA-SIEM-V1-TEST]), aCode, acc, Sender, Rcpt,
+ * MsgId, Subject [JS-LOGS]. */
+static void siem1_events(uint64_t seed, int t, int64_t day, int f, int first, mw_buf *out)
+{
+	mw_buf v2;
+	const char *p;
+
+	mw_buf_init(&v2);
+	siem_file_events(seed, t, day, f, &v2);
+	p = v2.data;
+	for (int k = 0; p && *p; k++) {
+		const char *nl = strchr(p, '\n');
+		const char *ts = strstr(p, "\"timestamp\":");
+		long long ms = ts ? strtoll(ts + 12, NULL, 10) : 0;
+		char when[32];
+
+		mw_format_mc_date((int64_t)(ms / 1000), when);
+		mw_buf_printf(out, "%s{\"datetime\":\"%s\",\"aCode\":\"a%llx\",\"acc\":\"C0A0B1\","
+			      "\"Sender\":\"from%d@sim.example\",\"Rcpt\":\"to%d@sim.example\","
+			      "\"MsgId\":\"<%lld.%d@mail.sim.example>\",\"Subject\":\"%s %d\","
+			      "\"logType\":\"%s\"}", first && k == 0 ? "" : ",", when,
+			      (unsigned long long)(ms ^ (long long)seed), (int)(ms % 50),
+			      (int)(ms / 7 % 50), ms, t, names[t], f, prefixes[t]);
+		p = nl ? nl + 1 : NULL;
+	}
+	mw_buf_free(&v2);
+}
+
+int siem1_answer(uint64_t seed, int i, int64_t now, int noday, mw_buf *out, char name[96])
+{
+	int t, f;
+	int64_t day;
+	char stamp[32];
+	time_t tt;
+	struct tm tm;
+
+	if (siem1_file_at(i, now, noday, &t, &day, &f) < 0)
+		return -1;
+	tt = (time_t)(day + f * (DAY / FILES_PER_DAY));
+	gmtime_r(&tt, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S000", &tm);
+	snprintf(name, 96, "%s_%s.json", prefixes[t], stamp);
+	mw_buf_puts(out, "{\"type\":\"MTA\",\"data\":[");
+	siem1_events(seed, t, day, f, 1, out);
+	mw_buf_puts(out, "]}");
+	return 0;
+}
+
+void siem1_truth(uint64_t seed, int64_t now, int noday, mw_buf *out)
+{
+	int t, f;
+	int64_t day;
+
+	for (int i = 0; siem1_file_at(i, now, noday, &t, &day, &f) == 0; i++) {
+		mw_buf one;
+		const char *p;
+
+		mw_buf_init(&one);
+		siem1_events(seed, t, day, f, 1, &one);
+		/* one event a line */
+		for (p = one.data; p && *p;) {
+			const char *end = strstr(p, "},{");
+
+			if (!end) {
+				mw_buf_printf(out, "%s\n", p);
+				break;
+			}
+			mw_buf_append(out, p, (size_t)(end - p + 1));
+			mw_buf_putc(out, '\n');
+			p = end + 2;
+		}
+		mw_buf_free(&one);
+	}
+}

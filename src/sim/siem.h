@@ -39,4 +39,11 @@ int siem_token_parse(const char *tok, int *t, int64_t *day, int *next);
 uint64_t siem_signature(uint64_t seed, const char *path, int64_t date);
 #define SIEM_LINK_TTL 900       /* X-Amz-Expires, seconds */
 
+/* API 1.0 get-siem-logs: file i of the stream (oldest first, every type
+ * and day kept), {"type":"MTA","data":[...]} in out and its file name;
+ * -1 past the last. */
+int siem1_answer(uint64_t seed, int i, int64_t now, int noday, mw_buf *out, char name[96]);
+/* Every 1.0 event of the stream now, NDJSON. */
+void siem1_truth(uint64_t seed, int64_t now, int noday, mw_buf *out);
+
 #endif

@@ -51,7 +51,7 @@
 
 /* The log paths come first, in enum sim_type's order: P_URL + type. */
 enum sim_path { P_URL, P_IMP, P_ATT, P_AUDIT, P_DLP, P_ACCOUNT, P_DISCOVER, P_OAUTH, P_SIEM,
-		P_OTHER, P_COUNT };
+		P_SIEM1, P_OTHER, P_COUNT };
 
 /* audit: POST /api/audit/get-audit-events [MC-AUDIT]; DLP: POST
  * /api/dlp/get-logs [MC-DLP] (HACKING, "Beyond TTP: audit, DLP and SIEM"). */
@@ -61,6 +61,7 @@ static const char *const path_names[P_COUNT] = {
 	"/api/account/get-account",
 	"/api/login/discover-authentication", "/oauth/token",
 	"/siem/v1/batch/events/cg",  /* GET, API 2.0 [GRAV-CLIENT] [ELA-SIEM-CEL] */
+	"/api/audit/get-siem-logs",  /* API 1.0, a file a call [MC-SIEM1] */
 	"other",
 };
 
@@ -72,6 +73,7 @@ struct reply;
 static enum MHD_Result siem_file_request(struct sim *s, struct MHD_Connection *conn,
 					 const char *url);
 static void siem_truth(struct sim *s, mw_buf *out);
+static int siem_noday(struct sim *s);
 
 static enum sim_path path_of(const char *url)
 {
@@ -991,6 +993,8 @@ struct reply {
 	int no_ratelimit;         /* gateway429: no X-RateLimit-* headers */
 	char retry_after[48];     /* gateway429: Retry-After, when set */
 	int records;              /* for the request log */
+	char siem_token[64];      /* get-siem-logs: mc-siem-token, when set */
+	char disposition[160];    /* get-siem-logs: Content-Disposition, when set */
 	int logged;               /* a get-logs request: lg goes to /_sim/requests */
 	struct reqlog lg;
 };
@@ -1203,6 +1207,10 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *conn,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
 	if (r->retry_after[0])
 		MHD_add_response_header(resp, "Retry-After", r->retry_after);
+	if (r->siem_token[0])
+		MHD_add_response_header(resp, "mc-siem-token", r->siem_token);
+	if (r->disposition[0])
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 	if (r->no_ratelimit) {
 		/* the API 2.0 gateway's throttle sends none (elastic/integrations#11460) */
 	} else if (rl && rl->have) {
@@ -1450,6 +1458,8 @@ static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn
 		sim_stats_json(s, &r.body);
 	} else if (strcmp(url, "/_sim/siem") == 0 && strcmp(method, "GET") == 0) {
 		siem_truth(s, &r.body);
+	} else if (strcmp(url, "/_sim/siem1") == 0 && strcmp(method, "GET") == 0) {
+		siem1_truth(s->o.seed, mw_now(), siem_noday(s), &r.body);
 	} else if (strcmp(url, "/_sim/faults") == 0 && strcmp(method, "POST") == 0) {
 		mw_err e;
 
@@ -2855,6 +2865,42 @@ static enum MHD_Result siem_file_request(struct sim *s, struct MHD_Connection *c
 	return ret;
 }
 
+/* API 1.0's get-siem-logs [MC-SIEM1]: data[0].token names the next file
+ * ("siem1-N" here; opaque to clients), none the oldest kept; a file is
+ * application/octet-stream {"type":"MTA","data":[...]} with the next
+ * token in mc-siem-token and its name in Content-Disposition
+ * [ELA-SIEM-V1-TEST] [XSOAR-EC1]; past the last, 200 application/json
+ * meta.isLastToken true and no token [R7-API] [R7-SIEM]. */
+static void siem1_reply(struct sim *s, const mw_buf *body, struct reply *r)
+{
+	json_object *req = parse_json(body->data, body->len), *d0 = NULL, *tok = NULL;
+	const char *t = NULL;
+	char name[96];
+	int i = 0;
+
+	if (req && json_object_object_get_ex(req, "data", &d0) &&
+	    json_object_is_type(d0, json_type_array) && json_object_array_length(d0) > 0 &&
+	    json_object_object_get_ex(json_object_array_get_idx(d0, 0), "token", &tok))
+		t = json_object_get_string(tok);
+	if (t && *t && (sscanf(t, "siem1-%d", &i) != 1 || i < 0)) {
+		json_object_put(req);
+		reply_fail(r, 400, "err_siem_token_invalid", "The token is invalid", 0);
+		return;
+	}
+	json_object_put(req);
+	r->status = 200;
+	mw_buf_reset(&r->body);
+	if (siem1_answer(s->o.seed, i, mw_now(), siem_noday(s), &r->body, name) < 0) {
+		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200,\"isLastToken\":true},\"data\":[],"
+			    "\"fail\":[]}");
+		return;
+	}
+	r->ctype = "application/octet-stream";
+	r->records = 1;
+	snprintf(r->siem_token, sizeof(r->siem_token), "siem1-%d", i + 1);
+	snprintf(r->disposition, sizeof(r->disposition), "attachment; filename=\"%s\"", name);
+}
+
 /* GET /_sim/siem: every event the files hold now, NDJSON (the truth). */
 static void siem_truth(struct sim *s, mw_buf *out)
 {
@@ -2873,7 +2919,7 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 {
 	char bucket_key[220];
 	unsigned bit = p == P_ACCOUNT ? SIM_BIT_ACCOUNT : p == P_OAUTH ? SIM_BIT_OAUTH :
-		       p == P_SIEM ? SIM_BIT_SIEM : 1u << (p - P_URL);
+		       p == P_SIEM || p == P_SIEM1 ? SIM_BIT_SIEM : 1u << (p - P_URL);
 	int bearer;
 	struct fault f;
 
@@ -2933,6 +2979,8 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 			     &r->body);
 	} else if (p == P_SIEM) {
 		siem_list_reply(s, conn, f.kind, r);
+	} else if (p == P_SIEM1) {
+		siem1_reply(s, body, r);
 	} else {
 		if (parsed < 0) {
 			r->status = 400;
@@ -2969,7 +3017,7 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 	case F_DEEPJSON:
 	case F_BADRECORD:
 	case F_BIGBODY:
-		if (r->status == 200 && p != P_ACCOUNT && p != P_SIEM)
+		if (r->status == 200 && p != P_ACCOUNT && p != P_SIEM && p != P_SIEM1)
 			damage_page(&f, (int)(p - P_URL), r);
 		break;
 	default:

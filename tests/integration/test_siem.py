@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SIEM events on API 2.0 (issue 15): batch files per sub-type and day,
+"""SIEM events (issue 15). API 2.0: batch files per sub-type and day,
 collected exactly once (HACKING, "Batch files"). The real binary against
 mimewatch-sim over TLS: a backfill of several days x every sub-type equals
 the simulator's truth (GET /_sim/siem) exactly, in the store and in the
@@ -8,7 +8,9 @@ file cut short, a gzip that does not decompress, a file listed twice, a day
 with no file) and of the listing (429, 5xx, a cut body, a revoked token);
 a file that keeps failing is skipped with a warning naming it; kill -9 at
 random moments loses and duplicates nothing; validate names the
-permission."""
+permission. API 1.0: get-siem-logs, a file a call and the next token in a
+header, equal to the truth (GET /_sim/siem1) under the listing faults and
+a kill -9 loop."""
 
 import collections
 import contextlib
@@ -170,6 +172,27 @@ def test_siem_nextloop():
         check(0 < lists < 40, "a few listings, not a circle: %d" % lists)
 
 
+def kill_loop(sim, loops, rng):
+    """fetch (run every third time) SIGKILLed after 0.2 to 2.5 s, loops
+    times; the store holds no id twice after any kill. Returns the kills
+    that landed while mimewatch ran."""
+    killed = 0
+    for i in range(loops):
+        p = mwtest.mimewatch_bg(["fetch"] if i % 3 != 2 else ["run"], config=sim.config)
+        deadline = time.monotonic() + rng.uniform(0.2, 2.5)
+        while time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.005)
+        killed += p.poll() is None
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()
+        mwtest.stop_bg(p)
+        sim.store_counts()
+    return killed
+
+
 def test_siem_kill9():
     loops = int(os.environ.get("MW_KILL_LOOPS", str(mwtest.scaled(8, 30))))
     seed = int(os.environ.get("MW_SEED", str(int(time.time()))))
@@ -179,21 +202,7 @@ def test_siem_kill9():
     with siem_sim(["--rate-limit", "10", "--refill-ms", "20"], lookback="7d") as sim:
         sim.edit_config(page_size="1")
         want = truth(sim, first_day(7))
-        killed = 0
-        for i in range(loops):
-            p = mwtest.mimewatch_bg(["fetch"] if i % 3 != 2 else ["run"], config=sim.config)
-            deadline = time.monotonic() + rng.uniform(0.2, 2.5)
-            while time.monotonic() < deadline and p.poll() is None:
-                time.sleep(0.005)
-            killed += p.poll() is None
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            p.wait()
-            mwtest.stop_bg(p)
-            counts = sim.store_counts()  # no id twice, after every kill
-            check(counts.get(("sim-v2", "siem"), 0) <= len(want), "more records than truth")
+        killed = kill_loop(sim, loops, rng)
         sim.fetch(timeout=600)
         mwtest.report("15 siem kill-9", "events", len(want), "seed %d" % seed)
         mwtest.report("15 siem kill-9", "kills landing mid-run", killed, "of %d" % loops)
@@ -211,6 +220,84 @@ def test_siem_validate():
         check(PERMISSION in r.out + r.err, "the remedy names %r\n%s" % (PERMISSION, r))
 
 
+# ---- API 1.0: get-siem-logs -----------------------------------------------------------
+
+V1_PERMISSION = "Gateway | Tracking | Read"
+
+
+def truth_v1(sim):
+    st, body = sim.http("GET", "/_sim/siem1")
+    eq(st, 200, "GET /_sim/siem1 status")
+    return [json.loads(line) for line in body.split(b"\n") if line.strip()]
+
+
+def assert_exact_v1(sim, want, what):
+    got = [x["record"] for x in sim.ndjson("sim", "siem")]
+    gc, wc = collections.Counter(map(key, got)), collections.Counter(map(key, want))
+    lost = sum((wc - gc).values())
+    dup = sum(n - 1 for n in gc.values() if n > 1)
+    eq((lost, dup, len(got)), (0, 0, len(want)), "%s: (lost, duplicated, events)" % what)
+    eq(sim.store_counts().get(("sim", "siem"), 0), len(want), "%s: in the store" % what)
+
+
+@contextlib.contextmanager
+def siem_v1(args=()):
+    with Sim(list(args), api="v1") as sim:
+        sim.edit_config(types="[siem]")
+        yield sim
+
+
+def test_siem_v1_backfill():
+    """Without a token the oldest file kept comes first [MC-SIEM1]: the
+    whole stream, then isLastToken ends the poll; the next fetch asks with
+    the kept token and finds nothing new."""
+    with siem_v1() as sim:
+        r = sim.fetch(timeout=300)
+        want = truth_v1(sim)
+        check(len(want) > 300, "the sim's stream holds %d events" % len(want))
+        assert_exact_v1(sim, want, "backfill")
+        r = sim.fetch(timeout=120)
+        check("sim/siem: 0 new" in r.out and "1 requests" in r.out, "second fetch\n%s" % r)
+        assert_exact_v1(sim, want, "after a second fetch")
+
+
+def one_fault_v1(spec):
+    with siem_v1(["--fault", spec]) as sim:
+        r = sim.fetch(timeout=300, expect_rc=None)
+        eq(r.rc, 0, "fetch under %s\n%s" % (spec, r))
+        assert_exact_v1(sim, truth_v1(sim), spec)
+    return spec
+
+
+def test_siem_v1_faults():
+    faults = ["500:type=siem,after=3,count=2", "429:type=siem,after=5,count=2",
+              "truncate:type=siem,after=7,count=1", "badjson:type=siem,after=9,count=1",
+              "chunkcut:type=siem,after=11,count=1"]
+    mwtest.run_parallel([("fault %s" % f, one_fault_v1, (f,)) for f in faults], width=2)
+
+
+def test_siem_v1_kill9():
+    loops = int(os.environ.get("MW_KILL_LOOPS", str(mwtest.scaled(8, 30))))
+    seed = int(os.environ.get("MW_SEED", str(int(time.time()))))
+    rng = random.Random(seed)
+    with siem_v1(["--rate-limit", "10", "--refill-ms", "15"]) as sim:
+        want = truth_v1(sim)
+        killed = kill_loop(sim, loops, rng)
+        sim.fetch(timeout=600)
+        mwtest.report("15 siem 1.0 kill-9", "kills landing mid-run", killed, "of %d" % loops)
+        assert_exact_v1(sim, want, "after %d kills (seed %d)" % (loops, seed))
+        check(killed >= loops // 2, "only %d of %d kills landed mid-run" % (killed, loops))
+
+
+def test_siem_v1_validate():
+    with siem_v1(["--deny-permission", "siem"]) as sim:
+        r = sim.mw(["validate"])
+        eq(r.rc, 1, "validate without the permission\n%s" % r)
+        check(V1_PERMISSION in r.out + r.err, "the remedy names %r\n%s" % (V1_PERMISSION, r))
+
+
 if __name__ == "__main__":
     mwtest.main([test_siem_backfill, test_siem_faults, test_siem_file_skipped,
-                 test_siem_nextloop, test_siem_kill9, test_siem_validate])
+                 test_siem_nextloop, test_siem_kill9, test_siem_validate,
+                 test_siem_v1_backfill, test_siem_v1_faults, test_siem_v1_kill9,
+                 test_siem_v1_validate])

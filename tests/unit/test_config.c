@@ -364,10 +364,6 @@ static void test_error_unknown_type(void **state)
 	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siems]\n",
 		     "config.yaml:8: integration 'acme-eu': types: 'siems' is not a log type; "
 		     "valid types: url, impersonation, attachment, audit, dlp, siem");
-	/* SIEM batch files are API 2.0's */
-	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siem]\n",
-		     "config.yaml:8: integration 'acme-eu': types: siem is collected through API "
-		     "2.0 only; set api: v2 with a client_id and client_secret, or remove siem");
 	expect_error("integrations:\n" V1("acme-eu") "    siem_types: [receipt, url]\n",
 		     "config.yaml:8: integration 'acme-eu': siem_types: 'url' is not a SIEM type; "
 		     "valid: receipt, process, delivery, av, spam, journal, "
