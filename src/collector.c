@@ -94,6 +94,8 @@ static struct cred *cred_for(collector *c, const struct mw_integration *in, mw_e
 
 void col_free_jobs(collector *c)
 {
+	for (size_t i = 0; i < c->njobs; i++)
+		col_batch_free(&c->jobs[i]);
 	for (size_t i = 0; i < c->ncreds; i++)
 		mc_client_free(c->creds[i].client);
 	free(c->creds);
@@ -227,6 +229,9 @@ int col_build_jobs(collector *c, const struct mw_config *cfg, struct job *old, s
 	for (size_t i = 0; i < c->nregular; i++) {
 		struct job *j = &c->jobs[c->njobs];
 
+		/* a batch type reads files per day, never a span again */
+		if (c->jobs[i].lt->shape == MW_SHAPE_BATCH)
+			continue;
 		*j = c->jobs[i];
 		j->backfill = 1;
 		memset(&j->rep, 0, sizeof(j->rep));

@@ -40,7 +40,7 @@ static int is_threat(const js_doc *d, int rec, const struct mw_logtype *lt)
 }
 
 /* Sets a record aside: counted, and kept in state_dir/rejects/. */
-static void reject(collector *c, struct job *j, const js_doc *d, int rec, const char *why)
+void col_reject(collector *c, struct job *j, const js_doc *d, int rec, const char *why)
 {
 	char dir[4096], path[4200], when[32];
 	mw_buf line;
@@ -145,27 +145,27 @@ static size_t page_rows(collector *c, struct job *j, struct store_rec **rows_out
 		mw_buf *sb = &c->scratch;
 
 		if (d->toks[tok].type != JS_OBJECT) {
-			reject(c, j, d, tok, "record is not a JSON object");
+			col_reject(c, j, d, tok, "record is not a JSON object");
 			continue;
 		}
 		tf = js_get(d, tok, lt->time_field);
 		mw_buf_reset(sb);
 		if (tf < 0 || js_str(d, tf, sb) < 0 ||
 		    mw_parse_mc_date(sb->data, sb->len, &r->time) < 0) {
-			reject(c, j, d, tok, "record has no valid time field");
+			col_reject(c, j, d, tok, "record has no valid time field");
 			continue;
 		}
 		if (lt->id_field) {
 			idf = js_get(d, tok, lt->id_field);
 			mw_buf_reset(sb);
 			if (idf < 0 || js_str(d, idf, sb) < 0 || sb->len == 0 || sb->len > 4096) {
-				reject(c, j, d, tok, "record has no usable id");
+				col_reject(c, j, d, tok, "record has no usable id");
 				continue;
 			}
 			/* ids are C strings from here on: one cut at a NUL
 			 * would merge distinct records into one */
 			if (memchr(sb->data, '\0', sb->len)) {
-				reject(c, j, d, tok, "record id contains U+0000");
+				col_reject(c, j, d, tok, "record id contains U+0000");
 				continue;
 			}
 			r->id_off = c->page_json.len;
@@ -230,7 +230,7 @@ void col_kick_outputs(collector *c)
 	sink_workers_kick(c->sinks);
 }
 
-static void schedule_next_poll(collector *c, struct job *j)
+void col_schedule_next_poll(collector *c, struct job *j)
 {
 	j->due = mw_mono_ms() + j->in->interval * 1000;
 	j->st.next_poll = mw_now() + j->in->interval;
@@ -291,11 +291,11 @@ static void window_done(collector *c, struct job *j)
 		col_put_status(c, j, "collecting");
 		return;
 	}
-	schedule_next_poll(c, j);
+	col_schedule_next_poll(c, j);
 	col_put_status(c, j, "idle");
 }
 
-static void on_failure(collector *c, struct job *j, const struct mc_result *r)
+void col_on_failure(collector *c, struct job *j, const struct mc_result *r)
 {
 	int64_t now = mw_mono_ms();
 	char why[400];
@@ -366,12 +366,12 @@ static void on_failure(collector *c, struct job *j, const struct mc_result *r)
 		col_put_status(c, j, "error");
 		return;
 	}
-	schedule_next_poll(c, j);
+	col_schedule_next_poll(c, j);
 	col_put_status(c, j, "error");
 }
 
 /* status.warning: what collection goes on despite, from its two sources. */
-static void set_warning(struct job *j)
+void col_set_warning(struct job *j)
 {
 	if (j->win_warn[0] && mw_now() - j->win_warn_at > WARN_KEEP_S)
 		j->win_warn[0] = '\0';
@@ -394,7 +394,7 @@ static void check_skew(struct job *j, const struct mc_result *res)
 			 skew < 0 ? "behind" : "ahead of");
 	else
 		j->skew_warn[0] = '\0';
-	set_warning(j);
+	col_set_warning(j);
 }
 
 static uint64_t token_hash(const char *t)
@@ -476,7 +476,7 @@ static void pull_back_horizon(collector *c, struct job *j, int64_t to)
 		 "the horizon %.20s was ahead of this host's clock less lag (%.20s), as after a "
 		 "clock that ran fast: pulled back to %.20s, the newest record stored in its "
 		 "window", was, to_s, now_s);
-	set_warning(j);
+	col_set_warning(j);
 	mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
 	j->cur.horizon = back;
 	if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0)
@@ -567,6 +567,10 @@ void col_step(collector *c, struct job *j)
 	int loops;
 	mw_err e;
 
+	if (j->lt->shape == MW_SHAPE_BATCH) {
+		col_batch_step(c, j);
+		return;
+	}
 	if (!j->cur.in_window && j->backfill) {
 		j->done = 1;    /* nothing queued */
 		return;
@@ -684,7 +688,7 @@ void col_step(collector *c, struct job *j)
 								j->in->overlap, &from)) {
 			/* Restarting would ask for the same pages again (newest
 			 * first: the whole window was already read again once). */
-			on_failure(c, j, &res);
+			col_on_failure(c, j, &res);
 			return;
 		}
 		if (j->lt->newest_first)
@@ -696,7 +700,7 @@ void col_step(collector *c, struct job *j)
 		if (store_commit_page(c->store, j->source, NULL, 0, &j->cur, &pr, &e) < 0) {
 			col_local_failure(&res, "store", e.msg, "check the disk and the state directory");
 			res.cls = MC_RETRY;
-			on_failure(c, j, &res);
+			col_on_failure(c, j, &res);
 			return;
 		}
 		j->rep.retries++;
@@ -719,7 +723,7 @@ void col_step(collector *c, struct job *j)
 			snprintf(res.remedy + l, sizeof(res.remedy) - l, "; pages of %d records "
 				 "were too slow as well", j->page_size);
 		}
-		on_failure(c, j, &res);
+		col_on_failure(c, j, &res);
 		return;
 	}
 	j->app_id_retried = 0;
@@ -756,7 +760,7 @@ void col_step(collector *c, struct job *j)
 			col_local_failure(&res, "page token", "the next page token is longer than "
 					  "mimewatch keeps", "report this as a mimewatch bug");
 			res.cls = MC_RETRY;
-			on_failure(c, j, &res);
+			col_on_failure(c, j, &res);
 			return;
 		}
 		mw_log(1, "%s/%s: page token longer than %zu bytes: restarting window at "
@@ -802,7 +806,7 @@ void col_step(collector *c, struct job *j)
 			j->win_warn_at = mw_now();
 			mw_log(1, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
 		}
-		set_warning(j);
+		col_set_warning(j);
 		{
 			char w[80];
 			int warned = loop || (wp.restarted && wp.total_count > wp.received);
@@ -833,7 +837,7 @@ void col_step(collector *c, struct job *j)
 			mw_log(0, "%s/%s: %s; retrying with backoff", j->in->name, j->lt->name,
 			       e.msg);
 		res.cls = MC_RETRY;
-		on_failure(c, j, &res);
+		col_on_failure(c, j, &res);
 		return;
 	}
 	j->cur = next;
@@ -856,7 +860,7 @@ void col_step(collector *c, struct job *j)
 				 j->dup_pages, (long long)j->cur.win_received);
 			mw_log(0, "%s/%s: %s", j->in->name, j->lt->name, j->win_warn);
 			j->win_warn_at = mw_now();
-			set_warning(j);
+			col_set_warning(j);
 			{
 				char w[80];
 

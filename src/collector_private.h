@@ -84,6 +84,12 @@ struct job {
 	int64_t status_at;      /* monotonic ms of the last status write */
 	struct store_status st;
 	struct collector_report rep;
+	/* A batch type's sub-types (collector_batch.c), malloc'd at its first
+	 * step; the one the next step serves. */
+	struct batch_sub *subs;
+	size_t nsubs, sub_at;
+	int64_t poll_from;      /* when this poll's first listing went out, epoch s */
+	int64_t files_skipped;  /* files given up since the start (status.warning) */
 };
 
 struct rec_ref {
@@ -184,6 +190,14 @@ int col_backfill_load(collector *c, struct job *j);
 
 /* ---- collector_page.c ---- */
 void col_kick_outputs(collector *c);
+/* A failed request: backoff or the 429 gate (retryable), else an error
+ * until the next poll; status and an event say why. */
+void col_on_failure(collector *c, struct job *j, const struct mc_result *r);
+/* Sets a record aside: counted, and kept in state_dir/rejects/. */
+void col_reject(collector *c, struct job *j, const js_doc *d, int rec, const char *why);
+void col_schedule_next_poll(collector *c, struct job *j);
+/* status.warning from the clock's and the windows' warnings. */
+void col_set_warning(struct job *j);
 void col_loop_watch_reset(struct job *j, int64_t expect_dup_until);
 void col_step(collector *c, struct job *j);
 
@@ -191,6 +205,11 @@ void col_step(collector *c, struct job *j);
 /* Saves the tally to the store and rewrites metrics_file when it is due
  * (metrics_every), or now with mimewatch_up 0 when final (the stop). */
 void col_metrics(collector *c, int final);
+
+/* ---- collector_batch.c ---- */
+/* One step of a batch type's job: a listing or one file. */
+void col_batch_step(collector *c, struct job *j);
+void col_batch_free(struct job *j);
 
 /* ---- collector_requests.c ---- */
 void col_poll_requests(collector *c);

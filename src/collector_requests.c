@@ -259,6 +259,11 @@ static void req_backfill(collector *c, const struct store_request *r, mw_buf *ou
 		mw_buf_printf(out, "no collection matches %s/%s", r->integration, r->type);
 		return;
 	}
+	if (reg->lt->shape == MW_SHAPE_BATCH) {
+		mw_buf_printf(out, "backfill: %s is read from its batch files day by day, each "
+			      "file once; there is no span to read again", reg->lt->name);
+		return;
+	}
 	if (!sp || parse_when(r->arg, (size_t)(sp - r->arg), &from) < 0 ||
 	    parse_when(sp + 1, strlen(sp + 1), &to) < 0 || to <= from) {
 		mw_buf_printf(out, "backfill: '%s' is not FROM TO (epoch seconds or dates, FROM "
@@ -422,6 +427,9 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	}
 	for (size_t i = 0; i < n_old_creds; i++)
 		mc_client_free(old_creds[i].client);
+	/* a batch job's listings in hand go: the new one lists from the store */
+	for (size_t i = 0; i < n_old; i++)
+		col_batch_free(&old_jobs[i]);
 	free(old_creds);
 	free(old_jobs);
 	free(old_reports);

@@ -266,8 +266,11 @@ static void yaml_integration(mw_buf *b, const char *name, const char *desc, int 
 		mw_buf_printf(b, "    client_id: %s\n    client_secret: %s\n", DEMO_CLIENT_ID,
 			      DEMO_CLIENT_SECRET);
 	mw_buf_puts(b, "    types: [");
-	for (size_t t = 0; t < mw_nlogtypes; t++)
-		mw_buf_printf(b, "%s%s", t ? ", " : "", mw_logtypes[t].name);
+	/* SIEM events from the 2.0 tenant's batch files; the 1.0 tenants keep
+	 * to the paged types, so home stays one screen */
+	for (size_t t = 0, k = 0; t < mw_nlogtypes; t++)
+		if (api == 2 || mw_logtypes[t].shape != MW_SHAPE_BATCH)
+			mw_buf_printf(b, "%s%s", k++ ? ", " : "", mw_logtypes[t].name);
 	mw_buf_puts(b, "]\n"
 		       "    interval: 10s\n    lookback: 2h\n    lag: 0s\n    overlap: 1m\n"
 		       "    page_size: 100\n");

@@ -86,7 +86,7 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 			for (size_t t = 0; t < mw_nlogtypes; t++)
 				if (in->types & (1u << t)) {
 					ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL,
-						   4, "%s%s", mw_logtypes[t].permission,
+						   4, "%s%s", logtype_permission(&mw_logtypes[t], in->api),
 						   denied & (1u << t) ? "   <- missing" : "");
 					if (mw_logtypes[t].product)
 						ui_doc_add(d, ROLE_MUTED, 6, "product: %s",
@@ -103,7 +103,7 @@ static void add_advice(struct ui_doc *d, int adv, const struct mw_integration *i
 		for (size_t t = 0; t < mw_nlogtypes; t++)
 			if (in->types & (1u << t))
 				ui_doc_add(d, denied & (1u << t) ? ROLE_ERROR : ROLE_NORMAL, 4,
-					   "%s%s", mw_logtypes[t].permission,
+					   "%s%s", logtype_permission(&mw_logtypes[t], in->api),
 					   denied & (1u << t) ? "   <- missing" : "");
 		ui_doc_add(d, ROLE_NORMAL, 2, "%s", "Then add the service user to the role. The change "
 			   "applies to new requests at once; press v to check.");

@@ -46,6 +46,10 @@ struct mw_integration {
 	char *client_id;                               /* api 2 */
 	struct mw_secret client_secret;                /* api 2 */
 	unsigned types;             /* bit logtype_index(); default all */
+	/* SIEM sub-types, bit logtype_subtype_index(logtype_batch()); 0: the
+	 * default, logtype_subtype_default (all but those beside a collected
+	 * TTP type) */
+	unsigned siem_types;
 	int64_t interval;           /* seconds, >= 10; default 300 */
 	int64_t lookback;           /* default 86400 */
 	int64_t lag;                /* default 30 */

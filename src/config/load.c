@@ -344,6 +344,40 @@ static int parse_types(struct cfgload_ctx *c, struct mw_integration *in, const s
 	return 0;
 }
 
+/* siem_types: names of the batch type's sub-types. */
+static int parse_siem_types(struct cfgload_ctx *c, struct mw_integration *in,
+			    const struct node *v, const char *who)
+{
+	const struct mw_logtype *lt = logtype_batch();
+	char list[400], sh[72];
+	size_t used = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; lt && i < lt->nsubtypes && used + 1 < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 lt->subtypes[i].name);
+	if (v->kind != NODE_SEQ)
+		return cfgload_fail(c, v->line, "%s: siem_types: must be a list; write e.g. "
+				    "siem_types: [receipt, delivery]; valid: %s", who, list);
+	if (v->nkids == 0)
+		return cfgload_fail(c, v->line, "%s: siem_types: the list is empty; list at "
+				    "least one of %s, or leave the key out for the default", who,
+				    list);
+	in->siem_types = 0;
+	for (size_t i = 0; i < v->nkids; i++) {
+		const struct node *t = v->kids[i];
+		int idx = t->kind == NODE_SCALAR ? logtype_subtype_index(lt, t->str) : -1;
+
+		if (idx < 0 || idx >= 32)
+			return cfgload_fail(c, t->line, "%s: siem_types: '%s' is not a SIEM type; "
+					    "valid: %s", who,
+					    t->kind == NODE_SCALAR ? cfgschema_show(t->str, sh)
+								   : "(not a name)", list);
+		in->siem_types |= 1u << idx;
+	}
+	return 0;
+}
+
 /* Stores v as a string field; null gives "" so the checks can say "missing". */
 static void set_str(char **dst, const struct node *v)
 {
@@ -454,6 +488,10 @@ static int parse_integration(struct cfgload_ctx *c, const struct node *m, size_t
 			break;
 		case K_TYPES:
 			if (parse_types(c, in, v, who) < 0)
+				return -1;
+			break;
+		case K_SIEM_TYPES:
+			if (parse_siem_types(c, in, v, who) < 0)
 				return -1;
 			break;
 		case K_INTERVAL:

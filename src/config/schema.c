@@ -33,6 +33,7 @@ const char *const cfgschema_ikey_names[K_COUNT] = {
 	"proxy", "proxy_user",
 	"proxy_password", "proxy_password_file", "proxy_password_env",
 	"proxy_password_credential", "proxy_ca_file",
+	"siem_types",
 };
 
 const char *const cfgschema_secret_suffix[SECRET_FORMS] = { "", "_file", "_env",
@@ -48,6 +49,7 @@ const int cfgschema_ikey_api[K_COUNT] = {
 	0, 0,
 	0, 0, 0,
 	0, 0,
+	0,
 };
 
 const char *const cfgschema_top_keys[] = { "state_dir", "retention", "integrations", "outputs",

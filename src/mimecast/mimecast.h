@@ -5,7 +5,7 @@
  * base URLs, and the live check of an integration (validate).
  *
  * May include: the C library, libcurl, OpenSSL, json-c (in its .c files
- * only), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
+ * only), zlib (batch.c: batch files are gzip), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
  * netpolicy.h) and config/config.h (validate reads an integration). Never
  * the store, the outputs, the collector or curses. Its own private.h is
  * for src/mimecast/ alone. */
@@ -230,6 +230,61 @@ int mc_get_logs_page(mc_client *c, const struct mc_page_req *req, mw_buf *resp,
 void mc_page_parse(struct mc_page *page, const struct mw_logtype *lt, long status,
 		   const char *body, size_t len, const struct mc_classify_ctx *ctx,
 		   struct mc_result *res);
+
+/* ---- batch.c: batch files (HACKING, "Batch files") ----
+ *
+ * A batch type (SIEM on API 2.0) lists, per sub-type and day, pre-signed
+ * links to gzip'd NDJSON files [GRAV-EVENTS]. */
+/* Receives a stream's bytes; < 0 stops the transfer. */
+typedef int (*mc_sink)(void *ud, const char *p, size_t n);
+struct mc_batch_file {
+	char *url;                 /* the pre-signed link, malloc'd */
+	int64_t size;              /* as listed, -1 when absent */
+};
+struct mc_batch_list {
+	struct mc_batch_file *files;
+	size_t nfiles;
+	char *next_page;           /* @nextPage, malloc'd, or NULL */
+	int caught_up;             /* isCaughtUp true */
+};
+void mc_batch_list_free(struct mc_batch_list *l);
+/* Lists page_size files of sub-type wire (as sent in type=) for the UTC day
+ * that holds day (epoch s), from next_page (NULL or "": the day's start).
+ * res->cls MC_OK only when the answer held a value array. */
+int mc_batch_list(mc_client *c, const struct mw_logtype *lt, const char *wire, int64_t day,
+		  int page_size, const char *next_page, mw_buf *resp, struct mc_batch_list *out,
+		  struct mc_result *res);
+/* The part of mc_batch_list after HTTP (the replay corpus's entry). */
+void mc_batch_list_parse(struct mc_batch_list *out, long status, const char *body, size_t len,
+			 const struct mc_classify_ctx *ctx, struct mc_result *res);
+/* Downloads one listed file without the Bearer header, gunzips it as it
+ * comes and gives line each complete NDJSON line (its bytes without the
+ * newline; blank lines skipped). Returns 1 when the link answered 403 or
+ * 404 (expired: list again for a fresh one), else 0 with res->cls MC_OK
+ * only when the whole file arrived and decompressed to its end; a file cut
+ * short or not gzip is MC_RETRY. line returning < 0 stops it (res then
+ * MC_UNKNOWN, code "line"). */
+int mc_batch_file(mc_client *c, const char *url,
+		  int (*line)(void *ud, const char *p, size_t n), void *ud,
+		  struct mc_result *res);
+/* API 1.0's get-siem-logs: one JSON file a call, {"type":"MTA","data":[...]},
+ * the next file's token in the mc-siem-token header; no file left:
+ * meta.isLastToken true [MC-SIEM1] [R7-API] (HACKING, "SIEM on API 1.0"). */
+struct mc_siem1 {
+	js_doc doc;                /* the parsed file */
+	int records;               /* its data array, -1 none */
+	size_t nrecords;
+	int last;                  /* no file: the token asked with stays */
+	char *next_token;          /* malloc'd, the file's successor */
+};
+/* Asks for the file after token (NULL or "": the oldest kept). res->cls
+ * MC_OK with a file (records, next_token) or with last set. */
+int mc_siem1_file(mc_client *c, const struct mw_logtype *lt, const char *token, mw_buf *resp,
+		  struct mc_siem1 *out, struct mc_result *res);
+void mc_siem1_free(struct mc_siem1 *f);
+/* The path of a link without its query (the file's key in the ledger:
+ * the signature changes from one listing to the next), malloc'd. */
+char *mc_batch_file_key(const char *url);
 
 /* get-account: name, code and packages (malloc'd strings). */
 struct mc_account {

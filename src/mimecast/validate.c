@@ -20,6 +20,7 @@
 
 struct probe {
 	mc_client *c;
+	int api;
 	const atomic_int *abort_flag;
 	int64_t waited;
 };
@@ -95,6 +96,35 @@ static void probe_account(struct probe *p, struct mc_account *acct, struct mc_re
 	} while (again(p, res, &devkey));
 }
 
+/* A batch type's probe: on API 2.0 today's listing of its first sub-type,
+ * one file; on 1.0 the oldest file kept (a call is a file). */
+static void probe_batch(struct probe *p, const struct mw_logtype *lt, struct validate_row *row)
+{
+	struct mc_batch_list list;
+	struct mc_siem1 f;
+	mw_buf resp;
+	int devkey = 0;
+
+	mw_buf_init(&resp);
+	memset(&list, 0, sizeof(list));
+	memset(&f, 0, sizeof(f));
+	js_init(&f.doc);
+	do {
+		mc_batch_list_free(&list);
+		mc_siem1_free(&f);
+		if (p->api == 2)
+			mc_batch_list(p->c, lt, lt->subtypes[0].wire, mw_now(), 1, NULL, &resp,
+				      &list, &row->res);
+		else
+			mc_siem1_file(p->c, lt, NULL, &resp, &f, &row->res);
+	} while (again(p, &row->res, &devkey));
+	if (row->res.cls == MC_OK)
+		row->records_seen = (long)(p->api == 2 ? list.nfiles : f.nrecords);
+	mc_batch_list_free(&list);
+	mc_siem1_free(&f);
+	mw_buf_free(&resp);
+}
+
 static void probe_type(struct probe *p, const struct mw_logtype *lt, struct validate_row *row)
 {
 	struct mc_page_req req;
@@ -107,6 +137,10 @@ static void probe_type(struct probe *p, const struct mw_logtype *lt, struct vali
 	row->records_seen = 0;
 	if (gate(p) < 0) {
 		gave_up(p, &row->res);
+		return;
+	}
+	if (lt->shape == MW_SHAPE_BATCH) {
+		probe_batch(p, lt, row);
 		return;
 	}
 	memset(&req, 0, sizeof(req));
@@ -193,6 +227,7 @@ int validate_integration(const struct mw_integration *in, struct validate_report
 
 	memset(&p, 0, sizeof(p));
 	p.abort_flag = abort_flag;
+	p.api = in->api;
 	mw_err_clear(&e);
 	p.c = mc_client_new(&cr, &e);
 	if (!p.c) {

@@ -33,7 +33,12 @@ static const char usage_text[] =
 	"slow emptynext emptyend badjson trailing token_expired token_revoked gateway429\n"
 	"binding_fail echo reset chunkcut hang drip redirect bigrecord bigbody deepjson\n"
 	"badrecord, a hostile tenant's timeshift nextloop repeatpages baddate\n"
-	"hostile_account, or revise (a changed impersonation verdict).\n";
+	"hostile_account, revise (a changed impersonation verdict), or for the SIEM\n"
+	"batch files siem_expired (a link answers 403), siem_cut (a file cut short),\n"
+	"siem_badgzip (a file that is not gzip), siem_twice (a file on two listing\n"
+	"pages), siem_noday (a day with no file) and siem_nextloop (@nextPage names\n"
+	"the same page again). type=siem aims the others at the SIEM listing and at\n"
+	"API 1.0's get-siem-logs.\n";
 
 enum {
 	OPT_PORT = 256, OPT_BIND, OPT_PORT_FILE, OPT_TLS, OPT_CERT_DIR, OPT_SEED, OPT_RECORDS,

@@ -32,6 +32,7 @@
 #include "mimecast/mimecast.h"
 #include "sim.h"
 #include "records.h"
+#include "siem.h"
 
 #define LIT(b, s) mw_buf_append((b), (s), sizeof(s) - 1)
 
@@ -49,8 +50,8 @@
 /* ---- paths --------------------------------------------------------------- */
 
 /* The log paths come first, in enum sim_type's order: P_URL + type. */
-enum sim_path { P_URL, P_IMP, P_ATT, P_AUDIT, P_DLP, P_ACCOUNT, P_DISCOVER, P_OAUTH, P_OTHER,
-		P_COUNT };
+enum sim_path { P_URL, P_IMP, P_ATT, P_AUDIT, P_DLP, P_ACCOUNT, P_DISCOVER, P_OAUTH, P_SIEM,
+		P_SIEM1, P_OTHER, P_COUNT };
 
 /* audit: POST /api/audit/get-audit-events [MC-AUDIT]; DLP: POST
  * /api/dlp/get-logs [MC-DLP] (HACKING, "Beyond TTP: audit, DLP and SIEM"). */
@@ -58,8 +59,21 @@ static const char *const path_names[P_COUNT] = {
 	"/api/ttp/url/get-logs", "/api/ttp/impersonation/get-logs",
 	"/api/ttp/attachment/get-logs", "/api/audit/get-audit-events", "/api/dlp/get-logs",
 	"/api/account/get-account",
-	"/api/login/discover-authentication", "/oauth/token", "other",
+	"/api/login/discover-authentication", "/oauth/token",
+	"/siem/v1/batch/events/cg",  /* GET, API 2.0 [GRAV-CLIENT] [ELA-SIEM-CEL] */
+	"/api/audit/get-siem-logs",  /* API 1.0, a file a call [MC-SIEM1] */
+	"other",
 };
+
+/* Where the listing's pre-signed links point: served by the sim itself. */
+#define SIEM_FILES "/siem-files/"
+
+struct sim;
+struct reply;
+static enum MHD_Result siem_file_request(struct sim *s, struct MHD_Connection *conn,
+					 const char *url);
+static void siem_truth(struct sim *s, mw_buf *out);
+static int siem_noday(struct sim *s);
 
 static enum sim_path path_of(const char *url)
 {
@@ -77,7 +91,8 @@ enum fault_kind {
 	F_CHUNKCUT, F_HANG, F_DRIP, F_REDIRECT, F_BIGRECORD, F_BIGBODY, F_DEEPJSON, F_BADRECORD,
 	F_EMPTYEND, F_TOKEN_REVOKED, F_GATEWAY429, F_BINDING_FAIL, F_ECHO,
 	F_TIMESHIFT, F_NEXTLOOP, F_REPEATPAGES, F_BADDATE, F_HOSTILE_ACCOUNT, F_REVISE,
-	F_PAGETOKEN, F_COUNT
+	F_PAGETOKEN, F_SIEM_EXPIRED, F_SIEM_CUT, F_SIEM_BADGZIP, F_SIEM_TWICE, F_SIEM_NODAY,
+	F_SIEM_NEXTLOOP, F_COUNT
 };
 
 static const char *const fault_names[F_COUNT] = {
@@ -86,7 +101,8 @@ static const char *const fault_names[F_COUNT] = {
 	"chunkcut", "hang", "drip", "redirect", "bigrecord", "bigbody", "deepjson", "badrecord",
 	"emptyend", "token_revoked", "gateway429", "binding_fail", "echo",
 	"timeshift", "nextloop", "repeatpages", "baddate", "hostile_account",
-	"revise", "pagetoken",
+	"revise", "pagetoken", "siem_expired", "siem_cut", "siem_badgzip", "siem_twice",
+	"siem_noday", "siem_nextloop",
 };
 
 /* Empty-page shapes (emptynext, emptyend): "data":[] as in the public
@@ -144,6 +160,10 @@ struct reqlog {
 
 /* Internal request type bit for /oauth/token (echo what=form only). */
 #define SIM_BIT_OAUTH (1u << 9)
+/* The SIEM listing (type=siem) and the downloads of its files (the
+ * siem_expired, siem_cut and siem_badgzip faults). */
+#define SIM_BIT_SIEM (1u << 10)
+#define SIM_BIT_SIEMFILE (1u << 11)
 
 #define LOG_BITS ((1u << SIM_NTYPES) - 1)
 
@@ -155,6 +175,8 @@ unsigned sim_type_bits(const char *name)
 		return 1u << t;
 	if (name && strcmp(name, "account") == 0)
 		return SIM_BIT_ACCOUNT;
+	if (name && strcmp(name, "siem") == 0)
+		return SIM_BIT_SIEM;
 	if (name && strcmp(name, "all") == 0)
 		return LOG_BITS;
 	return 0;
@@ -218,6 +240,10 @@ static int fault_parse(const char *spec, struct fault *f, mw_err *e)
 	}
 	if (k == F_BADDATE)
 		snprintf(f->value, sizeof(f->value), "2026-02-30T10:00:00+0000");
+	if (k == F_SIEM_EXPIRED || k == F_SIEM_CUT || k == F_SIEM_BADGZIP)
+		f->types = SIM_BIT_SIEMFILE;
+	if (k == F_SIEM_TWICE || k == F_SIEM_NODAY || k == F_SIEM_NEXTLOOP)
+		f->types = SIM_BIT_SIEM;
 	if (!colon) {
 		if (k == F_REDIRECT) {
 			mw_err_set(e, "fault \"%s\": redirect needs to=URL", spec);
@@ -967,6 +993,8 @@ struct reply {
 	int no_ratelimit;         /* gateway429: no X-RateLimit-* headers */
 	char retry_after[48];     /* gateway429: Retry-After, when set */
 	int records;              /* for the request log */
+	char siem_token[64];      /* get-siem-logs: mc-siem-token, when set */
+	char disposition[160];    /* get-siem-logs: Content-Disposition, when set */
 	int logged;               /* a get-logs request: lg goes to /_sim/requests */
 	struct reqlog lg;
 };
@@ -1179,6 +1207,10 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *conn,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
 	if (r->retry_after[0])
 		MHD_add_response_header(resp, "Retry-After", r->retry_after);
+	if (r->siem_token[0])
+		MHD_add_response_header(resp, "mc-siem-token", r->siem_token);
+	if (r->disposition[0])
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 	if (r->no_ratelimit) {
 		/* the API 2.0 gateway's throttle sends none (elastic/integrations#11460) */
 	} else if (rl && rl->have) {
@@ -1424,6 +1456,10 @@ static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn
 			   "the control endpoint answers loopback clients only", 0);
 	} else if (strcmp(url, "/_sim/stats") == 0 && strcmp(method, "GET") == 0) {
 		sim_stats_json(s, &r.body);
+	} else if (strcmp(url, "/_sim/siem") == 0 && strcmp(method, "GET") == 0) {
+		siem_truth(s, &r.body);
+	} else if (strcmp(url, "/_sim/siem1") == 0 && strcmp(method, "GET") == 0) {
+		siem1_truth(s->o.seed, mw_now(), siem_noday(s), &r.body);
 	} else if (strcmp(url, "/_sim/faults") == 0 && strcmp(method, "POST") == 0) {
 		mw_err e;
 
@@ -2327,6 +2363,7 @@ static int fault_matches(const struct fault *f, unsigned bit, int phase, int ctx
 {
 	switch (f->kind) {
 	case F_EMPTYEND:
+	case F_SIEM_NODAY:      /* a state of the data, not an event (siem_noday) */
 		return 0;
 	case F_GATEWAY429:
 		return phase == PHASE_GATE && bit != SIM_BIT_OAUTH && (f->types & bit);
@@ -2694,13 +2731,195 @@ static void count_status(struct sim *s, enum sim_path p, int status)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* ---- SIEM batch files (API 2.0) ---------------------------------------------- */
+
+static int siem_noday(struct sim *s)
+{
+	int on = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->nfaults; i++)
+		on |= s->faults[i].kind == F_SIEM_NODAY;
+	pthread_mutex_unlock(&s->mu);
+	return on;
+}
+
+/* "YYYY-MM-DD" to its 00:00 UTC; -1 when not a date. */
+static int64_t siem_date(const char *v)
+{
+	struct tm tm;
+	int y, m, d, k = 0;
+
+	if (!v || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &k) != 3 || v[k] || m < 1 || m > 12 ||
+	    d < 1 || d > 31)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return (int64_t)timegm(&tm);
+}
+
+/* The listing of one type's day [GRAV-EVENTS]: errors in the gateway's
+ * {"error":{"code","message"}} shape [GRAV-CLIENT]. An older start than
+ * the days kept is refused [SEK-CHANGES]; nextPage alone resumes (Gravwell
+ * leaves the dates out with it [GRAV-CLIENT]). */
+static void siem_list_reply(struct sim *s, struct MHD_Connection *conn, enum fault_kind fk,
+			    struct reply *r)
+{
+	const char *type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
+	const char *from = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						       "dateRangeStartsAt");
+	const char *next = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "nextPage");
+	const char *ps = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pageSize");
+	int64_t now = mw_now(), today = now - now % 86400, day = siem_date(from);
+	int t = siem_type_of(type), at = 0, n = ps ? atoi(ps) : 100;
+	const char *bad = NULL;
+
+	if (next && *next) {
+		int nt;
+
+		if (siem_token_parse(next, &nt, &day, &at) < 0 || (t >= 0 && nt != t))
+			bad = "nextPage is not a token of this listing";
+		t = nt;
+	}
+	if (!bad && t < 0)
+		bad = "type must be one of the SIEM types";
+	else if (!bad && day < 0)
+		bad = "dateRangeStartsAt must be a date, YYYY-MM-DD";
+	else if (!bad && (day < today - SIEM_DAYS * 86400 || day > today))
+		bad = "the date range must lie within the last 7 days";
+	if (bad) {
+		r->status = 400;
+		mw_buf_reset(&r->body);
+		mw_buf_puts(&r->body, "{\"error\":{\"code\":\"BadRequest\",\"message\":");
+		put_jstr(&r->body, bad);
+		mw_buf_puts(&r->body, "}}");
+		return;
+	}
+	if (n < 1 || n > MAX_PAGE)
+		n = MAX_PAGE;
+	r->status = 200;
+	mw_buf_reset(&r->body);
+	siem_listing(s->base_url, s->o.seed, t, day, at, n, siem_files(t, day, now, siem_noday(s)),
+		     fk == F_SIEM_TWICE, fk == F_SIEM_NEXTLOOP, now, &r->body);
+}
+
+/* A pre-signed file (S3's answers: 403 AccessDenied for an expired or
+ * wrongly signed link, 400 for a request that also carries an
+ * Authorization header), gzip'd NDJSON. */
+static enum MHD_Result siem_file_request(struct sim *s, struct MHD_Connection *conn,
+					 const char *url)
+{
+	const char *dt = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "X-Amz-Date");
+	const char *sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						      "X-Amz-Signature");
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	struct reply r = { .status = 200, .ctype = "application/gzip" };
+	char slug[64], date[16], want[20];
+	int f, k = 0, t;
+	int64_t at = dt ? strtoll(dt, NULL, 10) : 0, day;
+	struct fault fl = fault_pick(s, SIM_BIT_SIEMFILE, PHASE_FUNC, 0);
+	enum MHD_Result ret;
+	mw_buf raw;
+
+	mw_buf_init(&r.body);
+	mw_buf_init(&raw);
+	snprintf(want, sizeof(want), "%016llx",
+		 (unsigned long long)siem_signature(s->o.seed, url, at));
+	if (sscanf(url + strlen(SIEM_FILES), "%63[^/]/%15[^/]/%d.json.gz%n", slug, date, &f,
+		   &k) != 3 || url[strlen(SIEM_FILES) + (size_t)k] ||
+	    (t = siem_type_of_slug(slug)) < 0 || (day = siem_date(date)) < 0 || f < 0 ||
+	    f >= siem_files(t, day, mw_now(), siem_noday(s))) {
+		r.status = 404;
+		r.ctype = "application/xml";
+		mw_buf_puts(&r.body, "<Error><Code>NoSuchKey</Code></Error>");
+	} else if (auth) {
+		r.status = 400;
+		r.ctype = "application/xml";
+		mw_buf_puts(&r.body, "<Error><Code>InvalidArgument</Code><Message>Only one auth "
+			    "mechanism allowed</Message></Error>");
+	} else if (!sig || strcmp(sig, want) != 0 || fl.kind == F_SIEM_EXPIRED ||
+		   mw_now() > at + SIEM_LINK_TTL) {
+		r.status = 403;
+		r.ctype = "application/xml";
+		mw_buf_puts(&r.body, "<Error><Code>AccessDenied</Code><Message>Request has "
+			    "expired</Message></Error>");
+	} else {
+		siem_file_events(s->o.seed, t, day, f, &raw);
+		if (fl.kind == F_SIEM_BADGZIP)
+			mw_buf_append(&r.body, raw.data, raw.len);  /* not gzip at all */
+		else if (siem_gzip(raw.data, raw.len, &r.body) < 0)
+			r.status = 500;
+		if (fl.kind == F_SIEM_CUT)
+			r.body.len /= 2;  /* a whole answer of half a gzip stream */
+		r.records = 1;
+	}
+	count_status(s, P_OTHER, r.status);
+	if (!s->o.quiet)
+		fprintf(stderr, "mimewatch-sim: GET %s -> %d%s\n", url, r.status,
+			fl.kind != F_COUNT ? " (faulted)" : "");
+	ret = send_reply(s, conn, &r, NULL);
+	mw_buf_free(&r.body);
+	mw_buf_free(&raw);
+	return ret;
+}
+
+/* API 1.0's get-siem-logs [MC-SIEM1]: data[0].token names the next file
+ * ("siem1-N" here; opaque to clients), none the oldest kept; a file is
+ * application/octet-stream {"type":"MTA","data":[...]} with the next
+ * token in mc-siem-token and its name in Content-Disposition
+ * [ELA-SIEM-V1-TEST] [XSOAR-EC1]; past the last, 200 application/json
+ * meta.isLastToken true and no token [R7-API] [R7-SIEM]. */
+static void siem1_reply(struct sim *s, const mw_buf *body, struct reply *r)
+{
+	json_object *req = parse_json(body->data, body->len), *d0 = NULL, *tok = NULL;
+	const char *t = NULL;
+	char name[96];
+	int i = 0;
+
+	if (req && json_object_object_get_ex(req, "data", &d0) &&
+	    json_object_is_type(d0, json_type_array) && json_object_array_length(d0) > 0 &&
+	    json_object_object_get_ex(json_object_array_get_idx(d0, 0), "token", &tok))
+		t = json_object_get_string(tok);
+	if (t && *t && (sscanf(t, "siem1-%d", &i) != 1 || i < 0)) {
+		json_object_put(req);
+		reply_fail(r, 400, "err_siem_token_invalid", "The token is invalid", 0);
+		return;
+	}
+	json_object_put(req);
+	r->status = 200;
+	mw_buf_reset(&r->body);
+	if (siem1_answer(s->o.seed, i, mw_now(), siem_noday(s), &r->body, name) < 0) {
+		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200,\"isLastToken\":true},\"data\":[],"
+			    "\"fail\":[]}");
+		return;
+	}
+	r->ctype = "application/octet-stream";
+	r->records = 1;
+	snprintf(r->siem_token, sizeof(r->siem_token), "siem1-%d", i + 1);
+	snprintf(r->disposition, sizeof(r->disposition), "attachment; filename=\"%s\"", name);
+}
+
+/* GET /_sim/siem: every event the files hold now, NDJSON (the truth). */
+static void siem_truth(struct sim *s, mw_buf *out)
+{
+	int64_t now = mw_now(), today = now - now % 86400;
+	int noday = siem_noday(s);
+
+	for (int t = 0; t < SIEM_NTYPES; t++)
+		for (int64_t day = today - SIEM_DAYS * 86400; day <= today; day += 86400)
+			for (int f = 0, n = siem_files(t, day, now, noday); f < n; f++)
+				siem_file_events(s->o.seed, t, day, f, out);
+}
+
 static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_path p,
 			const char *url, const char *method, const mw_buf *body,
 			struct reply *r, struct rl_view *rl)
 {
 	char bucket_key[220];
 	unsigned bit = p == P_ACCOUNT ? SIM_BIT_ACCOUNT : p == P_OAUTH ? SIM_BIT_OAUTH :
-		       1u << (p - P_URL);
+		       p == P_SIEM || p == P_SIEM1 ? SIM_BIT_SIEM : 1u << (p - P_URL);
 	int bearer;
 	struct fault f;
 
@@ -2710,10 +2929,11 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 			   0);
 		return;
 	}
-	if (strcmp(method, "POST") != 0) {
+	if (p == P_SIEM ? strcmp(method, "GET") != 0 : strcmp(method, "POST") != 0) {
 		/* 405 [ZD-HTTP-ERR]; the code is not public */
-		reply_fail(r, 405, "err_method_not_allowed", "Method Not Allowed: use POST", 0);
-		r->allow = "POST";
+		reply_fail(r, 405, "err_method_not_allowed", p == P_SIEM ? "Method Not Allowed: use "
+			   "GET" : "Method Not Allowed: use POST", 0);
+		r->allow = p == P_SIEM ? "GET" : "POST";
 		return;
 	}
 	if (p == P_DISCOVER) {
@@ -2757,6 +2977,10 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 		r->status = 200;
 		account_body(s, f.kind == F_NOPACKAGE ? f.types : 0, f.kind == F_HOSTILE_ACCOUNT,
 			     &r->body);
+	} else if (p == P_SIEM) {
+		siem_list_reply(s, conn, f.kind, r);
+	} else if (p == P_SIEM1) {
+		siem1_reply(s, body, r);
 	} else {
 		if (parsed < 0) {
 			r->status = 400;
@@ -2793,7 +3017,7 @@ static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_pat
 	case F_DEEPJSON:
 	case F_BADRECORD:
 	case F_BIGBODY:
-		if (r->status == 200 && p != P_ACCOUNT)
+		if (r->status == 200 && p != P_ACCOUNT && p != P_SIEM && p != P_SIEM1)
 			damage_page(&f, (int)(p - P_URL), r);
 		break;
 	default:
@@ -2825,6 +3049,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	}
 	if (strncmp(url, "/_sim/", 6) == 0)
 		return handle_control(s, conn, url, method, &cx->body);
+	if (strncmp(url, SIEM_FILES, strlen(SIEM_FILES)) == 0)
+		return siem_file_request(s, conn, url);
 
 	struct reply r = { .status = 500 };
 	struct rl_view rl = { 0 };

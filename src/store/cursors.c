@@ -311,8 +311,10 @@ static int hours_now(mw_store *s, int64_t source, int64_t inserted, int64_t now,
 	return 0;
 }
 
-int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
-		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
+/* store_commit_page, and with b a batch file's (store_commit_batch). */
+static int commit(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
+		  const struct store_cursor *c, const struct store_batch *b,
+		  struct store_page_result *r, mw_err *e)
 {
 	int64_t now = mw_now(), inserted = 0, outside = 0, revised = 0, first_rowid = 0, seq = 0;
 	int64_t next_rowid, threats = 0, tmin, tmax;
@@ -507,7 +509,7 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 	cnt = (struct counts){ inserted, now, inserted > 0 ? &hours : NULL };
 	rc = cursor_put(s, source, c, &cnt, e);
 	mw_buf_free(&hours);
-	if (rc < 0)
+	if (rc < 0 || (b && sdb_batch_put(s, source, b, (int64_t)n, e) < 0))
 		return sdb_abort(s);
 	/* a window's end: one merge of spans per window, never per page */
 	if (c && c->covered_to > c->covered_from &&
@@ -527,6 +529,19 @@ int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs,
 		r->outside = outside;
 	}
 	return 0;
+}
+
+int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
+		      const struct store_cursor *c, struct store_page_result *r, mw_err *e)
+{
+	return commit(s, source, recs, n, c, NULL, r, e);
+}
+
+int store_commit_batch(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
+		       const struct store_cursor *c, const struct store_batch *b,
+		       struct store_page_result *r, mw_err *e)
+{
+	return commit(s, source, recs, n, c, b, r, e);
 }
 
 int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)

@@ -271,6 +271,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BF_PUT] = "UPDATE backfills SET win_from=?2,win_progress=?3,page_token=?4,"
 		      "win_received=?5,win_restarted=?6,state=CASE WHEN ?7 THEN 0 ELSE 2 END,"
 		      "updated=?8 WHERE id=?1",
+	/* batch.c: the ledger of batch files and the listing cursors */
+	[ST_BATCH_TAKEN] = "SELECT count(*) FROM batch_files WHERE source=?1 AND subtype=?2 AND "
+			   "day=?3 AND key=?4",
+	[ST_BATCH_FILE_ADD] = "INSERT OR IGNORE INTO batch_files(source,subtype,day,key,records,"
+			      "taken) VALUES(?1,?2,?3,?4,?5,?6)",
+	[ST_BATCH_CUR_PUT] = "INSERT INTO batch_cursors(source,subtype,day,next_page) "
+			     "VALUES(?1,?2,?3,?4) ON CONFLICT(source,subtype) DO UPDATE SET "
+			     "day=excluded.day,next_page=excluded.next_page",
+	[ST_BATCH_CUR_GET] = "SELECT day,next_page FROM batch_cursors WHERE source=?1 AND "
+			     "subtype=?2",
 };
 
 /* ---- errors ------------------------------------------------------------ */

@@ -10,7 +10,7 @@
  * once its schema is committed, so an existing store.db is always a complete
  * store: an empty or truncated one is damage, never "not created yet".
  *
- * Also here: the schema (version 1 and its in-place upgrades to 2 ... 7), the
+ * Also here: the schema (version 1 and its in-place upgrades to 2 ... 8), the
  * checks that refuse a damaged, foreign or newer store, and the collector
  * lock. */
 #ifndef _GNU_SOURCE
@@ -255,6 +255,18 @@ static const char schema_v7[] =
 	"ALTER TABLE runs ADD COLUMN grams BLOB;"
 	"UPDATE meta SET value='7' WHERE key='schema_version';";
 
+/* Version 8 adds batch files (HACKING, "Batch files"): the ledger of the
+ * files taken per (source, sub-type, day, file key), written by the commit
+ * that stores the file's records, and per (source, sub-type) the day being
+ * read and the last listing token, written by the same commits. */
+static const char schema_v8[] =
+	"CREATE TABLE IF NOT EXISTS batch_files(source INTEGER NOT NULL,subtype TEXT NOT NULL,"
+	"day INTEGER NOT NULL,key TEXT NOT NULL,records INTEGER NOT NULL,taken INTEGER NOT NULL,"
+	"PRIMARY KEY(source,subtype,day,key)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS batch_cursors(source INTEGER NOT NULL,subtype TEXT NOT NULL,"
+	"day INTEGER NOT NULL,next_page TEXT NOT NULL,PRIMARY KEY(source,subtype)) WITHOUT ROWID;"
+	"UPDATE meta SET value='8' WHERE key='schema_version';";
+
 /* The records of the keyed log types (those with an id field of their own)
  * made revision 1: run once, when an older store is upgraded. */
 static void keyed_sql(mw_buf *b)
@@ -404,6 +416,7 @@ static int create_at(const char *tmp, mw_err *e)
 	    (rc = sdb_raw_exec(t.db, schema_v5)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v6)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, schema_v7)) != SQLITE_OK ||
+	    (rc = sdb_raw_exec(t.db, schema_v8)) != SQLITE_OK ||
 	    (rc = sdb_raw_exec(t.db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(&t, rc, "creating the schema", e);
 		goto fail;
@@ -558,6 +571,8 @@ static int migrate(mw_store *s, mw_err *e)
 		rc = sdb_raw_exec(s->db, schema_v6);
 	if (rc == SQLITE_OK && v < 7)
 		rc = sdb_raw_exec(s->db, schema_v7);
+	if (rc == SQLITE_OK && v < 8)
+		rc = sdb_raw_exec(s->db, schema_v8);
 	if (rc != SQLITE_OK || (rc = sdb_raw_exec(s->db, "COMMIT")) != SQLITE_OK) {
 		sdb_fail(s, rc, "upgrading the store's schema", e);
 		sdb_raw_exec(s->db, "ROLLBACK");

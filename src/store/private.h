@@ -10,7 +10,7 @@
 #include "jsonscan.h"
 #include "store.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* ---- filter.c: the preview's filter, compiled once per scan ---- */
 #define FILTER_MAX_TERMS 16
@@ -146,6 +146,10 @@ enum stmt_id {
 	ST_SPAN_DROP,
 	ST_SPAN_ADD,
 	ST_BF_PUT,
+	ST_BATCH_TAKEN,
+	ST_BATCH_FILE_ADD,
+	ST_BATCH_CUR_PUT,
+	ST_BATCH_CUR_GET,
 	ST_COUNT
 };
 
@@ -170,6 +174,10 @@ struct mw_store {
  * caller's open transaction; the pending list is emptied only once that
  * transaction commits (sdb_events_committed). */
 int sdb_events_write(mw_store *s, mw_err *e);
+/* batch.c: inside a commit's transaction, a batch file's ledger row (when
+ * b->file_key) and its sub-type's listing cursor. */
+int sdb_batch_put(mw_store *s, int64_t source, const struct store_batch *b, int64_t records,
+		  mw_err *e);
 void sdb_events_committed(mw_store *s);
 
 /* ---- db.c ---- */

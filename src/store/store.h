@@ -107,6 +107,29 @@ struct store_page_result {
 int store_commit_page(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
 		      const struct store_cursor *c, struct store_page_result *r, mw_err *e);
 
+/* ---- batch.c: batch files (HACKING, "Batch files") ----------------------
+ * A log type served as files per (sub-type, day) (SIEM on API 2.0): each
+ * file's records commit with its ledger row and the sub-type's listing
+ * cursor in one transaction, so a file is taken once and a kill -9 mid-file
+ * takes it again whole. */
+struct store_batch {
+	const char *subtype;    /* "receipt" */
+	int64_t day;            /* the day's 00:00 UTC, epoch s */
+	const char *file_key;   /* the file's key (its URL path), or NULL: the
+				   listing cursor alone moves */
+	const char *next_page;  /* where the day's listing resumes, "" its start */
+};
+/* Commits as store_commit_page, and b in the same transaction. */
+int store_commit_batch(mw_store *s, int64_t source, const struct store_rec *recs, size_t n,
+		       const struct store_cursor *c, const struct store_batch *b,
+		       struct store_page_result *r, mw_err *e);
+/* *taken 1 when the file was committed before. */
+int store_batch_taken(mw_store *s, int64_t source, const char *subtype, int64_t day,
+		      const char *file_key, int *taken, mw_err *e);
+/* The sub-type's day and listing token: 1 found, 0 never read, -1 error. */
+int store_batch_cursor(mw_store *s, int64_t source, const char *subtype, int64_t *day,
+		       char *next_page, size_t n, mw_err *e);
+
 /* The newest stored record time of source within [from, to], 0 if none. */
 int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,
 		    mw_err *e);

@@ -1,7 +1,8 @@
 /* fuzz_response.c - libFuzzer target for the response path: a body as
  * Mimecast might send it goes through mc_page_parse (js_parse, mc_classify,
  * the records and next token) for every log type and a spread of HTTP
- * statuses, and the invariants callers rely on are checked.
+ * statuses, and through mc_batch_list_parse for a batch type (a listing of
+ * files), and the invariants callers rely on are checked.
  *
  * Build with --enable-fuzzing (clang). Without libFuzzer, compile with
  * -DMW_FUZZ_MAIN to get a main() that runs the files named on the command
@@ -79,6 +80,19 @@ static void check(const struct mc_page *page, const struct mc_result *r, long st
 		abort();
 }
 
+/* A batch type's listing: files only when ok, each with a url; a
+ * @nextPage is never empty. */
+static void check_listing(const struct mc_batch_list *l, const struct mc_result *r)
+{
+	if (r->cls != MC_OK && (l->nfiles || l->next_page))
+		abort();
+	for (size_t i = 0; i < l->nfiles; i++)
+		if (!l->files[i].url)
+			abort();
+	if (l->next_page && !l->next_page[0])
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const long statuses[] = { 200, 204, 302, 400, 401, 403, 418, 429, 500, 599 };
@@ -94,6 +108,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mc_page_parse(&page, &mw_logtypes[t], statuses[s], (const char *)data, size,
 				      &ctx, &r);
 			check(&page, &r, statuses[s]);
+			if (mw_logtypes[t].shape == MW_SHAPE_BATCH) {
+				struct mc_batch_list l;
+
+				mc_batch_list_parse(&l, statuses[s], (const char *)data, size, &ctx,
+						    &r);
+				check_listing(&l, &r);
+				mc_batch_list_free(&l);
+			}
 		}
 	}
 	mc_page_free(&page);

@@ -589,6 +589,27 @@ def test_new_types_80x24():
         g.compare()
 
 
+def test_siem_80x24():
+    """Issue 15: the SIEM events preview (time, type, subtype, sender,
+    recipient, subject; no verdict) and a record's detail, from the batch
+    files of an API 2.0 tenant, at 80x24."""
+    with mwtest.Sim(["--seed", SEED, "--refill-ms", "3600000"], api="v2",
+                    env=pinned_env()) as s:
+        s.edit_config(types="[siem]", lookback="1d")
+        text = s.read_config().replace("types: [siem]\n", "types: [siem]\n"
+                                       "    siem_types: [receipt, url_protect]\n")
+        with open(s.config, "w") as f:
+            f.write(text)
+        fetched(s)
+        g = Golden("siem_80x24", [s], s.config, size=(80, 24))
+        g.add("wait-idle", "key Enter", "wait-idle")
+        g.dump("preview")
+        g.add("key Enter", "wait-idle")
+        g.dump("detail")
+        g.run(env={"XDG_STATE_HOME": os.path.join(s.dir, "xdg-state")})
+        g.compare()
+
+
 def test_screens_at_both_sizes():
     """Issue 14's closing line: the screens no other test shows at 80x24
     and 120x40. A tenant whose service user lacks the impersonation
@@ -638,5 +659,5 @@ if __name__ == "__main__":
     mwtest.main([test_first_run, test_onboarding_in_few_actions, test_onboarding_sizes,
                  test_bad_guid,
                  test_permission_missing, test_wizard_sizes, test_home_states,
-                 test_preview_filters, test_new_types_80x24, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
+                 test_preview_filters, test_new_types_80x24, test_siem_80x24, test_detail_and_hostile, test_detail_keys, test_events_screen, test_coverage, test_resize,
                  test_local_time, test_columns_screens, test_screens_at_both_sizes])

@@ -66,6 +66,13 @@ def test_demo_home_marks():
         for t in uitest.mwtest.ALL_TYPES:
             row = type_row(s, name, t)
             check(int(cell(row, COL_TOTAL).replace(",", "")) > 3000, "%s/%s backfilled 2h: %r" % (name, t, row))
+    # SIEM events, from API 2.0's batch files: today's files, on acme-v2 alone
+    siem = type_row(s, "acme-v2", "siem")
+    eq(cell(siem, COL_STATE), "idle", "acme-v2 siem state: %r" % siem)
+    check(int(cell(siem, COL_TOTAL).replace(",", "")) > 0 or time.gmtime().tm_hour < 6,
+          "acme-v2/siem holds today's files: %r" % siem)
+    check(not any(l.split()[:1] == ["siem"] for l in s[s.index(eu):s.index(v2)]),
+          "acme-eu (API 1.0) collects no siem")
     eq(r.leftovers, [], "files left in TMPDIR by --demo")
 
 

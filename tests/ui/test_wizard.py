@@ -70,7 +70,8 @@ class Console:
 
 def walk_checklist(c, api=1):
     """Ticks every checklist page with Space, dumping each (step1 before the
-    API is chosen). api=1 takes API 1.0 on the first page (Right arrow);
+    API is chosen) and its end after PgDn (stepN-end: the same screen where
+    the page fits). api=1 takes API 1.0 on the first page (Right arrow);
     API 2.0 is the default."""
     c.dump("step1")
     if api == 1:
@@ -78,6 +79,8 @@ def walk_checklist(c, api=1):
     for i in range(1, (CHECKLIST_V1 if api == 1 else CHECKLIST_V2) + 1):
         if i > 1:
             c.dump("step%d" % i)
+            c.add("key PgDn")
+            c.dump("step%d-end" % i)
         c.add("key Space")
     return c
 
@@ -410,9 +413,10 @@ def test_api_v2_integration():
                      "Monitoring | Impersonation Protection | Read",
                      "Monitoring | Attachment Protection | Read"):
             check("\n   %s\n" % perm in s3, "%r is not listed:\n%s" % (perm, s3))
-        flat3 = " ".join(s3.split())
+        flat3 = " ".join(c.screen("step3-end").split())
+        check("Audit Events (only when collecting Audit)" in " ".join(s3.split()), s3)
         check("copy the Client ID and the Client Secret for the form. The Client Secret is "
-              "shown only once" in flat3, s3)
+              "shown only once" in flat3, c.screen("step3-end"))
         s4 = c.screen("step4")
         for host in ("https://api.services.mimecast.com", "https://uk-api.services.mimecast.com",
                      "https://us-api.services.mimecast.com"):

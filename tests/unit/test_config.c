@@ -405,12 +405,22 @@ static void test_error_bad_guid(void **state)
 static void test_error_unknown_type(void **state)
 {
 	(void)state;
-	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siem]\n",
-		     "config.yaml:8: integration 'acme-eu': types: 'siem' is not a log type; "
-		     "valid types: url, impersonation, attachment, audit, dlp");
+	expect_error("integrations:\n" V1("acme-eu") "    types: [url, siems]\n",
+		     "config.yaml:8: integration 'acme-eu': types: 'siems' is not a log type; "
+		     "valid types: url, impersonation, attachment, audit, dlp, siem");
+	expect_error("integrations:\n" V1("acme-eu") "    siem_types: [receipt, url]\n",
+		     "config.yaml:8: integration 'acme-eu': siem_types: 'url' is not a SIEM type; "
+		     "valid: receipt, process, delivery, av, spam, journal, "
+		     "internal_email_protect, impersonation_protect, url_protect, "
+		     "attachment_protect");
+	expect_error("integrations:\n" V1("acme-eu") "    siem_types: receipt\n",
+		     "config.yaml:8: integration 'acme-eu': siem_types: must be a list; write e.g. "
+		     "siem_types: [receipt, delivery]; valid: receipt, process, delivery, av, spam, "
+		     "journal, internal_email_protect, impersonation_protect, url_protect, "
+		     "attachment_protect");
 	expect_error("integrations:\n" V1("acme-eu") "    types: []\n",
 		     "config.yaml:8: integration 'acme-eu': types: the list is empty; list at "
-		     "least one of url, impersonation, attachment, audit, dlp");
+		     "least one of url, impersonation, attachment, audit, dlp, siem");
 }
 
 /* metrics_file: checked as every key, the directory and the name too. */
@@ -452,7 +462,7 @@ static void test_error_unknown_key(void **state)
 		     "client_secret_env, client_secret_credential, types, interval, lookback, "
 		     "lag, overlap, page_size, ca_file, proxy, proxy_user, proxy_password, "
 		     "proxy_password_file, proxy_password_env, proxy_password_credential, "
-		     "proxy_ca_file");
+		     "proxy_ca_file, siem_types");
 	expect_error("state_dir: /x\nintegration:\n",
 		     "config.yaml:2: config: unknown key 'integration'; did you mean "
 		     "'integrations'? valid keys: state_dir, retention, integrations, outputs, "
@@ -1026,7 +1036,7 @@ static void test_error_misc(void **state)
 		     "...'");
 	expect_error("integrations:\n  - name: a\n    types: url\n",
 		     "config.yaml:3: integration 'a': types: must be a list; write e.g. types: "
-		     "[url, impersonation, attachment, audit, dlp]");
+		     "[url, impersonation, attachment, audit, dlp, siem]");
 	expect_error("a: \"x\\0y\"\n",
 		     "config.yaml:1: a value contains a NUL character (\\0); remove it");
 	expect_error("integrations:\n  - name: a\n    api: v2\n    client_id: c\n",

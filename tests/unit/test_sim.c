@@ -308,8 +308,10 @@ static void test_fault_specs(void **state)
 	assert_int_equal(sim_fault_check("nope", &e), -1);
 	assert_non_null(strstr(e.msg, "unknown kind"));
 	assert_int_equal(sim_fault_check("500:type=dlp", &e), 0);
-	assert_int_equal(sim_fault_check("500:type=siem", &e), -1);
-	assert_non_null(strstr(e.msg, "type=siem"));
+	assert_int_equal(sim_fault_check("500:type=siem", &e), 0);
+	assert_int_equal(sim_fault_check("siem_cut:count=2", &e), 0);
+	assert_int_equal(sim_fault_check("500:type=siems", &e), -1);
+	assert_non_null(strstr(e.msg, "type=siems"));
 	assert_int_equal(sim_fault_check("500:count=-1", &e), -1);
 	assert_int_equal(sim_fault_check("500:reset=5", &e), -1);
 	assert_int_equal(sim_fault_check("slow:bytes=0", &e), -1);

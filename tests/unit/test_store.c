@@ -202,7 +202,7 @@ static void test_open_modes(void **state)
 
 	char v[16];
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "8");
 	/* Reopening an existing store keeps its contents. */
 	store_close(s);
 	f->s = NULL;
@@ -267,8 +267,8 @@ static void test_refuse_foreign_and_newer(void **state)
 	open_ok(f);
 	store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->db, "UPDATE meta SET value='8' WHERE key='schema_version'");
-	expect_refused(f, "schema version 8, newer than this mimewatch understands (7)");
+	raw_sql(f->db, "UPDATE meta SET value='9' WHERE key='schema_version'");
+	expect_refused(f, "schema version 9, newer than this mimewatch understands (8)");
 }
 
 static void test_refuse_truncated(void **state)
@@ -1130,7 +1130,7 @@ static void test_upgrade_v1(void **state)
 		       "UPDATE meta SET value='1' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "8");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1198,7 +1198,7 @@ static void test_upgrade_v2(void **state)
 		       "UPDATE meta SET value='2' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "8");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=1"), 1);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM records WHERE revision=0"), 3);
 	/* the same content is a duplicate, other content revision 2 */
@@ -1234,7 +1234,7 @@ static void test_upgrade_v3(void **state)
 					"name='events'"), 0);
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "8");
 	assert_int_equal(store_count(s, src), 5);
 	assert_int_equal(store_get_cursor(s, src, &got, &e), 0);
 	assert_int_equal(got.horizon, 4242);
@@ -1420,7 +1420,7 @@ static void test_upgrade_v4(void **state)
 		       "UPDATE meta SET value='4' WHERE key='schema_version'");
 	s = open_ok(f);
 	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "8");
 	assert_int_equal(store_count(s, url), 6);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM spans"), 2);
 	assert_int_equal(store_coverage(s, url, 0, 600000, 0, &cov, &e), 0);
@@ -1742,6 +1742,77 @@ static void test_disk_full(void **state)
 	tmpfs_child_wait(child);
 }
 
+/* ---- batch files ------------------------------------------------------------ */
+
+/* A batch file's records, its ledger row and its sub-type's listing cursor
+ * commit together; the same file again is found taken. */
+static void test_batch_ledger(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "siem"), day = 0;
+	struct store_batch b = { "receipt", 86400 * 20000, "/siem-files/a.gz", "P1" };
+	struct store_rec rec = { 0 };
+	struct store_page_result r;
+	mw_err e = { "" };
+	char next[64];
+	int taken = -1;
+
+	assert_int_equal(store_batch_cursor(s, src, "receipt", &day, next, sizeof next, &e), 0);
+	assert_int_equal(store_batch_taken(s, src, "receipt", b.day, b.file_key, &taken, &e), 0);
+	assert_int_equal(taken, 0);
+	rec.id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	rec.time = b.day + 5;
+	rec.json = "{\"timestamp\":1}";
+	rec.json_len = strlen(rec.json);
+	assert_int_equal(store_commit_batch(s, src, &rec, 1, NULL, &b, &r, &e), 0);
+	assert_int_equal(r.inserted, 1);
+	assert_int_equal(store_batch_taken(s, src, "receipt", b.day, b.file_key, &taken, &e), 0);
+	assert_int_equal(taken, 1);
+	/* another sub-type, another day: not the same file */
+	assert_int_equal(store_batch_taken(s, src, "process", b.day, b.file_key, &taken, &e), 0);
+	assert_int_equal(taken, 0);
+	assert_int_equal(store_batch_taken(s, src, "receipt", b.day + 86400, b.file_key, &taken,
+					   &e), 0);
+	assert_int_equal(taken, 0);
+	assert_int_equal(store_batch_cursor(s, src, "receipt", &day, next, sizeof next, &e), 1);
+	assert_int_equal(day, b.day);
+	assert_string_equal(next, "P1");
+	/* the cursor alone moves (a listing that ends a day) */
+	b.file_key = NULL;
+	b.day += 86400;
+	b.next_page = "";
+	assert_int_equal(store_commit_batch(s, src, NULL, 0, NULL, &b, &r, &e), 0);
+	assert_int_equal(store_batch_cursor(s, src, "receipt", &day, next, sizeof next, &e), 1);
+	assert_int_equal(day, b.day);
+	assert_string_equal(next, "");
+	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM batch_files"), 1);
+	assert_int_equal(store_count(s, src), 1);
+}
+
+/* A version 7 store gains the batch tables in place, its records kept. */
+static void test_upgrade_v7(void **state)
+{
+	struct fx *f = *state;
+	mw_store *s = open_ok(f);
+	int64_t src = source_ok(s, "acme", "url");
+	mw_err e = { "" };
+	char v[16];
+	int taken = -1;
+
+	commit_n(s, src, "r", 0, 4, 1000, NULL);
+	store_close(s);
+	f->s = NULL;
+	raw_sql(f->db, "DROP TABLE batch_files; DROP TABLE batch_cursors;"
+		       "UPDATE meta SET value='7' WHERE key='schema_version'");
+	s = open_ok(f);
+	assert_int_equal(store_meta_get(s, "schema_version", v, sizeof v), 0);
+	assert_string_equal(v, "8");
+	assert_int_equal(store_count(s, src), 4);
+	assert_int_equal(store_batch_taken(s, src, "av", 0, "/k", &taken, &e), 0);
+	assert_int_equal(taken, 0);
+}
+
 int main(void)
 {
 	setenv("MIMEWATCH_NOW", "1731862950", 1);
@@ -1751,6 +1822,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_foreign_and_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v7, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),

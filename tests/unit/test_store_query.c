@@ -542,7 +542,7 @@ static void test_upgrade_v6(void **state)
 
 	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
 	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
-	assert_string_equal(ver, "7");
+	assert_string_equal(ver, "8");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
 					"name IN ('records_source_threat','hourly','records_threat')"),
 			 0);
@@ -1164,7 +1164,7 @@ static void test_upgrade_v7(void **state)
 	sqlite3_close(h);
 	assert_int_equal(store_open(f->dir, &f->s, &e), 0);
 	assert_int_equal(store_meta_get(f->s, "schema_version", ver, sizeof ver), 0);
-	assert_string_equal(ver, "7");
+	assert_string_equal(ver, "8");
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM runs WHERE grams IS NULL"), 24);
 	assert_int_equal(sql_i64(f->db, "SELECT count(*) FROM sqlite_master WHERE "
 				 "name IN ('records_threat','records_keyed')"), 0);

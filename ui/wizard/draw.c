@@ -71,7 +71,7 @@ static void add_products(struct ui_doc *d)
 		if (wanted)
 			ui_doc_add(d, ROLE_KEY, 2, "%s", p);
 		else
-			ui_doc_add(d, ROLE_KEY, 2, "%s  (only if %s is collected)", p, only);
+			ui_doc_add(d, ROLE_KEY, 2, "%s  (only when collecting %s)", p, only);
 	}
 	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "");
 	ui_doc_add(d, ROLE_NORMAL, 0, "%s", "Role permissions:");
@@ -143,10 +143,10 @@ static void draw_step(struct ui_view *v, int y0, int x0, int height, int width)
 		 * permission only then: the line says for which. */
 		for (size_t i = 0; i < mw_nlogtypes; i++)
 			if (mw_logtypes[i].by_default)
-				ui_doc_add(d, ROLE_KEY, 2, "%s", mw_logtypes[i].permission);
+				ui_doc_add(d, ROLE_KEY, 2, "%s", logtype_permission(&mw_logtypes[i], w->api));
 			else
-				ui_doc_add(d, ROLE_KEY, 2, "%s  (only if %s is collected)",
-					   mw_logtypes[i].permission, mw_logtypes[i].label);
+				ui_doc_add(d, ROLE_KEY, 2, "%s  (only when collecting %s)",
+					   logtype_permission(&mw_logtypes[i], w->api), mw_logtypes[i].label);
 		break;
 	case WIZARD_EXTRA_ADDRESSES:
 		wizard_host_addresses(buf, sizeof(buf));

@@ -1,0 +1,49 @@
+/* src/sim/siem.h - the simulated SIEM batch files (API 2.0): which files a
+ * sub-type's day holds, their events, gzip'd, and the listing's body
+ * (HACKING, "SIEM on API 2.0: batch files"). Private to src/sim/. */
+#ifndef MW_SIM_SIEM_H
+#define MW_SIM_SIEM_H
+
+#include <stdint.h>
+#include "util.h"
+
+#define SIEM_NTYPES 10
+#define SIEM_DAYS 7             /* kept: today and the 7 days before [SEK-CHANGES] */
+/* --fault siem_noday: this many days before today has no file at all */
+#define SIEM_NODAY_BACK 2
+
+/* The sub-type of a type= value, or -1. */
+int siem_type_of(const char *wire);
+const char *siem_type_name(int t);
+/* The file's path component of a type: "url-protect". */
+const char *siem_type_slug(int t);
+int siem_type_of_slug(const char *slug);
+/* Files of type t on the day starting at day (00:00 UTC) visible at now:
+ * every one of a past day, today's written so far; noday: none on the day
+ * SIEM_NODAY_BACK before today. */
+int siem_files(int t, int64_t day, int64_t now, int noday);
+/* The events of file f of (t, day): NDJSON, one a line. */
+void siem_file_events(uint64_t seed, int t, int64_t day, int f, mw_buf *out);
+/* out = gzip of p[0..n). 0, or -1. */
+int siem_gzip(const char *p, size_t n, mw_buf *out);
+/* A day's listing page: files [from, from + n) of (t, day) (twice: also
+ * file from + n, which the next page lists again), pre-signed links on
+ * base, @nextPage naming from + n (loop: from, the same page again). */
+void siem_listing(const char *base, uint64_t seed, int t, int64_t day, int from, int n,
+		  int nvisible, int twice, int loop, int64_t now, mw_buf *out);
+/* The page token of a listing: (t, day, next file); parse: 0 or -1. */
+void siem_token(int t, int64_t day, int next, char out[64]);
+int siem_token_parse(const char *tok, int *t, int64_t *day, int *next);
+/* A link's signature over its path and date (the sim's stand-in for
+ * X-Amz-Signature). */
+uint64_t siem_signature(uint64_t seed, const char *path, int64_t date);
+#define SIEM_LINK_TTL 900       /* X-Amz-Expires, seconds */
+
+/* API 1.0 get-siem-logs: file i of the stream (oldest first, every type
+ * and day kept), {"type":"MTA","data":[...]} in out and its file name;
+ * -1 past the last. */
+int siem1_answer(uint64_t seed, int i, int64_t now, int noday, mw_buf *out, char name[96]);
+/* Every 1.0 event of the stream now, NDJSON. */
+void siem1_truth(uint64_t seed, int64_t now, int noday, mw_buf *out);
+
+#endif
