@@ -107,6 +107,8 @@ void col_free_jobs(collector *c)
 
 static int selected(const collector *c, const char *name)
 {
+	if (!shard_takes(&c->opts.shard, name))
+		return 0;
 	if (c->opts.nonly == 0)
 		return 1;
 	for (int i = 0; i < c->opts.nonly; i++)
@@ -382,6 +384,18 @@ collector *collector_new(const struct mw_config *cfg, const struct collector_opt
 	if (store_open(cfg->state_dir, &c->store, e) < 0) {
 		collector_free(c);
 		return NULL;
+	}
+	/* status and the console say which shard this store's collector is:
+	 * the row names the last one that collected here */
+	{
+		char sh[32] = "";
+
+		if (opts->shard.n)
+			snprintf(sh, sizeof(sh), "%u/%u", opts->shard.k, opts->shard.n);
+		if (store_meta_set(c->store, SHARD_META_KEY, sh, e) < 0) {
+			collector_free(c);
+			return NULL;
+		}
 	}
 	/* before the jobs make sources under a name typed over an old one */
 	{

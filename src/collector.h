@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "mimecast/mimecast.h"
 #include "logtypes.h"
+#include "shard.h"
 
 typedef struct collector collector;
 
@@ -26,6 +27,8 @@ struct collector_opts {
 	                             the end in once mode) */
 	const char *only[64];     /* integration names to collect; empty: all */
 	int nonly;
+	struct mw_shard shard;    /* run/fetch --shard K/N: only the integrations
+	                             shard K takes (shard.h); n 0: all */
 };
 
 struct collector_report {

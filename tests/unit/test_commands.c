@@ -124,12 +124,15 @@ static void write_file(const char *path, const char *text)
 	"Checks each integration's credentials against the Mimecast API, and each chosen\n"   \
 	"log type's permission, with one row per integration and type: ok, or the error\n"    \
 	"class and its remedy. Exit 0 when every row is ok, 1 otherwise, 2 on bad usage.\n"
-#define FETCH_USAGE_START "usage: mimewatch fetch [--config FILE] [--retry-budget DURATION] [NAME...]\n"
+#define FETCH_USAGE_START                                                                    \
+	"usage: mimewatch fetch [--config FILE] [--retry-budget DURATION] [--shard K/N] [NAME...]\n"
 #define RUN_USAGE                                                                            \
-	"usage: mimewatch run [--config FILE]\n"                                              \
+	"usage: mimewatch run [--config FILE] [--shard K/N]\n"                                \
 	"Collects and delivers until SIGTERM or SIGINT; SIGHUP reloads the config\n"          \
 	"without losing position. Logs go to stderr. A console started meanwhile\n"          \
-	"attaches to this service through the store.\n"
+	"attaches to this service through the store.\n"                                      \
+	"--shard K/N: this is collector K (from 1) of N sharing the config; it takes\n"     \
+	"only the integrations shard K takes (mimewatch shards N lists them).\n"
 #define STATUS_USAGE_START "usage: mimewatch status [--config FILE] [--json] [--events | --coverage | --metrics]\n"
 #define RESET_USAGE                                                                          \
 	"usage: mimewatch reset [--config FILE] [--yes] [--since DURATION] NAME [TYPE]\n"     \
@@ -206,6 +209,9 @@ static void test_fetch_args(void **state)
 	/* the budget is checked before the config is read */
 	expect(run(cmd_fetch, missing, "--retry-budget", "x", NULL), 2,
 	       "mimewatch fetch: --retry-budget 'x' is not a duration; write e.g. 30s, 10m\n");
+	expect(run(cmd_fetch, missing, "--shard", NULL), 2,
+	       "mimewatch fetch: --shard '': give K/N, this collector's shard K of N collectors "
+	       "(K counts from 1), e.g. --shard 2/4\n");
 	expect(run(cmd_fetch, missing, NULL), 2, no_config_msg(missing));
 	r = run(cmd_fetch, missing, "--help", NULL);
 	assert_int_equal(r.rc, 0);
@@ -224,6 +230,13 @@ static void test_run_args(void **state)
 	       "mimewatch run: unexpected argument sim\n" RUN_USAGE);
 	expect(run(cmd_run, cfg_path, "--once", NULL), 2,
 	       "mimewatch run: unexpected argument --once\n" RUN_USAGE);
+	/* a bad shard is refused before the config is read */
+	expect(run(cmd_run, missing, "--shard", "0/4", NULL), 2,
+	       "mimewatch run: --shard '0/4': K must be 1..N and N 1..1024 (K counts from 1), "
+	       "e.g. --shard 2/4\n");
+	expect(run(cmd_run, missing, "--shard=4", NULL), 2,
+	       "mimewatch run: --shard '4': give K/N, this collector's shard K of N collectors "
+	       "(K counts from 1), e.g. --shard 2/4\n");
 	expect(run(cmd_run, missing, NULL), 2, no_config_msg(missing));
 	r = run(cmd_run, missing, "--help", NULL);
 	assert_int_equal(r.rc, 0);

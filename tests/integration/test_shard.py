@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Many tenants, several machines (issue 16 item 5): N collectors share one
+config, each `--shard K/N` taking the integrations rendezvous hashing gives
+it. Two real collectors against one simulated tenant served under several
+integration names: together they deliver the tenant's truth exactly, each
+integration by one of them only, as `mimewatch shards` and a script's own
+hash say; status names the shard; bad values are refused naming the fix."""
+
+import glob
+import hashlib
+import json
+import os
+import re
+
+import mwtest
+from mwtest import TYPES, Sim, check, eq
+
+N = 150
+NAMES = ("acme-eu", "acme-us", "globex", "initech", "umbrella", "hooli")
+
+
+def shard_of(name, n):
+    """The hash as HACKING documents it, so a script can plan without us."""
+    def w(k):
+        d = hashlib.sha256(name.encode() + b"\0" + str(k).encode()).digest()
+        return int.from_bytes(d[:8], "big")
+    return max(range(1, n + 1), key=lambda k: (w(k), -k))
+
+
+def shared_config(sim, tag, names=NAMES):
+    """sim's config with its one integration copied under each name, and
+    its own state_dir and NDJSON directory (another machine's). Returns
+    (config path, state dir, out dir)."""
+    text = sim.read_config()
+    m = re.search(r"(?ms)^  - name: sim\n.*?(?=^outputs:)", text)
+    check(m, "no integration entry in the written config:\n%s" % text)
+    entries = "".join(m.group(0).replace("name: sim", "name: %s" % n, 1) for n in names)
+    state = os.path.join(sim.dir, "state-" + tag)
+    out = os.path.join(sim.dir, "out-" + tag)
+    text = text[:m.start()] + entries + text[m.end():]
+    text = text.replace('state_dir: "%s"' % sim.state_dir, 'state_dir: "%s"' % state)
+    text = text.replace('dir: "%s"' % sim.out_dir, 'dir: "%s"' % out)
+    path = os.path.join(sim.dir, "config-%s.yaml" % tag)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path, state, out
+
+
+def ndjson_ids(out, name, type_):
+    ids = []
+    for path in sorted(glob.glob(os.path.join(out, name, type_, "*.ndjson"))):
+        with open(path, encoding="utf-8") as f:
+            ids += [mwtest.rec_key(json.loads(l)["record"]) for l in f if l.strip()]
+    return ids
+
+
+def test_two_shards():
+    with Sim(["--records", str(N)]) as sim:
+        truth = {t: sorted(mwtest.message_ids(sim.truth(t))) for t in TYPES}
+        check(all(len(v) == N for v in truth.values()), "the tenant's truth: %r"
+              % {t: len(v) for t, v in truth.items()})
+        machines = {k: shared_config(sim, str(k)) for k in (1, 2)}
+        mine = {k: [n for n in NAMES if shard_of(n, 2) == k] for k in (1, 2)}
+        check(mine[1] and mine[2], "the test's names all go to one shard: %r" % mine)
+
+        r = sim.mw(["shards", "2"], config=machines[1][0])
+        eq(r.rc, 0, "exit of shards 2\n%s" % r)
+        for n in NAMES:
+            check(re.search(r"(?m)^%s  shard %d/2$" % (re.escape(n), shard_of(n, 2)), r.out),
+                  "shards 2 does not put %s on %d/2 as the documented hash does:\n%s"
+                  % (n, shard_of(n, 2), r))
+
+        def fetch(k):
+            return sim.mw(["fetch", "--shard", "%d/2" % k], config=machines[k][0])
+
+        # two machines, at the same time
+        done = mwtest.run_parallel([(k, fetch, (k,)) for k in (1, 2)])
+        for k in (1, 2):
+            res = done[k]
+            check(not isinstance(res, BaseException), "fetch --shard %d/2 raised %r" % (k, res))
+            eq(res.rc, 0, "exit of fetch --shard %d/2\n%s" % (k, res))
+            eq(sorted(n for n, _ in res.report()), sorted(mine[k] * len(TYPES)),
+               "integrations fetch --shard %d/2 collected" % k)
+
+        for n in NAMES:
+            owner = shard_of(n, 2)
+            other = 3 - owner
+            check(not os.path.exists(os.path.join(machines[other][2], n)),
+                  "%s collected by shard %d/2 too (it is %d/2's)" % (n, other, owner))
+            for t in TYPES:
+                eq(sorted(ndjson_ids(machines[owner][2], n, t)), truth[t],
+                   "%s/%s delivered by shard %d/2 against the tenant's truth" % (n, t, owner))
+
+        for k in (1, 2):
+            r = sim.mw(["status", "--json"], config=machines[k][0])
+            js = json.loads(r.out)
+            eq(js.get("shard"), {"k": k, "n": 2, "integrations": len(mine[k]),
+                                 "configured": len(NAMES)}, "status --json shard of %d/2" % k)
+            eq(sorted(i["name"] for i in js["integrations"]), sorted(mine[k]),
+               "integrations status --json lists on shard %d/2" % k)
+            r = sim.mw(["status"], config=machines[k][0])
+            check("shard %d/2: %d of %d integrations" % (k, len(mine[k]), len(NAMES)) in r.out,
+                  "status does not name its shard:\n%s" % r)
+
+
+def test_growing():
+    """shards N --from M names exactly what moves, and about 1/N of it."""
+    names = ["tenant-%d" % i for i in range(60)]
+    with Sim(write_config=True) as sim:
+        path, _, _ = shared_config(sim, "grow", names)
+        r = sim.mw(["shards", "4", "--from", "3"], config=path)
+        eq(r.rc, 0, "exit of shards 4 --from 3\n%s" % r)
+        moves = [n for n in names if shard_of(n, 3) != shard_of(n, 4)]
+        for n in names:
+            line = re.search(r"(?m)^%s  shard (\d+)/4(  moves from (\d+)/3)?$" % re.escape(n),
+                             r.out)
+            check(line, "shards 4 --from 3 has no line for %s:\n%s" % (n, r))
+            eq(bool(line.group(2)), n in moves, "%s moves" % n)
+        check("%d of 60 integrations move from 3 to 4 collectors" % len(moves) in r.out,
+              "no summary of what moves:\n%s" % r)
+        for k in range(1, 5):
+            want = sum(shard_of(n, 4) == k for n in names)
+            check("shard %d/4: %d of 60 integrations" % (k, want) in r.out,
+                  "shard %d/4's count:\n%s" % (k, r))
+
+
+def test_refusals():
+    with Sim(write_config=True) as sim:
+        path, _, _ = shared_config(sim, "bad")
+        for args in (["run", "--shard", "0/2"], ["run", "--shard", "3/2"],
+                     ["run", "--shard=1/1025"], ["fetch", "--shard", "x"],
+                     ["fetch", "--shard"], ["run", "--shard", "-1/2"]):
+            r = sim.mw(args, config=path)
+            eq(r.rc, 2, "exit of %s\n%s" % (" ".join(args), r))
+            check("--shard" in r.err and "e.g. --shard 2/4" in r.err,
+                  "%s: the refusal names neither the option nor the fix:\n%s"
+                  % (" ".join(args), r))
+        other = next(n for n in NAMES if shard_of(n, 2) == 2)
+        r = sim.mw(["fetch", "--shard", "1/2", other], config=path)
+        eq(r.rc, 2, "exit of fetch --shard 1/2 %s (shard 2's)\n%s" % (other, r))
+        check("goes to shard 2/2" in r.err, "the refusal names no shard:\n%s" % r)
+        for args in (["shards"], ["shards", "0"], ["shards", "1025"], ["shards", "2", "--from", "x"]):
+            r = sim.mw(args, config=path)
+            eq(r.rc, 2, "exit of %s\n%s" % (" ".join(args), r))
+        check(not os.path.exists(os.path.join(sim.dir, "state-bad", "store.db")),
+              "a refused command made a store")
+
+
+if __name__ == "__main__":
+    mwtest.main([test_two_shards, test_growing, test_refusals])
