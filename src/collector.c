@@ -117,6 +117,25 @@ static int selected(const collector *c, const char *name)
 	return 0;
 }
 
+size_t collector_shard_count(const struct mw_config *cfg, const struct mw_shard *sh)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nintegrations; i++)
+		n += (size_t)shard_takes(sh, cfg->integrations[i].name);
+	return n;
+}
+
+void collector_shard_of_store(struct mw_store *s, struct mw_shard *sh)
+{
+	char row[32] = "", why[160];
+
+	sh->k = sh->n = 0;
+	/* A row this version cannot read counts as no shard. */
+	if (s && store_meta_get(s, SHARD_META_KEY, row, sizeof(row)) == 0 && row[0] &&
+	    shard_parse(row, sh, why, sizeof(why)) < 0)
+		sh->k = sh->n = 0;
+}
 
 static void status_init(struct job *j)
 {

@@ -548,7 +548,7 @@ int cmd_run(const char *config, int argc, char **argv)
 	install_signals(1);
 	if (opts.shard.n)
 		snprintf(what, sizeof(what), "shard %u/%u: %zu of %zu integrations", opts.shard.k,
-			 opts.shard.n, cmd_shard_count(&cfg, &opts.shard), cfg.nintegrations);
+			 opts.shard.n, collector_shard_count(&cfg, &opts.shard), cfg.nintegrations);
 	else
 		snprintf(what, sizeof(what), "%zu integration%s", cfg.nintegrations,
 			 cfg.nintegrations == 1 ? "" : "s");
@@ -916,7 +916,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	/* Is someone collecting? Asked without taking the lock or writing to
 	 * its file, so a run starting now is not refused, nor its pid hidden. */
 	collecting = s && store_lock_holder(cfg.state_dir, &pid) == 1;
-	cmd_shard_of_store(s, &shard);
+	collector_shard_of_store(s, &shard);
 	if (disk_full(cfg.state_dir)) {
 		/* The collector cannot even record that in a full store. */
 		bad = 1;
@@ -941,7 +941,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			printf("collector pid %ld\n", pid);
 		if (shard.n)
 			printf("shard %u/%u: %zu of %zu integrations (the others are other shards')\n",
-			       shard.k, shard.n, cmd_shard_count(&cfg, &shard), cfg.nintegrations);
+			       shard.k, shard.n, collector_shard_count(&cfg, &shard), cfg.nintegrations);
 	}
 	for (size_t i = 0; i < cfg.nintegrations; i++) {
 		const struct mw_integration *in = &cfg.integrations[i];

@@ -7,7 +7,6 @@
 
 #include "config/config.h"
 #include "shard.h"
-#include "store/store.h"
 
 struct json_object;
 
@@ -31,12 +30,8 @@ int cmd_take_lock(const struct mw_config *cfg, int *fd, const char *what);
  * past its value), 0 another argument, -1 bad (said, naming the fix: exit
  * 2). cmd names the command for the message. */
 int cmd_shard_option(const char *cmd, int argc, char **argv, int *i, struct mw_shard *sh);
-/* How many of cfg's integrations sh takes. */
-size_t cmd_shard_count(const struct mw_config *cfg, const struct mw_shard *sh);
 /* -1 (said) when a NAME of fetch goes to another shard than sh. */
 int cmd_shard_check_names(const struct mw_shard *sh, int argc, char **argv);
-/* The shard of the collector that last started on s (n 0: none, or s NULL). */
-void cmd_shard_of_store(mw_store *s, struct mw_shard *sh);
 /* status --json's "shard": {k, n, integrations, configured}, or NULL
  * (JSON null) when unsharded. */
 struct json_object *cmd_shard_json(const struct mw_config *cfg, const struct mw_shard *sh);

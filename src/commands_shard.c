@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "collector.h"
 #include "util.h"
 
 int cmd_shard_option(const char *cmd, int argc, char **argv, int *i, struct mw_shard *sh)
@@ -31,15 +32,6 @@ int cmd_shard_option(const char *cmd, int argc, char **argv, int *i, struct mw_s
 	return 1;
 }
 
-size_t cmd_shard_count(const struct mw_config *cfg, const struct mw_shard *sh)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->nintegrations; i++)
-		n += (size_t)shard_takes(sh, cfg->integrations[i].name);
-	return n;
-}
-
 int cmd_shard_check_names(const struct mw_shard *sh, int argc, char **argv)
 {
 	/* A NAME another shard takes would be collected by two machines. */
@@ -53,17 +45,6 @@ int cmd_shard_check_names(const struct mw_shard *sh, int argc, char **argv)
 	return 0;
 }
 
-void cmd_shard_of_store(mw_store *s, struct mw_shard *sh)
-{
-	char row[32] = "", why[160];
-
-	sh->k = sh->n = 0;
-	/* A row this version cannot read counts as no shard. */
-	if (s && store_meta_get(s, SHARD_META_KEY, row, sizeof(row)) == 0 && row[0] &&
-	    shard_parse(row, sh, why, sizeof(why)) < 0)
-		sh->k = sh->n = 0;
-}
-
 struct json_object *cmd_shard_json(const struct mw_config *cfg, const struct mw_shard *sh)
 {
 	json_object *o;
@@ -74,7 +55,7 @@ struct json_object *cmd_shard_json(const struct mw_config *cfg, const struct mw_
 	json_object_object_add(o, "k", json_object_new_int64(sh->k));
 	json_object_object_add(o, "n", json_object_new_int64(sh->n));
 	json_object_object_add(o, "integrations",
-			       json_object_new_int64((int64_t)cmd_shard_count(cfg, sh)));
+			       json_object_new_int64((int64_t)collector_shard_count(cfg, sh)));
 	json_object_object_add(o, "configured", json_object_new_int64((int64_t)cfg->nintegrations));
 	return o;
 }
