@@ -14,5 +14,7 @@ int cmd_rename(const char *config, int argc, char **argv);
 int cmd_backfill(const char *config, int argc, char **argv);
 /* commands_shard.c */
 int cmd_shards(const char *config, int argc, char **argv);
+/* commands_state.c */
+int cmd_state(const char *config, int argc, char **argv);
 
 #endif

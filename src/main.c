@@ -36,6 +36,8 @@ static const char usage[] =
 	"  mimewatch backfill NAME TYPE --since T --until T   read that span again\n"
 	"  mimewatch shards   N [--from M] which of N collectors (run --shard K/N) takes\n"
 	"                                 each integration, and what moves from M\n"
+	"  mimewatch state    export NAME [--output FILE] | import [--force] FILE\n"
+	"                                 carry an integration's cursors to another store\n"
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
@@ -59,6 +61,7 @@ static const struct {
 	{ "rename", cmd_rename },
 	{ "backfill", cmd_backfill },
 	{ "shards", cmd_shards },
+	{ "state", cmd_state },
 };
 
 #define NCOMMANDS NELEM(commands)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import time
 
 import mwtest
 from mwtest import TYPES, Sim, check, eq
@@ -125,6 +126,93 @@ def test_growing():
                   "shard %d/4's count:\n%s" % (k, r))
 
 
+def fetch_report(sim, config, *args):
+    r = sim.mw(["fetch"] + list(args), config=config)
+    eq(r.rc, 0, "exit of fetch %s\n%s" % (" ".join(args), r))
+    return r.report()
+
+
+def test_state_moves():
+    """export on the old owner, import on the new: the new one asks from the
+    exported horizon on (one page per type, not the lookback's three) and
+    delivers nothing the old one delivered; the refusals."""
+    with Sim(["--records", "250"]) as sim:
+        sim.edit_config(overlap="0s")
+        old, _, old_out = shared_config(sim, "old")
+        new, new_state, new_out = shared_config(sim, "new")
+        name = NAMES[0]
+        fetch_report(sim, old, name)
+        exported = os.path.join(sim.dir, "acme.state")
+        r = sim.mw(["state", "export", name, "--output", exported], config=old)
+        eq(r.rc, 0, "exit of state export\n%s" % r)
+        eq(os.stat(exported).st_mode & 0o777, 0o600, "mode of the exported file")
+        with open(exported) as f:
+            state = json.load(f)
+        eq((state["format"], state["version"], state["integration"]),
+           ("mimewatch-state", 1, name), "the exported header")
+        check(state["exported_by"] and state["exported_at"].endswith("Z"), repr(state))
+        eq(sorted(t["type"] for t in state["types"]), sorted(TYPES), "exported types")
+        check(all(t["horizon"] > 0 and t["collected"] for t in state["types"]),
+              "exported cursors: %r" % state["types"])
+
+        # 1. the refusals, before anything is written
+        def refused(path, text, rc=2, args=()):
+            r = sim.mw(["state", "import"] + list(args) + [path], config=new)
+            eq(r.rc, rc, "exit of state import %s\n%s" % (os.path.basename(path), r))
+            check(text in r.err, "the refusal does not say %r:\n%s" % (text, r))
+
+        def variant(tag, **kv):
+            path = os.path.join(sim.dir, tag + ".state")
+            with open(path, "w") as f:
+                json.dump(dict(state, **kv), f)
+            return path
+
+        refused(variant("v2", version=2), "export it again with this version")
+        refused(variant("other", integration="nosuch"), "no integration named 'nosuch'")
+        refused(variant("junk", types=[{"type": "url", "horizon": "soon"}]),
+                "not a time")
+        refused(exported + ".missing", "No such file")
+        check(not os.path.exists(os.path.join(new_state, "store.db")),
+              "a refused import made a store")
+
+        # 2. the import, then a fetch on the new owner
+        r = sim.mw(["state", "import", exported], config=new)
+        eq(r.rc, 0, "exit of state import\n%s" % r)
+        for t in state["types"]:
+            check("%s/%s: horizon " % (name, t["type"]) in r.out, "import says:\n%s" % r)
+        asked = {t: sim.path_requests(t) for t in TYPES}
+        time.sleep(2)   # past lag (1s): a window to ask for
+        rep = fetch_report(sim, new, name)
+        for t in TYPES:
+            eq(sim.path_requests(t) - asked[t], 1,
+               "requests of %s/%s after the import (from lookback: 3)" % (name, t))
+            eq(rep[(name, t)]["new"], 0, "%s/%s new on the new owner" % (name, t))
+            eq(ndjson_ids(new_out, name, t), [], "%s/%s delivered again" % (name, t))
+            eq(sorted(ndjson_ids(old_out, name, t)), sorted(
+                mwtest.message_ids(sim.truth(t))), "%s/%s on the old owner" % (name, t))
+
+        # without an import the new owner starts from lookback: every page
+        asked = {t: sim.path_requests(t) for t in TYPES}
+        rep = fetch_report(sim, new, NAMES[1])
+        for t in TYPES:
+            eq(sim.path_requests(t) - asked[t], 3, "requests of %s/%s with no import"
+               % (NAMES[1], t))
+
+        # 3. now further ahead than the file: refused unless --force
+        refused(exported, "further ahead")
+        r = sim.mw(["state", "import", "--force", exported], config=new)
+        eq(r.rc, 0, "exit of state import --force\n%s" % r)
+
+        # 4. a collector holds the store: refused, naming it
+        service = mwtest.mimewatch_bg(["run"], config=new)
+        try:
+            mwtest.wait_for(lambda: json.loads(sim.mw(["status", "--json"], config=new).out)
+                            .get("collector_pid") == service.pid, 20, "the run to start")
+            refused(exported, "another mimewatch (pid %d)" % service.pid, rc=1)
+        finally:
+            mwtest.stop_bg(service)
+
+
 def test_refusals():
     with Sim(write_config=True) as sim:
         path, _, _ = shared_config(sim, "bad")
@@ -148,4 +236,4 @@ def test_refusals():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_two_shards, test_growing, test_refusals])
+    mwtest.main([test_two_shards, test_growing, test_state_moves, test_refusals])
