@@ -100,6 +100,9 @@ def test_two_shards():
                                  "configured": len(NAMES)}, "status --json shard of %d/2" % k)
             eq(sorted(i["name"] for i in js["integrations"]), sorted(mine[k]),
                "integrations status --json lists on shard %d/2" % k)
+            r = sim.mw(["status", "--metrics"], config=machines[k][0])
+            eq(sorted(set(re.findall(r'integration="([^"]+)"', r.out))), sorted(mine[k]),
+               "integrations in status --metrics of shard %d/2" % k)
             r = sim.mw(["status"], config=machines[k][0])
             check("shard %d/2: %d of %d integrations" % (k, len(mine[k]), len(NAMES)) in r.out,
                   "status does not name its shard:\n%s" % r)
