@@ -24,6 +24,8 @@
 #define STATE_FORMAT "mimewatch-state"
 #define STATE_VERSION 1
 #define STATE_MAX_BYTES (16 << 20)
+/* A type is a bit of an integration's types: at most this many. */
+#define STATE_MAX_TYPES (sizeof(unsigned) * CHAR_BIT)
 
 static const char state_usage[] =
 	"usage: mimewatch state [--config FILE] export NAME [--output FILE]\n"
@@ -213,6 +215,7 @@ static int read_types(json_object *root, const struct mw_integration *in, const 
 		      struct imported *out, size_t *n)
 {
 	json_object *types;
+	unsigned seen = 0;
 
 	*n = 0;
 	if (!json_object_object_get_ex(root, "types", &types) ||
@@ -229,13 +232,13 @@ static int read_types(json_object *root, const struct mw_integration *in, const 
 
 		memset(im, 0, sizeof(*im));
 		if ((lt = logtype_index(get_str(t, "type"))) < 0 ||
-		    !(in->types & (1u << lt))) {
-			fprintf(stderr, "mimewatch state: %s: type %zu is not one %s collects here "
-					"(its types: in the config); add it to the integration's "
-					"types, or import on the machine whose config has it\n",
-				cmd_safe(path), i + 1, in->name);
+		    !(in->types & (1u << lt)) || (seen & (1u << lt))) {
+			fprintf(stderr, "mimewatch state: %s: type %zu is not one %s collects here, "
+					"or comes twice; add it to the integration's types, or "
+					"export the file again\n", cmd_safe(path), i + 1, in->name);
 			return -1;
 		}
+		seen |= 1u << lt;
 		im->type = mw_logtypes[lt].name;
 		if (get_i64(t, "horizon", &im->cur.horizon) < 0 || window_of(t, &im->cur) < 0 ||
 		    spans_ok(t, "backfills", &im->backfills) < 0 ||
@@ -342,7 +345,7 @@ static const struct mw_integration *check_header(const struct mw_config *cfg, js
 static int state_import(const struct mw_config *cfg, const char *path, int force)
 {
 	const struct mw_integration *in;
-	struct imported im[32];
+	struct imported im[STATE_MAX_TYPES];
 	json_object *root;
 	char *text = NULL;
 	size_t len, n = 0;

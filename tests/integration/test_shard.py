@@ -174,6 +174,8 @@ def test_state_moves():
         refused(variant("other", integration="nosuch"), "no integration named 'nosuch'")
         refused(variant("junk", types=[{"type": "url", "horizon": "soon"}]),
                 "not a time")
+        refused(variant("twice", types=[state["types"][0]] * 2), "comes twice")
+        refused(variant("noformat", format=None), "not a mimewatch-state file of version 1")
         refused(exported + ".missing", "No such file")
         check(not os.path.exists(os.path.join(new_state, "store.db")),
               "a refused import made a store")
