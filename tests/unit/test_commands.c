@@ -245,6 +245,35 @@ static void test_run_args(void **state)
 	assert_int_equal(access(state_dir, F_OK), -1);
 }
 
+/* shards and state: bad usage is exit 2 before the config is read, and
+ * touches no state directory */
+static void test_shards_state_args(void **state)
+{
+	(void)state;
+	expect(run(cmd_shards, missing, "0", NULL), 2,
+	       "mimewatch shards: N '0' is not a number of collectors; give 1..1024, e.g. "
+	       "mimewatch shards 4\n");
+	expect(run(cmd_shards, missing, "4", "--from", "1025", NULL), 2,
+	       "mimewatch shards: --from '1025' is not a number of collectors; give 1..1024, "
+	       "e.g. mimewatch shards 4\n");
+	expect(run(cmd_shards, missing, "4", NULL), 2, no_config_msg(missing));
+	expect(run(cmd_state, missing, "export", "sim", "--output", NULL), 2,
+	       "mimewatch state: --output needs a FILE\n");
+	expect(run(cmd_state, missing, "import", "--output", "x", "f", NULL), 2,
+	       "mimewatch state: give export NAME [--output FILE] or import [--force] FILE\n"
+	       "usage: mimewatch state [--config FILE] export NAME [--output FILE]\n"
+	       "       mimewatch state [--config FILE] import [--force] FILE\n"
+	       "export writes integration NAME's cursors (per type: the horizon, the window\n"
+	       "under way and its page token, queued backfills, the spans collected; never\n"
+	       "records) as JSON to FILE (0600) or stdout. import writes them into this\n"
+	       "config's store, so its collector goes on from there. It refuses another\n"
+	       "format version, an integration or type this config lacks, and a type this\n"
+	       "store already holds further ahead (unless --force); and runs only while no\n"
+	       "collector holds the store (stop it first). Exit 0, 1 failed, 2 refused.\n");
+	expect(run(cmd_state, cfg_path, "export", "nosuch", NULL), 2, unknown_name_msg("nosuch"));
+	assert_int_equal(access(state_dir, F_OK), -1);
+}
+
 static void test_status_args(void **state)
 {
 	struct out r;
@@ -536,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_validate_args),
 		cmocka_unit_test(test_fetch_args),
 		cmocka_unit_test(test_run_args),
+		cmocka_unit_test(test_shards_state_args),
 		cmocka_unit_test(test_status_args),
 		cmocka_unit_test(test_reset_args),
 		cmocka_unit_test(test_backfill_args),
