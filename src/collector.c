@@ -109,6 +109,8 @@ void col_free_jobs(collector *c)
 
 static int selected(const collector *c, const char *name)
 {
+	if (!shard_takes(&c->opts.shard, name))
+		return 0;
 	if (c->opts.nonly == 0)
 		return 1;
 	for (int i = 0; i < c->opts.nonly; i++)
@@ -117,6 +119,25 @@ static int selected(const collector *c, const char *name)
 	return 0;
 }
 
+size_t collector_shard_count(const struct mw_config *cfg, const struct mw_shard *sh)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nintegrations; i++)
+		n += (size_t)shard_takes(sh, cfg->integrations[i].name);
+	return n;
+}
+
+void collector_shard_of_store(struct mw_store *s, struct mw_shard *sh)
+{
+	char row[32] = "", why[160];
+
+	sh->k = sh->n = 0;
+	/* A row this version cannot read counts as no shard. */
+	if (s && store_meta_get(s, SHARD_META_KEY, row, sizeof(row)) == 0 && row[0] &&
+	    shard_parse(row, sh, why, sizeof(why)) < 0)
+		sh->k = sh->n = 0;
+}
 
 static void status_init(struct job *j)
 {
@@ -387,6 +408,18 @@ collector *collector_new(const struct mw_config *cfg, const struct collector_opt
 	if (store_open(cfg->state_dir, &c->store, e) < 0) {
 		collector_free(c);
 		return NULL;
+	}
+	/* status and the console say which shard this store's collector is:
+	 * the row names the last one that collected here */
+	{
+		char sh[32] = "";
+
+		if (opts->shard.n)
+			snprintf(sh, sizeof(sh), "%u/%u", opts->shard.k, opts->shard.n);
+		if (store_meta_set(c->store, SHARD_META_KEY, sh, e) < 0) {
+			collector_free(c);
+			return NULL;
+		}
 	}
 	/* before the jobs make sources under a name typed over an old one */
 	{

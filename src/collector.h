@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "mimecast/mimecast.h"
 #include "logtypes.h"
+#include "shard.h"
 
 typedef struct collector collector;
 
@@ -26,6 +27,8 @@ struct collector_opts {
 	                             the end in once mode) */
 	const char *only[64];     /* integration names to collect; empty: all */
 	int nonly;
+	struct mw_shard shard;    /* run/fetch --shard K/N: only the integrations
+	                             shard K takes (shard.h); n 0: all */
 };
 
 struct collector_report {
@@ -67,6 +70,13 @@ void collector_poke(collector *c);
 
 /* A pipe readable whenever something changed (drain it with read()). */
 int collector_wake_fd(collector *c);
+
+/* How many of cfg's integrations sh takes (all without sharding). */
+size_t collector_shard_count(const struct mw_config *cfg, const struct mw_shard *sh);
+/* The shard of the collector that last started on s (its meta row): n 0
+ * when it took every integration, or s is NULL. For status and the console. */
+struct mw_store;
+void collector_shard_of_store(struct mw_store *s, struct mw_shard *sh);
 
 /* Per-job figures of this run, in config then type order. */
 const struct collector_report *collector_reports(collector *c, size_t *n);

@@ -12,5 +12,9 @@ int cmd_status(const char *config, int argc, char **argv);
 int cmd_reset(const char *config, int argc, char **argv);
 int cmd_rename(const char *config, int argc, char **argv);
 int cmd_backfill(const char *config, int argc, char **argv);
+/* commands_shard.c */
+int cmd_shards(const char *config, int argc, char **argv);
+/* commands_state.c */
+int cmd_state(const char *config, int argc, char **argv);
 
 #endif

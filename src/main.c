@@ -28,12 +28,16 @@ static const char usage[] =
 	"\n"
 	"  mimewatch validate [NAME...]   check credentials and each type's permission\n"
 	"  mimewatch fetch    [NAME...]   collect everything up to now - lag, deliver, exit\n"
-	"  mimewatch run                  collect and deliver until SIGTERM or SIGINT\n"
+	"  mimewatch run    [--shard K/N] collect and deliver until SIGTERM or SIGINT\n"
 	"  mimewatch status   [--json]    every integration, type and output with its state\n"
 	"                     --events    the collector's recent events, newest first\n"
 	"  mimewatch reset    NAME [TYPE] move a horizon back (asks, or --yes)\n"
 	"  mimewatch rename   OLD NEW     rename an integration, keeping its cursors and records\n"
 	"  mimewatch backfill NAME TYPE --since T --until T   read that span again\n"
+	"  mimewatch shards   N [--from M] which of N collectors (run --shard K/N) takes\n"
+	"                                 each integration, and what moves from M\n"
+	"  mimewatch state    export NAME [--output FILE] | import [--force] FILE\n"
+	"                                 carry an integration's cursors to another store\n"
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
@@ -56,6 +60,8 @@ static const struct {
 	{ "reset", cmd_reset },
 	{ "rename", cmd_rename },
 	{ "backfill", cmd_backfill },
+	{ "shards", cmd_shards },
+	{ "state", cmd_state },
 };
 
 #define NCOMMANDS NELEM(commands)

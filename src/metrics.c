@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector.h"
 #include "logtypes.h"
 #include "output/output.h"
 
@@ -277,7 +278,9 @@ static void render_sources(mw_buf *b, const struct src_view *v, size_t n, int64_
 				   mc_class_key((enum mc_class)k), v[i].n[MX_ERRORS + k]);
 }
 
-/* Every (integration, type) the config collects, with its status and totals. */
+/* Every (integration, type) the config collects, with its status and
+ * totals; of a shard's store (run --shard), only the shard's: each of N
+ * machines then exports its own series, none another's as zeros. */
 static int source_views(mw_store *s, const struct mw_config *cfg, struct src_view **out,
 			size_t *nout, mw_err *e)
 {
@@ -285,9 +288,11 @@ static int source_views(mw_store *s, const struct mw_config *cfg, struct src_vie
 	struct tally_row *rows = NULL;
 	size_t nsts = 0, nrows = 0, n = 0;
 	struct src_view *v;
+	struct mw_shard sh;
 
 	if (s && store_list_status(s, &sts, &nsts, e) < 0)
 		return -1;
+	collector_shard_of_store(s, &sh);
 	totals_load(s, &rows, &nrows, NULL);
 	v = mw_xcalloc(cfg->nintegrations * mw_nlogtypes + 1, sizeof(*v));
 	for (size_t i = 0; i < cfg->nintegrations; i++) {
@@ -297,7 +302,7 @@ static int source_views(mw_store *s, const struct mw_config *cfg, struct src_vie
 			struct src_view *x = &v[n];
 			const struct tally_row *r;
 
-			if (!(in->types & (1u << t)))
+			if (!(in->types & (1u << t)) || !shard_takes(&sh, in->name))
 				continue;
 			x->integration = in->name;
 			x->type = mw_logtypes[t].name;

@@ -43,7 +43,8 @@ void metrics_tally_add(metrics_tally *t, const char *integration, const char *ty
 int metrics_tally_save(metrics_tally *t, mw_store *s, mw_err *e);
 
 /* Appends the exposition to out: every family with its HELP and TYPE, a
- * series per configured (integration, type) and per output. s NULL: no
+ * series per configured (integration, type) (of a shard's store, the
+ * shard's, collector_shard_of_store) and per output. s NULL: no
  * store yet (every count 0). up: 1 while a collector runs. caches: one
  * store_output_cache per output of cfg, kept by a caller that writes again
  * and again (NULL: count in full). */

@@ -204,7 +204,8 @@ static const char *view_title(struct ui_view *v)
 static void header_state(const struct ui_ctx *ctx, char *buf, size_t n)
 {
 	if (ctx->attached)
-		snprintf(buf, n, "attached to mimewatch run (pid %ld)", ctx->attached_pid);
+		snprintf(buf, n, "attached to mimewatch run (pid %ld)%s%s", ctx->attached_pid,
+			 ctx->shard[0] ? ", " : "", ctx->shard);
 	else if (ctx->exited_pid && !ctx->col)
 		snprintf(buf, n, "mimewatch run (pid %ld) exited: not collecting", ctx->exited_pid);
 	else if (ctx->col && ctx->took_over)

@@ -70,6 +70,19 @@ int session_open(struct ui_ctx *ctx, const char *path, mw_err *e)
 	return 0;
 }
 
+/* The header says which shard the run we attach to is: the row it wrote
+ * when it started (a run --shard K/N collects only some integrations). */
+static void attached_shard(struct ui_ctx *ctx)
+{
+	struct mw_shard sh;
+
+	ctx->shard[0] = '\0';
+	collector_shard_of_store(ctx->store, &sh);
+	if (sh.n && ctx->cfg)
+		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
+			 sh.k, sh.n, collector_shard_count(ctx->cfg, &sh), ctx->cfg->nintegrations);
+}
+
 int session_start_collector(struct ui_ctx *ctx)
 {
 	struct collector_opts opts;
@@ -97,6 +110,7 @@ int session_start_collector(struct ui_ctx *ctx)
 		if (r == 0) {
 			ctx->attached = 1;
 			ctx->attached_pid = pid;
+			attached_shard(ctx);
 			frame_dirty();
 			return 0;
 		}
@@ -224,6 +238,7 @@ static int new_holder(struct ui_ctx *ctx, long pid)
 	se.seen_pid = 0;
 	ctx->attached = 1;
 	ctx->attached_pid = pid;
+	attached_shard(ctx);
 	ctx->exited_pid = 0;
 	ui_app_message(ctx, ROLE_OK, "a new mimewatch run (pid %ld) collects: attached to it", pid);
 	frame_dirty();

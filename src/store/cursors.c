@@ -544,11 +544,14 @@ int store_commit_batch(mw_store *s, int64_t source, const struct store_rec *recs
 	return commit(s, source, recs, n, c, b, r, e);
 }
 
-int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
+/* Replaces source's cursor with c in one transaction with an event of
+ * kind, its text: lead, the old horizon ("never"), mid, c's horizon. */
+static int cursor_replace(mw_store *s, int64_t source, const struct store_cursor *c,
+			  const char *kind, const char *lead, const char *mid, mw_err *e)
 {
-	struct store_cursor c, old;
+	struct store_cursor old;
 	sqlite3_stmt *st;
-	char in[64] = "", type[16] = "", was[32] = "never", to[32], text[96];
+	char in[64] = "", type[16] = "", was[32] = "never", to[32], text[128];
 
 	if (store_get_cursor(s, source, &old, e) < 0)
 		return -1;
@@ -560,18 +563,35 @@ int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
 		sdb_copy_col(type, sizeof type, st, 1);
 	}
 	sqlite3_reset(st);
-	memset(&c, 0, sizeof c);
-	c.horizon = horizon;
 	if (old.horizon > 0)
 		mw_format_rfc3339(old.horizon, was);
-	mw_format_rfc3339(horizon, to);
-	/* The coverage view reads the gap a reset forward leaves from this
-	 * event (store_coverage): the two times, in this form. */
-	snprintf(text, sizeof text, "horizon moved from %s to %s", was, to);
+	mw_format_rfc3339(c->horizon, to);
+	snprintf(text, sizeof text, "%s%s%s%s", lead, was, mid, to);
 	if (sdb_begin(s, e) < 0)
 		return -1;
-	if (cursor_put(s, source, &c, NULL, e) < 0 ||
-	    store_event_add(s, in, type, "reset", text, e) < 0 || sdb_commit(s, e) < 0)
+	if (cursor_put(s, source, c, NULL, e) < 0 ||
+	    store_event_add(s, in, type, kind, text, e) < 0 || sdb_commit(s, e) < 0)
 		return sdb_abort(s);
 	return 0;
+}
+
+int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
+{
+	struct store_cursor c;
+
+	memset(&c, 0, sizeof c);
+	c.horizon = horizon;
+	/* The coverage view reads the gap a reset forward leaves from this
+	 * event (store_coverage): the two times, in this form. */
+	return cursor_replace(s, source, &c, "reset", "horizon moved from ", " to ", e);
+}
+
+int store_import_cursor(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e)
+{
+	struct store_cursor own = *c;
+
+	own.backfill = 0;
+	own.covered_from = own.covered_to = 0;
+	return cursor_replace(s, source, &own, "import",
+			      "cursor imported: horizon moved from ", " to ", e);
 }

@@ -138,6 +138,9 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
  * "reset" event says from where to where (the coverage view's reason for
  * the gap a reset forward leaves). */
 int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e);
+/* mimewatch state import: the source's own cursor (horizon, window, page
+ * token) becomes c, with an "import" event; records stay as they are. */
+int store_import_cursor(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e);
 
 /* Live status of a source. The collector writes it; status, the console and
  * `status --json` read it. */

@@ -338,6 +338,24 @@ def test_run_killed_new_run_attached():
             log.close()
 
 
+def test_attached_shard():
+    """A run --shard K/N: the header says which shard it is and how many of
+    the config's integrations it takes (HACKING, "Many tenants")."""
+    with mwtest.Sim(["--span", "10m", "--spacing-ms", "500"]) as sim:
+        sim.edit_config(interval="1h")
+        log = open(os.path.join(sim.dir, "run.log"), "wb")
+        service = mwtest.mimewatch_bg(["run", "--shard", "1/1"], config=sim.config, stderr=log)
+        try:
+            wait_collected(sim, service)
+            r = console(sim, ["wait-idle", "dump home", "quit"])
+            header = r.dumps["home"][0]
+            check(header.endswith("attached to mimewatch run (pid %d), shard 1/1: 1 of 1 "
+                                  "integrations" % service.pid), "header: %r" % header)
+        finally:
+            mwtest.stop_bg(service)
+            log.close()
+
+
 if __name__ == "__main__":
-    uitest.main([test_attached_to_run, test_run_stopped_collect_here,
+    uitest.main([test_attached_to_run, test_attached_shard, test_run_stopped_collect_here,
                  test_run_killed_collect_here, test_run_killed_new_run_attached])

@@ -124,12 +124,15 @@ static void write_file(const char *path, const char *text)
 	"Checks each integration's credentials against the Mimecast API, and each chosen\n"   \
 	"log type's permission, with one row per integration and type: ok, or the error\n"    \
 	"class and its remedy. Exit 0 when every row is ok, 1 otherwise, 2 on bad usage.\n"
-#define FETCH_USAGE_START "usage: mimewatch fetch [--config FILE] [--retry-budget DURATION] [NAME...]\n"
+#define FETCH_USAGE_START                                                                    \
+	"usage: mimewatch fetch [--config FILE] [--retry-budget DURATION] [--shard K/N] [NAME...]\n"
 #define RUN_USAGE                                                                            \
-	"usage: mimewatch run [--config FILE]\n"                                              \
+	"usage: mimewatch run [--config FILE] [--shard K/N]\n"                                \
 	"Collects and delivers until SIGTERM or SIGINT; SIGHUP reloads the config\n"          \
 	"without losing position. Logs go to stderr. A console started meanwhile\n"          \
-	"attaches to this service through the store.\n"
+	"attaches to this service through the store.\n"                                      \
+	"--shard K/N: this is collector K (from 1) of N sharing the config; it takes\n"     \
+	"only the integrations shard K takes (mimewatch shards N lists them).\n"
 #define STATUS_USAGE_START "usage: mimewatch status [--config FILE] [--json] [--events | --coverage | --metrics]\n"
 #define RESET_USAGE                                                                          \
 	"usage: mimewatch reset [--config FILE] [--yes] [--since DURATION] NAME [TYPE]\n"     \
@@ -206,6 +209,9 @@ static void test_fetch_args(void **state)
 	/* the budget is checked before the config is read */
 	expect(run(cmd_fetch, missing, "--retry-budget", "x", NULL), 2,
 	       "mimewatch fetch: --retry-budget 'x' is not a duration; write e.g. 30s, 10m\n");
+	expect(run(cmd_fetch, missing, "--shard", NULL), 2,
+	       "mimewatch fetch: --shard '': give K/N, this collector's shard K of N collectors "
+	       "(K counts from 1), e.g. --shard 2/4\n");
 	expect(run(cmd_fetch, missing, NULL), 2, no_config_msg(missing));
 	r = run(cmd_fetch, missing, "--help", NULL);
 	assert_int_equal(r.rc, 0);
@@ -224,11 +230,47 @@ static void test_run_args(void **state)
 	       "mimewatch run: unexpected argument sim\n" RUN_USAGE);
 	expect(run(cmd_run, cfg_path, "--once", NULL), 2,
 	       "mimewatch run: unexpected argument --once\n" RUN_USAGE);
+	/* a bad shard is refused before the config is read */
+	expect(run(cmd_run, missing, "--shard", "0/4", NULL), 2,
+	       "mimewatch run: --shard '0/4': K must be 1..N and N 1..1024 (K counts from 1), "
+	       "e.g. --shard 2/4\n");
+	expect(run(cmd_run, missing, "--shard=4", NULL), 2,
+	       "mimewatch run: --shard '4': give K/N, this collector's shard K of N collectors "
+	       "(K counts from 1), e.g. --shard 2/4\n");
 	expect(run(cmd_run, missing, NULL), 2, no_config_msg(missing));
 	r = run(cmd_run, missing, "--help", NULL);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, RUN_USAGE);
 	out_free(&r);
+	assert_int_equal(access(state_dir, F_OK), -1);
+}
+
+/* shards and state: bad usage is exit 2 before the config is read, and
+ * touches no state directory */
+static void test_shards_state_args(void **state)
+{
+	(void)state;
+	expect(run(cmd_shards, missing, "0", NULL), 2,
+	       "mimewatch shards: N '0' is not a number of collectors; give 1..1024, e.g. "
+	       "mimewatch shards 4\n");
+	expect(run(cmd_shards, missing, "4", "--from", "1025", NULL), 2,
+	       "mimewatch shards: --from '1025' is not a number of collectors; give 1..1024, "
+	       "e.g. mimewatch shards 4\n");
+	expect(run(cmd_shards, missing, "4", NULL), 2, no_config_msg(missing));
+	expect(run(cmd_state, missing, "export", "sim", "--output", NULL), 2,
+	       "mimewatch state: --output needs a FILE\n");
+	expect(run(cmd_state, missing, "import", "--output", "x", "f", NULL), 2,
+	       "mimewatch state: give export NAME [--output FILE] or import [--force] FILE\n"
+	       "usage: mimewatch state [--config FILE] export NAME [--output FILE]\n"
+	       "       mimewatch state [--config FILE] import [--force] FILE\n"
+	       "export writes integration NAME's cursors (per type: the horizon, the window\n"
+	       "under way and its page token, queued backfills, the spans collected; never\n"
+	       "records) as JSON to FILE (0600) or stdout. import writes them into this\n"
+	       "config's store, so its collector goes on from there. It refuses another\n"
+	       "format version, an integration or type this config lacks, and a type this\n"
+	       "store already holds further ahead (unless --force); and runs only while no\n"
+	       "collector holds the store (stop it first). Exit 0, 1 failed, 2 refused.\n");
+	expect(run(cmd_state, cfg_path, "export", "nosuch", NULL), 2, unknown_name_msg("nosuch"));
 	assert_int_equal(access(state_dir, F_OK), -1);
 }
 
@@ -523,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_validate_args),
 		cmocka_unit_test(test_fetch_args),
 		cmocka_unit_test(test_run_args),
+		cmocka_unit_test(test_shards_state_args),
 		cmocka_unit_test(test_status_args),
 		cmocka_unit_test(test_reset_args),
 		cmocka_unit_test(test_backfill_args),
