@@ -427,6 +427,13 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	free(old_reports);
 	c->owned = mw_xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
 	c->owned[c->nowned++] = cfg;
+	struct output_set bos = config_output_set(cfg);
+	mw_err be;
+
+	/* An output this reload adds starts now before any thread delivers
+	 * it or the next page is stored. */
+	if (outputs_begin(&bos, c->store, &be) < 0)
+		mw_log(0, "%s", be.msg);
 	pthread_mutex_lock(&c->out_mu);
 	c->cfg = cfg;
 	pthread_mutex_unlock(&c->out_mu);

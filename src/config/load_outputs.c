@@ -2,7 +2,8 @@
  *
  * Owns each entry of outputs: its type (the names are output_type_name's),
  * the keys that type accepts, its name, its secret (token or api_key, inline,
- * _file, _env or _credential, through load.c's cfgload_secret), batch and timeout, and the
+ * _file, _env or _credential, through load.c's cfgload_secret), batch,
+ * batch_bytes, timeout and start, and the
  * checks of its url, brokers and index or topic template; and, across the
  * entries, that no two NDJSON outputs share a directory. load.c calls
  * cfgload_output for each entry, then cfgload_output_dirs, and adds the
@@ -62,6 +63,46 @@ static int out_secret(struct cfgload_ctx *c, const struct node *m, const char *w
 		return cfgload_fail(c, given->line, "%s: %s: is empty; write the %s", who, key,
 				    key);
 	return cfgload_secret(c, given, who, key, form, s);
+}
+
+/* start: oldest (the default: every stored record) or now (only records
+ * stored after the output's offset is first made; outputs_begin). It acts
+ * once: an offset the store has is never moved by changing the key. */
+static int out_start(struct cfgload_ctx *c, const struct node *m, const char *who, int *now)
+{
+	const struct node *v = cfgtree_map_get(m, "start");
+	char sh[72];
+
+	if (!v)
+		return 0;
+	if (cfgload_want_scalar(c, v, who, "start") < 0)
+		return -1;
+	if (strcmp(v->str, "oldest") && strcmp(v->str, "now"))
+		return cfgload_fail(c, v->line, "%s: start: '%s' is neither oldest nor now; "
+				    "write start: now to deliver only records collected from "
+				    "now on", who, cfgschema_show(v->str, sh));
+	*now = strcmp(v->str, "now") == 0;
+	return 0;
+}
+
+/* batch_bytes: a size from 1K to 64M; a batch closes at batch records or
+ * at this many bytes of lines, whichever comes first. */
+static int out_batch_bytes(struct cfgload_ctx *c, const struct node *m, const char *who,
+			   int64_t *bytes)
+{
+	const struct node *v = cfgtree_map_get(m, "batch_bytes");
+	char sh[72];
+
+	if (!v)
+		return 0;
+	if (cfgload_want_scalar(c, v, who, "batch_bytes") < 0)
+		return -1;
+	if (mw_parse_size(v->str, bytes) < 0 || *bytes < OUT_BATCH_BYTES_MIN ||
+	    *bytes > OUT_BATCH_BYTES_MAX)
+		return cfgload_fail(c, v->line, "%s: batch_bytes: '%s' is not a size from 1K to "
+				    "64M (an integer and K or M); e.g. batch_bytes: 512K", who,
+				    cfgschema_show(v->str, sh));
+	return 0;
 }
 
 /* scheme://host:port with one of the schemes; the sink checks the rest
@@ -199,6 +240,9 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 					    cfgschema_show(v->str, sh));
 		o->batch = (int)n;
 	}
+	if (out_batch_bytes(c, m, who, &o->batch_bytes) < 0 ||
+	    out_start(c, m, who, &o->start_now) < 0)
+		return -1;
 	if ((v = cfgtree_map_get(m, "timeout"))) {
 		if (cfgload_duration(c, v, who, "timeout", &o->timeout) < 0)
 			return -1;

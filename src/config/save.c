@@ -364,6 +364,12 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		snprintf(d, sizeof(d), "%d", o->batch);
 		emit_raw(b, 2, &first, "batch", d);
 	}
+	if (o->batch_bytes) {
+		mw_format_size(o->batch_bytes, d, sizeof(d));
+		emit_raw(b, 2, &first, "batch_bytes", d);
+	}
+	if (o->start_now)
+		emit_raw(b, 2, &first, "start", "now");
 	if (o->kind != MW_OUT_NDJSON && o->timeout && o->timeout != DEFAULT_OUT_TIMEOUT) {
 		mw_format_duration(o->timeout, d, sizeof(d));
 		emit_raw(b, 2, &first, "timeout", d);

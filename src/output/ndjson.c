@@ -617,6 +617,25 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 	return failed ? -1 : 0;
 }
 
+int outputs_begin(const struct output_set *cfg, mw_store *s, mw_err *e)
+{
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *out = &cfg->outputs[i];
+		const char *name = out->name && *out->name ? out->name : "ndjson";
+		int made;
+
+		if (!out->start_now)
+			continue;
+		made = store_output_begin_now(s, name, e);
+		if (made < 0)
+			return -1;
+		if (made)
+			mw_log(1, "output '%s': start: now: begins after the %lld records stored",
+			       name, (long long)store_max_rowid(s));
+	}
+	return 0;
+}
+
 int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s)
 {
 	int64_t min = -1;

@@ -31,6 +31,9 @@ struct mw_output {
 	char *brokers, *topic;      /* kafka */
 	struct mw_secret token;     /* hec token, elasticsearch api_key */
 	int batch;                  /* records per send, default 500 */
+	int64_t batch_bytes;        /* bytes per send (network), 0: 4 MiB */
+	int start_now;              /* start: now: a new offset begins at the
+				     * newest record, not the oldest */
 	int64_t timeout;            /* seconds per send, default 10 */
 	int line;
 };
@@ -98,6 +101,12 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 /* Test seam: forgets which outputs this process has recovered, so the next
  * outputs_deliver recovers again as a freshly started process would. */
 void outputs_forget_recovery(void);
+
+/* Gives each output with start: now that the store has no offset for yet
+ * an offset at the newest stored record, so it delivers only what is
+ * collected from now on. Called before any delivery or collection (at
+ * start and on reload); an offset once made is never moved by it. */
+int outputs_begin(const struct output_set *cfg, mw_store *s, mw_err *e);
 
 /* The lowest offset over all outputs (what retention may delete up to). */
 int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s);

@@ -20,6 +20,9 @@
 #include <stdint.h>
 #include "output.h"
 
+/* Bytes of lines per send when batch_bytes is not given (mimewatch.yaml(5)). */
+#define DEFAULT_BATCH_BYTES ((size_t)4 << 20)
+
 /* One record to deliver. */
 struct sink_msg {
 	const char *line;           /* the NDJSON object, without the '\n' */

@@ -91,6 +91,7 @@ static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_in
 	so->topic = o->topic;
 	so->hostname = o->hostname;
 	so->batch_max = o->batch;
+	so->batch_bytes = (size_t)o->batch_bytes;
 	so->timeout_ms = (int)(o->timeout > 0 ? o->timeout * 1000 : 10000);
 	so->abort_flag = abort_flag;
 }
@@ -98,9 +99,13 @@ static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_in
 /* ---- one batch --------------------------------------------------------------- */
 
 /* The rows of a batch: every string lives in one buffer (offsets until the
- * buffer stops growing), the messages point into it afterwards. */
+ * buffer stops growing), the messages point into it afterwards. A batch
+ * closes at batch records or once its lines reach batch_bytes (lines_max),
+ * whichever comes first; it always holds at least one row. */
 struct rowbuf {
 	mw_buf text;
+	size_t lines, lines_max;    /* the lines' bytes so far, the limit */
+	int full;                   /* closed by lines_max */
 	struct rowref {
 		size_t line, integration, type, id;
 		size_t line_len;
@@ -139,7 +144,9 @@ static int take_row(const struct store_row *row, void *ctx)
 	r->time = row->time;
 	r->rowid = row->rowid;
 	r->revision = row->revision;
-	return 0;
+	rb->lines += r->line_len + 1;
+	rb->full = rb->lines_max && rb->lines >= rb->lines_max;
+	return rb->full;
 }
 
 static void rowbuf_msgs(const struct rowbuf *rb, struct sink_msg *m)
@@ -242,7 +249,9 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 	if (store_output_get(ws->s, wk->name, &last, e) < 0)
 		return -1;
 	mw_buf_reset(&ws->rb.text);
-	ws->rb.n = 0;
+	ws->rb.n = ws->rb.lines = 0;
+	ws->rb.full = 0;
+	ws->rb.lines_max = o->batch_bytes > 0 ? (size_t)o->batch_bytes : DEFAULT_BATCH_BYTES;
 	if (store_each_after(ws->s, last, (size_t)(o->batch > 0 ? o->batch : 500), take_row,
 			     &ws->rb, e) < 0)
 		return -1;
@@ -290,7 +299,7 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 			mw_log(0, "%s", line);
 		}
 		mw_err_clear(e);
-		return ws->rb.n == (size_t)(o->batch > 0 ? o->batch : 500) ? 1 : 0;
+		return ws->rb.full || ws->rb.n == (size_t)(o->batch > 0 ? o->batch : 500) ? 1 : 0;
 	}
 	if (why == SINK_FATAL) {
 		*fatal = 1;
@@ -469,7 +478,7 @@ static int same_output(const struct mw_output *a, const struct mw_output *b)
 	       mw_str_same(a->ca_file, b->ca_file) && mw_str_same(a->hostname, b->hostname) &&
 	       mw_str_same(a->index, b->index) && mw_str_same(a->brokers, b->brokers) &&
 	       mw_str_same(a->topic, b->topic) && mw_str_same(a->token.value, b->token.value) &&
-	       a->batch == b->batch && a->timeout == b->timeout;
+	       a->batch == b->batch && a->batch_bytes == b->batch_bytes && a->timeout == b->timeout;
 }
 
 void sink_workers_reload(sink_workers *w, const struct output_set *cfg)

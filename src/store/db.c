@@ -97,6 +97,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "WHERE r.rowid>?1 ORDER BY r.rowid LIMIT ?2",
 	[ST_MAX_ROWID] = "SELECT coalesce(max(rowid),0) FROM records",
 	[ST_OUT_GET] = "SELECT last_rowid FROM outputs WHERE name=?1",
+	[ST_OUT_BEGIN] = "INSERT INTO outputs(name,last_rowid,state,error,updated) "
+			 "VALUES(?1,(SELECT coalesce(max(rowid),0) FROM records),'ok','',?2) "
+			 "ON CONFLICT(name) DO NOTHING",
 	[ST_OUT_FILES] = "SELECT path,size FROM output_files WHERE output=?1 ORDER BY path",
 	[ST_OUT_REGISTER] = "INSERT OR IGNORE INTO output_files(output,path,size) "
 			    "VALUES(?1,?2,?3)",

@@ -79,6 +79,19 @@ int store_output_get(mw_store *s, const char *output, int64_t *last_rowid, mw_er
 	return 0;
 }
 
+int store_output_begin_now(mw_store *s, const char *output, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_BEGIN, e);
+
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	sqlite3_bind_int64(st, 2, mw_now_ms());
+	if (sdb_done(s, st, "making an output offset", e) < 0)
+		return -1;
+	return sqlite3_changes(s->db) > 0;
+}
+
 int store_output_files(mw_store *s, const char *output, struct store_file_size **out,
 		       size_t *n, mw_err *e)
 {

@@ -196,6 +196,9 @@ int64_t store_max_rowid(mw_store *s);
 
 /* Output offsets: last rowid delivered, and per file the committed size. */
 int store_output_get(mw_store *s, const char *output, int64_t *last_rowid, mw_err *e);
+/* Makes an output's offset at the newest record unless it has one: 1 made,
+ * 0 it had one (start: now, output.h outputs_begin). */
+int store_output_begin_now(mw_store *s, const char *output, mw_err *e);
 struct store_file_size { char path[4096]; int64_t size; };
 int store_output_files(mw_store *s, const char *output, struct store_file_size **out,
 		       size_t *n, mw_err *e);
