@@ -368,6 +368,12 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		mw_format_size(o->batch_bytes, d, sizeof(d));
 		emit_raw(b, 2, &first, "batch_bytes", d);
 	}
+	if (o->group && emit_kv(b, 2, &first, "group", o->group, "output", e) < 0)
+		return -1;
+	if (o->file_mode) {
+		snprintf(d, sizeof(d), "%04o", o->file_mode);
+		emit_raw(b, 2, &first, "mode", d);
+	}
 	if (o->start_now)
 		emit_raw(b, 2, &first, "start", "now");
 	if (o->kind != MW_OUT_NDJSON && o->timeout && o->timeout != DEFAULT_OUT_TIMEOUT) {

@@ -292,6 +292,9 @@ struct batch_file {
 
 struct batch {
 	char *dir;              /* the output's directory the paths are under */
+	unsigned file_mode;     /* mode: and group: (0: neither, the files are ours */
+	const char *group;      /* alone: 0600 in 0700) */
+	unsigned gid;
 	char date[16];
 	struct batch_file *files;
 	size_t nfiles, cap;
@@ -412,6 +415,67 @@ static void batch_destroy(struct batch *b)
 	free(b);
 }
 
+/* A directory's mode for the files' mode: x wherever r is (0640: 0750). */
+static unsigned dir_mode_of(unsigned file_mode)
+{
+	return (file_mode & 0770) | ((file_mode & 0440) >> 2);
+}
+
+/* Gives the open file or directory fd the output's mode and group where it
+ * lacks them (its readers are the group's: mode: and group:). */
+static int share_fd(const struct batch *b, int fd, const char *path, unsigned mode, mw_err *e)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		write_error(e, path, "stat", errno);
+		return -1;
+	}
+	if ((sb.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
+		write_error(e, path, "chmod", errno);
+		return -1;
+	}
+	if (b->group && sb.st_gid != (gid_t)b->gid && fchown(fd, (uid_t)-1, (gid_t)b->gid) < 0) {
+		if (errno == EPERM)
+			mw_err_set(e, "%s: cannot give it group %s: mimewatch's user is not a "
+				   "member; add it to the group (usermod -aG %s USER) or change "
+				   "group:", path, b->group, b->group);
+		else
+			write_error(e, path, "chown", errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* The output's directory and a file's <integration>/<type> directories get
+ * the mode and group too (path: the file). */
+static int share_dirs(const struct batch *b, const char *path, mw_err *e)
+{
+	char dir[4096];
+	size_t root = strlen(b->dir);
+
+	snprintf(dir, sizeof dir, "%s", path);
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(dir, '/');
+		int fd;
+
+		if (!slash || (size_t)(slash - dir) < root)
+			break;
+		*slash = '\0';
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			write_error(e, dir, "opening", errno);
+			return -1;
+		}
+		if (share_fd(b, fd, dir, dir_mode_of(b->file_mode), e) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* Opens (registering first), writes and fsyncs every file of the batch,
  * then commits. Anything that fails before the commit leaves the store as it
  * was; the caller then forces a recovery before the next write. */
@@ -450,6 +514,10 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 			return -1;
 		}
 		f->start = sb.st_size;
+		if (created && b->file_mode &&
+		    (share_fd(b, f->fd, f->path, b->file_mode, e) < 0 ||
+		     share_dirs(b, f->path, e) < 0))
+			return -1;
 		/* A new file's directory entry must outlive a power cut too. */
 		if (created && mw_fsync_parent(f->path) < 0) {
 			write_error(e, dir, "fsync", errno);
@@ -505,6 +573,10 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 	if (!b->dir)
 		b->dir = mw_xstrdup(dir);
 	b->e = e;
+	/* group alone keeps the files' 0600: the group is then only the owner */
+	b->file_mode = out->file_mode ? out->file_mode : out->group ? 0600 : 0;
+	b->group = out->group;
+	b->gid = out->gid;
 	for (;;) {
 		int64_t last, rows;
 		char date[16];

@@ -24,6 +24,9 @@ struct mw_output {
 	enum mw_output_kind kind;
 	char *name;                 /* the name: key, default the type's name */
 	char *dir;                  /* ndjson */
+	char *group;                /* ndjson: the group as written; NULL: none */
+	unsigned gid;               /* ndjson: group's gid (when group is set) */
+	unsigned file_mode;         /* ndjson: files' mode, 0: 0600 */
 	char *url;                  /* syslog, hec, elasticsearch */
 	char *ca_file;              /* syslog tls://, hec, elasticsearch */
 	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
