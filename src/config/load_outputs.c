@@ -3,7 +3,8 @@
  * Owns each entry of outputs: its type (the names are output_type_name's),
  * the keys that type accepts, its name, its secret (token or api_key, inline,
  * _file, _env or _credential, through load.c's cfgload_secret), batch,
- * batch_bytes, timeout and start, an NDJSON output's group and mode, and the
+ * batch_bytes, timeout and start, an NDJSON output's group, mode, keep and
+ * compress, and the
  * checks of its url, brokers and index or topic template; and, across the
  * entries, that no two NDJSON outputs share a directory. load.c calls
  * cfgload_output for each entry, then cfgload_output_dirs, and adds the
@@ -164,6 +165,33 @@ static int out_mode(struct cfgload_ctx *c, const struct node *m, const char *who
 	return 0;
 }
 
+/* An NDJSON output's keep (a duration, at least a day: files are daily) and
+ * compress (true or false). */
+static int out_days(struct cfgload_ctx *c, const struct node *m, const char *who,
+		    struct mw_output *o)
+{
+	const struct node *v = cfgtree_map_get(m, "keep");
+	char sh[72];
+
+	if (v) {
+		if (cfgload_duration(c, v, who, "keep", &o->keep) < 0)
+			return -1;
+		if (o->keep < 86400)
+			return cfgload_fail(c, v->line, "%s: keep: files are daily; keep them at "
+					    "least 1d, e.g. keep: 30d", who);
+	}
+	if ((v = cfgtree_map_get(m, "compress"))) {
+		if (cfgload_want_scalar(c, v, who, "compress") < 0)
+			return -1;
+		if (strcmp(v->str, "true") && strcmp(v->str, "false"))
+			return cfgload_fail(c, v->line, "%s: compress: '%s' is neither true nor "
+					    "false; write compress: true to gzip each day's file "
+					    "once the day is over", who, cfgschema_show(v->str, sh));
+		o->compress = strcmp(v->str, "true") == 0;
+	}
+	return 0;
+}
+
 /* scheme://host:port with one of the schemes; the sink checks the rest
  * (host syntax, port range) when it opens. */
 static int check_url(struct cfgload_ctx *c, const struct node *m, const char *who,
@@ -320,7 +348,8 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 		if (cfgschema_path_check(o->dir, tmp, sizeof(tmp)) < 0)
 			return cfgload_fail(c, cfgtree_map_get(m, "dir")->line, "%s: dir: %s",
 					    who, tmp);
-		if (out_group(c, m, who, o) < 0 || out_mode(c, m, who, &o->file_mode) < 0)
+		if (out_group(c, m, who, o) < 0 || out_mode(c, m, who, &o->file_mode) < 0 ||
+		    out_days(c, m, who, o) < 0)
 			return -1;
 		break;
 	case MW_OUT_SYSLOG:

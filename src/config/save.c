@@ -374,6 +374,12 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		snprintf(d, sizeof(d), "%04o", o->file_mode);
 		emit_raw(b, 2, &first, "mode", d);
 	}
+	if (o->keep) {
+		mw_format_duration(o->keep, d, sizeof(d));
+		emit_raw(b, 2, &first, "keep", d);
+	}
+	if (o->compress)
+		emit_raw(b, 2, &first, "compress", "true");
 	if (o->start_now)
 		emit_raw(b, 2, &first, "start", "now");
 	if (o->kind != MW_OUT_NDJSON && o->timeout && o->timeout != DEFAULT_OUT_TIMEOUT) {

@@ -57,7 +57,8 @@ const size_t cfgschema_ntop_keys = NELEM(cfgschema_top_keys);
 
 /* The keys each output type accepts (the network ones also take batch,
  * batch_bytes and timeout; every one start). The types' names are output_type_name's. */
-static const char *const ndjson_keys[] = { "type", "name", "dir", "group", "mode", "start" };
+static const char *const ndjson_keys[] = { "type", "name", "dir", "group", "mode", "keep",
+					   "compress", "start" };
 static const char *const syslog_keys[] = { "type", "name", "url", "ca_file", "hostname",
 					   "batch", "batch_bytes", "timeout", "start" };
 static const char *const hec_keys[] = { "type", "name", "url", "ca_file", "index", "token",

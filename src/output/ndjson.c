@@ -46,6 +46,7 @@ struct out_state {
 	struct batch *batch;    /* kept between deliveries: its buffers stay grown */
 	int recovered;
 	int last_ok;            /* last state written to the store: 1 ok, 0 error, -1 none */
+	char swept[16];         /* the day its over days were last swept (keep, compress) */
 	char **known;
 	size_t nknown, cap;
 };
@@ -421,9 +422,8 @@ static unsigned dir_mode_of(unsigned file_mode)
 	return (file_mode & 0770) | ((file_mode & 0440) >> 2);
 }
 
-/* Gives the open file or directory fd the output's mode and group where it
- * lacks them (its readers are the group's: mode: and group:). */
-static int share_fd(const struct batch *b, int fd, const char *path, unsigned mode, mw_err *e)
+int ndjson_share_fd(int fd, const char *path, unsigned mode, const char *group, unsigned gid,
+		    mw_err *e)
 {
 	struct stat sb;
 
@@ -435,11 +435,11 @@ static int share_fd(const struct batch *b, int fd, const char *path, unsigned mo
 		write_error(e, path, "chmod", errno);
 		return -1;
 	}
-	if (b->group && sb.st_gid != (gid_t)b->gid && fchown(fd, (uid_t)-1, (gid_t)b->gid) < 0) {
+	if (group && sb.st_gid != (gid_t)gid && fchown(fd, (uid_t)-1, (gid_t)gid) < 0) {
 		if (errno == EPERM)
 			mw_err_set(e, "%s: cannot give it group %s: mimewatch's user is not a "
 				   "member; add it to the group (usermod -aG %s USER) or change "
-				   "group:", path, b->group, b->group);
+				   "group:", path, group, group);
 		else
 			write_error(e, path, "chown", errno);
 		return -1;
@@ -467,7 +467,7 @@ static int share_dirs(const struct batch *b, const char *path, mw_err *e)
 			write_error(e, dir, "opening", errno);
 			return -1;
 		}
-		if (share_fd(b, fd, dir, dir_mode_of(b->file_mode), e) < 0) {
+		if (ndjson_share_fd(fd, dir, dir_mode_of(b->file_mode), b->group, b->gid, e) < 0) {
 			close(fd);
 			return -1;
 		}
@@ -515,7 +515,7 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 		}
 		f->start = sb.st_size;
 		if (created && b->file_mode &&
-		    (share_fd(b, f->fd, f->path, b->file_mode, e) < 0 ||
+		    (ndjson_share_fd(f->fd, f->path, b->file_mode, b->group, b->gid, e) < 0 ||
 		     share_dirs(b, f->path, e) < 0))
 			return -1;
 		/* A new file's directory entry must outlive a power cut too. */
@@ -546,6 +546,34 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 	rc = store_output_commit(s, o->name, b->last_rowid, sizes, b->nfiles, e);
 	free(sizes);
 	return rc;
+}
+
+/* Once a day (and at the first delivery in a process), after a delivery
+ * that did not fail, so every line of an over day is committed: keep and
+ * compress (ndjson_days.c). */
+static int sweep_days(const struct output_set *cfg, const struct mw_output *out,
+		      struct out_state *o, mw_err *e)
+{
+	struct ndjson_days d;
+	char dir[4096];
+
+	if (!out->keep && !out->compress)
+		return 0;
+	memset(&d, 0, sizeof d);
+	d.now = mw_now();
+	utc_date(d.now, d.today);
+	if (strcmp(d.today, o->swept) == 0)
+		return 0;
+	d.dir = outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
+	d.keep = out->keep;
+	d.compress = out->compress;
+	d.file_mode = out->file_mode ? out->file_mode : out->group ? 0600 : 0;
+	d.group = out->group;
+	d.gid = out->gid;
+	if (ndjson_days_sweep(&d, e) < 0)
+		return -1;
+	memcpy(o->swept, d.today, sizeof o->swept);
+	return 0;
 }
 
 static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *out,
@@ -660,6 +688,8 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 			int64_t at;
 
 			rc = deliver_ndjson(cfg, out, o, s, delivered, &oe);
+			if (rc == 0)
+				rc = sweep_days(cfg, out, o, &oe);
 			if (store_output_get(s, name, &at, &ignored) < 0)
 				at = 0;
 			if (min_ndjson < 0 || at < min_ndjson)

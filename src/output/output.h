@@ -2,8 +2,8 @@
  * takes them: the NDJSON files, and the network outputs (syslog, Splunk HEC,
  * Elasticsearch, Kafka), each from its own durable offset in the store.
  *
- * May include: the C library, libcurl, librelp, librdkafka (in its .c files
- * only), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
+ * May include: the C library, libcurl, librelp, librdkafka, zlib (in its .c
+ * files only), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
  * netpolicy.h) and store/store.h. Reads only its own structs (struct
  * mw_output, struct output_set): never a config file, config/ or the
  * Mimecast client. The transports' interface (struct sink_ops) is in
@@ -27,6 +27,8 @@ struct mw_output {
 	char *group;                /* ndjson: the group as written; NULL: none */
 	unsigned gid;               /* ndjson: group's gid (when group is set) */
 	unsigned file_mode;         /* ndjson: files' mode, 0: 0600 */
+	int64_t keep;               /* ndjson: seconds a day's file is kept, 0 ever */
+	int compress;               /* ndjson: gzip each day once it is over */
 	char *url;                  /* syslog, hec, elasticsearch */
 	char *ca_file;              /* syslog tls://, hec, elasticsearch */
 	char *hostname;             /* syslog HOSTNAME (default: this host's name) */

@@ -85,4 +85,25 @@ void sink_template(mw_buf *out, const char *tmpl, const char *integration, const
  * dropped, not retried. */
 void output_count_failure(mw_store *s, const char *name);
 
+/* ndjson.c: gives the open file or directory fd mode and, when group is
+ * set, gid, where it lacks them (an NDJSON output's mode: and group:). */
+int ndjson_share_fd(int fd, const char *path, unsigned mode, const char *group, unsigned gid,
+		    mw_err *e);
+
+/* ndjson_days.c: an NDJSON output's days before today, swept after a
+ * delivery that did not fail. */
+struct ndjson_days {
+	const char *dir;            /* the output's directory */
+	char today[16];             /* YYYY-MM-DD (UTC): this day is left alone */
+	int64_t now;                /* epoch seconds */
+	int64_t keep;               /* seconds; 0 keep every day */
+	int compress;               /* gzip each day that is over */
+	unsigned file_mode;         /* mode: (0: 0600 and no group) */
+	const char *group;
+	unsigned gid;
+};
+/* Gzips each over day's plain file (compress) and deletes the files of
+ * days that ended more than keep ago; both crash safe (ndjson_days.c). */
+int ndjson_days_sweep(const struct ndjson_days *d, mw_err *e);
+
 #endif

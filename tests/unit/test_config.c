@@ -459,7 +459,7 @@ static void test_error_unknown_key(void **state)
 		     "heartbeat, metrics_file, max_store, keep_delivered, proxy");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
 		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
-		     "dir, group, mode, start");
+		     "dir, group, mode, keep, compress, start");
 }
 
 /* proxy: the integration's wins over the top level's, none turns it off,
@@ -828,7 +828,7 @@ static void test_error_outputs(void **state)
 		     "to 64M (an integer and K or M); e.g. batch_bytes: 512K");
 	expect_error("outputs:\n  - type: ndjson\n    dir: /o\n    mode: 0660\n    mode2: 1\n",
 		     "config.yaml:5: output #1 (ndjson): unknown key 'mode2'; did you mean "
-		     "'mode'? valid keys: type, name, dir, group, mode, start");
+		     "'mode'? valid keys: type, name, dir, group, mode, keep, compress, start");
 	expect_error("outputs:\n  - type: ndjson\n    dir: /o\n    mode: 0664\n",
 		     "config.yaml:4: output #1 (ndjson): mode: 0664 gives others access to the "
 		     "records; leave the last digit 0, e.g. mode: 0640, and use group: for the "
