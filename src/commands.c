@@ -1,10 +1,11 @@
 /* commands.c - validate, fetch, run, status, reset, rename and
- * backfill (HACKING,
+ * backfill (replay: commands_replay.c) (HACKING,
  * "Commands and exit status"). Exit status: 0 ok, 1 failed for at least
  * one integration or type (the others still done; reasons on stderr, one
  * line each, with the remedy), 2 bad usage, unknown NAME, missing or bad
  * config. */
 #include "commands.h"
+#include "commands_private.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -30,8 +31,6 @@
 #include "store/store.h"
 #include "util.h"
 
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
 /* The longest duration an option takes, as the config's (src/config/): past it
  * a retry budget in ms overflows, a reset horizon leaves the calendar. */
 #define OPT_DURATION_MAX ((int64_t)36500 * 86400)
@@ -48,7 +47,7 @@
 static mw_buf safe_bufs[NSAFE];
 static unsigned safe_next;
 
-static const char *safe(const char *s)
+const char *cmd_safe(const char *s)
 {
 	return sanitize_text(&safe_bufs[safe_next++ % NSAFE], s);
 }
@@ -135,7 +134,7 @@ static const char *config_path(const char *config, char *buf, size_t n)
 }
 
 /* Loads the config for a headless command: a missing file is exit 2. */
-static int load(const char *config, struct mw_config *cfg)
+int cmd_load(const char *config, struct mw_config *cfg)
 {
 	char buf[4096];
 	const char *path = config_path(config, buf, sizeof(buf));
@@ -179,7 +178,7 @@ static int check_names(const struct mw_config *cfg, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!config_find(cfg, argv[i])) {
 			fprintf(stderr, "mimewatch: no integration named '%s' in %s (configured:",
-				safe(argv[i]), safe(cfg->path ? cfg->path : "the config"));
+				cmd_safe(argv[i]), cmd_safe(cfg->path ? cfg->path : "the config"));
 			for (size_t k = 0; k < cfg->nintegrations; k++)
 				fprintf(stderr, " %s", cfg->integrations[k].name);
 			fprintf(stderr, ")\n");
@@ -199,7 +198,7 @@ static int wants(int argc, char **argv, const char *name)
 	return 0;
 }
 
-static int is_help(const char *a)
+int cmd_is_help(const char *a)
 {
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
@@ -271,7 +270,7 @@ static void install_signals(int with_reload)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-static int take_lock(const struct mw_config *cfg, int *fd, const char *what)
+int cmd_take_lock(const struct mw_config *cfg, int *fd, const char *what)
 {
 	mw_err e;
 	long pid = 0;
@@ -309,7 +308,7 @@ int cmd_validate(const char *config, int argc, char **argv)
 	int failed = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(validate_usage, stdout);
 			return 0;
 		}
@@ -319,7 +318,7 @@ int cmd_validate(const char *config, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (load(config, &cfg) < 0)
+	if (cmd_load(config, &cfg) < 0)
 		return EXIT_USAGE;
 	if (check_names(&cfg, argc, argv) < 0) {
 		config_free(&cfg);
@@ -333,8 +332,8 @@ int cmd_validate(const char *config, int argc, char **argv)
 			continue;
 		validate_integration(in, &rep, NULL);
 		if (rep.account_ok)
-			printf("%-20s %-14s %s (%s)\n", in->name, "account", safe(rep.account_name),
-			       safe(rep.account_code));
+			printf("%-20s %-14s %s (%s)\n", in->name, "account", cmd_safe(rep.account_name),
+			       cmd_safe(rep.account_code));
 		else
 			printf("%-20s %-14s not readable (%s); the log types are checked below\n",
 			       in->name, "account", mc_class_name(rep.account_res.cls));
@@ -348,10 +347,10 @@ int cmd_validate(const char *config, int argc, char **argv)
 			failed = 1;
 			printf("%-20s %-14s %s (HTTP %ld%s%s): %s\n", in->name, r->lt->name,
 			       mc_class_name(r->res.cls), r->res.http_status,
-			       r->res.code[0] ? " " : "", safe(r->res.code), safe(r->res.remedy));
+			       r->res.code[0] ? " " : "", cmd_safe(r->res.code), cmd_safe(r->res.remedy));
 			fprintf(stderr, "mimewatch: %s/%s: %s: %s%s%s\n", in->name, r->lt->name,
-				mc_class_name(r->res.cls), safe(r->res.message),
-				r->res.message[0] ? "; " : "", safe(r->res.remedy));
+				mc_class_name(r->res.cls), cmd_safe(r->res.message),
+				r->res.message[0] ? "; " : "", cmd_safe(r->res.remedy));
 		}
 	}
 	config_free(&cfg);
@@ -392,9 +391,9 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 			fprintf(stderr, "mimewatch: %s/%s: %s (HTTP %ld%s%s)%s%s; remedy: %s\n",
 				r[i].integration, r[i].lt->name, mc_class_name(r[i].last.cls),
 				r[i].last.http_status, r[i].last.code[0] ? " " : "",
-				safe(r[i].last.code), r[i].last.message[0] ? ": " : "",
-				safe(r[i].last.message),
-				safe(r[i].last.remedy[0] ? r[i].last.remedy
+				cmd_safe(r[i].last.code), r[i].last.message[0] ? ": " : "",
+				cmd_safe(r[i].last.message),
+				cmd_safe(r[i].last.remedy[0] ? r[i].last.remedy
 							 : mc_class_remedy(r[i].last.cls)));
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++) {
@@ -402,11 +401,11 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 
 		if (cfg->outputs[i].kind == MW_OUT_NDJSON)
 			printf("records in %s\n",
-			       safe(outputs_ndjson_dir(cfg->state_dir, &cfg->outputs[i], dir, sizeof(dir))));
+			       cmd_safe(outputs_ndjson_dir(cfg->state_dir, &cfg->outputs[i], dir, sizeof(dir))));
 		else
-			printf("output %s: %s %s\n", safe(cfg->outputs[i].name),
+			printf("output %s: %s %s\n", cmd_safe(cfg->outputs[i].name),
 			       output_type_name(cfg->outputs[i].kind),
-			       safe(output_target(&cfg->outputs[i])));
+			       cmd_safe(output_target(&cfg->outputs[i])));
 	}
 }
 
@@ -426,7 +425,7 @@ int cmd_fetch(const char *config, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		int64_t secs;
 
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(fetch_usage, stdout);
 			free(names);
 			return 0;
@@ -437,13 +436,13 @@ int cmd_fetch(const char *config, int argc, char **argv)
 
 			if (mw_parse_duration(v, &secs) < 0) {
 				fprintf(stderr, "mimewatch fetch: --retry-budget '%s' is not a "
-						"duration; write e.g. 30s, 10m\n", safe(v));
+						"duration; write e.g. 30s, 10m\n", cmd_safe(v));
 				free(names);
 				return EXIT_USAGE;
 			}
 			if (secs > OPT_DURATION_MAX) {
 				fprintf(stderr, "mimewatch fetch: --retry-budget '%s' is out of range; "
-						"give at most 36500d, e.g. 10m\n", safe(v));
+						"give at most 36500d, e.g. 10m\n", cmd_safe(v));
 				free(names);
 				return EXIT_USAGE;
 			}
@@ -457,7 +456,7 @@ int cmd_fetch(const char *config, int argc, char **argv)
 		}
 		names[nnames++] = argv[i];
 	}
-	if (load(config, &cfg) < 0) {
+	if (cmd_load(config, &cfg) < 0) {
 		free(names);
 		return EXIT_USAGE;
 	}
@@ -468,7 +467,7 @@ int cmd_fetch(const char *config, int argc, char **argv)
 	}
 	for (int i = 0; i < nnames; i++)
 		opts.only[opts.nonly++] = names[i];
-	if (take_lock(&cfg, &lockfd, "fetch") < 0) {
+	if (cmd_take_lock(&cfg, &lockfd, "fetch") < 0) {
 		config_free(&cfg);
 		free(names);
 		return EXIT_FAILED;
@@ -508,16 +507,16 @@ int cmd_run(const char *config, int argc, char **argv)
 	int lockfd = -1, rc;
 
 	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(run_usage, stdout);
 			return 0;
 		}
 		fprintf(stderr, "mimewatch run: unexpected argument %s\n%s", argv[i], run_usage);
 		return EXIT_USAGE;
 	}
-	if (load(config, &cfg) < 0)
+	if (cmd_load(config, &cfg) < 0)
 		return EXIT_USAGE;
-	if (take_lock(&cfg, &lockfd, "run") < 0) {
+	if (cmd_take_lock(&cfg, &lockfd, "run") < 0) {
 		config_free(&cfg);
 		return EXIT_FAILED;
 	}
@@ -654,8 +653,8 @@ static int print_events(const struct mw_config *cfg, int as_json)
 			else
 				snprintf(who, sizeof(who), "%s",
 					 ev[i].integration[0] ? ev[i].integration : "-");
-			printf("%s  %s  %s: %s\n", when, safe(who), safe(ev[i].kind),
-			       safe(ev[i].text));
+			printf("%s  %s  %s: %s\n", when, cmd_safe(who), cmd_safe(ev[i].kind),
+			       cmd_safe(ev[i].text));
 		}
 	}
 	free(ev);
@@ -837,7 +836,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	int collecting;
 
 	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(status_usage, stdout);
 			return 0;
 		}
@@ -866,7 +865,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			"--json, --events and --coverage\n%s", status_usage);
 		return EXIT_USAGE;
 	}
-	if (load(config, &cfg) < 0)
+	if (cmd_load(config, &cfg) < 0)
 		return EXIT_USAGE;
 	if (metrics) {
 		int rc = print_metrics(&cfg);
@@ -901,7 +900,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		bad = 1;
 		if (!as_json)
 			printf("disk full: free space on %s; collection is paused, nothing is lost, "
-			       "and it resumes where it stopped\n", safe(cfg.state_dir));
+			       "and it resumes where it stopped\n", cmd_safe(cfg.state_dir));
 	}
 	if (as_json) {
 		root = json_object_new_object();
@@ -913,7 +912,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		jints = json_object_new_array();
 		jouts = json_object_new_array();
 	} else {
-		printf("state %s; %s\n", safe(cfg.state_dir),
+		printf("state %s; %s\n", cmd_safe(cfg.state_dir),
 		       collecting ? "collecting" : "no collector running");
 		if (collecting)
 			printf("collector pid %ld\n", pid);
@@ -930,7 +929,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			json_add_str(ji, "base_url", in->base_url);
 			jtypes = json_object_new_array();
 		} else {
-			printf("\n%s  %s (%s)\n", in->name, safe(in->base_url),
+			printf("\n%s  %s (%s)\n", in->name, cmd_safe(in->base_url),
 			       in->api == 2 ? "API 2.0" : "API 1.0");
 		}
 		for (size_t t = 0; t < mw_nlogtypes; t++) {
@@ -998,7 +997,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			fmt_time(st->horizon, hz, sizeof(hz));
 			fmt_time(st->next_poll, np, sizeof(np));
 			printf("  %-14s %-10s last success %s; records: last poll %lld, 24 h %lld, "
-			       "total %lld", mw_logtypes[t].name, safe(st->state), ls,
+			       "total %lld", mw_logtypes[t].name, cmd_safe(st->state), ls,
 			       (long long)st->records_last_poll, (long long)st->records_24h,
 			       (long long)st->total);
 			if (lag >= 0)
@@ -1021,15 +1020,15 @@ int cmd_status(const char *config, int argc, char **argv)
 			if (strcmp(st->err_class, "ok") != 0 && st->http_status > 0)
 				printf("    %s (HTTP %ld%s%s): %s\n    remedy: %s\n",
 				       mc_class_name(mc_class_from_key(st->err_class)), st->http_status,
-				       st->err_code[0] ? " " : "", safe(st->err_code),
-				       safe(st->err_message), safe(st->remedy));
+				       st->err_code[0] ? " " : "", cmd_safe(st->err_code),
+				       cmd_safe(st->err_message), cmd_safe(st->remedy));
 			else if (strcmp(st->err_class, "ok") != 0) /* no response: a local failure */
 				printf("    %s (%s): %s\n    remedy: %s\n",
 				       mc_class_name(mc_class_from_key(st->err_class)),
-				       safe(st->err_code[0] ? st->err_code : "no response"),
-				       safe(st->err_message), safe(st->remedy));
+				       cmd_safe(st->err_code[0] ? st->err_code : "no response"),
+				       cmd_safe(st->err_message), cmd_safe(st->remedy));
 			if (warn)
-				printf("    warning: %s\n", safe(warn));
+				printf("    warning: %s\n", cmd_safe(warn));
 		}
 		if (as_json) {
 			json_object_object_add(ji, "types", jtypes);
@@ -1039,7 +1038,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	for (size_t i = 0; i < cfg.noutputs; i++) {
 		const struct mw_output *o = &cfg.outputs[i];
 		struct store_output_info oi;
-		char dir[4096], target[4096], age[32];
+		char dir[4096], target[4096], age[32], replay[1400];
 		int full = 0;
 
 		memset(&oi, 0, sizeof(oi));
@@ -1060,6 +1059,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		} else {
 			snprintf(target, sizeof(target), "%s", output_target(o));
 		}
+		output_replay_state(s, o->name, replay, sizeof(replay));
 		/* An output that never ran but has nothing to deliver is fine. */
 		if (strcmp(oi.state, "ok") != 0 && (strcmp(oi.state, "idle") != 0 ||
 						    oi.lag_records > 0))
@@ -1079,16 +1079,19 @@ int cmd_status(const char *config, int argc, char **argv)
 			json_add_str(jo, "state", oi.state);
 			json_add_str(jo, "error", oi.error);
 			json_object_object_add(jo, "disk_full", json_object_new_boolean(full));
+			json_add_str(jo, "replay", replay);
 			json_object_array_add(jouts, jo);
 		} else {
 			mw_format_duration(oi.lag_seconds, age, sizeof(age));
 			printf("\noutput %s (%s) %s: %s, %lld delivered, %lld records waiting%s%s\n",
-			       safe(o->name), output_type_name(o->kind), safe(target), safe(oi.state),
+			       cmd_safe(o->name), output_type_name(o->kind), cmd_safe(target), cmd_safe(oi.state),
 			       (long long)oi.delivered, (long long)oi.lag_records,
 			       oi.lag_records ? ", oldest collected " : "",
 			       oi.lag_records ? age : "");
 			if (oi.error[0])
-				printf("    error: %s\n", safe(oi.error));
+				printf("    error: %s\n", cmd_safe(oi.error));
+			if (replay[0])
+				printf("    replay: %s\n", cmd_safe(replay));
 		}
 	}
 	if (as_json) {
@@ -1126,7 +1129,7 @@ static int hand_over(mw_store *s, const char *integration, const char *type,
 	if (state == 2)
 		return 0;
 	fprintf(stderr, "%s: the running collector (pid %ld) %s\n", who, pid,
-		state == 3 ? safe(result) : "did not answer within 10 s; the request stays queued");
+		state == 3 ? cmd_safe(result) : "did not answer within 10 s; the request stays queued");
 	return -1;
 }
 
@@ -1171,7 +1174,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 	mw_err e;
 
 	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(reset_usage, stdout);
 			return 0;
 		} else if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0) {
@@ -1183,12 +1186,12 @@ int cmd_reset(const char *config, int argc, char **argv)
 
 			if (mw_parse_duration(v, &since) < 0) {
 				fprintf(stderr, "mimewatch reset: --since '%s' is not a duration; "
-						"write e.g. 48h, 7d\n", safe(v));
+						"write e.g. 48h, 7d\n", cmd_safe(v));
 				return EXIT_USAGE;
 			}
 			if (since > OPT_DURATION_MAX) {
 				fprintf(stderr, "mimewatch reset: --since '%s' is out of range; give at "
-						"most 36500d, e.g. 7d\n", safe(v));
+						"most 36500d, e.g. 7d\n", cmd_safe(v));
 				return EXIT_USAGE;
 			}
 		} else if (argv[i][0] == '-') {
@@ -1207,7 +1210,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 		fprintf(stderr, "mimewatch reset: which integration?\n%s", reset_usage);
 		return EXIT_USAGE;
 	}
-	if (load(config, &cfg) < 0)
+	if (cmd_load(config, &cfg) < 0)
 		return EXIT_USAGE;
 	in = config_find(&cfg, name);
 	if (!in) {
@@ -1298,11 +1301,11 @@ int cmd_rename(const char *config, int argc, char **argv)
 	mw_err e;
 
 	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(rename_usage, stdout);
 			return 0;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "mimewatch rename: unknown option %s\n%s", safe(argv[i]),
+			fprintf(stderr, "mimewatch rename: unknown option %s\n%s", cmd_safe(argv[i]),
 				rename_usage);
 			return EXIT_USAGE;
 		} else if (!from) {
@@ -1319,7 +1322,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 			rename_usage);
 		return EXIT_USAGE;
 	}
-	if (load(config, &cfg) < 0)
+	if (cmd_load(config, &cfg) < 0)
 		return EXIT_USAGE;
 	if (!config_find(&cfg, from)) {
 		check_names(&cfg, 1, (char **)&from);
@@ -1328,18 +1331,18 @@ int cmd_rename(const char *config, int argc, char **argv)
 	}
 	/* the new name checked as loading checks it, before anything changes */
 	if (config_rename_integration(&cfg, from, to, &e) < 0) {
-		fprintf(stderr, "mimewatch rename: %s\n", safe(e.msg));
+		fprintf(stderr, "mimewatch rename: %s\n", cmd_safe(e.msg));
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
 	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		if (collector_rename_integration(s, cfg.path, from, to, &e) < 0) {
-			fprintf(stderr, "mimewatch rename: %s\n", safe(e.msg));
+			fprintf(stderr, "mimewatch rename: %s\n", cmd_safe(e.msg));
 			rc = EXIT_FAILED;
 		} else {
 			printf("renamed %s to %s in %s; cursors and records kept\n", from, to,
-			       safe(cfg.path));
+			       cmd_safe(cfg.path));
 		}
 		close(lockfd);
 	} else if (locked == 0) {
@@ -1348,7 +1351,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 			rc = EXIT_FAILED;
 		else
 			printf("renamed %s to %s in %s by the running collector (pid %ld); "
-			       "cursors and records kept\n", from, to, safe(cfg.path), pid);
+			       "cursors and records kept\n", from, to, cmd_safe(cfg.path), pid);
 	} else {
 		rc = EXIT_FAILED;
 	}
@@ -1382,7 +1385,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char **opt = NULL;
 
-		if (is_help(argv[i])) {
+		if (cmd_is_help(argv[i])) {
 			fputs(backfill_usage, stdout);
 			return 0;
 		} else if (!strncmp(argv[i], "--since", 7) && (!argv[i][7] || argv[i][7] == '=')) {
@@ -1390,7 +1393,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 		} else if (!strncmp(argv[i], "--until", 7) && (!argv[i][7] || argv[i][7] == '=')) {
 			opt = &until;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "mimewatch backfill: unknown option %s\n%s", safe(argv[i]),
+			fprintf(stderr, "mimewatch backfill: unknown option %s\n%s", cmd_safe(argv[i]),
 				backfill_usage);
 			return EXIT_USAGE;
 		} else if (!name) {
@@ -1415,11 +1418,11 @@ int cmd_backfill(const char *config, int argc, char **argv)
 	    (mw_parse_mc_date(until, strlen(until), &to) < 0 &&
 	     (to = strtoll(until, NULL, 10)) <= 0) || to <= from) {
 		fprintf(stderr, "mimewatch backfill: --since '%s' and --until '%s' are not a span: "
-				"give epoch seconds or dates, --since first\n", safe(since),
-			safe(until));
+				"give epoch seconds or dates, --since first\n", cmd_safe(since),
+			cmd_safe(until));
 		return EXIT_USAGE;
 	}
-	if (load(config, &cfg) < 0)
+	if (cmd_load(config, &cfg) < 0)
 		return EXIT_USAGE;
 	if (!(in = config_find(&cfg, name))) {
 		check_names(&cfg, 1, (char **)&name);
@@ -1430,7 +1433,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 		known |= (in->types & (1u << t)) && !strcmp(type, mw_logtypes[t].name);
 	if (!known) {
 		fprintf(stderr, "mimewatch backfill: '%s' is not a type collected by %s\n",
-			safe(type), name);
+			cmd_safe(type), name);
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}

@@ -12,5 +12,7 @@ int cmd_status(const char *config, int argc, char **argv);
 int cmd_reset(const char *config, int argc, char **argv);
 int cmd_rename(const char *config, int argc, char **argv);
 int cmd_backfill(const char *config, int argc, char **argv);
+/* commands_replay.c */
+int cmd_replay(const char *config, int argc, char **argv);
 
 #endif

@@ -34,6 +34,7 @@ static const char usage[] =
 	"  mimewatch reset    NAME [TYPE] move a horizon back (asks, or --yes)\n"
 	"  mimewatch rename   OLD NEW     rename an integration, keeping its cursors and records\n"
 	"  mimewatch backfill NAME TYPE --since T --until T   read that span again\n"
+	"  mimewatch replay   OUTPUT --since T [--until T]    deliver a span again\n"
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
@@ -56,6 +57,7 @@ static const struct {
 	{ "reset", cmd_reset },
 	{ "rename", cmd_rename },
 	{ "backfill", cmd_backfill },
+	{ "replay", cmd_replay },
 };
 
 #define NCOMMANDS NELEM(commands)

@@ -548,6 +548,37 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 	return rc;
 }
 
+/* The mode mode: and group: ask for, 0 when neither is given (group alone
+ * keeps the files' 0600: the group is then only the owner's). */
+static unsigned share_mode(const struct mw_output *out)
+{
+	return out->file_mode ? out->file_mode : out->group ? 0600 : 0;
+}
+
+/* The output's batch, its buffers kept between deliveries, for dir (a
+ * reload that moved the output gives other file names). */
+static struct batch *batch_for(struct out_state *o, const struct mw_output *out,
+			       const char *dir, mw_err *e)
+{
+	struct batch *b;
+
+	if (!o->batch)
+		o->batch = mw_xcalloc(1, sizeof *o->batch);
+	b = o->batch;
+	if (b->dir && strcmp(b->dir, dir) != 0) {
+		batch_free(b);
+		free(b->dir);
+		b->dir = NULL;
+	}
+	if (!b->dir)
+		b->dir = mw_xstrdup(dir);
+	b->e = e;
+	b->file_mode = share_mode(out);
+	b->group = out->group;
+	b->gid = out->gid;
+	return b;
+}
+
 /* Once a day (and at the first delivery in a process), after a delivery
  * that did not fail, so every line of an over day is committed: keep and
  * compress (ndjson_days.c). */
@@ -567,7 +598,7 @@ static int sweep_days(const struct output_set *cfg, const struct mw_output *out,
 	d.dir = outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
 	d.keep = out->keep;
 	d.compress = out->compress;
-	d.file_mode = out->file_mode ? out->file_mode : out->group ? 0600 : 0;
+	d.file_mode = share_mode(out);
 	d.group = out->group;
 	d.gid = out->gid;
 	if (ndjson_days_sweep(&d, e) < 0)
@@ -586,25 +617,9 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 		return -1;
 	if (!o->recovered && recover(o, s, e) < 0)
 		return -1;
-	struct batch *b;
+	struct batch *b = batch_for(o, out, dir, e);
 	int rc = 0;
 
-	if (!o->batch)
-		o->batch = mw_xcalloc(1, sizeof *o->batch);
-	b = o->batch;
-	if (b->dir && strcmp(b->dir, dir) != 0) {
-		/* a reload moved the output: other file names */
-		batch_free(b);
-		free(b->dir);
-		b->dir = NULL;
-	}
-	if (!b->dir)
-		b->dir = mw_xstrdup(dir);
-	b->e = e;
-	/* group alone keeps the files' 0600: the group is then only the owner */
-	b->file_mode = out->file_mode ? out->file_mode : out->group ? 0600 : 0;
-	b->group = out->group;
-	b->gid = out->gid;
 	for (;;) {
 		int64_t last, rows;
 		char date[16];
@@ -665,6 +680,50 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 	}
 	batch_reuse(b);  /* closes the files; the buffers stay for the next call */
 	return rc < 0 ? -1 : 0;
+}
+
+int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
+		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e)
+{
+	struct out_state *o;
+	struct batch *b;
+	char dir[4096], date[16];
+	int64_t after = 0, offset;
+	int rc = 0;
+
+	pthread_mutex_lock(&states_lock);
+	o = state_for(out->name);
+	outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
+	if (mw_mkdir_p(dir, e) < 0 || (!o->recovered && recover(o, s, e) < 0)) {
+		pthread_mutex_unlock(&states_lock);
+		return -1;
+	}
+	b = batch_for(o, out, dir, e);
+	for (;;) {
+		utc_date(mw_now(), date);
+		if (strcmp(date, b->date) != 0) {
+			batch_free(b);
+			memcpy(b->date, date, sizeof b->date);
+		}
+		batch_reuse(b);
+		rc = store_each_in_span(s, sp, after, BATCH_ROWS, batch_row, b, e);
+		if (rc < 0 || b->failed || b->rows == 0)
+			break;
+		after = b->last_rowid;
+		/* the files' sizes are committed, the offset stays where it is */
+		if ((rc = store_output_get(s, o->name, &offset, e)) < 0)
+			break;
+		b->last_rowid = offset;
+		if ((rc = batch_write(o, s, b, e)) < 0) {
+			o->recovered = 0;  /* cut the partial tail before writing again */
+			break;
+		}
+		*done += b->rows;
+		output_replay_note(s, o->name, sp, "running", *done, NULL);
+	}
+	batch_reuse(b);
+	pthread_mutex_unlock(&states_lock);
+	return rc < 0 || b->failed ? -1 : 0;
 }
 
 int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivered, mw_err *e)

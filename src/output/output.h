@@ -153,6 +153,19 @@ int sink_workers_finish(sink_workers *w, mw_err *e);
 /* Aborts sends in flight (within about a second) and joins. NULL is fine. */
 void sink_workers_stop(sink_workers *w);
 
+/* ---- replay (workers.c; ndjson.c for NDJSON): the stored records of a
+ * span (by record time) delivered once more to the output named name,
+ * after a loss downstream: the same lines and ids as the first delivery,
+ * through the output's own sink or files, the output's offset untouched
+ * (they are extra deliveries). The caller holds state_dir's lock and, for
+ * NDJSON, the directory's. Progress and result go to the store for status
+ * (output_replay_state). *done gets the records delivered; -1 with e set
+ * when the replay stopped. */
+int output_replay(const struct output_set *cfg, const char *name,
+		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e);
+/* What status shows of the output's last replay, "" when none. */
+void output_replay_state(mw_store *s, const char *name, char *out, size_t n);
+
 /* "Send test record" (the console's t): one test record straight through
  * the named output's transport (NDJSON: a probe file in its directory, the
  * data files are left alone). 0 delivered, -1 not; result says which, with

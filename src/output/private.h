@@ -85,6 +85,16 @@ void sink_template(mw_buf *out, const char *tmpl, const char *integration, const
  * dropped, not retried. */
 void output_count_failure(mw_store *s, const char *name);
 
+/* The state of an output's replay for status (sink.c): "running", "done"
+ * or "failed", the count, the span and the error. */
+void output_replay_note(mw_store *s, const char *name, const struct store_time_span *sp,
+			const char *state, int64_t done, const char *error);
+
+/* ndjson.c: the NDJSON side of output_replay: the span's lines appended to
+ * today's files with the committed sizes, the offset left where it is. */
+int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
+		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e);
+
 /* ndjson.c: gives the open file or directory fd mode and, when group is
  * set, gid, where it lacks them (an NDJSON output's mode: and group:). */
 int ndjson_share_fd(int fd, const char *path, unsigned mode, const char *group, unsigned gid,

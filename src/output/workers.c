@@ -309,6 +309,95 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 	return -1;
 }
 
+/* ---- replay ------------------------------------------------------------------ */
+
+/* The span's rows in batches, as deliver_batch reads and sends them, but
+ * from the span and without moving the offset. Retryable failures are
+ * tried again with the worker's backoff, up to 10 minutes. */
+static int replay_network(const struct mw_output *o, const struct store_time_span *sp,
+			  mw_store *s, int64_t *done, mw_err *e)
+{
+	struct rowbuf rb;
+	struct sink_msg *msgs = NULL;
+	const struct sink_ops *ops = ops_for(o->kind);
+	struct sink_opts so;
+	atomic_int never = 0;
+	sink *sk = NULL;
+	int64_t after = 0, backoff = BACKOFF_MIN_MS, give_up = mw_mono_ms() + 600000;
+	int rc = 0;
+
+	memset(&rb, 0, sizeof(rb));
+	mw_buf_init(&rb.text);
+	fill_opts(o, &so, &never);
+	if (ops->open(&so, &sk, e) < 0) {
+		scrub_error(o, e);
+		return -1;
+	}
+	for (;;) {
+		size_t delivered = 0;
+		enum sink_fail why = SINK_RETRY;
+
+		mw_buf_reset(&rb.text);
+		rb.n = rb.lines = 0;
+		rb.lines_max = o->batch_bytes > 0 ? (size_t)o->batch_bytes : DEFAULT_BATCH_BYTES;
+		if ((rc = store_each_in_span(s, sp, after, (size_t)(o->batch > 0 ? o->batch : 500),
+					     take_row, &rb, e)) < 0 || rb.n == 0)
+			break;
+		msgs = mw_xrealloc(msgs, rb.n * sizeof(*msgs));
+		rowbuf_msgs(&rb, msgs);
+		mw_err_clear(e);
+		rc = ops->send(sk, msgs, rb.n, &delivered, &why, e);
+		scrub_error(o, e);
+		if (rc == 0)
+			delivered = rb.n;
+		if (delivered > 0) {
+			after = msgs[delivered - 1].rowid;
+			*done += (int64_t)delivered;
+			output_replay_note(s, o->name, sp, "running", *done, NULL);
+		}
+		if (rc == 0) {
+			mw_err_clear(e);  /* a record refused for good was logged by the sink */
+			continue;
+		}
+		if (why == SINK_FATAL || mw_mono_ms() + backoff > give_up)
+			break;
+		mw_log(0, "output '%s': replay: %s; retrying in %lld ms", o->name, e->msg,
+		       (long long)backoff);
+		usleep((useconds_t)backoff * 1000);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		rc = 0;
+	}
+	ops->close(sk);
+	free(msgs);
+	free(rb.refs);
+	mw_buf_free(&rb.text);
+	return rc < 0 ? -1 : 0;
+}
+
+int output_replay(const struct output_set *cfg, const char *name,
+		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e)
+{
+	const struct mw_output *o = NULL;
+	int rc;
+
+	*done = 0;
+	for (size_t i = 0; i < cfg->noutputs && !o; i++)
+		if (!strcmp(cfg->outputs[i].name, name))
+			o = &cfg->outputs[i];
+	if (!o) {
+		mw_err_set(e, "no output named '%s'", name);
+		return -1;
+	}
+	output_replay_note(s, o->name, sp, "running", 0, NULL);
+	if (o->kind == MW_OUT_NDJSON)
+		rc = ndjson_replay(cfg, o, sp, s, done, e);
+	else
+		rc = replay_network(o, sp, s, done, e);
+	output_replay_note(s, o->name, sp, rc < 0 ? "failed" : "done", *done,
+			   rc < 0 ? e->msg : NULL);
+	return rc;
+}
+
 static int64_t worker_wait(struct worker *wk, int64_t until_ms, int *finishing)
 {
 	struct sink_workers *w = wk->w;

@@ -192,6 +192,15 @@ struct store_row {
 };
 int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
 		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+/* A span of records by record time (replay): from after_rowid on, time in
+ * [since, until), of one integration and one type when they are not NULL. */
+struct store_time_span {
+	int64_t since, until;
+	const char *integration, *type;
+};
+int store_each_in_span(mw_store *s, const struct store_time_span *sp, int64_t after_rowid,
+		       size_t limit, int (*cb)(const struct store_row *row, void *ctx),
+		       void *ctx, mw_err *e);
 int64_t store_max_rowid(mw_store *s);
 
 /* Output offsets: last rowid delivered, and per file the committed size. */
