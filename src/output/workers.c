@@ -149,6 +149,20 @@ static int take_row(const struct store_row *row, void *ctx)
 	return rb->full;
 }
 
+static size_t batch_rows(const struct mw_output *o)
+{
+	return (size_t)(o->batch > 0 ? o->batch : 500);
+}
+
+/* Empty, for a batch of output o. */
+static void rowbuf_start(struct rowbuf *rb, const struct mw_output *o)
+{
+	mw_buf_reset(&rb->text);
+	rb->n = rb->lines = 0;
+	rb->full = 0;
+	rb->lines_max = o->batch_bytes > 0 ? (size_t)o->batch_bytes : DEFAULT_BATCH_BYTES;
+}
+
 static void rowbuf_msgs(const struct rowbuf *rb, struct sink_msg *m)
 {
 	for (size_t i = 0; i < rb->n; i++) {
@@ -235,6 +249,20 @@ static void set_state(struct worker *wk, struct wstate *ws, const char *state, c
 	}
 }
 
+/* HEC and Elasticsearch skip a record refused for good (and say so in e
+ * while the send succeeds) rather than block the output behind it
+ * forever: logged, then cleared. */
+static void log_skipped(const char *name, mw_err *e)
+{
+	if (e->msg[0]) {
+		char line[1200];
+
+		name_error(line, sizeof(line), name, e->msg);
+		mw_log(0, "%s", line);
+	}
+	mw_err_clear(e);
+}
+
 /* Delivers one batch. 1 delivered some and there may be more, 0 up to date,
  * -1 failed (*fatal says how). */
 static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_err *e)
@@ -248,12 +276,8 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 	*fatal = 0;
 	if (store_output_get(ws->s, wk->name, &last, e) < 0)
 		return -1;
-	mw_buf_reset(&ws->rb.text);
-	ws->rb.n = ws->rb.lines = 0;
-	ws->rb.full = 0;
-	ws->rb.lines_max = o->batch_bytes > 0 ? (size_t)o->batch_bytes : DEFAULT_BATCH_BYTES;
-	if (store_each_after(ws->s, last, (size_t)(o->batch > 0 ? o->batch : 500), take_row,
-			     &ws->rb, e) < 0)
+	rowbuf_start(&ws->rb, o);
+	if (store_each_after(ws->s, last, batch_rows(o), take_row, &ws->rb, e) < 0)
 		return -1;
 	if (ws->rb.n == 0)
 		return 0;
@@ -290,16 +314,8 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 		}
 	}
 	if (rc == 0) {
-		/* HEC and Elasticsearch skip a record refused for good (and say
-		 * so in e) rather than block the output behind it forever. */
-		if (e->msg[0]) {
-			char line[1200];
-
-			name_error(line, sizeof(line), wk->name, e->msg);
-			mw_log(0, "%s", line);
-		}
-		mw_err_clear(e);
-		return ws->rb.full || ws->rb.n == (size_t)(o->batch > 0 ? o->batch : 500) ? 1 : 0;
+		log_skipped(wk->name, e);
+		return ws->rb.full || ws->rb.n == batch_rows(o) ? 1 : 0;
 	}
 	if (why == SINK_FATAL) {
 		*fatal = 1;
@@ -337,11 +353,9 @@ static int replay_network(const struct mw_output *o, const struct store_time_spa
 		size_t delivered = 0;
 		enum sink_fail why = SINK_RETRY;
 
-		mw_buf_reset(&rb.text);
-		rb.n = rb.lines = 0;
-		rb.lines_max = o->batch_bytes > 0 ? (size_t)o->batch_bytes : DEFAULT_BATCH_BYTES;
-		if ((rc = store_each_in_span(s, sp, after, (size_t)(o->batch > 0 ? o->batch : 500),
-					     take_row, &rb, e)) < 0 || rb.n == 0)
+		rowbuf_start(&rb, o);
+		if ((rc = store_each_in_span(s, sp, after, batch_rows(o), take_row, &rb, e)) < 0 ||
+		    rb.n == 0)
 			break;
 		msgs = mw_xrealloc(msgs, rb.n * sizeof(*msgs));
 		rowbuf_msgs(&rb, msgs);
@@ -356,7 +370,7 @@ static int replay_network(const struct mw_output *o, const struct store_time_spa
 			output_replay_note(s, o->name, sp, "running", *done, NULL);
 		}
 		if (rc == 0) {
-			mw_err_clear(e);  /* a record refused for good was logged by the sink */
+			log_skipped(o->name, e);
 			continue;
 		}
 		if (why == SINK_FATAL || mw_mono_ms() + backoff > give_up)
