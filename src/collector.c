@@ -659,6 +659,7 @@ int collector_run(collector *c)
 		else
 			c->reports[i].failed = j->failed;
 	}
+	col_replay_join(c);  /* aborts within a batch once stop is set */
 	if (c->out_started) {
 		/* Deliver everything committed, then stop the thread. */
 		pthread_mutex_lock(&c->out_mu);

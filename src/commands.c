@@ -1110,7 +1110,7 @@ int cmd_status(const char *config, int argc, char **argv)
  * store, and waits up to 10 s for it: 0 carried out; -1 refused, not
  * answered in time (it stays queued) or not written, said on stderr after
  * who ("mimewatch", "mimewatch rename"). */
-static int hand_over(mw_store *s, const char *integration, const char *type,
+int cmd_hand_over(mw_store *s, const char *integration, const char *type,
 		     enum mw_request action, const char *arg, long pid, const char *who)
 {
 	char result[512] = "";
@@ -1137,7 +1137,7 @@ static int hand_over(mw_store *s, const char *integration, const char *type,
  * the lock (*lockfd: the caller acts itself, then closes it), 0 a collector
  * runs (*pid: the change is handed to it, hand_over), -1 failed (said on
  * stderr). *s is to be closed in every case. */
-static int open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd,
+int cmd_open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd,
 			     long *pid)
 {
 	mw_err e;
@@ -1247,7 +1247,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 				return 0;
 			}
 		}
-		locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+		locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
 		if (locked == 1) {
 			for (size_t t = 0; t < mw_nlogtypes; t++) {
 				int64_t src;
@@ -1268,7 +1268,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 			char arg[32];
 
 			snprintf(arg, sizeof(arg), "%lld", (long long)h);
-			if (hand_over(s, name, type ? type : "", MW_REQ_RESET, arg, pid, "mimewatch") < 0)
+			if (cmd_hand_over(s, name, type ? type : "", MW_REQ_RESET, arg, pid, "mimewatch") < 0)
 				rc = EXIT_FAILED;
 			else
 				printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
@@ -1335,7 +1335,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+	locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		if (collector_rename_integration(s, cfg.path, from, to, &e) < 0) {
 			fprintf(stderr, "mimewatch rename: %s\n", cmd_safe(e.msg));
@@ -1347,7 +1347,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 		close(lockfd);
 	} else if (locked == 0) {
 		/* A collector is running: it renames, saves and reloads. */
-		if (hand_over(s, from, "", MW_REQ_RENAME, to, pid, "mimewatch rename") < 0)
+		if (cmd_hand_over(s, from, "", MW_REQ_RENAME, to, pid, "mimewatch rename") < 0)
 			rc = EXIT_FAILED;
 		else
 			printf("renamed %s to %s in %s by the running collector (pid %ld); "
@@ -1438,7 +1438,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(arg, sizeof arg, "%lld %lld", (long long)from, (long long)to);
-	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+	locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		close(lockfd);
 		if (store_request_add(s, name, type, MW_REQ_BACKFILL, arg, &id, &e) < 0) {
@@ -1449,7 +1449,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 			       name, type);
 		}
 	} else if (locked == 0) {
-		if (hand_over(s, name, type, MW_REQ_BACKFILL, arg, pid, "mimewatch backfill") < 0)
+		if (cmd_hand_over(s, name, type, MW_REQ_BACKFILL, arg, pid, "mimewatch backfill") < 0)
 			rc = EXIT_FAILED;
 		else
 			printf("%s/%s: backfill started by the running collector (pid %ld)\n", name,

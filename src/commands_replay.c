@@ -1,8 +1,10 @@
 /* commands_replay.c - mimewatch replay (HACKING, "Commands and exit
  * status"): a span of stored records delivered once more to one output
  * after a loss downstream, through output_replay; the output's offset is
- * not moved. It holds state_dir's lock (and an NDJSON output's directory
- * lock) as fetch does, so no collector writes the same files meanwhile. */
+ * not moved. Without a collector it holds state_dir's lock (and an NDJSON
+ * output's directory lock) as fetch does and replays itself; while one
+ * runs, the replay is handed to it through the store (MW_REQ_REPLAY),
+ * which runs it beside collection. */
 #include "commands.h"
 #include "commands_private.h"
 
@@ -22,8 +24,9 @@ static const char replay_usage[] =
 	"Delivers the stored records whose time is in [since, until) once more to\n"
 	"OUTPUT, as they were delivered the first time (same lines and ids), without\n"
 	"moving its position: for a receiver that lost them. T: epoch seconds or a\n"
-	"date (2024-11-05T17:00:00Z); --until defaults to now. Exit 0 done, 1 the\n"
-	"replay stopped (status shows how far it got), 2 bad usage.\n";
+	"date (2024-11-05T17:00:00Z); --until defaults to now. While `mimewatch run`\n"
+	"collects, it runs the replay. Exit 0 done (or started by the running\n"
+	"collector), 1 the replay stopped (status shows how far it got), 2 bad usage.\n";
 
 /* A time as backfill takes it: a date, or epoch seconds. */
 static int parse_time(const char *s, int64_t *t)
@@ -86,6 +89,22 @@ static int parse_args(int argc, char **argv, const char **name, const char **sin
 	return 0;
 }
 
+/* A collector holds the lock: it runs the replay in a thread of its own,
+ * beside collection; status follows it. */
+static int hand_over(mw_store *s, const char *name, const struct store_time_span *sp, long pid)
+{
+	char arg[256];
+
+	snprintf(arg, sizeof(arg), "%s %lld %lld", name, (long long)sp->since,
+		 (long long)sp->until);
+	if (cmd_hand_over(s, sp->integration ? sp->integration : "", sp->type ? sp->type : "",
+			  MW_REQ_REPLAY, arg, pid, "mimewatch replay") < 0)
+		return EXIT_FAILED;
+	printf("output %s: replay started by the running collector (pid %ld); mimewatch "
+	       "status shows its progress\n", cmd_safe(name), pid);
+	return 0;
+}
+
 int cmd_replay(const char *config, int argc, char **argv)
 {
 	struct store_time_span sp = { 0, 0, NULL, NULL };
@@ -95,7 +114,8 @@ int cmd_replay(const char *config, int argc, char **argv)
 	struct output_set os;
 	output_dir_locks *dl = NULL;
 	mw_store *s = NULL;
-	int lockfd = -1, rc;
+	int lockfd = -1, rc, locked;
+	long pid = 0;
 	int64_t done = 0;
 	mw_err e;
 
@@ -124,13 +144,20 @@ int cmd_replay(const char *config, int argc, char **argv)
 	os.noutputs = 1;
 	rc = EXIT_FAILED;
 	signal(SIGPIPE, SIG_IGN);  /* a receiver that hangs up is an error, not death */
-	if (cmd_take_lock(&cfg, &lockfd, "replay") < 0)
+	locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
+	if (locked != 1)
+		lockfd = -1;  /* not ours to close */
+	if (locked == 0) {
+		rc = hand_over(s, name, &sp, pid);
 		goto out;
-	if (outputs_lock_dirs(&os, &dl, &e) < 0 || store_open(cfg.state_dir, &s, &e) < 0) {
+	}
+	if (locked < 0)
+		goto out;
+	if (outputs_lock_dirs(&os, &dl, &e) < 0) {
 		fprintf(stderr, "mimewatch replay: %s\n", e.msg);
 		goto out;
 	}
-	if (output_replay(&os, name, &sp, s, &done, &e) < 0) {
+	if (output_replay(&os, name, &sp, s, NULL, &done, &e) < 0) {
 		fprintf(stderr, "mimewatch replay: output '%s': %s (%lld records re-delivered "
 				"before; its position is unchanged)\n", cmd_safe(name),
 			cmd_safe(e.msg), (long long)done);

@@ -683,7 +683,8 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 }
 
 int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
-		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e)
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e)
 {
 	struct out_state *o;
 	struct batch *b;
@@ -700,6 +701,11 @@ int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
 	}
 	b = batch_for(o, out, dir, e);
 	for (;;) {
+		if (abort_flag && atomic_load(abort_flag)) {
+			mw_err_set(e, "stopped (shutting down)");
+			rc = -1;
+			break;
+		}
 		utc_date(mw_now(), date);
 		if (strcmp(date, b->date) != 0) {
 			batch_free(b);

@@ -159,10 +159,12 @@ void sink_workers_stop(sink_workers *w);
  * through the output's own sink or files, the output's offset untouched
  * (they are extra deliveries). The caller holds state_dir's lock and, for
  * NDJSON, the directory's. Progress and result go to the store for status
- * (output_replay_state). *done gets the records delivered; -1 with e set
- * when the replay stopped. */
+ * (output_replay_state). abort_flag (or NULL), set from another thread,
+ * stops it between batches. *done gets the records delivered; -1 with e
+ * set when the replay stopped. */
 int output_replay(const struct output_set *cfg, const char *name,
-		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e);
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e);
 /* What status shows of the output's last replay, "" when none. */
 void output_replay_state(mw_store *s, const char *name, char *out, size_t n);
 

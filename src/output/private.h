@@ -93,7 +93,8 @@ void output_replay_note(mw_store *s, const char *name, const struct store_time_s
 /* ndjson.c: the NDJSON side of output_replay: the span's lines appended to
  * today's files with the committed sizes, the offset left where it is. */
 int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
-		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e);
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e);
 
 /* ndjson.c: gives the open file or directory fd mode and, when group is
  * set, gid, where it lacks them (an NDJSON output's mode: and group:). */

@@ -331,7 +331,7 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
  * from the span and without moving the offset. Retryable failures are
  * tried again with the worker's backoff, up to 10 minutes. */
 static int replay_network(const struct mw_output *o, const struct store_time_span *sp,
-			  mw_store *s, int64_t *done, mw_err *e)
+			  mw_store *s, atomic_int *abort_flag, int64_t *done, mw_err *e)
 {
 	struct rowbuf rb;
 	struct sink_msg *msgs = NULL;
@@ -344,7 +344,9 @@ static int replay_network(const struct mw_output *o, const struct store_time_spa
 
 	memset(&rb, 0, sizeof(rb));
 	mw_buf_init(&rb.text);
-	fill_opts(o, &so, &never);
+	if (!abort_flag)
+		abort_flag = &never;
+	fill_opts(o, &so, abort_flag);
 	if (ops->open(&so, &sk, e) < 0) {
 		scrub_error(o, e);
 		return -1;
@@ -352,6 +354,12 @@ static int replay_network(const struct mw_output *o, const struct store_time_spa
 	for (;;) {
 		size_t delivered = 0;
 		enum sink_fail why = SINK_RETRY;
+
+		if (atomic_load(abort_flag)) {
+			mw_err_set(e, "stopped (shutting down)");
+			rc = -1;
+			break;
+		}
 
 		rowbuf_start(&rb, o);
 		if ((rc = store_each_in_span(s, sp, after, batch_rows(o), take_row, &rb, e)) < 0 ||
@@ -377,7 +385,8 @@ static int replay_network(const struct mw_output *o, const struct store_time_spa
 			break;
 		mw_log(0, "output '%s': replay: %s; retrying in %lld ms", o->name, e->msg,
 		       (long long)backoff);
-		usleep((useconds_t)backoff * 1000);
+		for (int64_t slept = 0; slept < backoff && !atomic_load(abort_flag); slept += 100)
+			mw_sleep_ms(100);
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 		rc = 0;
 	}
@@ -389,7 +398,8 @@ static int replay_network(const struct mw_output *o, const struct store_time_spa
 }
 
 int output_replay(const struct output_set *cfg, const char *name,
-		  const struct store_time_span *sp, mw_store *s, int64_t *done, mw_err *e)
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e)
 {
 	const struct mw_output *o = NULL;
 	int rc;
@@ -404,9 +414,9 @@ int output_replay(const struct output_set *cfg, const char *name,
 	}
 	output_replay_note(s, o->name, sp, "running", 0, NULL);
 	if (o->kind == MW_OUT_NDJSON)
-		rc = ndjson_replay(cfg, o, sp, s, done, e);
+		rc = ndjson_replay(cfg, o, sp, s, abort_flag, done, e);
 	else
-		rc = replay_network(o, sp, s, done, e);
+		rc = replay_network(o, sp, s, abort_flag, done, e);
 	output_replay_note(s, o->name, sp, rc < 0 ? "failed" : "done", *done,
 			   rc < 0 ? e->msg : NULL);
 	return rc;

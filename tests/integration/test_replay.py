@@ -9,6 +9,9 @@ test_replay: after a fetch to NDJSON and HEC, replay to HEC (one type) and
   else. Each output's offset (delivered_rowid) is unchanged, status shows
   the replay's result, and a fetch afterwards delivers nothing again.
   A bad output name exits 2 naming the outputs; a bad span exits 2.
+test_replay_running: while `mimewatch run` collects, replay is handed to
+  it and runs beside collection: the same exact ids (HEC) and lines
+  (NDJSON), offsets unchanged, status "done: N records".
 """
 
 import calendar
@@ -34,13 +37,18 @@ def raw_lines(sim):
     return out
 
 
+def with_hec(sim):
+    """A strict HEC receiver and an output to it: (receiver, env)."""
+    rx = StrictHttp(sim.dir)
+    add_outputs(sim, "  - type: hec\n    url: %s\n    token_env: MW_TEST_HEC_TOKEN\n"
+                % rx.hec_url)
+    return rx, env_with(MW_TEST_HEC_TOKEN=rx.hec_token)
+
+
 def test_replay():
     n = 120
     with Sim(["--records", str(n)]) as sim:
-        rx = StrictHttp(sim.dir)
-        env = env_with(MW_TEST_HEC_TOKEN=rx.hec_token)
-        add_outputs(sim, "  - type: hec\n    url: %s\n    token_env: MW_TEST_HEC_TOKEN\n"
-                    % rx.hec_url)
+        rx, env = with_hec(sim)
         r = sim.mw(["fetch"], env=env)
         eq(r.rc, 0, "fetch\n%s" % r)
         first = raw_lines(sim)
@@ -100,5 +108,53 @@ def test_replay():
         rx.stop()
 
 
+def wait_replay(sim, env, name, want):
+    def done():
+        st = outputs_status(sim, env=env)[name]["replay"]
+        check(not st.startswith("failed"), "%s replay failed: %s" % (name, st))
+        return st.startswith("done: %d records" % want)
+    mwout.wait_until(done, 60, "the %s replay done" % name)
+
+
+def test_replay_running():
+    n = 120
+    with Sim(["--records", str(n)]) as sim:
+        rx, env = with_hec(sim)
+        p = mwtest.mimewatch_bg(["run"], config=sim.config, env=env)
+        try:
+            mwout.wait_until(lambda: len(rx.state()["hec_ids"]) >= 3 * n
+                             and len(raw_lines(sim)) >= 3 * n, 60, "run delivering")
+            first = raw_lines(sim)
+            eq(len(first), 3 * n, "NDJSON lines after run delivered")
+            objs = [(json.loads(l), l) for l in first]
+            times = sorted(epoch(o["time"]) for o, _ in objs)
+            since, until = times[len(times) // 3], times[2 * len(times) // 3]
+            in_span = [(o, l) for o, l in objs if since <= epoch(o["time"]) < until]
+            before = outputs_status(sim, env=env)
+
+            r = sim.mw(["replay", "hec", "--since", str(since), "--until", str(until)],
+                       env=env)
+            eq(r.rc, 0, "replay hec while run collects\n%s" % r)
+            check("started by the running collector" in r.out, "hand-over said:\n%s" % r)
+            wait_replay(sim, env, "hec", len(in_span))
+            eq(sorted(rx.state()["hec_ids"][3 * n:]), sorted(o["id"] for o, _ in in_span),
+               "ids the running collector's replay re-delivered to hec")
+
+            r = sim.mw(["replay", "ndjson", "--since", str(since), "--until", str(until)],
+                       env=env)
+            eq(r.rc, 0, "replay ndjson while run collects\n%s" % r)
+            wait_replay(sim, env, "ndjson", len(in_span))
+            extra = collections.Counter(raw_lines(sim)) - collections.Counter(first)
+            eq(sorted(extra.elements()), sorted(l for _, l in in_span),
+               "lines the running collector's replay added")
+            st = outputs_status(sim, env=env)
+            for name in ("hec", "ndjson"):
+                eq(st[name]["delivered_rowid"], before[name]["delivered_rowid"],
+                   "%s offset after the replay" % name)
+        finally:
+            eq(mwtest.stop_bg(p), 0, "run's exit status after SIGTERM")
+        rx.stop()
+
+
 if __name__ == "__main__":
-    mwtest.main([test_replay])
+    mwtest.main([test_replay, test_replay_running])
