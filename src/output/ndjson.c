@@ -682,54 +682,70 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 	return rc < 0 ? -1 : 0;
 }
 
+/* One batch of a replay after rowid *after, under states_lock: the rows
+ * written (0 none left), -1 failed. The offset is read and committed
+ * again under the lock, so a delivery cannot move it in between. */
+static int64_t replay_batch(const struct output_set *cfg, const struct mw_output *out,
+			    const struct store_time_span *sp, mw_store *s, int64_t *after,
+			    mw_err *e)
+{
+	struct out_state *o = state_for(out->name);
+	struct batch *b;
+	char dir[4096], date[16];
+	int64_t offset, rows = -1;
+
+	outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
+	if (mw_mkdir_p(dir, e) < 0 || (!o->recovered && recover(o, s, e) < 0))
+		return -1;
+	b = batch_for(o, out, dir, e);
+	utc_date(mw_now(), date);
+	if (strcmp(date, b->date) != 0) {
+		batch_free(b);
+		memcpy(b->date, date, sizeof b->date);
+	}
+	batch_reuse(b);
+	if (store_each_in_span(s, sp, *after, BATCH_ROWS, batch_row, b, e) < 0 || b->failed)
+		goto out;
+	rows = b->rows;
+	if (rows == 0)
+		goto out;
+	*after = b->last_rowid;
+	/* the files' sizes are committed, the offset stays where it is */
+	if (store_output_get(s, o->name, &offset, e) < 0) {
+		rows = -1;
+		goto out;
+	}
+	b->last_rowid = offset;
+	if (batch_write(o, s, b, e) < 0) {
+		o->recovered = 0;  /* cut the partial tail before writing again */
+		rows = -1;
+	}
+out:
+	batch_reuse(b);
+	return rows;
+}
+
 int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
 		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
 		  int64_t *done, mw_err *e)
 {
-	struct out_state *o;
-	struct batch *b;
-	char dir[4096], date[16];
-	int64_t after = 0, offset;
-	int rc = 0;
+	int64_t after = 0, rows;
 
-	pthread_mutex_lock(&states_lock);
-	o = state_for(out->name);
-	outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
-	if (mw_mkdir_p(dir, e) < 0 || (!o->recovered && recover(o, s, e) < 0)) {
-		pthread_mutex_unlock(&states_lock);
-		return -1;
-	}
-	b = batch_for(o, out, dir, e);
-	for (;;) {
+	/* The lock per batch: a collector's deliveries go on in between. */
+	do {
 		if (abort_flag && atomic_load(abort_flag)) {
 			mw_err_set(e, "stopped (shutting down)");
-			rc = -1;
-			break;
+			return -1;
 		}
-		utc_date(mw_now(), date);
-		if (strcmp(date, b->date) != 0) {
-			batch_free(b);
-			memcpy(b->date, date, sizeof b->date);
+		pthread_mutex_lock(&states_lock);
+		rows = replay_batch(cfg, out, sp, s, &after, e);
+		pthread_mutex_unlock(&states_lock);
+		if (rows > 0) {
+			*done += rows;
+			output_replay_note(s, out->name, sp, "running", *done, NULL);
 		}
-		batch_reuse(b);
-		rc = store_each_in_span(s, sp, after, BATCH_ROWS, batch_row, b, e);
-		if (rc < 0 || b->failed || b->rows == 0)
-			break;
-		after = b->last_rowid;
-		/* the files' sizes are committed, the offset stays where it is */
-		if ((rc = store_output_get(s, o->name, &offset, e)) < 0)
-			break;
-		b->last_rowid = offset;
-		if ((rc = batch_write(o, s, b, e)) < 0) {
-			o->recovered = 0;  /* cut the partial tail before writing again */
-			break;
-		}
-		*done += b->rows;
-		output_replay_note(s, o->name, sp, "running", *done, NULL);
-	}
-	batch_reuse(b);
-	pthread_mutex_unlock(&states_lock);
-	return rc < 0 || b->failed ? -1 : 0;
+	} while (rows > 0);
+	return rows < 0 ? -1 : 0;
 }
 
 int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivered, mw_err *e)
