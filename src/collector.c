@@ -609,6 +609,12 @@ int collector_run(collector *c)
 	if (c->opts.deliver) {
 		mw_err e;
 
+		struct output_set bos = config_output_set(c->cfg);
+
+		/* Before the first page: start: now means after what is stored
+		 * when the output is made, not after whatever this run adds. */
+		if (outputs_begin(&bos, c->store, &e) < 0)
+			mw_log(0, "%s", e.msg);
 		if (!c->handoff)
 			c->handoff = output_handoff_new(HANDOFF_ROWS);
 		if (pthread_create(&c->out_thread, NULL, col_output_main, c) == 0)
@@ -691,6 +697,7 @@ int collector_run(collector *c)
 		else
 			c->reports[i].failed = j->failed;
 	}
+	col_replay_join(c);  /* aborts within a batch once stop is set */
 	if (c->out_started) {
 		/* Deliver everything committed, then stop the thread. */
 		pthread_mutex_lock(&c->out_mu);

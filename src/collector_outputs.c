@@ -1,5 +1,6 @@
 /* collector_outputs.c - the collector's output thread (the NDJSON files,
- * retention, max_store and pass-through) and the heartbeat health records. */
+ * retention, max_store and pass-through), the heartbeat health records and
+ * the thread of a replay handed over by `mimewatch replay`. */
 #include "collector_private.h"
 
 #include <errno.h>
@@ -313,4 +314,86 @@ void *col_output_main(void *arg)
 	}
 	store_close(s);
 	return NULL;
+}
+
+/* ---- replay ------------------------------------------------------------------- */
+
+/* A replay runs beside collection and delivery: output_replay takes the
+ * NDJSON outputs' lock for its batches, and a network replay has a sink
+ * of its own. The outputs it reads belong to a config the collector keeps
+ * until its end (owned), after joining this thread. */
+struct col_replay {
+	collector *c;
+	struct output_set os;
+	char name[128], integration[64], type[16];
+	struct store_time_span sp;
+	pthread_t th;
+	atomic_int finished;
+};
+
+static void *replay_main(void *arg)
+{
+	struct col_replay *r = arg;
+	mw_store *s = NULL;
+	int64_t done = 0;
+	mw_err e;
+
+	if (store_open(r->os.state_dir, &s, &e) < 0 ||
+	    output_replay(&r->os, r->name, &r->sp, s, &r->c->stop, &done, &e) < 0)
+		mw_log(0, "output '%s': replay: %s (%lld records re-delivered)", r->name, e.msg,
+		       (long long)done);
+	else
+		mw_log(1, "output '%s': replay done: %lld records re-delivered", r->name,
+		       (long long)done);
+	if (s)
+		store_close(s);
+	atomic_store(&r->finished, 1);
+	return NULL;
+}
+
+int col_replay_start(collector *c, const char *name, const struct store_time_span *sp,
+		     mw_buf *out)
+{
+	struct col_replay *r;
+	int found = 0;
+
+	if (c->replay && !atomic_load(&c->replay->finished)) {
+		mw_buf_printf(out, "a replay of output '%s' is running; wait for it (mimewatch "
+			      "status shows its progress)", c->replay->name);
+		return -1;
+	}
+	col_replay_join(c);
+	for (size_t i = 0; i < c->cfg->noutputs; i++)
+		found |= !strcmp(c->cfg->outputs[i].name, name);
+	if (!found) {
+		mw_buf_printf(out, "no output named '%s' in the running config", name);
+		return -1;
+	}
+	r = mw_xcalloc(1, sizeof(*r));
+	r->c = c;
+	r->os = config_output_set(c->cfg);
+	r->os.handoff = NULL;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->sp = *sp;
+	if (sp->integration)
+		r->sp.integration = strcpy(r->integration, sp->integration);
+	if (sp->type)
+		r->sp.type = strcpy(r->type, sp->type);
+	if (pthread_create(&r->th, NULL, replay_main, r) != 0) {
+		free(r);
+		mw_buf_puts(out, "cannot start a thread for the replay");
+		return -1;
+	}
+	c->replay = r;
+	mw_buf_printf(out, "replay of output '%s' started by the running collector", name);
+	return 0;
+}
+
+void col_replay_join(collector *c)
+{
+	if (!c->replay)
+		return;
+	pthread_join(c->replay->th, NULL);
+	free(c->replay);
+	c->replay = NULL;
 }

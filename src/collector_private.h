@@ -139,6 +139,8 @@ struct collector {
 	output_dir_locks *dir_locks;     /* deliver: the NDJSON directories we write */
 	output_handoff *handoff;         /* deliver: committed pages for NDJSON */
 	int64_t next_heartbeat_ms;
+	struct col_replay *replay;       /* a replay handed over by `mimewatch
+	                                    replay`, run in a thread of its own */
 	char out_error[1024];
 	/* Under out_mu: the output thread found the store over max_store with
 	 * nothing it may delete (HACKING, "The store's budget and
@@ -218,5 +220,12 @@ void col_reload_config(collector *c, mw_buf *out, int *ok);
 /* ---- collector_outputs.c ---- */
 void col_heartbeat(collector *c);
 void *col_output_main(void *arg);
+/* Starts output name's replay of sp in a thread of its own (one at a
+ * time); its own store connection, stopped by c->stop. 0 started, -1 not
+ * (out says why). */
+int col_replay_start(collector *c, const char *name, const struct store_time_span *sp,
+		     mw_buf *out);
+/* Waits for the replay thread, if any (stopping: it aborts at c->stop). */
+void col_replay_join(collector *c);
 
 #endif

@@ -302,6 +302,27 @@ static void req_backfill(collector *c, const struct store_request *r, mw_buf *ou
 		      t);
 }
 
+/* "OUTPUT FROM TO" (mimewatch replay while this collector holds the lock):
+ * the span delivered to that output again, in a thread of its own. */
+static void req_replay(collector *c, const struct store_request *r, mw_buf *out, int *ok)
+{
+	struct store_time_span sp = { 0, 0, r->integration[0] ? r->integration : NULL,
+				      r->type[0] ? r->type : NULL };
+	char name[128];
+	const char *a = strchr(r->arg, ' '), *b = a ? strchr(a + 1, ' ') : NULL;
+
+	*ok = 0;
+	if (!a || !b || (size_t)(a - r->arg) >= sizeof(name) ||
+	    parse_when(a + 1, (size_t)(b - a - 1), &sp.since) < 0 ||
+	    parse_when(b + 1, strlen(b + 1), &sp.until) < 0 || sp.until <= sp.since) {
+		mw_buf_printf(out, "replay: '%s' is not OUTPUT FROM TO", r->arg);
+		return;
+	}
+	memcpy(name, r->arg, (size_t)(a - r->arg));
+	name[a - r->arg] = '\0';
+	*ok = col_replay_start(c, name, &sp, out) == 0;
+}
+
 static const request_fn handlers[MW_REQ_COUNT] = {
 	[MW_REQ_FETCH] = req_jobs,
 	[MW_REQ_PAUSE] = req_jobs,
@@ -313,6 +334,7 @@ static const request_fn handlers[MW_REQ_COUNT] = {
 	[MW_REQ_TEST_OUTPUT] = req_test_output,
 	[MW_REQ_RENAME] = req_rename,
 	[MW_REQ_BACKFILL] = req_backfill,
+	[MW_REQ_REPLAY] = req_replay,
 };
 
 static void handle_request(collector *c, const struct store_request *r)
@@ -435,6 +457,13 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	free(old_reports);
 	c->owned = mw_xrealloc(c->owned, (c->nowned + 1) * sizeof(*c->owned));
 	c->owned[c->nowned++] = cfg;
+	struct output_set bos = config_output_set(cfg);
+	mw_err be;
+
+	/* An output this reload adds starts now before any thread delivers
+	 * it or the next page is stored. */
+	if (outputs_begin(&bos, c->store, &be) < 0)
+		mw_log(0, "%s", be.msg);
 	pthread_mutex_lock(&c->out_mu);
 	c->cfg = cfg;
 	pthread_mutex_unlock(&c->out_mu);

@@ -1,5 +1,5 @@
 /* commands.c - validate, fetch, run, status, reset, rename and
- * backfill (HACKING,
+ * backfill (replay: commands_replay.c) (HACKING,
  * "Commands and exit status"). Exit status: 0 ok, 1 failed for at least
  * one integration or type (the others still done; reasons on stderr, one
  * line each, with the remedy), 2 bad usage, unknown NAME, missing or bad
@@ -1066,7 +1066,7 @@ int cmd_status(const char *config, int argc, char **argv)
 	for (size_t i = 0; i < cfg.noutputs; i++) {
 		const struct mw_output *o = &cfg.outputs[i];
 		struct store_output_info oi;
-		char dir[4096], target[4096], age[32];
+		char dir[4096], target[4096], age[32], replay[1400];
 		int full = 0;
 
 		memset(&oi, 0, sizeof(oi));
@@ -1087,6 +1087,7 @@ int cmd_status(const char *config, int argc, char **argv)
 		} else {
 			snprintf(target, sizeof(target), "%s", output_target(o));
 		}
+		output_replay_state(s, o->name, replay, sizeof(replay));
 		/* An output that never ran but has nothing to deliver is fine. */
 		if (strcmp(oi.state, "ok") != 0 && (strcmp(oi.state, "idle") != 0 ||
 						    oi.lag_records > 0))
@@ -1106,6 +1107,7 @@ int cmd_status(const char *config, int argc, char **argv)
 			json_add_str(jo, "state", oi.state);
 			json_add_str(jo, "error", oi.error);
 			json_object_object_add(jo, "disk_full", json_object_new_boolean(full));
+			json_add_str(jo, "replay", replay);
 			json_object_array_add(jouts, jo);
 		} else {
 			mw_format_duration(oi.lag_seconds, age, sizeof(age));
@@ -1116,6 +1118,8 @@ int cmd_status(const char *config, int argc, char **argv)
 			       oi.lag_records ? age : "");
 			if (oi.error[0])
 				printf("    error: %s\n", cmd_safe(oi.error));
+			if (replay[0])
+				printf("    replay: %s\n", cmd_safe(replay));
 		}
 	}
 	if (as_json) {
@@ -1134,7 +1138,7 @@ int cmd_status(const char *config, int argc, char **argv)
  * store, and waits up to 10 s for it: 0 carried out; -1 refused, not
  * answered in time (it stays queued) or not written, said on stderr after
  * who ("mimewatch", "mimewatch rename"). */
-static int hand_over(mw_store *s, const char *integration, const char *type,
+int cmd_hand_over(mw_store *s, const char *integration, const char *type,
 		     enum mw_request action, const char *arg, long pid, const char *who)
 {
 	char result[512] = "";
@@ -1161,7 +1165,7 @@ static int hand_over(mw_store *s, const char *integration, const char *type,
  * the lock (*lockfd: the caller acts itself, then closes it), 0 a collector
  * runs (*pid: the change is handed to it, hand_over), -1 failed (said on
  * stderr). *s is to be closed in every case. */
-static int open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd,
+int cmd_open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd,
 			     long *pid)
 {
 	mw_err e;
@@ -1271,7 +1275,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 				return 0;
 			}
 		}
-		locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+		locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
 		if (locked == 1) {
 			for (size_t t = 0; t < mw_nlogtypes; t++) {
 				int64_t src;
@@ -1292,7 +1296,7 @@ int cmd_reset(const char *config, int argc, char **argv)
 			char arg[32];
 
 			snprintf(arg, sizeof(arg), "%lld", (long long)h);
-			if (hand_over(s, name, type ? type : "", MW_REQ_RESET, arg, pid, "mimewatch") < 0)
+			if (cmd_hand_over(s, name, type ? type : "", MW_REQ_RESET, arg, pid, "mimewatch") < 0)
 				rc = EXIT_FAILED;
 			else
 				printf("%s%s%s: horizon reset to %s by the running collector (pid %ld)\n",
@@ -1359,7 +1363,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+	locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		if (collector_rename_integration(s, cfg.path, from, to, &e) < 0) {
 			fprintf(stderr, "mimewatch rename: %s\n", cmd_safe(e.msg));
@@ -1371,7 +1375,7 @@ int cmd_rename(const char *config, int argc, char **argv)
 		close(lockfd);
 	} else if (locked == 0) {
 		/* A collector is running: it renames, saves and reloads. */
-		if (hand_over(s, from, "", MW_REQ_RENAME, to, pid, "mimewatch rename") < 0)
+		if (cmd_hand_over(s, from, "", MW_REQ_RENAME, to, pid, "mimewatch rename") < 0)
 			rc = EXIT_FAILED;
 		else
 			printf("renamed %s to %s in %s by the running collector (pid %ld); "
@@ -1462,7 +1466,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(arg, sizeof arg, "%lld %lld", (long long)from, (long long)to);
-	locked = open_store_locked(&cfg, &s, &lockfd, &pid);
+	locked = cmd_open_store_locked(&cfg, &s, &lockfd, &pid);
 	if (locked == 1) {
 		close(lockfd);
 		if (store_request_add(s, name, type, MW_REQ_BACKFILL, arg, &id, &e) < 0) {
@@ -1473,7 +1477,7 @@ int cmd_backfill(const char *config, int argc, char **argv)
 			       name, type);
 		}
 	} else if (locked == 0) {
-		if (hand_over(s, name, type, MW_REQ_BACKFILL, arg, pid, "mimewatch backfill") < 0)
+		if (cmd_hand_over(s, name, type, MW_REQ_BACKFILL, arg, pid, "mimewatch backfill") < 0)
 			rc = EXIT_FAILED;
 		else
 			printf("%s/%s: backfill started by the running collector (pid %ld)\n", name,

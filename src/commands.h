@@ -16,5 +16,7 @@ int cmd_backfill(const char *config, int argc, char **argv);
 int cmd_shards(const char *config, int argc, char **argv);
 /* commands_state.c */
 int cmd_state(const char *config, int argc, char **argv);
+/* commands_replay.c */
+int cmd_replay(const char *config, int argc, char **argv);
 
 #endif

@@ -1,12 +1,15 @@
-/* commands_private.h - what commands.c shares with commands_shard.c (the
- * shards and state commands): the exit statuses, loading the config,
- * checking names, the collector lock and the terminal-safe text. For these
- * two files alone. */
+/* commands_private.h - what the headless commands' files share (commands.c,
+ * commands_shard.c: shards and --shard; commands_state.c: state export and
+ * import; commands_replay.c: replay): the exit statuses, loading the config,
+ * checking names, the collector lock, handing a request to a running
+ * collector and the terminal-safe text. Nothing else includes it. */
 #ifndef MW_COMMANDS_PRIVATE_H
 #define MW_COMMANDS_PRIVATE_H
 
 #include "config/config.h"
+#include "requests.h"
 #include "shard.h"
+#include "store/store.h"
 
 struct json_object;
 
@@ -25,6 +28,15 @@ int cmd_is_help(const char *a);
 /* The collector lock of cfg's state_dir for what ("fetch"): -1 said, naming
  * the holder. */
 int cmd_take_lock(const struct mw_config *cfg, int *fd, const char *what);
+
+/* The store of cfg opened and its collector lock tried: 1 this process
+ * holds it (*lockfd), 0 a collector runs (*pid: hand the request over), -1
+ * failed (printed). *s is to be closed in every case. */
+int cmd_open_store_locked(const struct mw_config *cfg, mw_store **s, int *lockfd, long *pid);
+/* Hands a request to the collector pid through the store and waits up to
+ * 10 s: 0 carried out; -1 refused or unanswered (printed after who). */
+int cmd_hand_over(mw_store *s, const char *integration, const char *type,
+		  enum mw_request action, const char *arg, long pid, const char *who);
 
 /* commands_shard.c: argv[*i] is --shard K/N or --shard=K/N: 1 taken (*i
  * past its value), 0 another argument, -1 bad (said, naming the fix: exit

@@ -38,6 +38,7 @@ static const char usage[] =
 	"                                 each integration, and what moves from M\n"
 	"  mimewatch state    export NAME [--output FILE] | import [--force] FILE\n"
 	"                                 carry an integration's cursors to another store\n"
+	"  mimewatch replay   OUTPUT --since T [--until T]    deliver a span again\n"
 	"\n"
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
@@ -62,6 +63,7 @@ static const struct {
 	{ "backfill", cmd_backfill },
 	{ "shards", cmd_shards },
 	{ "state", cmd_state },
+	{ "replay", cmd_replay },
 };
 
 #define NCOMMANDS NELEM(commands)

@@ -10,7 +10,8 @@
 #define MW_REQUESTS_H
 
 /* X(enum, name in the store, confirmed first). backfill's arg is "FROM TO"
- * (epoch seconds, or dates), for one integration and type. */
+ * (epoch seconds, or dates), for one integration and type; replay's
+ * "OUTPUT FROM TO", its integration and type empty for all. */
 #define MW_REQUEST_TABLE(X) \
 	X(MW_REQ_FETCH, "fetch", 0) \
 	X(MW_REQ_PAUSE, "pause", 0) \
@@ -21,7 +22,8 @@
 	X(MW_REQ_DELETE, "delete", 1) \
 	X(MW_REQ_TEST_OUTPUT, "test-output", 0) \
 	X(MW_REQ_RENAME, "rename", 0) \
-	X(MW_REQ_BACKFILL, "backfill", 0)
+	X(MW_REQ_BACKFILL, "backfill", 0) \
+	X(MW_REQ_REPLAY, "replay", 0)
 
 enum mw_request {
 #define MW_REQ_ENUM(e, name, confirm) e,

@@ -973,6 +973,7 @@ void config_free(struct mw_config *cfg)
 
 		free(o->name);
 		free(o->dir);
+		free(o->group);
 		free(o->url);
 		free(o->ca_file);
 		free(o->hostname);

@@ -2,13 +2,16 @@
  *
  * Owns each entry of outputs: its type (the names are output_type_name's),
  * the keys that type accepts, its name, its secret (token or api_key, inline,
- * _file, _env or _credential, through load.c's cfgload_secret), batch and timeout, and the
+ * _file, _env or _credential, through load.c's cfgload_secret), batch,
+ * batch_bytes, timeout and start, an NDJSON output's group, mode, keep and
+ * compress, and the
  * checks of its url, brokers and index or topic template; and, across the
  * entries, that no two NDJSON outputs share a directory. load.c calls
  * cfgload_output for each entry, then cfgload_output_dirs, and adds the
  * default ndjson output. */
 #include "private.h"
 
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,131 @@ static int out_secret(struct cfgload_ctx *c, const struct node *m, const char *w
 		return cfgload_fail(c, given->line, "%s: %s: is empty; write the %s", who, key,
 				    key);
 	return cfgload_secret(c, given, who, key, form, s);
+}
+
+/* start: oldest (the default: every stored record) or now (only records
+ * stored after the output's offset is first made; outputs_begin). It acts
+ * once: an offset the store has is never moved by changing the key. */
+static int out_start(struct cfgload_ctx *c, const struct node *m, const char *who, int *now)
+{
+	const struct node *v = cfgtree_map_get(m, "start");
+	char sh[72];
+
+	if (!v)
+		return 0;
+	if (cfgload_want_scalar(c, v, who, "start") < 0)
+		return -1;
+	if (strcmp(v->str, "oldest") && strcmp(v->str, "now"))
+		return cfgload_fail(c, v->line, "%s: start: '%s' is neither oldest nor now; "
+				    "write start: now to deliver only records collected from "
+				    "now on", who, cfgschema_show(v->str, sh));
+	*now = strcmp(v->str, "now") == 0;
+	return 0;
+}
+
+/* batch_bytes: a size from 1K to 64M; a batch closes at batch records or
+ * at this many bytes of lines, whichever comes first. */
+static int out_batch_bytes(struct cfgload_ctx *c, const struct node *m, const char *who,
+			   int64_t *bytes)
+{
+	const struct node *v = cfgtree_map_get(m, "batch_bytes");
+	char sh[72];
+
+	if (!v)
+		return 0;
+	if (cfgload_want_scalar(c, v, who, "batch_bytes") < 0)
+		return -1;
+	if (mw_parse_size(v->str, bytes) < 0 || *bytes < OUT_BATCH_BYTES_MIN ||
+	    *bytes > OUT_BATCH_BYTES_MAX)
+		return cfgload_fail(c, v->line, "%s: batch_bytes: '%s' is not a size from 1K to "
+				    "64M (an integer and K or M); e.g. batch_bytes: 512K", who,
+				    cfgschema_show(v->str, sh));
+	return 0;
+}
+
+/* An NDJSON output's group: a name or a gid that this system knows, so a
+ * typo stops loading rather than every delivery. */
+static int out_group(struct cfgload_ctx *c, const struct node *m, const char *who,
+		     struct mw_output *o)
+{
+	const struct node *v = cfgtree_map_get(m, "group");
+	size_t l;
+	char sh[72];
+
+	if (!v)
+		return 0;
+	if (out_str(c, m, who, "group", &o->group) < 0)
+		return -1;
+	l = strlen(v->str);
+	if (strspn(v->str, "0123456789") == l && l <= 9) {
+		o->gid = (unsigned)strtoul(v->str, NULL, 10);
+		return 0;
+	}
+	struct group *g = getgrnam(v->str);
+
+	if (!g)
+		return cfgload_fail(c, v->line, "%s: group: '%s' is not a group of this system; "
+				    "give a group name or gid from /etc/group, e.g. group: adm",
+				    who, cfgschema_show(v->str, sh));
+	o->gid = (unsigned)g->gr_gid;
+	return 0;
+}
+
+/* An NDJSON output's mode: octal, owner read and write, no bit for others
+ * (records are a tenant's mail metadata) and no special bit. */
+static int out_mode(struct cfgload_ctx *c, const struct node *m, const char *who,
+		    unsigned *mode)
+{
+	const struct node *v = cfgtree_map_get(m, "mode");
+	char sh[72];
+	size_t l;
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	if (cfgload_want_scalar(c, v, who, "mode") < 0)
+		return -1;
+	l = strlen(v->str);
+	if (l < 3 || l > 4 || strspn(v->str, "01234567") != l || (l == 4 && v->str[0] != '0'))
+		return cfgload_fail(c, v->line, "%s: mode: '%s' is not an octal file mode; "
+				    "write e.g. mode: 0640", who, cfgschema_show(v->str, sh));
+	n = strtoul(v->str, NULL, 8);
+	if (n & 07)
+		return cfgload_fail(c, v->line, "%s: mode: %04lo gives others access to the "
+				    "records; leave the last digit 0, e.g. mode: 0640, and use "
+				    "group: for the readers", who, n);
+	if ((n & 0600) != 0600)
+		return cfgload_fail(c, v->line, "%s: mode: %04lo: mimewatch must read and write "
+				    "its files; give the owner 6, e.g. mode: 0640", who, n);
+	*mode = (unsigned)n;
+	return 0;
+}
+
+/* An NDJSON output's keep (a duration, at least a day: files are daily) and
+ * compress (true or false). */
+static int out_days(struct cfgload_ctx *c, const struct node *m, const char *who,
+		    struct mw_output *o)
+{
+	const struct node *v = cfgtree_map_get(m, "keep");
+	char sh[72];
+
+	if (v) {
+		if (cfgload_duration(c, v, who, "keep", &o->keep) < 0)
+			return -1;
+		if (o->keep < 86400)
+			return cfgload_fail(c, v->line, "%s: keep: files are daily; keep them at "
+					    "least 1d, e.g. keep: 30d", who);
+	}
+	if ((v = cfgtree_map_get(m, "compress"))) {
+		if (cfgload_want_scalar(c, v, who, "compress") < 0)
+			return -1;
+		if (strcmp(v->str, "true") && strcmp(v->str, "false"))
+			return cfgload_fail(c, v->line, "%s: compress: '%s' is neither true nor "
+					    "false; write compress: true to gzip each day's file "
+					    "once the day is over", who, cfgschema_show(v->str, sh));
+		o->compress = strcmp(v->str, "true") == 0;
+	}
+	return 0;
 }
 
 /* scheme://host:port with one of the schemes; the sink checks the rest
@@ -199,6 +327,9 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 					    cfgschema_show(v->str, sh));
 		o->batch = (int)n;
 	}
+	if (out_batch_bytes(c, m, who, &o->batch_bytes) < 0 ||
+	    out_start(c, m, who, &o->start_now) < 0)
+		return -1;
 	if ((v = cfgtree_map_get(m, "timeout"))) {
 		if (cfgload_duration(c, v, who, "timeout", &o->timeout) < 0)
 			return -1;
@@ -217,6 +348,9 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 		if (cfgschema_path_check(o->dir, tmp, sizeof(tmp)) < 0)
 			return cfgload_fail(c, cfgtree_map_get(m, "dir")->line, "%s: dir: %s",
 					    who, tmp);
+		if (out_group(c, m, who, o) < 0 || out_mode(c, m, who, &o->file_mode) < 0 ||
+		    out_days(c, m, who, o) < 0)
+			return -1;
 		break;
 	case MW_OUT_SYSLOG:
 		if (!o->url)

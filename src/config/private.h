@@ -31,6 +31,11 @@
 #define DEFAULT_RETENTION ((int64_t)30 * 86400)
 #define DEFAULT_OUT_BATCH 500
 #define DEFAULT_OUT_TIMEOUT 10
+/* batch_bytes' bounds: below 1K a batch is one record, past 64M a receiver
+ * (HEC's max_content_length, Elasticsearch's http.max_content_length
+ * 100MB) refuses the request. */
+#define OUT_BATCH_BYTES_MIN ((int64_t)1 << 10)
+#define OUT_BATCH_BYTES_MAX ((int64_t)64 << 20)
 
 /* ---- tree.c: the YAML text as a tree of nodes with lines and byte ranges ---- */
 

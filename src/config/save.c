@@ -364,6 +364,24 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		snprintf(d, sizeof(d), "%d", o->batch);
 		emit_raw(b, 2, &first, "batch", d);
 	}
+	if (o->batch_bytes) {
+		mw_format_size(o->batch_bytes, d, sizeof(d));
+		emit_raw(b, 2, &first, "batch_bytes", d);
+	}
+	if (o->group && emit_kv(b, 2, &first, "group", o->group, "output", e) < 0)
+		return -1;
+	if (o->file_mode) {
+		snprintf(d, sizeof(d), "%04o", o->file_mode);
+		emit_raw(b, 2, &first, "mode", d);
+	}
+	if (o->keep) {
+		mw_format_duration(o->keep, d, sizeof(d));
+		emit_raw(b, 2, &first, "keep", d);
+	}
+	if (o->compress)
+		emit_raw(b, 2, &first, "compress", "true");
+	if (o->start_now)
+		emit_raw(b, 2, &first, "start", "now");
 	if (o->kind != MW_OUT_NDJSON && o->timeout && o->timeout != DEFAULT_OUT_TIMEOUT) {
 		mw_format_duration(o->timeout, d, sizeof(d));
 		emit_raw(b, 2, &first, "timeout", d);

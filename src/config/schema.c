@@ -57,19 +57,20 @@ const char *const cfgschema_top_keys[] = { "state_dir", "retention", "integratio
 					   "keep_delivered", "proxy" };
 const size_t cfgschema_ntop_keys = NELEM(cfgschema_top_keys);
 
-/* The keys each output type accepts (the network ones also take batch and
- * timeout). The types' names are output_type_name's. */
-static const char *const ndjson_keys[] = { "type", "name", "dir" };
+/* The keys each output type accepts (the network ones also take batch,
+ * batch_bytes and timeout; every one start). The types' names are output_type_name's. */
+static const char *const ndjson_keys[] = { "type", "name", "dir", "group", "mode", "keep",
+					   "compress", "start" };
 static const char *const syslog_keys[] = { "type", "name", "url", "ca_file", "hostname",
-					   "batch", "timeout" };
+					   "batch", "batch_bytes", "timeout", "start" };
 static const char *const hec_keys[] = { "type", "name", "url", "ca_file", "index", "token",
 					"token_file", "token_env", "token_credential", "batch",
-					"timeout" };
+					"batch_bytes", "timeout", "start" };
 static const char *const es_keys[] = { "type", "name", "url", "ca_file", "index", "api_key",
 				       "api_key_file", "api_key_env", "api_key_credential", "batch",
-				       "timeout" };
+				       "batch_bytes", "timeout", "start" };
 static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "batch",
-					  "timeout" };
+					  "batch_bytes", "timeout", "start" };
 
 const char *const *cfgschema_output_keys(enum mw_output_kind k, size_t *nkeys)
 {

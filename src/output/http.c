@@ -45,7 +45,6 @@
 #include "scrub.h"
 
 #define DEFAULT_BATCH_MAX 500
-#define DEFAULT_BATCH_BYTES ((size_t)4 << 20)
 #define DEFAULT_TIMEOUT_MS 10000
 #define MAX_RESPONSE ((size_t)16 << 20)
 #define DEFAULT_ES_INDEX "mimecast-{type}"

@@ -46,6 +46,7 @@ struct out_state {
 	struct batch *batch;    /* kept between deliveries: its buffers stay grown */
 	int recovered;
 	int last_ok;            /* last state written to the store: 1 ok, 0 error, -1 none */
+	char swept[16];         /* the day its over days were last swept (keep, compress) */
 	char **known;
 	size_t nknown, cap;
 };
@@ -292,6 +293,9 @@ struct batch_file {
 
 struct batch {
 	char *dir;              /* the output's directory the paths are under */
+	unsigned file_mode;     /* mode: and group: (0: neither, the files are ours */
+	const char *group;      /* alone: 0600 in 0700) */
+	unsigned gid;
 	char date[16];
 	struct batch_file *files;
 	size_t nfiles, cap;
@@ -412,6 +416,66 @@ static void batch_destroy(struct batch *b)
 	free(b);
 }
 
+/* A directory's mode for the files' mode: x wherever r is (0640: 0750). */
+static unsigned dir_mode_of(unsigned file_mode)
+{
+	return (file_mode & 0770) | ((file_mode & 0440) >> 2);
+}
+
+int ndjson_share_fd(int fd, const char *path, unsigned mode, const char *group, unsigned gid,
+		    mw_err *e)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		write_error(e, path, "stat", errno);
+		return -1;
+	}
+	if ((sb.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
+		write_error(e, path, "chmod", errno);
+		return -1;
+	}
+	if (group && sb.st_gid != (gid_t)gid && fchown(fd, (uid_t)-1, (gid_t)gid) < 0) {
+		if (errno == EPERM)
+			mw_err_set(e, "%s: cannot give it group %s: mimewatch's user is not a "
+				   "member; add it to the group (usermod -aG %s USER) or change "
+				   "group:", path, group, group);
+		else
+			write_error(e, path, "chown", errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* The output's directory and a file's <integration>/<type> directories get
+ * the mode and group too (path: the file). */
+static int share_dirs(const struct batch *b, const char *path, mw_err *e)
+{
+	char dir[4096];
+	size_t root = strlen(b->dir);
+
+	snprintf(dir, sizeof dir, "%s", path);
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(dir, '/');
+		int fd;
+
+		if (!slash || (size_t)(slash - dir) < root)
+			break;
+		*slash = '\0';
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			write_error(e, dir, "opening", errno);
+			return -1;
+		}
+		if (ndjson_share_fd(fd, dir, dir_mode_of(b->file_mode), b->group, b->gid, e) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* Opens (registering first), writes and fsyncs every file of the batch,
  * then commits. Anything that fails before the commit leaves the store as it
  * was; the caller then forces a recovery before the next write. */
@@ -450,6 +514,10 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 			return -1;
 		}
 		f->start = sb.st_size;
+		if (created && b->file_mode &&
+		    (ndjson_share_fd(f->fd, f->path, b->file_mode, b->group, b->gid, e) < 0 ||
+		     share_dirs(b, f->path, e) < 0))
+			return -1;
 		/* A new file's directory entry must outlive a power cut too. */
 		if (created && mw_fsync_parent(f->path) < 0) {
 			write_error(e, dir, "fsync", errno);
@@ -480,6 +548,65 @@ static int batch_write(struct out_state *o, mw_store *s, struct batch *b, mw_err
 	return rc;
 }
 
+/* The mode mode: and group: ask for, 0 when neither is given (group alone
+ * keeps the files' 0600: the group is then only the owner's). */
+static unsigned share_mode(const struct mw_output *out)
+{
+	return out->file_mode ? out->file_mode : out->group ? 0600 : 0;
+}
+
+/* The output's batch, its buffers kept between deliveries, for dir (a
+ * reload that moved the output gives other file names). */
+static struct batch *batch_for(struct out_state *o, const struct mw_output *out,
+			       const char *dir, mw_err *e)
+{
+	struct batch *b;
+
+	if (!o->batch)
+		o->batch = mw_xcalloc(1, sizeof *o->batch);
+	b = o->batch;
+	if (b->dir && strcmp(b->dir, dir) != 0) {
+		batch_free(b);
+		free(b->dir);
+		b->dir = NULL;
+	}
+	if (!b->dir)
+		b->dir = mw_xstrdup(dir);
+	b->e = e;
+	b->file_mode = share_mode(out);
+	b->group = out->group;
+	b->gid = out->gid;
+	return b;
+}
+
+/* Once a day (and at the first delivery in a process), after a delivery
+ * that did not fail, so every line of an over day is committed: keep and
+ * compress (ndjson_days.c). */
+static int sweep_days(const struct output_set *cfg, const struct mw_output *out,
+		      struct out_state *o, mw_err *e)
+{
+	struct ndjson_days d;
+	char dir[4096];
+
+	if (!out->keep && !out->compress)
+		return 0;
+	memset(&d, 0, sizeof d);
+	d.now = mw_now();
+	utc_date(d.now, d.today);
+	if (strcmp(d.today, o->swept) == 0)
+		return 0;
+	d.dir = outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
+	d.keep = out->keep;
+	d.compress = out->compress;
+	d.file_mode = share_mode(out);
+	d.group = out->group;
+	d.gid = out->gid;
+	if (ndjson_days_sweep(&d, e) < 0)
+		return -1;
+	memcpy(o->swept, d.today, sizeof o->swept);
+	return 0;
+}
+
 static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *out,
 			  struct out_state *o, mw_store *s, int64_t *delivered, mw_err *e)
 {
@@ -490,21 +617,9 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 		return -1;
 	if (!o->recovered && recover(o, s, e) < 0)
 		return -1;
-	struct batch *b;
+	struct batch *b = batch_for(o, out, dir, e);
 	int rc = 0;
 
-	if (!o->batch)
-		o->batch = mw_xcalloc(1, sizeof *o->batch);
-	b = o->batch;
-	if (b->dir && strcmp(b->dir, dir) != 0) {
-		/* a reload moved the output: other file names */
-		batch_free(b);
-		free(b->dir);
-		b->dir = NULL;
-	}
-	if (!b->dir)
-		b->dir = mw_xstrdup(dir);
-	b->e = e;
 	for (;;) {
 		int64_t last, rows;
 		char date[16];
@@ -567,6 +682,72 @@ static int deliver_ndjson(const struct output_set *cfg, const struct mw_output *
 	return rc < 0 ? -1 : 0;
 }
 
+/* One batch of a replay after rowid *after, under states_lock: the rows
+ * written (0 none left), -1 failed. The offset is read and committed
+ * again under the lock, so a delivery cannot move it in between. */
+static int64_t replay_batch(const struct output_set *cfg, const struct mw_output *out,
+			    const struct store_time_span *sp, mw_store *s, int64_t *after,
+			    mw_err *e)
+{
+	struct out_state *o = state_for(out->name);
+	struct batch *b;
+	char dir[4096], date[16];
+	int64_t offset, rows = -1;
+
+	outputs_ndjson_dir(cfg->state_dir, out, dir, sizeof dir);
+	if (mw_mkdir_p(dir, e) < 0 || (!o->recovered && recover(o, s, e) < 0))
+		return -1;
+	b = batch_for(o, out, dir, e);
+	utc_date(mw_now(), date);
+	if (strcmp(date, b->date) != 0) {
+		batch_free(b);
+		memcpy(b->date, date, sizeof b->date);
+	}
+	batch_reuse(b);
+	if (store_each_in_span(s, sp, *after, BATCH_ROWS, batch_row, b, e) < 0 || b->failed)
+		goto out;
+	rows = b->rows;
+	if (rows == 0)
+		goto out;
+	*after = b->last_rowid;
+	/* the files' sizes are committed, the offset stays where it is */
+	if (store_output_get(s, o->name, &offset, e) < 0) {
+		rows = -1;
+		goto out;
+	}
+	b->last_rowid = offset;
+	if (batch_write(o, s, b, e) < 0) {
+		o->recovered = 0;  /* cut the partial tail before writing again */
+		rows = -1;
+	}
+out:
+	batch_reuse(b);
+	return rows;
+}
+
+int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e)
+{
+	int64_t after = 0, rows;
+
+	/* The lock per batch: a collector's deliveries go on in between. */
+	do {
+		if (abort_flag && atomic_load(abort_flag)) {
+			mw_err_set(e, "stopped (shutting down)");
+			return -1;
+		}
+		pthread_mutex_lock(&states_lock);
+		rows = replay_batch(cfg, out, sp, s, &after, e);
+		pthread_mutex_unlock(&states_lock);
+		if (rows > 0) {
+			*done += rows;
+			output_replay_note(s, out->name, sp, "running", *done, NULL);
+		}
+	} while (rows > 0);
+	return rows < 0 ? -1 : 0;
+}
+
 int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivered, mw_err *e)
 {
 	int failed = 0;
@@ -588,6 +769,8 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 			int64_t at;
 
 			rc = deliver_ndjson(cfg, out, o, s, delivered, &oe);
+			if (rc == 0)
+				rc = sweep_days(cfg, out, o, &oe);
 			if (store_output_get(s, name, &at, &ignored) < 0)
 				at = 0;
 			if (min_ndjson < 0 || at < min_ndjson)
@@ -615,6 +798,25 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
 	 * none, nothing is). */
 	output_handoff_trim(cfg->handoff, min_ndjson >= 0 ? min_ndjson : INT64_MAX);
 	return failed ? -1 : 0;
+}
+
+int outputs_begin(const struct output_set *cfg, mw_store *s, mw_err *e)
+{
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct mw_output *out = &cfg->outputs[i];
+		const char *name = out->name && *out->name ? out->name : "ndjson";
+		int made;
+
+		if (!out->start_now)
+			continue;
+		made = store_output_begin_now(s, name, e);
+		if (made < 0)
+			return -1;
+		if (made)
+			mw_log(1, "output '%s': start: now: begins after the %lld records stored",
+			       name, (long long)store_max_rowid(s));
+	}
+	return 0;
 }
 
 int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s)

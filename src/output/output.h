@@ -2,8 +2,8 @@
  * takes them: the NDJSON files, and the network outputs (syslog, Splunk HEC,
  * Elasticsearch, Kafka), each from its own durable offset in the store.
  *
- * May include: the C library, libcurl, librelp, librdkafka (in its .c files
- * only), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
+ * May include: the C library, libcurl, librelp, librdkafka, zlib (in its .c
+ * files only), the leaves (util.h, jsonscan.h, jsonout.h, scrub.h, logtypes.h,
  * netpolicy.h) and store/store.h. Reads only its own structs (struct
  * mw_output, struct output_set): never a config file, config/ or the
  * Mimecast client. The transports' interface (struct sink_ops) is in
@@ -24,6 +24,11 @@ struct mw_output {
 	enum mw_output_kind kind;
 	char *name;                 /* the name: key, default the type's name */
 	char *dir;                  /* ndjson */
+	char *group;                /* ndjson: the group as written; NULL: none */
+	unsigned gid;               /* ndjson: group's gid (when group is set) */
+	unsigned file_mode;         /* ndjson: files' mode, 0: 0600 */
+	int64_t keep;               /* ndjson: seconds a day's file is kept, 0 ever */
+	int compress;               /* ndjson: gzip each day once it is over */
 	char *url;                  /* syslog, hec, elasticsearch */
 	char *ca_file;              /* syslog tls://, hec, elasticsearch */
 	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
@@ -31,6 +36,9 @@ struct mw_output {
 	char *brokers, *topic;      /* kafka */
 	struct mw_secret token;     /* hec token, elasticsearch api_key */
 	int batch;                  /* records per send, default 500 */
+	int64_t batch_bytes;        /* bytes per send (network), 0: 4 MiB */
+	int start_now;              /* start: now: a new offset begins at the
+				     * newest record, not the oldest */
 	int64_t timeout;            /* seconds per send, default 10 */
 	int line;
 };
@@ -99,6 +107,12 @@ int outputs_deliver(const struct output_set *cfg, mw_store *s, int64_t *delivere
  * outputs_deliver recovers again as a freshly started process would. */
 void outputs_forget_recovery(void);
 
+/* Gives each output with start: now that the store has no offset for yet
+ * an offset at the newest stored record, so it delivers only what is
+ * collected from now on. Called before any delivery or collection (at
+ * start and on reload); an offset once made is never moved by it. */
+int outputs_begin(const struct output_set *cfg, mw_store *s, mw_err *e);
+
 /* The lowest offset over all outputs (what retention may delete up to). */
 int64_t outputs_min_offset(const struct output_set *cfg, mw_store *s);
 
@@ -138,6 +152,21 @@ void sink_workers_reload(sink_workers *w, const struct output_set *cfg);
 int sink_workers_finish(sink_workers *w, mw_err *e);
 /* Aborts sends in flight (within about a second) and joins. NULL is fine. */
 void sink_workers_stop(sink_workers *w);
+
+/* ---- replay (workers.c; ndjson.c for NDJSON): the stored records of a
+ * span (by record time) delivered once more to the output named name,
+ * after a loss downstream: the same lines and ids as the first delivery,
+ * through the output's own sink or files, the output's offset untouched
+ * (they are extra deliveries). The caller holds state_dir's lock and, for
+ * NDJSON, the directory's. Progress and result go to the store for status
+ * (output_replay_state). abort_flag (or NULL), set from another thread,
+ * stops it between batches. *done gets the records delivered; -1 with e
+ * set when the replay stopped. */
+int output_replay(const struct output_set *cfg, const char *name,
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e);
+/* What status shows of the output's last replay, "" when none. */
+void output_replay_state(mw_store *s, const char *name, char *out, size_t n);
 
 /* "Send test record" (the console's t): one test record straight through
  * the named output's transport (NDJSON: a probe file in its directory, the

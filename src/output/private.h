@@ -20,6 +20,9 @@
 #include <stdint.h>
 #include "output.h"
 
+/* Bytes of lines per send when batch_bytes is not given (mimewatch.yaml(5)). */
+#define DEFAULT_BATCH_BYTES ((size_t)4 << 20)
+
 /* One record to deliver. */
 struct sink_msg {
 	const char *line;           /* the NDJSON object, without the '\n' */
@@ -81,5 +84,37 @@ void sink_template(mw_buf *out, const char *tmpl, const char *integration, const
  * back loses nothing; a count that cannot be written (a full disk) is
  * dropped, not retried. */
 void output_count_failure(mw_store *s, const char *name);
+
+/* The state of an output's replay for status (sink.c): "running", "done"
+ * or "failed", the count, the span and the error. */
+void output_replay_note(mw_store *s, const char *name, const struct store_time_span *sp,
+			const char *state, int64_t done, const char *error);
+
+/* ndjson.c: the NDJSON side of output_replay: the span's lines appended to
+ * today's files with the committed sizes, the offset left where it is. */
+int ndjson_replay(const struct output_set *cfg, const struct mw_output *out,
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e);
+
+/* ndjson.c: gives the open file or directory fd mode and, when group is
+ * set, gid, where it lacks them (an NDJSON output's mode: and group:). */
+int ndjson_share_fd(int fd, const char *path, unsigned mode, const char *group, unsigned gid,
+		    mw_err *e);
+
+/* ndjson_days.c: an NDJSON output's days before today, swept after a
+ * delivery that did not fail. */
+struct ndjson_days {
+	const char *dir;            /* the output's directory */
+	char today[16];             /* YYYY-MM-DD (UTC): this day is left alone */
+	int64_t now;                /* epoch seconds */
+	int64_t keep;               /* seconds; 0 keep every day */
+	int compress;               /* gzip each day that is over */
+	unsigned file_mode;         /* mode: (0: 0600 and no group) */
+	const char *group;
+	unsigned gid;
+};
+/* Gzips each over day's plain file (compress) and deletes the files of
+ * days that ended more than keep ago; both crash safe (ndjson_days.c). */
+int ndjson_days_sweep(const struct ndjson_days *d, mw_err *e);
 
 #endif

@@ -1,5 +1,6 @@
 /* output/sink.c - what every sink shares: topic and index templates, the
- * output type names and targets, the count of failed deliveries. */
+ * output type names and targets, the count of failed deliveries, the state
+ * of the last replay. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,5 +67,35 @@ void output_count_failure(mw_store *s, const char *name)
 
 	failures_key(key, sizeof(key), name);
 	snprintf(val, sizeof(val), "%" PRId64, output_failures(s, name) + 1);
+	store_meta_set(s, key, val, &e);
+}
+
+static void replay_key(char *key, size_t n, const char *name)
+{
+	snprintf(key, n, "output_replay.%s", name);
+}
+
+void output_replay_state(mw_store *s, const char *name, char *out, size_t n)
+{
+	char key[256];
+
+	replay_key(key, sizeof(key), name);
+	if (!s || store_meta_get(s, key, out, n) < 0)
+		out[0] = '\0';
+}
+
+void output_replay_note(mw_store *s, const char *name, const struct store_time_span *sp,
+			const char *state, int64_t done, const char *error)
+{
+	char key[256], val[1400], from[32], to[32];
+	mw_err e;
+
+	replay_key(key, sizeof(key), name);
+	mw_format_rfc3339(sp->since, from);
+	mw_format_rfc3339(sp->until, to);
+	snprintf(val, sizeof(val), "%s: %lld records re-delivered from %s to %s%s%s%s%s%s%s",
+		 state, (long long)done, from, to, sp->integration ? ", integration " : "",
+		 sp->integration ? sp->integration : "", sp->type ? ", type " : "",
+		 sp->type ? sp->type : "", error ? "; " : "", error ? error : "");
 	store_meta_set(s, key, val, &e);
 }

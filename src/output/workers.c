@@ -91,6 +91,7 @@ static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_in
 	so->topic = o->topic;
 	so->hostname = o->hostname;
 	so->batch_max = o->batch;
+	so->batch_bytes = (size_t)o->batch_bytes;
 	so->timeout_ms = (int)(o->timeout > 0 ? o->timeout * 1000 : 10000);
 	so->abort_flag = abort_flag;
 }
@@ -98,9 +99,13 @@ static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_in
 /* ---- one batch --------------------------------------------------------------- */
 
 /* The rows of a batch: every string lives in one buffer (offsets until the
- * buffer stops growing), the messages point into it afterwards. */
+ * buffer stops growing), the messages point into it afterwards. A batch
+ * closes at batch records or once its lines reach batch_bytes (lines_max),
+ * whichever comes first; it always holds at least one row. */
 struct rowbuf {
 	mw_buf text;
+	size_t lines, lines_max;    /* the lines' bytes so far, the limit */
+	int full;                   /* closed by lines_max */
 	struct rowref {
 		size_t line, integration, type, id;
 		size_t line_len;
@@ -139,7 +144,23 @@ static int take_row(const struct store_row *row, void *ctx)
 	r->time = row->time;
 	r->rowid = row->rowid;
 	r->revision = row->revision;
-	return 0;
+	rb->lines += r->line_len + 1;
+	rb->full = rb->lines_max && rb->lines >= rb->lines_max;
+	return rb->full;
+}
+
+static size_t batch_rows(const struct mw_output *o)
+{
+	return (size_t)(o->batch > 0 ? o->batch : 500);
+}
+
+/* Empty, for a batch of output o. */
+static void rowbuf_start(struct rowbuf *rb, const struct mw_output *o)
+{
+	mw_buf_reset(&rb->text);
+	rb->n = rb->lines = 0;
+	rb->full = 0;
+	rb->lines_max = o->batch_bytes > 0 ? (size_t)o->batch_bytes : DEFAULT_BATCH_BYTES;
 }
 
 static void rowbuf_msgs(const struct rowbuf *rb, struct sink_msg *m)
@@ -228,6 +249,20 @@ static void set_state(struct worker *wk, struct wstate *ws, const char *state, c
 	}
 }
 
+/* HEC and Elasticsearch skip a record refused for good (and say so in e
+ * while the send succeeds) rather than block the output behind it
+ * forever: logged, then cleared. */
+static void log_skipped(const char *name, mw_err *e)
+{
+	if (e->msg[0]) {
+		char line[1200];
+
+		name_error(line, sizeof(line), name, e->msg);
+		mw_log(0, "%s", line);
+	}
+	mw_err_clear(e);
+}
+
 /* Delivers one batch. 1 delivered some and there may be more, 0 up to date,
  * -1 failed (*fatal says how). */
 static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_err *e)
@@ -241,10 +276,8 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 	*fatal = 0;
 	if (store_output_get(ws->s, wk->name, &last, e) < 0)
 		return -1;
-	mw_buf_reset(&ws->rb.text);
-	ws->rb.n = 0;
-	if (store_each_after(ws->s, last, (size_t)(o->batch > 0 ? o->batch : 500), take_row,
-			     &ws->rb, e) < 0)
+	rowbuf_start(&ws->rb, o);
+	if (store_each_after(ws->s, last, batch_rows(o), take_row, &ws->rb, e) < 0)
 		return -1;
 	if (ws->rb.n == 0)
 		return 0;
@@ -281,16 +314,8 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 		}
 	}
 	if (rc == 0) {
-		/* HEC and Elasticsearch skip a record refused for good (and say
-		 * so in e) rather than block the output behind it forever. */
-		if (e->msg[0]) {
-			char line[1200];
-
-			name_error(line, sizeof(line), wk->name, e->msg);
-			mw_log(0, "%s", line);
-		}
-		mw_err_clear(e);
-		return ws->rb.n == (size_t)(o->batch > 0 ? o->batch : 500) ? 1 : 0;
+		log_skipped(wk->name, e);
+		return ws->rb.full || ws->rb.n == batch_rows(o) ? 1 : 0;
 	}
 	if (why == SINK_FATAL) {
 		*fatal = 1;
@@ -298,6 +323,103 @@ static int deliver_batch(struct worker *wk, struct wstate *ws, int *fatal, mw_er
 		ws->sk = NULL;
 	}
 	return -1;
+}
+
+/* ---- replay ------------------------------------------------------------------ */
+
+/* The span's rows in batches, as deliver_batch reads and sends them, but
+ * from the span and without moving the offset. Retryable failures are
+ * tried again with the worker's backoff, up to 10 minutes. */
+static int replay_network(const struct mw_output *o, const struct store_time_span *sp,
+			  mw_store *s, atomic_int *abort_flag, int64_t *done, mw_err *e)
+{
+	struct rowbuf rb;
+	struct sink_msg *msgs = NULL;
+	const struct sink_ops *ops = ops_for(o->kind);
+	struct sink_opts so;
+	atomic_int never = 0;
+	sink *sk = NULL;
+	int64_t after = 0, backoff = BACKOFF_MIN_MS, give_up = mw_mono_ms() + 600000;
+	int rc = 0;
+
+	memset(&rb, 0, sizeof(rb));
+	mw_buf_init(&rb.text);
+	if (!abort_flag)
+		abort_flag = &never;
+	fill_opts(o, &so, abort_flag);
+	if (ops->open(&so, &sk, e) < 0) {
+		scrub_error(o, e);
+		return -1;
+	}
+	for (;;) {
+		size_t delivered = 0;
+		enum sink_fail why = SINK_RETRY;
+
+		if (atomic_load(abort_flag)) {
+			mw_err_set(e, "stopped (shutting down)");
+			rc = -1;
+			break;
+		}
+
+		rowbuf_start(&rb, o);
+		if ((rc = store_each_in_span(s, sp, after, batch_rows(o), take_row, &rb, e)) < 0 ||
+		    rb.n == 0)
+			break;
+		msgs = mw_xrealloc(msgs, rb.n * sizeof(*msgs));
+		rowbuf_msgs(&rb, msgs);
+		mw_err_clear(e);
+		rc = ops->send(sk, msgs, rb.n, &delivered, &why, e);
+		scrub_error(o, e);
+		if (rc == 0)
+			delivered = rb.n;
+		if (delivered > 0) {
+			after = msgs[delivered - 1].rowid;
+			*done += (int64_t)delivered;
+			output_replay_note(s, o->name, sp, "running", *done, NULL);
+		}
+		if (rc == 0) {
+			log_skipped(o->name, e);
+			continue;
+		}
+		if (why == SINK_FATAL || mw_mono_ms() + backoff > give_up)
+			break;
+		mw_log(0, "output '%s': replay: %s; retrying in %lld ms", o->name, e->msg,
+		       (long long)backoff);
+		for (int64_t slept = 0; slept < backoff && !atomic_load(abort_flag); slept += 100)
+			mw_sleep_ms(100);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		rc = 0;
+	}
+	ops->close(sk);
+	free(msgs);
+	free(rb.refs);
+	mw_buf_free(&rb.text);
+	return rc < 0 ? -1 : 0;
+}
+
+int output_replay(const struct output_set *cfg, const char *name,
+		  const struct store_time_span *sp, mw_store *s, atomic_int *abort_flag,
+		  int64_t *done, mw_err *e)
+{
+	const struct mw_output *o = NULL;
+	int rc;
+
+	*done = 0;
+	for (size_t i = 0; i < cfg->noutputs && !o; i++)
+		if (!strcmp(cfg->outputs[i].name, name))
+			o = &cfg->outputs[i];
+	if (!o) {
+		mw_err_set(e, "no output named '%s'", name);
+		return -1;
+	}
+	output_replay_note(s, o->name, sp, "running", 0, NULL);
+	if (o->kind == MW_OUT_NDJSON)
+		rc = ndjson_replay(cfg, o, sp, s, abort_flag, done, e);
+	else
+		rc = replay_network(o, sp, s, abort_flag, done, e);
+	output_replay_note(s, o->name, sp, rc < 0 ? "failed" : "done", *done,
+			   rc < 0 ? e->msg : NULL);
+	return rc;
 }
 
 static int64_t worker_wait(struct worker *wk, int64_t until_ms, int *finishing)
@@ -469,7 +591,7 @@ static int same_output(const struct mw_output *a, const struct mw_output *b)
 	       mw_str_same(a->ca_file, b->ca_file) && mw_str_same(a->hostname, b->hostname) &&
 	       mw_str_same(a->index, b->index) && mw_str_same(a->brokers, b->brokers) &&
 	       mw_str_same(a->topic, b->topic) && mw_str_same(a->token.value, b->token.value) &&
-	       a->batch == b->batch && a->timeout == b->timeout;
+	       a->batch == b->batch && a->batch_bytes == b->batch_bytes && a->timeout == b->timeout;
 }
 
 void sink_workers_reload(sink_workers *w, const struct output_set *cfg)

@@ -95,8 +95,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "r.revision "
 			  "FROM records r JOIN sources s ON s.id=r.source "
 			  "WHERE r.rowid>?1 ORDER BY r.rowid LIMIT ?2",
+	[ST_EACH_SPAN] = "SELECT r.rowid,s.integration,s.type,r.id,r.time,r.collected,r.json,"
+			 "r.revision "
+			 "FROM records r JOIN sources s ON s.id=r.source "
+			 "WHERE r.rowid>?1 AND r.time>=?2 AND r.time<?3 "
+			 "AND (?4 IS NULL OR s.integration=?4) AND (?5 IS NULL OR s.type=?5) "
+			 "ORDER BY r.rowid LIMIT ?6",
 	[ST_MAX_ROWID] = "SELECT coalesce(max(rowid),0) FROM records",
 	[ST_OUT_GET] = "SELECT last_rowid FROM outputs WHERE name=?1",
+	[ST_OUT_BEGIN] = "INSERT INTO outputs(name,last_rowid,state,error,updated) "
+			 "VALUES(?1,(SELECT coalesce(max(rowid),0) FROM records),'ok','',?2) "
+			 "ON CONFLICT(name) DO NOTHING",
 	[ST_OUT_FILES] = "SELECT path,size FROM output_files WHERE output=?1 ORDER BY path",
 	[ST_OUT_REGISTER] = "INSERT OR IGNORE INTO output_files(output,path,size) "
 			    "VALUES(?1,?2,?3)",

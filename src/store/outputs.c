@@ -26,20 +26,18 @@
 
 /* ---- records for outputs ------------------------------------------------------- */
 
-int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
-		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
+/* Calls cb for each row st gives (cb returns non-zero to stop). */
+static int each_row(mw_store *s, sqlite3_stmt *st,
+		    int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
 {
-	sqlite3_stmt *st = sdb_stmt(s, ST_EACH_AFTER, e);
 	struct store_row row;
 	int rc;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, after_rowid);
-	sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sdb_read_row(s, st, &row, e) < 0)
+		if (sdb_read_row(s, st, &row, e) < 0) {
+			sqlite3_reset(st);
 			return -1;
+		}
 		if (cb(&row, ctx)) {
 			rc = SQLITE_DONE;
 			break;
@@ -49,6 +47,41 @@ int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
 	if (rc != SQLITE_DONE)
 		return sdb_fail(s, rc, "reading records", e);
 	return 0;
+}
+
+int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
+		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_EACH_AFTER, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after_rowid);
+	sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	return each_row(s, st, cb, ctx, e);
+}
+
+int store_each_in_span(mw_store *s, const struct store_time_span *sp, int64_t after_rowid,
+		       size_t limit, int (*cb)(const struct store_row *row, void *ctx),
+		       void *ctx, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_EACH_SPAN, e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after_rowid);
+	sqlite3_bind_int64(st, 2, sp->since);
+	sqlite3_bind_int64(st, 3, sp->until);
+	if (sp->integration)
+		sdb_bind_str(st, 4, sp->integration);
+	else
+		sqlite3_bind_null(st, 4);
+	if (sp->type)
+		sdb_bind_str(st, 5, sp->type);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	return each_row(s, st, cb, ctx, e);
 }
 
 
@@ -77,6 +110,19 @@ int store_output_get(mw_store *s, const char *output, int64_t *last_rowid, mw_er
 	if (rc != SQLITE_DONE)
 		return sdb_fail(s, rc, "reading an output offset", e);
 	return 0;
+}
+
+int store_output_begin_now(mw_store *s, const char *output, mw_err *e)
+{
+	sqlite3_stmt *st = sdb_stmt(s, ST_OUT_BEGIN, e);
+
+	if (!st)
+		return -1;
+	sdb_bind_str(st, 1, output);
+	sqlite3_bind_int64(st, 2, mw_now_ms());
+	if (sdb_done(s, st, "making an output offset", e) < 0)
+		return -1;
+	return sqlite3_changes(s->db) > 0;
 }
 
 int store_output_files(mw_store *s, const char *output, struct store_file_size **out,

@@ -218,10 +218,22 @@ struct store_row {
 };
 int store_each_after(mw_store *s, int64_t after_rowid, size_t limit,
 		     int (*cb)(const struct store_row *row, void *ctx), void *ctx, mw_err *e);
+/* A span of records by record time (replay): from after_rowid on, time in
+ * [since, until), of one integration and one type when they are not NULL. */
+struct store_time_span {
+	int64_t since, until;
+	const char *integration, *type;
+};
+int store_each_in_span(mw_store *s, const struct store_time_span *sp, int64_t after_rowid,
+		       size_t limit, int (*cb)(const struct store_row *row, void *ctx),
+		       void *ctx, mw_err *e);
 int64_t store_max_rowid(mw_store *s);
 
 /* Output offsets: last rowid delivered, and per file the committed size. */
 int store_output_get(mw_store *s, const char *output, int64_t *last_rowid, mw_err *e);
+/* Makes an output's offset at the newest record unless it has one: 1 made,
+ * 0 it had one (start: now, output.h outputs_begin). */
+int store_output_begin_now(mw_store *s, const char *output, mw_err *e);
 struct store_file_size { char path[4096]; int64_t size; };
 int store_output_files(mw_store *s, const char *output, struct store_file_size **out,
 		       size_t *n, mw_err *e);

@@ -335,6 +335,46 @@ static void test_backfill_args(void **state)
 	       2, no_config_msg(missing));
 }
 
+/* replay: OUTPUT and the span checked before anything is delivered; an
+ * unknown output names the configured ones. */
+static void test_replay_args(void **state)
+{
+	struct out r;
+
+	(void)state;
+	r = run(cmd_replay, cfg_path, "ndjson", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "OUTPUT and --since, please"));
+	out_free(&r);
+	r = run(cmd_replay, cfg_path, "ndjson", "--since", "200", "--until", "100", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "are not a span"));
+	out_free(&r);
+	r = run(cmd_replay, cfg_path, "ndjson", "--since=100x", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "are not a span"));
+	out_free(&r);
+	r = run(cmd_replay, cfg_path, "nosuch", "--since", "100", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "no output named 'nosuch'"));
+	assert_non_null(strstr(r.err, "(configured: ndjson)"));
+	out_free(&r);
+	r = run(cmd_replay, cfg_path, "ndjson", "--since", "100", "--integration", "nosuch", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "no integration named 'nosuch'"));
+	out_free(&r);
+	r = run(cmd_replay, cfg_path, "ndjson", "extra", "--since", "100", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "unexpected extra"));
+	out_free(&r);
+	r = run(cmd_replay, cfg_path, "--help", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "usage: mimewatch replay"));
+	out_free(&r);
+	expect(run(cmd_replay, missing, "ndjson", "--since", "100", NULL), 2,
+	       no_config_msg(missing));
+}
+
 static void test_reset_args(void **state)
 {
 	(void)state;
@@ -569,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_status_args),
 		cmocka_unit_test(test_reset_args),
 		cmocka_unit_test(test_backfill_args),
+		cmocka_unit_test(test_replay_args),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_status_empty_state),
 		cmocka_unit_test(test_silence_per_type),

@@ -469,7 +469,7 @@ static void test_error_unknown_key(void **state)
 		     "heartbeat, metrics_file, max_store, keep_delivered, proxy");
 	expect_error("outputs:\n  - type: ndjson\n    directory: /x\n",
 		     "config.yaml:3: output #1 (ndjson): unknown key 'directory'; valid keys: type, name, "
-		     "dir");
+		     "dir, group, mode, keep, compress, start");
 }
 
 /* proxy: the integration's wins over the top level's, none turns it off,
@@ -831,7 +831,21 @@ static void test_error_outputs(void **state)
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n    indx: x\n",
 		     "config.yaml:4: output #1 (elasticsearch): unknown key 'indx'; did you mean "
 		     "'index'? valid keys: type, name, url, ca_file, index, api_key, api_key_file, "
-		     "api_key_env, api_key_credential, batch, timeout");
+		     "api_key_env, api_key_credential, batch, batch_bytes, timeout, start");
+	expect_error("outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
+		     "    token: a\n    batch_bytes: 100M\n",
+		     "config.yaml:5: output #1 (hec): batch_bytes: '100M' is not a size from 1K "
+		     "to 64M (an integer and K or M); e.g. batch_bytes: 512K");
+	expect_error("outputs:\n  - type: ndjson\n    dir: /o\n    mode: 0660\n    mode2: 1\n",
+		     "config.yaml:5: output #1 (ndjson): unknown key 'mode2'; did you mean "
+		     "'mode'? valid keys: type, name, dir, group, mode, keep, compress, start");
+	expect_error("outputs:\n  - type: ndjson\n    dir: /o\n    mode: 0664\n",
+		     "config.yaml:4: output #1 (ndjson): mode: 0664 gives others access to the "
+		     "records; leave the last digit 0, e.g. mode: 0640, and use group: for the "
+		     "readers");
+	expect_error("outputs:\n  - type: ndjson\n    dir: /o\n    start: latest\n",
+		     "config.yaml:4: output #1 (ndjson): start: 'latest' is neither oldest nor "
+		     "now; write start: now to deliver only records collected from now on");
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
 		     "    index: m-{tipe}\n",
 		     "config.yaml:4: output #1 (elasticsearch): index: unknown placeholder in "
@@ -905,7 +919,7 @@ static void test_outputs_all_kinds(void **state)
 		"  - type: ndjson\n    dir: /var/lib/mw/out\n"
 		"  - type: syslog\n    name: relay\n    url: tls://relay.example:6514\n"
 		"    ca_file: /etc/ca.pem\n    hostname: collector-1\n    batch: 200\n"
-		"    timeout: 30s\n"
+		"    timeout: 30s\n    batch_bytes: 512K\n    start: now\n"
 		"  - type: hec\n    url: https://splunk.example:8088/services/collector/event\n"
 		"    token_env: MW_TEST_HEC_TOKEN\n    index: mimecast\n"
 		"  - type: elasticsearch\n    url: https://es.example:9200\n"
@@ -930,6 +944,10 @@ static void test_outputs_all_kinds(void **state)
 	assert_string_equal(cfg.outputs[1].hostname, "collector-1");
 	assert_int_equal(cfg.outputs[1].batch, 200);
 	assert_int_equal(cfg.outputs[1].timeout, 30);
+	assert_int_equal(cfg.outputs[1].batch_bytes, 512 << 10);
+	assert_int_equal(cfg.outputs[1].start_now, 1);
+	assert_int_equal(cfg.outputs[2].batch_bytes, 0);
+	assert_int_equal(cfg.outputs[2].start_now, 0);
 	assert_string_equal(output_target(&cfg.outputs[1]), "tls://relay.example:6514");
 	assert_int_equal(cfg.outputs[2].kind, MW_OUT_HEC);
 	assert_string_equal(cfg.outputs[2].name, "hec");
@@ -963,6 +981,8 @@ static void test_outputs_all_kinds(void **state)
 				    output_target(&cfg.outputs[i]));
 		assert_int_equal(again.outputs[i].batch, cfg.outputs[i].batch);
 		assert_int_equal(again.outputs[i].timeout, cfg.outputs[i].timeout);
+		assert_int_equal(again.outputs[i].batch_bytes, cfg.outputs[i].batch_bytes);
+		assert_int_equal(again.outputs[i].start_now, cfg.outputs[i].start_now);
 		assert_int_equal(again.outputs[i].token.src, cfg.outputs[i].token.src);
 	}
 	assert_string_equal(again.outputs[3].token.value, "ES-KEY-1");
