@@ -56,11 +56,16 @@ def test_fetch_events():
             raise mwtest.CheckFailed("no event %s  %s: %s in\n%s"
                                      % (who, kind, getattr(text, "pattern", text), r.out))
 
+        # The sim writes lookback as its records' reach plus an hour: 2h, or
+        # 7201s when a second passed between its start and the config.
+        with open(sim.config, encoding="utf-8") as f:
+            m = re.search(r"lookback: (\d+)([smhd])\n", f.read())
+        lookback = int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
         for t in TYPES:
-            # The first window is [now - lookback, now - lag] (2h and 1s in
-            # the sim's config); its end is the horizon the fetch left.
+            # The first window is [now - lookback, now - lag] (lag 1s in the
+            # sim's config); its end is the horizon the fetch left.
             to = parse_time(horizon[t])
-            span = "%s to %s" % (rfc3339(to - 7200 + 1), horizon[t])
+            span = "%s to %s" % (rfc3339(to - lookback + 1), horizon[t])
             started = index("sim/" + t, "window started", span)
             finished = index("sim/" + t, "window finished",
                              "%s, %d records received" % (span, N))
