@@ -17,12 +17,7 @@
 #include "ui.h"
 #include "util.h"
 
-/* How long wait-idle waits for the collectors to settle before going on.
- * --demo's first backfills (five paged types on three tenants and SIEM's
- * files on one, one collector thread) settled in 25 s under ASan on a
- * loaded CI machine and once did not within 30; a run that settles sooner
- * never waits this long. */
-#define WAIT_IDLE_MS 60000
+#define WAIT_IDLE_MS 30000
 
 static struct {
 	struct ui_ctx *ctx;
