@@ -48,7 +48,13 @@ def test_demo_home_marks():
     v2 = integration_row(s, "acme-v2")
     gx = integration_row(s, "globex-us")
     eq(eu[1:].split()[0], TICK, "acme-eu's mark")
-    eq(v2[1:].split()[0], TICK, "acme-v2's mark")
+    # The demo's scheduled 429s (a 12 s reset) throttle every type on the
+    # tenant's bucket; SIEM, whose first poll reads files after the paged
+    # backfills on the one collector thread, may still wait then (seen
+    # under ASan): acme-v2 is then not yet healthy ('-'), never failing.
+    siem = type_row(s, "acme-v2", "siem")
+    siem_waits = cell(siem, COL_STATE).startswith("throttled")
+    eq(v2[1:].split()[0], "-" if siem_waits else TICK, "acme-v2's mark (siem: %r)" % siem)
     check("API 2.0" in v2, "acme-v2 says API 2.0: %r" % v2)
     eq(gx[1:].split()[0], CROSS, "globex-us's mark")
     check(gx[23:].startswith("permission missing"), "globex-us's word: %r" % gx)
@@ -67,8 +73,7 @@ def test_demo_home_marks():
             row = type_row(s, name, t)
             check(int(cell(row, COL_TOTAL).replace(",", "")) > 3000, "%s/%s backfilled 2h: %r" % (name, t, row))
     # SIEM events, from API 2.0's batch files: today's files, on acme-v2 alone
-    siem = type_row(s, "acme-v2", "siem")
-    eq(cell(siem, COL_STATE), "idle", "acme-v2 siem state: %r" % siem)
+    check(cell(siem, COL_STATE) == "idle" or siem_waits, "acme-v2 siem state: %r" % siem)
     check(int(cell(siem, COL_TOTAL).replace(",", "")) > 0 or time.gmtime().tm_hour < 6,
           "acme-v2/siem holds today's files: %r" % siem)
     check(not any(l.split()[:1] == ["siem"] for l in s[s.index(eu):s.index(v2)]),
