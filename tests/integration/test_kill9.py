@@ -54,16 +54,7 @@ def test_kill9_loop():
             with open(errpath, "wb") as errf:
                 p = mwtest.mimewatch_bg(cmd, config=sim.config, stderr=errf)
             delay = rng.uniform(0.2, 3.0)
-            deadline = time.monotonic() + delay
-            while time.monotonic() < deadline and p.poll() is None:
-                time.sleep(0.005)
-            alive = p.poll() is None
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            p.wait()
-            mwtest.stop_bg(p)
+            alive = mwtest.kill9_after(p, delay)
             with open(errpath, "rb") as f:
                 err = f.read().decode("utf-8", "replace")
             if alive:

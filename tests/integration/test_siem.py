@@ -179,16 +179,7 @@ def kill_loop(sim, loops, rng):
     killed = 0
     for i in range(loops):
         p = mwtest.mimewatch_bg(["fetch"] if i % 3 != 2 else ["run"], config=sim.config)
-        deadline = time.monotonic() + rng.uniform(0.2, 2.5)
-        while time.monotonic() < deadline and p.poll() is None:
-            time.sleep(0.005)
-        killed += p.poll() is None
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        p.wait()
-        mwtest.stop_bg(p)
+        killed += mwtest.kill9_after(p, rng.uniform(0.2, 2.5))
         sim.store_counts()
     return killed
 

@@ -256,6 +256,23 @@ def stop_bg(p, sig=signal.SIGTERM, timeout=20):
     return p.returncode
 
 
+def kill9_after(p, delay):
+    """Lets p run for delay seconds (or until it exits), then SIGKILLs its
+    process group as a crash would and reaps it. True if it was still
+    running when killed."""
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.005)
+    alive = p.poll() is None
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    p.wait()
+    stop_bg(p)
+    return alive
+
+
 def canonical_id(rec):
     """SHA-256 of the canonical form (HACKING, "NDJSON output") (valid for
     records without control characters or floats)."""
