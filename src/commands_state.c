@@ -4,7 +4,8 @@
  * on from the old one's horizon instead of reading lookback again (HACKING,
  * "Many tenants, several machines"). Per type: the horizon, the window
  * under way with its page token, the queued backfills and the collected
- * spans; never records. The file is JSON, format "mimewatch-state"
+ * spans; for a type read as batch files (SIEM), each sub-type's day, its
+ * listing token and the files of that day taken; never records. The file is JSON, format "mimewatch-state"
  * version 1, times in epoch seconds. */
 #include "commands.h"
 #include "commands_private.h"
@@ -31,8 +32,8 @@ static const char state_usage[] =
 	"usage: mimewatch state [--config FILE] export NAME [--output FILE]\n"
 	"       mimewatch state [--config FILE] import [--force] FILE\n"
 	"export writes integration NAME's cursors (per type: the horizon, the window\n"
-	"under way and its page token, queued backfills, the spans collected; never\n"
-	"records) as JSON to FILE (0600) or stdout. import writes them into this\n"
+	"under way and its page token, queued backfills, the spans collected, a batch\n"
+	"type's listing per sub-type; never records) as JSON to FILE (0600) or stdout. import writes them into this\n"
 	"config's store, so its collector goes on from there. It refuses another\n"
 	"format version, an integration or type this config lacks, and a type this\n"
 	"store already holds further ahead (unless --force); and runs only while no\n"
@@ -45,6 +46,31 @@ static json_object *span_json(int64_t from, int64_t to)
 	json_object_object_add(o, "from", json_object_new_int64(from));
 	json_object_object_add(o, "to", json_object_new_int64(to));
 	return o;
+}
+
+/* A batch type's readings: per sub-type its day, listing token and the
+ * day's files taken (absent for the other types). */
+static json_object *batches_json(const struct store_batch_state *b, size_t n)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object(), *files = json_object_new_array();
+
+		json_object_object_add(o, "subtype", json_object_new_string(b[i].subtype));
+		json_object_object_add(o, "day", json_object_new_int64(b[i].day));
+		json_object_object_add(o, "next_page", json_object_new_string(b[i].next_page));
+		for (size_t k = 0; k < b[i].nfiles; k++) {
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "key", json_object_new_string(b[i].keys[k]));
+			json_object_object_add(f, "records", json_object_new_int64(b[i].records[k]));
+			json_object_array_add(files, f);
+		}
+		json_object_object_add(o, "files", files);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 /* One type's entry: its cursor, queued backfills and collected spans. */
@@ -103,6 +129,9 @@ static int state_export(const struct mw_config *cfg, const char *name, const cha
 	json_object_object_add(root, "types", types);
 	for (size_t t = 0; t < mw_nlogtypes && rc == 0; t++) {
 		struct store_coverage cov;
+		struct store_batch_state *bs;
+		json_object *t_json;
+		size_t nbs;
 		int64_t src;
 		int found;
 
@@ -117,8 +146,18 @@ static int state_export(const struct mw_config *cfg, const char *name, const cha
 			rc = EXIT_FAILED;
 			break;
 		}
-		json_object_array_add(types, type_json(mw_logtypes[t].name, &cov));
+		t_json = type_json(mw_logtypes[t].name, &cov);
 		store_coverage_free(&cov);
+		if (store_batch_states(s, src, &bs, &nbs, &e) < 0) {
+			fprintf(stderr, "mimewatch state: %s\n", e.msg);
+			json_object_put(t_json);
+			rc = EXIT_FAILED;
+			break;
+		}
+		if (nbs)
+			json_object_object_add(t_json, "batches", batches_json(bs, nbs));
+		store_batch_states_free(bs, nbs);
+		json_object_array_add(types, t_json);
 	}
 	store_close(s);
 	if (rc == 0 && json_object_array_length(types) == 0) {
@@ -147,7 +186,15 @@ struct imported {
 	const char *type;
 	struct store_cursor cur;
 	json_object *backfills, *collected;   /* arrays of {from, to}, checked */
+	struct store_batch_state *batches;    /* a batch type's readings */
+	size_t nbatches;
 };
+
+static void imported_free(struct imported *im, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_batch_states_free(im[i].batches, im[i].nbatches);
+}
 
 /* o's string k, "" when absent or not a string */
 static const char *get_str(json_object *o, const char *k)
@@ -210,6 +257,68 @@ static int window_of(json_object *t, struct store_cursor *c)
 	return 0;
 }
 
+/* A sub-type name as the collector writes them: letters, digits, '_', '-'. */
+static int subtype_ok(const char *st)
+{
+	size_t n = strlen(st);
+
+	return n > 0 && n < sizeof(((struct store_batch_state *)0)->subtype) &&
+	       strspn(st, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/* One file of a reading's "files": {key, records}. */
+static int file_of(json_object *f, struct store_batch_state *b)
+{
+	json_object *k;
+	int64_t records;
+
+	if (!json_object_object_get_ex(f, "key", &k) || !json_object_is_type(k, json_type_string) ||
+	    !json_object_get_string_len(k) || get_i64(f, "records", &records) < 0)
+		return -1;
+	b->keys[b->nfiles] = mw_xstrdup(json_object_get_string(k));
+	b->records[b->nfiles++] = records;
+	return 0;
+}
+
+/* The "batches" of a type (absent: none), each sub-type once. */
+static int batches_of(json_object *t, struct imported *im)
+{
+	json_object *arr, *files, *tok;
+	size_t n;
+
+	if (!json_object_object_get_ex(t, "batches", &arr) || !arr)
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	n = json_object_array_length(arr);
+	im->batches = mw_xcalloc(n ? n : 1, sizeof(*im->batches));
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct store_batch_state *b = &im->batches[im->nbatches];
+		const char *st = get_str(o, "subtype");
+
+		if (!subtype_ok(st) || get_i64(o, "day", &b->day) < 0 ||
+		    !json_object_object_get_ex(o, "next_page", &tok) ||
+		    !json_object_is_type(tok, json_type_string) ||
+		    json_object_get_string_len(tok) >= (int)sizeof(b->next_page) ||
+		    !json_object_object_get_ex(o, "files", &files) ||
+		    !json_object_is_type(files, json_type_array))
+			return -1;
+		for (size_t k = 0; k < im->nbatches; k++)
+			if (strcmp(im->batches[k].subtype, st) == 0)
+				return -1;
+		snprintf(b->subtype, sizeof(b->subtype), "%s", st);
+		snprintf(b->next_page, sizeof(b->next_page), "%s", json_object_get_string(tok));
+		im->nbatches++;
+		b->keys = mw_xcalloc(json_object_array_length(files) + 1, sizeof(*b->keys));
+		b->records = mw_xcalloc(json_object_array_length(files) + 1, sizeof(*b->records));
+		for (size_t k = 0; k < json_object_array_length(files); k++)
+			if (file_of(json_object_array_get_idx(files, k), b) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 /* The file's types, checked against in: -1 said (exit 2). */
 static int read_types(json_object *root, const struct mw_integration *in, const char *path,
 		      struct imported *out, size_t *n)
@@ -249,8 +358,41 @@ static int read_types(json_object *root, const struct mw_integration *in, const 
 			return -1;
 		}
 		(*n)++;
+		if (batches_of(t, im) < 0) {
+			fprintf(stderr, "mimewatch state: %s: %s: a batch listing (sub-type, day, "
+					"next_page, files) is missing a field, names a sub-type "
+					"twice or has one of the wrong kind; export the file "
+					"again\n", cmd_safe(path), im->type);
+			return -1;
+		}
 	}
 	return 0;
+}
+
+/* A sub-type this store reads at a later day than the file's would list
+ * the days between again: 1 said. */
+static int batch_ahead(mw_store *s, int64_t src, const char *name, const struct imported *im,
+		       const char *path)
+{
+	int bad = 0;
+
+	for (size_t k = 0; k < im->nbatches; k++) {
+		char token[sizeof(im->batches[k].next_page)], have[32], got[32];
+		int64_t day;
+		mw_err e;
+
+		if (store_batch_cursor(s, src, im->batches[k].subtype, &day, token, sizeof(token),
+				       &e) != 1 || day <= im->batches[k].day)
+			continue;
+		mw_format_rfc3339(day, have);
+		mw_format_rfc3339(im->batches[k].day, got);
+		fprintf(stderr, "mimewatch state: %s/%s %s: this store reads a later day (%s) "
+				"than %s (%s); importing would take those days' files again: add "
+				"--force to import anyway\n", name, im->type, im->batches[k].subtype,
+			have, cmd_safe(path), got);
+		bad = 1;
+	}
+	return bad;
 }
 
 /* A store that holds a type further ahead would read that span again. */
@@ -265,8 +407,10 @@ static int check_ahead(mw_store *s, const char *name, const struct imported *im,
 		char have[32], got[32];
 		mw_err e;
 
-		if (store_find_source(s, name, im[i].type, &src, &e) != 1 ||
-		    store_get_cursor(s, src, &cur, &e) < 0 || cur.horizon <= im[i].cur.horizon)
+		if (store_find_source(s, name, im[i].type, &src, &e) != 1)
+			continue;
+		bad |= batch_ahead(s, src, name, &im[i], path);
+		if (store_get_cursor(s, src, &cur, &e) < 0 || cur.horizon <= im[i].cur.horizon)
 			continue;
 		mw_format_rfc3339(cur.horizon, have);
 		mw_format_rfc3339(im[i].cur.horizon, got);
@@ -303,7 +447,8 @@ static int write_types(mw_store *s, const char *name, const struct imported *im,
 		if (store_source(s, name, im[i].type, &src, &e) < 0 ||
 		    store_import_cursor(s, src, &im[i].cur, &e) < 0 ||
 		    add_spans(s, src, im[i].collected, 0, &e) < 0 ||
-		    add_spans(s, src, im[i].backfills, 1, &e) < 0) {
+		    add_spans(s, src, im[i].backfills, 1, &e) < 0 ||
+		    store_batch_import(s, src, im[i].batches, im[i].nbatches, &e) < 0) {
 			fprintf(stderr, "mimewatch state: %s/%s: %s\n", name, im[i].type, e.msg);
 			return -1;
 		}
@@ -313,6 +458,14 @@ static int write_types(mw_store *s, const char *name, const struct imported *im,
 		       ", window under way resumed" : "",
 		       im[i].backfills ? json_object_array_length(im[i].backfills) : 0,
 		       im[i].backfills && json_object_array_length(im[i].backfills) == 1 ? "" : "s");
+		for (size_t k = 0; k < im[i].nbatches; k++) {
+			const struct store_batch_state *b = &im[i].batches[k];
+
+			mw_format_rfc3339(b->day, h);
+			printf("%s/%s %s: day %.10s, %s, %zu file%s of it taken\n", name,
+			       im[i].type, b->subtype, h, b->next_page[0] ? "listing resumed" :
+			       "listing from its start", b->nfiles, b->nfiles == 1 ? "" : "s");
+		}
 	}
 	return 0;
 }
@@ -365,8 +518,11 @@ static int state_import(const struct mw_config *cfg, const char *path, int force
 		json_object_put(root);
 		return EXIT_USAGE;
 	}
-	if (!(in = check_header(cfg, root, path)) || read_types(root, in, path, im, &n) < 0)
+	memset(im, 0, sizeof(im));
+	if (!(in = check_header(cfg, root, path)) || read_types(root, in, path, im, &n) < 0) {
+		n = mw_nlogtypes < STATE_MAX_TYPES ? mw_nlogtypes : STATE_MAX_TYPES;
 		goto out;
+	}
 	/* The collector keeps its cursors in memory: writing under it would be
 	 * undone by its next commit. Like fetch, wait for no collector. */
 	rc = EXIT_FAILED;
@@ -385,6 +541,7 @@ out:
 		store_close(s);
 	if (lockfd >= 0)
 		close(lockfd);
+	imported_free(im, n);
 	json_object_put(root);
 	return rc;
 }

@@ -290,6 +290,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 			     "day=excluded.day,next_page=excluded.next_page",
 	[ST_BATCH_CUR_GET] = "SELECT day,next_page FROM batch_cursors WHERE source=?1 AND "
 			     "subtype=?2",
+	[ST_BATCH_CUR_LIST] = "SELECT subtype,day,next_page FROM batch_cursors WHERE source=?1 "
+			      "ORDER BY subtype",
+	[ST_BATCH_FILES_OF] = "SELECT key,records FROM batch_files WHERE source=?1 AND "
+			      "subtype=?2 AND day=?3 ORDER BY key",
 };
 
 /* ---- errors ------------------------------------------------------------ */

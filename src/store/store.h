@@ -129,6 +129,26 @@ int store_batch_taken(mw_store *s, int64_t source, const char *subtype, int64_t 
 /* The sub-type's day and listing token: 1 found, 0 never read, -1 error. */
 int store_batch_cursor(mw_store *s, int64_t source, const char *subtype, int64_t *day,
 		       char *next_page, size_t n, mw_err *e);
+/* A sub-type's reading as state export carries it to another store: the
+ * day being read, its listing token and the files of that day taken (the
+ * listing resumes on a page it may have taken files from already). */
+struct store_batch_state {
+	char subtype[64];
+	int64_t day;
+	char next_page[1024];
+	size_t nfiles;
+	char **keys;            /* the day's files taken, with their records */
+	int64_t *records;
+};
+/* Every sub-type's reading of source (*n 0: none); free with
+ * store_batch_states_free. */
+int store_batch_states(mw_store *s, int64_t source, struct store_batch_state **out, size_t *n,
+		       mw_err *e);
+void store_batch_states_free(struct store_batch_state *b, size_t n);
+/* Writes b's readings for source in one transaction, replacing each
+ * sub-type's cursor and adding its files to the ledger. */
+int store_batch_import(mw_store *s, int64_t source, const struct store_batch_state *b,
+		       size_t n, mw_err *e);
 
 /* The newest stored record time of source within [from, to], 0 if none. */
 int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64_t *t,

@@ -14,6 +14,7 @@ a kill -9 loop."""
 
 import collections
 import contextlib
+import glob
 import json
 import os
 import random
@@ -172,6 +173,101 @@ def test_siem_nextloop():
         check(0 < lists < 40, "a few listings, not a circle: %d" % lists)
 
 
+def moved_config(sim, tag):
+    """sim's config with a state_dir and NDJSON directory of its own: the
+    same integration on another machine. Returns (config, out dir)."""
+    text = sim.read_config()
+    out = os.path.join(sim.dir, "out-" + tag)
+    for old, new in ((sim.state_dir, os.path.join(sim.dir, "state-" + tag)),
+                     (sim.out_dir, out)):
+        check('"%s"' % old in text, "no %s in the config:\n%s" % (old, text))
+        text = text.replace('"%s"' % old, '"%s"' % new)
+    path = os.path.join(sim.dir, "config-%s.yaml" % tag)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path, out
+
+
+def out_events(out):
+    evs = []
+    for path in sorted(glob.glob(os.path.join(out, "sim-v2", "siem", "*.ndjson"))):
+        with open(path, encoding="utf-8") as f:
+            evs += [json.loads(l)["record"] for l in f if l.strip()]
+    return evs
+
+
+def test_siem_state_moves():
+    """state export carries each sub-type's day, listing token and the
+    day's files taken; after state import the new owner takes no file the
+    old one took (with the token, and with the token cleared, when only
+    the ledger stands between it and the day's files again). Without the
+    import, every event comes again: the check can fail."""
+    with siem_sim() as sim:
+        since = first_day()
+        sim.fetch(timeout=300)
+        old = sim.ndjson("sim-v2", "siem")
+        exported = os.path.join(sim.dir, "siem.state")
+        r = sim.mw(["state", "export", "sim-v2", "--output", exported])
+        eq(r.rc, 0, "state export\n%s" % r)
+        with open(exported) as f:
+            state = json.load(f)
+        siem = [t for t in state["types"] if t["type"] == "siem"]
+        eq(len(siem), 1, "the exported types: %r" % state["types"])
+        batches = siem[0].get("batches", [])
+        eq(len(batches), 10, "sub-types exported: %r" % [b["subtype"] for b in batches])
+        today = int(time.time()) // DAY * DAY
+        check(all(b["day"] == today for b in batches), "every sub-type reads today: %r"
+              % [(b["subtype"], b["day"]) for b in batches])
+        check(sum(len(b["files"]) for b in batches) >= 10, "today's files taken: %r" % batches)
+
+        def moved(tag, state_file):
+            config, out = moved_config(sim, tag)
+            if state_file:
+                r = sim.mw(["state", "import", state_file], config=config)
+                eq(r.rc, 0, "state import (%s)\n%s" % (tag, r))
+                check("sim-v2/siem receipt: day " in r.out, "import says\n%s" % r)
+            files = sim.stats()["requests"].get("other", 0)
+            r = sim.mw(["fetch"], config=config, timeout=300)
+            eq(r.rc, 0, "fetch on the new owner (%s)\n%s" % (tag, r))
+            return out_events(out), sim.stats()["requests"].get("other", 0) - files
+
+        # a hostile or damaged listing is refused before anything is written
+        config_bad, _ = moved_config(sim, "bad")
+        for tag, bad in (("twice", batches[:1] * 2),
+                         ("nofiles", [dict(batches[0], files=None)]),
+                         ("badfile", [dict(batches[0], files=[{"key": "", "records": 1}])]),
+                         ("badsub", [dict(batches[0], subtype="a/../b")]),
+                         ("longtoken", [dict(batches[0], next_page="x" * 5000)])):
+            path = os.path.join(sim.dir, tag + ".state")
+            with open(path, "w") as f:
+                json.dump(dict(state, types=[dict(siem[0], batches=bad)]), f)
+            r = sim.mw(["state", "import", path], config=config_bad)
+            eq(r.rc, 2, "state import of %s\n%s" % (tag, r))
+            check("a batch listing (sub-type, day, next_page, files)" in r.err,
+                  "%s: the refusal\n%s" % (tag, r))
+        check(not os.path.exists(os.path.join(sim.dir, "state-bad", "store.db")),
+              "a refused import made a store")
+
+        # with the token, and with it cleared: the ledger alone
+        cleared = os.path.join(sim.dir, "cleared.state")
+        for b in batches:
+            b["next_page"] = ""
+        with open(cleared, "w") as f:
+            json.dump(state, f)
+        for tag, path in (("new", exported), ("ledger", cleared)):
+            got, downloads = moved(tag, path)
+            want = truth(sim, since)
+            both = collections.Counter(map(key, [x["record"] for x in old] + got))
+            dup = sum(n - 1 for n in both.values() if n > 1)
+            lost = sum((collections.Counter(map(key, want)) - both).values())
+            eq((lost, dup), (0, 0), "%s: (lost, duplicated) over both owners" % tag)
+            check(downloads <= 10, "%s: %d files taken again" % (tag, downloads))
+        got, downloads = moved("none", None)
+        eq(len(got), len(truth(sim, since)), "without an import: every event again")
+        check(downloads > 10, "without an import: every file again (%d)" % downloads)
+
+
 def kill_loop(sim, loops, rng):
     """fetch (run every third time) SIGKILLed after 0.2 to 2.5 s, loops
     times; the store holds no id twice after any kill. Returns the kills
@@ -289,6 +385,6 @@ def test_siem_v1_validate():
 
 if __name__ == "__main__":
     mwtest.main([test_siem_backfill, test_siem_faults, test_siem_file_skipped,
-                 test_siem_nextloop, test_siem_kill9, test_siem_validate,
+                 test_siem_nextloop, test_siem_state_moves, test_siem_kill9, test_siem_validate,
                  test_siem_v1_backfill, test_siem_v1_faults, test_siem_v1_kill9,
                  test_siem_v1_validate])
