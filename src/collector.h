@@ -91,10 +91,11 @@ const struct collector_report *collector_reports(collector *c, size_t *n);
 int collector_check_integration(const struct mw_integration *in, struct validate_report *rep,
 				const atomic_int *abort_flag);
 /* API 1.0 discover-authentication: the region's base URL for an email
- * address (*base_url malloc'd), asked of discover_base. */
-int collector_discover_region(const char *discover_base, const char *app_id,
-			      const char *email, const char *ca_file, char **base_url,
-			      struct mc_result *res);
+ * address (*base_url malloc'd), asked of discover_base in the name of in's
+ * application, through in's CA file and proxy (its own, the top level's
+ * or the environment's, as its requests go). */
+int collector_discover_region(const struct mw_integration *in, const char *discover_base,
+			      const char *email, char **base_url, struct mc_result *res);
 
 /* ---- collector_requests.c: rename -------------------------------------------
  *

@@ -552,9 +552,12 @@ int collector_check_integration(const struct mw_integration *in, struct validate
 	return validate_integration(in, rep, abort_flag);
 }
 
-int collector_discover_region(const char *discover_base, const char *app_id,
-			      const char *email, const char *ca_file, char **base_url,
-			      struct mc_result *res)
+int collector_discover_region(const struct mw_integration *in, const char *discover_base,
+			      const char *email, char **base_url, struct mc_result *res)
 {
-	return mc_discover(discover_base, app_id, email, ca_file, base_url, res);
+	struct mc_creds cr;
+
+	mc_creds_of(&cr, in);
+	cr.base_url = discover_base;
+	return mc_discover(&cr, email, base_url, res);
 }

@@ -593,8 +593,8 @@ void session_validate(const struct mw_integration *in, struct validate_report *r
 	collector_check_integration(in, rep, abort);
 }
 
-void session_discover(const char *base, const char *app_id, const char *email,
-		      const char *ca_file, char **found, struct mc_result *res)
+void session_discover(const struct mw_integration *in, const char *base, const char *email,
+		      char **found, struct mc_result *res)
 {
-	collector_discover_region(base, app_id, email, ca_file, found, res);
+	collector_discover_region(in, base, email, found, res);
 }

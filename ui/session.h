@@ -116,8 +116,9 @@ int session_read_secret_file(const char *path, char **data, size_t *len, mw_err 
 /* validate: get-account, then one probe per chosen type. */
 void session_validate(const struct mw_integration *in, struct validate_report *rep,
 		      atomic_int *abort);
-/* discover-authentication: which region hosts email; *found malloc'd. */
-void session_discover(const char *base, const char *app_id, const char *email,
-		      const char *ca_file, char **found, struct mc_result *res);
+/* discover-authentication: which region hosts email, asked in the name of
+ * in's application through its CA file and proxy; *found malloc'd. */
+void session_discover(const struct mw_integration *in, const char *base, const char *email,
+		      char **found, struct mc_result *res);
 
 #endif

@@ -1341,8 +1341,8 @@ int mc_get_account(mc_client *c, struct mc_account *acct, struct mc_result *res)
 	return rc;
 }
 
-int mc_discover(const char *discover_base, const char *app_id, const char *email,
-		const char *ca_file, char **base_url, struct mc_result *res)
+int mc_discover(const struct mc_creds *net, const char *email, char **base_url,
+		struct mc_result *res)
 {
 	struct mc_creds cr = { 0 };
 	mc_client *c;
@@ -1353,10 +1353,17 @@ int mc_discover(const char *discover_base, const char *app_id, const char *email
 
 	*base_url = NULL;
 	mc_result_init(res);
+	/* unsigned: the keys stay out of it; the network settings do not */
 	cr.api = 1;
-	cr.base_url = discover_base;
-	cr.app_id = app_id;
-	cr.ca_file = ca_file;
+	cr.base_url = net->base_url;
+	cr.app_id = net->app_id;
+	cr.ca_file = net->ca_file;
+	cr.proxy = net->proxy;
+	cr.proxy_user = net->proxy_user;
+	cr.proxy_password = net->proxy_password;
+	cr.proxy_ca_file = net->proxy_ca_file;
+	cr.connect_timeout_ms = net->connect_timeout_ms;
+	cr.low_speed_secs = net->low_speed_secs;
 	c = client_create(&cr, 0, &e);
 	if (!c) {
 		res->cls = MC_BAD_REQUEST;

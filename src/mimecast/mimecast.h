@@ -296,9 +296,10 @@ void mc_account_free(struct mc_account *a);
 int mc_get_account(mc_client *c, struct mc_account *acct, struct mc_result *res);
 
 /* discover-authentication (unsigned): the region's base URL for an email
- * address, via discover_base (normally https://api.mimecast.com). */
-int mc_discover(const char *discover_base, const char *app_id, const char *email,
-		const char *ca_file, char **base_url, struct mc_result *res);
+ * address, asked of net->base_url (normally https://api.mimecast.com) in
+ * the name of net->app_id, through net's CA file and proxy. */
+int mc_discover(const struct mc_creds *net, const char *email, char **base_url,
+		struct mc_result *res);
 
 /* ---- regions.c: regions ----
  *

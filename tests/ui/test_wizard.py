@@ -346,6 +346,30 @@ def test_new_integration_checked_through_top_level_proxy():
         check(tp.connects(sim.port) >= 1, "the live check went past the top-level proxy")
 
 
+def test_discovery_through_top_level_proxy():
+    # Issue 16.1: region discovery (API 1.0 discover-authentication) goes
+    # through the proxy the entry will use, like every other request: only
+    # the discovery is asked here, so every CONNECT tinyproxy logs is its.
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "..", "integration"))
+    from test_proxy import TinyProxy
+    with mwtest.Sim(write_config=False) as sim, TinyProxy() as tp:
+        cfg = os.path.join(sim.dir, "proxied.yaml")
+        with open(cfg, "w") as f:
+            f.write("proxy: %s\nstate_dir: %s\n" % (tp.url, os.path.join(sim.dir, "st")))
+        os.chmod(cfg, 0o600)
+        c = Console(sim, config=cfg, env={k: "" for k in ("HTTPS_PROXY", "https_proxy")})
+        c.add("wait-idle", "key a")
+        walk_checklist(c)
+        fill_form(c, sim, discover=True)
+        c.dump("form")
+        c.run()
+        eq(note_after(c.screen("form"), "Find from email"),
+           "found %s for svc@sim.example" % sim.base_url, "discovery result")
+        check(tp.connects(sim.port) >= 1, "discovery went around the top-level proxy")
+
+
 def test_refused_before_save_anyway_writes_nothing():
     with mwtest.Sim(write_config=False) as sim:
         c = Console(sim)
@@ -918,4 +942,5 @@ if __name__ == "__main__":
                  test_esc_on_first_page_confirms, test_typed_T_is_text,
                  test_region_table_scrolls_at_80x24, test_check_remedy_wraps_at_80x24,
                  test_f_and_pastes_fill_the_form, test_tls_failure_back_to_extra_ca_file,
-                 test_new_integration_checked_through_top_level_proxy])
+                 test_new_integration_checked_through_top_level_proxy,
+                 test_discovery_through_top_level_proxy])

@@ -1083,6 +1083,7 @@ static void test_account_discover(void **state)
 	struct mc_account a;
 	struct mc_result r;
 	char base[64], *found = NULL;
+	struct mc_creds net = { 0 };
 
 	(void)state;
 	assert_int_equal(mc_get_account(c, &a, &r), 0);
@@ -1095,7 +1096,9 @@ static void test_account_discover(void **state)
 	mc_client_free(c);
 
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
-	assert_int_equal(mc_discover(base, "app", "svc@acme.example", NULL, &found, &r), 0);
+	net.base_url = base;
+	net.app_id = "app";
+	assert_int_equal(mc_discover(&net, "svc@acme.example", &found, &r), 0);
 	assert_int_equal(r.cls, MC_OK);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
 	assert_string_equal(found, base);
@@ -1105,7 +1108,7 @@ static void test_account_discover(void **state)
 	assert_string_equal(last_body, "{\"data\":[{\"emailAddress\":\"svc@acme.example\"}]}");
 	pthread_mutex_unlock(&mu);
 	free(found);
-	assert_int_equal(mc_discover(base, "app", "nobody@acme.example", NULL, &found, &r), 0);
+	assert_int_equal(mc_discover(&net, "nobody@acme.example", &found, &r), 0);
 	assert_int_equal(r.cls, MC_BAD_REQUEST);
 	assert_null(found);
 	assert_contains(r.remedy, "nobody@acme.example");

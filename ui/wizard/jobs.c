@@ -28,9 +28,7 @@ static void job_release(struct job *j)
 		return;
 	session_integration_clear(&j->in);
 	free(j->base);
-	free(j->app_id);
 	free(j->email);
-	free(j->ca_file);
 	free(j->found);
 	pthread_mutex_destroy(&j->mu);
 	explicit_bzero(j, sizeof(*j));
@@ -65,7 +63,7 @@ static void *job_main(void *arg)
 		struct mc_result res;
 		char *found = NULL;
 
-		session_discover(j->base, j->app_id, j->email, j->ca_file, &found, &res);
+		session_discover(&j->in, j->base, j->email, &found, &res);
 		pthread_mutex_lock(&j->mu);
 		j->dres = res;
 		j->found = found;
@@ -179,9 +177,10 @@ void wiz_start_discovery(struct ui_view *v)
 	wiz_job_cancel(&w->disc, 0);
 	j = job_new(JOB_DISCOVER);
 	j->base = mw_xstrdup(env && *env ? env : DISCOVER_DEFAULT);
-	j->app_id = wiz_field_dup(&w->f[F_APP_ID]);
+	/* the form as it stands: its application, CA file and proxy (the
+	 * integration's own when editing, else the top level's) */
+	wiz_form_build(v, &j->in);
 	j->email = email;
-	j->ca_file = wiz_field_dup(&w->f[F_CA]);
 	snprintf(w->disc_msg, sizeof(w->disc_msg), "asking Mimecast which region hosts %s ...",
 		 email);
 	w->disc_role = ROLE_MUTED;

@@ -70,7 +70,7 @@ struct job {
 	struct mw_integration in;
 	struct validate_report rep;
 	/* discover */
-	char *base, *app_id, *email, *ca_file, *found;
+	char *base, *email, *found;  /* the form's integration in in */
 	struct mc_result dres;
 };
 
