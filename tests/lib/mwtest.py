@@ -112,6 +112,13 @@ def _detect_scale():
 
 SCALE = _detect_scale()
 
+# The machine's proxy settings are not the tests' (as make check's
+# environment drops them): a test run by hand inherits none either, and
+# test_proxy sets the ones it tests.
+for _v in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+           "no_proxy", "NO_PROXY"):
+    os.environ.pop(_v, None)
+
 # MW_WRAPPER runs mimewatch under a tool, e.g. "valgrind -q --error-exitcode=97"
 # (`make check-valgrind`): a memory error then fails the test through the
 # exit status.
