@@ -52,6 +52,21 @@ const char *cmd_safe(const char *s)
 	return sanitize_text(&safe_bufs[safe_next++ % NSAFE], s);
 }
 
+/* "HTTP 403 CODE", "HTTP 403", or for a failure before any response (TLS,
+ * DNS, a refused connection) "no response" with the code: never "HTTP 0". */
+const char *cmd_http_part(const struct mc_result *r)
+{
+	static char buf[160];
+
+	if (r->http_status > 0)
+		snprintf(buf, sizeof(buf), "HTTP %ld%s%s", r->http_status, r->code[0] ? " " : "",
+			 cmd_safe(r->code));
+	else
+		snprintf(buf, sizeof(buf), "no response%s%s", r->code[0] ? ", " : "",
+			 cmd_safe(r->code));
+	return buf;
+}
+
 /* Invisible characters that reorder or break a line on a terminal: bidi
  * marks, overrides and isolates, zero-width characters, the BOM, and the
  * line and paragraph separators (the set sanitize.c shows as <U+XXXX>). */
@@ -345,9 +360,9 @@ int cmd_validate(const char *config, int argc, char **argv)
 				continue;
 			}
 			failed = 1;
-			printf("%-20s %-14s %s (HTTP %ld%s%s): %s\n", in->name, r->lt->name,
-			       mc_class_name(r->res.cls), r->res.http_status,
-			       r->res.code[0] ? " " : "", cmd_safe(r->res.code), cmd_safe(r->res.remedy));
+			printf("%-20s %-14s %s (%s): %s\n", in->name, r->lt->name,
+			       mc_class_name(r->res.cls), cmd_http_part(&r->res),
+			       cmd_safe(r->res.remedy));
 			fprintf(stderr, "mimewatch: %s/%s: %s: %s%s%s\n", in->name, r->lt->name,
 				mc_class_name(r->res.cls), cmd_safe(r->res.message),
 				r->res.message[0] ? "; " : "", cmd_safe(r->res.remedy));
@@ -389,10 +404,9 @@ static void print_reports(collector *c, const struct mw_config *cfg)
 		       (long long)r[i].retries, (long long)r[i].rejects, h,
 		       r[i].failed ? " (FAILED)" : "");
 		if (r[i].failed)
-			fprintf(stderr, "mimewatch: %s/%s: %s (HTTP %ld%s%s)%s%s; remedy: %s\n",
+			fprintf(stderr, "mimewatch: %s/%s: %s (%s)%s%s; remedy: %s\n",
 				r[i].integration, r[i].lt->name, mc_class_name(r[i].last.cls),
-				r[i].last.http_status, r[i].last.code[0] ? " " : "",
-				cmd_safe(r[i].last.code), r[i].last.message[0] ? ": " : "",
+				cmd_http_part(&r[i].last), r[i].last.message[0] ? ": " : "",
 				cmd_safe(r[i].last.message),
 				cmd_safe(r[i].last.remedy[0] ? r[i].last.remedy
 							 : mc_class_remedy(r[i].last.cls)));

@@ -7,6 +7,7 @@
 #define MW_COMMANDS_PRIVATE_H
 
 #include "config/config.h"
+#include "mimecast/mimecast.h"
 #include "requests.h"
 #include "shard.h"
 #include "store/store.h"
@@ -19,6 +20,9 @@ struct json_object;
 /* s, made safe for one line of a terminal or log (a few rotating buffers,
  * so one printf can show several). */
 const char *cmd_safe(const char *s);
+/* A result's "HTTP 403 CODE", or "no response, CODE" when none came (one
+ * static buffer: once per printf). */
+const char *cmd_http_part(const struct mc_result *r);
 /* The config for a headless command, warnings on stderr; -1 (said) when
  * missing, bad or empty: exit 2. */
 int cmd_load(const char *config, struct mw_config *cfg);

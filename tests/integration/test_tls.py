@@ -41,7 +41,7 @@ def refused(sim, what, code, text, remedy):
         eq(row["new"], 0, "%s: sim/%s new" % (what, t))
         eq(row["retries"], 0, "%s: sim/%s retries (TLS failures are never retried)" % (what, t))
         line = [l for l in r.err.splitlines() if l.startswith("mimewatch: sim/%s:" % t)]
-        want = "mimewatch: sim/%s: certificate or host-name failure (HTTP 0 %s): " % (t, code)
+        want = "mimewatch: sim/%s: certificate or host-name failure (no response, %s): " % (t, code)
         check(line and line[0].startswith(want), "%s: stderr should start %r: %r"
               % (what, want, line))
         check(text in line[0], "%s: stderr lacks %r: %r" % (what, text, line[0]))
