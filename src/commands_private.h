@@ -1,5 +1,6 @@
 /* commands_private.h - what the headless commands' files share (commands.c,
- * commands_shard.c: shards and --shard; commands_state.c: state export and
+ * commands_cursor.c: reset, rename and backfill; commands_shard.c: shards
+ * and --shard; commands_state.c: state export and
  * import; commands_replay.c: replay): the exit statuses, loading the config,
  * checking names, the collector lock, handing a request to a running
  * collector and the terminal-safe text. Nothing else includes it. */
@@ -14,6 +15,10 @@
 
 struct json_object;
 
+/* The longest duration an option takes, as the config's (src/config/): past it
+ * a retry budget in ms overflows, a reset horizon leaves the calendar. */
+#define OPT_DURATION_MAX ((int64_t)36500 * 86400)
+
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
 
@@ -23,6 +28,8 @@ const char *cmd_safe(const char *s);
 /* A result's "HTTP 403 CODE", or "no response, CODE" when none came (one
  * static buffer: once per printf). */
 const char *cmd_http_part(const struct mc_result *r);
+/* t as RFC 3339 UTC, or "never" for 0. */
+void cmd_fmt_time(int64_t t, char *buf, size_t n);
 /* The config for a headless command, warnings on stderr; -1 (said) when
  * missing, bad or empty: exit 2. */
 int cmd_load(const char *config, struct mw_config *cfg);
