@@ -207,6 +207,9 @@ void col_step(collector *c, struct job *j);
 /* Saves the tally to the store and rewrites metrics_file when it is due
  * (metrics_every), or now with mimewatch_up 0 when final (the stop). */
 void col_metrics(collector *c, int final);
+/* Before a reload takes next: a metrics_file it moves or drops is written
+ * a last time with mimewatch_up 0, and next's is due at once. */
+void col_metrics_reload(collector *c, const struct mw_config *next);
 
 /* ---- collector_batch.c ---- */
 /* One step of a batch type's job: a listing or one file. */

@@ -464,6 +464,7 @@ void col_reload_config(collector *c, mw_buf *out, int *ok)
 	 * it or the next page is stored. */
 	if (outputs_begin(&bos, c->store, &be) < 0)
 		mw_log(0, "%s", be.msg);
+	col_metrics_reload(c, cfg);
 	pthread_mutex_lock(&c->out_mu);
 	c->cfg = cfg;
 	pthread_mutex_unlock(&c->out_mu);

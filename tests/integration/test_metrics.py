@@ -12,6 +12,7 @@ is installed (Debian's prometheus package); it is not required."""
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -206,6 +207,41 @@ def test_run_writes_exact_metrics():
                 eq(again.get(key), v, "status --metrics against the file for %r" % (key,))
 
 
+def test_reload_moves_the_file():
+    """A reload that moves metrics_file leaves the old file saying
+    mimewatch_up 0 (node_exporter would go on reading its last figures as
+    live) and writes the new one at once; one that drops it does the same."""
+    with Sim(["--records", "60"]) as sim:
+        sim.edit_config(interval="1h")
+        old, new = (os.path.join(sim.dir, n) for n in ("old.prom", "new.prom"))
+        add_metrics_file(sim, old)
+        with open(sim.config) as f:
+            text = f.read()
+
+        def up(path):
+            try:
+                with open(path) as f:
+                    return get(parse(f.read())[0], "mimewatch_up")
+            except (FileNotFoundError, mwtest.CheckFailed):
+                return None
+
+        p = mwtest.mimewatch_bg(["run"], config=sim.config)
+        try:
+            mwtest.wait_for(lambda: up(old) == 1, 30, "the first file to say up 1")
+            with open(sim.config, "w") as f:
+                f.write(text.replace(old, new))
+            p.send_signal(signal.SIGHUP)
+            mwtest.wait_for(lambda: up(new) == 1, 30, "the new file after the reload")
+            eq(up(old), 0, "mimewatch_up in the file the reload moved away from")
+            with open(sim.config, "w") as f:
+                f.write(text.replace("metrics_file: %s\n" % old, ""))
+            p.send_signal(signal.SIGHUP)
+            mwtest.wait_for(lambda: up(new) == 0, 30, "the dropped file to say up 0")
+        finally:
+            eq(mwtest.stop_bg(p), 0, "mimewatch run's exit status on SIGTERM")
+        eq(up(old), 0, "the first file after the stop")
+
+
 def test_errors_and_waits_counted_across_processes():
     with Sim(["--records", "300", "--span", "2h"]) as sim:
         sim.faults("403:type=attachment\n429:type=url,count=1,reset=200\n")
@@ -310,5 +346,6 @@ def test_config_errors():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_run_writes_exact_metrics, test_errors_and_waits_counted_across_processes,
+    mwtest.main([test_run_writes_exact_metrics, test_reload_moves_the_file,
+                 test_errors_and_waits_counted_across_processes,
                  test_output_errors_counted, test_console_writes_metrics, test_config_errors])
