@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "netpolicy.h"
+#include "shard.h"
 #include "../ui/console.h"
 #include "util.h"
 
@@ -43,6 +44,8 @@ static const char usage[] =
 	"Without a command: the console (the setup wizard when there is no config yet).\n"
 	"  --demo          the console on two built-in simulated tenants (127.0.0.1 only)\n"
 	"  --no-mouse      leave the mouse to the terminal (clicks select text, not rows)\n"
+	"  --shard K/N     on a config N collectors share, collect only shard K's\n"
+	"                  integrations (as run --shard K/N; mimewatch shards N lists them)\n"
 	"\n"
 	"  --config FILE   default $XDG_CONFIG_HOME/mimewatch/config.yaml\n"
 	"  --verbose       more detail on stderr (never secrets)\n"
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	int cmd = -1, help = 0, version = 0, demo = 0, no_mouse = 0, nrest = 0, rc;
 	const char *script = NULL, *size = NULL;
+	struct mw_shard shard = { 0, 0 };
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	struct rlimit nocore = { 0, 0 };
 
@@ -115,6 +119,16 @@ int main(int argc, char **argv)
 			demo = 1;
 		} else if (strcmp(a, "--no-mouse") == 0 && cmd < 0) {
 			no_mouse = 1;
+		} else if ((strcmp(a, "--shard") == 0 || strncmp(a, "--shard=", 8) == 0) &&
+			   cmd < 0) {
+			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
+			char why[160];
+
+			if (shard_parse(v, &shard, why, sizeof(why)) < 0) {
+				fprintf(stderr, "mimewatch: --shard: %s\n", why);
+				free(rest);
+				return 2;
+			}
 		} else if ((strcmp(a, "--script") == 0 || strcmp(a, "--size") == 0) && cmd < 0) {
 			/* Hidden test options of the console (script mode). */
 			if (i + 1 >= argc) {
@@ -162,13 +176,19 @@ int main(int argc, char **argv)
 	}
 	if (cmd < 0) {
 		struct console_opts co = { .config = config, .demo = demo, .script = script,
-					   .cols = 100, .rows = 30, .no_mouse = no_mouse };
+					   .cols = 100, .rows = 30, .no_mouse = no_mouse,
+					   .shard_k = shard.k, .shard_n = shard.n };
 		char extra;
 
 		if (size && (sscanf(size, "%dx%d%c", &co.cols, &co.rows, &extra) != 2 ||
 			     co.cols < 1 || co.rows < 1 || co.cols > 1000 || co.rows > 1000)) {
 			fprintf(stderr, "mimewatch: --size %s: give COLSxROWS, e.g. --size 100x30\n",
 				size);
+			free(rest);
+			return 2;
+		}
+		if (demo && shard.n) {
+			fprintf(stderr, "mimewatch: --demo collects its own tenants; drop --shard\n");
 			free(rest);
 			return 2;
 		}

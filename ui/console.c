@@ -514,6 +514,8 @@ int console_main(const struct console_opts *o)
 	mw_err_clear(&e);
 	ui.script_mode = o->script != NULL;
 	ctx->demo = o->demo;
+	ctx->shard_k = o->shard_k;
+	ctx->shard_n = o->shard_n;
 	frame_init(ctx, !ui.script_mode);
 	if (!ui.script_mode && !terminal_usable()) {
 		fprintf(stderr, "mimewatch: the console needs a terminal (TERM is %s). Without one, "

@@ -9,6 +9,8 @@ struct console_opts {
 	const char *script;     /* --script FILE: deterministic script mode */
 	int cols, rows;         /* script mode screen size (default 100x30) */
 	int no_mouse;           /* --no-mouse: the terminal keeps the mouse */
+	unsigned shard_k, shard_n;  /* --shard K/N: the console's own collector is
+				       shard K of N (n 0: every integration) */
 };
 
 /* Runs the console until the user quits. Returns the exit status

@@ -209,11 +209,12 @@ static void header_state(const struct ui_ctx *ctx, char *buf, size_t n)
 	else if (ctx->exited_pid && !ctx->col)
 		snprintf(buf, n, "mimewatch run (pid %ld) exited: not collecting", ctx->exited_pid);
 	else if (ctx->col && ctx->took_over)
-		snprintf(buf, n, "collecting in this console");
+		snprintf(buf, n, "collecting in this console%s%s", ctx->shard[0] ? ", " : "",
+			 ctx->shard);
 	else if (ctx->col && ctx->demo)
 		snprintf(buf, n, "demo %s collecting", ui_dot());
 	else if (ctx->col)
-		snprintf(buf, n, "collecting");
+		snprintf(buf, n, "collecting%s%s", ctx->shard[0] ? ", " : "", ctx->shard);
 	else
 		snprintf(buf, n, "not collecting");
 }

@@ -126,6 +126,10 @@ int session_start_collector(struct ui_ctx *ctx)
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.deliver = 1;
+	/* --shard K/N: on a config several collectors share, the console
+	 * collects only its shard's integrations, as run --shard K/N would */
+	opts.shard.k = ctx->shard_k;
+	opts.shard.n = ctx->shard_n;
 	ctx->col = collector_new(&se.col_cfg, &opts, &e);
 	if (!ctx->col) {
 		ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
@@ -137,6 +141,11 @@ int session_start_collector(struct ui_ctx *ctx)
 		ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return -1;
 	}
+	ctx->shard[0] = '\0';
+	if (opts.shard.n)
+		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
+			 opts.shard.k, opts.shard.n, collector_shard_count(&se.col_cfg, &opts.shard),
+			 se.col_cfg.nintegrations);
 	frame_dirty();
 	return 0;
 }

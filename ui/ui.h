@@ -100,8 +100,11 @@ struct ui_ctx {
 	struct collector *col;        /* in-process collector, or NULL (session.c's) */
 	int attached;                 /* another process (mimewatch run) collects */
 	long attached_pid;
-	char shard[64];               /* the attached run's "shard K/N: X of Y
-				       * integrations", "" unsharded (session.c) */
+	char shard[64];               /* the collector's "shard K/N: X of Y
+				       * integrations" (the attached run's, or this
+				       * console's own), "" unsharded (session.c) */
+	unsigned shard_k, shard_n;    /* --shard K/N: the console's own collector's
+				       * (n 0: every integration) */
 	long exited_pid;              /* the run we were attached to exited and nothing
 				       * collects since (session.c notices): 0 when not so */
 	int took_over;                /* collecting here since c, after a run exited */

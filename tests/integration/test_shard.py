@@ -218,6 +218,31 @@ def test_state_moves():
             mwtest.stop_bg(service)
 
 
+def test_console_shard():
+    """The console's own collector with --shard K/N takes only shard K's
+    integrations, and its header says so; its NDJSON holds exactly those."""
+    import uitest
+    with Sim(["--records", "60"]) as sim:
+        sim.edit_config(interval="1h")   # one poll each: the console goes idle
+        path, _, out = shared_config(sim, "console")
+        mine = [n for n in NAMES if shard_of(n, 2) == 2]
+        r = uitest.run_script(["wait-idle", "dump home", "quit"],
+                              args=["--config", path, "--shard", "2/2"])
+        eq(r.rc, 0, "console exit status\n%s" % r)
+        header = r.dumps["home"][0]
+        check(header.endswith("collecting, shard 2/2: %d of %d integrations"
+                              % (len(mine), len(NAMES))), "header: %r" % header)
+        got = sorted(n for n in os.listdir(out) if not n.startswith("."))
+        eq(got, sorted(mine), "integrations the console --shard 2/2 delivered")
+        for n in mine:
+            for t in TYPES:
+                eq(sorted(ndjson_ids(out, n, t)), sorted(mwtest.message_ids(sim.truth(t))),
+                   "%s/%s delivered by the console against the tenant's truth" % (n, t))
+        r = uitest.run_script(["quit"], args=["--config", path, "--shard", "3/2"])
+        eq(r.rc, 2, "console --shard 3/2 exit status\n%s" % r)
+        check("e.g. --shard 2/4" in r.err, "the refusal names no fix:\n%s" % r)
+
+
 def test_refusals():
     with Sim(write_config=True) as sim:
         path, _, _ = shared_config(sim, "bad")
@@ -241,4 +266,5 @@ def test_refusals():
 
 
 if __name__ == "__main__":
-    mwtest.main([test_two_shards, test_growing, test_state_moves, test_refusals])
+    mwtest.main([test_two_shards, test_growing, test_state_moves, test_console_shard,
+                 test_refusals])
