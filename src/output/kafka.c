@@ -176,10 +176,11 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *name, const char *key,
 
 /* security.protocol and what it uses (librdkafka CONFIGURATION.md's
  * names). The loader refused keys the protocol does not use, so what is
- * set here is what is given. Verification is librdkafka's default already;
- * it is set anyway so that no default of another version can turn it off:
- * the brokers' chain against ca_file (else the system's CAs) and their
- * host names against brokers (HACKING, "The rules": TLS always verified). */
+ * set here is what is given. Verification is librdkafka's default (the
+ * host name since 1.9); it is set anyway so that no other version's
+ * default can turn it off: the brokers' chain against ca_file (else the
+ * system's CAs), their names against brokers (HACKING, "Style": TLS always
+ * verified). */
 static int kafka_security(rd_kafka_conf_t *conf, const struct sink_opts *o, const char *name,
 			  mw_err *e)
 {
