@@ -782,7 +782,8 @@ static int holds_config_secret(const struct ui_ctx *ctx, const char *val, size_t
 			return 1;
 	}
 	for (size_t i = 0; c && i < c->noutputs; i++)
-		if (holds(val, len, &c->outputs[i].token))
+		if (holds(val, len, &c->outputs[i].token) ||
+		    holds(val, len, &c->outputs[i].sasl_password))
 			return 1;
 	return 0;
 }

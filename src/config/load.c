@@ -862,7 +862,8 @@ static int holds_inline_secret(const struct mw_config *cfg)
 			return 1;
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++)
-		if (cfg->outputs[i].token.src == MW_SECRET_INLINE)
+		if (cfg->outputs[i].token.src == MW_SECRET_INLINE ||
+		    cfg->outputs[i].sasl_password.src == MW_SECRET_INLINE)
 			return 1;
 	return 0;
 }
@@ -980,6 +981,12 @@ void config_free(struct mw_config *cfg)
 		free(o->index);
 		free(o->brokers);
 		free(o->topic);
+		free(o->security_protocol);
+		free(o->sasl_mechanism);
+		free(o->sasl_username);
+		secret_free(&o->sasl_password);
+		free(o->client_cert);
+		free(o->client_key);
 		secret_free(&o->token);
 	}
 	free(cfg->outputs);

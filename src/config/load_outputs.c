@@ -1,8 +1,9 @@
 /* config/load_outputs.c - loading the outputs: list (see private.h).
  *
  * Owns each entry of outputs: its type (the names are output_type_name's),
- * the keys that type accepts, its name, its secret (token or api_key, inline,
- * _file, _env or _credential, through load.c's cfgload_secret), batch,
+ * the keys that type accepts, its name, its secrets (token, api_key or a
+ * Kafka output's sasl_password: inline, _file, _env or _credential, through
+ * load.c's cfgload_secret), a Kafka output's security keys, batch,
  * batch_bytes, timeout and start, an NDJSON output's group, mode, keep and
  * compress, and the
  * checks of its url, brokers and index or topic template; and, across the
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A plain string key of an output: copied to *out, or left NULL if absent. */
 static int out_str(struct cfgload_ctx *c, const struct node *m, const char *who, const char *key,
@@ -260,6 +262,125 @@ static int check_template(struct cfgload_ctx *c, const struct node *m, const cha
 	return 0;
 }
 
+/* The first of keys[0..n) that m holds, or NULL. */
+static const struct node *out_first_of(const struct node *m, const char *const *keys, size_t n,
+				       const char **which)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct node *v = cfgtree_map_get(m, keys[i]);
+
+		if (v) {
+			*which = keys[i];
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* A PEM file key of a Kafka output: readable now, not only when librdkafka
+ * first connects, which would fail only the deliveries. */
+static int out_pem(struct cfgload_ctx *c, const struct node *m, const char *who, const char *key,
+		   const char *path, const char *what)
+{
+	char msg[600];
+
+	if (path && cfgschema_pem_file_check(key, path, what, msg, sizeof(msg)) < 0)
+		return cfgload_fail(c, cfgtree_map_get(m, key)->line, "%s: %s", who, msg);
+	return 0;
+}
+
+/* A Kafka output's security: librdkafka's security.protocol, sasl.* and
+ * ssl.*.location (its CONFIGURATION.md). A key the protocol would not use
+ * is refused rather than ignored: a ca_file over plaintext or a password
+ * with ssl means the file says something the connection does not do. */
+static int out_kafka_security(struct cfgload_ctx *c, const struct node *m, const char *who,
+			      struct mw_output *o)
+{
+	static const char *const protocols[] = { "plaintext", "ssl", "sasl_plaintext",
+						 "sasl_ssl" };
+	static const char *const mechanisms[] = { "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512" };
+	static const char *const sasl_keys[] = { "sasl_mechanism", "sasl_username",
+						 "sasl_password", "sasl_password_file",
+						 "sasl_password_env", "sasl_password_credential" };
+	static const char *const tls_keys[] = { "ca_file", "client_cert", "client_key" };
+	const struct node *v;
+	const char *which = NULL, *proto;
+	size_t i;
+	int sasl, tls;
+	char sh[72];
+
+	if (out_str(c, m, who, "security_protocol", &o->security_protocol) < 0)
+		return -1;
+	if (o->security_protocol) {
+		for (i = 0; i < NELEM(protocols); i++)
+			if (strcasecmp(o->security_protocol, protocols[i]) == 0)
+				break;
+		if (i == NELEM(protocols))
+			return cfgload_fail(c, cfgtree_map_get(m, "security_protocol")->line,
+					    "%s: security_protocol: '%s' is not one of plaintext, "
+					    "ssl, sasl_plaintext and sasl_ssl; write e.g. "
+					    "security_protocol: sasl_ssl", who,
+					    cfgschema_show(o->security_protocol, sh));
+		free(o->security_protocol);
+		o->security_protocol = mw_xstrdup(protocols[i]);
+	}
+	proto = o->security_protocol ? o->security_protocol : "plaintext";
+	sasl = strncmp(proto, "sasl_", 5) == 0;
+	tls = strcmp(proto, "ssl") == 0 || strcmp(proto, "sasl_ssl") == 0;
+	if (!sasl && (v = out_first_of(m, sasl_keys, NELEM(sasl_keys), &which)))
+		return cfgload_fail(c, v->line, "%s: %s: security_protocol %s uses no SASL; "
+				    "remove it or set security_protocol: sasl_ssl (or "
+				    "sasl_plaintext)", who, which, proto);
+	if (!tls && (v = out_first_of(m, tls_keys, NELEM(tls_keys), &which)))
+		return cfgload_fail(c, v->line, "%s: %s: security_protocol %s uses no TLS; "
+				    "remove it or set security_protocol: ssl (or sasl_ssl)", who,
+				    which, proto);
+	if (out_str(c, m, who, "client_cert", &o->client_cert) < 0 ||
+	    out_str(c, m, who, "client_key", &o->client_key) < 0 ||
+	    out_pem(c, m, who, "ca_file", o->ca_file, "the CA certificate that signed the "
+		    "brokers' certificates") < 0 ||
+	    out_pem(c, m, who, "client_cert", o->client_cert, "this client's certificate") < 0 ||
+	    out_pem(c, m, who, "client_key", o->client_key, "the private key of client_cert") < 0)
+		return -1;
+	if (!o->client_cert != !o->client_key)
+		return cfgload_fail(c, cfgtree_map_get(m, o->client_cert ? "client_cert" :
+						       "client_key")->line,
+				    "%s: %s: given without %s; a client certificate needs its key: "
+				    "give both or neither", who,
+				    o->client_cert ? "client_cert" : "client_key",
+				    o->client_cert ? "client_key" : "client_cert");
+	if (!sasl)
+		return 0;
+	if (out_str(c, m, who, "sasl_mechanism", &o->sasl_mechanism) < 0 ||
+	    out_str(c, m, who, "sasl_username", &o->sasl_username) < 0)
+		return -1;
+	if (!o->sasl_mechanism)
+		return cfgload_fail(c, m->line, "%s: sasl_mechanism: missing; security_protocol "
+				    "%s needs one of PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (one "
+				    "the brokers' sasl.enabled.mechanisms lists)", who, proto);
+	for (i = 0; i < NELEM(mechanisms); i++)
+		if (strcasecmp(o->sasl_mechanism, mechanisms[i]) == 0)
+			break;
+	if (i == NELEM(mechanisms))
+		return cfgload_fail(c, cfgtree_map_get(m, "sasl_mechanism")->line, "%s: "
+				    "sasl_mechanism: '%s' is not one of PLAIN, SCRAM-SHA-256 and "
+				    "SCRAM-SHA-512; write e.g. sasl_mechanism: SCRAM-SHA-512",
+				    who, cfgschema_show(o->sasl_mechanism, sh));
+	free(o->sasl_mechanism);
+	o->sasl_mechanism = mw_xstrdup(mechanisms[i]);
+	if (!o->sasl_username)
+		return cfgload_fail(c, m->line, "%s: sasl_username: missing; security_protocol "
+				    "%s needs the SASL user name, e.g. sasl_username: mimewatch",
+				    who, proto);
+	if (out_secret(c, m, who, "sasl_password", &o->sasl_password) < 0)
+		return -1;
+	if (!o->sasl_password.value)
+		return cfgload_fail(c, m->line, "%s: sasl_password: missing; add "
+				    "sasl_password_file: (a file of mode 0600 holding the "
+				    "password), sasl_password_env: or sasl_password:", who);
+	return 0;
+}
+
 int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, struct mw_output *o)
 {
 	static const char *const syslog_schemes[] = { "tcp", "tls", "relp" };
@@ -403,7 +524,8 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 			return -1;
 		if (!o->topic)
 			o->topic = mw_xstrdup("mimecast.{integration}.{type}");
-		if (check_template(c, m, who, "topic", o->topic) < 0)
+		if (check_template(c, m, who, "topic", o->topic) < 0 ||
+		    out_kafka_security(c, m, who, o) < 0)
 			return -1;
 		break;
 	}

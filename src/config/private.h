@@ -138,6 +138,9 @@ int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, siz
 /* A CA file key (ca_file, proxy_ca_file): absolute, a readable regular
  * file. Writes "key: problem; fix" into msg. */
 int cfgschema_ca_file_check(const char *key, const char *path, char *msg, size_t n);
+/* The same for a PEM file holding what ("the client certificate"). */
+int cfgschema_pem_file_check(const char *key, const char *path, const char *what, char *msg,
+			     size_t n);
 /* Runs every field check; lines[k] gives the line to blame (0: item_line);
  * lines and file may be NULL (no line then). */
 int cfgschema_check_all(const struct mw_integration *in, const char *file, const int *lines,

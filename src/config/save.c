@@ -332,16 +332,34 @@ out:
 
 /* ---- the file ------------------------------------------------------------ */
 
+/* An output's secret in the form it came (inline, or the key_file, key_env
+ * or key_credential that names it); nothing when it has none. */
+static int emit_output_secret(mw_buf *b, int *first, const char *base,
+			      const struct mw_secret *s, mw_err *e)
+{
+	char key[40];
+
+	if (s->src == MW_SECRET_NONE)
+		return 0;
+	if (s->src == MW_SECRET_INLINE)
+		return emit_kv(b, 2, first, base, s->value, "output", e);
+	snprintf(key, sizeof(key), "%s%s", base, cfgschema_secret_suffix[s->src - MW_SECRET_INLINE]);
+	return emit_kv(b, 2, first, key, s->ref, "output", e);
+}
+
 /* One output as a block-sequence entry at column 2 (keys that are unset are
  * left out; defaults too). */
 static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 {
 	static const char *const keys[] = { "dir", "url", "ca_file", "hostname", "index",
-					    "brokers", "topic" };
+					    "brokers", "topic", "security_protocol",
+					    "sasl_mechanism", "sasl_username", "client_cert",
+					    "client_key" };
 	const char *vals[] = { o->dir, o->url, o->ca_file, o->hostname, o->index, o->brokers,
-			       o->topic };
+			       o->topic, o->security_protocol, o->sasl_mechanism,
+			       o->sasl_username, o->client_cert, o->client_key };
 	const char *skey = o->kind == MW_OUT_HEC ? "token" : "api_key";
-	char key[32], d[32];
+	char d[32];
 	int first = 1;
 
 	emit_raw(b, 2, &first, "type", output_type_name(o->kind));
@@ -351,15 +369,9 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 	for (size_t i = 0; i < NELEM(keys); i++)
 		if (vals[i] && emit_kv(b, 2, &first, keys[i], vals[i], "output", e) < 0)
 			return -1;
-	if (o->token.src == MW_SECRET_INLINE) {
-		if (emit_kv(b, 2, &first, skey, o->token.value, "output", e) < 0)
-			return -1;
-	} else if (o->token.src != MW_SECRET_NONE) {
-		snprintf(key, sizeof(key), "%s%s", skey,
-			 cfgschema_secret_suffix[o->token.src - MW_SECRET_INLINE]);
-		if (emit_kv(b, 2, &first, key, o->token.ref, "output", e) < 0)
-			return -1;
-	}
+	if (emit_output_secret(b, &first, skey, &o->token, e) < 0 ||
+	    emit_output_secret(b, &first, "sasl_password", &o->sasl_password, e) < 0)
+		return -1;
 	if (o->kind != MW_OUT_NDJSON && o->batch && o->batch != DEFAULT_OUT_BATCH) {
 		snprintf(d, sizeof(d), "%d", o->batch);
 		emit_raw(b, 2, &first, "batch", d);

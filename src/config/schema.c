@@ -70,7 +70,11 @@ static const char *const es_keys[] = { "type", "name", "url", "ca_file", "index"
 				       "api_key_file", "api_key_env", "api_key_credential", "batch",
 				       "batch_bytes", "timeout", "start" };
 static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "batch",
-					  "batch_bytes", "timeout", "start" };
+					  "batch_bytes", "timeout", "start", "security_protocol",
+					  "sasl_mechanism", "sasl_username", "sasl_password",
+					  "sasl_password_file", "sasl_password_env",
+					  "sasl_password_credential", "ca_file", "client_cert",
+					  "client_key" };
 
 const char *const *cfgschema_output_keys(enum mw_output_kind k, size_t *nkeys)
 {
@@ -700,6 +704,12 @@ int cfgschema_check_field(const struct mw_integration *in, int k, char *msg, siz
 
 int cfgschema_ca_file_check(const char *key, const char *path, char *msg, size_t n)
 {
+	return cfgschema_pem_file_check(key, path, "the CA certificate", msg, n);
+}
+
+int cfgschema_pem_file_check(const char *key, const char *path, const char *what, char *msg,
+			     size_t n)
+{
 	char sh[72], tmp[512];
 	int fd;
 	struct stat st;
@@ -711,13 +721,13 @@ int cfgschema_ca_file_check(const char *key, const char *path, char *msg, size_t
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(msg, n, "%s: cannot read %s: %s; give the path of a PEM file holding "
-			 "the CA certificate", key, cfgschema_show(path, sh), strerror(errno));
+			 "%s", key, cfgschema_show(path, sh), strerror(errno), what);
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		snprintf(msg, n, "%s: %s is not a regular file; give the path of a PEM file "
-			 "holding the CA certificate", key, cfgschema_show(path, sh));
+			 "holding %s", key, cfgschema_show(path, sh), what);
 		return -1;
 	}
 	close(fd);

@@ -19,6 +19,11 @@
  * out in flight may have been written, and librdkafka then bumps the epoch,
  * so a re-send would be a duplicate the broker cannot recognise.
  *
+ * security_protocol, SASL (PLAIN, SCRAM-SHA-256/512) and TLS (ca_file,
+ * client_cert, client_key; always verified) are librdkafka's own; a broker
+ * refusing this client's TLS or SASL is fatal, with its class ("TLS
+ * failure", "SASL authentication failure") and the keys that fix it.
+ *
  * librdkafka's log lines go through mw_log (stderr), never stdout. */
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +67,7 @@ struct sink {
 	size_t norphans, caporphans;
 	char last_error[512];   /* latest broker-level error, for messages */
 	rd_kafka_resp_err_t hard_error; /* authentication/TLS: stop waiting */
+	char hard_reason[512];  /* its words: "all brokers down" follows it */
 	mw_buf tbuf;
 };
 
@@ -91,8 +97,10 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
 	(void)rk;
 	snprintf(s->last_error, sizeof s->last_error, "%s", reason);
 	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
-	    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)
+	    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
 		s->hard_error = (rd_kafka_resp_err_t)err;
+		snprintf(s->hard_reason, sizeof s->hard_reason, "%s", reason);
+	}
 	/* The log callback has already told the story; this is for debugging. */
 	mw_log(2, "kafka output %s: %s", s->name, reason);
 }
@@ -158,10 +166,46 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *name, const char *key,
 	char err[512];
 
 	if (rd_kafka_conf_set(conf, key, val, err, sizeof err) != RD_KAFKA_CONF_OK) {
-		mw_err_set(e, "kafka output %s: librdkafka refuses %s=%s: %s", name, key, val, err);
+		/* The password is the one value never to be shown. */
+		mw_err_set(e, "kafka output %s: librdkafka refuses %s=%s: %s", name, key,
+			   strcmp(key, "sasl.password") ? val : "[secret]", err);
 		return -1;
 	}
 	return 0;
+}
+
+/* security.protocol and what it uses (librdkafka CONFIGURATION.md's
+ * names). The loader refused keys the protocol does not use, so what is
+ * set here is what is given. Verification is librdkafka's default (the
+ * host name since 1.9); it is set anyway so that no other version's
+ * default can turn it off: the brokers' chain against ca_file (else the
+ * system's CAs), their names against brokers (HACKING, "Style": TLS always
+ * verified). */
+static int kafka_security(rd_kafka_conf_t *conf, const struct sink_opts *o, const char *name,
+			  mw_err *e)
+{
+	const char *proto = o->security_protocol ? o->security_protocol : "plaintext";
+	int tls = !strcmp(proto, "ssl") || !strcmp(proto, "sasl_ssl");
+
+	if (kafka_set(conf, name, "security.protocol", proto, e))
+		return -1;
+	if (tls && (kafka_set(conf, name, "enable.ssl.certificate.verification", "true", e) ||
+		    kafka_set(conf, name, "ssl.endpoint.identification.algorithm", "https", e) ||
+		    (o->ca_file && kafka_set(conf, name, "ssl.ca.location", o->ca_file, e)) ||
+		    (o->client_cert &&
+		     kafka_set(conf, name, "ssl.certificate.location", o->client_cert, e)) ||
+		    (o->client_key && kafka_set(conf, name, "ssl.key.location", o->client_key, e))))
+		return -1;
+	if (strncmp(proto, "sasl_", 5) != 0)
+		return 0;
+	if (!o->sasl_mechanism || !o->sasl_username || !o->sasl_password) {
+		mw_err_set(e, "kafka output %s: security_protocol %s needs sasl_mechanism, "
+			   "sasl_username and sasl_password", name, proto);
+		return -1;
+	}
+	return kafka_set(conf, name, "sasl.mechanisms", o->sasl_mechanism, e) ||
+	       kafka_set(conf, name, "sasl.username", o->sasl_username, e) ||
+	       kafka_set(conf, name, "sasl.password", o->sasl_password, e) ? -1 : 0;
 }
 
 static void kafka_close(sink *s)
@@ -262,7 +306,8 @@ static int kafka_open(const struct sink_opts *o, sink **out, mw_err *e)
 	    kafka_set(conf, name, "message.timeout.ms", "0", e) ||
 	    kafka_set(conf, name, "socket.nagle.disable", "true", e) ||
 	    kafka_set(conf, name, "reconnect.backoff.max.ms", "2000", e) ||
-	    kafka_set(conf, name, "topic.metadata.propagation.max.ms", tmo, e)) {
+	    kafka_set(conf, name, "topic.metadata.propagation.max.ms", tmo, e) ||
+	    kafka_security(conf, o, name, e)) {
 		rd_kafka_conf_destroy(conf);
 		kafka_close(s);
 		return -1;
@@ -325,10 +370,38 @@ static int kafka_err_fatal(rd_kafka_resp_err_t err)
 	}
 }
 
+/* 1 and e set when err is the brokers refusing this client's TLS or SASL
+ * (why: librdkafka's words): the message names the class first, as the
+ * HTTP outputs' "TLS failure", then the keys that fix it. */
+static int kafka_explain_refusal(struct sink *s, mw_err *e, rd_kafka_resp_err_t err,
+				 const char *why)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__SSL:
+		mw_err_set(e, "kafka output %s: TLS failure: %.300s; check ca_file (the CA that "
+			   "signed the brokers' certificates), that each certificate names its "
+			   "host as brokers writes it, and client_cert and client_key if the "
+			   "brokers ask for a client certificate", s->name, why);
+		return 1;
+	case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+	case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+		mw_err_set(e, "kafka output %s: SASL authentication failure: %.300s; check "
+			   "sasl_username, sasl_password and sasl_mechanism (one of the brokers' "
+			   "sasl.enabled.mechanisms), and that brokers names the brokers' "
+			   "SASL listener", s->name, why);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* A message for a failure of record m (topic t) with error err. */
 static void kafka_explain(struct sink *s, mw_err *e, const struct sink_msg *m,
 			  const char *t, rd_kafka_resp_err_t err)
 {
+	if (kafka_explain_refusal(s, e, err, s->hard_reason[0] ? s->hard_reason :
+				  rd_kafka_err2str(err)))
+		return;
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
 	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
@@ -431,6 +504,7 @@ static int kafka_send(sink *s, const struct sink_msg *m, size_t n, size_t *deliv
 	cur = mw_xcalloc(n, sizeof *cur);
 	kafka_reconcile(s, m, n, cur);
 	s->hard_error = 0;
+	s->hard_reason[0] = '\0';
 
 	for (i = 0; i < n; i++, produced++) {
 		rd_kafka_topic_t *rkt;
@@ -524,9 +598,7 @@ static int kafka_send(sink *s, const struct sink_msg *m, size_t n, size_t *deliv
 		kafka_explain(s, e, &m[d], s->tbuf.data, err);
 		*why = kafka_err_fatal(err) ? SINK_FATAL : SINK_RETRY;
 	} else if (first && s->hard_error) {
-		mw_err_set(e, "kafka output %s: the brokers refuse this client (%s): check "
-			   "the brokers' listeners and security settings", s->name,
-			   s->last_error);
+		kafka_explain_refusal(s, e, s->hard_error, s->hard_reason);
 		*why = SINK_FATAL;
 	} else if (first) {
 		mw_err_set(e, "kafka output %s: %zu of %zu records not acknowledged %s%s%s",

@@ -34,6 +34,13 @@ struct mw_output {
 	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
 	char *index;                /* elasticsearch index template; hec index */
 	char *brokers, *topic;      /* kafka */
+	char *security_protocol;    /* kafka: plaintext, ssl, sasl_plaintext or
+				     * sasl_ssl (lower case); NULL: plaintext */
+	char *sasl_mechanism;       /* kafka sasl_*: PLAIN, SCRAM-SHA-256, -512 */
+	char *sasl_username;        /* kafka sasl_* */
+	struct mw_secret sasl_password; /* kafka sasl_* */
+	char *client_cert, *client_key; /* PEM files: a client certificate
+				     * and its key (kafka ssl, sasl_ssl) */
 	struct mw_secret token;     /* hec token, elasticsearch api_key */
 	int batch;                  /* records per send, default 500 */
 	int64_t batch_bytes;        /* bytes per send (network), 0: 4 MiB */

@@ -44,6 +44,9 @@ struct sink_opts {
 	const char *index;          /* Elasticsearch index template */
 	const char *brokers;        /* Kafka bootstrap servers */
 	const char *topic;          /* Kafka topic template */
+	const char *security_protocol; /* Kafka: as in struct mw_output */
+	const char *sasl_mechanism, *sasl_username, *sasl_password; /* Kafka */
+	const char *client_cert, *client_key; /* PEM files for TLS */
 	const char *hostname;       /* syslog HOSTNAME; NULL: gethostname() */
 	int batch_max;              /* records per request; 0: 500 */
 	size_t batch_bytes;         /* bytes per request; 0: 4 MiB */

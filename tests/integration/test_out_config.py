@@ -55,6 +55,27 @@ CASES = [
      ["kafka", "brokers:", "k2.example", "host:port"], "brokers"),
     ("kafka: misspelt key", "  - type: kafka\n    brokers: 127.0.0.1:9092\n    topik: t\n",
      ["unknown key 'topik'", "did you mean 'topic'"], "topik"),
+    ("kafka: bad security_protocol", "  - type: kafka\n    brokers: 127.0.0.1:9092\n"
+     "    security_protocol: tls\n", ["kafka", "security_protocol", "'tls'", "sasl_ssl"],
+     "security_protocol"),
+    ("kafka: sasl without username", "  - type: kafka\n    brokers: 127.0.0.1:9092\n"
+     "    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n    sasl_password: x\n",
+     ["kafka", "sasl_username: missing"], "type"),
+    ("kafka: ca_file with plaintext", "  - type: kafka\n    brokers: 127.0.0.1:9092\n"
+     "    ca_file: {d}/certs/sim-ca.pem\n", ["kafka", "ca_file", "uses no TLS",
+                                          "security_protocol: ssl"], "ca_file"),
+    ("kafka: unreadable client_key", "  - type: kafka\n    brokers: 127.0.0.1:9092\n"
+     "    security_protocol: ssl\n    client_cert: {d}/certs/sim-ca.pem\n"
+     "    client_key: {d}/no-such.key\n", ["kafka", "client_key", "cannot read",
+                                         "No such file"], "client_key"),
+    ("kafka: sasl_password_file 0644", "  - type: kafka\n    brokers: 127.0.0.1:9092\n"
+     "    security_protocol: sasl_plaintext\n    sasl_mechanism: SCRAM-SHA-256\n"
+     "    sasl_username: mw\n    sasl_password_file: {sec}\n",
+     ["{sec}", "0644", "chmod 600"], None),
+    ("kafka: sasl_password_env unset", "  - type: kafka\n    brokers: 127.0.0.1:9092\n"
+     "    security_protocol: sasl_plaintext\n    sasl_mechanism: PLAIN\n"
+     "    sasl_username: mw\n    sasl_password_env: MW_TEST_NO_SUCH_VAR\n",
+     ["sasl_password_env", "MW_TEST_NO_SUCH_VAR", "not set"], "sasl_password_env"),
     ("unknown output type", "  - type: splunk\n    url: https://x\n",
      ["'splunk' is not an output type", "hec"], "type"),
     ("two syslog outputs without names", "  - type: syslog\n    url: tcp://127.0.0.1:514\n"

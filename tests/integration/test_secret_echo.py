@@ -16,6 +16,10 @@ place the secret across the place where mimewatch cuts the message to fit
 excerpt of a receiver's answer): a scrub after the cut would leave its
 first half.
 
+A Kafka output's sasl_password has no server to echo it (the mock cluster
+refuses SASL before any credential is sent): test_kafka_sasl_password checks
+our own messages and logs.
+
 Through the real binary (validate, fetch, status, status --json, all
 --verbose), no secret of the client or the output may appear, raw, as
 base64, percent-encoded, or its first 12 bytes in any of those forms, in any
@@ -195,6 +199,45 @@ def test_echo_receiver():
             rx.stop()
 
 
+def test_kafka_sasl_password():
+    """A Kafka output's sasl_password (file, then environment): librdkafka's
+    mock cluster refuses SASL before any credential is sent (it has no
+    SaslHandshake; test_out_kafka_auth), so nothing can echo it back; what
+    is checked is that our own messages, librdkafka's log lines at
+    --verbose, status and the store never hold it while the refusal is
+    reported."""
+    password = "mwkafkaPW%s+/=%s" % (os.urandom(4).hex(), os.urandom(10).hex())
+    with Sim(["--records", "30", "--span", "1h"]) as sim:
+        mc = mwout.MockCluster(sim.dir)
+        try:
+            pw_file = os.path.join(sim.dir, "kafka.pw")
+            mwout.write_secret(pw_file, password)
+            base = sim.read_config()
+            env = env_with(MW_ECHO_KAFKA_PW=password)
+            leaks = Leaks()
+            said = []
+            for form in ("sasl_password_file: %s" % pw_file,
+                         "sasl_password_env: MW_ECHO_KAFKA_PW"):
+                with open(sim.config, "w") as f:
+                    f.write(base)
+                add_outputs(sim, "  - type: kafka\n    name: kf\n    brokers: %s\n"
+                            "    timeout: 3s\n    security_protocol: sasl_plaintext\n"
+                            "    sasl_mechanism: SCRAM-SHA-512\n    sasl_username: mw\n"
+                            "    %s\n" % (mc.bootstrap, form))
+                said.append(run_commands(sim, sim.config, env, leaks, expect_validate=0,
+                                         budget="3s"))
+                err = mwout.outputs_status(sim, env=env)["kf"]["error"] or ""
+                check("SASL authentication failure" in err,
+                      "the refusal is not reported (%s): %r" % (form, err))
+            leaks.text("mockcluster's log", open(mc.log, "rb").read())
+            scan_store(leaks, sim.state_dir)
+            n, size = leaks.assert_none(needles([password]), "kafka sasl_password")
+            mwtest.report("10.6 secret echo", "places scanned (kafka sasl_password)", n,
+                          "%d bytes" % size)
+        finally:
+            mc.stop()
+
+
 if __name__ == "__main__":
     mwtest.main([test_echo_auth_v1, test_echo_auth_v2, test_echo_form_v2,
-                 test_echo_receiver])
+                 test_echo_receiver, test_kafka_sasl_password])

@@ -19,7 +19,13 @@
  *
  * Every other command answers "ok" or "error MESSAGE", so the caller can wait
  * for each. End of input also quits, and the parent's death kills us: a
- * crashed test leaves no cluster behind. librdkafka's logs go to stderr. */
+ * crashed test leaves no cluster behind. librdkafka's logs go to stderr.
+ *
+ * librdkafka 2.0.2's mock brokers listen in plaintext only and have no
+ * SaslHandshake or SaslAuthenticate (rd_kafka_mock_set_apiversion cannot
+ * add an API the mock does not handle): a SASL or SSL client is refused
+ * before any credential is sent. test_out_kafka_auth relies on exactly
+ * that refusal; HACKING, "Outputs and delivery", says what it leaves. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -992,6 +992,119 @@ static void test_outputs_all_kinds(void **state)
 	unsetenv("MW_TEST_HEC_TOKEN");
 }
 
+/* A Kafka output's security keys (issue 16): normalised, carried into a
+ * fresh render with the password in the form it came; keys the protocol
+ * does not use, a missing SASL key, an unreadable PEM file refused. */
+static void test_kafka_security(void **state)
+{
+	char ca[128], cert[128], key[128], text[2048], want[1024];
+	struct mw_config cfg, again;
+	mw_buf out;
+	mw_err e;
+	char *saved;
+
+	(void)state;
+	path_in(ca, sizeof(ca), "kafka-ca.pem");
+	path_in(cert, sizeof(cert), "kafka-client.pem");
+	path_in(key, sizeof(key), "kafka-client.key");
+	write_file(ca, "ca\n", 0644);
+	write_file(cert, "cert\n", 0644);
+	write_file(key, "key\n", 0600);
+	setenv("MW_TEST_KAFKA_PASSWORD", "kafka-pass-1", 1);
+	snprintf(text, sizeof(text), "outputs:\n  - type: kafka\n    brokers: k1.example:9093\n"
+		 "    security_protocol: SASL_SSL\n    sasl_mechanism: scram-sha-512\n"
+		 "    sasl_username: mw\n    sasl_password_env: MW_TEST_KAFKA_PASSWORD\n"
+		 "    ca_file: %s\n    client_cert: %s\n    client_key: %s\n", ca, cert, key);
+	parse_ok(text, &cfg);
+	assert_string_equal(cfg.outputs[0].security_protocol, "sasl_ssl");
+	assert_string_equal(cfg.outputs[0].sasl_mechanism, "SCRAM-SHA-512");
+	assert_string_equal(cfg.outputs[0].sasl_username, "mw");
+	assert_string_equal(cfg.outputs[0].sasl_password.value, "kafka-pass-1");
+	assert_int_equal(cfg.outputs[0].sasl_password.src, MW_SECRET_ENV);
+	assert_string_equal(cfg.outputs[0].ca_file, ca);
+	assert_string_equal(cfg.outputs[0].client_cert, cert);
+	assert_string_equal(cfg.outputs[0].client_key, key);
+	saved = cfg.text;
+	cfg.text = NULL;  /* render afresh */
+	mw_buf_init(&out);
+	assert_int_equal(config_render(&cfg, &out, &e), 0);
+	cfg.text = saved;
+	assert_non_null(strstr(out.data, "    sasl_password_env: MW_TEST_KAFKA_PASSWORD\n"));
+	assert_null(strstr(out.data, "kafka-pass-1"));
+	parse_ok(out.data, &again);
+	assert_string_equal(again.outputs[0].security_protocol, "sasl_ssl");
+	assert_string_equal(again.outputs[0].sasl_mechanism, "SCRAM-SHA-512");
+	assert_string_equal(again.outputs[0].sasl_username, "mw");
+	assert_string_equal(again.outputs[0].sasl_password.value, "kafka-pass-1");
+	assert_string_equal(again.outputs[0].client_key, key);
+	config_free(&again);
+	config_free(&cfg);
+	mw_buf_free(&out);
+
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: tls\n",
+		     "config.yaml:4: output #1 (kafka): security_protocol: 'tls' is not one of "
+		     "plaintext, ssl, sasl_plaintext and sasl_ssl; write e.g. "
+		     "security_protocol: sasl_ssl");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_plaintext\n    sasl_username: mw\n"
+		     "    sasl_password: p\n",
+		     "config.yaml:2: output #1 (kafka): sasl_mechanism: missing; "
+		     "security_protocol sasl_plaintext needs one of PLAIN, SCRAM-SHA-256 and "
+		     "SCRAM-SHA-512 (one the brokers' sasl.enabled.mechanisms lists)");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_ssl\n    sasl_mechanism: GSSAPI\n",
+		     "config.yaml:5: output #1 (kafka): sasl_mechanism: 'GSSAPI' is not one of "
+		     "PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; write e.g. sasl_mechanism: "
+		     "SCRAM-SHA-512");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n"
+		     "    sasl_password: p\n",
+		     "config.yaml:2: output #1 (kafka): sasl_username: missing; "
+		     "security_protocol sasl_ssl needs the SASL user name, e.g. sasl_username: "
+		     "mimewatch");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n"
+		     "    sasl_username: mw\n",
+		     "config.yaml:2: output #1 (kafka): sasl_password: missing; add "
+		     "sasl_password_file: (a file of mode 0600 holding the password), "
+		     "sasl_password_env: or sasl_password:");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n"
+		     "    sasl_username: mw\n    sasl_password: p\n    sasl_password_file: /p\n",
+		     "config.yaml:7: output #1 (kafka): give only one of sasl_password, "
+		     "sasl_password_file, sasl_password_env and sasl_password_credential");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n    sasl_username: mw\n",
+		     "config.yaml:4: output #1 (kafka): sasl_username: security_protocol "
+		     "plaintext uses no SASL; remove it or set security_protocol: sasl_ssl (or "
+		     "sasl_plaintext)");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n    ca_file: /etc/ca.pem\n",
+		     "config.yaml:4: output #1 (kafka): ca_file: security_protocol plaintext "
+		     "uses no TLS; remove it or set security_protocol: ssl (or sasl_ssl)");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_plaintext\n    client_cert: /etc/c.pem\n",
+		     "config.yaml:5: output #1 (kafka): client_cert: security_protocol "
+		     "sasl_plaintext uses no TLS; remove it or set security_protocol: ssl (or "
+		     "sasl_ssl)");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n    security_protocol: ssl\n"
+		     "    ca_file: /nonexistent/ca.pem\n",
+		     "config.yaml:5: output #1 (kafka): ca_file: cannot read /nonexistent/ca.pem: "
+		     "No such file or directory; give the path of a PEM file holding the CA "
+		     "certificate that signed the brokers' certificates");
+	snprintf(text, sizeof(text), "outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		 "    security_protocol: ssl\n    client_cert: %s\n", cert);
+	snprintf(want, sizeof(want), "config.yaml:5: output #1 (kafka): client_cert: given "
+		 "without client_key; a client certificate needs its key: give both or neither");
+	expect_error(text, want);
+	unsetenv("MW_TEST_KAFKA_PASSWORD");
+	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
+		     "    security_protocol: sasl_ssl\n    sasl_mechanism: PLAIN\n"
+		     "    sasl_username: mw\n    sasl_password_env: MW_TEST_KAFKA_PASSWORD\n",
+		     "config.yaml:7: output #1 (kafka): sasl_password_env: the environment "
+		     "variable MW_TEST_KAFKA_PASSWORD is not set; export it before starting "
+		     "mimewatch");
+}
+
 static void test_error_limits(void **state)
 {
 	char deep[256] = "a: ", *big;
@@ -1676,6 +1789,7 @@ int main(void)
 		cmocka_unit_test(test_error_alias_anchor),
 		cmocka_unit_test(test_error_syntax),
 		cmocka_unit_test(test_error_outputs),
+		cmocka_unit_test(test_kafka_security),
 		cmocka_unit_test(test_error_output_dirs),
 		cmocka_unit_test(test_outputs_all_kinds),
 		cmocka_unit_test(test_error_limits),
