@@ -146,6 +146,8 @@ static void job_request(collector *c, struct job *j, const struct store_request 
 			*ok = 0;
 			mw_buf_printf(out, "%s ", e.msg);
 		}
+		/* a batch type reads its listings from the store again */
+		col_batch_free(j);
 		j->due = mw_mono_ms();
 		break;
 	}

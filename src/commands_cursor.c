@@ -140,6 +140,13 @@ int cmd_reset(const char *config, int argc, char **argv)
 			rc = EXIT_FAILED;
 		}
 	}
+	if (rc == 0 && in->api == 1)
+		for (size_t t = 0; t < mw_nlogtypes; t++)
+			if ((in->types & (1u << t)) && mw_logtypes[t].shape == MW_SHAPE_BATCH &&
+			    (!type || strcmp(type, mw_logtypes[t].name) == 0))
+				printf("%s/%s: API 1.0's get-siem-logs goes on from its token, "
+				       "which cannot go back to a time: nothing of it is read "
+				       "again\n", name, mw_logtypes[t].name);
 	store_close(s);
 	config_free(&cfg);
 	return rc;
@@ -297,6 +304,16 @@ int cmd_backfill(const char *config, int argc, char **argv)
 	if (!known) {
 		fprintf(stderr, "mimewatch backfill: '%s' is not a type collected by %s\n",
 			cmd_safe(type), name);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (mw_logtypes[logtype_index(type)].shape == MW_SHAPE_BATCH) {
+		/* said now: queued, it would be refused only when a collector
+		 * takes it up */
+		fprintf(stderr, "mimewatch backfill: %s is read from its batch files day by day, "
+				"each file once: there is no span to read again; `mimewatch reset "
+				"--since DURATION %s %s` reads the days since again\n", type, name,
+			type);
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}

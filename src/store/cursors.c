@@ -546,8 +546,30 @@ int store_commit_batch(mw_store *s, int64_t source, const struct store_rec *recs
 
 /* Replaces source's cursor with c in one transaction with an event of
  * kind, its text: lead, the old horizon ("never"), mid, c's horizon. */
+/* A batch type's listings from day on (a reset), inside the caller's
+ * transaction: each sub-type's cursor at day's start, the ledger's files
+ * of that day and after forgotten, so they are taken again (their records
+ * are duplicates the store drops). */
+static int batch_reset(mw_store *s, int64_t source, int64_t day, mw_err *e)
+{
+	sqlite3_stmt *st;
+
+	if (!(st = sdb_stmt(s, ST_BATCH_RESET_CUR, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, day);
+	if (sdb_done(s, st, "resetting the batch listings", e) < 0 ||
+	    !(st = sdb_stmt(s, ST_BATCH_RESET_FILES, e)))
+		return -1;
+	sqlite3_bind_int64(st, 1, source);
+	sqlite3_bind_int64(st, 2, day);
+	return sdb_done(s, st, "forgetting the batch files taken", e);
+}
+
+/* reset: also moves a batch type's listings (batch_reset) */
 static int cursor_replace(mw_store *s, int64_t source, const struct store_cursor *c,
-			  const char *kind, const char *lead, const char *mid, mw_err *e)
+			  const char *kind, const char *lead, const char *mid, int reset,
+			  mw_err *e)
 {
 	struct store_cursor old;
 	sqlite3_stmt *st;
@@ -570,6 +592,7 @@ static int cursor_replace(mw_store *s, int64_t source, const struct store_cursor
 	if (sdb_begin(s, e) < 0)
 		return -1;
 	if (cursor_put(s, source, c, NULL, e) < 0 ||
+	    (reset && batch_reset(s, source, c->horizon - c->horizon % 86400, e) < 0) ||
 	    store_event_add(s, in, type, kind, text, e) < 0 || sdb_commit(s, e) < 0)
 		return sdb_abort(s);
 	return 0;
@@ -583,7 +606,7 @@ int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e)
 	c.horizon = horizon;
 	/* The coverage view reads the gap a reset forward leaves from this
 	 * event (store_coverage): the two times, in this form. */
-	return cursor_replace(s, source, &c, "reset", "horizon moved from ", " to ", e);
+	return cursor_replace(s, source, &c, "reset", "horizon moved from ", " to ", 1, e);
 }
 
 int store_import_cursor(mw_store *s, int64_t source, const struct store_cursor *c, mw_err *e)
@@ -593,5 +616,5 @@ int store_import_cursor(mw_store *s, int64_t source, const struct store_cursor *
 	own.backfill = 0;
 	own.covered_from = own.covered_to = 0;
 	return cursor_replace(s, source, &own, "import",
-			      "cursor imported: horizon moved from ", " to ", e);
+			      "cursor imported: horizon moved from ", " to ", 0, e);
 }

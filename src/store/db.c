@@ -294,6 +294,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 			      "ORDER BY subtype",
 	[ST_BATCH_FILES_OF] = "SELECT key,records FROM batch_files WHERE source=?1 AND "
 			      "subtype=?2 AND day=?3 ORDER BY key",
+	/* a reset: every dated listing (API 1.0's stream has day 0 and only
+	 * its token, which cannot go back) from ?2's start, its files again */
+	[ST_BATCH_RESET_CUR] = "UPDATE batch_cursors SET day=?2,next_page='' WHERE source=?1 "
+			       "AND day>0",
+	[ST_BATCH_RESET_FILES] = "DELETE FROM batch_files WHERE source=?1 AND day>=?2",
 };
 
 /* ---- errors ------------------------------------------------------------ */

@@ -156,7 +156,9 @@ int store_newest_in(mw_store *s, int64_t source, int64_t from, int64_t to, int64
 
 /* Explicit reset (mimewatch reset): horizon = value, window cleared; a
  * "reset" event says from where to where (the coverage view's reason for
- * the gap a reset forward leaves). */
+ * the gap a reset forward leaves). A batch type's dated listings restart
+ * at the day of value, their files from that day on taken again (API
+ * 1.0's SIEM token cannot go back and stays). */
 int store_reset_cursor(mw_store *s, int64_t source, int64_t horizon, mw_err *e);
 /* mimewatch state import: the source's own cursor (horizon, window, page
  * token) becomes c, with an "import" event; records stay as they are. */

@@ -268,6 +268,61 @@ def test_siem_state_moves():
         check(downloads > 10, "without an import: every file again (%d)" % downloads)
 
 
+def test_siem_reset():
+    """reset moves every sub-type's listing back to the day of the new
+    horizon and forgets the files taken since, so they are read again; the
+    store drops their events as duplicates: nothing twice, nothing lost.
+    With a running collector the reset is handed to it and does the same."""
+    with siem_sim() as sim:
+        since = first_day()
+        sim.fetch(timeout=300)
+        want = truth(sim, since)
+        assert_exact(sim, want, "before the reset")
+
+        def downloads():
+            return sim.stats()["requests"].get("other", 0)
+
+        def reread(what, since_days):
+            before = downloads()
+            r = sim.fetch(timeout=300)
+            check("sim-v2/siem: 0 new" in r.out, "%s: fetch after the reset\n%s" % (what, r))
+            n = downloads() - before
+            check(n >= 10 * since_days, "%s: only %d files read again (10 sub-types, %d "
+                  "days)" % (what, n, since_days))
+            assert_exact(sim, truth(sim, since), what)
+            return n
+
+        r = sim.mw(["backfill", "sim-v2", "siem", "--since", str(since), "--until",
+                    str(since + DAY)])
+        eq(r.rc, 2, "backfill of siem\n%s" % r)
+        check("no span to read again; `mimewatch reset --since DURATION sim-v2 siem`" in r.err,
+              "backfill's refusal names no fix:\n%s" % r)
+        r = sim.mw(["reset", "--yes", "--since", "1d", "sim-v2", "siem"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        check("sim-v2/siem: horizon reset to" in r.out, "reset says\n%s" % r)
+        one_day = reread("reset --since 1d", 1)
+        r = sim.mw(["reset", "--yes", "--since", "3d", "sim-v2", "siem"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        three_days = reread("reset --since 3d", 3)
+        check(three_days > one_day, "3 days read again (%d files) but no more than 1 (%d)"
+              % (three_days, one_day))
+
+        # handed to a running collector
+        service = mwtest.mimewatch_bg(["run"], config=sim.config)
+        try:
+            mwtest.wait_for(lambda: json.loads(sim.mw(["status", "--json"]).out)
+                            .get("collector_pid") == service.pid, 20, "the run to start")
+            before = downloads()
+            r = sim.mw(["reset", "--yes", "--since", "1d", "sim-v2", "siem"])
+            eq(r.rc, 0, "reset handed over\n%s" % r)
+            check("by the running collector" in r.out, "reset says\n%s" % r)
+            mwtest.wait_for(lambda: downloads() - before >= one_day, 60,
+                            "the running collector to read the day's files again")
+        finally:
+            eq(mwtest.stop_bg(service), 0, "run's exit on SIGTERM")
+        assert_exact(sim, truth(sim, since), "after the handed-over reset")
+
+
 def kill_loop(sim, loops, rng):
     """fetch (run every third time) SIGKILLed after 0.2 to 2.5 s, loops
     times; the store holds no id twice after any kill. Returns the kills
@@ -346,6 +401,13 @@ def test_siem_v1_backfill():
         r = sim.fetch(timeout=120)
         check("sim/siem: 0 new" in r.out and "1 requests" in r.out, "second fetch\n%s" % r)
         assert_exact_v1(sim, want, "after a second fetch")
+        # a reset cannot take the 1.0 stream back: said, the token kept
+        r = sim.mw(["reset", "--yes", "sim", "siem"])
+        eq(r.rc, 0, "reset\n%s" % r)
+        check("sim/siem: API 1.0's get-siem-logs goes on from its token" in r.out,
+              "reset does not say the 1.0 stream stays:\n%s" % r)
+        r = sim.fetch(timeout=120)
+        check("sim/siem: 0 new" in r.out and "1 requests" in r.out, "after the reset\n%s" % r)
 
 
 def one_fault_v1(spec):
@@ -385,6 +447,6 @@ def test_siem_v1_validate():
 
 if __name__ == "__main__":
     mwtest.main([test_siem_backfill, test_siem_faults, test_siem_file_skipped,
-                 test_siem_nextloop, test_siem_state_moves, test_siem_kill9, test_siem_validate,
+                 test_siem_nextloop, test_siem_state_moves, test_siem_reset, test_siem_kill9, test_siem_validate,
                  test_siem_v1_backfill, test_siem_v1_faults, test_siem_v1_kill9,
                  test_siem_v1_validate])
