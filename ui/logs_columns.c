@@ -490,7 +490,9 @@ void columns_headings(int type, const struct ui_cols *cs, int y, int x)
 		} else {
 			snprintf(head, sizeof(head), "%s", lt->columns[c].title);
 		}
-		if (c != p->sort) {
+		/* A batch type's own order is its files' (a file, then the
+		 * next sub-type's): time marks it only once sorted. */
+		if (c != p->sort || (lt->shape == MW_SHAPE_BATCH && !columns_sorted(type))) {
 			ui_text(y, x, cs->w[i], ROLE_HEADING, head, strlen(head));
 		} else {
 			/* The mark always shows: a narrow heading is cut for it. */

@@ -1036,6 +1036,11 @@ static void draw_state(struct logs *l, struct ui_ctx *ctx, int y, int x, int wid
 	PUT(ROLE_NORMAL, dot, strlen(dot));
 	if (l->following) {
 		PUT(ROLE_OK, "following", 9);
+		if (l->lt->shape == MW_SHAPE_BATCH && !l->sort) {
+			/* no time order across files: say how to get one */
+			snprintf(line, sizeof(line), " (newest file first; S: by time, oldest first)");
+			PUT(ROLE_MUTED, line, strlen(line));
+		}
 	} else {
 		ui_fmt_count(l->fresh, n, sizeof(n));
 		snprintf(line, sizeof(line), "paused, %s new", n);
