@@ -33,10 +33,11 @@
 #define SIM_MAX_FAULTS 64
 
 /* Events a SIEM batch file holds under --siem-events unless
- * --siem-file-events says. Mimecast publishes no file size (HACKING,
- * "Still uncertain": 2.0 batch); known are a new file about every 15
- * minutes a type [SEK-CHANGES] and Elastic's input taking close to
- * 100,000 events from one listing's files (elastic/integrations PR #15942).
+ * --siem-file-events says. Mimecast publishes no file size (none of the
+ * sources of HACKING "SIEM on API 2.0: batch files" gives one); known are
+ * a new file about every 15 minutes a type [SEK-CHANGES] and close to
+ * 100,000 events seen in one run of Elastic's input before it paged its
+ * listings (elastic/integrations PR #15942).
  * 2,000 a file every 15 minutes is a gateway of about two million events a
  * day over the ten types: a large tenant, whose backfill is what the bench
  * times. Smaller files cost a collector more an event (a request and a
