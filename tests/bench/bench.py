@@ -47,8 +47,9 @@ tenant accepts up to 500). --page-size changes it for both collectors, for
 experiments: such a run is labelled as one and does not count toward the
 targets. The load average is printed at the start and the end: figures
 taken on a busy machine are worth less.
-Exit 0 when both runs collected every record (and, with --strict, every
-target was met), 1 otherwise."""
+Exit 0 when every run collected every record, and every SIEM run stored
+every event exactly once (and, with --strict, every target of both parts
+was met), 1 otherwise."""
 
 import argparse
 import contextlib
