@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"         [--cert-dir DIR] [--cert-name NAME] [--tls-max 1.0|1.1|1.2|1.3] [--seed N] [--records N] [--span DURATION]\n"
 	"         [--start EPOCH | --start-ago DURATION] [--spacing-ms N]\n"
 	"         [--late FRACTION] [--late-delay DURATION] [--hostile-every N]\n"
-"         [--hostile-corpus]\n"
+"         [--hostile-corpus] [--siem-events N [--siem-file-events N]]\n"
 	"         [--rate-limit N] [--refill-ms N] [--token-ttl SECONDS]\n"
 	"         [--date-window SECONDS] [--reject-reused-req-id]\n"
 	"         [--fault SPEC]... [--deny-permission TYPE]... [--no-package TYPE]...\n"
@@ -45,7 +45,8 @@ enum {
 	OPT_SPAN, OPT_START, OPT_START_AGO, OPT_SPACING, OPT_LATE, OPT_LATE_DELAY, OPT_HOSTILE,
 	OPT_RATE, OPT_REFILL, OPT_TTL, OPT_FAULT, OPT_DENY, OPT_NOPKG, OPT_WRITE_CONFIG,
 	OPT_STATE_DIR, OPT_OUT_DIR, OPT_API, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_CORPUS,
-	OPT_CERT_NAME, OPT_TLS_MAX, OPT_DATE_WINDOW, OPT_REQID
+	OPT_CERT_NAME, OPT_TLS_MAX, OPT_DATE_WINDOW, OPT_REQID, OPT_SIEM_EVENTS,
+	OPT_SIEM_FILE_EVENTS
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +67,8 @@ static const struct option long_opts[] = {
 	{ "late-delay", required_argument, NULL, OPT_LATE_DELAY },
 	{ "hostile-every", required_argument, NULL, OPT_HOSTILE },
 	{ "hostile-corpus", no_argument, NULL, OPT_CORPUS },
+	{ "siem-events", required_argument, NULL, OPT_SIEM_EVENTS },
+	{ "siem-file-events", required_argument, NULL, OPT_SIEM_FILE_EVENTS },
 	{ "rate-limit", required_argument, NULL, OPT_RATE },
 	{ "refill-ms", required_argument, NULL, OPT_REFILL },
 	{ "token-ttl", required_argument, NULL, OPT_TTL },
@@ -231,6 +234,17 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CORPUS:
 			o.hostile_corpus = 1;
+			break;
+		case OPT_SIEM_EVENTS:
+			/* ten times the bench's million: about 530 MB of files in memory */
+			if (num_arg("siem-events", optarg, 1, 10000000LL, &v) < 0)
+				return 2;
+			o.siem_events = v;
+			break;
+		case OPT_SIEM_FILE_EVENTS:
+			if (num_arg("siem-file-events", optarg, 1, 1000000LL, &v) < 0)
+				return 2;
+			o.siem_file_events = (int)v;
 			break;
 		case OPT_RATE:
 			if (num_arg("rate-limit", optarg, 1, INT32_MAX, &v) < 0)

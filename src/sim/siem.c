@@ -5,9 +5,13 @@
  * NDJSON, an event a line, with _offset, _partition, accountId,
  * aggregateId, processingId, type, subtype and timestamp (epoch ms, a
  * number), then the type's own fields, numbers and booleans often as
- * strings and missing values as null [ELA-SIEM-V2-TEST]. */
+ * strings and missing values as null [ELA-SIEM-V2-TEST]. A volume
+ * (--siem-events) lays a backfill's events out in files of a size given,
+ * made ahead in a thread. */
 #include "siem.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +95,187 @@ int siem_type_of_slug(const char *slug)
 	return -1;
 }
 
-int siem_files(int t, int64_t day, int64_t now, int noday)
+/* ---- --siem-events: a backfill's volume ------------------------------------- */
+
+/* The days before the start day, every type: the cells files are spread
+ * over evenly, day by day and within a day type by type, the order in
+ * which a collector taking the types in turn reads them. */
+#define CELLS (SIEM_DAYS * SIEM_NTYPES)
+/* Threads making the files ahead: the bench machine's two cores, idle
+ * while bench.py waits for them (siem_volume_progress) before it times a
+ * collector. */
+#define VOL_THREADS 2
+
+struct siem_volume {
+	uint64_t seed;
+	int64_t events;
+	int per_file;
+	int64_t first;          /* 00:00 UTC of the oldest day with files */
+	int64_t nfiles;
+	pthread_mutex_t mu;
+	/* file g gzip'd, set once (by the thread or by a request, whichever
+	 * makes it first) and freed with the volume only */
+	struct { char *gz; size_t len; } *made;
+	int64_t nmade, gzbytes;
+	pthread_t threads[VOL_THREADS];
+	int nthreads;
+	atomic_int stop;
+	atomic_int next;        /* the next cell a thread takes */
+};
+
+/* The cell of (t, day), or -1 (a day without files). */
+static int vol_cell(const struct siem_volume *v, int t, int64_t day)
+{
+	if (t < 0 || t >= SIEM_NTYPES || day < v->first || day >= v->first + SIEM_DAYS * DAY ||
+	    (day - v->first) % DAY)
+		return -1;
+	return (int)((day - v->first) / DAY) * SIEM_NTYPES + t;
+}
+
+static int vol_files(const struct siem_volume *v, int cell)
+{
+	return (int)(v->nfiles / CELLS + (cell < v->nfiles % CELLS));
+}
+
+/* File f of a cell's number among all: the cells' files in a row. */
+static int64_t vol_number(const struct siem_volume *v, int cell, int f)
+{
+	int64_t q = v->nfiles / CELLS, r = v->nfiles % CELLS;
+
+	return cell * q + (cell < r ? cell : r) + f;
+}
+
+/* Every file holds per_file events but the last, which holds the rest. */
+static int vol_events(const struct siem_volume *v, int64_t g)
+{
+	return g == v->nfiles - 1 ? (int)(v->events - g * v->per_file) : v->per_file;
+}
+
+/* File (cell, f) gzip'd into made[g] unless there already; 0 or -1. */
+static int vol_make(struct siem_volume *v, int cell, int f)
+{
+	int64_t g = vol_number(v, cell, f);
+	int64_t day = v->first + (int64_t)(cell / SIEM_NTYPES) * DAY;
+	mw_buf raw, gz;
+	int rc;
+
+	pthread_mutex_lock(&v->mu);
+	rc = v->made[g].gz != NULL;
+	pthread_mutex_unlock(&v->mu);
+	if (rc)
+		return 0;
+	mw_buf_init(&raw);
+	mw_buf_init(&gz);
+	siem_file_events(v, v->seed, cell % SIEM_NTYPES, day, f, &raw);
+	rc = siem_gzip(raw.data, raw.len, &gz);
+	mw_buf_free(&raw);
+	pthread_mutex_lock(&v->mu);
+	if (rc == 0 && !v->made[g].gz) {
+		v->made[g].gz = gz.data;   /* the slot owns it now */
+		v->made[g].len = gz.len;
+		v->nmade++;
+		v->gzbytes += (int64_t)gz.len;
+		gz.data = NULL;
+	}
+	pthread_mutex_unlock(&v->mu);
+	free(gz.data);
+	return rc;
+}
+
+/* Makes every file ahead of the collector, a cell at a time in the order
+ * it reads them: generating and gzip'ing (zlib's default level, as gzip(1)
+ * writes) cost the sim about 6 s of CPU a million events on the 2-core
+ * bench machine; made on request they would lie on the collector's path
+ * and halve its records/s. */
+static void *vol_thread(void *arg)
+{
+	struct siem_volume *v = arg;
+	int cell;
+
+	while (!atomic_load(&v->stop) && (cell = atomic_fetch_add(&v->next, 1)) < CELLS)
+		for (int f = 0, n = vol_files(v, cell); f < n && !atomic_load(&v->stop); f++)
+			vol_make(v, cell, f);
+	return NULL;
+}
+
+struct siem_volume *siem_volume_new(uint64_t seed, int64_t events, int per_file, int64_t now)
+{
+	struct siem_volume *v = mw_xcalloc(1, sizeof(*v));
+
+	v->seed = seed;
+	v->events = events;
+	v->per_file = per_file;
+	v->first = now - now % DAY - SIEM_DAYS * DAY;
+	v->nfiles = (events + per_file - 1) / per_file;
+	v->made = mw_xcalloc((size_t)v->nfiles, sizeof(*v->made));
+	pthread_mutex_init(&v->mu, NULL);
+	atomic_init(&v->stop, 0);
+	atomic_init(&v->next, 0);
+	/* without a thread, each file is made when it is asked for */
+	while (v->nthreads < VOL_THREADS &&
+	       pthread_create(&v->threads[v->nthreads], NULL, vol_thread, v) == 0)
+		v->nthreads++;
+	return v;
+}
+
+void siem_volume_free(struct siem_volume *v)
+{
+	if (!v)
+		return;
+	atomic_store(&v->stop, 1);
+	for (int i = 0; i < v->nthreads; i++)
+		pthread_join(v->threads[i], NULL);
+	for (int64_t g = 0; g < v->nfiles; g++)
+		free(v->made[g].gz);
+	free(v->made);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+}
+
+void siem_volume_progress(struct siem_volume *v, int64_t *made, int64_t *total,
+			  int64_t *gzbytes)
+{
+	pthread_mutex_lock(&v->mu);
+	*made = v->nmade;
+	*gzbytes = v->gzbytes;
+	pthread_mutex_unlock(&v->mu);
+	*total = v->nfiles;
+}
+
+int siem_volume_gzip(struct siem_volume *v, int t, int64_t day, int f, mw_buf *out)
+{
+	int cell = vol_cell(v, t, day);
+	int64_t g;
+	const char *gz;
+	size_t len;
+
+	if (cell < 0 || f < 0 || f >= vol_files(v, cell) || vol_make(v, cell, f) < 0)
+		return -1;
+	g = vol_number(v, cell, f);
+	pthread_mutex_lock(&v->mu);
+	gz = v->made[g].gz;
+	len = v->made[g].len;
+	pthread_mutex_unlock(&v->mu);
+	mw_buf_append(out, gz, len);   /* set once, freed with v: safe unlocked */
+	return 0;
+}
+
+/* ---- the files ---------------------------------------------------------------- */
+
+int siem_files(const struct siem_volume *v, int t, int64_t day, int64_t now, int noday)
 {
 	int64_t today = now - now % DAY;
 	int n = 0;
 
-	(void)t;
 	if (day > today || day < today - SIEM_DAYS * DAY)
 		return 0;
 	if (noday && day == today - SIEM_NODAY_BACK * DAY)
 		return 0;
+	if (v) {
+		int cell = vol_cell(v, t, day);
+
+		return cell < 0 ? 0 : vol_files(v, cell);
+	}
 	for (int f = 0; f < FILES_PER_DAY; f++)
 		if (day + (int64_t)(f + 1) * (DAY / FILES_PER_DAY) <= now)
 			n++;
@@ -154,20 +329,32 @@ static void put_value(mw_buf *b, const struct field *fd, uint64_t h, int t)
 	jsonout_safe_string(b, v, strlen(v));
 }
 
-void siem_file_events(uint64_t seed, int t, int64_t day, int f, mw_buf *out)
+void siem_file_events(const struct siem_volume *v, uint64_t seed, int t, int64_t day, int f,
+		      mw_buf *out)
 {
 	uint64_t base = mix(seed ^ mix((uint64_t)day * 16 + (uint64_t)t) ^ (uint64_t)f << 40);
 	int n = 3 + (int)(base % 5);
-	int64_t slot = DAY / FILES_PER_DAY;
+	int64_t slot = DAY / FILES_PER_DAY, step_ms, offset = (int64_t)f * 100;
 
+	if (v) {
+		int cell = vol_cell(v, t, day);
+
+		if (cell < 0 || f < 0 || f >= vol_files(v, cell))
+			return;
+		n = vol_events(v, vol_number(v, cell, f));
+		slot = DAY / vol_files(v, cell);
+		offset = (int64_t)f * v->per_file;
+	}
+	/* in whole seconds for the default tenant, as before volumes */
+	step_ms = v ? slot * 1000 / n : slot / n * 1000;
 	for (int k = 0; k < n; k++) {
 		uint64_t h = mix(base + (uint64_t)k);
-		int64_t ms = (day + f * slot + k * (slot / n)) * 1000 + (int64_t)(h % 1000);
+		int64_t ms = (day + f * slot) * 1000 + k * step_ms + (int64_t)(h % 1000);
 
 		mw_buf_printf(out, "{\"_offset\":%lld,\"_partition\":%d,\"accountId\":\"C0A0B1\","
 			      "\"aggregateId\":\"agg%016llx\",\"processingId\":\"prc%08llx\","
 			      "\"type\":\"%s\",\"subtype\":\"%s\",\"timestamp\":%lld",
-			      (long long)(f * 100 + k), t % 3, (unsigned long long)(h >> 8),
+			      (long long)(offset + k), t % 3, (unsigned long long)(h >> 8),
 			      (unsigned long long)(base & 0xffffffffu), names[t], subtypes[t],
 			      (long long)ms);
 		for (int i = 0; i < MAXF; i++) {
@@ -277,15 +464,16 @@ static const char *const prefixes[SIEM_NTYPES] = {
 
 /* File i of the stream, oldest first: its type, day and number; -1 past
  * the last. */
-static int siem1_file_at(int i, int64_t now, int noday, int *t, int64_t *day, int *f)
+static int siem1_file_at(const struct siem_volume *v, int i, int64_t now, int noday, int *t,
+			 int64_t *day, int *f)
 {
 	int64_t today = now - now % DAY;
-	int k = 0;
+	int k = 0, most = v ? (int)(v->nfiles / CELLS + 1) : FILES_PER_DAY;
 
 	for (int64_t d = today - SIEM_DAYS * DAY; d <= today; d += DAY)
-		for (int ff = 0; ff < FILES_PER_DAY; ff++)
+		for (int ff = 0; ff < most; ff++)
 			for (int tt = 0; tt < SIEM_NTYPES; tt++) {
-				if (ff >= siem_files(tt, d, now, noday))
+				if (ff >= siem_files(v, tt, d, now, noday))
 					continue;
 				if (k++ == i) {
 					*t = tt;
@@ -300,13 +488,14 @@ static int siem1_file_at(int i, int64_t now, int noday, int *t, int64_t *day, in
 /* The events of a file in 1.0's shape: datetime (+0000 here; the account's
  * own offset in real files [ELA-SIEM-V1-TEST]), aCode, acc, Sender, Rcpt,
  * MsgId, Subject [JS-LOGS]. */
-static void siem1_events(uint64_t seed, int t, int64_t day, int f, int first, mw_buf *out)
+static void siem1_events(const struct siem_volume *v, uint64_t seed, int t, int64_t day, int f,
+			 int first, mw_buf *out)
 {
 	mw_buf v2;
 	const char *p;
 
 	mw_buf_init(&v2);
-	siem_file_events(seed, t, day, f, &v2);
+	siem_file_events(v, seed, t, day, f, &v2);
 	p = v2.data;
 	for (int k = 0; p && *p; k++) {
 		const char *nl = strchr(p, '\n');
@@ -326,7 +515,8 @@ static void siem1_events(uint64_t seed, int t, int64_t day, int f, int first, mw
 	mw_buf_free(&v2);
 }
 
-int siem1_answer(uint64_t seed, int i, int64_t now, int noday, mw_buf *out, char name[96])
+int siem1_answer(const struct siem_volume *v, uint64_t seed, int i, int64_t now, int noday,
+		 mw_buf *out, char name[96])
 {
 	int t, f;
 	int64_t day;
@@ -334,29 +524,30 @@ int siem1_answer(uint64_t seed, int i, int64_t now, int noday, mw_buf *out, char
 	time_t tt;
 	struct tm tm;
 
-	if (siem1_file_at(i, now, noday, &t, &day, &f) < 0)
+	if (siem1_file_at(v, i, now, noday, &t, &day, &f) < 0)
 		return -1;
 	tt = (time_t)(day + f * (DAY / FILES_PER_DAY));
 	gmtime_r(&tt, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S000", &tm);
 	snprintf(name, 96, "%s_%s.json", prefixes[t], stamp);
 	mw_buf_puts(out, "{\"type\":\"MTA\",\"data\":[");
-	siem1_events(seed, t, day, f, 1, out);
+	siem1_events(v, seed, t, day, f, 1, out);
 	mw_buf_puts(out, "]}");
 	return 0;
 }
 
-void siem1_truth(uint64_t seed, int64_t now, int noday, mw_buf *out)
+void siem1_truth(const struct siem_volume *v, uint64_t seed, int64_t now, int noday,
+		 mw_buf *out)
 {
 	int t, f;
 	int64_t day;
 
-	for (int i = 0; siem1_file_at(i, now, noday, &t, &day, &f) == 0; i++) {
+	for (int i = 0; siem1_file_at(v, i, now, noday, &t, &day, &f) == 0; i++) {
 		mw_buf one;
 		const char *p;
 
 		mw_buf_init(&one);
-		siem1_events(seed, t, day, f, 1, &one);
+		siem1_events(v, seed, t, day, f, 1, &one);
 		/* one event a line */
 		for (p = one.data; p && *p;) {
 			const char *end = strstr(p, "},{");

@@ -522,6 +522,7 @@ struct sim {
 	struct reqlog *reqlog;
 	int64_t reqlog_n;
 	atomic_int stopping;            /* read by connection threads */
+	struct siem_volume *siem;       /* --siem-events, or NULL */
 };
 
 void sim_opts_init(struct sim_opts *o)
@@ -535,6 +536,7 @@ void sim_opts_init(struct sim_opts *o)
 	o->rate_limit = 800;
 	o->refill_ms = 10;
 	o->token_ttl = 1799;
+	o->siem_file_events = SIM_SIEM_FILE_EVENTS;
 }
 
 int sim_port(const struct sim *s)
@@ -1308,7 +1310,17 @@ void sim_stats_json(struct sim *s, mw_buf *out)
 	for (int t = 0; t < SIM_NTYPES; t++)
 		mw_buf_printf(out, "%s\"%s\":%lld", t ? "," : "", sim_records_type_name(t),
 			      (long long)sim_records_visible_count(&s->rs, t, mw_now_ms() * 1000));
-	mw_buf_printf(out, "},\"now\":%lld}\n", (long long)mw_now());
+	mw_buf_putc(out, '}');
+	if (s->siem) {
+		int64_t made, total, bytes;
+
+		/* how far the files of --siem-events are made ahead (siem.h) */
+		siem_volume_progress(s->siem, &made, &total, &bytes);
+		mw_buf_printf(out, ",\"siem_files\":{\"made\":%lld,\"total\":%lld,"
+			      "\"gzip_bytes\":%lld}", (long long)made, (long long)total,
+			      (long long)bytes);
+	}
+	mw_buf_printf(out, ",\"now\":%lld}\n", (long long)mw_now());
 }
 
 int sim_set_faults(struct sim *s, const char *text, mw_err *e)
@@ -1459,7 +1471,7 @@ static enum MHD_Result handle_control(struct sim *s, struct MHD_Connection *conn
 	} else if (strcmp(url, "/_sim/siem") == 0 && strcmp(method, "GET") == 0) {
 		siem_truth(s, &r.body);
 	} else if (strcmp(url, "/_sim/siem1") == 0 && strcmp(method, "GET") == 0) {
-		siem1_truth(s->o.seed, mw_now(), siem_noday(s), &r.body);
+		siem1_truth(s->siem, s->o.seed, mw_now(), siem_noday(s), &r.body);
 	} else if (strcmp(url, "/_sim/faults") == 0 && strcmp(method, "POST") == 0) {
 		mw_err e;
 
@@ -2801,8 +2813,9 @@ static void siem_list_reply(struct sim *s, struct MHD_Connection *conn, enum fau
 		n = MAX_PAGE;
 	r->status = 200;
 	mw_buf_reset(&r->body);
-	siem_listing(s->base_url, s->o.seed, t, day, at, n, siem_files(t, day, now, siem_noday(s)),
-		     fk == F_SIEM_TWICE, fk == F_SIEM_NEXTLOOP, now, &r->body);
+	siem_listing(s->base_url, s->o.seed, t, day, at, n,
+		     siem_files(s->siem, t, day, now, siem_noday(s)), fk == F_SIEM_TWICE,
+		     fk == F_SIEM_NEXTLOOP, now, &r->body);
 }
 
 /* A pre-signed file (S3's answers: 403 AccessDenied for an expired or
@@ -2830,7 +2843,7 @@ static enum MHD_Result siem_file_request(struct sim *s, struct MHD_Connection *c
 	if (sscanf(url + strlen(SIEM_FILES), "%63[^/]/%15[^/]/%d.json.gz%n", slug, date, &f,
 		   &k) != 3 || url[strlen(SIEM_FILES) + (size_t)k] ||
 	    (t = siem_type_of_slug(slug)) < 0 || (day = siem_date(date)) < 0 || f < 0 ||
-	    f >= siem_files(t, day, mw_now(), siem_noday(s))) {
+	    f >= siem_files(s->siem, t, day, mw_now(), siem_noday(s))) {
 		r.status = 404;
 		r.ctype = "application/xml";
 		mw_buf_puts(&r.body, "<Error><Code>NoSuchKey</Code></Error>");
@@ -2845,8 +2858,15 @@ static enum MHD_Result siem_file_request(struct sim *s, struct MHD_Connection *c
 		r.ctype = "application/xml";
 		mw_buf_puts(&r.body, "<Error><Code>AccessDenied</Code><Message>Request has "
 			    "expired</Message></Error>");
+	} else if (s->siem && fl.kind != F_SIEM_BADGZIP) {
+		/* made ahead (siem.h) */
+		if (siem_volume_gzip(s->siem, t, day, f, &r.body) < 0)
+			r.status = 500;
+		if (fl.kind == F_SIEM_CUT)
+			r.body.len /= 2;
+		r.records = 1;
 	} else {
-		siem_file_events(s->o.seed, t, day, f, &raw);
+		siem_file_events(s->siem, s->o.seed, t, day, f, &raw);
 		if (fl.kind == F_SIEM_BADGZIP)
 			mw_buf_append(&r.body, raw.data, raw.len);  /* not gzip at all */
 		else if (siem_gzip(raw.data, raw.len, &r.body) < 0)
@@ -2890,7 +2910,7 @@ static void siem1_reply(struct sim *s, const mw_buf *body, struct reply *r)
 	json_object_put(req);
 	r->status = 200;
 	mw_buf_reset(&r->body);
-	if (siem1_answer(s->o.seed, i, mw_now(), siem_noday(s), &r->body, name) < 0) {
+	if (siem1_answer(s->siem, s->o.seed, i, mw_now(), siem_noday(s), &r->body, name) < 0) {
 		mw_buf_puts(&r->body, "{\"meta\":{\"status\":200,\"isLastToken\":true},\"data\":[],"
 			    "\"fail\":[]}");
 		return;
@@ -2909,8 +2929,8 @@ static void siem_truth(struct sim *s, mw_buf *out)
 
 	for (int t = 0; t < SIEM_NTYPES; t++)
 		for (int64_t day = today - SIEM_DAYS * 86400; day <= today; day += 86400)
-			for (int f = 0, n = siem_files(t, day, now, noday); f < n; f++)
-				siem_file_events(s->o.seed, t, day, f, out);
+			for (int f = 0, n = siem_files(s->siem, t, day, now, noday); f < n; f++)
+				siem_file_events(s->siem, s->o.seed, t, day, f, out);
 }
 
 static void api_request(struct sim *s, struct MHD_Connection *conn, enum sim_path p,
@@ -3189,6 +3209,10 @@ struct sim *sim_start(const struct sim_opts *o, mw_err *e)
 	derive_key(o->seed, "access token", s->token_key);
 	if (setup_records(s, e) < 0)
 		goto fail;
+	if (o->siem_events > 0)
+		s->siem = siem_volume_new(o->seed, o->siem_events,
+					  o->siem_file_events > 0 ? o->siem_file_events
+								  : SIM_SIEM_FILE_EVENTS, mw_now());
 	for (int i = 0; i < o->nfaults; i++) {
 		if (s->nfaults == SIM_MAX_FAULTS ||
 		    fault_parse(o->faults[i], &s->faults[s->nfaults], e) < 0)
@@ -3290,6 +3314,7 @@ void sim_stop(struct sim *s)
 	s->stopping = 1;
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	siem_volume_free(s->siem);  /* after the connections: they read its files */
 	if (s->tmp_cert_dir) {
 		char p[4300];
 

@@ -32,6 +32,18 @@
 
 #define SIM_MAX_FAULTS 64
 
+/* Events a SIEM batch file holds under --siem-events unless
+ * --siem-file-events says. Mimecast publishes no file size (none of the
+ * sources of HACKING "SIEM on API 2.0: batch files" gives one); known are
+ * a new file about every 15 minutes a type [SEK-CHANGES] and close to
+ * 100,000 events seen in one run of Elastic's input before it paged its
+ * listings (elastic/integrations PR #15942).
+ * 2,000 a file every 15 minutes is a gateway of about two million events a
+ * day over the ten types: a large tenant, whose backfill is what the bench
+ * times. Smaller files cost a collector more an event (a request and a
+ * commit each); --siem-file-events measures that. */
+#define SIM_SIEM_FILE_EVENTS 2000
+
 struct sim_opts {
 	const char *bind;          /* numeric address; default "127.0.0.1" */
 	int port;                  /* 0: any free port */
@@ -60,6 +72,11 @@ struct sim_opts {
 	unsigned deny_permission;  /* bit (1 << SIM_URL ...) and SIM_BIT_ACCOUNT */
 	unsigned no_package;       /* bit per log type */
 	int quiet;                 /* no request log on stderr */
+	/* --siem-events: SIEM 2.0 batch files holding this many events in all,
+	 * siem_file_events a file, over the 7 days before today (make bench);
+	 * 0: the default few a file (siem.h) */
+	int64_t siem_events;
+	int siem_file_events;
 };
 
 #define SIM_BIT_ACCOUNT (1u << 8)   /* above every enum sim_type bit */
