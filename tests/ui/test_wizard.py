@@ -9,8 +9,10 @@ pointed at the simulated tenant with MIMEWATCH_DISCOVER_URL; nothing but
 127.0.0.1 is ever contacted.
 """
 
+import contextlib
 import os
 import re
+import sys
 import time
 
 import mwstate
@@ -319,11 +321,11 @@ def test_all_failing_needs_save_anyway():
                     check(WRONG_SECRET[:16] not in f.read(), "the typed secret is drawn")
 
 
-def test_new_integration_checked_through_top_level_proxy():
-    # Issue 16.1: a new entry takes the top-level proxy: the live check goes
-    # through it (tinyproxy logs the CONNECTs), and the saved entry does not
-    # repeat it.
-    import sys
+@contextlib.contextmanager
+def proxied_wizard(discover):
+    """A wizard adding an API 1.0 entry to a config whose top level names a
+    tinyproxy (the environment's proxies cleared), its form filled:
+    yields (sim, tinyproxy, console) for the test to go on."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     "..", "integration"))
     from test_proxy import TinyProxy
@@ -335,7 +337,15 @@ def test_new_integration_checked_through_top_level_proxy():
         c = Console(sim, config=cfg, env={k: "" for k in ("HTTPS_PROXY", "https_proxy")})
         c.add("wait-idle", "key a")
         walk_checklist(c)
-        fill_form(c, sim, discover=False)
+        fill_form(c, sim, discover=discover)
+        yield sim, tp, c
+
+
+def test_new_integration_checked_through_top_level_proxy():
+    # Issue 16.1: a new entry takes the top-level proxy: the live check goes
+    # through it (tinyproxy logs the CONNECTs), and the saved entry does not
+    # repeat it.
+    with proxied_wizard(discover=False) as (sim, tp, c):
         c.add("key Enter", "wait-idle")
         c.dump("check")
         c.run()
@@ -350,19 +360,7 @@ def test_discovery_through_top_level_proxy():
     # Issue 16.1: region discovery (API 1.0 discover-authentication) goes
     # through the proxy the entry will use, like every other request: only
     # the discovery is asked here, so every CONNECT tinyproxy logs is its.
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                    "..", "integration"))
-    from test_proxy import TinyProxy
-    with mwtest.Sim(write_config=False) as sim, TinyProxy() as tp:
-        cfg = os.path.join(sim.dir, "proxied.yaml")
-        with open(cfg, "w") as f:
-            f.write("proxy: %s\nstate_dir: %s\n" % (tp.url, os.path.join(sim.dir, "st")))
-        os.chmod(cfg, 0o600)
-        c = Console(sim, config=cfg, env={k: "" for k in ("HTTPS_PROXY", "https_proxy")})
-        c.add("wait-idle", "key a")
-        walk_checklist(c)
-        fill_form(c, sim, discover=True)
+    with proxied_wizard(discover=True) as (sim, tp, c):
         c.dump("form")
         c.run()
         eq(note_after(c.screen("form"), "Find from email"),
