@@ -69,6 +69,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_PAGE_SIZE = 100
 
 
+def cpu_ratio(series, repeat, label, misses):
+    """Prints the CPU ratio: each pair's (alternating runs share the
+    machine's load), the ratio their median, the pair itself with one run
+    each; a miss when over the target."""
+    pairs = [m["cpu100k"] / p["cpu100k"]
+             for m, p in zip(series["mimewatch"], series["python"]) if p["cpu100k"]]
+    ratio = statistics.median(pairs) if pairs else 0
+    print("\n%s: %.3f%s (target <= 0.5, aim 0.2)" % (label, ratio, (
+        ", the median of %d pairs (%s)" % (len(pairs), ", ".join("%.3f" % x for x in pairs)))
+        if repeat > 1 else ""))
+    if ratio > 0.5:
+        misses.append("CPU ratio %.3f > 0.5" % ratio)
+    return ratio
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mimewatch", required=True)
@@ -425,14 +440,7 @@ def siem_part():
     if mw["rss_kb"] / 1024.0 >= 64:
         misses.append("peak RSS %.1f MiB >= 64" % (mw["rss_kb"] / 1024.0))
     if "python" in summary:
-        pairs = [m["cpu100k"] / p["cpu100k"]
-                 for m, p in zip(series["mimewatch"], series["python"]) if p["cpu100k"]]
-        ratio = statistics.median(pairs) if pairs else 0
-        print("\nSIEM CPU ratio mimewatch/python (CPU s per event): %.3f%s (target <= 0.5, "
-              "aim 0.2)" % (ratio, ", the median of %d pairs (%s)" % (
-                  len(pairs), ", ".join("%.3f" % x for x in pairs)) if repeat > 1 else ""))
-        if ratio > 0.5:
-            misses.append("CPU ratio %.3f > 0.5" % ratio)
+        cpu_ratio(series, repeat, "SIEM CPU ratio mimewatch/python (CPU s per event)", misses)
     if not args.no_breakdown:
         print("\nbreakdown of mimewatch's CPU (SIEM): a separate `mimewatch fetch` of the %d "
               "events under `perf record -F 999`, as above" % events, flush=True)
@@ -519,16 +527,7 @@ def main():
     if mw["early"]:
         misses.append("%d early requests" % mw["early"])
     if "python" in summary:
-        # Each pair's ratio (alternating runs share the machine's load);
-        # the ratio is their median, the pair itself with one run each.
-        pairs = [m["cpu100k"] / p["cpu100k"]
-                 for m, p in zip(series["mimewatch"], series["python"]) if p["cpu100k"]]
-        ratio = statistics.median(pairs) if pairs else 0
-        print("\nCPU ratio mimewatch/python (CPU s per record): %.3f%s (target <= 0.5, "
-              "aim 0.2)" % (ratio, ", the median of %d pairs (%s)" % (
-                  len(pairs), ", ".join("%.3f" % x for x in pairs)) if repeat > 1 else ""))
-        if ratio > 0.5:
-            misses.append("CPU ratio %.3f > 0.5" % ratio)
+        cpu_ratio(series, repeat, "CPU ratio mimewatch/python (CPU s per record)", misses)
 
     if not args.no_breakdown:
         bt = min(total, max(3, args.breakdown_records)) if args.breakdown_records else total
