@@ -862,7 +862,8 @@ static int holds_inline_secret(const struct mw_config *cfg)
 			return 1;
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++)
-		if (cfg->outputs[i].token.src == MW_SECRET_INLINE)
+		if (cfg->outputs[i].token.src == MW_SECRET_INLINE ||
+		    cfg->outputs[i].password.src == MW_SECRET_INLINE)
 			return 1;
 	return 0;
 }
@@ -977,6 +978,10 @@ void config_free(struct mw_config *cfg)
 		free(o->url);
 		free(o->ca_file);
 		free(o->hostname);
+		free(o->client_cert);
+		free(o->client_key);
+		free(o->username);
+		secret_free(&o->password);
 		free(o->index);
 		free(o->brokers);
 		free(o->topic);

@@ -360,6 +360,20 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		if (emit_kv(b, 2, &first, key, o->token.ref, "output", e) < 0)
 			return -1;
 	}
+	if ((o->client_cert &&
+	     emit_kv(b, 2, &first, "client_cert", o->client_cert, "output", e) < 0) ||
+	    (o->client_key && emit_kv(b, 2, &first, "client_key", o->client_key, "output", e) < 0) ||
+	    (o->username && emit_kv(b, 2, &first, "username", o->username, "output", e) < 0))
+		return -1;
+	if (o->password.src == MW_SECRET_INLINE) {
+		if (emit_kv(b, 2, &first, "password", o->password.value, "output", e) < 0)
+			return -1;
+	} else if (o->password.src != MW_SECRET_NONE) {
+		snprintf(key, sizeof(key), "password%s",
+			 cfgschema_secret_suffix[o->password.src - MW_SECRET_INLINE]);
+		if (emit_kv(b, 2, &first, key, o->password.ref, "output", e) < 0)
+			return -1;
+	}
 	if (o->kind != MW_OUT_NDJSON && o->batch && o->batch != DEFAULT_OUT_BATCH) {
 		snprintf(d, sizeof(d), "%d", o->batch);
 		emit_raw(b, 2, &first, "batch", d);

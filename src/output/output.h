@@ -30,7 +30,11 @@ struct mw_output {
 	int64_t keep;               /* ndjson: seconds a day's file is kept, 0 ever */
 	int compress;               /* ndjson: gzip each day once it is over */
 	char *url;                  /* syslog, hec, elasticsearch */
-	char *ca_file;              /* syslog tls://, hec, elasticsearch */
+	char *ca_file;              /* syslog tls://, relp+tls://, hec, elasticsearch */
+	char *client_cert;          /* PEM client certificate (TLS), or NULL */
+	char *client_key;           /* its PEM private key (with client_cert) */
+	char *username;             /* elasticsearch basic auth */
+	struct mw_secret password;  /* elasticsearch basic auth, with username */
 	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
 	char *index;                /* elasticsearch index template; hec index */
 	char *brokers, *topic;      /* kafka */
