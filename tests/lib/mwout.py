@@ -10,7 +10,10 @@ registers its process with mwtest, so it is killed whatever happens:
                With tls_auth=True also imrelp over TLS (OpenSSL) without and
                with a required client certificate, and imtcp/ossl with a
                required client certificate (make_client_certs).
-  StrictHttp   tests/lib/strict_http.py (HEC and Elasticsearch _bulk)
+  StrictHttp   tests/lib/strict_http.py (HEC and Elasticsearch _bulk); with
+               tls=True over HTTPS (make_certs), client_cert=True requiring
+               a client certificate (make_client_certs), es_basic=USER:PASS
+               taking basic auth
   MockCluster  tests/lib/mockcluster (librdkafka's mock cluster, 3 brokers)
 
 plus helpers to add outputs to a Sim's config and read outputs' status.
@@ -313,7 +316,8 @@ class Rsyslog:
 # ---- the strict HEC / Elasticsearch receiver ----------------------------------------------
 
 class StrictHttp:
-    def __init__(self, parent, hec_token="hec-tok-0123456789", es_key="es-key-abcdef0123"):
+    def __init__(self, parent, hec_token="hec-tok-0123456789", es_key="es-key-abcdef0123",
+                 tls=False, client_cert=False, es_basic=None):
         self.path = os.environ.get("STRICT_HTTP") or os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "strict_http.py")
         check(os.path.exists(self.path), "no strict_http.py at %s (set STRICT_HTTP)" % self.path)
@@ -322,9 +326,30 @@ class StrictHttp:
         self.hec_token, self.es_key = hec_token, es_key
         self.port_file = os.path.join(self.dir, "port")
         self.log = os.path.join(self.dir, "strict_http.out")
-        self.proc = _start([sys.executable, self.path, "--port-file", self.port_file,
-                            "--hec-token", hec_token, "--es-key", es_key], self.log,
-                           stdin=subprocess.DEVNULL)
+        argv = [sys.executable, self.path, "--port-file", self.port_file,
+                "--hec-token", hec_token, "--es-key", es_key]
+        self.tls = tls or client_cert
+        self.ctl_ctx = None
+        if self.tls:
+            make_certs(self.dir)
+            make_client_certs(self.dir)
+            d = self.dir
+            self.ca_file = os.path.join(d, "ca.pem")
+            self.other_ca = os.path.join(d, "other-ca.pem")
+            self.client_cert = os.path.join(d, "client.pem")
+            self.client_key = os.path.join(d, "client.key")
+            self.rogue_cert = os.path.join(d, "rogue.pem")
+            self.rogue_key = os.path.join(d, "rogue.key")
+            argv += ["--cert", os.path.join(d, "server.pem"),
+                     "--key", os.path.join(d, "server.key")]
+            if client_cert:
+                argv += ["--client-ca", self.ca_file]
+            import ssl
+            self.ctl_ctx = ssl.create_default_context(cafile=self.ca_file)
+            self.ctl_ctx.load_cert_chain(self.client_cert, self.client_key)
+        if es_basic:
+            argv += ["--es-basic", es_basic]
+        self.proc = _start(argv, self.log, stdin=subprocess.DEVNULL)
 
         def ready():
             if self.proc.poll() is not None:
@@ -338,14 +363,22 @@ class StrictHttp:
 
     @property
     def hec_url(self):
+        if self.tls:
+            return "https://localhost:%d/services/collector/event" % self.port
         return "http://127.0.0.1:%d/services/collector/event" % self.port
 
     @property
     def es_url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return ("https://localhost:%d" if self.tls else "http://127.0.0.1:%d") % self.port
+
+    def _conn(self):
+        if self.tls:
+            return http.client.HTTPSConnection("localhost", self.port, timeout=30,
+                                               context=self.ctl_ctx)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
     def _req(self, method, path, obj=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = self._conn()
         try:
             body = json.dumps(obj).encode() if obj is not None else None
             c.request(method, path, body=body,
@@ -368,7 +401,7 @@ class StrictHttp:
         return self._req("GET", "/_ctl/state")
 
     def body(self, i):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = self._conn()
         try:
             c.request("GET", "/_ctl/body?n=%d" % i)
             r = c.getresponse()
