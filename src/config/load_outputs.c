@@ -196,6 +196,19 @@ static int out_days(struct cfgload_ctx *c, const struct node *m, const char *who
 	return 0;
 }
 
+/* Whether the PEM text of fd (its first 64 KiB) holds an encrypted key:
+ * PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY" or the legacy "Proc-Type: 4,ENCRYPTED". */
+static int pem_encrypted(int fd)
+{
+	char buf[65536];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "ENCRYPTED") != NULL;
+}
+
 /* client_cert and client_key: PEM files for TLS client authentication,
  * both or neither, each a regular file we can read now (a typo stops
  * loading, not every delivery); tls is whether the url is one that uses
@@ -236,6 +249,16 @@ static int out_client_cert(struct cfgload_ctx *c, const struct node *m, const ch
 			close(fd);
 			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: %s is "
 					    "not a regular file; give a PEM file", who, name[i],
+					    cfgschema_show(path[i], sh));
+		}
+		/* A key with a passphrase would make OpenSSL ask for it on the
+		 * terminal (librelp loads it with OpenSSL's default prompt). */
+		if (i == 1 && pem_encrypted(fd)) {
+			close(fd);
+			return cfgload_fail(c, cfgtree_map_get(m, "client_key")->line, "%s: "
+					    "client_key: %s is encrypted with a passphrase, which "
+					    "mimewatch cannot type; write it without one (openssl "
+					    "pkey -in KEY -out NEW, mode 0600)", who,
 					    cfgschema_show(path[i], sh));
 		}
 		close(fd);

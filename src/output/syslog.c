@@ -1073,10 +1073,18 @@ static int check_tls_files(const char *name, const struct sink_opts *o, enum tra
 	return 0;
 }
 
+/* OpenSSL's default asks for a key's passphrase on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return 0;
+}
+
 /* tls://: the client certificate (with its chain) and key, checked to
  * belong together. */
 static int load_client_cert(sink *s, const struct sink_opts *o, mw_err *e)
 {
+	SSL_CTX_set_default_passwd_cb(s->ctx, no_passphrase);
 	if (SSL_CTX_use_certificate_chain_file(s->ctx, o->client_cert) != 1) {
 		ERR_clear_error();
 		mw_err_set(e, "output %s: client_cert %s cannot be read as a PEM certificate: "

@@ -1077,6 +1077,14 @@ static void test_outputs_tls_keys(void **state)
 		 "    client_key: %s\n", cert, key);
 	expect_error(text, "config.yaml:5: output #1 (hec): client_cert: only https:// urls use "
 		     "a client certificate; remove client_cert and client_key or change url");
+	path_in(pw, sizeof(pw), "encrypted.key");
+	write_file(pw, "-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 0600);
+	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: tls://h:6514\n"
+		 "    client_cert: %s\n    client_key: %s\n", cert, pw);
+	snprintf(want, sizeof(want), "config.yaml:5: output #1 (syslog): client_key: %s is "
+		 "encrypted with a passphrase, which mimewatch cannot type; write it without one "
+		 "(openssl pkey -in KEY -out NEW, mode 0600)", pw);
+	expect_error(text, want);
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
 		     "    api_key: K\n    username: u\n    password: p\n",
 		     "config.yaml:5: output #1 (elasticsearch): api_key and username/password are "
