@@ -1064,7 +1064,9 @@ static int check_tls_files(const char *name, const struct sink_opts *o, enum tra
 			   "own", name);
 		return -1;
 	}
-	for (int i = 0; i < 3; i++)
+	/* tls:// loads ca_file itself, at once (syslog_open); librelp only at
+	 * its first connection. */
+	for (int i = relp_tls ? 0 : 1; i < 3; i++)
 		if (files[i] && access(files[i], R_OK) < 0) {
 			mw_err_set(e, "output %s: %s %s cannot be read: %s", name, keys[i], files[i],
 				   strerror(errno));
