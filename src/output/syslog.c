@@ -469,7 +469,11 @@ static int tls_verdict(sink *s, enum sink_fail *why, mw_err *e)
 		return 0;
 	}
 	ssl_errtext(txt, sizeof(txt));
-	cert_refused(s, txt, why, e);
+	if (strstr(txt, "alert"))
+		cert_refused(s, txt, why, e);
+	else
+		mw_err_set(e, "output %s: %s:%s closed the TLS session right after the "
+			   "handshake: %s", s->name, s->host, s->port, txt);
 	return -1;
 }
 
