@@ -351,6 +351,7 @@ static int check_auth_and_cert(const char *name, enum http_kind kind, const stru
 static void setup_curl(sink *s, int allow_http, const char *ca_file, long timeout_ms)
 {
 	CURL *h = s->curl;
+	const char *tls_lib;
 
 	net_curl_harden(h, allow_http, ca_file, s->errbuf);
 	/* timeout_ms bounds a whole request: connecting, sending the batch and
@@ -365,9 +366,10 @@ static void setup_curl(sink *s, int allow_http, const char *ca_file, long timeou
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	/* Unsupported (libcurl on another TLS library): only libcurl's own
-	 * message is left to tell a refused client certificate. */
-	if (strncmp(curl_version_info(CURLVERSION_NOW)->ssl_version, "OpenSSL", 7) == 0)
+	/* Only with libcurl on OpenSSL; on another TLS library only libcurl's
+	 * own message is left to tell a refused client certificate. */
+	tls_lib = curl_version_info(CURLVERSION_NOW)->ssl_version;
+	if (tls_lib && strncmp(tls_lib, "OpenSSL", 7) == 0)
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 }
 
