@@ -863,6 +863,7 @@ static int holds_inline_secret(const struct mw_config *cfg)
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++)
 		if (cfg->outputs[i].token.src == MW_SECRET_INLINE ||
+		    cfg->outputs[i].password.src == MW_SECRET_INLINE ||
 		    cfg->outputs[i].sasl_password.src == MW_SECRET_INLINE)
 			return 1;
 	return 0;
@@ -978,6 +979,10 @@ void config_free(struct mw_config *cfg)
 		free(o->url);
 		free(o->ca_file);
 		free(o->hostname);
+		free(o->client_cert);
+		free(o->client_key);
+		free(o->username);
+		secret_free(&o->password);
 		free(o->index);
 		free(o->brokers);
 		free(o->topic);
@@ -985,8 +990,6 @@ void config_free(struct mw_config *cfg)
 		free(o->sasl_mechanism);
 		free(o->sasl_username);
 		secret_free(&o->sasl_password);
-		free(o->client_cert);
-		free(o->client_key);
 		secret_free(&o->token);
 	}
 	free(cfg->outputs);

@@ -12,11 +12,15 @@
  * default ndjson output. */
 #include "private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* A plain string key of an output: copied to *out, or left NULL if absent. */
 static int out_str(struct cfgload_ctx *c, const struct node *m, const char *who, const char *key,
@@ -194,6 +198,102 @@ static int out_days(struct cfgload_ctx *c, const struct node *m, const char *who
 	return 0;
 }
 
+/* Whether the PEM text of fd (its first 64 KiB) holds an encrypted key:
+ * PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY" or the legacy "Proc-Type: 4,ENCRYPTED". */
+static int pem_encrypted(int fd)
+{
+	char buf[65536];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "ENCRYPTED") != NULL;
+}
+
+/* client_cert and client_key: PEM files for TLS client authentication,
+ * both or neither, each a regular file we can read now (a typo stops
+ * loading, not every delivery); tls is whether the url is one that uses
+ * them. The key's mode is not checked as a secret file's is: keys are
+ * commonly shared with a group (ssl-cert) that the TLS clients run in. */
+static int out_client_cert(struct cfgload_ctx *c, const struct node *m, const char *who,
+			   const struct mw_output *o, int tls, const char *urls)
+{
+	const char *key = o->client_cert ? "client_cert" : "client_key";
+	const char *path[2] = { o->client_cert, o->client_key };
+	const char *name[2] = { "client_cert", "client_key" };
+	char msg[900], sh[72];
+
+	if (!o->client_cert && !o->client_key)
+		return 0;
+	if (!tls)
+		return cfgload_fail(c, cfgtree_map_get(m, key)->line, "%s: %s: only %s use a "
+				    "client certificate; remove client_cert and client_key or "
+				    "change url", who, key, urls);
+	if (!o->client_cert || !o->client_key)
+		return cfgload_fail(c, cfgtree_map_get(m, key)->line, "%s: %s without %s: give "
+				    "both, client_cert (the PEM certificate, with any "
+				    "intermediates after it) and client_key (its PEM private "
+				    "key)", who, key, o->client_cert ? "client_key" : "client_cert");
+	for (int i = 0; i < 2; i++) {
+		int fd;
+		struct stat st;
+
+		if (cfgschema_path_check(path[i], msg, sizeof(msg)) < 0)
+			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: %s",
+					    who, name[i], msg);
+		fd = open(path[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: cannot "
+					    "read %s: %s; give a PEM file this user can read", who,
+					    name[i], cfgschema_show(path[i], sh), strerror(errno));
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: %s is "
+					    "not a regular file; give a PEM file", who, name[i],
+					    cfgschema_show(path[i], sh));
+		}
+		/* A key with a passphrase would make OpenSSL ask for it on the
+		 * terminal (librelp loads it with OpenSSL's default prompt). */
+		if (i == 1 && pem_encrypted(fd)) {
+			close(fd);
+			return cfgload_fail(c, cfgtree_map_get(m, "client_key")->line, "%s: "
+					    "client_key: %s is encrypted with a passphrase, which "
+					    "mimewatch cannot type; write it without one (openssl "
+					    "pkey -in KEY -out NEW, mode 0600)", who,
+					    cfgschema_show(path[i], sh));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* Elasticsearch's basic auth: username with password (a secret), never
+ * beside api_key: two credentials, and which one Elasticsearch took would
+ * depend on its realm order. */
+static int out_basic_auth(struct cfgload_ctx *c, const struct node *m, const char *who,
+			  struct mw_output *o)
+{
+	if (out_str(c, m, who, "username", &o->username) < 0 ||
+	    out_secret(c, m, who, "password", &o->password) < 0)
+		return -1;
+	if (o->username && strchr(o->username, ':'))
+		return cfgload_fail(c, cfgtree_map_get(m, "username")->line, "%s: username: "
+				    "holds ':', which basic auth cannot carry in a user name", who);
+	if (o->username && !o->password.value)
+		return cfgload_fail(c, cfgtree_map_get(m, "username")->line, "%s: username "
+				    "without password: add password_file: (a file of mode 0600), "
+				    "password_env:, password_credential: or password:", who);
+	if (!o->username && o->password.value)
+		return cfgload_fail(c, m->line, "%s: password without username: add username:",
+				    who);
+	if (o->username && o->token.value)
+		return cfgload_fail(c, cfgtree_map_get(m, "username")->line, "%s: api_key and "
+				    "username/password are both given; keep one credential: the "
+				    "API key, or the user and password", who);
+	return 0;
+}
+
 /* scheme://host:port with one of the schemes; the sink checks the rest
  * (host syntax, port range) when it opens. */
 static int check_url(struct cfgload_ctx *c, const struct node *m, const char *who,
@@ -335,20 +435,12 @@ static int out_kafka_security(struct cfgload_ctx *c, const struct node *m, const
 		return cfgload_fail(c, v->line, "%s: %s: security_protocol %s uses no TLS; "
 				    "remove it or set security_protocol: ssl (or sasl_ssl)", who,
 				    which, proto);
-	if (out_str(c, m, who, "client_cert", &o->client_cert) < 0 ||
-	    out_str(c, m, who, "client_key", &o->client_key) < 0 ||
-	    out_pem(c, m, who, "ca_file", o->ca_file, "the CA certificate that signed the "
+	/* client_cert and client_key as every TLS output's (read with the
+	 * common keys); the CA file read now, as they are */
+	if (out_pem(c, m, who, "ca_file", o->ca_file, "the CA certificate that signed the "
 		    "brokers' certificates") < 0 ||
-	    out_pem(c, m, who, "client_cert", o->client_cert, "this client's certificate") < 0 ||
-	    out_pem(c, m, who, "client_key", o->client_key, "the private key of client_cert") < 0)
+	    out_client_cert(c, m, who, o, tls, "security_protocol ssl and sasl_ssl") < 0)
 		return -1;
-	if (!o->client_cert != !o->client_key)
-		return cfgload_fail(c, cfgtree_map_get(m, o->client_cert ? "client_cert" :
-						       "client_key")->line,
-				    "%s: %s: given without %s; a client certificate needs its key: "
-				    "give both or neither", who,
-				    o->client_cert ? "client_cert" : "client_key",
-				    o->client_cert ? "client_key" : "client_cert");
 	if (!sasl)
 		return 0;
 	if (out_str(c, m, who, "sasl_mechanism", &o->sasl_mechanism) < 0 ||
@@ -383,7 +475,7 @@ static int out_kafka_security(struct cfgload_ctx *c, const struct node *m, const
 
 int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, struct mw_output *o)
 {
-	static const char *const syslog_schemes[] = { "tcp", "tls", "relp" };
+	static const char *const syslog_schemes[] = { "tcp", "tls", "relp", "relp+tls" };
 	static const char *const http_schemes[] = { "https", "http" };
 	const struct node *type = NULL, *name = NULL, *v;
 	char who[64], sh[72], tmp[512], list[128];
@@ -429,6 +521,8 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 	if (out_str(c, m, who, "dir", &o->dir) < 0 || out_str(c, m, who, "url", &o->url) < 0 ||
 	    out_str(c, m, who, "ca_file", &o->ca_file) < 0 ||
 	    out_str(c, m, who, "hostname", &o->hostname) < 0 ||
+	    out_str(c, m, who, "client_cert", &o->client_cert) < 0 ||
+	    out_str(c, m, who, "client_key", &o->client_key) < 0 ||
 	    out_str(c, m, who, "index", &o->index) < 0 ||
 	    out_str(c, m, who, "brokers", &o->brokers) < 0 ||
 	    out_str(c, m, who, "topic", &o->topic) < 0)
@@ -473,19 +567,40 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 		    out_days(c, m, who, o) < 0)
 			return -1;
 		break;
-	case MW_OUT_SYSLOG:
+	case MW_OUT_SYSLOG: {
+		int tls = strncmp(o->url ? o->url : "", "tls://", 6) == 0;
+		int relp_tls = strncmp(o->url ? o->url : "", "relp+tls://", 11) == 0;
+
 		if (!o->url)
 			return cfgload_fail(c, m->line, "%s: url: missing; add e.g. url: "
-					    "relp://siem.example:2514 (tcp://, tls:// or relp://)",
-					    who);
+					    "relp://siem.example:2514 (tcp://, tls://, relp:// or "
+					    "relp+tls://)", who);
 		if (check_url(c, m, who, o->url, syslog_schemes, NELEM(syslog_schemes), "syslog",
-			      "relp://siem.example:2514 (tcp://, tls:// or relp://)") < 0)
+			      "relp://siem.example:2514 (tcp://, tls://, relp:// or relp+tls://)")
+		    < 0)
 			return -1;
-		if (o->ca_file && strncmp(o->url, "tls://", 6) != 0)
+		if (o->ca_file && !tls && !relp_tls)
 			return cfgload_fail(c, cfgtree_map_get(m, "ca_file")->line, "%s: "
-					    "ca_file: only a tls:// url uses it; remove it or use "
-					    "tls://", who);
+					    "ca_file: only a tls:// or relp+tls:// url uses it; "
+					    "remove it or use tls:// or relp+tls://", who);
+		if (out_client_cert(c, m, who, o, tls || relp_tls, "tls:// and relp+tls:// urls")
+		    < 0)
+			return -1;
+		/* librelp checks the receiver's certificate only against the
+		 * CA it is given, and only when it presents a certificate of
+		 * its own (syslog.c, check_tls_files). */
+		if (relp_tls && !o->ca_file)
+			return cfgload_fail(c, cfgtree_map_get(m, "url")->line, "%s: url: "
+					    "relp+tls:// needs ca_file, the PEM file of the CA that "
+					    "signed the receiver's certificate: RELP over TLS does not "
+					    "read the system's trust store", who);
+		if (relp_tls && !o->client_cert)
+			return cfgload_fail(c, cfgtree_map_get(m, "url")->line, "%s: url: "
+					    "relp+tls:// needs client_cert and client_key: librelp "
+					    "verifies the receiver's certificate only when it presents "
+					    "one of its own", who);
 		break;
+	}
 	case MW_OUT_HEC:
 		if (!o->url)
 			return cfgload_fail(c, m->line, "%s: url: missing; add the event "
@@ -495,7 +610,9 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 		if (check_url(c, m, who, o->url, http_schemes, NELEM(http_schemes), "http(s)",
 			      "https://splunk.example:8088/services/collector/event") < 0)
 			return -1;
-		if (out_secret(c, m, who, "token", &o->token) < 0)
+		if (out_secret(c, m, who, "token", &o->token) < 0 ||
+		    out_client_cert(c, m, who, o, strncmp(o->url, "https://", 8) == 0,
+				    "https:// urls") < 0)
 			return -1;
 		if (!o->token.value)
 			return cfgload_fail(c, m->line, "%s: token: missing; add token_file: (a "
@@ -509,7 +626,10 @@ int cfgload_output(struct cfgload_ctx *c, const struct node *m, size_t idx, stru
 		if (check_url(c, m, who, o->url, http_schemes, NELEM(http_schemes), "http(s)",
 			      "https://es.example:9200") < 0)
 			return -1;
-		if (out_secret(c, m, who, "api_key", &o->token) < 0)
+		if (out_secret(c, m, who, "api_key", &o->token) < 0 ||
+		    out_basic_auth(c, m, who, o) < 0 ||
+		    out_client_cert(c, m, who, o, strncmp(o->url, "https://", 8) == 0,
+				    "https:// urls") < 0)
 			return -1;
 		if (!o->index)
 			o->index = mw_xstrdup("mimecast-{type}");

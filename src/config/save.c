@@ -370,7 +370,9 @@ static int emit_output(mw_buf *b, const struct mw_output *o, mw_err *e)
 		if (vals[i] && emit_kv(b, 2, &first, keys[i], vals[i], "output", e) < 0)
 			return -1;
 	if (emit_output_secret(b, &first, skey, &o->token, e) < 0 ||
-	    emit_output_secret(b, &first, "sasl_password", &o->sasl_password, e) < 0)
+	    emit_output_secret(b, &first, "sasl_password", &o->sasl_password, e) < 0 ||
+	    (o->username && emit_kv(b, 2, &first, "username", o->username, "output", e) < 0) ||
+	    emit_output_secret(b, &first, "password", &o->password, e) < 0)
 		return -1;
 	if (o->kind != MW_OUT_NDJSON && o->batch && o->batch != DEFAULT_OUT_BATCH) {
 		snprintf(d, sizeof(d), "%d", o->batch);

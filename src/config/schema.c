@@ -62,13 +62,17 @@ const size_t cfgschema_ntop_keys = NELEM(cfgschema_top_keys);
 static const char *const ndjson_keys[] = { "type", "name", "dir", "group", "mode", "keep",
 					   "compress", "start" };
 static const char *const syslog_keys[] = { "type", "name", "url", "ca_file", "hostname",
-					   "batch", "batch_bytes", "timeout", "start" };
+					   "batch", "batch_bytes", "timeout", "start",
+					   "client_cert", "client_key" };
 static const char *const hec_keys[] = { "type", "name", "url", "ca_file", "index", "token",
 					"token_file", "token_env", "token_credential", "batch",
-					"batch_bytes", "timeout", "start" };
+					"batch_bytes", "timeout", "start", "client_cert",
+					"client_key" };
 static const char *const es_keys[] = { "type", "name", "url", "ca_file", "index", "api_key",
 				       "api_key_file", "api_key_env", "api_key_credential", "batch",
-				       "batch_bytes", "timeout", "start" };
+				       "batch_bytes", "timeout", "start", "client_cert",
+				       "client_key", "username", "password", "password_file",
+				       "password_env", "password_credential" };
 static const char *const kafka_keys[] = { "type", "name", "brokers", "topic", "batch",
 					  "batch_bytes", "timeout", "start", "security_protocol",
 					  "sasl_mechanism", "sasl_username", "sasl_password",

@@ -5,7 +5,13 @@
  * >= 1.2 with verification always on (ca_file is the only knob), plain
  * http:// only to loopback, no redirects, a timeout per request, and an abort within a second
  * through the progress callback. One libcurl handle per sink keeps the
- * connection alive between batches.
+ * connection alive between batches. Over https:// a client certificate
+ * (client_cert, client_key: PEM) is presented when the receiver asks.
+ *
+ * Credentials: HEC's token; Elasticsearch's API key or a user and password
+ * (basic auth, CURLAUTH_BASIC only: never a scheme the server picks), or
+ * none for a cluster without security. Like the token, the password goes
+ * in clear only to this machine's loopback.
  *
  * A send is cut into requests by batch_max and batch_bytes. The answer of
  * each request decides how many leading records are "delivered", the only
@@ -32,6 +38,7 @@
 #include "private.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +70,11 @@ struct sink {
 	char *index;                /* template; HEC: NULL unless configured */
 	mw_buf host;                /* HEC: the host as a JSON string */
 	struct curl_slist *hdrs;    /* holds the Authorization header */
+	char *username;             /* Elasticsearch basic auth, or NULL */
+	char *password;             /* its password (wiped on close) */
+	int has_cert;               /* client_cert is set */
+	int cert_requested;         /* the receiver asked for a client certificate */
+	char alert[96];             /* the receiver's fatal TLS alert, or "" */
 	int batch_max;
 	size_t batch_bytes;
 	atomic_int *abort_flag;
@@ -111,6 +123,45 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 	return s->abort_flag && *s->abort_flag;
 }
 
+/* The sink whose request runs on this thread (post_body), for OpenSSL's
+ * info callback, which carries no pointer of ours. */
+static _Thread_local sink *tls_sink;
+
+/* SSL_CTX_set_cert_cb: called when the receiver asks for a certificate. */
+static int on_cert_request(SSL *ssl, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	if (tls_sink)
+		tls_sink->cert_requested = 1;
+	return 1;
+}
+
+/* SSL_CTX_set_info_callback: keeps the receiver's fatal alert. libcurl may
+ * report it only as a failed write (the receiver refused the session and
+ * closed it while the batch was going out), or not at all. */
+static void on_tls_info(const SSL *ssl, int where, int ret)
+{
+	(void)ssl;
+	if (tls_sink && (where & SSL_CB_READ_ALERT) && !tls_sink->alert[0] &&
+	    strcmp(SSL_alert_type_string(ret), "F") == 0)
+		/* certificate_required (116, RFC 8446 section 6.2), TLS 1.3's
+		 * answer to no certificate, is "unknown" to OpenSSL 3.0. */
+		snprintf(tls_sink->alert, sizeof(tls_sink->alert), "TLS alert \"%s\"",
+			 (ret & 0xff) == 116 ? "certificate required"
+					     : SSL_alert_desc_string_long(ret));
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: libcurl built on OpenSSL hands its context
+ * over before each new connection. */
+static CURLcode on_ssl_ctx(CURL *h, void *ctx, void *arg)
+{
+	(void)h;
+	SSL_CTX_set_cert_cb(ctx, on_cert_request, arg);
+	SSL_CTX_set_info_callback(ctx, on_tls_info);
+	return CURLE_OK;
+}
+
 /* ---- open and close --------------------------------------------------------- */
 
 static void wipe(char *p)
@@ -133,6 +184,9 @@ static void http_close(sink *s)
 	for (l = s->hdrs; l; l = l->next)
 		wipe(l->data);  /* the token */
 	curl_slist_free_all(s->hdrs);
+	wipe(s->password);
+	free(s->password);
+	free(s->username);
 	free(s->name);
 	free(s->url);
 	free(s->index);
@@ -240,9 +294,64 @@ static int check_secret(const char *name, enum http_kind kind, const char *tok, 
 	return 0;
 }
 
+/* Elasticsearch's user and password (basic auth), the client certificate
+ * and key: each checked as far as can be without the receiver. */
+static int check_auth_and_cert(const char *name, enum http_kind kind, const struct sink_opts *o,
+			       int allow_http, mw_err *e)
+{
+	if (kind == KIND_HEC && (o->username || o->password)) {
+		mw_err_set(e, "output \"%s\": username and password are for elasticsearch; HEC "
+			   "takes token", name);
+		return -1;
+	}
+	if (!o->username != !o->password) {
+		mw_err_set(e, "output \"%s\": %s without %s: give both", name,
+			   o->username ? "username" : "password", o->username ? "password" : "username");
+		return -1;
+	}
+	if (o->username && o->token) {
+		mw_err_set(e, "output \"%s\": api_key and username/password are both given; keep "
+			   "one credential", name);
+		return -1;
+	}
+	if (o->username && (!*o->username || strchr(o->username, ':') ||
+			    strpbrk(o->username, "\r\n"))) {
+		mw_err_set(e, "output \"%s\": username: empty, or holding ':' or a line break, "
+			   "which basic auth cannot carry", name);
+		return -1;
+	}
+	if (o->password && (!*o->password || strpbrk(o->password, "\r\n"))) {
+		mw_err_set(e, "output \"%s\": password: empty or holding a line break; copy it "
+			   "again without surrounding text", name);
+		return -1;
+	}
+	if (!o->client_cert != !o->client_key) {
+		mw_err_set(e, "output \"%s\": %s without %s: give both", name,
+			   o->client_cert ? "client_cert" : "client_key",
+			   o->client_cert ? "client_key" : "client_cert");
+		return -1;
+	}
+	if (o->client_cert && allow_http) {
+		mw_err_set(e, "output \"%s\": client_cert is only used with https:// urls: remove "
+			   "client_cert and client_key or use https://", name);
+		return -1;
+	}
+	for (int i = 0; o->client_cert && i < 2; i++) {
+		const char *path = i ? o->client_key : o->client_cert;
+
+		if (access(path, R_OK) < 0) {
+			mw_err_set(e, "output \"%s\": %s: cannot read %.200s; give a PEM file this "
+				   "user can read", name, i ? "client_key" : "client_cert", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void setup_curl(sink *s, int allow_http, const char *ca_file, long timeout_ms)
 {
 	CURL *h = s->curl;
+	const char *tls_lib;
 
 	net_curl_harden(h, allow_http, ca_file, s->errbuf);
 	/* timeout_ms bounds a whole request: connecting, sending the batch and
@@ -257,6 +366,11 @@ static void setup_curl(sink *s, int allow_http, const char *ca_file, long timeou
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	/* Only with libcurl on OpenSSL; on another TLS library only libcurl's
+	 * own message is left to tell a refused client certificate. */
+	tls_lib = curl_version_info(CURLVERSION_NOW)->ssl_version;
+	if (tls_lib && strncmp(tls_lib, "OpenSSL", 7) == 0)
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 }
 
 static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out, mw_err *e)
@@ -268,7 +382,8 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 
 	*out = NULL;
 	if (check_url(name, kind, o->url, &allow_http, e) < 0 ||
-	    ((kind == KIND_HEC || o->token) && check_secret(name, kind, o->token, e) < 0))
+	    ((kind == KIND_HEC || o->token) && check_secret(name, kind, o->token, e) < 0) ||
+	    check_auth_and_cert(name, kind, o, allow_http, e) < 0)
 		return -1;
 	if (o->batch_max < 0 || o->timeout_ms < 0) {
 		mw_err_set(e, "output \"%s\": %s: must not be negative", name,
@@ -300,6 +415,25 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 	s->abort_flag = o->abort_flag;
 	s->scrub = scrub_set_new();
 	scrub_set_add(s->scrub, o->token);
+	if (o->username) {
+		char *basic;
+
+		/* A receiver may quote the password, the pair user:password,
+		 * or the Basic credentials (its base64) in any of the forms
+		 * scrub.h knows: each is a secret of its own. */
+		s->username = mw_xstrdup(o->username);
+		s->password = mw_xstrdup(o->password);
+		scrub_set_add(s->scrub, o->password);
+		mw_buf_init(&hdr);
+		mw_buf_printf(&hdr, "%s:%s", o->username, o->password);
+		scrub_set_add(s->scrub, hdr.data);
+		basic = mw_base64_encode(hdr.data, hdr.len);
+		scrub_set_add(s->scrub, basic);
+		wipe(basic);
+		free(basic);
+		wipe(hdr.data);
+		mw_buf_free(&hdr);
+	}
 	if (kind == KIND_HEC) {
 		char h[256];
 		const char *host = o->hostname;
@@ -348,6 +482,18 @@ static int http_open(enum http_kind kind, const struct sink_opts *o, sink **out,
 	}
 	setup_curl(s, allow_http, o->ca_file, o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS);
 	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->hdrs);
+	if (s->username) {
+		curl_easy_setopt(s->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(s->curl, CURLOPT_USERNAME, s->username);
+		curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->password);
+	}
+	if (o->client_cert) {
+		s->has_cert = 1;
+		curl_easy_setopt(s->curl, CURLOPT_SSLCERT, o->client_cert);
+		curl_easy_setopt(s->curl, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(s->curl, CURLOPT_SSLKEY, o->client_key);
+		curl_easy_setopt(s->curl, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	*out = s;
 	return 0;
 }
@@ -491,6 +637,36 @@ static int tls_failure(CURLcode rc)
 	}
 }
 
+/* Whether libcurl's message is the receiver's TLS alert about our
+ * certificate (OpenSSL's words for the alerts a server sends then). */
+static int client_cert_refused(const char *msg)
+{
+	return strstr(msg, "alert certificate required") || strstr(msg, "alert unknown ca") ||
+	       strstr(msg, "alert bad certificate") || strstr(msg, "alert handshake failure") ||
+	       strstr(msg, "alert certificate unknown") || strstr(msg, "alert access denied");
+}
+
+/* After a failed send on a connection where the receiver asked for a
+ * client certificate: was it the receiver refusing the certificate? In TLS
+ * 1.3 it says so with an alert after the client's handshake is over, while
+ * the batch is going out, and the write may fail before the alert is read.
+ * A request without a body on a fresh connection leaves nothing unwritten:
+ * its answer is the alert, or an HTTP status (then it was the network). */
+static int probe_refusal(sink *s)
+{
+	CURL *h = s->curl;
+
+	s->alert[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_perform(h);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+	curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	mw_buf_reset(&s->resp);
+	return s->alert[0] != '\0';
+}
+
 /* POSTs s->body. Returns the HTTP status, or 0 with why and e set when no
  * complete response came. */
 static long post_body(sink *s, enum sink_fail *why, mw_err *e)
@@ -504,8 +680,17 @@ static long post_body(sink *s, enum sink_fail *why, mw_err *e)
 	s->errbuf[0] = '\0';
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body.data);
+	tls_sink = s;
+	s->cert_requested = 0;
+	s->alert[0] = '\0';
 	rc = curl_easy_perform(s->curl);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
+	if (rc != CURLE_OK && rc != CURLE_ABORTED_BY_CALLBACK && !s->alert[0] &&
+	    s->cert_requested && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+				  rc == CURLE_GOT_NOTHING || rc == CURLE_SSL_CONNECT_ERROR) &&
+	    probe_refusal(s))
+		snprintf(s->errbuf, sizeof(s->errbuf), "%s", s->alert);
+	tls_sink = NULL;
 	/* A receiver may quote the token in its answer: scrub all of it before
 	 * any message quotes (and cuts) a part. */
 	scrub_buf(s->scrub, &s->resp);
@@ -523,6 +708,24 @@ static long post_body(sink *s, enum sink_fail *why, mw_err *e)
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		*why = SINK_RETRY;
 		mw_err_set(e, "output \"%s\" (%s): stopped (shutting down)", s->name, kind_name(s));
+	} else if (rc == CURLE_SSL_CERTPROBLEM) {
+		*why = SINK_FATAL;
+		mw_err_set(e, "output \"%s\" (%s): TLS failure: the client certificate cannot be "
+			   "used: %.300s; check client_cert and client_key (PEM, the key of that "
+			   "certificate, no passphrase)", s->name, kind_name(s),
+			   s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+	} else if (s->alert[0] || client_cert_refused(s->errbuf)) {
+		/* The receiver's alert: in TLS 1.3 it comes after the client's
+		 * handshake, so libcurl reports it on reading the answer (a
+		 * network error to it), but it is the TLS verdict. */
+		*why = SINK_FATAL;
+		mw_err_set(e, "output \"%s\" (%s): TLS failure: the receiver refused %s (%.300s); "
+			   "%s", s->name, kind_name(s),
+			   s->has_cert ? "the client certificate" : "the connection",
+			   s->alert[0] ? s->alert : s->errbuf,
+			   s->has_cert ? "check that a CA it trusts signed client_cert"
+				       : "if it asks for a client certificate, set client_cert and "
+					 "client_key");
 	} else if (tls_failure(rc)) {
 		*why = SINK_FATAL;
 		mw_err_set(e, "output \"%s\" (%s): TLS failure: %.300s; check ca_file and that the "
@@ -722,13 +925,31 @@ static enum outcome es_result(sink *s, long status, const struct sink_msg *m, si
 		return out;
 	*why = SINK_FATAL;
 	if (status == 401) {
-		mw_err_set(e, "output \"%s\" (elasticsearch): the API key was refused (HTTP 401); "
-			   "check api_key, api_key_file or api_key_env of this output", s->name);
+		if (s->username)
+			mw_err_set(e, "output \"%s\" (elasticsearch): user \"%.100s\" and its "
+				   "password were refused (HTTP 401, basic auth); check username and "
+				   "password (password_file, password_env or password_credential) of "
+				   "this output, and that the user exists in a realm that takes "
+				   "passwords", s->name, s->username);
+		else if (s->hdrs && strncmp(s->hdrs->data, "Authorization:", 14) == 0)
+			mw_err_set(e, "output \"%s\" (elasticsearch): the API key was refused "
+				   "(HTTP 401); check api_key, api_key_file or api_key_env of this "
+				   "output", s->name);
+		else
+			mw_err_set(e, "output \"%s\" (elasticsearch): the cluster asks for "
+				   "credentials (HTTP 401); set api_key (or api_key_file), or "
+				   "username and password_file", s->name);
 		return OUT_FAIL;
 	}
 	if (status == 403) {
-		mw_err_set(e, "output \"%s\" (elasticsearch): the API key may not write here (HTTP "
-			   "403: %s); grant it create_doc on the index", s->name, resp_excerpt(s));
+		if (s->username)
+			mw_err_set(e, "output \"%s\" (elasticsearch): user \"%.100s\" may not "
+				   "write here (HTTP 403: %s); grant its role create_doc on the index",
+				   s->name, s->username, resp_excerpt(s));
+		else
+			mw_err_set(e, "output \"%s\" (elasticsearch): the API key may not write "
+				   "here (HTTP 403: %s); grant it create_doc on the index", s->name,
+				   resp_excerpt(s));
 		return OUT_FAIL;
 	}
 	if (status == 404) {

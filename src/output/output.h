@@ -30,7 +30,12 @@ struct mw_output {
 	int64_t keep;               /* ndjson: seconds a day's file is kept, 0 ever */
 	int compress;               /* ndjson: gzip each day once it is over */
 	char *url;                  /* syslog, hec, elasticsearch */
-	char *ca_file;              /* syslog tls://, hec, elasticsearch */
+	char *ca_file;              /* syslog tls://, relp+tls://, hec, elasticsearch,
+				     * kafka ssl and sasl_ssl */
+	char *client_cert;          /* PEM client certificate (TLS, kafka too), or NULL */
+	char *client_key;           /* its PEM private key (with client_cert) */
+	char *username;             /* elasticsearch basic auth */
+	struct mw_secret password;  /* elasticsearch basic auth, with username */
 	char *hostname;             /* syslog HOSTNAME (default: this host's name) */
 	char *index;                /* elasticsearch index template; hec index */
 	char *brokers, *topic;      /* kafka */
@@ -39,8 +44,6 @@ struct mw_output {
 	char *sasl_mechanism;       /* kafka sasl_*: PLAIN, SCRAM-SHA-256, -512 */
 	char *sasl_username;        /* kafka sasl_* */
 	struct mw_secret sasl_password; /* kafka sasl_* */
-	char *client_cert, *client_key; /* PEM files: a client certificate
-				     * and its key (kafka ssl, sasl_ssl) */
 	struct mw_secret token;     /* hec token, elasticsearch api_key */
 	int batch;                  /* records per send, default 500 */
 	int64_t batch_bytes;        /* bytes per send (network), 0: 4 MiB */

@@ -36,17 +36,21 @@ struct sink_msg {
 /* What the config gives a sink; unused fields are NULL or 0. */
 struct sink_opts {
 	const char *name;           /* the output's name, for messages */
-	const char *url;            /* syslog: tcp://H:P, tls://H:P, relp://H:P;
+	const char *url;            /* syslog: tcp://H:P, tls://H:P, relp://H:P,
+				     * relp+tls://H:P;
 				     * hec: https://H:P/services/collector/event;
 				     * elasticsearch: https://H:P */
 	const char *ca_file;        /* extra trust anchor for TLS */
+	const char *client_cert;    /* PEM client certificate, or NULL */
+	const char *client_key;     /* its PEM private key */
+	const char *username;       /* Elasticsearch basic auth, or NULL */
+	const char *password;       /* its password */
 	const char *token;          /* HEC token, Elasticsearch API key */
 	const char *index;          /* Elasticsearch index template */
 	const char *brokers;        /* Kafka bootstrap servers */
 	const char *topic;          /* Kafka topic template */
 	const char *security_protocol; /* Kafka: as in struct mw_output */
 	const char *sasl_mechanism, *sasl_username, *sasl_password; /* Kafka */
-	const char *client_cert, *client_key; /* PEM files for TLS */
 	const char *hostname;       /* syslog HOSTNAME; NULL: gethostname() */
 	int batch_max;              /* records per request; 0: 500 */
 	size_t batch_bytes;         /* bytes per request; 0: 4 MiB */

@@ -1,6 +1,6 @@
 /* output/syslog.c - the syslog sink: RFC 5424 messages to rsyslog (or any
  * RFC 5424 receiver) over TCP with octet counting (RFC 6587), TLS (RFC 5425)
- * or RELP (librelp).
+ * or RELP (librelp), plain or over TLS (relp+tls://).
  *
  * Each record becomes
  *   <PRI>1 TIMESTAMP HOSTNAME mimewatch PROCID - [mimewatch@32473
@@ -30,8 +30,15 @@
  *   are those the window proves: before message j goes out librelp waits
  *   until fewer than W are unanswered, and rsyslog answers in order.
  *
+ * TLS (tls:// and relp+tls://): the receiver's certificate is always
+ * verified and its name checked against the url's host; client_cert and
+ * client_key present a certificate to receivers that ask for one. A
+ * refused certificate either way is fatal (the settings must change), with
+ * a remedy naming ca_file or client_cert.
+ *
  * Nothing blocks past timeout_ms without progress, and abort_flag is looked
- * at every 100 ms (librelp polls it through its shutdown pointer). After a
+ * at every 100 ms (librelp polls it through its shutdown pointer), except
+ * librelp's TLS handshake, which it runs on a blocking socket. After a
  * failure the connection is dropped and the next send() reconnects. */
 #include <errno.h>
 #include <netdb.h>
@@ -85,10 +92,18 @@ struct sink {
 	size_t *ends;                   /* byte end of each message in wire */
 	size_t nends, ends_cap;
 
+	/* tls: whether the receiver asked for a client certificate */
+	int cert_requested;
+
 	/* relp */
+	int relp_tls;                   /* relp+tls:// */
+	char *ca_file;                  /* relp+tls: librelp loads it */
+	char *client_cert, *client_key; /* tls, relp+tls */
 	relpEngine_t *engine;
 	int relp_failed;                /* set by librelp's error callback */
+	int relp_auth_failed;           /* set by its auth error callback */
 	char relp_msg[512];
+	char relp_tls_msg[512];         /* the TLS reason, when there is one */
 
 	mw_buf msg;                     /* one formatted message */
 	js_doc doc;                     /* threat detection */
@@ -381,6 +396,87 @@ static void ssl_errtext(char *buf, size_t n)
 	ERR_clear_error();
 }
 
+/* The receiver refused our certificate, or the lack of one (a TLS alert). */
+static void cert_refused(sink *s, const char *txt, enum sink_fail *why, mw_err *e)
+{
+	*why = SINK_FATAL;
+	if (s->client_cert)
+		mw_err_set(e, "output %s: %s:%s refused the client certificate (%s): check that "
+			   "client_cert %s is signed by a CA the receiver trusts and names what "
+			   "it permits, and that client_key is its key", s->name, s->host, s->port,
+			   txt, s->client_cert);
+	else
+		mw_err_set(e, "output %s: %s:%s refused the TLS session (%s): the receiver asks "
+			   "for a client certificate; set client_cert and client_key", s->name,
+			   s->host, s->port, txt);
+}
+
+/* SSL_CTX_set_cert_cb: called on a client when the server asks for a
+ * certificate (CertificateRequest), whether or not one is set. */
+static int on_cert_request(SSL *ssl, void *arg)
+{
+	sink *s = arg;
+
+	(void)ssl;
+	s->cert_requested = 1;
+	return 1;
+}
+
+/* In TLS 1.3 the client's handshake is over before the server has looked at
+ * the client's certificate: a server that refuses it answers with an alert
+ * after, when bytes sent meanwhile are already acknowledged by its TCP and
+ * would count as delivered (stream_write). So when the server asked for a
+ * certificate, wait for its first word: session tickets (OpenSSL and
+ * GnuTLS servers send them at once) mean accepted, an alert refused. A
+ * server that sends nothing costs one timeout_ms per connection, then is
+ * taken as accepted: nothing else can be known. TLS 1.2 settles this
+ * inside the handshake. */
+static int tls_verdict(sink *s, enum sink_fail *why, mw_err *e)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	int64_t deadline = mw_mono_ms() + s->timeout_ms;
+	struct pipe_guard g;
+	char buf[256], txt[256];
+	int r, err;
+
+	if (!s->cert_requested || SSL_version(s->ssl) < TLS1_3_VERSION)
+		return 0;
+	for (;;) {
+		int64_t left = deadline - mw_mono_ms();
+
+		if (aborted(s)) {
+			mw_err_set(e, "output %s: TLS handshake with %s:%s: aborted", s->name,
+				   s->host, s->port);
+			return -1;
+		}
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)(left < POLL_SLICE_MS ? left : POLL_SLICE_MS));
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR) {
+			mw_err_set(e, "output %s: poll: %s", s->name, strerror(errno));
+			return -1;
+		}
+	}
+	pipe_block(&g);
+	errno = 0;
+	r = SSL_read(s->ssl, buf, sizeof(buf));
+	err = r > 0 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
+	pipe_unblock(&g);
+	if (r > 0 || err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		ERR_clear_error();
+		return 0;
+	}
+	ssl_errtext(txt, sizeof(txt));
+	if (strstr(txt, "alert"))
+		cert_refused(s, txt, why, e);
+	else
+		mw_err_set(e, "output %s: %s:%s closed the TLS session right after the "
+			   "handshake: %s", s->name, s->host, s->port, txt);
+	return -1;
+}
+
 /* TLS handshake over the connected socket: TLS >= 1.2, peer verified
  * against the system store plus ca_file, host name (or IP) checked. A
  * refused certificate or protocol is fatal; anything else retries. */
@@ -415,7 +511,7 @@ static int tls_handshake(sink *s, enum sink_fail *why, mw_err *e)
 		err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
 		pipe_unblock(&g);
 		if (r == 1)
-			return 0;
+			return tls_verdict(s, why, e);
 		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
 			if (wait_fd(s, s->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 				    deadline, "TLS handshake with", e) < 0)
@@ -437,7 +533,10 @@ static int tls_handshake(sink *s, enum sink_fail *why, mw_err *e)
 			return -1;
 		}
 		ssl_errtext(txt, sizeof(txt));
-		if (strstr(txt, "version") || strstr(txt, "protocol")) {
+		if (strstr(txt, "alert") && (strstr(txt, "certificate") || strstr(txt, "unknown ca") ||
+					     (s->cert_requested && strstr(txt, "handshake failure")))) {
+			cert_refused(s, txt, why, e);
+		} else if (strstr(txt, "version") || strstr(txt, "protocol")) {
 			*why = SINK_FATAL;
 			mw_err_set(e, "output %s: TLS with %s:%s failed (%s): the receiver must offer "
 				   "TLS 1.2 or later", s->name, s->host, s->port, txt);
@@ -489,6 +588,7 @@ static int stream_connect(sink *s, enum sink_fail *why, mw_err *e)
 	conn_close(s);
 	if (tcp_connect(s, e) < 0)
 		return -1;
+	s->cert_requested = 0;
 	if (s->tr == TR_TLS && tls_handshake(s, why, e) < 0) {
 		conn_close(s);
 		return -1;
@@ -655,16 +755,108 @@ static int stream_send(sink *s, const struct sink_msg *m, size_t n, size_t *deli
 
 /* ------------------------------------------------------------------ relp */
 
+/* librelp ends some messages with a newline: one line is wanted. */
+static void trim_librelp(char *msg)
+{
+	size_t n = strlen(msg);
+
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
 static void relp_on_err(void *usr, char *objinfo, char *errmsg, relpRetVal code)
 {
 	sink *s = usr;
 
 	if (!s)
 		return;
-	if (!s->relp_failed)
+	if (!s->relp_failed) {
 		snprintf(s->relp_msg, sizeof(s->relp_msg), "%s: %s (librelp %d)",
 			 objinfo ? objinfo : "", errmsg ? errmsg : "", (int)code);
+		trim_librelp(s->relp_msg);
+	}
+	/* librelp reports a TLS failure as a generic handshake error first
+	 * and OpenSSL's own reason (the alert) after it: keep the reason,
+	 * without librelp's "relpTcpLastSSLErrorMsg: OpenSSL Error Stack: ". */
+	if (s->relp_tls && errmsg && !s->relp_tls_msg[0] &&
+	    (strstr(errmsg, "alert") || strstr(errmsg, "certificate"))) {
+		const char *why = strstr(errmsg, "Error Stack: ");
+
+		snprintf(s->relp_tls_msg, sizeof(s->relp_tls_msg), "%s",
+			 why ? why + strlen("Error Stack: ") : errmsg);
+		trim_librelp(s->relp_tls_msg);
+	}
 	s->relp_failed = 1;
+}
+
+/* librelp's onAuthErr: the receiver's certificate failed our check (chain
+ * or name). */
+static void relp_on_auth_err(void *usr, char *authinfo, char *errmsg, relpRetVal code)
+{
+	sink *s = usr;
+
+	if (!s)
+		return;
+	snprintf(s->relp_tls_msg, sizeof(s->relp_tls_msg), "%s%s%s (librelp %d)",
+		 errmsg ? errmsg : "", authinfo && *authinfo ? ": " : "",
+		 authinfo ? authinfo : "", (int)code);
+	s->relp_auth_failed = 1;
+	s->relp_failed = 1;
+}
+
+/* Whether librelp's code or messages say the TLS session itself failed. */
+static int relp_tls_failed(const sink *s, relpRetVal r)
+{
+	return s->relp_auth_failed || s->relp_tls_msg[0] || r == RELP_RET_ERR_TLS_SETUP ||
+	       r == RELP_RET_ERR_TLS_HANDS || r == RELP_RET_ERR_TLS ||
+	       r == RELP_RET_AUTH_ERR_NAME || r == RELP_RET_AUTH_NO_CERT ||
+	       r == RELP_RET_AUTH_CERT_INVL;
+}
+
+/* The fatal message for a RELP session TLS refused, one side or the other. */
+static void relp_tls_error(sink *s, relpRetVal r, enum sink_fail *why, mw_err *e)
+{
+	const char *detail = s->relp_tls_msg[0] ? s->relp_tls_msg
+			     : s->relp_msg[0] ? s->relp_msg : "TLS failed";
+
+	*why = SINK_FATAL;
+	if (s->relp_auth_failed || r == RELP_RET_AUTH_ERR_NAME || r == RELP_RET_AUTH_CERT_INVL)
+		mw_err_set(e, "output %s: the certificate of %s:%s is refused over RELP/TLS: %s; "
+			   "set ca_file to the CA that signed it, and use the name the "
+			   "certificate holds in url", s->name, s->host, s->port, detail);
+	else
+		mw_err_set(e, "output %s: RELP/TLS with %s:%s failed (%s): check ca_file, and "
+			   "that the receiver trusts client_cert %s (its tls.caCert, its "
+			   "tls.permittedPeer)", s->name, s->host, s->port, detail, s->client_cert);
+}
+
+/* librelp's OpenSSL backend keeps one SSL_CTX for the whole process: made
+ * (with the CA of whichever session came first) when its use count goes
+ * from 0, freed when it drops back, counted without a lock (tcp.c,
+ * relpTcpConnectTLSInit_ossl). Sessions over TLS therefore run one at a
+ * time, each with its own CA: a second relp+tls output waits for the
+ * first's session (at most its timeout, plus the handshake). */
+static pthread_mutex_t relp_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Sets up a client's TLS: verification by name against the url's host
+ * (relp.h: relpCltSetAuthMode "name", relpCltAddPermittedPeer; rsyslog's
+ * imrelp calls the same tls.authMode and tls.permittedPeer). */
+static relpRetVal relp_tls_setup(sink *s, relpClt_t *clt)
+{
+	static char mode[] = "name";
+	relpRetVal r;
+
+	if ((r = relpCltEnableTLS(clt)) != RELP_RET_OK ||
+	    (r = relpCltSetCACert(clt, s->ca_file)) != RELP_RET_OK ||
+	    (r = relpCltSetOwnCert(clt, s->client_cert)) != RELP_RET_OK ||
+	    (r = relpCltSetPrivKey(clt, s->client_key)) != RELP_RET_OK ||
+	    (r = relpCltSetAuthMode(clt, mode)) != RELP_RET_OK ||
+	    (r = relpCltAddPermittedPeer(clt, s->host)) != RELP_RET_OK)
+		return r;
+	return RELP_RET_OK;
 }
 
 static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
@@ -680,7 +872,11 @@ static int relp_send(sink *s, const struct sink_msg *m, size_t n, size_t *delive
 	int rc;
 
 	pipe_block(&g);
+	if (s->relp_tls)
+		pthread_mutex_lock(&relp_tls_lock);
 	rc = relp_send_guarded(s, m, n, delivered, why, e);
+	if (s->relp_tls)
+		pthread_mutex_unlock(&relp_tls_lock);
 	pipe_unblock(&g);
 	return rc;
 }
@@ -693,9 +889,10 @@ static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t
 	size_t j, safe = 0;
 	relpRetVal r;
 
-	(void)why;
 	s->relp_failed = 0;
+	s->relp_auth_failed = 0;
 	s->relp_msg[0] = '\0';
+	s->relp_tls_msg[0] = '\0';
 	if (relpEngineCltConstruct(s->engine, &clt) != RELP_RET_OK) {
 		mw_err_set(e, "output %s: cannot create a RELP client", s->name);
 		return -1;
@@ -704,10 +901,21 @@ static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t
 	relpCltSetTimeout(clt, secs);
 	relpCltSetConnTimeout(clt, (int)secs);
 	relpCltSetWindowSize(clt, RELP_WINDOW);
+	if (s->relp_tls && (r = relp_tls_setup(s, clt)) != RELP_RET_OK) {
+		*why = SINK_FATAL;
+		mw_err_set(e, "output %s: librelp refused the TLS settings (librelp %d); is it "
+			   "built with TLS?", s->name, (int)r);
+		relpEngineCltDestruct(s->engine, &clt);
+		return -1;
+	}
 	r = relpCltConnect(clt, AF_UNSPEC, (unsigned char *)s->port, (unsigned char *)s->host);
 	if (r != RELP_RET_OK) {
-		mw_err_set(e, "output %s: cannot open a RELP session with %s:%s: %s", s->name,
-			   s->host, s->port, s->relp_msg[0] ? s->relp_msg : "connect failed");
+		if (s->relp_tls && relp_tls_failed(s, r))
+			relp_tls_error(s, r, why, e);
+		else
+			mw_err_set(e, "output %s: cannot open a RELP session with %s:%s: %s",
+				   s->name, s->host, s->port,
+				   s->relp_msg[0] ? s->relp_msg : "connect failed");
 		relpEngineCltDestruct(s->engine, &clt);
 		return -1;
 	}
@@ -752,18 +960,19 @@ static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t
 /* ------------------------------------------------------------------- ops */
 
 /* scheme://host:port, host a name, IPv4 or [IPv6]. */
-static int parse_url(const char *name, const char *url, enum transport *tr, char **host,
-		     char **port, mw_err *e)
+static int parse_url(const char *name, const char *url, enum transport *tr, int *relp_tls,
+		     char **host, char **port, mw_err *e)
 {
 	const char *p, *h, *he, *pt;
 	char *end;
 	long v;
 
 	if (!url || !*url) {
-		mw_err_set(e, "output %s: url is missing: set tcp://host:port, tls://host:port or "
-			   "relp://host:port", name);
+		mw_err_set(e, "output %s: url is missing: set tcp://host:port, tls://host:port, "
+			   "relp://host:port or relp+tls://host:port", name);
 		return -1;
 	}
+	*relp_tls = 0;
 	if (strncmp(url, "tcp://", 6) == 0) {
 		*tr = TR_TCP;
 		p = url + 6;
@@ -773,9 +982,13 @@ static int parse_url(const char *name, const char *url, enum transport *tr, char
 	} else if (strncmp(url, "relp://", 7) == 0) {
 		*tr = TR_RELP;
 		p = url + 7;
+	} else if (strncmp(url, "relp+tls://", 11) == 0) {
+		*tr = TR_RELP;
+		*relp_tls = 1;
+		p = url + 11;
 	} else {
-		mw_err_set(e, "output %s: url %s: the scheme must be tcp://, tls:// or relp://",
-			   name, url);
+		mw_err_set(e, "output %s: url %s: the scheme must be tcp://, tls://, relp:// or "
+			   "relp+tls://", name, url);
 		return -1;
 	}
 	if (*p == '[') {
@@ -813,31 +1026,121 @@ static int parse_url(const char *name, const char *url, enum transport *tr, char
 
 static void syslog_close(sink *s);
 
+/* Checks ca_file, client_cert and client_key against the transport and
+ * that each can be read now: a typo is a message at start, not a failed
+ * handshake later. */
+static int check_tls_files(const char *name, const struct sink_opts *o, enum transport tr,
+			   int relp_tls, mw_err *e)
+{
+	int tls = tr == TR_TLS || relp_tls;
+	const char *files[3] = { o->ca_file, o->client_cert, o->client_key };
+	const char *keys[3] = { "ca_file", "client_cert", "client_key" };
+
+	if (o->ca_file && *o->ca_file && !tls) {
+		mw_err_set(e, "output %s: ca_file is only used with tls:// and relp+tls:// urls: "
+			   "remove it or change url %s", name, o->url);
+		return -1;
+	}
+	if ((o->client_cert || o->client_key) && !tls) {
+		mw_err_set(e, "output %s: client_cert and client_key are only used with tls:// "
+			   "and relp+tls:// urls: remove them or change url %s", name, o->url);
+		return -1;
+	}
+	if (!o->client_cert != !o->client_key) {
+		mw_err_set(e, "output %s: %s without %s: give both", name,
+			   o->client_cert ? "client_cert" : "client_key",
+			   o->client_cert ? "client_key" : "client_cert");
+		return -1;
+	}
+	/* librelp checks the receiver's certificate only against the CA it
+	 * is given, and only when it has a certificate of its own: without
+	 * one it runs anonymous TLS and checks nothing (tcp.c: isAnonAuth(),
+	 * then authmode forced to none). */
+	if (relp_tls && (!o->ca_file || !*o->ca_file)) {
+		mw_err_set(e, "output %s: relp+tls:// needs ca_file, the PEM file of the CA that "
+			   "signed the receiver's certificate: RELP over TLS does not read the "
+			   "system's trust store", name);
+		return -1;
+	}
+	if (relp_tls && !o->client_cert) {
+		mw_err_set(e, "output %s: relp+tls:// needs client_cert and client_key: librelp "
+			   "verifies the receiver's certificate only when it presents one of its "
+			   "own", name);
+		return -1;
+	}
+	/* tls:// loads ca_file itself, at once (syslog_open); librelp only at
+	 * its first connection. */
+	for (int i = relp_tls ? 0 : 1; i < 3; i++)
+		if (files[i] && access(files[i], R_OK) < 0) {
+			mw_err_set(e, "output %s: %s %s cannot be read: %s", name, keys[i], files[i],
+				   strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* OpenSSL's default asks for a key's passphrase on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return 0;
+}
+
+/* tls://: the client certificate (with its chain) and key, checked to
+ * belong together. */
+static int load_client_cert(sink *s, const struct sink_opts *o, mw_err *e)
+{
+	SSL_CTX_set_default_passwd_cb(s->ctx, no_passphrase);
+	if (SSL_CTX_use_certificate_chain_file(s->ctx, o->client_cert) != 1) {
+		ERR_clear_error();
+		mw_err_set(e, "output %s: client_cert %s cannot be read as a PEM certificate: "
+			   "fix client_cert", s->name, o->client_cert);
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(s->ctx, o->client_key, SSL_FILETYPE_PEM) != 1) {
+		ERR_clear_error();
+		mw_err_set(e, "output %s: client_key %s cannot be read as a PEM private key "
+			   "(one without a passphrase): fix client_key", s->name, o->client_key);
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(s->ctx) != 1) {
+		ERR_clear_error();
+		mw_err_set(e, "output %s: client_key %s is not the key of client_cert %s: give "
+			   "the matching pair", s->name, o->client_key, o->client_cert);
+		return -1;
+	}
+	return 0;
+}
+
 static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 {
 	const char *name = o->name ? o->name : "syslog";
 	sink *s;
 	enum transport tr;
+	int relp_tls;
 	char *host = NULL, *port = NULL;
 
 	*out = NULL;
-	if (parse_url(name, o->url, &tr, &host, &port, e) < 0)
+	if (parse_url(name, o->url, &tr, &relp_tls, &host, &port, e) < 0)
 		return -1;
-	if (o->ca_file && *o->ca_file && tr != TR_TLS) {
-		mw_err_set(e, "output %s: ca_file is only used with tls:// urls: remove it or "
-			   "change url %s to tls://", name, o->url);
+	if (check_tls_files(name, o, tr, relp_tls, e) < 0) {
 		free(host);
 		free(port);
 		return -1;
 	}
 	s = mw_xcalloc(1, sizeof(*s));
 	s->tr = tr;
+	s->relp_tls = relp_tls;
 	s->name = mw_xstrdup(name);
 	s->host = host;
 	s->port = port;
 	s->fd = -1;
 	s->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	s->abort_flag = o->abort_flag;
+	if (o->client_cert) {
+		s->client_cert = mw_xstrdup(o->client_cert);
+		s->client_key = mw_xstrdup(o->client_key);
+	}
 	set_hostname(s, o->hostname);
 	snprintf(s->procid, sizeof(s->procid), "%ld", (long)getpid());
 	mw_buf_init(&s->wire);
@@ -852,6 +1155,7 @@ static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 		}
 		SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
 		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_cert_cb(s->ctx, on_cert_request, s);
 		/* The system's trust store always counts; ca_file adds to it,
 		 * as it does for the Mimecast client. */
 		SSL_CTX_set_default_verify_paths(s->ctx);
@@ -862,6 +1166,8 @@ static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 				   "ca_file or remove it", name, o->ca_file);
 			goto fail;
 		}
+		if (o->client_cert && load_client_cert(s, o, e) < 0)
+			goto fail;
 	} else if (tr == TR_RELP) {
 		if (relpEngineConstruct(&s->engine) != RELP_RET_OK) {
 			mw_err_set(e, "output %s: cannot create the RELP engine", name);
@@ -876,6 +1182,19 @@ static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 		 * syscall of its loop; an atomic_int is an int in memory. */
 		if (s->abort_flag)
 			relpEngineSetShutdownImmdtPtr(s->engine, (int *)s->abort_flag);
+		if (relp_tls) {
+			relpEngineSetOnAuthErr(s->engine, relp_on_auth_err);
+			/* OpenSSL, as the tls:// transport: Debian's librelp has
+			 * both backends, and GnuTLS's (the default) would bring
+			 * a second TLS stack's rules and messages. */
+			if (relpEngineSetTLSLibByName(s->engine, "openssl") != RELP_RET_OK) {
+				mw_err_set(e, "output %s: this librelp has no OpenSSL TLS support, "
+					   "which relp+tls:// needs; use tls:// or a librelp built "
+					   "with OpenSSL", name);
+				goto fail;
+			}
+			s->ca_file = mw_xstrdup(o->ca_file);
+		}
 	}
 	*out = s;
 	return 0;
@@ -914,6 +1233,9 @@ static void syslog_close(sink *s)
 	mw_buf_free(&s->msg);
 	js_free(&s->doc);
 	free(s->ends);
+	free(s->ca_file);
+	free(s->client_cert);
+	free(s->client_key);
 	free(s->name);
 	free(s->host);
 	free(s->port);

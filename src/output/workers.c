@@ -85,6 +85,10 @@ static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_in
 	so->name = o->name;
 	so->url = o->url;
 	so->ca_file = o->ca_file;
+	so->client_cert = o->client_cert;
+	so->client_key = o->client_key;
+	so->username = o->username;
+	so->password = o->password.value;
 	so->token = o->token.value;
 	so->index = o->index;
 	so->brokers = o->brokers;
@@ -93,8 +97,6 @@ static void fill_opts(const struct mw_output *o, struct sink_opts *so, atomic_in
 	so->sasl_mechanism = o->sasl_mechanism;
 	so->sasl_username = o->sasl_username;
 	so->sasl_password = o->sasl_password.value;
-	so->client_cert = o->client_cert;
-	so->client_key = o->client_key;
 	so->hostname = o->hostname;
 	so->batch_max = o->batch;
 	so->batch_bytes = (size_t)o->batch_bytes;
@@ -211,6 +213,7 @@ static void scrub_error(const struct mw_output *o, mw_err *e)
 		return;
 	set = scrub_set_new();
 	scrub_set_add(set, o->token.value);
+	scrub_set_add(set, o->password.value);
 	scrub_set_add(set, o->sasl_password.value);
 	scrub_text(set, e->msg);
 	scrub_set_free(set);
@@ -598,12 +601,13 @@ static int same_output(const struct mw_output *a, const struct mw_output *b)
 	       mw_str_same(a->ca_file, b->ca_file) && mw_str_same(a->hostname, b->hostname) &&
 	       mw_str_same(a->index, b->index) && mw_str_same(a->brokers, b->brokers) &&
 	       mw_str_same(a->topic, b->topic) && mw_str_same(a->token.value, b->token.value) &&
+	       mw_str_same(a->client_cert, b->client_cert) &&
+	       mw_str_same(a->client_key, b->client_key) && mw_str_same(a->username, b->username) &&
+	       mw_str_same(a->password.value, b->password.value) &&
 	       mw_str_same(a->security_protocol, b->security_protocol) &&
 	       mw_str_same(a->sasl_mechanism, b->sasl_mechanism) &&
 	       mw_str_same(a->sasl_username, b->sasl_username) &&
 	       mw_str_same(a->sasl_password.value, b->sasl_password.value) &&
-	       mw_str_same(a->client_cert, b->client_cert) &&
-	       mw_str_same(a->client_key, b->client_key) &&
 	       a->batch == b->batch && a->batch_bytes == b->batch_bytes && a->timeout == b->timeout;
 }
 

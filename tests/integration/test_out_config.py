@@ -86,6 +86,28 @@ CASES = [
      "    timeout: soon\n", ["timeout", "soon"], "timeout"),
 ]
 
+# Client certificates and Elasticsearch's basic auth (issue 16 item 2).
+CASES += [
+    ("syslog: relp+tls without ca_file", "  - type: syslog\n    url: relp+tls://localhost:2514\n",
+     ["relp+tls://", "ca_file", "trust store"], "url"),
+    ("syslog: client_cert without client_key", "  - type: syslog\n    url: tls://localhost:"
+     "6514\n    client_cert: {d}/certs/sim-ca.pem\n", ["client_cert without client_key"],
+     "client_cert"),
+    ("syslog: client_cert with tcp", "  - type: syslog\n    url: tcp://127.0.0.1:514\n"
+     "    client_cert: {d}/certs/sim-ca.pem\n    client_key: {d}/certs/sim-ca.pem\n",
+     ["client_cert", "tls://", "relp+tls://"], "client_cert"),
+    ("hec: client_key unreadable", "  - type: hec\n    url: https://127.0.0.1:8088/services/"
+     "collector/event\n    token: abc\n    client_cert: {d}/certs/sim-ca.pem\n"
+     "    client_key: {d}/no-such.key\n", ["client_key", "no-such.key", "cannot read"],
+     "client_key"),
+    ("elasticsearch: api_key and username", "  - type: elasticsearch\n    url: https://127.0.0"
+     ".1:9200\n    api_key: k\n    username: u\n    password: p\n",
+     ["api_key", "username/password", "keep one"], "username"),
+    ("elasticsearch: password_file 0644", "  - type: elasticsearch\n    url: https://127.0.0"
+     ".1:9200\n    username: u\n    password_file: {sec}\n", ["{sec}", "0644", "chmod 600"],
+     None),
+]
+
 
 def line_of(text, key, start):
     """1-based line of the first `key:` at or after line start (1-based)."""

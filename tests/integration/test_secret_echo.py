@@ -8,7 +8,9 @@ request's Authorization header (API 1.0 "MC key:signature", API 2.0
 the posted form, client_secret percent-encoded. tests/lib/
 strict_http.py's `echo` fault is such a receiver for the HEC and
 Elasticsearch outputs: its refusal quotes the Authorization header and the
-token raw, base64 and percent-encoded.
+token raw, base64 and percent-encoded; for Elasticsearch's basic auth
+(username, password_file) the "Basic" credentials, base64 of
+user:password, in the same forms (test_echo_receiver_basic).
 
 The form echo and the receiver's raw, base64 and percent-encoded echoes
 place the secret across the place where mimewatch cuts the message to fit
@@ -199,6 +201,56 @@ def test_echo_receiver():
             rx.stop()
 
 
+def test_echo_receiver_basic():
+    """An Elasticsearch receiver quoting the Basic credentials of a user and
+    password in its refusal: neither the password, nor user:password, nor
+    their base64 may be shown or stored."""
+    tag = os.urandom(4).hex()
+    user = "mw-user-%s" % tag
+    password = "mwPW%s+/=%s" % (tag, os.urandom(10).hex())
+    pair = "%s:%s" % (user, password)
+    basic = base64.b64encode(pair.encode()).decode()
+    with Sim(["--records", "30", "--span", "1h"]) as sim:
+        rx = StrictHttp(sim.dir, es_basic=pair)
+        try:
+            pw_file = os.path.join(sim.dir, "es.password")
+            mwout.write_secret(pw_file, password)
+            add_outputs(sim, "  - type: elasticsearch\n    name: es\n    url: %s\n"
+                        "    username: %s\n    password_file: %s\n" % (rx.es_url, user, pw_file))
+            env = env_with()
+            leaks = Leaks()
+            said = []
+            for form, cut in (("raw", {"es": 200}), ("base64", {"es": 200}),
+                              ("urlencoded", {"es": 200}), ("header", None), ("all", None)):
+                rx.reset()
+                rx.fault("echo", count=1000000, status=403, form=form, cut=cut)
+                r = sim.mw(["--verbose", "fetch", "--retry-budget", "3s"], env=env)
+                leaks.result(r, "fetch (receiver echoing Basic credentials, %s)" % form)
+                eq(r.rc, 1, "fetch while the receiver refuses (%s)\n%s" % (form, r))
+                said.append(r.err)
+                st = rx.state()
+                check(st["es_basic_requests"] > 0, "no request came with basic auth (%s)" % form)
+                check(any(q["fault"] == "echo" and q["kind"] == "es" for q in st["requests"]),
+                      "the receiver echoed nothing (%s)" % form)
+            said = "\n".join(said) + run_commands(sim, sim.config, env, leaks,
+                                                   expect_validate=0, budget="3s")
+            scan_store(leaks, sim.state_dir)
+            # user:password in full (its first bytes are the user name, no
+            # secret), the rest also cut short.
+            whole = [("%s of user:password" % k, f) for k, f in forms(pair).items()]
+            n, size = leaks.assert_none(needles([password, basic, "Basic " + basic]) + whole,
+                                        "receiver echo of basic auth")
+            es = mwout.outputs_status(sim, env=env)["es"]
+            eq(es["state"], "error", "es state after refusals")
+            check(MARKER in (es["error"] or ""), "es's error should report the refusal with "
+                  "%s:\n%r" % (MARKER, es["error"]))
+            check(MARKER in said, "the refusals are not reported:\n%s" % said[-3000:])
+            mwtest.report("10.6 secret echo", "places scanned (ES basic auth receiver)", n,
+                          "%d bytes" % size)
+        finally:
+            rx.stop()
+
+
 def test_kafka_sasl_password():
     """A Kafka output's sasl_password (file, then environment): librdkafka's
     mock cluster refuses SASL before any credential is sent (it has no
@@ -240,4 +292,4 @@ def test_kafka_sasl_password():
 
 if __name__ == "__main__":
     mwtest.main([test_echo_auth_v1, test_echo_auth_v2, test_echo_form_v2,
-                 test_echo_receiver, test_kafka_sasl_password])
+                 test_echo_receiver, test_echo_receiver_basic, test_kafka_sasl_password])

@@ -7,7 +7,13 @@ registers its process with mwtest, so it is killed whatever happens:
                framing), imtcp over the ossl TLS driver (CA and server
                certificate made with openssl), imrelp; one omfile per input
                writing APP-NAME, HOSTNAME, STRUCTURED-DATA and the raw MSG.
-  StrictHttp   tests/lib/strict_http.py (HEC and Elasticsearch _bulk)
+               With tls_auth=True also imrelp over TLS (OpenSSL) without and
+               with a required client certificate, and imtcp/ossl with a
+               required client certificate (make_client_certs).
+  StrictHttp   tests/lib/strict_http.py (HEC and Elasticsearch _bulk); with
+               tls=True over HTTPS (make_certs), client_cert=True requiring
+               a client certificate (make_client_certs), es_basic=USER:PASS
+               taking basic auth
   MockCluster  tests/lib/mockcluster (librdkafka's mock cluster, 3 brokers)
 
 plus helpers to add outputs to a Sim's config and read outputs' status.
@@ -123,6 +129,31 @@ def make_certs(d):
         os.chmod(os.path.join(d, f), 0o600)
 
 
+CLIENT_CN = "mw-client.example"
+
+
+def make_client_certs(d):
+    """Beside make_certs' CA (ca.pem): client.pem/client.key, CN and DNS
+    name CLIENT_CN, signed by it; other-ca.pem, a second CA that signed
+    nothing the receivers hold; rogue.pem/rogue.key, a client certificate
+    with the same name signed by other-ca."""
+    def sh(cmd):
+        r = subprocess.run(cmd, shell=True, cwd=d, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        check(r.returncode == 0, "%s failed:\n%s" % (cmd, r.stdout.decode(errors="replace")))
+    with open(os.path.join(d, "client.ext"), "w") as f:
+        f.write("subjectAltName=DNS:%s\nextendedKeyUsage=clientAuth\n" % CLIENT_CN)
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mw-other-ca "
+       "-keyout other-ca.key -out other-ca.pem")
+    for name, ca in (("client", "ca"), ("rogue", "other-ca")):
+        sh("openssl req -newkey rsa:2048 -nodes -subj /CN=%s -keyout %s.key -out %s.csr && "
+           "openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key -CAcreateserial -days 2 "
+           "-extfile client.ext -out %s.pem" % (CLIENT_CN, name, name, name, ca, ca, name))
+    for f in ("other-ca.key", "other-ca.pem", "client.key", "client.pem", "rogue.key",
+              "rogue.pem"):
+        os.chmod(os.path.join(d, f), 0o600)
+
+
 class Rsyslog:
     """A real rsyslogd on three free loopback ports: tcp (imtcp, octet counting
     and LF framing both accepted), tls (imtcp with the ossl driver, anon
@@ -133,8 +164,14 @@ class Rsyslog:
     omfile wrote it: an acknowledged record survives a SIGKILL."""
 
     INPUTS = ("tcp", "tls", "relp")
+    # tls_auth=True: relptls (imrelp, tls="on", server certificate, no
+    # client authentication), relptls_auth (imrelp, tls.authMode="name",
+    # tls.permittedPeer CLIENT_CN: a client certificate signed by the CA is
+    # required), tls_auth (imtcp, ossl driver, StreamDriver.AuthMode
+    # "x509/name", PermittedPeer CLIENT_CN).
+    TLS_INPUTS = ("relptls", "relptls_auth", "tls_auth")
 
-    def __init__(self, parent):
+    def __init__(self, parent, tls_auth=False):
         if not os.access(RSYSLOGD, os.X_OK):
             raise Skip("no rsyslogd at %s" % RSYSLOGD)
         for m in ("imtcp", "imrelp", "lmnsd_ossl"):
@@ -144,7 +181,16 @@ class Rsyslog:
         os.makedirs(os.path.join(self.dir, "work"), mode=0o700)
         make_certs(self.dir)
         self.ca_file = os.path.join(self.dir, "ca.pem")
-        self.ports = {k: free_port() for k in self.INPUTS}
+        self.tls_auth = tls_auth
+        self.inputs = self.INPUTS + (self.TLS_INPUTS if tls_auth else ())
+        if tls_auth:
+            make_client_certs(self.dir)
+            self.other_ca = os.path.join(self.dir, "other-ca.pem")
+            self.client_cert = os.path.join(self.dir, "client.pem")
+            self.client_key = os.path.join(self.dir, "client.key")
+            self.rogue_cert = os.path.join(self.dir, "rogue.pem")
+            self.rogue_key = os.path.join(self.dir, "rogue.key")
+        self.ports = {k: free_port() for k in self.inputs}
         self.proc = None
         self.conf = os.path.join(self.dir, "rsyslog.conf")
         self.pidfile = os.path.join(self.dir, "rsyslogd.pid")
@@ -152,8 +198,11 @@ class Rsyslog:
         self._write_conf()
 
     def url(self, kind):
-        host = "localhost" if kind == "tls" else "127.0.0.1"
-        return "%s://%s:%d" % (kind, host, self.ports[kind])
+        """The url of an input; the TLS ones by the name the server
+        certificate holds (librelp checks names, not addresses)."""
+        scheme = {"relptls": "relp+tls", "relptls_auth": "relp+tls", "tls_auth": "tls"}
+        host = "localhost" if kind in ("tls",) + self.TLS_INPUTS else "127.0.0.1"
+        return "%s://%s:%d" % (scheme.get(kind, kind), host, self.ports[kind])
 
     def _write_conf(self):
         d = self.dir
@@ -164,10 +213,10 @@ class Rsyslog:
              '       defaultNetstreamDriverKeyFile="%s/server.key")' % d,
              'main_queue(queue.type="Direct")',
              'module(load="imtcp")',
-             'module(load="imrelp")',
+             'module(load="imrelp" tls.tlslib="openssl")',
              'template(name="sdmsg" type="string" '
              'string="%app-name%\\t%hostname%\\t%structured-data%\\t%msg%\\n")']
-        for k in self.INPUTS:
+        for k in self.inputs:
             c.append('ruleset(name="rs_%s") { action(type="omfile" file="%s/%s.log" '
                      'template="sdmsg" fileCreateMode="0600") }' % (k, d, k))
         c.append('input(type="imtcp" address="127.0.0.1" port="%d" ruleset="rs_tcp" '
@@ -178,6 +227,18 @@ class Rsyslog:
                  % self.ports["tls"])
         c.append('input(type="imrelp" address="127.0.0.1" port="%d" ruleset="rs_relp" '
                  'maxDataSize="256k")' % self.ports["relp"])
+        if self.tls_auth:
+            tls = ('tls="on" tls.cacert="%s/ca.pem" tls.mycert="%s/server.pem" '
+                   'tls.myprivkey="%s/server.key"' % (d, d, d))
+            c.append('input(type="imrelp" address="127.0.0.1" port="%d" ruleset="rs_relptls" '
+                     'maxDataSize="256k" %s)' % (self.ports["relptls"], tls))
+            c.append('input(type="imrelp" address="127.0.0.1" port="%d" '
+                     'ruleset="rs_relptls_auth" maxDataSize="256k" %s tls.authMode="name" '
+                     'tls.permittedPeer=["%s"])' % (self.ports["relptls_auth"], tls, CLIENT_CN))
+            c.append('input(type="imtcp" address="127.0.0.1" port="%d" ruleset="rs_tls_auth" '
+                     'streamDriver.name="ossl" streamDriver.mode="1" '
+                     'streamDriver.authMode="x509/name" permittedPeer=["%s"] '
+                     'supportOctetCountedFraming="on")' % (self.ports["tls_auth"], CLIENT_CN))
         with open(self.conf, "w") as f:
             f.write("\n".join(c) + "\n")
 
@@ -255,7 +316,8 @@ class Rsyslog:
 # ---- the strict HEC / Elasticsearch receiver ----------------------------------------------
 
 class StrictHttp:
-    def __init__(self, parent, hec_token="hec-tok-0123456789", es_key="es-key-abcdef0123"):
+    def __init__(self, parent, hec_token="hec-tok-0123456789", es_key="es-key-abcdef0123",
+                 tls=False, client_cert=False, es_basic=None):
         self.path = os.environ.get("STRICT_HTTP") or os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "strict_http.py")
         check(os.path.exists(self.path), "no strict_http.py at %s (set STRICT_HTTP)" % self.path)
@@ -264,9 +326,30 @@ class StrictHttp:
         self.hec_token, self.es_key = hec_token, es_key
         self.port_file = os.path.join(self.dir, "port")
         self.log = os.path.join(self.dir, "strict_http.out")
-        self.proc = _start([sys.executable, self.path, "--port-file", self.port_file,
-                            "--hec-token", hec_token, "--es-key", es_key], self.log,
-                           stdin=subprocess.DEVNULL)
+        argv = [sys.executable, self.path, "--port-file", self.port_file,
+                "--hec-token", hec_token, "--es-key", es_key]
+        self.tls = tls or client_cert
+        self.ctl_ctx = None
+        if self.tls:
+            make_certs(self.dir)
+            make_client_certs(self.dir)
+            d = self.dir
+            self.ca_file = os.path.join(d, "ca.pem")
+            self.other_ca = os.path.join(d, "other-ca.pem")
+            self.client_cert = os.path.join(d, "client.pem")
+            self.client_key = os.path.join(d, "client.key")
+            self.rogue_cert = os.path.join(d, "rogue.pem")
+            self.rogue_key = os.path.join(d, "rogue.key")
+            argv += ["--cert", os.path.join(d, "server.pem"),
+                     "--key", os.path.join(d, "server.key")]
+            if client_cert:
+                argv += ["--client-ca", self.ca_file]
+            import ssl
+            self.ctl_ctx = ssl.create_default_context(cafile=self.ca_file)
+            self.ctl_ctx.load_cert_chain(self.client_cert, self.client_key)
+        if es_basic:
+            argv += ["--es-basic", es_basic]
+        self.proc = _start(argv, self.log, stdin=subprocess.DEVNULL)
 
         def ready():
             if self.proc.poll() is not None:
@@ -280,14 +363,22 @@ class StrictHttp:
 
     @property
     def hec_url(self):
+        if self.tls:
+            return "https://localhost:%d/services/collector/event" % self.port
         return "http://127.0.0.1:%d/services/collector/event" % self.port
 
     @property
     def es_url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return ("https://localhost:%d" if self.tls else "http://127.0.0.1:%d") % self.port
+
+    def _conn(self):
+        if self.tls:
+            return http.client.HTTPSConnection("localhost", self.port, timeout=30,
+                                               context=self.ctl_ctx)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
     def _req(self, method, path, obj=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = self._conn()
         try:
             body = json.dumps(obj).encode() if obj is not None else None
             c.request(method, path, body=body,
@@ -310,7 +401,7 @@ class StrictHttp:
         return self._req("GET", "/_ctl/state")
 
     def body(self, i):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = self._conn()
         try:
             c.request("GET", "/_ctl/body?n=%d" % i)
             r = c.getresponse()

@@ -32,7 +32,15 @@ Control endpoint (no auth; it listens on 127.0.0.1 only):
   GET  /_ctl/state   JSON: counters, ids in order, request log, violations
   GET  /_ctl/body?n=I  the raw body of data request I
 
-Usage: strict_http.py --port-file F --hec-token T --es-key K [--cert C --key K]
+Elasticsearch takes "ApiKey <key>" or, with --es-basic USER:PASSWORD, also
+"Basic <base64 of USER:PASSWORD>" (state: es_basic_requests counts the bulk
+requests that came with it); other credentials are answered 401 and counted
+in auth_failures. With --client-ca the TLS listener requires a client
+certificate signed by that CA (ssl.CERT_REQUIRED); the control endpoint is
+then reached over TLS with such a certificate too.
+
+Usage: strict_http.py --port-file F --hec-token T --es-key K [--cert C --key K
+       [--client-ca CA]] [--es-basic USER:PASSWORD]
 """
 import argparse
 import base64
@@ -110,10 +118,12 @@ def check_record(rec):
 
 
 class State:
-    def __init__(self, hec_token, es_key):
+    def __init__(self, hec_token, es_key, es_basic=None):
         self.lock = threading.Lock()
         self.hec_token = hec_token
         self.es_key = es_key
+        self.es_basic = es_basic
+        self.es_basic_requests = 0
         self.gen = 0
         self.reset()
 
@@ -227,6 +237,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "es_conflicts": st.es_conflicts, "es_rejected": st.es_rejected,
                     "requests": st.requests, "violations": st.violations,
                     "auth_failures": st.auth_failures,
+                    "es_basic_requests": st.es_basic_requests,
                 }
             return self.send_json(200, obj)
         m = re.fullmatch(r"/_ctl/body\?n=(\d+)", self.path)
@@ -464,10 +475,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if body is None:
             return self.es_error(400, "parse_exception", "request body is required")
         auth = self.headers.get("Authorization")
-        if auth is None or not auth.startswith("ApiKey "):
+        if st.es_basic and auth is not None and auth.startswith("Basic "):
+            try:
+                given = base64.b64decode(auth[6:], validate=True).decode("utf-8")
+            except ValueError:
+                given = None
+            if given != st.es_basic:
+                with st.lock:
+                    st.auth_failures += 1
+                self.log_request_entry("es", 0, len(body), 401, None, body)
+                return self.es_error(401, "security_exception",
+                                     "unable to authenticate user for REST request")
+            with st.lock:
+                st.es_basic_requests += 1
+        elif auth is None or not auth.startswith("ApiKey "):
             st.violation("bulk Authorization not 'ApiKey <key>': %r" % (auth or "")[:20])
             return self.es_error(401, "security_exception", "missing authentication")
-        if auth[7:] != st.es_key:
+        elif auth[7:] != st.es_key:
             with st.lock:
                 st.auth_failures += 1
             self.log_request_entry("es", 0, len(body), 401, None, body)
@@ -616,13 +640,18 @@ def main():
     ap.add_argument("--es-key", required=True)
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--client-ca")
+    ap.add_argument("--es-basic")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
-    srv.state = State(a.hec_token, a.es_key)
+    srv.state = State(a.hec_token, a.es_key, a.es_basic)
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(a.cert, a.key)
+        if a.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.client_ca)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:

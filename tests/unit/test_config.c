@@ -818,10 +818,11 @@ static void test_error_outputs(void **state)
 		     "k2.example:9092");
 	expect_error("outputs:\n  - type: syslog\n    url: udp://h:514\n",
 		     "config.yaml:3: output #1 (syslog): url: 'udp://h:514' is not a syslog url; "
-		     "write e.g. url: relp://siem.example:2514 (tcp://, tls:// or relp://)");
+		     "write e.g. url: relp://siem.example:2514 (tcp://, tls://, relp:// or "
+		     "relp+tls://)");
 	expect_error("outputs:\n  - type: syslog\n    url: tcp://h:514\n    ca_file: /etc/ca.pem\n",
-		     "config.yaml:4: output #1 (syslog): ca_file: only a tls:// url uses it; "
-		     "remove it or use tls://");
+		     "config.yaml:4: output #1 (syslog): ca_file: only a tls:// or relp+tls:// "
+		     "url uses it; remove it or use tls:// or relp+tls://");
 	expect_error("outputs:\n  - type: syslog\n    url: relp://h:2514\n    batch: 0\n",
 		     "config.yaml:4: output #1 (syslog): batch: '0' is not a number from 1 to "
 		     "10000 (records per send); e.g. batch: 500");
@@ -835,7 +836,9 @@ static void test_error_outputs(void **state)
 	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n    indx: x\n",
 		     "config.yaml:4: output #1 (elasticsearch): unknown key 'indx'; did you mean "
 		     "'index'? valid keys: type, name, url, ca_file, index, api_key, api_key_file, "
-		     "api_key_env, api_key_credential, batch, batch_bytes, timeout, start");
+		     "api_key_env, api_key_credential, batch, batch_bytes, timeout, start, "
+		     "client_cert, client_key, username, password, password_file, password_env, "
+		     "password_credential");
 	expect_error("outputs:\n  - type: hec\n    url: https://s:8088/services/collector/event\n"
 		     "    token: a\n    batch_bytes: 100M\n",
 		     "config.yaml:5: output #1 (hec): batch_bytes: '100M' is not a size from 1K "
@@ -996,6 +999,111 @@ static void test_outputs_all_kinds(void **state)
 	unsetenv("MW_TEST_HEC_TOKEN");
 }
 
+/* Client certificates (syslog tls:// and relp+tls://, hec, elasticsearch)
+ * and Elasticsearch's basic auth (issue 16): parsed, rendered afresh and
+ * parsed again; every misuse refused with the key and the fix. */
+static void test_outputs_tls_keys(void **state)
+{
+	char cert[128], key[128], pw[128], text[2048], want[1024];
+	struct mw_config cfg, again;
+	mw_buf out;
+	mw_err e;
+	char *saved;
+
+	(void)state;
+	path_in(cert, sizeof(cert), "client.pem");
+	path_in(key, sizeof(key), "client.key");
+	path_in(pw, sizeof(pw), "es-password");
+	write_file(cert, "-----BEGIN CERTIFICATE-----\n", 0644);
+	write_file(key, "-----BEGIN PRIVATE KEY-----\n", 0640);
+	write_file(pw, "es-pass-1\n", 0600);
+	snprintf(text, sizeof(text),
+		 "outputs:\n"
+		 "  - type: syslog\n    url: relp+tls://relay.example:2514\n"
+		 "    ca_file: /etc/ca.pem\n    client_cert: %s\n    client_key: %s\n"
+		 "  - type: elasticsearch\n    url: https://es.example:9200\n"
+		 "    username: mimewatch\n    password_file: %s\n"
+		 "    client_cert: %s\n    client_key: %s\n", cert, key, pw, cert, key);
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.noutputs, 2);
+	assert_string_equal(cfg.outputs[0].url, "relp+tls://relay.example:2514");
+	assert_string_equal(cfg.outputs[0].client_cert, cert);
+	assert_string_equal(cfg.outputs[0].client_key, key);
+	assert_string_equal(cfg.outputs[1].username, "mimewatch");
+	assert_string_equal(cfg.outputs[1].password.value, "es-pass-1");
+	assert_int_equal(cfg.outputs[1].password.src, MW_SECRET_FILE);
+	assert_null(cfg.outputs[1].token.value);
+	saved = cfg.text;
+	cfg.text = NULL;  /* render afresh */
+	mw_buf_init(&out);
+	assert_int_equal(config_render(&cfg, &out, &e), 0);
+	cfg.text = saved;
+	assert_null(strstr(out.data, "es-pass-1"));
+	assert_int_equal(config_parse("config.yaml", out.data, out.len, &again, &e), 0);
+	assert_string_equal(again.outputs[0].client_cert, cert);
+	assert_string_equal(again.outputs[0].client_key, key);
+	assert_string_equal(again.outputs[1].username, "mimewatch");
+	assert_string_equal(again.outputs[1].password.value, "es-pass-1");
+	assert_string_equal(again.outputs[1].password.ref, pw);
+	assert_string_equal(again.outputs[1].client_cert, cert);
+	config_free(&again);
+	config_free(&cfg);
+	mw_buf_free(&out);
+
+	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: tls://h:6514\n"
+		 "    client_cert: %s\n", cert);
+	expect_error(text, "config.yaml:4: output #1 (syslog): client_cert without client_key: "
+		     "give both, client_cert (the PEM certificate, with any intermediates after "
+		     "it) and client_key (its PEM private key)");
+	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: relp://h:2514\n"
+		 "    client_cert: %s\n    client_key: %s\n", cert, key);
+	expect_error(text, "config.yaml:4: output #1 (syslog): client_cert: only tls:// and "
+		     "relp+tls:// urls use a client certificate; remove client_cert and "
+		     "client_key or change url");
+	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: relp+tls://h:2514\n"
+		 "    client_cert: %s\n    client_key: %s\n", cert, key);
+	expect_error(text, "config.yaml:3: output #1 (syslog): url: relp+tls:// needs ca_file, "
+		     "the PEM file of the CA that signed the receiver's certificate: RELP over "
+		     "TLS does not read the system's trust store");
+	expect_error("outputs:\n  - type: syslog\n    url: relp+tls://h:2514\n"
+		     "    ca_file: /etc/ca.pem\n",
+		     "config.yaml:3: output #1 (syslog): url: relp+tls:// needs client_cert and "
+		     "client_key: librelp verifies the receiver's certificate only when it "
+		     "presents one of its own");
+	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: tls://h:6514\n"
+		 "    client_cert: %s/missing.pem\n    client_key: %s\n", tmpdir, key);
+	snprintf(want, sizeof(want), "config.yaml:4: output #1 (syslog): client_cert: cannot "
+		 "read %s/missing.pem: No such file or directory; give a PEM file this user can "
+		 "read", tmpdir);
+	expect_error(text, want);
+	snprintf(text, sizeof(text), "outputs:\n  - type: hec\n    url: http://127.0.0.1:8088/"
+		 "services/collector/event\n    token: t\n    client_cert: %s\n"
+		 "    client_key: %s\n", cert, key);
+	expect_error(text, "config.yaml:5: output #1 (hec): client_cert: only https:// urls use "
+		     "a client certificate; remove client_cert and client_key or change url");
+	path_in(pw, sizeof(pw), "encrypted.key");
+	write_file(pw, "-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 0600);
+	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: tls://h:6514\n"
+		 "    client_cert: %s\n    client_key: %s\n", cert, pw);
+	snprintf(want, sizeof(want), "config.yaml:5: output #1 (syslog): client_key: %s is "
+		 "encrypted with a passphrase, which mimewatch cannot type; write it without one "
+		 "(openssl pkey -in KEY -out NEW, mode 0600)", pw);
+	expect_error(text, want);
+	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
+		     "    api_key: K\n    username: u\n    password: p\n",
+		     "config.yaml:5: output #1 (elasticsearch): api_key and username/password are "
+		     "both given; keep one credential: the API key, or the user and password");
+	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
+		     "    username: u\n",
+		     "config.yaml:4: output #1 (elasticsearch): username without password: add "
+		     "password_file: (a file of mode 0600), password_env:, password_credential: "
+		     "or password:");
+	expect_error("outputs:\n  - type: elasticsearch\n    url: https://es:9200\n"
+		     "    password: p\n",
+		     "config.yaml:2: output #1 (elasticsearch): password without username: add "
+		     "username:");
+}
+
 /* A Kafka output's security keys (issue 16): normalised, carried into a
  * fresh render with the password in the form it came; keys the protocol
  * does not use, a missing SASL key, an unreadable PEM file refused. */
@@ -1097,8 +1205,9 @@ static void test_kafka_security(void **state)
 		     "certificate that signed the brokers' certificates");
 	snprintf(text, sizeof(text), "outputs:\n  - type: kafka\n    brokers: k:9092\n"
 		 "    security_protocol: ssl\n    client_cert: %s\n", cert);
-	snprintf(want, sizeof(want), "config.yaml:5: output #1 (kafka): client_cert: given "
-		 "without client_key; a client certificate needs its key: give both or neither");
+	snprintf(want, sizeof(want), "config.yaml:5: output #1 (kafka): client_cert without "
+		 "client_key: give both, client_cert (the PEM certificate, with any "
+		 "intermediates after it) and client_key (its PEM private key)");
 	expect_error(text, want);
 	unsetenv("MW_TEST_KAFKA_PASSWORD");
 	expect_error("outputs:\n  - type: kafka\n    brokers: k:9092\n"
@@ -1796,6 +1905,7 @@ int main(void)
 		cmocka_unit_test(test_kafka_security),
 		cmocka_unit_test(test_error_output_dirs),
 		cmocka_unit_test(test_outputs_all_kinds),
+		cmocka_unit_test(test_outputs_tls_keys),
 		cmocka_unit_test(test_error_limits),
 		cmocka_unit_test(test_error_misc),
 		cmocka_unit_test(test_secret_file),

@@ -274,6 +274,40 @@ static void test_open_errors(void **state)
 	o.url = "https://127.0.0.1:1/";
 	assert_int_equal(sink_es_ops.open(&o, &s, &e), 0);
 	sink_es_ops.close(s);
+	/* Basic auth and client certificates (issue 16). */
+	opts_es(&o, &plain);
+	o.username = "writer";
+	o.password = "pw-123456";
+	assert_int_equal(sink_es_ops.open(&o, &s, &e), -1);
+	assert_string_equal(e.msg, "output \"siem-es\": api_key and username/password are both "
+			    "given; keep one credential");
+	o.token = NULL;
+	assert_int_equal(sink_es_ops.open(&o, &s, &e), 0);
+	sink_es_ops.close(s);
+	o.password = NULL;
+	assert_int_equal(sink_es_ops.open(&o, &s, &e), -1);
+	assert_string_equal(e.msg, "output \"siem-es\": username without password: give both");
+	o.username = "a:b";
+	o.password = "pw-123456";
+	assert_int_equal(sink_es_ops.open(&o, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "holding ':'"));
+	opts_hec(&o, &plain);
+	o.username = "writer";
+	o.password = "pw-123456";
+	assert_int_equal(sink_hec_ops.open(&o, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "username and password are for elasticsearch"));
+	opts_hec(&o, &plain);
+	o.client_cert = "/etc/hostname";
+	assert_int_equal(sink_hec_ops.open(&o, &s, &e), -1);
+	assert_string_equal(e.msg, "output \"siem-hec\": client_cert without client_key: give "
+			    "both");
+	o.client_key = "/etc/hostname";
+	assert_int_equal(sink_hec_ops.open(&o, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "client_cert is only used with https:// urls"));
+	o.url = "https://127.0.0.1:1/services/collector/event";
+	o.client_key = "/nonexistent/k.pem";
+	assert_int_equal(sink_hec_ops.open(&o, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "client_key: cannot read /nonexistent/k.pem"));
 }
 
 static void test_hec_exact_bytes(void **state)

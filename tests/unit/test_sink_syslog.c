@@ -633,7 +633,7 @@ static void send_exact(sink *s, const struct recs *r)
 static void test_open_errors(void **state)
 {
 	static const struct {
-		const char *url, *ca, *want;
+		const char *url, *ca, *want, *cert, *key;
 	} bad[] = {
 		{ NULL, NULL, "url is missing" },
 		{ "udp://127.0.0.1:514", NULL, "scheme must be" },
@@ -645,6 +645,19 @@ static void test_open_errors(void **state)
 		{ "tcp://[::1:514", NULL, "[addr]:port" },
 		{ "tcp://127.0.0.1:514", "/etc/hostname", "only used with tls://" },
 		{ "tls://localhost:6514", "/nonexistent/ca.pem", "cannot be read as PEM" },
+		{ "relp+tls://localhost", NULL, "port is missing" },
+		{ "relp+tls://localhost:2514", NULL, "needs ca_file", "/etc/hostname",
+		  "/etc/hostname" },
+		{ "relp+tls://localhost:2514", "/etc/hostname", "needs client_cert" },
+		{ "relp+tls://localhost:2514", "/nonexistent/ca.pem", "ca_file /nonexistent/ca.pem "
+		  "cannot be read", "/etc/hostname", "/etc/hostname" },
+		{ "tcp://127.0.0.1:514", NULL, "only used with tls:// and relp+tls://",
+		  "/etc/hostname", "/etc/hostname" },
+		{ "tls://localhost:6514", NULL, "client_cert without client_key", "/etc/hostname" },
+		{ "tls://localhost:6514", NULL, "client_key /nonexistent/k.pem cannot be read",
+		  "/etc/hostname", "/nonexistent/k.pem" },
+		{ "tls://localhost:6514", NULL, "client_cert /etc/hostname cannot be read as a PEM",
+		  "/etc/hostname", "/etc/hostname" },
 	};
 	size_t i;
 
@@ -658,6 +671,8 @@ static void test_open_errors(void **state)
 		o.name = "siem";
 		o.url = bad[i].url;
 		o.ca_file = bad[i].ca;
+		o.client_cert = bad[i].cert;
+		o.client_key = bad[i].key;
 		e.msg[0] = '\0';
 		assert_int_equal(sink_syslog_ops.open(&o, &s, &e), -1);
 		assert_null(s);
