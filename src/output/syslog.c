@@ -862,6 +862,27 @@ static relpRetVal relp_tls_setup(sink *s, relpClt_t *clt)
 static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t *delivered,
 			     enum sink_fail *why, mw_err *e);
 
+/* librelp's session broke while opening with nothing said of TLS: in TLS
+ * 1.3 a receiver that refuses our certificate says so only after the
+ * handshake, and librelp may meet the closed socket (EPIPE) before it
+ * reads the alert, which would be retried for as long as fetch's budget.
+ * One handshake of our own, as tls:// makes it (tls_verdict waits for the
+ * server's first word), tells that refusal from a receiver that is down. */
+static void relp_probe(sink *s, enum sink_fail *why, mw_err *e)
+{
+	enum sink_fail pw = SINK_RETRY;
+	mw_err pe;
+
+	if (tcp_connect(s, &pe) == 0) {
+		s->cert_requested = 0;
+		if (tls_handshake(s, &pw, &pe) < 0 && pw == SINK_FATAL) {
+			*why = SINK_FATAL;
+			*e = pe;
+		}
+	}
+	conn_close(s);
+}
+
 /* librelp writes with send() and no MSG_NOSIGNAL: a receiver that went away
  * mid-session (rsyslogd restarted) raises SIGPIPE, as OpenSSL's writes do,
  * so the whole session runs with it blocked (see pipe_guard). */
@@ -910,13 +931,17 @@ static int relp_send_guarded(sink *s, const struct sink_msg *m, size_t n, size_t
 	}
 	r = relpCltConnect(clt, AF_UNSPEC, (unsigned char *)s->port, (unsigned char *)s->host);
 	if (r != RELP_RET_OK) {
-		if (s->relp_tls && relp_tls_failed(s, r))
+		int tls_failed = s->relp_tls && relp_tls_failed(s, r);
+
+		if (tls_failed)
 			relp_tls_error(s, r, why, e);
 		else
 			mw_err_set(e, "output %s: cannot open a RELP session with %s:%s: %s",
 				   s->name, s->host, s->port,
 				   s->relp_msg[0] ? s->relp_msg : "connect failed");
 		relpEngineCltDestruct(s->engine, &clt);
+		if (s->relp_tls && !tls_failed)
+			relp_probe(s, why, e);
 		return -1;
 	}
 	/* No relpCltHintBurstBegin: it corks the socket, and a frame held in
@@ -1112,6 +1137,31 @@ static int load_client_cert(sink *s, const struct sink_opts *o, mw_err *e)
 	return 0;
 }
 
+/* tls://'s TLS context, and relp+tls://'s for relp_probe: TLS >= 1.2,
+ * the peer verified, the client certificate loaded. */
+static int tls_ctx_new(sink *s, const struct sink_opts *o, mw_err *e)
+{
+	s->ctx = SSL_CTX_new(TLS_client_method());
+	if (!s->ctx) {
+		mw_err_set(e, "output %s: cannot create a TLS context", s->name);
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_cb(s->ctx, on_cert_request, s);
+	/* The system's trust store always counts; ca_file adds to it, as it
+	 * does for the Mimecast client. */
+	SSL_CTX_set_default_verify_paths(s->ctx);
+	if (o->ca_file && *o->ca_file &&
+	    SSL_CTX_load_verify_locations(s->ctx, o->ca_file, NULL) != 1) {
+		ERR_clear_error();
+		mw_err_set(e, "output %s: ca_file %s cannot be read as PEM certificates: fix "
+			   "ca_file or remove it", s->name, o->ca_file);
+		return -1;
+	}
+	return o->client_cert ? load_client_cert(s, o, e) : 0;
+}
+
 static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 {
 	const char *name = o->name ? o->name : "syslog";
@@ -1147,28 +1197,10 @@ static int syslog_open(const struct sink_opts *o, sink **out, mw_err *e)
 	mw_buf_init(&s->msg);
 	js_init(&s->doc);
 
-	if (tr == TR_TLS) {
-		s->ctx = SSL_CTX_new(TLS_client_method());
-		if (!s->ctx) {
-			mw_err_set(e, "output %s: cannot create a TLS context", name);
-			goto fail;
-		}
-		SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
-		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
-		SSL_CTX_set_cert_cb(s->ctx, on_cert_request, s);
-		/* The system's trust store always counts; ca_file adds to it,
-		 * as it does for the Mimecast client. */
-		SSL_CTX_set_default_verify_paths(s->ctx);
-		if (o->ca_file && *o->ca_file &&
-		    SSL_CTX_load_verify_locations(s->ctx, o->ca_file, NULL) != 1) {
-			ERR_clear_error();
-			mw_err_set(e, "output %s: ca_file %s cannot be read as PEM certificates: fix "
-				   "ca_file or remove it", name, o->ca_file);
-			goto fail;
-		}
-		if (o->client_cert && load_client_cert(s, o, e) < 0)
-			goto fail;
-	} else if (tr == TR_RELP) {
+	/* relp+tls:// has one too, for relp_probe's handshake */
+	if ((tr == TR_TLS || relp_tls) && tls_ctx_new(s, o, e) < 0)
+		goto fail;
+	if (tr == TR_RELP) {
 		if (relpEngineConstruct(&s->engine) != RELP_RET_OK) {
 			mw_err_set(e, "output %s: cannot create the RELP engine", name);
 			goto fail;
