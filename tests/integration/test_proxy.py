@@ -189,7 +189,9 @@ def proxy_failed(sim, what, env, remedy, code):
     eq(r.rc, 1, "%s: fetch exit\n%s" % (what, r))
     for t in TYPES:
         line = [l for l in r.err.splitlines() if l.startswith("mimewatch: sim/%s:" % t)]
-        check(line and line[0].startswith("mimewatch: sim/%s: proxy failure (HTTP %d " % (t, code)),
+        # with no HTTP answer (code 0) the line says "no response"
+        head = ("(HTTP %d " % code) if code else "(no response, "
+        check(line and line[0].startswith("mimewatch: sim/%s: proxy failure %s" % (t, head)),
               "%s: stderr of sim/%s: %r" % (what, t, line))
         check(line[0].endswith("; remedy: " + remedy), "%s: remedy in %r" % (what, line[0]))
     js = json.loads(sim.mw(["status", "--json"], env=env).out)

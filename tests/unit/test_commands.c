@@ -264,12 +264,13 @@ static void test_shards_state_args(void **state)
 	       "usage: mimewatch state [--config FILE] export NAME [--output FILE]\n"
 	       "       mimewatch state [--config FILE] import [--force] FILE\n"
 	       "export writes integration NAME's cursors (per type: the horizon, the window\n"
-	       "under way and its page token, queued backfills, the spans collected; never\n"
-	       "records) as JSON to FILE (0600) or stdout. import writes them into this\n"
-	       "config's store, so its collector goes on from there. It refuses another\n"
-	       "format version, an integration or type this config lacks, and a type this\n"
-	       "store already holds further ahead (unless --force); and runs only while no\n"
-	       "collector holds the store (stop it first). Exit 0, 1 failed, 2 refused.\n");
+	       "under way and its page token, queued backfills, the spans collected, a batch\n"
+	       "type's listing per sub-type; never records) as JSON to FILE (0600) or stdout.\n"
+	       "import writes them into this config's store, so its collector goes on from\n"
+	       "there. It refuses another format version, an integration or type this config\n"
+	       "lacks, and a type this store already holds further ahead (unless --force); and\n"
+	       "runs only while no collector holds the store (stop it first). Exit 0, 1\n"
+	       "failed, 2 refused.\n");
 	expect(run(cmd_state, cfg_path, "export", "nosuch", NULL), 2, unknown_name_msg("nosuch"));
 	assert_int_equal(access(state_dir, F_OK), -1);
 }
