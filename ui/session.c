@@ -78,6 +78,8 @@ static void attached_shard(struct ui_ctx *ctx)
 
 	ctx->shard[0] = '\0';
 	collector_shard_of_store(ctx->store, &sh);
+	ctx->col_shard_k = sh.k;
+	ctx->col_shard_n = sh.n;
 	if (sh.n && ctx->cfg)
 		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
 			 sh.k, sh.n, collector_shard_count(ctx->cfg, &sh), ctx->cfg->nintegrations);
@@ -142,6 +144,8 @@ int session_start_collector(struct ui_ctx *ctx)
 		return -1;
 	}
 	ctx->shard[0] = '\0';
+	ctx->col_shard_k = opts.shard.k;
+	ctx->col_shard_n = opts.shard.n;
 	if (opts.shard.n)
 		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
 			 opts.shard.k, opts.shard.n, collector_shard_count(&se.col_cfg, &opts.shard),
@@ -290,6 +294,13 @@ int session_store_changed(struct ui_ctx *ctx)
 	return store_watch_changed(watch_of(ctx));
 }
 
+int session_collects(const struct ui_ctx *ctx, const char *name)
+{
+	struct mw_shard sh = { ctx->col_shard_k, ctx->col_shard_n };
+
+	return shard_takes(&sh, name);
+}
+
 int session_idle(struct ui_ctx *ctx, int64_t since_ms)
 {
 	struct store_status *st = NULL;
@@ -316,6 +327,8 @@ int session_idle(struct ui_ctx *ctx, int64_t since_ms)
 	for (size_t i = 0; i < ctx->cfg->nintegrations && idle; i++) {
 		const struct mw_integration *in = &ctx->cfg->integrations[i];
 
+		if (!session_collects(ctx, in->name))
+			continue;       /* another shard's: never started here */
 		for (size_t t = 0; t < mw_nlogtypes && idle; t++) {
 			const struct store_status *s = NULL;
 			struct store_cursor cur;

@@ -57,6 +57,8 @@ int session_store_changed(struct ui_ctx *ctx);
  * attempted at least once and none mid-window. since_ms: requests that
  * finished before it are old news. */
 int session_idle(struct ui_ctx *ctx, int64_t since_ms);
+/* 0 when the collector in effect is a shard that does not take name. */
+int session_collects(const struct ui_ctx *ctx, const char *name);
 
 /* ---- actions ---- */
 

@@ -105,6 +105,9 @@ struct ui_ctx {
 				       * console's own), "" unsharded (session.c) */
 	unsigned shard_k, shard_n;    /* --shard K/N: the console's own collector's
 				       * (n 0: every integration) */
+	unsigned col_shard_k, col_shard_n; /* the shard of the collector in
+				       * effect, its own or the attached run's (n 0:
+				       * unsharded; session.c) */
 	long exited_pid;              /* the run we were attached to exited and nothing
 				       * collects since (session.c notices): 0 when not so */
 	int took_over;                /* collecting here since c, after a run exited */

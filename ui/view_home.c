@@ -319,11 +319,16 @@ static int type_severity(const struct store_status *s, int api, char *word, size
 	return 0;
 }
 
-static int integration_severity(const struct home *h, const struct mw_integration *in,
-				char *word, size_t n)
+static int integration_severity(const struct ui_ctx *ctx, const struct home *h,
+				const struct mw_integration *in, char *word, size_t n)
 {
 	int worst = 0;
 
+	if (!session_collects(ctx, in->name)) {
+		/* a shard that is not this one collects it: nothing to wait for */
+		snprintf(word, n, "another shard's");
+		return 1;
+	}
 	snprintf(word, n, "collecting");
 	for (size_t t = 0; t < mw_nlogtypes; t++) {
 		char w[64];
@@ -624,12 +629,12 @@ static void draw_integration(struct ui_view *v, const struct mw_integration *in,
 {
 	struct home *h = v->priv;
 	char word[128];
-	int sev = integration_severity(h, in, word, sizeof(word));
+	int sev = integration_severity(v->ctx, h, in, word, sizeof(word));
 	enum ui_role role;
 	const char *mark;
 	int x = 1, sx = col_x(C_STATE);
 
-	if (sev <= 1 && !collecting(v->ctx)) {
+	if (sev <= 1 && !collecting(v->ctx) && session_collects(v->ctx, in->name)) {
 		snprintf(word, sizeof(word), "not collecting");
 		sev = 2;
 	}
@@ -677,7 +682,8 @@ static void draw_type(struct ui_view *v, const struct mw_integration *in, int t,
 	memset(cell, 0, sizeof(cell));
 	snprintf(cell[C_NAME], sizeof(cell[0]), "%s", mw_logtypes[t].name);
 	if (!s) {
-		snprintf(cell[C_STATE], sizeof(cell[0]), "starting");
+		snprintf(cell[C_STATE], sizeof(cell[0]), "%s",
+			 session_collects(v->ctx, in->name) ? "starting" : "-");
 		srole = ROLE_MUTED;
 	} else {
 		if (!strcmp(s->state, "throttled"))

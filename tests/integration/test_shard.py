@@ -232,6 +232,12 @@ def test_console_shard():
         header = r.dumps["home"][0]
         check(header.endswith("collecting, shard 2/2: %d of %d integrations"
                               % (len(mine), len(NAMES))), "header: %r" % header)
+        for n in NAMES:
+            row = [l for l in r.dumps["home"] if l[3:].startswith(n + " ")]
+            check(row and (n in mine) != ("another shard's" in row[0]),
+                  "home's row of %s (%s): %r" % (n, "mine" if n in mine else "not mine", row))
+        check(r.wall < 20, "wait-idle waited %.1f s: the other shard's rows kept it busy"
+              % r.wall)
         got = sorted(n for n in os.listdir(out) if not n.startswith("."))
         eq(got, sorted(mine), "integrations the console --shard 2/2 delivered")
         for n in mine:
