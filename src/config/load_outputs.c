@@ -12,14 +12,12 @@
  * default ndjson output. */
 #include "private.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* A plain string key of an output: copied to *out, or left NULL if absent. */
@@ -211,6 +209,19 @@ static int pem_encrypted(int fd)
 	return strstr(buf, "ENCRYPTED") != NULL;
 }
 
+/* A PEM file key (ca_file, client_cert, client_key): a readable regular
+ * file now, not only when the output first connects, which would fail
+ * only the deliveries. */
+static int out_pem(struct cfgload_ctx *c, const struct node *m, const char *who, const char *key,
+		   const char *path, const char *what)
+{
+	char msg[600];
+
+	if (path && cfgschema_pem_file_check(key, path, what, msg, sizeof(msg)) < 0)
+		return cfgload_fail(c, cfgtree_map_get(m, key)->line, "%s: %s", who, msg);
+	return 0;
+}
+
 /* client_cert and client_key: PEM files for TLS client authentication,
  * both or neither, each a regular file we can read now (a typo stops
  * loading, not every delivery); tls is whether the url is one that uses
@@ -220,9 +231,8 @@ static int out_client_cert(struct cfgload_ctx *c, const struct node *m, const ch
 			   const struct mw_output *o, int tls, const char *urls)
 {
 	const char *key = o->client_cert ? "client_cert" : "client_key";
-	const char *path[2] = { o->client_cert, o->client_key };
-	const char *name[2] = { "client_cert", "client_key" };
-	char msg[900], sh[72];
+	char sh[72];
+	int fd, encrypted;
 
 	if (!o->client_cert && !o->client_key)
 		return 0;
@@ -235,36 +245,22 @@ static int out_client_cert(struct cfgload_ctx *c, const struct node *m, const ch
 				    "both, client_cert (the PEM certificate, with any "
 				    "intermediates after it) and client_key (its PEM private "
 				    "key)", who, key, o->client_cert ? "client_key" : "client_cert");
-	for (int i = 0; i < 2; i++) {
-		int fd;
-		struct stat st;
-
-		if (cfgschema_path_check(path[i], msg, sizeof(msg)) < 0)
-			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: %s",
-					    who, name[i], msg);
-		fd = open(path[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0)
-			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: cannot "
-					    "read %s: %s; give a PEM file this user can read", who,
-					    name[i], cfgschema_show(path[i], sh), strerror(errno));
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			return cfgload_fail(c, cfgtree_map_get(m, name[i])->line, "%s: %s: %s is "
-					    "not a regular file; give a PEM file", who, name[i],
-					    cfgschema_show(path[i], sh));
-		}
-		/* A key with a passphrase would make OpenSSL ask for it on the
-		 * terminal (librelp loads it with OpenSSL's default prompt). */
-		if (i == 1 && pem_encrypted(fd)) {
-			close(fd);
-			return cfgload_fail(c, cfgtree_map_get(m, "client_key")->line, "%s: "
-					    "client_key: %s is encrypted with a passphrase, which "
-					    "mimewatch cannot type; write it without one (openssl "
-					    "pkey -in KEY -out NEW, mode 0600)", who,
-					    cfgschema_show(path[i], sh));
-		}
+	if (out_pem(c, m, who, "client_cert", o->client_cert, "this client's certificate "
+		    "(with any intermediates after it)") < 0 ||
+	    out_pem(c, m, who, "client_key", o->client_key, "the private key of "
+		    "client_cert") < 0)
+		return -1;
+	/* A key with a passphrase would make OpenSSL ask for it on the
+	 * terminal (librelp loads it with OpenSSL's default prompt). */
+	fd = open(o->client_key, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	encrypted = fd >= 0 && pem_encrypted(fd);
+	if (fd >= 0)
 		close(fd);
-	}
+	if (encrypted)
+		return cfgload_fail(c, cfgtree_map_get(m, "client_key")->line, "%s: client_key: "
+				    "%s is encrypted with a passphrase, which mimewatch cannot "
+				    "type; write it without one (openssl pkey -in KEY -out NEW, "
+				    "mode 0600)", who, cfgschema_show(o->client_key, sh));
 	return 0;
 }
 
@@ -375,18 +371,6 @@ static const struct node *out_first_of(const struct node *m, const char *const *
 		}
 	}
 	return NULL;
-}
-
-/* A PEM file key of a Kafka output: readable now, not only when librdkafka
- * first connects, which would fail only the deliveries. */
-static int out_pem(struct cfgload_ctx *c, const struct node *m, const char *who, const char *key,
-		   const char *path, const char *what)
-{
-	char msg[600];
-
-	if (path && cfgschema_pem_file_check(key, path, what, msg, sizeof(msg)) < 0)
-		return cfgload_fail(c, cfgtree_map_get(m, key)->line, "%s: %s", who, msg);
-	return 0;
 }
 
 /* A Kafka output's security: librdkafka's security.protocol, sasl.* and

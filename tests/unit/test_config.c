@@ -1073,8 +1073,8 @@ static void test_outputs_tls_keys(void **state)
 	snprintf(text, sizeof(text), "outputs:\n  - type: syslog\n    url: tls://h:6514\n"
 		 "    client_cert: %s/missing.pem\n    client_key: %s\n", tmpdir, key);
 	snprintf(want, sizeof(want), "config.yaml:4: output #1 (syslog): client_cert: cannot "
-		 "read %s/missing.pem: No such file or directory; give a PEM file this user can "
-		 "read", tmpdir);
+		 "read %s/missing.pem: No such file or directory; give the path of a PEM file "
+		 "holding this client's certificate (with any intermediates after it)", tmpdir);
 	expect_error(text, want);
 	snprintf(text, sizeof(text), "outputs:\n  - type: hec\n    url: http://127.0.0.1:8088/"
 		 "services/collector/event\n    token: t\n    client_cert: %s\n"
