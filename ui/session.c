@@ -72,17 +72,25 @@ int session_open(struct ui_ctx *ctx, const char *path, mw_err *e)
 
 /* The header says which shard the run we attach to is: the row it wrote
  * when it started (a run --shard K/N collects only some integrations). */
+/* The collector in effect is shard sh (n 0: none): what home skips and
+ * the header's "shard K/N: X of Y integrations" (cfg's). */
+static void show_shard(struct ui_ctx *ctx, const struct mw_shard *sh,
+		       const struct mw_config *cfg)
+{
+	ctx->shard[0] = '\0';
+	ctx->col_shard_k = sh->k;
+	ctx->col_shard_n = sh->n;
+	if (sh->n && cfg)
+		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
+			 sh->k, sh->n, collector_shard_count(cfg, sh), cfg->nintegrations);
+}
+
 static void attached_shard(struct ui_ctx *ctx)
 {
 	struct mw_shard sh;
 
-	ctx->shard[0] = '\0';
 	collector_shard_of_store(ctx->store, &sh);
-	ctx->col_shard_k = sh.k;
-	ctx->col_shard_n = sh.n;
-	if (sh.n && ctx->cfg)
-		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
-			 sh.k, sh.n, collector_shard_count(ctx->cfg, &sh), ctx->cfg->nintegrations);
+	show_shard(ctx, &sh, ctx->cfg);
 }
 
 int session_start_collector(struct ui_ctx *ctx)
@@ -143,13 +151,7 @@ int session_start_collector(struct ui_ctx *ctx)
 		ui_app_message(ctx, ROLE_ERROR, "%s", e.msg);
 		return -1;
 	}
-	ctx->shard[0] = '\0';
-	ctx->col_shard_k = opts.shard.k;
-	ctx->col_shard_n = opts.shard.n;
-	if (opts.shard.n)
-		snprintf(ctx->shard, sizeof(ctx->shard), "shard %u/%u: %zu of %zu integrations",
-			 opts.shard.k, opts.shard.n, collector_shard_count(&se.col_cfg, &opts.shard),
-			 se.col_cfg.nintegrations);
+	show_shard(ctx, &opts.shard, &se.col_cfg);
 	frame_dirty();
 	return 0;
 }
